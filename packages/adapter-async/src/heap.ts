@@ -1,0 +1,90 @@
+/**
+ * A binary min-heap. Used for scheduled jobs (by run time) and leases (by deadline),
+ * both with lazy deletion: stale nodes are skipped when they reach the top.
+ *
+ * @module
+ */
+export class MinHeap<T> {
+  private readonly items: T[] = [];
+
+  constructor(private readonly less: (a: T, b: T) => boolean) {}
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  peek(): T | undefined {
+    return this.items[0];
+  }
+
+  push(item: T): void {
+    const items = this.items;
+    items.push(item);
+    let index = items.length - 1;
+    while (index > 0) {
+      const parent = (index - 1) >> 1;
+      if (!this.less(items[index]!, items[parent]!)) break;
+      [items[index], items[parent]] = [items[parent]!, items[index]!];
+      index = parent;
+    }
+  }
+
+  pop(): T | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length > 0 && last !== undefined) {
+      items[0] = last;
+      let index = 0;
+      for (;;) {
+        const left = 2 * index + 1;
+        const right = left + 1;
+        let smallest = index;
+        if (left < items.length && this.less(items[left]!, items[smallest]!)) smallest = left;
+        if (right < items.length && this.less(items[right]!, items[smallest]!)) smallest = right;
+        if (smallest === index) break;
+        [items[index], items[smallest]] = [items[smallest]!, items[index]!];
+        index = smallest;
+      }
+    }
+    return top;
+  }
+
+  /** Every item, in no particular order. */
+  values(): readonly T[] {
+    return this.items;
+  }
+}
+
+/** A FIFO queue on an array with a moving head; O(1) amortised shift. */
+export class Fifo<T> {
+  private items: T[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  peek(): T | undefined {
+    return this.items[this.head];
+  }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head++] = undefined as T;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+
+  *[Symbol.iterator](): IterableIterator<T> {
+    for (let index = this.head; index < this.items.length; index++) yield this.items[index]!;
+  }
+}

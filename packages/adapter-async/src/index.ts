@@ -1,0 +1,127 @@
+/**
+ * `@errand/adapter-async`: jobs run on a pool inside the app process, as Rails' async
+ * adapter. For development: no server, no separate worker command — Errand starts the
+ * pool (core's worker loop) the first time the app enqueues.
+ *
+ * Every payload is serialized to the wire format and parsed back before it runs, so a
+ * serialization problem shows in development, not first in production.
+ *
+ * **Pending jobs are lost when the process exits.** Use Redis, PostgreSQL or SQS for
+ * anything that must survive a restart.
+ *
+ * @example
+ * import { configure } from "@errand/core";
+ * configure({ adapter: { use: "async" }, worker: { concurrency: 5 } });
+ *
+ * @module
+ */
+import {
+  baseCapabilities,
+  type Adapter,
+  type AdapterCapabilities,
+  type AdapterFactory,
+  type DeadJob,
+  type EnqueueOptions,
+  type EnqueueResult,
+  type ExtendLeaseOptions,
+  type GetStatusOptions,
+  type ListDeadOptions,
+  type PurgeDeadOptions,
+  type QueueInfo,
+  type Reservation,
+  type ReserveOptions,
+  type RetryDeadOptions,
+  type SetProgressOptions,
+  type SettleOptions,
+  type StatusRecord,
+} from "@errand/core/adapter";
+
+import { MemoryStore, type MemoryStoreOptions } from "./store.js";
+
+/** Options of the async adapter (`adapter: { use: "async", ...options }`). */
+export type AsyncAdapterOptions = MemoryStoreOptions;
+
+/** The in-process, in-memory adapter. */
+export class AsyncAdapter implements Adapter {
+  readonly name = "async";
+  readonly capabilities: AdapterCapabilities = {
+    ...baseCapabilities,
+    embeddedWorker: true,
+    blockingReserve: true,
+    wildcardQueues: true,
+  };
+  private readonly store: MemoryStore;
+  private closed = false;
+
+  constructor(options: AsyncAdapterOptions = {}) {
+    this.store = new MemoryStore(options);
+  }
+
+  private open(): void {
+    if (this.closed) throw new Error("the async adapter is closed");
+  }
+
+  async enqueue({ jobs }: EnqueueOptions): Promise<EnqueueResult[]> {
+    this.open();
+    const ids = this.store.add(jobs);
+    return jobs.map((payload, index) => ({ jobId: payload.id, providerJobId: ids[index]! }));
+  }
+
+  async reserve({ queues, max, leaseMs, waitMs, signal }: ReserveOptions): Promise<Reservation[]> {
+    this.open();
+    let taken = this.store.take(queues, max, leaseMs);
+    const deadline = Date.now() + waitMs;
+    while (taken.length === 0 && !signal?.aborted && !this.closed) {
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      await this.store.wait(left, signal);
+      if (this.closed) break;
+      taken = this.store.take(queues, max, leaseMs);
+    }
+    return taken;
+  }
+
+  async settle({ settlements }: SettleOptions): Promise<void> {
+    this.open();
+    this.store.settle(settlements);
+  }
+
+  async extendLease({ reservations, leaseMs }: ExtendLeaseOptions): Promise<string[]> {
+    this.open();
+    return this.store.extend(reservations, leaseMs);
+  }
+
+  async setProgress({ updates }: SetProgressOptions): Promise<void> {
+    for (const update of updates) this.store.statuses.progress(update.jobId, update.fraction, update.message);
+  }
+
+  async getStatus({ ids }: GetStatusOptions): Promise<(StatusRecord | null)[]> {
+    return ids.map((id) => this.store.statuses.get(id));
+  }
+
+  async listQueues(): Promise<QueueInfo[]> {
+    return this.store.queues();
+  }
+
+  async listDead({ queue, limit = 100, offset = 0 }: ListDeadOptions): Promise<DeadJob[]> {
+    return this.store.listDead(queue, limit, offset);
+  }
+
+  async retryDead({ select, revive }: RetryDeadOptions): Promise<number> {
+    this.open();
+    return this.store.retryDead(select, revive);
+  }
+
+  async purgeDead({ select }: PurgeDeadOptions): Promise<number> {
+    return this.store.purgeDead(select);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.store.clear();
+  }
+}
+
+/** Factory Errand calls for `adapter: "async"`. */
+export const createAdapter: AdapterFactory = (options) => new AsyncAdapter(options as AsyncAdapterOptions);

@@ -1,0 +1,262 @@
+/**
+ * The one wrapper core puts around every adapter call. It
+ *
+ * - checks options against the adapter's `capabilities` before anything is sent
+ *   (a transaction, a delay past `maxDelayMs`, a priority, flow control, payload size),
+ *   refusing with `UnsupportedError`;
+ * - coalesces concurrent enqueues to durable (networked) backends: while one enqueue
+ *   call is in flight, further `performLater` calls wait and go together in the next
+ *   call, so 32 requests in flight cost two round trips, not 32. In-memory backends gain
+ *   nothing from it, and transactional enqueues are never merged: they belong to the
+ *   caller's connection;
+ * - times each call and emits `adapter:call`;
+ * - maps backend failures to `ErrandError` subclasses (the adapter's own `mapError`
+ *   first, `AdapterError` otherwise), so messages read the same on every backend.
+ *
+ * @module
+ */
+import type { TypedEmitter, ErrandEvents } from "../events.js";
+import { AdapterError, ErrandError, UnsupportedError } from "../errors.js";
+import type {
+  Adapter,
+  AdapterCapabilities,
+  DeadJob,
+  DeadSelection,
+  EnqueueResult,
+  JobPayload,
+  ListDeadOptions,
+  QueueInfo,
+  Reservation,
+  ReserveOptions,
+  SetProgressOptions,
+  Settlement,
+  StatusRecord,
+} from "./contract.js";
+
+interface PendingEnqueue {
+  payloads: JobPayload[];
+  resolve(results: EnqueueResult[]): void;
+  reject(error: unknown): void;
+}
+
+/** Core's handle on an adapter. Every adapter call in core goes through it. */
+export class AdapterClient {
+  /** The adapter's name. */
+  readonly name: string;
+  /** The adapter's capabilities, read once. */
+  readonly capabilities: AdapterCapabilities;
+  private pending: PendingEnqueue[] = [];
+  private flushing = false;
+  private flushScheduled = false;
+
+  constructor(
+    /** The wrapped adapter; call it only through this client. */
+    readonly adapter: Adapter,
+    private readonly events: TypedEmitter<ErrandEvents>,
+  ) {
+    this.name = adapter.name;
+    this.capabilities = adapter.capabilities;
+  }
+
+  private async call<T>(operation: string, count: number, run: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      const result = await run();
+      if (this.events.has("adapter:call")) {
+        this.events.emit("adapter:call", { adapter: this.name, operation, durationMs: performance.now() - started, count });
+      }
+      return result;
+    } catch (error) {
+      const mapped = this.mapError(error, operation);
+      this.events.emit("adapter:call", { adapter: this.name, operation, durationMs: performance.now() - started, count, error: mapped });
+      throw mapped;
+    }
+  }
+
+  private mapError(error: unknown, operation: string): Error {
+    if (error instanceof ErrandError) return error;
+    const mapped = this.adapter.mapError?.(error, operation);
+    return mapped ?? new AdapterError(this.name, operation, error);
+  }
+
+  /** Refuses what the adapter cannot store. */
+  private check(payloads: readonly JobPayload[], transaction: unknown): void {
+    const caps = this.capabilities;
+    if (transaction !== undefined && !caps.transactionalEnqueue) {
+      throw new UnsupportedError(
+        `the ${this.name} adapter cannot enqueue inside your transaction (capability transactionalEnqueue); enqueue after commit instead`,
+      );
+    }
+    const now = Date.now();
+    for (const payload of payloads) {
+      if (caps.maxDelayMs !== Infinity) {
+        const delay = Date.parse(payload.runAt) - now;
+        if (delay > caps.maxDelayMs) {
+          throw new UnsupportedError(
+            `${payload.job}: a wait of ${delay} ms is longer than the ${this.name} adapter allows (maxDelayMs ${caps.maxDelayMs})`,
+          );
+        }
+      }
+      if (payload.priority !== 0 && !caps.priorities) {
+        throw new UnsupportedError(`${payload.job}: the ${this.name} adapter does not support priorities (capability priorities)`);
+      }
+      const flow = payload.flow;
+      if (flow) {
+        if (flow.unique && !caps.unique) throw new UnsupportedError(`${payload.job}: the ${this.name} adapter does not support unique jobs (capability unique)`);
+        if (flow.concurrency && !caps.concurrencyLimits) {
+          throw new UnsupportedError(`${payload.job}: the ${this.name} adapter does not support concurrency limits (capability concurrencyLimits)`);
+        }
+        if (flow.rateLimit && !caps.rateLimits) throw new UnsupportedError(`${payload.job}: the ${this.name} adapter does not support rate limits (capability rateLimits)`);
+      }
+      if (caps.maxPayloadBytes !== Infinity) {
+        const size = Buffer.byteLength(JSON.stringify(payload));
+        if (size > caps.maxPayloadBytes) {
+          throw new UnsupportedError(
+            `${payload.job}: the payload is ${size} bytes, over the ${this.name} adapter's limit of ${caps.maxPayloadBytes}; pass references (models, ids) instead of data`,
+          );
+        }
+      }
+    }
+  }
+
+  /**
+   * Stores payloads, in order. Without a transaction, concurrent calls are merged into
+   * one adapter call while another is in flight.
+   */
+  enqueue(payloads: JobPayload[], transaction?: unknown): Promise<EnqueueResult[]> {
+    try {
+      this.check(payloads, transaction);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (transaction !== undefined || !this.capabilities.durable) return this.sendBatches(payloads, transaction);
+    return new Promise((resolve, reject) => {
+      this.pending.push({ payloads, resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing || this.flushScheduled || this.pending.length === 0) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    this.flushing = true;
+    try {
+      const payloads = batch.length === 1 ? batch[0]!.payloads : batch.flatMap((entry) => entry.payloads);
+      const results = await this.sendBatches(payloads, undefined);
+      let offset = 0;
+      for (const entry of batch) {
+        entry.resolve(batch.length === 1 ? results : results.slice(offset, offset + entry.payloads.length));
+        offset += entry.payloads.length;
+      }
+    } catch (error) {
+      for (const entry of batch) entry.reject(error);
+    } finally {
+      this.flushing = false;
+      this.scheduleFlush();
+    }
+  }
+
+  private async sendBatches(payloads: JobPayload[], transaction: unknown): Promise<EnqueueResult[]> {
+    const max = this.capabilities.maxBatchSize;
+    const send = (jobs: JobPayload[]) =>
+      this.call("enqueue", jobs.length, async () => {
+        const results = await this.adapter.enqueue(transaction === undefined ? { jobs } : { jobs, transaction });
+        if (results.length !== jobs.length) {
+          throw new AdapterError(this.name, "enqueue", `returned ${results.length} results for ${jobs.length} jobs`);
+        }
+        return results;
+      });
+    const results = payloads.length <= max ? await send(payloads) : [];
+    for (let start = 0; payloads.length > max && start < payloads.length; start += max) {
+      results.push(...(await send(payloads.slice(start, start + max))));
+    }
+    if (this.events.has("job:enqueue")) {
+      payloads.forEach((payload, index) => {
+        const result = results[index]!;
+        this.events.emit("job:enqueue", {
+          payload,
+          providerJobId: result.providerJobId,
+          adapter: this.name,
+          duplicate: result.duplicate === true,
+        });
+      });
+    }
+    return results;
+  }
+
+  /** Leases ready jobs. */
+  reserve(options: ReserveOptions): Promise<Reservation[]> {
+    if (options.queues === "*" && !this.capabilities.wildcardQueues) {
+      return Promise.reject(new UnsupportedError(`the ${this.name} adapter cannot reserve from every queue ("*"); name the queues`));
+    }
+    return this.call("reserve", options.max, () => this.adapter.reserve(options));
+  }
+
+  /** Records how reserved jobs ended. */
+  settle(settlements: Settlement[]): Promise<void> {
+    return this.call("settle", settlements.length, () => this.adapter.settle({ settlements }));
+  }
+
+  /** Extends leases; resolves to the provider ids whose lease was lost. */
+  extendLease(reservations: Reservation[], leaseMs: number): Promise<string[]> {
+    return this.call("extendLease", reservations.length, () => this.adapter.extendLease({ reservations, leaseMs }));
+  }
+
+  /** Stores progress. */
+  setProgress(updates: SetProgressOptions["updates"]): Promise<void> {
+    return this.call("setProgress", updates.length, () => this.adapter.setProgress({ updates }));
+  }
+
+  /** Status records by job id. */
+  getStatus(ids: string[]): Promise<(StatusRecord | null)[]> {
+    return this.call("getStatus", ids.length, () => this.adapter.getStatus({ ids }));
+  }
+
+  /** Counts per queue. */
+  listQueues(): Promise<QueueInfo[]> {
+    return this.call("listQueues", 1, () => this.adapter.listQueues({}));
+  }
+
+  /** Dead jobs, newest first. */
+  listDead(options: ListDeadOptions = {}): Promise<DeadJob[]> {
+    return this.call("listDead", options.limit ?? 100, () => this.adapter.listDead(options));
+  }
+
+  /** Moves dead jobs back to their queues with fresh attempts. */
+  retryDead(select: DeadSelection): Promise<number> {
+    return this.call("retryDead", "ids" in select ? select.ids.length : 1, () => this.adapter.retryDead({ select, revive }));
+  }
+
+  /** Deletes dead jobs. */
+  purgeDead(select: DeadSelection): Promise<number> {
+    return this.call("purgeDead", "ids" in select ? select.ids.length : 1, () => this.adapter.purgeDead({ select }));
+  }
+
+  /** Waits for queued enqueues, then closes the adapter. */
+  async close(): Promise<void> {
+    while (this.flushing || this.pending.length > 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await this.call("close", 0, () => this.adapter.close());
+  }
+}
+
+/** Gives a dead payload fresh attempts, due now. Unparseable bodies are returned as they are. */
+export function revive(body: string): string {
+  try {
+    const payload = JSON.parse(body) as Partial<JobPayload>;
+    if (payload === null || typeof payload !== "object") return body;
+    return JSON.stringify({ ...payload, executions: 0, runAt: new Date().toISOString() });
+  } catch {
+    return body;
+  }
+}

@@ -1,0 +1,333 @@
+/**
+ * The adapter contract: the storage primitives every Errand backend provides.
+ *
+ * Core decides, adapters store. Retry rules, backoff, queue weights, callbacks,
+ * serialization, leases' renewal schedule and shutdown all live in core; an adapter
+ * persists the state core chose and hands jobs back when asked. Every operation is
+ * bulk-first (a single job is an array of one) and takes one options object, so a
+ * backend can turn a batch into one round trip.
+ *
+ * Semantics are at-least-once: a reserved job whose lease runs out without being
+ * settled becomes available again.
+ *
+ * @module
+ */
+
+/** A job as it travels through a backend: the wire format, version 1. Plain JSON. */
+export interface JobPayload {
+  /** Wire-format version. Always `1` for this layout. */
+  v: 1;
+  /** Registered name of the job class. */
+  job: string;
+  /** Errand job id: a random UUID, unguessable, safe to hand to a browser. */
+  id: string;
+  /** Queue name, prefix already applied. */
+  queue: string;
+  /** Lower runs first. Integer; default 0. */
+  priority: number;
+  /** Arguments as superjson output (`{ json, meta? }`). */
+  args: SerializedValue;
+  /** How many times the job has been started before this delivery. */
+  executions: number;
+  /** ISO-8601 time of the first enqueue. */
+  enqueuedAt: string;
+  /** ISO-8601 time from which the job may run. */
+  runAt: string;
+  /** Per-job timeout in ms, if the job class sets one. */
+  timeoutMs?: number;
+  /**
+   * Flow control, decided by the backend (see DESIGN "Flow control"). Absent today
+   * unless the job class declares it; an adapter without the matching capability is
+   * never handed a payload carrying it (core refuses at enqueue).
+   */
+  flow?: FlowControl;
+}
+
+/** superjson's output: JSON plus type annotations. */
+export interface SerializedValue {
+  json: unknown;
+  meta?: unknown;
+}
+
+/** Flow-control settings carried by a payload for backends that enforce them. */
+export interface FlowControl {
+  /** Uniqueness: while a job with this key is in `while` state, a new one is a duplicate. */
+  unique?: { key: string; forMs?: number; while: "queued" | "running" | "finished" };
+  /** At most `limit` jobs with this key run at once (checked at reserve). */
+  concurrency?: { key: string; limit: number };
+  /** At most `limit` jobs with this key start per `perMs` (checked at reserve). */
+  rateLimit?: { key: string; limit: number; perMs: number };
+}
+
+/** What a backend can do. Core and the conformance suite branch on these, never on types. */
+export interface AdapterCapabilities {
+  /** `enqueue` honours `transaction` (the job exists only if the caller's transaction commits). */
+  transactionalEnqueue: boolean;
+  /** Longest delay the backend can store, in ms; `Infinity` when unbounded. Longer waits are refused by core. */
+  maxDelayMs: number;
+  /** Priorities are honoured within a queue (lower first). */
+  priorities: boolean;
+  /** Jobs survive a restart of the process that enqueued them. */
+  durable: boolean;
+  /** Jobs are run by a worker Errand starts inside the enqueuing process (the async adapter). */
+  embeddedWorker: boolean;
+  /** `reserve` can wait for work (block / long-poll) instead of returning at once. */
+  blockingReserve: boolean;
+  /** Uniqueness (`flow.unique`) is decided atomically at enqueue. */
+  unique: boolean;
+  /** Concurrency limits (`flow.concurrency`) are enforced at reserve. */
+  concurrencyLimits: boolean;
+  /** Rate limits (`flow.rateLimit`) are enforced at reserve. */
+  rateLimits: boolean;
+  /** `reserve` accepts `queues: "*"` (every queue the backend knows). */
+  wildcardQueues: boolean;
+  /** Largest number of payloads one `enqueue` call accepts; core splits larger batches. */
+  maxBatchSize: number;
+  /** Largest serialized payload in bytes; `Infinity` when unbounded. Larger payloads are refused by core. */
+  maxPayloadBytes: number;
+}
+
+/** Options of {@link Adapter.enqueue}. */
+export interface EnqueueOptions {
+  /** Payloads to store, in order. */
+  jobs: JobPayload[];
+  /**
+   * The caller's open transaction (for Postgres, a `pg` client inside `BEGIN`). Only
+   * passed when `capabilities.transactionalEnqueue` is true.
+   */
+  transaction?: unknown;
+}
+
+/** One stored job, as {@link Adapter.enqueue} reports it, in the order of `jobs`. */
+export interface EnqueueResult {
+  /** Errand job id (the payload's `id`, or for a duplicate the existing job's id). */
+  jobId: string;
+  /** The backend's own id (row id, stream id, SQS message id). */
+  providerJobId: string;
+  /** True when uniqueness matched an existing job and nothing new was stored. */
+  duplicate?: boolean;
+}
+
+/** Options of {@link Adapter.reserve}. */
+export interface ReserveOptions {
+  /**
+   * Queues to take from, in the order to try them (core has already applied weights),
+   * or `"*"` for every queue when `capabilities.wildcardQueues` is true.
+   */
+  queues: readonly string[] | "*";
+  /** Most jobs to hand back. At least 1. */
+  max: number;
+  /** Lease length in ms: unsettled jobs become available again this long after reserve. */
+  leaseMs: number;
+  /** Longest time to wait for work when none is ready, in ms; 0 means return at once. */
+  waitMs: number;
+  /** Aborted when the worker stops; a waiting reserve returns `[]` promptly. */
+  signal?: AbortSignal;
+  /** Identifies the worker in status and diagnostics. */
+  workerId: string;
+}
+
+/** A job handed to a worker, leased until settled or released. */
+export interface Reservation {
+  /** The backend's id for this job. */
+  providerJobId: string;
+  /** The stored payload text, unparsed: core validates it and buries it if malformed. */
+  body: string;
+  /** How many times the backend has delivered this job, when it counts (lease expiries included). */
+  deliveries?: number;
+  /** Adapter-private handle (lease token, receipt handle); core passes it back untouched. */
+  handle?: unknown;
+}
+
+/** An error as stored in status and the dead set. */
+export interface StoredError {
+  name: string;
+  message: string;
+  /** `ErrandError` code, when the error is one. */
+  code?: string;
+  stack?: string;
+}
+
+/** How one reserved job ends (or is handed back). */
+export type Settlement =
+  /** The job succeeded; `result` is the serialized return value, if any. */
+  | { reservation: Reservation; outcome: "succeeded"; result?: string }
+  /** The job failed and runs again at `runAt`; `payload` is the updated payload to store. */
+  | { reservation: Reservation; outcome: "retry"; payload: JobPayload; runAt: Date; error: StoredError }
+  /** The job failed for good and is dropped, not kept in the dead set (`discardOn`). */
+  | { reservation: Reservation; outcome: "failed"; error: StoredError }
+  /** The job goes to the dead set with the reason. `payload` is absent when the body was malformed. */
+  | { reservation: Reservation; outcome: "dead"; error: StoredError; payload?: JobPayload }
+  /** The job was not run (or was interrupted at shutdown): make it available again now, unchanged. */
+  | { reservation: Reservation; outcome: "released" };
+
+/** Options of {@link Adapter.settle}. */
+export interface SettleOptions {
+  settlements: Settlement[];
+}
+
+/** Options of {@link Adapter.extendLease}. */
+export interface ExtendLeaseOptions {
+  reservations: Reservation[];
+  /** New lease length from now, in ms. */
+  leaseMs: number;
+}
+
+/** Options of {@link Adapter.setProgress}. */
+export interface SetProgressOptions {
+  updates: { jobId: string; reservation?: Reservation; fraction: number; message?: string }[];
+}
+
+/** Job states as stored. `retrying` means failed and waiting for its next attempt. */
+export type JobState = "scheduled" | "queued" | "running" | "succeeded" | "retrying" | "failed" | "dead";
+
+/** A job's state as a backend stores it; core turns it into the public `JobStatus`. */
+export interface StatusRecord {
+  id: string;
+  job: string;
+  queue: string;
+  priority: number;
+  state: JobState;
+  executions: number;
+  progress?: { fraction: number; message?: string };
+  /** superjson text of the result. */
+  result?: string;
+  error?: StoredError;
+  enqueuedAt: Date;
+  runAt: Date;
+  startedAt?: Date;
+  finishedAt?: Date;
+  updatedAt: Date;
+}
+
+/** Options of {@link Adapter.getStatus}. */
+export interface GetStatusOptions {
+  ids: string[];
+}
+
+/** Options of {@link Adapter.listQueues}. */
+export type ListQueuesOptions = Record<string, never>;
+
+/** Counts for one queue. */
+export interface QueueInfo {
+  name: string;
+  queued: number;
+  scheduled: number;
+  running: number;
+  retrying: number;
+  dead: number;
+}
+
+/** Options of {@link Adapter.listDead}. */
+export interface ListDeadOptions {
+  queue?: string;
+  /** Most entries to return; default 100. */
+  limit?: number;
+  /** Entries to skip, newest first; default 0. */
+  offset?: number;
+}
+
+/** One entry of the dead set. */
+export interface DeadJob {
+  /** Errand job id, or the provider id when the payload could not be parsed. */
+  id: string;
+  providerJobId: string;
+  queue: string;
+  /** The stored payload text, exactly as it was. */
+  body: string;
+  error: StoredError;
+  diedAt: Date;
+}
+
+/** Selects dead jobs: by id, or all of them (optionally those of one queue). */
+export type DeadSelection = { ids: string[] } | { all: true; queue?: string };
+
+/** Options of {@link Adapter.retryDead}. */
+export interface RetryDeadOptions {
+  select: DeadSelection;
+  /** Body rewriter: core resets `executions` and `runAt` on parseable payloads. */
+  revive(body: string): string;
+}
+
+/** Options of {@link Adapter.purgeDead}. */
+export interface PurgeDeadOptions {
+  select: DeadSelection;
+}
+
+/**
+ * A backend. Thirteen members; each operation takes one options object and is bulk-first.
+ * Adapter authors: run `test/conformance` against your adapter; it is the contract's spec.
+ */
+export interface Adapter {
+  /** Short name used in messages and events ("async", "postgres"). */
+  readonly name: string;
+  /** What this backend supports; read once by core. */
+  readonly capabilities: AdapterCapabilities;
+  /** Store payloads; each becomes `queued`, or `scheduled` when its `runAt` is in the future. */
+  enqueue(options: EnqueueOptions): Promise<EnqueueResult[]>;
+  /**
+   * Lease up to `max` ready jobs (runAt ≤ now) from `queues`, lower priority first, then
+   * oldest first; marks them `running`. May wait up to `waitMs` for work; returns `[]` when
+   * none came or the signal aborted.
+   */
+  reserve(options: ReserveOptions): Promise<Reservation[]>;
+  /** Record how reserved jobs ended (succeeded, retry, failed, dead, released), in one batch. */
+  settle(options: SettleOptions): Promise<void>;
+  /**
+   * Push out the lease of reserved jobs. Returns the `providerJobId`s whose lease was
+   * already lost (expired and taken again, or settled), so core can abort them.
+   */
+  extendLease(options: ExtendLeaseOptions): Promise<string[]>;
+  /** Store the latest progress of running jobs. */
+  setProgress(options: SetProgressOptions): Promise<void>;
+  /** Status records by Errand job id, `null` for unknown or expired ids, in order. */
+  getStatus(options: GetStatusOptions): Promise<(StatusRecord | null)[]>;
+  /** Counts per queue for every queue the backend knows. */
+  listQueues(options: ListQueuesOptions): Promise<QueueInfo[]>;
+  /** Dead jobs, newest first. */
+  listDead(options: ListDeadOptions): Promise<DeadJob[]>;
+  /** Move dead jobs back to their queue, to run now. Returns how many moved. */
+  retryDead(options: RetryDeadOptions): Promise<number>;
+  /** Delete dead jobs for good. Returns how many were deleted. */
+  purgeDead(options: PurgeDeadOptions): Promise<number>;
+  /** Release connections and timers. Further calls fail. */
+  close(): Promise<void>;
+  /**
+   * Optional: turn a backend error into an `ErrandError` (for example a refused
+   * connection into `ConnectionError`). Errors it leaves alone become `AdapterError`.
+   */
+  mapError?(error: unknown, operation: string): Error | undefined;
+}
+
+/** What a backend package's `createAdapter` receives besides its own options. */
+export interface AdapterContext {
+  /** The app name from config (used in keys, schema comments, diagnostics). */
+  app: string;
+  /** The current environment name. */
+  environment: string;
+}
+
+/**
+ * The shape a backend package exports: `export const createAdapter: AdapterFactory`.
+ * `options` is the adapter setting from config minus `use`, with `url` when given.
+ */
+export type AdapterFactory = (
+  options: Record<string, unknown>,
+  context: AdapterContext,
+) => Adapter | Promise<Adapter>;
+
+/** Capabilities of a backend that supports nothing optional; spread and override. */
+export const baseCapabilities: AdapterCapabilities = Object.freeze({
+  transactionalEnqueue: false,
+  maxDelayMs: Infinity,
+  priorities: true,
+  durable: false,
+  embeddedWorker: false,
+  blockingReserve: false,
+  unique: false,
+  concurrencyLimits: false,
+  rateLimits: false,
+  wildcardQueues: false,
+  maxBatchSize: Infinity,
+  maxPayloadBytes: Infinity,
+});

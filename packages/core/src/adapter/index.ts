@@ -1,0 +1,12 @@
+/**
+ * `@errand/core/adapter`: what an adapter package needs — the contract, base
+ * capabilities, the wire format and the in-memory status store.
+ *
+ * @module
+ */
+export * from "./contract.js";
+export { MemoryStatusStore } from "./memory-status.js";
+export type { MemoryStatusOptions } from "./memory-status.js";
+export { AdapterClient } from "./client.js";
+export { decodePayload, encodePayload, validatePayload, WIRE_VERSION } from "../wire-format.js";
+export { ConnectionError, AdapterError, MalformedPayloadError, UnsupportedError, ConfigError } from "../errors.js";

@@ -1,0 +1,46 @@
+/**
+ * The inline adapter (`adapter: "inline"`): runs each job at enqueue, in the caller,
+ * through the same execution path as a worker (callbacks, error rules, status). There is
+ * no later, so a `wait` is refused (`maxDelayMs: 0`) and a failed job is not retried:
+ * `performLater` rejects with the job's error and the job is recorded as dead. A job
+ * dropped by `discardOn`, or handled by `rescueFrom`, does not reject.
+ *
+ * @module
+ */
+import { executeReservation, originalError } from "../job/execution.js";
+import type { Runtime } from "../runtime.js";
+import { baseCapabilities, type Adapter, type EnqueueOptions, type EnqueueResult, type Settlement } from "./contract.js";
+import { TestAdapter } from "./test-adapter.js";
+
+/** Runs jobs as they are enqueued. */
+export class InlineAdapter extends TestAdapter implements Adapter {
+  override readonly name = "inline";
+  override readonly capabilities = { ...baseCapabilities, wildcardQueues: true, maxDelayMs: 0 };
+
+  constructor(override readonly runtime: Runtime) {
+    super(runtime);
+  }
+
+  override async enqueue(options: EnqueueOptions): Promise<EnqueueResult[]> {
+    const results = await super.enqueue(options);
+    const ids = new Set(results.map((result) => result.providerJobId));
+    const reservations = this.takePending((job) => ids.has(job.providerJobId));
+    let failure: unknown;
+    for (const reservation of reservations) {
+      let settlement: Settlement = await executeReservation(
+        { runtime: this.runtime, workerId: "inline" },
+        reservation,
+      );
+      if (settlement.outcome === "retry") {
+        failure ??= originalError(settlement);
+        settlement = { reservation, outcome: "dead", error: settlement.error, payload: settlement.payload };
+      } else if (settlement.outcome === "dead") {
+        failure ??= originalError(settlement);
+      }
+      await this.settle({ settlements: [settlement] });
+    }
+    if (failure !== undefined) throw failure;
+    return results;
+  }
+}
+

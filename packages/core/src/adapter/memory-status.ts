@@ -1,0 +1,132 @@
+/**
+ * Job statuses kept in process memory, for the in-memory adapters (async, test,
+ * inline) and as the "memory" status store of adapters whose backend keeps no state.
+ *
+ * Live jobs (scheduled, queued, running, retrying) are kept until they finish. Finished
+ * ones (succeeded, failed, dead) are kept for `finishedTtlMs` and at most `maxFinished`
+ * of them, oldest dropped first, so memory does not grow with the number of jobs run.
+ *
+ * @module
+ */
+import type { JobPayload, JobState, Settlement, StatusRecord } from "./contract.js";
+
+/** Options of {@link MemoryStatusStore}. */
+export interface MemoryStatusOptions {
+  /** Most finished statuses kept. Default 10,000. */
+  maxFinished?: number;
+  /** How long a finished status is kept, in ms. Default 24 h. */
+  finishedTtlMs?: number;
+}
+
+/** Statuses by job id, in memory. */
+export class MemoryStatusStore {
+  private readonly live = new Map<string, StatusRecord>();
+  // Insertion order is finish order, so the oldest finished status is always first.
+  private readonly finished = new Map<string, StatusRecord>();
+  private readonly maxFinished: number;
+  private readonly finishedTtlMs: number;
+
+  constructor(options: MemoryStatusOptions = {}) {
+    this.maxFinished = options.maxFinished ?? 10_000;
+    this.finishedTtlMs = options.finishedTtlMs ?? 86_400_000;
+  }
+
+  /** Records a newly stored job (or a dead job moved back). */
+  enqueued(payload: JobPayload, now: number = Date.now()): void {
+    const runAt = new Date(payload.runAt);
+    this.finished.delete(payload.id);
+    this.live.set(payload.id, {
+      id: payload.id,
+      job: payload.job,
+      queue: payload.queue,
+      priority: payload.priority,
+      state: runAt.getTime() > now ? "scheduled" : "queued",
+      executions: payload.executions,
+      enqueuedAt: new Date(payload.enqueuedAt),
+      runAt,
+      updatedAt: new Date(now),
+    });
+  }
+
+  /** Records a job handed to a worker. */
+  started(jobId: string, now: number = Date.now()): void {
+    const record = this.live.get(jobId);
+    if (!record) return;
+    record.state = "running";
+    record.executions += 1;
+    record.startedAt = record.updatedAt = new Date(now);
+  }
+
+  /** Records the latest progress of a running job. */
+  progress(jobId: string, fraction: number, message?: string): void {
+    const record = this.live.get(jobId);
+    if (!record) return;
+    record.progress = message === undefined ? { fraction } : { fraction, message };
+    record.updatedAt = new Date();
+  }
+
+  /** Records how a job ended (or that it was handed back). */
+  settled(jobId: string, settlement: Settlement, now: number = Date.now()): void {
+    const record = this.live.get(jobId);
+    if (!record) return;
+    const at = new Date(now);
+    record.updatedAt = at;
+    switch (settlement.outcome) {
+      case "released":
+        record.state = record.runAt.getTime() > now ? "scheduled" : "queued";
+        record.executions = Math.max(0, record.executions - 1);
+        return;
+      case "retry":
+        record.state = "retrying";
+        record.error = settlement.error;
+        record.runAt = settlement.runAt;
+        record.queue = settlement.payload.queue;
+        record.priority = settlement.payload.priority;
+        return;
+      case "succeeded":
+        if (settlement.result !== undefined) record.result = settlement.result;
+        this.finish(record, "succeeded", at);
+        return;
+      case "failed":
+      case "dead":
+        record.error = settlement.error;
+        this.finish(record, settlement.outcome, at);
+        return;
+    }
+  }
+
+  private finish(record: StatusRecord, state: JobState, at: Date): void {
+    record.state = state;
+    record.finishedAt = at;
+    this.live.delete(record.id);
+    this.finished.set(record.id, record);
+    this.evict(at.getTime());
+  }
+
+  private evict(now: number): void {
+    const cutoff = now - this.finishedTtlMs;
+    for (const [id, record] of this.finished) {
+      if (this.finished.size > this.maxFinished || record.finishedAt!.getTime() < cutoff) this.finished.delete(id);
+      else break;
+    }
+  }
+
+  /** A status by id, or `null`. */
+  get(jobId: string): StatusRecord | null {
+    const record = this.live.get(jobId) ?? this.finished.get(jobId);
+    if (!record) return null;
+    if (record.finishedAt && record.finishedAt.getTime() < Date.now() - this.finishedTtlMs) return null;
+    return { ...record };
+  }
+
+  /** Forgets a job. */
+  delete(jobId: string): void {
+    this.live.delete(jobId);
+    this.finished.delete(jobId);
+  }
+
+  /** Number of statuses held (live and finished). */
+  get size(): number {
+    return this.live.size + this.finished.size;
+  }
+}

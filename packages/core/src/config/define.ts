@@ -1,0 +1,77 @@
+/**
+ * The configuration file's shape. `errand.config.ts` (or `.mjs`/`.js`) default-exports
+ * `defineConfig({...})`; the app passes the same object to `configure()` at boot and the
+ * `errand` CLI loads it, so both sides agree.
+ *
+ * @module
+ */
+import type { Adapter } from "../adapter/contract.js";
+import type { Duration } from "../duration.js";
+import type { RetryPolicy } from "../job/exceptions.js";
+
+/** Adapters Errand knows by name. */
+export type AdapterKind = "async" | "inline" | "test" | "redis" | "postgres" | "sqs";
+
+/** An adapter with options: `{ use: "postgres", url: process.env.DATABASE_URL, ... }`. */
+export interface AdapterOptionsSetting {
+  /** An {@link AdapterKind}, or the package name of a third-party adapter. */
+  use: AdapterKind | (string & {});
+  /** Connection URL, for backends that take one. */
+  url?: string;
+  /** Backend-specific options, passed to the adapter package's `createAdapter`. */
+  [option: string]: unknown;
+}
+
+/** A kind name, a kind with options, or an adapter instance you built yourself. */
+export type AdapterSetting = AdapterKind | AdapterOptionsSetting | Adapter;
+
+/** A value per environment name (`development`, `test`, `production`…). */
+export type PerEnvironment<T> = { readonly [environment: string]: T };
+
+/** Worker settings; `errand work` flags override them. */
+export interface WorkerSettings {
+  /** Jobs run at once. Default 10. */
+  concurrency?: number;
+  /** Weighted queues: `"critical,2 default,1"`, `["critical,2", "default"]`, or `"*"` (every queue). Default `"*"` when the backend supports it, else `"default"`. */
+  queues?: string | readonly string[];
+  /** Jobs reserved ahead of free slots, kept in a local buffer. Default: equal to `concurrency`. */
+  prefetch?: number;
+  /** Lease length; renewed every third of it while a job runs. Default `"5m"`. */
+  lease?: Duration;
+  /** How long an idle worker waits for work per reserve (blocking backends) or between polls. Default `"1s"`. */
+  pollInterval?: Duration;
+  /** How long running jobs may take to finish at shutdown before they are handed back. Default `"25s"`. */
+  shutdownGrace?: Duration;
+}
+
+/** Errand's configuration. Every field is optional. */
+export interface ErrandConfig {
+  /** App name, used in model gids (`gid://<app>/User/1`). Default `"errand"`. */
+  app?: string;
+  /**
+   * The default adapter, or one per environment. Default `"async"`. `ERRAND_URL`
+   * overrides it by scheme (`redis://`, `postgres://`, `sqs://`, `async:`, `inline:`).
+   */
+  adapter?: AdapterSetting | PerEnvironment<AdapterSetting>;
+  /** Named adapters for job classes pinned with `static adapter = "name"`. */
+  adapters?: Readonly<Record<string, AdapterSetting | PerEnvironment<AdapterSetting>>>;
+  /** Job classes, or globs of modules whose exported job classes are registered (relative to the config file). */
+  jobs?: readonly (Function | string)[];
+  /** Prepended to every queue name, with {@link ErrandConfig.queueNameDelimiter}. */
+  queueNamePrefix?: string;
+  /** Between prefix and queue name. Default `"_"`. */
+  queueNameDelimiter?: string;
+  /** Default retry policy for errors no rule matches. Default: 25 attempts, polynomial backoff, jitter 0.15. */
+  retry?: Partial<RetryPolicy>;
+  /** Worker settings (also used by the async adapter's in-process pool). */
+  worker?: WorkerSettings;
+  /** Environment name; default `ERRAND_ENV`, else `NODE_ENV`, else `"development"`. */
+  environment?: string;
+  /** Directory that relative `jobs` globs start from. Set by `loadConfig` to the config file's directory; default the working directory. */
+  root?: string;
+}
+
+/** Identity function that types a configuration. */
+export function defineConfig(config: ErrandConfig): ErrandConfig {
+  return config;
+}

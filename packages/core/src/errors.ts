@@ -1,0 +1,144 @@
+/**
+ * Errand's errors. Every error Errand raises is an {@link ErrandError} with a stable
+ * `code`, so handlers and logs can match on it whatever the backend.
+ *
+ * @module
+ */
+
+/** Base class of every error Errand raises. `code` is stable across versions. */
+export class ErrandError extends Error {
+  /** Stable machine-readable code, e.g. `ERR_SERIALIZATION`. */
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** An argument cannot be stored (a function, an unregistered class instance, a cycle, a symbol). Nothing was enqueued. */
+export class SerializationError extends ErrandError {
+  /** Where in the arguments the bad value sits, e.g. `args[1].owner.avatar`. */
+  readonly path: string;
+  constructor(path: string, message: string) {
+    super("ERR_SERIALIZATION", `${path}: ${message}`);
+    this.path = path;
+  }
+}
+
+/** Stored arguments cannot be turned back into values: a model record is gone, a serializer is missing. */
+export class DeserializationError extends ErrandError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("ERR_DESERIALIZATION", message, options);
+  }
+}
+
+/** A configuration value is wrong or missing; the message names it. */
+export class ConfigError extends ErrandError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("ERR_CONFIG", message, options);
+  }
+}
+
+/** A configured adapter's package is not installed. */
+export class AdapterNotInstalledError extends ErrandError {
+  /** The npm package to install. */
+  readonly packageName: string;
+  constructor(packageName: string, setting: string) {
+    super(
+      "ERR_ADAPTER_NOT_INSTALLED",
+      `the ${setting} adapter is configured but ${packageName} is not installed: run \`npm install ${packageName}\``,
+    );
+    this.packageName = packageName;
+  }
+}
+
+/** A payload names a job class that is not registered. The job goes to the dead set. */
+export class UnknownJobError extends ErrandError {
+  readonly jobName: string;
+  constructor(jobName: string, known: readonly string[]) {
+    const list = known.length ? known.join(", ") : "none";
+    super("ERR_UNKNOWN_JOB", `unknown job class "${jobName}" (registered: ${list})`);
+    this.jobName = jobName;
+  }
+}
+
+/** A stored payload does not match the wire format. The job goes to the dead set. */
+export class MalformedPayloadError extends ErrandError {
+  constructor(message: string) {
+    super("ERR_MALFORMED_PAYLOAD", `malformed payload: ${message}`);
+  }
+}
+
+/** An option the backend cannot honour (see its `capabilities`). Nothing was enqueued. */
+export class UnsupportedError extends ErrandError {
+  constructor(message: string) {
+    super("ERR_UNSUPPORTED", message);
+  }
+}
+
+/** A duration value (`wait`, `timeout`, backoff) is not understood; the message names it. */
+export class InvalidDurationError extends ErrandError {
+  constructor(value: unknown, where: string) {
+    super(
+      "ERR_INVALID_DURATION",
+      `${where}: ${describeValue(value)} is not a duration; use milliseconds (number), "90s", "10m", "2h", "1d", "1w" or { minutes: 10 }`,
+    );
+  }
+}
+
+/** A job ran longer than its `timeout`; its `signal` was aborted. */
+export class JobTimeoutError extends ErrandError {
+  constructor(jobName: string, timeoutMs: number) {
+    super("ERR_JOB_TIMEOUT", `${jobName} timed out after ${timeoutMs} ms`);
+  }
+}
+
+/** A backend call failed; `operation` names the adapter call, `cause` holds the backend's error. */
+export class AdapterError extends ErrandError {
+  readonly adapter: string;
+  readonly operation: string;
+  constructor(adapter: string, operation: string, cause: unknown, code = "ERR_ADAPTER") {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(code, `${adapter} adapter: ${operation} failed: ${reason}`, { cause });
+    this.adapter = adapter;
+    this.operation = operation;
+  }
+}
+
+/** A backend could not be reached. Raised by adapters through `mapError`. */
+export class ConnectionError extends AdapterError {
+  constructor(adapter: string, operation: string, cause: unknown) {
+    super(adapter, operation, cause, "ERR_CONNECTION");
+  }
+}
+
+/** Formats a value for an error message without dumping large objects. */
+export function describeValue(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "function") return `function ${value.name || "(anonymous)"}`;
+  if (typeof value === "symbol" || typeof value === "bigint") return String(value);
+  if (value === null || typeof value !== "object") return String(value);
+  try {
+    const text = JSON.stringify(value);
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/** Turns anything thrown into the stored form. */
+export function toStoredError(error: unknown): { name: string; message: string; code?: string; stack?: string } {
+  if (error instanceof Error) {
+    const stored: { name: string; message: string; code?: string; stack?: string } = {
+      name: error.name,
+      message: error.message,
+    };
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === "string") stored.code = code;
+    if (error.stack) stored.stack = error.stack;
+    return stored;
+  }
+  return { name: "Error", message: describeValue(error) };
+}

@@ -1,0 +1,82 @@
+/**
+ * `@errand/core`: background jobs for TypeScript, in the spirit of Rails' ActiveJob.
+ *
+ * @example
+ * import { Job, queueAs, configure } from "@errand/core";
+ * configure({ adapter: "async" });
+ * \@queueAs("reports")
+ * class ReportJob extends Job<[userId: number]> {
+ *   async perform(userId: number) { return { userId }; }
+ * }
+ * const { jobId } = await ReportJob.performLater(42);
+ *
+ * @module
+ */
+import { Job } from "./job/job.js";
+import { markJobBase } from "./runtime.js";
+import "./worker/worker.js"; // installs the embedded-pool starter used by the async adapter
+
+markJobBase(Job);
+
+export { Job, performAllLater } from "./job/job.js";
+export type { ConfiguredJob, JobArgs, JobClass, JobResult } from "./job/job.js";
+export type { EnqueuedJob, SetOptions } from "./job/enqueuing.js";
+export {
+  afterDiscard,
+  afterEnqueue,
+  afterPerform,
+  aroundEnqueue,
+  aroundPerform,
+  beforeEnqueue,
+  beforePerform,
+  discardOn,
+  queueAs,
+  queueWithPriority,
+  rescueFrom,
+  retryOn,
+  timeout,
+  useAdapter,
+} from "./job/decorators.js";
+export type { JobClassDecorator } from "./job/decorators.js";
+export type { AroundCallback, Callback } from "./job/callbacks.js";
+export { backoffMs, DEFAULT_RETRY_POLICY } from "./job/exceptions.js";
+export type { ErrorClass, RetryOptions, RetryPolicy, RetryWait } from "./job/exceptions.js";
+export type { AfterDiscardHandler, QueueSetting } from "./job/settings.js";
+
+export { registerModel, model } from "./serializers/models.js";
+export type { ModelOptions } from "./serializers/models.js";
+export { registerSerializer } from "./serializers/custom.js";
+export type { SerializerOptions } from "./serializers/custom.js";
+
+export { defineConfig } from "./config/define.js";
+export type { AdapterKind, AdapterOptionsSetting, AdapterSetting, ErrandConfig, PerEnvironment, WorkerSettings } from "./config/define.js";
+export { loadConfig, CONFIG_FILES } from "./config/load.js";
+export { currentEnvironment } from "./config/environment.js";
+export { configure, currentRuntime, Runtime } from "./runtime.js";
+
+export { Worker, ShutdownError, LeaseLostError } from "./worker/worker.js";
+export type { WorkerOptions, WorkerState } from "./worker/worker.js";
+export { parseQueues } from "./worker/queues.js";
+
+export { getStatus, deadSet, listQueues } from "./admin.js";
+export type { DeadSetApi } from "./admin.js";
+export type { JobStatus, JobState } from "./status.js";
+export { isFinished, statusToJSON } from "./status.js";
+
+export { toMs } from "./duration.js";
+export type { Duration, DurationObject } from "./duration.js";
+export type { ErrandEvents, ErrandEventName } from "./events.js";
+export {
+  AdapterError,
+  AdapterNotInstalledError,
+  ConfigError,
+  ConnectionError,
+  DeserializationError,
+  ErrandError,
+  InvalidDurationError,
+  JobTimeoutError,
+  MalformedPayloadError,
+  SerializationError,
+  UnknownJobError,
+  UnsupportedError,
+} from "./errors.js";

@@ -1,0 +1,183 @@
+/**
+ * Enqueuing: turning a job instance into a payload and handing it to its adapter.
+ * Arguments are checked and serialized before anything is sent, so a bad argument
+ * throws `SerializationError` and nothing is enqueued.
+ *
+ * @module
+ */
+import type { JobPayload } from "../adapter/contract.js";
+import type { Duration } from "../duration.js";
+import { toMs } from "../duration.js";
+import { ConfigError } from "../errors.js";
+import { currentRuntime, type Runtime } from "../runtime.js";
+import { serializeArguments } from "../serializers/arguments.js";
+import type { JobStatus } from "../status.js";
+import { toJobStatus } from "../status.js";
+import { runWithCallbacks } from "./callbacks.js";
+import type { Job } from "./job.js";
+import { definitionOf, type JobDefinition } from "./settings.js";
+
+/** Options for one enqueue (`Job.set`, `job.set`, `deliverLater`). */
+export interface SetOptions {
+  /** Delay before the job may run: ms, `"90s"`, `"10m"`, `"2h"`, `"1d"`, `"1w"`, or `{ minutes: 10 }`. */
+  wait?: Duration;
+  /** Earliest time the job may run. Exclusive with `wait`. */
+  waitUntil?: Date;
+  /** Queue for this enqueue (prefix from config applied). */
+  queue?: string;
+  /** Priority for this enqueue; lower runs first. */
+  priority?: number;
+  /**
+   * The caller's open transaction, for adapters with `transactionalEnqueue` (Postgres: a
+   * `pg` client inside `BEGIN`): the job exists only if the transaction commits.
+   */
+  transaction?: unknown;
+}
+
+/** What `performLater` resolves to. */
+export interface EnqueuedJob {
+  /** False when an `aroundEnqueue` callback chose not to enqueue. */
+  enqueued: boolean;
+  /** Errand job id (random UUID): use it with `Job.status(id)`. */
+  jobId: string;
+  /** The backend's own id. */
+  providerJobId: string;
+  /** Job class name. */
+  job: string;
+  /** Adapter that stored it. */
+  adapter: string;
+  queue: string;
+  priority: number;
+  enqueuedAt: Date;
+  scheduledAt: Date;
+  /** True when uniqueness matched an existing job (its id is returned). */
+  duplicate: boolean;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyJob = Job<any, any>;
+
+function resolveRunAt(options: SetOptions, now: number): Date {
+  if (options.wait !== undefined && options.waitUntil !== undefined) {
+    throw new ConfigError("set(): give either wait or waitUntil, not both");
+  }
+  if (options.waitUntil !== undefined) {
+    if (!(options.waitUntil instanceof Date) || Number.isNaN(options.waitUntil.getTime())) {
+      throw new ConfigError(`set({ waitUntil }): expected a valid Date, got ${String(options.waitUntil)}`);
+    }
+    return options.waitUntil;
+  }
+  return new Date(options.wait === undefined ? now : now + toMs(options.wait, "set({ wait })"));
+}
+
+/** Fills in the job's queue, priority and times from its class and `options`. */
+function applyOptions(job: AnyJob, definition: JobDefinition, options: SetOptions, runtime: Runtime): void {
+  const now = Date.now();
+  let queue = options.queue;
+  if (queue === undefined) {
+    const setting = definition.queue;
+    queue = typeof setting === "function" ? setting(job) : setting;
+  }
+  if (queue !== undefined && (typeof queue !== "string" || queue.length === 0)) {
+    throw new ConfigError(`${job.constructor.name}: queue must be a non-empty string, got ${String(queue)}`);
+  }
+  job.queueName = runtime.queueName(queue ?? "default");
+  const priority = options.priority ?? definition.priority;
+  if (!Number.isInteger(priority)) throw new ConfigError(`set({ priority }): expected an integer, got ${String(priority)}`);
+  job.priority = priority;
+  job.enqueuedAt = new Date(now);
+  job.scheduledAt = resolveRunAt(options, now);
+}
+
+function buildPayload(job: AnyJob, name: string, definition: JobDefinition, runtime: Runtime): JobPayload {
+  const payload: JobPayload = {
+    v: 1,
+    job: name,
+    id: job.jobId,
+    queue: job.queueName,
+    priority: job.priority,
+    args: serializeArguments(job.arguments, runtime.app),
+    executions: 0,
+    enqueuedAt: job.enqueuedAt!.toISOString(),
+    runAt: job.scheduledAt!.toISOString(),
+  };
+  if (definition.timeoutMs !== undefined) payload.timeoutMs = definition.timeoutMs;
+  return payload;
+}
+
+function describe(job: AnyJob, name: string, adapter: string, enqueued: boolean, duplicate: boolean): EnqueuedJob {
+  return {
+    enqueued,
+    jobId: job.jobId,
+    providerJobId: job.providerJobId ?? "",
+    job: name,
+    adapter,
+    queue: job.queueName,
+    priority: job.priority,
+    enqueuedAt: job.enqueuedAt!,
+    scheduledAt: job.scheduledAt!,
+    duplicate,
+  };
+}
+
+/** Enqueues one job with its enqueue callbacks. */
+export async function enqueueOne(job: AnyJob, options: SetOptions): Promise<EnqueuedJob> {
+  const runtime = currentRuntime();
+  const jobClass = job.constructor;
+  const definition = definitionOf(jobClass);
+  const name = runtime.registry.ensure(jobClass);
+  applyOptions(job, definition, options, runtime);
+  const client = await runtime.adapterFor(definition.adapter);
+  const { callbacks } = definition;
+  let duplicate = false;
+  const run = await runWithCallbacks(job, callbacks.beforeEnqueue, callbacks.aroundEnqueue, callbacks.afterEnqueue, async () => {
+    const [stored] = await client.enqueue([buildPayload(job, name, definition, runtime)], options.transaction);
+    job.jobId = stored!.jobId;
+    job.providerJobId = stored!.providerJobId;
+    duplicate = stored!.duplicate === true;
+  });
+  return describe(job, name, client.name, run.ran, duplicate);
+}
+
+/** Enqueues many jobs: one adapter call per (adapter, transaction) group; no enqueue callbacks. */
+export async function enqueueJobs(jobs: readonly AnyJob[]): Promise<EnqueuedJob[]> {
+  const runtime = currentRuntime();
+  // adapter name -> transaction (undefined for none) -> group
+  const groups = new Map<string | undefined, Map<unknown, { indexes: number[]; payloads: JobPayload[] }>>();
+  const names: string[] = [];
+  // Build every payload first: one bad argument anywhere means nothing is enqueued.
+  jobs.forEach((job, index) => {
+    const definition = definitionOf(job.constructor);
+    const name = runtime.registry.ensure(job.constructor);
+    names.push(name);
+    applyOptions(job, definition, job.enqueueOptions, runtime);
+    let byTransaction = groups.get(definition.adapter);
+    if (!byTransaction) groups.set(definition.adapter, (byTransaction = new Map()));
+    let group = byTransaction.get(job.enqueueOptions.transaction);
+    if (!group) byTransaction.set(job.enqueueOptions.transaction, (group = { indexes: [], payloads: [] }));
+    group.indexes.push(index);
+    group.payloads.push(buildPayload(job, name, definition, runtime));
+  });
+  const results: EnqueuedJob[] = new Array(jobs.length);
+  for (const [adapter, byTransaction] of groups) {
+    const client = await runtime.adapterFor(adapter);
+    for (const [transaction, group] of byTransaction) {
+      const stored = await client.enqueue(group.payloads, transaction);
+      group.indexes.forEach((jobIndex, position) => {
+        const job = jobs[jobIndex]!;
+        job.jobId = stored[position]!.jobId;
+        job.providerJobId = stored[position]!.providerJobId;
+        results[jobIndex] = describe(job, names[jobIndex]!, client.name, true, stored[position]!.duplicate === true);
+      });
+    }
+  }
+  return results;
+}
+
+/** Reads a job's status from the adapter its class uses. */
+export async function jobStatus(jobClass: Function, jobId: string): Promise<JobStatus | null> {
+  const runtime = currentRuntime();
+  const client = await runtime.adapterFor(definitionOf(jobClass).adapter);
+  const [record] = await client.getStatus([jobId]);
+  return record ? toJobStatus(record) : null;
+}

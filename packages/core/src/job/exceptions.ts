@@ -1,0 +1,147 @@
+/**
+ * What happens when `perform` throws. Core decides; the adapter only stores the outcome.
+ *
+ * A job class has error rules (`retryOn`, `discardOn`, `rescueFrom`), matched in the
+ * order they are written, the class's own before its ancestors'. The first rule whose
+ * error class matches decides:
+ *
+ * - `rescueFrom`: the handler runs; if it returns, the job counts as succeeded; if it
+ *   throws, that error is decided by the default policy.
+ * - `discardOn`: the job is dropped (state `failed`), `afterDiscard` handlers run.
+ * - `retryOn`: the job runs again after `wait` until it has run `attempts` times; then it
+ *   goes to the dead set and `afterDiscard` handlers run.
+ * - no rule: the configured default policy (25 attempts, polynomial backoff), then the
+ *   dead set.
+ *
+ * @module
+ */
+import type { Duration } from "../duration.js";
+import { toMs } from "../duration.js";
+import { ConfigError } from "../errors.js";
+
+/** An error class to match with `instanceof`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ErrorClass = abstract new (...args: any[]) => unknown;
+
+/**
+ * How long to wait before the next attempt: ms, a duration string or object,
+ * `"polynomial"` (executions⁴ + 2 seconds: 3 s, 18 s, 83 s, 258 s…), `"exponential"`
+ * (2^executions seconds: 2 s, 4 s, 8 s…), or a function of the number of executions so far.
+ */
+export type RetryWait = Duration | "polynomial" | "exponential" | ((executions: number) => Duration);
+
+/** Options of `retryOn`. */
+export interface RetryOptions {
+  /** Total runs allowed, the first included. Default 5. */
+  attempts?: number;
+  /** Wait before each retry. Default 3 s. */
+  wait?: RetryWait;
+  /** Random extra wait, as a fraction of the wait (0.15 adds up to 15 %). Default 0.15. */
+  jitter?: number;
+  /** Queue for the retries, when it should differ. */
+  queue?: string;
+  /** Priority for the retries, when it should differ. */
+  priority?: number;
+}
+
+/** The default policy for errors no rule matches. */
+export interface RetryPolicy {
+  /** Total runs allowed, the first included. Default 25. */
+  attempts: number;
+  /** Default `"polynomial"`. */
+  wait: RetryWait;
+  /** Default 0.15. */
+  jitter: number;
+}
+
+/** Default policy: as Sidekiq, 25 attempts spread over about three weeks. */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 25, wait: "polynomial", jitter: 0.15 };
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type RescueHandler = (error: any, job: any) => unknown;
+
+/** One resolved error rule. */
+export type ErrorRule =
+  | { kind: "retry"; errors: ErrorClass[]; attempts: number; wait: RetryWait; jitter: number; queue?: string; priority?: number }
+  | { kind: "discard"; errors: ErrorClass[] }
+  | { kind: "rescue"; errors: ErrorClass[]; handler: RescueHandler };
+
+function errorList(errors: ErrorClass | readonly ErrorClass[], where: string): ErrorClass[] {
+  const list = Array.isArray(errors) ? [...errors] : [errors as ErrorClass];
+  if (list.length === 0 || list.some((e) => typeof e !== "function")) {
+    throw new ConfigError(`${where}: expected an error class or an array of error classes`);
+  }
+  return list;
+}
+
+/** Builds a retry rule, validating its options. */
+export function retryRule(errors: ErrorClass | readonly ErrorClass[], options: RetryOptions = {}, where = "retryOn"): ErrorRule {
+  const attempts = options.attempts ?? 5;
+  if (!Number.isInteger(attempts) || attempts < 1) throw new ConfigError(`${where}: attempts must be an integer >= 1, got ${attempts}`);
+  const jitter = options.jitter ?? 0.15;
+  if (typeof jitter !== "number" || jitter < 0) throw new ConfigError(`${where}: jitter must be a number >= 0, got ${jitter}`);
+  const wait = options.wait ?? 3000;
+  validateWait(wait, `${where}: wait`);
+  const rule: ErrorRule = { kind: "retry", errors: errorList(errors, where), attempts, wait, jitter };
+  if (options.queue !== undefined) rule.queue = options.queue;
+  if (options.priority !== undefined) rule.priority = options.priority;
+  return rule;
+}
+
+/** Throws InvalidDurationError/ConfigError for a wait that can never work. */
+export function validateWait(wait: RetryWait, where: string): void {
+  if (wait === "polynomial" || wait === "exponential" || typeof wait === "function") return;
+  toMs(wait, where);
+}
+
+/** Builds a discard rule. */
+export function discardRule(errors: ErrorClass | readonly ErrorClass[], where = "discardOn"): ErrorRule {
+  return { kind: "discard", errors: errorList(errors, where) };
+}
+
+/** Builds a rescue rule. */
+export function rescueRule(errors: ErrorClass | readonly ErrorClass[], handler: RescueHandler, where = "rescueFrom"): ErrorRule {
+  if (typeof handler !== "function") throw new ConfigError(`${where}: the handler must be a function`);
+  return { kind: "rescue", errors: errorList(errors, where), handler };
+}
+
+/** Static-field twins: `static retry = [[ApiError, { attempts: 5 }]]`, `static discard = [GoneError]`, `static rescue = [[E, handler]]`. */
+export type StaticRetry = readonly (readonly [ErrorClass | readonly ErrorClass[], RetryOptions?])[];
+export type StaticDiscard = readonly ErrorClass[];
+export type StaticRescue = readonly (readonly [ErrorClass | readonly ErrorClass[], RescueHandler])[];
+
+/** The rules a class declares through static fields (own fields only). Order: rescue, discard, retry. */
+export function rulesFromStatics(target: Function, className: string): ErrorRule[] {
+  const own = (key: string): unknown =>
+    Object.prototype.hasOwnProperty.call(target, key) ? (target as unknown as Record<string, unknown>)[key] : undefined;
+  const rules: ErrorRule[] = [];
+  const rescue = own("rescue") as StaticRescue | undefined;
+  const discard = own("discard") as StaticDiscard | undefined;
+  const retry = own("retry") as StaticRetry | undefined;
+  for (const [key, value] of [["rescue", rescue], ["discard", discard], ["retry", retry]] as const) {
+    if (value !== undefined && !Array.isArray(value)) throw new ConfigError(`${className}.${key} must be an array`);
+  }
+  for (const entry of rescue ?? []) rules.push(rescueRule(entry[0], entry[1], `${className}.rescue`));
+  for (const entry of discard ?? []) rules.push(discardRule(entry, `${className}.discard`));
+  for (const entry of retry ?? []) rules.push(retryRule(entry[0], entry[1], `${className}.retry`));
+  return rules;
+}
+
+/** The first rule matching `error`, skipping rescue rules when `skipRescue`. */
+export function matchRule(rules: readonly ErrorRule[], error: unknown, skipRescue = false): ErrorRule | undefined {
+  for (const rule of rules) {
+    if (skipRescue && rule.kind === "rescue") continue;
+    for (const errorClass of rule.errors) if (error instanceof errorClass) return rule;
+  }
+  return undefined;
+}
+
+/** Milliseconds to wait before the next attempt, jitter included. `executions` counts the run that just failed. */
+export function backoffMs(wait: RetryWait, jitter: number, executions: number, random: () => number = Math.random): number {
+  let base: number;
+  if (wait === "polynomial") base = (executions ** 4 + 2) * 1000;
+  else if (wait === "exponential") base = 2 ** executions * 1000;
+  else if (typeof wait === "function") base = toMs(wait(executions), "retry wait function result");
+  else base = toMs(wait, "retry wait");
+  return Math.round(base + base * jitter * random());
+}

@@ -1,0 +1,256 @@
+/**
+ * Execution: running one job and deciding how it ends. The same code runs a job for the
+ * worker loop, the inline adapter, the test adapter's `performEnqueuedJobs` and
+ * `performNow`, so callbacks and error rules behave the same everywhere.
+ *
+ * For a reserved job: validate the payload (malformed → dead), find the registered class
+ * (unknown → dead), restore the arguments (models loaded), run the perform callbacks and
+ * `perform` under the job's timeout, serialize the result, and turn the outcome into a
+ * `Settlement` for the adapter. Errors go through the class's rules (`exceptions.ts`).
+ *
+ * @module
+ */
+import type { JobPayload, Reservation, Settlement } from "../adapter/contract.js";
+import { JobTimeoutError, toStoredError } from "../errors.js";
+import type { Runtime } from "../runtime.js";
+import { deserializeArguments, serializeResult } from "../serializers/arguments.js";
+import { decodePayload, peekJobId } from "../wire-format.js";
+import { runWithCallbacks } from "./callbacks.js";
+import { backoffMs, matchRule, type ErrorRule } from "./exceptions.js";
+import type { Job } from "./job.js";
+import { definitionOf, type JobDefinition } from "./settings.js";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyJob = Job<any, any>;
+
+const NEVER_ABORTED = new AbortController().signal;
+
+/** What the executor needs from whoever runs the job. */
+export interface ExecutionContext {
+  runtime: Runtime;
+  workerId: string;
+  /** Receives `this.progress(...)` calls. */
+  onProgress?(payload: JobPayload, fraction: number, message?: string): void;
+}
+
+/** Runs perform with its callbacks, under `timeoutMs` when given. */
+async function runPerform(job: AnyJob, definition: JobDefinition, timeoutMs: number | undefined): Promise<unknown> {
+  const { callbacks } = definition;
+  const step = () =>
+    runWithCallbacks(job, callbacks.beforePerform, callbacks.aroundPerform, callbacks.afterPerform, async () =>
+      job.perform(...job.arguments),
+    );
+  if (timeoutMs === undefined) return (await step()).value;
+  const controller = new AbortController();
+  const outer = job.signal;
+  job.signal = AbortSignal.any([outer, controller.signal]);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new JobTimeoutError(job.constructor.name, timeoutMs);
+      controller.abort(error);
+      reject(error);
+    }, timeoutMs);
+  });
+  try {
+    return (await Promise.race([step(), timedOut])).value;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs `afterDiscard` handlers; their own errors are reported, not thrown. */
+async function runAfterDiscard(context: ExecutionContext, definition: JobDefinition, job: AnyJob, error: unknown) {
+  for (const handler of definition.afterDiscard) {
+    try {
+      await handler(job, error);
+    } catch (handlerError) {
+      context.runtime.events.emit("worker:error", { workerId: context.workerId, error: handlerError });
+    }
+  }
+}
+
+// The error a failed settlement came from, for callers that rethrow it (inline adapter, performJob).
+const thrownErrors = new WeakMap<Settlement, unknown>();
+
+/** The error that made a `retry`, `failed` or `dead` settlement, as it was thrown. */
+export function originalError(settlement: Settlement): unknown {
+  return thrownErrors.get(settlement);
+}
+
+function failedWith<S extends Settlement>(settlement: S, error: unknown): S {
+  thrownErrors.set(settlement, error);
+  return settlement;
+}
+
+function dead(
+  context: ExecutionContext,
+  reservation: Reservation,
+  error: unknown,
+  payload?: JobPayload,
+): Settlement {
+  const stored = toStoredError(error);
+  context.runtime.events.emit("job:dead", {
+    payload,
+    providerJobId: reservation.providerJobId,
+    error: stored,
+    workerId: context.workerId,
+  });
+  return failedWith(
+    payload ? { reservation, outcome: "dead", error: stored, payload } : { reservation, outcome: "dead", error: stored },
+    error,
+  );
+}
+
+/** A job instance for handlers when the real one could not be built (arguments failed to load). */
+function bareJob(jobClass: Function, payload: JobPayload, executions: number, signal: AbortSignal): AnyJob {
+  const job = Object.create(jobClass.prototype) as AnyJob;
+  Object.assign(job, { arguments: [], enqueueOptions: {}, providerJobId: undefined, reportProgress: undefined });
+  assignRunState(job, payload, executions, signal);
+  return job;
+}
+
+function assignRunState(job: AnyJob, payload: JobPayload, executions: number, signal: AbortSignal): void {
+  job.jobId = payload.id;
+  job.executions = executions;
+  job.queueName = payload.queue;
+  job.priority = payload.priority;
+  job.enqueuedAt = new Date(payload.enqueuedAt);
+  job.scheduledAt = new Date(payload.runAt);
+  job.signal = signal;
+}
+
+/** Decides what a failed attempt becomes. */
+async function decide(
+  context: ExecutionContext,
+  definition: JobDefinition,
+  job: AnyJob,
+  payload: JobPayload,
+  reservation: Reservation,
+  thrown: unknown,
+): Promise<Settlement> {
+  const { runtime, workerId } = context;
+  let error = thrown;
+  let rule: ErrorRule | undefined = matchRule(definition.rules, error);
+  if (rule?.kind === "rescue") {
+    try {
+      await rule.handler(error, job);
+      runtime.events.emit("job:complete", { payload, result: undefined, durationMs: 0, workerId });
+      return { reservation, outcome: "succeeded" };
+    } catch (handlerError) {
+      error = handlerError;
+      rule = matchRule(definition.rules, error, true);
+    }
+  }
+  if (rule?.kind === "discard") {
+    await runAfterDiscard(context, definition, job, error);
+    runtime.events.emit("job:discard", { payload, error, workerId });
+    return failedWith({ reservation, outcome: "failed", error: toStoredError(error) }, error);
+  }
+  const policy = rule?.kind === "retry" ? rule : runtime.retryPolicy;
+  const executions = job.executions;
+  if (executions < policy.attempts) {
+    const runAt = new Date(Date.now() + backoffMs(policy.wait, policy.jitter, executions));
+    const next: JobPayload = { ...payload, executions, runAt: runAt.toISOString() };
+    if (rule?.kind === "retry" && rule.queue !== undefined) next.queue = runtime.queueName(rule.queue);
+    if (rule?.kind === "retry" && rule.priority !== undefined) next.priority = rule.priority;
+    runtime.events.emit("job:retry", { payload: next, error, runAt, workerId });
+    return failedWith({ reservation, outcome: "retry", payload: next, runAt, error: toStoredError(error) }, error);
+  }
+  await runAfterDiscard(context, definition, job, error);
+  return dead(context, reservation, error, { ...payload, executions });
+}
+
+/**
+ * Runs one reserved job and returns how it ended. Never throws.
+ * @param signal - becomes the job's `this.signal` (aborted by the worker: shutdown, lost lease).
+ */
+export async function executeReservation(
+  context: ExecutionContext,
+  reservation: Reservation,
+  signal: AbortSignal = NEVER_ABORTED,
+): Promise<Settlement> {
+  const { runtime, workerId } = context;
+  let payload: JobPayload;
+  try {
+    payload = decodePayload(reservation.body);
+  } catch (error) {
+    return dead(context, reservation, error);
+  }
+  const jobClass = runtime.registry.get(payload.job);
+  if (!jobClass) return dead(context, reservation, runtime.registry.unknown(payload.job), payload);
+
+  let definition: JobDefinition;
+  try {
+    definition = definitionOf(jobClass);
+  } catch (error) {
+    return dead(context, reservation, error, payload);
+  }
+  const executions = payload.executions + 1;
+  const startedAt = performance.now();
+  runtime.events.emit("job:start", { payload, workerId });
+  let job: AnyJob | undefined;
+  try {
+    const args = await deserializeArguments(payload.args);
+    job = new (jobClass as unknown as new (...args: unknown[]) => AnyJob)(...args);
+    assignRunState(job, payload, executions, signal);
+    job.providerJobId = reservation.providerJobId;
+    if (context.onProgress) {
+      const onProgress = context.onProgress;
+      const current = payload;
+      job.reportProgress = (fraction, message) => onProgress(current, fraction, message);
+    }
+    const value = await runPerform(job, definition, payload.timeoutMs);
+    let result: string | undefined;
+    try {
+      result = serializeResult(value, runtime.app);
+    } catch (error) {
+      // The work is done: rerunning it because its return value cannot be stored would repeat side effects.
+      runtime.events.emit("worker:error", { workerId, error });
+    }
+    runtime.events.emit("job:complete", { payload, result: value, durationMs: performance.now() - startedAt, workerId });
+    return result === undefined ? { reservation, outcome: "succeeded" } : { reservation, outcome: "succeeded", result };
+  } catch (error) {
+    job ??= bareJob(jobClass, payload, executions, signal);
+    try {
+      return await decide(context, definition, job, payload, reservation, error);
+    } catch (decisionError) {
+      return dead(context, reservation, decisionError, payload);
+    }
+  }
+}
+
+/**
+ * `performNow`: runs the job in this process with its perform callbacks and its
+ * rescue/discard rules. A discarded job resolves to `undefined`; other errors are thrown
+ * (no retry is scheduled: the caller is right there).
+ */
+export async function performInline(job: AnyJob): Promise<unknown> {
+  const definition = definitionOf(job.constructor);
+  job.executions += 1;
+  try {
+    return await runPerform(job, definition, definition.timeoutMs);
+  } catch (thrown) {
+    let error = thrown;
+    let rule = matchRule(definition.rules, error);
+    if (rule?.kind === "rescue") {
+      try {
+        await rule.handler(error, job);
+        return undefined;
+      } catch (handlerError) {
+        error = handlerError;
+        rule = matchRule(definition.rules, error, true);
+      }
+    }
+    if (rule?.kind === "discard") {
+      for (const handler of definition.afterDiscard) await handler(job, error);
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+/** The id to file a reservation under when its payload cannot be read. */
+export function reservationJobId(reservation: Reservation): string {
+  return peekJobId(reservation.body) ?? reservation.providerJobId;
+}

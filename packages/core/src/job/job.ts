@@ -1,0 +1,192 @@
+/**
+ * The `Job` base class. It only assembles the concerns that live in their own files:
+ * settings (`settings.ts`, `decorators.ts`), enqueuing (`enqueuing.ts`), execution
+ * (`execution.ts`), callbacks (`callbacks.ts`) and error rules (`exceptions.ts`).
+ *
+ * @module
+ */
+import { randomUUID } from "node:crypto";
+
+import type { Duration } from "../duration.js";
+import type { JobStatus } from "../status.js";
+import type { AfterDiscardHandler, QueueSetting } from "./settings.js";
+import type { AroundCallback, Callback } from "./callbacks.js";
+import type { StaticDiscard, StaticRescue, StaticRetry } from "./exceptions.js";
+import type { EnqueuedJob, SetOptions } from "./enqueuing.js";
+import { enqueueJobs, enqueueOne, jobStatus } from "./enqueuing.js";
+import { performInline } from "./execution.js";
+
+/** A concrete job class whose instances are `J`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type JobClass<J extends Job<any, any> = Job<any, any>> = (new (...args: any[]) => J) & typeof Job;
+
+/** The arguments of a job's `perform`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type JobArgs<J extends Job<any, any>> = Parameters<J["perform"]>;
+
+/** What a job's `perform` resolves to. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type JobResult<J extends Job<any, any>> = Awaited<ReturnType<J["perform"]>>;
+
+/** A job class with options applied by {@link Job.set}. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface ConfiguredJob<J extends Job<any, any>> {
+  /** Enqueues with the options given to `set`. */
+  performLater(...args: JobArgs<J>): Promise<EnqueuedJob>;
+  /** Runs now, in this process (options other than `queue`/`priority` do not apply). */
+  performNow(...args: JobArgs<J>): Promise<JobResult<J>>;
+}
+
+/**
+ * Base class of every job. Subclass it, implement `perform`, and enqueue with
+ * `performLater`: the arguments must match `perform`'s parameters, and are stored with
+ * superjson (models as gid references).
+ *
+ * @typeParam Args - `perform`'s parameters, e.g. `[user: User, month: Date]`.
+ * @typeParam Result - what `perform` returns; stored as the job's result.
+ *
+ * @example
+ * \@queueAs("reports")
+ * \@retryOn(ApiTimeoutError, { attempts: 5, wait: "polynomial" })
+ * export class ReportJob extends Job<[user: User, month: Date]> {
+ *   async perform(user: User, month: Date) {
+ *     this.progress(0.5, "fetched");
+ *     return { rows: 42 };
+ *   }
+ * }
+ * const { jobId } = await ReportJob.performLater(user, new Date());
+ */
+export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> {
+  /** Queue name or function of the job (twin of `@queueAs`). Default `"default"`. */
+  declare static queue?: QueueSetting;
+  /** Priority, lower first (twin of `@queueWithPriority`). Default 0. */
+  declare static priority?: number;
+  /** Retry rules (twin of `@retryOn`): `[[ErrorClass, { attempts, wait, jitter }]]`. */
+  declare static retry?: StaticRetry;
+  /** Discard rules (twin of `@discardOn`): `[ErrorClass]`. */
+  declare static discard?: StaticDiscard;
+  /** Rescue rules (twin of `@rescueFrom`): `[[ErrorClass, handler]]`. */
+  declare static rescue?: StaticRescue;
+  /** Handlers run when the job is discarded or dies (twin of `@afterDiscard`). */
+  declare static afterDiscard?: AfterDiscardHandler | readonly AfterDiscardHandler[];
+  /** Per-attempt time limit (twin of `@timeout`). */
+  declare static timeout?: Duration;
+  /** Named adapter this class is pinned to (twin of `@useAdapter`). */
+  declare static adapter?: string;
+  /** Name stored in payloads. Default: the class name; set it when code is minified. */
+  declare static jobName?: string;
+  /** Callbacks (twins of `@beforeEnqueue` and friends). */
+  declare static beforeEnqueue?: Callback | readonly Callback[];
+  declare static afterEnqueue?: Callback | readonly Callback[];
+  declare static aroundEnqueue?: AroundCallback | readonly AroundCallback[];
+  declare static beforePerform?: Callback | readonly Callback[];
+  declare static afterPerform?: Callback | readonly Callback[];
+  declare static aroundPerform?: AroundCallback | readonly AroundCallback[];
+
+  /** The arguments given to the constructor (or restored from the payload). */
+  readonly arguments: Args;
+  /** Errand job id: a random UUID. */
+  jobId: string;
+  /** The backend's id for this job, once enqueued. */
+  providerJobId: string | undefined = undefined;
+  /** Which run this is: 1 on the first attempt, 2 on the first retry… 0 before running. */
+  executions = 0;
+  /** The queue (prefix applied), once enqueued. */
+  queueName = "";
+  /** Priority, lower first. */
+  priority = 0;
+  /** When the job was first enqueued. */
+  enqueuedAt: Date | undefined = undefined;
+  /** When the job is (or was) due to run. */
+  scheduledAt: Date | undefined = undefined;
+  /** Aborted when the worker shuts down, the job's lease is lost, or its timeout passes. */
+  signal: AbortSignal = NEVER_ABORTED;
+  /** Options set with the instance's {@link Job.set}, used by `enqueue` and `performAllLater`. */
+  enqueueOptions: SetOptions = {};
+  /** @internal progress sink installed by the executor. */
+  reportProgress: ((fraction: number, message?: string) => void) | undefined = undefined;
+
+  constructor(...args: Args) {
+    this.arguments = args;
+    this.jobId = randomUUID();
+  }
+
+  /** The work. Its return value (JSON-serializable, or superjson types) becomes the job's result. */
+  abstract perform(...args: Args): Result | Promise<Result>;
+
+  /**
+   * Reports progress, stored in the job's status and pushed to subscribers.
+   * @param fraction - between 0 and 1.
+   * @param message - what is happening, for people ("fetched 4/10 pages").
+   */
+  progress(fraction: number, message?: string): void {
+    if (typeof fraction !== "number" || !(fraction >= 0 && fraction <= 1)) {
+      throw new RangeError(`progress: fraction must be between 0 and 1, got ${String(fraction)}`);
+    }
+    this.reportProgress?.(fraction, message);
+  }
+
+  /** Sets options for this instance's `enqueue` (or `performAllLater`). Returns `this`. */
+  set(options: SetOptions): this {
+    this.enqueueOptions = { ...this.enqueueOptions, ...options };
+    return this;
+  }
+
+  /** Enqueues this instance with the options from {@link Job.set} and `options`. */
+  enqueue(options: SetOptions = {}): Promise<EnqueuedJob> {
+    return enqueueOne(this, { ...this.enqueueOptions, ...options });
+  }
+
+  /** Runs this instance now, with its perform callbacks and rescue/discard rules. */
+  performNow(): Promise<Result> {
+    return performInline(this) as Promise<Result>;
+  }
+
+  /** Enqueues a job of this class. Arguments are those of `perform`. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  static performLater<J extends Job<any, any>>(this: new (...args: any[]) => J, ...args: JobArgs<J>): Promise<EnqueuedJob> {
+    return enqueueOne(new this(...args), {});
+  }
+
+  /** Runs a job of this class now, in this process, with the same callbacks; resolves to its result. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  static performNow<J extends Job<any, any>>(this: new (...args: any[]) => J, ...args: JobArgs<J>): Promise<JobResult<J>> {
+    return performInline(new this(...args)) as Promise<JobResult<J>>;
+  }
+
+  /**
+   * Options for the next enqueue: `wait` (ms, `"10m"`, `{ minutes: 10 }`), `waitUntil`,
+   * `queue`, `priority`, `transaction`.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  static set<J extends Job<any, any>>(this: new (...args: any[]) => J, options: SetOptions): ConfiguredJob<J> {
+    const jobClass = this;
+    return {
+      performLater: (...args) => enqueueOne(new jobClass(...args), options),
+      performNow: (...args) => {
+        const job = new jobClass(...args);
+        job.set(options);
+        return performInline(job) as Promise<JobResult<J>>;
+      },
+    };
+  }
+
+  /** The status of a job of this class by id, or `null` when unknown or expired. */
+  static status(jobId: string): Promise<JobStatus | null> {
+    return jobStatus(this, jobId);
+  }
+}
+
+const NEVER_ABORTED = new AbortController().signal;
+
+/**
+ * Enqueues many jobs in one round trip per adapter. Each instance may carry options set
+ * with `job.set({...})`. As in ActiveJob, enqueue callbacks do not run.
+ *
+ * @example
+ * await performAllLater([new ReportJob(u1, d), new ReportJob(u2, d).set({ wait: "1h" })]);
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function performAllLater(jobs: readonly Job<any, any>[]): Promise<EnqueuedJob[]> {
+  return enqueueJobs(jobs);
+}

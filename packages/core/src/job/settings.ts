@@ -1,0 +1,153 @@
+/**
+ * Where a job class's settings come from. Every setting can be given by a decorator
+ * (stored with reflect-metadata) or by its static-field twin, and is inherited by
+ * subclasses. Scalars (queue, priority, timeout, adapter) take the nearest definition
+ * up the class chain. Lists (error rules, callbacks) are collected down the chain; within
+ * one class, decorators come first in the order they are written, then the static field.
+ *
+ * The resolved settings of a class are computed once and cached; applying a decorator
+ * later clears the cache.
+ *
+ * @module
+ */
+import "reflect-metadata";
+
+import type { Duration } from "../duration.js";
+import { toMs } from "../duration.js";
+import { ConfigError } from "../errors.js";
+import type { CallbackKind, CallbackSet } from "./callbacks.js";
+import { CALLBACK_KINDS } from "./callbacks.js";
+import type { ErrorRule } from "./exceptions.js";
+import { rulesFromStatics } from "./exceptions.js";
+
+/** A queue name, or a function of the job instance returning one (evaluated at enqueue). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type QueueSetting = string | ((job: any) => string);
+
+/** Handler run when a job is discarded or dies after its last attempt. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AfterDiscardHandler = (job: any, error: unknown) => unknown;
+
+const META = {
+  queue: "errand:queue",
+  priority: "errand:priority",
+  timeout: "errand:timeout",
+  adapter: "errand:adapter",
+  rules: "errand:rules",
+  afterDiscard: "errand:after-discard",
+  callbacks: "errand:callbacks",
+} as const;
+
+/** Everything core needs to know about a job class, resolved once. */
+export interface JobDefinition {
+  queue: QueueSetting | undefined;
+  priority: number;
+  timeoutMs: number | undefined;
+  adapter: string | undefined;
+  /** Error rules in matching order: the class's own first (as written), then its ancestors'. */
+  rules: ErrorRule[];
+  afterDiscard: AfterDiscardHandler[];
+  callbacks: CallbackSet;
+}
+
+let cache = new WeakMap<Function, JobDefinition>();
+
+/** Class chain from the given class up to (excluding) Object/Function. */
+function chain(jobClass: Function): Function[] {
+  const classes: Function[] = [];
+  for (let c: Function | null = jobClass; c && c !== Function.prototype; c = Object.getPrototypeOf(c) as Function | null) {
+    classes.push(c);
+  }
+  return classes;
+}
+
+function ownStatic(target: Function, key: string): unknown {
+  return Object.prototype.hasOwnProperty.call(target, key) ? (target as unknown as Record<string, unknown>)[key] : undefined;
+}
+
+function nearest(classes: Function[], metaKey: string, staticKey: string): unknown {
+  for (const c of classes) {
+    if (Reflect.hasOwnMetadata(metaKey, c)) return Reflect.getOwnMetadata(metaKey, c);
+    const value = ownStatic(c, staticKey);
+    if (value !== undefined) return value;
+  }
+  return undefined;
+}
+
+function asArray<T>(value: T | readonly T[] | undefined): T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? [...(value as readonly T[])] : [value as T];
+}
+
+/** Resolves (and caches) a job class's settings. */
+export function definitionOf(jobClass: Function): JobDefinition {
+  let definition = cache.get(jobClass);
+  if (definition) return definition;
+  const classes = chain(jobClass);
+  const className = jobClass.name || "job";
+
+  const priority = nearest(classes, META.priority, "priority") ?? 0;
+  if (typeof priority !== "number" || !Number.isInteger(priority)) {
+    throw new ConfigError(`${className}: priority must be an integer, got ${String(priority)}`);
+  }
+  const timeout = nearest(classes, META.timeout, "timeout") as Duration | undefined;
+  const rules: ErrorRule[] = [];
+  for (const c of classes) {
+    rules.push(...((Reflect.getOwnMetadata(META.rules, c) as ErrorRule[] | undefined) ?? []), ...rulesFromStatics(c, className));
+  }
+  const rootFirst = [...classes].reverse();
+  const afterDiscard: AfterDiscardHandler[] = [];
+  const callbacks = Object.fromEntries(CALLBACK_KINDS.map((kind) => [kind, [] as unknown[]])) as unknown as CallbackSet;
+  for (const c of rootFirst) {
+    afterDiscard.push(
+      ...((Reflect.getOwnMetadata(META.afterDiscard, c) as AfterDiscardHandler[] | undefined) ?? []),
+      ...asArray(ownStatic(c, "afterDiscard") as AfterDiscardHandler | AfterDiscardHandler[] | undefined),
+    );
+    const own = Reflect.getOwnMetadata(META.callbacks, c) as Partial<CallbackSet> | undefined;
+    for (const kind of CALLBACK_KINDS) {
+      (callbacks[kind] as unknown[]).push(...(own?.[kind] ?? []), ...asArray(ownStatic(c, kind) as never));
+    }
+  }
+  for (const [kind, list] of Object.entries(callbacks) as [CallbackKind, unknown[]][]) {
+    for (const fn of list) {
+      if (typeof fn !== "function") throw new ConfigError(`${className}: ${kind} callbacks must be functions`);
+    }
+  }
+  definition = {
+    queue: nearest(classes, META.queue, "queue") as QueueSetting | undefined,
+    priority,
+    timeoutMs: timeout === undefined ? undefined : toMs(timeout, `${className}.timeout`),
+    adapter: nearest(classes, META.adapter, "adapter") as string | undefined,
+    rules,
+    afterDiscard,
+    callbacks,
+  };
+  cache.set(jobClass, definition);
+  return definition;
+}
+
+/** Target of a class decorator under either decorator proposal. */
+type DecoratorTarget = Function;
+
+/** Sets a scalar setting on a class (decorator helper). */
+export function setOwnSetting(target: DecoratorTarget, key: "queue" | "priority" | "timeout" | "adapter", value: unknown): void {
+  Reflect.defineMetadata(META[key], value, target);
+  cache = new WeakMap();
+}
+
+/**
+ * Adds to a list setting of a class. Decorators are applied bottom-up, so each one
+ * prepends: the stored order is the order in which they are written.
+ */
+export function prependOwnList(target: DecoratorTarget, key: "rules" | "afterDiscard", item: unknown): void {
+  const list = (Reflect.getOwnMetadata(META[key], target) as unknown[] | undefined) ?? [];
+  Reflect.defineMetadata(META[key], [item, ...list], target);
+  cache = new WeakMap();
+}
+
+/** Adds a callback to a class (decorator helper); same ordering as {@link prependOwnList}. */
+export function prependOwnCallback(target: DecoratorTarget, kind: CallbackKind, fn: Function): void {
+  const own = (Reflect.getOwnMetadata(META.callbacks, target) as Partial<Record<CallbackKind, Function[]>> | undefined) ?? {};
+  Reflect.defineMetadata(META.callbacks, { ...own, [kind]: [fn, ...(own[kind] ?? [])] }, target);
+  cache = new WeakMap();
+}

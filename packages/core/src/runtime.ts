@@ -1,0 +1,190 @@
+/**
+ * The runtime: the configuration in force, the job registry, the adapters built from
+ * it, and the event bus. `configure(config)` installs one for the process; `Job` and the
+ * CLI use it through {@link currentRuntime}.
+ *
+ * The current runtime is kept on `globalThis` under a registered symbol, so two copies
+ * of `@errand/core` in one process (a bundler, a TypeScript loader) share it.
+ *
+ * @module
+ */
+import { AdapterClient } from "./adapter/client.js";
+import type { AdapterKind, AdapterSetting, ErrandConfig, WorkerSettings } from "./config/define.js";
+import { createAdapter } from "./config/adapters.js";
+import { currentEnvironment, settingFor, settingFromUrl } from "./config/environment.js";
+import { importJobModules } from "./config/load.js";
+import { ConfigError } from "./errors.js";
+import { TypedEmitter, type ErrandEvents } from "./events.js";
+import { DEFAULT_RETRY_POLICY, type RetryPolicy, validateWait } from "./job/exceptions.js";
+import { JobRegistry } from "./registry.js";
+import type { Worker } from "./worker/worker.js";
+
+const JOB_MARK = Symbol.for("errand.job");
+
+/** True for a concrete job class (a subclass of `Job`, from any copy of core). */
+export function isJobClass(value: unknown): value is Function {
+  return typeof value === "function" && (value as unknown as Record<symbol, unknown>)[JOB_MARK] === true && Object.getPrototypeOf(value) !== Function.prototype && typeof value.prototype?.perform === "function";
+}
+
+/** Marks the `Job` base class so {@link isJobClass} recognises its subclasses. */
+export function markJobBase(jobBase: Function): void {
+  Object.defineProperty(jobBase, JOB_MARK, { value: true });
+}
+
+/** Starts a worker for an adapter with an embedded pool; set by the worker module. */
+type EmbeddedStarter = (runtime: Runtime, client: AdapterClient) => Promise<Worker>;
+let startEmbedded: EmbeddedStarter | undefined;
+
+/** @internal called by the worker module at load time. */
+export function setEmbeddedStarter(starter: EmbeddedStarter): void {
+  startEmbedded = starter;
+}
+
+/** The configuration, registry, adapters and events of one Errand setup. */
+export class Runtime {
+  /** The configuration as given. */
+  readonly config: ErrandConfig;
+  /** App name for gids. */
+  readonly app: string;
+  /** Environment name in force. */
+  readonly environment: string;
+  /** Every event Errand emits. */
+  readonly events = new TypedEmitter<ErrandEvents>();
+  /** Job classes that may run. */
+  readonly registry = new JobRegistry();
+  /** Policy for errors no rule matches. */
+  readonly retryPolicy: RetryPolicy;
+  private readonly adapters = new Map<string, Promise<AdapterClient>>();
+  private readonly workers = new Set<Worker>();
+  private jobsLoaded: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(config: ErrandConfig = {}) {
+    this.config = config;
+    this.app = config.app ?? "errand";
+    this.environment = config.environment ?? currentEnvironment();
+    this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...config.retry };
+    if (!Number.isInteger(this.retryPolicy.attempts) || this.retryPolicy.attempts < 1) {
+      throw new ConfigError(`retry.attempts must be an integer >= 1, got ${this.retryPolicy.attempts}`);
+    }
+    validateWait(this.retryPolicy.wait, "retry.wait");
+    for (const entry of config.jobs ?? []) if (typeof entry === "function") this.registry.register(entry);
+  }
+
+  /** Worker settings from config. */
+  get workerSettings(): WorkerSettings {
+    return this.config.worker ?? {};
+  }
+
+  /** Applies `queueNamePrefix` to a queue name. */
+  queueName(name: string): string {
+    const prefix = this.config.queueNamePrefix;
+    if (!prefix) return name;
+    const delimiter = this.config.queueNameDelimiter ?? "_";
+    return name.startsWith(prefix + delimiter) ? name : `${prefix}${delimiter}${name}`;
+  }
+
+  /** Imports the modules named by `jobs` globs and registers their job classes (once). */
+  loadJobs(): Promise<void> {
+    this.jobsLoaded ??= (async () => {
+      const patterns = (this.config.jobs ?? []).filter((entry): entry is string => typeof entry === "string");
+      if (patterns.length === 0) return;
+      const classes = await importJobModules(patterns, this.config.root ?? process.cwd(), isJobClass);
+      this.registry.register(...classes);
+    })();
+    return this.jobsLoaded;
+  }
+
+  /**
+   * The adapter for a job class pinned to `name`, or the default adapter. Built on first
+   * use; an adapter with an embedded pool (async) starts its worker then.
+   */
+  adapterFor(name?: string): Promise<AdapterClient> {
+    const key = name ?? "";
+    let client = this.adapters.get(key);
+    if (!client) {
+      if (this.closed) return Promise.reject(new ConfigError("this Errand runtime is closed"));
+      client = this.buildAdapter(name);
+      this.adapters.set(key, client);
+      client.catch(() => this.adapters.delete(key));
+    }
+    return client;
+  }
+
+  private async buildAdapter(name: string | undefined): Promise<AdapterClient> {
+    let what: string;
+    let setting: AdapterSetting;
+    if (name === undefined) {
+      const url = process.env.ERRAND_URL;
+      what = url ? "ERRAND_URL" : "adapter";
+      setting = url ? settingFromUrl(url) : settingFor(this.config.adapter ?? "async", this.environment, "adapter");
+    } else {
+      what = `adapters.${name}`;
+      const named = this.config.adapters?.[name];
+      if (named !== undefined) setting = settingFor(named, this.environment, what);
+      else if (["async", "inline", "test", "redis", "postgres", "sqs"].includes(name)) setting = name as AdapterKind;
+      else throw new ConfigError(`a job is pinned to adapter "${name}", which is not in config.adapters`);
+    }
+    const adapter = await createAdapter(setting, this, what);
+    const client = new AdapterClient(adapter, this.events);
+    if (adapter.capabilities.embeddedWorker) {
+      if (!startEmbedded) throw new ConfigError(`${adapter.name}: the worker module is not loaded`);
+      this.workers.add(await startEmbedded(this, client));
+    }
+    return client;
+  }
+
+  /** Adapters built so far (for status and admin commands). */
+  async builtAdapters(): Promise<AdapterClient[]> {
+    return Promise.all(this.adapters.values());
+  }
+
+  /** @internal keeps track of workers so `close` stops them. */
+  trackWorker(worker: Worker): () => void {
+    this.workers.add(worker);
+    return () => this.workers.delete(worker);
+  }
+
+  /** Stops workers started by this runtime (gracefully) and closes its adapters. */
+  async close(options: { graceMs?: number } = {}): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.workers].map((worker) => worker.stop(options)));
+    const clients = await Promise.allSettled(this.adapters.values());
+    await Promise.all(clients.map((c) => (c.status === "fulfilled" ? c.value.close() : undefined)));
+    this.adapters.clear();
+    if (current() === this) setCurrent(undefined);
+  }
+}
+
+const CURRENT = Symbol.for("errand.runtime");
+type Holder = { [CURRENT]?: Runtime };
+
+function current(): Runtime | undefined {
+  return (globalThis as Holder)[CURRENT];
+}
+
+function setCurrent(runtime: Runtime | undefined): void {
+  (globalThis as Holder)[CURRENT] = runtime;
+}
+
+/**
+ * Installs the configuration for this process and returns its runtime. Call it once at
+ * boot with the object your `errand.config.ts` exports. A later call replaces the
+ * runtime (close the old one first if it started workers).
+ */
+export function configure(config: ErrandConfig = {}): Runtime {
+  const runtime = new Runtime(config);
+  setCurrent(runtime);
+  return runtime;
+}
+
+/** The runtime in force; a default one (async adapter, or `ERRAND_URL`) when `configure` was never called. */
+export function currentRuntime(): Runtime {
+  let runtime = current();
+  if (!runtime) {
+    runtime = new Runtime({});
+    setCurrent(runtime);
+  }
+  return runtime;
+}

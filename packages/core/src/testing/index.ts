@@ -1,0 +1,204 @@
+/**
+ * `@errand/core/testing`: assertions and helpers for app tests, as ActiveJob's
+ * TestHelper. Configure the test adapter for the test environment
+ * (`adapter: { test: "test", ... }`), then:
+ *
+ * @example
+ * await SignupController.create(request);
+ * await assertEnqueued({ job: WelcomeJob, args: [user], queue: "mailers" });
+ * await performEnqueuedJobs();
+ * await assertPerformed({ job: WelcomeJob, count: 1 });
+ *
+ * @module
+ */
+import { AssertionError } from "node:assert";
+import { isDeepStrictEqual } from "node:util";
+
+import type { JobPayload } from "../adapter/contract.js";
+import { TestAdapter, type RecordedJob } from "../adapter/test-adapter.js";
+import { definitionOf } from "../job/settings.js";
+import { executeReservation, originalError } from "../job/execution.js";
+import type { Job, JobArgs, JobResult } from "../job/job.js";
+import { currentRuntime, type Runtime } from "../runtime.js";
+import { deserializeResult, serializeArguments } from "../serializers/arguments.js";
+import { JobRegistry } from "../registry.js";
+
+export { TestAdapter } from "../adapter/test-adapter.js";
+export type { RecordedJob } from "../adapter/test-adapter.js";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyJobClass = abstract new (...args: any[]) => Job<any, any>;
+
+/** What to match recorded jobs on. Every given field must match. */
+export interface JobMatcher<C extends AnyJobClass = AnyJobClass> {
+  /** The job class. */
+  job?: C;
+  /** The arguments, compared as stored (models by reference). */
+  args?: C extends new (...args: never[]) => infer J ? (J extends Job<infer A> ? Partial<A> | unknown[] : unknown[]) : unknown[];
+  /** The queue name as given to the job (the prefix is applied for you). */
+  queue?: string;
+  priority?: number;
+  /** Scheduled time, matched within a second. */
+  at?: Date;
+  /** How many must match; default: at least one. */
+  count?: number;
+  /** Adapter name (`adapters.<name>`) the jobs went to; default: the default adapter. */
+  adapter?: string;
+}
+
+/** The test adapter in force (default adapter, or a named one). */
+export async function testAdapter(options: { adapter?: string; runtime?: Runtime } = {}): Promise<TestAdapter> {
+  const client = await (options.runtime ?? currentRuntime()).adapterFor(options.adapter);
+  if (!(client.adapter instanceof TestAdapter)) {
+    throw new Error(
+      `the ${client.name} adapter is in force; testing helpers need the test adapter (adapter: { test: "test" } in config, run with NODE_ENV=test)`,
+    );
+  }
+  return client.adapter;
+}
+
+function matches(payload: JobPayload, matcher: JobMatcher, runtime: Runtime): boolean {
+  if (matcher.job && payload.job !== JobRegistry.nameOf(matcher.job)) return false;
+  if (matcher.queue !== undefined && payload.queue !== runtime.queueName(matcher.queue)) return false;
+  if (matcher.priority !== undefined && payload.priority !== matcher.priority) return false;
+  if (matcher.at !== undefined && Math.abs(Date.parse(payload.runAt) - matcher.at.getTime()) > 1000) return false;
+  if (matcher.args !== undefined) {
+    const expected = serializeArguments(matcher.args as unknown[], runtime.app);
+    if (!isDeepStrictEqual(JSON.parse(JSON.stringify(expected)), JSON.parse(JSON.stringify(payload.args)))) return false;
+  }
+  return true;
+}
+
+function describeMatcher(matcher: JobMatcher): string {
+  const parts: string[] = [];
+  if (matcher.job) parts.push(`job ${JobRegistry.nameOf(matcher.job)}`);
+  if (matcher.args !== undefined) parts.push(`args ${JSON.stringify(serializeArguments(matcher.args as unknown[], currentRuntime().app).json)}`);
+  if (matcher.queue !== undefined) parts.push(`queue ${matcher.queue}`);
+  if (matcher.priority !== undefined) parts.push(`priority ${matcher.priority}`);
+  if (matcher.at !== undefined) parts.push(`at ${matcher.at.toISOString()}`);
+  return parts.join(", ") || "any job";
+}
+
+function describeRecorded(recorded: readonly RecordedJob[]): string {
+  if (recorded.length === 0) return "none";
+  return recorded
+    .map(({ payload }) => `${payload.job}(${JSON.stringify(payload.args.json)}) on ${payload.queue} at ${payload.runAt}`)
+    .join("; ");
+}
+
+function assertMatching(kind: "enqueued" | "performed", recorded: readonly RecordedJob[], matcher: JobMatcher): JobPayload[] {
+  const runtime = currentRuntime();
+  const found = recorded.filter(({ payload }) => matches(payload, matcher, runtime)).map(({ payload }) => payload);
+  const ok = matcher.count === undefined ? found.length > 0 : found.length === matcher.count;
+  if (!ok) {
+    const wanted = matcher.count === undefined ? "at least one" : String(matcher.count);
+    throw new AssertionError({
+      message: `expected ${wanted} ${kind} job(s) matching ${describeMatcher(matcher)}, found ${found.length}. ${kind}: ${describeRecorded(recorded)}`,
+      actual: found.length,
+      expected: matcher.count ?? 1,
+      operator: "assertMatching",
+    });
+  }
+  return found;
+}
+
+/** Asserts that matching jobs were enqueued; returns their payloads. */
+export async function assertEnqueued<C extends AnyJobClass>(matcher: JobMatcher<C>): Promise<JobPayload[]> {
+  return assertMatching("enqueued", (await testAdapter(matcher)).enqueued, matcher);
+}
+
+/** Asserts that matching jobs were performed; returns their payloads. */
+export async function assertPerformed<C extends AnyJobClass>(matcher: JobMatcher<C>): Promise<JobPayload[]> {
+  return assertMatching("performed", (await testAdapter(matcher)).performed, matcher);
+}
+
+/** Options of {@link performEnqueuedJobs}. */
+export interface PerformEnqueuedOptions {
+  /** Only jobs of these classes. */
+  only?: AnyJobClass | readonly AnyJobClass[];
+  /** Only jobs of this queue. */
+  queue?: string;
+  /** Only jobs due by this time (default: every job, scheduled ones too). */
+  at?: Date;
+  adapter?: string;
+  /** Stop after this many runs, to catch jobs that enqueue themselves forever. Default 10,000. */
+  limit?: number;
+}
+
+/**
+ * Runs the test adapter's stored jobs through the real execution path (callbacks,
+ * error rules, status), including jobs they enqueue and retries, until none is left.
+ * Resolves to the number of runs.
+ */
+export async function performEnqueuedJobs(options: PerformEnqueuedOptions = {}): Promise<number> {
+  const runtime = currentRuntime();
+  const adapter = await testAdapter(options);
+  const only = options.only === undefined ? undefined : new Set((Array.isArray(options.only) ? options.only : [options.only]).map((c) => JobRegistry.nameOf(c)));
+  const queue = options.queue === undefined ? undefined : runtime.queueName(options.queue);
+  const at = options.at?.getTime();
+  const limit = options.limit ?? 10_000;
+  let runs = 0;
+  for (;;) {
+    const [reservation] = adapter.takePending(
+      (job) =>
+        (!only || only.has(job.payload.job)) && (queue === undefined || job.payload.queue === queue) && (at === undefined || job.runAtMs <= at),
+      { includeScheduled: true, max: 1 },
+    );
+    if (!reservation) return runs;
+    if (++runs > limit) throw new Error(`performEnqueuedJobs: more than ${limit} runs; does a job enqueue itself forever?`);
+    const settlement = await executeReservation({ runtime, workerId: "test" }, reservation);
+    await adapter.settle({ settlements: [settlement] });
+  }
+}
+
+/**
+ * Runs one job now through the full execution path, arguments round-tripped through the
+ * wire format (so serialization problems show), without any adapter. Resolves to the
+ * result; rejects with the job's error if it failed (not retried).
+ */
+export async function performJob<J extends Job<any, any>>( // eslint-disable-line @typescript-eslint/no-explicit-any
+  jobClass: new (...args: any[]) => J, // eslint-disable-line @typescript-eslint/no-explicit-any
+  ...args: JobArgs<J>
+): Promise<JobResult<J>> {
+  const runtime = currentRuntime();
+  const name = runtime.registry.ensure(jobClass);
+  const definition = definitionOf(jobClass);
+  const now = new Date().toISOString();
+  const payload: JobPayload = {
+    v: 1,
+    job: name,
+    id: crypto.randomUUID(),
+    queue: runtime.queueName(typeof definition.queue === "string" ? definition.queue : "default"),
+    priority: definition.priority,
+    args: serializeArguments(args, runtime.app),
+    executions: 0,
+    enqueuedAt: now,
+    runAt: now,
+  };
+  if (definition.timeoutMs !== undefined) payload.timeoutMs = definition.timeoutMs;
+  const settlement = await executeReservation(
+    { runtime, workerId: "test" },
+    { providerJobId: payload.id, body: JSON.stringify(payload) },
+  );
+  if (settlement.outcome === "succeeded") return deserializeResult(settlement.result) as JobResult<J>;
+  if (settlement.outcome === "failed") return undefined as JobResult<J>;
+  throw originalError(settlement) ?? new Error(settlement.outcome === "released" ? "released" : settlement.error.message);
+}
+
+/** Jobs recorded as enqueued by the test adapter. */
+export async function enqueuedJobs(options: { adapter?: string } = {}): Promise<JobPayload[]> {
+  return (await testAdapter(options)).enqueued.map((recorded) => recorded.payload);
+}
+
+/** Jobs recorded as performed by the test adapter. */
+export async function performedJobs(options: { adapter?: string } = {}): Promise<JobPayload[]> {
+  return (await testAdapter(options)).performed.map((recorded) => recorded.payload);
+}
+
+/** Forgets every recorded and stored job (call it in `beforeEach`). */
+export async function clearJobs(options: { adapter?: string } = {}): Promise<void> {
+  (await testAdapter(options)).clear();
+}
+
+export { waitFor } from "./wait-for.js";
+export type { WaitForOptions } from "./wait-for.js";

@@ -1,0 +1,90 @@
+/**
+ * The wire format: a payload is plain JSON, readable in redis-cli, psql or the SQS
+ * console. Version 1 is validated field by field on read; anything else is
+ * `MalformedPayloadError`, and the worker sends it to the dead set with that reason.
+ *
+ * @module
+ */
+import type { JobPayload } from "./adapter/contract.js";
+import { MalformedPayloadError } from "./errors.js";
+
+/** The current wire-format version. */
+export const WIRE_VERSION = 1;
+
+/** Turns a payload into the text a backend stores. */
+export function encodePayload(payload: JobPayload): string {
+  return JSON.stringify(payload);
+}
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+function fail(message: string): never {
+  throw new MalformedPayloadError(message);
+}
+
+function requireString(record: Record<string, unknown>, key: string): void {
+  const value = record[key];
+  if (typeof value !== "string" || value.length === 0) fail(`"${key}" must be a non-empty string`);
+}
+
+function requireDate(record: Record<string, unknown>, key: string): void {
+  const value = record[key];
+  if (typeof value !== "string" || !ISO_DATE.test(value)) fail(`"${key}" must be an ISO-8601 date string`);
+}
+
+function requireInteger(record: Record<string, unknown>, key: string, min: number): void {
+  const value = record[key];
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
+    fail(`"${key}" must be an integer >= ${min}`);
+  }
+}
+
+/**
+ * Parses and validates stored text.
+ * @throws MalformedPayloadError naming the first field that is wrong.
+ */
+export function decodePayload(body: string): JobPayload {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch (error) {
+    fail(`not JSON (${(error as Error).message})`);
+  }
+  return validatePayload(value);
+}
+
+/**
+ * Validates a parsed value against wire format v1.
+ * @throws MalformedPayloadError naming the first field that is wrong.
+ */
+export function validatePayload(value: unknown): JobPayload {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) fail("not a JSON object");
+  const record = value as Record<string, unknown>;
+  if (record.v !== WIRE_VERSION) fail(`unsupported version ${JSON.stringify(record.v)} (expected ${WIRE_VERSION})`);
+  requireString(record, "job");
+  requireString(record, "id");
+  requireString(record, "queue");
+  if (typeof record.priority !== "number" || !Number.isInteger(record.priority)) fail(`"priority" must be an integer`);
+  const args = record.args as Record<string, unknown> | null | undefined;
+  if (args === null || typeof args !== "object" || Array.isArray(args) || !Array.isArray(args.json)) {
+    fail(`"args" must be superjson output whose "json" is an array`);
+  }
+  requireInteger(record, "executions", 0);
+  requireDate(record, "enqueuedAt");
+  requireDate(record, "runAt");
+  if (record.timeoutMs !== undefined) requireInteger(record, "timeoutMs", 1);
+  if (record.flow !== undefined && (record.flow === null || typeof record.flow !== "object")) {
+    fail(`"flow" must be an object`);
+  }
+  return record as unknown as JobPayload;
+}
+
+/** Best-effort id of a stored body for the dead set when it cannot be validated. */
+export function peekJobId(body: string): string | undefined {
+  try {
+    const value = JSON.parse(body) as { id?: unknown };
+    return typeof value?.id === "string" ? value.id : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,382 @@
+/**
+ * The worker loop, the same for every backend.
+ *
+ * A worker has `concurrency` slots and a local buffer of up to `prefetch` reserved jobs.
+ * One fetch loop keeps the buffer topped up with bulk `reserve` calls (queues ordered by
+ * weight on each call); finished jobs free slots that are refilled from the buffer at
+ * once, without waiting for a round trip. Settlements and progress go out in batches
+ * (`batcher.ts`). Every held job — running or buffered — has its lease renewed every third
+ * of the lease; a job whose lease was lost is aborted and its outcome is not written.
+ *
+ * States:
+ *
+ * - `new` → `start()` → `running`: the fetch loop runs. When a reserve finds nothing and
+ *   nothing is running or buffered, the worker is idle (`worker:idle`); the next reserve
+ *   waits for work (blocking backends) or the loop sleeps `pollInterval` (polling ones).
+ * - `running` → `stop()` (first SIGTERM/SIGINT) → `stopping`: the fetch loop stops, the
+ *   buffered jobs are handed back (`released`) at once, running jobs get `shutdownGrace`
+ *   to finish; those still running then have their `signal` aborted and are handed back
+ *   too. Pending batches are flushed.
+ * - `stopping` → `stopped` (`worker:stop`). A second signal is the CLI's business: it
+ *   exits the process at once.
+ *
+ * @module
+ */
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+
+import type { AdapterClient } from "../adapter/client.js";
+import type { Reservation, Settlement } from "../adapter/contract.js";
+import { toMs, type Duration } from "../duration.js";
+import { ConfigError, ErrandError } from "../errors.js";
+import { executeReservation, type ExecutionContext } from "../job/execution.js";
+import { currentRuntime, setEmbeddedStarter, type Runtime } from "../runtime.js";
+import { SettleBatcher } from "./batcher.js";
+import { describeQueues, mapQueueNames, parseQueues, queueOrder, type QueueSelection } from "./queues.js";
+
+/** Options of {@link Worker}; each defaults to the config's `worker` settings, then to the value given. */
+export interface WorkerOptions {
+  /** Runtime to use. Default: the configured one. */
+  runtime?: Runtime;
+  /** Named adapter to work (`adapters.<name>` in config). Default: the default adapter. */
+  adapter?: string;
+  /** Weighted queues: `"critical,2 default,1"`, `["critical,2", "default"]`, or `"*"`. Default `"*"` (or `"default"` when the backend cannot list queues). */
+  queues?: string | readonly string[];
+  /** Jobs run at once. Default 10. */
+  concurrency?: number;
+  /** Jobs reserved ahead of free slots. Default: `concurrency`. */
+  prefetch?: number;
+  /** Lease length. Default `"5m"`. */
+  lease?: Duration;
+  /** Idle wait per reserve (blocking backends) or between polls. Default `"1s"`. */
+  pollInterval?: Duration;
+  /** Time running jobs get to finish at shutdown. Default `"25s"`. */
+  shutdownGrace?: Duration;
+  /** Identifies this worker in events and backends. Default `host:pid:random`. */
+  workerId?: string;
+  /** @internal an adapter client to work directly (the embedded pool). */
+  client?: AdapterClient;
+}
+
+/** The worker's lifecycle state. */
+export type WorkerState = "new" | "running" | "stopping" | "stopped";
+
+/** Aborts a running job's signal when the worker shuts down. */
+export class ShutdownError extends ErrandError {
+  constructor() {
+    super("ERR_SHUTDOWN", "the worker is shutting down");
+  }
+}
+
+/** Aborts a running job's signal when its lease was lost (another worker may run it). */
+export class LeaseLostError extends ErrandError {
+  constructor(providerJobId: string) {
+    super("ERR_LEASE_LOST", `the lease of job ${providerJobId} was lost`);
+  }
+}
+
+interface RunningJob {
+  reservation: Reservation;
+  /** Aborts this job's `signal` (lease lost, shutdown grace over). */
+  controller: AbortController;
+  /** Handed back (shutdown) or lost (lease): its outcome must not be written. */
+  abandoned: boolean;
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`worker ${name} must be an integer >= 1, got ${value}`);
+  return value;
+}
+
+/** Runs jobs from one adapter. */
+export class Worker {
+  /** Identifies this worker. */
+  readonly id: string;
+  readonly runtime: Runtime;
+  readonly concurrency: number;
+  readonly prefetch: number;
+  readonly leaseMs: number;
+  readonly pollIntervalMs: number;
+  readonly shutdownGraceMs: number;
+  private readonly options: WorkerOptions;
+  private selection!: QueueSelection;
+  private client!: AdapterClient;
+  private batcher!: SettleBatcher;
+  private stateValue: WorkerState = "new";
+  private readonly buffer: Reservation[] = [];
+  private readonly running = new Map<string, RunningJob>();
+  private readonly fetchController = new AbortController();
+  private loopDone: Promise<void> = Promise.resolve();
+  private wake: (() => void) | undefined;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private reserveSeq = 0;
+  private idle = false;
+  private drainWaiters: { afterSeq: number; resolve: () => void }[] = [];
+  private stopping: Promise<void> | undefined;
+  private untrack: (() => void) | undefined;
+  private executionContext!: ExecutionContext;
+  private onRunningEmpty: (() => void) | undefined;
+  /** Jobs finished by this worker (any outcome). */
+  processed = 0;
+
+  constructor(options: WorkerOptions = {}) {
+    this.options = options;
+    this.runtime = options.runtime ?? currentRuntime();
+    const settings = this.runtime.workerSettings;
+    this.concurrency = positiveInteger(options.concurrency ?? settings.concurrency ?? 10, "concurrency");
+    this.prefetch = Math.max(0, options.prefetch ?? settings.prefetch ?? this.concurrency);
+    this.leaseMs = toMs(options.lease ?? settings.lease ?? "5m", "worker lease");
+    if (this.leaseMs < 1000) throw new ConfigError(`worker lease must be at least 1s, got ${this.leaseMs} ms`);
+    this.pollIntervalMs = toMs(options.pollInterval ?? settings.pollInterval ?? "1s", "worker pollInterval");
+    this.shutdownGraceMs = toMs(options.shutdownGrace ?? settings.shutdownGrace ?? "25s", "worker shutdownGrace");
+    this.id = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  }
+
+  /** The worker's state. */
+  get state(): WorkerState {
+    return this.stateValue;
+  }
+
+  /** Jobs running now. */
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  /** Jobs reserved and waiting in the local buffer. */
+  get bufferedCount(): number {
+    return this.buffer.length;
+  }
+
+  /** The queues this worker takes from, as configured (prefix applied). */
+  get queues(): string {
+    return describeQueues(this.selection);
+  }
+
+  /** Connects, loads job modules and starts the fetch loop. */
+  async start(): Promise<void> {
+    if (this.stateValue !== "new") throw new ConfigError(`worker ${this.id} was already started`);
+    this.stateValue = "running";
+    try {
+      await this.runtime.loadJobs();
+      this.client = this.options.client ?? (await this.runtime.adapterFor(this.options.adapter));
+    } catch (error) {
+      this.stateValue = "stopped";
+      throw error;
+    }
+    const fallback = this.client.capabilities.wildcardQueues ? "*" : "default";
+    this.selection = mapQueueNames(parseQueues(this.options.queues ?? this.runtime.workerSettings.queues, fallback), (name) =>
+      this.runtime.queueName(name),
+    );
+    if (this.selection === "*" && !this.client.capabilities.wildcardQueues) {
+      this.stateValue = "stopped";
+      throw new ConfigError(`the ${this.client.name} adapter cannot work every queue ("*"); name the queues with --queues`);
+    }
+    this.batcher = new SettleBatcher(this.client, (error) => this.reportError(error));
+    this.executionContext = {
+      runtime: this.runtime,
+      workerId: this.id,
+      onProgress: (payload, fraction, message) => {
+        const update = message === undefined ? { jobId: payload.id, fraction } : { jobId: payload.id, fraction, message };
+        this.batcher.reportProgress(update);
+        this.runtime.events.emit("job:progress", message === undefined ? { payload, fraction } : { payload, fraction, message });
+      },
+    };
+    this.untrack = this.runtime.trackWorker(this);
+    this.leaseTimer = setInterval(() => void this.renewLeases(), Math.max(500, Math.floor(this.leaseMs / 3)));
+    this.leaseTimer.unref();
+    this.runtime.events.emit("worker:start", { workerId: this.id, queues: describeQueues(this.selection), concurrency: this.concurrency });
+    this.loopDone = this.fetchLoop();
+  }
+
+  private reportError(error: unknown): void {
+    this.runtime.events.emit("worker:error", { workerId: this.id, error });
+  }
+
+  private async fetchLoop(): Promise<void> {
+    const capacity = this.concurrency + this.prefetch;
+    const blocking = this.client.capabilities.blockingReserve;
+    const signal = this.fetchController.signal;
+    let waitForWork = false;
+    let failures = 0;
+    while (this.stateValue === "running") {
+      const room = capacity - this.running.size - this.buffer.length;
+      if (room <= 0) {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        continue;
+      }
+      const seq = ++this.reserveSeq;
+      let reserved: Reservation[];
+      try {
+        reserved = await this.client.reserve({
+          queues: queueOrder(this.selection),
+          max: room,
+          leaseMs: this.leaseMs,
+          waitMs: waitForWork && blocking ? this.pollIntervalMs : 0,
+          signal,
+          workerId: this.id,
+        });
+        failures = 0;
+      } catch (error) {
+        if (this.stateValue !== "running") break;
+        this.reportError(error);
+        await pause(Math.min(5000, 100 * 2 ** failures++), signal);
+        continue;
+      }
+      if (reserved.length > 0) {
+        if (this.stateValue !== "running") {
+          for (const reservation of reserved) this.batcher.settle({ reservation, outcome: "released" });
+          break;
+        }
+        this.idle = false;
+        for (const reservation of reserved) this.buffer.push(reservation);
+        this.dispatch();
+        waitForWork = false;
+        continue;
+      }
+      if (this.running.size === 0 && this.buffer.length === 0) this.markIdle(seq);
+      if (waitForWork && !blocking) await pause(this.pollIntervalMs, signal);
+      waitForWork = true;
+    }
+  }
+
+  private markIdle(seq: number): void {
+    if (!this.idle) {
+      this.idle = true;
+      this.runtime.events.emit("worker:idle", { workerId: this.id });
+    }
+    const ready = this.drainWaiters.filter((waiter) => seq > waiter.afterSeq);
+    if (ready.length === 0) return;
+    this.drainWaiters = this.drainWaiters.filter((waiter) => seq <= waiter.afterSeq);
+    void this.batcher.drain().then(() => {
+      for (const waiter of ready) waiter.resolve();
+    });
+  }
+
+  /**
+   * Resolves when the worker has run out of ready work: a reserve that started after this
+   * call found nothing, nothing is running or buffered, and every settlement was written.
+   * Jobs scheduled for later do not count.
+   */
+  drained(): Promise<void> {
+    if (this.stateValue === "stopped") return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push({ afterSeq: this.reserveSeq, resolve }));
+  }
+
+  private dispatch(): void {
+    while (this.running.size < this.concurrency && this.buffer.length > 0) this.run(this.buffer.shift()!);
+  }
+
+  private run(reservation: Reservation): void {
+    const controller = new AbortController();
+    const entry: RunningJob = { reservation, controller, abandoned: false };
+    this.running.set(reservation.providerJobId, entry);
+    void executeReservation(this.executionContext, reservation, controller.signal).then((settlement) =>
+      this.finish(entry, settlement),
+    );
+  }
+
+  private finish(entry: RunningJob, settlement: Settlement): void {
+    this.running.delete(entry.reservation.providerJobId);
+    this.processed++;
+    if (!entry.abandoned) this.batcher.settle(settlement);
+    if (this.stateValue === "running") this.dispatch();
+    else if (this.running.size === 0) this.onRunningEmpty?.();
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (this.stateValue !== "running" && this.stateValue !== "stopping") return;
+    const held = [...this.buffer, ...[...this.running.values()].filter((job) => !job.abandoned).map((job) => job.reservation)];
+    if (held.length === 0) return;
+    try {
+      const lost = new Set(await this.client.extendLease(held, this.leaseMs));
+      if (lost.size === 0) return;
+      for (let index = this.buffer.length - 1; index >= 0; index--) {
+        if (lost.has(this.buffer[index]!.providerJobId)) this.buffer.splice(index, 1);
+      }
+      for (const [id, job] of this.running) {
+        if (!lost.has(id)) continue;
+        job.abandoned = true;
+        const error = new LeaseLostError(id);
+        job.controller.abort(error);
+        this.reportError(error);
+      }
+    } catch (error) {
+      this.reportError(error);
+    }
+  }
+
+  /**
+   * Stops gracefully: no more reserves, buffered jobs handed back at once, running jobs
+   * given `graceMs` (default `shutdownGrace`) to finish, then aborted and handed back.
+   * Resolves when everything was written. Safe to call twice.
+   */
+  stop(options: { graceMs?: number } = {}): Promise<void> {
+    if (this.stateValue === "new") {
+      this.stateValue = "stopped";
+      return Promise.resolve();
+    }
+    this.stopping ??= this.shutdown(options.graceMs ?? this.shutdownGraceMs);
+    return this.stopping;
+  }
+
+  private async shutdown(graceMs: number): Promise<void> {
+    this.stateValue = "stopping";
+    this.fetchController.abort(new ShutdownError());
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+    let released = 0;
+    for (const reservation of this.buffer.splice(0)) {
+      this.batcher.settle({ reservation, outcome: "released" });
+      released++;
+    }
+    await this.loopDone;
+    if (this.running.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.onRunningEmpty = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.onRunningEmpty = undefined;
+      for (const job of this.running.values()) {
+        if (job.abandoned) continue;
+        job.abandoned = true;
+        job.controller.abort(new ShutdownError());
+        this.batcher.settle({ reservation: job.reservation, outcome: "released" });
+        released++;
+      }
+    }
+    await this.batcher.drain();
+    clearInterval(this.leaseTimer);
+    this.stateValue = "stopped";
+    this.untrack?.();
+    for (const waiter of this.drainWaiters.splice(0)) waiter.resolve();
+    this.runtime.events.emit("worker:stop", { workerId: this.id, released });
+  }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}
+
+setEmbeddedStarter(async (runtime, client) => {
+  const worker = new Worker({ runtime, client, queues: runtime.workerSettings.queues ?? "*", workerId: `embedded:${process.pid}` });
+  await worker.start();
+  return worker;
+});
