@@ -32,6 +32,8 @@ interface Entry {
   executions: number;
   /** 0 when not leased; the deadline otherwise. */
   leaseUntil: number;
+  /** Changes at every reservation; a reservation carrying an older one is stale. */
+  leaseToken: number;
 }
 
 /** Ready jobs of one queue, FIFO per priority. */
@@ -128,6 +130,7 @@ export class MemoryStore {
       seq,
       executions: payload.executions,
       leaseUntil: 0,
+      leaseToken: 0,
     };
   }
 
@@ -193,10 +196,11 @@ export class MemoryStore {
       const entry = this.next(queues);
       if (!entry) break;
       entry.leaseUntil = until;
+      entry.leaseToken = ++this.seq;
       this.leased.set(entry.providerJobId, entry);
       this.leases.push({ entry, until });
       this.statuses.started(entry.jobId, now);
-      taken.push({ providerJobId: entry.providerJobId, body: entry.body });
+      taken.push({ providerJobId: entry.providerJobId, body: entry.body, handle: entry.leaseToken });
     }
     return taken;
   }
@@ -229,12 +233,18 @@ export class MemoryStore {
     for (const waiter of [...this.waiters]) waiter();
   }
 
-  /** Applies settlements; those of jobs no longer leased are ignored. */
+  /** The leased entry a reservation still holds, or undefined when its lease was lost. */
+  private held(reservation: Reservation): Entry | undefined {
+    const entry = this.leased.get(reservation.providerJobId);
+    return entry && entry.leaseToken === reservation.handle ? entry : undefined;
+  }
+
+  /** Applies settlements; those whose lease was lost are ignored. */
   settle(settlements: readonly Settlement[]): void {
     const now = Date.now();
     let wake = false;
     for (const settlement of settlements) {
-      const entry = this.leased.get(settlement.reservation.providerJobId);
+      const entry = this.held(settlement.reservation);
       if (!entry) continue;
       this.leased.delete(entry.providerJobId);
       entry.leaseUntil = 0;
@@ -281,10 +291,10 @@ export class MemoryStore {
   extend(reservations: readonly Reservation[], leaseMs: number): string[] {
     const until = Date.now() + leaseMs;
     const lost: string[] = [];
-    for (const { providerJobId } of reservations) {
-      const entry = this.leased.get(providerJobId);
+    for (const reservation of reservations) {
+      const entry = this.held(reservation);
       if (!entry) {
-        lost.push(providerJobId);
+        lost.push(reservation.providerJobId);
         continue;
       }
       entry.leaseUntil = until;

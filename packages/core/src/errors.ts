@@ -131,8 +131,10 @@ export function describeValue(value: unknown): string {
 /** Turns anything thrown into the stored form. */
 export function toStoredError(error: unknown): { name: string; message: string; code?: string; stack?: string } {
   if (error instanceof Error) {
+    // `class GoneError extends Error {}` keeps the name "Error"; the class name says more.
+    const ctorName = (error.constructor as { name?: string } | undefined)?.name;
     const stored: { name: string; message: string; code?: string; stack?: string } = {
-      name: error.name,
+      name: error.name === "Error" && ctorName ? ctorName : error.name,
       message: error.message,
     };
     const code = (error as { code?: unknown }).code;

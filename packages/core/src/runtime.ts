@@ -127,7 +127,7 @@ export class Runtime {
     }
     const adapter = await createAdapter(setting, this, what);
     const client = new AdapterClient(adapter, this.events);
-    if (adapter.capabilities.embeddedWorker) {
+    if (adapter.capabilities.embeddedWorker && this.workerSettings.embedded !== false) {
       if (!startEmbedded) throw new ConfigError(`${adapter.name}: the worker module is not loaded`);
       this.workers.add(await startEmbedded(this, client));
     }

@@ -271,11 +271,16 @@ export interface Adapter {
    * none came or the signal aborted.
    */
   reserve(options: ReserveOptions): Promise<Reservation[]>;
-  /** Record how reserved jobs ended (succeeded, retry, failed, dead, released), in one batch. */
+  /**
+   * Record how reserved jobs ended (succeeded, retry, failed, dead, released), in one
+   * batch. A settlement whose lease was lost (it expired and the job was reserved again)
+   * is ignored: only the current holder's outcome counts.
+   */
   settle(options: SettleOptions): Promise<void>;
   /**
    * Push out the lease of reserved jobs. Returns the `providerJobId`s whose lease was
-   * already lost (expired and taken again, or settled), so core can abort them.
+   * already lost (expired and taken again — a reservation from before that is stale — or
+   * settled), so core can abort them.
    */
   extendLease(options: ExtendLeaseOptions): Promise<string[]>;
   /** Store the latest progress of running jobs. */

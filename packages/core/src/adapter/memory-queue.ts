@@ -28,6 +28,8 @@ export interface StoredJob {
   seq: number;
   leaseUntil: number;
   deliveries: number;
+  /** Changes at every reservation; a reservation carrying an older one is stale. */
+  leaseToken: number;
 }
 
 /** Jobs, leases, the dead set and statuses, all in arrays and maps. */
@@ -59,6 +61,7 @@ export class SimpleMemoryStore {
       seq: this.seq++,
       leaseUntil: 0,
       deliveries: 0,
+      leaseToken: 0,
     };
     this.pending.push(job);
     this.statuses.enqueued(payload, now);
@@ -94,9 +97,10 @@ export class SimpleMemoryStore {
     return taken.map((job) => {
       job.leaseUntil = now + options.leaseMs;
       job.deliveries += 1;
+      job.leaseToken = ++this.seq;
       this.leased.set(job.providerJobId, job);
       this.statuses.started(job.payload.id, now);
-      return { providerJobId: job.providerJobId, body: job.body, deliveries: job.deliveries };
+      return { providerJobId: job.providerJobId, body: job.body, deliveries: job.deliveries, handle: job.leaseToken };
     });
   }
 
@@ -110,12 +114,18 @@ export class SimpleMemoryStore {
     }
   }
 
+  /** The leased job a reservation still holds, or undefined when its lease was lost. */
+  private held(reservation: Reservation): StoredJob | undefined {
+    const job = this.leased.get(reservation.providerJobId);
+    return job && job.leaseToken === reservation.handle ? job : undefined;
+  }
+
   /** Applies settlements of leased jobs; settlements of jobs no longer leased are ignored. */
   settle(settlements: readonly Settlement[]): { job: StoredJob; settlement: Settlement }[] {
     const now = Date.now();
     const settled: { job: StoredJob; settlement: Settlement }[] = [];
     for (const settlement of settlements) {
-      const job = this.leased.get(settlement.reservation.providerJobId);
+      const job = this.held(settlement.reservation);
       if (!job) continue;
       this.leased.delete(job.providerJobId);
       settled.push({ job, settlement });
@@ -146,10 +156,10 @@ export class SimpleMemoryStore {
   extend(reservations: readonly Reservation[], leaseMs: number): string[] {
     const now = Date.now();
     const lost: string[] = [];
-    for (const { providerJobId } of reservations) {
-      const job = this.leased.get(providerJobId);
+    for (const reservation of reservations) {
+      const job = this.held(reservation);
       if (job) job.leaseUntil = now + leaseMs;
-      else lost.push(providerJobId);
+      else lost.push(reservation.providerJobId);
     }
     return lost;
   }

@@ -42,6 +42,11 @@ export interface WorkerSettings {
   pollInterval?: Duration;
   /** How long running jobs may take to finish at shutdown before they are handed back. Default `"25s"`. */
   shutdownGrace?: Duration;
+  /**
+   * Start the in-process pool of an embedded-worker adapter (async) on first use. Default
+   * true; set false to run that adapter's jobs with your own `Worker` (tests, benchmarks).
+   */
+  embedded?: boolean;
 }
 
 /** Errand's configuration. Every field is optional. */

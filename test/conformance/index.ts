@@ -1,0 +1,34 @@
+/**
+ * The adapter conformance suite: the contract's executable spec. An adapter's test file
+ * is only wiring:
+ *
+ *   runConformance({ name: "async", capabilities, create: async () => new AsyncAdapter() });
+ *
+ * Cases gated on a capability say so in their title; each has a paired case checking
+ * that an adapter without it refuses the option with a clear error.
+ */
+import type { AdapterWiring } from "./harness.js";
+import { capabilitiesSuite } from "./capabilities.js";
+import { deadSuite } from "./dead.js";
+import { enqueueSuite } from "./enqueue.js";
+import { leaseSuite } from "./lease.js";
+import { reserveSuite } from "./reserve.js";
+import { retrySuite } from "./retry.js";
+import { shutdownSuite } from "./shutdown.js";
+import { statusSuite } from "./status.js";
+import { wireFormatSuite } from "./wire-format.js";
+
+export type { AdapterWiring } from "./harness.js";
+
+/** Registers every conformance area for one adapter. */
+export function runConformance(wiring: AdapterWiring): void {
+  enqueueSuite(wiring);
+  reserveSuite(wiring);
+  leaseSuite(wiring);
+  retrySuite(wiring);
+  deadSuite(wiring);
+  statusSuite(wiring);
+  shutdownSuite(wiring);
+  wireFormatSuite(wiring);
+  capabilitiesSuite(wiring);
+}

@@ -1,0 +1,79 @@
+/** Conformance: leases — expiry hands a job out again (at-least-once), renewal keeps it, lost leases are reported. */
+import { describe, expect, it } from "vitest";
+
+import { waitFor } from "@errand/core/testing";
+
+import { bodies, payload, reserve, setup, type AdapterWiring } from "./harness.js";
+
+export function leaseSuite(wiring: AdapterWiring): void {
+  describe(`${wiring.name}: lease`, () => {
+    it("a job whose lease expires unsettled is handed out again", async () => {
+      const fixture = await setup(wiring);
+      try {
+        const job = payload();
+        await fixture.adapter.enqueue({ jobs: [job] });
+        const [first] = await reserve(fixture.adapter, { leaseMs: 200 });
+        expect(first).toBeDefined();
+        expect(await reserve(fixture.adapter)).toEqual([]);
+        const again = await waitFor(async () => {
+          const taken = await reserve(fixture.adapter, { leaseMs: 30_000 });
+          return taken.length > 0 && taken;
+        }, { timeoutMs: 10_000, message: "the expired job to come back" });
+        expect(bodies(again).map((p) => p.id)).toEqual([job.id]);
+        // The first holder's lease is gone: its renewals and settlements must not touch the new holder's.
+        expect(await fixture.adapter.extendLease({ reservations: [first!], leaseMs: 30_000 })).toEqual([first!.providerJobId]);
+        await fixture.adapter.settle({ settlements: [{ reservation: first!, outcome: "succeeded" }] });
+        expect(await fixture.adapter.extendLease({ reservations: [again[0]!], leaseMs: 30_000 })).toEqual([]);
+        const [status] = await fixture.client.getStatus([job.id]);
+        expect(status?.state).toBe("running");
+      } finally {
+        await fixture.close();
+      }
+    });
+
+    it("extending a lease keeps the job from being handed out again", async () => {
+      const fixture = await setup(wiring);
+      try {
+        await fixture.adapter.enqueue({ jobs: [payload()] });
+        const [held] = await reserve(fixture.adapter, { leaseMs: 300 });
+        const until = Date.now() + 900;
+        while (Date.now() < until) {
+          expect(await fixture.adapter.extendLease({ reservations: [held!], leaseMs: 300 })).toEqual([]);
+          expect(await reserve(fixture.adapter)).toEqual([]);
+          await new Promise((resolve) => setTimeout(resolve, 100)); // pacing the renewals, not synchronising
+        }
+      } finally {
+        await fixture.close();
+      }
+    });
+
+    it("extendLease reports jobs that were already settled", async () => {
+      const fixture = await setup(wiring);
+      try {
+        await fixture.adapter.enqueue({ jobs: [payload(), payload()] });
+        const [a, b] = await reserve(fixture.adapter, { max: 2 });
+        await fixture.adapter.settle({ settlements: [{ reservation: a!, outcome: "succeeded" }] });
+        expect(await fixture.adapter.extendLease({ reservations: [a!, b!], leaseMs: 30_000 })).toEqual([a!.providerJobId]);
+      } finally {
+        await fixture.close();
+      }
+    });
+
+    it("a worker that dies mid-job: another worker runs the job after the lease expires", async () => {
+      const fixture = await setup(wiring);
+      try {
+        const { jobId } = await (await import("./harness.js")).RecordJob.performLater("survivor");
+        // A "dead" worker: it reserves and never settles nor renews.
+        expect(await reserve(fixture.adapter, { leaseMs: 1000 })).toHaveLength(1);
+        await fixture.startWorker({ lease: "1s" });
+        const status = await waitFor(async () => {
+          const [record] = await fixture.client.getStatus([jobId]);
+          return record?.state === "succeeded" && record;
+        }, { timeoutMs: 10_000, message: "the abandoned job to be run by the live worker" });
+        expect(status.executions).toBeGreaterThanOrEqual(1);
+      } finally {
+        await fixture.close();
+      }
+    });
+  });
+}

@@ -1,0 +1,116 @@
+/** Conformance: payloads that cannot run go to the dead set with the reason, and the worker goes on. */
+import { describe, expect, it } from "vitest";
+
+import { deadSet, registerModel } from "@errand/core";
+import type { JobPayload } from "@errand/core/adapter";
+import { waitFor } from "@errand/core/testing";
+
+import { journal, payload, RecordJob, setup, type AdapterWiring, type Fixture } from "./harness.js";
+
+async function store(fixture: Fixture, wiring: AdapterWiring, body: string | object) {
+  if (typeof body === "string") {
+    await wiring.insertRaw!(fixture.adapter, body, "default");
+  } else {
+    await fixture.adapter.enqueue({ jobs: [body as JobPayload] });
+  }
+}
+
+async function expectDead(fixture: Fixture, wiring: AdapterWiring, body: string | object, reason: RegExp) {
+  await store(fixture, wiring, body);
+  const { jobId } = await RecordJob.performLater("still-works");
+  await fixture.startWorker();
+  await waitFor(() => journal.performed.some((entry) => entry.jobId === jobId), { message: "the next job to run" });
+  const dead = await waitFor(async () => {
+    const list = await deadSet().list();
+    return list.length > 0 && list;
+  }, { message: "the bad payload in the dead set" });
+  expect(dead).toHaveLength(1);
+  expect(dead[0]!.error.message).toMatch(reason);
+  return dead[0]!;
+}
+
+export function wireFormatSuite(wiring: AdapterWiring): void {
+  describe(`${wiring.name}: wire format`, () => {
+    it("stores payloads as readable JSON of wire format v1", async () => {
+      const fixture = await setup(wiring);
+      try {
+        const { jobId } = await RecordJob.set({ priority: 3, queue: "wire" }).performLater("plain");
+        const [reservation] = await fixture.adapter.reserve({ queues: ["wire"], max: 1, leaseMs: 30_000, waitMs: 0, workerId: "w" });
+        const stored = JSON.parse(reservation!.body);
+        expect(stored).toEqual({
+          v: 1,
+          job: "RecordJob",
+          id: jobId,
+          queue: "wire",
+          priority: fixture.adapter.capabilities.priorities ? 3 : stored.priority,
+          args: { json: ["plain"] },
+          executions: 0,
+          enqueuedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+          runAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        });
+      } finally {
+        await fixture.close();
+      }
+    });
+
+    it("an unknown job class goes to the dead set naming it; nothing is imported by name", async () => {
+      const fixture = await setup(wiring);
+      try {
+        const dead = await expectDead(fixture, wiring, payload({ job: "../../etc/passwd" }), /unknown job class "\.\.\/\.\.\/etc\/passwd"/);
+        expect(dead.error.code).toBe("ERR_UNKNOWN_JOB");
+      } finally {
+        await fixture.close();
+      }
+    });
+
+    it("a payload of another version goes to the dead set with the reason", async () => {
+      const fixture = await setup(wiring);
+      try {
+        await expectDead(fixture, wiring, { ...payload(), v: 2 }, /malformed payload: unsupported version 2/);
+      } finally {
+        await fixture.close();
+      }
+    });
+
+    it("a payload missing fields goes to the dead set naming the field", async () => {
+      const fixture = await setup(wiring);
+      try {
+        const { args: _args, ...broken } = payload();
+        await expectDead(fixture, wiring, broken, /"args" must be superjson output/);
+      } finally {
+        await fixture.close();
+      }
+    });
+
+    it.runIf(wiring.insertRaw !== undefined)("[raw bodies] a body that is not JSON goes to the dead set, kept as it was", async () => {
+      const fixture = await setup(wiring);
+      try {
+        const dead = await expectDead(fixture, wiring, "{not json", /malformed payload: not JSON/);
+        expect(dead.body).toBe("{not json");
+      } finally {
+        await fixture.close();
+      }
+    });
+
+    it("a model record gone by perform time fails with DeserializationError under the job's rules", async () => {
+      const fixture = await setup(wiring, { retry: { attempts: 1 } });
+      try {
+        class Ghost {
+          constructor(readonly id: number) {}
+        }
+        registerModel(Ghost, { find: () => null });
+        const { jobId } = await RecordJob.performLater(new Ghost(7) as never);
+        await fixture.startWorker();
+        const dead = await waitFor(async () => {
+          const list = await deadSet().list();
+          return list.length > 0 && list;
+        }, { message: "the job to die" });
+        expect(dead[0]!.id).toBe(jobId);
+        expect(dead[0]!.error.name).toBe("DeserializationError");
+        expect(dead[0]!.error.message).toBe("Ghost 7 (gid://errand/Ghost/7) no longer exists");
+      } finally {
+        await fixture.close();
+      }
+    });
+  });
+}

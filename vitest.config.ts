@@ -1,0 +1,14 @@
+import { defineConfig } from "vitest/config";
+
+// One run covers core's unit tests (against its sources) and the cross-package tests in
+// test/ (against the built packages, as users import them).
+export default defineConfig({
+  test: {
+    include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
+    exclude: ["**/node_modules/**", "**/dist/**", "test/fixtures/**"],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    pool: "forks",
+    env: { NODE_ENV: "test" },
+  },
+});
