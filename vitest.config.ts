@@ -10,5 +10,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: "forks",
     env: { NODE_ENV: "test" },
+    // Built workspace packages load through Node itself, exactly as an app loads them
+    // (vite would otherwise inline them and stub their optional peer imports).
+    server: { deps: { external: [/\/packages\/[^/]+\/dist\//] } },
   },
 });

@@ -51,7 +51,8 @@ export type { SerializerOptions } from "./serializers/custom.js";
 export { defineConfig } from "./config/define.js";
 export type { AdapterKind, AdapterOptionsSetting, AdapterSetting, ErrandConfig, PerEnvironment, WorkerSettings } from "./config/define.js";
 export { loadConfig, CONFIG_FILES } from "./config/load.js";
-export { currentEnvironment } from "./config/environment.js";
+export { currentEnvironment, settingFromUrl } from "./config/environment.js";
+export { adapterPackage } from "./config/adapters.js";
 export { configure, currentRuntime, Runtime } from "./runtime.js";
 
 export { Worker, ShutdownError, LeaseLostError } from "./worker/worker.js";

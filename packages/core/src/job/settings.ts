@@ -26,7 +26,7 @@ export type QueueSetting = string | ((job: any) => string);
 
 /** Handler run when a job is discarded or dies after its last attempt. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AfterDiscardHandler = (job: any, error: unknown) => unknown;
+export type AfterDiscardHandler = (job: any, error: any) => unknown;
 
 const META = {
   queue: "errand:queue",

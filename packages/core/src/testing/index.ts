@@ -201,4 +201,4 @@ export async function clearJobs(options: { adapter?: string } = {}): Promise<voi
 }
 
 export { waitFor } from "./wait-for.js";
-export type { WaitForOptions } from "./wait-for.js";
+export type { Truthy, WaitForOptions } from "./wait-for.js";

@@ -5,6 +5,9 @@
  * @module
  */
 
+/** `T` without its falsy members: what `waitFor` resolves to. */
+export type Truthy<T> = Exclude<T, false | 0 | 0n | "" | null | undefined>;
+
 /** Options of {@link waitFor}. */
 export interface WaitForOptions {
   /** Deadline in ms. Default 5000. */
@@ -20,14 +23,14 @@ export interface WaitForOptions {
  * @example
  * const status = await waitFor(async () => (await ReportJob.status(id))?.state === "succeeded" && status, { message: "report done" });
  */
-export async function waitFor<T>(condition: () => T | Promise<T>, options: WaitForOptions = {}): Promise<NonNullable<T>> {
+export async function waitFor<T>(condition: () => T | Promise<T>, options: WaitForOptions = {}): Promise<Truthy<T>> {
   const { timeoutMs = 5000, intervalMs = 5, message = "condition" } = options;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
     try {
       const value = await condition();
-      if (value) return value as NonNullable<T>;
+      if (value) return value as Truthy<T>;
     } catch (error) {
       lastError = error;
     }

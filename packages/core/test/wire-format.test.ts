@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+
+import { MalformedPayloadError } from "../src/errors.js";
+import { decodePayload, encodePayload, peekJobId } from "../src/wire-format.js";
+
+const valid = {
+  v: 1,
+  job: "ReportJob",
+  id: "6f1c3c1e-2d7f-4d5e-9f57-0c2b7b0f7a11",
+  queue: "reports",
+  priority: 0,
+  args: { json: [1, "2026-11-01T00:00:00.000Z"], meta: { values: { "1": ["Date"] }, v: 1 } },
+  executions: 0,
+  enqueuedAt: "2026-11-23T10:00:00.000Z",
+  runAt: "2026-11-23T10:10:00.000Z",
+};
+
+describe("wire format v1", () => {
+  it("round-trips a payload as plain JSON", () => {
+    const text = encodePayload(valid as never);
+    expect(JSON.parse(text)).toEqual(valid);
+    expect(decodePayload(text)).toEqual(valid);
+  });
+
+  it.each([
+    ["{oops", /not JSON/],
+    ["[]", /not a JSON object/],
+    [JSON.stringify({ ...valid, v: 2 }), /unsupported version 2 \(expected 1\)/],
+    [JSON.stringify({ ...valid, job: "" }), /"job" must be a non-empty string/],
+    [JSON.stringify({ ...valid, id: 5 }), /"id" must be a non-empty string/],
+    [JSON.stringify({ ...valid, priority: 1.5 }), /"priority" must be an integer/],
+    [JSON.stringify({ ...valid, args: { json: {} } }), /"args" must be superjson output/],
+    [JSON.stringify({ ...valid, executions: -1 }), /"executions" must be an integer >= 0/],
+    [JSON.stringify({ ...valid, runAt: "tomorrow" }), /"runAt" must be an ISO-8601 date/],
+    [JSON.stringify({ ...valid, timeoutMs: 0 }), /"timeoutMs" must be an integer >= 1/],
+  ])("rejects %s naming what is wrong", (text, reason) => {
+    expect(() => decodePayload(text)).toThrow(MalformedPayloadError);
+    expect(() => decodePayload(text)).toThrow(reason);
+  });
+
+  it("peeks the id of a body that fails validation, for the dead set", () => {
+    expect(peekJobId(JSON.stringify({ id: "abc", v: 9 }))).toBe("abc");
+    expect(peekJobId("nope")).toBeUndefined();
+  });
+});
