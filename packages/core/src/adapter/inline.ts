@@ -39,8 +39,18 @@ export class InlineAdapter extends TestAdapter implements Adapter {
       }
       await this.settle({ settlements: [settlement] });
     }
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined) {
+      if (typeof failure === "object" && failure !== null) this.jobErrors.add(failure);
+      throw failure;
+    }
     return results;
+  }
+
+  // The job's own error reaches the caller unwrapped: it is not a backend failure.
+  private readonly jobErrors = new WeakSet<object>();
+
+  mapError(error: unknown): Error | undefined {
+    return typeof error === "object" && error !== null && this.jobErrors.has(error) ? (error as Error) : undefined;
   }
 }
 

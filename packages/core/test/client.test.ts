@@ -1,0 +1,107 @@
+// The wrapper core puts around every adapter call: capability checks, enqueue
+// coalescing, error mapping, events. The adapter here is the real test adapter, with
+// its capabilities changed to look like a networked backend.
+import { describe, expect, it } from "vitest";
+
+import { AdapterClient } from "../src/adapter/client.js";
+import type { EnqueueOptions } from "../src/adapter/contract.js";
+import { TestAdapter } from "../src/adapter/test-adapter.js";
+import { AdapterError, ConnectionError, UnsupportedError } from "../src/errors.js";
+import { TypedEmitter, type ErrandEvents } from "../src/events.js";
+import { waitFor } from "../src/testing/wait-for.js";
+
+class SlowDurableAdapter extends TestAdapter {
+  override readonly name = "slow";
+  override readonly capabilities = { ...new TestAdapter().capabilities, durable: true, maxBatchSize: 10, maxDelayMs: 60_000, priorities: false, maxPayloadBytes: 400 };
+  calls: number[] = [];
+  failNext: unknown;
+  override async enqueue(options: EnqueueOptions) {
+    this.calls.push(options.jobs.length);
+    await new Promise((resolve) => setImmediate(resolve)); // a network round trip takes at least a turn
+    if (this.failNext) {
+      const error = this.failNext;
+      this.failNext = undefined;
+      throw error;
+    }
+    return super.enqueue(options);
+  }
+  override mapError(error: unknown) {
+    return (error as { code?: string }).code === "ECONNREFUSED" ? new ConnectionError(this.name, "enqueue", error) : undefined;
+  }
+}
+
+const payload = (overrides: Record<string, unknown> = {}) => ({
+  v: 1 as const,
+  job: "J",
+  id: crypto.randomUUID(),
+  queue: "default",
+  priority: 0,
+  args: { json: [] },
+  executions: 0,
+  enqueuedAt: new Date().toISOString(),
+  runAt: new Date().toISOString(),
+  ...overrides,
+});
+
+describe("AdapterClient", () => {
+  it("coalesces 32 enqueues made in one turn into one batch, split by maxBatchSize", async () => {
+    const adapter = new SlowDurableAdapter();
+    const client = new AdapterClient(adapter, new TypedEmitter<ErrandEvents>());
+    const results = await Promise.all(Array.from({ length: 32 }, () => client.enqueue([payload()])));
+    expect(adapter.calls).toEqual([10, 10, 10, 2]);
+    expect(new Set(results.map(([result]) => result!.providerJobId)).size).toBe(32);
+  });
+
+  it("enqueues arriving while one call is in flight wait and go together in the next call", async () => {
+    const adapter = new SlowDurableAdapter();
+    const client = new AdapterClient(adapter, new TypedEmitter<ErrandEvents>());
+    const first = client.enqueue([payload()]);
+    await waitFor(() => adapter.calls.length === 1, { message: "the first call in flight" });
+    const rest = Array.from({ length: 7 }, () => client.enqueue([payload()]));
+    await Promise.all([first, ...rest]);
+    expect(adapter.calls).toEqual([1, 7]);
+  });
+
+  it("hands each caller its own results", async () => {
+    const adapter = new SlowDurableAdapter();
+    const client = new AdapterClient(adapter, new TypedEmitter<ErrandEvents>());
+    const batches = [[payload(), payload()], [payload()], [payload(), payload(), payload()]];
+    const results = await Promise.all(batches.map((batch) => client.enqueue(batch)));
+    results.forEach((result, index) => expect(result.map((r) => r.jobId)).toEqual(batches[index]!.map((p) => p.id)));
+  });
+
+  it("refuses, before sending, waits past maxDelayMs, priorities, oversized payloads and transactions", async () => {
+    const adapter = new SlowDurableAdapter();
+    const client = new AdapterClient(adapter, new TypedEmitter<ErrandEvents>());
+    await expect(client.enqueue([payload({ runAt: new Date(Date.now() + 120_000).toISOString() })])).rejects.toThrow(
+      /J: a wait of \d+ ms is longer than the slow adapter allows \(maxDelayMs 60000\)/,
+    );
+    await expect(client.enqueue([payload({ priority: 1 })])).rejects.toThrow(UnsupportedError);
+    await expect(client.enqueue([payload({ args: { json: ["x".repeat(500)] } })])).rejects.toThrow(/over the slow adapter's limit of 400/);
+    await expect(client.enqueue([payload()], {})).rejects.toThrow(/cannot enqueue inside your transaction/);
+    expect(adapter.calls).toEqual([]);
+  });
+
+  it("maps backend errors through the adapter's mapError, else to AdapterError, and reports them", async () => {
+    const adapter = new SlowDurableAdapter();
+    const events = new TypedEmitter<ErrandEvents>();
+    const calls: ErrandEvents["adapter:call"][] = [];
+    events.on("adapter:call", (event) => calls.push(event));
+    const client = new AdapterClient(adapter, events);
+    adapter.failNext = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+    const refused = await client.enqueue([payload()]).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ConnectionError);
+    expect((refused as ConnectionError).code).toBe("ERR_CONNECTION");
+    adapter.failNext = new Error("disk full");
+    const other = await client.enqueue([payload()]).catch((e: unknown) => e);
+    expect(other).toBeInstanceOf(AdapterError);
+    expect((other as Error).message).toBe("slow adapter: enqueue failed: disk full");
+    await client.enqueue([payload()]);
+    expect(calls.map((call) => [call.operation, call.error ? "error" : "ok"])).toEqual([
+      ["enqueue", "error"],
+      ["enqueue", "error"],
+      ["enqueue", "ok"],
+    ]);
+    expect(calls.every((call) => call.durationMs >= 0 && call.adapter === "slow")).toBe(true);
+  });
+});
