@@ -8,5 +8,7 @@ export * from "./contract.js";
 export { MemoryStatusStore } from "./memory-status.js";
 export type { MemoryStatusOptions } from "./memory-status.js";
 export { AdapterClient } from "./client.js";
+export { InlineAdapter } from "./inline.js";
+export { TestAdapter } from "./test-adapter.js";
 export { decodePayload, encodePayload, validatePayload, WIRE_VERSION } from "../wire-format.js";
 export { ConnectionError, AdapterError, MalformedPayloadError, UnsupportedError, ConfigError } from "../errors.js";
