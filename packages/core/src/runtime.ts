@@ -134,6 +134,15 @@ export class Runtime {
     return client;
   }
 
+  /**
+   * Builds the default adapter now instead of at the first enqueue; for the async adapter
+   * that starts the in-process pool with the app, as Rails does, so the first request does
+   * not pay for it.
+   */
+  async start(): Promise<void> {
+    await this.adapterFor();
+  }
+
   /** Adapters built so far (for status and admin commands). */
   async builtAdapters(): Promise<AdapterClient[]> {
     return Promise.all(this.adapters.values());

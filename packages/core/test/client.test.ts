@@ -25,7 +25,7 @@ class SlowDurableAdapter extends TestAdapter {
     }
     return super.enqueue(options);
   }
-  override mapError(error: unknown) {
+  mapError(error: unknown) {
     return (error as { code?: string }).code === "ECONNREFUSED" ? new ConnectionError(this.name, "enqueue", error) : undefined;
   }
 }

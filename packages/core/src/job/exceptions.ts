@@ -105,10 +105,18 @@ export function rescueRule(errors: ErrorClass | readonly ErrorClass[], handler: 
   return { kind: "rescue", errors: errorList(errors, where), handler };
 }
 
-/** Static-field twins: `static retry = [[ApiError, { attempts: 5 }]]`, `static discard = [GoneError]`, `static rescue = [[E, handler]]`. */
-export type StaticRetry = readonly (readonly [ErrorClass | readonly ErrorClass[], RetryOptions?])[];
+type Errors = ErrorClass | readonly ErrorClass[];
+
+/**
+ * Static twin of `@retryOn`: `static retry = [[ApiError, { attempts: 5 }]]`. The array
+ * form is accepted besides the tuple form because TypeScript infers a subclass's static
+ * initializer without looking at the base class (`[[A, {...}]]` is not a tuple to it).
+ */
+export type StaticRetry = readonly (readonly [Errors, RetryOptions?] | readonly (Errors | RetryOptions)[])[];
+/** Static twin of `@discardOn`: `static discard = [GoneError]`. */
 export type StaticDiscard = readonly ErrorClass[];
-export type StaticRescue = readonly (readonly [ErrorClass | readonly ErrorClass[], RescueHandler])[];
+/** Static twin of `@rescueFrom`: `static rescue = [[ApiError, (error, job) => ...]]`. */
+export type StaticRescue = readonly (readonly [Errors, RescueHandler] | readonly (Errors | RescueHandler)[])[];
 
 /** The rules a class declares through static fields (own fields only). Order: rescue, discard, retry. */
 export function rulesFromStatics(target: Function, className: string): ErrorRule[] {
@@ -121,10 +129,25 @@ export function rulesFromStatics(target: Function, className: string): ErrorRule
   for (const [key, value] of [["rescue", rescue], ["discard", discard], ["retry", retry]] as const) {
     if (value !== undefined && !Array.isArray(value)) throw new ConfigError(`${className}.${key} must be an array`);
   }
-  for (const entry of rescue ?? []) rules.push(rescueRule(entry[0], entry[1], `${className}.rescue`));
+  for (const entry of rescue ?? []) {
+    const [errors, handler] = pair(entry, `${className}.rescue`, "[ErrorClass, handler]");
+    rules.push(rescueRule(errors, handler as RescueHandler, `${className}.rescue`));
+  }
   for (const entry of discard ?? []) rules.push(discardRule(entry, `${className}.discard`));
-  for (const entry of retry ?? []) rules.push(retryRule(entry[0], entry[1], `${className}.retry`));
+  for (const entry of retry ?? []) {
+    const [errors, options] = pair(entry, `${className}.retry`, "[ErrorClass, { attempts, wait }]");
+    if (options !== undefined && (typeof options !== "object" || options === null)) {
+      throw new ConfigError(`${className}.retry: each entry is [ErrorClass, { attempts, wait }]; the second item must be an options object`);
+    }
+    rules.push(retryRule(errors, options as RetryOptions | undefined, `${className}.retry`));
+  }
   return rules;
+}
+
+/** Reads a `[errors, second]` static entry, checking its shape. */
+function pair(entry: unknown, where: string, shape: string): [Errors, unknown] {
+  if (!Array.isArray(entry) || entry.length < 1 || entry.length > 2) throw new ConfigError(`${where}: each entry must be ${shape}`);
+  return [entry[0] as Errors, entry[1]];
 }
 
 /** The first rule matching `error`, skipping rescue rules when `skipRescue`. */

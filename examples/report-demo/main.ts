@@ -1,0 +1,75 @@
+/**
+ * The story Errand exists for, in one process: a web request that must answer fast
+ * hands its slow work to a job, and the browser follows the job's progress by id.
+ *
+ * Runs on the embedded async adapter: jobs run on a pool inside this process, no server
+ * to install. Run it with `npm run demo`.
+ */
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import { setTimeout as delay } from "node:timers/promises";
+
+import { configure, isFinished, type JobState } from "@errand/core";
+
+import { createApp } from "./server.js";
+
+// Boot: the configuration (in a real app, the object errand.config.ts exports).
+const runtime = configure({ app: "report-demo", adapter: "async", worker: { concurrency: 5 } });
+// Start the in-process pool with the app, not at the first request.
+await runtime.start();
+
+const server = createApp();
+server.listen(0, "127.0.0.1");
+await once(server, "listening");
+const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+console.log(`app listening on ${base}`);
+
+// --- the client (a browser, say) ---
+
+// Warm up: the first fetch() in a process loads its HTTP client, which is not what we time.
+await (await fetch(`${base}/health`)).text();
+
+const started = performance.now();
+const response = await fetch(`${base}/reports`, {
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify({ userId: 1, month: "2025-10-01" }),
+});
+const { jobId, status: statusUrl } = (await response.json()) as { jobId: string; status: string };
+const elapsedMs = performance.now() - started;
+console.log(`POST /reports answered ${response.status} in ${elapsedMs.toFixed(1)} ms: job ${jobId}`);
+console.log(`status URL: ${statusUrl}`);
+
+interface StatusJSON {
+  state: JobState;
+  progress: { fraction: number; message?: string } | null;
+  result: unknown;
+  error: { message: string } | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+// Poll the status URL (a browser could also subscribe to the status stream instead).
+let lastMessage: string | undefined;
+let status: StatusJSON;
+for (;;) {
+  status = (await (await fetch(statusUrl)).json()) as StatusJSON;
+  const message = status.progress?.message;
+  if (message !== undefined && message !== lastMessage) {
+    lastMessage = message;
+    console.log(`progress ${String(Math.round(status.progress!.fraction * 100)).padStart(3)}% ${message}`);
+  }
+  if (isFinished(status.state)) break;
+  await delay(20);
+}
+
+if (status.state === "succeeded") {
+  const ranMs = Date.parse(status.finishedAt!) - Date.parse(status.startedAt!);
+  console.log(`${status.state} after ${ranMs} ms of work in the background: result ${JSON.stringify(status.result)}`);
+} else console.log(`${status.state}: ${status.error?.message ?? "no error recorded"}`);
+
+// --- shutdown: nothing left running, so the process exits by itself ---
+server.close();
+await runtime.close();
+console.log("closed");
+if (status.state !== "succeeded") process.exitCode = 1;

@@ -1,0 +1,51 @@
+/**
+ * A plain `node:http` app. `POST /reports` answers at once with 202, the job id and a
+ * status URL; `GET /reports/:id` answers with the job's status as JSON.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+
+import { statusToJSON } from "@errand/core";
+
+import { db } from "./models.js";
+import { ReportJob } from "./report-job.js";
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return chunks.length === 0 ? {} : (JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>);
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? "/", `http://${req.headers.host}`);
+
+  if (req.method === "POST" && url.pathname === "/reports") {
+    const { userId, month } = await readJson(req);
+    const user = db.users.get(Number(userId));
+    if (!user) return send(res, 404, { error: `no user ${String(userId)}` });
+    // The slow part happens later, in the worker; the request only enqueues.
+    const { jobId } = await ReportJob.performLater(user, new Date(String(month)));
+    return send(res, 202, { jobId, status: `${url.origin}/reports/${jobId}` });
+  }
+
+  if (req.method === "GET" && url.pathname === "/health") return send(res, 200, { ok: true });
+
+  const match = /^\/reports\/([0-9a-f-]{36})$/.exec(url.pathname);
+  if (req.method === "GET" && match) {
+    const status = await ReportJob.status(match[1]!);
+    if (!status) return send(res, 404, { error: "unknown job" });
+    return send(res, 200, statusToJSON(status));
+  }
+
+  send(res, 404, { error: "not found" });
+}
+
+export function createApp(): Server {
+  return createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => send(res, 500, { error: String(error) }));
+  });
+}

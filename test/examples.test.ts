@@ -1,0 +1,103 @@
+/**
+ * Runs the README's examples as users run them (`npm run demo`): built by `tsc -b`, in
+ * their own Node process, and checks what they print. The process must also exit by
+ * itself: a handle left open (a server, a worker's timer) would hang users' scripts.
+ */
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { beforeAll, describe, expect, it } from "vitest";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+
+interface ChildResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  elapsedMs: number;
+}
+
+/** Runs `node ...args` from the repository root, killing it after `deadlineMs`. Never rejects. */
+function runNode(args: string[], deadlineMs: number): Promise<ChildResult> {
+  return new Promise((resolve) => {
+    const env = { ...process.env };
+    delete env.ERRAND_URL; // the demo runs on the embedded async adapter whatever the environment
+    delete env.ERRAND_ENV;
+    const started = performance.now();
+    const child = spawn(process.execPath, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let timedOut = false;
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, deadlineMs);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, timedOut, elapsedMs: performance.now() - started });
+    });
+  });
+}
+
+function show(result: ChildResult): string {
+  return `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
+}
+
+// Builds examples/ (and what it references) if the root build has not; a no-op when up to date.
+beforeAll(async () => {
+  const build = await runNode([tsc, "-b", "examples"], 60_000);
+  expect(build.code, `tsc -b examples failed\n${show(build)}`).toBe(0);
+}, 65_000);
+
+describe("examples/report-demo", () => {
+  let run: ChildResult;
+  let lines: string[];
+
+  beforeAll(async () => {
+    run = await runNode([join("examples", "dist", "report-demo", "main.js")], 20_000);
+    lines = run.stdout.split("\n");
+  }, 25_000);
+
+  it("exits 0 by itself, well before its deadline", () => {
+    expect(run.timedOut, `the demo was still running after 20 s (an open handle?)\n${show(run)}`).toBe(false);
+    expect(run.code, show(run)).toBe(0);
+    expect(run.stderr).toBe("");
+    expect(lines).toContain("closed");
+  });
+
+  it("answers POST /reports at once, with 202 and a job id", () => {
+    const match = /^POST \/reports answered (\d+) in ([\d.]+) ms: job ([0-9a-f-]{36})$/m.exec(run.stdout);
+    expect(match, show(run)).not.toBeNull();
+    expect(match![1]).toBe("202");
+    // The report takes 10 pages × 80 ms; the request must not wait for any of it.
+    expect(Number(match![2])).toBeLessThan(200);
+    expect(run.stdout).toContain(`status URL: http://127.0.0.1:`);
+    expect(run.stdout).toContain(`/reports/${match![3]}`);
+  });
+
+  it("prints progress lines in order, ending at 10/10", () => {
+    const pages = lines.flatMap((line) => {
+      const match = /^progress +(\d+)% fetched (\d+)\/10 pages$/.exec(line);
+      return match ? [{ percent: Number(match[1]), page: Number(match[2]) }] : [];
+    });
+    expect(pages.length, show(run)).toBeGreaterThanOrEqual(2);
+    for (let index = 1; index < pages.length; index++) expect(pages[index]!.page).toBeGreaterThan(pages[index - 1]!.page);
+    for (const { percent, page } of pages) expect(percent).toBe(page * 10);
+    expect(pages.at(-1)!.page).toBe(10);
+  });
+
+  it("prints the result read back by job id, after the work ran in the background", () => {
+    const match = /^succeeded after (\d+) ms of work in the background: result (.+)$/m.exec(run.stdout);
+    expect(match, show(run)).not.toBeNull();
+    expect(Number(match![1])).toBeGreaterThanOrEqual(10 * 80);
+    // The user went in as a model reference and was loaded again by findMany: its name is in the report.
+    expect(JSON.parse(match![2]!)).toEqual({ user: "Ada Lovelace", month: "2025-10", pages: 10, invoices: 45, totalCents: 58690 });
+  });
+});
