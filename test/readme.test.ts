@@ -1,0 +1,39 @@
+// Docs that must not drift: README examples are the files under examples/ (which
+// test/examples.test.ts runs), and the README's adapter table is generated from capabilities.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+import { describe, expect, it } from "vitest";
+
+import { capabilityTable } from "../scripts/capability-table.mjs";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const read = (path: string) => readFileSync(`${root}${path}`, "utf8");
+const firstTsBlockAfter = (markdown: string, marker: string) => {
+  const from = markdown.indexOf(marker);
+  expect(from, `marker ${marker}`).toBeGreaterThanOrEqual(0);
+  return /```ts\n([\s\S]*?)```/.exec(markdown.slice(from))![1]!;
+};
+const withoutHeader = (source: string) => source.replace(/^\/\/ The runnable example of .*\n/, "");
+
+describe("READMEs", () => {
+  it("the root README's adapter table is the one generated from capabilities", () => {
+    expect(read("README.md")).toContain(capabilityTable());
+  });
+
+  it.each([
+    ["packages/core/README.md", "[`examples/basics/main.ts`]", "examples/basics/main.ts"],
+    ["packages/adapter-async/README.md", "[`examples/async-hello/main.ts`]", "examples/async-hello/main.ts"],
+  ])("%s shows %s verbatim", (readme, marker, file) => {
+    expect(firstTsBlockAfter(read(readme), marker)).toBe(withoutHeader(read(file)));
+  });
+
+  it.each([["examples/dist/basics/main.js", "{ user: 'ada@example.com', rows: 42 }"], ["examples/dist/async-hello/main.js", "hello ada"]])(
+    "%s runs and prints what its README says",
+    (script, expected) => {
+      const output = execFileSync(process.execPath, [`${root}${script}`], { encoding: "utf8", timeout: 20_000 });
+      expect(output.trim()).toBe(expected);
+    },
+  );
+});
