@@ -54,6 +54,12 @@ export interface WorkerOptions {
   shutdownGrace?: Duration;
   /** Identifies this worker in events and backends. Default `host:pid:random`. */
   workerId?: string;
+  /**
+   * Keep the process alive while the worker runs. Default true (a worker process should
+   * not exit when its queues are empty); the async adapter's in-app pool passes false so a
+   * script exits when its own work is done.
+   */
+  keepAlive?: boolean;
   /** @internal an adapter client to work directly (the embedded pool). */
   client?: AdapterClient;
 }
@@ -116,6 +122,8 @@ export class Worker {
   private untrack: (() => void) | undefined;
   private executionContext!: ExecutionContext;
   private onRunningEmpty: (() => void) | undefined;
+  private starting: Promise<void> | undefined;
+  private keepAliveTimer: NodeJS.Timeout | undefined;
   /** Jobs finished by this worker (any outcome). */
   processed = 0;
 
@@ -153,8 +161,15 @@ export class Worker {
   }
 
   /** Connects, loads job modules and starts the fetch loop. */
-  async start(): Promise<void> {
-    if (this.stateValue !== "new") throw new ConfigError(`worker ${this.id} was already started`);
+  start(): Promise<void> {
+    if (this.stateValue !== "new" || this.starting) {
+      return Promise.reject(new ConfigError(`worker ${this.id} was already started`));
+    }
+    this.starting = this.boot();
+    return this.starting;
+  }
+
+  private async boot(): Promise<void> {
     this.stateValue = "running";
     try {
       await this.runtime.loadJobs();
@@ -184,6 +199,7 @@ export class Worker {
     this.untrack = this.runtime.trackWorker(this);
     this.leaseTimer = setInterval(() => void this.renewLeases(), Math.max(500, Math.floor(this.leaseMs / 3)));
     this.leaseTimer.unref();
+    if (this.options.keepAlive !== false) this.keepAliveTimer = setInterval(() => {}, 2 ** 30);
     this.runtime.events.emit("worker:start", { workerId: this.id, queues: describeQueues(this.selection), concurrency: this.concurrency });
     this.loopDone = this.fetchLoop();
   }
@@ -314,11 +330,14 @@ export class Worker {
    * Resolves when everything was written. Safe to call twice.
    */
   stop(options: { graceMs?: number } = {}): Promise<void> {
-    if (this.stateValue === "new") {
+    if (this.stateValue === "new" && !this.starting) {
       this.stateValue = "stopped";
       return Promise.resolve();
     }
-    this.stopping ??= this.shutdown(options.graceMs ?? this.shutdownGraceMs);
+    // A stop during start waits for the start to finish (or fail) first.
+    this.stopping ??= (this.starting ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => (this.stateValue === "stopped" ? undefined : this.shutdown(options.graceMs ?? this.shutdownGraceMs)));
     return this.stopping;
   }
 
@@ -353,6 +372,7 @@ export class Worker {
     }
     await this.batcher.drain();
     clearInterval(this.leaseTimer);
+    clearInterval(this.keepAliveTimer);
     this.stateValue = "stopped";
     this.untrack?.();
     for (const waiter of this.drainWaiters.splice(0)) waiter.resolve();
@@ -376,7 +396,13 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 setEmbeddedStarter(async (runtime, client) => {
-  const worker = new Worker({ runtime, client, queues: runtime.workerSettings.queues ?? "*", workerId: `embedded:${process.pid}` });
+  const worker = new Worker({
+    runtime,
+    client,
+    queues: runtime.workerSettings.queues ?? "*",
+    workerId: `embedded:${process.pid}`,
+    keepAlive: false,
+  });
   await worker.start();
   return worker;
 });

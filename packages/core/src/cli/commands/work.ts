@@ -1,0 +1,136 @@
+/**
+ * `errand work`: runs a {@link Worker} against a shared backend until told to stop, one
+ * log line per job outcome. A Procfile line is all a deployment needs:
+ * `worker: errand work -q critical,2 -q default`.
+ *
+ * Shutdown, as states:
+ *
+ * - `running`: the worker reserves and runs jobs.
+ * - first SIGTERM/SIGINT → `stopping`: `worker.stop()` stops reserving, hands buffered
+ *   jobs back at once, gives running jobs `shutdownGrace` to finish, then aborts and hands
+ *   back the rest; then the runtime closes its adapters. The process exits 0 and says how
+ *   many jobs were handed back.
+ * - a second signal while `stopping` → exit 130 at once. Jobs still running are not handed
+ *   back; the backend runs them again when their lease expires (at-least-once), so nothing
+ *   is lost, only delayed.
+ *
+ * @module
+ */
+import type { Command } from "commander";
+
+import { Worker } from "../../worker/worker.js";
+import type { Runtime } from "../../runtime.js";
+import { requireSharedBackend, withRuntime, type CommonOptions } from "../context.js";
+import { errorText, integerAtLeast, say } from "../output.js";
+
+/** Options of `errand work`. */
+export interface WorkOptions extends CommonOptions {
+  /** Weighted queues; each value may hold several space-separated entries. */
+  queues?: string[];
+  concurrency?: number;
+  adapter?: string;
+}
+
+/** Exit code of a second signal: the shell convention for "interrupted". */
+export const FORCED_EXIT_CODE = 130;
+
+const now = () => new Date().toISOString();
+
+/** `25000` → `25s`, `1500` → `1.5s`. */
+const seconds = (ms: number) => `${Math.round(ms / 100) / 10}s`;
+
+/** Prints one short line per outcome of this worker's jobs; returns the unsubscribe function. */
+function logOutcomes(runtime: Runtime, workerId: string): () => void {
+  const { events } = runtime;
+  const offs = [
+    events.on("job:complete", ({ payload, durationMs, workerId: by }) => {
+      if (by === workerId) say(`${now()} ${payload.job} ${payload.id} completed in ${Math.round(durationMs)} ms`);
+    }),
+    events.on("job:retry", ({ payload, error, runAt, workerId: by }) => {
+      if (by !== workerId) return;
+      say(`${now()} ${payload.job} ${payload.id} failed (attempt ${payload.executions}), retry at ${runAt.toISOString()}: ${errorText(error)}`);
+    }),
+    events.on("job:discard", ({ payload, error, workerId: by }) => {
+      if (by === workerId) say(`${now()} ${payload.job} ${payload.id} discarded: ${errorText(error)}`);
+    }),
+    events.on("job:dead", ({ payload, providerJobId, error, workerId: by }) => {
+      if (by === workerId) say(`${now()} ${payload?.job ?? "?"} ${payload?.id ?? providerJobId} dead: ${errorText(error)}`);
+    }),
+    events.on("worker:error", ({ error, workerId: by }) => {
+      if (by === workerId) process.stderr.write(`${now()} worker error: ${errorText(error)}\n`);
+    }),
+  ];
+  return () => offs.forEach((off) => off());
+}
+
+/** Runs a worker until SIGTERM/SIGINT, then shuts it down gracefully. */
+export async function work(options: WorkOptions): Promise<void> {
+  // embedded: false — an async adapter would otherwise start its own pool before we refuse it.
+  await withRuntime({ ...options, embedded: false }, async (runtime) => {
+    const client = await runtime.adapterFor(options.adapter);
+    requireSharedBackend(client, "work");
+    const worker = new Worker({ runtime, adapter: options.adapter, queues: options.queues, concurrency: options.concurrency });
+    let released = 0;
+    const offStop = runtime.events.on("worker:stop", (event) => {
+      if (event.workerId === worker.id) released = event.released;
+    });
+    const offOutcomes = logOutcomes(runtime, worker.id);
+    // The worker keeps the process alive while it runs (WorkerOptions.keepAlive).
+    try {
+      await worker.start();
+      say(`${now()} worker ${worker.id} started: adapter ${client.name}, queues ${worker.queues}, concurrency ${worker.concurrency}`);
+      const signal = await new Promise<NodeJS.Signals>((resolve) => {
+        let stopping = false;
+        const onSignal = (received: NodeJS.Signals) => {
+          if (stopping) {
+            process.stderr.write(
+              `errand: ${received} again: exiting at once; ${worker.runningCount} running job(s) were not handed back and run again when their lease expires\n`,
+            );
+            process.exit(FORCED_EXIT_CODE);
+          }
+          stopping = true;
+          resolve(received);
+        };
+        // Installed once the worker has started (a signal during config loading kills the
+        // process as usual: nothing is reserved yet), and left installed until exit, so a
+        // second signal during close still exits at once.
+        process.on("SIGTERM", onSignal);
+        process.on("SIGINT", onSignal);
+      });
+      say(
+        `${now()} ${signal}: stopping; ${worker.runningCount} running job(s) get up to ${seconds(worker.shutdownGraceMs)} to finish (${signal} again exits at once)`,
+      );
+      await worker.stop();
+      say(`${now()} worker ${worker.id} stopped: ${worker.processed} job(s) processed, ${released} released back to the backend`);
+      await runtime.close();
+    } finally {
+      offOutcomes();
+      offStop();
+    }
+  });
+}
+
+/** Adds `work` to the program. */
+export function registerWork(program: Command): void {
+  program
+    .command("work")
+    .description("run jobs from a shared backend (redis, postgres, sqs) until SIGTERM/SIGINT")
+    .option("--config <file>", "config file (default: errand.config.{ts,mts,mjs,js} in the working directory)")
+    .option(
+      "-q, --queues <queues...>",
+      'queues to work, "name" or "name,weight" (repeatable; "*" = every queue; default: config worker.queues, else "*")',
+    )
+    .option("-c, --concurrency <n>", "jobs run at once (default: config worker.concurrency, else 10)", integerAtLeast(1))
+    .option("--adapter <name>", "named adapter from config.adapters (default: the default adapter)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  errand work -q critical,2 -q default,1 -c 20
+  errand work --queues '*'
+
+SIGTERM/SIGINT stops gracefully: running jobs get worker.shutdownGrace (default 25s) to
+finish, the rest are handed back to the backend. A second signal exits at once.`,
+    )
+    .action((options: WorkOptions) => work(options));
+}

@@ -1,0 +1,70 @@
+/**
+ * The `errand` command tree, built with commander, and {@link run}, which turns any
+ * failure into one line on stderr and an exit code — never a stack trace, unless
+ * `ERRAND_DEBUG=1` asks for one.
+ *
+ * @module
+ */
+import { readFileSync } from "node:fs";
+
+import { Command, CommanderError } from "commander";
+
+// Importing the package entry marks the `Job` base class (so job modules' classes are
+// recognised) and installs the worker module, exactly as an app importing Errand does.
+import "../index.js";
+import { registerDead } from "./commands/dead.js";
+import { registerEnqueue } from "./commands/enqueue.js";
+import { registerPerform } from "./commands/perform.js";
+import { registerQueues } from "./commands/queues.js";
+import { registerStatus } from "./commands/status.js";
+import { registerWork } from "./commands/work.js";
+import { failureReport, oneLine } from "./output.js";
+
+function packageVersion(): string {
+  const text = readFileSync(new URL("../../package.json", import.meta.url), "utf8");
+  return (JSON.parse(text) as { version: string }).version;
+}
+
+/** Builds the `errand` program. Settings given before the commands are added are inherited by them. */
+export function createProgram(): Command {
+  const program = new Command("errand")
+    .description("Errand background jobs: run a worker, run or enqueue a job, inspect status, queues and the dead set")
+    .version(packageVersion(), "-V, --version", "print the version")
+    // Throw instead of exiting, so run() decides the exit code in one place.
+    .exitOverride()
+    .configureOutput({
+      // Commander's "error: ...\n(Did you mean ...?)" becomes one line in our format.
+      outputError: (text, write) => write(`errand: ${oneLine(text.replace(/^error:\s*/i, ""))}\n`),
+    })
+    .addHelpText(
+      "after",
+      `
+Every command takes --config FILE (default: errand.config.{ts,mts,mjs,js} in the working
+directory); the environment is ERRAND_ENV, else NODE_ENV, else development; ERRAND_URL
+overrides the adapter. Set ERRAND_DEBUG=1 to see stack traces.`,
+    );
+  registerWork(program);
+  registerPerform(program);
+  registerEnqueue(program);
+  registerStatus(program);
+  registerDead(program);
+  registerQueues(program);
+  return program;
+}
+
+/**
+ * Runs the CLI with `argv` (without `node` and the script) and resolves to the exit code.
+ * Errors are reported here, one line each.
+ */
+export async function run(argv: readonly string[]): Promise<number> {
+  const program = createProgram();
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (error) {
+    // Commander has already printed its message (help, version, or a usage error).
+    if (error instanceof CommanderError) return error.exitCode;
+    process.stderr.write(`${failureReport(error)}\n`);
+    return 1;
+  }
+}

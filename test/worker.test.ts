@@ -1,0 +1,93 @@
+// Worker behaviour that is the same on every backend: concurrency, events, startup and
+// shutdown edges. Backend semantics live in the conformance suite.
+import { afterEach, describe, expect, it } from "vitest";
+
+import { configure, Job, Worker, type Runtime } from "@errand/core";
+import { TestAdapter, waitFor } from "@errand/core/testing";
+
+let running = 0;
+let peak = 0;
+const releases: (() => void)[] = [];
+class HoldJob extends Job<[]> {
+  async perform() {
+    running++;
+    peak = Math.max(peak, running);
+    await new Promise<void>((resolve) => releases.push(resolve));
+    running--;
+  }
+}
+class QuickJob extends Job<[n: number]> {
+  perform(n: number) {
+    return n;
+  }
+}
+
+let runtime: Runtime;
+afterEach(async () => {
+  releases.splice(0).forEach((release) => release());
+  await runtime?.close({ graceMs: 1000 });
+});
+
+describe("Worker", () => {
+  it("never runs more than `concurrency` jobs at once, and refills slots as jobs finish", async () => {
+    runtime = configure({ adapter: new TestAdapter(), worker: { embedded: false, pollInterval: 20 } });
+    running = peak = 0;
+    await Promise.all(Array.from({ length: 9 }, () => HoldJob.performLater()));
+    const worker = new Worker({ runtime, concurrency: 3, prefetch: 2 });
+    await worker.start();
+    await waitFor(() => running === 3 && worker.bufferedCount === 2, { message: "three running, two buffered" });
+    for (let done = 0; done < 9; ) {
+      await waitFor(() => releases.length > 0, { message: "a job waiting to be released" });
+      releases.shift()!();
+      done++;
+    }
+    await worker.drained();
+    expect(peak).toBe(3);
+    expect(worker.processed).toBe(9);
+  });
+
+  it("emits start, idle and stop events with its id", async () => {
+    runtime = configure({ adapter: new TestAdapter(), worker: { embedded: false, pollInterval: 20 } });
+    const seen: string[] = [];
+    for (const event of ["worker:start", "worker:idle", "worker:stop", "job:start", "job:complete"] as const) {
+      runtime.events.on(event, () => seen.push(event));
+    }
+    await QuickJob.performLater(1);
+    const worker = new Worker({ runtime, queues: "default" });
+    await worker.start();
+    await worker.drained();
+    await worker.stop();
+    expect(seen.filter((event, index) => seen.indexOf(event) === index)).toEqual(["worker:start", "job:start", "job:complete", "worker:idle", "worker:stop"]);
+  });
+
+  it("a stop during start waits for the start, then stops cleanly", async () => {
+    runtime = configure({ adapter: new TestAdapter(), worker: { embedded: false } });
+    const worker = new Worker({ runtime });
+    const started = worker.start();
+    const stopped = worker.stop();
+    await started;
+    await stopped;
+    expect(worker.state).toBe("stopped");
+    await expect(worker.start()).rejects.toThrow(/was already started/);
+  });
+
+  it("bad settings are clear errors", () => {
+    runtime = configure({ adapter: new TestAdapter(), worker: { embedded: false } });
+    expect(() => new Worker({ runtime, concurrency: 0 })).toThrow("worker concurrency must be an integer >= 1, got 0");
+    expect(() => new Worker({ runtime, lease: "10ms" })).toThrow("worker lease must be at least 1s, got 10 ms");
+    expect(() => new Worker({ runtime, pollInterval: "soon" })).toThrow('worker pollInterval: "soon" is not a duration');
+  });
+
+  it("a worker on weighted queues takes from every queue", async () => {
+    runtime = configure({ adapter: new TestAdapter(), worker: { embedded: false, pollInterval: 20 } });
+    const queues = new Map<string, number>();
+    runtime.events.on("job:complete", (event) => queues.set(event.payload.queue, (queues.get(event.payload.queue) ?? 0) + 1));
+    for (const queue of ["critical", "default", "low"]) {
+      for (let i = 0; i < 5; i++) await QuickJob.set({ queue }).performLater(i);
+    }
+    const worker = new Worker({ runtime, queues: ["critical,5", "default,2", "low,1"], concurrency: 2 });
+    await worker.start();
+    await worker.drained();
+    expect(Object.fromEntries(queues)).toEqual({ critical: 5, default: 5, low: 5 });
+  });
+});
