@@ -9,7 +9,6 @@
  * The builds go to fixtures/decorators/dist/{legacy,standard} (ignored like every
  * dist/) so that `@errand/core` resolves through the repository's node_modules.
  */
-import { spawn } from "node:child_process";
 import { rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -17,38 +16,12 @@ import { fileURLToPath } from "node:url";
 
 import { beforeAll, describe, expect, it } from "vitest";
 
+import { runNode, type ChildResult } from "./support/run-node.js";
+
 const fixture = join(dirname(fileURLToPath(import.meta.url)), "fixtures", "decorators");
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
 
-interface ChildResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-}
 
-/** Runs `node ...args`, killing it after `deadlineMs`. Never rejects. */
-function runNode(args: string[], deadlineMs: number): Promise<ChildResult> {
-  return new Promise((resolve) => {
-    const env = { ...process.env };
-    delete env.ERRAND_URL; // the fixture configures its adapters itself
-    delete env.ERRAND_ENV;
-    const child = spawn(process.execPath, args, { cwd: fixture, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    let timedOut = false;
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, deadlineMs);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, timedOut });
-    });
-  });
-}
 
 function describeFailure(what: string, result: ChildResult): string {
   const why = result.timedOut ? "did not finish before its deadline" : `exited with ${result.code}`;
@@ -88,9 +61,9 @@ beforeAll(async () => {
   await Promise.all(
     modes.map(async (mode) => {
       await rm(join(fixture, "dist", mode), { recursive: true, force: true });
-      compiled[mode] = await runNode([tsc, "-p", `tsconfig.${mode}.json`], 30_000);
+      compiled[mode] = await runNode([tsc, "-p", `tsconfig.${mode}.json`], { cwd: fixture, deadlineMs: 30_000 });
       if (compiled[mode].code !== 0) return;
-      ran[mode] = await runNode([join("dist", mode, "main.js")], 15_000);
+      ran[mode] = await runNode([join("dist", mode, "main.js")], { cwd: fixture, deadlineMs: 15_000 });
       if (ran[mode].code === 0) outputs[mode] = JSON.parse(ran[mode].stdout) as Output;
     }),
   );
@@ -236,6 +209,6 @@ it("legacy and standard builds behave identically", () => {
 // DESIGN.md documents the twins as plain array literals (`static retry = [[E, { attempts: 3 }]]`).
 // Fails until Job's static declarations accept what TypeScript infers for them.
 it("static-field twins compile as DESIGN.md writes them (no `as const`)", async () => {
-  const result = await runNode([tsc, "-p", "tsconfig.plain-statics.json"], 30_000);
+  const result = await runNode([tsc, "-p", "tsconfig.plain-statics.json"], { cwd: fixture, deadlineMs: 30_000 });
   expect(result.code, describeFailure("tsc -p tsconfig.plain-statics.json", result)).toBe(0);
 }, 35_000);

@@ -3,65 +3,26 @@
  * their own Node process, and checks what they print. The process must also exit by
  * itself: a handle left open (a server, a worker's timer) would hang users' scripts.
  */
-import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { beforeAll, describe, expect, it } from "vitest";
 
+import { runNode, type ChildResult } from "./support/run-node.js";
+
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
-
-interface ChildResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-  elapsedMs: number;
-}
-
-/** Runs `node ...args` from the repository root, killing it after `deadlineMs`. Never rejects. */
-function runNode(args: string[], deadlineMs: number): Promise<ChildResult> {
-  return new Promise((resolve) => {
-    const env = { ...process.env };
-    delete env.ERRAND_URL; // the demo runs on the embedded async adapter whatever the environment
-    delete env.ERRAND_ENV;
-    const started = performance.now();
-    const child = spawn(process.execPath, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    let timedOut = false;
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, deadlineMs);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, timedOut, elapsedMs: performance.now() - started });
-    });
-  });
-}
 
 function show(result: ChildResult): string {
   return `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
 }
 
-// Builds examples/ (and what it references) if the root build has not; a no-op when up to date.
-beforeAll(async () => {
-  const build = await runNode([tsc, "-b", "examples"], 60_000);
-  expect(build.code, `tsc -b examples failed\n${show(build)}`).toBe(0);
-}, 65_000);
-
+// examples/ is built by `npm test` (tsc -b) before any test runs.
 describe("examples/report-demo", () => {
   let run: ChildResult;
   let lines: string[];
 
   beforeAll(async () => {
-    run = await runNode([join("examples", "dist", "report-demo", "main.js")], 20_000);
+    run = await runNode([join("examples", "dist", "report-demo", "main.js")], { cwd: root, deadlineMs: 20_000 });
     lines = run.stdout.split("\n");
   }, 25_000);
 
