@@ -35,17 +35,7 @@ export class MinHeap<T> {
     const last = items.pop();
     if (items.length > 0 && last !== undefined) {
       items[0] = last;
-      let index = 0;
-      for (;;) {
-        const left = 2 * index + 1;
-        const right = left + 1;
-        let smallest = index;
-        if (left < items.length && this.less(items[left]!, items[smallest]!)) smallest = left;
-        if (right < items.length && this.less(items[right]!, items[smallest]!)) smallest = right;
-        if (smallest === index) break;
-        [items[index], items[smallest]] = [items[smallest]!, items[index]!];
-        index = smallest;
-      }
+      this.siftDown(0);
     }
     return top;
   }
@@ -53,6 +43,30 @@ export class MinHeap<T> {
   /** Every item, in no particular order. */
   values(): readonly T[] {
     return this.items;
+  }
+
+  /** Keeps only the items `keep` accepts and restores the heap order; O(n). */
+  retain(keep: (item: T) => boolean): void {
+    const items = this.items;
+    let length = 0;
+    for (const item of items) if (keep(item)) items[length++] = item;
+    items.length = length;
+    for (let index = (length >> 1) - 1; index >= 0; index--) this.siftDown(index);
+  }
+
+  private siftDown(start: number): void {
+    const items = this.items;
+    let index = start;
+    for (;;) {
+      const left = 2 * index + 1;
+      const right = left + 1;
+      let smallest = index;
+      if (left < items.length && this.less(items[left]!, items[smallest]!)) smallest = left;
+      if (right < items.length && this.less(items[right]!, items[smallest]!)) smallest = right;
+      if (smallest === index) return;
+      [items[index], items[smallest]] = [items[smallest]!, items[index]!];
+      index = smallest;
+    }
   }
 }
 

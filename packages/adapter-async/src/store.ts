@@ -279,6 +279,12 @@ export class MemoryStore {
           break;
       }
     }
+    // Settled leases stay in the heap (lazy deletion) until their deadline passes: with the
+    // default 5-minute lease that is every job run in the last 5 minutes, body included.
+    // Drop them once they outnumber live leases.
+    if (this.leases.size > 2 * this.leased.size + 1024) {
+      this.leases.retain(({ entry, until }) => entry.leaseUntil === until && this.leased.get(entry.providerJobId) === entry);
+    }
     if (wake) this.wakeAll();
   }
 

@@ -23,6 +23,11 @@ export class MemoryStatusStore {
   private readonly live = new Map<string, StatusRecord>();
   // Insertion order is finish order, so the oldest finished status is always first.
   private readonly finished = new Map<string, StatusRecord>();
+  // Finished records in finish order, consumed from `head`. Evicting by iterating the Map
+  // from its start is quadratic in V8: deleted entries stay as holes at the front of the
+  // table until it is rehashed, and every iteration walks over them again.
+  private order: StatusRecord[] = [];
+  private head = 0;
   private readonly maxFinished: number;
   private readonly finishedTtlMs: number;
 
@@ -100,14 +105,25 @@ export class MemoryStatusStore {
     record.finishedAt = at;
     this.live.delete(record.id);
     this.finished.set(record.id, record);
+    this.order.push(record);
     this.evict(at.getTime());
   }
 
   private evict(now: number): void {
     const cutoff = now - this.finishedTtlMs;
-    for (const [id, record] of this.finished) {
-      if (this.finished.size > this.maxFinished || record.finishedAt!.getTime() < cutoff) this.finished.delete(id);
-      else break;
+    const order = this.order;
+    while (this.head < order.length) {
+      const oldest = order[this.head]!;
+      if (this.finished.get(oldest.id) !== oldest) {
+        this.head++; // deleted or enqueued again since it finished
+      } else if (this.finished.size > this.maxFinished || oldest.finishedAt!.getTime() < cutoff) {
+        this.finished.delete(oldest.id);
+        this.head++;
+      } else break;
+    }
+    if (this.head > 1024 && this.head * 2 > order.length) {
+      this.order = order.slice(this.head);
+      this.head = 0;
     }
   }
 

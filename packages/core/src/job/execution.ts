@@ -11,6 +11,7 @@
  * @module
  */
 import type { JobPayload, Reservation, Settlement } from "../adapter/contract.js";
+import { linkAbort } from "../abort.js";
 import { JobTimeoutError, toStoredError } from "../errors.js";
 import type { Runtime } from "../runtime.js";
 import { deserializeArguments, serializeResult } from "../serializers/arguments.js";
@@ -42,8 +43,8 @@ async function runPerform(job: AnyJob, definition: JobDefinition, timeoutMs: num
     );
   if (timeoutMs === undefined) return (await step()).value;
   const controller = new AbortController();
-  const outer = job.signal;
-  job.signal = AbortSignal.any([outer, controller.signal]);
+  const unlink = linkAbort(job.signal, controller);
+  job.signal = controller.signal;
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -56,6 +57,7 @@ async function runPerform(job: AnyJob, definition: JobDefinition, timeoutMs: num
     return (await Promise.race([step(), timedOut])).value;
   } finally {
     clearTimeout(timer);
+    unlink();
   }
 }
 
@@ -103,21 +105,23 @@ function dead(
 }
 
 /** A job instance for handlers when the real one could not be built (arguments failed to load). */
-function bareJob(jobClass: Function, payload: JobPayload, executions: number, signal: AbortSignal): AnyJob {
+type SignalSource = AbortSignal | (() => AbortSignal);
+
+function bareJob(jobClass: Function, payload: JobPayload, executions: number, signal: SignalSource): AnyJob {
   const job = Object.create(jobClass.prototype) as AnyJob;
   Object.assign(job, { arguments: [], enqueueOptions: {}, providerJobId: undefined, reportProgress: undefined });
   assignRunState(job, payload, executions, signal);
   return job;
 }
 
-function assignRunState(job: AnyJob, payload: JobPayload, executions: number, signal: AbortSignal): void {
+function assignRunState(job: AnyJob, payload: JobPayload, executions: number, signal: SignalSource): void {
   job.jobId = payload.id;
   job.executions = executions;
   job.queueName = payload.queue;
   job.priority = payload.priority;
   job.enqueuedAt = new Date(payload.enqueuedAt);
   job.scheduledAt = new Date(payload.runAt);
-  job.signal = signal;
+  job.signalSource = signal;
 }
 
 /** Decides what a failed attempt becomes. */
@@ -168,7 +172,7 @@ async function decide(
 export async function executeReservation(
   context: ExecutionContext,
   reservation: Reservation,
-  signal: AbortSignal = NEVER_ABORTED,
+  signal: SignalSource = NEVER_ABORTED,
 ): Promise<Settlement> {
   const { runtime, workerId } = context;
   let payload: JobPayload;
@@ -188,7 +192,7 @@ export async function executeReservation(
   }
   const executions = payload.executions + 1;
   const startedAt = performance.now();
-  runtime.events.emit("job:start", { payload, workerId });
+  if (runtime.events.has("job:start")) runtime.events.emit("job:start", { payload, workerId });
   let job: AnyJob | undefined;
   try {
     const args = await deserializeArguments(payload.args);
@@ -208,7 +212,9 @@ export async function executeReservation(
       // The work is done: rerunning it because its return value cannot be stored would repeat side effects.
       runtime.events.emit("worker:error", { workerId, error });
     }
-    runtime.events.emit("job:complete", { payload, result: value, durationMs: performance.now() - startedAt, workerId });
+    if (runtime.events.has("job:complete")) {
+      runtime.events.emit("job:complete", { payload, result: value, durationMs: performance.now() - startedAt, workerId });
+    }
     return result === undefined ? { reservation, outcome: "succeeded" } : { reservation, outcome: "succeeded", result };
   } catch (error) {
     job ??= bareJob(jobClass, payload, executions, signal);

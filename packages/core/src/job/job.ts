@@ -99,8 +99,20 @@ export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> 
   enqueuedAt: Date | undefined = undefined;
   /** When the job is (or was) due to run. */
   scheduledAt: Date | undefined = undefined;
+  /**
+   * @internal the job's signal, or a function that makes it on first read: an
+   * AbortController costs more than running a no-op job, and most jobs never look.
+   */
+  signalSource: AbortSignal | (() => AbortSignal) = NEVER_ABORTED;
+
   /** Aborted when the worker shuts down, the job's lease is lost, or its timeout passes. */
-  signal: AbortSignal = NEVER_ABORTED;
+  get signal(): AbortSignal {
+    const source = this.signalSource;
+    return typeof source === "function" ? (this.signalSource = source()) : source;
+  }
+  set signal(signal: AbortSignal) {
+    this.signalSource = signal;
+  }
   /** Options set with the instance's {@link Job.set}, used by `enqueue` and `performAllLater`. */
   enqueueOptions: SetOptions = {};
   /** @internal progress sink installed by the executor. */

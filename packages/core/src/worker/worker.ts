@@ -29,6 +29,7 @@ import type { AdapterClient } from "../adapter/client.js";
 import type { Reservation, Settlement } from "../adapter/contract.js";
 import { toMs, type Duration } from "../duration.js";
 import { ConfigError, ErrandError } from "../errors.js";
+import { linkAbort } from "../abort.js";
 import { executeReservation, type ExecutionContext } from "../job/execution.js";
 import { currentRuntime, setEmbeddedStarter, type Runtime } from "../runtime.js";
 import { SettleBatcher } from "./batcher.js";
@@ -84,7 +85,7 @@ export class LeaseLostError extends ErrandError {
 interface RunningJob {
   reservation: Reservation;
   /** Aborts this job's `signal` (lease lost, shutdown grace over). */
-  controller: AbortController;
+  controller: AbortController | undefined;
   /** Handed back (shutdown) or lost (lease): its outcome must not be written. */
   abandoned: boolean;
 }
@@ -124,6 +125,7 @@ export class Worker {
   private onRunningEmpty: (() => void) | undefined;
   private starting: Promise<void> | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
+  private interruptWait: AbortController | undefined;
   /** Jobs finished by this worker (any outcome). */
   processed = 0;
 
@@ -214,6 +216,7 @@ export class Worker {
     const signal = this.fetchController.signal;
     let waitForWork = false;
     let failures = 0;
+    let sliceStart = performance.now();
     while (this.stateValue === "running") {
       const room = capacity - this.running.size - this.buffer.length;
       if (room <= 0) {
@@ -221,37 +224,59 @@ export class Worker {
         continue;
       }
       const seq = ++this.reserveSeq;
-      let reserved: Reservation[];
+      // A waiting reserve (or poll pause) is cut short when the worker runs empty while
+      // someone awaits drained(): see finish() and drained().
+      const interrupt: AbortController | undefined = waitForWork ? new AbortController() : undefined;
+      this.interruptWait = interrupt;
+      const unlink = interrupt ? linkAbort(signal, interrupt) : undefined;
+      const waitSignal = interrupt ? interrupt.signal : signal;
       try {
-        reserved = await this.client.reserve({
-          queues: queueOrder(this.selection),
-          max: room,
-          leaseMs: this.leaseMs,
-          waitMs: waitForWork && blocking ? this.pollIntervalMs : 0,
-          signal,
-          workerId: this.id,
-        });
-        failures = 0;
-      } catch (error) {
-        if (this.stateValue !== "running") break;
-        this.reportError(error);
-        await pause(Math.min(5000, 100 * 2 ** failures++), signal);
-        continue;
-      }
-      if (reserved.length > 0) {
-        if (this.stateValue !== "running") {
-          for (const reservation of reserved) this.batcher.settle({ reservation, outcome: "released" });
-          break;
+        let reserved: Reservation[] = [];
+        try {
+          reserved = await this.client.reserve({
+            queues: queueOrder(this.selection),
+            max: room,
+            leaseMs: this.leaseMs,
+            waitMs: waitForWork && blocking ? this.pollIntervalMs : 0,
+            signal: waitSignal,
+            workerId: this.id,
+          });
+          failures = 0;
+        } catch (error) {
+          if (this.stateValue !== "running") break;
+          if (!interrupt?.signal.aborted) {
+            this.reportError(error);
+            await pause(Math.min(5000, 100 * 2 ** failures++), signal);
+            continue;
+          }
         }
-        this.idle = false;
-        for (const reservation of reserved) this.buffer.push(reservation);
-        this.dispatch();
-        waitForWork = false;
-        continue;
+        if (reserved.length > 0) {
+          if (this.stateValue !== "running") {
+            for (const reservation of reserved) this.batcher.settle({ reservation, outcome: "released" });
+            break;
+          }
+          this.idle = false;
+          for (const reservation of reserved) this.buffer.push(reservation);
+          this.dispatch();
+          waitForWork = false;
+          // A backend that answers without I/O (async) would otherwise run every ready job in
+          // one macrotask: no timers (lease renewal), no I/O, no settlement flush until the
+          // queue is empty (measured: a 1 s stall for 100k jobs). Give the event loop a turn
+          // every YIELD_EVERY_MS of work.
+          if (performance.now() - sliceStart >= YIELD_EVERY_MS) {
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            sliceStart = performance.now();
+          }
+          continue;
+        }
+        if (this.running.size === 0 && this.buffer.length === 0) this.markIdle(seq);
+        if (waitForWork && !blocking && !interrupt?.signal.aborted) await pause(this.pollIntervalMs, waitSignal);
+        // Interrupted: reserve again at once, so a reserve that started after drained() was called answers it.
+        waitForWork = !interrupt?.signal.aborted;
+      } finally {
+        unlink?.();
+        if (this.interruptWait === interrupt) this.interruptWait = undefined;
       }
-      if (this.running.size === 0 && this.buffer.length === 0) this.markIdle(seq);
-      if (waitForWork && !blocking) await pause(this.pollIntervalMs, signal);
-      waitForWork = true;
     }
   }
 
@@ -275,7 +300,10 @@ export class Worker {
    */
   drained(): Promise<void> {
     if (this.stateValue === "stopped") return Promise.resolve();
-    return new Promise((resolve) => this.drainWaiters.push({ afterSeq: this.reserveSeq, resolve }));
+    return new Promise((resolve) => {
+      this.drainWaiters.push({ afterSeq: this.reserveSeq, resolve });
+      if (this.running.size === 0 && this.buffer.length === 0) this.interruptWait?.abort();
+    });
   }
 
   private dispatch(): void {
@@ -283,10 +311,10 @@ export class Worker {
   }
 
   private run(reservation: Reservation): void {
-    const controller = new AbortController();
-    const entry: RunningJob = { reservation, controller, abandoned: false };
+    // The controller is made when the job first reads `this.signal`, or when it must be aborted.
+    const entry: RunningJob = { reservation, controller: undefined, abandoned: false };
     this.running.set(reservation.providerJobId, entry);
-    void executeReservation(this.executionContext, reservation, controller.signal).then((settlement) =>
+    void executeReservation(this.executionContext, reservation, () => (entry.controller ??= new AbortController()).signal).then((settlement) =>
       this.finish(entry, settlement),
     );
   }
@@ -297,6 +325,7 @@ export class Worker {
     if (!entry.abandoned) this.batcher.settle(settlement);
     if (this.stateValue === "running") this.dispatch();
     else if (this.running.size === 0) this.onRunningEmpty?.();
+    if (this.running.size === 0 && this.buffer.length === 0 && this.drainWaiters.length > 0) this.interruptWait?.abort();
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
@@ -316,7 +345,7 @@ export class Worker {
         if (!lost.has(id)) continue;
         job.abandoned = true;
         const error = new LeaseLostError(id);
-        job.controller.abort(error);
+        (job.controller ??= new AbortController()).abort(error);
         this.reportError(error);
       }
     } catch (error) {
@@ -365,7 +394,7 @@ export class Worker {
       for (const job of this.running.values()) {
         if (job.abandoned) continue;
         job.abandoned = true;
-        job.controller.abort(new ShutdownError());
+        (job.controller ??= new AbortController()).abort(new ShutdownError());
         this.batcher.settle({ reservation: job.reservation, outcome: "released" });
         released++;
       }
@@ -379,6 +408,9 @@ export class Worker {
     this.runtime.events.emit("worker:stop", { workerId: this.id, released });
   }
 }
+
+/** Longest stretch the fetch loop keeps the event loop busy before yielding a turn. */
+const YIELD_EVERY_MS = 10;
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
