@@ -20,14 +20,15 @@ export interface MemoryStatusOptions {
 
 /** Statuses by job id, in memory. */
 export class MemoryStatusStore {
-  private readonly live = new Map<string, StatusRecord>();
-  // Insertion order is finish order, so the oldest finished status is always first.
-  private readonly finished = new Map<string, StatusRecord>();
-  // Finished records in finish order, consumed from `head`. Evicting by iterating the Map
-  // from its start is quadratic in V8: deleted entries stay as holes at the front of the
-  // table until it is rehashed, and every iteration walks over them again.
+  // Every status, live or finished, in one map: a finishing job changes state in place
+  // instead of moving between maps (measured: the move was a tenth of a no-op drain).
+  private readonly records = new Map<string, StatusRecord>();
+  // Finished records in finish order, consumed from `head`, so eviction is O(1) per job.
+  // (Evicting by iterating a Map from its start is quadratic in V8: deleted entries stay as
+  // holes at the front of the table until it is rehashed.)
   private order: StatusRecord[] = [];
   private head = 0;
+  private finishedCount = 0;
   private readonly maxFinished: number;
   private readonly finishedTtlMs: number;
 
@@ -39,8 +40,8 @@ export class MemoryStatusStore {
   /** Records a newly stored job (or a dead job moved back). */
   enqueued(payload: JobPayload, now: number = Date.now()): void {
     const runAt = new Date(payload.runAt);
-    this.finished.delete(payload.id);
-    this.live.set(payload.id, {
+    this.forget(payload.id);
+    this.records.set(payload.id, {
       id: payload.id,
       job: payload.job,
       queue: payload.queue,
@@ -53,9 +54,15 @@ export class MemoryStatusStore {
     });
   }
 
+  /** The live (unfinished) record of a job. */
+  private live(jobId: string): StatusRecord | undefined {
+    const record = this.records.get(jobId);
+    return record && record.finishedAt === undefined ? record : undefined;
+  }
+
   /** Records a job handed to a worker. */
   started(jobId: string, now: number = Date.now()): void {
-    const record = this.live.get(jobId);
+    const record = this.live(jobId);
     if (!record) return;
     record.state = "running";
     record.executions += 1;
@@ -64,7 +71,7 @@ export class MemoryStatusStore {
 
   /** Records the latest progress of a running job. */
   progress(jobId: string, fraction: number, message?: string): void {
-    const record = this.live.get(jobId);
+    const record = this.live(jobId);
     if (!record) return;
     record.progress = message === undefined ? { fraction } : { fraction, message };
     record.updatedAt = new Date();
@@ -72,7 +79,7 @@ export class MemoryStatusStore {
 
   /** Records how a job ended (or that it was handed back). */
   settled(jobId: string, settlement: Settlement, now: number = Date.now()): void {
-    const record = this.live.get(jobId);
+    const record = this.live(jobId);
     if (!record) return;
     const at = new Date(now);
     record.updatedAt = at;
@@ -103,8 +110,7 @@ export class MemoryStatusStore {
   private finish(record: StatusRecord, state: JobState, at: Date): void {
     record.state = state;
     record.finishedAt = at;
-    this.live.delete(record.id);
-    this.finished.set(record.id, record);
+    this.finishedCount++;
     this.order.push(record);
     this.evict(at.getTime());
   }
@@ -114,10 +120,10 @@ export class MemoryStatusStore {
     const order = this.order;
     while (this.head < order.length) {
       const oldest = order[this.head]!;
-      if (this.finished.get(oldest.id) !== oldest) {
+      if (this.records.get(oldest.id) !== oldest) {
         this.head++; // deleted or enqueued again since it finished
-      } else if (this.finished.size > this.maxFinished || oldest.finishedAt!.getTime() < cutoff) {
-        this.finished.delete(oldest.id);
+      } else if (this.finishedCount > this.maxFinished || oldest.finishedAt!.getTime() < cutoff) {
+        this.forget(oldest.id);
         this.head++;
       } else break;
     }
@@ -129,20 +135,26 @@ export class MemoryStatusStore {
 
   /** A status by id, or `null`. */
   get(jobId: string): StatusRecord | null {
-    const record = this.live.get(jobId) ?? this.finished.get(jobId);
+    const record = this.records.get(jobId);
     if (!record) return null;
     if (record.finishedAt && record.finishedAt.getTime() < Date.now() - this.finishedTtlMs) return null;
     return { ...record };
   }
 
+  private forget(jobId: string): void {
+    const record = this.records.get(jobId);
+    if (!record) return;
+    if (record.finishedAt !== undefined) this.finishedCount--;
+    this.records.delete(jobId);
+  }
+
   /** Forgets a job. */
   delete(jobId: string): void {
-    this.live.delete(jobId);
-    this.finished.delete(jobId);
+    this.forget(jobId);
   }
 
   /** Number of statuses held (live and finished). */
   get size(): number {
-    return this.live.size + this.finished.size;
+    return this.records.size;
   }
 }

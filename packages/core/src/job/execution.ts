@@ -119,8 +119,7 @@ function assignRunState(job: AnyJob, payload: JobPayload, executions: number, si
   job.executions = executions;
   job.queueName = payload.queue;
   job.priority = payload.priority;
-  job.enqueuedAt = new Date(payload.enqueuedAt);
-  job.scheduledAt = new Date(payload.runAt);
+  job.restoreTimes(payload.enqueuedAt, payload.runAt);
   job.signalSource = signal;
 }
 

@@ -95,10 +95,34 @@ export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> 
   queueName = "";
   /** Priority, lower first. */
   priority = 0;
+  // Restored jobs get ISO strings from the payload, parsed only if read: most jobs never
+  // look, and two date parses were a twentieth of a no-op drain.
+  private enqueuedAtValue: Date | string | undefined = undefined;
+  private scheduledAtValue: Date | string | undefined = undefined;
+
   /** When the job was first enqueued. */
-  enqueuedAt: Date | undefined = undefined;
+  get enqueuedAt(): Date | undefined {
+    const value = this.enqueuedAtValue;
+    return typeof value === "string" ? (this.enqueuedAtValue = new Date(value)) : value;
+  }
+  set enqueuedAt(value: Date | undefined) {
+    this.enqueuedAtValue = value;
+  }
+
   /** When the job is (or was) due to run. */
-  scheduledAt: Date | undefined = undefined;
+  get scheduledAt(): Date | undefined {
+    const value = this.scheduledAtValue;
+    return typeof value === "string" ? (this.scheduledAtValue = new Date(value)) : value;
+  }
+  set scheduledAt(value: Date | undefined) {
+    this.scheduledAtValue = value;
+  }
+
+  /** @internal sets the times of a job restored from its payload (ISO strings, parsed on first read). */
+  restoreTimes(enqueuedAt: string, scheduledAt: string): void {
+    this.enqueuedAtValue = enqueuedAt;
+    this.scheduledAtValue = scheduledAt;
+  }
   /**
    * @internal the job's signal, or a function that makes it on first read: an
    * AbortController costs more than running a no-op job, and most jobs never look.

@@ -1,0 +1,75 @@
+// Retention of in-memory statuses: memory must not grow with the number of jobs run.
+import { describe, expect, it } from "vitest";
+
+import type { JobPayload, Reservation } from "../src/adapter/contract.js";
+import { MemoryStatusStore } from "../src/adapter/memory-status.js";
+
+const payload = (id: string, runAt = new Date()): JobPayload => ({
+  v: 1,
+  job: "J",
+  id,
+  queue: "q",
+  priority: 0,
+  args: { json: [] },
+  executions: 0,
+  enqueuedAt: new Date().toISOString(),
+  runAt: runAt.toISOString(),
+});
+const reservation: Reservation = { providerJobId: "p", body: "{}" };
+
+function runToEnd(store: MemoryStatusStore, id: string, at: number) {
+  store.enqueued(payload(id), at);
+  store.started(id, at);
+  store.settled(id, { reservation, outcome: "succeeded", result: '{"json":1}' }, at);
+}
+
+describe("MemoryStatusStore", () => {
+  it("keeps at most maxFinished finished statuses, dropping the oldest", () => {
+    const store = new MemoryStatusStore({ maxFinished: 3 });
+    for (let i = 0; i < 10; i++) runToEnd(store, `job-${i}`, Date.now());
+    expect(store.size).toBe(3);
+    expect(store.get("job-6")).toBeNull();
+    expect(store.get("job-9")).toMatchObject({ state: "succeeded", executions: 1, result: '{"json":1}' });
+  });
+
+  it("never drops live jobs, however many", () => {
+    const store = new MemoryStatusStore({ maxFinished: 1 });
+    for (let i = 0; i < 5; i++) store.enqueued(payload(`live-${i}`));
+    runToEnd(store, "done-1", Date.now());
+    runToEnd(store, "done-2", Date.now());
+    expect(store.size).toBe(6);
+    for (let i = 0; i < 5; i++) expect(store.get(`live-${i}`)?.state).toBe("queued");
+  });
+
+  it("forgets finished statuses older than finishedTtlMs", () => {
+    const store = new MemoryStatusStore({ finishedTtlMs: 1000 });
+    runToEnd(store, "old", Date.now() - 5000);
+    expect(store.get("old")).toBeNull();
+    runToEnd(store, "new", Date.now());
+    expect(store.size).toBe(1);
+  });
+
+  it("a finished job enqueued again (dead retry) is live again and counted once", () => {
+    const store = new MemoryStatusStore({ maxFinished: 2 });
+    runToEnd(store, "a", Date.now());
+    store.enqueued(payload("a"));
+    expect(store.get("a")?.state).toBe("queued");
+    runToEnd(store, "b", Date.now());
+    runToEnd(store, "c", Date.now());
+    expect(store.get("a")?.state).toBe("queued");
+    expect(store.size).toBe(3);
+  });
+
+  it("tracks retrying, released and progress", () => {
+    const store = new MemoryStatusStore();
+    store.enqueued(payload("r"));
+    store.started("r");
+    store.progress("r", 0.5, "half");
+    const runAt = new Date(Date.now() + 60_000);
+    store.settled("r", { reservation, outcome: "retry", payload: { ...payload("r"), executions: 1, queue: "slow" }, runAt, error: { name: "E", message: "m" } });
+    expect(store.get("r")).toMatchObject({ state: "retrying", queue: "slow", runAt, error: { message: "m" }, progress: { fraction: 0.5, message: "half" } });
+    store.started("r");
+    store.settled("r", { reservation, outcome: "released" });
+    expect(store.get("r")).toMatchObject({ state: "scheduled", executions: 1 });
+  });
+});
