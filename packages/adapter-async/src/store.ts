@@ -15,7 +15,7 @@
  *
  * @module
  */
-import type { DeadJob, DeadSelection, JobPayload, QueueInfo, Reservation, Settlement } from "@errand/core/adapter";
+import type { DeadJob, DeadSelection, JobPayload, QueueInfo, Reservation, Settlement, StatusRecord } from "@errand/core/adapter";
 import { MemoryStatusStore, type MemoryStatusOptions } from "@errand/core/adapter";
 
 import { Fifo, MinHeap } from "./heap.js";
@@ -34,6 +34,8 @@ interface Entry {
   leaseUntil: number;
   /** Changes at every reservation; a reservation carrying an older one is stale. */
   leaseToken: number;
+  /** The job's status record, held here to save a lookup by id per state change. */
+  status: StatusRecord | string;
 }
 
 /** Ready jobs of one queue, FIFO per priority. */
@@ -110,7 +112,7 @@ export class MemoryStore {
     const now = Date.now();
     const ids = payloads.map((payload) => {
       const entry = this.entryFor(payload, JSON.stringify(payload));
-      this.statuses.enqueued(payload, now);
+      entry.status = this.statuses.enqueued(payload, now);
       this.place(entry, now);
       return entry.providerJobId;
     });
@@ -131,6 +133,7 @@ export class MemoryStore {
       executions: payload.executions,
       leaseUntil: 0,
       leaseToken: 0,
+      status: payload.id,
     };
   }
 
@@ -157,7 +160,7 @@ export class MemoryStore {
       if (entry.leaseUntil !== until || this.leased.get(entry.providerJobId) !== entry) continue; // extended or settled
       this.leased.delete(entry.providerJobId);
       entry.leaseUntil = 0;
-      this.statuses.settled(entry.jobId, { reservation: { providerJobId: entry.providerJobId, body: entry.body }, outcome: "released" }, now);
+      this.statuses.settled(entry.status, { reservation: { providerJobId: entry.providerJobId, body: entry.body }, outcome: "released" }, now);
       this.place(entry, now);
       moved = true;
     }
@@ -199,7 +202,7 @@ export class MemoryStore {
       entry.leaseToken = ++this.seq;
       this.leased.set(entry.providerJobId, entry);
       this.leases.push({ entry, until });
-      this.statuses.started(entry.jobId, now);
+      this.statuses.started(entry.status, now);
       taken.push({ providerJobId: entry.providerJobId, body: entry.body, handle: entry.leaseToken });
     }
     return taken;
@@ -248,7 +251,7 @@ export class MemoryStore {
       if (!entry) continue;
       this.leased.delete(entry.providerJobId);
       entry.leaseUntil = 0;
-      this.statuses.settled(entry.jobId, settlement, now);
+      this.statuses.settled(entry.status, settlement, now);
       switch (settlement.outcome) {
         case "released":
           this.place(entry, now);
@@ -367,7 +370,7 @@ export class MemoryStore {
         continue;
       }
       const entry = this.entryFor({ ...payload, queue: payload.queue ?? job.queue, priority: payload.priority ?? 0 }, body);
-      if (typeof payload.id === "string") this.statuses.enqueued(payload, now);
+      if (typeof payload.id === "string") entry.status = this.statuses.enqueued(payload, now);
       this.place(entry, now);
       moved++;
     }

@@ -37,11 +37,15 @@ export class MemoryStatusStore {
     this.finishedTtlMs = options.finishedTtlMs ?? 86_400_000;
   }
 
-  /** Records a newly stored job (or a dead job moved back). */
-  enqueued(payload: JobPayload, now: number = Date.now()): void {
+  /**
+   * Records a newly stored job (or a dead job moved back). Returns its record: a store
+   * that keeps it beside the job can pass it to `started`/`settled` instead of the id and
+   * save a lookup per state change (a tenth of a no-op drain, measured).
+   */
+  enqueued(payload: JobPayload, now: number = Date.now()): StatusRecord {
     const runAt = new Date(payload.runAt);
     this.forget(payload.id);
-    this.records.set(payload.id, {
+    const record: StatusRecord = {
       id: payload.id,
       job: payload.job,
       queue: payload.queue,
@@ -51,18 +55,20 @@ export class MemoryStatusStore {
       enqueuedAt: new Date(payload.enqueuedAt),
       runAt,
       updatedAt: new Date(now),
-    });
+    };
+    this.records.set(payload.id, record);
+    return record;
   }
 
-  /** The live (unfinished) record of a job. */
-  private live(jobId: string): StatusRecord | undefined {
-    const record = this.records.get(jobId);
+  /** The live (unfinished) record of a job, by id or as returned by `enqueued`. */
+  private live(job: string | StatusRecord): StatusRecord | undefined {
+    const record = typeof job === "string" ? this.records.get(job) : job;
     return record && record.finishedAt === undefined ? record : undefined;
   }
 
   /** Records a job handed to a worker. */
-  started(jobId: string, now: number = Date.now()): void {
-    const record = this.live(jobId);
+  started(job: string | StatusRecord, now: number = Date.now()): void {
+    const record = this.live(job);
     if (!record) return;
     record.state = "running";
     record.executions += 1;
@@ -78,8 +84,8 @@ export class MemoryStatusStore {
   }
 
   /** Records how a job ended (or that it was handed back). */
-  settled(jobId: string, settlement: Settlement, now: number = Date.now()): void {
-    const record = this.live(jobId);
+  settled(job: string | StatusRecord, settlement: Settlement, now: number = Date.now()): void {
+    const record = this.live(job);
     if (!record) return;
     const at = new Date(now);
     record.updatedAt = at;
