@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 
 import { waitFor } from "@errand/core/testing";
 
-import { bodies, payload, reserve, setup, type AdapterWiring } from "./harness.js";
+import { bodies, GatedJob, journal, openGate, payload, reserve, setup, type AdapterWiring } from "./harness.js";
 
 export function leaseSuite(wiring: AdapterWiring): void {
   describe(`${wiring.name}: lease`, () => {
@@ -54,6 +54,28 @@ export function leaseSuite(wiring: AdapterWiring): void {
         const [a, b] = await reserve(fixture.adapter, { max: 2 });
         await fixture.adapter.settle({ settlements: [{ reservation: a!, outcome: "succeeded" }] });
         expect(await fixture.adapter.extendLease({ reservations: [a!, b!], leaseMs: 30_000 })).toEqual([a!.providerJobId]);
+      } finally {
+        await fixture.close();
+      }
+    });
+
+    it("a worker renews the lease of a job running longer than the lease; no other worker takes it", async () => {
+      const fixture = await setup(wiring);
+      try {
+        let renewals = 0;
+        fixture.runtime.events.on("adapter:call", (event) => {
+          if (event.operation === "extendLease" && !event.error) renewals++;
+        });
+        const { jobId } = await GatedJob.performLater("long");
+        await fixture.startWorker({ lease: "1s" });
+        await waitFor(() => journal.gates.get("long")?.started, { message: "the long job running" });
+        await fixture.startWorker({ lease: "1s" });
+        // Four renewals at a third of the lease each: the job has outlived its first lease.
+        await waitFor(() => renewals >= 4, { timeoutMs: 10_000, message: "four lease renewals" });
+        expect((await fixture.client.getStatus([jobId]))[0]?.executions).toBe(1);
+        openGate("long").release();
+        await waitFor(() => journal.performed.length === 1, { message: "the long job done" });
+        expect(journal.performed).toEqual([{ label: "long", jobId, executions: 1 }]);
       } finally {
         await fixture.close();
       }
