@@ -1,58 +1,43 @@
 /** Conformance: options an adapter cannot honour are refused with a clear error, and nothing is stored. */
 import { describe, expect, it } from "vitest";
 
-import { RecordJob, reserve, setup, type AdapterWiring } from "./harness.js";
+import { RecordJob, reserve, withFixture, type AdapterWiring } from "./harness.js";
 
 export function capabilitiesSuite(wiring: AdapterWiring): void {
   const caps = wiring.capabilities;
   describe(`${wiring.name}: capabilities`, () => {
     it.skipIf(caps.transactionalEnqueue)("[no capability transactionalEnqueue] set({ transaction }) is refused", async () => {
-      const fixture = await setup(wiring);
-      try {
+      await withFixture(wiring, async (fixture) => {
         await expect(RecordJob.set({ transaction: {} }).performLater("tx")).rejects.toThrow(/cannot enqueue inside your transaction/);
         expect(await reserve(fixture.adapter)).toEqual([]);
-      } finally {
-        await fixture.close();
-      }
+      });
     });
 
     it.runIf(caps.maxDelayMs !== Infinity)("[capability maxDelayMs] a wait beyond the maximum is refused", async () => {
-      const fixture = await setup(wiring);
-      try {
+      await withFixture(wiring, async (fixture) => {
         await expect(RecordJob.set({ wait: caps.maxDelayMs + 60_000 }).performLater("far")).rejects.toThrow(/longer than the .* adapter allows/);
         expect(await reserve(fixture.adapter)).toEqual([]);
-      } finally {
-        await fixture.close();
-      }
+      });
     });
 
     it.runIf(caps.maxDelayMs === Infinity)("[capability maxDelayMs: unbounded] a wait of a year is stored", async () => {
-      const fixture = await setup(wiring);
-      try {
+      await withFixture(wiring, async (fixture) => {
         const { jobId } = await RecordJob.set({ wait: "52w" }).performLater("far");
         expect((await RecordJob.status(jobId))?.state).toBe("scheduled");
-      } finally {
-        await fixture.close();
-      }
+      });
     });
 
     it.skipIf(caps.priorities)("[no capability priorities] a priority is refused", async () => {
-      const fixture = await setup(wiring);
-      try {
+      await withFixture(wiring, async (fixture) => {
         await expect(RecordJob.set({ priority: 5 }).performLater("p")).rejects.toThrow(/does not support priorities/);
-      } finally {
-        await fixture.close();
-      }
+      });
     });
 
     it.skipIf(caps.unique)("[no capability unique] a unique job is refused", async () => {
-      const fixture = await setup(wiring);
-      try {
+      await withFixture(wiring, async (fixture) => {
         const body = { v: 1 as const, job: "RecordJob", id: crypto.randomUUID(), queue: "default", priority: 0, args: { json: [] }, executions: 0, enqueuedAt: new Date().toISOString(), runAt: new Date().toISOString(), flow: { unique: { key: "k", while: "queued" as const } } };
         await expect(fixture.client.enqueue([body])).rejects.toThrow(/does not support unique jobs/);
-      } finally {
-        await fixture.close();
-      }
+      });
     });
   });
 }

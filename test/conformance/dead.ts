@@ -4,13 +4,12 @@ import { describe, expect, it } from "vitest";
 import { deadSet } from "@errand/core";
 import { waitFor } from "@errand/core/testing";
 
-import { BrokenJob, journal, RecordJob, reserve, setup, type AdapterWiring } from "./harness.js";
+import { BrokenJob, journal, RecordJob, reserve, withFixture, type AdapterWiring } from "./harness.js";
 
 export function deadSuite(wiring: AdapterWiring): void {
   describe(`${wiring.name}: dead set`, () => {
     it("lists dead jobs newest first with their error, filters by queue, pages", async () => {
-      const fixture = await setup(wiring);
-      try {
+      await withFixture(wiring, async (fixture) => {
         const ids: string[] = [];
         for (const queue of ["a", "b", "a"]) {
           const { jobId } = await RecordJob.set({ queue }).performLater(queue);
@@ -29,14 +28,11 @@ export function deadSuite(wiring: AdapterWiring): void {
         expect((await deadSet().list({ limit: 1, offset: 1 })).map((job) => job.id)).toEqual([ids[1]]);
         const queues = await fixture.client.listQueues();
         expect(queues.find((queue) => queue.name === "a")?.dead).toBe(2);
-      } finally {
-        await fixture.close();
-      }
+      });
     });
 
     it("retry moves a dead job back with fresh attempts and it runs again", async () => {
-      const fixture = await setup(wiring, { retry: { attempts: 1 } });
-      try {
+      await withFixture(wiring, { retry: { attempts: 1 } }, async (fixture) => {
         await fixture.startWorker();
         const { jobId } = await BrokenJob.performLater();
         await waitFor(async () => (await deadSet().list()).some((job) => job.id === jobId), { message: "job to die" });
@@ -47,14 +43,11 @@ export function deadSuite(wiring: AdapterWiring): void {
         });
         // executions were reset: the retried run was number 1 again, not 2.
         expect(journal.attempts.get(jobId)).toBe(1);
-      } finally {
-        await fixture.close();
-      }
+      });
     });
 
     it("retryAll and purge empty the dead set; purge deletes for good", async () => {
-      const fixture = await setup(wiring);
-      try {
+      await withFixture(wiring, async (fixture) => {
         for (const label of ["x", "y", "z"]) {
           await RecordJob.performLater(label);
           const [reservation] = await reserve(fixture.adapter, { max: 1 });
@@ -67,9 +60,7 @@ export function deadSuite(wiring: AdapterWiring): void {
         const back = await reserve(fixture.adapter, { max: 10 });
         expect(back.map((r) => JSON.parse(r.body).id).sort()).toEqual(others.map((job) => job.id).sort());
         expect(await deadSet().purgeAll()).toBe(0);
-      } finally {
-        await fixture.close();
-      }
+      });
     });
   });
 }

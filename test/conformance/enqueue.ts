@@ -3,27 +3,23 @@ import { describe, expect, it } from "vitest";
 
 import { performAllLater } from "@errand/core";
 
-import { payload, RecordJob, reserve, setup, type AdapterWiring } from "./harness.js";
+import { payload, RecordJob, reserve, withFixture, type AdapterWiring } from "./harness.js";
 
 export function enqueueSuite(wiring: AdapterWiring): void {
   describe(`${wiring.name}: enqueue`, () => {
     it("stores a bulk batch in one call and returns results in order", async () => {
-      const fixture = await setup(wiring);
-      try {
+      await withFixture(wiring, async (fixture) => {
         const payloads = Array.from({ length: 25 }, (_, index) => payload({ args: { json: [`job-${index}`] } }));
         const results = await fixture.adapter.enqueue({ jobs: payloads });
         expect(results.map((result) => result.jobId)).toEqual(payloads.map((p) => p.id));
         expect(new Set(results.map((result) => result.providerJobId)).size).toBe(25);
         const taken = await reserve(fixture.adapter, { max: 100 });
         expect(taken).toHaveLength(25);
-      } finally {
-        await fixture.close();
-      }
+      });
     });
 
     it("performLater returns the job id, provider id, queue and times", async () => {
-      const fixture = await setup(wiring);
-      try {
+      await withFixture(wiring, async (fixture) => {
         const before = Date.now();
         const enqueued = await RecordJob.performLater("hello");
         expect(enqueued.enqueued).toBe(true);
@@ -34,14 +30,11 @@ export function enqueueSuite(wiring: AdapterWiring): void {
         expect(enqueued.scheduledAt.getTime()).toBeGreaterThanOrEqual(before);
         const [status] = await fixture.client.getStatus([enqueued.jobId]);
         expect(status?.state).toBe("queued");
-      } finally {
-        await fixture.close();
-      }
+      });
     });
 
     it("a job with wait is scheduled and not reserved before its time", async () => {
-      const fixture = await setup(wiring);
-      try {
+      await withFixture(wiring, async (fixture) => {
         const later = await RecordJob.set({ wait: "1h" }).performLater("later");
         const now = await RecordJob.performLater("now");
         expect(later.scheduledAt.getTime() - later.enqueuedAt.getTime()).toBe(3_600_000);
@@ -49,41 +42,33 @@ export function enqueueSuite(wiring: AdapterWiring): void {
         expect(taken.map((r) => JSON.parse(r.body).id)).toEqual([now.jobId]);
         const [status] = await fixture.client.getStatus([later.jobId]);
         expect(status?.state).toBe("scheduled");
-      } finally {
-        await fixture.close();
-      }
+      });
     });
 
     it("performAllLater stores every job in one round trip per adapter, each with its own options", async () => {
-      const fixture = await setup(wiring);
-      const calls: number[] = [];
-      fixture.runtime.events.on("adapter:call", (event) => {
+      await withFixture(wiring, async (fixture) => {
+        const calls: number[] = [];
+        fixture.runtime.events.on("adapter:call", (event) => {
         if (event.operation === "enqueue") calls.push(event.count);
-      });
-      try {
+        });
         const jobs = [new RecordJob("a"), new RecordJob("b").set({ queue: "low" }), new RecordJob("c").set({ wait: "10m" })];
         const results = await performAllLater(jobs);
         expect(calls).toEqual([3]);
         expect(results.map((result) => result.queue)).toEqual(["default", "low", "default"]);
         expect(results[2]!.scheduledAt.getTime() - results[2]!.enqueuedAt.getTime()).toBe(600_000);
         expect(new Set(results.map((result) => result.jobId)).size).toBe(3);
-      } finally {
-        await fixture.close();
-      }
+      });
     });
 
     it("an unserializable argument throws SerializationError and enqueues nothing", async () => {
-      const fixture = await setup(wiring);
-      try {
+      await withFixture(wiring, async (fixture) => {
         class Avatar {}
         await expect(RecordJob.performLater({ owner: { avatar: new Avatar() } } as never)).rejects.toThrow(
           /args\[0\]\.owner\.avatar: is an instance of Avatar/,
         );
         await expect(performAllLater([new RecordJob("ok"), new RecordJob((() => 1) as never)])).rejects.toThrow(/args\[0\]: function/);
         expect(await reserve(fixture.adapter, { max: 10 })).toEqual([]);
-      } finally {
-        await fixture.close();
-      }
+      });
     });
   });
 }

@@ -192,3 +192,19 @@ export function reserve(adapter: Adapter, options: Partial<Parameters<Adapter["r
 export function bodies(reservations: { body: string }[]): JobPayload[] {
   return reservations.map((reservation) => JSON.parse(reservation.body) as JobPayload);
 }
+
+/** Runs `body` with a fresh fixture and always closes it. */
+export async function withFixture(
+  wiring: AdapterWiring,
+  configOrBody: ErrandConfig | ((fixture: Fixture) => Promise<void>),
+  maybeBody?: (fixture: Fixture) => Promise<void>,
+): Promise<void> {
+  const config = typeof configOrBody === "function" ? {} : configOrBody;
+  const body = typeof configOrBody === "function" ? configOrBody : maybeBody!;
+  const fixture = await setup(wiring, config);
+  try {
+    await body(fixture);
+  } finally {
+    await fixture.close();
+  }
+}

@@ -3,13 +3,12 @@ import { describe, expect, it } from "vitest";
 
 import { waitFor } from "@errand/core/testing";
 
-import { bodies, GatedJob, journal, openGate, payload, reserve, setup, type AdapterWiring } from "./harness.js";
+import { bodies, GatedJob, journal, openGate, payload, reserve, withFixture, type AdapterWiring } from "./harness.js";
 
 export function leaseSuite(wiring: AdapterWiring): void {
   describe(`${wiring.name}: lease`, () => {
     it("a job whose lease expires unsettled is handed out again", async () => {
-      const fixture = await setup(wiring);
-      try {
+      await withFixture(wiring, async (fixture) => {
         const job = payload();
         await fixture.adapter.enqueue({ jobs: [job] });
         const [first] = await reserve(fixture.adapter, { leaseMs: 200 });
@@ -26,14 +25,11 @@ export function leaseSuite(wiring: AdapterWiring): void {
         expect(await fixture.adapter.extendLease({ reservations: [again[0]!], leaseMs: 30_000 })).toEqual([]);
         const [status] = await fixture.client.getStatus([job.id]);
         expect(status?.state).toBe("running");
-      } finally {
-        await fixture.close();
-      }
+      });
     });
 
     it("extending a lease keeps the job from being handed out again", async () => {
-      const fixture = await setup(wiring);
-      try {
+      await withFixture(wiring, async (fixture) => {
         await fixture.adapter.enqueue({ jobs: [payload()] });
         const [held] = await reserve(fixture.adapter, { leaseMs: 300 });
         const until = Date.now() + 900;
@@ -42,26 +38,20 @@ export function leaseSuite(wiring: AdapterWiring): void {
           expect(await reserve(fixture.adapter)).toEqual([]);
           await new Promise((resolve) => setTimeout(resolve, 100)); // pacing the renewals, not synchronising
         }
-      } finally {
-        await fixture.close();
-      }
+      });
     });
 
     it("extendLease reports jobs that were already settled", async () => {
-      const fixture = await setup(wiring);
-      try {
+      await withFixture(wiring, async (fixture) => {
         await fixture.adapter.enqueue({ jobs: [payload(), payload()] });
         const [a, b] = await reserve(fixture.adapter, { max: 2 });
         await fixture.adapter.settle({ settlements: [{ reservation: a!, outcome: "succeeded" }] });
         expect(await fixture.adapter.extendLease({ reservations: [a!, b!], leaseMs: 30_000 })).toEqual([a!.providerJobId]);
-      } finally {
-        await fixture.close();
-      }
+      });
     });
 
     it("a worker renews the lease of a job running longer than the lease; no other worker takes it", async () => {
-      const fixture = await setup(wiring);
-      try {
+      await withFixture(wiring, async (fixture) => {
         let renewals = 0;
         fixture.runtime.events.on("adapter:call", (event) => {
           if (event.operation === "extendLease" && !event.error) renewals++;
@@ -76,14 +66,11 @@ export function leaseSuite(wiring: AdapterWiring): void {
         openGate("long").release();
         await waitFor(() => journal.performed.length === 1, { message: "the long job done" });
         expect(journal.performed).toEqual([{ label: "long", jobId, executions: 1 }]);
-      } finally {
-        await fixture.close();
-      }
+      });
     });
 
     it("a worker that dies mid-job: another worker runs the job after the lease expires", async () => {
-      const fixture = await setup(wiring);
-      try {
+      await withFixture(wiring, async (fixture) => {
         const { jobId } = await (await import("./harness.js")).RecordJob.performLater("survivor");
         // A "dead" worker: it reserves and never settles nor renews.
         expect(await reserve(fixture.adapter, { leaseMs: 1000 })).toHaveLength(1);
@@ -93,9 +80,7 @@ export function leaseSuite(wiring: AdapterWiring): void {
           return record?.state === "succeeded" && record;
         }, { timeoutMs: 10_000, message: "the abandoned job to be run by the live worker" });
         expect(status.executions).toBeGreaterThanOrEqual(1);
-      } finally {
-        await fixture.close();
-      }
+      });
     });
   });
 }

@@ -3,13 +3,12 @@ import { describe, expect, it } from "vitest";
 
 import { waitFor } from "@errand/core/testing";
 
-import { GatedJob, journal, openGate, RecordJob, reserve, setup, type AdapterWiring } from "./harness.js";
+import { GatedJob, journal, openGate, RecordJob, reserve, withFixture, type AdapterWiring } from "./harness.js";
 
 export function shutdownSuite(wiring: AdapterWiring): void {
   describe(`${wiring.name}: shutdown`, () => {
     it("stop lets running jobs finish and hands buffered jobs back; another worker runs them", async () => {
-      const fixture = await setup(wiring);
-      try {
+      await withFixture(wiring, async (fixture) => {
         const gated = await Promise.all(["g1", "g2"].map((gate) => GatedJob.performLater(gate)));
         const worker = await fixture.startWorker({ concurrency: 2, prefetch: 10 });
         await waitFor(() => journal.gates.get("g1")?.started && journal.gates.get("g2")?.started, { message: "both gated jobs running" });
@@ -27,14 +26,11 @@ export function shutdownSuite(wiring: AdapterWiring): void {
 
         await fixture.startWorker();
         await waitFor(() => journal.performed.length === 7, { message: "the handed-back jobs to run" });
-      } finally {
-        await fixture.close();
-      }
+      });
     });
 
     it("jobs still running after the grace period are aborted and handed back, then run again", async () => {
-      const fixture = await setup(wiring);
-      try {
+      await withFixture(wiring, async (fixture) => {
         const { jobId } = await GatedJob.performLater("stuck");
         const worker = await fixture.startWorker();
         await waitFor(() => journal.gates.get("stuck")?.started, { message: "stuck job running" });
@@ -45,22 +41,17 @@ export function shutdownSuite(wiring: AdapterWiring): void {
         expect((await GatedJob.status(jobId))?.state).toBe("queued");
         // The handed-back job is available at once, not after a lease expiry.
         expect(await reserve(fixture.adapter, { max: 5 })).toHaveLength(1);
-      } finally {
-        await fixture.close();
-      }
+      });
     });
 
     it("drained() resolves once ready work is done and written", async () => {
-      const fixture = await setup(wiring);
-      try {
+      await withFixture(wiring, async (fixture) => {
         const worker = await fixture.startWorker({ concurrency: 3 });
         const ids = await Promise.all(Array.from({ length: 20 }, (_, index) => RecordJob.performLater(`d${index}`)));
         await worker.drained();
         expect(journal.performed).toHaveLength(20);
         for (const { jobId } of ids) expect((await RecordJob.status(jobId))?.state).toBe("succeeded");
-      } finally {
-        await fixture.close();
-      }
+      });
     });
   });
 }

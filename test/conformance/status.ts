@@ -4,13 +4,12 @@ import { describe, expect, it } from "vitest";
 import { getStatus } from "@errand/core";
 import { waitFor } from "@errand/core/testing";
 
-import { GatedJob, openGate, ProgressJob, RecordJob, setup, type AdapterWiring } from "./harness.js";
+import { GatedJob, openGate, ProgressJob, RecordJob, withFixture, type AdapterWiring } from "./harness.js";
 
 export function statusSuite(wiring: AdapterWiring): void {
   describe(`${wiring.name}: status`, () => {
     it("follows a job from queued to running to succeeded with timestamps", async () => {
-      const fixture = await setup(wiring);
-      try {
+      await withFixture(wiring, async (fixture) => {
         const { jobId } = await GatedJob.performLater("status-gate");
         const queued = await GatedJob.status(jobId);
         expect(queued).toMatchObject({ id: jobId, job: "GatedJob", state: "queued", executions: 0, startedAt: null, result: undefined });
@@ -29,16 +28,13 @@ export function statusSuite(wiring: AdapterWiring): void {
         expect(done.result).toBe("status-gate");
         expect(done.finishedAt!.getTime()).toBeGreaterThanOrEqual(done.startedAt!.getTime());
         expect(done.error).toBeNull();
-      } finally {
-        await fixture.close();
-      }
+      });
     });
 
     it("stores the last progress and a result with superjson types", async () => {
-      const fixture = await setup(wiring);
-      const progress: number[] = [];
-      fixture.runtime.events.on("job:progress", (event) => progress.push(event.fraction));
-      try {
+      await withFixture(wiring, async (fixture) => {
+        const progress: number[] = [];
+        fixture.runtime.events.on("job:progress", (event) => progress.push(event.fraction));
         await fixture.startWorker();
         const { jobId } = await ProgressJob.performLater(4);
         const done = await waitFor(async () => {
@@ -48,23 +44,17 @@ export function statusSuite(wiring: AdapterWiring): void {
         expect(progress).toEqual([0.25, 0.5, 0.75, 1]);
         expect(done.progress).toEqual({ fraction: 1, message: "step 4/4" });
         expect(done.result).toEqual({ steps: 4, at: new Date(0), big: 10n });
-      } finally {
-        await fixture.close();
-      }
+      });
     });
 
     it("an unknown id reads as null", async () => {
-      const fixture = await setup(wiring);
-      try {
+      await withFixture(wiring, async (fixture) => {
         expect(await RecordJob.status("00000000-0000-4000-8000-000000000000")).toBeNull();
-      } finally {
-        await fixture.close();
-      }
+      });
     });
 
     it("queue counts reflect queued, scheduled and running jobs", async () => {
-      const fixture = await setup(wiring);
-      try {
+      await withFixture(wiring, async (fixture) => {
         await RecordJob.performLater("a");
         await RecordJob.performLater("b");
         await RecordJob.set({ wait: "1h" }).performLater("c");
@@ -72,9 +62,7 @@ export function statusSuite(wiring: AdapterWiring): void {
         const queues = await fixture.client.listQueues();
         expect(queues.find((queue) => queue.name === "default")).toMatchObject({ queued: 2, scheduled: 1, running: 0 });
         expect(queues.find((queue) => queue.name === "other")).toMatchObject({ queued: 1 });
-      } finally {
-        await fixture.close();
-      }
+      });
     });
   });
 }

@@ -5,7 +5,7 @@ import { deadSet, registerModel } from "@errand/core";
 import type { JobPayload } from "@errand/core/adapter";
 import { waitFor } from "@errand/core/testing";
 
-import { journal, payload, RecordJob, setup, type AdapterWiring, type Fixture } from "./harness.js";
+import { journal, payload, RecordJob, withFixture, type AdapterWiring, type Fixture } from "./harness.js";
 
 async function store(fixture: Fixture, wiring: AdapterWiring, body: string | object) {
   if (typeof body === "string") {
@@ -32,8 +32,7 @@ async function expectDead(fixture: Fixture, wiring: AdapterWiring, body: string 
 export function wireFormatSuite(wiring: AdapterWiring): void {
   describe(`${wiring.name}: wire format`, () => {
     it("stores payloads as readable JSON of wire format v1", async () => {
-      const fixture = await setup(wiring);
-      try {
+      await withFixture(wiring, async (fixture) => {
         const { jobId } = await RecordJob.set({ priority: 3, queue: "wire" }).performLater("plain");
         const [reservation] = await fixture.adapter.reserve({ queues: ["wire"], max: 1, leaseMs: 30_000, waitMs: 0, workerId: "w" });
         const stored = JSON.parse(reservation!.body);
@@ -48,53 +47,38 @@ export function wireFormatSuite(wiring: AdapterWiring): void {
           enqueuedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
           runAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
         });
-      } finally {
-        await fixture.close();
-      }
+      });
     });
 
     it("an unknown job class goes to the dead set naming it; nothing is imported by name", async () => {
-      const fixture = await setup(wiring);
-      try {
+      await withFixture(wiring, async (fixture) => {
         const dead = await expectDead(fixture, wiring, payload({ job: "../../etc/passwd" }), /unknown job class "\.\.\/\.\.\/etc\/passwd"/);
         expect(dead.error.code).toBe("ERR_UNKNOWN_JOB");
-      } finally {
-        await fixture.close();
-      }
+      });
     });
 
     it("a payload of another version goes to the dead set with the reason", async () => {
-      const fixture = await setup(wiring);
-      try {
+      await withFixture(wiring, async (fixture) => {
         await expectDead(fixture, wiring, { ...payload(), v: 2 }, /malformed payload: unsupported version 2/);
-      } finally {
-        await fixture.close();
-      }
+      });
     });
 
     it("a payload missing fields goes to the dead set naming the field", async () => {
-      const fixture = await setup(wiring);
-      try {
+      await withFixture(wiring, async (fixture) => {
         const { args: _args, ...broken } = payload();
         await expectDead(fixture, wiring, broken, /"args" must be superjson output/);
-      } finally {
-        await fixture.close();
-      }
+      });
     });
 
     it.runIf(wiring.insertRaw !== undefined)("[raw bodies] a body that is not JSON goes to the dead set, kept as it was", async () => {
-      const fixture = await setup(wiring);
-      try {
+      await withFixture(wiring, async (fixture) => {
         const dead = await expectDead(fixture, wiring, "{not json", /malformed payload: not JSON/);
         expect(dead.body).toBe("{not json");
-      } finally {
-        await fixture.close();
-      }
+      });
     });
 
     it("a model record gone by perform time fails with DeserializationError under the job's rules", async () => {
-      const fixture = await setup(wiring, { retry: { attempts: 1 } });
-      try {
+      await withFixture(wiring, { retry: { attempts: 1 } }, async (fixture) => {
         class Ghost {
           constructor(readonly id: number) {}
         }
@@ -108,9 +92,7 @@ export function wireFormatSuite(wiring: AdapterWiring): void {
         expect(dead[0]!.id).toBe(jobId);
         expect(dead[0]!.error.name).toBe("DeserializationError");
         expect(dead[0]!.error.message).toBe("Ghost 7 (gid://errand/Ghost/7) no longer exists");
-      } finally {
-        await fixture.close();
-      }
+      });
     });
   });
 }

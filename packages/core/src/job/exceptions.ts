@@ -57,6 +57,7 @@ export interface RetryPolicy {
 /** Default policy: as Sidekiq, 25 attempts spread over about three weeks. */
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 25, wait: "polynomial", jitter: 0.15 };
 
+/** Handles an error for `rescueFrom`: returning means the job succeeded; throwing hands the new error to the default policy. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type RescueHandler = (error: any, job: any) => unknown;
 

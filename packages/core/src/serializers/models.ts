@@ -25,7 +25,7 @@ export interface ModelOptions<T = unknown, Id = unknown> {
   parseId?(text: string): Id;
 }
 
-// Structural type for any class, abstract ones included.
+/** Any class whose instances are `T`, abstract ones included. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyClass<T = any> = abstract new (...args: any[]) => T;
 
