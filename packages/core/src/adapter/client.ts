@@ -46,7 +46,7 @@ export class AdapterClient {
   /** The adapter's capabilities, read once. */
   readonly capabilities: AdapterCapabilities;
   private pending: PendingEnqueue[] = [];
-  private flushing = false;
+  private flushing: Promise<void> | undefined;
   private flushScheduled = false;
 
   constructor(
@@ -141,14 +141,13 @@ export class AdapterClient {
     this.flushScheduled = true;
     queueMicrotask(() => {
       this.flushScheduled = false;
-      void this.flush();
+      this.flushing = this.flush();
     });
   }
 
   private async flush(): Promise<void> {
     const batch = this.pending;
     this.pending = [];
-    this.flushing = true;
     try {
       const payloads = batch.length === 1 ? batch[0]!.payloads : batch.flatMap((entry) => entry.payloads);
       const results = await this.sendBatches(payloads, undefined);
@@ -160,7 +159,7 @@ export class AdapterClient {
     } catch (error) {
       for (const entry of batch) entry.reject(error);
     } finally {
-      this.flushing = false;
+      this.flushing = undefined;
       this.scheduleFlush();
     }
   }
@@ -243,8 +242,9 @@ export class AdapterClient {
 
   /** Waits for queued enqueues, then closes the adapter. */
   async close(): Promise<void> {
-    while (this.flushing || this.pending.length > 0) {
-      await new Promise((resolve) => setImmediate(resolve));
+    // A flush re-schedules itself while calls are pending; a scheduled one starts in a microtask.
+    while (this.flushing || this.flushScheduled || this.pending.length > 0) {
+      await (this.flushing ?? Promise.resolve());
     }
     await this.call("close", 0, () => this.adapter.close());
   }
