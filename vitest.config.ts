@@ -9,6 +9,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    globalSetup: ["test/support/global-setup.ts"],
     env: { NODE_ENV: "test" },
     // Built workspace packages load through Node itself, exactly as an app loads them
     // (vite would otherwise inline them and stub their optional peer imports).

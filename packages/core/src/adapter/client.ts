@@ -25,6 +25,7 @@ import type {
   EnqueueResult,
   JobPayload,
   ListDeadOptions,
+  MigrateResult,
   QueueInfo,
   Reservation,
   ReserveOptions,
@@ -238,6 +239,13 @@ export class AdapterClient {
   /** Deletes dead jobs. */
   purgeDead(select: DeadSelection): Promise<number> {
     return this.call("purgeDead", "ids" in select ? select.ids.length : 1, () => this.adapter.purgeDead({ select }));
+  }
+
+  /** Creates or upgrades the backend's schema; `{ applied: [] }` for backends without one. */
+  migrate(): Promise<MigrateResult> {
+    const migrate = this.adapter.migrate?.bind(this.adapter);
+    if (!migrate) return Promise.resolve({ applied: [] });
+    return this.call("migrate", 1, () => migrate({}));
   }
 
   /** Waits for queued enqueues, then closes the adapter. */

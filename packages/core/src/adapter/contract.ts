@@ -254,8 +254,17 @@ export interface PurgeDeadOptions {
   select: DeadSelection;
 }
 
+/** Options of {@link Adapter.migrate}. */
+export type MigrateOptions = Record<string, never>;
+
+/** What {@link Adapter.migrate} did. */
+export interface MigrateResult {
+  /** Names of the migrations applied by this call, in order (empty when up to date). */
+  applied: string[];
+}
+
 /**
- * A backend. Thirteen members; each operation takes one options object and is bulk-first.
+ * A backend. Thirteen members (two optional); each operation takes one options object and is bulk-first.
  * Adapter authors: run `test/conformance` against your adapter; it is the contract's spec.
  */
 export interface Adapter {
@@ -297,6 +306,11 @@ export interface Adapter {
   purgeDead(options: PurgeDeadOptions): Promise<number>;
   /** Release connections and timers. Further calls fail. */
   close(): Promise<void>;
+  /**
+   * Optional: create or upgrade the backend's schema (`errand migrate`). Safe when several
+   * processes run it at once. Backends without a schema leave it out.
+   */
+  migrate?(options: MigrateOptions): Promise<MigrateResult>;
   /**
    * Optional: turn a backend error into an `ErrandError` (for example a refused
    * connection into `ConnectionError`). Errors it leaves alone become `AdapterError`.

@@ -14,6 +14,7 @@ import { Command, CommanderError } from "commander";
 import "../index.js";
 import { registerDead } from "./commands/dead.js";
 import { registerEnqueue } from "./commands/enqueue.js";
+import { registerMigrate } from "./commands/migrate.js";
 import { registerPerform } from "./commands/perform.js";
 import { registerQueues } from "./commands/queues.js";
 import { registerStatus } from "./commands/status.js";
@@ -49,6 +50,7 @@ overrides the adapter. Set ERRAND_DEBUG=1 to see stack traces.`,
   registerStatus(program);
   registerDead(program);
   registerQueues(program);
+  registerMigrate(program);
   return program;
 }
 

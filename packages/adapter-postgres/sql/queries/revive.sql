@@ -1,0 +1,7 @@
+-- Puts dead jobs back with fresh attempts, due now.
+-- $1 ids uuid[], $2 bodies text[], $3 queues text[], $4 priorities int[]
+UPDATE errand.jobs AS jobs
+SET state = 'available', body = r.body, queue = r.queue, priority = r.priority, run_at = now(),
+    executions = 0, error = NULL, result = NULL, progress = NULL, finished_at = NULL, started_at = NULL, updated_at = now()
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[]) AS r(id, body, queue, priority)
+WHERE jobs.id = r.id AND jobs.state = 'dead'

@@ -1,0 +1,21 @@
+-- Records how a batch of leased jobs ended, in one statement. A row whose lease token no
+-- longer matches (its lease expired and another worker took it) is left alone.
+-- A retry stores the updated body, queue, priority and run_at; a release puts the job back
+-- unchanged (and uncounts the start); finished states get finished_at.
+-- $1 ids uuid[], $2 tokens bigint[], $3 states text[], $4 bodies text[] (null: keep),
+-- $5 run_at timestamptz[] (null: keep), $6 queues text[], $7 priorities int[],
+-- $8 results text[], $9 errors jsonb[], $10 released bool[]
+UPDATE errand.jobs AS jobs
+SET state = u.state,
+    body = coalesce(u.body, jobs.body),
+    run_at = coalesce(u.run_at, jobs.run_at),
+    queue = coalesce(u.queue, jobs.queue),
+    priority = coalesce(u.priority, jobs.priority),
+    executions = CASE WHEN u.released THEN jobs.executions - 1 ELSE jobs.executions END,
+    result = u.result,
+    error = coalesce(u.error, jobs.error),
+    finished_at = CASE WHEN u.state IN ('succeeded', 'failed', 'dead') THEN now() END,
+    lease_token = NULL, lease_until = NULL, updated_at = now()
+FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::int[], $8::text[], $9::jsonb[], $10::bool[])
+  AS u(id, token, state, body, run_at, queue, priority, result, error, released)
+WHERE jobs.id = u.id AND jobs.lease_token = u.token AND jobs.state = 'running'

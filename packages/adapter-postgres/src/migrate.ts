@@ -1,0 +1,42 @@
+/**
+ * Applying the numbered migrations in `sql/migrations`. Several workers may start at once:
+ * each takes a transaction-scoped advisory lock for the schema first, so one applies and
+ * the others wait, then find nothing left to do. Each migration inserts its own row in
+ * `migrations` in the same transaction as its DDL, so a migration is applied exactly once
+ * or not at all.
+ *
+ * @module
+ */
+import type pg from "pg";
+
+import { loadMigrations, quoteSchema } from "./sql.js";
+
+/** Applies pending migrations to `schema`; returns the names applied. */
+export async function migrate(pool: pg.Pool, schema: string): Promise<string[]> {
+  const quoted = quoteSchema(schema);
+  const client = await pool.connect();
+  const applied: string[] = [];
+  try {
+    await client.query("BEGIN");
+    await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`errand:migrate:${schema}`]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${quoted}.migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const { rows } = await client.query<{ id: number }>(`SELECT id FROM ${quoted}.migrations`);
+    const done = new Set(rows.map((row) => row.id));
+    for (const migration of loadMigrations(schema)) {
+      if (done.has(migration.id)) continue;
+      await client.query(`INSERT INTO ${quoted}.migrations (id, name) VALUES ($1, $2)`, [migration.id, migration.name]);
+      await client.query(migration.sql);
+      applied.push(migration.name);
+    }
+    await client.query("COMMIT");
+    return applied;
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

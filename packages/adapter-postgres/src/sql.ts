@@ -1,0 +1,72 @@
+/**
+ * The package's SQL lives in `.sql` files (`sql/migrations`, `sql/queries`), read once
+ * per schema. `errand.` in them names the schema and is replaced by the configured one.
+ *
+ * @module
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+import { ConfigError } from "@errand/core/adapter";
+
+const SQL_DIR = fileURLToPath(new URL("../sql/", import.meta.url));
+
+/** Checks a schema name and returns it quoted for SQL. */
+export function quoteSchema(schema: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new ConfigError(`postgres adapter: schema ${JSON.stringify(schema)} must be lower-case letters, digits and _, starting with a letter or _`);
+  }
+  return `"${schema}"`;
+}
+
+function inSchema(text: string, quoted: string): string {
+  return text.replace(/\berrand\./g, `${quoted}.`);
+}
+
+/** The runtime queries, by file name without `.sql`. */
+export type QueryName =
+  | "enqueue"
+  | "reserve-queues"
+  | "reserve-any"
+  | "settle"
+  | "extend-leases"
+  | "expire-leases"
+  | "set-progress"
+  | "get-status"
+  | "list-queues"
+  | "list-dead"
+  | "select-dead"
+  | "revive"
+  | "purge-dead"
+  | "retention";
+
+/** Every query, with the schema filled in. */
+export function loadQueries(schema: string): Record<QueryName, string> {
+  const quoted = quoteSchema(schema);
+  const queries = {} as Record<QueryName, string>;
+  for (const file of readdirSync(`${SQL_DIR}queries`)) {
+    if (!file.endsWith(".sql")) continue;
+    queries[file.slice(0, -4) as QueryName] = inSchema(readFileSync(`${SQL_DIR}queries/${file}`, "utf8"), quoted);
+  }
+  return queries;
+}
+
+/** One numbered migration. */
+export interface Migration {
+  id: number;
+  name: string;
+  sql: string;
+}
+
+/** The migrations, in order, with the schema filled in. */
+export function loadMigrations(schema: string): Migration[] {
+  const quoted = quoteSchema(schema);
+  return readdirSync(`${SQL_DIR}migrations`)
+    .filter((file) => /^\d{3}_[\w-]+\.sql$/.test(file))
+    .sort()
+    .map((file) => ({
+      id: Number(file.slice(0, 3)),
+      name: file.slice(0, -4),
+      sql: inSchema(readFileSync(`${SQL_DIR}migrations/${file}`, "utf8"), quoted),
+    }));
+}
