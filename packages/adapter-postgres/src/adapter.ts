@@ -12,6 +12,7 @@
 import pg from "pg";
 
 import {
+  AdapterError,
   ConfigError,
   ConnectionError,
   baseCapabilities,
@@ -408,6 +409,11 @@ export class PostgresAdapter implements Adapter {
   mapError(error: unknown, operation: string): Error | undefined {
     const code = (error as { code?: string } | undefined)?.code;
     if (code && CONNECTION_CODES.has(code)) return new ConnectionError(this.name, operation, error);
+    if (code === "42P01") {
+      // undefined_table: the schema was never migrated (migrate: false).
+      const hint = new Error(`${(error as Error).message}; run \`errand migrate\` to create Errand's tables in schema "${this.schema}"`);
+      return new AdapterError(this.name, operation, hint);
+    }
     return undefined;
   }
 }

@@ -37,7 +37,7 @@ CREATE INDEX jobs_available ON errand.jobs (priority, run_at, seq) WHERE state =
 -- Expired leases (a worker died).
 CREATE INDEX jobs_running_lease ON errand.jobs (lease_until) WHERE state = 'running';
 -- Retention of finished jobs, and the dead set newest first.
-CREATE INDEX jobs_finished ON errand.jobs (finished_at) WHERE state IN ('succeeded', 'failed');
+CREATE INDEX jobs_finished ON errand.jobs (finished_at, seq) WHERE state IN ('succeeded', 'failed');
 CREATE INDEX jobs_dead ON errand.jobs (finished_at DESC, seq DESC) WHERE state = 'dead';
 
 CREATE SEQUENCE errand.lease_tokens;

@@ -5,9 +5,10 @@ DELETE FROM errand.jobs WHERE id IN (
   SELECT id FROM errand.jobs
   WHERE state IN ('succeeded', 'failed')
     AND (finished_at < now() - $1 * interval '1 millisecond'
-         OR finished_at < (SELECT finished_at FROM errand.jobs
-                           WHERE state IN ('succeeded', 'failed')
-                           ORDER BY finished_at DESC OFFSET $2 LIMIT 1))
+         -- jobs settled in one batch share finished_at: seq breaks the tie
+         OR (finished_at, seq) <= (SELECT finished_at, seq FROM errand.jobs
+                                   WHERE state IN ('succeeded', 'failed')
+                                   ORDER BY finished_at DESC, seq DESC OFFSET $2 LIMIT 1))
   ORDER BY finished_at
   LIMIT $3
 )

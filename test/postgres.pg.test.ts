@@ -1,0 +1,106 @@
+// PostgreSQL internals that only raw rows and server-side actions can show: retention
+// deletes finished rows, the LISTEN connection comes back after the server drops it, and
+// payloads are stored readable. Portable behaviour lives in the conformance suite.
+import { afterAll, describe, expect, it } from "vitest";
+import pg from "pg";
+
+import { configure, Job, Worker } from "@errand/core";
+import { PostgresAdapter } from "@errand/adapter-postgres";
+import { waitFor } from "@errand/core/testing";
+
+import { dropSchemas, postgresUrl, schemaName } from "./support/postgres.js";
+
+const url = postgresUrl();
+const schemas: string[] = [];
+afterAll(() => dropSchemas(url, schemas));
+
+function freshAdapter(options: Partial<ConstructorParameters<typeof PostgresAdapter>[0]> = {}) {
+  const schema = schemaName();
+  schemas.push(schema);
+  return new PostgresAdapter({ url, schema, poolSize: 4, ...options });
+}
+
+class EchoJob extends Job<[n: number]> {
+  perform(n: number) {
+    return n;
+  }
+}
+
+describe("postgres internals", () => {
+  it("stores the payload as readable wire-format text in the body column", async () => {
+    const adapter = freshAdapter();
+    const runtime = configure({ adapter, worker: { embedded: false } });
+    try {
+      const { jobId } = await EchoJob.set({ queue: "raw", priority: 4 }).performLater(7);
+      const { rows } = await adapter.pool.query(`SELECT job, queue, priority, state, body FROM "${adapter.schema}".jobs WHERE id = $1`, [jobId]);
+      expect(rows[0]).toMatchObject({ job: "EchoJob", queue: "raw", priority: 4, state: "available" });
+      expect(JSON.parse(rows[0].body)).toMatchObject({ v: 1, job: "EchoJob", id: jobId, args: { json: [7] } });
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it("retention deletes finished jobs past their age and beyond the count, and keeps dead ones", async () => {
+    // Retention runs at the first reserve, then not again for an hour: none while draining.
+    const adapter = freshAdapter({ retentionMs: 60_000, maxFinished: 3, retentionCheckMs: 3_600_000 });
+    const runtime = configure({ adapter, worker: { embedded: false } });
+    const checker = new PostgresAdapter({ url, schema: adapter.schema, retentionMs: 60_000, maxFinished: 3, retentionCheckMs: 0 });
+    try {
+      const jobs = await Promise.all(Array.from({ length: 6 }, (_, i) => EchoJob.performLater(i)));
+      const worker = new Worker({ runtime, concurrency: 2 });
+      await worker.start();
+      await worker.drained();
+      await worker.stop();
+      const table = `"${adapter.schema}".jobs`;
+      // Age one finished job past retention, and add a dead one that must survive.
+      await adapter.pool.query(`UPDATE ${table} SET finished_at = now() - interval '2 minutes' WHERE id = $1`, [jobs[5]!.jobId]);
+      await adapter.pool.query(`UPDATE ${table} SET state = 'dead', finished_at = now() - interval '1 day' WHERE id = $1`, [jobs[0]!.jobId]);
+      expect((await adapter.pool.query(`SELECT 1 FROM ${table} WHERE state = 'succeeded'`)).rowCount).toBe(5);
+      await checker.reserve({ queues: ["default"], max: 1, leaseMs: 1000, waitMs: 0, workerId: "retention-check" });
+      const { rows } = await adapter.pool.query<{ state: string; n: string }>(`SELECT state, count(*) AS n FROM ${table} GROUP BY state ORDER BY state`);
+      expect(rows).toEqual([
+        { state: "dead", n: "1" },
+        { state: "succeeded", n: "3" },
+      ]);
+      const { rowCount } = await adapter.pool.query(`SELECT 1 FROM ${table} WHERE id = $1`, [jobs[5]!.jobId]);
+      expect(rowCount).toBe(0);
+    } finally {
+      await checker.close();
+      await runtime.close();
+    }
+  });
+
+  it("an idle worker wakes by NOTIFY, also after the server drops the listening connection", async () => {
+    const adapter = freshAdapter();
+    const runtime = configure({ adapter, worker: { embedded: false } });
+    const started: number[] = [];
+    runtime.events.on("job:start", () => started.push(Date.now()));
+    // A poll interval far longer than the test: only NOTIFY can start the jobs in time.
+    const worker = new Worker({ runtime, concurrency: 2, pollInterval: "60s" });
+    const admin = new pg.Client({ connectionString: url, application_name: "errand-test-admin" });
+    await admin.connect();
+    try {
+      await adapter.migrate();
+      await worker.start();
+      const listening = () =>
+        admin.query(`SELECT pid FROM pg_stat_activity WHERE application_name = 'errand-listener' AND query ILIKE 'LISTEN%'`);
+      const first = await waitFor(async () => (await listening()).rows[0]?.pid as number | undefined, { message: "the listener connected" });
+      const before = Date.now();
+      await EchoJob.performLater(1);
+      await waitFor(() => started.length === 1, { message: "the first job started by NOTIFY" });
+      expect(started[0]! - before).toBeLessThan(5_000);
+
+      await admin.query("SELECT pg_terminate_backend($1)", [first]);
+      await waitFor(async () => {
+        const pid = (await listening()).rows[0]?.pid as number | undefined;
+        return pid !== undefined && pid !== first;
+      }, { timeoutMs: 10_000, message: "the listener to reconnect" });
+      await EchoJob.performLater(2);
+      await waitFor(() => started.length === 2, { timeoutMs: 10_000, message: "the second job started after the reconnect" });
+    } finally {
+      await admin.end();
+      await worker.stop();
+      await runtime.close();
+    }
+  });
+});

@@ -1,0 +1,155 @@
+// PostgreSQL-specific behaviour reached through the public API: transactional enqueue,
+// coalesced enqueues, migrations, connection settings.
+import { afterAll, describe, expect, it } from "vitest";
+import pg from "pg";
+
+import { configure, Job, Runtime } from "@errand/core";
+import { PostgresAdapter } from "@errand/adapter-postgres";
+
+import { dropSchemas, postgresUrl, schemaName } from "./support/postgres.js";
+
+const url = postgresUrl();
+const schemas: string[] = [];
+afterAll(() => dropSchemas(url, schemas));
+
+function freshAdapter(options: Partial<ConstructorParameters<typeof PostgresAdapter>[0]> = {}) {
+  const schema = schemaName();
+  schemas.push(schema);
+  return new PostgresAdapter({ url, schema, poolSize: 4, ...options });
+}
+
+class SignupJob extends Job<[email: string]> {
+  perform(email: string) {
+    return email;
+  }
+}
+
+describe("transactional enqueue", () => {
+  it("a job enqueued with the caller's client exists only if the transaction commits", async () => {
+    const adapter = freshAdapter();
+    const runtime = configure({ adapter, worker: { embedded: false } });
+    await adapter.migrate();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query("BEGIN");
+      const committed = await SignupJob.set({ transaction: client }).performLater("kept@example.com");
+      // Not visible outside the transaction yet.
+      expect(await SignupJob.status(committed.jobId)).toBeNull();
+      await client.query("COMMIT");
+      expect((await SignupJob.status(committed.jobId))?.state).toBe("queued");
+
+      await client.query("BEGIN");
+      const rolledBack = await SignupJob.set({ transaction: client }).performLater("gone@example.com");
+      await client.query("ROLLBACK");
+      expect(await SignupJob.status(rolledBack.jobId)).toBeNull();
+      const queues = await (await runtime.adapterFor()).listQueues();
+      expect(queues).toEqual([{ name: "default", queued: 1, scheduled: 0, running: 0, retrying: 0, dead: 0 }]);
+    } finally {
+      await client.end();
+      await runtime.close();
+    }
+  });
+
+  it("a transaction that is not a pg client is a clear error", async () => {
+    const runtime = configure({ adapter: freshAdapter(), worker: { embedded: false } });
+    try {
+      await expect(SignupJob.set({ transaction: { not: "a client" } }).performLater("x")).rejects.toThrow(
+        "postgres adapter: set({ transaction }) takes a pg client (Client or PoolClient) inside BEGIN",
+      );
+    } finally {
+      await runtime.close();
+    }
+  });
+});
+
+describe("enqueue coalescing", () => {
+  it("32 concurrent performLater calls cost at most two INSERT round trips", async () => {
+    const runtime = configure({ adapter: freshAdapter(), worker: { embedded: false } });
+    const calls: number[] = [];
+    runtime.events.on("adapter:call", (event) => {
+      if (event.operation === "enqueue") calls.push(event.count);
+    });
+    try {
+      await (await runtime.adapterFor()).migrate();
+      const results = await Promise.all(Array.from({ length: 32 }, (_, i) => SignupJob.performLater(`u${i}@example.com`)));
+      expect(new Set(results.map((r) => r.jobId)).size).toBe(32);
+      expect(calls.length).toBeLessThanOrEqual(2);
+      expect(calls.reduce((a, b) => a + b, 0)).toBe(32);
+    } finally {
+      await runtime.close();
+    }
+  });
+});
+
+describe("migrations", () => {
+  it("several processes migrating at once apply each migration exactly once", async () => {
+    const schema = schemaName();
+    schemas.push(schema);
+    const adapters = Array.from({ length: 4 }, () => new PostgresAdapter({ url, schema, poolSize: 2 }));
+    try {
+      const results = await Promise.all(adapters.map((adapter) => adapter.migrate()));
+      expect(results.flatMap((result) => result.applied)).toEqual(["001_jobs"]);
+      const { rows } = await adapters[0]!.pool.query(`SELECT id, name FROM "${schema}".migrations`);
+      expect(rows).toEqual([{ id: 1, name: "001_jobs" }]);
+      expect((await adapters[0]!.migrate()).applied).toEqual([]);
+    } finally {
+      await Promise.all(adapters.map((adapter) => adapter.close()));
+    }
+  });
+
+  it("with migrate: false nothing is created until `errand migrate` runs, and the error says so", async () => {
+    const adapter = freshAdapter({ migrate: false });
+    const runtime = configure({ adapter, worker: { embedded: false } });
+    try {
+      await expect(SignupJob.performLater("x")).rejects.toThrow(/relation ".*\.jobs" does not exist; run `errand migrate` to create Errand's tables/);
+      await adapter.migrate();
+      await expect(SignupJob.performLater("x")).resolves.toMatchObject({ enqueued: true });
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it("refuses a schema name that is not a plain identifier", () => {
+    expect(() => new PostgresAdapter({ url, schema: 'x"; DROP TABLE jobs; --' })).toThrow(/schema .* must be lower-case letters/);
+  });
+});
+
+describe("connection settings", () => {
+  it("ERRAND_URL=postgres://... selects the adapter; the app's own pool can be passed instead", async () => {
+    const saved = process.env.ERRAND_URL;
+    process.env.ERRAND_URL = url;
+    try {
+      const runtime = new Runtime({});
+      expect((await runtime.adapterFor()).name).toBe("postgres");
+      await runtime.close();
+    } finally {
+      if (saved === undefined) delete process.env.ERRAND_URL;
+      else process.env.ERRAND_URL = saved;
+    }
+    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    const adapter = freshAdapter({ pool, url: undefined });
+    const runtime = configure({ adapter, worker: { embedded: false } });
+    const { jobId } = await SignupJob.performLater("pooled@example.com");
+    expect((await SignupJob.status(jobId))?.state).toBe("queued");
+    await runtime.close();
+    // Errand does not end a pool it did not make.
+    expect((await pool.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+    await pool.end();
+  });
+
+  it("without url or pool the adapter says what it needs", () => {
+    expect(() => new PostgresAdapter({})).toThrow("postgres adapter: give { url } (or ERRAND_URL=postgres://...) or your own { pool }");
+  });
+
+  it("an unreachable server is a ConnectionError", async () => {
+    const runtime = configure({ adapter: new PostgresAdapter({ url: "postgres://postgres@127.0.0.1:1/none" }), worker: { embedded: false } });
+    try {
+      const error = await SignupJob.performLater("x").catch((e: unknown) => e);
+      expect((error as { code?: string }).code).toBe("ERR_CONNECTION");
+      expect((error as Error).message).toMatch(/^postgres adapter: enqueue failed: .*ECONNREFUSED/);
+    } finally {
+      await runtime.close();
+    }
+  });
+});
