@@ -3,8 +3,14 @@
 // `node scripts/capability-table.mjs` prints it; test/readme.test.ts checks the README has it.
 import { InlineAdapter, TestAdapter } from "@errand/core/adapter";
 import { AsyncAdapter } from "@errand/adapter-async";
+import { PostgresAdapter } from "@errand/adapter-postgres";
 
-const adapters = [new AsyncAdapter(), new InlineAdapter(undefined), new TestAdapter()];
+const adapters = [
+  { name: "postgres", capabilities: PostgresAdapter.capabilities },
+  new AsyncAdapter(),
+  new InlineAdapter(undefined),
+  new TestAdapter(),
+];
 
 const rows = [
   ["durable (survives a restart)", (c) => c.durable],

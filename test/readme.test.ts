@@ -4,9 +4,10 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 
 import { capabilityTable } from "../scripts/capability-table.mjs";
+import { dropSchemas, postgresUrl } from "./support/postgres.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const read = (path: string) => readFileSync(`${root}${path}`, "utf8");
@@ -17,6 +18,9 @@ const firstTsBlockAfter = (markdown: string, marker: string) => {
 };
 const withoutHeader = (source: string) => source.replace(/^\/\/ The runnable example of .*\n/, "");
 
+// The postgres example keeps its jobs in this schema.
+afterAll(() => dropSchemas(postgresUrl(), ["errand_example"]));
+
 describe("READMEs", () => {
   it("the root README's adapter table is the one generated from capabilities", () => {
     expect(read("README.md")).toContain(capabilityTable());
@@ -25,15 +29,18 @@ describe("READMEs", () => {
   it.each([
     ["packages/core/README.md", "[`examples/basics/main.ts`]", "examples/basics/main.ts"],
     ["packages/adapter-async/README.md", "[`examples/async-hello/main.ts`]", "examples/async-hello/main.ts"],
+    ["packages/adapter-postgres/README.md", "[`examples/postgres-signup/main.ts`]", "examples/postgres-signup/main.ts"],
   ])("%s shows %s verbatim", (readme, marker, file) => {
     expect(firstTsBlockAfter(read(readme), marker)).toBe(withoutHeader(read(file)));
   });
 
-  it.each([["examples/dist/basics/main.js", "{ user: 'ada@example.com', rows: 42 }"], ["examples/dist/async-hello/main.js", "hello ada"]])(
-    "%s runs and prints what its README says",
-    (script, expected) => {
-      const output = execFileSync(process.execPath, [`${root}${script}`], { encoding: "utf8", timeout: 20_000 });
-      expect(output.trim()).toBe(expected);
-    },
-  );
+  it.each([
+    ["examples/dist/basics/main.js", "{ user: 'ada@example.com', rows: 42 }"],
+    ["examples/dist/async-hello/main.js", "hello ada"],
+    ["examples/dist/postgres-signup/main.js", "welcomed user 1"],
+  ])("%s runs and prints what its README says", (script, expected) => {
+    const env = { ...process.env, DATABASE_URL: postgresUrl() };
+    const output = execFileSync(process.execPath, [`${root}${script}`], { encoding: "utf8", timeout: 20_000, env });
+    expect(output.trim()).toBe(expected);
+  });
 });
