@@ -289,7 +289,7 @@ describe("errand work", () => {
     const gatedId = randomUUID();
     // Concurrency 1, prefetch 1: the gated job runs, the first echo waits in the local
     // buffer (handed back at shutdown), the second stays in the backend.
-    const cli = new Cli(["work", "-q", "default", "-c", "1", "--config", CONFIG], {
+    const cli = new Cli(["work", "-q", "default", "-c", "1", "--prefetch", "1", "--config", CONFIG], {
       seed: [
         { job: "GatedJob", args: [gate], id: gatedId },
         { job: "EchoJob", args: ["after-1"] },

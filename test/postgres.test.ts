@@ -89,9 +89,12 @@ describe("migrations", () => {
     const adapters = Array.from({ length: 4 }, () => new PostgresAdapter({ url, schema, poolSize: 2 }));
     try {
       const results = await Promise.all(adapters.map((adapter) => adapter.migrate()));
-      expect(results.flatMap((result) => result.applied)).toEqual(["001_jobs"]);
+      expect(results.flatMap((result) => result.applied)).toEqual(["001_jobs", "002_reserve_functions"]);
       const { rows } = await adapters[0]!.pool.query(`SELECT id, name FROM "${schema}".migrations`);
-      expect(rows).toEqual([{ id: 1, name: "001_jobs" }]);
+      expect(rows).toEqual([
+        { id: 1, name: "001_jobs" },
+        { id: 2, name: "002_reserve_functions" },
+      ]);
       expect((await adapters[0]!.migrate()).applied).toEqual([]);
     } finally {
       await Promise.all(adapters.map((adapter) => adapter.close()));

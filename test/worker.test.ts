@@ -46,6 +46,25 @@ describe("Worker", () => {
     expect(worker.processed).toBe(9);
   });
 
+  it("grows its buffer when jobs finish faster than a reserve returns, so reserves fetch many jobs", async () => {
+    runtime = configure({ adapter: new TestAdapter(), worker: { embedded: false, pollInterval: 20 } });
+    const sizes: number[] = [];
+    runtime.events.on("adapter:call", (event) => {
+      if (event.operation === "reserve") sizes.push(event.count);
+    });
+    await Promise.all(Array.from({ length: 1000 }, (_, i) => QuickJob.performLater(i)));
+    const worker = new Worker({ runtime, concurrency: 1 });
+    expect([worker.prefetch, worker.maxPrefetch]).toEqual([10, 200]);
+    await worker.start();
+    await worker.drained();
+    expect(worker.processed).toBe(1000);
+    expect(Math.max(...sizes)).toBeGreaterThan(100);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(201);
+    expect(sizes.length).toBeLessThan(30);
+    // A prefetch set by the app is kept as it is.
+    expect(new Worker({ runtime, concurrency: 1, prefetch: 3 }).maxPrefetch).toBe(3);
+  });
+
   it("emits start, idle and stop events with its id", async () => {
     runtime = configure({ adapter: new TestAdapter(), worker: { embedded: false, pollInterval: 20 } });
     const seen: string[] = [];

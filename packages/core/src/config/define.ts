@@ -34,7 +34,7 @@ export interface WorkerSettings {
   concurrency?: number;
   /** Weighted queues: `"critical,2 default,1"`, `["critical,2", "default"]`, or `"*"` (every queue). Default `"*"` when the backend supports it, else `"default"`. */
   queues?: string | readonly string[];
-  /** Jobs reserved ahead of free slots, kept in a local buffer. Default: equal to `concurrency`. */
+  /** Jobs reserved ahead of free slots, kept in a local buffer and refilled when half gone. Default: `concurrency`, at least 10. */
   prefetch?: number;
   /** Lease length; renewed every third of it while a job runs. Default `"5m"`. */
   lease?: Duration;

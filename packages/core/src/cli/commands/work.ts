@@ -28,6 +28,7 @@ export interface WorkOptions extends CommonOptions {
   /** Weighted queues; each value may hold several space-separated entries. */
   queues?: string[];
   concurrency?: number;
+  prefetch?: number;
   adapter?: string;
 }
 
@@ -69,7 +70,13 @@ export async function work(options: WorkOptions): Promise<void> {
   await withRuntime({ ...options, embedded: false }, async (runtime) => {
     const client = await runtime.adapterFor(options.adapter);
     requireSharedBackend(client, "work");
-    const worker = new Worker({ runtime, adapter: options.adapter, queues: options.queues, concurrency: options.concurrency });
+    const worker = new Worker({
+      runtime,
+      adapter: options.adapter,
+      queues: options.queues,
+      concurrency: options.concurrency,
+      prefetch: options.prefetch,
+    });
     let released = 0;
     const offStop = runtime.events.on("worker:stop", (event) => {
       if (event.workerId === worker.id) released = event.released;
@@ -121,6 +128,7 @@ export function registerWork(program: Command): void {
       'queues to work, "name" or "name,weight" (repeatable; "*" = every queue; default: config worker.queues, else "*")',
     )
     .option("-c, --concurrency <n>", "jobs run at once (default: config worker.concurrency, else 10)", integerAtLeast(1))
+    .option("--prefetch <n>", "jobs reserved ahead of free slots (default: config worker.prefetch, else adaptive from max(concurrency, 10) up to 200)", integerAtLeast(0))
     .option("--adapter <name>", "named adapter from config.adapters (default: the default adapter)")
     .addHelpText(
       "after",
