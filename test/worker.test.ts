@@ -58,9 +58,10 @@ describe("Worker", () => {
     await worker.start();
     await worker.drained();
     expect(worker.processed).toBe(1000);
-    expect(Math.max(...sizes)).toBeGreaterThan(100);
+    // It started at 1 slot + 10 buffered, and grew past that (never past 1 + 200).
+    expect(Math.max(...sizes)).toBeGreaterThan(11);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(201);
-    expect(sizes.length).toBeLessThan(30);
+    expect(sizes.length).toBeLessThan(100);
     // A prefetch set by the app is kept as it is.
     expect(new Worker({ runtime, concurrency: 1, prefetch: 3 }).maxPrefetch).toBe(3);
   });
