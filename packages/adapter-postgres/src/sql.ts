@@ -26,6 +26,7 @@ function inSchema(text: string, quoted: string): string {
 /** The runtime queries, by file name without `.sql`. */
 export type QueryName =
   | "enqueue"
+  | "enqueue-uniform"
   | "reserve-queues"
   | "reserve-any"
   | "settle"

@@ -40,6 +40,9 @@ interface PendingEnqueue {
   reject(error: unknown): void;
 }
 
+/** Chunks of one oversized enqueue sent at once (networked backends run them on separate connections). */
+const PARALLEL_CHUNKS = 4;
+
 /** Core's handle on an adapter. Every adapter call in core goes through it. */
 export class AdapterClient {
   /** The adapter's name. */
@@ -175,9 +178,26 @@ export class AdapterClient {
         }
         return results;
       });
-    const results = payloads.length <= max ? await send(payloads) : [];
-    for (let start = 0; payloads.length > max && start < payloads.length; start += max) {
-      results.push(...(await send(payloads.slice(start, start + max))));
+    let results: EnqueueResult[];
+    if (payloads.length <= max) {
+      results = await send(payloads);
+    } else {
+      const chunks: JobPayload[][] = [];
+      for (let start = 0; start < payloads.length; start += max) chunks.push(payloads.slice(start, start + max));
+      // One connection can only run one statement at a time: inside a transaction the
+      // chunks go in order; otherwise a few go side by side over the adapter's pool.
+      const parallel = transaction === undefined ? PARALLEL_CHUNKS : 1;
+      const chunkResults: EnqueueResult[][] = new Array(chunks.length);
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: Math.min(parallel, chunks.length) }, async () => {
+          while (next < chunks.length) {
+            const index = next++;
+            chunkResults[index] = await send(chunks[index]!);
+          }
+        }),
+      );
+      results = chunkResults.flat();
     }
     if (this.events.has("job:enqueue")) {
       payloads.forEach((payload, index) => {
