@@ -264,7 +264,7 @@ export interface MigrateResult {
 }
 
 /**
- * A backend. Thirteen members (two optional); each operation takes one options object and is bulk-first.
+ * A backend. Fifteen members (two optional: `mapError`, `migrate`); each operation takes one options object and is bulk-first.
  * Adapter authors: run `test/conformance` against your adapter; it is the contract's spec.
  */
 export interface Adapter {
