@@ -15,6 +15,7 @@ import { cpus, totalmem } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { median } from "../lib/stats.js";
 import { inChild } from "./child.js";
 import { scenarios, type DrainResult, type ScenarioName } from "./scenarios.js";
 
@@ -34,12 +35,6 @@ async function child(name: ScenarioName, params: unknown): Promise<void> {
 
 // ---------------------------------------------------------------------------------------
 // Parent side.
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 interface Figure {
   key: string;

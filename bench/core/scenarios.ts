@@ -7,11 +7,14 @@
  * off (`worker: { embedded: false }`), so nothing runs unless the scenario starts a
  * `Worker` itself.
  */
-import { writeFile } from "node:fs/promises";
-import { Session } from "node:inspector/promises";
-
 import { configure, Job, performAllLater, Worker, type Runtime } from "@errand/core";
 import { SuperJSON } from "superjson";
+
+import { TimedProfile, type ProfileParams } from "../lib/profile.js";
+import { collect, percentile } from "../lib/stats.js";
+
+export { collect } from "../lib/stats.js";
+export type { ProfileParams } from "../lib/profile.js";
 
 /** The job every scenario runs: one small argument, an empty `perform`, no result. */
 export class NoopJob extends Job<[n: number], void> {
@@ -19,44 +22,6 @@ export class NoopJob extends Job<[n: number], void> {
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
-
-/** Full collection (twice, to also collect what finalizers released), when `--expose-gc` is on. */
-export function collect(): void {
-  gc?.();
-  gc?.();
-}
-
-/** Options every scenario accepts for profiling its timed part. */
-export interface ProfileParams {
-  /** Write a V8 CPU profile of the timed part (only) to this path. */
-  profile?: string;
-  /** Sampling interval of the profile, µs. Default 200. */
-  profileIntervalUs?: number;
-}
-
-/** The V8 sampling profiler around the timed part of a scenario; does nothing without a path. */
-class TimedProfile {
-  private session: Session | undefined;
-
-  constructor(private readonly params: ProfileParams) {}
-
-  async start(): Promise<void> {
-    if (!this.params.profile) return;
-    this.session = new Session();
-    this.session.connect();
-    await this.session.post("Profiler.enable");
-    await this.session.post("Profiler.setSamplingInterval", { interval: this.params.profileIntervalUs ?? 200 });
-    await this.session.post("Profiler.start");
-  }
-
-  async stop(): Promise<void> {
-    if (!this.session || !this.params.profile) return;
-    const { profile } = await this.session.post("Profiler.stop");
-    await writeFile(this.params.profile, JSON.stringify(profile));
-    this.session.disconnect();
-    this.session = undefined;
-  }
-}
 
 function freshRuntime(): Runtime {
   return configure({ app: "bench", adapter: "async", worker: { embedded: false } });
@@ -273,11 +238,6 @@ export interface LatencyParams {
   concurrency: number;
   jobs: number;
   warmup: number;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank]!;
 }
 
 /**

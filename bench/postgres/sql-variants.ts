@@ -1,0 +1,256 @@
+/**
+ * Errand's PostgreSQL statements next to alternatives, without core or a worker in the way:
+ * the numbers behind the suggestions in README.md ("Where Errand's time goes").
+ *
+ *   npx tsc -b bench && node bench/dist/postgres/sql-variants.js [--reps 5] [--batch 150]
+ *
+ * Drain variants: 20,000 ready rows, then reserve `--batch` rows and settle them, over and
+ * over on one connection until none is left; the time of each statement as the client sees it
+ * (round trip included), and the WAL written, per job. Enqueue variants: 20,000 rows as four
+ * 5,000-row statements side by side (as core sends a bulk), with this process's CPU time.
+ * Variants take turns within each repetition; each figure is the median of the repetitions.
+ * The SQL is read from packages/adapter-postgres, so the "current" rows follow the adapter.
+ */
+import { readFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+
+import pg from "pg";
+
+import { BENCH_DIR } from "../lib/profile.js";
+import { median } from "../lib/stats.js";
+
+const URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const SQL_DIR = join(BENCH_DIR, "..", "packages", "adapter-postgres", "sql");
+const SCHEMA = "bench_sql_variants";
+const ROWS = 20_000;
+
+const argv = process.argv.slice(2);
+const option = (name: string, fallback: number) => {
+  const index = argv.indexOf(name);
+  return index >= 0 ? Number(argv[index + 1]) : fallback;
+};
+const REPS = option("--reps", 5);
+const BATCH = option("--batch", 150);
+
+const inSchema = (text: string) => text.replace(/\berrand\./g, `"${SCHEMA}".`);
+const migration = (file: string) => inSchema(readFileSync(join(SQL_DIR, "migrations", file), "utf8"));
+const query = (file: string) => inSchema(readFileSync(join(SQL_DIR, "queries", file), "utf8"));
+
+const pool = new pg.Pool({ connectionString: URL, max: 5 });
+pool.on("error", () => undefined);
+
+async function walLsn(): Promise<string> {
+  return (await pool.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn")).rows[0]!.lsn;
+}
+async function walSince(lsn: string): Promise<number> {
+  return Number((await pool.query<{ d: string }>("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1)::text AS d", [lsn])).rows[0]!.d);
+}
+
+async function freshSchema(): Promise<void> {
+  await pool.query(`SET client_min_messages = warning; DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE; CREATE SCHEMA "${SCHEMA}"`);
+  await pool.query(migration("001_jobs.sql"));
+  await pool.query(migration("002_reserve_functions.sql"));
+}
+
+interface Payload {
+  v: number;
+  job: string;
+  id: string;
+  queue: string;
+  priority: number;
+  args: { json: number[] };
+  executions: number;
+  enqueuedAt: string;
+  runAt: string;
+}
+
+function payloads(count: number): Payload[] {
+  const now = new Date().toISOString();
+  return Array.from({ length: count }, (_, i) => ({
+    v: 1,
+    job: "NoopJob",
+    id: randomUUID(),
+    queue: "default",
+    priority: 0,
+    args: { json: [i] },
+    executions: 0,
+    enqueuedAt: now,
+    runAt: now,
+  }));
+}
+
+// ---- drain: reserve + settle ----------------------------------------------------------
+
+const SETTLE = query("settle.sql");
+/** Settle for a batch in which every job succeeded: ids, tokens and results only. */
+const SETTLE_SUCCEEDED = inSchema(`UPDATE errand.jobs AS jobs
+SET state = 'succeeded', result = u.result, finished_at = now(), lease_token = NULL, lease_until = NULL, updated_at = now()
+FROM unnest($1::uuid[], $2::bigint[], $3::text[]) AS u(id, token, result)
+WHERE jobs.id = u.id AND jobs.lease_token = u.token AND jobs.state = 'running'`);
+/** Succeeded jobs deleted instead of kept (what graphile-worker does; Errand would lose their status). */
+const DELETE_SUCCEEDED = inSchema(`DELETE FROM errand.jobs AS jobs
+USING unnest($1::uuid[], $2::bigint[]) AS u(id, token)
+WHERE jobs.id = u.id AND jobs.lease_token = u.token AND jobs.state = 'running'`);
+
+interface DrainVariant {
+  name: string;
+  /** Body stored per job. */
+  body: (payload: Payload) => string;
+  settle: (client: pg.PoolClient, ids: string[], tokens: string[]) => Promise<unknown>;
+}
+
+const fullBody = (payload: Payload) => JSON.stringify(payload);
+const drainVariants: DrainVariant[] = [
+  {
+    name: "current (settle.sql, 10 arrays)",
+    body: fullBody,
+    settle: (client, ids, tokens) => {
+      const nulls = ids.map(() => null);
+      return client.query(SETTLE, [ids, tokens, ids.map(() => "succeeded"), nulls, nulls, nulls, nulls, nulls, nulls, ids.map(() => false)]);
+    },
+  },
+  {
+    name: "settle of successes: 3 arrays",
+    body: fullBody,
+    settle: (client, ids, tokens) => client.query(SETTLE_SUCCEEDED, [ids, tokens, ids.map(() => null)]),
+  },
+  {
+    // A named statement is planned generically after five runs; check the plan stays an index join.
+    name: "settle of successes: 3 arrays, prepared",
+    body: fullBody,
+    settle: (client, ids, tokens) => client.query({ name: "settle-succeeded", text: SETTLE_SUCCEEDED, values: [ids, tokens, ids.map(() => null)] }),
+  },
+  {
+    name: "settle of successes, body without the columns' copies",
+    body: (payload) => JSON.stringify({ args: payload.args }),
+    settle: (client, ids, tokens) => client.query(SETTLE_SUCCEEDED, [ids, tokens, ids.map(() => null)]),
+  },
+  {
+    name: "delete on success (no status kept)",
+    body: fullBody,
+    settle: (client, ids, tokens) => client.query(DELETE_SUCCEEDED, [ids, tokens]),
+  },
+];
+
+async function drainOnce(variant: DrainVariant): Promise<{ reserveUs: number; settleUs: number; walBytes: number }> {
+  await freshSchema();
+  const rows = payloads(ROWS);
+  await pool.query(query("enqueue-uniform.sql"), [
+    rows.map((p) => p.id),
+    "NoopJob",
+    "default",
+    0,
+    0,
+    rows.map(variant.body),
+    rows.map((p) => p.runAt),
+    rows.map((p) => p.enqueuedAt),
+    "bench_sql_variants",
+  ]);
+  await pool.query(`VACUUM ANALYZE "${SCHEMA}".jobs`);
+  const client = await pool.connect();
+  try {
+    const wal = await walLsn();
+    let reserveMs = 0;
+    let settleMs = 0;
+    let done = 0;
+    for (;;) {
+      let t = performance.now();
+      const { rows: reserved } = await client.query<{ id: string; lease_token: string }>(`SELECT * FROM "${SCHEMA}".reserve_any($1, $2, $3)`, [BATCH, 300_000, "w"]);
+      reserveMs += performance.now() - t;
+      if (reserved.length === 0) break;
+      done += reserved.length;
+      t = performance.now();
+      await variant.settle(
+        client,
+        reserved.map((r) => r.id),
+        reserved.map((r) => r.lease_token),
+      );
+      settleMs += performance.now() - t;
+    }
+    if (done !== ROWS) throw new Error(`reserved ${done} of ${ROWS}`);
+    return { reserveUs: (reserveMs * 1000) / done, settleUs: (settleMs * 1000) / done, walBytes: (await walSince(wal)) / done };
+  } finally {
+    client.release();
+  }
+}
+
+// ---- enqueue: arrays vs one json parameter ----------------------------------------------
+
+const ENQUEUE_JSON = inSchema(`WITH inserted AS (
+  INSERT INTO errand.jobs (id, job, queue, priority, run_at, state, body, executions, enqueued_at)
+  SELECT (p->>'id')::uuid, $2, $3, $4, (p->>'runAt')::timestamptz, 'available', p::text, $5, (p->>'enqueuedAt')::timestamptz
+  FROM json_array_elements($1::json) AS p
+  RETURNING run_at
+)
+SELECT pg_notify($6, $3) WHERE EXISTS (SELECT 1 FROM inserted WHERE run_at <= now())`);
+
+const enqueueVariants: { name: string; send: (chunk: Payload[]) => Promise<unknown> }[] = [
+  {
+    name: "current (enqueue-uniform.sql: uuid[], text[], timestamptz[] ×2)",
+    send: (chunk) =>
+      pool.query(query("enqueue-uniform.sql"), [
+        chunk.map((p) => p.id),
+        "NoopJob",
+        "default",
+        0,
+        0,
+        chunk.map((p) => JSON.stringify(p)),
+        chunk.map((p) => p.runAt),
+        chunk.map((p) => p.enqueuedAt),
+        "bench_sql_variants",
+      ]),
+  },
+  {
+    name: "one json parameter (json_array_elements)",
+    send: (chunk) => pool.query(ENQUEUE_JSON, [JSON.stringify(chunk), "NoopJob", "default", 0, 0, "bench_sql_variants"]),
+  },
+];
+
+async function enqueueOnce(send: (chunk: Payload[]) => Promise<unknown>): Promise<{ rate: number; cpuUs: number }> {
+  await freshSchema();
+  const rows = payloads(ROWS);
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const chunks: Payload[][] = [];
+  for (let i = 0; i < rows.length; i += 5000) chunks.push(rows.slice(i, i + 5000));
+  await Promise.all(chunks.map(send));
+  const ms = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  return { rate: (ROWS / ms) * 1000, cpuUs: (used.user + used.system) / ROWS };
+}
+
+// ---- run -------------------------------------------------------------------------------
+
+const drains = drainVariants.map(() => [] as Awaited<ReturnType<typeof drainOnce>>[]);
+const enqueues = enqueueVariants.map(() => [] as Awaited<ReturnType<typeof enqueueOnce>>[]);
+await enqueueOnce(enqueueVariants[0]!.send); // warm-up
+for (let rep = 1; rep <= REPS; rep++) {
+  process.stderr.write(`repetition ${rep}/${REPS}\n`);
+  for (const [i, variant] of drainVariants.entries()) drains[i]!.push(await drainOnce(variant));
+  for (const [i, variant] of enqueueVariants.entries()) enqueues[i]!.push(await enqueueOnce(variant.send));
+}
+await pool.query(`DROP SCHEMA "${SCHEMA}" CASCADE`);
+await pool.end();
+
+const m = (values: number[], digits = 1) => median(values).toFixed(digits);
+console.log(`\n## reserve ${BATCH} + settle, ${ROWS.toLocaleString("en-US")} jobs, one connection (median of ${REPS})\n`);
+console.log("| variant | reserve µs/job | settle µs/job | total µs/job | jobs/s | WAL bytes/job |");
+console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
+for (const [i, variant] of drainVariants.entries()) {
+  const runs = drains[i]!;
+  const total = median(runs.map((r) => r.reserveUs + r.settleUs));
+  console.log(
+    `| ${variant.name} | ${m(runs.map((r) => r.reserveUs))} | ${m(runs.map((r) => r.settleUs))} | ${total.toFixed(1)} | ${Math.round(1e6 / total).toLocaleString("en-US")} | ${m(
+      runs.map((r) => r.walBytes),
+      0,
+    )} |`,
+  );
+}
+console.log(`\n## enqueue ${ROWS.toLocaleString("en-US")} jobs as 4 × 5,000 side by side (median of ${REPS})\n`);
+console.log("| variant | jobs/s | this process's CPU µs/job |");
+console.log("| --- | ---: | ---: |");
+for (const [i, variant] of enqueueVariants.entries()) {
+  const runs = enqueues[i]!;
+  console.log(`| ${variant.name} | ${Math.round(median(runs.map((r) => r.rate))).toLocaleString("en-US")} | ${m(runs.map((r) => r.cpuUs))} |`);
+}
