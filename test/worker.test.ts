@@ -2,7 +2,7 @@
 // shutdown edges. Backend semantics live in the conformance suite.
 import { afterEach, describe, expect, it } from "vitest";
 
-import { configure, Job, Worker, type Runtime } from "@errand/core";
+import { configure, Job, performAllLater, Worker, type Runtime } from "@errand/core";
 import { TestAdapter, waitFor } from "@errand/core/testing";
 
 let running = 0;
@@ -64,6 +64,26 @@ describe("Worker", () => {
     expect(sizes.length).toBeLessThan(100);
     // A prefetch set by the app is kept as it is.
     expect(new Worker({ runtime, concurrency: 1, prefetch: 3 }).maxPrefetch).toBe(3);
+  });
+
+  it("grows its buffer up to the backend's maxPrefetch, not past it", async () => {
+    class RoomyAdapter extends TestAdapter {
+      override readonly capabilities = { ...new TestAdapter().capabilities, maxPrefetch: 400 };
+    }
+    runtime = configure({ adapter: new RoomyAdapter(), worker: { embedded: false, pollInterval: 20 } });
+    const sizes: number[] = [];
+    runtime.events.on("adapter:call", (event) => {
+      if (event.operation === "reserve") sizes.push(event.count);
+    });
+    await performAllLater(Array.from({ length: 3000 }, (_, i) => new QuickJob(i)));
+    const worker = new Worker({ runtime, concurrency: 1 });
+    await worker.start();
+    expect(worker.maxPrefetch).toBe(400);
+    await worker.drained();
+    expect(worker.processed).toBe(3000);
+    // Past the default cap of 200, never past 1 slot + 400 buffered.
+    expect(Math.max(...sizes)).toBeGreaterThan(201);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(401);
   });
 
   it("emits start, idle and stop events with its id", async () => {

@@ -113,6 +113,9 @@ export class PostgresAdapter implements Adapter {
     wildcardQueues: true,
     // 20k jobs go as four statements, sent side by side over the pool.
     maxBatchSize: 5000,
+    // Reserve and settle cost a round trip, a plan and a commit each, and little per job in
+    // the batch: fast jobs drain 1.4× faster with a buffer of 1,000 than of 200 (bench/postgres).
+    maxPrefetch: 1000,
   });
   readonly name = "postgres";
   readonly capabilities = PostgresAdapter.capabilities;
@@ -126,6 +129,8 @@ export class PostgresAdapter implements Adapter {
   private readonly channel: string;
   private readonly options: Required<Pick<PostgresAdapterOptions, "retentionMs" | "maxFinished" | "leaseCheckMs" | "retentionCheckMs">>;
   private ready: Promise<void> | undefined;
+  /** Migrations are known to be applied (or are the app's business): statements go out at once. */
+  private prepared = false;
   private readonly autoMigrate: boolean;
   private nextLeaseCheck = 0;
   private nextRetention = 0;
@@ -168,9 +173,14 @@ export class PostgresAdapter implements Adapter {
   /** Runs pending migrations once, before the first statement, when `migrate` is on. */
   private prepare(): Promise<void> {
     if (this.closed) return Promise.reject(new Error("the postgres adapter is closed"));
-    if (!this.autoMigrate) return Promise.resolve();
+    if (!this.autoMigrate) {
+      this.prepared = true;
+      return Promise.resolve();
+    }
     this.ready ??= migrate(this.pool, this.schema).then(
-      () => undefined,
+      () => {
+        this.prepared = true;
+      },
       (error: unknown) => {
         this.ready = undefined;
         throw error;
@@ -179,14 +189,17 @@ export class PostgresAdapter implements Adapter {
     return this.ready;
   }
 
-  private async query<R extends pg.QueryResultRow>(name: QueryName, values: unknown[], client?: pg.ClientBase): Promise<pg.QueryResult<R>> {
-    await this.prepare();
-    return (client ?? this.pool).query<R>(this.queries[name], values);
+  private query<R extends pg.QueryResultRow>(name: QueryName, values: unknown[], client?: pg.ClientBase): Promise<pg.QueryResult<R>> {
+    // Once migrated, the statement goes out in this turn of the event loop: the first chunk
+    // of a bulk enqueue is on its way to PostgreSQL while the next one is stringified.
+    if (this.prepared && !this.closed) return (client ?? this.pool).query<R>(this.queries[name], values);
+    return this.prepare().then(() => (client ?? this.pool).query<R>(this.queries[name], values));
   }
 
   async migrate(): Promise<MigrateResult> {
     const applied = await migrate(this.pool, this.schema);
     this.ready = Promise.resolve();
+    this.prepared = true;
     return { applied };
   }
 
@@ -200,32 +213,11 @@ export class PostgresAdapter implements Adapter {
     const uniform = jobs.every(
       (job) => job.job === first.job && job.queue === first.queue && job.priority === first.priority && job.executions === first.executions,
     );
-    const ids = jobs.map((job) => job.id);
-    const bodies = jobs.map((job) => JSON.stringify(job));
-    const runAts = jobs.map((job) => job.runAt);
-    const enqueuedAts = jobs.map((job) => job.enqueuedAt);
+    const payloads = JSON.stringify(jobs);
     if (uniform) {
-      await this.query(
-        "enqueue-uniform",
-        [ids, first.job, first.queue, first.priority, first.executions, bodies, runAts, enqueuedAts, this.channel],
-        client,
-      );
+      await this.query("enqueue-uniform", [payloads, first.job, first.queue, first.priority, first.executions, this.channel], client);
     } else {
-      await this.query(
-        "enqueue",
-        [
-          ids,
-          jobs.map((job) => job.job),
-          jobs.map((job) => job.queue),
-          jobs.map((job) => job.priority),
-          runAts,
-          bodies,
-          jobs.map((job) => job.executions),
-          enqueuedAts,
-          this.channel,
-        ],
-        client,
-      );
+      await this.query("enqueue", [payloads, this.channel], client);
     }
     return jobs.map((job) => ({ jobId: job.id, providerJobId: job.id }));
   }
@@ -271,6 +263,14 @@ export class PostgresAdapter implements Adapter {
   async settle({ settlements }: SettleOptions): Promise<void> {
     if (settlements.length === 0) return;
     const column = <T>(read: (s: (typeof settlements)[number]) => T) => settlements.map(read);
+    if (settlements.every((s) => s.outcome === "succeeded")) {
+      await this.query("settle-succeeded", [
+        column((s) => s.reservation.providerJobId),
+        column((s) => s.reservation.handle),
+        column((s) => (s.outcome === "succeeded" ? (s.result ?? null) : null)),
+      ]);
+      return;
+    }
     await this.query("settle", [
       column((s) => s.reservation.providerJobId),
       column((s) => s.reservation.handle),

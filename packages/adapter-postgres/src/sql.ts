@@ -30,6 +30,7 @@ export type QueryName =
   | "reserve-queues"
   | "reserve-any"
   | "settle"
+  | "settle-succeeded"
   | "extend-leases"
   | "expire-leases"
   | "set-progress"

@@ -40,8 +40,12 @@ interface PendingEnqueue {
   reject(error: unknown): void;
 }
 
-/** Chunks of one oversized enqueue sent at once (networked backends run them on separate connections). */
-const PARALLEL_CHUNKS = 4;
+/**
+ * Chunks of one oversized enqueue in flight at once: one is stored while the next is sent,
+ * on separate connections. Measured on PostgreSQL (20k jobs, 5,000 per chunk, 2 cores):
+ * 1 in flight 31–35k jobs/s, 2: 40k, 4: 32k (the backends then fight over the CPU).
+ */
+const PARALLEL_CHUNKS = 2;
 
 /** Core's handle on an adapter. Every adapter call in core goes through it. */
 export class AdapterClient {

@@ -85,6 +85,12 @@ export interface AdapterCapabilities {
   maxBatchSize: number;
   /** Largest serialized payload in bytes; `Infinity` when unbounded. Larger payloads are refused by core. */
   maxPayloadBytes: number;
+  /**
+   * Largest local buffer a worker's adaptive prefetch grows to (a `prefetch` set by the app
+   * is kept as it is). Backends whose reserve and settle cost much per call, and little per
+   * job in the call, ask for more. Default 200.
+   */
+  maxPrefetch: number;
 }
 
 /** Options of {@link Adapter.enqueue}. */
@@ -349,4 +355,5 @@ export const baseCapabilities: AdapterCapabilities = Object.freeze({
   wildcardQueues: false,
   maxBatchSize: Infinity,
   maxPayloadBytes: Infinity,
+  maxPrefetch: 200,
 });

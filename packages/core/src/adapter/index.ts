@@ -1,6 +1,6 @@
 /**
  * `@errand/core/adapter`: what an adapter package needs — the contract, base
- * capabilities, the wire format and the in-memory status store.
+ * capabilities, the wire format, job ids and the in-memory status store.
  *
  * @module
  */
@@ -11,4 +11,5 @@ export { AdapterClient } from "./client.js";
 export { InlineAdapter } from "./inline.js";
 export { TestAdapter } from "./test-adapter.js";
 export { decodePayload, encodePayload, validatePayload, WIRE_VERSION } from "../wire-format.js";
+export { uuidv7 } from "../job/ids.js";
 export { ConnectionError, AdapterError, MalformedPayloadError, UnsupportedError, ConfigError } from "../errors.js";

@@ -38,7 +38,7 @@ export interface SetOptions {
 export interface EnqueuedJob {
   /** False when an `aroundEnqueue` callback chose not to enqueue. */
   enqueued: boolean;
-  /** Errand job id (random UUID): use it with `Job.status(id)`. */
+  /** Errand job id (a UUIDv7: time-ordered, 62 random bits): use it with `Job.status(id)`. */
   jobId: string;
   /** The backend's own id. */
   providerJobId: string;

@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { randomUUID } from "node:crypto";
 
 import type { Duration } from "../duration.js";
 import type { JobStatus } from "../status.js";
@@ -15,6 +14,7 @@ import type { StaticDiscard, StaticRescue, StaticRetry } from "./exceptions.js";
 import type { EnqueuedJob, SetOptions } from "./enqueuing.js";
 import { enqueueJobs, enqueueOne, jobStatus } from "./enqueuing.js";
 import { performInline } from "./execution.js";
+import { uuidv7 } from "./ids.js";
 
 /** A concrete job class whose instances are `J`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -138,13 +138,13 @@ export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> 
     this.signalSource = signal;
   }
   /** Options set with the instance's {@link Job.set}, used by `enqueue` and `performAllLater`. */
-  enqueueOptions: SetOptions = {};
+  enqueueOptions: SetOptions = NO_OPTIONS;
   /** @internal progress sink installed by the executor. */
   reportProgress: ((fraction: number, message?: string) => void) | undefined = undefined;
 
   constructor(...args: Args) {
     this.arguments = args;
-    this.jobId = randomUUID();
+    this.jobId = uuidv7();
   }
 
   /** The work. Its return value (JSON-serializable, or superjson types) becomes the job's result. */
@@ -214,6 +214,8 @@ export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> 
 }
 
 const NEVER_ABORTED = new AbortController().signal;
+/** Options of a job nobody called `set()` on; `set()` replaces it, never changes it. */
+const NO_OPTIONS: SetOptions = Object.freeze({});
 
 /**
  * Enqueues many jobs in one round trip per adapter. Each instance may carry options set

@@ -26,7 +26,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 
 import type { AdapterClient } from "../adapter/client.js";
-import type { Reservation, Settlement } from "../adapter/contract.js";
+import { baseCapabilities, type Reservation, type Settlement } from "../adapter/contract.js";
 import { toMs, type Duration } from "../duration.js";
 import { ConfigError, ErrandError } from "../errors.js";
 import { linkAbort } from "../abort.js";
@@ -103,8 +103,16 @@ export class Worker {
   readonly concurrency: number;
   /** The buffer size the worker starts with. */
   readonly prefetch: number;
-  /** The buffer size it may grow to when jobs finish faster than a reserve returns. */
-  readonly maxPrefetch: number;
+  /**
+   * The buffer size it may grow to when jobs finish faster than a reserve returns: the
+   * backend's `capabilities.maxPrefetch` (known from `start()`), or `prefetch` when the app
+   * fixed it.
+   */
+  get maxPrefetch(): number {
+    if (this.prefetchFixed) return this.prefetch;
+    return Math.max(this.prefetch, (this.client as AdapterClient | undefined)?.capabilities.maxPrefetch ?? baseCapabilities.maxPrefetch);
+  }
+  private readonly prefetchFixed: boolean;
   readonly leaseMs: number;
   readonly pollIntervalMs: number;
   readonly shutdownGraceMs: number;
@@ -139,7 +147,7 @@ export class Worker {
     this.concurrency = positiveInteger(options.concurrency ?? settings.concurrency ?? 10, "concurrency");
     const fixedPrefetch = options.prefetch ?? settings.prefetch;
     this.prefetch = Math.max(0, fixedPrefetch ?? Math.max(this.concurrency, DEFAULT_MIN_PREFETCH));
-    this.maxPrefetch = fixedPrefetch === undefined ? Math.max(this.prefetch, MAX_ADAPTIVE_PREFETCH) : this.prefetch;
+    this.prefetchFixed = fixedPrefetch !== undefined;
     this.leaseMs = toMs(options.lease ?? settings.lease ?? "5m", "worker lease");
     if (this.leaseMs < 1000) throw new ConfigError(`worker lease must be at least 1s, got ${this.leaseMs} ms`);
     this.pollIntervalMs = toMs(options.pollInterval ?? settings.pollInterval ?? "1s", "worker pollInterval");
@@ -428,8 +436,6 @@ export class Worker {
 
 /** Smallest default prefetch: a reserve is a round trip on networked backends, so fetch several jobs at once. */
 const DEFAULT_MIN_PREFETCH = 10;
-/** Largest buffer an adaptive prefetch grows to. */
-const MAX_ADAPTIVE_PREFETCH = 200;
 
 /** Longest stretch the fetch loop keeps the event loop busy before yielding a turn. */
 const YIELD_EVERY_MS = 10;
