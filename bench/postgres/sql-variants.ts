@@ -2,17 +2,19 @@
  * Errand's PostgreSQL statements next to alternatives, without core or a worker in the way:
  * the numbers behind the suggestions in README.md ("Where Errand's time goes").
  *
- *   npx tsc -b bench && node bench/dist/postgres/sql-variants.js [--reps 5] [--batch 150]
+ *   npx tsc -b bench && node bench/dist/postgres/sql-variants.js [--reps 5] [--batch 800] [--checkpoint]
  *
  * Drain variants: 20,000 ready rows, then reserve `--batch` rows and settle them, over and
  * over on one connection until none is left; the time of each statement as the client sees it
- * (round trip included), and the WAL written, per job. Enqueue variants: 20,000 rows as four
- * 5,000-row statements side by side (as core sends a bulk), with this process's CPU time.
+ * (round trip included), and the WAL written, per job. Enqueue variants: 20,000 rows as
+ * 5,000-row statements, two in flight (as core sends a bulk), with this process's CPU time.
  * Variants take turns within each repetition; each figure is the median of the repetitions.
  * The SQL is read from packages/adapter-postgres, so the "current" rows follow the adapter.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
+
+import { uuidv7 } from "@errand/core/adapter";
 import { join } from "node:path";
 
 import pg from "pg";
@@ -31,7 +33,9 @@ const option = (name: string, fallback: number) => {
   return index >= 0 ? Number(argv[index + 1]) : fallback;
 };
 const REPS = option("--reps", 5);
-const BATCH = option("--batch", 150);
+const BATCH = option("--batch", 800);
+/** CHECKPOINT before each drain: every page's first change then writes the whole page to WAL, as after any checkpoint. */
+const CHECKPOINT = argv.includes("--checkpoint");
 
 const inSchema = (text: string) => text.replace(/\berrand\./g, `"${SCHEMA}".`);
 const migration = (file: string) => inSchema(readFileSync(join(SQL_DIR, "migrations", file), "utf8"));
@@ -49,8 +53,7 @@ async function walSince(lsn: string): Promise<number> {
 
 async function freshSchema(): Promise<void> {
   await pool.query(`SET client_min_messages = warning; DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE; CREATE SCHEMA "${SCHEMA}"`);
-  await pool.query(migration("001_jobs.sql"));
-  await pool.query(migration("002_reserve_functions.sql"));
+  for (const file of readdirSync(join(SQL_DIR, "migrations")).sort()) await pool.query(migration(file));
 }
 
 interface Payload {
@@ -65,12 +68,13 @@ interface Payload {
   runAt: string;
 }
 
-function payloads(count: number): Payload[] {
+/** Job ids as core makes them (UUIDv7, time-ordered), or random (v4) ones for comparison. */
+function payloads(count: number, id: () => string = uuidv7): Payload[] {
   const now = new Date().toISOString();
   return Array.from({ length: count }, (_, i) => ({
     v: 1,
     job: "NoopJob",
-    id: randomUUID(),
+    id: id(),
     queue: "default",
     priority: 0,
     args: { json: [i] },
@@ -83,11 +87,7 @@ function payloads(count: number): Payload[] {
 // ---- drain: reserve + settle ----------------------------------------------------------
 
 const SETTLE = query("settle.sql");
-/** Settle for a batch in which every job succeeded: ids, tokens and results only. */
-const SETTLE_SUCCEEDED = inSchema(`UPDATE errand.jobs AS jobs
-SET state = 'succeeded', result = u.result, finished_at = now(), lease_token = NULL, lease_until = NULL, updated_at = now()
-FROM unnest($1::uuid[], $2::bigint[], $3::text[]) AS u(id, token, result)
-WHERE jobs.id = u.id AND jobs.lease_token = u.token AND jobs.state = 'running'`);
+const SETTLE_SUCCEEDED = query("settle-succeeded.sql");
 /** Succeeded jobs deleted instead of kept (what graphile-worker does; Errand would lose their status). */
 const DELETE_SUCCEEDED = inSchema(`DELETE FROM errand.jobs AS jobs
 USING unnest($1::uuid[], $2::bigint[]) AS u(id, token)
@@ -96,58 +96,40 @@ WHERE jobs.id = u.id AND jobs.lease_token = u.token AND jobs.state = 'running'`)
 interface DrainVariant {
   name: string;
   /** Body stored per job. */
-  body: (payload: Payload) => string;
+  body?: (payload: Payload) => object;
+  /** Job ids. Default: core's UUIDv7. */
+  id?: () => string;
   settle: (client: pg.PoolClient, ids: string[], tokens: string[]) => Promise<unknown>;
 }
 
-const fullBody = (payload: Payload) => JSON.stringify(payload);
+const settleSucceeded: DrainVariant["settle"] = (client, ids, tokens) => client.query(SETTLE_SUCCEEDED, [ids, tokens, ids.map(() => null)]);
 const drainVariants: DrainVariant[] = [
+  { name: "current (settle-succeeded.sql)", settle: settleSucceeded },
   {
-    name: "current (settle.sql, 10 arrays)",
-    body: fullBody,
+    name: "generic settle.sql (10 arrays)",
     settle: (client, ids, tokens) => {
       const nulls = ids.map(() => null);
       return client.query(SETTLE, [ids, tokens, ids.map(() => "succeeded"), nulls, nulls, nulls, nulls, nulls, nulls, ids.map(() => false)]);
     },
   },
-  {
-    name: "settle of successes: 3 arrays",
-    body: fullBody,
-    settle: (client, ids, tokens) => client.query(SETTLE_SUCCEEDED, [ids, tokens, ids.map(() => null)]),
-  },
+  { name: "random (v4) job ids", id: randomUUID, settle: settleSucceeded },
   {
     // A named statement is planned generically after five runs; check the plan stays an index join.
-    name: "settle of successes: 3 arrays, prepared",
-    body: fullBody,
+    name: "settle-succeeded.sql prepared",
     settle: (client, ids, tokens) => client.query({ name: "settle-succeeded", text: SETTLE_SUCCEEDED, values: [ids, tokens, ids.map(() => null)] }),
   },
-  {
-    name: "settle of successes, body without the columns' copies",
-    body: (payload) => JSON.stringify({ args: payload.args }),
-    settle: (client, ids, tokens) => client.query(SETTLE_SUCCEEDED, [ids, tokens, ids.map(() => null)]),
-  },
-  {
-    name: "delete on success (no status kept)",
-    body: fullBody,
-    settle: (client, ids, tokens) => client.query(DELETE_SUCCEEDED, [ids, tokens]),
-  },
+  { name: "body without the columns' copies", body: (payload) => ({ id: payload.id, runAt: payload.runAt, enqueuedAt: payload.enqueuedAt, args: payload.args }), settle: settleSucceeded },
+  { name: "delete on success (no status kept)", settle: (client, ids, tokens) => client.query(DELETE_SUCCEEDED, [ids, tokens]) },
 ];
 
 async function drainOnce(variant: DrainVariant): Promise<{ reserveUs: number; settleUs: number; walBytes: number }> {
   await freshSchema();
-  const rows = payloads(ROWS);
-  await pool.query(query("enqueue-uniform.sql"), [
-    rows.map((p) => p.id),
-    "NoopJob",
-    "default",
-    0,
-    0,
-    rows.map(variant.body),
-    rows.map((p) => p.runAt),
-    rows.map((p) => p.enqueuedAt),
-    "bench_sql_variants",
-  ]);
+  const rows = payloads(ROWS, variant.id).map((payload) => variant.body?.(payload) ?? payload);
+  for (let start = 0; start < ROWS; start += 5000) {
+    await pool.query(query("enqueue-uniform.sql"), [JSON.stringify(rows.slice(start, start + 5000)), "NoopJob", "default", 0, 0, "bench_sql_variants"]);
+  }
   await pool.query(`VACUUM ANALYZE "${SCHEMA}".jobs`);
+  if (CHECKPOINT) await pool.query("CHECKPOINT");
   const client = await pool.connect();
   try {
     const wal = await walLsn();
@@ -175,21 +157,26 @@ async function drainOnce(variant: DrainVariant): Promise<{ reserveUs: number; se
   }
 }
 
-// ---- enqueue: arrays vs one json parameter ----------------------------------------------
+// ---- enqueue: one json parameter vs arrays -------------------------------------------------
 
-const ENQUEUE_JSON = inSchema(`WITH inserted AS (
+/** What the adapter sent before: bodies as a text[] (pg escapes every quote of every body). */
+const ENQUEUE_ARRAYS = inSchema(`WITH inserted AS (
   INSERT INTO errand.jobs (id, job, queue, priority, run_at, state, body, executions, enqueued_at)
-  SELECT (p->>'id')::uuid, $2, $3, $4, (p->>'runAt')::timestamptz, 'available', p::text, $5, (p->>'enqueuedAt')::timestamptz
-  FROM json_array_elements($1::json) AS p
+  SELECT id, $2, $3, $4, run_at, 'available', body, $5, enqueued_at
+  FROM unnest($1::uuid[], $6::text[], $7::timestamptz[], $8::timestamptz[]) AS t(id, body, run_at, enqueued_at)
   RETURNING run_at
 )
-SELECT pg_notify($6, $3) WHERE EXISTS (SELECT 1 FROM inserted WHERE run_at <= now())`);
+SELECT pg_notify($9, $3) WHERE EXISTS (SELECT 1 FROM inserted WHERE run_at <= now())`);
 
 const enqueueVariants: { name: string; send: (chunk: Payload[]) => Promise<unknown> }[] = [
   {
-    name: "current (enqueue-uniform.sql: uuid[], text[], timestamptz[] ×2)",
+    name: "current (enqueue-uniform.sql: one json parameter)",
+    send: (chunk) => pool.query(query("enqueue-uniform.sql"), [JSON.stringify(chunk), "NoopJob", "default", 0, 0, "bench_sql_variants"]),
+  },
+  {
+    name: "arrays: uuid[], text[] bodies, timestamptz[] ×2",
     send: (chunk) =>
-      pool.query(query("enqueue-uniform.sql"), [
+      pool.query(ENQUEUE_ARRAYS, [
         chunk.map((p) => p.id),
         "NoopJob",
         "default",
@@ -201,10 +188,6 @@ const enqueueVariants: { name: string; send: (chunk: Payload[]) => Promise<unkno
         "bench_sql_variants",
       ]),
   },
-  {
-    name: "one json parameter (json_array_elements)",
-    send: (chunk) => pool.query(ENQUEUE_JSON, [JSON.stringify(chunk), "NoopJob", "default", 0, 0, "bench_sql_variants"]),
-  },
 ];
 
 async function enqueueOnce(send: (chunk: Payload[]) => Promise<unknown>): Promise<{ rate: number; cpuUs: number }> {
@@ -214,7 +197,10 @@ async function enqueueOnce(send: (chunk: Payload[]) => Promise<unknown>): Promis
   const started = performance.now();
   const chunks: Payload[][] = [];
   for (let i = 0; i < rows.length; i += 5000) chunks.push(rows.slice(i, i + 5000));
-  await Promise.all(chunks.map(send));
+  // Two in flight, as core sends an oversized bulk.
+  await Promise.all([0, 1].map(async () => {
+    for (let chunk = chunks.shift(); chunk; chunk = chunks.shift()) await send(chunk);
+  }));
   const ms = performance.now() - started;
   const used = process.cpuUsage(cpu);
   return { rate: (ROWS / ms) * 1000, cpuUs: (used.user + used.system) / ROWS };
@@ -234,7 +220,7 @@ await pool.query(`DROP SCHEMA "${SCHEMA}" CASCADE`);
 await pool.end();
 
 const m = (values: number[], digits = 1) => median(values).toFixed(digits);
-console.log(`\n## reserve ${BATCH} + settle, ${ROWS.toLocaleString("en-US")} jobs, one connection (median of ${REPS})\n`);
+console.log(`\n## reserve ${BATCH} + settle, ${ROWS.toLocaleString("en-US")} jobs, one connection${CHECKPOINT ? ", after a CHECKPOINT" : ""} (median of ${REPS})\n`);
 console.log("| variant | reserve µs/job | settle µs/job | total µs/job | jobs/s | WAL bytes/job |");
 console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
 for (const [i, variant] of drainVariants.entries()) {
@@ -247,7 +233,7 @@ for (const [i, variant] of drainVariants.entries()) {
     )} |`,
   );
 }
-console.log(`\n## enqueue ${ROWS.toLocaleString("en-US")} jobs as 4 × 5,000 side by side (median of ${REPS})\n`);
+console.log(`\n## enqueue ${ROWS.toLocaleString("en-US")} jobs as 5,000-row statements, two in flight (median of ${REPS})\n`);
 console.log("| variant | jobs/s | this process's CPU µs/job |");
 console.log("| --- | ---: | ---: |");
 for (const [i, variant] of enqueueVariants.entries()) {
