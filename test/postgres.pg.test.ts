@@ -103,4 +103,26 @@ describe("postgres internals", () => {
       await runtime.close();
     }
   });
+
+  it("a job enqueued while an empty reserve is in flight wakes that reserve, not its poll fallback", async () => {
+    // The fallback poll is 60 s: a reserve that missed the NOTIFY sent while its query ran
+    // would wait that long. 200 rounds make the race likely (it hit 1 % of the latency bench).
+    const adapter = freshAdapter({ leaseCheckMs: 60_000, retentionCheckMs: 3_600_000 });
+    const runtime = configure({ adapter, worker: { embedded: false } });
+    const reserve = (waitMs: number) => adapter.reserve({ queues: ["race"], max: 1, leaseMs: 60_000, waitMs, workerId: "race" });
+    try {
+      await reserve(0); // migrations and the first upkeep out of the way
+      for (let round = 0; round < 200; round++) {
+        const reserving = reserve(30_000);
+        await EchoJob.set({ queue: "race" }).performLater(round);
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<"missed">((resolve) => (timer = setTimeout(() => resolve("missed"), 5_000)));
+        const got = await Promise.race([reserving, deadline]).finally(() => clearTimeout(timer));
+        if (got === "missed") throw new Error(`round ${round}: the reserve slept through the NOTIFY of a job enqueued while it ran`);
+        expect(got).toHaveLength(1);
+      }
+    } finally {
+      await runtime.close();
+    }
+  });
 });

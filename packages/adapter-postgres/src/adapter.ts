@@ -226,6 +226,7 @@ export class PostgresAdapter implements Adapter {
     const deadline = Date.now() + waitMs;
     for (;;) {
       await this.upkeep();
+      const mark = this.listener.mark();
       const { rows } =
         queues === "*"
           ? await this.query<ReservedRow>("reserve-any", [max, leaseMs, workerId])
@@ -243,7 +244,7 @@ export class PostgresAdapter implements Adapter {
       }
       const left = deadline - Date.now();
       if (left <= 0 || signal?.aborted || this.closed) return [];
-      await this.listener.wait(queues, Math.min(left, this.options.leaseCheckMs), signal);
+      await this.listener.wait(queues, Math.min(left, this.options.leaseCheckMs), signal, mark);
     }
   }
 

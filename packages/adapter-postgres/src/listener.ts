@@ -8,6 +8,12 @@
  * reconnecting after a backoff → listening … → closed. Waiters are woken on every state
  * change that may have hidden a notification (a reconnect), so nothing waits blind.
  *
+ * No notification falls between a reserve and its wait: every notification bumps a
+ * counter, a reserve notes the counter (`mark()`) before its query, and `wait(…, since)`
+ * returns at once when a notification for its queues came after that mark. (Without it, a
+ * job enqueued while the empty reserve was in flight waited a whole poll interval: 1 s at
+ * the p99 of the latency bench.)
+ *
  * @module
  */
 import pg from "pg";
@@ -22,6 +28,12 @@ export class Listener {
   private closed = false;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Notifications seen so far (and reconnects, which may have hidden some). */
+  private generation = 0;
+  /** The generation of the last notification per queue. */
+  private readonly lastByQueue = new Map<string, number>();
+  /** The generation of the last wake-up for every queue (a reconnect). */
+  private lastForAll = 0;
 
   constructor(
     private readonly connection: pg.ClientConfig,
@@ -74,16 +86,31 @@ export class Listener {
   }
 
   private wake(queue: string | undefined): void {
+    this.generation++;
+    if (queue === undefined) this.lastForAll = this.generation;
+    else this.lastByQueue.set(queue, this.generation);
     for (const waiter of [...this.waiters]) waiter(queue);
+  }
+
+  /** The current generation: pass it to {@link wait} to hear of notifications from now on. */
+  mark(): number {
+    return this.generation;
+  }
+
+  /** Whether a notification for `queues` came after generation `since`. */
+  private notifiedSince(queues: readonly string[] | "*", since: number): boolean {
+    if (this.lastForAll > since) return true;
+    if (queues === "*") return this.generation > since;
+    return queues.some((queue) => (this.lastByQueue.get(queue) ?? 0) > since);
   }
 
   /**
    * Resolves when a notification for one of `queues` (or any, for "*") arrives, after
-   * `ms`, or when `signal` aborts.
+   * `ms`, or when `signal` aborts — at once if one arrived after generation `since`.
    */
-  wait(queues: readonly string[] | "*", ms: number, signal: AbortSignal | undefined): Promise<void> {
+  wait(queues: readonly string[] | "*", ms: number, signal: AbortSignal | undefined, since = this.generation): Promise<void> {
     void this.ensure();
-    if (signal?.aborted) return Promise.resolve();
+    if (signal?.aborted || this.notifiedSince(queues, since)) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
