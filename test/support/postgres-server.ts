@@ -2,11 +2,12 @@
 // disposable cluster started with the machine's initdb/pg_ctl in a temporary directory.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, chownSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import pg from "pg";
+
+import { freePort } from "./ports.js";
 
 type Found = { url: string; stop?: () => Promise<void> } | { error: string };
 
@@ -25,17 +26,6 @@ async function reachable(url: string): Promise<boolean> {
   } finally {
     await client.end().catch(() => undefined);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
 }
 
 function postgresBin(): string | undefined {

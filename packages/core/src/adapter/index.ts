@@ -12,4 +12,5 @@ export { InlineAdapter } from "./inline.js";
 export { TestAdapter } from "./test-adapter.js";
 export { decodePayload, encodePayload, validatePayload, WIRE_VERSION } from "../wire-format.js";
 export { uuidv7 } from "../job/ids.js";
+export { WakeSignal } from "./wake-signal.js";
 export { ConnectionError, AdapterError, MalformedPayloadError, UnsupportedError, ConfigError } from "../errors.js";

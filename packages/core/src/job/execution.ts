@@ -30,8 +30,8 @@ const NEVER_ABORTED = new AbortController().signal;
 export interface ExecutionContext {
   runtime: Runtime;
   workerId: string;
-  /** Receives `this.progress(...)` calls. */
-  onProgress?(payload: JobPayload, fraction: number, message?: string): void;
+  /** Receives `this.progress(...)` calls, with the reservation the job runs under. */
+  onProgress?(payload: JobPayload, fraction: number, message: string | undefined, reservation: Reservation): void;
 }
 
 /** Runs perform with its callbacks, under `timeoutMs` when given. */
@@ -201,7 +201,7 @@ export async function executeReservation(
     if (context.onProgress) {
       const onProgress = context.onProgress;
       const current = payload;
-      job.reportProgress = (fraction, message) => onProgress(current, fraction, message);
+      job.reportProgress = (fraction, message) => onProgress(current, fraction, message, reservation);
     }
     const value = await runPerform(job, definition, payload.timeoutMs);
     let result: string | undefined;

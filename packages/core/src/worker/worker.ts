@@ -205,8 +205,8 @@ export class Worker {
     this.executionContext = {
       runtime: this.runtime,
       workerId: this.id,
-      onProgress: (payload, fraction, message) => {
-        const update = message === undefined ? { jobId: payload.id, fraction } : { jobId: payload.id, fraction, message };
+      onProgress: (payload, fraction, message, reservation) => {
+        const update = message === undefined ? { jobId: payload.id, reservation, fraction } : { jobId: payload.id, reservation, fraction, message };
         this.batcher.reportProgress(update);
         this.runtime.events.emit("job:progress", message === undefined ? { payload, fraction } : { payload, fraction, message });
       },

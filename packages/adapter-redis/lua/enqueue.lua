@@ -1,0 +1,48 @@
+--[[ enqueue: stores a batch of jobs of one queue.
+  KEYS[1] ready      zset  id -> ready score (priority band, then arrival)
+  KEYS[2] scheduled  zset  id -> runAt ms
+  KEYS[3] seq        string, arrival counter of the queue
+  ARGV[1] job key prefix ("<prefix>:{<queue>}:j:")
+  ARGV[2] wake channel, ARGV[3] status channel ("" for none), ARGV[4] queue name
+  ARGV[5..] six per job: id, body, job class, priority, runAt ms, enqueuedAt ms
+  Returns the number of jobs due now (their queue's idle workers are woken).
+
+  A job whose hash exists already is left alone: sending the same payload twice (a retried
+  call after a lost reply) stores it once. Due jobs go to `ready`, later ones to `scheduled`
+  (promoted by reserve.lua when due). The ready score keeps lower priorities first, then
+  arrival order: (priority + 2^20) * 2^32 + (arrival mod 2^32), exact in a double for
+  priorities within ±2^20.
+]]
+local prefix = ARGV[1]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local due = 0
+local stored = {}
+for i = 5, #ARGV, 6 do
+  local id = ARGV[i]
+  local key = prefix .. id
+  if redis.call('EXISTS', key) == 0 then
+    local priority = tonumber(ARGV[i + 3])
+    local run_at = tonumber(ARGV[i + 4])
+    local state
+    if run_at <= now then
+      local seq = redis.call('INCR', KEYS[3])
+      local score = (priority + 1048576) * 4294967296 + (seq % 4294967296)
+      redis.call('ZADD', KEYS[1], score, id)
+      redis.call('HSET', key, 'score', score)
+      state = 'queued'
+      due = due + 1
+    else
+      redis.call('ZADD', KEYS[2], run_at, id)
+      state = 'scheduled'
+    end
+    redis.call('HSET', key, 'body', ARGV[i + 1], 'job', ARGV[i + 2], 'queue', ARGV[4], 'priority', priority,
+      'state', state, 'exe', 0, 'run', run_at, 'enq', ARGV[i + 5], 'upd', now)
+    stored[#stored + 1] = id
+  end
+end
+if due > 0 then redis.call('PUBLISH', ARGV[2], ARGV[4]) end
+if ARGV[3] ~= '' and #stored > 0 then
+  redis.call('PUBLISH', ARGV[3], cjson.encode({ queue = ARGV[4], state = 'enqueued', ids = stored }))
+end
+return due

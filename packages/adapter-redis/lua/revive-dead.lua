@@ -1,0 +1,25 @@
+--[[ revive-dead: puts dead jobs of one queue back, due now, with fresh attempts.
+  KEYS[1] ready, KEYS[2] dead, KEYS[3] seq
+  ARGV[1] job key prefix, ARGV[2] wake channel, ARGV[3] queue name
+  ARGV[4..] pairs: id, revived body (core reset its executions and runAt)
+  Returns the number of jobs moved back (ids no longer dead are skipped).
+]]
+local prefix = ARGV[1]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local moved = 0
+for i = 4, #ARGV, 2 do
+  local id = ARGV[i]
+  local key = prefix .. id
+  if redis.call('ZREM', KEYS[2], id) == 1 then
+    local seq = redis.call('INCR', KEYS[3])
+    local priority = tonumber(redis.call('HGET', key, 'priority') or '0')
+    local score = (priority + 1048576) * 4294967296 + (seq % 4294967296)
+    redis.call('ZADD', KEYS[1], score, id)
+    redis.call('HDEL', key, 'err', 'res', 'prog', 'fin', 'sta', 'tok', 'wid')
+    redis.call('HSET', key, 'body', ARGV[i + 1], 'state', 'queued', 'exe', 0, 'score', score, 'run', now, 'upd', now)
+    moved = moved + 1
+  end
+end
+if moved > 0 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+return moved

@@ -1,0 +1,508 @@
+/**
+ * The Redis adapter. Every step that touches more than one key is one Lua script from
+ * `lua/` (see `scripts.ts`), run on the keys of one queue, which share a `{queue}` hash tag
+ * so the same code runs on Redis Cluster (`keys.ts` has the layout).
+ *
+ * Hot path: an enqueue is one script per queue per batch; a reserve is one script per
+ * queue tried, which first promotes due scheduled jobs and retries and puts back jobs
+ * whose lease expired, then pops a batch; a settle is one script per queue per batch,
+ * which also trims finished jobs past retention. No timer runs while nobody works: upkeep
+ * rides on reserve and settle. Idle reserves wait on a pub/sub channel (`wake.ts`) and look
+ * again when the next scheduled job, retry or lease deadline comes due.
+ *
+ * @module
+ */
+import { randomBytes } from "node:crypto";
+
+import {
+  ConfigError,
+  ConnectionError,
+  UnsupportedError,
+  baseCapabilities,
+  type Adapter,
+  type AdapterCapabilities,
+  type DeadJob,
+  type EnqueueOptions,
+  type EnqueueResult,
+  type ExtendLeaseOptions,
+  type GetStatusOptions,
+  type JobPayload,
+  type JobState,
+  type ListDeadOptions,
+  type PurgeDeadOptions,
+  type QueueInfo,
+  type Reservation,
+  type ReserveOptions,
+  type RetryDeadOptions,
+  type SetProgressOptions,
+  type Settlement,
+  type SettleOptions,
+  type StatusRecord,
+  type StoredError,
+} from "@errand/core/adapter";
+import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from "ioredis";
+
+import { KeyLayout } from "./keys.js";
+import { defineScripts, queueScript, runScript } from "./scripts.js";
+import { WakeChannel } from "./wake.js";
+
+/** Options of the Redis adapter (`adapter: { use: "redis", ... }`). */
+export interface RedisAdapterOptions {
+  /** Connection URL (`redis://user:pass@host:6379/0`, `rediss://` for TLS). Give this, `nodes` or `client`. */
+  url?: string;
+  /** Startup nodes of a Redis Cluster (`[{ host, port }]` or `"host:port"` strings); Errand makes the `Cluster`. */
+  nodes?: ClusterNode[];
+  /** Options for the client Errand makes from `url` (ioredis `RedisOptions`) or `nodes` (`ClusterOptions`). */
+  clientOptions?: RedisOptions | ClusterOptions;
+  /** The app's own ioredis `Redis` or `Cluster`; Errand uses it (and a duplicate for pub/sub) and does not quit it. */
+  client?: Redis | Cluster;
+  /** Prefix of every key and channel. Default `"errand"`. One prefix per app (or per test file). */
+  prefix?: string;
+  /** Keep finished (succeeded, discarded) jobs this long, in ms. Default 24 h. Dead jobs stay until purged. */
+  retentionMs?: number;
+  /** Keep at most this many finished jobs per queue. Default 100,000. */
+  maxFinished?: number;
+  /** Publish state changes on `<prefix>:status` (JSON `{ queue, state, ids }` per batch). Default true. */
+  publishStatus?: boolean;
+  /** Longest a waiting reserve sleeps before looking again when no wake-up comes, in ms. Default 1,000. */
+  pollMs?: number;
+}
+
+/** Where a reservation came from: the queue (for its keys) and the lease token of its call. */
+interface Handle {
+  queue: string;
+  token: string;
+}
+
+/** A priority outside ±2^20 would not fit the ready score exactly. */
+const MAX_PRIORITY = 1_048_576;
+/** Jobs per enqueue script call: bounded so one script stays short. */
+const MAX_BATCH = 1000;
+const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH"]);
+
+const STATES = new Set<JobState>(["scheduled", "queued", "running", "succeeded", "retrying", "failed", "dead"]);
+
+function handleOf(reservation: Reservation): Handle {
+  return reservation.handle as Handle;
+}
+
+/** Groups items by a key, keeping their order within each group. */
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const name = key(item);
+    let group = groups.get(name);
+    if (!group) groups.set(name, (group = []));
+    group.push(item);
+  }
+  return groups;
+}
+
+function optionalDate(value: string | undefined): Date | undefined {
+  return value === undefined ? undefined : new Date(Number(value));
+}
+
+/** Jobs in Redis or Redis Cluster. */
+export class RedisAdapter implements Adapter {
+  /** What Redis supports, known before any adapter is built. */
+  static readonly capabilities: AdapterCapabilities = Object.freeze({
+    ...baseCapabilities,
+    durable: true,
+    blockingReserve: true,
+    wildcardQueues: true,
+    maxBatchSize: 5000,
+    maxPrefetch: 500,
+  });
+  readonly name = "redis";
+  readonly capabilities = RedisAdapter.capabilities;
+  /** The client Errand's commands run on. */
+  readonly client: Redis | Cluster;
+  /** The key layout in use. */
+  readonly keys: KeyLayout;
+  private readonly ownsClient: boolean;
+  private readonly wake: WakeChannel;
+  private readonly retentionMs: number;
+  private readonly maxFinished: number;
+  private readonly statusChannel: string;
+  private readonly pollMs: number;
+  /** Queues this process has registered in `<prefix>:queues`. */
+  private readonly registered = new Set<string>();
+  private queueList: { names: string[]; until: number } | undefined;
+  private readonly tokenPrefix = randomBytes(6).toString("base64url");
+  private tokenSeq = 0;
+  private closed = false;
+
+  constructor(options: RedisAdapterOptions) {
+    const prefix = options.prefix ?? "errand";
+    if (!prefix || /[\s{}]/.test(prefix)) {
+      throw new ConfigError(`redis adapter: prefix ${JSON.stringify(prefix)} must be non-empty, without spaces or braces`);
+    }
+    this.keys = new KeyLayout(prefix);
+    if (options.client) {
+      this.client = options.client;
+      this.ownsClient = false;
+    } else if (options.nodes) {
+      this.client = new Cluster(options.nodes, options.clientOptions as ClusterOptions | undefined);
+      this.ownsClient = true;
+    } else if (options.url) {
+      this.client = new Redis(options.url, (options.clientOptions ?? {}) as RedisOptions);
+      this.ownsClient = true;
+    } else {
+      throw new ConfigError("redis adapter: give { url } (or ERRAND_URL=redis://...), { nodes } for a cluster, or your own { client }");
+    }
+    // An error event without a listener would crash the process; commands still reject.
+    if (this.ownsClient) this.client.on("error", () => undefined);
+    defineScripts(this.client);
+    this.retentionMs = options.retentionMs ?? 86_400_000;
+    this.maxFinished = options.maxFinished ?? 100_000;
+    this.statusChannel = options.publishStatus === false ? "" : this.keys.statusChannel;
+    this.pollMs = options.pollMs ?? 1000;
+    this.wake = new WakeChannel(
+      () => {
+        const subscriber = this.client.duplicate();
+        subscriber.on("error", () => undefined);
+        return subscriber;
+      },
+      this.keys.wakeChannel,
+      () => undefined,
+    );
+  }
+
+  private check(): void {
+    if (this.closed) throw new Error("the redis adapter is closed");
+  }
+
+  private nextToken(): string {
+    return `${this.tokenPrefix}.${(this.tokenSeq++).toString(36)}`;
+  }
+
+  /** Adds queues to `<prefix>:queues` the first time this process sees them. */
+  private async register(queues: Iterable<string>): Promise<void> {
+    const fresh = [...queues].filter((queue) => !this.registered.has(queue));
+    if (fresh.length === 0) return;
+    await this.client.sadd(this.keys.queues, ...fresh);
+    for (const queue of fresh) this.registered.add(queue);
+    this.queueList = undefined;
+  }
+
+  /** Every queue name known, from `<prefix>:queues`, cached for a second. */
+  private async knownQueues(): Promise<string[]> {
+    const now = Date.now();
+    if (!this.queueList || this.queueList.until < now) {
+      const names = await this.client.smembers(this.keys.queues);
+      for (const queue of this.registered) if (!names.includes(queue)) names.push(queue);
+      this.queueList = { names: names.sort(), until: now + 1000 };
+    }
+    return this.queueList.names;
+  }
+
+  async enqueue({ jobs }: EnqueueOptions): Promise<EnqueueResult[]> {
+    this.check();
+    if (jobs.length === 0) return [];
+    for (const job of jobs) {
+      if (Math.abs(job.priority) > MAX_PRIORITY) {
+        throw new UnsupportedError(`${job.job}: priority ${job.priority} is outside what the redis adapter stores (±${MAX_PRIORITY})`);
+      }
+    }
+    const byQueue = groupBy(jobs, (job) => job.queue);
+    const registering = this.register(byQueue.keys());
+    await Promise.all([registering, ...[...byQueue].map(([queue, group]) => this.enqueueQueue(queue, group))]);
+    return jobs.map((job) => ({ jobId: job.id, providerJobId: job.id }));
+  }
+
+  /** Stores jobs of one queue: one script per `MAX_BATCH` jobs, pipelined. */
+  private async enqueueQueue(queue: string, jobs: readonly JobPayload[]): Promise<void> {
+    const keys = this.keys.queue(queue);
+    const scriptKeys = [keys.ready, keys.scheduled, keys.seq];
+    const head = [keys.job, this.keys.wakeChannel, this.statusChannel, queue];
+    const argsOf = (chunk: readonly JobPayload[]) => {
+      const args: (string | number)[] = [...head];
+      for (const job of chunk) args.push(job.id, JSON.stringify(job), job.job, job.priority, Date.parse(job.runAt), Date.parse(job.enqueuedAt));
+      return args;
+    };
+    if (jobs.length <= MAX_BATCH) {
+      await runScript(this.client, "enqueue", scriptKeys, argsOf(jobs));
+      return;
+    }
+    const pipeline = this.client.pipeline();
+    for (let start = 0; start < jobs.length; start += MAX_BATCH) queueScript(pipeline, "enqueue", scriptKeys, argsOf(jobs.slice(start, start + MAX_BATCH)));
+    const results = (await pipeline.exec()) ?? [];
+    const failed = results.find(([error]) => error);
+    if (failed) throw failed[0];
+  }
+
+  async reserve({ queues, max, leaseMs, waitMs, signal, workerId }: ReserveOptions): Promise<Reservation[]> {
+    this.check();
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const mark = this.wake.mark();
+      const names = queues === "*" ? await this.knownQueues() : queues;
+      const reserved: Reservation[] = [];
+      let nextMs = Infinity;
+      for (const queue of names) {
+        const room = max - reserved.length;
+        if (room <= 0) break;
+        const keys = this.keys.queue(queue);
+        const token = this.nextToken();
+        const reply = await runScript<(string | number)[]>(
+          this.client,
+          "reserve",
+          [keys.ready, keys.scheduled, keys.retrying, keys.active, keys.seq],
+          [keys.job, room, leaseMs, token, workerId, this.statusChannel, queue],
+        );
+        const next = Number(reply[0]);
+        if (next >= 0) nextMs = Math.min(nextMs, next);
+        const handle: Handle = { queue, token };
+        for (let i = 1; i < reply.length; i += 3) {
+          reserved.push({ providerJobId: String(reply[i]), body: String(reply[i + 1]), deliveries: Number(reply[i + 2]), handle });
+        }
+      }
+      if (reserved.length > 0) return reserved;
+      const left = deadline - Date.now();
+      if (left <= 0 || signal?.aborted || this.closed) return [];
+      // Look again when woken, when the next scheduled job, retry or lease comes due, or at the poll.
+      await this.wake.wait(queues, Math.max(1, Math.min(left, nextMs, this.pollMs)), signal, mark);
+    }
+  }
+
+  async settle({ settlements }: SettleOptions): Promise<void> {
+    this.check();
+    if (settlements.length === 0) return;
+    // A retry into another queue crosses hash slots: store it there first, then retire it here.
+    type Retry = Extract<Settlement, { outcome: "retry" }>;
+    const moves = settlements.filter((s): s is Retry => s.outcome === "retry" && s.payload.queue !== handleOf(s.reservation).queue);
+    const local = moves.length === 0 ? settlements : settlements.filter((s) => !(moves as Settlement[]).includes(s));
+    const byQueue = groupBy(local, (s) => handleOf(s.reservation).queue);
+    await Promise.all([...[...byQueue].map(([queue, group]) => this.settleQueue(queue, group)), ...moves.map((s) => this.moveRetry(s))]);
+  }
+
+  private async settleQueue(queue: string, settlements: readonly Settlement[]): Promise<void> {
+    const keys = this.keys.queue(queue);
+    const args: (string | number)[] = [keys.job, this.retentionMs, this.maxFinished, this.keys.wakeChannel, this.statusChannel, queue];
+    for (const s of settlements) {
+      const { token } = handleOf(s.reservation);
+      const id = s.reservation.providerJobId;
+      switch (s.outcome) {
+        case "succeeded":
+          args.push(id, token, "s", s.result ?? "", s.result === undefined ? "" : "1");
+          break;
+        case "failed":
+          args.push(id, token, "f", JSON.stringify(s.error), "");
+          break;
+        case "dead":
+          args.push(id, token, "d", JSON.stringify(s.error), s.payload ? JSON.stringify(s.payload) : "");
+          break;
+        case "retry":
+          args.push(id, token, "r", JSON.stringify(s.error), JSON.stringify(s.payload), s.runAt.getTime(), s.payload.priority);
+          break;
+        case "released":
+          args.push(id, token, "l", "", "");
+          break;
+      }
+    }
+    await runScript(this.client, "settle", [keys.ready, keys.retrying, keys.active, keys.finished, keys.dead, keys.seq], args);
+  }
+
+  /** A retry whose rule names another queue: enqueued there (same id), then retired from its old queue. */
+  private async moveRetry(s: Extract<Settlement, { outcome: "retry" }>): Promise<void> {
+    const payload = { ...s.payload, runAt: s.runAt.toISOString() };
+    await this.register([payload.queue]);
+    await this.enqueueQueue(payload.queue, [payload]);
+    const { queue, token } = handleOf(s.reservation);
+    const keys = this.keys.queue(queue);
+    await runScript(this.client, "retire", [keys.active], [keys.job, s.reservation.providerJobId, token]);
+  }
+
+  async extendLease({ reservations, leaseMs }: ExtendLeaseOptions): Promise<string[]> {
+    this.check();
+    if (reservations.length === 0) return [];
+    const byQueue = groupBy(reservations, (r) => handleOf(r).queue);
+    const lost = await Promise.all(
+      [...byQueue].map(([queue, group]) => {
+        const keys = this.keys.queue(queue);
+        const args: (string | number)[] = [keys.job, leaseMs];
+        for (const r of group) args.push(r.providerJobId, handleOf(r).token);
+        return runScript<string[]>(this.client, "extend-leases", [keys.active], args);
+      }),
+    );
+    return lost.flat();
+  }
+
+  async setProgress({ updates }: SetProgressOptions): Promise<void> {
+    this.check();
+    const held = updates.filter((update) => update.reservation !== undefined);
+    if (held.length === 0) return;
+    const byQueue = groupBy(held, (update) => handleOf(update.reservation!).queue);
+    await Promise.all(
+      [...byQueue].map(([queue, group]) => {
+        const keys = this.keys.queue(queue);
+        const args: string[] = [keys.job, this.statusChannel, queue];
+        for (const update of group) {
+          const progress = update.message === undefined ? { fraction: update.fraction } : { fraction: update.fraction, message: update.message };
+          args.push(update.reservation!.providerJobId, JSON.stringify(progress));
+        }
+        return runScript(this.client, "set-progress", [keys.active], args);
+      }),
+    );
+  }
+
+  /**
+   * Job hashes by id. An id does not name its queue, so each is looked up in every known
+   * queue (one HGETALL per queue, sent together): lookups cost O(queues), not O(jobs).
+   */
+  private async findJobs(ids: readonly string[]): Promise<Map<string, { queue: string; fields: Record<string, string> }>> {
+    const found = new Map<string, { queue: string; fields: Record<string, string> }>();
+    if (ids.length === 0) return found;
+    const queues = await this.knownQueues();
+    const lookups = queues.flatMap((queue) => ids.map((id) => ({ queue, id, key: this.keys.queue(queue).job + id })));
+    const replies = await Promise.all(lookups.map((lookup) => this.client.hgetall(lookup.key)));
+    lookups.forEach((lookup, index) => {
+      const fields = replies[index]!;
+      if (fields.body === undefined) return;
+      const seen = found.get(lookup.id);
+      // A retry moving between queues exists in both for a moment: the newer copy wins.
+      if (!seen || Number(fields.upd) > Number(seen.fields.upd)) found.set(lookup.id, { queue: lookup.queue, fields });
+    });
+    return found;
+  }
+
+  async getStatus({ ids }: GetStatusOptions): Promise<(StatusRecord | null)[]> {
+    this.check();
+    const found = await this.findJobs([...new Set(ids)]);
+    const now = Date.now();
+    return ids.map((id) => {
+      const job = found.get(id);
+      if (!job) return null;
+      const f = job.fields;
+      let state = STATES.has(f.state as JobState) ? (f.state as JobState) : "queued";
+      // Promotion happens when a worker reserves; a scheduled job past its time reads as queued.
+      if (state === "scheduled" && Number(f.run) <= now) state = "queued";
+      const record: StatusRecord = {
+        id,
+        job: f.job ?? "",
+        queue: f.queue ?? job.queue,
+        priority: Number(f.priority ?? 0),
+        state,
+        executions: Number(f.exe ?? 0),
+        enqueuedAt: new Date(Number(f.enq)),
+        runAt: new Date(Number(f.run)),
+        updatedAt: new Date(Number(f.upd)),
+      };
+      if (f.prog) record.progress = JSON.parse(f.prog) as StatusRecord["progress"] & object;
+      if (f.res !== undefined) record.result = f.res;
+      if (f.err) record.error = JSON.parse(f.err) as StoredError;
+      const startedAt = optionalDate(f.sta);
+      if (startedAt) record.startedAt = startedAt;
+      const finishedAt = optionalDate(f.fin);
+      if (finishedAt) record.finishedAt = finishedAt;
+      return record;
+    });
+  }
+
+  async listQueues(): Promise<QueueInfo[]> {
+    this.check();
+    const queues = await this.knownQueues();
+    return Promise.all(
+      queues.map(async (name) => {
+        const keys = this.keys.queue(name);
+        const [queued, scheduled, running, retrying, dead] = await Promise.all(
+          [keys.ready, keys.scheduled, keys.active, keys.retrying, keys.dead].map((key) => this.client.zcard(key)),
+        );
+        return { name, queued: queued!, scheduled: scheduled!, running: running!, retrying: retrying!, dead: dead! };
+      }),
+    );
+  }
+
+  /** Dead entries of one queue, newest first: ids with their time of death. */
+  private async deadOf(queue: string, count: number): Promise<{ id: string; queue: string; diedAt: number }[]> {
+    const flat = await this.client.zrevrange(this.keys.queue(queue).dead, 0, count - 1, "WITHSCORES");
+    const entries: { id: string; queue: string; diedAt: number }[] = [];
+    for (let i = 0; i < flat.length; i += 2) entries.push({ id: flat[i]!, queue, diedAt: Number(flat[i + 1]) });
+    return entries;
+  }
+
+  async listDead({ queue, limit = 100, offset = 0 }: ListDeadOptions): Promise<DeadJob[]> {
+    this.check();
+    const queues = queue === undefined ? await this.knownQueues() : [queue];
+    const entries = (await Promise.all(queues.map((name) => this.deadOf(name, offset + limit))))
+      .flat()
+      .sort((a, b) => b.diedAt - a.diedAt)
+      .slice(offset, offset + limit);
+    const fields = await Promise.all(entries.map((entry) => this.client.hmget(this.keys.queue(entry.queue).job + entry.id, "body", "err")));
+    return entries.flatMap((entry, index) => {
+      const [body, error] = fields[index]!;
+      if (body === null || body === undefined) return [];
+      return [{ id: entry.id, providerJobId: entry.id, queue: entry.queue, body, error: error ? (JSON.parse(error) as StoredError) : { name: "Error", message: "unknown" }, diedAt: new Date(entry.diedAt) }];
+    });
+  }
+
+  /** Dead jobs chosen by `select`, grouped by queue. */
+  private async selectDead(select: RetryDeadOptions["select"]): Promise<Map<string, string[]>> {
+    const byQueue = new Map<string, string[]>();
+    if ("ids" in select) {
+      const found = await this.findJobs(select.ids);
+      for (const [id, job] of found) {
+        if (job.fields.state !== "dead") continue;
+        const list = byQueue.get(job.queue) ?? [];
+        list.push(id);
+        byQueue.set(job.queue, list);
+      }
+      return byQueue;
+    }
+    const queues = select.queue === undefined ? await this.knownQueues() : [select.queue];
+    for (const queue of queues) {
+      const ids = await this.client.zrange(this.keys.queue(queue).dead, 0, -1);
+      if (ids.length > 0) byQueue.set(queue, ids);
+    }
+    return byQueue;
+  }
+
+  async retryDead({ select, revive }: RetryDeadOptions): Promise<number> {
+    this.check();
+    let moved = 0;
+    for (const [queue, ids] of await this.selectDead(select)) {
+      const keys = this.keys.queue(queue);
+      const bodies = await Promise.all(ids.map((id) => this.client.hget(keys.job + id, "body")));
+      const args: string[] = [keys.job, this.keys.wakeChannel, queue];
+      ids.forEach((id, index) => {
+        const body = bodies[index];
+        if (body === null || body === undefined) return;
+        const revived = revive(body);
+        try {
+          JSON.parse(revived);
+        } catch {
+          return; // not JSON: it would only die again; it stays in the dead set
+        }
+        args.push(id, revived);
+      });
+      if (args.length > 3) moved += await runScript<number>(this.client, "revive-dead", [keys.ready, keys.dead, keys.seq], args);
+    }
+    return moved;
+  }
+
+  async purgeDead({ select }: PurgeDeadOptions): Promise<number> {
+    this.check();
+    let deleted = 0;
+    for (const [queue, ids] of await this.selectDead(select)) {
+      const keys = this.keys.queue(queue);
+      deleted += await runScript<number>(this.client, "purge-dead", [keys.dead], [keys.job, ...ids]);
+    }
+    return deleted;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.wake.close();
+    if (this.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
+  }
+
+  mapError(error: unknown, operation: string): Error | undefined {
+    const code = (error as { code?: string } | undefined)?.code;
+    const message = error instanceof Error ? error.message : "";
+    if ((code && CONNECTION_CODES.has(code)) || /Connection is closed|MaxRetriesPerRequest|connect ECONNREFUSED/.test(message)) {
+      return new ConnectionError(this.name, operation, error);
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * `@errand/adapter-redis`: jobs in Redis or Redis Cluster, every multi-key step one Lua script.
+ *
+ * @example
+ * import { configure } from "@errand/core";
+ * configure({ adapter: { production: { use: "redis", url: process.env.REDIS_URL } } });
+ *
+ * @module
+ */
+import type { AdapterFactory } from "@errand/core/adapter";
+
+import { RedisAdapter, type RedisAdapterOptions } from "./adapter.js";
+
+export { RedisAdapter } from "./adapter.js";
+export type { RedisAdapterOptions } from "./adapter.js";
+export { KeyLayout } from "./keys.js";
+export type { QueueKeys } from "./keys.js";
+
+/** Factory Errand calls for `adapter: { use: "redis", ... }` and `ERRAND_URL=redis://...`. */
+export const createAdapter: AdapterFactory = (options) => new RedisAdapter(options as RedisAdapterOptions);

@@ -1,0 +1,62 @@
+/**
+ * The Lua scripts (`lua/*.lua`, one per multi-key step, each with a header listing KEYS,
+ * ARGV and the return value), defined on the ioredis client as commands. ioredis runs a
+ * command by EVALSHA and falls back on EVAL (which loads the script) when the server
+ * answers NOSCRIPT — after a restart, a failover or SCRIPT FLUSH — so each script crosses
+ * the network once per server.
+ *
+ * Command names carry the package version (`errand_0_1_0_reserve`): an app that shares its
+ * own client between two versions of this package never runs the other version's script
+ * under the same name.
+ *
+ * @module
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+import type { ChainableCommander, Cluster, Redis } from "ioredis";
+
+const LUA_DIR = fileURLToPath(new URL("../lua/", import.meta.url));
+const VERSION = (JSON.parse(readFileSync(fileURLToPath(new URL("../package.json", import.meta.url)), "utf8")) as { version: string }).version;
+
+/** Each script and how many of its arguments are keys. */
+const SCRIPTS = {
+  enqueue: 3,
+  reserve: 5,
+  settle: 6,
+  "extend-leases": 1,
+  "set-progress": 1,
+  "revive-dead": 3,
+  "purge-dead": 1,
+  retire: 1,
+} as const;
+
+export type ScriptName = keyof typeof SCRIPTS;
+
+/** The command name a script is defined under on the client. */
+export function commandName(script: ScriptName): string {
+  return `errand_${VERSION.replace(/\W/g, "_")}_${script.replace(/-/g, "_")}`;
+}
+
+/** Defines every script on `client` (a no-op for those it has already). */
+export function defineScripts(client: Redis | Cluster): void {
+  for (const [script, numberOfKeys] of Object.entries(SCRIPTS) as [ScriptName, number][]) {
+    const name = commandName(script);
+    if (typeof (client as unknown as Record<string, unknown>)[name] === "function") continue;
+    client.defineCommand(name, { numberOfKeys, lua: readFileSync(`${LUA_DIR}${script}.lua`, "utf8") });
+  }
+}
+
+type Arg = string | number;
+
+/** Runs a script on the client. */
+export function runScript<T>(client: Redis | Cluster, script: ScriptName, keys: readonly string[], args: readonly Arg[]): Promise<T> {
+  const command = (client as unknown as Record<string, (...args: Arg[]) => Promise<T>>)[commandName(script)]!;
+  return command.call(client, ...keys, ...args);
+}
+
+/** Queues a script on a pipeline. */
+export function queueScript(pipeline: ChainableCommander, script: ScriptName, keys: readonly string[], args: readonly Arg[]): void {
+  const command = (pipeline as unknown as Record<string, (...args: Arg[]) => unknown>)[commandName(script)]!;
+  command.call(pipeline, ...keys, ...args);
+}

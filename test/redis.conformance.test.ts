@@ -1,0 +1,32 @@
+// Conformance wiring for @errand/adapter-redis: a key prefix of its own per case.
+import { afterAll } from "vitest";
+
+import { RedisAdapter } from "@errand/adapter-redis";
+
+import { runConformance } from "./conformance/index.js";
+import { dropPrefixes, redisPrefix, redisUrl } from "./support/redis.js";
+
+const url = redisUrl();
+const prefixes: string[] = [];
+afterAll(() => dropPrefixes(url, prefixes));
+
+runConformance({
+  name: "redis",
+  capabilities: RedisAdapter.capabilities,
+  create: async () => {
+    const prefix = redisPrefix();
+    prefixes.push(prefix);
+    return new RedisAdapter({ url, prefix, pollMs: 50 });
+  },
+  // A raw body goes straight into the queue's keys, bypassing the adapter's own encoding.
+  insertRaw: async (adapter, body, queue) => {
+    const { client, keys } = adapter as RedisAdapter;
+    const id = `raw-${Math.random().toString(36).slice(2)}`;
+    const k = keys.queue(queue);
+    const now = Date.now();
+    const score = 1_048_576 * 2 ** 32 + Number(await client.incr(k.seq));
+    await client.hset(k.job + id, { body, job: "raw", queue, priority: 0, state: "queued", exe: 0, run: now, enq: now, upd: now, score });
+    await client.zadd(k.ready, score, id);
+    await client.sadd(keys.queues, queue);
+  },
+});
