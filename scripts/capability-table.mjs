@@ -4,9 +4,11 @@
 import { InlineAdapter, TestAdapter } from "@errand/core/adapter";
 import { AsyncAdapter } from "@errand/adapter-async";
 import { PostgresAdapter } from "@errand/adapter-postgres";
+import { RedisAdapter } from "@errand/adapter-redis";
 
 const adapters = [
   { name: "postgres", capabilities: PostgresAdapter.capabilities },
+  { name: "redis", capabilities: RedisAdapter.capabilities },
   new AsyncAdapter(),
   new InlineAdapter(undefined),
   new TestAdapter(),

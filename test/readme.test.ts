@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 
 import { capabilityTable } from "../scripts/capability-table.mjs";
 import { dropSchemas, postgresUrl } from "./support/postgres.js";
+import { dropPrefixes, redisUrl } from "./support/redis.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const read = (path: string) => readFileSync(`${root}${path}`, "utf8");
@@ -18,8 +19,8 @@ const firstTsBlockAfter = (markdown: string, marker: string) => {
 };
 const withoutHeader = (source: string) => source.replace(/^\/\/ The runnable example of .*\n/, "");
 
-// The postgres example keeps its jobs in this schema.
-afterAll(() => dropSchemas(postgresUrl(), ["errand_example"]));
+// The postgres example keeps its jobs in this schema, the redis example under this prefix.
+afterAll(() => Promise.all([dropSchemas(postgresUrl(), ["errand_example"]), dropPrefixes(redisUrl(), ["errand-example"])]));
 
 describe("READMEs", () => {
   it("the root README's adapter table is the one generated from capabilities", () => {
@@ -30,6 +31,7 @@ describe("READMEs", () => {
     ["packages/core/README.md", "[`examples/basics/main.ts`]", "examples/basics/main.ts"],
     ["packages/adapter-async/README.md", "[`examples/async-hello/main.ts`]", "examples/async-hello/main.ts"],
     ["packages/adapter-postgres/README.md", "[`examples/postgres-signup/main.ts`]", "examples/postgres-signup/main.ts"],
+    ["packages/adapter-redis/README.md", "[`examples/redis-digest/main.ts`]", "examples/redis-digest/main.ts"],
   ])("%s shows %s verbatim", (readme, marker, file) => {
     expect(firstTsBlockAfter(read(readme), marker)).toBe(withoutHeader(read(file)));
   });
@@ -38,8 +40,9 @@ describe("READMEs", () => {
     ["examples/dist/basics/main.js", "{ user: 'ada@example.com', rows: 42 }"],
     ["examples/dist/async-hello/main.js", "hello ada"],
     ["examples/dist/postgres-signup/main.js", "welcomed user 1"],
+    ["examples/dist/redis-digest/main.js", "digest sent to user 42"],
   ])("%s runs and prints what its README says", (script, expected) => {
-    const env = { ...process.env, DATABASE_URL: postgresUrl() };
+    const env = { ...process.env, DATABASE_URL: postgresUrl(), REDIS_URL: redisUrl() };
     const output = execFileSync(process.execPath, [`${root}${script}`], { encoding: "utf8", timeout: 20_000, env });
     expect(output.trim()).toBe(expected);
   });
