@@ -29,10 +29,17 @@ export async function redisReachable(url: string): Promise<boolean> {
   }
 }
 
-/** Starts `redis-server` with `args` in a temporary directory; resolves once it answers on `port`. */
-export async function startRedisServer(port: number, args: string[] = []): Promise<{ url: string; dir: string; stop: () => Promise<void> } | { error: string }> {
+/**
+ * Starts `redis-server` with `args` in a temporary directory; resolves once it answers on `port`.
+ * `args` may be a function of that directory, for options naming files in it.
+ */
+export async function startRedisServer(
+  port: number,
+  args: string[] | ((dir: string) => string[]) = [],
+): Promise<{ url: string; dir: string; stop: () => Promise<void> } | { error: string }> {
   const dir = mkdtempSync(join(tmpdir(), "errand-redis-"));
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, ...args], {
+  const extra = typeof args === "function" ? args(dir) : args;
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, ...extra], {
     stdio: "ignore",
   });
   const spawnError = new Promise<string>((resolve) => child.once("error", (error) => resolve(error.message)));
@@ -48,8 +55,9 @@ export async function startRedisServer(port: number, args: string[] = []): Promi
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     const failed = await Promise.race([spawnError, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 50))]);
-    if (failed) return { error: `redis-server could not be started: ${failed}` };
-    if (child.exitCode !== null) return { error: `redis-server exited with code ${child.exitCode}` };
+    // stop() also removes the temp dir, which a failed start would otherwise leave behind.
+    if (failed) return stop().then(() => ({ error: `redis-server could not be started: ${failed}` }));
+    if (child.exitCode !== null) return stop().then(() => ({ error: `redis-server exited with code ${child.exitCode}` }));
     if (await redisReachable(url)) return { url, dir, stop };
   }
   await stop();

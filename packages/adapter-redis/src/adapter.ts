@@ -262,6 +262,10 @@ export class RedisAdapter implements Adapter {
       if (left <= 0 || signal?.aborted || this.closed) return [];
       // Look again when woken, when the next scheduled job, retry or lease comes due, or at the poll.
       await this.wake.wait(queues, Math.max(1, Math.min(left, nextMs, this.pollMs)), signal, mark);
+      // Woken on "*": the message may name a queue the cached list (up to 1 s old) lacks, e.g.
+      // the first job of a new queue; without a fresh list the wake-up found nothing and the
+      // job waited a whole pollMs.
+      if (queues === "*" && this.wake.mark() !== mark) this.queueList = undefined;
     }
   }
 
@@ -500,7 +504,9 @@ export class RedisAdapter implements Adapter {
   mapError(error: unknown, operation: string): Error | undefined {
     const code = (error as { code?: string } | undefined)?.code;
     const message = error instanceof Error ? error.message : "";
-    if ((code && CONNECTION_CODES.has(code)) || /Connection is closed|MaxRetriesPerRequest|connect ECONNREFUSED/.test(message)) {
+    // ioredis reports lost connections by message; a Cluster adds its own (slots cache, startup nodes).
+    const connectionLost = /Connection is closed|MaxRetriesPerRequest|connect ECONNREFUSED|Failed to refresh slots cache|None of startup nodes is available|ClusterAllFailed/;
+    if ((code && CONNECTION_CODES.has(code)) || connectionLost.test(message)) {
       return new ConnectionError(this.name, operation, error);
     }
     return undefined;
