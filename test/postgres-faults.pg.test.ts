@@ -10,8 +10,7 @@
 // The test's own connections use application_name "errand-faults-test", so terminating
 // "errand" and "errand-listener" backends spares them; the worker's are told from other
 // files' by the schema in their last statement (see workerBackends).
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,21 +23,17 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 
 import { SlowJob, TickJob } from "./fixtures/postgres-faults/jobs.mjs";
 import { dropSchemas, postgresUrl, schemaName } from "./support/postgres.js";
+import { countRuns, WorkerProcess } from "./support/worker-process.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const CLI = join(ROOT, "packages/core/dist/cli/main.js");
 const CONFIG = join(ROOT, "test/fixtures/postgres-faults/errand.config.mjs");
 const RUNS_DIR = mkdtempSync(join(tmpdir(), "errand-pg-faults-"));
 
 const url = postgresUrl();
 const db = new pg.Pool({ connectionString: url, max: 4, application_name: "errand-faults-test" });
 const schemas: string[] = [];
-const workers = new Set<WorkerProcess>();
 
-afterEach(() => {
-  for (const worker of workers) worker.child.kill("SIGKILL");
-  workers.clear();
-});
+afterEach(() => WorkerProcess.killAll());
 
 afterAll(async () => {
   await db.end();
@@ -53,62 +48,6 @@ function newSchema(): string {
   return schema;
 }
 
-/** An `errand work` process on `schema`, its output collected as it arrives. */
-class WorkerProcess {
-  stdout = "";
-  stderr = "";
-  readonly child: ChildProcess;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-
-  constructor(schema: string, concurrency: number) {
-    this.child = spawn(process.execPath, [CLI, "work", "--config", CONFIG, "-c", String(concurrency)], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        ERRAND_URL: "",
-        ERRAND_DEBUG: "",
-        DATABASE_URL_FOR_TEST: url,
-        ERRAND_TEST_SCHEMA: schema,
-        ERRAND_TEST_RUNS: runsFile(schema),
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    this.child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (this.stdout += chunk));
-    this.child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (this.stderr += chunk));
-    this.exited = new Promise((resolve) => this.child.on("close", (code, signal) => resolve({ code, signal })));
-    workers.add(this);
-    void this.exited.then(() => workers.delete(this));
-  }
-
-  /** The last lines of output, for failure messages. */
-  tail(): string {
-    const last = (text: string) => text.trimEnd().split("\n").slice(-15).join("\n");
-    return `--- worker stdout (tail):\n${last(this.stdout)}\n--- worker stderr (tail):\n${last(this.stderr)}`;
-  }
-
-  /** Resolves with the exit status; kills the process and fails after `timeoutMs`. */
-  async exit(timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.child.kill("SIGKILL");
-        reject(new Error(`the worker did not exit within ${timeoutMs} ms\n${this.tail()}`));
-      }, timeoutMs);
-    });
-    try {
-      return await Promise.race([this.exited, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** SIGTERM, and the clean exit that must follow. */
-  async stop(): Promise<void> {
-    this.child.kill("SIGTERM");
-    const { code, signal } = await this.exit(15_000);
-    expect({ code, signal }, this.tail()).toEqual({ code: 0, signal: null });
-  }
-}
 
 function runsFile(schema: string): string {
   return join(RUNS_DIR, `${schema}.runs`);
@@ -116,9 +55,13 @@ function runsFile(schema: string): string {
 
 /** Runs recorded by the jobs of a schema: how many in all, and of how many distinct jobs. */
 function runs(schema: string): { total: number; distinct: number } {
-  const file = runsFile(schema);
-  const lines = existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
-  return { total: lines.length, distinct: new Set(lines).size };
+  const { total, distinct } = countRuns(runsFile(schema));
+  return { total, distinct };
+}
+
+/** An `errand work` process on `schema`. */
+function startWorker(schema: string, concurrency: number): WorkerProcess {
+  return new WorkerProcess(CONFIG, concurrency, { DATABASE_URL_FOR_TEST: url, ERRAND_TEST_SCHEMA: schema, ERRAND_TEST_RUNS: runsFile(schema) });
 }
 
 /** Enqueues `count` jobs (arguments first…first+count-1) through the adapter, on the test's own pool. */
@@ -206,7 +149,7 @@ describe("postgres faults with real worker processes", () => {
     await enqueue(schema, TickJob, jobs);
     const enqueuedMs = performance.now() - started;
 
-    const first = new WorkerProcess(schema, 20);
+    const first = startWorker(schema, 20);
     await untilSucceeded(schema, 3_000, first, 30_000);
     first.child.kill("SIGKILL");
     expect((await first.exit(5_000)).signal).toBe("SIGKILL");
@@ -215,7 +158,7 @@ describe("postgres faults with real worker processes", () => {
     const stranded = atKill.states.running ?? 0;
     expect(atKill.rows).toBe(jobs);
 
-    const second = new WorkerProcess(schema, 20);
+    const second = startWorker(schema, 20);
     await untilSucceeded(schema, jobs, second, 60_000);
     const drainedMs = performance.now() - started;
     await second.stop();
@@ -247,7 +190,7 @@ describe("postgres faults with real worker processes", () => {
     const started = performance.now();
     await enqueue(schema, TickJob, jobs);
 
-    const worker = new WorkerProcess(schema, 10);
+    const worker = startWorker(schema, 10);
     const terminated: number[] = [];
     for (const threshold of [1_000, 3_000]) {
       await untilSucceeded(schema, threshold, worker, 30_000);
@@ -301,7 +244,7 @@ describe("postgres faults with real worker processes", () => {
     const started = performance.now();
     await enqueue(schema, SlowJob, jobs);
 
-    const first = new WorkerProcess(schema, 10);
+    const first = startWorker(schema, 10);
     await untilSucceeded(schema, 30, first, 30_000);
     await first.stop();
     const stopped = first.stdout.match(/stopped: (\d+) job\(s\) processed, (\d+) released back/);
@@ -319,7 +262,7 @@ describe("postgres faults with real worker processes", () => {
     // A hand-back uncounts the start and drops the lease: the job is as it was enqueued.
     expect(handedBack.every((row) => row.executions === 0 && row.lease_token === null)).toBe(true);
 
-    const second = new WorkerProcess(schema, 10);
+    const second = startWorker(schema, 10);
     await untilSucceeded(schema, jobs, second, 30_000);
     const drainedMs = performance.now() - started;
     await second.stop();
@@ -359,7 +302,7 @@ describe("postgres faults with real worker processes", () => {
       [malformed, "{this is not json", unknown, JSON.stringify(ghost)],
     );
 
-    const worker = new WorkerProcess(schema, 5);
+    const worker = startWorker(schema, 5);
     try {
       await waitFor(
         async () => {
