@@ -165,3 +165,14 @@ export function summarize(profile: CpuProfile, top = 30): string {
     ...rows(interesting, 25),
   ].join("\n");
 }
+
+/** The adapter-call log of one measurement (see `recordCalls` in scenarios.ts) as a markdown table, slowest operation first. */
+export function adapterCallsTable(calls: Record<string, { calls: number; items: number; totalMs: number; maxMs: number }>): string {
+  const rows = Object.entries(calls)
+    .sort((a, b) => b[1].totalMs - a[1].totalMs)
+    .map(
+      ([operation, s]) =>
+        `| ${operation} | ${s.calls} | ${s.items} | ${(s.items / s.calls).toFixed(1)} | ${s.totalMs.toFixed(0)} | ${(s.totalMs / s.calls).toFixed(2)} | ${s.maxMs.toFixed(1)} |`,
+    );
+  return ["| operation | calls | jobs | jobs/call | total ms | mean ms | max ms |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |", ...rows].join("\n");
+}

@@ -8,11 +8,14 @@
  */
 import pg from "pg";
 
+import type { Tuning } from "../lib/compare.js";
+import type { AdapterCallEvents } from "../lib/scenarios.js";
+
 export type LibraryName = "errand" | "graphile-worker" | "pg-boss";
 export const LIBRARIES: readonly LibraryName[] = ["errand", "graphile-worker", "pg-boss"];
 
 /** Per-library settings the harness may override (`--tune '{"graphile-worker":{"localQueueSize":100}}'`), for trying settings. */
-export type Tuning = Record<string, number | string | boolean>;
+export type { Tuning } from "../lib/compare.js";
 
 /** What a scenario does with a library. */
 export interface Library {
@@ -38,11 +41,6 @@ export interface Library {
   close(): Promise<void>;
   /** Errand only: its runtime's events, for `adapter:call` timings. */
   readonly events?: AdapterCallEvents;
-}
-
-/** The part of Errand's event emitter the profiler uses. */
-export interface AdapterCallEvents {
-  on(event: "adapter:call", listener: (call: { operation: string; durationMs: number; count: number }) => void): () => void;
 }
 
 async function dropSchema(url: string, schema: string): Promise<void> {

@@ -15,7 +15,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { join, relative } from "node:path";
 
-import { BENCH_DIR, summarize, type CpuProfile } from "../lib/profile.js";
+import { adapterCallsTable, BENCH_DIR, summarize, type CpuProfile } from "../lib/profile.js";
 import { formatNumber } from "../lib/stats.js";
 import type { LibraryName, Tuning } from "./libraries.js";
 import { DATABASE_URL, inChild } from "./run.js";
@@ -75,13 +75,7 @@ if (result.nodeCpuUsPerJob !== undefined) {
 if (result.adapterCalls) {
   console.log("\n## adapter calls during the timed part\n");
   console.log("(reserve counts the jobs asked for, the other operations the jobs carried)\n");
-  console.log("| operation | calls | jobs | jobs/call | total ms | mean ms | max ms |");
-  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-  for (const [operation, s] of Object.entries(result.adapterCalls).sort((a, b) => b[1].totalMs - a[1].totalMs)) {
-    console.log(
-      `| ${operation} | ${s.calls} | ${s.items} | ${(s.items / s.calls).toFixed(1)} | ${s.totalMs.toFixed(0)} | ${(s.totalMs / s.calls).toFixed(2)} | ${s.maxMs.toFixed(1)} |`,
-    );
-  }
+  console.log(adapterCallsTable(result.adapterCalls));
 }
 if (path) {
   console.log(`\nprofile: ${relative(process.cwd(), path)}\n`);

@@ -7,15 +7,11 @@ import { readdirSync, readFileSync } from "node:fs";
 import pg from "pg";
 
 import { TimedProfile, type ProfileParams } from "../lib/profile.js";
-import { collect, percentile, RssSampler } from "../lib/stats.js";
+import { enqueueMany, measureLatency, recordCalls, sleep, Starts, type CallStats, type Scenario } from "../lib/scenarios.js";
+import { collect, RssSampler } from "../lib/stats.js";
 import { openLibrary, type Library, type LibraryName, type Tuning } from "./libraries.js";
 
-export type Scenario =
-  | { kind: "bulk"; count: number; warmup: number }
-  | { kind: "sequential"; count: number; warmup: number }
-  | { kind: "inflight"; count: number; lanes: number; warmup: number }
-  | { kind: "drain"; count: number; concurrency: number; warmup: number; capMs: number }
-  | { kind: "latency"; count: number; concurrency: number; warmup: number; capMs: number };
+export type { CallStats, Scenario } from "../lib/scenarios.js";
 
 export interface ChildParams extends ProfileParams {
   library: LibraryName;
@@ -24,15 +20,6 @@ export interface ChildParams extends ProfileParams {
   tuning?: Tuning;
   /** Errand only: record every adapter call (`adapter:call` events) during the timed part. */
   adapterCalls?: boolean;
-}
-
-/** One operation's adapter calls during the timed part. */
-export interface CallStats {
-  calls: number;
-  /** Jobs (or rows) the calls carried in all. */
-  items: number;
-  totalMs: number;
-  maxMs: number;
 }
 
 export interface Measurement {
@@ -63,48 +50,6 @@ export interface Measurement {
   samples?: number;
   // Errand, with adapterCalls
   adapterCalls?: Record<string, CallStats>;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Counts job starts. `until(n, ms)` resolves once `n` jobs started in all, or after `ms`
- * (then `reached` is false).
- */
-class Starts {
-  count = 0;
-  first = 0;
-  last = 0;
-  private target = Infinity;
-  private done: (() => void) | undefined;
-
-  readonly onStart = (): void => {
-    const now = performance.now();
-    if (this.count++ === 0) this.first = now;
-    this.last = now;
-    if (this.count >= this.target) this.done?.();
-  };
-
-  reset(): void {
-    this.count = 0;
-    this.first = 0;
-    this.last = 0;
-  }
-
-  until(target: number, ms: number): Promise<boolean> {
-    if (this.count >= target) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => finish(false), ms);
-      const finish = (reached: boolean) => {
-        clearTimeout(timer);
-        this.done = undefined;
-        this.target = Infinity;
-        resolve(reached);
-      };
-      this.target = target;
-      this.done = () => finish(true);
-    });
-  }
 }
 
 /** Polls `sql` back to back until it returns no row: every job is recorded as finished. */
@@ -144,24 +89,6 @@ const walLsn = async (client: pg.Client) => (await client.query<{ lsn: string }>
 const walBytesSince = async (client: pg.Client, lsn: string) =>
   Number((await client.query<{ bytes: string }>("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1)::text AS bytes", [lsn])).rows[0]!.bytes);
 
-/** Records Errand's adapter calls while on. */
-function recordCalls(library: Library): (() => Record<string, CallStats>) | undefined {
-  const events = library.events;
-  if (!events) return undefined;
-  const stats: Record<string, CallStats> = {};
-  const off = events.on("adapter:call", ({ operation, durationMs, count }) => {
-    const entry = (stats[operation] ??= { calls: 0, items: 0, totalMs: 0, maxMs: 0 });
-    entry.calls++;
-    entry.items += count;
-    entry.totalMs += durationMs;
-    entry.maxMs = Math.max(entry.maxMs, durationMs);
-  });
-  return () => {
-    off();
-    return stats;
-  };
-}
-
 /** CPU of this process and of the PostgreSQL server, and WAL written, from `start()` to `stop(jobs)`. */
 class Costs {
   private cpu = process.cpuUsage();
@@ -196,7 +123,7 @@ async function timed(library: Library, params: ChildParams, count: number, run: 
     const costs = new Costs(client);
     collect();
     const profile = new TimedProfile(params);
-    const calls = params.adapterCalls ? recordCalls(library) : undefined;
+    const calls = params.adapterCalls ? recordCalls(library.events) : undefined;
     await costs.start();
     await profile.start();
     const started = performance.now();
@@ -210,16 +137,6 @@ async function timed(library: Library, params: ChildParams, count: number, run: 
   } finally {
     await client.end();
   }
-}
-
-async function enqueueMany(library: Library, from: number, count: number, lanes: number): Promise<void> {
-  let next = from;
-  const end = from + count;
-  await Promise.all(
-    Array.from({ length: lanes }, async () => {
-      while (next < end) await library.enqueueOne(next++);
-    }),
-  );
 }
 
 async function drain(library: Library, scenario: Extract<Scenario, { kind: "drain" }>, params: ChildParams): Promise<Measurement> {
@@ -239,7 +156,7 @@ async function drain(library: Library, scenario: Extract<Scenario, { kind: "drai
     await library.enqueueBulk(warmup, count);
     collect();
     const profile = new TimedProfile(params);
-    const calls = params.adapterCalls ? recordCalls(library) : undefined;
+    const calls = params.adapterCalls ? recordCalls(library.events) : undefined;
     const costs = new Costs(client);
     await costs.start();
     const rss = new RssSampler().start(50);
@@ -272,51 +189,6 @@ async function drain(library: Library, scenario: Extract<Scenario, { kind: "drai
   }
 }
 
-async function latency(library: Library, scenario: Extract<Scenario, { kind: "latency" }>): Promise<Measurement> {
-  const { count, concurrency, warmup, capMs } = scenario;
-  const sentAt = new Map<number, number>();
-  const latencies: number[] = [];
-  /** The first measured job (after the warm-up). */
-  let first = warmup;
-  let waiting: { n: number; resolve: () => void } | undefined;
-  await library.startWorkers(concurrency, (n) => {
-    const now = performance.now();
-    const at = sentAt.get(n);
-    if (at !== undefined && n >= first) latencies.push(now - at);
-    if (waiting?.n === n) waiting.resolve();
-  });
-  await sleep(200); // let the workers reach their idle wait
-  collect();
-  // The warm-up ends after `warmup` jobs or 2 s; the measured part after `count` jobs or
-  // `capMs` (a polling library gets fewer samples), but never before 20 samples.
-  let began = performance.now();
-  for (let n = 0; n < first + count; n++) {
-    if (n < first && performance.now() - began > 2_000) first = n;
-    if (n === first) began = performance.now();
-    if (n >= first + 20 && performance.now() - began > capMs) break;
-    // A random pause first, so enqueues are not in step with a polling loop.
-    await sleep(Math.random() * library.latencyGapMs);
-    const started = new Promise<void>((resolve) => (waiting = { n, resolve }));
-    sentAt.set(n, performance.now());
-    await library.enqueueOne(n);
-    const timeout = sleep(10_000).then(() => {
-      throw new Error(`${library.name}: job ${n} did not start within 10 s`);
-    });
-    await Promise.race([started, timeout]);
-  }
-  const sorted = latencies.sort((a, b) => a - b);
-  return {
-    value: percentile(sorted, 50),
-    ms: performance.now() - began,
-    settings: library.settings,
-    p50: percentile(sorted, 50),
-    p95: percentile(sorted, 95),
-    p99: percentile(sorted, 99),
-    max: sorted[sorted.length - 1]!,
-    samples: sorted.length,
-  };
-}
-
 /** Runs one scenario on one library (opened on a fresh schema here) and closes it. */
 export async function measure(params: ChildParams): Promise<Measurement> {
   const library = await openLibrary(params.library, params.url, params.tuning ?? {});
@@ -331,14 +203,14 @@ export async function measure(params: ChildParams): Promise<Measurement> {
       case "sequential":
       case "inflight": {
         const lanes = scenario.kind === "inflight" ? scenario.lanes : 1;
-        await enqueueMany(library, 0, scenario.warmup, lanes);
-        const result = await timed(library, params, scenario.count, () => enqueueMany(library, scenario.warmup, scenario.count, lanes));
+        await enqueueMany(library.enqueueOne, 0, scenario.warmup, lanes);
+        const result = await timed(library, params, scenario.count, () => enqueueMany(library.enqueueOne, scenario.warmup, scenario.count, lanes));
         return { ...result, settings: library.settings };
       }
       case "drain":
         return await drain(library, scenario, params);
       case "latency":
-        return await latency(library, scenario);
+        return { ...(await measureLatency(library, scenario)), settings: library.settings };
     }
   } finally {
     await library.close();
