@@ -24,20 +24,19 @@ for i = 5, #ARGV, 6 do
   if redis.call('EXISTS', key) == 0 then
     local priority = tonumber(ARGV[i + 3])
     local run_at = tonumber(ARGV[i + 4])
-    local state
+    local state, score = 'scheduled', ''
     if run_at <= now then
       local seq = redis.call('INCR', KEYS[3])
-      local score = (priority + 1048576) * 4294967296 + (seq % 4294967296)
+      score = (priority + 1048576) * 4294967296 + (seq % 4294967296)
       redis.call('ZADD', KEYS[1], score, id)
-      redis.call('HSET', key, 'score', score)
       state = 'queued'
       due = due + 1
     else
       redis.call('ZADD', KEYS[2], run_at, id)
-      state = 'scheduled'
     end
+    -- `score` is set again when a scheduled job becomes due (reserve.lua).
     redis.call('HSET', key, 'body', ARGV[i + 1], 'job', ARGV[i + 2], 'queue', ARGV[4], 'priority', priority,
-      'state', state, 'exe', 0, 'run', run_at, 'enq', ARGV[i + 5], 'upd', now)
+      'state', state, 'exe', 0, 'run', run_at, 'enq', ARGV[i + 5], 'upd', now, 'score', score)
     stored[#stored + 1] = id
   end
 end

@@ -165,6 +165,11 @@ export class RedisAdapter implements Adapter {
       },
       this.keys.wakeChannel,
       () => undefined,
+      // A wake-up for a queue the cached list lacks (created after the list was read) makes
+      // a "*" worker read the list again; known queues cost no extra round trip.
+      (queue) => {
+        if (this.queueList && !this.queueList.names.includes(queue)) this.queueList = undefined;
+      },
     );
   }
 
@@ -265,7 +270,6 @@ export class RedisAdapter implements Adapter {
       // Woken on "*": the message may name a queue the cached list (up to 1 s old) lacks, e.g.
       // the first job of a new queue; without a fresh list the wake-up found nothing and the
       // job waited a whole pollMs.
-      if (queues === "*" && this.wake.mark() !== mark) this.queueList = undefined;
     }
   }
 

@@ -28,6 +28,8 @@ export class WakeChannel {
     private readonly connect: () => Redis | Cluster,
     private readonly channel: string,
     private readonly onError: (error: unknown) => void,
+    /** Called with the queue of each message, before waiters wake. */
+    private readonly onMessage: (queue: string) => void = () => undefined,
   ) {}
 
   /** Subscribes if not yet; never rejects (ioredis retries in the background). */
@@ -36,7 +38,9 @@ export class WakeChannel {
     const subscriber = this.connect();
     this.subscriber = subscriber;
     subscriber.on("message", (channel: string, message: string) => {
-      if (channel === this.channel) this.signal.notify(message);
+      if (channel !== this.channel) return;
+      this.onMessage(message);
+      this.signal.notify(message);
     });
     subscriber.on("error", (error: unknown) => this.onError(error));
     // After a reconnect ioredis subscribes again by itself; anything published meanwhile was missed.
