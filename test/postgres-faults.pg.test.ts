@@ -23,7 +23,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 
 import { SlowJob, TickJob } from "./fixtures/postgres-faults/jobs.mjs";
 import { dropSchemas, postgresUrl, schemaName } from "./support/postgres.js";
-import { countRuns, WorkerProcess } from "./support/worker-process.js";
+import { countRuns, printSummary, WorkerProcess } from "./support/worker-process.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CONFIG = join(ROOT, "test/fixtures/postgres-faults/errand.config.mjs");
@@ -138,7 +138,7 @@ function lost(jobs: number, end: Tally): number {
 
 /** The one-line summary of a case, to quote. */
 function summary(name: string, fields: Record<string, number | string>): void {
-  console.log(`[postgres faults] ${name}: ${Object.entries(fields).map(([key, value]) => `${key} ${value}`).join(", ")}`);
+  printSummary("postgres", name, fields);
 }
 
 describe("postgres faults with real worker processes", () => {

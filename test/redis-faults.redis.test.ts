@@ -28,7 +28,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 
 import { SlowJob, TickJob } from "./fixtures/redis-faults/jobs.mjs";
 import { dropPrefixes, redisPrefix, redisUrl } from "./support/redis.js";
-import { countRuns, WorkerProcess } from "./support/worker-process.js";
+import { countRuns, printSummary, WorkerProcess } from "./support/worker-process.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CONFIG = join(ROOT, "test/fixtures/redis-faults/errand.config.mjs");
@@ -227,7 +227,7 @@ async function wakeSubscribers(c: Case): Promise<number> {
 
 /** The one-line summary of a case, to quote. */
 function summary(name: string, fields: Record<string, number | string>): void {
-  console.log(`[redis faults] ${name}: ${Object.entries(fields).map(([key, value]) => `${key} ${value}`).join(", ")}`);
+  printSummary("redis", name, fields);
 }
 
 describe("redis faults with real worker processes", () => {

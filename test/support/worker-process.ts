@@ -80,3 +80,8 @@ export function countRuns(file: string): { total: number; distinct: number; repe
   const repeated = [...counts].filter(([, count]) => count > 1).map(([n]) => Number(n));
   return { total: lines.length, distinct: counts.size, repeated };
 }
+
+/** Prints a fault case's one-line summary (counts to quote in a closing note). */
+export function printSummary(backend: string, name: string, fields: Record<string, number | string>): void {
+  console.log(`[${backend} faults] ${name}: ${Object.entries(fields).map(([key, value]) => `${key} ${value}`).join(", ")}`);
+}
