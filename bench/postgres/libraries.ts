@@ -9,7 +9,8 @@
 import pg from "pg";
 
 import type { Tuning } from "../lib/compare.js";
-import type { AdapterCallEvents } from "../lib/scenarios.js";
+import { openErrand } from "../lib/errand.js";
+import type { BenchLibrary } from "../lib/scenarios.js";
 
 export type LibraryName = "errand" | "graphile-worker" | "pg-boss";
 export const LIBRARIES: readonly LibraryName[] = ["errand", "graphile-worker", "pg-boss"];
@@ -18,29 +19,9 @@ export const LIBRARIES: readonly LibraryName[] = ["errand", "graphile-worker", "
 export type { Tuning } from "../lib/compare.js";
 
 /** What a scenario does with a library. */
-export interface Library {
-  readonly name: LibraryName;
-  /** The settings in use, for the JSON. */
-  readonly settings: Record<string, unknown>;
-  /**
-   * The latency scenario waits a random 0–`latencyGapMs` before each enqueue, so enqueues do
-   * not fall in step with a polling loop (a library woken by NOTIFY does not care).
-   */
-  readonly latencyGapMs: number;
-  /** Enqueues jobs `from` … `from + count - 1` in one call of the library's bulk API. */
-  enqueueBulk(from: number, count: number): Promise<void>;
-  /** Enqueues one job (the library's single-job API). */
-  enqueueOne(n: number): Promise<void>;
-  /** Starts workers at `concurrency`. */
-  startWorkers(concurrency: number, onStart: (n: number) => void): Promise<void>;
-  /** Stops the workers (finishing what they hold); the library stays open for enqueues. */
-  stopWorkers(): Promise<void>;
+export interface Library extends BenchLibrary<LibraryName> {
   /** A statement that returns one row while some job is not yet recorded as finished. */
   readonly unfinishedSql: string;
-  /** Stops workers and ends every connection. */
-  close(): Promise<void>;
-  /** Errand only: its runtime's events, for `adapter:call` timings. */
-  readonly events?: AdapterCallEvents;
 }
 
 async function dropSchema(url: string, schema: string): Promise<void> {
@@ -58,56 +39,13 @@ const number = (tuning: Tuning, key: string, fallback: number) => (typeof tuning
 
 // --- Errand -------------------------------------------------------------------------
 
-/**
- * Errand through its public API: `configure({ adapter: { use: "postgres" } })`, `performLater`,
- * `performAllLater`, `new Worker({ concurrency })`. Loaded lazily so the peers' side runs
- * even when `@errand/adapter-postgres` is not built (the Errand column then says n/a).
- */
+/** Errand-postgres (see ../lib/errand.ts) on a schema of its own, its pool at `poolSize` (tunable). */
 async function errand(url: string, tuning: Tuning): Promise<Library> {
   const schema = "bench_errand";
-  const core = await import("@errand/core");
-  let onStart: (n: number) => void = () => {};
-  class NoopJob extends core.Job<[n: number], void> {
-    static override jobName = "NoopJob";
-    async perform(n: number): Promise<void> {
-      onStart(n);
-    }
-  }
   await dropSchema(url, schema);
   const poolSize = number(tuning, "poolSize", 10);
-  const adapter = { use: "postgres", url, schema, poolSize };
-  const runtime = core.configure({ adapter, jobs: [NoopJob], worker: { embedded: false } });
-  // Builds the adapter (this is where a missing @errand/adapter-postgres fails) and migrates.
-  await (await runtime.adapterFor()).migrate();
-  let worker: InstanceType<typeof core.Worker> | undefined;
-  const workerOptions: Record<string, number> = {};
-  if (typeof tuning.prefetch === "number") workerOptions.prefetch = tuning.prefetch;
-  return {
-    name: "errand",
-    settings: { adapter: { use: "postgres", schema, poolSize }, worker: { ...workerOptions, concurrency: "per figure" } },
-    latencyGapMs: 2,
-    enqueueBulk: async (from, count) => {
-      await core.performAllLater(Array.from({ length: count }, (_, i) => new NoopJob(from + i)));
-    },
-    enqueueOne: async (n) => {
-      await NoopJob.performLater(n);
-    },
-    startWorkers: async (concurrency, handler) => {
-      onStart = handler;
-      worker = new core.Worker({ runtime, concurrency, ...workerOptions });
-      await worker.start();
-    },
-    stopWorkers: async () => {
-      await worker?.stop();
-      worker = undefined;
-    },
-    unfinishedSql: `SELECT 1 FROM "${schema}".jobs WHERE state IN ('available', 'running') LIMIT 1`,
-    events: runtime.events,
-    close: async () => {
-      await worker?.stop();
-      await runtime.close();
-    },
-  };
+  const library = await openErrand({ use: "postgres", url, schema, poolSize }, { use: "postgres", schema, poolSize }, tuning);
+  return { ...library, unfinishedSql: `SELECT 1 FROM "${schema}".jobs WHERE state IN ('available', 'running') LIMIT 1` };
 }
 
 // --- graphile-worker ----------------------------------------------------------------
@@ -228,14 +166,4 @@ export function openLibrary(name: LibraryName, url: string, tuning: Tuning = {})
   if (name === "errand") return errand(url, tuning);
   if (name === "graphile-worker") return graphile(url, tuning);
   return pgBoss(url, tuning);
-}
-
-/** Why Errand cannot run, or undefined when `@errand/adapter-postgres` is built and loads. */
-export async function errandUnavailable(specifier = "@errand/adapter-postgres"): Promise<string | undefined> {
-  try {
-    await import(specifier);
-    return undefined;
-  } catch (error) {
-    return `n/a (adapter not built: ${(error as Error).message.split("\n")[0]})`;
-  }
 }

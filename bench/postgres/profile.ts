@@ -11,73 +11,17 @@
  *
  * The .cpuprofile goes to bench/results/profiles/ (open it in Chrome DevTools or speedscope).
  */
-import { mkdir, readFile } from "node:fs/promises";
-import { cpus } from "node:os";
-import { join, relative } from "node:path";
-
-import { adapterCallsTable, BENCH_DIR, summarize, type CpuProfile } from "../lib/profile.js";
+import { runProfileScript } from "../lib/profile-script.js";
 import { formatNumber } from "../lib/stats.js";
-import type { LibraryName, Tuning } from "./libraries.js";
+import type { LibraryName } from "./libraries.js";
 import { DATABASE_URL, inChild } from "./run.js";
-import type { ChildParams, Scenario } from "./scenarios.js";
+import type { Measurement } from "./scenarios.js";
 
-function option(argv: string[], name: string, fallback: string): string {
-  const index = argv.indexOf(name);
-  return index >= 0 && argv[index + 1] !== undefined ? argv[index + 1]! : fallback;
-}
-
-const argv = process.argv.slice(2);
-const library = option(argv, "--library", "errand") as LibraryName;
-const kind = option(argv, "--scenario", "drain");
-const concurrency = Number(option(argv, "--concurrency", "10"));
-const jobs = Number(option(argv, "--jobs", kind === "drain" ? "20000" : kind === "bulk" ? "20000" : "5000"));
-const tuning = JSON.parse(option(argv, "--tune", "{}")) as Tuning;
-const cpu = argv.includes("--cpu");
-const inline = argv.includes("--no-inline") ? "-noinline" : "";
-
-const scenarios: Record<string, Scenario> = {
-  drain: { kind: "drain", count: jobs, concurrency, warmup: 1_000, capMs: 30_000 },
-  bulk: { kind: "bulk", count: jobs, warmup: 1_000 },
-  sequential: { kind: "sequential", count: jobs, warmup: 200 },
-  inflight: { kind: "inflight", count: jobs, lanes: 32, warmup: 200 },
-  latency: { kind: "latency", count: 500, concurrency, warmup: 50, capMs: 30_000 },
-};
-const scenario = scenarios[kind];
-if (!scenario) throw new Error(`--scenario must be one of ${Object.keys(scenarios).join(", ")}`);
-
-const params: ChildParams = { library, scenario, url: DATABASE_URL, tuning, adapterCalls: library === "errand" };
-let path: string | undefined;
-if (cpu) {
-  const dir = join(BENCH_DIR, "results", "profiles");
-  await mkdir(dir, { recursive: true });
-  path = join(dir, `pg-${library}-${kind}-c${concurrency}${inline}-${new Date().toISOString().replace(/[:.]/g, "-")}.cpuprofile`);
-  params.profile = path;
-  params.profileIntervalUs = 200;
-}
-const result = await inChild(params, inline ? ["--no-turbo-inlining"] : []);
-
-const label = kind === "drain" || kind === "latency" ? `${kind}, concurrency ${concurrency}` : kind;
-const count = scenario.kind === "latency" ? `${scenario.count} jobs (or ${scenario.capMs / 1000} s)` : `${jobs.toLocaleString("en-US")} jobs`;
-console.log(`${library}: ${label}, ${count}${cpu ? " (under the profiler)" : ""}`);
-if (kind === "latency") {
-  console.log(`p50 ${result.p50!.toFixed(2)} ms, p95 ${result.p95!.toFixed(2)} ms, p99 ${result.p99!.toFixed(2)} ms, max ${result.max!.toFixed(2)} ms (${result.samples} samples)`);
-} else {
-  console.log(`${formatNumber(result.value)} jobs/s${result.capped ? " (capped)" : ""} in ${result.ms.toFixed(0)} ms`);
-}
-if (result.nodeCpuUsPerJob !== undefined) {
-  const pgCpu = result.postgresCpuUsPerJob === undefined ? "n/a" : `${result.postgresCpuUsPerJob.toFixed(1)} µs`;
-  console.log(
-    `CPU per job: this process ${result.nodeCpuUsPerJob.toFixed(1)} µs, PostgreSQL ${pgCpu}; WAL ${formatNumber(result.walBytesPerJob ?? NaN)} bytes per job${result.peakRssMb === undefined ? "" : `; peak RSS ${result.peakRssMb.toFixed(0)} MB`}`,
-  );
-  const perJob = (result.ms * 1000) / (result.jobsDone ?? jobs);
-  console.log(`wall time per job: ${perJob.toFixed(1)} µs (× ${cpus().length} cores: ${(cpus().length * perJob).toFixed(1)} core-µs)`);
-}
-if (result.adapterCalls) {
-  console.log("\n## adapter calls during the timed part\n");
-  console.log("(reserve counts the jobs asked for, the other operations the jobs carried)\n");
-  console.log(adapterCallsTable(result.adapterCalls));
-}
-if (path) {
-  console.log(`\nprofile: ${relative(process.cwd(), path)}\n`);
-  console.log(summarize(JSON.parse(await readFile(path, "utf8")) as CpuProfile));
-}
+await runProfileScript<LibraryName, Measurement>(process.argv.slice(2), {
+  tag: "pg",
+  measure: (request, execArgv) => inChild({ ...request, url: DATABASE_URL }, execArgv),
+  storeCosts: (result) => {
+    const pgCpu = result.postgresCpuUsPerJob === undefined ? "n/a" : `${result.postgresCpuUsPerJob.toFixed(1)} µs`;
+    return `PostgreSQL ${pgCpu}; WAL ${formatNumber(result.walBytesPerJob ?? NaN)} bytes per job`;
+  },
+});

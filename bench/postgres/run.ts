@@ -19,8 +19,9 @@ import { fileURLToPath } from "node:url";
 
 import { reply, runChild } from "../lib/child.js";
 import { parseCompareArgs, runComparison, standardFigures, type CompareOptions, type GoalSpec } from "../lib/compare.js";
+import { errandUnavailable } from "../lib/errand.js";
 import { BENCH_DIR } from "../lib/profile.js";
-import { errandUnavailable, LIBRARIES, type LibraryName } from "./libraries.js";
+import { LIBRARIES, type LibraryName } from "./libraries.js";
 import { measure, type ChildParams, type Measurement } from "./scenarios.js";
 
 const SELF = fileURLToPath(import.meta.url);
@@ -60,7 +61,7 @@ async function main(options: CompareOptions<LibraryName>): Promise<void> {
       { peer: "graphile-worker", label: "errand/graphile" },
       { peer: "pg-boss", label: "errand/pg-boss" },
     ],
-    errandMissing: options.libraries.includes("errand") ? await errandUnavailable() : undefined,
+    errandMissing: options.libraries.includes("errand") ? await errandUnavailable("@errand/adapter-postgres") : undefined,
     figures: figureSpecs(options.drainJobs),
     measure: (library, scenario, tuning) => {
       const params: ChildParams = { library, scenario, url: DATABASE_URL };

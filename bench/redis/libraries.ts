@@ -6,10 +6,12 @@
  * Jobs carry one number `n`; `onStart(n)` is called when the library calls the job's
  * function (Errand's `perform`, BullMQ's processor).
  */
+import type { AdapterOptionsSetting } from "@errand/core";
 import type { Redis } from "ioredis";
 
 import type { Tuning } from "../lib/compare.js";
-import type { AdapterCallEvents, LatencyTarget } from "../lib/scenarios.js";
+import { openErrand } from "../lib/errand.js";
+import type { BenchLibrary } from "../lib/scenarios.js";
 
 export type LibraryName = "errand" | "bullmq";
 export const LIBRARIES: readonly LibraryName[] = ["errand", "bullmq"];
@@ -18,24 +20,9 @@ export const BULLMQ_VERSION = "6.7.0";
 export type { Tuning } from "../lib/compare.js";
 
 /** What a scenario does with a library. */
-export interface Library extends LatencyTarget {
-  readonly name: LibraryName;
-  /** The settings in use, for the JSON. */
-  readonly settings: Record<string, unknown>;
-  /** Enqueues jobs `from` … `from + count - 1` in one call of the library's bulk API. */
-  enqueueBulk(from: number, count: number): Promise<void>;
-  /** Enqueues one job (the library's single-job API). */
-  enqueueOne(n: number): Promise<void>;
-  /** Starts workers at `concurrency`. */
-  startWorkers(concurrency: number, onStart: (n: number) => void): Promise<void>;
-  /** Stops the workers (finishing what they hold); the library stays open for enqueues. */
-  stopWorkers(): Promise<void>;
+export interface Library extends BenchLibrary<LibraryName> {
   /** True while some job is not yet recorded as finished in Redis (asked on the bench's own connection). */
   unfinished(observer: Redis): Promise<boolean>;
-  /** Stops workers and ends every connection. */
-  close(): Promise<void>;
-  /** Errand only: its runtime's events, for `adapter:call` timings. */
-  readonly events?: AdapterCallEvents;
 }
 
 const number = (tuning: Tuning, key: string, fallback: number) => (typeof tuning[key] === "number" ? (tuning[key] as number) : fallback);
@@ -44,63 +31,25 @@ const flag = (tuning: Tuning, key: string, fallback: boolean) => (typeof tuning[
 // --- Errand -------------------------------------------------------------------------
 
 /**
- * Errand through its public API: `configure({ adapter: { use: "redis", url, prefix } })`,
- * `performLater`, `performAllLater`, `new Worker({ concurrency })`, the adapter's own
- * ioredis client with its defaults. Loaded lazily so BullMQ's side runs even when
- * `@errand/adapter-redis` is not built (the Errand column then says n/a).
+ * Errand-redis (see ../lib/errand.ts) under `prefix`, with the adapter's own ioredis client
+ * and its defaults.
  */
 async function errand(url: string, prefix: string, tuning: Tuning): Promise<Library> {
-  const core = await import("@errand/core");
   const { KeyLayout } = await import("@errand/adapter-redis");
-  let onStart: (n: number) => void = () => {};
-  class NoopJob extends core.Job<[n: number], void> {
-    static override jobName = "NoopJob";
-    async perform(n: number): Promise<void> {
-      onStart(n);
-    }
-  }
-  const adapter: Record<string, unknown> = { use: "redis", url, prefix };
+  const adapter: AdapterOptionsSetting = { use: "redis", url, prefix };
   // Off by default: only to measure what it would change (`--tune '{"errand":{"autoPipelining":true}}'`).
-  const autoPipelining = flag(tuning, "autoPipelining", false);
-  if (autoPipelining) adapter.clientOptions = { enableAutoPipelining: true };
+  if (flag(tuning, "autoPipelining", false)) adapter.clientOptions = { enableAutoPipelining: true };
   if (typeof tuning.publishStatus === "boolean") adapter.publishStatus = tuning.publishStatus;
-  const runtime = core.configure({ adapter: adapter as { use: "redis" }, jobs: [NoopJob], worker: { embedded: false } });
-  // Builds the adapter (this is where a missing @errand/adapter-redis fails).
-  await runtime.adapterFor();
+  const { url: _url, ...shown } = adapter;
+  const library = await openErrand(adapter, { ...shown, prefix: "fresh per run" }, tuning);
   // NoopJob goes to the default queue, "default".
   const keys = new KeyLayout(prefix).queue("default");
-  let worker: InstanceType<typeof core.Worker> | undefined;
-  const workerOptions: Record<string, number> = {};
-  if (typeof tuning.prefetch === "number") workerOptions.prefetch = tuning.prefetch;
-  const { url: _url, ...shown } = adapter;
   return {
-    name: "errand",
-    settings: { adapter: { ...shown, prefix: "fresh per run" }, worker: { ...workerOptions, concurrency: "per figure" } },
-    latencyGapMs: 2,
-    enqueueBulk: async (from, count) => {
-      await core.performAllLater(Array.from({ length: count }, (_, i) => new NoopJob(from + i)));
-    },
-    enqueueOne: async (n) => {
-      await NoopJob.performLater(n);
-    },
-    startWorkers: async (concurrency, handler) => {
-      onStart = handler;
-      worker = new core.Worker({ runtime, concurrency, ...workerOptions });
-      await worker.start();
-    },
-    stopWorkers: async () => {
-      await worker?.stop();
-      worker = undefined;
-    },
+    ...library,
     // A job is finished once its settle script moved it out of `active` (succeeded jobs go to `finished`).
     unfinished: async (observer) => {
       const [ready, active] = await Promise.all([observer.zcard(keys.ready), observer.zcard(keys.active)]);
       return ready + active > 0;
-    },
-    events: runtime.events,
-    close: async () => {
-      await worker?.stop();
-      await runtime.close();
     },
   };
 }
@@ -171,14 +120,4 @@ async function bullmq(url: string, prefix: string, tuning: Tuning): Promise<Libr
 /** Opens a library under `prefix` (nothing else is there yet). */
 export function openLibrary(name: LibraryName, url: string, prefix: string, tuning: Tuning = {}): Promise<Library> {
   return name === "errand" ? errand(url, prefix, tuning) : bullmq(url, prefix, tuning);
-}
-
-/** Why Errand cannot run, or undefined when `@errand/adapter-redis` is built and loads. */
-export async function errandUnavailable(specifier = "@errand/adapter-redis"): Promise<string | undefined> {
-  try {
-    await import(specifier);
-    return undefined;
-  } catch (error) {
-    return `n/a (adapter not built: ${(error as Error).message.split("\n")[0]})`;
-  }
 }

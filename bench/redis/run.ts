@@ -20,9 +20,10 @@ import { fileURLToPath } from "node:url";
 
 import { reply, runChild } from "../lib/child.js";
 import { parseCompareArgs, runComparison, standardFigures, type CompareOptions, type FigureSpec, type GoalSpec } from "../lib/compare.js";
+import { errandUnavailable } from "../lib/errand.js";
 import { BENCH_DIR } from "../lib/profile.js";
 import type { Scenario } from "../lib/scenarios.js";
-import { BULLMQ_VERSION, errandUnavailable, LIBRARIES, type LibraryName, type Tuning } from "./libraries.js";
+import { BULLMQ_VERSION, LIBRARIES, type LibraryName, type Tuning } from "./libraries.js";
 import { measure, type ChildParams, type Measurement } from "./scenarios.js";
 import { connect, deleteKeys, freshPrefix, info, REDIS_URL } from "./store.js";
 
@@ -106,7 +107,7 @@ async function main(options: CompareOptions<LibraryName>): Promise<void> {
     title: `Errand-redis vs BullMQ ${BULLMQ_VERSION}`,
     libraries: LIBRARIES,
     ratios: [{ peer: "bullmq", label: "errand/bullmq" }],
-    errandMissing: options.libraries.includes("errand") ? await errandUnavailable() : undefined,
+    errandMissing: options.libraries.includes("errand") ? await errandUnavailable("@errand/adapter-redis") : undefined,
     figures: figureSpecs(options.drainJobs),
     measure: (library, scenario, tuning: Tuning | undefined) => inChild({ library, scenario, url: REDIS_URL, ...(tuning ? { tuning } : {}) }),
     footnote: "↑ higher is better, ↓ lower is better; ratios are errand ÷ bullmq. * the drain was cut at its time cap (30 s): the rate reached until then.",

@@ -1,0 +1,69 @@
+/**
+ * Errand as a library under test, shared by the benchmarks that compare it with other job
+ * libraries (PostgreSQL, Redis). Each benchmark brings the adapter settings and adds how
+ * its store tells that every job finished.
+ */
+import type { AdapterOptionsSetting } from "@errand/core";
+
+import type { Tuning } from "./compare.js";
+import type { BenchLibrary } from "./scenarios.js";
+
+/**
+ * Errand through its public API: `configure({ adapter })`, `performLater`, `performAllLater`,
+ * `new Worker({ concurrency })` (`tuning.prefetch` passed on when set), with one no-op job
+ * class, `NoopJob`, on the default queue. The caller supplies `adapter` as `configure` takes
+ * it and `shown`, what of it the JSON shows (no URL). The adapter is built and migrated here,
+ * untimed; `@errand/core` is loaded lazily, so a benchmark's peers run even when Errand's
+ * adapter is not built (this is then where it fails).
+ */
+export async function openErrand(adapter: AdapterOptionsSetting, shown: Record<string, unknown>, tuning: Tuning): Promise<BenchLibrary<"errand">> {
+  const core = await import("@errand/core");
+  let onStart: (n: number) => void = () => {};
+  class NoopJob extends core.Job<[n: number], void> {
+    static override jobName = "NoopJob";
+    async perform(n: number): Promise<void> {
+      onStart(n);
+    }
+  }
+  const runtime = core.configure({ adapter, jobs: [NoopJob], worker: { embedded: false } });
+  // Builds the adapter (this is where a missing adapter package fails) and migrates (a no-op for an adapter without migrations).
+  await (await runtime.adapterFor()).migrate();
+  let worker: InstanceType<typeof core.Worker> | undefined;
+  const workerOptions: Record<string, number> = {};
+  if (typeof tuning.prefetch === "number") workerOptions.prefetch = tuning.prefetch;
+  return {
+    name: "errand",
+    settings: { adapter: shown, worker: { ...workerOptions, concurrency: "per figure" } },
+    latencyGapMs: 2,
+    enqueueBulk: async (from, count) => {
+      await core.performAllLater(Array.from({ length: count }, (_, i) => new NoopJob(from + i)));
+    },
+    enqueueOne: async (n) => {
+      await NoopJob.performLater(n);
+    },
+    startWorkers: async (concurrency, handler) => {
+      onStart = handler;
+      worker = new core.Worker({ runtime, concurrency, ...workerOptions });
+      await worker.start();
+    },
+    stopWorkers: async () => {
+      await worker?.stop();
+      worker = undefined;
+    },
+    events: runtime.events,
+    close: async () => {
+      await worker?.stop();
+      await runtime.close();
+    },
+  };
+}
+
+/** Why Errand cannot run, or undefined when its adapter package (`specifier`, e.g. `@errand/adapter-postgres`) is built and loads. */
+export async function errandUnavailable(specifier: string): Promise<string | undefined> {
+  try {
+    await import(specifier);
+    return undefined;
+  } catch (error) {
+    return `n/a (adapter not built: ${(error as Error).message.split("\n")[0]})`;
+  }
+}
