@@ -1,7 +1,9 @@
 /** Conformance: options an adapter cannot honour are refused with a clear error, and nothing is stored. */
 import { describe, expect, it } from "vitest";
 
-import { RecordJob, reserve, withFixture, type AdapterWiring } from "./harness.js";
+import { waitFor } from "@errand/core/testing";
+
+import { journal, RecordJob, reserve, withFixture, type AdapterWiring } from "./harness.js";
 
 export function capabilitiesSuite(wiring: AdapterWiring): void {
   const caps = wiring.capabilities;
@@ -30,6 +32,31 @@ export function capabilitiesSuite(wiring: AdapterWiring): void {
     it.skipIf(caps.priorities)("[no capability priorities] a priority is refused", async () => {
       await withFixture(wiring, async (fixture) => {
         await expect(RecordJob.set({ priority: 5 }).performLater("p")).rejects.toThrow(/does not support priorities/);
+      });
+    });
+
+    it.skipIf(caps.groups)("[no capability groups] set({ group }) is refused", async () => {
+      await withFixture(wiring, async (fixture) => {
+        await expect(RecordJob.set({ group: "account-1" }).performLater("g")).rejects.toThrow(/does not support ordering groups/);
+        expect(await reserve(fixture.adapter)).toEqual([]);
+      });
+    });
+
+    it.runIf(caps.groups)("[capability groups] jobs of one group run one at a time, in enqueue order", async () => {
+      await withFixture(wiring, async (fixture) => {
+        const labels = Array.from({ length: 6 }, (_, i) => `g${i}`);
+        for (const label of labels) await RecordJob.set({ group: "account-1" }).performLater(label);
+        await fixture.startWorker({ concurrency: 4 });
+        // Not drained(): a group's next job becomes receivable only once the previous one's
+        // settlement is written, which a worker's write-behind may do after its next reserve.
+        await waitFor(() => journal.performed.length === labels.length, { message: "every job of the group to run" });
+        expect(journal.performed.map((entry) => entry.label)).toEqual(labels);
+      });
+    });
+
+    it("set({ group }) with a bad group id is refused naming it", async () => {
+      await withFixture(wiring, async () => {
+        await expect(RecordJob.set({ group: "" }).performLater("g")).rejects.toThrow(/set\(\{ group \}\): expected 1 to 128/);
       });
     });
 

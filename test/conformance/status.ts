@@ -57,10 +57,11 @@ export function statusSuite(wiring: AdapterWiring): void {
       await withFixture(wiring, async (fixture) => {
         await RecordJob.performLater("a");
         await RecordJob.performLater("b");
-        await RecordJob.set({ wait: "1h" }).performLater("c");
+        const delays = fixture.adapter.capabilities.maxDelayMs >= 3_600_000;
+        if (delays) await RecordJob.set({ wait: "1h" }).performLater("c");
         await RecordJob.set({ queue: "other" }).performLater("d");
         const queues = await fixture.client.listQueues();
-        expect(queues.find((queue) => queue.name === "default")).toMatchObject({ queued: 2, scheduled: 1, running: 0 });
+        expect(queues.find((queue) => queue.name === "default")).toMatchObject({ queued: 2, scheduled: delays ? 1 : 0, running: 0 });
         expect(queues.find((queue) => queue.name === "other")).toMatchObject({ queued: 1 });
       });
     });

@@ -73,6 +73,7 @@ export function validatePayload(value: unknown): JobPayload {
   requireDate(record, "enqueuedAt");
   requireDate(record, "runAt");
   if (record.timeoutMs !== undefined) requireInteger(record, "timeoutMs", 1);
+  if (record.group !== undefined) requireString(record, "group");
   if (record.flow !== undefined && (record.flow === null || typeof record.flow !== "object")) {
     fail(`"flow" must be an object`);
   }

@@ -108,6 +108,9 @@ export class AdapterClient {
       if (payload.priority !== 0 && !caps.priorities) {
         throw new UnsupportedError(`${payload.job}: the ${this.name} adapter does not support priorities (capability priorities)`);
       }
+      if (payload.group !== undefined && !caps.groups) {
+        throw new UnsupportedError(`${payload.job}: the ${this.name} adapter does not support ordering groups (capability groups); set({ group }) needs SQS FIFO queues`);
+      }
       const flow = payload.flow;
       if (flow) {
         if (flow.unique && !caps.unique) throw new UnsupportedError(`${payload.job}: the ${this.name} adapter does not support unique jobs (capability unique)`);

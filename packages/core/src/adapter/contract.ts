@@ -19,7 +19,7 @@ export interface JobPayload {
   v: 1;
   /** Registered name of the job class. */
   job: string;
-  /** Errand job id: a random UUID, unguessable, safe to hand to a browser. */
+  /** Errand job id: a UUIDv7 (time-ordered, 62 random bits), unguessable, safe to hand to a browser. */
   id: string;
   /** Queue name, prefix already applied. */
   queue: string;
@@ -35,6 +35,8 @@ export interface JobPayload {
   runAt: string;
   /** Per-job timeout in ms, if the job class sets one. */
   timeoutMs?: number;
+  /** Ordering group (`set({ group })`); only handed to adapters with `capabilities.groups`. */
+  group?: string;
   /**
    * Flow control, decided by the backend (see DESIGN "Flow control"). Absent today
    * unless the job class declares it; an adapter without the matching capability is
@@ -85,6 +87,8 @@ export interface AdapterCapabilities {
   maxBatchSize: number;
   /** Largest serialized payload in bytes; `Infinity` when unbounded. Larger payloads are refused by core. */
   maxPayloadBytes: number;
+  /** Ordering groups (`set({ group })`): jobs of one group run one at a time, in order. */
+  groups: boolean;
   /**
    * Largest local buffer a worker's adaptive prefetch grows to (a `prefetch` set by the app
    * is kept as it is). Backends whose reserve and settle cost much per call, and little per
@@ -355,5 +359,6 @@ export const baseCapabilities: AdapterCapabilities = Object.freeze({
   wildcardQueues: false,
   maxBatchSize: Infinity,
   maxPayloadBytes: Infinity,
+  groups: false,
   maxPrefetch: 200,
 });

@@ -32,6 +32,12 @@ export interface SetOptions {
    * `pg` client inside `BEGIN`): the job exists only if the transaction commits.
    */
   transaction?: unknown;
+  /**
+   * Ordering group, for adapters with `groups` (SQS FIFO queues: the message group id):
+   * jobs of one group run one at a time, in the order they were enqueued. Up to 128
+   * letters, digits and ``!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~``.
+   */
+  group?: string;
 }
 
 /** What `performLater` resolves to. */
@@ -86,6 +92,9 @@ function applyOptions(job: AnyJob, definition: JobDefinition, options: SetOption
   job.priority = priority;
   job.enqueuedAt = new Date(now);
   job.scheduledAt = resolveRunAt(options, now);
+  if (options.group !== undefined && (typeof options.group !== "string" || !/^[!-~]{1,128}$/.test(options.group))) {
+    throw new ConfigError(`set({ group }): expected 1 to 128 printable ASCII characters, got ${JSON.stringify(options.group)}`);
+  }
 }
 
 /** ISO text of a date, remembering the last one: a batch shares its enqueue time. */
@@ -96,7 +105,7 @@ function iso(date: Date): string {
   return lastIso.text;
 }
 
-function buildPayload(job: AnyJob, name: string, definition: JobDefinition, runtime: Runtime): JobPayload {
+function buildPayload(job: AnyJob, name: string, definition: JobDefinition, runtime: Runtime, options: SetOptions): JobPayload {
   const payload: JobPayload = {
     v: 1,
     job: name,
@@ -109,6 +118,7 @@ function buildPayload(job: AnyJob, name: string, definition: JobDefinition, runt
     runAt: iso(job.scheduledAt!),
   };
   if (definition.timeoutMs !== undefined) payload.timeoutMs = definition.timeoutMs;
+  if (options.group !== undefined) payload.group = options.group;
   return payload;
 }
 
@@ -138,7 +148,7 @@ export async function enqueueOne(job: AnyJob, options: SetOptions): Promise<Enqu
   const { callbacks } = definition;
   let duplicate = false;
   const run = await runWithCallbacks(job, callbacks.beforeEnqueue, callbacks.aroundEnqueue, callbacks.afterEnqueue, async () => {
-    const [stored] = await client.enqueue([buildPayload(job, name, definition, runtime)], options.transaction);
+    const [stored] = await client.enqueue([buildPayload(job, name, definition, runtime, options)], options.transaction);
     job.jobId = stored!.jobId;
     job.providerJobId = stored!.providerJobId;
     duplicate = stored!.duplicate === true;
@@ -165,7 +175,7 @@ export async function enqueueJobs(jobs: readonly AnyJob[]): Promise<EnqueuedJob[
     let group = byTransaction.get(job.enqueueOptions.transaction);
     if (!group) byTransaction.set(job.enqueueOptions.transaction, (group = { indexes: [], payloads: [] }));
     group.indexes.push(index);
-    group.payloads.push(buildPayload(job, name, definition, runtime));
+    group.payloads.push(buildPayload(job, name, definition, runtime, job.enqueueOptions));
   });
   const results: EnqueuedJob[] = new Array(jobs.length);
   for (const [adapter, byTransaction] of groups) {

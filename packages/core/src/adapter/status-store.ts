@@ -1,0 +1,107 @@
+/**
+ * Status stores: where a backend that keeps no job state (SQS) keeps it, so `Job.status(id)`
+ * works as on the others. The adapter calls the store at each state change, in batches.
+ *
+ * Each delivery of a job carries a lease token (for SQS, the receipt handle). The store
+ * remembers the current one per job, which answers what the backend itself cannot: whether
+ * a settlement or renewal comes from the worker that holds the job now, or from one whose
+ * lease expired and whose job was delivered again since (`current`). A stale holder's
+ * outcome is then ignored, as on every other backend.
+ *
+ * `LocalStatusStore` keeps statuses in this process (one process only: another process's
+ * jobs are unknown to it). Stores shared by every process live in the Redis and PostgreSQL
+ * adapter packages.
+ *
+ * @module
+ */
+import type { JobPayload, Settlement, StatusRecord } from "./contract.js";
+import { MemoryStatusStore, type MemoryStatusOptions } from "./memory-status.js";
+
+/** One delivery of a job: its id and the lease token of the delivery. */
+export interface StatusLease {
+  id: string;
+  lease: string;
+}
+
+/** Where job statuses live for a backend that keeps none. Every method is bulk. */
+export interface StatusStore {
+  /** Records stored jobs (queued or scheduled by their `runAt`). */
+  enqueued(payloads: readonly JobPayload[]): Promise<void>;
+  /** Records deliveries to a worker: running, one more execution, the new lease. */
+  started(leases: readonly StatusLease[]): Promise<void>;
+  /**
+   * Of these deliveries, the ones whose lease is no longer the job's current one (the job was
+   * delivered again since, or finished). A job the store does not know counts as current.
+   */
+  stale(leases: readonly StatusLease[]): Promise<Set<string>>;
+  /** Records how deliveries ended; stale ones are left alone. */
+  settled(items: readonly (StatusLease & { settlement: Settlement })[]): Promise<void>;
+  /** Records the latest progress of running jobs. */
+  progress(updates: readonly { id: string; fraction: number; message?: string }[]): Promise<void>;
+  /** Statuses by id, `null` for unknown or expired ones, in order. */
+  get(ids: readonly string[]): Promise<(StatusRecord | null)[]>;
+  /** Forgets jobs (purged from the backend). */
+  delete(ids: readonly string[]): Promise<void>;
+  /** Releases connections. */
+  close(): Promise<void>;
+}
+
+/** Statuses in this process's memory: for development, tests and single-process apps. */
+export class LocalStatusStore implements StatusStore {
+  private readonly records: MemoryStatusStore;
+  private readonly leases = new Map<string, string>();
+
+  constructor(options: MemoryStatusOptions = {}) {
+    this.records = new MemoryStatusStore(options);
+  }
+
+  async enqueued(payloads: readonly JobPayload[]): Promise<void> {
+    for (const payload of payloads) {
+      this.records.enqueued(payload);
+      this.leases.delete(payload.id);
+    }
+  }
+
+  async started(leases: readonly StatusLease[]): Promise<void> {
+    for (const { id, lease } of leases) {
+      this.records.started(id);
+      this.leases.set(id, lease);
+    }
+  }
+
+  async stale(leases: readonly StatusLease[]): Promise<Set<string>> {
+    const stale = new Set<string>();
+    for (const { id, lease } of leases) {
+      const current = this.leases.get(id);
+      if (current !== undefined && current !== lease) stale.add(id);
+      else if (current === undefined && this.records.get(id)?.finishedAt !== undefined) stale.add(id);
+    }
+    return stale;
+  }
+
+  async settled(items: readonly (StatusLease & { settlement: Settlement })[]): Promise<void> {
+    const stale = await this.stale(items);
+    for (const { id, settlement } of items) {
+      if (stale.has(id)) continue;
+      this.records.settled(id, settlement);
+      this.leases.delete(id);
+    }
+  }
+
+  async progress(updates: readonly { id: string; fraction: number; message?: string }[]): Promise<void> {
+    for (const update of updates) this.records.progress(update.id, update.fraction, update.message);
+  }
+
+  async get(ids: readonly string[]): Promise<(StatusRecord | null)[]> {
+    return ids.map((id) => this.records.get(id));
+  }
+
+  async delete(ids: readonly string[]): Promise<void> {
+    for (const id of ids) {
+      this.records.delete(id);
+      this.leases.delete(id);
+    }
+  }
+
+  async close(): Promise<void> {}
+}
