@@ -5,10 +5,13 @@ import { InlineAdapter, TestAdapter } from "@errand/core/adapter";
 import { AsyncAdapter } from "@errand/adapter-async";
 import { PostgresAdapter } from "@errand/adapter-postgres";
 import { RedisAdapter } from "@errand/adapter-redis";
+import { SqsAdapter } from "@errand/adapter-sqs";
 
 const adapters = [
   { name: "postgres", capabilities: PostgresAdapter.capabilities },
   { name: "redis", capabilities: RedisAdapter.capabilities },
+  { name: "sqs", capabilities: SqsAdapter.capabilities },
+  { name: "sqs fifo", capabilities: SqsAdapter.fifoCapabilities },
   new AsyncAdapter(),
   new InlineAdapter(undefined),
   new TestAdapter(),
@@ -22,6 +25,7 @@ const rows = [
   ["blocking reserve (no polling)", (c) => c.blockingReserve],
   ["every queue (`--queues '*'`)", (c) => c.wildcardQueues],
   ["in-process pool, no `errand work` needed", (c) => c.embeddedWorker],
+  ["ordering groups (`set({ group })`)", (c) => c.groups],
   ["unique jobs", (c) => c.unique],
   ["concurrency limits", (c) => c.concurrencyLimits],
   ["rate limits", (c) => c.rateLimits],

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { capabilityTable } from "../scripts/capability-table.mjs";
 import { dropSchemas, postgresUrl } from "./support/postgres.js";
 import { dropPrefixes, redisUrl } from "./support/redis.js";
+import { sqsEndpoint } from "./support/sqs.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const read = (path: string) => readFileSync(`${root}${path}`, "utf8");
@@ -32,6 +33,7 @@ describe("READMEs", () => {
     ["packages/adapter-async/README.md", "[`examples/async-hello/main.ts`]", "examples/async-hello/main.ts"],
     ["packages/adapter-postgres/README.md", "[`examples/postgres-signup/main.ts`]", "examples/postgres-signup/main.ts"],
     ["packages/adapter-redis/README.md", "[`examples/redis-digest/main.ts`]", "examples/redis-digest/main.ts"],
+    ["packages/adapter-sqs/README.md", "[`examples/sqs-import/main.ts`]", "examples/sqs-import/main.ts"],
   ])("%s shows %s verbatim", (readme, marker, file) => {
     expect(firstTsBlockAfter(read(readme), marker)).toBe(withoutHeader(read(file)));
   });
@@ -41,8 +43,9 @@ describe("READMEs", () => {
     ["examples/dist/async-hello/main.js", "hello ada"],
     ["examples/dist/postgres-signup/main.js", "welcomed user 1"],
     ["examples/dist/redis-digest/main.js", "digest sent to user 42"],
+    ["examples/dist/sqs-import/main.js", "succeeded"],
   ])("%s runs and prints what its README says", (script, expected) => {
-    const env = { ...process.env, DATABASE_URL: postgresUrl(), REDIS_URL: redisUrl() };
+    const env = { ...process.env, DATABASE_URL: postgresUrl(), REDIS_URL: redisUrl(), SQS_ENDPOINT: sqsEndpoint() };
     const output = execFileSync(process.execPath, [`${root}${script}`], { encoding: "utf8", timeout: 20_000, env });
     expect(output.trim()).toBe(expected);
   });
