@@ -121,8 +121,10 @@ interface Handle {
 const RUN_AT = "errand-run-at";
 const ERROR = "errand-error";
 const DIED_AT = "errand-died-at";
+/** A dead message's id as workers and `errand dead` name it: the job id, or for a body without one the original message id. */
+const DEAD_ID = "errand-id";
 /** Attributes requested by name: AWS returns only those asked for (the emulator returns all). */
-const ATTRIBUTES = [RUN_AT, ERROR, DIED_AT];
+const ATTRIBUTES = [RUN_AT, ERROR, DIED_AT, DEAD_ID];
 
 function handleOf(reservation: Reservation): Handle {
   return reservation.handle as Handle;
@@ -460,7 +462,17 @@ export class SqsAdapter implements Adapter {
         case "dead": {
           const body = s.payload ? JSON.stringify(s.payload) : s.reservation.body;
           const payload = s.payload ?? ({ id: peekId(body) ?? s.reservation.providerJobId, job: "", executions: 0 } as JobPayload);
-          dead.push({ payload, body, runAtMs: now, attributes: { [ERROR]: { DataType: "String", StringValue: JSON.stringify(s.error) }, [DIED_AT]: numberAttribute(now) } });
+          dead.push({
+            payload,
+            body,
+            runAtMs: now,
+            attributes: {
+              [ERROR]: { DataType: "String", StringValue: JSON.stringify(s.error) },
+              [DIED_AT]: numberAttribute(now),
+              // The copy in the dead-letter queue gets a new message id; keep the one the worker reported.
+              [DEAD_ID]: { DataType: "String", StringValue: payload.id },
+            },
+          });
           remove.push(receipt);
           break;
         }
@@ -563,11 +575,16 @@ export class SqsAdapter implements Adapter {
     return [...seen.values()];
   }
 
+  /** The id a dead message is known by (see `DEAD_ID`). */
+  private deadId(message: Message): string {
+    return message.MessageAttributes?.[DEAD_ID]?.StringValue ?? peekId(message.Body) ?? message.MessageId!;
+  }
+
   private deadJob(queue: string, message: Message): DeadJob {
     const error = message.MessageAttributes?.[ERROR]?.StringValue;
     const diedAt = Number(message.MessageAttributes?.[DIED_AT]?.StringValue ?? message.Attributes?.SentTimestamp ?? Date.now());
     return {
-      id: peekId(message.Body) ?? message.MessageId!,
+      id: this.deadId(message),
       providerJobId: message.MessageId!,
       queue,
       body: message.Body ?? "",
@@ -599,7 +616,7 @@ export class SqsAdapter implements Adapter {
     for (const name of names) {
       const queue = await this.queues.get(name);
       for (const message of await this.readDead(queue, 60)) {
-        const id = peekId(message.Body) ?? message.MessageId!;
+        const id = this.deadId(message);
         if (!ids || ids.has(id) || ids.has(message.MessageId!)) chosen.push({ queue, message });
         else await this.changeVisibility({ ...queue, url: queue.deadUrl }, [{ receipt: message.ReceiptHandle!, seconds: 0 }]);
       }
@@ -631,7 +648,7 @@ export class SqsAdapter implements Adapter {
     for (const [queue, group] of groupBy(chosen, (c) => c.queue)) {
       await this.delete({ ...queue, url: queue.deadUrl }, group.map((c) => c.message.ReceiptHandle!));
     }
-    await this.status.delete(chosen.map((c) => peekId(c.message.Body) ?? c.message.MessageId!));
+    await this.status.delete(chosen.map((c) => this.deadId(c.message)));
     return chosen.length;
   }
 
