@@ -14,6 +14,8 @@ import { PostgresAdapter, type PostgresAdapterOptions } from "./adapter.js";
 export { PostgresAdapter } from "./adapter.js";
 export type { PostgresAdapterOptions } from "./adapter.js";
 export { migrate } from "./migrate.js";
+export { PostgresStatusStore } from "./status-store.js";
+export type { PostgresStatusStoreOptions } from "./status-store.js";
 
 /** Factory Errand calls for `adapter: { use: "postgres", ... }` and `ERRAND_URL=postgres://...`. */
 export const createAdapter: AdapterFactory = (options) => new PostgresAdapter(options as PostgresAdapterOptions);

@@ -40,7 +40,14 @@ export type QueryName =
   | "select-dead"
   | "revive"
   | "purge-dead"
-  | "retention";
+  | "retention"
+  | "status-enqueued"
+  | "status-started"
+  | "status-stale"
+  | "status-settled"
+  | "status-progress"
+  | "status-get"
+  | "status-delete";
 
 /** Every query, with the schema filled in. */
 export function loadQueries(schema: string): Record<QueryName, string> {

@@ -15,6 +15,8 @@ export { RedisAdapter } from "./adapter.js";
 export type { RedisAdapterOptions } from "./adapter.js";
 export { KeyLayout } from "./keys.js";
 export type { QueueKeys } from "./keys.js";
+export { RedisStatusStore } from "./status-store.js";
+export type { RedisStatusStoreOptions } from "./status-store.js";
 
 /** Factory Errand calls for `adapter: { use: "redis", ... }` and `ERRAND_URL=redis://...`. */
 export const createAdapter: AdapterFactory = (options) => new RedisAdapter(options as RedisAdapterOptions);

@@ -19,7 +19,10 @@ import type { ChainableCommander, Cluster, Redis } from "ioredis";
 const LUA_DIR = fileURLToPath(new URL("../lua/", import.meta.url));
 const VERSION = (JSON.parse(readFileSync(fileURLToPath(new URL("../package.json", import.meta.url)), "utf8")) as { version: string }).version;
 
-/** Each script and how many of its arguments are keys. */
+/**
+ * Each script and how many of its arguments are keys; `null` when the caller names them per
+ * call (the status store's scripts take one key per job, all under one hash tag).
+ */
 const SCRIPTS = {
   enqueue: 3,
   reserve: 5,
@@ -29,7 +32,12 @@ const SCRIPTS = {
   "revive-dead": 3,
   "purge-dead": 1,
   retire: 1,
-} as const;
+  "status-enqueued": null,
+  "status-started": null,
+  "status-stale": null,
+  "status-settled": null,
+  "status-progress": null,
+} as const satisfies Record<string, number | null>;
 
 export type ScriptName = keyof typeof SCRIPTS;
 
@@ -40,23 +48,30 @@ export function commandName(script: ScriptName): string {
 
 /** Defines every script on `client` (a no-op for those it has already). */
 export function defineScripts(client: Redis | Cluster): void {
-  for (const [script, numberOfKeys] of Object.entries(SCRIPTS) as [ScriptName, number][]) {
+  for (const [script, numberOfKeys] of Object.entries(SCRIPTS) as [ScriptName, number | null][]) {
     const name = commandName(script);
     if (typeof (client as unknown as Record<string, unknown>)[name] === "function") continue;
-    client.defineCommand(name, { numberOfKeys, lua: readFileSync(`${LUA_DIR}${script}.lua`, "utf8") });
+    const lua = readFileSync(`${LUA_DIR}${script}.lua`, "utf8");
+    // Without numberOfKeys, ioredis takes the key count as the command's first argument.
+    client.defineCommand(name, numberOfKeys === null ? { lua } : { numberOfKeys, lua });
   }
 }
 
 type Arg = string | number;
 
+/** The keys as the command takes them: preceded by their count when the script's count varies. */
+function keyArgs(script: ScriptName, keys: readonly string[]): readonly Arg[] {
+  return SCRIPTS[script] === null ? [keys.length, ...keys] : keys;
+}
+
 /** Runs a script on the client. */
 export function runScript<T>(client: Redis | Cluster, script: ScriptName, keys: readonly string[], args: readonly Arg[]): Promise<T> {
   const command = (client as unknown as Record<string, (...args: Arg[]) => Promise<T>>)[commandName(script)]!;
-  return command.call(client, ...keys, ...args);
+  return command.call(client, ...keyArgs(script, keys), ...args);
 }
 
 /** Queues a script on a pipeline. */
 export function queueScript(pipeline: ChainableCommander, script: ScriptName, keys: readonly string[], args: readonly Arg[]): void {
   const command = (pipeline as unknown as Record<string, (...args: Arg[]) => unknown>)[commandName(script)]!;
-  command.call(pipeline, ...keys, ...args);
+  command.call(pipeline, ...keyArgs(script, keys), ...args);
 }

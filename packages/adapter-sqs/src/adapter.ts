@@ -183,6 +183,8 @@ export class SqsAdapter implements Adapter {
   private readonly closing = new AbortController();
   /** Long polls in flight (see `reserve`). */
   private readonly polls = new Set<Promise<void>>();
+  /** Long polls of reserves that returned before them (stopped, or cut short by `drained()`). */
+  private readonly abandoned = new Set<Promise<void>>();
 
   constructor(options: SqsAdapterOptions = {}) {
     this.fifo = options.fifo ?? false;
@@ -244,6 +246,7 @@ export class SqsAdapter implements Adapter {
       return entry;
     });
     const refused: string[] = [];
+    const refusedIds: string[] = [];
     await Promise.all(
       batches(entries, (entry) => Buffer.byteLength(entry.MessageBody!) + ATTRIBUTE_ALLOWANCE_BYTES).map(async (batch) => {
         let pending = batch;
@@ -254,6 +257,7 @@ export class SqsAdapter implements Adapter {
             if (retry.has(failure.Id)) continue;
             const payload = items[Number(failure.Id)]!.payload;
             refused.push(`${payload.job} ${payload.id}: ${failure.Code ?? "error"} ${failure.Message ?? ""}`.trim());
+            refusedIds.push(payload.id);
           }
           pending = pending.filter((entry) => retry.has(entry.Id));
           if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
@@ -261,14 +265,18 @@ export class SqsAdapter implements Adapter {
       }),
     );
     if (refused.length > 0) {
-      throw new AdapterError(this.name, "enqueue", `SQS refused ${refused.length} of ${items.length} messages (the others were sent): ${refused.join("; ")}`);
+      const error = new AdapterError(this.name, "enqueue", `SQS refused ${refused.length} of ${items.length} messages (the others were sent): ${refused.join("; ")}`);
+      throw Object.assign(error, { refusedIds });
     }
   }
 
   async enqueue({ jobs }: EnqueueOptions): Promise<EnqueueResult[]> {
     if (jobs.length === 0) return [];
+    // Statuses first: a worker may take a message, run it and record it finished before a
+    // status written after the send would land and turn it back into `queued`.
+    await this.status.enqueued(jobs);
     const byQueue = groupBy(jobs, (job) => job.queue);
-    await Promise.all(
+    const results = await Promise.allSettled(
       [...byQueue].map(async ([name, group]) => {
         const queue = await this.queues.get(name);
         await this.send(
@@ -277,7 +285,16 @@ export class SqsAdapter implements Adapter {
         );
       }),
     );
-    await this.status.enqueued(jobs);
+    const failed = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
+    if (failed) {
+      // Forget the statuses of jobs SQS did not take: those it refused, or a whole group whose call failed.
+      const groups = [...byQueue.values()];
+      const notSent = results.flatMap((result, i) =>
+        result.status === "rejected" ? ((result.reason as { refusedIds?: string[] }).refusedIds ?? groups[i]!.map((job) => job.id)) : [],
+      );
+      await this.status.delete(notSent).catch(() => undefined);
+      throw failed.reason;
+    }
     return jobs.map((job) => ({ jobId: job.id, providerJobId: job.id }));
   }
 
@@ -342,8 +359,13 @@ export class SqsAdapter implements Adapter {
   async reserve({ queues, max, leaseMs, waitMs, signal }: ReserveOptions): Promise<Reservation[]> {
     if (queues === "*") throw new ConfigError("sqs adapter: name the queues to work (SQS has no cheap way to list every queue's messages)");
     const visibility = visibilitySeconds(leaseMs);
+    // Polls of an earlier reserve that returned before them hand their messages back when
+    // they end; wait for that (at most one poll's wait), so those messages are found here.
+    // A worker interrupted by `drained()` reserves again at once: without this wait, jobs a
+    // cut-short poll took would look like an empty queue.
+    if (this.abandoned.size > 0) await Promise.allSettled([...this.abandoned]);
     const reserved: Reservation[] = [];
-    // First look at each queue in the order given, several receives side by side, no waiting.
+    // Each queue in the order given, several receives side by side, no waiting.
     for (const name of queues) {
       const room = max - reserved.length;
       if (room <= 0) break;
@@ -356,7 +378,7 @@ export class SqsAdapter implements Adapter {
     // Nothing ready: long-poll every queue at once. A long poll is never cut off: a request
     // abandoned mid-poll may still take messages off the queue and hide them for the whole
     // visibility timeout. So the reserve returns at once when its signal aborts, and polls
-    // left running hand back whatever they bring when they end (see `poll`).
+    // left running hand back whatever they bring when they end.
     const waitSeconds = Math.min(MAX_WAIT_SECONDS, Math.max(1, Math.floor(waitMs / 1000)));
     const taken: Reservation[] = [];
     let done = false;
@@ -374,6 +396,10 @@ export class SqsAdapter implements Adapter {
     const first = Promise.race(polls.map((p) => p.then(() => (taken.length > 0 ? undefined : new Promise<void>(() => {})))));
     await Promise.race([Promise.all(polls), first, aborted]);
     done = true;
+    for (const poll of polls) {
+      this.abandoned.add(poll);
+      void poll.finally(() => this.abandoned.delete(poll));
+    }
     const got = taken.splice(0);
     if (signal?.aborted || this.closing.signal.aborted) {
       await this.release(got);
@@ -655,7 +681,7 @@ export class SqsAdapter implements Adapter {
   async close(): Promise<void> {
     if (this.closing.signal.aborted) return;
     this.closing.abort();
-    // Long polls end within their wait (at most 20 s); what they bring is handed back.
+    // Long polls end within their wait (at most 20 s); what they brought is handed back.
     await Promise.allSettled([...this.polls]);
     await this.status.close();
     if (this.ownsClient) this.sqs.destroy();

@@ -1,0 +1,49 @@
+-- Records how deliveries ended, the lease check in the same statement: a stale settlement
+-- (another lease is current, or the job is finished and holds none) matches no row and
+-- changes nothing, even when a redelivery commits while this statement waits for the row.
+-- Each id appears once per call.
+--
+-- `live` moves a recorded, unfinished job to its new state and ends its lease: released
+-- goes back to queued (scheduled if its run_at is later) uncounted, retry to retrying with
+-- the next run_at, queue and priority, and finished states get finished_at and expire
+-- after $9 ms. `ended` only ends the lease of a finished or lease-only row (a duplicate
+-- delivery of a finished job): its status stays as it was.
+--
+-- Retention rides on it: up to $10 expired rows, none of this batch's, are deleted per call
+-- (skipping rows other statements hold), so expired statuses go in small steps as jobs finish.
+-- $1 ids text[], $2 leases text[], $3 outcomes text[] (succeeded, failed, dead, retry, released),
+-- $4 results text[], $5 errors jsonb[], $6 run_at timestamptz[], $7 queues text[], $8 priorities int[],
+-- $9 ttl ms of a finished status, $10 most expired rows deleted
+WITH u AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[], $7::text[], $8::int[])
+    AS u(id, lease, outcome, result, error, run_at, queue, priority)
+),
+ended AS (
+  UPDATE errand.statuses AS s SET lease = NULL
+  FROM u
+  WHERE s.id = u.id AND s.lease = u.lease AND (s.state IS NULL OR s.finished_at IS NOT NULL)
+),
+pruned AS (
+  DELETE FROM errand.statuses
+  WHERE id IN (SELECT id FROM errand.statuses
+               WHERE expires_at <= now() AND NOT (id = ANY($1::text[]))
+               ORDER BY expires_at LIMIT $10 FOR UPDATE SKIP LOCKED)
+    AND expires_at <= now()
+)
+UPDATE errand.statuses AS s
+SET state = CASE u.outcome
+              WHEN 'released' THEN CASE WHEN s.run_at > now() THEN 'scheduled' ELSE 'queued' END
+              WHEN 'retry' THEN 'retrying'
+              ELSE u.outcome END,
+    executions = CASE WHEN u.outcome = 'released' THEN greatest(0, s.executions - 1) ELSE s.executions END,
+    result = coalesce(u.result, s.result),
+    error = coalesce(u.error, s.error),
+    run_at = coalesce(u.run_at, s.run_at),
+    queue = coalesce(u.queue, s.queue),
+    priority = coalesce(u.priority, s.priority),
+    finished_at = CASE WHEN u.outcome IN ('succeeded', 'failed', 'dead') THEN now() END,
+    expires_at = CASE WHEN u.outcome IN ('succeeded', 'failed', 'dead') THEN now() + $9 * interval '1 millisecond' END,
+    lease = NULL,
+    updated_at = now()
+FROM u
+WHERE s.id = u.id AND s.state IS NOT NULL AND s.finished_at IS NULL AND (s.lease = u.lease OR s.lease IS NULL)

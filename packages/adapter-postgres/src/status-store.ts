@@ -1,0 +1,220 @@
+/**
+ * `PostgresStatusStore`: job statuses in PostgreSQL, for a backend that keeps none (the SQS
+ * adapter), shared by every process that points at the same database.
+ *
+ * One row per job in `<schema>.statuses` (migration `004_statuses.sql`, applied with the
+ * adapter's other migrations on first use). Every method is one statement from
+ * `sql/queries/status-*.sql`, bulk through `unnest` arrays. Settling checks the lease in the
+ * statement that writes (`WHERE lease = …`), so a redelivery committed meanwhile wins.
+ *
+ * Finished statuses carry an `expires_at` `finishedTtlMs` after they finish; reads skip them
+ * from then on, and each settle deletes a bounded number of them (twice its batch plus 100),
+ * so expired rows go in small steps while jobs run, without a timer.
+ *
+ * @module
+ */
+import pg from "pg";
+
+import {
+  ConfigError,
+  type JobPayload,
+  type JobState,
+  type Settlement,
+  type StatusLease,
+  type StatusRecord,
+  type StatusStore,
+  type StoredError,
+} from "@errand/core/adapter";
+
+import { migrate } from "./migrate.js";
+import { loadQueries, quoteSchema, type QueryName } from "./sql.js";
+
+/** Options of {@link PostgresStatusStore}. Give `url` or `pool`. */
+export interface PostgresStatusStoreOptions {
+  /** Connection URL (`postgres://user:pass@host:5432/db`). */
+  url?: string;
+  /** The app's own `pg.Pool`; the store uses it and does not end it on close. */
+  pool?: pg.Pool;
+  /** Schema holding the `statuses` table (and Errand's other tables). Default `"errand"`. */
+  schema?: string;
+  /** How long a finished (succeeded, failed, dead) status is kept, in ms. Default 24 h. */
+  finishedTtlMs?: number;
+  /** Apply pending migrations on first use. Default true; set false to run `errand migrate` yourself. */
+  migrate?: boolean;
+}
+
+interface StatusRow {
+  id: string;
+  job: string;
+  queue: string;
+  priority: number;
+  state: JobState;
+  executions: number;
+  progress: { fraction: number; message?: string } | null;
+  result: string | null;
+  error: StoredError | null;
+  enqueued_at: Date;
+  run_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  updated_at: Date;
+  future: boolean;
+}
+
+/**
+ * Splits items into rounds in which each id appears at most once, in order. One statement
+ * updates a row once whatever the number of input rows naming it, so a job named twice in
+ * one call (two deliveries in one batch) takes two statements, applied in turn as the
+ * in-memory store applies them. Nearly every call is one round.
+ */
+function rounds<T extends { id: string }>(items: readonly T[]): T[][] {
+  const result: T[][] = [];
+  const seen = new Map<string, number>();
+  for (const item of items) {
+    const round = seen.get(item.id) ?? 0;
+    seen.set(item.id, round + 1);
+    (result[round] ??= []).push(item);
+  }
+  return result;
+}
+
+/** Statuses in a PostgreSQL table, one row per job; see the module notes. */
+export class PostgresStatusStore implements StatusStore {
+  /** The pool the store's statements run on. */
+  readonly pool: pg.Pool;
+  /** The schema in use. */
+  readonly schema: string;
+  private readonly ownsPool: boolean;
+  private readonly queries: Record<QueryName, string>;
+  private readonly finishedTtlMs: number;
+  private readonly autoMigrate: boolean;
+  private ready: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(options: PostgresStatusStoreOptions) {
+    this.schema = options.schema ?? "errand";
+    quoteSchema(this.schema);
+    if (!options.pool && !options.url) throw new ConfigError("postgres status store: give { url } or your own { pool }");
+    this.finishedTtlMs = options.finishedTtlMs ?? 86_400_000;
+    if (!(this.finishedTtlMs >= 1)) throw new ConfigError(`postgres status store: finishedTtlMs must be positive (ms), got ${this.finishedTtlMs}`);
+    this.ownsPool = !options.pool;
+    this.pool = options.pool ?? new pg.Pool({ connectionString: options.url, application_name: "errand-status" });
+    // An idle pooled client that the server drops emits "error" on the pool; the next query
+    // gets a fresh connection. Without a listener Node would crash the process.
+    if (this.ownsPool) this.pool.on("error", () => undefined);
+    this.queries = loadQueries(this.schema);
+    this.autoMigrate = options.migrate ?? true;
+  }
+
+  /** Runs pending migrations once, before the first statement, when `migrate` is on. */
+  private prepare(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error("the postgres status store is closed"));
+    if (!this.autoMigrate) return Promise.resolve();
+    this.ready ??= migrate(this.pool, this.schema).then(
+      () => undefined,
+      (error: unknown) => {
+        this.ready = undefined; // a failed migration (server down) is tried again by the next call
+        throw error;
+      },
+    );
+    return this.ready;
+  }
+
+  private async query<R extends pg.QueryResultRow>(name: QueryName, values: unknown[]): Promise<pg.QueryResult<R>> {
+    await this.prepare();
+    return this.pool.query<R>(this.queries[name], values);
+  }
+
+  async enqueued(payloads: readonly JobPayload[]): Promise<void> {
+    for (const round of rounds(payloads)) {
+      await this.query("status-enqueued", [
+        round.map((p) => p.id),
+        round.map((p) => p.job),
+        round.map((p) => p.queue),
+        round.map((p) => p.priority),
+        round.map((p) => p.executions),
+        round.map((p) => p.enqueuedAt),
+        round.map((p) => p.runAt),
+      ]);
+    }
+  }
+
+  async started(leases: readonly StatusLease[]): Promise<void> {
+    for (const round of rounds(leases)) {
+      await this.query("status-started", [round.map((l) => l.id), round.map((l) => l.lease), this.finishedTtlMs]);
+    }
+  }
+
+  async stale(leases: readonly StatusLease[]): Promise<Set<string>> {
+    if (leases.length === 0) return new Set();
+    const { rows } = await this.query<{ id: string }>("status-stale", [leases.map((l) => l.id), leases.map((l) => l.lease)]);
+    return new Set(rows.map((row) => row.id));
+  }
+
+  async settled(items: readonly (StatusLease & { settlement: Settlement })[]): Promise<void> {
+    for (const round of rounds(items)) {
+      const column = <T>(read: (s: Settlement) => T) => round.map((item) => read(item.settlement));
+      await this.query("status-settled", [
+        round.map((item) => item.id),
+        round.map((item) => item.lease),
+        column((s) => s.outcome),
+        column((s) => (s.outcome === "succeeded" ? (s.result ?? null) : null)),
+        column((s) => ("error" in s ? JSON.stringify(s.error) : null)),
+        column((s) => (s.outcome === "retry" ? s.runAt.toISOString() : null)),
+        column((s) => (s.outcome === "retry" ? s.payload.queue : null)),
+        column((s) => (s.outcome === "retry" ? s.payload.priority : null)),
+        this.finishedTtlMs,
+        2 * round.length + 100,
+      ]);
+    }
+  }
+
+  async progress(updates: readonly { id: string; fraction: number; message?: string }[]): Promise<void> {
+    for (const round of rounds(updates)) {
+      await this.query("status-progress", [
+        round.map((u) => u.id),
+        round.map((u) => JSON.stringify(u.message === undefined ? { fraction: u.fraction } : { fraction: u.fraction, message: u.message })),
+      ]);
+    }
+  }
+
+  async get(ids: readonly string[]): Promise<(StatusRecord | null)[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.query<StatusRow>("status-get", [[...new Set(ids)]]);
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => {
+      const row = byId.get(id);
+      if (!row) return null;
+      const record: StatusRecord = {
+        id: row.id,
+        job: row.job,
+        queue: row.queue,
+        priority: row.priority,
+        // As on the PostgreSQL adapter: a scheduled job whose time has come reads as queued
+        // (SQS makes the message visible then), though no write happened at that moment.
+        state: row.state === "scheduled" && !row.future ? "queued" : row.state,
+        executions: row.executions,
+        enqueuedAt: row.enqueued_at,
+        runAt: row.run_at,
+        updatedAt: row.updated_at,
+      };
+      if (row.progress) record.progress = row.progress;
+      if (row.result !== null) record.result = row.result;
+      if (row.error) record.error = row.error;
+      if (row.started_at) record.startedAt = row.started_at;
+      if (row.finished_at) record.finishedAt = row.finished_at;
+      return record;
+    });
+  }
+
+  async delete(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.query("status-delete", [[...ids]]);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ownsPool) await this.pool.end();
+  }
+}

@@ -1,0 +1,57 @@
+--[[ status-settled: records how deliveries ended, checking each lease in the same step.
+  KEYS[1..n] status hashes, one per settlement
+  ARGV[1] ttl ms of a finished status
+  ARGV[2..] six per key, in KEYS order: lease token, outcome, a, b, c, d
+    outcome s (succeeded): a = result text, b = "1" when there is a result
+            f (failed, discarded), d (dead): a = error JSON
+            r (retry): a = error JSON, b = next runAt ms, c = queue, d = priority
+            l (released): the job is queued again (scheduled if its runAt is later), uncounted
+  Returns the number of settlements applied.
+
+  A stale settlement (see status-stale.lua: the job was delivered again since, or is finished)
+  changes nothing; the check and the write are one script, so no delivery can slip between.
+  A current one ends the lease. It moves a live job to its new state; a finished job keeps
+  its status (a duplicate delivery of it only drops its lease), and a hash holding only a
+  lease is deleted. Finished statuses expire after the ttl.
+]]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = ARGV[1]
+local applied = 0
+for i, key in ipairs(KEYS) do
+  local a = 1 + (i - 1) * 6
+  local lease, outcome = ARGV[a + 1], ARGV[a + 2]
+  local f = redis.call('HMGET', key, 'tok', 'state', 'fin', 'run', 'exe')
+  local current, state, finished = f[1], f[2], f[3]
+  local stale = (current and current ~= lease) or (not current and state and finished)
+  if not stale then
+    if state and not finished then
+      if outcome == 's' then
+        redis.call('HSET', key, 'state', 'succeeded', 'fin', now, 'upd', now)
+        if ARGV[a + 4] == '1' then redis.call('HSET', key, 'res', ARGV[a + 3]) end
+        redis.call('PEXPIRE', key, ttl)
+      elseif outcome == 'f' or outcome == 'd' then
+        local final = 'failed'
+        if outcome == 'd' then final = 'dead' end
+        redis.call('HSET', key, 'state', final, 'err', ARGV[a + 3], 'fin', now, 'upd', now)
+        redis.call('PEXPIRE', key, ttl)
+      elseif outcome == 'r' then
+        redis.call('HSET', key, 'state', 'retrying', 'err', ARGV[a + 3], 'run', ARGV[a + 4], 'queue', ARGV[a + 5],
+          'priority', ARGV[a + 6], 'upd', now)
+      else -- 'l': released
+        local back = 'queued'
+        if tonumber(f[4]) > now then back = 'scheduled' end
+        redis.call('HSET', key, 'state', back, 'exe', math.max(0, tonumber(f[5]) - 1), 'upd', now)
+      end
+      redis.call('HDEL', key, 'tok')
+      applied = applied + 1
+    elseif state then
+      if current then redis.call('HDEL', key, 'tok') end
+      applied = applied + 1
+    elseif current then
+      redis.call('DEL', key)
+      applied = applied + 1
+    end
+  end
+end
+return applied

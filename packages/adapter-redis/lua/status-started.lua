@@ -1,0 +1,25 @@
+--[[ status-started: records deliveries of jobs to workers.
+  KEYS[1..n] status hashes, one per delivery
+  ARGV[1] ttl ms of a hash that holds only a lease, ARGV[2..] the lease token per key, in KEYS order
+  Returns the number of live jobs marked running.
+
+  A live job (recorded, not finished) becomes running with one more execution. Whatever the
+  job's state, the delivery's lease becomes the current one: a duplicate delivery of a finished
+  job, or of one this store never saw, must still be able to settle (on SQS, to delete its
+  message), and the delivery before it is stale from now on. A hash that holds only a lease
+  expires like a finished status, so deliveries nobody settles do not pile up.
+]]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local started = 0
+for i, key in ipairs(KEYS) do
+  local f = redis.call('HMGET', key, 'state', 'fin')
+  if f[1] and not f[2] then
+    redis.call('HSET', key, 'state', 'running', 'sta', now, 'upd', now)
+    redis.call('HINCRBY', key, 'exe', 1)
+    started = started + 1
+  end
+  redis.call('HSET', key, 'tok', ARGV[i + 1])
+  if not f[1] then redis.call('PEXPIRE', key, ARGV[1]) end
+end
+return started

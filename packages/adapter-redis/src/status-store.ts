@@ -1,0 +1,222 @@
+/**
+ * `RedisStatusStore`: job statuses in Redis, for a backend that keeps none (the SQS adapter),
+ * shared by every process that points at the same Redis.
+ *
+ * One hash per job, `{<prefix>}:s:<id>`, with the fields of the Redis adapter's job hashes
+ * (`state`, `exe`, `run`, `enq`, `upd`, `sta`, `fin`, `prog`, `res`, `err`, and `tok` for the
+ * current lease). Every key starts with the hash tag `{<prefix>}`, so all of them sit in one
+ * Cluster slot: a batch is one script call that lists its keys in KEYS, on a single Redis or a
+ * Cluster alike. (A job id cannot move a key to another slot: only the first `{…}` of a key
+ * counts, and that is the prefix's.) The price is that a store's statuses live on one node
+ * of a Cluster; use several prefixes to spread several apps.
+ *
+ * Every write is one Lua script per batch (`lua/status-*.lua`); settling checks each lease and
+ * writes in the same script, so no redelivery can slip between the check and the write.
+ * Finished statuses get an EXPIRE of `finishedTtlMs` and vanish by themselves: no sweeping.
+ *
+ * @module
+ */
+import {
+  ConfigError,
+  type JobPayload,
+  type JobState,
+  type Settlement,
+  type StatusLease,
+  type StatusRecord,
+  type StatusStore,
+  type StoredError,
+} from "@errand/core/adapter";
+import { Redis, type Cluster } from "ioredis";
+
+import { defineScripts, queueScript, runScript, type ScriptName } from "./scripts.js";
+
+/** Options of {@link RedisStatusStore}. Give `url` or `client`. */
+export interface RedisStatusStoreOptions {
+  /** Connection URL (`redis://user:pass@host:6379/0`, `rediss://` for TLS). */
+  url?: string;
+  /** The app's own ioredis `Redis` or `Cluster`; the store defines its scripts on it and does not quit it on close. */
+  client?: Redis | Cluster;
+  /** Prefix of every key, used as their hash tag (`{errand-status}:s:<id>`). Default `"errand-status"`. */
+  prefix?: string;
+  /** How long a finished (succeeded, failed, dead) status is kept, in ms. Default 24 h. */
+  finishedTtlMs?: number;
+}
+
+type Arg = string | number;
+
+/** Jobs per script call: bounded so one script never holds Redis for long; larger batches are pipelined. */
+const MAX_BATCH = 1000;
+
+const STATES = new Set<JobState>(["scheduled", "queued", "running", "succeeded", "retrying", "failed", "dead"]);
+
+/** One settlement as the six ARGV fields `status-settled.lua` takes per key. */
+function settlementArgs(lease: string, settlement: Settlement): Arg[] {
+  switch (settlement.outcome) {
+    case "succeeded":
+      return [lease, "s", settlement.result ?? "", settlement.result === undefined ? "" : "1", "", ""];
+    case "failed":
+      return [lease, "f", JSON.stringify(settlement.error), "", "", ""];
+    case "dead":
+      return [lease, "d", JSON.stringify(settlement.error), "", "", ""];
+    case "retry":
+      return [lease, "r", JSON.stringify(settlement.error), settlement.runAt.getTime(), settlement.payload.queue, settlement.payload.priority];
+    case "released":
+      return [lease, "l", "", "", "", ""];
+  }
+}
+
+/** Statuses in Redis (or Redis Cluster), one hash per job; see the module notes for the layout. */
+export class RedisStatusStore implements StatusStore {
+  /** The client the store's commands run on. */
+  readonly client: Redis | Cluster;
+  /** The prefix in use (the keys' hash tag). */
+  readonly prefix: string;
+  private readonly keyPrefix: string;
+  private readonly ownsClient: boolean;
+  private readonly finishedTtlMs: number;
+  private closed = false;
+
+  constructor(options: RedisStatusStoreOptions) {
+    const prefix = options.prefix ?? "errand-status";
+    // Braces would end the hash tag early (and so split a store over slots); spaces make keys awkward in redis-cli.
+    if (!prefix || /[\s{}]/.test(prefix)) {
+      throw new ConfigError(`redis status store: prefix ${JSON.stringify(prefix)} must be non-empty, without spaces or braces`);
+    }
+    this.prefix = prefix;
+    this.keyPrefix = `{${prefix}}:s:`;
+    if (options.client) {
+      this.client = options.client;
+      this.ownsClient = false;
+    } else if (options.url) {
+      this.client = new Redis(options.url);
+      this.ownsClient = true;
+      // An error event without a listener would crash the process; commands still reject.
+      this.client.on("error", () => undefined);
+    } else {
+      throw new ConfigError("redis status store: give { url } or your own ioredis { client }");
+    }
+    this.finishedTtlMs = options.finishedTtlMs ?? 86_400_000;
+    if (!(this.finishedTtlMs >= 1) || !Number.isInteger(this.finishedTtlMs)) {
+      throw new ConfigError(`redis status store: finishedTtlMs must be a positive integer (ms), got ${this.finishedTtlMs}`);
+    }
+    defineScripts(this.client);
+  }
+
+  /** The hash holding a job's status. */
+  key(id: string): string {
+    return this.keyPrefix + id;
+  }
+
+  private check(): void {
+    if (this.closed) throw new Error("the redis status store is closed");
+  }
+
+  /**
+   * Runs `script` over `items`: one call per `MAX_BATCH` items (pipelined when there are
+   * several), each with `head` then `argsOf(item)` per item. Returns each call's reply.
+   */
+  private async batch<I, R>(script: ScriptName, items: readonly I[], idOf: (item: I) => string, head: readonly Arg[], argsOf: (item: I) => Arg[]): Promise<R[]> {
+    this.check();
+    const calls: { keys: string[]; args: Arg[] }[] = [];
+    for (let start = 0; start < items.length; start += MAX_BATCH) {
+      const chunk = items.slice(start, start + MAX_BATCH);
+      const args: Arg[] = [...head];
+      for (const item of chunk) args.push(...argsOf(item));
+      calls.push({ keys: chunk.map((item) => this.key(idOf(item))), args });
+    }
+    if (calls.length === 0) return [];
+    if (calls.length === 1) return [await runScript<R>(this.client, script, calls[0]!.keys, calls[0]!.args)];
+    const pipeline = this.client.pipeline();
+    for (const call of calls) queueScript(pipeline, script, call.keys, call.args);
+    return unwrap<R>(await pipeline.exec());
+  }
+
+  async enqueued(payloads: readonly JobPayload[]): Promise<void> {
+    await this.batch("status-enqueued", payloads, (p) => p.id, [], (p) => [p.job, p.queue, p.priority, p.executions, Date.parse(p.runAt), Date.parse(p.enqueuedAt)]);
+  }
+
+  async started(leases: readonly StatusLease[]): Promise<void> {
+    await this.batch("status-started", leases, (l) => l.id, [this.finishedTtlMs], (l) => [l.lease]);
+  }
+
+  async stale(leases: readonly StatusLease[]): Promise<Set<string>> {
+    // Chunks are answered in order: a position in chunk n is offset by n · MAX_BATCH.
+    const replies = await this.batch<StatusLease, number[]>("status-stale", leases, (l) => l.id, [], (l) => [l.lease]);
+    const stale = new Set<string>();
+    replies.forEach((positions, chunk) => {
+      for (const position of positions) stale.add(leases[chunk * MAX_BATCH + Number(position) - 1]!.id);
+    });
+    return stale;
+  }
+
+  async settled(items: readonly (StatusLease & { settlement: Settlement })[]): Promise<void> {
+    await this.batch("status-settled", items, (item) => item.id, [this.finishedTtlMs], (item) => settlementArgs(item.lease, item.settlement));
+  }
+
+  async progress(updates: readonly { id: string; fraction: number; message?: string }[]): Promise<void> {
+    await this.batch("status-progress", updates, (u) => u.id, [], (u) =>
+      [JSON.stringify(u.message === undefined ? { fraction: u.fraction } : { fraction: u.fraction, message: u.message })],
+    );
+  }
+
+  async get(ids: readonly string[]): Promise<(StatusRecord | null)[]> {
+    this.check();
+    if (ids.length === 0) return [];
+    // Plain reads need no script: one pipelined HGETALL per id, one round trip (one slot on a Cluster).
+    const pipeline = this.client.pipeline();
+    for (const id of ids) pipeline.hgetall(this.key(id));
+    const hashes = unwrap<Record<string, string>>(await pipeline.exec());
+    const now = Date.now();
+    return ids.map((id, index) => toRecord(id, hashes[index]!, now));
+  }
+
+  async delete(ids: readonly string[]): Promise<void> {
+    this.check();
+    // One UNLINK per chunk: every key is in one slot, so a multi-key UNLINK works on a Cluster too.
+    for (let start = 0; start < ids.length; start += MAX_BATCH) {
+      await this.client.unlink(...ids.slice(start, start + MAX_BATCH).map((id) => this.key(id)));
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
+  }
+}
+
+/** The replies of a pipeline, or its first error. */
+function unwrap<R>(results: [Error | null, unknown][] | null): R[] {
+  const replies: R[] = [];
+  for (const [error, reply] of results ?? []) {
+    if (error) throw error;
+    replies.push(reply as R);
+  }
+  return replies;
+}
+
+/** A status hash as a record; `null` when there is none (or only a lease, for a job never recorded). */
+function toRecord(id: string, f: Record<string, string>, now: number): StatusRecord | null {
+  if (f.state === undefined) return null;
+  let state = STATES.has(f.state as JobState) ? (f.state as JobState) : "queued";
+  // As on the Redis adapter: a scheduled job whose time has come reads as queued (SQS makes
+  // the message visible then), though no write happened at that moment.
+  if (state === "scheduled" && Number(f.run) <= now) state = "queued";
+  const record: StatusRecord = {
+    id,
+    job: f.job ?? "",
+    queue: f.queue ?? "",
+    priority: Number(f.priority ?? 0),
+    state,
+    executions: Number(f.exe ?? 0),
+    enqueuedAt: new Date(Number(f.enq)),
+    runAt: new Date(Number(f.run)),
+    updatedAt: new Date(Number(f.upd)),
+  };
+  if (f.prog) record.progress = JSON.parse(f.prog) as NonNullable<StatusRecord["progress"]>;
+  if (f.res !== undefined) record.result = f.res;
+  if (f.err) record.error = JSON.parse(f.err) as StoredError;
+  if (f.sta !== undefined) record.startedAt = new Date(Number(f.sta));
+  if (f.fin !== undefined) record.finishedAt = new Date(Number(f.fin));
+  return record;
+}
