@@ -135,6 +135,23 @@ describe("sqs internals", () => {
     expect(await counts(adapter.sqs, url)).toEqual({ visible: 0, delayed: 1, hidden: 0 });
   });
 
+  it("a payload over SQS's size limit is refused before anything is sent, naming its size", async () => {
+    const adapter = freshAdapter();
+    const runtime = configure({ adapter, worker: { embedded: false } });
+    try {
+      const sends = observe<unknown>(adapter.sqs, "SendMessageBatchCommand");
+      class BlobJob extends Job<[blob: string]> {
+        perform(blob: string) {
+          return blob.length;
+        }
+      }
+      await expect(BlobJob.performLater("x".repeat(1_100_000))).rejects.toThrow(/BlobJob: the payload is \d+ bytes, over the sqs adapter's limit of 1047552/);
+      expect(sends).toEqual([]);
+    } finally {
+      await runtime.close();
+    }
+  });
+
   it("a missing queue with createQueues off is an error naming the SQS queues to create", async () => {
     const adapter = freshAdapter({ createQueues: false });
     await expect(adapter.queues.get("nowhere")).rejects.toThrow(/SQS queue \S+nowhere and \S+nowhere-dead for Errand queue "nowhere" does not exist, and createQueues is off/);
