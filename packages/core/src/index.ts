@@ -55,6 +55,12 @@ export { currentEnvironment, settingFromUrl } from "./config/environment.js";
 export { adapterPackage } from "./config/adapters.js";
 export { configure, currentRuntime, Runtime } from "./runtime.js";
 
+export { Mailer, MailDelivery, registerMailer, UnknownMailerError } from "./mailer/mailer.js";
+export type { AfterDeliver, BeforeDeliver, DeliverLaterOptions, DeliveryContext, MailArgs, MailAttachment, MailerClass, MailerDefaults, MailMessage, MailMethod } from "./mailer/mailer.js";
+export { MailDeliveryError, UndeliverableMailError } from "./mailer/transport.js";
+export type { MailSettings, MailTransporter, MailTransportSetting, SentMail } from "./mailer/transport.js";
+export { MailDeliveryJob } from "./mailer/delivery-job.js";
+
 export { Worker, ShutdownError, LeaseLostError } from "./worker/worker.js";
 export type { WorkerOptions, WorkerState } from "./worker/worker.js";
 export { parseQueues } from "./worker/queues.js";

@@ -6,6 +6,14 @@
  */
 import { ConfigError, UnknownJobError } from "./errors.js";
 
+/** Job classes of core itself (the mail delivery job), registered in every runtime. */
+const builtinJobs: Function[] = [];
+
+/** Adds a job class every runtime registers (core's own jobs, at module load). */
+export function addBuiltinJob(jobClass: Function): void {
+  builtinJobs.push(jobClass);
+}
+
 /** Registered job classes by name. */
 export class JobRegistry {
   private readonly byName = new Map<string, Function>();
@@ -20,6 +28,11 @@ export class JobRegistry {
   }
 
   /** Registers job classes. A different class under a taken name is an error. */
+  /** Registers core's own jobs (see {@link addBuiltinJob}). */
+  registerBuiltins(): void {
+    this.register(...builtinJobs);
+  }
+
   register(...jobClasses: Function[]): void {
     for (const jobClass of jobClasses) this.ensure(jobClass);
   }

@@ -17,6 +17,7 @@ import { ConfigError } from "./errors.js";
 import { TypedEmitter, type ErrandEvents } from "./events.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, validateWait } from "./job/exceptions.js";
 import { JobRegistry } from "./registry.js";
+import { isMailerClass, registerMailer, type MailerClass } from "./mailer/mailer.js";
 import type { Worker } from "./worker/worker.js";
 
 const JOB_MARK = Symbol.for("errand.job");
@@ -68,7 +69,9 @@ export class Runtime {
       throw new ConfigError(`retry.attempts must be an integer >= 1, got ${this.retryPolicy.attempts}`);
     }
     validateWait(this.retryPolicy.wait, "retry.wait");
+    this.registry.registerBuiltins();
     for (const entry of config.jobs ?? []) if (typeof entry === "function") this.registry.register(entry);
+    if (config.mailers) registerMailer(...(config.mailers as MailerClass[]));
   }
 
   /** Worker settings from config. */
@@ -84,13 +87,15 @@ export class Runtime {
     return name.startsWith(prefix + delimiter) ? name : `${prefix}${delimiter}${name}`;
   }
 
-  /** Imports the modules named by `jobs` globs and registers their job classes (once). */
+  /** Imports the modules named by `jobs` globs and registers their job and mailer classes (once). */
   loadJobs(): Promise<void> {
     this.jobsLoaded ??= (async () => {
       const patterns = (this.config.jobs ?? []).filter((entry): entry is string => typeof entry === "string");
       if (patterns.length === 0) return;
-      const classes = await importJobModules(patterns, this.config.root ?? process.cwd(), isJobClass);
-      this.registry.register(...classes);
+      const isJobOrMailer = (value: unknown): value is Function => isJobClass(value) || isMailerClass(value);
+      const classes = await importJobModules(patterns, this.config.root ?? process.cwd(), isJobOrMailer);
+      this.registry.register(...classes.filter(isJobClass));
+      registerMailer(...(classes.filter(isMailerClass) as MailerClass[]));
     })();
     return this.jobsLoaded;
   }

@@ -8,6 +8,7 @@
 import type { Adapter } from "../adapter/contract.js";
 import type { Duration } from "../duration.js";
 import type { RetryPolicy } from "../job/exceptions.js";
+import type { MailSettings } from "../mailer/transport.js";
 
 /** Adapters Errand knows by name. */
 export type AdapterKind = "async" | "inline" | "test" | "redis" | "postgres" | "sqs";
@@ -62,6 +63,10 @@ export interface ErrandConfig {
   adapters?: Readonly<Record<string, AdapterSetting | PerEnvironment<AdapterSetting>>>;
   /** Job classes, or globs of modules whose exported job classes are registered (relative to the config file). */
   jobs?: readonly (Function | string)[];
+  /** Mailer classes whose mails workers may deliver (`Mailer` subclasses; exported mailers of `jobs` globs count too). */
+  mailers?: readonly Function[];
+  /** How mail is sent: `{ transport: "smtp://…" | nodemailer options | transporter | "test" }`. Default `"test"` in the test environment. */
+  mail?: MailSettings;
   /** Prepended to every queue name, with {@link ErrandConfig.queueNameDelimiter}. */
   queueNamePrefix?: string;
   /** Between prefix and queue name. Default `"_"`. */

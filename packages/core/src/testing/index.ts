@@ -23,6 +23,10 @@ import { currentRuntime, type Runtime } from "../runtime.js";
 import { deserializeResult, serializeArguments } from "../serializers/arguments.js";
 import { JobRegistry } from "../registry.js";
 
+import { MailDeliveryJob } from "../mailer/delivery-job.js";
+import { mailerName } from "../mailer/mailer.js";
+import { testDeliveriesOf, type SentMail } from "../mailer/transport.js";
+
 export { TestAdapter } from "../adapter/test-adapter.js";
 export type { RecordedJob } from "../adapter/test-adapter.js";
 
@@ -198,6 +202,38 @@ export async function performedJobs(options: { adapter?: string } = {}): Promise
 /** Forgets every recorded and stored job (call it in `beforeEach`). */
 export async function clearJobs(options: { adapter?: string } = {}): Promise<void> {
   (await testAdapter(options)).clear();
+}
+
+/** Mails the test delivery kept (`mail.transport: "test"`, the default in the test environment), oldest first. */
+export function deliveries(runtime: Runtime = currentRuntime()): SentMail[] {
+  return testDeliveriesOf(runtime);
+}
+
+/** Forgets the mails the test delivery kept. */
+export function clearDeliveries(runtime: Runtime = currentRuntime()): void {
+  testDeliveriesOf(runtime).length = 0;
+}
+
+/** What to match enqueued mails on. */
+export interface MailMatcher {
+  mailer: Function;
+  method: string;
+  /** The method's arguments, compared as stored (models by reference). */
+  args?: unknown[];
+  /** The queue as given; default any. */
+  queue?: string;
+  count?: number;
+}
+
+/** Asserts that matching mails were enqueued with `deliverLater` (test adapter); returns their payloads. */
+export async function assertMailEnqueued(matcher: MailMatcher): Promise<JobPayload[]> {
+  const name = mailerName(matcher.mailer);
+  const args = matcher.args === undefined ? undefined : [name, matcher.method, matcher.args];
+  const recorded = (await testAdapter()).enqueued.filter(({ payload }) => {
+    const json = payload.args.json as unknown[];
+    return payload.job === MailDeliveryJob.jobName && json[0] === name && json[1] === matcher.method;
+  });
+  return assertMatching("enqueued", recorded, { ...(args ? { args } : {}), ...(matcher.queue ? { queue: matcher.queue } : {}), ...(matcher.count !== undefined ? { count: matcher.count } : {}) });
 }
 
 export { waitFor } from "./wait-for.js";
