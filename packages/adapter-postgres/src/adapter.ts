@@ -38,6 +38,7 @@ import {
 } from "@errand/core/adapter";
 
 import { Listener } from "./listener.js";
+import { statusRecord, type StatusColumns } from "./status-row.js";
 import { migrate } from "./migrate.js";
 import { loadQueries, quoteSchema, type QueryName } from "./sql.js";
 
@@ -65,21 +66,9 @@ export interface PostgresAdapterOptions {
   retentionCheckMs?: number;
 }
 
-interface StatusRow {
-  id: string;
-  job: string;
-  queue: string;
-  priority: number;
+interface StatusRow extends StatusColumns {
+  /** The jobs table's own state (`available` covers queued, scheduled and retrying). */
   state: string;
-  executions: number;
-  progress: { fraction: number; message?: string } | null;
-  result: string | null;
-  error: StoredError | null;
-  enqueued_at: Date;
-  run_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-  updated_at: Date;
   future: boolean;
 }
 
@@ -312,23 +301,7 @@ export class PostgresAdapter implements Adapter {
     return ids.map((id) => {
       const row = byId.get(id.toLowerCase());
       if (!row) return null;
-      const record: StatusRecord = {
-        id: row.id,
-        job: row.job,
-        queue: row.queue,
-        priority: row.priority,
-        state: statusState(row),
-        executions: row.executions,
-        enqueuedAt: row.enqueued_at,
-        runAt: row.run_at,
-        updatedAt: row.updated_at,
-      };
-      if (row.progress) record.progress = row.progress;
-      if (row.result !== null) record.result = row.result;
-      if (row.error) record.error = row.error;
-      if (row.started_at) record.startedAt = row.started_at;
-      if (row.finished_at) record.finishedAt = row.finished_at;
-      return record;
+      return statusRecord(row, statusState(row));
     });
   }
 

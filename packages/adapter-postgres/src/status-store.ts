@@ -28,6 +28,7 @@ import {
 
 import { migrate } from "./migrate.js";
 import { loadQueries, quoteSchema, type QueryName } from "./sql.js";
+import { statusRecord, type StatusColumns } from "./status-row.js";
 
 /** Options of {@link PostgresStatusStore}. Give `url` or `pool`. */
 export interface PostgresStatusStoreOptions {
@@ -43,21 +44,8 @@ export interface PostgresStatusStoreOptions {
   migrate?: boolean;
 }
 
-interface StatusRow {
-  id: string;
-  job: string;
-  queue: string;
-  priority: number;
+interface StatusRow extends StatusColumns {
   state: JobState;
-  executions: number;
-  progress: { fraction: number; message?: string } | null;
-  result: string | null;
-  error: StoredError | null;
-  enqueued_at: Date;
-  run_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-  updated_at: Date;
   future: boolean;
 }
 
@@ -185,25 +173,9 @@ export class PostgresStatusStore implements StatusStore {
     return ids.map((id) => {
       const row = byId.get(id);
       if (!row) return null;
-      const record: StatusRecord = {
-        id: row.id,
-        job: row.job,
-        queue: row.queue,
-        priority: row.priority,
-        // As on the PostgreSQL adapter: a scheduled job whose time has come reads as queued
-        // (SQS makes the message visible then), though no write happened at that moment.
-        state: row.state === "scheduled" && !row.future ? "queued" : row.state,
-        executions: row.executions,
-        enqueuedAt: row.enqueued_at,
-        runAt: row.run_at,
-        updatedAt: row.updated_at,
-      };
-      if (row.progress) record.progress = row.progress;
-      if (row.result !== null) record.result = row.result;
-      if (row.error) record.error = row.error;
-      if (row.started_at) record.startedAt = row.started_at;
-      if (row.finished_at) record.finishedAt = row.finished_at;
-      return record;
+      // As on the PostgreSQL adapter: a scheduled job whose time has come reads as queued
+      // (SQS makes the message visible then), though no write happened at that moment.
+      return statusRecord(row, row.state === "scheduled" && !row.future ? "queued" : row.state);
     });
   }
 

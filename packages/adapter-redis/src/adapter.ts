@@ -27,7 +27,6 @@ import {
   type ExtendLeaseOptions,
   type GetStatusOptions,
   type JobPayload,
-  type JobState,
   type ListDeadOptions,
   type PurgeDeadOptions,
   type QueueInfo,
@@ -43,6 +42,7 @@ import {
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from "ioredis";
 
 import { KeyLayout } from "./keys.js";
+import { toRecord } from "./status-hash.js";
 import { defineScripts, queueScript, runScript } from "./scripts.js";
 import { WakeChannel } from "./wake.js";
 
@@ -80,7 +80,6 @@ const MAX_PRIORITY = 1_048_576;
 const MAX_BATCH = 1000;
 const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH"]);
 
-const STATES = new Set<JobState>(["scheduled", "queued", "running", "succeeded", "retrying", "failed", "dead"]);
 
 function handleOf(reservation: Reservation): Handle {
   return reservation.handle as Handle;
@@ -98,9 +97,6 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
   return groups;
 }
 
-function optionalDate(value: string | undefined): Date | undefined {
-  return value === undefined ? undefined : new Date(Number(value));
-}
 
 /** Jobs in Redis or Redis Cluster. */
 export class RedisAdapter implements Adapter {
@@ -380,30 +376,7 @@ export class RedisAdapter implements Adapter {
     const now = Date.now();
     return ids.map((id) => {
       const job = found.get(id);
-      if (!job) return null;
-      const f = job.fields;
-      let state = STATES.has(f.state as JobState) ? (f.state as JobState) : "queued";
-      // Promotion happens when a worker reserves; a scheduled job past its time reads as queued.
-      if (state === "scheduled" && Number(f.run) <= now) state = "queued";
-      const record: StatusRecord = {
-        id,
-        job: f.job ?? "",
-        queue: f.queue ?? job.queue,
-        priority: Number(f.priority ?? 0),
-        state,
-        executions: Number(f.exe ?? 0),
-        enqueuedAt: new Date(Number(f.enq)),
-        runAt: new Date(Number(f.run)),
-        updatedAt: new Date(Number(f.upd)),
-      };
-      if (f.prog) record.progress = JSON.parse(f.prog) as StatusRecord["progress"] & object;
-      if (f.res !== undefined) record.result = f.res;
-      if (f.err) record.error = JSON.parse(f.err) as StoredError;
-      const startedAt = optionalDate(f.sta);
-      if (startedAt) record.startedAt = startedAt;
-      const finishedAt = optionalDate(f.fin);
-      if (finishedAt) record.finishedAt = finishedAt;
-      return record;
+      return job ? toRecord(id, job.fields, now, job.queue) : null;
     });
   }
 

@@ -19,7 +19,6 @@
 import {
   ConfigError,
   type JobPayload,
-  type JobState,
   type Settlement,
   type StatusLease,
   type StatusRecord,
@@ -29,6 +28,7 @@ import {
 import { Redis, type Cluster } from "ioredis";
 
 import { defineScripts, queueScript, runScript, type ScriptName } from "./scripts.js";
+import { toRecord } from "./status-hash.js";
 
 /** Options of {@link RedisStatusStore}. Give `url` or `client`. */
 export interface RedisStatusStoreOptions {
@@ -47,7 +47,6 @@ type Arg = string | number;
 /** Jobs per script call: bounded so one script never holds Redis for long; larger batches are pipelined. */
 const MAX_BATCH = 1000;
 
-const STATES = new Set<JobState>(["scheduled", "queued", "running", "succeeded", "retrying", "failed", "dead"]);
 
 /** One settlement as the six ARGV fields `status-settled.lua` takes per key. */
 function settlementArgs(lease: string, settlement: Settlement): Arg[] {
@@ -195,28 +194,3 @@ function unwrap<R>(results: [Error | null, unknown][] | null): R[] {
   return replies;
 }
 
-/** A status hash as a record; `null` when there is none (or only a lease, for a job never recorded). */
-function toRecord(id: string, f: Record<string, string>, now: number): StatusRecord | null {
-  if (f.state === undefined) return null;
-  let state = STATES.has(f.state as JobState) ? (f.state as JobState) : "queued";
-  // As on the Redis adapter: a scheduled job whose time has come reads as queued (SQS makes
-  // the message visible then), though no write happened at that moment.
-  if (state === "scheduled" && Number(f.run) <= now) state = "queued";
-  const record: StatusRecord = {
-    id,
-    job: f.job ?? "",
-    queue: f.queue ?? "",
-    priority: Number(f.priority ?? 0),
-    state,
-    executions: Number(f.exe ?? 0),
-    enqueuedAt: new Date(Number(f.enq)),
-    runAt: new Date(Number(f.run)),
-    updatedAt: new Date(Number(f.upd)),
-  };
-  if (f.prog) record.progress = JSON.parse(f.prog) as NonNullable<StatusRecord["progress"]>;
-  if (f.res !== undefined) record.result = f.res;
-  if (f.err) record.error = JSON.parse(f.err) as StoredError;
-  if (f.sta !== undefined) record.startedAt = new Date(Number(f.sta));
-  if (f.fin !== undefined) record.finishedAt = new Date(Number(f.fin));
-  return record;
-}
