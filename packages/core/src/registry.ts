@@ -16,6 +16,8 @@ export function addBuiltinJob(jobClass: Function): void {
 
 /** Registered job classes by name. */
 export class JobRegistry {
+  /** Names of core's own jobs (see {@link addBuiltinJob}). */
+  private readonly builtins = new Set<string>();
   private readonly byName = new Map<string, Function>();
   private readonly names = new Map<Function, string>();
 
@@ -30,7 +32,7 @@ export class JobRegistry {
   /** Registers job classes. A different class under a taken name is an error. */
   /** Registers core's own jobs (see {@link addBuiltinJob}). */
   registerBuiltins(): void {
-    this.register(...builtinJobs);
+    for (const jobClass of builtinJobs) this.builtins.add(this.ensure(jobClass));
   }
 
   register(...jobClasses: Function[]): void {
@@ -59,9 +61,10 @@ export class JobRegistry {
     return this.byName.get(name);
   }
 
-  /** All registered names, sorted. */
+  /** The names of the app's registered jobs (not core's own), sorted. */
   list(): string[] {
-    return [...this.byName.keys()].sort();
+    // The app's jobs: core's own are there for every app and would only crowd error messages.
+    return [...this.byName.keys()].filter((name) => !this.builtins.has(name)).sort();
   }
 
   /** The error for a name nobody registered. */

@@ -99,7 +99,9 @@ async function makeTransporter(runtime: Runtime): Promise<MailTransporter | "tes
 function classify(error: unknown, context: DeliveryContext): Error {
   const { code, responseCode } = error as { code?: string; responseCode?: number };
   const what = `${context.mailer}.${context.method}: ${(error as Error)?.message ?? String(error)}`;
-  if (code === "EENVELOPE" || (typeof responseCode === "number" && responseCode >= 500)) {
+  // The server's reply code decides when there is one: nodemailer codes every refused
+  // RCPT TO or DATA command EENVELOPE, a 450 (greylisting, mailbox busy) included.
+  if (typeof responseCode === "number" ? responseCode >= 500 : code === "EENVELOPE") {
     return new UndeliverableMailError(what, { cause: error });
   }
   return new MailDeliveryError(what, { cause: error });
