@@ -61,4 +61,9 @@ describe("examples/report-demo", () => {
     // The user went in as a model reference and was loaded again by findMany: its name is in the report.
     expect(JSON.parse(match![2]!)).toEqual({ user: "Ada Lovelace", month: "2025-10", pages: 10, invoices: 45, totalCents: 58690 });
   });
+
+  it("sends the welcome mail in a job of its own, through nodemailer's JSON transport", () => {
+    // Printed by WelcomeMailer's afterDeliver: the mail was built from the user loaded again by reference.
+    expect(lines.filter((line) => line.startsWith("mail sent to")), show(run)).toEqual(['mail sent to ada@example.com: "Welcome to Reports"']);
+  });
 });

@@ -3,18 +3,28 @@
  * hands its slow work to a job, and the browser follows the job's progress by id.
  *
  * Runs on the embedded async adapter: jobs run on a pool inside this process, no server
- * to install. Run it with `npm run demo`.
+ * to install. The first report also sends the user a welcome mail, in a job of its own,
+ * through nodemailer's JSON transport (it builds the message and sends it nowhere). Run it
+ * with `npm run demo`.
  */
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 
-import { configure, isFinished, type JobState } from "@errand/core";
+import { configure, isFinished, MailDeliveryJob, type JobState } from "@errand/core";
 
+import { WelcomeMailer } from "./report-job.js";
 import { createApp } from "./server.js";
 
 // Boot: the configuration (in a real app, the object errand.config.ts exports).
-const runtime = configure({ app: "report-demo", adapter: "async", worker: { concurrency: 5 } });
+const runtime = configure({
+  app: "report-demo",
+  adapter: "async",
+  worker: { concurrency: 5 },
+  // Workers deliver mails of registered mailers only; a worker process would read this too.
+  mailers: [WelcomeMailer],
+  mail: { transport: { jsonTransport: true } },
+});
 // Start the in-process pool with the app, not at the first request.
 await runtime.start();
 
@@ -28,6 +38,13 @@ console.log(`app listening on ${base}`);
 
 // Warm up: the first fetch() in a process loads its HTTP client, which is not what we time.
 await (await fetch(`${base}/health`)).text();
+
+// The async adapter keeps jobs in memory and close() drops those not yet run: the demo
+// waits for the welcome mail's job to end (a real app's worker would deliver it later).
+const mailDone = new Promise<void>((resolve) => {
+  const done = ({ payload }: { payload?: { job: string } }) => payload?.job === MailDeliveryJob.jobName && resolve();
+  for (const event of ["job:complete", "job:discard", "job:dead"] as const) runtime.events.on(event, done);
+});
 
 const started = performance.now();
 const response = await fetch(`${base}/reports`, {
@@ -67,6 +84,8 @@ if (status.state === "succeeded") {
   const ranMs = Date.parse(status.finishedAt!) - Date.parse(status.startedAt!);
   console.log(`${status.state} after ${ranMs} ms of work in the background: result ${JSON.stringify(status.result)}`);
 } else console.log(`${status.state}: ${status.error?.message ?? "no error recorded"}`);
+
+await mailDone;
 
 // --- shutdown: nothing left running, so the process exits by itself ---
 server.close();

@@ -1,10 +1,11 @@
 /**
  * The slow work: a monthly report built from a third-party billing API that pages its
- * results slowly. A web request must not wait for it, so it runs as a job.
+ * results slowly. A web request must not wait for it, so it runs as a job. The welcome
+ * mail a user gets with their first report is background work too: `WelcomeMailer`.
  */
 import { setTimeout as delay } from "node:timers/promises";
 
-import { Job, queueAs, retryOn } from "@errand/core";
+import { Job, Mailer, queueAs, retryOn, type AfterDeliver, type MailerDefaults, type MailMessage } from "@errand/core";
 
 import type { User } from "./models.js";
 
@@ -45,5 +46,19 @@ export class ReportJob extends Job<[user: User, month: Date], Report> {
       this.progress(page / PAGES, `fetched ${page}/${PAGES} pages`);
     }
     return { user: user.name, month: month.toISOString().slice(0, 7), pages: PAGES, invoices, totalCents };
+  }
+}
+
+/**
+ * The mail a user gets with their first report. `deliverLater` stores only the method's
+ * name and the user (as a model reference); the mail is built when its job runs.
+ */
+export class WelcomeMailer extends Mailer {
+  static override defaults: MailerDefaults = { from: "reports@example.com" };
+  // One line per mail, so the demo shows the delivery happened in the background.
+  static override afterDeliver: AfterDeliver = (mail) => console.log(`mail sent to ${String(mail.to)}: ${JSON.stringify(mail.subject)}`);
+
+  welcome(user: User): MailMessage {
+    return { to: user.email, subject: "Welcome to Reports", text: `Hi ${user.name}, your first report is on its way.` };
   }
 }

@@ -1,13 +1,17 @@
 /**
  * A plain `node:http` app. `POST /reports` answers at once with 202, the job id and a
- * status URL; `GET /reports/:id` answers with the job's status as JSON.
+ * status URL (a user's first report also enqueues their welcome mail); `GET /reports/:id`
+ * answers with the job's status as JSON.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 
 import { statusToJSON } from "@errand/core";
 
 import { db } from "./models.js";
-import { ReportJob } from "./report-job.js";
+import { ReportJob, WelcomeMailer } from "./report-job.js";
+
+// Users already welcomed to Reports (in a real app, a column of the users table).
+const welcomed = new Set<number>();
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { "content-type": "application/json" });
@@ -29,6 +33,11 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     if (!user) return send(res, 404, { error: `no user ${String(userId)}` });
     // The slow part happens later, in the worker; the request only enqueues.
     const { jobId } = await ReportJob.performLater(user, new Date(String(month)));
+    // So is the welcome mail: an SMTP round trip has no place in the request either.
+    if (!welcomed.has(user.id)) {
+      welcomed.add(user.id);
+      await WelcomeMailer.mail("welcome", user).deliverLater();
+    }
     return send(res, 202, { jobId, status: `${url.origin}/reports/${jobId}` });
   }
 

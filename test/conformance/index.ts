@@ -12,6 +12,7 @@ import { capabilitiesSuite } from "./capabilities.js";
 import { deadSuite } from "./dead.js";
 import { enqueueSuite } from "./enqueue.js";
 import { leaseSuite } from "./lease.js";
+import { mailerSuite } from "./mailer.js";
 import { reserveSuite } from "./reserve.js";
 import { retrySuite } from "./retry.js";
 import { shutdownSuite } from "./shutdown.js";
@@ -31,4 +32,5 @@ export function runConformance(wiring: AdapterWiring): void {
   shutdownSuite(wiring);
   wireFormatSuite(wiring);
   capabilitiesSuite(wiring);
+  mailerSuite(wiring);
 }
