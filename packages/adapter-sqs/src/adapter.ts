@@ -388,17 +388,29 @@ export class SqsAdapter implements Adapter {
         else taken.push(...got);
       }),
     );
-    const aborted = new Promise<void>((resolve) => {
-      if (signal?.aborted) resolve();
-      signal?.addEventListener("abort", () => resolve(), { once: true });
-      this.closing.signal.addEventListener("abort", () => resolve(), { once: true });
-    });
+    let stopWaiting!: () => void;
+    const aborted = new Promise<void>((resolve) => (stopWaiting = resolve));
+    if (signal?.aborted) stopWaiting();
+    signal?.addEventListener("abort", stopWaiting, { once: true });
+    this.closing.signal.addEventListener("abort", stopWaiting, { once: true });
     const first = Promise.race(polls.map((p) => p.then(() => (taken.length > 0 ? undefined : new Promise<void>(() => {})))));
-    await Promise.race([Promise.all(polls), first, aborted]);
-    done = true;
-    for (const poll of polls) {
-      this.abandoned.add(poll);
-      void poll.finally(() => this.abandoned.delete(poll));
+    try {
+      await Promise.race([Promise.all(polls), first, aborted]);
+    } catch (error) {
+      // A poll failed: hand back what the others brought, and report the failure.
+      done = true;
+      await this.release(taken.splice(0)).catch(() => undefined);
+      throw error;
+    } finally {
+      // The adapter's own signal lives as long as it does: leave no listener per reserve on it.
+      signal?.removeEventListener("abort", stopWaiting);
+      this.closing.signal.removeEventListener("abort", stopWaiting);
+      done = true;
+      for (const poll of polls) {
+        this.abandoned.add(poll);
+        // A failed poll was reported by the race (or is of no one's concern once abandoned).
+        void poll.catch(() => undefined).finally(() => this.abandoned.delete(poll));
+      }
     }
     const got = taken.splice(0);
     if (signal?.aborted || this.closing.signal.aborted) {
