@@ -407,7 +407,9 @@ export class RedisAdapter implements Adapter {
     const queues = queue === undefined ? await this.knownQueues() : [queue];
     const entries = (await Promise.all(queues.map((name) => this.deadOf(name, offset + limit))))
       .flat()
-      .sort((a, b) => b.diedAt - a.diedAt)
+      // Jobs of several queues can die in the same millisecond: newer ids (UUIDv7) first then,
+      // as ZREVRANGE orders equal scores within one queue.
+      .sort((a, b) => b.diedAt - a.diedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
       .slice(offset, offset + limit);
     const fields = await Promise.all(entries.map((entry) => this.client.hmget(this.keys.queue(entry.queue).job + entry.id, "body", "err")));
     return entries.flatMap((entry, index) => {

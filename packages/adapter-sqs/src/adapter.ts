@@ -642,7 +642,8 @@ export class SqsAdapter implements Adapter {
     );
     return all
       .flat()
-      .sort((a, b) => b.diedAt.getTime() - a.diedAt.getTime())
+      // Same millisecond: newer ids (UUIDv7) first.
+      .sort((a, b) => b.diedAt.getTime() - a.diedAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
       .slice(offset, offset + limit);
   }
 
