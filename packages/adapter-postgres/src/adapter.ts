@@ -39,7 +39,7 @@ import {
 
 import { Listener } from "./listener.js";
 import { statusRecord, type StatusColumns } from "./status-row.js";
-import { migrate } from "./migrate.js";
+import { MigrationGate } from "./migrate.js";
 import { loadQueries, quoteSchema, type QueryName } from "./sql.js";
 
 /** Options of the PostgreSQL adapter (`adapter: { use: "postgres", ... }`). */
@@ -100,7 +100,7 @@ export class PostgresAdapter implements Adapter {
     durable: true,
     blockingReserve: true,
     wildcardQueues: true,
-    // 20k jobs go as four statements, sent side by side over the pool.
+    // 20k jobs go as four statements, two in flight over the pool (core sends the chunks).
     maxBatchSize: 5000,
     // Reserve and settle cost a round trip, a plan and a commit each, and little per job in
     // the batch: fast jobs drain 1.4× faster with a buffer of 1,000 than of 200 (bench/postgres).
@@ -117,10 +117,7 @@ export class PostgresAdapter implements Adapter {
   private readonly listener: Listener;
   private readonly channel: string;
   private readonly options: Required<Pick<PostgresAdapterOptions, "retentionMs" | "maxFinished" | "leaseCheckMs" | "retentionCheckMs">>;
-  private ready: Promise<void> | undefined;
-  /** Migrations are known to be applied (or are the app's business): statements go out at once. */
-  private prepared = false;
-  private readonly autoMigrate: boolean;
+  private readonly migrations: MigrationGate;
   private nextLeaseCheck = 0;
   private nextRetention = 0;
   private closed = false;
@@ -150,7 +147,7 @@ export class PostgresAdapter implements Adapter {
       ? { connectionString: options.url, application_name: "errand-listener" }
       : { ...(this.pool.options as pg.ClientConfig), application_name: "errand-listener" };
     this.listener = new Listener(connection, this.channel, () => undefined);
-    this.autoMigrate = options.migrate ?? true;
+    this.migrations = new MigrationGate(this.pool, this.schema, options.migrate ?? true);
     this.options = {
       retentionMs: options.retentionMs ?? 86_400_000,
       maxFinished: options.maxFinished ?? 100_000,
@@ -162,34 +159,18 @@ export class PostgresAdapter implements Adapter {
   /** Runs pending migrations once, before the first statement, when `migrate` is on. */
   private prepare(): Promise<void> {
     if (this.closed) return Promise.reject(new Error("the postgres adapter is closed"));
-    if (!this.autoMigrate) {
-      this.prepared = true;
-      return Promise.resolve();
-    }
-    this.ready ??= migrate(this.pool, this.schema).then(
-      () => {
-        this.prepared = true;
-      },
-      (error: unknown) => {
-        this.ready = undefined;
-        throw error;
-      },
-    );
-    return this.ready;
+    return this.migrations.whenReady();
   }
 
   private query<R extends pg.QueryResultRow>(name: QueryName, values: unknown[], client?: pg.ClientBase): Promise<pg.QueryResult<R>> {
     // Once migrated, the statement goes out in this turn of the event loop: the first chunk
     // of a bulk enqueue is on its way to PostgreSQL while the next one is stringified.
-    if (this.prepared && !this.closed) return (client ?? this.pool).query<R>(this.queries[name], values);
+    if (this.migrations.applied && !this.closed) return (client ?? this.pool).query<R>(this.queries[name], values);
     return this.prepare().then(() => (client ?? this.pool).query<R>(this.queries[name], values));
   }
 
   async migrate(): Promise<MigrateResult> {
-    const applied = await migrate(this.pool, this.schema);
-    this.ready = Promise.resolve();
-    this.prepared = true;
-    return { applied };
+    return { applied: await this.migrations.run() };
   }
 
   async enqueue({ jobs, transaction }: EnqueueOptions): Promise<EnqueueResult[]> {

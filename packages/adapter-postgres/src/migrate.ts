@@ -40,3 +40,45 @@ export async function migrate(pool: pg.Pool, schema: string): Promise<string[]> 
     client.release();
   }
 }
+
+/**
+ * Migrations applied once, on first use, for one holder of a pool (the adapter, the status
+ * store): `whenReady()` applies them the first time (a failure — the server down — is tried
+ * again by the next call); `applied` says they are known to be in place, or are the app's
+ * business (`migrate: false`), so statements may go out without waiting.
+ */
+export class MigrationGate {
+  /** Migrations are known to be applied (or are the app's business). */
+  applied: boolean;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly schema: string,
+    auto: boolean,
+  ) {
+    this.applied = !auto;
+  }
+
+  /** Resolves once migrations are in place, applying them the first time. */
+  whenReady(): Promise<void> {
+    if (this.applied) return Promise.resolve();
+    this.running ??= migrate(this.pool, this.schema).then(
+      () => {
+        this.applied = true;
+      },
+      (error: unknown) => {
+        this.running = undefined;
+        throw error;
+      },
+    );
+    return this.running;
+  }
+
+  /** Applies pending migrations now (`errand migrate`); returns the names applied. */
+  async run(): Promise<string[]> {
+    const names = await migrate(this.pool, this.schema);
+    this.applied = true;
+    return names;
+  }
+}

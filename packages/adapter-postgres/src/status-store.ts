@@ -26,7 +26,7 @@ import {
   type StoredError,
 } from "@errand/core/adapter";
 
-import { migrate } from "./migrate.js";
+import { MigrationGate } from "./migrate.js";
 import { loadQueries, quoteSchema, type QueryName } from "./sql.js";
 import { statusRecord, type StatusColumns } from "./status-row.js";
 
@@ -75,8 +75,7 @@ export class PostgresStatusStore implements StatusStore {
   private readonly ownsPool: boolean;
   private readonly queries: Record<QueryName, string>;
   private readonly finishedTtlMs: number;
-  private readonly autoMigrate: boolean;
-  private ready: Promise<void> | undefined;
+  private readonly migrations: MigrationGate;
   private closed = false;
 
   constructor(options: PostgresStatusStoreOptions) {
@@ -91,21 +90,13 @@ export class PostgresStatusStore implements StatusStore {
     // gets a fresh connection. Without a listener Node would crash the process.
     if (this.ownsPool) this.pool.on("error", () => undefined);
     this.queries = loadQueries(this.schema);
-    this.autoMigrate = options.migrate ?? true;
+    this.migrations = new MigrationGate(this.pool, this.schema, options.migrate ?? true);
   }
 
   /** Runs pending migrations once, before the first statement, when `migrate` is on. */
   private prepare(): Promise<void> {
     if (this.closed) return Promise.reject(new Error("the postgres status store is closed"));
-    if (!this.autoMigrate) return Promise.resolve();
-    this.ready ??= migrate(this.pool, this.schema).then(
-      () => undefined,
-      (error: unknown) => {
-        this.ready = undefined; // a failed migration (server down) is tried again by the next call
-        throw error;
-      },
-    );
-    return this.ready;
+    return this.migrations.whenReady();
   }
 
   private async query<R extends pg.QueryResultRow>(name: QueryName, values: unknown[]): Promise<pg.QueryResult<R>> {
