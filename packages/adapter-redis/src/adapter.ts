@@ -19,6 +19,7 @@ import {
   ConnectionError,
   UnsupportedError,
   baseCapabilities,
+  groupBy,
   type Adapter,
   type AdapterCapabilities,
   type DeadJob,
@@ -83,18 +84,6 @@ const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ET
 
 function handleOf(reservation: Reservation): Handle {
   return reservation.handle as Handle;
-}
-
-/** Groups items by a key, keeping their order within each group. */
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const name = key(item);
-    let group = groups.get(name);
-    if (!group) groups.set(name, (group = []));
-    group.push(item);
-  }
-  return groups;
 }
 
 

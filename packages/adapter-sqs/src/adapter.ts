@@ -45,6 +45,7 @@ import {
   ConnectionError,
   LocalStatusStore,
   baseCapabilities,
+  groupBy,
   type Adapter,
   type AdapterCapabilities,
   type DeadJob,
@@ -63,6 +64,7 @@ import {
   type Settlement,
   type SettleOptions,
   type StatusRecord,
+  type StatusLease,
   type StatusStore,
   type StoredError,
 } from "@errand/core/adapter";
@@ -139,19 +141,16 @@ function peekId(body: string | undefined): string | undefined {
   }
 }
 
-function numberAttribute(value: number): MessageAttributeValue {
-  return { DataType: "Number", StringValue: String(value) };
+/** The status-store leases of reservations whose body named a job (see `StatusStore`). */
+function leasesOf(reservations: readonly Reservation[]): StatusLease[] {
+  return reservations.flatMap((reservation) => {
+    const { jobId, receipt } = handleOf(reservation);
+    return jobId ? [{ id: jobId, lease: receipt }] : [];
+  });
 }
 
-function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
-  const groups = new Map<K, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    let group = groups.get(k);
-    if (!group) groups.set(k, (group = []));
-    group.push(item);
-  }
-  return groups;
+function numberAttribute(value: number): MessageAttributeValue {
+  return { DataType: "Number", StringValue: String(value) };
 }
 
 /** Jobs in AWS SQS. */
@@ -341,7 +340,7 @@ export class SqsAdapter implements Adapter {
       });
     }
     if (early.length > 0) await this.hop(queue, early);
-    const leases = reservations.flatMap((r) => (handleOf(r).jobId ? [{ id: handleOf(r).jobId!, lease: handleOf(r).receipt }] : []));
+    const leases = leasesOf(reservations);
     if (leases.length > 0) await this.status.started(leases);
     return reservations;
   }
@@ -467,7 +466,7 @@ export class SqsAdapter implements Adapter {
 
   async settle({ settlements }: SettleOptions): Promise<void> {
     if (settlements.length === 0) return;
-    const leases = settlements.flatMap((s) => (handleOf(s.reservation).jobId ? [{ id: handleOf(s.reservation).jobId!, lease: handleOf(s.reservation).receipt }] : []));
+    const leases = leasesOf(settlements.map((s) => s.reservation));
     const stale = await this.status.stale(leases);
     // A stale holder (its lease expired and the job was delivered again) changes nothing.
     const current = settlements.filter((s) => !stale.has(handleOf(s.reservation).jobId ?? ""));
@@ -535,7 +534,7 @@ export class SqsAdapter implements Adapter {
 
   async extendLease({ reservations, leaseMs }: ExtendLeaseOptions): Promise<string[]> {
     if (reservations.length === 0) return [];
-    const leases = reservations.flatMap((r) => (handleOf(r).jobId ? [{ id: handleOf(r).jobId!, lease: handleOf(r).receipt }] : []));
+    const leases = leasesOf(reservations);
     const stale = await this.status.stale(leases);
     const lost = reservations.filter((r) => stale.has(handleOf(r).jobId ?? "")).map((r) => r.providerJobId);
     const now = Date.now();

@@ -13,6 +13,7 @@ export { TestAdapter } from "./test-adapter.js";
 export { decodePayload, encodePayload, validatePayload, WIRE_VERSION } from "../wire-format.js";
 export { uuidv7 } from "../job/ids.js";
 export { WakeSignal } from "./wake-signal.js";
+export { groupBy } from "./group-by.js";
 export { LocalStatusStore } from "./status-store.js";
 export type { StatusLease, StatusStore } from "./status-store.js";
 export { ConnectionError, AdapterError, MalformedPayloadError, UnsupportedError, ConfigError } from "../errors.js";
