@@ -29,12 +29,12 @@ export class JobRegistry {
     return name;
   }
 
-  /** Registers job classes. A different class under a taken name is an error. */
   /** Registers core's own jobs (see {@link addBuiltinJob}). */
   registerBuiltins(): void {
     for (const jobClass of builtinJobs) this.builtins.add(this.ensure(jobClass));
   }
 
+  /** Registers job classes. A different class under a taken name is an error. */
   register(...jobClasses: Function[]): void {
     for (const jobClass of jobClasses) this.ensure(jobClass);
   }
