@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { waitFor } from "@errand/core/testing";
 import { expect } from "vitest";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -64,8 +65,18 @@ export class WorkerProcess {
     }
   }
 
-  /** SIGTERM, and the clean exit that must follow. */
+  /**
+   * Resolves once the worker said it started: it installs its SIGTERM handler in the same
+   * turn, so a SIGTERM before that line would kill the process as a plain signal does.
+   */
+  async started(timeoutMs = 15_000): Promise<void> {
+    await waitFor(() => / started: /.test(this.stdout) || this.child.exitCode !== null, { timeoutMs, message: `the worker to start\n${this.tail()}` });
+  }
+
+  /** SIGTERM once the worker has started, and the clean exit that must follow. */
   async stop(): Promise<void> {
+    // A worker with nothing left to do may be stopped right after it was spawned.
+    await this.started();
     this.child.kill("SIGTERM");
     const { code, signal } = await this.exit(15_000);
     expect({ code, signal }, this.tail()).toEqual({ code: 0, signal: null });
