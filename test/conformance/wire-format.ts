@@ -69,9 +69,14 @@ export function wireFormatSuite(wiring: AdapterWiring): void {
       });
     });
 
-    it("a payload of another version goes to the dead set with the reason", async () => {
+    it("a payload of another version goes to the dead set with the reason; retrying it leaves it dead, unchanged", async () => {
       await withFixture(wiring, async (fixture) => {
-        await expectDead(fixture, wiring, { ...payload(), v: 2 }, /malformed payload: unsupported version 2/);
+        const dead = await expectDead(fixture, wiring, { ...payload(), v: 2 }, /malformed payload: unsupported version 2/);
+        // Core decides revival: a body that is not wire format v1 would only die again.
+        expect(await deadSet().retryAll()).toBe(0);
+        expect(await deadSet().retry([dead.id])).toBe(0);
+        const still = await deadSet().list();
+        expect(still.map((job) => [job.id, job.body])).toEqual([[dead.id, dead.body]]);
       });
     });
 

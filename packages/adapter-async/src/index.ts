@@ -57,18 +57,12 @@ export class AsyncAdapter implements Adapter {
     this.store = new MemoryStore(options);
   }
 
-  private open(): void {
-    if (this.closed) throw new Error("the async adapter is closed");
-  }
-
   async enqueue({ jobs }: EnqueueOptions): Promise<EnqueueResult[]> {
-    this.open();
     const ids = this.store.add(jobs);
     return jobs.map((payload, index) => ({ jobId: payload.id, providerJobId: ids[index]! }));
   }
 
   async reserve({ queues, max, leaseMs, waitMs, signal }: ReserveOptions): Promise<Reservation[]> {
-    this.open();
     let taken = this.store.take(queues, max, leaseMs);
     const deadline = Date.now() + waitMs;
     while (taken.length === 0 && !signal?.aborted && !this.closed) {
@@ -82,12 +76,10 @@ export class AsyncAdapter implements Adapter {
   }
 
   async settle({ settlements }: SettleOptions): Promise<void> {
-    this.open();
     this.store.settle(settlements);
   }
 
   async extendLease({ reservations, leaseMs }: ExtendLeaseOptions): Promise<string[]> {
-    this.open();
     return this.store.extend(reservations, leaseMs);
   }
 
@@ -108,7 +100,6 @@ export class AsyncAdapter implements Adapter {
   }
 
   async retryDead({ select, revive }: RetryDeadOptions): Promise<number> {
-    this.open();
     return this.store.retryDead(select, revive);
   }
 

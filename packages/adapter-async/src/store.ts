@@ -15,7 +15,7 @@
  *
  * @module
  */
-import type { DeadJob, DeadSelection, JobPayload, QueueInfo, Reservation, Settlement, StatusRecord } from "@errand/core/adapter";
+import type { DeadJob, DeadSelection, JobPayload, QueueInfo, Reservation, RetryDeadOptions, Settlement, StatusRecord } from "@errand/core/adapter";
 import { MemoryStatusStore, type MemoryStatusOptions } from "@errand/core/adapter";
 
 import { Fifo, MinHeap } from "./heap.js";
@@ -355,22 +355,18 @@ export class MemoryStore {
     return chosen;
   }
 
-  /** Moves dead jobs back with `revive`d bodies; a body that is not a JSON object stays dead. */
-  retryDead(select: DeadSelection, revive: (body: string) => string): number {
+  /** Moves dead jobs back as core revived them; those core refuses stay dead. */
+  retryDead(select: DeadSelection, revive: RetryDeadOptions["revive"]): number {
     const now = Date.now();
     let moved = 0;
     for (const job of this.removeDead(select)) {
-      const body = revive(job.body);
-      let payload: JobPayload;
-      try {
-        payload = JSON.parse(body) as JobPayload;
-        if (payload === null || typeof payload !== "object") throw new TypeError("not an object");
-      } catch {
+      const revived = revive(job.body);
+      if (!revived) {
         this.dead.push(job);
         continue;
       }
-      const entry = this.entryFor({ ...payload, queue: payload.queue ?? job.queue, priority: payload.priority ?? 0 }, body);
-      if (typeof payload.id === "string") entry.status = this.statuses.enqueued(payload, now);
+      const entry = this.entryFor(revived.payload, revived.body);
+      entry.status = this.statuses.enqueued(revived.payload, now);
       this.place(entry, now);
       moved++;
     }

@@ -84,7 +84,9 @@ interface ReservedRow {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ETIMEDOUT", "EPIPE", "57P01", "57P02", "57P03", "08006", "08001", "08003", "08004"]);
+// PostgreSQL's own "connection gone" codes (admin shutdown, crash, cannot connect); Node's
+// socket codes are mapped by core's adapter client.
+const CONNECTION_CODES = new Set(["57P01", "57P02", "57P03", "08006", "08001", "08003", "08004"]);
 
 function statusState(row: StatusRow): JobState {
   if (row.state === "available") return row.error ? "retrying" : row.future ? "scheduled" : "queued";
@@ -335,19 +337,8 @@ export class PostgresAdapter implements Adapter {
       const { rows } = await this.selectDead(client, select);
       const revived: { id: string; body: string; queue: string; priority: number }[] = [];
       for (const row of rows) {
-        const body = revive(row.body);
-        try {
-          const payload = JSON.parse(body) as { queue?: unknown; priority?: unknown };
-          if (payload === null || typeof payload !== "object") continue;
-          revived.push({
-            id: row.id,
-            body,
-            queue: typeof payload.queue === "string" ? payload.queue : row.queue,
-            priority: Number.isInteger(payload.priority) ? (payload.priority as number) : 0,
-          });
-        } catch {
-          // Not JSON: it would only die again. It stays in the dead set.
-        }
+        const job = revive(row.body);
+        if (job) revived.push({ id: row.id, body: job.body, queue: job.payload.queue, priority: job.payload.priority });
       }
       if (revived.length === 0) return 0;
       const result = await this.query(

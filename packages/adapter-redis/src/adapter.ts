@@ -79,7 +79,6 @@ interface Handle {
 const MAX_PRIORITY = 1_048_576;
 /** Jobs per enqueue script call: bounded so one script stays short. */
 const MAX_BATCH = 1000;
-const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH"]);
 
 
 function handleOf(reservation: Reservation): Handle {
@@ -158,10 +157,6 @@ export class RedisAdapter implements Adapter {
     );
   }
 
-  private check(): void {
-    if (this.closed) throw new Error("the redis adapter is closed");
-  }
-
   private nextToken(): string {
     return `${this.tokenPrefix}.${(this.tokenSeq++).toString(36)}`;
   }
@@ -187,7 +182,6 @@ export class RedisAdapter implements Adapter {
   }
 
   async enqueue({ jobs }: EnqueueOptions): Promise<EnqueueResult[]> {
-    this.check();
     if (jobs.length === 0) return [];
     for (const job of jobs) {
       if (Math.abs(job.priority) > MAX_PRIORITY) {
@@ -222,7 +216,6 @@ export class RedisAdapter implements Adapter {
   }
 
   async reserve({ queues, max, leaseMs, waitMs, signal, workerId }: ReserveOptions): Promise<Reservation[]> {
-    this.check();
     const deadline = Date.now() + waitMs;
     for (;;) {
       const mark = this.wake.mark();
@@ -259,7 +252,6 @@ export class RedisAdapter implements Adapter {
   }
 
   async settle({ settlements }: SettleOptions): Promise<void> {
-    this.check();
     if (settlements.length === 0) return;
     // A retry into another queue crosses hash slots: store it there first, then retire it here.
     type Retry = Extract<Settlement, { outcome: "retry" }>;
@@ -307,7 +299,6 @@ export class RedisAdapter implements Adapter {
   }
 
   async extendLease({ reservations, leaseMs }: ExtendLeaseOptions): Promise<string[]> {
-    this.check();
     if (reservations.length === 0) return [];
     const byQueue = groupBy(reservations, (r) => handleOf(r).queue);
     const lost = await Promise.all(
@@ -322,7 +313,6 @@ export class RedisAdapter implements Adapter {
   }
 
   async setProgress({ updates }: SetProgressOptions): Promise<void> {
-    this.check();
     const held = updates.filter((update) => update.reservation !== undefined);
     if (held.length === 0) return;
     const byQueue = groupBy(held, (update) => handleOf(update.reservation!).queue);
@@ -360,7 +350,6 @@ export class RedisAdapter implements Adapter {
   }
 
   async getStatus({ ids }: GetStatusOptions): Promise<(StatusRecord | null)[]> {
-    this.check();
     const found = await this.findJobs([...new Set(ids)]);
     const now = Date.now();
     return ids.map((id) => {
@@ -370,7 +359,6 @@ export class RedisAdapter implements Adapter {
   }
 
   async listQueues(): Promise<QueueInfo[]> {
-    this.check();
     const queues = await this.knownQueues();
     return Promise.all(
       queues.map(async (name) => {
@@ -392,7 +380,6 @@ export class RedisAdapter implements Adapter {
   }
 
   async listDead({ queue, limit = 100, offset = 0 }: ListDeadOptions): Promise<DeadJob[]> {
-    this.check();
     const queues = queue === undefined ? await this.knownQueues() : [queue];
     const entries = (await Promise.all(queues.map((name) => this.deadOf(name, offset + limit))))
       .flat()
@@ -430,7 +417,6 @@ export class RedisAdapter implements Adapter {
   }
 
   async retryDead({ select, revive }: RetryDeadOptions): Promise<number> {
-    this.check();
     let moved = 0;
     for (const [queue, ids] of await this.selectDead(select)) {
       const keys = this.keys.queue(queue);
@@ -440,12 +426,7 @@ export class RedisAdapter implements Adapter {
         const body = bodies[index];
         if (body === null || body === undefined) return;
         const revived = revive(body);
-        try {
-          JSON.parse(revived);
-        } catch {
-          return; // not JSON: it would only die again; it stays in the dead set
-        }
-        args.push(id, revived);
+        if (revived) args.push(id, revived.body); // null: core keeps it dead
       });
       if (args.length > 3) moved += await runScript<number>(this.client, "revive-dead", [keys.ready, keys.dead, keys.seq], args);
     }
@@ -453,7 +434,6 @@ export class RedisAdapter implements Adapter {
   }
 
   async purgeDead({ select }: PurgeDeadOptions): Promise<number> {
-    this.check();
     let deleted = 0;
     for (const [queue, ids] of await this.selectDead(select)) {
       const keys = this.keys.queue(queue);
@@ -470,11 +450,11 @@ export class RedisAdapter implements Adapter {
   }
 
   mapError(error: unknown, operation: string): Error | undefined {
-    const code = (error as { code?: string } | undefined)?.code;
     const message = error instanceof Error ? error.message : "";
-    // ioredis reports lost connections by message; a Cluster adds its own (slots cache, startup nodes).
+    // ioredis reports lost connections by message; a Cluster adds its own (slots cache,
+    // startup nodes). Node's socket codes are mapped by core's adapter client.
     const connectionLost = /Connection is closed|MaxRetriesPerRequest|connect ECONNREFUSED|Failed to refresh slots cache|None of startup nodes is available|ClusterAllFailed/;
-    if ((code && CONNECTION_CODES.has(code)) || connectionLost.test(message)) {
+    if (connectionLost.test(message)) {
       return new ConnectionError(this.name, operation, error);
     }
     return undefined;

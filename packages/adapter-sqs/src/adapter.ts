@@ -665,14 +665,14 @@ export class SqsAdapter implements Adapter {
   async retryDead({ select, revive }: RetryDeadOptions): Promise<number> {
     let moved = 0;
     for (const { queue, message } of await this.selectDead(select)) {
-      const body = revive(message.Body ?? "");
-      let payload: JobPayload;
-      try {
-        payload = JSON.parse(body) as JobPayload;
-      } catch {
-        continue; // not JSON: it would only die again; it stays in the dead set
+      const revived = revive(message.Body ?? "");
+      if (!revived) {
+        // Core keeps it dead (it would only die again): visible in the dead-letter queue at once.
+        await this.changeVisibility({ ...queue, url: queue.deadUrl }, [{ receipt: message.ReceiptHandle!, seconds: 0 }]);
+        continue;
       }
-      const target = typeof payload.queue === "string" ? await this.queues.get(payload.queue) : queue;
+      const { payload, body } = revived;
+      const target = await this.queues.get(payload.queue);
       await this.send(target.url, [{ payload, body, runAtMs: Date.now() }]);
       await this.delete({ ...queue, url: queue.deadUrl }, [message.ReceiptHandle!]);
       await this.status.enqueued([payload]);
@@ -701,8 +701,8 @@ export class SqsAdapter implements Adapter {
 
   mapError(error: unknown, operation: string): Error | undefined {
     const name = errorName(error);
-    const code = (error as { code?: string } | undefined)?.code;
-    if (["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ETIMEDOUT", "EPIPE"].includes(code ?? "") || name === "TimeoutError" || name === "NetworkingError") {
+    // Node's socket codes are mapped by core's adapter client; these are the SDK's own.
+    if (name === "TimeoutError" || name === "NetworkingError") {
       return new ConnectionError(this.name, operation, error);
     }
     return undefined;

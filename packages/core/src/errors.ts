@@ -107,10 +107,21 @@ export class AdapterError extends ErrandError {
   }
 }
 
-/** A backend could not be reached. Raised by adapters through `mapError`. */
+/**
+ * A backend could not be reached. Core's adapter client raises it for Node's socket
+ * errors (`ECONNREFUSED`, `ECONNRESET`, …); adapters add their backend's own through
+ * `mapError` (PostgreSQL's admin shutdown codes, ioredis' lost-connection messages).
+ */
 export class ConnectionError extends AdapterError {
   constructor(adapter: string, operation: string, cause: unknown) {
     super(adapter, operation, cause, "ERR_CONNECTION");
+  }
+}
+
+/** A call reached an adapter after `close()`: the runtime was closed or reconfigured. */
+export class AdapterClosedError extends AdapterError {
+  constructor(adapter: string, operation: string) {
+    super(adapter, operation, new Error("the adapter is closed"), "ERR_ADAPTER_CLOSED");
   }
 }
 

@@ -74,6 +74,7 @@ export { toMs } from "./duration.js";
 export type { Duration, DurationObject } from "./duration.js";
 export type { ErrandEvents, ErrandEventName } from "./events.js";
 export {
+  AdapterClosedError,
   AdapterError,
   AdapterNotInstalledError,
   ConfigError,

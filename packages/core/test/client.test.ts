@@ -3,10 +3,10 @@
 // its capabilities changed to look like a networked backend.
 import { describe, expect, it } from "vitest";
 
-import { AdapterClient } from "../src/adapter/client.js";
+import { AdapterClient, revive } from "../src/adapter/client.js";
 import type { EnqueueOptions } from "../src/adapter/contract.js";
 import { TestAdapter } from "../src/adapter/test-adapter.js";
-import { AdapterError, ConnectionError, UnsupportedError } from "../src/errors.js";
+import { AdapterClosedError, AdapterError, ConnectionError, UnsupportedError } from "../src/errors.js";
 import { TypedEmitter, type ErrandEvents } from "../src/events.js";
 import { waitFor } from "../src/testing/wait-for.js";
 
@@ -26,7 +26,7 @@ class SlowDurableAdapter extends TestAdapter {
     return super.enqueue(options);
   }
   mapError(error: unknown) {
-    return (error as { code?: string }).code === "ECONNREFUSED" ? new ConnectionError(this.name, "enqueue", error) : undefined;
+    return (error as { code?: string }).code === "BACKEND_GONE" ? new ConnectionError(this.name, "enqueue", error) : undefined;
   }
 }
 
@@ -88,7 +88,7 @@ describe("AdapterClient", () => {
     const calls: ErrandEvents["adapter:call"][] = [];
     events.on("adapter:call", (event) => calls.push(event));
     const client = new AdapterClient(adapter, events);
-    adapter.failNext = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+    adapter.failNext = Object.assign(new Error("backend went away"), { code: "BACKEND_GONE" });
     const refused = await client.enqueue([payload()]).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ConnectionError);
     expect((refused as ConnectionError).code).toBe("ERR_CONNECTION");
@@ -103,5 +103,46 @@ describe("AdapterClient", () => {
       ["enqueue", "ok"],
     ]);
     expect(calls.every((call) => call.durationMs >= 0 && call.adapter === "slow")).toBe(true);
+  });
+
+  it("maps Node's socket error codes to ConnectionError itself, for every adapter", async () => {
+    const adapter = new SlowDurableAdapter();
+    const client = new AdapterClient(adapter, new TypedEmitter<ErrandEvents>());
+    for (const code of ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH"]) {
+      adapter.failNext = Object.assign(new Error(`connect ${code}`), { code });
+      const error = await client.enqueue([payload()]).catch((e: unknown) => e);
+      expect(error, code).toBeInstanceOf(ConnectionError);
+    }
+  });
+
+  it("owns the closed state: a call after close() is AdapterClosedError naming adapter and operation", async () => {
+    const adapter = new SlowDurableAdapter();
+    const client = new AdapterClient(adapter, new TypedEmitter<ErrandEvents>());
+    await client.close();
+    await client.close(); // closing twice is harmless
+    const error = await client.enqueue([payload()]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AdapterClosedError);
+    expect((error as AdapterClosedError).code).toBe("ERR_ADAPTER_CLOSED");
+    expect((error as Error).message).toBe("slow adapter: enqueue failed: the adapter is closed");
+    await expect(client.getStatus(["x"])).rejects.toThrow(/slow adapter: getStatus failed: the adapter is closed/);
+    expect(adapter.calls).toEqual([]);
+  });
+});
+
+describe("revive (core's decision on a dead job)", () => {
+  it("resets executions and runAt, keeps everything else, and encodes the body", () => {
+    const dead = payload({ executions: 7, queue: "low", priority: 5, runAt: "2020-01-01T00:00:00.000Z" });
+    const before = Date.now();
+    const job = revive(JSON.stringify(dead))!;
+    expect(job.payload).toMatchObject({ ...dead, executions: 0, runAt: expect.any(String) });
+    expect(Date.parse(job.payload.runAt)).toBeGreaterThanOrEqual(before - 1);
+    expect(JSON.parse(job.body)).toEqual(job.payload);
+  });
+
+  it("keeps dead what would only die again: not JSON, not an object, not wire format v1", () => {
+    expect(revive("{not json")).toBeNull();
+    expect(revive("42")).toBeNull();
+    expect(revive(JSON.stringify({ ...payload(), v: 2 }))).toBeNull();
+    expect(revive(JSON.stringify({ ...payload(), job: "" }))).toBeNull();
   });
 });

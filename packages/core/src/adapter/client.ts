@@ -11,12 +11,15 @@
  *   caller's connection;
  * - times each call and emits `adapter:call`;
  * - maps backend failures to `ErrandError` subclasses (the adapter's own `mapError`
- *   first, `AdapterError` otherwise), so messages read the same on every backend.
+ *   first, then Node's socket error codes to `ConnectionError`, `AdapterError`
+ *   otherwise), so messages read the same on every backend;
+ * - owns the closed state: after `close()` every call is `AdapterClosedError`.
  *
  * @module
  */
 import type { TypedEmitter, ErrandEvents } from "../events.js";
-import { AdapterError, ErrandError, UnsupportedError } from "../errors.js";
+import { AdapterClosedError, AdapterError, ConnectionError, ErrandError, MalformedPayloadError, UnsupportedError } from "../errors.js";
+import { decodePayload, encodePayload } from "../wire-format.js";
 import type {
   Adapter,
   AdapterCapabilities,
@@ -29,6 +32,7 @@ import type {
   QueueInfo,
   Reservation,
   ReserveOptions,
+  RevivedJob,
   SetProgressOptions,
   Settlement,
   StatusRecord,
@@ -47,6 +51,9 @@ interface PendingEnqueue {
  */
 const PARALLEL_CHUNKS = 2;
 
+/** Node's socket error codes: the backend could not be reached, whichever it is. */
+const SOCKET_ERROR_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
+
 /** Core's handle on an adapter. Every adapter call in core goes through it. */
 export class AdapterClient {
   /** The adapter's name. */
@@ -56,6 +63,7 @@ export class AdapterClient {
   private pending: PendingEnqueue[] = [];
   private flushing: Promise<void> | undefined;
   private flushScheduled = false;
+  private closed = false;
 
   constructor(
     /** The wrapped adapter; call it only through this client. */
@@ -69,6 +77,7 @@ export class AdapterClient {
   private async call<T>(operation: string, count: number, run: () => Promise<T>): Promise<T> {
     const started = performance.now();
     try {
+      if (this.closed && operation !== "close") throw new AdapterClosedError(this.name, operation);
       const result = await run();
       if (this.events.has("adapter:call")) {
         this.events.emit("adapter:call", { adapter: this.name, operation, durationMs: performance.now() - started, count });
@@ -84,7 +93,10 @@ export class AdapterClient {
   private mapError(error: unknown, operation: string): Error {
     if (error instanceof ErrandError) return error;
     const mapped = this.adapter.mapError?.(error, operation);
-    return mapped ?? new AdapterError(this.name, operation, error);
+    if (mapped) return mapped;
+    const code = (error as { code?: unknown } | null | undefined)?.code;
+    if (typeof code === "string" && SOCKET_ERROR_CODES.has(code)) return new ConnectionError(this.name, operation, error);
+    return new AdapterError(this.name, operation, error);
   }
 
   /** Refuses what the adapter cannot store. */
@@ -275,23 +287,31 @@ export class AdapterClient {
     return this.call("migrate", 1, () => migrate({}));
   }
 
-  /** Waits for queued enqueues, then closes the adapter. */
+  /** Waits for queued enqueues, then closes the adapter; later calls are `AdapterClosedError`. */
   async close(): Promise<void> {
     // A flush re-schedules itself while calls are pending; a scheduled one starts in a microtask.
     while (this.flushing || this.flushScheduled || this.pending.length > 0) {
       await (this.flushing ?? Promise.resolve());
     }
+    if (this.closed) return;
+    this.closed = true;
     await this.call("close", 0, () => this.adapter.close());
   }
 }
 
-/** Gives a dead payload fresh attempts, due now. Unparseable bodies are returned as they are. */
-export function revive(body: string): string {
+/**
+ * Core's decision on a dead job: a body that is a valid payload comes back with fresh
+ * attempts (`executions` 0), due now, in the queue and priority it names; anything else
+ * (not JSON, not wire format v1) would only die again and stays dead (`null`).
+ */
+export function revive(body: string): RevivedJob | null {
+  let payload;
   try {
-    const payload = JSON.parse(body) as Partial<JobPayload>;
-    if (payload === null || typeof payload !== "object") return body;
-    return JSON.stringify({ ...payload, executions: 0, runAt: new Date().toISOString() });
-  } catch {
-    return body;
+    payload = decodePayload(body);
+  } catch (error) {
+    if (error instanceof MalformedPayloadError) return null;
+    throw error;
   }
+  const revived = { ...payload, executions: 0, runAt: new Date().toISOString() };
+  return { payload: revived, body: encodePayload(revived) };
 }

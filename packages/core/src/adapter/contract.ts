@@ -252,11 +252,23 @@ export interface DeadJob {
 /** Selects dead jobs: by id, or all of them (optionally those of one queue). */
 export type DeadSelection = { ids: string[] } | { all: true; queue?: string };
 
+/** A dead job as core revived it: the payload to store again and its encoded body. */
+export interface RevivedJob {
+  /** The new payload: `executions` reset, due now; store its `queue`, `priority`, `runAt`. */
+  payload: JobPayload;
+  /** `payload` encoded, the text to store. */
+  body: string;
+}
+
 /** Options of {@link Adapter.retryDead}. */
 export interface RetryDeadOptions {
   select: DeadSelection;
-  /** Body rewriter: core resets `executions` and `runAt` on parseable payloads. */
-  revive(body: string): string;
+  /**
+   * Core's decision for one dead body: the job to store again, or `null` when it cannot
+   * run (not a valid payload: it would only die again), in which case it stays dead. The
+   * adapter stores what it is given and parses nothing itself.
+   */
+  revive(body: string): RevivedJob | null;
 }
 
 /** Options of {@link Adapter.purgeDead}. */

@@ -16,4 +16,4 @@ export { WakeSignal } from "./wake-signal.js";
 export { groupBy } from "./group-by.js";
 export { LocalStatusStore } from "./status-store.js";
 export type { StatusLease, StatusStore } from "./status-store.js";
-export { ConnectionError, AdapterError, MalformedPayloadError, UnsupportedError, ConfigError } from "../errors.js";
+export { AdapterClosedError, ConnectionError, AdapterError, MalformedPayloadError, UnsupportedError, ConfigError } from "../errors.js";

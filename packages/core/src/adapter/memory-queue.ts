@@ -15,6 +15,7 @@ import type {
   QueueInfo,
   Reservation,
   ReserveOptions,
+  RetryDeadOptions,
   Settlement,
 } from "./contract.js";
 import { MemoryStatusStore } from "./memory-status.js";
@@ -208,26 +209,18 @@ export class SimpleMemoryStore {
     this.dead.push(...kept);
   }
 
-  /** Moves dead jobs back; unparseable ones stay dead. */
-  retryDead(select: DeadSelection, revive: (body: string) => string): number {
+  /** Moves dead jobs back as core revived them; those core refuses stay dead. */
+  retryDead(select: DeadSelection, revive: RetryDeadOptions["revive"]): number {
     const now = Date.now();
-    let moved = 0;
-    const chosen = this.selectDead(select);
     const revived: DeadJob[] = [];
-    for (const dead of chosen) {
-      const body = revive(dead.body);
-      let payload: JobPayload;
-      try {
-        payload = JSON.parse(body) as JobPayload;
-      } catch {
-        continue;
-      }
-      this.store(payload, body, now);
+    for (const dead of this.selectDead(select)) {
+      const job = revive(dead.body);
+      if (!job) continue;
+      this.store(job.payload, job.body, now);
       revived.push(dead);
-      moved++;
     }
     this.removeDead(revived);
-    return moved;
+    return revived.length;
   }
 
   /** Deletes dead jobs. */
