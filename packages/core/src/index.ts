@@ -51,6 +51,8 @@ export { configure, currentRuntime, Runtime } from "./runtime.js";
 
 export { Mailer, MailDelivery } from "./mailer/mailer.js";
 export type { DeliverLaterOptions, MailArgs, MailerClass, MailMethod } from "./mailer/mailer.js";
+export { defineMailer } from "./mailer/facade.js";
+export type { MailBuilder, MailerFacade, NoStaticCollision, StaticCollision } from "./mailer/facade.js";
 export { registerMailer, UnknownMailerError } from "./mailer/registry.js";
 export type { AfterDeliver, BeforeDeliver, DeliveryContext, MailAttachment, MailerConstructor, MailerDefaults, MailerSettings, MailMessage, SentMail } from "./mailer/message.js";
 export { MailDeliveryError, UndeliverableMailError } from "./mailer/transport.js";
