@@ -7,13 +7,14 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SMTPServer, type SMTPServerAddress } from "smtp-server";
 
-import { configure, deadSet, isFinished, Mailer, MailDeliveryJob, registerModel, Worker, type AfterDeliver, type BeforeDeliver, type JobStatus, type Runtime } from "@errand/core";
+import { configure, deadSet, defineMailer, isFinished, Mailer, MailDeliveryJob, registerModel, Worker, type AfterDeliver, type BeforeDeliver, type JobStatus, type Runtime } from "@errand/core";
 import { assertMailEnqueued, enqueuedJobs, waitFor } from "@errand/core/testing";
 
 import { freePort } from "./support/ports.js";
 
 // ---------------------------------------------------------------------------------------
-// The app: a model and a mailer.
+// The app: a model and a mailer, in ActionMailer's form (`UserMailer.welcome(user)`); some
+// tests send with `UserMailer.mail("welcome", user)`, which must deliver the same.
 
 class User {
   constructor(
@@ -32,28 +33,30 @@ registerModel(User, {
 /** Message ids the afterDeliver callback saw, per test. */
 const afterDelivered: { messageId: string | undefined; to: unknown }[] = [];
 
-class UserMailer extends Mailer {
-  static override defaults = { from: "hello@shop.test" };
-  static override beforeDeliver: BeforeDeliver[] = [
-    (mail, context) => {
-      mail.headers = { ...mail.headers, "X-Errand-Mail": `${context.mailer}.${context.method}` };
-    },
-  ];
-  static override afterDeliver: AfterDeliver[] = [
-    (mail, sent) => {
-      afterDelivered.push({ messageId: sent.messageId, to: mail.to });
-    },
-  ];
+const UserMailer = defineMailer(
+  class UserMailer extends Mailer {
+    static override defaults = { from: "hello@shop.test" };
+    static override beforeDeliver: BeforeDeliver[] = [
+      (mail, context) => {
+        mail.headers = { ...mail.headers, "X-Errand-Mail": `${context.mailer}.${context.method}` };
+      },
+    ];
+    static override afterDeliver: AfterDeliver[] = [
+      (mail, sent) => {
+        afterDelivered.push({ messageId: sent.messageId, to: mail.to });
+      },
+    ];
 
-  welcome(user: User) {
-    return {
-      to: user.email,
-      subject: "Welcome",
-      text: `Hi ${user.name}`,
-      attachments: [{ filename: "terms.txt", content: `Terms for ${user.name}` }],
-    };
-  }
-}
+    welcome(user: User) {
+      return {
+        to: user.email,
+        subject: "Welcome",
+        text: `Hi ${user.name}`,
+        attachments: [{ filename: "terms.txt", content: `Terms for ${user.name}` }],
+      };
+    }
+  },
+);
 
 // ---------------------------------------------------------------------------------------
 // The SMTP server, and a reader for what it received.
@@ -231,7 +234,7 @@ describe("mailers through a real SMTP server", () => {
     const ada = new User(1, "ada@example.test", "Ada");
     users.set(1, ada);
 
-    const { jobId } = await UserMailer.mail("welcome", ada).deliverLater();
+    const { jobId } = await UserMailer.welcome(ada).deliverLater();
 
     // The payload: names and a gid, never the rendered mail.
     const [payload] = await assertMailEnqueued({ mailer: UserMailer, method: "welcome", args: [ada], queue: "mailers", count: 1 });
@@ -266,7 +269,7 @@ describe("mailers through a real SMTP server", () => {
 
   it("builds the mail at perform time, from the record as it is then", async () => {
     users.set(1, new User(1, "ada@example.test", "Ada"));
-    const { jobId } = await UserMailer.mail("welcome", users.get(1)!).deliverLater();
+    const { jobId } = await UserMailer.welcome(users.get(1)!).deliverLater();
 
     // The record changes between enqueue and perform.
     users.set(1, new User(1, "countess@example.test", "Countess Lovelace"));
@@ -279,6 +282,16 @@ describe("mailers through a real SMTP server", () => {
     expect(message.headers.get("to")).toBe("countess@example.test");
     expect(textPart(message)).toBe("Hi Countess Lovelace");
     expect(attachments(message)).toEqual([{ filename: "terms.txt", content: "Terms for Countess Lovelace" }]);
+  });
+
+  it("deliverLater({ wait }) stores the mail job scheduled for later; nothing is sent meanwhile", async () => {
+    users.set(1, new User(1, "ada@example.test", "Ada"));
+    const before = Date.now();
+    const { jobId } = await UserMailer.welcome(users.get(1)!).deliverLater({ wait: "1h" });
+    const [payload] = await assertMailEnqueued({ mailer: UserMailer, method: "welcome", args: [users.get(1)], queue: "mailers", count: 1 });
+    expect(Date.parse(payload!.runAt)).toBeGreaterThanOrEqual(before + 3_600_000);
+    expect((await MailDeliveryJob.status(jobId))?.state).toBe("scheduled");
+    expect(received).toHaveLength(0);
   });
 
   it("a 4xx from the server is temporary: the job is retried and the mail arrives once", async () => {
@@ -322,7 +335,7 @@ describe("mailers through a real SMTP server", () => {
     const grace = new User(3, "grace@example.test", "Grace");
     users.set(3, grace);
 
-    const sent = await UserMailer.mail("welcome", grace).deliverNow();
+    const sent = await UserMailer.welcome(grace).deliverNow();
 
     // Already received when deliverNow resolves; nothing was enqueued.
     expect(received).toHaveLength(1);

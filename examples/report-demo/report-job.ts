@@ -5,7 +5,7 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 
-import { Job, Mailer, queueAs, retryOn, type AfterDeliver, type MailerDefaults, type MailMessage } from "@errand/core";
+import { defineMailer, Job, Mailer, queueAs, retryOn, type AfterDeliver, type MailerDefaults, type MailMessage } from "@errand/core";
 
 import type { User } from "./models.js";
 
@@ -53,12 +53,14 @@ export class ReportJob extends Job<[user: User, month: Date], Report> {
  * The mail a user gets with their first report. `deliverLater` stores only the method's
  * name and the user (as a model reference); the mail is built when its job runs.
  */
-export class WelcomeMailer extends Mailer {
-  static override defaults: MailerDefaults = { from: "reports@example.com" };
-  // One line per mail, so the demo shows the delivery happened in the background.
-  static override afterDeliver: AfterDeliver = (mail) => console.log(`mail sent to ${String(mail.to)}: ${JSON.stringify(mail.subject)}`);
+export const WelcomeMailer = defineMailer(
+  class WelcomeMailer extends Mailer {
+    static override defaults: MailerDefaults = { from: "reports@example.com" };
+    // One line per mail, so the demo shows the delivery happened in the background.
+    static override afterDeliver: AfterDeliver = (mail) => console.log(`mail sent to ${String(mail.to)}: ${JSON.stringify(mail.subject)}`);
 
-  welcome(user: User): MailMessage {
-    return { to: user.email, subject: "Welcome to Reports", text: `Hi ${user.name}, your first report is on its way.` };
-  }
-}
+    welcome(user: User): MailMessage {
+      return { to: user.email, subject: "Welcome to Reports", text: `Hi ${user.name}, your first report is on its way.` };
+    }
+  },
+);

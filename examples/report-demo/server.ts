@@ -36,7 +36,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     // So is the welcome mail: an SMTP round trip has no place in the request either.
     if (!welcomed.has(user.id)) {
       welcomed.add(user.id);
-      await WelcomeMailer.mail("welcome", user).deliverLater();
+      await WelcomeMailer.welcome(user).deliverLater();
     }
     return send(res, 202, { jobId, status: `${url.origin}/reports/${jobId}` });
   }

@@ -5,19 +5,24 @@
  */
 import { describe, expect, it } from "vitest";
 
-import { MailDeliveryJob, Mailer, type ErrandConfig, type MailerDefaults } from "@errand/core";
+import { defineMailer, MailDeliveryJob, Mailer, type ErrandConfig, type MailerDefaults } from "@errand/core";
 import { deliveries, waitFor } from "@errand/core/testing";
 
 import { bodies, reserve, withFixture, type AdapterWiring } from "./harness.js";
 
-/** A mailer with defaults, so a case can tell the mail was built by the worker's delivery. */
-export class ConformanceMailer extends Mailer {
-  static override defaults: MailerDefaults = { from: "hello@shop.test" };
+/**
+ * A mailer with defaults, so a case can tell the mail was built by the worker's delivery;
+ * through `defineMailer`, so cases can send in both forms.
+ */
+export const ConformanceMailer = defineMailer(
+  class ConformanceMailer extends Mailer {
+    static override defaults: MailerDefaults = { from: "hello@shop.test" };
 
-  welcome(email: string, name: string) {
-    return { to: email, subject: "Welcome", text: `Hi ${name}` };
-  }
-}
+    welcome(email: string, name: string) {
+      return { to: email, subject: "Welcome", text: `Hi ${name}` };
+    }
+  },
+);
 
 /** The fixture's config plus mail: the test delivery, and the mailer registered as workers need it. */
 const MAIL_CONFIG: ErrandConfig = { mailers: [ConformanceMailer], mail: { transport: "test" } };
@@ -61,6 +66,16 @@ export function mailerSuite(wiring: AdapterWiring): void {
         expect(status.state).toBe("succeeded");
         // The job's result is the transport's message id.
         expect(status.result).toBe(JSON.stringify({ json: sent!.messageId }));
+      });
+    });
+
+    it("ActionMailer's form, ConformanceMailer.welcome(…).deliverLater(), stores the same job as the mail() form", async () => {
+      await withFixture(wiring, MAIL_CONFIG, async (fixture) => {
+        const enqueued = await ConformanceMailer.welcome("alan@example.com", "Alan").deliverLater();
+        expect(enqueued).toMatchObject({ enqueued: true, job: MailDeliveryJob.jobName, queue: "mailers" });
+        const [stored] = bodies(await reserve(fixture.adapter, { queues: ["mailers"] }));
+        expect(stored).toMatchObject({ id: enqueued.jobId, job: MailDeliveryJob.jobName, queue: "mailers" });
+        expect(stored!.args.json).toEqual(["ConformanceMailer", "welcome", ["alan@example.com", "Alan"]]);
       });
     });
 

@@ -12,12 +12,6 @@
  *
  * @module
  */
-import { Job } from "./job/job.js";
-import { markJobBase } from "./runtime.js";
-import "./worker/worker.js"; // installs the embedded-pool starter used by the async adapter
-
-markJobBase(Job);
-
 export { Job, performAllLater } from "./job/job.js";
 export type { ConfiguredJob, JobArgs, JobClass, JobResult } from "./job/job.js";
 export type { EnqueuedJob, SetOptions } from "./job/enqueuing.js";
@@ -55,10 +49,14 @@ export { currentEnvironment, settingFromUrl } from "./config/environment.js";
 export { adapterPackage } from "./config/adapters.js";
 export { configure, currentRuntime, Runtime } from "./runtime.js";
 
-export { Mailer, MailDelivery, registerMailer, UnknownMailerError } from "./mailer/mailer.js";
-export type { AfterDeliver, BeforeDeliver, DeliverLaterOptions, DeliveryContext, MailArgs, MailAttachment, MailerClass, MailerDefaults, MailMessage, MailMethod } from "./mailer/mailer.js";
+export { Mailer, MailDelivery } from "./mailer/mailer.js";
+export type { DeliverLaterOptions, MailArgs, MailerClass, MailMethod } from "./mailer/mailer.js";
+export { defineMailer } from "./mailer/facade.js";
+export type { MailBuilder, MailerFacade, NoStaticCollision, StaticCollision } from "./mailer/facade.js";
+export { registerMailer, UnknownMailerError } from "./mailer/registry.js";
+export type { AfterDeliver, BeforeDeliver, DeliveryContext, MailAttachment, MailerConstructor, MailerDefaults, MailerSettings, MailMessage, SentMail } from "./mailer/message.js";
 export { MailDeliveryError, UndeliverableMailError } from "./mailer/transport.js";
-export type { MailSettings, MailTransporter, MailTransportSetting, SentMail } from "./mailer/transport.js";
+export type { MailSettings, MailTransporter, MailTransportSetting } from "./mailer/transport.js";
 export { MailDeliveryJob } from "./mailer/delivery-job.js";
 
 export { Worker, ShutdownError, LeaseLostError } from "./worker/worker.js";

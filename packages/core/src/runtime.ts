@@ -17,7 +17,8 @@ import { ConfigError } from "./errors.js";
 import { TypedEmitter, type ErrandEvents } from "./events.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, validateWait } from "./job/exceptions.js";
 import { JobRegistry } from "./registry.js";
-import { isMailerClass, registerMailer, type MailerClass } from "./mailer/mailer.js";
+import type { MailerConstructor } from "./mailer/message.js";
+import { isMailerClass, registerMailer } from "./mailer/registry.js";
 import type { Worker } from "./worker/worker.js";
 
 const JOB_MARK = Symbol.for("errand.job");
@@ -27,18 +28,9 @@ export function isJobClass(value: unknown): value is Function {
   return typeof value === "function" && (value as unknown as Record<symbol, unknown>)[JOB_MARK] === true && Object.getPrototypeOf(value) !== Function.prototype && typeof value.prototype?.perform === "function";
 }
 
-/** Marks the `Job` base class so {@link isJobClass} recognises its subclasses. */
+/** Marks the `Job` base class so {@link isJobClass} recognises its subclasses (`Job` calls it on itself). */
 export function markJobBase(jobBase: Function): void {
   Object.defineProperty(jobBase, JOB_MARK, { value: true });
-}
-
-/** Starts a worker for an adapter with an embedded pool; set by the worker module. */
-type EmbeddedStarter = (runtime: Runtime, client: AdapterClient) => Promise<Worker>;
-let startEmbedded: EmbeddedStarter | undefined;
-
-/** @internal called by the worker module at load time. */
-export function setEmbeddedStarter(starter: EmbeddedStarter): void {
-  startEmbedded = starter;
 }
 
 /** The configuration, registry, adapters and events of one Errand setup. */
@@ -71,7 +63,7 @@ export class Runtime {
     validateWait(this.retryPolicy.wait, "retry.wait");
     this.registry.registerBuiltins();
     for (const entry of config.jobs ?? []) if (typeof entry === "function") this.registry.register(entry);
-    if (config.mailers) registerMailer(...(config.mailers as MailerClass[]));
+    if (config.mailers) registerMailer(...(config.mailers as MailerConstructor[]));
   }
 
   /** Worker settings from config. */
@@ -95,7 +87,7 @@ export class Runtime {
       const isJobOrMailer = (value: unknown): value is Function => isJobClass(value) || isMailerClass(value);
       const classes = await importJobModules(patterns, this.config.root ?? process.cwd(), isJobOrMailer);
       this.registry.register(...classes.filter(isJobClass));
-      registerMailer(...(classes.filter(isMailerClass) as MailerClass[]));
+      registerMailer(...classes.filter(isMailerClass));
     })();
     return this.jobsLoaded;
   }
@@ -133,8 +125,12 @@ export class Runtime {
     const adapter = await createAdapter(setting, this, what);
     const client = new AdapterClient(adapter, this.events);
     if (adapter.capabilities.embeddedWorker && this.workerSettings.embedded !== false) {
-      if (!startEmbedded) throw new ConfigError(`${adapter.name}: the worker module is not loaded`);
-      this.workers.add(await startEmbedded(this, client));
+      // Imported here, where the one embedded pool starts: the worker module imports this
+      // one (for `currentRuntime`), so a static import would be a cycle.
+      const { Worker } = await import("./worker/worker.js");
+      const worker = new Worker({ runtime: this, client, queues: this.workerSettings.queues ?? "*", workerId: `embedded:${process.pid}`, keepAlive: false });
+      await worker.start();
+      this.workers.add(worker);
     }
     return client;
   }

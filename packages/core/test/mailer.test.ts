@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it } from "vitest";
 
 import "../src/index.js";
 import { ConfigError } from "../src/errors.js";
-import { Mailer, UnknownMailerError, type BeforeDeliver, type MailerDefaults, type MailMessage } from "../src/mailer/mailer.js";
+import { Mailer } from "../src/mailer/mailer.js";
+import type { BeforeDeliver, MailerDefaults, MailMessage } from "../src/mailer/message.js";
+import { UnknownMailerError } from "../src/mailer/registry.js";
 import { MailDeliveryJob } from "../src/mailer/delivery-job.js";
 import { configure, type Runtime } from "../src/runtime.js";
 import { assertMailEnqueued, clearDeliveries, deliveries, enqueuedJobs, performEnqueuedJobs } from "../src/testing/index.js";

@@ -9,8 +9,8 @@ import { readFileSync } from "node:fs";
 
 import { Command, CommanderError } from "commander";
 
-// Importing the package entry marks the `Job` base class (so job modules' classes are
-// recognised) and installs the worker module, exactly as an app importing Errand does.
+// Importing the package entry loads core's built-in jobs (the mail delivery job adds
+// itself to them when loaded), exactly as an app importing Errand does.
 import "../index.js";
 import { registerDead } from "./commands/dead.js";
 import { registerEnqueue } from "./commands/enqueue.js";

@@ -15,6 +15,7 @@ import type { EnqueuedJob, SetOptions } from "./enqueuing.js";
 import { enqueueJobs, enqueueOne, jobStatus } from "./enqueuing.js";
 import { performInline } from "./execution.js";
 import { uuidv7 } from "./ids.js";
+import { markJobBase } from "../runtime.js";
 
 /** A concrete job class whose instances are `J`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -57,6 +58,10 @@ export interface ConfiguredJob<J extends Job<any, any>> {
  * const { jobId } = await ReportJob.performLater(user, new Date());
  */
 export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> {
+  static {
+    markJobBase(this);
+  }
+
   /** Queue name or function of the job (twin of `@queueAs`). Default `"default"`. */
   declare static queue?: QueueSetting;
   /** Priority, lower first (twin of `@queueWithPriority`). Default 0. */

@@ -10,8 +10,10 @@
  */
 import { Job } from "../job/job.js";
 import { addBuiltinJob } from "../registry.js";
-import { deliver, findMailer, UnknownMailerError } from "./mailer.js";
-import { UndeliverableMailError, type SentMail } from "./transport.js";
+import { deliver } from "./deliver.js";
+import { findMailer, UnknownMailerError } from "./registry.js";
+import type { SentMail } from "./message.js";
+import { UndeliverableMailError } from "./transport.js";
 
 /** Builds and sends one mail. Registered by core; apps never enqueue it directly. */
 export class MailDeliveryJob extends Job<[mailer: string, method: string, args: unknown[]], string | undefined> {

@@ -16,7 +16,7 @@
  */
 import { ConfigError, ErrandError } from "../errors.js";
 import type { Runtime } from "../runtime.js";
-import type { DeliveryContext, MailMessage } from "./mailer.js";
+import type { DeliveryContext, MailMessage, SentMail } from "./message.js";
 
 /** How mail leaves: see the module comment. */
 export type MailTransportSetting = string | Readonly<Record<string, unknown>> | MailTransporter;
@@ -24,17 +24,6 @@ export type MailTransportSetting = string | Readonly<Record<string, unknown>> | 
 /** Anything that sends a message as nodemailer's transporters do. */
 export interface MailTransporter {
   sendMail(message: Record<string, unknown>): Promise<{ messageId?: string; envelope?: unknown; message?: unknown; accepted?: unknown[]; rejected?: unknown[] }>;
-}
-
-/** A mail the transport took. */
-export interface SentMail {
-  messageId: string | undefined;
-  /** The mail as sent (defaults applied). */
-  mail: MailMessage;
-  mailer: string;
-  method: string;
-  /** The transport's own answer (for the test delivery, nothing). */
-  info?: unknown;
 }
 
 /** Mail settings (`mail` in config). */

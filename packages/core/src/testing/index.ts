@@ -24,8 +24,9 @@ import { deserializeResult, serializeArguments } from "../serializers/arguments.
 import { JobRegistry } from "../registry.js";
 
 import { MailDeliveryJob } from "../mailer/delivery-job.js";
-import { mailerName } from "../mailer/mailer.js";
-import { testDeliveriesOf, type SentMail } from "../mailer/transport.js";
+import type { SentMail } from "../mailer/message.js";
+import { mailerName } from "../mailer/registry.js";
+import { testDeliveriesOf } from "../mailer/transport.js";
 
 export { TestAdapter } from "../adapter/test-adapter.js";
 export type { RecordedJob } from "../adapter/test-adapter.js";

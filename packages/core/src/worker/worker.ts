@@ -31,7 +31,7 @@ import { toMs, type Duration } from "../duration.js";
 import { ConfigError, ErrandError } from "../errors.js";
 import { linkAbort } from "../abort.js";
 import { executeReservation, type ExecutionContext } from "../job/execution.js";
-import { currentRuntime, setEmbeddedStarter, type Runtime } from "../runtime.js";
+import { currentRuntime, type Runtime } from "../runtime.js";
 import { SettleBatcher } from "./batcher.js";
 import { describeQueues, mapQueueNames, parseQueues, queueOrder, type QueueSelection } from "./queues.js";
 
@@ -454,15 +454,3 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
     }
   });
 }
-
-setEmbeddedStarter(async (runtime, client) => {
-  const worker = new Worker({
-    runtime,
-    client,
-    queues: runtime.workerSettings.queues ?? "*",
-    workerId: `embedded:${process.pid}`,
-    keepAlive: false,
-  });
-  await worker.start();
-  return worker;
-});
