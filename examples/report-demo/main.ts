@@ -52,9 +52,9 @@ const response = await fetch(`${base}/reports`, {
   headers: { "content-type": "application/json" },
   body: JSON.stringify({ userId: 1, month: "2025-10-01" }),
 });
-const { jobId, status: statusUrl } = (await response.json()) as { jobId: string; status: string };
+const { jobId, state, status: statusUrl } = (await response.json()) as { jobId: string; state: string; status: string };
 const elapsedMs = performance.now() - started;
-console.log(`POST /reports answered ${response.status} in ${elapsedMs.toFixed(1)} ms: job ${jobId}`);
+console.log(`POST /reports answered ${response.status} in ${elapsedMs.toFixed(1)} ms: job ${jobId} (${state})`);
 console.log(`status URL: ${statusUrl}`);
 
 interface StatusJSON {

@@ -1,6 +1,6 @@
 /**
- * A plain `node:http` app. `POST /reports` answers at once with 202, the job id and a
- * status URL (a user's first report also enqueues their welcome mail); `GET /reports/:id`
+ * A plain `node:http` app. `POST /reports` answers at once with 202, the job id, its
+ * state and a status URL (a user's first report also enqueues their welcome mail); `GET /reports/:id`
  * answers with the job's status as JSON.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -38,7 +38,9 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       welcomed.add(user.id);
       await WelcomeMailer.welcome(user).deliverLater();
     }
-    return send(res, 202, { jobId, status: `${url.origin}/reports/${jobId}` });
+    // The job's state as the answer leaves: queued (or just started), never finished.
+    const state = (await ReportJob.status(jobId))?.state;
+    return send(res, 202, { jobId, state, status: `${url.origin}/reports/${jobId}` });
   }
 
   if (req.method === "GET" && url.pathname === "/health") return send(res, 200, { ok: true });
