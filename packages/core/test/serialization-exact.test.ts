@@ -100,6 +100,16 @@ describe("values that used to arrive changed now arrive exactly", () => {
     expect(gone.sku).toBe("a-1");
   });
 
+  it("keeps Sets and Maps in their order when they hold a shared object", async () => {
+    const shared = { n: 1 };
+    const [first, set, map] = (await roundTrip([shared, new Set([shared, "x"]), new Map<unknown, unknown>([[shared, 1], ["k", shared], ["z", 2]])])) as [object, Set<unknown>, Map<unknown, unknown>];
+    expect([...set][0]).toBe(first);
+    expect([...set][1]).toBe("x");
+    expect([...map.keys()][0]).toBe(first);
+    expect([...map.keys()].slice(1)).toEqual(["k", "z"]);
+    expect(map.get("k")).toBe(first);
+  });
+
   it("results keep the same shapes", () => {
     const value = { holes: [, 1], at: new Date(Number.NaN), error: new SyntaxError("x") }; // eslint-disable-line no-sparse-arrays
     const back = deserializeResult(serializeResult(value, "app")) as typeof value;

@@ -6,9 +6,10 @@
  * Before anything is written, the walk (`walk.ts`) checks that every value comes back as
  * it went in, and refuses the rest with `SerializationError` naming the path.
  *
- * Reading back has two passes: superjson restores values and shared references (the same
- * object twice arrives as one object), then one pass swaps model placeholders for their
- * records and stored errors for errors, keeping shared references shared.
+ * Reading back has two passes: superjson restores the values and `shared-references.ts`
+ * re-links shared references (the same object twice arrives as one object), then one pass
+ * swaps model placeholders for their records and stored errors for errors, keeping shared
+ * references shared.
  *
  * @module
  */
@@ -18,6 +19,7 @@ import { DeserializationError } from "../errors.js";
 import { onSerializerRegistered } from "./custom.js";
 import { GidPlaceholder, loadModels, modelOf, toGid } from "./models.js";
 import { buildError, installShapes, type Shape, type StoredError } from "./shapes.js";
+import { applySharedReferences, type ReferentialEqualities } from "./shared-references.js";
 import { checkStorable } from "./walk.js";
 
 const serializer = new SuperJSON();
@@ -121,12 +123,16 @@ interface Read {
   errors: Set<object>;
 }
 
-// Runs superjson's first pass, collecting the placeholders and stored errors it makes.
-function readFirstPass(what: string, run: () => unknown): Read {
+// Runs the first pass: superjson restores the values, then shared references are re-linked
+// (by our reader: superjson's reorders Sets and Maps). Collects placeholders and errors.
+function readFirstPass(what: string, stored: SerializedValue): Read {
   const found = { placeholders: [] as GidPlaceholder[], errors: new Set<object>() };
   collected = found;
   try {
-    return { value: run(), ...found };
+    const { referentialEqualities, ...meta } = (stored.meta ?? {}) as { referentialEqualities?: ReferentialEqualities };
+    let value: unknown = serializer.deserialize({ json: stored.json, meta } as Parameters<typeof serializer.deserialize>[0]);
+    if (referentialEqualities) value = applySharedReferences(value, referentialEqualities);
+    return { value, ...found };
   } catch (error) {
     throw new DeserializationError(`${what} cannot be read: ${(error as Error).message}`, { cause: error });
   } finally {
@@ -139,7 +145,7 @@ function readFirstPass(what: string, run: () => unknown): Read {
  * @throws DeserializationError when a record is gone or a type is unknown.
  */
 export async function deserializeArguments(stored: SerializedValue): Promise<unknown[]> {
-  const read = readFirstPass("arguments", () => serializer.deserialize(stored as Parameters<typeof serializer.deserialize>[0]));
+  const read = readFirstPass("arguments", stored);
   if (!Array.isArray(read.value)) throw new DeserializationError("arguments are not an array");
   if (read.placeholders.length === 0 && read.errors.size === 0) return read.value;
   const records = read.placeholders.length > 0 ? await loadModels(read.placeholders) : new Map<string, unknown>();
@@ -205,7 +211,13 @@ export function serializeResult(value: unknown, app: string): string | undefined
  */
 export function deserializeResult(text: string | undefined): unknown {
   if (text === undefined) return undefined;
-  const read = readFirstPass("the result", () => serializer.parse(text));
+  let stored: SerializedValue;
+  try {
+    stored = JSON.parse(text) as SerializedValue;
+  } catch (error) {
+    throw new DeserializationError(`the result is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+  const read = readFirstPass("the result", stored);
   if (read.placeholders.length === 0 && read.errors.size === 0) return read.value;
   return secondPass(read, (placeholder) => placeholder.gid);
 }

@@ -157,9 +157,10 @@ function storeError(error: Error): StoredError {
 export function buildError(stored: StoredError, resolve: (value: unknown) => unknown): Error {
   const ctor = ERROR_CLASSES.get(stored.class)!;
   // The constructor gives the error its internal error slot (inspect and isNativeError see a
-  // real error); the own properties it adds (a fresh stack) are replaced by the stored ones.
+  // real error); the own properties it adds (a fresh stack) go, and the stored ones are
+  // defined in their stored order.
   const error = ctor === AggregateError ? new AggregateError([]) : new (ctor as ErrorConstructor)();
-  for (const key of Object.getOwnPropertyNames(error)) if (!(key in stored.props)) delete (error as unknown as Record<string, unknown>)[key];
+  for (const key of Object.getOwnPropertyNames(error)) delete (error as unknown as Record<string, unknown>)[key];
   for (const key of Object.keys(stored.props)) {
     Object.defineProperty(error, key, {
       value: resolve(stored.props[key]),
