@@ -1,25 +1,35 @@
 /**
  * Job arguments to and from the wire. Values go through superjson (Date, BigInt, Map,
- * Set, URL, RegExp, Error, undefined…); registered models become gids; registered custom
- * serializers handle the rest. Before anything is written, a walk checks that every
- * value can come back as it went in: superjson alone would silently turn a function into
- * `null` and a class instance into a plain object.
+ * Set, URL, RegExp, undefined, NaN, -0…); registered models become gids; registered custom
+ * serializers handle their classes; Errand's own shapes (`shapes.ts`) keep what superjson
+ * would change (sparse arrays, invalid dates, null-prototype objects, bytes, errors).
+ * Before anything is written, the walk (`walk.ts`) checks that every value comes back as
+ * it went in, and refuses the rest with `SerializationError` naming the path.
+ *
+ * Reading back has two passes: superjson restores the values and `shared-references.ts`
+ * re-links shared references (the same object twice arrives as one object), then one pass
+ * swaps model placeholders for their records and stored errors for errors, keeping shared
+ * references shared.
  *
  * @module
  */
 import { SuperJSON } from "superjson";
 import type { SerializedValue } from "../adapter/contract.js";
-import { DeserializationError, SerializationError } from "../errors.js";
-import { customSerializerFor, onSerializerRegistered } from "./custom.js";
+import { DeserializationError } from "../errors.js";
+import { onSerializerRegistered } from "./custom.js";
 import { GidPlaceholder, loadModels, modelOf, toGid } from "./models.js";
+import { buildError, installShapes, type Shape, type StoredError } from "./shapes.js";
+import { applySharedReferences, type ReferentialEqualities } from "./shared-references.js";
+import { checkStorable } from "./walk.js";
 
 const serializer = new SuperJSON();
 
-// The gid transformer needs the app name while serializing and collects the placeholders
-// it makes while deserializing. superjson calls both synchronously, so the state lives in
-// these variables only for the duration of one call.
+// The transformers need the app name and the walk's marks while serializing, and collect
+// the placeholders and errors they make while deserializing. superjson calls them
+// synchronously, so this state lives only for the duration of one call.
 let currentApp = "errand";
-let collected: GidPlaceholder[] | null = null;
+let currentMarks: Map<object, Shape> | null = null;
+let collected: { placeholders: GidPlaceholder[]; errors: Set<object> } | null = null;
 
 serializer.registerCustom<object, string>(
   {
@@ -27,25 +37,46 @@ serializer.registerCustom<object, string>(
     serialize: (value) => toGid(currentApp, value),
     deserialize: (gid) => {
       const placeholder = new GidPlaceholder(gid);
-      collected?.push(placeholder);
+      collected?.placeholders.push(placeholder);
       return placeholder;
     },
   },
   "errand:gid",
 );
 
+// superjson walks into what a custom serializer returns for an array, a plain object, a
+// Map, a Set or an Error, rebuilding it key by key: a string would come back as
+// { "0": "s", "1": "t"… }. Such values get their stored form wrapped in { value }.
+function walkedBySuperjson(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  if (Array.isArray(value) || value instanceof Map || value instanceof Set || value instanceof Error) return true;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
 onSerializerRegistered((definition) => {
   serializer.registerCustom<unknown, never>(
     {
-      isApplicable: (value): value is unknown => definition.applies(value),
+      isApplicable: (value): value is unknown => definition.applies(value) && !walkedBySuperjson(value),
       serialize: (value) => definition.serialize(value) as never,
       deserialize: (stored) => definition.deserialize(stored),
     },
     `custom:${definition.name}`,
   );
+  serializer.registerCustom<unknown, { value: never }>(
+    {
+      isApplicable: (value): value is unknown => walkedBySuperjson(value) && definition.applies(value),
+      serialize: (value) => ({ value: definition.serialize(value) as never }),
+      deserialize: (stored) => definition.deserialize(stored.value),
+    },
+    `custom-wrapped:${definition.name}`,
+  );
 });
 
-const PLAIN_IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+installShapes(serializer, {
+  marks: () => currentMarks,
+  errorRead: (stored) => collected?.errors.add(stored),
+});
 
 /** A value JSON keeps exactly: strings, booleans, null, and finite numbers other than -0. */
 function isPlainJsonPrimitive(value: unknown): boolean {
@@ -60,73 +91,16 @@ function isPlainJsonPrimitive(value: unknown): boolean {
   }
 }
 
-function childPath(path: string, key: string): string {
-  return PLAIN_IDENTIFIER.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
-}
-
-function typeName(value: object): string {
-  const ctor = (value as { constructor?: { name?: string } }).constructor;
-  return ctor?.name || "an object with a custom prototype";
-}
-
-// Throws SerializationError at the first value that would not survive the round trip.
-function check(value: unknown, path: string, ancestors: Set<object>): void {
-  switch (typeof value) {
-    case "string":
-    case "number":
-    case "boolean":
-    case "bigint":
-    case "undefined":
-      return;
-    case "symbol":
-      throw new SerializationError(path, `${String(value)} is a symbol, which cannot be stored`);
-    case "function":
-      throw new SerializationError(
-        path,
-        `function ${value.name || "(anonymous)"} cannot be stored; pass data and look the behaviour up in perform`,
-      );
-  }
-  if (value === null) return;
-  const object = value as object;
-  if (ancestors.has(object)) throw new SerializationError(path, "is a circular reference, which cannot be stored");
-  if (modelOf(object) || customSerializerFor(object)) return;
-  if (object instanceof Date || object instanceof RegExp || object instanceof URL || object instanceof Error) return;
-  ancestors.add(object);
+// Walks `value` (throwing SerializationError at `path`), then runs superjson with the marks.
+function serializeChecked(value: unknown, path: string, app: string): SerializedValue {
+  const marks = checkStorable(value, path);
+  currentApp = app;
+  currentMarks = marks;
   try {
-    if (Array.isArray(object)) {
-      for (let index = 0; index < object.length; index++) check(object[index], `${path}[${index}]`, ancestors);
-      return;
-    }
-    if (object instanceof Map) {
-      for (const [key, entry] of object) {
-        check(key, `${path}<key ${describeKey(key)}>`, ancestors);
-        check(entry, `${path}.get(${describeKey(key)})`, ancestors);
-      }
-      return;
-    }
-    if (object instanceof Set) {
-      let index = 0;
-      for (const entry of object) check(entry, `${path}<item ${index++}>`, ancestors);
-      return;
-    }
-    const prototype = Object.getPrototypeOf(object);
-    if (prototype !== Object.prototype && prototype !== null) {
-      throw new SerializationError(
-        path,
-        `is an instance of ${typeName(object)}, which cannot be stored: register it with registerModel() (stored as a reference) or registerSerializer(), or pass plain data`,
-      );
-    }
-    if (Object.getOwnPropertySymbols(object).length > 0) {
-      throw new SerializationError(path, "has symbol keys, which cannot be stored");
-    }
-    for (const key of Object.keys(object)) check((object as Record<string, unknown>)[key], childPath(path, key), ancestors);
+    return serializer.serialize(value) as SerializedValue;
   } finally {
-    ancestors.delete(object);
+    currentMarks = null;
   }
-}
-
-function describeKey(key: unknown): string {
-  return typeof key === "string" ? JSON.stringify(key) : String(key);
 }
 
 /**
@@ -139,10 +113,31 @@ export function serializeArguments(args: readonly unknown[], app: string): Seria
   // changed by the caller afterwards: store them as they are (superjson adds no meta for
   // them). Measured: a fifth of a bulk enqueue of one-number jobs.
   if (args.every(isPlainJsonPrimitive)) return { json: [...args] };
-  check(args, "args", new Set());
-  currentApp = app;
-  const { json, meta } = serializer.serialize(args as unknown[]);
+  const { json, meta } = serializeChecked(args, "args", app);
   return meta === undefined ? { json } : { json, meta };
+}
+
+interface Read {
+  value: unknown;
+  placeholders: GidPlaceholder[];
+  errors: Set<object>;
+}
+
+// Runs the first pass: superjson restores the values, then shared references are re-linked
+// (by our reader: superjson's reorders Sets and Maps). Collects placeholders and errors.
+function readFirstPass(what: string, stored: SerializedValue): Read {
+  const found = { placeholders: [] as GidPlaceholder[], errors: new Set<object>() };
+  collected = found;
+  try {
+    const { referentialEqualities, ...meta } = (stored.meta ?? {}) as { referentialEqualities?: ReferentialEqualities };
+    let value: unknown = serializer.deserialize({ json: stored.json, meta } as Parameters<typeof serializer.deserialize>[0]);
+    if (referentialEqualities) value = applySharedReferences(value, referentialEqualities);
+    return { value, ...found };
+  } catch (error) {
+    throw new DeserializationError(`${what} cannot be read: ${(error as Error).message}`, { cause: error });
+  } finally {
+    collected = null;
+  }
 }
 
 /**
@@ -150,47 +145,55 @@ export function serializeArguments(args: readonly unknown[], app: string): Seria
  * @throws DeserializationError when a record is gone or a type is unknown.
  */
 export async function deserializeArguments(stored: SerializedValue): Promise<unknown[]> {
-  const placeholders: GidPlaceholder[] = [];
-  let args: unknown[];
-  collected = placeholders;
-  try {
-    args = serializer.deserialize(stored as Parameters<typeof serializer.deserialize>[0]);
-  } catch (error) {
-    throw new DeserializationError(`arguments cannot be read: ${(error as Error).message}`, { cause: error });
-  } finally {
-    collected = null;
-  }
-  if (!Array.isArray(args)) throw new DeserializationError("arguments are not an array");
-  if (placeholders.length === 0) return args;
-  const records = await loadModels(placeholders);
-  return replacePlaceholders(args, records) as unknown[];
+  const read = readFirstPass("arguments", stored);
+  if (!Array.isArray(read.value)) throw new DeserializationError("arguments are not an array");
+  if (read.placeholders.length === 0 && read.errors.size === 0) return read.value;
+  const records = read.placeholders.length > 0 ? await loadModels(read.placeholders) : new Map<string, unknown>();
+  return secondPass(read, (placeholder) => records.get(placeholder.gid)) as unknown[];
 }
 
-// Swaps every placeholder in a freshly deserialized tree for its record.
-function replacePlaceholders(value: unknown, records: Map<string, unknown>): unknown {
-  if (value instanceof GidPlaceholder) return records.get(value.gid);
-  if (value === null || typeof value !== "object") return value;
-  if (Array.isArray(value)) {
-    for (let index = 0; index < value.length; index++) value[index] = replacePlaceholders(value[index], records);
+// Swaps placeholders and stored errors in a tree superjson has just read. Each object is
+// handled once, so an object (or error) that appeared twice is still one object after.
+function secondPass(read: Read, record: (placeholder: GidPlaceholder) => unknown): unknown {
+  const done = new Map<object, unknown>();
+  const resolve = (value: unknown): unknown => {
+    if (value === null || typeof value !== "object") return value;
+    if (value instanceof GidPlaceholder) return record(value);
+    const known = done.get(value);
+    if (known !== undefined) return known;
+    if (read.errors.has(value)) {
+      // No cycle can pass through an error (the walk refused cycles), so its properties
+      // can be resolved before it is remembered.
+      const error = buildError(value as StoredError, resolve);
+      done.set(value, error);
+      return error;
+    }
+    done.set(value, value);
+    if (Array.isArray(value)) {
+      for (const key of Object.keys(value)) {
+        const index = Number(key);
+        const item: unknown = value[index];
+        const next = resolve(item);
+        if (next !== item) value[index] = next;
+      }
+    } else if (value instanceof Map) {
+      const entries = [...value].map(([k, v]) => [resolve(k), resolve(v)] as const);
+      value.clear();
+      for (const [k, v] of entries) value.set(k, v);
+    } else if (value instanceof Set) {
+      const items = [...value].map(resolve);
+      value.clear();
+      for (const item of items) value.add(item);
+    } else if (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) {
+      const object = value as Record<string, unknown>;
+      for (const key of Object.keys(object)) {
+        const next = resolve(object[key]);
+        if (next !== object[key]) object[key] = next;
+      }
+    }
     return value;
-  }
-  if (value instanceof Map) {
-    const entries = [...value].map(([k, v]) => [replacePlaceholders(k, records), replacePlaceholders(v, records)] as const);
-    value.clear();
-    for (const [k, v] of entries) value.set(k, v);
-    return value;
-  }
-  if (value instanceof Set) {
-    const items = [...value].map((item) => replacePlaceholders(item, records));
-    value.clear();
-    for (const item of items) value.add(item);
-    return value;
-  }
-  if (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) {
-    const record = value as Record<string, unknown>;
-    for (const key of Object.keys(record)) record[key] = replacePlaceholders(record[key], records);
-  }
-  return value;
+  };
+  return resolve(read.value);
 }
 
 /**
@@ -199,14 +202,22 @@ function replacePlaceholders(value: unknown, records: Map<string, unknown>): unk
  */
 export function serializeResult(value: unknown, app: string): string | undefined {
   if (value === undefined) return undefined;
-  check(value, "result", new Set());
-  currentApp = app;
-  return serializer.stringify(value);
+  return JSON.stringify(serializeChecked(value, "result", app));
 }
 
-/** Reads a result written by {@link serializeResult}. Model references stay gid strings. */
+/**
+ * Reads a result written by {@link serializeResult}. Model references stay gid strings.
+ * @throws DeserializationError when the text cannot be read.
+ */
 export function deserializeResult(text: string | undefined): unknown {
   if (text === undefined) return undefined;
-  const value = serializer.parse(text);
-  return value instanceof GidPlaceholder ? value.gid : value;
+  let stored: SerializedValue;
+  try {
+    stored = JSON.parse(text) as SerializedValue;
+  } catch (error) {
+    throw new DeserializationError(`the result is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+  const read = readFirstPass("the result", stored);
+  if (read.placeholders.length === 0 && read.errors.size === 0) return read.value;
+  return secondPass(read, (placeholder) => placeholder.gid);
 }

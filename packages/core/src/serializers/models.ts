@@ -94,14 +94,25 @@ function idOf(definition: ModelDefinition, record: unknown): unknown {
   return definition.options.id ? definition.options.id(record) : (record as { id?: unknown }).id;
 }
 
-/** The gid of a registered model instance. */
+/**
+ * Why a registered model instance cannot be stored as a reference (it has no id yet), or
+ * `undefined` when it can. The walk turns the reason into a `SerializationError` with the path.
+ */
+export function referenceProblem(value: object): string | undefined {
+  const definition = modelOf(value);
+  if (!definition) return undefined;
+  const id = idOf(definition, value);
+  if (id !== undefined && id !== null && id !== "") return undefined;
+  const className = (value as { constructor: { name?: string } }).constructor.name;
+  const model = className && className !== definition.name ? `${className} (model ${definition.name})` : definition.name;
+  return `is a ${model} without an id (${id === "" ? '""' : String(id)}); save the record before enqueueing a job with it`;
+}
+
+/** The gid of a registered model instance; the walk has checked it with {@link referenceProblem}. */
 export function toGid(app: string, value: object): string {
   const definition = modelOf(value);
   if (!definition) throw new ConfigError("toGid: not a registered model");
   const id = idOf(definition, value);
-  if (id === undefined || id === null || id === "") {
-    throw new ConfigError(`${definition.name} has no id; save the record before enqueueing a job with it`);
-  }
   return `gid://${encodeURIComponent(app)}/${encodeURIComponent(definition.name)}/${encodeURIComponent(String(id))}`;
 }
 
