@@ -340,9 +340,28 @@ export class SqsAdapter implements Adapter {
       });
     }
     if (early.length > 0) await this.hop(queue, early);
+    return reservations;
+  }
+
+  /**
+   * Records reservations as running, just before they go to core. Only here: a message
+   * taken by a poll that no reserve is waiting for any more never reaches a worker, and
+   * marking it running would show a job as running that nobody runs (see `giveBack`).
+   */
+  private async handOut(reservations: Reservation[]): Promise<Reservation[]> {
     const leases = leasesOf(reservations);
     if (leases.length > 0) await this.status.started(leases);
     return reservations;
+  }
+
+  /**
+   * Makes messages that never reached a worker visible again at once. Their status was
+   * never touched, so it is left alone: it still says what it said before they were taken
+   * (a handed-back job reads `queued`, not `running`, while a late poll holds it).
+   */
+  private async giveBack(reservations: readonly Reservation[]): Promise<void> {
+    const byQueue = groupBy(reservations, (r) => handleOf(r).queue);
+    await Promise.all([...byQueue].map(([queue, group]) => this.changeVisibility(queue, group.map((r) => ({ receipt: handleOf(r).receipt, seconds: 0 })))));
   }
 
   /** Sends early messages again with the rest of their delay, then deletes the early copies. */
@@ -373,7 +392,7 @@ export class SqsAdapter implements Adapter {
       const received = (await Promise.all(Array.from({ length: calls }, (_, i) => this.receive(queue, Math.min(10, room - i * 10), visibility, 0)))).flat();
       reserved.push(...(await this.accept(queue, received)));
     }
-    if (reserved.length > 0 || waitMs <= 0 || signal?.aborted) return reserved;
+    if (reserved.length > 0 || waitMs <= 0 || signal?.aborted) return this.handOut(reserved);
     // Nothing ready: long-poll every queue at once. A long poll is never cut off: a request
     // abandoned mid-poll may still take messages off the queue and hide them for the whole
     // visibility timeout. So the reserve returns at once when its signal aborts, and polls
@@ -383,7 +402,7 @@ export class SqsAdapter implements Adapter {
     let done = false;
     const polls = queues.map((name) =>
       this.poll(name, Math.min(10, max), visibility, waitSeconds, async (got) => {
-        if (done) await this.release(got);
+        if (done) await this.giveBack(got);
         else taken.push(...got);
       }),
     );
@@ -398,7 +417,7 @@ export class SqsAdapter implements Adapter {
     } catch (error) {
       // A poll failed: hand back what the others brought, and report the failure.
       done = true;
-      await this.release(taken.splice(0)).catch(() => undefined);
+      await this.giveBack(taken.splice(0)).catch(() => undefined);
       throw error;
     } finally {
       // The adapter's own signal lives as long as it does: leave no listener per reserve on it.
@@ -413,12 +432,12 @@ export class SqsAdapter implements Adapter {
     }
     const got = taken.splice(0);
     if (signal?.aborted || this.closing.signal.aborted) {
-      await this.release(got);
+      await this.giveBack(got);
       return [];
     }
     // Several queues may answer at once: hand back at most `max`, make the rest visible again.
-    await this.release(got.splice(max));
-    return got;
+    await this.giveBack(got.splice(max));
+    return this.handOut(got);
   }
 
   /** One long poll and what is done with its messages, tracked so `close()` can wait for both. */
@@ -429,12 +448,6 @@ export class SqsAdapter implements Adapter {
     })();
     this.polls.add(running);
     return running.finally(() => this.polls.delete(running));
-  }
-
-  /** Makes reserved messages visible again at once, uncounted in their status. */
-  private async release(reservations: readonly Reservation[]): Promise<void> {
-    if (reservations.length === 0) return;
-    await this.settle({ settlements: reservations.map((reservation) => ({ reservation, outcome: "released" as const })) });
   }
 
   // ---- settling -----------------------------------------------------------------------
