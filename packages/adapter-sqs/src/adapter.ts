@@ -484,6 +484,8 @@ export class SqsAdapter implements Adapter {
     // A stale holder (its lease expired and the job was delivered again) changes nothing.
     const current = settlements.filter((s) => !stale.has(handleOf(s.reservation).jobId ?? ""));
     const byQueue = groupBy(current, (s) => handleOf(s.reservation).queue);
+    // Messages first, statuses after: once a status says `dead`, its dead-letter message
+    // exists (the dead set lists it), and a finished status never precedes the delete.
     await Promise.all([...byQueue].map(([queue, group]) => this.settleQueue(queue, group)));
     await this.status.settled(
       current.flatMap((settlement) => {
@@ -686,9 +688,12 @@ export class SqsAdapter implements Adapter {
       }
       const { payload, body } = revived;
       const target = await this.queues.get(payload.queue);
+      // Status first, as in `enqueue`: written after the send, it could land after a worker
+      // took the job, ran it and recorded it finished, and turn it back into `queued`; and
+      // until it lands the status would say `dead` while the dead set no longer holds it.
+      await this.status.enqueued([payload]);
       await this.send(target.url, [{ payload, body, runAtMs: Date.now() }]);
       await this.delete({ ...queue, url: queue.deadUrl }, [message.ReceiptHandle!]);
-      await this.status.enqueued([payload]);
       moved++;
     }
     return moved;
