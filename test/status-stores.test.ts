@@ -75,7 +75,14 @@ describe("redis status store", () => {
       await store.started([{ id: done.id, lease: "l-done" }, { id: live.id, lease: "l-live" }]);
       await store.settled([{ id: done.id, lease: "l-done", settlement: { reservation: reservation(done.id), outcome: "succeeded", result: "ok" } }]);
       const tag = `{${store.prefix}}`;
-      const [, keys] = await client.scan("0", "MATCH", `${tag}:*`, "COUNT", 1000);
+      // Scan to the end: one SCAN call covers only part of a Redis other test files fill too.
+      const keys: string[] = [];
+      let cursor = "0";
+      do {
+        const [next, found] = await client.scan(cursor, "MATCH", `${tag}:*`, "COUNT", 1000);
+        keys.push(...found);
+        cursor = next;
+      } while (cursor !== "0");
       expect(keys.sort()).toEqual([`${tag}:s:${done.id}`, `${tag}:s:${live.id}`].sort());
       expect(await client.hgetall(`${tag}:s:${live.id}`)).toMatchObject({ job: "ReportJob", queue: "reports", state: "running", exe: "1", tok: "l-live" });
       expect(await client.hgetall(`${tag}:s:${done.id}`)).toMatchObject({ state: "succeeded", res: "ok" });
