@@ -293,7 +293,7 @@ describe("sqs faults with real worker processes", () => {
     expect(
       malformedDead!.id,
       "adapter bug: the dead-letter copy of a message whose body has no job id is listed under the copy's new SQS message id, " +
-        "not the id the message had (and the worker logged it dead under): see deadJob()/settleQueue() in packages/adapter-sqs/src/adapter.ts",
+        "not the id the message had (and the worker logged it dead under): see deadJob()/deadMessage() in packages/adapter-sqs/src/dead-letter.ts",
     ).toBe(malformedId);
   }, 40_000);
 

@@ -12,6 +12,7 @@ import { RedisStatusStore } from "@errand/adapter-redis";
 import { LocalStatusStore, uuidv7, type JobPayload } from "@errand/core/adapter";
 import { waitFor } from "@errand/core/testing";
 
+import { statusStoreOrderSuite } from "./conformance/status-store-order.js";
 import { statusStoreSuite } from "./conformance/status-store.js";
 import { dropSchemas, postgresUrl, schemaName } from "./support/postgres.js";
 import { dropPrefixes, redisPrefix, redisUrl } from "./support/redis.js";
@@ -42,6 +43,9 @@ statusStoreSuite("local", async () => new LocalStatusStore(), {
 });
 statusStoreSuite("redis", async () => redisStore(), { createWithTtl: async (finishedTtlMs) => redisStore({ finishedTtlMs }) });
 statusStoreSuite("postgres", async () => postgresStore(), { createWithTtl: async (finishedTtlMs) => postgresStore({ finishedTtlMs }) });
+statusStoreOrderSuite("local", async () => new LocalStatusStore());
+statusStoreOrderSuite("redis", async () => redisStore());
+statusStoreOrderSuite("postgres", async () => postgresStore());
 
 function payload(overrides: Partial<JobPayload> = {}): JobPayload {
   const now = Date.now();
@@ -71,7 +75,14 @@ describe("redis status store", () => {
       await store.started([{ id: done.id, lease: "l-done" }, { id: live.id, lease: "l-live" }]);
       await store.settled([{ id: done.id, lease: "l-done", settlement: { reservation: reservation(done.id), outcome: "succeeded", result: "ok" } }]);
       const tag = `{${store.prefix}}`;
-      const [, keys] = await client.scan("0", "MATCH", `${tag}:*`, "COUNT", 1000);
+      // Scan to the end: one SCAN call covers only part of a Redis other test files fill too.
+      const keys: string[] = [];
+      let cursor = "0";
+      do {
+        const [next, found] = await client.scan(cursor, "MATCH", `${tag}:*`, "COUNT", 1000);
+        keys.push(...found);
+        cursor = next;
+      } while (cursor !== "0");
       expect(keys.sort()).toEqual([`${tag}:s:${done.id}`, `${tag}:s:${live.id}`].sort());
       expect(await client.hgetall(`${tag}:s:${live.id}`)).toMatchObject({ job: "ReportJob", queue: "reports", state: "running", exe: "1", tok: "l-live" });
       expect(await client.hgetall(`${tag}:s:${done.id}`)).toMatchObject({ state: "succeeded", res: "ok" });

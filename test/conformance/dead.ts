@@ -46,6 +46,20 @@ export function deadSuite(wiring: AdapterWiring): void {
       });
     });
 
+    it("status and dead set agree: a job reading dead is listed, a retried one is neither", async () => {
+      await withFixture(wiring, { retry: { attempts: 1 } }, async (fixture) => {
+        const worker = await fixture.startWorker();
+        const { jobId } = await BrokenJob.performLater();
+        await waitFor(async () => (await BrokenJob.status(jobId))?.state === "dead", { message: "status to read dead" });
+        // No wait here: the dead set must already hold what the status says is dead.
+        expect((await deadSet().list()).map((job) => job.id)).toContain(jobId);
+        await worker.stop();
+        expect(await deadSet().retry([jobId])).toBe(1);
+        expect((await BrokenJob.status(jobId))?.state).toBe("queued");
+        expect((await deadSet().list()).map((job) => job.id)).not.toContain(jobId);
+      });
+    });
+
     it("retryAll and purge empty the dead set; purge deletes for good", async () => {
       await withFixture(wiring, async (fixture) => {
         for (const label of ["x", "y", "z"]) {

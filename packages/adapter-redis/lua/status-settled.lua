@@ -13,6 +13,11 @@
   A current one ends the lease. It moves a live job to its new state; a finished job keeps
   its status (a duplicate delivery of it only drops its lease), and a hash holding only a
   lease is deleted. Finished statuses expire after the ttl.
+
+  A job that stays live (released, retry) keeps an ended lease, tok = '' (no delivery's
+  token), not none: writes of one job may land out of order, and a settlement of an earlier
+  delivery landing after this one must stay stale instead of finding a live job without a
+  lease and applying (a handed-back job turned finished, a release counted twice).
 ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -43,7 +48,11 @@ for i, key in ipairs(KEYS) do
         if tonumber(f[4]) > now then back = 'scheduled' end
         redis.call('HSET', key, 'state', back, 'exe', math.max(0, tonumber(f[5]) - 1), 'upd', now)
       end
-      redis.call('HDEL', key, 'tok')
+      if outcome == 'r' or outcome == 'l' then
+        redis.call('HSET', key, 'tok', '')
+      else
+        redis.call('HDEL', key, 'tok')
+      end
       applied = applied + 1
     elseif state then
       if current then redis.call('HDEL', key, 'tok') end

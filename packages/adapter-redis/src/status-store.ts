@@ -4,7 +4,8 @@
  *
  * One hash per job, `{<prefix>}:s:<id>`, with the fields of the Redis adapter's job hashes
  * (`state`, `exe`, `run`, `enq`, `upd`, `sta`, `fin`, `prog`, `res`, `err`, and `tok` for the
- * current lease). Every key starts with the hash tag `{<prefix>}`, so all of them sit in one
+ * current lease, `''` once that delivery settled: see `status-settled.lua`). Every key starts
+ * with the hash tag `{<prefix>}`, so all of them sit in one
  * Cluster slot: a batch is one script call that lists its keys in KEYS, on a single Redis or a
  * Cluster alike. (A job id cannot move a key to another slot: only the first `{…}` of a key
  * counts, and that is the prefix's.) The price is that a store's statuses live on one node

@@ -3,11 +3,16 @@
 -- changes nothing, even when a redelivery commits while this statement waits for the row.
 -- Each id appears once per call.
 --
--- `live` moves a recorded, unfinished job to its new state and ends its lease: released
+-- The main statement moves a recorded, unfinished job to its new state and ends its lease: released
 -- goes back to queued (scheduled if its run_at is later) uncounted, retry to retrying with
 -- the next run_at, queue and priority, and finished states get finished_at and expire
 -- after $9 ms. `ended` only ends the lease of a finished or lease-only row (a duplicate
 -- delivery of a finished job): its status stays as it was.
+--
+-- An ended lease is '' (no delivery's token), not NULL: writes of one job may land out of
+-- order, and a settlement of an earlier delivery landing after this one must stay stale
+-- (lease <> its token) instead of finding a live row without a lease and applying (a
+-- handed-back job turned finished, a release counted twice). Finished rows are stale anyway.
 --
 -- Retention rides on it: up to $10 expired rows, none of this batch's, are deleted per call
 -- (skipping rows other statements hold), so expired statuses go in small steps as jobs finish.
@@ -43,7 +48,7 @@ SET state = CASE u.outcome
     priority = coalesce(u.priority, s.priority),
     finished_at = CASE WHEN u.outcome IN ('succeeded', 'failed', 'dead') THEN now() END,
     expires_at = CASE WHEN u.outcome IN ('succeeded', 'failed', 'dead') THEN now() + $9 * interval '1 millisecond' END,
-    lease = NULL,
+    lease = '',
     updated_at = now()
 FROM u
 WHERE s.id = u.id AND s.state IS NOT NULL AND s.finished_at IS NULL AND (s.lease = u.lease OR s.lease IS NULL)

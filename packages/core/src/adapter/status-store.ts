@@ -8,6 +8,15 @@
  * lease expired and whose job was delivered again since (`current`). A stale holder's
  * outcome is then ignored, as on every other backend.
  *
+ * Writes of one job are issued from several places (a reserve, a worker's batched
+ * settlements, a reserve in another process) and may land in another order than SQS saw
+ * them. So a settlement does not forget the lease it ends: it leaves an ended lease (the
+ * empty token, which matches no delivery) until the job is enqueued again or delivered
+ * again. A delivery's settlement that lands after the next delivery has settled is then
+ * stale, like one landing while the next delivery runs; were the lease simply dropped, it
+ * would find a live job with no lease and apply, turning a handed-back job into a finished
+ * one, or counting a release twice.
+ *
  * `LocalStatusStore` keeps statuses in this process (one process only: another process's
  * jobs are unknown to it). Stores shared by every process live in the Redis and PostgreSQL
  * adapter packages.
@@ -46,6 +55,9 @@ export interface StatusStore {
   close(): Promise<void>;
 }
 
+/** The lease of a job whose last delivery was settled: no delivery's token (they are never empty). */
+const ENDED = "";
+
 /** Statuses in this process's memory: for development, tests and single-process apps. */
 export class LocalStatusStore implements StatusStore {
   private readonly records: MemoryStatusStore;
@@ -70,21 +82,26 @@ export class LocalStatusStore implements StatusStore {
   }
 
   async stale(leases: readonly StatusLease[]): Promise<Set<string>> {
-    const stale = new Set<string>();
-    for (const { id, lease } of leases) {
-      const current = this.leases.get(id);
-      if (current !== undefined && current !== lease) stale.add(id);
-      else if (current === undefined && this.records.get(id)?.finishedAt !== undefined) stale.add(id);
-    }
-    return stale;
+    return new Set(leases.filter(({ id, lease }) => this.isStale(id, lease)).map(({ id }) => id));
+  }
+
+  private isStale(id: string, lease: string): boolean {
+    const current = this.leases.get(id);
+    if (current !== undefined) return current !== lease;
+    return this.records.get(id)?.finishedAt !== undefined;
   }
 
   async settled(items: readonly (StatusLease & { settlement: Settlement })[]): Promise<void> {
-    const stale = await this.stale(items);
-    for (const { id, settlement } of items) {
-      if (stale.has(id)) continue;
+    // Checked item by item: a batch may settle the same delivery twice, the second is stale.
+    for (const { id, lease, settlement } of items) {
+      if (this.isStale(id, lease)) continue;
       this.records.settled(id, settlement);
-      this.leases.delete(id);
+      // A job still live keeps an ended lease, not none, so a late settlement of an earlier
+      // delivery stays stale (module notes); a finished one is stale by being finished, and
+      // keeps no entry here that would outlive its evicted record.
+      const record = this.records.get(id);
+      if (record && record.finishedAt === undefined) this.leases.set(id, ENDED);
+      else this.leases.delete(id);
     }
   }
 

@@ -1,0 +1,85 @@
+/**
+ * What the adapter keeps on a message besides its body: the message attributes it writes
+ * (a long delay's due time, a dead job's reason, time of death and id) and the handle core
+ * carries for each reservation. Plus the two places it looks into a body, which core owns
+ * otherwise: the job id (for statuses and the dead set) and, on FIFO queues, the execution
+ * count.
+ *
+ * @module
+ */
+import type { MessageAttributeValue } from "@aws-sdk/client-sqs";
+import type { Reservation, StatusLease, StoredError } from "@errand/core/adapter";
+
+import type { SqsQueue } from "./queues.js";
+
+/** A hop's real due time (ms), on a message sent early with the longest delay SQS allows. */
+export const RUN_AT = "errand-run-at";
+/** A dead message's error (`StoredError` JSON). */
+export const ERROR = "errand-error";
+/** When a dead message died (ms). */
+export const DIED_AT = "errand-died-at";
+/** A dead message's id as workers and `errand dead` name it: the job id, or for a body without one the original message id. */
+export const DEAD_ID = "errand-id";
+/** Attributes requested by name: AWS returns only those asked for (the emulator returns all). */
+export const ATTRIBUTES = [RUN_AT, ERROR, DIED_AT, DEAD_ID];
+
+/** A number attribute. */
+export function numberAttribute(value: number): MessageAttributeValue {
+  return { DataType: "Number", StringValue: String(value) };
+}
+
+/** The attributes of a message sent to a dead-letter queue. */
+export function deadAttributes(id: string, error: StoredError, diedAt: number): Record<string, MessageAttributeValue> {
+  return {
+    [ERROR]: { DataType: "String", StringValue: JSON.stringify(error) },
+    [DIED_AT]: numberAttribute(diedAt),
+    // The copy in the dead-letter queue gets a new message id; keep the one the worker reported.
+    [DEAD_ID]: { DataType: "String", StringValue: id },
+  };
+}
+
+/** What core hands back with each reservation. */
+export interface Handle {
+  queue: SqsQueue;
+  receipt: string;
+  /** The job id in the body (for the status store), when the body could be read. */
+  jobId: string | undefined;
+  /** When the message was received: the visibility timeout cannot reach past 12 h from it. */
+  receivedAt: number;
+}
+
+/** The adapter's handle of a reservation. */
+export function handleOf(reservation: Reservation): Handle {
+  return reservation.handle as Handle;
+}
+
+/** The status-store leases of reservations whose body named a job (see `StatusStore`). */
+export function leasesOf(reservations: readonly Reservation[]): StatusLease[] {
+  return reservations.flatMap((reservation) => {
+    const { jobId, receipt } = handleOf(reservation);
+    return jobId ? [{ id: jobId, lease: receipt }] : [];
+  });
+}
+
+/** The job id in a body, when it parses and has one. */
+export function peekId(body: string | undefined): string | undefined {
+  try {
+    const id = (JSON.parse(body ?? "") as { id?: unknown }).id;
+    return typeof id === "string" ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The body with `executions` set to `count` when it parses (FIFO retries keep their first body). */
+export function withExecutions(body: string, count: number): string {
+  try {
+    const payload = JSON.parse(body) as { executions?: unknown };
+    if (payload && typeof payload === "object" && typeof payload.executions === "number" && payload.executions < count) {
+      return JSON.stringify({ ...payload, executions: count });
+    }
+  } catch {
+    // Malformed: core buries it with the reason.
+  }
+  return body;
+}
