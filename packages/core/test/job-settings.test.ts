@@ -125,7 +125,7 @@ describe("static-field twins", () => {
       static override retry = [[ApiError, { attempts: 0 }]] as const;
       perform() {}
     }
-    expect(() => definitionOf(BadRetry)).toThrow("BadRetry.retry: attempts must be an integer >= 1, got 0");
+    expect(() => definitionOf(BadRetry)).toThrow("BadRetry.retry: attempts must be an integer >= 1 or Infinity, got 0");
     expect(() => retryOn(ApiError, { wait: "10 minutes" })).toThrow(/retryOn: wait: "10 minutes" is not a duration/);
     expect(() => queueWithPriority(0.5)).toThrow(ConfigError);
     expect(() => afterDiscard("nope" as never)).toThrow("@afterDiscard: the handler must be a function");

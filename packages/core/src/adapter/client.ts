@@ -285,12 +285,12 @@ export class AdapterClient {
   }
 }
 
-/** Gives a dead payload fresh attempts, due now. Unparseable bodies are returned as they are. */
+/** Gives a dead payload fresh attempts (rule counters too), due now. Unparseable bodies are returned as they are. */
 export function revive(body: string): string {
   try {
     const payload = JSON.parse(body) as Partial<JobPayload>;
     if (payload === null || typeof payload !== "object") return body;
-    return JSON.stringify({ ...payload, executions: 0, runAt: new Date().toISOString() });
+    return JSON.stringify({ ...payload, executions: 0, exceptionExecutions: undefined, runAt: new Date().toISOString() });
   } catch {
     return body;
   }
