@@ -32,8 +32,8 @@ export interface JobPayload {
   /**
    * How many times each `retryOn` rule's errors have failed the job, keyed by the rule's
    * error class names joined with commas (`{ "ApiError": 2, "LimitError,GoneError": 1 }`).
-   * Absent until a rule first retries; core writes it into the retried payload and drops it
-   * when a dead job is retried. Integers >= 0.
+   * Absent before the first retry; core writes it into every retried payload (empty when no
+   * rule has retried yet) and drops it when a dead job is retried. Integers >= 0.
    */
   exceptionExecutions?: Record<string, number>;
   /** ISO-8601 time of the first enqueue. */
