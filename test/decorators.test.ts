@@ -80,7 +80,7 @@ describe.each(modes)("%s decorators", (mode) => {
     expect(output().enqueued.length).toBeGreaterThan(0);
   });
 
-  it("resolves queues (string and function form), priorities and timeouts, inherited down the chain", () => {
+  it("resolves queues and priorities (value and function form) and timeouts, inherited down the chain", () => {
     const settings = output().enqueued.map(({ job, queue, priority, timeoutMs }) => ({ job, queue, priority, timeoutMs }));
     expect(settings).toEqual([
       { job: "ParentJob", queue: "parents", priority: 5, timeoutMs: 5000 },
@@ -93,6 +93,9 @@ describe.each(modes)("%s decorators", (mode) => {
       { job: "MixedChildJob", queue: "mixed-child", priority: 8, timeoutMs: 2000 },
       { job: "SlowJob", queue: "default", priority: 0, timeoutMs: 50 },
       { job: "ParentJob", queue: "override", priority: -1, timeoutMs: 5000 },
+      // @queueWithPriority(fn): the priority comes from each job's arguments.
+      { job: "UrgencyJob", queue: "default", priority: -10, timeoutMs: undefined },
+      { job: "UrgencyJob", queue: "default", priority: 20, timeoutMs: undefined },
     ]);
   });
 

@@ -1,6 +1,7 @@
 /** Conformance: failures — retry rules, the default policy, discard, timeouts. Core decides; the adapter stores. */
 import { describe, expect, it } from "vitest";
 
+import { Job } from "@errand/core";
 import { waitFor } from "@errand/core/testing";
 
 import { BrokenJob, DiscardedJob, FlakyJob, journal, withFixture, SlowJob, type AdapterWiring, type Fixture } from "./harness.js";
@@ -10,6 +11,25 @@ async function finalState(fixture: Fixture, jobId: string, states: string[]) {
     const [record] = await fixture.client.getStatus([jobId]);
     return record && states.includes(record.state) && record;
   }, { timeoutMs: 10_000, message: `job ${jobId} to reach ${states.join("/")}` });
+}
+
+class RuleAError extends Error {}
+class RuleBError extends Error {}
+/** What each rule's wait function was called with ("A1", "B2"…), in order. */
+const ruleWaits: string[] = [];
+
+/** Fails with A, A, B, B, then succeeds: retried by two rules of 3 attempts, each counting its own. */
+class TwoRulesJob extends Job<[]> {
+  static override jobName = "TwoRulesJob";
+  static override retry = [
+    [RuleAError, { attempts: 3, wait: (n: number) => (ruleWaits.push(`A${n}`), 20), jitter: 0 }],
+    [RuleBError, { attempts: 3, wait: (n: number) => (ruleWaits.push(`B${n}`), 20), jitter: 0 }],
+  ];
+  perform() {
+    if (this.executions <= 2) throw new RuleAError(`run ${this.executions}`);
+    if (this.executions <= 4) throw new RuleBError(`run ${this.executions}`);
+    return this.executions;
+  }
 }
 
 export function retrySuite(wiring: AdapterWiring): void {
@@ -25,6 +45,33 @@ export function retrySuite(wiring: AdapterWiring): void {
         expect(status.executions).toBe(3);
         expect(retries).toEqual([1, 2]);
         expect(status.result).toBe(JSON.stringify({ json: 3 }));
+      });
+    });
+
+    // The counters travel in the retried payload, which the adapter stores as core hands it over.
+    it.skipIf(wiring.capabilities.groups)("[no capability groups] each retryOn rule counts its own failures: A, A, B, B under two rules of 3 attempts succeeds on run 5", async () => {
+      await withFixture(wiring, async (fixture) => {
+        ruleWaits.length = 0;
+        await fixture.startWorker();
+        const { jobId } = await TwoRulesJob.performLater();
+        const status = await finalState(fixture, jobId, ["succeeded", "dead"]);
+        // Each wait saw its own rule's count, not the total.
+        expect(ruleWaits).toEqual(["A1", "A2", "B1", "B2"]);
+        expect(status).toMatchObject({ state: "succeeded", executions: 5 });
+      });
+    });
+
+    // SQS FIFO keeps a retried message as first sent (its group stays in order; only the
+    // execution count is restored from SQS), so the counters are lost. Core then counts
+    // total runs under every rule, as before per-rule counters: the job still ends.
+    it.runIf(wiring.capabilities.groups)("[capability groups] a retried job keeps its first body, so retryOn rules count total runs and still end the job", async () => {
+      await withFixture(wiring, async (fixture) => {
+        ruleWaits.length = 0;
+        await fixture.startWorker();
+        const { jobId } = await TwoRulesJob.performLater();
+        const status = await finalState(fixture, jobId, ["succeeded", "dead"]);
+        expect(ruleWaits).toEqual(["A1", "A2"]);
+        expect(status).toMatchObject({ state: "dead", executions: 3, error: { message: "run 3" } });
       });
     });
 

@@ -35,7 +35,7 @@ export type { JobClassDecorator } from "./job/decorators.js";
 export type { AroundCallback, Callback } from "./job/callbacks.js";
 export { backoffMs, DEFAULT_RETRY_POLICY } from "./job/exceptions.js";
 export type { ErrorClass, RescueHandler, RetryOptions, RetryPolicy, RetryWait, StaticDiscard, StaticRescue, StaticRetry } from "./job/exceptions.js";
-export type { AfterDiscardHandler, QueueSetting } from "./job/settings.js";
+export type { AfterDiscardHandler, PrioritySetting, QueueSetting } from "./job/settings.js";
 
 export { registerModel, model } from "./serializers/models.js";
 export type { ModelOptions } from "./serializers/models.js";

@@ -39,6 +39,15 @@ function requireInteger(record: Record<string, unknown>, key: string, min: numbe
   }
 }
 
+function requireCounters(value: unknown): void {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) fail(`"exceptionExecutions" must be an object of counts`);
+  for (const [key, count] of Object.entries(value)) {
+    if (typeof count !== "number" || !Number.isInteger(count) || count < 0) {
+      fail(`"exceptionExecutions" ${JSON.stringify(key)} must be an integer >= 0`);
+    }
+  }
+}
+
 /**
  * Parses and validates stored text.
  * @throws MalformedPayloadError naming the first field that is wrong.
@@ -70,6 +79,7 @@ export function validatePayload(value: unknown): JobPayload {
     fail(`"args" must be superjson output whose "json" is an array`);
   }
   requireInteger(record, "executions", 0);
+  if (record.exceptionExecutions !== undefined) requireCounters(record.exceptionExecutions);
   requireDate(record, "enqueuedAt");
   requireDate(record, "runAt");
   if (record.timeoutMs !== undefined) requireInteger(record, "timeoutMs", 1);

@@ -1,7 +1,7 @@
 // Settings from decorators (applied here as functions, the way both decorator proposals
 // call them) and from their static-field twins, and how subclasses inherit them.
 // test/decorators.test.ts compiles real decorator syntax both ways.
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { ConfigError } from "../src/errors.js";
 import {
@@ -17,6 +17,8 @@ import {
 } from "../src/job/decorators.js";
 import { Job } from "../src/job/job.js";
 import { definitionOf } from "../src/job/settings.js";
+import { configure, type Runtime } from "../src/runtime.js";
+import { clearJobs, enqueuedJobs } from "../src/testing/index.js";
 
 const legacy = (decorator: (target: Function, context?: unknown) => void, target: Function) => decorator(target);
 const standard = (decorator: (target: Function, context?: unknown) => void, target: Function) =>
@@ -115,7 +117,7 @@ describe("static-field twins", () => {
       static override priority = 1.5;
       perform() {}
     }
-    expect(() => definitionOf(BadPriority)).toThrow("BadPriority: priority must be an integer, got 1.5");
+    expect(() => definitionOf(BadPriority)).toThrow("BadPriority: priority must be an integer or a function, got 1.5");
     class BadTimeout extends Job<[]> {
       static override timeout = "soon";
       perform() {}
@@ -125,13 +127,65 @@ describe("static-field twins", () => {
       static override retry = [[ApiError, { attempts: 0 }]] as const;
       perform() {}
     }
-    expect(() => definitionOf(BadRetry)).toThrow("BadRetry.retry: attempts must be an integer >= 1, got 0");
+    expect(() => definitionOf(BadRetry)).toThrow("BadRetry.retry: attempts must be an integer >= 1 or Infinity, got 0");
     expect(() => retryOn(ApiError, { wait: "10 minutes" })).toThrow(/retryOn: wait: "10 minutes" is not a duration/);
     expect(() => queueWithPriority(0.5)).toThrow(ConfigError);
+    expect(() => queueWithPriority("high" as never)).toThrow("@queueWithPriority: expected an integer or a function, got high");
     expect(() => afterDiscard("nope" as never)).toThrow("@afterDiscard: the handler must be a function");
     expect(() =>
       standard(queueAs("x"), Object.assign(() => {}, {})),
     ).not.toThrow();
     expect(() => queueAs("x")(function () {}, { kind: "method" })).toThrow("@queueAs decorates job classes only, not a method");
+  });
+});
+
+describe("dynamic priority", () => {
+  let runtime: Runtime;
+  beforeEach(async () => {
+    runtime = configure({ adapter: "test" });
+    await clearJobs();
+  });
+  afterEach(() => runtime.close());
+
+  class Report extends Job<[plan: string]> {
+    perform(_plan: string) {}
+  }
+  const byPlan = (job: Report) => (job.arguments[0] === "pro" ? -5 : 10);
+
+  it.each([
+    ["legacy", legacy],
+    ["standard", standard],
+  ])("@queueWithPriority(fn) (%s call) picks the priority from the job's arguments, subclasses too", async (_mode, apply) => {
+    class Decorated extends Report {}
+    apply(queueWithPriority(byPlan), Decorated);
+    class Inherited extends Decorated {}
+    expect((await Decorated.performLater("pro")).priority).toBe(-5);
+    expect((await Decorated.performLater("free")).priority).toBe(10);
+    expect((await Inherited.performLater("pro")).priority).toBe(-5);
+    expect((await enqueuedJobs()).map((payload) => payload.priority)).toEqual([-5, 10, -5]);
+  });
+
+  it("static priority = (job) => … is the twin; set({ priority }) wins without calling it", async () => {
+    const seen: string[] = [];
+    class Twin extends Report {
+      static override priority = (job: Twin) => (seen.push(job.arguments[0]), byPlan(job));
+    }
+    expect((await Twin.performLater("pro")).priority).toBe(-5);
+    expect((await Twin.set({ priority: 3 }).performLater("free")).priority).toBe(3);
+    expect((await new Twin("free").set({ priority: 4 }).enqueue()).priority).toBe(4);
+    expect(seen).toEqual(["pro"]);
+  });
+
+  it("a function returning a non-integer fails performLater naming the job class; nothing is enqueued", async () => {
+    class Fractional extends Report {
+      static override priority = () => 1.5;
+    }
+    class Wordy extends Report {
+      static override priority = (() => "high") as never;
+    }
+    await expect(Fractional.performLater("pro")).rejects.toThrow(ConfigError);
+    await expect(Fractional.performLater("pro")).rejects.toThrow("Fractional: its priority function must return an integer, got 1.5");
+    await expect(Wordy.performLater("pro")).rejects.toThrow("Wordy: its priority function must return an integer, got high");
+    expect(await enqueuedJobs()).toEqual([]);
   });
 });

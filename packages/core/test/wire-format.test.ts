@@ -33,9 +33,18 @@ describe("wire format v1", () => {
     [JSON.stringify({ ...valid, executions: -1 }), /"executions" must be an integer >= 0/],
     [JSON.stringify({ ...valid, runAt: "tomorrow" }), /"runAt" must be an ISO-8601 date/],
     [JSON.stringify({ ...valid, timeoutMs: 0 }), /"timeoutMs" must be an integer >= 1/],
+    [JSON.stringify({ ...valid, exceptionExecutions: [1] }), /"exceptionExecutions" must be an object of counts/],
+    [JSON.stringify({ ...valid, exceptionExecutions: null }), /"exceptionExecutions" must be an object of counts/],
+    [JSON.stringify({ ...valid, exceptionExecutions: { ApiError: -1 } }), /"exceptionExecutions" "ApiError" must be an integer >= 0/],
+    [JSON.stringify({ ...valid, exceptionExecutions: { ApiError: "2" } }), /"exceptionExecutions" "ApiError" must be an integer >= 0/],
   ])("rejects %s naming what is wrong", (text, reason) => {
     expect(() => decodePayload(text)).toThrow(MalformedPayloadError);
     expect(() => decodePayload(text)).toThrow(reason);
+  });
+
+  it("carries retry rules' counters as they are", () => {
+    const withCounters = { ...valid, executions: 3, exceptionExecutions: { ApiError: 2, "LimitError,GoneError": 1 } };
+    expect(decodePayload(encodePayload(withCounters as never))).toEqual(withCounters);
   });
 
   it("peeks the id of a body that fails validation, for the dead set", () => {

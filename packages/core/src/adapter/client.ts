@@ -301,7 +301,8 @@ export class AdapterClient {
 
 /**
  * Core's decision on a dead job: a body that is a valid payload comes back with fresh
- * attempts (`executions` 0), due now, in the queue and priority it names; anything else
+ * attempts (`executions` 0, retry rules' counters dropped), due now, in the queue and
+ * priority it names; anything else
  * (not JSON, not wire format v1) would only die again and stays dead (`null`).
  */
 export function revive(body: string): RevivedJob | null {
@@ -312,6 +313,7 @@ export function revive(body: string): RevivedJob | null {
     if (error instanceof MalformedPayloadError) return null;
     throw error;
   }
-  const revived = { ...payload, executions: 0, runAt: new Date().toISOString() };
+  const { exceptionExecutions: _counters, ...rest } = payload;
+  const revived: JobPayload = { ...rest, executions: 0, runAt: new Date().toISOString() };
   return { payload: revived, body: encodePayload(revived) };
 }

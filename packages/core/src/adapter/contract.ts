@@ -29,6 +29,13 @@ export interface JobPayload {
   args: SerializedValue;
   /** How many times the job has been started before this delivery. */
   executions: number;
+  /**
+   * How many times each `retryOn` rule's errors have failed the job, keyed by the rule's
+   * error class names joined with commas (`{ "ApiError": 2, "LimitError,GoneError": 1 }`).
+   * Absent before the first retry; core writes it into every retried payload (empty when no
+   * rule has retried yet) and drops it when a dead job is retried. Integers >= 0.
+   */
+  exceptionExecutions?: Record<string, number>;
   /** ISO-8601 time of the first enqueue. */
   enqueuedAt: string;
   /** ISO-8601 time from which the job may run. */

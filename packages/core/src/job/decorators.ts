@@ -6,7 +6,7 @@
  * | decorator | static twin |
  * | --- | --- |
  * | `@queueAs("reports")` | `static queue = "reports"` |
- * | `@queueWithPriority(10)` | `static priority = 10` |
+ * | `@queueWithPriority(10)` or `@queueWithPriority((job) => …)` | `static priority = 10` or `(job) => …` |
  * | `@retryOn(E, { attempts: 5 })` | `static retry = [[E, { attempts: 5 }]]` |
  * | `@discardOn(E)` | `static discard = [E]` |
  * | `@rescueFrom(E, handler)` | `static rescue = [[E, handler]]` |
@@ -23,7 +23,7 @@ import { ConfigError } from "../errors.js";
 import type { AroundCallback, Callback, CallbackKind } from "./callbacks.js";
 import type { ErrorClass, RescueHandler, RetryOptions } from "./exceptions.js";
 import { discardRule, rescueRule, retryRule } from "./exceptions.js";
-import type { AfterDiscardHandler, QueueSetting } from "./settings.js";
+import type { AfterDiscardHandler, PrioritySetting, QueueSetting } from "./settings.js";
 import { prependOwnCallback, prependOwnList, setOwnSetting } from "./settings.js";
 
 /** A class decorator usable under both decorator proposals. */
@@ -50,9 +50,18 @@ export function queueAs(queue: QueueSetting): JobClassDecorator {
   return classDecorator("queueAs", (target) => setOwnSetting(target, "queue", queue));
 }
 
-/** Sets the job's priority. Lower numbers run first (as in ActiveJob and Sidekiq); default 0. */
-export function queueWithPriority(priority: number): JobClassDecorator {
-  if (!Number.isInteger(priority)) throw new ConfigError(`@queueWithPriority: priority must be an integer, got ${priority}`);
+/**
+ * Sets the job's priority: an integer, or a function of the job (with its `arguments`)
+ * evaluated at enqueue, which must return one. Lower numbers run first (as in ActiveJob
+ * and Sidekiq); default 0. `set({ priority })` wins over both.
+ *
+ * @example
+ * \@queueWithPriority((job: ReportJob) => (job.arguments[0].plan === "pro" ? 0 : 10))
+ */
+export function queueWithPriority(priority: PrioritySetting): JobClassDecorator {
+  if (typeof priority !== "function" && !Number.isInteger(priority)) {
+    throw new ConfigError(`@queueWithPriority: expected an integer or a function, got ${String(priority)}`);
+  }
   return classDecorator("queueWithPriority", (target) => setOwnSetting(target, "priority", priority));
 }
 

@@ -76,6 +76,21 @@ function resolveRunAt(options: SetOptions, now: number): Date {
   return new Date(options.wait === undefined ? now : now + toMs(options.wait, "set({ wait })"));
 }
 
+/** `set({ priority })`, else the class's priority: a number, or its function's answer for this job. */
+function resolvePriority(job: AnyJob, definition: JobDefinition, options: SetOptions): number {
+  if (options.priority !== undefined) {
+    if (!Number.isInteger(options.priority)) throw new ConfigError(`set({ priority }): expected an integer, got ${String(options.priority)}`);
+    return options.priority;
+  }
+  const setting = definition.priority;
+  if (typeof setting !== "function") return setting;
+  const priority = setting(job);
+  if (!Number.isInteger(priority)) {
+    throw new ConfigError(`${job.constructor.name}: its priority function must return an integer, got ${String(priority)}`);
+  }
+  return priority;
+}
+
 /** Fills in the job's queue, priority and times from its class and `options`. */
 function applyOptions(job: AnyJob, definition: JobDefinition, options: SetOptions, runtime: Runtime, now = Date.now()): void {
   let queue = options.queue;
@@ -87,9 +102,7 @@ function applyOptions(job: AnyJob, definition: JobDefinition, options: SetOption
     throw new ConfigError(`${job.constructor.name}: queue must be a non-empty string, got ${String(queue)}`);
   }
   job.queueName = runtime.queueName(queue ?? "default");
-  const priority = options.priority ?? definition.priority;
-  if (!Number.isInteger(priority)) throw new ConfigError(`set({ priority }): expected an integer, got ${String(priority)}`);
-  job.priority = priority;
+  job.priority = resolvePriority(job, definition, options);
   job.enqueuedAt = new Date(now);
   job.scheduledAt = resolveRunAt(options, now);
   if (options.group !== undefined && (typeof options.group !== "string" || !/^[!-~]{1,128}$/.test(options.group))) {

@@ -8,10 +8,16 @@
  * - `rescueFrom`: the handler runs; if it returns, the job counts as succeeded; if it
  *   throws, that error is decided by the default policy.
  * - `discardOn`: the job is dropped (state `failed`), `afterDiscard` handlers run.
- * - `retryOn`: the job runs again after `wait` until it has run `attempts` times; then it
- *   goes to the dead set and `afterDiscard` handlers run.
+ * - `retryOn`: the job runs again after `wait` until errors of this rule have failed it
+ *   `attempts` times; then it goes to the dead set and `afterDiscard` handlers run.
  * - no rule: the configured default policy (25 attempts, polynomial backoff), then the
  *   dead set.
+ *
+ * Each retry rule counts its own failures, as ActiveJob's `exception_executions` do: a
+ * job failing with A, A, B, B under two rules of 3 attempts is retried, not dead. The
+ * counts travel in the payload (`exceptionExecutions`), keyed by {@link ErrorRule} `key`
+ * (the rule's error class names), so they survive a deploy and every backend stores them
+ * with the rest of the retried payload. The default policy counts total executions.
  *
  * @module
  */
@@ -25,14 +31,20 @@ export type ErrorClass = abstract new (...args: any[]) => unknown;
 
 /**
  * How long to wait before the next attempt: ms, a duration string or object,
- * `"polynomial"` (executions⁴ + 2 seconds: 3 s, 18 s, 83 s, 258 s…), `"exponential"`
- * (2^executions seconds: 2 s, 4 s, 8 s…), or a function of the number of executions so far.
+ * `"polynomial"` (n⁴ + 2 seconds: 3 s, 18 s, 83 s, 258 s…), `"exponential"` (2ⁿ seconds:
+ * 2 s, 4 s, 8 s…), or a function of n. Under a `retryOn` rule, n is how many times errors of
+ * that rule have failed the job, the failure just now included; under the default policy,
+ * n is the job's total executions.
  */
 export type RetryWait = Duration | "polynomial" | "exponential" | ((executions: number) => Duration);
 
 /** Options of `retryOn`. */
 export interface RetryOptions {
-  /** Total runs allowed, the first included. Default 5. */
+  /**
+   * Runs this rule's errors may fail, the first run included: the job dies when errors of
+   * this rule have failed it this many times (failures under other rules do not count).
+   * `Infinity` retries until the job succeeds. Default 5.
+   */
   attempts?: number;
   /** Wait before each retry. Default 3 s. */
   wait?: RetryWait;
@@ -61,9 +73,12 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 25, wait: "polynomi
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type RescueHandler = (error: any, job: any) => unknown;
 
-/** One resolved error rule. */
+/**
+ * One resolved error rule. A retry rule's `key` names its failure counter in the payload's
+ * `exceptionExecutions`: its error class names joined with commas (`"ApiError,LimitError"`).
+ */
 export type ErrorRule =
-  | { kind: "retry"; errors: ErrorClass[]; attempts: number; wait: RetryWait; jitter: number; queue?: string; priority?: number }
+  | { kind: "retry"; key: string; errors: ErrorClass[]; attempts: number; wait: RetryWait; jitter: number; queue?: string; priority?: number }
   | { kind: "discard"; errors: ErrorClass[] }
   | { kind: "rescue"; errors: ErrorClass[]; handler: RescueHandler };
 
@@ -75,18 +90,40 @@ function errorList(errors: ErrorClass | readonly ErrorClass[], where: string): E
   return list;
 }
 
+const RETRY_OPTIONS: ReadonlySet<string> = new Set(["attempts", "wait", "jitter", "queue", "priority"]);
+
 /** Builds a retry rule, validating its options. */
 export function retryRule(errors: ErrorClass | readonly ErrorClass[], options: RetryOptions = {}, where = "retryOn"): ErrorRule {
+  for (const key of Object.keys(options)) {
+    if (!RETRY_OPTIONS.has(key)) throw new ConfigError(`${where}: unknown option "${key}" (expected ${[...RETRY_OPTIONS].join(", ")})`);
+  }
   const attempts = options.attempts ?? 5;
-  if (!Number.isInteger(attempts) || attempts < 1) throw new ConfigError(`${where}: attempts must be an integer >= 1, got ${attempts}`);
+  // Infinity is the one non-integer allowed: rules are never serialized, so it only meets `<`.
+  if (attempts !== Infinity && (!Number.isInteger(attempts) || attempts < 1)) {
+    throw new ConfigError(`${where}: attempts must be an integer >= 1 or Infinity, got ${String(attempts)}`);
+  }
   const jitter = options.jitter ?? 0.15;
   if (typeof jitter !== "number" || jitter < 0) throw new ConfigError(`${where}: jitter must be a number >= 0, got ${jitter}`);
   const wait = options.wait ?? 3000;
   validateWait(wait, `${where}: wait`);
-  const rule: ErrorRule = { kind: "retry", errors: errorList(errors, where), attempts, wait, jitter };
+  if (options.queue !== undefined && (typeof options.queue !== "string" || options.queue.length === 0)) {
+    throw new ConfigError(`${where}: queue must be a non-empty string, got ${String(options.queue)}`);
+  }
+  if (options.priority !== undefined && !Number.isInteger(options.priority)) {
+    throw new ConfigError(`${where}: priority must be an integer, got ${String(options.priority)}`);
+  }
+  const list = errorList(errors, where);
+  const key = list.map((errorClass) => (errorClass as Function).name || "anonymous").join(",");
+  const rule: ErrorRule = { kind: "retry", key, errors: list, attempts, wait, jitter };
   if (options.queue !== undefined) rule.queue = options.queue;
   if (options.priority !== undefined) rule.priority = options.priority;
   return rule;
+}
+
+/** How many times errors of the rule keyed `key` have failed the job before, from the payload's counters. */
+export function ruleExecutions(counters: Readonly<Record<string, number>> | undefined, key: string): number {
+  // Own keys only: a rule keyed "constructor" must not read Object.prototype.constructor.
+  return counters !== undefined && Object.prototype.hasOwnProperty.call(counters, key) ? counters[key]! : 0;
 }
 
 /** Throws InvalidDurationError/ConfigError for a wait that can never work. */
@@ -160,7 +197,7 @@ export function matchRule(rules: readonly ErrorRule[], error: unknown, skipRescu
   return undefined;
 }
 
-/** Milliseconds to wait before the next attempt, jitter included. `executions` counts the run that just failed. */
+/** Milliseconds to wait before the next attempt, jitter included. `executions` is the n of {@link RetryWait}, the failure just now included. */
 export function backoffMs(wait: RetryWait, jitter: number, executions: number, random: () => number = Math.random): number {
   let base: number;
   if (wait === "polynomial") base = (executions ** 4 + 2) * 1000;

@@ -17,7 +17,7 @@ import type { Runtime } from "../runtime.js";
 import { deserializeArguments, serializeResult } from "../serializers/arguments.js";
 import { decodePayload, peekJobId } from "../wire-format.js";
 import { runWithCallbacks } from "./callbacks.js";
-import { backoffMs, matchRule, type ErrorRule } from "./exceptions.js";
+import { backoffMs, matchRule, ruleExecutions, type ErrorRule } from "./exceptions.js";
 import type { Job } from "./job.js";
 import { definitionOf, type JobDefinition } from "./settings.js";
 
@@ -150,18 +150,30 @@ async function decide(
     runtime.events.emit("job:discard", { payload, error, workerId });
     return failedWith({ reservation, outcome: "failed", error: toStoredError(error) }, error);
   }
-  const policy = rule?.kind === "retry" ? rule : runtime.retryPolicy;
   const executions = job.executions;
-  if (executions < policy.attempts) {
-    const runAt = new Date(Date.now() + backoffMs(policy.wait, policy.jitter, executions));
-    const next: JobPayload = { ...payload, executions, runAt: runAt.toISOString() };
+  // Every retried payload carries the counters, even empty: a payload that ran before and has
+  // none was not written by this core's retry (an older release, or a backend that keeps the
+  // first body, as SQS FIFO does), so its rules count total runs, as before, rather than
+  // start from zero and, with the counters never kept, retry forever.
+  const counters = payload.exceptionExecutions ?? (payload.executions > 0 ? undefined : {});
+  const next: JobPayload = { ...payload, executions, exceptionExecutions: { ...counters } };
+  // A rule counts its own failures; the default policy counts runs.
+  let failures = executions;
+  if (rule?.kind === "retry") {
+    failures = counters === undefined ? executions : ruleExecutions(counters, rule.key) + 1;
+    next.exceptionExecutions = { ...counters, [rule.key]: failures };
+  }
+  const policy = rule?.kind === "retry" ? rule : runtime.retryPolicy;
+  if (failures < policy.attempts) {
+    const runAt = new Date(Date.now() + backoffMs(policy.wait, policy.jitter, failures));
+    next.runAt = runAt.toISOString();
     if (rule?.kind === "retry" && rule.queue !== undefined) next.queue = runtime.queueName(rule.queue);
     if (rule?.kind === "retry" && rule.priority !== undefined) next.priority = rule.priority;
     runtime.events.emit("job:retry", { payload: next, error, runAt, workerId });
     return failedWith({ reservation, outcome: "retry", payload: next, runAt, error: toStoredError(error) }, error);
   }
   await runAfterDiscard(context, definition, job, error);
-  return dead(context, reservation, error, { ...payload, executions });
+  return dead(context, reservation, error, next);
 }
 
 /**

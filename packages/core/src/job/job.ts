@@ -8,7 +8,7 @@
 
 import type { Duration } from "../duration.js";
 import type { JobStatus } from "../status.js";
-import type { AfterDiscardHandler, QueueSetting } from "./settings.js";
+import type { AfterDiscardHandler, PrioritySetting, QueueSetting } from "./settings.js";
 import type { AroundCallback, Callback } from "./callbacks.js";
 import type { StaticDiscard, StaticRescue, StaticRetry } from "./exceptions.js";
 import type { EnqueuedJob, SetOptions } from "./enqueuing.js";
@@ -64,8 +64,8 @@ export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> 
 
   /** Queue name or function of the job (twin of `@queueAs`). Default `"default"`. */
   declare static queue?: QueueSetting;
-  /** Priority, lower first (twin of `@queueWithPriority`). Default 0. */
-  declare static priority?: number;
+  /** Priority, lower first, or a function of the job returning one (twin of `@queueWithPriority`). Default 0. */
+  declare static priority?: PrioritySetting;
   /** Retry rules (twin of `@retryOn`): `[[ErrorClass, { attempts, wait, jitter }]]`. */
   declare static retry?: StaticRetry;
   /** Discard rules (twin of `@discardOn`): `[ErrorClass]`. */

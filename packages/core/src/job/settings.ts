@@ -24,6 +24,10 @@ import { rulesFromStatics } from "./exceptions.js";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type QueueSetting = string | ((job: any) => string);
 
+/** A priority (integer, lower runs first), or a function of the job instance returning one (evaluated at enqueue). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type PrioritySetting = number | ((job: any) => number);
+
 /** Handler run when a job is discarded or dies after its last attempt. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AfterDiscardHandler = (job: any, error: any) => unknown;
@@ -41,7 +45,8 @@ const META = {
 /** Everything core needs to know about a job class, resolved once. */
 export interface JobDefinition {
   queue: QueueSetting | undefined;
-  priority: number;
+  /** A number, or a function resolved per job at enqueue (its result is checked there). */
+  priority: PrioritySetting;
   timeoutMs: number | undefined;
   adapter: string | undefined;
   /** Error rules in matching order: the class's own first (as written), then its ancestors'. */
@@ -87,8 +92,8 @@ export function definitionOf(jobClass: Function): JobDefinition {
   const className = jobClass.name || "job";
 
   const priority = nearest(classes, META.priority, "priority") ?? 0;
-  if (typeof priority !== "number" || !Number.isInteger(priority)) {
-    throw new ConfigError(`${className}: priority must be an integer, got ${String(priority)}`);
+  if (typeof priority !== "function" && (typeof priority !== "number" || !Number.isInteger(priority))) {
+    throw new ConfigError(`${className}: priority must be an integer or a function, got ${String(priority)}`);
   }
   const timeout = nearest(classes, META.timeout, "timeout") as Duration | undefined;
   const rules: ErrorRule[] = [];
@@ -115,7 +120,7 @@ export function definitionOf(jobClass: Function): JobDefinition {
   }
   definition = {
     queue: nearest(classes, META.queue, "queue") as QueueSetting | undefined,
-    priority,
+    priority: priority as PrioritySetting,
     timeoutMs: timeout === undefined ? undefined : toMs(timeout, `${className}.timeout`),
     adapter: nearest(classes, META.adapter, "adapter") as string | undefined,
     rules,

@@ -174,7 +174,7 @@ export async function performJob<J extends Job<any, any>>( // eslint-disable-lin
     job: name,
     id: crypto.randomUUID(),
     queue: runtime.queueName(typeof definition.queue === "string" ? definition.queue : "default"),
-    priority: definition.priority,
+    priority: typeof definition.priority === "number" ? definition.priority : 0,
     args: serializeArguments(args, runtime.app),
     executions: 0,
     enqueuedAt: now,
