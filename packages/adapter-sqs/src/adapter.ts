@@ -81,6 +81,7 @@ import {
   visibilitySeconds,
 } from "./limits.js";
 import { QueueMap, type SqsQueue } from "./queues.js";
+import { checkAdapterOptions } from "./options.js";
 
 /** Options of the SQS adapter (`adapter: { use: "sqs", ... }`). */
 export interface SqsAdapterOptions {
@@ -186,6 +187,7 @@ export class SqsAdapter implements Adapter {
   private readonly abandoned = new Set<Promise<void>>();
 
   constructor(options: SqsAdapterOptions = {}) {
+    checkAdapterOptions(options);
     this.fifo = options.fifo ?? false;
     this.capabilities = this.fifo ? SqsAdapter.fifoCapabilities : SqsAdapter.capabilities;
     let { region, endpoint } = options;
