@@ -189,7 +189,9 @@ export class SqsAdapter implements Adapter {
   constructor(options: SqsAdapterOptions = {}) {
     checkAdapterOptions(options);
     this.fifo = options.fifo ?? false;
-    this.capabilities = this.fifo ? SqsAdapter.fifoCapabilities : SqsAdapter.capabilities;
+    const capabilities = this.fifo ? SqsAdapter.fifoCapabilities : SqsAdapter.capabilities;
+    // Without a shared store statuses stay in this process; a worker says so at start.
+    this.capabilities = options.status ? capabilities : { ...capabilities, localStatus: true };
     let { region, endpoint } = options;
     if (options.url) {
       const url = new URL(options.url);
