@@ -5,6 +5,8 @@
  *
  * @module
  */
+import type { RetryPolicy } from "../job/exceptions.js";
+import type { MailSettings } from "../mailer/transport.js";
 import type { ErrandConfig, WorkerSettings } from "./define.js";
 import { isAdapter } from "./environment.js";
 import { rules, validateOptions, type OptionRule, type OptionSchema } from "./validate.js";
@@ -40,7 +42,7 @@ const CONFIG_SCHEMA: OptionSchema<ErrandConfig> = {
   adapters: rules.record(adapterOrPerEnvironment),
   jobs: rules.arrayOf(rules.anyOf(rules.function, rules.nonEmptyString)),
   mailers: rules.arrayOf(rules.function),
-  mail: rules.object({ transport: rules.anyOf(rules.nonEmptyString, rules.object()) }),
+  mail: rules.object({ transport: rules.anyOf(rules.nonEmptyString, rules.object()) } satisfies OptionSchema<MailSettings>),
   queueNamePrefix: rules.string,
   queueNameDelimiter: rules.string,
   retry: rules.object({
@@ -50,8 +52,8 @@ const CONFIG_SCHEMA: OptionSchema<ErrandConfig> = {
       expected: '"polynomial", "exponential", a function or a duration (milliseconds, "90s", { minutes: 5 })',
     },
     jitter: rules.number(0),
-  }),
-  worker: rules.object(WORKER_SCHEMA as OptionSchema),
+  } satisfies OptionSchema<RetryPolicy>),
+  worker: rules.object(WORKER_SCHEMA),
   environment: rules.nonEmptyString,
   root: rules.nonEmptyString,
 };

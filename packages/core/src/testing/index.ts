@@ -281,7 +281,7 @@ export interface MailMatcher {
 }
 
 const MAIL_MATCHER_SCHEMA: OptionSchema<MailMatcher> = {
-  mailer: rules.function,
+  mailer: { expected: "a mailer", test: (value) => typeof value === "function" || (typeof value === "object" && value !== null) },
   method: rules.nonEmptyString,
   args: { expected: "an array", test: Array.isArray },
   queue: rules.string,
