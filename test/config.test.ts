@@ -105,7 +105,9 @@ describe("adapters", () => {
 
   it("a bad default retry policy is refused at configure time", () => {
     expect(() => configure({ retry: { attempts: 0 } })).toThrow(ConfigError);
-    expect(() => configure({ retry: { wait: "later" } })).toThrow('retry.wait: "later" is not a duration');
+    expect(() => configure({ retry: { wait: "later" } })).toThrow(
+      'option "retry.wait" in the Errand config must be "polynomial", "exponential", a function or a duration (milliseconds, "90s", { minutes: 5 }), got "later"',
+    );
   });
 });
 

@@ -34,12 +34,21 @@ import {
   type SetProgressOptions,
   type SettleOptions,
   type StatusRecord,
+  rules,
+  validateOptions,
+  type MemoryStatusOptions,
+  type OptionSchema,
 } from "@errand/core/adapter";
 
 import { MemoryStore, type MemoryStoreOptions } from "./store.js";
 
 /** Options of the async adapter (`adapter: { use: "async", ...options }`). */
 export type AsyncAdapterOptions = MemoryStoreOptions;
+
+const OPTIONS: OptionSchema<AsyncAdapterOptions> = {
+  maxDead: rules.integer(0),
+  statuses: rules.object({ maxFinished: rules.integer(0), finishedTtlMs: rules.number(0) } satisfies OptionSchema<MemoryStatusOptions>),
+};
 
 /** The in-process, in-memory adapter. */
 export class AsyncAdapter implements Adapter {
@@ -53,7 +62,9 @@ export class AsyncAdapter implements Adapter {
   private readonly store: MemoryStore;
   private closed = false;
 
+  /** @throws ConfigError for an unknown option or a value of the wrong kind, naming it. */
   constructor(options: AsyncAdapterOptions = {}) {
+    validateOptions(options, OPTIONS, "the async adapter options");
     this.store = new MemoryStore(options);
   }
 

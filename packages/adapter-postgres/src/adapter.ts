@@ -41,6 +41,7 @@ import { Listener } from "./listener.js";
 import { statusRecord, type StatusColumns } from "./status-row.js";
 import { MigrationGate } from "./migrate.js";
 import { loadQueries, quoteSchema, type QueryName } from "./sql.js";
+import { checkAdapterOptions } from "./options.js";
 
 /** Options of the PostgreSQL adapter (`adapter: { use: "postgres", ... }`). */
 export interface PostgresAdapterOptions {
@@ -125,6 +126,7 @@ export class PostgresAdapter implements Adapter {
   private closed = false;
 
   constructor(options: PostgresAdapterOptions) {
+    checkAdapterOptions(options);
     this.schema = options.schema ?? "errand";
     quoteSchema(this.schema);
     if (!options.pool && !options.url) {

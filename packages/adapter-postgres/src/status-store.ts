@@ -29,6 +29,7 @@ import {
 import { MigrationGate } from "./migrate.js";
 import { loadQueries, quoteSchema, type QueryName } from "./sql.js";
 import { statusRecord, type StatusColumns } from "./status-row.js";
+import { checkStatusStoreOptions } from "./options.js";
 
 /** Options of {@link PostgresStatusStore}. Give `url` or `pool`. */
 export interface PostgresStatusStoreOptions {
@@ -79,6 +80,7 @@ export class PostgresStatusStore implements StatusStore {
   private closed = false;
 
   constructor(options: PostgresStatusStoreOptions) {
+    checkStatusStoreOptions(options);
     this.schema = options.schema ?? "errand";
     quoteSchema(this.schema);
     if (!options.pool && !options.url) throw new ConfigError("postgres status store: give { url } or your own { pool }");

@@ -46,6 +46,7 @@ import { KeyLayout } from "./keys.js";
 import { toRecord } from "./status-hash.js";
 import { defineScripts, queueScript, runScript } from "./scripts.js";
 import { WakeChannel } from "./wake.js";
+import { checkAdapterOptions } from "./options.js";
 
 /** Options of the Redis adapter (`adapter: { use: "redis", ... }`). */
 export interface RedisAdapterOptions {
@@ -117,6 +118,7 @@ export class RedisAdapter implements Adapter {
   private closed = false;
 
   constructor(options: RedisAdapterOptions) {
+    checkAdapterOptions(options);
     const prefix = options.prefix ?? "errand";
     if (!prefix || /[\s{}]/.test(prefix)) {
       throw new ConfigError(`redis adapter: prefix ${JSON.stringify(prefix)} must be non-empty, without spaces or braces`);

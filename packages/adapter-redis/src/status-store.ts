@@ -30,6 +30,7 @@ import { Redis, type Cluster } from "ioredis";
 
 import { defineScripts, queueScript, runScript, type ScriptName } from "./scripts.js";
 import { toRecord } from "./status-hash.js";
+import { checkStatusStoreOptions } from "./options.js";
 
 /** Options of {@link RedisStatusStore}. Give `url` or `client`. */
 export interface RedisStatusStoreOptions {
@@ -77,6 +78,7 @@ export class RedisStatusStore implements StatusStore {
   private closed = false;
 
   constructor(options: RedisStatusStoreOptions) {
+    checkStatusStoreOptions(options);
     const prefix = options.prefix ?? "errand-status";
     // Braces would end the hash tag early (and so split a store over slots); spaces make keys awkward in redis-cli.
     if (!prefix || /[\s{}]/.test(prefix)) {

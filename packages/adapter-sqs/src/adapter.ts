@@ -61,6 +61,7 @@ import { handleOf, leasesOf } from "./attributes.js";
 import { DeadLetters, deadMessage } from "./dead-letter.js";
 import { ATTRIBUTE_ALLOWANCE_BYTES, MAX_MESSAGE_BYTES, MAX_VISIBILITY_SECONDS, errorName, visibilitySeconds } from "./limits.js";
 import { QueueMap, type SqsQueue } from "./queues.js";
+import { checkAdapterOptions } from "./options.js";
 import { Receiver } from "./receiving.js";
 import { Sender, type OutgoingMessage } from "./sending.js";
 
@@ -123,8 +124,11 @@ export class SqsAdapter implements Adapter {
   private readonly dead: DeadLetters;
 
   constructor(options: SqsAdapterOptions = {}) {
+    checkAdapterOptions(options);
     this.fifo = options.fifo ?? false;
-    this.capabilities = this.fifo ? SqsAdapter.fifoCapabilities : SqsAdapter.capabilities;
+    const capabilities = this.fifo ? SqsAdapter.fifoCapabilities : SqsAdapter.capabilities;
+    // Without a shared store statuses stay in this process; a worker says so at start.
+    this.capabilities = options.status ? capabilities : { ...capabilities, localStatus: true };
     let { region, endpoint } = options;
     if (options.url) {
       const url = new URL(options.url);

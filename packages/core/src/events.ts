@@ -28,6 +28,12 @@ export interface ErrandEvents {
   "worker:idle": { workerId: string };
   /** A worker stopped; `released` jobs were handed back to the backend. */
   "worker:stop": { workerId: string; released: number };
+  /**
+   * A worker started in a setup that works but is likely not what was meant; `code` is
+   * stable (`ERRAND_LOCAL_STATUS`: statuses only in this process). Without a listener the
+   * worker writes it as a process warning instead (stderr), so it is never lost.
+   */
+  "worker:warning": { workerId: string; code: string; message: string };
   /** Something went wrong outside a job (a backend call, a lease renewal); the worker goes on. */
   "worker:error": { workerId: string; error: unknown };
   /** An adapter call finished (successfully or not). */

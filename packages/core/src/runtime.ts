@@ -13,6 +13,7 @@ import type { AdapterKind, AdapterSetting, ErrandConfig, WorkerSettings } from "
 import { createAdapter } from "./config/adapters.js";
 import { currentEnvironment, settingFor, settingFromUrl } from "./config/environment.js";
 import { importJobModules } from "./config/load.js";
+import { validateConfig } from "./config/schema.js";
 import { ConfigError } from "./errors.js";
 import { TypedEmitter, type ErrandEvents } from "./events.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, validateWait } from "./job/exceptions.js";
@@ -52,7 +53,9 @@ export class Runtime {
   private jobsLoaded: Promise<void> | undefined;
   private closed = false;
 
+  /** @throws ConfigError for an unknown key or a value of the wrong kind, naming it. */
   constructor(config: ErrandConfig = {}) {
+    validateConfig(config);
     this.config = config;
     this.app = config.app ?? "errand";
     this.environment = config.environment ?? currentEnvironment();

@@ -102,6 +102,13 @@ export interface AdapterCapabilities {
    * job in the call, ask for more. Default 200.
    */
   maxPrefetch: number;
+  /**
+   * Job statuses live only in this process's memory while the jobs themselves live in a
+   * shared backend, so other processes (a web process calling `Job.status(id)`) cannot see
+   * them: the SQS adapter without a shared status store. A worker warns at start. Set per
+   * instance, from the adapter's options. Default false.
+   */
+  localStatus: boolean;
 }
 
 /** Options of {@link Adapter.enqueue}. */
@@ -380,4 +387,5 @@ export const baseCapabilities: AdapterCapabilities = Object.freeze({
   maxPayloadBytes: Infinity,
   groups: false,
   maxPrefetch: 200,
+  localStatus: false,
 });

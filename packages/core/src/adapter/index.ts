@@ -16,4 +16,6 @@ export { WakeSignal } from "./wake-signal.js";
 export { groupBy } from "./group-by.js";
 export { LocalStatusStore } from "./status-store.js";
 export type { StatusLease, StatusStore } from "./status-store.js";
+export { describeOption, rules, validateOptions } from "../config/validate.js";
+export type { OptionRule, OptionSchema } from "../config/validate.js";
 export { AdapterClosedError, ConnectionError, AdapterError, MalformedPayloadError, UnsupportedError, ConfigError } from "../errors.js";

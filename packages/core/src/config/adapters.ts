@@ -13,6 +13,7 @@ import { AdapterNotInstalledError, ConfigError } from "../errors.js";
 import type { Runtime } from "../runtime.js";
 import type { AdapterSetting } from "./define.js";
 import { isAdapter } from "./environment.js";
+import { validateOptions } from "./validate.js";
 
 /** npm package of each adapter kind that lives outside core. */
 export const ADAPTER_PACKAGES: Readonly<Record<string, string>> = {
@@ -38,8 +39,10 @@ export async function createAdapter(setting: AdapterSetting, runtime: Runtime, w
   if (isAdapter(setting)) return setting;
   const { use, ...options } = typeof setting === "string" ? { use: setting } : setting;
   if (typeof use !== "string" || !use) throw new ConfigError(`${what}: { use } must name an adapter`);
-  if (use === "inline") return new InlineAdapter(runtime);
-  if (use === "test") return new TestAdapter(runtime);
+  if (use === "inline" || use === "test") {
+    validateOptions(options, {}, `the ${use} adapter options (${what})`);
+    return use === "inline" ? new InlineAdapter(runtime) : new TestAdapter(runtime);
+  }
   const packageName = adapterPackage(use);
   let module: { createAdapter?: unknown };
   try {

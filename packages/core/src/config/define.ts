@@ -9,6 +9,7 @@ import type { Adapter } from "../adapter/contract.js";
 import type { Duration } from "../duration.js";
 import type { RetryPolicy } from "../job/exceptions.js";
 import type { MailSettings } from "../mailer/transport.js";
+import { validateConfig } from "./schema.js";
 
 /** Adapters Errand knows by name. */
 export type AdapterKind = "async" | "inline" | "test" | "redis" | "postgres" | "sqs";
@@ -81,7 +82,11 @@ export interface ErrandConfig {
   root?: string;
 }
 
-/** Identity function that types a configuration. */
+/**
+ * Types a configuration and checks it: an unknown key (`worker.leaseMs`) or a value of the
+ * wrong kind is a `ConfigError` naming the key. Returns the object as given.
+ */
 export function defineConfig(config: ErrandConfig): ErrandConfig {
+  validateConfig(config);
   return config;
 }

@@ -13,6 +13,7 @@ import { glob } from "tinyglobby";
 
 import { ConfigError } from "../errors.js";
 import type { ErrandConfig } from "./define.js";
+import { validateConfig } from "./schema.js";
 
 /** File names looked for in the working directory, in order. */
 export const CONFIG_FILES = ["errand.config.ts", "errand.config.mts", "errand.config.mjs", "errand.config.js"] as const;
@@ -54,7 +55,7 @@ export async function importFile(file: string): Promise<Record<string, unknown>>
 /**
  * Loads the config file given by `path`, or the first of {@link CONFIG_FILES} in `cwd`.
  * Without either, returns `{}` (defaults, `ERRAND_URL`). Sets `root` to the file's directory.
- * @throws ConfigError when an explicit file is missing or exports no object.
+ * @throws ConfigError when an explicit file is missing, exports no object, or the object has an unknown key or a bad value.
  */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<ErrandConfig> {
   const cwd = options.cwd ?? process.cwd();
@@ -71,6 +72,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Erran
   if (config === null || typeof config !== "object" || Array.isArray(config)) {
     throw new ConfigError(`${file} must default-export defineConfig({...})`);
   }
+  validateConfig(config, file);
   return { ...config, root: config.root ?? dirname(file) };
 }
 

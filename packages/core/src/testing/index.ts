@@ -9,16 +9,24 @@
  * await performEnqueuedJobs();
  * await assertPerformed({ job: WelcomeJob, count: 1 });
  *
+ * Without an `adapter` option the helpers follow the jobs: a `job` (or `only`) looks in
+ * that class's adapter, so a class pinned to a test adapter (`static adapter = "mail"`)
+ * needs nothing more; with neither, every test adapter in play is looked at (the default
+ * one and those pinned classes have used). Matchers and options are checked: an unknown
+ * key is a `ConfigError` naming the nearest valid one. A job class given where a matcher
+ * is expected is taken as `{ job: Class }`.
+ *
  * @module
  */
 import { AssertionError } from "node:assert";
 import { isDeepStrictEqual } from "node:util";
 
-import type { JobPayload } from "../adapter/contract.js";
+import type { JobPayload, Reservation } from "../adapter/contract.js";
 import { TestAdapter, type RecordedJob } from "../adapter/test-adapter.js";
 import { definitionOf } from "../job/settings.js";
 import { executeReservation, originalError } from "../job/execution.js";
 import type { Job, JobArgs, JobResult } from "../job/job.js";
+import { rules, validateOptions, type OptionSchema } from "../config/validate.js";
 import { currentRuntime, type Runtime } from "../runtime.js";
 import { deserializeResult, serializeArguments } from "../serializers/arguments.js";
 import { JobRegistry } from "../registry.js";
@@ -27,6 +35,8 @@ import { MailDeliveryJob } from "../mailer/delivery-job.js";
 import type { SentMail } from "../mailer/message.js";
 import { mailerName } from "../mailer/registry.js";
 import { testDeliveriesOf } from "../mailer/transport.js";
+
+import { checkMatcher, jobClassRule, dateRule, MATCHER_SCHEMA, testAdapterOf, testAdaptersInPlay } from "./adapters.js";
 
 export { TestAdapter } from "../adapter/test-adapter.js";
 export type { RecordedJob } from "../adapter/test-adapter.js";
@@ -47,19 +57,24 @@ export interface JobMatcher<C extends AnyJobClass = AnyJobClass> {
   at?: Date;
   /** How many must match; default: at least one. */
   count?: number;
-  /** Adapter name (`adapters.<name>`) the jobs went to; default: the default adapter. */
+  /**
+   * Adapter name (`adapters.<name>`) the jobs went to. Default: `job`'s own adapter (the one
+   * it is pinned to, else the default one); without `job`, every test adapter in play.
+   */
   adapter?: string;
 }
 
 /** The test adapter in force (default adapter, or a named one). */
 export async function testAdapter(options: { adapter?: string; runtime?: Runtime } = {}): Promise<TestAdapter> {
-  const client = await (options.runtime ?? currentRuntime()).adapterFor(options.adapter);
-  if (!(client.adapter instanceof TestAdapter)) {
-    throw new Error(
-      `the ${client.name} adapter is in force; testing helpers need the test adapter (adapter: { test: "test" } in config, run with NODE_ENV=test)`,
-    );
-  }
-  return client.adapter;
+  return testAdapterOf(options.runtime ?? currentRuntime(), options.adapter);
+}
+
+/** What the test adapters in scope recorded (`enqueued` or `performed`), oldest first. */
+async function recordedIn(kind: "enqueued" | "performed", scope: { adapter?: string | undefined; job?: Function | undefined }): Promise<RecordedJob[]> {
+  const adapters = await testAdaptersInPlay(currentRuntime(), { adapter: scope.adapter, jobs: scope.job ? [scope.job] : undefined });
+  if (adapters.length === 1) return adapters[0]![kind];
+  // A stable sort: jobs recorded in the same millisecond keep their order within an adapter.
+  return adapters.flatMap((adapter) => adapter[kind]).sort((a, b) => a.at.getTime() - b.at.getTime());
 }
 
 function matches(payload: JobPayload, matcher: JobMatcher, runtime: Runtime): boolean {
@@ -107,14 +122,22 @@ function assertMatching(kind: "enqueued" | "performed", recorded: readonly Recor
   return found;
 }
 
-/** Asserts that matching jobs were enqueued; returns their payloads. */
-export async function assertEnqueued<C extends AnyJobClass>(matcher: JobMatcher<C>): Promise<JobPayload[]> {
-  return assertMatching("enqueued", (await testAdapter(matcher)).enqueued, matcher);
+/**
+ * Asserts that matching jobs were enqueued; returns their payloads. A job class alone
+ * (`assertEnqueued(WelcomeJob)`) means `{ job: WelcomeJob }`.
+ */
+export async function assertEnqueued<C extends AnyJobClass>(matcher: JobMatcher<C> | C): Promise<JobPayload[]> {
+  const checked = checkMatcher<JobMatcher>(matcher, MATCHER_SCHEMA, "assertEnqueued");
+  return assertMatching("enqueued", await recordedIn("enqueued", checked), checked);
 }
 
-/** Asserts that matching jobs were performed; returns their payloads. */
-export async function assertPerformed<C extends AnyJobClass>(matcher: JobMatcher<C>): Promise<JobPayload[]> {
-  return assertMatching("performed", (await testAdapter(matcher)).performed, matcher);
+/**
+ * Asserts that matching jobs were performed; returns their payloads. A job class alone
+ * (`assertPerformed(WelcomeJob)`) means `{ job: WelcomeJob }`.
+ */
+export async function assertPerformed<C extends AnyJobClass>(matcher: JobMatcher<C> | C): Promise<JobPayload[]> {
+  const checked = checkMatcher<JobMatcher>(matcher, MATCHER_SCHEMA, "assertPerformed");
+  return assertMatching("performed", await recordedIn("performed", checked), checked);
 }
 
 /** Options of {@link performEnqueuedJobs}. */
@@ -125,31 +148,45 @@ export interface PerformEnqueuedOptions {
   queue?: string;
   /** Only jobs due by this time (default: every job, scheduled ones too). */
   at?: Date;
+  /** Only this adapter (`adapters.<name>`). Default: the adapters of `only`; without `only`, every test adapter in play. */
   adapter?: string;
   /** Stop after this many runs, to catch jobs that enqueue themselves forever. Default 10,000. */
   limit?: number;
 }
 
+const PERFORM_ENQUEUED_SCHEMA: OptionSchema<PerformEnqueuedOptions> = {
+  only: { expected: "a job class or an array of job classes", test: (value) => (Array.isArray(value) ? value : [value]).every((c) => jobClassRule.test(c)) },
+  queue: rules.string,
+  at: dateRule,
+  adapter: rules.nonEmptyString,
+  limit: rules.integer(1),
+};
+
 /**
- * Runs the test adapter's stored jobs through the real execution path (callbacks,
+ * Runs the stored jobs of the test adapters in scope through the real execution path (callbacks,
  * error rules, status), including jobs they enqueue and retries, until none is left.
  * Resolves to the number of runs.
  */
 export async function performEnqueuedJobs(options: PerformEnqueuedOptions = {}): Promise<number> {
+  validateOptions(options, PERFORM_ENQUEUED_SCHEMA, "the performEnqueuedJobs options");
   const runtime = currentRuntime();
-  const adapter = await testAdapter(options);
-  const only = options.only === undefined ? undefined : new Set((Array.isArray(options.only) ? options.only : [options.only]).map((c) => JobRegistry.nameOf(c)));
+  const onlyClasses = options.only === undefined ? undefined : Array.isArray(options.only) ? (options.only as readonly AnyJobClass[]) : [options.only as AnyJobClass];
+  const only = onlyClasses && new Set(onlyClasses.map((c) => JobRegistry.nameOf(c)));
   const queue = options.queue === undefined ? undefined : runtime.queueName(options.queue);
   const at = options.at?.getTime();
   const limit = options.limit ?? 10_000;
+  const wanted = (job: { payload: JobPayload; runAtMs: number }) =>
+    (!only || only.has(job.payload.job)) && (queue === undefined || job.payload.queue === queue) && (at === undefined || job.runAtMs <= at);
   let runs = 0;
   for (;;) {
-    const [reservation] = adapter.takePending(
-      (job) =>
-        (!only || only.has(job.payload.job)) && (queue === undefined || job.payload.queue === queue) && (at === undefined || job.runAtMs <= at),
-      { includeScheduled: true, max: 1 },
-    );
-    if (!reservation) return runs;
+    // Asked again each round: a job performed may enqueue into an adapter not built before.
+    let adapter: TestAdapter | undefined;
+    let reservation: Reservation | undefined;
+    for (adapter of await testAdaptersInPlay(runtime, { adapter: options.adapter, jobs: onlyClasses })) {
+      [reservation] = adapter.takePending(wanted, { includeScheduled: true, max: 1 });
+      if (reservation) break;
+    }
+    if (!reservation || !adapter) return runs;
     if (++runs > limit) throw new Error(`performEnqueuedJobs: more than ${limit} runs; does a job enqueue itself forever?`);
     const settlement = await executeReservation({ runtime, workerId: "test" }, reservation);
     await adapter.settle({ settlements: [settlement] });
@@ -190,19 +227,37 @@ export async function performJob<J extends Job<any, any>>( // eslint-disable-lin
   throw originalError(settlement) ?? new Error(settlement.outcome === "released" ? "released" : settlement.error.message);
 }
 
-/** Jobs recorded as enqueued by the test adapter. */
-export async function enqueuedJobs(options: { adapter?: string } = {}): Promise<JobPayload[]> {
-  return (await testAdapter(options)).enqueued.map((recorded) => recorded.payload);
+/** Options of {@link enqueuedJobs}, {@link performedJobs} and {@link clearJobs}. */
+export interface RecordedJobsOptions {
+  /** Only this adapter (`adapters.<name>`). Default: `job`'s adapter; without `job`, every test adapter in play. */
+  adapter?: string;
+  /** Only jobs of this class (looked up in its own adapter). */
+  job?: AnyJobClass;
 }
 
-/** Jobs recorded as performed by the test adapter. */
-export async function performedJobs(options: { adapter?: string } = {}): Promise<JobPayload[]> {
-  return (await testAdapter(options)).performed.map((recorded) => recorded.payload);
+const RECORDED_SCHEMA: OptionSchema<RecordedJobsOptions> = { adapter: rules.nonEmptyString, job: jobClassRule };
+
+/** Jobs recorded as enqueued by the test adapters in scope, oldest first. */
+export async function enqueuedJobs(options: RecordedJobsOptions = {}): Promise<JobPayload[]> {
+  validateOptions(options, RECORDED_SCHEMA, "the enqueuedJobs options");
+  return ofJob(await recordedIn("enqueued", options), options.job);
 }
 
-/** Forgets every recorded and stored job (call it in `beforeEach`). */
-export async function clearJobs(options: { adapter?: string } = {}): Promise<void> {
-  (await testAdapter(options)).clear();
+/** Jobs recorded as performed by the test adapters in scope, oldest first. */
+export async function performedJobs(options: RecordedJobsOptions = {}): Promise<JobPayload[]> {
+  validateOptions(options, RECORDED_SCHEMA, "the performedJobs options");
+  return ofJob(await recordedIn("performed", options), options.job);
+}
+
+function ofJob(recorded: readonly RecordedJob[], job: AnyJobClass | undefined): JobPayload[] {
+  const name = job && JobRegistry.nameOf(job);
+  return recorded.filter(({ payload }) => name === undefined || payload.job === name).map(({ payload }) => payload);
+}
+
+/** Forgets every recorded and stored job of the test adapters in scope (call it in `beforeEach`). */
+export async function clearJobs(options: Omit<RecordedJobsOptions, "job"> = {}): Promise<void> {
+  validateOptions(options, { adapter: rules.nonEmptyString }, "the clearJobs options");
+  for (const adapter of await testAdaptersInPlay(currentRuntime(), { adapter: options.adapter })) adapter.clear();
 }
 
 /** Mails the test delivery kept (`mail.transport: "test"`, the default in the test environment), oldest first. */
@@ -226,11 +281,20 @@ export interface MailMatcher {
   count?: number;
 }
 
-/** Asserts that matching mails were enqueued with `deliverLater` (test adapter); returns their payloads. */
+const MAIL_MATCHER_SCHEMA: OptionSchema<MailMatcher> = {
+  mailer: { expected: "a mailer", test: (value) => typeof value === "function" || (typeof value === "object" && value !== null) },
+  method: rules.nonEmptyString,
+  args: { expected: "an array", test: Array.isArray },
+  queue: rules.string,
+  count: rules.integer(0),
+};
+
+/** Asserts that matching mails were enqueued with `deliverLater` (test adapters in play); returns their payloads. */
 export async function assertMailEnqueued(matcher: MailMatcher): Promise<JobPayload[]> {
+  validateOptions(matcher, MAIL_MATCHER_SCHEMA, "the assertMailEnqueued matcher");
   const name = mailerName(matcher.mailer);
   const args = matcher.args === undefined ? undefined : [name, matcher.method, matcher.args];
-  const recorded = (await testAdapter()).enqueued.filter(({ payload }) => {
+  const recorded = (await recordedIn("enqueued", {})).filter(({ payload }) => {
     const json = payload.args.json as unknown[];
     return payload.job === MailDeliveryJob.jobName && json[0] === name && json[1] === matcher.method;
   });

@@ -35,6 +35,9 @@ import { currentRuntime, type Runtime } from "../runtime.js";
 import { SettleBatcher } from "./batcher.js";
 import { describeQueues, mapQueueNames, parseQueues, queueOrder, type QueueSelection } from "./queues.js";
 
+/** Codes already written as process warnings: a test suite starting 50 workers says it once. */
+const warnedCodes = new Set<string>();
+
 /** Options of {@link Worker}; each defaults to the config's `worker` settings, then to the value given. */
 export interface WorkerOptions {
   /** Runtime to use. Default: the configured one. */
@@ -201,6 +204,13 @@ export class Worker {
       this.stateValue = "stopped";
       throw new ConfigError(`the ${this.client.name} adapter cannot work every queue ("*"); name the queues with --queues`);
     }
+    if (this.client.capabilities.localStatus) {
+      this.warn(
+        "ERRAND_LOCAL_STATUS",
+        `the ${this.client.name} adapter keeps job statuses in this process's memory: other processes (a web process calling Job.status(id)) cannot see them. ` +
+          "Give the adapter a store every process shares: status: new RedisStatusStore({ url }) (@errand/adapter-redis) or new PostgresStatusStore({ url }) (@errand/adapter-postgres)",
+      );
+    }
     this.batcher = new SettleBatcher(this.client, (error) => this.reportError(error));
     this.executionContext = {
       runtime: this.runtime,
@@ -217,6 +227,15 @@ export class Worker {
     if (this.options.keepAlive !== false) this.keepAliveTimer = setInterval(() => {}, 2 ** 30);
     this.runtime.events.emit("worker:start", { workerId: this.id, queues: describeQueues(this.selection), concurrency: this.concurrency });
     this.loopDone = this.fetchLoop();
+  }
+
+  /** A `worker:warning` event, or when nobody listens a process warning (once per code and process). */
+  private warn(code: string, message: string): void {
+    if (this.runtime.events.has("worker:warning")) this.runtime.events.emit("worker:warning", { workerId: this.id, code, message });
+    else if (!warnedCodes.has(code)) {
+      warnedCodes.add(code);
+      process.emitWarning(message, { code });
+    }
   }
 
   private reportError(error: unknown): void {

@@ -57,6 +57,9 @@ function logOutcomes(runtime: Runtime, workerId: string): () => void {
     events.on("job:dead", ({ payload, providerJobId, error, workerId: by }) => {
       if (by === workerId) say(`${now()} ${payload?.job ?? "?"} ${payload?.id ?? providerJobId} dead: ${errorText(error)}`);
     }),
+    events.on("worker:warning", ({ message, workerId: by }) => {
+      if (by === workerId) process.stderr.write(`${now()} warning: ${message}\n`);
+    }),
     events.on("worker:error", ({ error, workerId: by }) => {
       if (by === workerId) process.stderr.write(`${now()} worker error: ${errorText(error)}\n`);
     }),
