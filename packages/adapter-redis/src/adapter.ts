@@ -20,7 +20,6 @@ import { randomBytes } from "node:crypto";
 import {
   ConfigError,
   ConnectionError,
-  UnsupportedError,
   baseCapabilities,
   groupBy,
   type Adapter,
@@ -78,8 +77,12 @@ interface Handle {
   token: string;
 }
 
-/** A priority outside ±2^20 would not fit the ready score exactly. */
-const MAX_PRIORITY = 1_048_576;
+/**
+ * Largest priority magnitude the ready score holds exactly: the score is
+ * (priority + 2^20) · 2^32 + arrival, a double, exact below 2^53, so priority + 2^20 must
+ * stay below 2^21 (2^20 itself would round arrivals within its band).
+ */
+const MAX_PRIORITY = 2 ** 20 - 1;
 /** Jobs per enqueue script call: bounded so one script stays short. */
 const MAX_BATCH = 1000;
 
@@ -97,6 +100,7 @@ export class RedisAdapter implements Adapter {
     wildcardQueues: true,
     maxBatchSize: 5000,
     maxPrefetch: 500,
+    maxPriority: MAX_PRIORITY,
   });
   readonly name = "redis";
   readonly capabilities = RedisAdapter.capabilities;
@@ -161,11 +165,6 @@ export class RedisAdapter implements Adapter {
 
   async enqueue({ jobs }: EnqueueOptions): Promise<EnqueueResult[]> {
     if (jobs.length === 0) return [];
-    for (const job of jobs) {
-      if (Math.abs(job.priority) > MAX_PRIORITY) {
-        throw new UnsupportedError(`${job.job}: priority ${job.priority} is outside what the redis adapter stores (±${MAX_PRIORITY})`);
-      }
-    }
     const byQueue = groupBy(jobs, (job) => job.queue);
     const registering = this.lookup.register(byQueue.keys());
     await Promise.all([registering, ...[...byQueue].map(([queue, group]) => this.enqueueQueue(queue, group))]);
