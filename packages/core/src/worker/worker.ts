@@ -79,7 +79,7 @@ export class Worker {
   private readonly fetchController = new AbortController();
   private loopDone: Promise<void> = Promise.resolve();
   private wake: (() => void) | undefined;
-  private leases!: LeaseRenewer;
+  private leases: LeaseRenewer | undefined;
   private reserveSeq = 0;
   private idle = false;
   private drainWaiters: { afterSeq: number; resolve: () => void }[] = [];
@@ -360,7 +360,7 @@ export class Worker {
       }
     }
     await this.batcher.drain();
-    this.leases.stop();
+    this.leases?.stop();
     clearInterval(this.keepAliveTimer);
     this.stateValue = "stopped";
     this.untrack?.();
