@@ -1,6 +1,9 @@
 // Prints the README's adapter feature table, generated from each adapter's `capabilities`
 // (STYLE: capabilities are data; docs are made from them, never written by hand).
 // `node scripts/capability-table.mjs` prints it; test/readme.test.ts checks the README has it.
+// A row that every adapter answers "no" is left out: the table shows what exists, and a
+// capability appears once an adapter implements it (unique jobs, concurrency and rate
+// limits wait for flow control).
 import { InlineAdapter, TestAdapter } from "@errand/core/adapter";
 import { AsyncAdapter } from "@errand/adapter-async";
 import { PostgresAdapter } from "@errand/adapter-postgres";
@@ -20,6 +23,7 @@ const adapters = [
 const rows = [
   ["durable (survives a restart)", (c) => c.durable],
   ["priorities", (c) => c.priorities],
+  ["priority range (lower runs first)", (c) => priorityRange(c.maxPriority)],
   ["delays", (c) => (c.maxDelayMs === Infinity ? "unbounded" : c.maxDelayMs === 0 ? "no" : `up to ${c.maxDelayMs / 1000} s`)],
   ["transactional enqueue", (c) => c.transactionalEnqueue],
   ["blocking reserve (no polling)", (c) => c.blockingReserve],
@@ -31,12 +35,22 @@ const rows = [
   ["rate limits", (c) => c.rateLimits],
 ];
 
+/** `maxPriority` as a range: priorities from -maxPriority to maxPriority are stored. */
+function priorityRange(max) {
+  if (max === 0) return false;
+  if (max === Number.MAX_SAFE_INTEGER) return "any safe integer";
+  return `±${max.toLocaleString("en-US")}`;
+}
+
 const cell = (value) => (value === true ? "yes" : value === false ? "no" : String(value));
 
 export function capabilityTable() {
   const header = `| capability | ${adapters.map((a) => a.name).join(" | ")} |`;
   const rule = `| --- | ${adapters.map(() => "---").join(" | ")} |`;
-  const body = rows.map(([label, read]) => `| ${label} | ${adapters.map((a) => cell(read(a.capabilities))).join(" | ")} |`);
+  const body = rows
+    .map(([label, read]) => [label, adapters.map((a) => cell(read(a.capabilities)))])
+    .filter(([, cells]) => cells.some((value) => value !== "no"))
+    .map(([label, cells]) => `| ${label} | ${cells.join(" | ")} |`);
   return [header, rule, ...body].join("\n");
 }
 

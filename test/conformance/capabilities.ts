@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 
 import { waitFor } from "@errand/core/testing";
 
-import { journal, RecordJob, reserve, withFixture, type AdapterWiring } from "./harness.js";
+import { bodies, journal, RecordJob, reserve, withFixture, type AdapterWiring } from "./harness.js";
 
 export function capabilitiesSuite(wiring: AdapterWiring): void {
   const caps = wiring.capabilities;
@@ -32,6 +32,29 @@ export function capabilitiesSuite(wiring: AdapterWiring): void {
     it.skipIf(caps.priorities)("[no capability priorities] a priority is refused", async () => {
       await withFixture(wiring, async (fixture) => {
         await expect(RecordJob.set({ priority: 5 }).performLater("p")).rejects.toThrow(/does not support priorities/);
+        expect(await reserve(fixture.adapter)).toEqual([]);
+      });
+    });
+
+    it.runIf(caps.priorities)("[capability maxPriority] a priority beyond ±maxPriority is refused, naming the job, the value and the bound", async () => {
+      await withFixture(wiring, async (fixture) => {
+        const over = caps.maxPriority + 1;
+        const bound = `maxPriority: -${caps.maxPriority} to ${caps.maxPriority}`;
+        await expect(RecordJob.set({ priority: over }).performLater("high")).rejects.toThrow(`RecordJob: priority ${over} is outside what the ${fixture.client.name} adapter stores (capability ${bound})`);
+        await expect(RecordJob.set({ priority: -over }).performLater("low")).rejects.toThrow(`RecordJob: priority -${over} is outside`);
+        expect(await reserve(fixture.adapter)).toEqual([]);
+      });
+    });
+
+    it.runIf(caps.priorities)("[capability maxPriority] priorities of ±maxPriority are stored unchanged, the lower run first", async () => {
+      await withFixture(wiring, async (fixture) => {
+        const last = await RecordJob.set({ priority: caps.maxPriority }).performLater("last");
+        const first = await RecordJob.set({ priority: -caps.maxPriority }).performLater("first");
+        const taken = bodies(await reserve(fixture.adapter));
+        expect(taken.map((p) => [p.id, p.priority])).toEqual([
+          [first.jobId, -caps.maxPriority],
+          [last.jobId, caps.maxPriority],
+        ]);
       });
     });
 

@@ -103,6 +103,7 @@ export class PostgresAdapter implements Adapter {
     durable: true,
     blockingReserve: true,
     wildcardQueues: true,
+    maxPriority: 2_147_483_647, // the priority column is an integer (int4)
     // 20k jobs go as four statements, two in flight over the pool (core sends the chunks).
     maxBatchSize: 5000,
     // Reserve and settle cost a round trip, a plan and a commit each, and little per job in

@@ -10,8 +10,8 @@
   A job whose hash exists already is left alone: sending the same payload twice (a retried
   call after a lost reply) stores it once. Due jobs go to `ready`, later ones to `scheduled`
   (promoted by reserve.lua when due). The ready score keeps lower priorities first, then
-  arrival order: (priority + 2^20) * 2^32 + (arrival mod 2^32), exact in a double for
-  priorities within ±2^20.
+  arrival order: (priority + 2^20) * 2^32 + (arrival mod 2^32), exact in a double (below
+  2^53) for priorities within ±(2^20 - 1), the adapter's maxPriority; core refuses others.
 ]]
 local prefix = ARGV[1]
 local t = redis.call('TIME')

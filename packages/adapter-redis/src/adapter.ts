@@ -10,6 +10,9 @@
  * rides on reserve and settle. Idle reserves wait on a pub/sub channel (`wake.ts`) and look
  * again when the next scheduled job, retry or lease deadline comes due.
  *
+ * This file holds the hot path and assembles the rest: the queue list and lookups by id
+ * are in `lookup.ts`, the dead set (list, revive, purge) in `dead-set.ts`.
+ *
  * @module
  */
 import { randomBytes } from "node:crypto";
@@ -17,7 +20,6 @@ import { randomBytes } from "node:crypto";
 import {
   ConfigError,
   ConnectionError,
-  UnsupportedError,
   baseCapabilities,
   groupBy,
   type Adapter,
@@ -38,12 +40,12 @@ import {
   type Settlement,
   type SettleOptions,
   type StatusRecord,
-  type StoredError,
 } from "@errand/core/adapter";
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from "ioredis";
 
+import { DeadSet } from "./dead-set.js";
 import { KeyLayout } from "./keys.js";
-import { toRecord } from "./status-hash.js";
+import { Lookup } from "./lookup.js";
 import { defineScripts, queueScript, runScript } from "./scripts.js";
 import { WakeChannel } from "./wake.js";
 import { checkAdapterOptions } from "./options.js";
@@ -76,16 +78,18 @@ interface Handle {
   token: string;
 }
 
-/** A priority outside ±2^20 would not fit the ready score exactly. */
-const MAX_PRIORITY = 1_048_576;
+/**
+ * Largest priority magnitude the ready score holds exactly: the score is
+ * (priority + 2^20) · 2^32 + arrival, a double, exact below 2^53, so priority + 2^20 must
+ * stay below 2^21 (2^20 itself would round arrivals within its band).
+ */
+const MAX_PRIORITY = 2 ** 20 - 1;
 /** Jobs per enqueue script call: bounded so one script stays short. */
 const MAX_BATCH = 1000;
-
 
 function handleOf(reservation: Reservation): Handle {
   return reservation.handle as Handle;
 }
-
 
 /** Jobs in Redis or Redis Cluster. */
 export class RedisAdapter implements Adapter {
@@ -97,6 +101,7 @@ export class RedisAdapter implements Adapter {
     wildcardQueues: true,
     maxBatchSize: 5000,
     maxPrefetch: 500,
+    maxPriority: MAX_PRIORITY,
   });
   readonly name = "redis";
   readonly capabilities = RedisAdapter.capabilities;
@@ -110,9 +115,8 @@ export class RedisAdapter implements Adapter {
   private readonly maxFinished: number;
   private readonly statusChannel: string;
   private readonly pollMs: number;
-  /** Queues this process has registered in `<prefix>:queues`. */
-  private readonly registered = new Set<string>();
-  private queueList: { names: string[]; until: number } | undefined;
+  private readonly lookup: Lookup;
+  private readonly dead: DeadSet;
   private readonly tokenPrefix = randomBytes(6).toString("base64url");
   private tokenSeq = 0;
   private closed = false;
@@ -139,6 +143,8 @@ export class RedisAdapter implements Adapter {
     // An error event without a listener would crash the process; commands still reject.
     if (this.ownsClient) this.client.on("error", () => undefined);
     defineScripts(this.client);
+    this.lookup = new Lookup(this.client, this.keys);
+    this.dead = new DeadSet(this.client, this.keys, this.lookup);
     this.retentionMs = options.retentionMs ?? 86_400_000;
     this.maxFinished = options.maxFinished ?? 100_000;
     this.statusChannel = options.publishStatus === false ? "" : this.keys.statusChannel;
@@ -151,11 +157,7 @@ export class RedisAdapter implements Adapter {
       },
       this.keys.wakeChannel,
       () => undefined,
-      // A wake-up for a queue the cached list lacks (created after the list was read) makes
-      // a "*" worker read the list again; known queues cost no extra round trip.
-      (queue) => {
-        if (this.queueList && !this.queueList.names.includes(queue)) this.queueList = undefined;
-      },
+      (queue) => this.lookup.noteWake(queue),
     );
   }
 
@@ -163,35 +165,10 @@ export class RedisAdapter implements Adapter {
     return `${this.tokenPrefix}.${(this.tokenSeq++).toString(36)}`;
   }
 
-  /** Adds queues to `<prefix>:queues` the first time this process sees them. */
-  private async register(queues: Iterable<string>): Promise<void> {
-    const fresh = [...queues].filter((queue) => !this.registered.has(queue));
-    if (fresh.length === 0) return;
-    await this.client.sadd(this.keys.queues, ...fresh);
-    for (const queue of fresh) this.registered.add(queue);
-    this.queueList = undefined;
-  }
-
-  /** Every queue name known, from `<prefix>:queues`, cached for a second. */
-  private async knownQueues(): Promise<string[]> {
-    const now = Date.now();
-    if (!this.queueList || this.queueList.until < now) {
-      const names = await this.client.smembers(this.keys.queues);
-      for (const queue of this.registered) if (!names.includes(queue)) names.push(queue);
-      this.queueList = { names: names.sort(), until: now + 1000 };
-    }
-    return this.queueList.names;
-  }
-
   async enqueue({ jobs }: EnqueueOptions): Promise<EnqueueResult[]> {
     if (jobs.length === 0) return [];
-    for (const job of jobs) {
-      if (Math.abs(job.priority) > MAX_PRIORITY) {
-        throw new UnsupportedError(`${job.job}: priority ${job.priority} is outside what the redis adapter stores (±${MAX_PRIORITY})`);
-      }
-    }
     const byQueue = groupBy(jobs, (job) => job.queue);
-    const registering = this.register(byQueue.keys());
+    const registering = this.lookup.register(byQueue.keys());
     await Promise.all([registering, ...[...byQueue].map(([queue, group]) => this.enqueueQueue(queue, group))]);
     return jobs.map((job) => ({ jobId: job.id, providerJobId: job.id }));
   }
@@ -221,7 +198,7 @@ export class RedisAdapter implements Adapter {
     const deadline = Date.now() + waitMs;
     for (;;) {
       const mark = this.wake.mark();
-      const names = queues === "*" ? await this.knownQueues() : queues;
+      const names = queues === "*" ? await this.lookup.knownQueues() : queues;
       const reserved: Reservation[] = [];
       let nextMs = Infinity;
       for (const queue of names) {
@@ -293,7 +270,7 @@ export class RedisAdapter implements Adapter {
   /** A retry whose rule names another queue: enqueued there (same id), then retired from its old queue. */
   private async moveRetry(s: Extract<Settlement, { outcome: "retry" }>): Promise<void> {
     const payload = { ...s.payload, runAt: s.runAt.toISOString() };
-    await this.register([payload.queue]);
+    await this.lookup.register([payload.queue]);
     await this.enqueueQueue(payload.queue, [payload]);
     const { queue, token } = handleOf(s.reservation);
     const keys = this.keys.queue(queue);
@@ -331,117 +308,24 @@ export class RedisAdapter implements Adapter {
     );
   }
 
-  /**
-   * Job hashes by id. An id does not name its queue, so each is looked up in every known
-   * queue (one HGETALL per queue, sent together): lookups cost O(queues), not O(jobs).
-   */
-  private async findJobs(ids: readonly string[]): Promise<Map<string, { queue: string; fields: Record<string, string> }>> {
-    const found = new Map<string, { queue: string; fields: Record<string, string> }>();
-    if (ids.length === 0) return found;
-    const queues = await this.knownQueues();
-    const lookups = queues.flatMap((queue) => ids.map((id) => ({ queue, id, key: this.keys.queue(queue).job + id })));
-    const replies = await Promise.all(lookups.map((lookup) => this.client.hgetall(lookup.key)));
-    lookups.forEach((lookup, index) => {
-      const fields = replies[index]!;
-      if (fields.body === undefined) return;
-      const seen = found.get(lookup.id);
-      // A retry moving between queues exists in both for a moment: the newer copy wins.
-      if (!seen || Number(fields.upd) > Number(seen.fields.upd)) found.set(lookup.id, { queue: lookup.queue, fields });
-    });
-    return found;
+  getStatus(options: GetStatusOptions): Promise<(StatusRecord | null)[]> {
+    return this.lookup.getStatus(options);
   }
 
-  async getStatus({ ids }: GetStatusOptions): Promise<(StatusRecord | null)[]> {
-    const found = await this.findJobs([...new Set(ids)]);
-    const now = Date.now();
-    return ids.map((id) => {
-      const job = found.get(id);
-      return job ? toRecord(id, job.fields, now, job.queue) : null;
-    });
+  listQueues(): Promise<QueueInfo[]> {
+    return this.lookup.listQueues();
   }
 
-  async listQueues(): Promise<QueueInfo[]> {
-    const queues = await this.knownQueues();
-    return Promise.all(
-      queues.map(async (name) => {
-        const keys = this.keys.queue(name);
-        const [queued, scheduled, running, retrying, dead] = await Promise.all(
-          [keys.ready, keys.scheduled, keys.active, keys.retrying, keys.dead].map((key) => this.client.zcard(key)),
-        );
-        return { name, queued: queued!, scheduled: scheduled!, running: running!, retrying: retrying!, dead: dead! };
-      }),
-    );
+  listDead(options: ListDeadOptions): Promise<DeadJob[]> {
+    return this.dead.list(options);
   }
 
-  /** Dead entries of one queue, newest first: ids with their time of death. */
-  private async deadOf(queue: string, count: number): Promise<{ id: string; queue: string; diedAt: number }[]> {
-    const flat = await this.client.zrevrange(this.keys.queue(queue).dead, 0, count - 1, "WITHSCORES");
-    const entries: { id: string; queue: string; diedAt: number }[] = [];
-    for (let i = 0; i < flat.length; i += 2) entries.push({ id: flat[i]!, queue, diedAt: Number(flat[i + 1]) });
-    return entries;
+  retryDead(options: RetryDeadOptions): Promise<number> {
+    return this.dead.retry(options);
   }
 
-  async listDead({ queue, limit = 100, offset = 0 }: ListDeadOptions): Promise<DeadJob[]> {
-    const queues = queue === undefined ? await this.knownQueues() : [queue];
-    const entries = (await Promise.all(queues.map((name) => this.deadOf(name, offset + limit))))
-      .flat()
-      // Jobs of several queues can die in the same millisecond: newer ids (UUIDv7) first then,
-      // as ZREVRANGE orders equal scores within one queue.
-      .sort((a, b) => b.diedAt - a.diedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
-      .slice(offset, offset + limit);
-    const fields = await Promise.all(entries.map((entry) => this.client.hmget(this.keys.queue(entry.queue).job + entry.id, "body", "err")));
-    return entries.flatMap((entry, index) => {
-      const [body, error] = fields[index]!;
-      if (body === null || body === undefined) return [];
-      return [{ id: entry.id, providerJobId: entry.id, queue: entry.queue, body, error: error ? (JSON.parse(error) as StoredError) : { name: "Error", message: "unknown" }, diedAt: new Date(entry.diedAt) }];
-    });
-  }
-
-  /** Dead jobs chosen by `select`, grouped by queue. */
-  private async selectDead(select: RetryDeadOptions["select"]): Promise<Map<string, string[]>> {
-    const byQueue = new Map<string, string[]>();
-    if ("ids" in select) {
-      const found = await this.findJobs(select.ids);
-      for (const [id, job] of found) {
-        if (job.fields.state !== "dead") continue;
-        const list = byQueue.get(job.queue) ?? [];
-        list.push(id);
-        byQueue.set(job.queue, list);
-      }
-      return byQueue;
-    }
-    const queues = select.queue === undefined ? await this.knownQueues() : [select.queue];
-    for (const queue of queues) {
-      const ids = await this.client.zrange(this.keys.queue(queue).dead, 0, -1);
-      if (ids.length > 0) byQueue.set(queue, ids);
-    }
-    return byQueue;
-  }
-
-  async retryDead({ select, revive }: RetryDeadOptions): Promise<number> {
-    let moved = 0;
-    for (const [queue, ids] of await this.selectDead(select)) {
-      const keys = this.keys.queue(queue);
-      const bodies = await Promise.all(ids.map((id) => this.client.hget(keys.job + id, "body")));
-      const args: string[] = [keys.job, this.keys.wakeChannel, queue];
-      ids.forEach((id, index) => {
-        const body = bodies[index];
-        if (body === null || body === undefined) return;
-        const revived = revive(body);
-        if (revived) args.push(id, revived.body); // null: core keeps it dead
-      });
-      if (args.length > 3) moved += await runScript<number>(this.client, "revive-dead", [keys.ready, keys.dead, keys.seq], args);
-    }
-    return moved;
-  }
-
-  async purgeDead({ select }: PurgeDeadOptions): Promise<number> {
-    let deleted = 0;
-    for (const [queue, ids] of await this.selectDead(select)) {
-      const keys = this.keys.queue(queue);
-      deleted += await runScript<number>(this.client, "purge-dead", [keys.dead], [keys.job, ...ids]);
-    }
-    return deleted;
+  purgeDead(options: PurgeDeadOptions): Promise<number> {
+    return this.dead.purge(options);
   }
 
   async close(): Promise<void> {

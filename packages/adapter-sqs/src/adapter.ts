@@ -99,6 +99,7 @@ export class SqsAdapter implements Adapter {
   static readonly capabilities: AdapterCapabilities = Object.freeze({
     ...baseCapabilities,
     priorities: false,
+    maxPriority: 0,
     durable: true,
     blockingReserve: true,
     // Larger batches are cut into SendMessageBatch calls of ten here, sent side by side.

@@ -2,7 +2,8 @@
  * The one wrapper core puts around every adapter call. It
  *
  * - checks options against the adapter's `capabilities` before anything is sent
- *   (a transaction, a delay past `maxDelayMs`, a priority, flow control, payload size),
+ *   (a transaction, a delay past `maxDelayMs`, a priority without `priorities` or past
+ *   `maxPriority`, flow control, payload size),
  *   refusing with `UnsupportedError`;
  * - coalesces concurrent enqueues to durable (networked) backends: while one enqueue
  *   call is in flight, further `performLater` calls wait and go together in the next
@@ -119,6 +120,11 @@ export class AdapterClient {
       }
       if (payload.priority !== 0 && !caps.priorities) {
         throw new UnsupportedError(`${payload.job}: the ${this.name} adapter does not support priorities (capability priorities)`);
+      }
+      if (Math.abs(payload.priority) > caps.maxPriority) {
+        throw new UnsupportedError(
+          `${payload.job}: priority ${payload.priority} is outside what the ${this.name} adapter stores (capability maxPriority: -${caps.maxPriority} to ${caps.maxPriority})`,
+        );
       }
       if (payload.group !== undefined && !caps.groups) {
         throw new UnsupportedError(`${payload.job}: the ${this.name} adapter does not support ordering groups (capability groups); set({ group }) needs SQS FIFO queues`);

@@ -76,6 +76,12 @@ export interface AdapterCapabilities {
   maxDelayMs: number;
   /** Priorities are honoured within a queue (lower first). */
   priorities: boolean;
+  /**
+   * Largest priority magnitude the backend stores exactly: priorities from `-maxPriority`
+   * to `maxPriority` are accepted, others are refused by core before anything is sent.
+   * `0` for a backend without priorities. Default `Number.MAX_SAFE_INTEGER`.
+   */
+  maxPriority: number;
   /** Jobs survive a restart of the process that enqueued them. */
   durable: boolean;
   /** Jobs are run by a worker Errand starts inside the enqueuing process (the async adapter). */
@@ -376,6 +382,7 @@ export const baseCapabilities: AdapterCapabilities = Object.freeze({
   transactionalEnqueue: false,
   maxDelayMs: Infinity,
   priorities: true,
+  maxPriority: Number.MAX_SAFE_INTEGER,
   durable: false,
   embeddedWorker: false,
   blockingReserve: false,

@@ -6,7 +6,9 @@
  * weight on each call); finished jobs free slots that are refilled from the buffer at
  * once, without waiting for a round trip. Settlements and progress go out in batches
  * (`batcher.ts`). Every held job — running or buffered — has its lease renewed every third
- * of the lease; a job whose lease was lost is aborted and its outcome is not written.
+ * of the lease (`lease.ts`, from `start()` until the end of shutdown); a job whose lease
+ * was lost is dropped or aborted and its outcome is not written. Options and their
+ * defaults are resolved in `options.ts`.
  *
  * States:
  *
@@ -16,57 +18,26 @@
  * - `running` → `stop()` (first SIGTERM/SIGINT) → `stopping`: the fetch loop stops, the
  *   buffered jobs are handed back (`released`) at once, running jobs get `shutdownGrace`
  *   to finish; those still running then have their `signal` aborted and are handed back
- *   too. Pending batches are flushed.
+ *   too. Pending batches are flushed, then lease renewal stops.
  * - `stopping` → `stopped` (`worker:stop`). A second signal is the CLI's business: it
  *   exits the process at once.
  *
  * @module
  */
-import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
-
 import type { AdapterClient } from "../adapter/client.js";
 import { baseCapabilities, type Reservation, type Settlement } from "../adapter/contract.js";
-import { toMs, type Duration } from "../duration.js";
 import { ConfigError, ErrandError } from "../errors.js";
 import { linkAbort } from "../abort.js";
 import { executeReservation, type ExecutionContext } from "../job/execution.js";
 import { currentRuntime, type Runtime } from "../runtime.js";
 import { SettleBatcher } from "./batcher.js";
+import { LeaseRenewer, type RunningJob } from "./lease.js";
+import { resolveWorkerOptions, type WorkerOptions } from "./options.js";
 import { describeQueues, mapQueueNames, parseQueues, queueOrder, type QueueSelection } from "./queues.js";
+import { warnAtStart } from "./warnings.js";
 
-/** Codes already written as process warnings: a test suite starting 50 workers says it once. */
-const warnedCodes = new Set<string>();
-
-/** Options of {@link Worker}; each defaults to the config's `worker` settings, then to the value given. */
-export interface WorkerOptions {
-  /** Runtime to use. Default: the configured one. */
-  runtime?: Runtime;
-  /** Named adapter to work (`adapters.<name>` in config). Default: the default adapter. */
-  adapter?: string;
-  /** Weighted queues: `"critical,2 default,1"`, `["critical,2", "default"]`, or `"*"`. Default `"*"` (or `"default"` when the backend cannot list queues). */
-  queues?: string | readonly string[];
-  /** Jobs run at once. Default 10. */
-  concurrency?: number;
-  /** Jobs reserved ahead of free slots, refilled when half gone. Default: `concurrency`, at least 10. */
-  prefetch?: number;
-  /** Lease length. Default `"5m"`. */
-  lease?: Duration;
-  /** Idle wait per reserve (blocking backends) or between polls. Default `"1s"`. */
-  pollInterval?: Duration;
-  /** Time running jobs get to finish at shutdown. Default `"25s"`. */
-  shutdownGrace?: Duration;
-  /** Identifies this worker in events and backends. Default `host:pid:random`. */
-  workerId?: string;
-  /**
-   * Keep the process alive while the worker runs. Default true (a worker process should
-   * not exit when its queues are empty); the async adapter's in-app pool passes false so a
-   * script exits when its own work is done.
-   */
-  keepAlive?: boolean;
-  /** @internal an adapter client to work directly (the embedded pool). */
-  client?: AdapterClient;
-}
+export { LeaseLostError } from "./lease.js";
+export type { WorkerOptions } from "./options.js";
 
 /** The worker's lifecycle state. */
 export type WorkerState = "new" | "running" | "stopping" | "stopped";
@@ -76,26 +47,6 @@ export class ShutdownError extends ErrandError {
   constructor() {
     super("ERR_SHUTDOWN", "the worker is shutting down");
   }
-}
-
-/** Aborts a running job's signal when its lease was lost (another worker may run it). */
-export class LeaseLostError extends ErrandError {
-  constructor(providerJobId: string) {
-    super("ERR_LEASE_LOST", `the lease of job ${providerJobId} was lost`);
-  }
-}
-
-interface RunningJob {
-  reservation: Reservation;
-  /** Aborts this job's `signal` (lease lost, shutdown grace over). */
-  controller: AbortController | undefined;
-  /** Handed back (shutdown) or lost (lease): its outcome must not be written. */
-  abandoned: boolean;
-}
-
-function positiveInteger(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`worker ${name} must be an integer >= 1, got ${value}`);
-  return value;
 }
 
 /** Runs jobs from one adapter. */
@@ -129,7 +80,7 @@ export class Worker {
   private readonly fetchController = new AbortController();
   private loopDone: Promise<void> = Promise.resolve();
   private wake: (() => void) | undefined;
-  private leaseTimer: NodeJS.Timeout | undefined;
+  private leases: LeaseRenewer | undefined;
   private reserveSeq = 0;
   private idle = false;
   private drainWaiters: { afterSeq: number; resolve: () => void }[] = [];
@@ -146,16 +97,14 @@ export class Worker {
   constructor(options: WorkerOptions = {}) {
     this.options = options;
     this.runtime = options.runtime ?? currentRuntime();
-    const settings = this.runtime.workerSettings;
-    this.concurrency = positiveInteger(options.concurrency ?? settings.concurrency ?? 10, "concurrency");
-    const fixedPrefetch = options.prefetch ?? settings.prefetch;
-    this.prefetch = Math.max(0, fixedPrefetch ?? Math.max(this.concurrency, DEFAULT_MIN_PREFETCH));
-    this.prefetchFixed = fixedPrefetch !== undefined;
-    this.leaseMs = toMs(options.lease ?? settings.lease ?? "5m", "worker lease");
-    if (this.leaseMs < 1000) throw new ConfigError(`worker lease must be at least 1s, got ${this.leaseMs} ms`);
-    this.pollIntervalMs = toMs(options.pollInterval ?? settings.pollInterval ?? "1s", "worker pollInterval");
-    this.shutdownGraceMs = toMs(options.shutdownGrace ?? settings.shutdownGrace ?? "25s", "worker shutdownGrace");
-    this.id = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    const resolved = resolveWorkerOptions(options, this.runtime.workerSettings);
+    this.id = resolved.id;
+    this.concurrency = resolved.concurrency;
+    this.prefetch = resolved.prefetch;
+    this.prefetchFixed = resolved.prefetchFixed;
+    this.leaseMs = resolved.leaseMs;
+    this.pollIntervalMs = resolved.pollIntervalMs;
+    this.shutdownGraceMs = resolved.shutdownGraceMs;
   }
 
   /** The worker's state. */
@@ -204,13 +153,7 @@ export class Worker {
       this.stateValue = "stopped";
       throw new ConfigError(`the ${this.client.name} adapter cannot work every queue ("*"); name the queues with --queues`);
     }
-    if (this.client.capabilities.localStatus) {
-      this.warn(
-        "ERRAND_LOCAL_STATUS",
-        `the ${this.client.name} adapter keeps job statuses in this process's memory: other processes (a web process calling Job.status(id)) cannot see them. ` +
-          "Give the adapter a store every process shares: status: new RedisStatusStore({ url }) (@errand/adapter-redis) or new PostgresStatusStore({ url }) (@errand/adapter-postgres)",
-      );
-    }
+    warnAtStart(this.runtime, this.id, this.client.name, this.client.capabilities);
     this.batcher = new SettleBatcher(this.client, (error) => this.reportError(error));
     this.executionContext = {
       runtime: this.runtime,
@@ -222,20 +165,17 @@ export class Worker {
       },
     };
     this.untrack = this.runtime.trackWorker(this);
-    this.leaseTimer = setInterval(() => void this.renewLeases(), Math.max(500, Math.floor(this.leaseMs / 3)));
-    this.leaseTimer.unref();
+    this.leases = new LeaseRenewer({
+      client: this.client,
+      leaseMs: this.leaseMs,
+      buffer: this.buffer,
+      running: this.running,
+      onError: (error) => this.reportError(error),
+    });
+    this.leases.start();
     if (this.options.keepAlive !== false) this.keepAliveTimer = setInterval(() => {}, 2 ** 30);
     this.runtime.events.emit("worker:start", { workerId: this.id, queues: describeQueues(this.selection), concurrency: this.concurrency });
     this.loopDone = this.fetchLoop();
-  }
-
-  /** A `worker:warning` event, or when nobody listens a process warning (once per code and process). */
-  private warn(code: string, message: string): void {
-    if (this.runtime.events.has("worker:warning")) this.runtime.events.emit("worker:warning", { workerId: this.id, code, message });
-    else if (!warnedCodes.has(code)) {
-      warnedCodes.add(code);
-      process.emitWarning(message, { code });
-    }
   }
 
   private reportError(error: unknown): void {
@@ -375,28 +315,6 @@ export class Worker {
     wake?.();
   }
 
-  private async renewLeases(): Promise<void> {
-    if (this.stateValue !== "running" && this.stateValue !== "stopping") return;
-    const held = [...this.buffer, ...[...this.running.values()].filter((job) => !job.abandoned).map((job) => job.reservation)];
-    if (held.length === 0) return;
-    try {
-      const lost = new Set(await this.client.extendLease(held, this.leaseMs));
-      if (lost.size === 0) return;
-      for (let index = this.buffer.length - 1; index >= 0; index--) {
-        if (lost.has(this.buffer[index]!.providerJobId)) this.buffer.splice(index, 1);
-      }
-      for (const [id, job] of this.running) {
-        if (!lost.has(id)) continue;
-        job.abandoned = true;
-        const error = new LeaseLostError(id);
-        (job.controller ??= new AbortController()).abort(error);
-        this.reportError(error);
-      }
-    } catch (error) {
-      this.reportError(error);
-    }
-  }
-
   /**
    * Stops gracefully: no more reserves, buffered jobs handed back at once, running jobs
    * given `graceMs` (default `shutdownGrace`) to finish, then aborted and handed back.
@@ -444,7 +362,7 @@ export class Worker {
       }
     }
     await this.batcher.drain();
-    clearInterval(this.leaseTimer);
+    this.leases?.stop();
     clearInterval(this.keepAliveTimer);
     this.stateValue = "stopped";
     this.untrack?.();
@@ -452,9 +370,6 @@ export class Worker {
     this.runtime.events.emit("worker:stop", { workerId: this.id, released });
   }
 }
-
-/** Smallest default prefetch: a reserve is a round trip on networked backends, so fetch several jobs at once. */
-const DEFAULT_MIN_PREFETCH = 10;
 
 /** Longest stretch the fetch loop keeps the event loop busy before yielding a turn. */
 const YIELD_EVERY_MS = 10;

@@ -1,0 +1,110 @@
+/**
+ * Lease renewal for one worker.
+ *
+ * Every job a worker holds — running in a slot or waiting in its buffer — is leased to it
+ * for `leaseMs`; a backend hands a job whose lease ran out to another worker. The renewer
+ * keeps those leases alive.
+ *
+ * States:
+ *
+ * - `idle` → `start()` → `renewing`: a timer fires every third of the lease (at least every
+ *   500 ms). Each tick collects the held jobs (the buffer, and the running jobs not already
+ *   abandoned) and extends all of them in one bulk `extendLease` call; with nothing held it
+ *   makes no call. A third leaves room for two renewals to fail (a backend hiccup) before a
+ *   lease runs out. The timer is unref'd: renewal never keeps a process alive by itself.
+ * - A renewal that reports lost leases (the lease ran out and the job may already run
+ *   elsewhere): a buffered job is dropped from the buffer without running; a running job is
+ *   marked abandoned, so its outcome is never written over the new holder's, and its
+ *   `signal` is aborted with {@link LeaseLostError}, which is also reported as a
+ *   `worker:error`. A renewal that fails is reported the same way and not retried before
+ *   the next tick.
+ * - `renewing` → `stop()` → `stopped`: the timer is cleared; a renewal already in flight
+ *   still applies its answer. The worker stops the renewer last in its shutdown, after the
+ *   final settlements were written, so jobs running out their shutdown grace keep their
+ *   leases. A stopped renewer does not start again.
+ *
+ * @module
+ */
+import type { AdapterClient } from "../adapter/client.js";
+import type { Reservation } from "../adapter/contract.js";
+import { ErrandError } from "../errors.js";
+
+/** Aborts a running job's signal when its lease was lost (another worker may run it). */
+export class LeaseLostError extends ErrandError {
+  constructor(providerJobId: string) {
+    super("ERR_LEASE_LOST", `the lease of job ${providerJobId} was lost`);
+  }
+}
+
+/** @internal A job running in one of the worker's slots. */
+export interface RunningJob {
+  reservation: Reservation;
+  /** Aborts this job's `signal` (lease lost, shutdown grace over). */
+  controller: AbortController | undefined;
+  /** Handed back (shutdown) or lost (lease): its outcome must not be written. */
+  abandoned: boolean;
+}
+
+/** @internal What a {@link LeaseRenewer} works on: the worker's own collections, shared, not copied. */
+export interface LeaseRenewerOptions {
+  client: AdapterClient;
+  leaseMs: number;
+  /** The worker's buffer of reserved jobs not yet running. */
+  buffer: Reservation[];
+  /** The worker's running jobs by provider id. */
+  running: Map<string, RunningJob>;
+  /** Reports a lost lease or a failed renewal (`worker:error`). */
+  onError(error: unknown): void;
+}
+
+/**
+ * Shortest renewal interval, in ms. The shortest lease allowed is 1 s, whose third (333 ms)
+ * would renew a busy worker's leases three times a second for no gain.
+ */
+const MIN_INTERVAL_MS = 500;
+
+/** @internal Renews the leases of every job one worker holds. */
+export class LeaseRenewer {
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: LeaseRenewerOptions) {}
+
+  /** Starts the renewal timer. */
+  start(): void {
+    if (this.timer || this.stopped) return;
+    this.timer = setInterval(() => void this.renew(), Math.max(MIN_INTERVAL_MS, Math.floor(this.options.leaseMs / 3)));
+    this.timer.unref();
+  }
+
+  /** Stops renewing; leases then run out on their own. */
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One renewal: extends every held lease, then drops or aborts the jobs whose lease was lost. */
+  async renew(): Promise<void> {
+    if (this.stopped) return;
+    const { client, leaseMs, buffer, running, onError } = this.options;
+    const held = [...buffer, ...[...running.values()].filter((job) => !job.abandoned).map((job) => job.reservation)];
+    if (held.length === 0) return;
+    try {
+      const lost = new Set(await client.extendLease(held, leaseMs));
+      if (lost.size === 0) return;
+      for (let index = buffer.length - 1; index >= 0; index--) {
+        if (lost.has(buffer[index]!.providerJobId)) buffer.splice(index, 1);
+      }
+      for (const [id, job] of running) {
+        if (!lost.has(id)) continue;
+        job.abandoned = true;
+        const error = new LeaseLostError(id);
+        (job.controller ??= new AbortController()).abort(error);
+        onError(error);
+      }
+    } catch (error) {
+      onError(error);
+    }
+  }
+}

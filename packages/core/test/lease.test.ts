@@ -1,0 +1,98 @@
+// The worker's lease renewer (src/worker/lease.ts) against the real test adapter: a renewal
+// keeps held leases, a lost lease drops its buffered job and aborts its running one, a
+// failed renewal is reported, and a stopped renewer makes no call. Leases are lost the way
+// a backend loses them: they run out (expireLeases) and another worker reserves the job.
+import { randomUUID } from "node:crypto";
+
+import { describe, expect, it } from "vitest";
+
+import { AdapterClient } from "../src/adapter/client.js";
+import type { JobPayload, Reservation } from "../src/adapter/contract.js";
+import { TestAdapter } from "../src/adapter/test-adapter.js";
+import { AdapterClosedError } from "../src/errors.js";
+import { TypedEmitter, type ErrandEvents } from "../src/events.js";
+import { LeaseLostError, LeaseRenewer, type RunningJob } from "../src/worker/lease.js";
+
+function payload(): JobPayload {
+  const now = new Date().toISOString();
+  return { v: 1, job: "LeaseJob", id: randomUUID(), queue: "default", priority: 0, args: { json: [] }, executions: 0, enqueuedAt: now, runAt: now };
+}
+
+function fixture() {
+  const adapter = new TestAdapter();
+  const events = new TypedEmitter<ErrandEvents>();
+  const client = new AdapterClient(adapter, events);
+  const reserve = (workerId: string, leaseMs: number) => client.reserve({ queues: "*", max: 10, leaseMs, waitMs: 0, workerId });
+  return { adapter, events, client, reserve };
+}
+
+describe("LeaseRenewer", () => {
+  it("extends held leases; a lost lease drops its buffered job and aborts its running job with LeaseLostError", async () => {
+    const { adapter, client, reserve } = fixture();
+    await client.enqueue([payload(), payload()]);
+    const [lostBuffered, lostRunning] = await reserve("a", 30_000);
+    // Both leases run out and worker b takes the jobs: worker a's tokens are stale.
+    adapter.store.expireLeases(Date.now() + 60_000);
+    expect(await reserve("b", 30_000)).toHaveLength(2);
+    await client.enqueue([payload()]);
+    // A 1 ms lease: without a renewal it has run out by the check below.
+    const [kept] = await reserve("a", 1);
+
+    const buffer: Reservation[] = [lostBuffered!, kept!];
+    const runningJob: RunningJob = { reservation: lostRunning!, controller: undefined, abandoned: false };
+    const running = new Map([[lostRunning!.providerJobId, runningJob]]);
+    const errors: unknown[] = [];
+    const renewer = new LeaseRenewer({ client, leaseMs: 60_000, buffer, running, onError: (error) => errors.push(error) });
+    await renewer.renew();
+
+    expect(buffer).toEqual([kept]);
+    expect(runningJob.abandoned).toBe(true);
+    expect(runningJob.controller?.signal.reason).toBeInstanceOf(LeaseLostError);
+    expect(errors).toEqual([runningJob.controller?.signal.reason]);
+    expect((errors[0] as LeaseLostError).message).toBe(`the lease of job ${lostRunning!.providerJobId} was lost`);
+    adapter.store.expireLeases(Date.now() + 1000);
+    expect(adapter.store.leased.has(kept!.providerJobId)).toBe(true);
+  });
+
+  it("skips abandoned jobs and makes no call when nothing is held", async () => {
+    const { client, events, reserve } = fixture();
+    const calls: number[] = [];
+    events.on("adapter:call", (event) => {
+      if (event.operation === "extendLease") calls.push(event.count);
+    });
+    const buffer: Reservation[] = [];
+    const running = new Map<string, RunningJob>();
+    const renewer = new LeaseRenewer({ client, leaseMs: 60_000, buffer, running, onError: () => undefined });
+    await renewer.renew();
+    expect(calls).toEqual([]);
+    await client.enqueue([payload(), payload()]);
+    const [handedBack, live] = await reserve("a", 30_000);
+    running.set(handedBack!.providerJobId, { reservation: handedBack!, controller: undefined, abandoned: true });
+    running.set(live!.providerJobId, { reservation: live!, controller: undefined, abandoned: false });
+    await renewer.renew();
+    expect(calls).toEqual([1]);
+  });
+
+  it("reports a failed renewal and, once stopped, makes no call and does not start again", async () => {
+    const { client, events, reserve } = fixture();
+    await client.enqueue([payload()]);
+    const buffer = await reserve("a", 30_000);
+    const errors: unknown[] = [];
+    const renewer = new LeaseRenewer({ client, leaseMs: 60_000, buffer, running: new Map(), onError: (error) => errors.push(error) });
+    await client.close();
+    await renewer.renew();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(AdapterClosedError);
+
+    let calls = 0;
+    events.on("adapter:call", (event) => {
+      if (event.operation === "extendLease") calls++;
+    });
+    renewer.start();
+    renewer.stop();
+    renewer.start();
+    await renewer.renew();
+    expect(calls).toBe(0);
+    expect(buffer).toHaveLength(1);
+  });
+});
