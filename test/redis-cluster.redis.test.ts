@@ -193,21 +193,20 @@ describe("redis cluster: why the key layout works", () => {
           for (const node of raw.masters) subscribers += Number(((await node.call("PUBSUB", "NUMSUB", waiter.keys.wakeChannel)) as [string, number])[1]);
           return subscribers === 1;
         },
-        { message: "the wake subscription on the cluster" },
+        // Connecting a subscriber to a 3-node cluster took over 5 s with the machine's load at 14.
+        { timeoutMs: 20_000, message: "the wake subscription on the cluster" },
       );
 
       // The reserve has looked once (its script ran) and is waiting when the job arrives.
       const before = await scriptCalls(raw.masters);
-      const pending = waiter.reserve({ ...reserveOptions, waitMs: 8000 });
+      // A wait far longer than the test may take: only the wake-up can end it in time.
+      const pending = waiter.reserve({ ...reserveOptions, waitMs: 120_000 });
       await waitFor(async () => (await scriptCalls(raw.masters)) > before, { message: "the waiting reserve's first look" });
-      const enqueuedAt = Date.now();
       const job = payload({ queue });
       await enqueuer.enqueue({ jobs: [job] });
       const reserved = await pending;
-      const wokenAfter = Date.now() - enqueuedAt;
 
       expect(reserved.map((reservation) => reservation.providerJobId)).toEqual([job.id]);
-      expect(wokenAfter).toBeLessThan(2000);
     } finally {
       await waiter.close();
       await enqueuer.close();
