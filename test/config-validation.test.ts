@@ -8,7 +8,7 @@ import { join } from "node:path";
 
 import { describe, expect, it } from "vitest";
 
-import { ConfigError, configure, defineConfig, loadConfig, Runtime, type ErrandConfig } from "@errand/core";
+import { ConfigError, configure, defineConfig, loadConfig, Runtime, Worker, type ErrandConfig, type WorkerOptions } from "@errand/core";
 import { LocalStatusStore, rules, validateOptions } from "@errand/core/adapter";
 import { AsyncAdapter } from "@errand/adapter-async";
 import { PostgresAdapter, PostgresStatusStore } from "@errand/adapter-postgres";
@@ -171,5 +171,27 @@ describe("adapter options", () => {
     expect(configError(() => validateOptions({ regoin: "eu" }, schema, "the acme adapter options")).message).toBe(
       'unknown option "regoin" in the acme adapter options; did you mean "region"?',
     );
+  });
+});
+
+describe("the worker options", () => {
+  const runtime = () => new Runtime({ adapter: "test" });
+
+  it("new Worker refuses an unknown option, naming the nearest valid one", () => {
+    const options = { runtime: runtime(), leaseMs: 60_000 } as unknown as WorkerOptions;
+    expect(configError(() => new Worker(options)).message).toBe('unknown option "leaseMs" in the worker options; did you mean "lease"?');
+  });
+
+  it("new Worker refuses a value of the wrong kind, naming option and value", () => {
+    const options = { runtime: runtime(), concurrency: "20" } as unknown as WorkerOptions;
+    expect(configError(() => new Worker(options)).message).toBe('option "concurrency" in the worker options must be a positive integer, got "20"');
+    expect(configError(() => new Worker({ runtime: {} as Runtime })).message).toMatch(/option "runtime" in the worker options must be a Runtime/);
+  });
+});
+
+describe("the default retry policy", () => {
+  it("accepts attempts: Infinity, as retryOn does", () => {
+    expect(new Runtime({ adapter: "test", retry: { attempts: Infinity } }).retryPolicy.attempts).toBe(Infinity);
+    expect(configError(() => new Runtime({ adapter: "test", retry: { attempts: 0 } })).message).toMatch(/retry\.attempts.*must be a positive integer or Infinity, got 0/);
   });
 });

@@ -113,9 +113,9 @@ describe("Worker", () => {
 
   it("bad settings are clear errors", () => {
     runtime = configure({ adapter: new TestAdapter(), worker: { embedded: false } });
-    expect(() => new Worker({ runtime, concurrency: 0 })).toThrow("worker concurrency must be an integer >= 1, got 0");
+    expect(() => new Worker({ runtime, concurrency: 0 })).toThrow('option "concurrency" in the worker options must be a positive integer, got 0');
     expect(() => new Worker({ runtime, lease: "10ms" })).toThrow("worker lease must be at least 1s, got 10 ms");
-    expect(() => new Worker({ runtime, pollInterval: "soon" })).toThrow('worker pollInterval: "soon" is not a duration');
+    expect(() => new Worker({ runtime, pollInterval: "soon" })).toThrow('option "pollInterval" in the worker options must be a duration');
   });
 
   it("a worker on weighted queues takes from every queue", async () => {

@@ -60,8 +60,9 @@ export class Runtime {
     this.app = config.app ?? "errand";
     this.environment = config.environment ?? currentEnvironment();
     this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...config.retry };
-    if (!Number.isInteger(this.retryPolicy.attempts) || this.retryPolicy.attempts < 1) {
-      throw new ConfigError(`retry.attempts must be an integer >= 1, got ${this.retryPolicy.attempts}`);
+    const { attempts } = this.retryPolicy;
+    if (attempts !== Infinity && (!Number.isInteger(attempts) || attempts < 1)) {
+      throw new ConfigError(`retry.attempts must be an integer >= 1 or Infinity, got ${attempts}`);
     }
     validateWait(this.retryPolicy.wait, "retry.wait");
     this.registry.registerBuiltins();

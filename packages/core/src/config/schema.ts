@@ -46,7 +46,7 @@ const CONFIG_SCHEMA: OptionSchema<ErrandConfig> = {
   queueNamePrefix: rules.string,
   queueNameDelimiter: rules.string,
   retry: rules.object({
-    attempts: rules.integer(1),
+    attempts: { expected: "a positive integer or Infinity", test: (value) => value === Infinity || (Number.isInteger(value) && (value as number) >= 1) },
     wait: {
       ...rules.anyOf(rules.oneOf("polynomial", "exponential"), rules.function, rules.duration),
       expected: '"polynomial", "exponential", a function or a duration (milliseconds, "90s", { minutes: 5 })',

@@ -10,6 +10,7 @@ import { hostname } from "node:os";
 import type { AdapterClient } from "../adapter/client.js";
 import type { WorkerSettings } from "../config/define.js";
 import { toMs, type Duration } from "../duration.js";
+import { rules, validateOptions, type OptionSchema } from "../config/validate.js";
 import { ConfigError } from "../errors.js";
 import type { Runtime } from "../runtime.js";
 
@@ -58,6 +59,21 @@ export interface ResolvedWorkerOptions {
 /** Smallest default prefetch: a reserve is a round trip on networked backends, so fetch several jobs at once. */
 const DEFAULT_MIN_PREFETCH = 10;
 
+/** What `new Worker(options)` accepts: an unknown key or a value of the wrong kind is a `ConfigError`. */
+const WORKER_OPTIONS_SCHEMA: OptionSchema<WorkerOptions> = {
+  runtime: rules.withMethods("a Runtime", "adapterFor", "trackWorker"),
+  adapter: rules.nonEmptyString,
+  queues: rules.anyOf(rules.string, rules.arrayOf(rules.string)),
+  concurrency: rules.integer(1),
+  prefetch: rules.integer(0),
+  lease: rules.duration,
+  pollInterval: rules.duration,
+  shutdownGrace: rules.duration,
+  workerId: rules.nonEmptyString,
+  keepAlive: rules.boolean,
+  client: rules.withMethods("an AdapterClient", "reserve", "settle"),
+};
+
 function positiveInteger(value: number, name: string): number {
   if (!Number.isInteger(value) || value < 1) throw new ConfigError(`worker ${name} must be an integer >= 1, got ${value}`);
   return value;
@@ -65,6 +81,7 @@ function positiveInteger(value: number, name: string): number {
 
 /** @internal Applies the config's worker settings and the defaults to `options`; throws `ConfigError` on a bad value. */
 export function resolveWorkerOptions(options: WorkerOptions, settings: WorkerSettings): ResolvedWorkerOptions {
+  validateOptions(options, WORKER_OPTIONS_SCHEMA, "the worker options");
   const concurrency = positiveInteger(options.concurrency ?? settings.concurrency ?? 10, "concurrency");
   const fixedPrefetch = options.prefetch ?? settings.prefetch;
   const leaseMs = toMs(options.lease ?? settings.lease ?? "5m", "worker lease");
