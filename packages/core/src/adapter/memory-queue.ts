@@ -18,7 +18,7 @@ import type {
   RetryDeadOptions,
   Settlement,
 } from "./contract.js";
-import { MemoryStatusStore } from "./memory-status.js";
+import { MemoryStatusStore } from "../memory/status.js";
 
 /** One stored job. */
 export interface StoredJob {

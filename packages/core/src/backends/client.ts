@@ -36,7 +36,7 @@ import type {
   SetProgressOptions,
   Settlement,
   StatusRecord,
-} from "./contract.js";
+} from "../adapter/contract.js";
 
 interface PendingEnqueue {
   payloads: JobPayload[];

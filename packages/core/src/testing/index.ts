@@ -15,7 +15,7 @@ import { AssertionError } from "node:assert";
 import { isDeepStrictEqual } from "node:util";
 
 import type { JobPayload } from "../adapter/contract.js";
-import { TestAdapter, type RecordedJob } from "../adapter/test-adapter.js";
+import { TestAdapter, type RecordedJob } from "../backends/test-adapter.js";
 import { definitionOf } from "../job/settings.js";
 import { executeReservation, originalError } from "../job/execution.js";
 import type { Job, JobArgs, JobResult } from "../job/job.js";
@@ -27,8 +27,8 @@ import { MailDeliveryJob } from "../mailer/delivery-job.js";
 import { mailerName } from "../mailer/mailer.js";
 import { testDeliveriesOf, type SentMail } from "../mailer/transport.js";
 
-export { TestAdapter } from "../adapter/test-adapter.js";
-export type { RecordedJob } from "../adapter/test-adapter.js";
+export { TestAdapter } from "../backends/test-adapter.js";
+export type { RecordedJob } from "../backends/test-adapter.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyJobClass = abstract new (...args: any[]) => Job<any, any>;

@@ -25,7 +25,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 
-import type { AdapterClient } from "../adapter/client.js";
+import type { AdapterClient } from "../backends/client.js";
 import { baseCapabilities, type Reservation, type Settlement } from "../adapter/contract.js";
 import { toMs, type Duration } from "../duration.js";
 import { ConfigError, ErrandError } from "../errors.js";

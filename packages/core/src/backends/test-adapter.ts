@@ -26,8 +26,8 @@ import {
   type SetProgressOptions,
   type SettleOptions,
   type StatusRecord,
-} from "./contract.js";
-import { SimpleMemoryStore, type StoredJob } from "./memory-queue.js";
+} from "../adapter/contract.js";
+import { SimpleMemoryStore, type StoredJob } from "../adapter/memory-queue.js";
 
 /** A recorded enqueue or perform. */
 export interface RecordedJob {
