@@ -127,6 +127,18 @@ describe.each(ADAPTERS)("in-memory adapter $name", ({ create, store }) => {
     await adapter.close();
   });
 
+  it("keeps at most 10,000 dead jobs, the oldest dropped", async () => {
+    const adapter = await create();
+    const jobs = Array.from({ length: 10_001 }, () => payload());
+    await store(adapter, jobs);
+    const taken = await reserve(adapter, { max: jobs.length });
+    await adapter.settle({ settlements: taken.map((reservation) => ({ reservation, outcome: "dead" as const, error: failure })) });
+    expect((await adapter.listQueues({})).find((info) => info.name === "default")?.dead).toBe(10_000);
+    const [oldest] = await adapter.listDead({ offset: 9_999 });
+    expect(oldest?.id).toBe(jobs[1]!.id);
+    await adapter.close();
+  });
+
   it("forgets the status of a purged dead job and keeps the others'", async () => {
     const adapter = await create();
     const [kept, purged] = [payload(), payload()];
