@@ -16,8 +16,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const CLI = join(ROOT, "packages/core/dist/cli/main.js");
 const FIXTURES = join(ROOT, "test/fixtures/cli");
 const CONFIG = join(FIXTURES, "errand.config.mjs");
-/** Any UUID (a backend's own ids), and the UUIDv7 job ids core makes. */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+/** The UUIDv7 job ids core makes. */
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const STACK_LINE = /^ {4}at /m;
 const TMP = mkdtempSync(join(tmpdir(), "errand-cli-"));
@@ -229,7 +228,7 @@ describe("errand enqueue", () => {
     expect(code).toBe(0);
     const job = JSON.parse(stdout) as Record<string, string | number>;
     expect(job.jobId).toMatch(JOB_ID);
-    expect(job.providerJobId).toMatch(UUID);
+    expect(job.providerJobId).toMatch(/^\S+$/); // the adapter's own id: the in-memory store counts
     expect(job).toMatchObject({ job: "EchoJob", adapter: "test", queue: "low", priority: -3, enqueued: true });
     expect(Date.parse(job.scheduledAt as string) - Date.parse(job.enqueuedAt as string)).toBe(600_000);
   });
@@ -239,7 +238,7 @@ describe("errand enqueue", () => {
     expect(code).toBe(0);
     const [jobId, rest] = [stdout.split(" ")[0]!, stdout.slice(stdout.indexOf(" ") + 1)];
     expect(jobId).toMatch(JOB_ID);
-    expect(rest).toMatch(/^CriticalJob on critical, runs at \S+Z \(adapter test, provider id [0-9a-f-]{36}\)\n$/);
+    expect(rest).toMatch(/^CriticalJob on critical, runs at \S+Z \(adapter test, provider id \S+\)\n$/);
   });
 
   it("reports an unknown job and a bad --wait in one line", async () => {

@@ -9,8 +9,7 @@ runConformance({
   create: async () => new TestAdapter(),
   // The test adapter keeps bodies as given, so a raw body can be stored as it is.
   insertRaw: async (adapter, body, queue) => {
-    const store = (adapter as TestAdapter).store;
-    store.add([{ v: 1, job: "raw", id: crypto.randomUUID(), queue, priority: 0, args: { json: [] }, executions: 0, enqueuedAt: new Date().toISOString(), runAt: new Date().toISOString() }]);
-    store.pending[store.pending.length - 1]!.body = body;
+    const now = new Date().toISOString();
+    (adapter as TestAdapter).store.put({ v: 1, job: "raw", id: crypto.randomUUID(), queue, priority: 0, args: { json: [] }, executions: 0, enqueuedAt: now, runAt: now }, body);
   },
 });

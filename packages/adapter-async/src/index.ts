@@ -4,7 +4,8 @@
  * pool (core's worker loop) the first time the app enqueues.
  *
  * Every payload is serialized to the wire format and parsed back before it runs, so a
- * serialization problem shows in development, not first in production.
+ * serialization problem shows in development, not first in production. Jobs live in core's
+ * `MemoryStore`, the store of the test and inline adapters too, so the three behave alike.
  *
  * **Pending jobs are lost when the process exits.** Use Redis, PostgreSQL or SQS for
  * anything that must survive a restart.
@@ -34,13 +35,13 @@ import {
   type SetProgressOptions,
   type SettleOptions,
   type StatusRecord,
+  MemoryStore,
   rules,
   validateOptions,
   type MemoryStatusOptions,
+  type MemoryStoreOptions,
   type OptionSchema,
 } from "@errand/core/adapter";
-
-import { MemoryStore, type MemoryStoreOptions } from "./store.js";
 
 /** Options of the async adapter (`adapter: { use: "async", ...options }`). */
 export type AsyncAdapterOptions = MemoryStoreOptions;
@@ -69,8 +70,7 @@ export class AsyncAdapter implements Adapter {
   }
 
   async enqueue({ jobs }: EnqueueOptions): Promise<EnqueueResult[]> {
-    const ids = this.store.add(jobs);
-    return jobs.map((payload, index) => ({ jobId: payload.id, providerJobId: ids[index]! }));
+    return this.store.add(jobs);
   }
 
   async reserve({ queues, max, leaseMs, waitMs, signal }: ReserveOptions): Promise<Reservation[]> {

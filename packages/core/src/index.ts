@@ -46,7 +46,7 @@ export { defineConfig } from "./config/define.js";
 export type { AdapterKind, AdapterOptionsSetting, AdapterSetting, ErrandConfig, PerEnvironment, WorkerSettings } from "./config/define.js";
 export { loadConfig, CONFIG_FILES } from "./config/load.js";
 export { currentEnvironment, settingFromUrl } from "./config/environment.js";
-export { adapterPackage } from "./config/adapters.js";
+export { adapterPackage } from "./backends/resolve.js";
 export { configure, currentRuntime, Runtime } from "./runtime.js";
 
 export { Mailer, MailDelivery } from "./mailer/mailer.js";

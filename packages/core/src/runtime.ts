@@ -8,9 +8,9 @@
  *
  * @module
  */
-import { AdapterClient } from "./adapter/client.js";
+import { AdapterClient } from "./backends/client.js";
 import type { AdapterKind, AdapterSetting, ErrandConfig, WorkerSettings } from "./config/define.js";
-import { createAdapter } from "./config/adapters.js";
+import { createAdapter } from "./backends/resolve.js";
 import { currentEnvironment, settingFor, settingFromUrl } from "./config/environment.js";
 import { importJobModules } from "./config/load.js";
 import { validateConfig } from "./config/schema.js";

@@ -3,9 +3,9 @@
 // its capabilities changed to look like a networked backend.
 import { describe, expect, it } from "vitest";
 
-import { AdapterClient, revive } from "../src/adapter/client.js";
+import { AdapterClient, revive } from "../src/backends/client.js";
 import type { EnqueueOptions } from "../src/adapter/contract.js";
-import { TestAdapter } from "../src/adapter/test-adapter.js";
+import { TestAdapter } from "../src/backends/test-adapter.js";
 import { AdapterClosedError, AdapterError, ConnectionError, UnsupportedError } from "../src/errors.js";
 import { TypedEmitter, type ErrandEvents } from "../src/events.js";
 import { waitFor } from "../src/testing/wait-for.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { uuidv7 } from "../src/job/ids.js";
+import { uuidv7 } from "../src/ids.js";
 
 const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

@@ -1,16 +1,17 @@
 // The worker's lease renewer (src/worker/lease.ts) against the real test adapter: a renewal
 // keeps held leases, a lost lease drops its buffered job and aborts its running one, a
 // failed renewal is reported, and a stopped renewer makes no call. Leases are lost the way
-// a backend loses them: they run out (expireLeases) and another worker reserves the job.
+// a backend loses them: they run out (1 ms leases) and another worker reserves the job.
 import { randomUUID } from "node:crypto";
 
 import { describe, expect, it } from "vitest";
 
-import { AdapterClient } from "../src/adapter/client.js";
+import { AdapterClient } from "../src/backends/client.js";
 import type { JobPayload, Reservation } from "../src/adapter/contract.js";
-import { TestAdapter } from "../src/adapter/test-adapter.js";
+import { TestAdapter } from "../src/backends/test-adapter.js";
 import { AdapterClosedError } from "../src/errors.js";
 import { TypedEmitter, type ErrandEvents } from "../src/events.js";
+import { waitFor } from "../src/testing/wait-for.js";
 import { LeaseLostError, LeaseRenewer, type RunningJob } from "../src/worker/lease.js";
 
 function payload(): JobPayload {
@@ -28,15 +29,16 @@ function fixture() {
 
 describe("LeaseRenewer", () => {
   it("extends held leases; a lost lease drops its buffered job and aborts its running job with LeaseLostError", async () => {
-    const { adapter, client, reserve } = fixture();
+    const { client, reserve } = fixture();
     await client.enqueue([payload(), payload()]);
-    const [lostBuffered, lostRunning] = await reserve("a", 30_000);
-    // Both leases run out and worker b takes the jobs: worker a's tokens are stale.
-    adapter.store.expireLeases(Date.now() + 60_000);
-    expect(await reserve("b", 30_000)).toHaveLength(2);
+    const [lostBuffered, lostRunning] = await reserve("a", 1);
+    // Both 1 ms leases run out and worker b takes the jobs: worker a's tokens are stale.
+    const takenByB: Reservation[] = [];
+    await waitFor(async () => takenByB.push(...(await reserve("b", 30_000))) === 2, { message: "worker b to take both jobs" });
     await client.enqueue([payload()]);
-    // A 1 ms lease: without a renewal it has run out by the check below.
+    // A 1 ms lease: without a renewal it runs out at once.
     const [kept] = await reserve("a", 1);
+    const keptUntil = Date.now() + 1;
 
     const buffer: Reservation[] = [lostBuffered!, kept!];
     const runningJob: RunningJob = { reservation: lostRunning!, controller: undefined, abandoned: false };
@@ -50,8 +52,9 @@ describe("LeaseRenewer", () => {
     expect(runningJob.controller?.signal.reason).toBeInstanceOf(LeaseLostError);
     expect(errors).toEqual([runningJob.controller?.signal.reason]);
     expect((errors[0] as LeaseLostError).message).toBe(`the lease of job ${lostRunning!.providerJobId} was lost`);
-    adapter.store.expireLeases(Date.now() + 1000);
-    expect(adapter.store.leased.has(kept!.providerJobId)).toBe(true);
+    // Past the 1 ms lease: the renewal (to 60 s) keeps the job from any other worker.
+    await waitFor(() => Date.now() > keptUntil + 5, { message: "the original lease to have run out" });
+    expect(await reserve("c", 30_000)).toEqual([]);
   });
 
   it("skips abandoned jobs and makes no call when nothing is held", async () => {

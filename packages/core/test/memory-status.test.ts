@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 
 import type { JobPayload, Reservation } from "../src/adapter/contract.js";
-import { MemoryStatusStore } from "../src/adapter/memory-status.js";
+import { MemoryStatusStore } from "../src/memory/status.js";
 
 const payload = (id: string, runAt = new Date()): JobPayload => ({
   v: 1,

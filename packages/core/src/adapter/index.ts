@@ -1,17 +1,17 @@
 /**
  * `@errand/core/adapter`: what an adapter package needs — the contract, base
- * capabilities, the wire format, job ids and the in-memory status store.
+ * capabilities, the wire format, job ids, helpers for authors (`WakeSignal`, `groupBy`),
+ * status stores and core's in-memory store.
  *
  * @module
  */
 export * from "./contract.js";
-export { MemoryStatusStore } from "./memory-status.js";
-export type { MemoryStatusOptions } from "./memory-status.js";
-export { AdapterClient } from "./client.js";
-export { InlineAdapter } from "./inline.js";
-export { TestAdapter } from "./test-adapter.js";
+export { MemoryStatusStore } from "../memory/status.js";
+export type { MemoryStatusOptions } from "../memory/status.js";
+export { MemoryStore } from "../memory/store.js";
+export type { MemoryJob, MemoryStoreOptions } from "../memory/store.js";
 export { decodePayload, encodePayload, validatePayload, WIRE_VERSION } from "../wire-format.js";
-export { uuidv7 } from "../job/ids.js";
+export { uuidv7 } from "../ids.js";
 export { WakeSignal } from "./wake-signal.js";
 export { groupBy } from "./group-by.js";
 export { LocalStatusStore } from "./status-store.js";
@@ -19,3 +19,9 @@ export type { StatusLease, StatusStore } from "./status-store.js";
 export { describeOption, rules, validateOptions } from "../config/validate.js";
 export type { OptionRule, OptionSchema } from "../config/validate.js";
 export { AdapterClosedError, ConnectionError, AdapterError, MalformedPayloadError, UnsupportedError, ConfigError } from "../errors.js";
+
+// Core's own adapters and its wrapper around adapters live in `backends/`; they were
+// exported from this entry before, so they still are, for imports that name them here.
+export { AdapterClient } from "../backends/client.js";
+export { InlineAdapter } from "../backends/inline.js";
+export { TestAdapter } from "../backends/test-adapter.js";

@@ -24,7 +24,7 @@
  * @module
  */
 import type { JobPayload, Settlement, StatusRecord } from "./contract.js";
-import { MemoryStatusStore, type MemoryStatusOptions } from "./memory-status.js";
+import { MemoryStatusStore, type MemoryStatusOptions } from "../memory/status.js";
 
 /** One delivery of a job: its id and the lease token of the delivery. */
 export interface StatusLease {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { AdapterClient } from "../adapter/client.js";
+import type { AdapterClient } from "../backends/client.js";
 import { loadConfig } from "../config/load.js";
 import { ErrandError } from "../errors.js";
 import type { Job } from "../job/job.js";

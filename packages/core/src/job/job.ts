@@ -14,7 +14,7 @@ import type { StaticDiscard, StaticRescue, StaticRetry } from "./exceptions.js";
 import type { EnqueuedJob, SetOptions } from "./enqueuing.js";
 import { enqueueJobs, enqueueOne, jobStatus } from "./enqueuing.js";
 import { performInline } from "./execution.js";
-import { uuidv7 } from "./ids.js";
+import { uuidv7 } from "../ids.js";
 import { markJobBase } from "../runtime.js";
 
 /** A concrete job class whose instances are `J`. */

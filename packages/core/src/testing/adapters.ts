@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { TestAdapter } from "../adapter/test-adapter.js";
+import { TestAdapter } from "../backends/test-adapter.js";
 import { rules, validateOptions, type OptionRule, type OptionSchema } from "../config/validate.js";
 import { ConfigError, describeValue } from "../errors.js";
 import { definitionOf } from "../job/settings.js";

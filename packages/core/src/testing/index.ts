@@ -22,7 +22,7 @@ import { AssertionError } from "node:assert";
 import { isDeepStrictEqual } from "node:util";
 
 import type { JobPayload, Reservation } from "../adapter/contract.js";
-import { TestAdapter, type RecordedJob } from "../adapter/test-adapter.js";
+import { TestAdapter, type PendingJob, type RecordedJob } from "../backends/test-adapter.js";
 import { definitionOf } from "../job/settings.js";
 import { executeReservation, originalError } from "../job/execution.js";
 import type { Job, JobArgs, JobResult } from "../job/job.js";
@@ -38,8 +38,8 @@ import { testDeliveriesOf } from "../mailer/transport.js";
 
 import { checkMatcher, jobClassRule, dateRule, MATCHER_SCHEMA, testAdapterOf, testAdaptersInPlay } from "./adapters.js";
 
-export { TestAdapter } from "../adapter/test-adapter.js";
-export type { RecordedJob } from "../adapter/test-adapter.js";
+export { TestAdapter } from "../backends/test-adapter.js";
+export type { RecordedJob } from "../backends/test-adapter.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyJobClass = abstract new (...args: any[]) => Job<any, any>;
@@ -175,15 +175,16 @@ export async function performEnqueuedJobs(options: PerformEnqueuedOptions = {}):
   const queue = options.queue === undefined ? undefined : runtime.queueName(options.queue);
   const at = options.at?.getTime();
   const limit = options.limit ?? 10_000;
-  const wanted = (job: { payload: JobPayload; runAtMs: number }) =>
+  const wanted = (job: PendingJob) =>
     (!only || only.has(job.payload.job)) && (queue === undefined || job.payload.queue === queue) && (at === undefined || job.runAtMs <= at);
   let runs = 0;
   for (;;) {
     // Asked again each round: a job performed may enqueue into an adapter not built before.
     let adapter: TestAdapter | undefined;
     let reservation: Reservation | undefined;
-    for (adapter of await testAdaptersInPlay(runtime, { adapter: options.adapter, jobs: onlyClasses })) {
-      [reservation] = adapter.takePending(wanted, { includeScheduled: true, max: 1 });
+    for (const candidate of await testAdaptersInPlay(runtime, { adapter: options.adapter, jobs: onlyClasses })) {
+      [reservation] = candidate.takePending(wanted, { includeScheduled: true, max: 1 });
+      adapter = candidate;
       if (reservation) break;
     }
     if (!reservation || !adapter) return runs;

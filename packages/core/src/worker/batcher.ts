@@ -16,7 +16,7 @@
  * @module
  */
 import type { SetProgressOptions, Settlement } from "../adapter/contract.js";
-import type { AdapterClient } from "../adapter/client.js";
+import type { AdapterClient } from "../backends/client.js";
 
 type ProgressUpdate = SetProgressOptions["updates"][number];
 

@@ -25,7 +25,7 @@
  *
  * @module
  */
-import type { AdapterClient } from "../adapter/client.js";
+import type { AdapterClient } from "../backends/client.js";
 import type { Reservation } from "../adapter/contract.js";
 import { ErrandError } from "../errors.js";
 

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 
-import type { AdapterClient } from "../adapter/client.js";
+import type { AdapterClient } from "../backends/client.js";
 import type { WorkerSettings } from "../config/define.js";
 import { toMs, type Duration } from "../duration.js";
 import { rules, validateOptions, type OptionSchema } from "../config/validate.js";

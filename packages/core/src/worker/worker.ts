@@ -24,7 +24,7 @@
  *
  * @module
  */
-import type { AdapterClient } from "../adapter/client.js";
+import type { AdapterClient } from "../backends/client.js";
 import { baseCapabilities, type Reservation, type Settlement } from "../adapter/contract.js";
 import { ConfigError, ErrandError } from "../errors.js";
 import { linkAbort } from "../abort.js";

@@ -37,7 +37,7 @@ import type {
   SetProgressOptions,
   Settlement,
   StatusRecord,
-} from "./contract.js";
+} from "../adapter/contract.js";
 
 interface PendingEnqueue {
   payloads: JobPayload[];

@@ -7,13 +7,13 @@
  * @module
  */
 import type { Adapter } from "../adapter/contract.js";
-import { InlineAdapter } from "../adapter/inline.js";
-import { TestAdapter } from "../adapter/test-adapter.js";
+import { InlineAdapter } from "./inline.js";
+import { TestAdapter } from "./test-adapter.js";
 import { AdapterNotInstalledError, ConfigError } from "../errors.js";
 import type { Runtime } from "../runtime.js";
-import type { AdapterSetting } from "./define.js";
-import { isAdapter } from "./environment.js";
-import { validateOptions } from "./validate.js";
+import type { AdapterSetting } from "../config/define.js";
+import { isAdapter } from "../config/environment.js";
+import { validateOptions } from "../config/validate.js";
 
 /** npm package of each adapter kind that lives outside core. */
 export const ADAPTER_PACKAGES: Readonly<Record<string, string>> = {

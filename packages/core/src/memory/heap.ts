@@ -1,9 +1,12 @@
 /**
- * A binary min-heap. Used for scheduled jobs (by run time) and leases (by deadline),
- * both with lazy deletion: stale nodes are skipped when they reach the top.
+ * The memory store's containers: a binary min-heap (scheduled jobs by run time, leases by
+ * deadline, both with lazy deletion: stale nodes are skipped when they reach the top) and
+ * a FIFO with a moving head (one per priority of a ready queue).
  *
  * @module
  */
+
+/** A binary min-heap ordered by `less`. */
 export class MinHeap<T> {
   private readonly items: T[] = [];
 
@@ -38,6 +41,11 @@ export class MinHeap<T> {
       this.siftDown(0);
     }
     return top;
+  }
+
+  /** Drops every item. */
+  clear(): void {
+    this.items.length = 0;
   }
 
   /** Every item, in no particular order. */
@@ -96,6 +104,17 @@ export class Fifo<T> {
       this.head = 0;
     }
     return item;
+  }
+
+  /** Keeps only the items `keep` accepts, in order; O(n). */
+  retain(keep: (item: T) => boolean): void {
+    const kept: T[] = [];
+    for (let index = this.head; index < this.items.length; index++) {
+      const item = this.items[index]!;
+      if (keep(item)) kept.push(item);
+    }
+    this.items = kept;
+    this.head = 0;
   }
 
   *[Symbol.iterator](): IterableIterator<T> {

@@ -9,7 +9,7 @@
  */
 import { executeReservation, originalError } from "../job/execution.js";
 import type { Runtime } from "../runtime.js";
-import { baseCapabilities, type Adapter, type EnqueueOptions, type EnqueueResult, type Settlement } from "./contract.js";
+import { baseCapabilities, type Adapter, type EnqueueOptions, type EnqueueResult, type Settlement } from "../adapter/contract.js";
 import { TestAdapter } from "./test-adapter.js";
 
 /** Runs jobs as they are enqueued. */

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { JobPayload, JobState, Settlement, StatusRecord } from "./contract.js";
+import type { JobPayload, JobState, Settlement, StatusRecord } from "../adapter/contract.js";
 
 /** Options of {@link MemoryStatusStore}. */
 export interface MemoryStatusOptions {

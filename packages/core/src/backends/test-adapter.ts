@@ -26,8 +26,16 @@ import {
   type SetProgressOptions,
   type SettleOptions,
   type StatusRecord,
-} from "./contract.js";
-import { SimpleMemoryStore, type StoredJob } from "./memory-queue.js";
+} from "../adapter/contract.js";
+import { MemoryStore } from "../memory/store.js";
+
+/** A stored job as `takePending` filters see it. */
+export interface PendingJob {
+  providerJobId: string;
+  /** When it may run, in ms since the epoch. */
+  runAtMs: number;
+  payload: Pick<JobPayload, "id" | "job" | "queue" | "priority" | "executions">;
+}
 
 /** A recorded enqueue or perform. */
 export interface RecordedJob {
@@ -44,8 +52,8 @@ export class TestAdapter implements Adapter {
   readonly enqueued: RecordedJob[] = [];
   /** Every job performed through this adapter, in order (cleared by `clear()`). */
   readonly performed: RecordedJob[] = [];
-  /** The underlying store: pending jobs, leases, dead set, statuses. */
-  readonly store = new SimpleMemoryStore();
+  /** The underlying store (core's in-memory store, as the async adapter's): jobs, leases, dead set, statuses. */
+  readonly store = new MemoryStore();
 
   constructor(readonly runtime?: Runtime) {}
 
@@ -53,9 +61,7 @@ export class TestAdapter implements Adapter {
   clear(): void {
     this.enqueued.length = 0;
     this.performed.length = 0;
-    this.store.pending = [];
-    this.store.leased.clear();
-    this.store.dead.length = 0;
+    this.store.clear();
   }
 
   async enqueue({ jobs }: EnqueueOptions): Promise<EnqueueResult[]> {
@@ -64,19 +70,33 @@ export class TestAdapter implements Adapter {
     return this.store.add(jobs);
   }
 
-  /** Takes stored jobs (scheduled ones too when `includeScheduled`) for `performEnqueuedJobs` and inline runs. */
-  takePending(filter: (job: StoredJob) => boolean, options: { includeScheduled?: boolean; max?: number } = {}): Reservation[] {
-    return this.store.take({ queues: "*", max: options.max ?? Number.MAX_SAFE_INTEGER, leaseMs: 300_000 }, filter, options.includeScheduled);
+  /**
+   * Leases stored jobs `filter` accepts (scheduled ones too when `includeScheduled`, in
+   * run-time order), for `performEnqueuedJobs` and inline runs.
+   */
+  takePending(filter: (job: PendingJob) => boolean, options: { includeScheduled?: boolean; max?: number } = {}): Reservation[] {
+    return this.store.takeWhere(
+      (job) =>
+        filter({
+          providerJobId: job.providerJobId,
+          runAtMs: job.runAtMs,
+          payload: { id: job.jobId, job: job.job, queue: job.queue, priority: job.priority, executions: job.executions },
+        }),
+      { ...options, leaseMs: 300_000 },
+    );
   }
 
-  async reserve(options: ReserveOptions): Promise<Reservation[]> {
-    return this.store.take(options);
+  async reserve({ queues, max, leaseMs }: ReserveOptions): Promise<Reservation[]> {
+    return this.store.take(queues, max, leaseMs);
   }
 
   async settle({ settlements }: SettleOptions): Promise<void> {
     const at = new Date();
-    for (const { job, settlement } of this.store.settle(settlements)) {
-      if (settlement.outcome !== "released") this.performed.push({ payload: job.payload, at });
+    for (const settlement of this.store.settle(settlements)) {
+      if (settlement.outcome === "released") continue;
+      // The payload the job ran with; a body that is not JSON never ran, so it is not recorded.
+      const payload = performedPayload(settlement.reservation.body);
+      if (payload) this.performed.push({ payload, at });
     }
   }
 
@@ -109,4 +129,13 @@ export class TestAdapter implements Adapter {
   }
 
   async close(): Promise<void> {}
+}
+
+function performedPayload(body: string): JobPayload | undefined {
+  try {
+    const value: unknown = JSON.parse(body);
+    return typeof value === "object" && value !== null ? (value as JobPayload) : undefined;
+  } catch {
+    return undefined;
+  }
 }
