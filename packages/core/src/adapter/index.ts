@@ -14,7 +14,7 @@ export { decodePayload, encodePayload, validatePayload, WIRE_VERSION } from "../
 export { uuidv7 } from "../ids.js";
 export { WakeSignal } from "./wake-signal.js";
 export { groupBy } from "./group-by.js";
-export { LocalStatusStore } from "./status-store.js";
+export { LocalStatusStore } from "../memory/local-status.js";
 export type { StatusLease, StatusStore } from "./status-store.js";
 export { describeOption, rules, validateOptions } from "../config/validate.js";
 export type { OptionRule, OptionSchema } from "../config/validate.js";

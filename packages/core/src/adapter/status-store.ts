@@ -17,14 +17,13 @@
  * would find a live job with no lease and apply, turning a handed-back job into a finished
  * one, or counting a release twice.
  *
- * `LocalStatusStore` keeps statuses in this process (one process only: another process's
- * jobs are unknown to it). Stores shared by every process live in the Redis and PostgreSQL
- * adapter packages.
+ * `LocalStatusStore` (`memory/local-status.ts`) keeps statuses in this process (one process
+ * only: another process's jobs are unknown to it). Stores shared by every process live in
+ * the Redis and PostgreSQL adapter packages.
  *
  * @module
  */
 import type { JobPayload, Settlement, StatusRecord } from "./contract.js";
-import { MemoryStatusStore, type MemoryStatusOptions } from "../memory/status.js";
 
 /** One delivery of a job: its id and the lease token of the delivery. */
 export interface StatusLease {
@@ -53,72 +52,4 @@ export interface StatusStore {
   delete(ids: readonly string[]): Promise<void>;
   /** Releases connections. */
   close(): Promise<void>;
-}
-
-/** The lease of a job whose last delivery was settled: no delivery's token (they are never empty). */
-const ENDED = "";
-
-/** Statuses in this process's memory: for development, tests and single-process apps. */
-export class LocalStatusStore implements StatusStore {
-  private readonly records: MemoryStatusStore;
-  private readonly leases = new Map<string, string>();
-
-  constructor(options: MemoryStatusOptions = {}) {
-    this.records = new MemoryStatusStore(options);
-  }
-
-  async enqueued(payloads: readonly JobPayload[]): Promise<void> {
-    for (const payload of payloads) {
-      this.records.enqueued(payload);
-      this.leases.delete(payload.id);
-    }
-  }
-
-  async started(leases: readonly StatusLease[]): Promise<void> {
-    for (const { id, lease } of leases) {
-      this.records.started(id);
-      this.leases.set(id, lease);
-    }
-  }
-
-  async stale(leases: readonly StatusLease[]): Promise<Set<string>> {
-    return new Set(leases.filter(({ id, lease }) => this.isStale(id, lease)).map(({ id }) => id));
-  }
-
-  private isStale(id: string, lease: string): boolean {
-    const current = this.leases.get(id);
-    if (current !== undefined) return current !== lease;
-    return this.records.get(id)?.finishedAt !== undefined;
-  }
-
-  async settled(items: readonly (StatusLease & { settlement: Settlement })[]): Promise<void> {
-    // Checked item by item: a batch may settle the same delivery twice, the second is stale.
-    for (const { id, lease, settlement } of items) {
-      if (this.isStale(id, lease)) continue;
-      this.records.settled(id, settlement);
-      // A job still live keeps an ended lease, not none, so a late settlement of an earlier
-      // delivery stays stale (module notes); a finished one is stale by being finished, and
-      // keeps no entry here that would outlive its evicted record.
-      const record = this.records.get(id);
-      if (record && record.finishedAt === undefined) this.leases.set(id, ENDED);
-      else this.leases.delete(id);
-    }
-  }
-
-  async progress(updates: readonly { id: string; fraction: number; message?: string }[]): Promise<void> {
-    for (const update of updates) this.records.progress(update.id, update.fraction, update.message);
-  }
-
-  async get(ids: readonly string[]): Promise<(StatusRecord | null)[]> {
-    return ids.map((id) => this.records.get(id));
-  }
-
-  async delete(ids: readonly string[]): Promise<void> {
-    for (const id of ids) {
-      this.records.delete(id);
-      this.leases.delete(id);
-    }
-  }
-
-  async close(): Promise<void> {}
 }
