@@ -119,6 +119,12 @@ export interface FaultWiring {
   config: string;
   /** The worker's lease in that config, ms. */
   leaseMs: number;
+  /**
+   * True when the store lets an expired lease go by itself (SQS: the visibility timeout).
+   * Elsewhere only a worker's reserve or lease check does, so between two workers a job
+   * found ready again was handed back, however late it is read.
+   */
+  storeExpiresLeases: boolean;
   /** Jobs in the kill -9 case: as many as a drain after the lease fits its deadlines. */
   killJobs: number;
   /** Why the backend has no connections a server can cut; the connections case is then skipped, saying so. */

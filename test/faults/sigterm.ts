@@ -22,8 +22,8 @@ export function sigtermSuite({ wiring, newCase }: FaultSuite): void {
       // asserts the clean exit.
       await first.stop();
       const exitedAt = performance.now();
-      // Read at once, well inside the lease: a job found ready again was handed back by the
-      // worker, not let go by an expired lease.
+      // Read at once: where the store lets expired leases go by itself (SQS), only a read
+      // well inside the lease tells a hand-back from an expiry.
       const afterStop = await c.count();
       const readMs = performance.now() - exitedAt;
       const ranAtStop = c.runs();
@@ -33,7 +33,7 @@ export function sigtermSuite({ wiring, newCase }: FaultSuite): void {
       expect(stopped, first.tail()).not.toBeNull();
       const [runningAtSignal, processed, released] = [Number(signalled![1]), Number(stopped![1]), Number(stopped![2])];
 
-      expect(readMs, "the store was read too late to tell a hand-back from an expired lease").toBeLessThan(wiring.leaseMs / 2);
+      if (wiring.storeExpiresLeases) expect(readMs, "the store was read too late to tell a hand-back from an expired lease").toBeLessThan(wiring.leaseMs / 2);
       // Jobs were running at the signal, and more waited in the worker's buffer: otherwise
       // this case proves nothing.
       expect(runningAtSignal, first.tail()).toBeGreaterThan(0);

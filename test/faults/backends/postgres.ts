@@ -99,6 +99,7 @@ export function postgresFaults(): FaultWiring {
     name: "postgres",
     config: faultFixture("postgres.config.mjs"),
     leaseMs: 2_000,
+    storeExpiresLeases: false,
     killJobs: 10_000,
     open,
     async close() {

@@ -94,6 +94,7 @@ export function sqsFaults(): FaultWiring {
     name: "sqs",
     config: faultFixture("sqs.config.mjs"),
     leaseMs: 2_000,
+    storeExpiresLeases: true,
     // Fewer than on Postgres and Redis: the emulator is the slow part (the kill case took
     // 3.1 s for 2,000 jobs here, Postgres 3.6 s for 10,000).
     killJobs: 2_000,
