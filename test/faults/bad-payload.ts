@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { TickJob } from "../fixtures/faults/jobs.mjs";
 import { expectStored, lost, QUEUE, type FaultSuite } from "./harness.js";
 
+/** Registers the bad payload case for one backend. */
 export function badPayloadSuite({ wiring, newCase }: FaultSuite): void {
   describe(`${wiring.name} faults: bad payloads`, () => {
     it("a body that is not JSON and one naming an unregistered job end dead with the reason, under the ids the worker reported; 100 good jobs succeed, the worker goes on", async () => {

@@ -12,6 +12,7 @@ import { expectStored, extraExecutions, lost, type Connection, type FaultSuite }
 const TITLE =
   "the server cuts the worker's connections twice mid-run and once while idle: it reconnects and finishes, none lost, a job enqueued after the idle cut still runs";
 
+/** Registers the connections case (or its skip, saying why) for one backend. */
 export function connectionsSuite({ wiring, newCase }: FaultSuite): void {
   describe(`${wiring.name} faults: connections`, () => {
     if (wiring.noConnections !== undefined) {

@@ -36,6 +36,7 @@ export interface Stored {
   ready: number;
   /** Jobs held under a lease: running, buffered by a worker, or done and not settled yet. */
   leased: number;
+  /** Dead jobs (SQS: every message in the dead-letter queue). */
   dead: number;
   /** Jobs finished as the store tells (SQS keeps no record: the case's jobs minus the messages left). */
   succeeded: number;
@@ -52,7 +53,9 @@ export interface Stored {
 
 /** Cheap counts a case polls while it waits. */
 export interface Progress {
+  /** As {@link Stored.succeeded}. */
   succeeded: number;
+  /** As {@link Stored.dead}. */
   dead: number;
   /** Ready and leased. */
   pending: number;
@@ -100,7 +103,9 @@ export interface FaultStore {
    * Returns the backend's id for it: the id a body without a readable job id goes by.
    */
   insertRaw(raw: { id: string; job: string; body: string }): Promise<string>;
+  /** Cheap counts, polled every 25 ms while a case waits. */
   progress(jobs: CaseJobs): Promise<Progress>;
+  /** Everything the store holds for the case's jobs, with its anomalies: read at checkpoints. */
   count(jobs: CaseJobs): Promise<Stored>;
   /** Present unless the wiring says why there are none ({@link FaultWiring.noConnections}). */
   connections?: FaultConnections;
@@ -138,6 +143,7 @@ export interface FaultWiring {
 /** What each fault area gets: the wiring, and new cases. */
 export interface FaultSuite {
   wiring: FaultWiring;
+  /** A new case: a new store from the wiring, and a runs file of its own. */
   newCase(): FaultCase;
 }
 
@@ -180,14 +186,17 @@ export class FaultCase implements CaseJobs {
     return new WorkerProcess(this.wiring.config, concurrency, { ...this.store.env, ERRAND_TEST_RUNS: this.runsFile });
   }
 
+  /** The runs the case's jobs recorded so far. */
   runs(): Runs {
     return countRuns(this.runsFile);
   }
 
+  /** What the store holds for the case now. */
   count(): Promise<Stored> {
     return this.store.count(this);
   }
 
+  /** The store's cheap counts for the case now. */
   progress(): Promise<Progress> {
     return this.store.progress(this);
   }

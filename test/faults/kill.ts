@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { TickJob } from "../fixtures/faults/jobs.mjs";
 import { expectStored, extraExecutions, lost, type FaultSuite } from "./harness.js";
 
+/** Registers the kill -9 case for one backend. */
 export function killSuite({ wiring, newCase }: FaultSuite): void {
   const jobs = wiring.killJobs;
   describe(`${wiring.name} faults: kill -9`, () => {

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { SlowJob } from "../fixtures/faults/jobs.mjs";
 import { expectStored, extraExecutions, lost, type FaultSuite } from "./harness.js";
 
+/** Registers the SIGTERM case for one backend. */
 export function sigtermSuite({ wiring, newCase }: FaultSuite): void {
   describe(`${wiring.name} faults: SIGTERM`, () => {
     it("SIGTERM mid-run: the worker exits 0 by itself, running jobs finish, unstarted ones are handed back at once, a second worker drains them, none lost", async () => {
