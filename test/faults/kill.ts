@@ -14,7 +14,8 @@ export function killSuite({ wiring, newCase }: FaultSuite): void {
       const started = performance.now();
       await c.enqueue(TickJob, jobs);
       const enqueuedMs = performance.now() - started;
-      expectStored(await c.count(), { ready: jobs, leased: 0, dead: 0, succeeded: 0 });
+      // The cheap counts: a full count here read 10,000 Redis hashes for a fact this shows.
+      expect(await c.progress()).toEqual({ succeeded: 0, dead: 0, pending: jobs });
 
       const first = c.startWorker(20);
       await c.untilSucceeded(first, jobs * 0.3, 30_000);
