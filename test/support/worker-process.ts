@@ -1,6 +1,7 @@
-// `errand work` as a real child process, for fault tests: spawned as users run it (the
-// built CLI and a config file), its output collected for failure messages, and killed
-// after each test if still alive. Plus the runs file the fault fixtures' jobs write to.
+// `errand work` as a real child process, for the fault suite (test/faults/): spawned as
+// users run it (the built CLI and a config file), its output collected for failure
+// messages, and killed after each test if still alive. Plus the runs file the fault
+// fixtures' jobs write to, and the one-line summary each fault case prints.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -83,13 +84,25 @@ export class WorkerProcess {
   }
 }
 
-/** Runs recorded in a runs file: how many in all, of how many distinct jobs, and the arguments run more than once. */
-export function countRuns(file: string): { total: number; distinct: number; repeated: number[] } {
+/** Runs recorded in a runs file (see {@link countRuns}). */
+export interface Runs {
+  /** Runs in all. */
+  total: number;
+  /** Distinct jobs that ran. */
+  distinct: number;
+  /** Arguments of the jobs that ran more than once. */
+  repeated: number[];
+  /** Arguments of every job that ran. */
+  args: Set<number>;
+}
+
+/** Counts the runs recorded in a runs file (one line per run, the job's argument); none when it does not exist yet. */
+export function countRuns(file: string): Runs {
   const lines = existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
-  const counts = new Map<string, number>();
-  for (const line of lines) counts.set(line, (counts.get(line) ?? 0) + 1);
-  const repeated = [...counts].filter(([, count]) => count > 1).map(([n]) => Number(n));
-  return { total: lines.length, distinct: counts.size, repeated };
+  const counts = new Map<number, number>();
+  for (const line of lines) counts.set(Number(line), (counts.get(Number(line)) ?? 0) + 1);
+  const repeated = [...counts].filter(([, count]) => count > 1).map(([n]) => n);
+  return { total: lines.length, distinct: counts.size, repeated, args: new Set(counts.keys()) };
 }
 
 /** Prints a fault case's one-line summary (counts to quote in a closing note). */
