@@ -1,0 +1,120 @@
+// The `errand` CLI spawned for real (`node packages/core/dist/cli/main.js`) against the
+// fixture configs in test/fixtures/cli, with its output collected as it arrives. Shared by
+// the CLI test files; `cliHooks()` kills what a test left running and removes the scratch dir.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { waitFor } from "@errand/core/testing";
+import { afterAll, afterEach, expect } from "vitest";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export const CLI = join(ROOT, "packages/core/dist/cli/main.js");
+export const FIXTURES = join(ROOT, "test/fixtures/cli");
+export const CONFIG = join(FIXTURES, "errand.config.mjs");
+/** The UUIDv7 job ids core makes. */
+export const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+export const STACK_LINE = /^ {4}at /m;
+export const TMP = mkdtempSync(join(tmpdir(), "errand-cli-"));
+
+export interface Seed {
+  job: string;
+  args?: unknown[];
+  id?: string;
+  queue?: string;
+  priority?: number;
+  waitMs?: number;
+}
+
+export interface CliOptions {
+  seed?: Seed[];
+  dead?: Seed[];
+  env?: Record<string, string>;
+}
+
+/** A running `errand` process with its output collected as it arrives. */
+export class Cli {
+  stdout = "";
+  stderr = "";
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly child: ChildProcess;
+
+  constructor(args: readonly string[], options: CliOptions = {}) {
+    this.child = spawn(process.execPath, [CLI, ...args], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        ERRAND_DEBUG: "",
+        ERRAND_URL: "",
+        ERRAND_CLI_TMP: TMP,
+        ERRAND_CLI_SEED: JSON.stringify(options.seed ?? []),
+        ERRAND_CLI_DEAD: JSON.stringify(options.dead ?? []),
+        ...options.env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (this.stdout += chunk));
+    this.child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (this.stderr += chunk));
+    this.exited = new Promise((resolve) => this.child.on("close", (code, signal) => resolve({ code, signal })));
+    running.add(this);
+    void this.exited.then(() => running.delete(this));
+  }
+
+  /** Resolves when stdout has a line matching `pattern`; fails after `timeoutMs` showing the output so far. */
+  async line(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+    try {
+      return await waitFor(() => this.stdout.split("\n").find((line) => pattern.test(line)), {
+        timeoutMs,
+        message: `a stdout line matching ${pattern}`,
+      });
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n--- stdout:\n${this.stdout}\n--- stderr:\n${this.stderr}`);
+    }
+  }
+
+  /** Resolves with the exit status; kills the process and fails after `timeoutMs`. */
+  async exit(timeoutMs = 10_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.child.kill("SIGKILL");
+        reject(new Error(`errand did not exit within ${timeoutMs} ms\n--- stdout:\n${this.stdout}\n--- stderr:\n${this.stderr}`));
+      }, timeoutMs);
+    });
+    try {
+      const { code } = await Promise.race([this.exited, timeout]);
+      return { code, stdout: this.stdout, stderr: this.stderr };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+const running = new Set<Cli>();
+
+/** Runs `errand ...args` to completion. */
+export function errand(args: readonly string[], options: CliOptions = {}) {
+  return new Cli(args, options).exit();
+}
+
+/** Asserts the one-line error report: `errand: ...` on stderr, no stack, non-zero exit. */
+export function expectOneLineError(result: { code: number | null; stderr: string }, pattern: RegExp): void {
+  expect(result.code).not.toBe(0);
+  expect(result.code).not.toBeNull();
+  expect(result.stderr).not.toMatch(STACK_LINE);
+  const lines = result.stderr.trimEnd().split("\n");
+  expect(lines, result.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^errand: /);
+  expect(lines[0]).toMatch(pattern);
+}
+
+/** Installs the file's hooks: kill what a test left running, remove the scratch dir at the end. */
+export function cliHooks(): void {
+  afterEach(() => {
+    for (const cli of running) cli.child.kill("SIGKILL");
+    running.clear();
+  });
+  afterAll(() => rmSync(TMP, { recursive: true, force: true }));
+}
