@@ -18,29 +18,16 @@
  */
 import {
   baseCapabilities,
-  type Adapter,
-  type AdapterCapabilities,
-  type AdapterFactory,
-  type DeadJob,
-  type EnqueueOptions,
-  type EnqueueResult,
-  type ExtendLeaseOptions,
-  type GetStatusOptions,
-  type ListDeadOptions,
-  type PurgeDeadOptions,
-  type QueueInfo,
-  type Reservation,
-  type ReserveOptions,
-  type RetryDeadOptions,
-  type SetProgressOptions,
-  type SettleOptions,
-  type StatusRecord,
-  MemoryStore,
+  MemoryAdapter,
   rules,
   validateOptions,
+  type AdapterCapabilities,
+  type AdapterFactory,
   type MemoryStatusOptions,
   type MemoryStoreOptions,
   type OptionSchema,
+  type Reservation,
+  type ReserveOptions,
 } from "@errand/core/adapter";
 
 /** Options of the async adapter (`adapter: { use: "async", ...options }`). */
@@ -51,29 +38,19 @@ const OPTIONS: OptionSchema<AsyncAdapterOptions> = {
   statuses: rules.object({ maxFinished: rules.integer(0), finishedTtlMs: rules.number(0) } satisfies OptionSchema<MemoryStatusOptions>),
 };
 
-/** The in-process, in-memory adapter. */
-export class AsyncAdapter implements Adapter {
+/** The in-process, in-memory adapter: core's in-memory store, and a reserve that waits for work. */
+export class AsyncAdapter extends MemoryAdapter {
   readonly name = "async";
-  readonly capabilities: AdapterCapabilities = {
-    ...baseCapabilities,
-    embeddedWorker: true,
-    blockingReserve: true,
-    wildcardQueues: true,
-  };
-  private readonly store: MemoryStore;
+  override readonly capabilities: AdapterCapabilities = { ...baseCapabilities, wildcardQueues: true, embeddedWorker: true, blockingReserve: true };
   private closed = false;
 
   /** @throws ConfigError for an unknown option or a value of the wrong kind, naming it. */
   constructor(options: AsyncAdapterOptions = {}) {
     validateOptions(options, OPTIONS, "the async adapter options");
-    this.store = new MemoryStore(options);
+    super(options);
   }
 
-  async enqueue({ jobs }: EnqueueOptions): Promise<EnqueueResult[]> {
-    return this.store.add(jobs);
-  }
-
-  async reserve({ queues, max, leaseMs, waitMs, signal }: ReserveOptions): Promise<Reservation[]> {
+  override async reserve({ queues, max, leaseMs, waitMs, signal }: ReserveOptions): Promise<Reservation[]> {
     let taken = this.store.take(queues, max, leaseMs);
     const deadline = Date.now() + waitMs;
     while (taken.length === 0 && !signal?.aborted && !this.closed) {
@@ -86,39 +63,7 @@ export class AsyncAdapter implements Adapter {
     return taken;
   }
 
-  async settle({ settlements }: SettleOptions): Promise<void> {
-    this.store.settle(settlements);
-  }
-
-  async extendLease({ reservations, leaseMs }: ExtendLeaseOptions): Promise<string[]> {
-    return this.store.extend(reservations, leaseMs);
-  }
-
-  async setProgress({ updates }: SetProgressOptions): Promise<void> {
-    for (const update of updates) this.store.statuses.progress(update.jobId, update.fraction, update.message);
-  }
-
-  async getStatus({ ids }: GetStatusOptions): Promise<(StatusRecord | null)[]> {
-    return ids.map((id) => this.store.statuses.get(id));
-  }
-
-  async listQueues(): Promise<QueueInfo[]> {
-    return this.store.queues();
-  }
-
-  async listDead({ queue, limit = 100, offset = 0 }: ListDeadOptions): Promise<DeadJob[]> {
-    return this.store.listDead(queue, limit, offset);
-  }
-
-  async retryDead({ select, revive }: RetryDeadOptions): Promise<number> {
-    return this.store.retryDead(select, revive);
-  }
-
-  async purgeDead({ select }: PurgeDeadOptions): Promise<number> {
-    return this.store.purgeDead(select);
-  }
-
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.store.clear();

@@ -7,27 +7,8 @@
  * @module
  */
 import type { Runtime } from "../runtime.js";
-import {
-  baseCapabilities,
-  type Adapter,
-  type AdapterCapabilities,
-  type DeadJob,
-  type EnqueueOptions,
-  type EnqueueResult,
-  type ExtendLeaseOptions,
-  type GetStatusOptions,
-  type JobPayload,
-  type ListDeadOptions,
-  type PurgeDeadOptions,
-  type QueueInfo,
-  type Reservation,
-  type ReserveOptions,
-  type RetryDeadOptions,
-  type SetProgressOptions,
-  type SettleOptions,
-  type StatusRecord,
-} from "../adapter/contract.js";
-import { MemoryStore } from "../memory/store.js";
+import type { EnqueueOptions, EnqueueResult, JobPayload, Reservation, SettleOptions } from "../adapter/contract.js";
+import { MemoryAdapter } from "../memory/adapter.js";
 
 /** A stored job as `takePending` filters see it. */
 export interface PendingJob {
@@ -44,18 +25,17 @@ export interface RecordedJob {
   at: Date;
 }
 
-/** Records jobs instead of running them. */
-export class TestAdapter implements Adapter {
+/** Records jobs instead of running them; its store is core's in-memory store, as the async adapter's. */
+export class TestAdapter extends MemoryAdapter {
   readonly name: string = "test";
-  readonly capabilities: AdapterCapabilities = { ...baseCapabilities, wildcardQueues: true };
   /** Every payload enqueued, in order (cleared by `clear()`). */
   readonly enqueued: RecordedJob[] = [];
   /** Every job performed through this adapter, in order (cleared by `clear()`). */
   readonly performed: RecordedJob[] = [];
-  /** The underlying store (core's in-memory store, as the async adapter's): jobs, leases, dead set, statuses. */
-  readonly store = new MemoryStore();
 
-  constructor(readonly runtime?: Runtime) {}
+  constructor(readonly runtime?: Runtime) {
+    super();
+  }
 
   /** Forgets every job, recorded or stored. */
   clear(): void {
@@ -64,10 +44,10 @@ export class TestAdapter implements Adapter {
     this.store.clear();
   }
 
-  async enqueue({ jobs }: EnqueueOptions): Promise<EnqueueResult[]> {
+  override async enqueue(options: EnqueueOptions): Promise<EnqueueResult[]> {
     const at = new Date();
-    for (const payload of jobs) this.enqueued.push({ payload, at });
-    return this.store.add(jobs);
+    for (const payload of options.jobs) this.enqueued.push({ payload, at });
+    return super.enqueue(options);
   }
 
   /**
@@ -86,11 +66,7 @@ export class TestAdapter implements Adapter {
     );
   }
 
-  async reserve({ queues, max, leaseMs }: ReserveOptions): Promise<Reservation[]> {
-    return this.store.take(queues, max, leaseMs);
-  }
-
-  async settle({ settlements }: SettleOptions): Promise<void> {
+  override async settle({ settlements }: SettleOptions): Promise<void> {
     const at = new Date();
     for (const settlement of this.store.settle(settlements)) {
       if (settlement.outcome === "released") continue;
@@ -99,36 +75,6 @@ export class TestAdapter implements Adapter {
       if (payload) this.performed.push({ payload, at });
     }
   }
-
-  async extendLease({ reservations, leaseMs }: ExtendLeaseOptions): Promise<string[]> {
-    return this.store.extend(reservations, leaseMs);
-  }
-
-  async setProgress({ updates }: SetProgressOptions): Promise<void> {
-    for (const update of updates) this.store.statuses.progress(update.jobId, update.fraction, update.message);
-  }
-
-  async getStatus({ ids }: GetStatusOptions): Promise<(StatusRecord | null)[]> {
-    return ids.map((id) => this.store.statuses.get(id));
-  }
-
-  async listQueues(): Promise<QueueInfo[]> {
-    return this.store.queues();
-  }
-
-  async listDead({ queue, limit = 100, offset = 0 }: ListDeadOptions): Promise<DeadJob[]> {
-    return this.store.listDead(queue, limit, offset);
-  }
-
-  async retryDead({ select, revive }: RetryDeadOptions): Promise<number> {
-    return this.store.retryDead(select, revive);
-  }
-
-  async purgeDead({ select }: PurgeDeadOptions): Promise<number> {
-    return this.store.purgeDead(select);
-  }
-
-  async close(): Promise<void> {}
 }
 
 function performedPayload(body: string): JobPayload | undefined {
