@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 
 import { AdapterClient } from "../src/backends/client.js";
-import type { JobPayload, Reservation } from "../src/adapter/contract.js";
+import type { ExtendLeaseOptions, JobPayload, Reservation } from "../src/adapter/contract.js";
 import { TestAdapter } from "../src/backends/test-adapter.js";
 import { AdapterClosedError } from "../src/errors.js";
 import { TypedEmitter, type ErrandEvents } from "../src/events.js";
@@ -19,8 +19,23 @@ function payload(): JobPayload {
   return { v: 1, job: "LeaseJob", id: randomUUID(), queue: "default", priority: 0, args: { json: [] }, executions: 0, enqueuedAt: now, runAt: now };
 }
 
+/** A test adapter whose lease renewals wait for `open()`: a slow backend, on demand. */
+class SlowRenewals extends TestAdapter {
+  calls = 0;
+  private gate: Promise<void> = Promise.resolve();
+  open: () => void = () => undefined;
+  hold(): void {
+    this.gate = new Promise((resolve) => (this.open = resolve));
+  }
+  override async extendLease(options: ExtendLeaseOptions): Promise<string[]> {
+    this.calls++;
+    await this.gate;
+    return super.extendLease(options);
+  }
+}
+
 function fixture() {
-  const adapter = new TestAdapter();
+  const adapter = new SlowRenewals();
   const events = new TypedEmitter<ErrandEvents>();
   const client = new AdapterClient(adapter, events);
   const reserve = (workerId: string, leaseMs: number) => client.reserve({ queues: "*", max: 10, leaseMs, waitMs: 0, workerId });
@@ -97,5 +112,46 @@ describe("LeaseRenewer", () => {
     await renewer.renew();
     expect(calls).toBe(0);
     expect(buffer).toHaveLength(1);
+  });
+
+  it("acts only on the deliveries it sent: a job reserved again while the renewal was in flight keeps its new delivery", async () => {
+    const { adapter, client, reserve } = fixture();
+    await client.enqueue([payload()]);
+    const [first] = await reserve("a", 1);
+    const buffer: Reservation[] = [first!];
+    const errors: unknown[] = [];
+    const renewer = new LeaseRenewer({ client, leaseMs: 60_000, buffer, running: new Map(), onError: (error) => errors.push(error) });
+    adapter.hold();
+    const renewal = renewer.renew();
+    // While the renewal waits, the 1 ms lease runs out and the same worker reserves the job
+    // again: a new delivery with the same provider id, which the renewal never saw.
+    const again: Reservation[] = [];
+    await waitFor(async () => again.push(...(await reserve("a", 60_000))) === 1, { message: "the job reserved again" });
+    expect(again[0]!.providerJobId).toBe(first!.providerJobId);
+    buffer.splice(0, 1, again[0]!);
+    adapter.open();
+    await renewal;
+    expect(buffer).toEqual([again[0]]);
+    expect(errors).toEqual([]);
+  });
+
+  it("skips a tick while a renewal is in flight, and ignores an answer that lands after stop()", async () => {
+    const { adapter, client, reserve } = fixture();
+    await client.enqueue([payload()]);
+    const [held] = await reserve("a", 1);
+    const running = new Map<string, RunningJob>([[held!.providerJobId, { reservation: held!, controller: undefined, abandoned: false }]]);
+    const errors: unknown[] = [];
+    const renewer = new LeaseRenewer({ client, leaseMs: 60_000, buffer: [], running, onError: (error) => errors.push(error) });
+    adapter.hold();
+    const renewal = renewer.renew();
+    await renewer.renew(); // a second tick while the first waits: no second call
+    expect(adapter.calls).toBe(1);
+    // The lease runs out and another worker takes the job: the pending answer will say lost.
+    await waitFor(async () => (await reserve("b", 60_000)).length === 1, { message: "worker b to take the job" });
+    renewer.stop();
+    adapter.open();
+    await renewal;
+    expect(running.get(held!.providerJobId)!.abandoned).toBe(false);
+    expect(errors).toEqual([]);
   });
 });

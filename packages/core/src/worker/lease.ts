@@ -10,16 +10,21 @@
  * - `idle` → `start()` → `renewing`: a timer fires every third of the lease (at least every
  *   500 ms). Each tick collects the held jobs (the buffer, and the running jobs not already
  *   abandoned) and extends all of them in one bulk `extendLease` call; with nothing held it
- *   makes no call. A third leaves room for two renewals to fail (a backend hiccup) before a
- *   lease runs out. The timer is unref'd: renewal never keeps a process alive by itself.
+ *   makes no call, and while a renewal is still in flight (a slow backend) the tick is
+ *   skipped, so answers never arrive out of order. A third leaves room for two renewals to
+ *   fail (a backend hiccup) before a lease runs out. The timer is unref'd: renewal never
+ *   keeps a process alive by itself.
  * - A renewal that reports lost leases (the lease ran out and the job may already run
- *   elsewhere): a buffered job is dropped from the buffer without running; a running job is
+ *   elsewhere) acts only on the deliveries it sent: a job settled meanwhile and reserved
+ *   again keeps the same provider id on most backends, and its new delivery's lease is
+ *   sound. A lost buffered delivery is dropped from the buffer without running; a running one is
  *   marked abandoned, so its outcome is never written over the new holder's, and its
  *   `signal` is aborted with {@link LeaseLostError}, which is also reported as a
  *   `worker:error`. A renewal that fails is reported the same way and not retried before
  *   the next tick.
- * - `renewing` → `stop()` → `stopped`: the timer is cleared; a renewal already in flight
- *   still applies its answer. The worker stops the renewer last in its shutdown, after the
+ * - `renewing` → `stop()` → `stopped`: the timer is cleared; the answer of a renewal still
+ *   in flight is ignored (nothing it could report matters after the worker stopped, and it
+ *   must not emit a `worker:error` after `worker:stop`). The worker stops the renewer last in its shutdown, after the
  *   final settlements were written, so jobs running out their shutdown grace keep their
  *   leases. A stopped renewer does not start again.
  *
@@ -67,6 +72,7 @@ const MIN_INTERVAL_MS = 500;
 export class LeaseRenewer {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private inFlight = false;
 
   constructor(private readonly options: LeaseRenewerOptions) {}
 
@@ -84,27 +90,32 @@ export class LeaseRenewer {
     this.timer = undefined;
   }
 
-  /** One renewal: extends every held lease, then drops or aborts the jobs whose lease was lost. */
+  /** One renewal: extends every held lease, then drops or aborts the deliveries whose lease was lost. */
   async renew(): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped || this.inFlight) return;
     const { client, leaseMs, buffer, running, onError } = this.options;
     const held = [...buffer, ...[...running.values()].filter((job) => !job.abandoned).map((job) => job.reservation)];
     if (held.length === 0) return;
+    const sent = new Set(held);
+    this.inFlight = true;
     try {
       const lost = new Set(await client.extendLease(held, leaseMs));
-      if (lost.size === 0) return;
+      if (lost.size === 0 || this.stopped) return;
+      const isLost = (reservation: Reservation) => sent.has(reservation) && lost.has(reservation.providerJobId);
       for (let index = buffer.length - 1; index >= 0; index--) {
-        if (lost.has(buffer[index]!.providerJobId)) buffer.splice(index, 1);
+        if (isLost(buffer[index]!)) buffer.splice(index, 1);
       }
       for (const [id, job] of running) {
-        if (!lost.has(id)) continue;
+        if (job.abandoned || !isLost(job.reservation)) continue;
         job.abandoned = true;
         const error = new LeaseLostError(id);
         (job.controller ??= new AbortController()).abort(error);
         onError(error);
       }
     } catch (error) {
-      onError(error);
+      if (!this.stopped) onError(error);
+    } finally {
+      this.inFlight = false;
     }
   }
 }
