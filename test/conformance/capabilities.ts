@@ -1,9 +1,28 @@
 /** Conformance: options an adapter cannot honour are refused with a clear error, and nothing is stored. */
 import { describe, expect, it } from "vitest";
 
+import { Job, performAllLater } from "@errand/core";
 import { waitFor } from "@errand/core/testing";
 
 import { bodies, journal, RecordJob, reserve, withFixture, type AdapterWiring } from "./harness.js";
+
+class RetryingJob extends Job<[]> {
+  async perform() {}
+}
+
+/** A job class whose retry rule moves retries to `priority`; one class per priority (registered by name). */
+const retryAtPriority = new Map<number, typeof RetryingJob>();
+function retryingAt(priority: number): typeof RetryingJob {
+  let jobClass = retryAtPriority.get(priority);
+  if (!jobClass) {
+    jobClass = class extends RetryingJob {
+      static override retry = [[Error, { attempts: 3, priority }]] as const;
+    };
+    Object.defineProperty(jobClass, "name", { value: `RetryAtPriority${priority < 0 ? "Minus" : ""}${Math.abs(priority)}Job` });
+    retryAtPriority.set(priority, jobClass);
+  }
+  return jobClass;
+}
 
 export function capabilitiesSuite(wiring: AdapterWiring): void {
   const caps = wiring.capabilities;
@@ -45,6 +64,21 @@ export function capabilitiesSuite(wiring: AdapterWiring): void {
         expect(await reserve(fixture.adapter)).toEqual([]);
       });
     });
+
+    it.runIf(!caps.priorities || caps.maxPriority < Number.MAX_SAFE_INTEGER)(
+      "[capability maxPriority or no priorities] a retry rule's priority the adapter cannot store refuses performLater and performAllLater; nothing is stored",
+      async () => {
+        await withFixture(wiring, async (fixture) => {
+          const priority = caps.priorities ? caps.maxPriority + 1 : 1;
+          const JobClass = retryingAt(priority);
+          const reason = caps.priorities ? `stores -${caps.maxPriority} to ${caps.maxPriority} (capability maxPriority)` : "does not support priorities (capability priorities)";
+          const message = `${JobClass.name}: retryOn(Error) retries at priority ${priority}, but the ${fixture.client.name} adapter ${reason}`;
+          await expect(JobClass.performLater()).rejects.toThrow(message);
+          await expect(performAllLater([new RecordJob("fine"), new JobClass()])).rejects.toThrow(message);
+          expect(await reserve(fixture.adapter)).toEqual([]);
+        });
+      },
+    );
 
     it.runIf(caps.priorities)("[capability maxPriority] priorities of ±maxPriority are stored unchanged, the lower run first", async () => {
       await withFixture(wiring, async (fixture) => {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 
 import { AdapterClient, revive } from "../src/backends/client.js";
-import type { EnqueueOptions, Settlement } from "../src/adapter/contract.js";
+import type { EnqueueOptions } from "../src/adapter/contract.js";
 import { TestAdapter } from "../src/backends/test-adapter.js";
 import { AdapterClosedError, AdapterError, ConnectionError, UnsupportedError } from "../src/errors.js";
 import { TypedEmitter, type ErrandEvents } from "../src/events.js";
@@ -126,35 +126,6 @@ describe("AdapterClient", () => {
     expect((error as Error).message).toBe("slow adapter: enqueue failed: the adapter is closed");
     await expect(client.getStatus(["x"])).rejects.toThrow(/slow adapter: getStatus failed: the adapter is closed/);
     expect(adapter.calls).toEqual([]);
-  });
-});
-
-describe("AdapterClient.settle", () => {
-  class NarrowAdapter extends TestAdapter {
-    override readonly capabilities = { ...new TestAdapter().capabilities, maxPriority: 10 };
-    settled: Settlement[] = [];
-    override async settle(options: { settlements: Settlement[] }) {
-      this.settled.push(...options.settlements);
-    }
-  }
-
-  it("turns a retry at a priority the adapter cannot store into a death naming the reason, never a changed priority", async () => {
-    const adapter = new NarrowAdapter();
-    const client = new AdapterClient(adapter, new TypedEmitter<ErrandEvents>());
-    const reservation = { providerJobId: "1", body: "{}" };
-    const error = { name: "Error", message: "boom" };
-    const runAt = new Date();
-    await client.settle([
-      { reservation, outcome: "retry", payload: payload({ priority: 11 }), runAt, error },
-      { reservation, outcome: "retry", payload: payload({ priority: -10 }), runAt, error },
-    ]);
-    const [tooHigh, fits] = adapter.settled;
-    expect(tooHigh).toMatchObject({ outcome: "dead", payload: { priority: 11 } });
-    expect(tooHigh!.outcome === "dead" && tooHigh!.error).toMatchObject({
-      name: "UnsupportedError",
-      message: "J: cannot retry at priority 11: the adapter stores -10 to 10 (capability maxPriority); the retry rule's priority must fit the test adapter",
-    });
-    expect(fits).toMatchObject({ outcome: "retry", payload: { priority: -10 } });
   });
 });
 

@@ -19,7 +19,7 @@
  * @module
  */
 import type { TypedEmitter, ErrandEvents } from "../events.js";
-import { AdapterClosedError, AdapterError, ConnectionError, ErrandError, MalformedPayloadError, toStoredError, UnsupportedError } from "../errors.js";
+import { AdapterClosedError, AdapterError, ConnectionError, ErrandError, MalformedPayloadError, UnsupportedError } from "../errors.js";
 import { decodePayload, encodePayload } from "../wire-format.js";
 import type {
   Adapter,
@@ -248,22 +248,7 @@ export class AdapterClient {
 
   /** Records how reserved jobs ended. */
   settle(settlements: Settlement[]): Promise<void> {
-    return this.call("settle", settlements.length, () => this.adapter.settle({ settlements: settlements.map((s) => this.storable(s)) }));
-  }
-
-  /**
-   * A retry whose payload the adapter cannot store (a rule's `priority` past `maxPriority`, or
-   * any priority where there are none) becomes a death carrying the reason, never a silently
-   * changed priority; everything else passes as it is.
-   */
-  private storable(settlement: Settlement): Settlement {
-    if (settlement.outcome !== "retry") return settlement;
-    const { payload } = settlement;
-    const caps = this.capabilities;
-    const outside = payload.priority !== 0 && !caps.priorities ? "the adapter has no priorities" : Math.abs(payload.priority) > caps.maxPriority ? `the adapter stores -${caps.maxPriority} to ${caps.maxPriority}` : undefined;
-    if (!outside) return settlement;
-    const reason = new UnsupportedError(`${payload.job}: cannot retry at priority ${payload.priority}: ${outside} (capability ${caps.priorities ? "maxPriority" : "priorities"}); the retry rule's priority must fit the ${this.name} adapter`);
-    return { reservation: settlement.reservation, outcome: "dead", error: toStoredError(reason), payload };
+    return this.call("settle", settlements.length, () => this.adapter.settle({ settlements }));
   }
 
   /** Extends leases; resolves to the provider ids whose lease was lost. */

@@ -6,6 +6,7 @@
  * @module
  */
 import type { JobPayload } from "../adapter/contract.js";
+import type { AdapterClient } from "../backends/client.js";
 import type { Duration } from "../duration.js";
 import { toMs } from "../duration.js";
 import { ConfigError } from "../errors.js";
@@ -14,6 +15,7 @@ import { serializeArguments } from "../serializers/arguments.js";
 import type { JobStatus } from "../status.js";
 import { toJobStatus } from "../status.js";
 import { runWithCallbacks } from "./callbacks.js";
+import { checkRetryPriorities } from "./capability-fit.js";
 import type { Job } from "./job.js";
 import { definitionOf, type JobDefinition } from "./settings.js";
 
@@ -158,6 +160,7 @@ export async function enqueueOne(job: AnyJob, options: SetOptions): Promise<Enqu
   const name = runtime.registry.ensure(jobClass);
   applyOptions(job, definition, options, runtime);
   const client = await runtime.adapterFor(definition.adapter);
+  checkRetryPriorities(definition, name, client.name, client.capabilities);
   const { callbacks } = definition;
   let duplicate = false;
   const run = await runWithCallbacks(job, callbacks.beforeEnqueue, callbacks.aroundEnqueue, callbacks.afterEnqueue, async () => {
@@ -190,9 +193,17 @@ export async function enqueueJobs(jobs: readonly AnyJob[]): Promise<EnqueuedJob[
     group.indexes.push(index);
     group.payloads.push(buildPayload(job, name, definition, runtime, job.enqueueOptions));
   });
+  // Every adapter is resolved and every class checked against it before the first send.
+  const clients = new Map<string | undefined, AdapterClient>();
+  for (const adapter of groups.keys()) clients.set(adapter, await runtime.adapterFor(adapter));
+  jobs.forEach((job, index) => {
+    const definition = definitionOf(job.constructor);
+    const client = clients.get(definition.adapter)!;
+    checkRetryPriorities(definition, names[index]!, client.name, client.capabilities);
+  });
   const results: EnqueuedJob[] = new Array(jobs.length);
   for (const [adapter, byTransaction] of groups) {
-    const client = await runtime.adapterFor(adapter);
+    const client = clients.get(adapter)!;
     for (const [transaction, group] of byTransaction) {
       const stored = await client.enqueue(group.payloads, transaction);
       group.indexes.forEach((jobIndex, position) => {
