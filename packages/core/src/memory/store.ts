@@ -362,12 +362,14 @@ export class MemoryStore {
 
   /** Stores dead jobs again as core revived them, due now; those core refuses stay dead, in place. */
   retryDead(select: DeadSelection, revive: RetryDeadOptions["revive"]): number {
-    const now = Date.now();
     const moved = new Set<DeadJob>();
     for (const job of this.dead.select(select)) {
       const revived = revive(job.body);
       if (!revived) continue;
-      this.insert(revived.payload, revived.body, now);
+      // The clock is read after core chose the revived runAt ("now" to the millisecond): read
+      // before, a revival crossing a millisecond boundary was stored as scheduled 1 ms ahead
+      // (a CI run saw status "scheduled" right after retry).
+      this.insert(revived.payload, revived.body, Date.now());
       moved.add(job);
     }
     this.dead.remove(moved);
