@@ -8,6 +8,7 @@
 import type { JobPayload } from "../adapter/contract.js";
 import type { Duration } from "../duration.js";
 import { toMs } from "../duration.js";
+import { rules, validateOptions, type OptionRule, type OptionSchema } from "../config/validate.js";
 import { ConfigError } from "../errors.js";
 import { currentRuntime, type Runtime } from "../runtime.js";
 import { serializeArguments } from "../serializers/arguments.js";
@@ -39,6 +40,22 @@ export interface SetOptions {
    */
   group?: string;
 }
+
+const validDate: OptionRule = { expected: "a valid Date", test: (value) => value instanceof Date && !Number.isNaN(value.getTime()) };
+
+/**
+ * The kinds of {@link SetOptions}: an unknown key (`priorty`) is a `ConfigError` naming the
+ * nearest valid one, a value of the wrong kind names key and value. The finer checks (wait or waitUntil, the group's
+ * characters) are made where the options are applied, with their own messages.
+ */
+export const SET_OPTIONS_SCHEMA: OptionSchema<SetOptions> = {
+  wait: rules.duration,
+  waitUntil: validDate,
+  queue: rules.nonEmptyString,
+  priority: { expected: "an integer", test: Number.isInteger },
+  transaction: { expected: "your open transaction (an object: for Postgres, a pg client inside BEGIN)", test: (value) => typeof value === "object" && value !== null },
+  group: rules.string,
+};
 
 /** What `performLater` resolves to. */
 export interface EnqueuedJob {
@@ -93,6 +110,9 @@ function resolvePriority(job: AnyJob, definition: JobDefinition, options: SetOpt
 
 /** Fills in the job's queue, priority and times from its class and `options`. */
 function applyOptions(job: AnyJob, definition: JobDefinition, options: SetOptions, runtime: Runtime, now = Date.now()): void {
+  // Checked here, where every enqueue passes (`set`, `enqueue`, `performAllLater`, a
+  // `deliverLater`, an `enqueueOptions` assigned by hand), so nothing reaches an adapter unread.
+  validateOptions(options, SET_OPTIONS_SCHEMA, `the set() options of ${job.constructor.name}`);
   let queue = options.queue;
   if (queue === undefined) {
     const setting = definition.queue;
