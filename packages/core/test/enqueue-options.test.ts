@@ -11,7 +11,7 @@ import { configure, type Runtime } from "../src/runtime.js";
 import { clearJobs, enqueuedJobs } from "../src/testing/index.js";
 
 class ReportJob extends Job<[id: number]> {
-  perform() {}
+  perform(_id: number) {}
 }
 
 class ReceiptMailer extends Mailer {

@@ -192,16 +192,16 @@ describe("retry rule jitter and keys", () => {
     const first = (() => class e extends Error {})();
     const second = (() => class e extends Error {})();
     class Minified extends Job<[]> {
-      static override retry = [[first, { attempts: 2 }], [second, { attempts: 3 }]] as const;
+      static override retry = [[first, { attempts: 2 }], [second, { attempts: 3 }]];
       perform() {}
     }
     expect(() => definitionOf(Minified)).toThrow('Minified: two retry rules over different error classes named "e" would share one failure counter');
     class Parent extends Job<[]> {
-      static override retry = [[first, { attempts: 2 }]] as const;
+      static override retry = [[first, { attempts: 2 }]];
       perform() {}
     }
     class Child extends Parent {
-      static override retry = [[first, { attempts: 5 }]] as const;
+      static override retry = [[first, { attempts: 5 }]];
     }
     expect(definitionOf(Child).rules.map((rule) => (rule.kind === "retry" ? `${rule.key}:${rule.attempts}` : rule.kind))).toEqual(["e:5", "e:2"]);
   });
