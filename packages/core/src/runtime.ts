@@ -24,9 +24,14 @@ import type { Worker } from "./worker/worker.js";
 
 const JOB_MARK = Symbol.for("errand.job");
 
-/** True for a concrete job class (a subclass of `Job`, from any copy of core). */
+/** True for a subclass of `Job` (from any copy of core), abstract base classes without `perform` included. */
+export function isJobSubclass(value: unknown): value is Function {
+  return typeof value === "function" && (value as unknown as Record<symbol, unknown>)[JOB_MARK] === true && Object.getPrototypeOf(value) !== Function.prototype;
+}
+
+/** True for a concrete job class (a subclass of `Job`, from any copy of core, with `perform`). */
 export function isJobClass(value: unknown): value is Function {
-  return typeof value === "function" && (value as unknown as Record<symbol, unknown>)[JOB_MARK] === true && Object.getPrototypeOf(value) !== Function.prototype && typeof value.prototype?.perform === "function";
+  return isJobSubclass(value) && typeof value.prototype?.perform === "function";
 }
 
 /** Marks the `Job` base class so {@link isJobClass} recognises its subclasses (`Job` calls it on itself). */

@@ -155,6 +155,18 @@ function buildPayload(job: AnyJob, name: string, definition: JobDefinition, runt
   return payload;
 }
 
+/**
+ * The payload `performLater` would store for `job` with `options`, resolved the same way
+ * (queue and priority, a class's functions of the job included, times, timeout), without
+ * storing it: `performJob` in `@errand/core/testing` runs it.
+ */
+export function payloadFor(job: AnyJob, options: SetOptions, runtime: Runtime): JobPayload {
+  const definition = definitionOf(job.constructor);
+  const name = runtime.registry.ensure(job.constructor);
+  applyOptions(job, definition, options, runtime);
+  return buildPayload(job, name, definition, runtime, options);
+}
+
 function describe(job: AnyJob, name: string, adapter: string, enqueued: boolean, duplicate: boolean): EnqueuedJob {
   return {
     enqueued,
