@@ -57,7 +57,13 @@ export type MailMethod<M> = {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type MailArgs<M, K extends keyof M> = M[K] extends (...args: infer A) => any ? A : never;
 
-/** A mailer class whose instances are `M`. */
+/**
+ * A mailer class whose instances are `M`, with `Mailer`'s statics (`mail`, `defaults`…):
+ * what `defineMailer` takes and the typed API (`MailDelivery.mailer`) hands around. The
+ * registry's {@link MailerConstructor} is the looser shape it needs (built without
+ * arguments, with the static settings), declared apart so the registry imports nothing
+ * of `Mailer`; every `MailerClass` is a `MailerConstructor`.
+ */
 export type MailerClass<M extends Mailer = Mailer> = (new () => M) & typeof Mailer;
 
 /** Mail methods that build mails; subclass it and add methods returning a {@link MailMessage}. */
