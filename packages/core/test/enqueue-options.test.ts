@@ -52,7 +52,8 @@ describe("Job.set and job.enqueue", () => {
   });
 
   it.each([
-    [{ wait: "an hour" }, /option "wait" in the set\(\) options of ReportJob must be a duration/],
+    [{ wait: true }, /option "wait" in the set\(\) options of ReportJob must be a duration .*, got true/],
+    [{ wait: "an hour" }, /set\(\{ wait \}\): "an hour" is not a duration/],
     [{ waitUntil: "2030-01-01" }, 'option "waitUntil" in the set() options of ReportJob must be a valid Date, got "2030-01-01"'],
     [{ waitUntil: new Date(Number.NaN) }, /option "waitUntil" .* must be a valid Date/],
     [{ queue: "" }, 'option "queue" in the set() options of ReportJob must be a non-empty string, got ""'],
@@ -77,7 +78,7 @@ describe("deliverLater", () => {
       'unknown option "priorty" in the deliverLater options of ReceiptMailer.receipt; did you mean "priority"?',
     );
     await expect(mail.deliverLater(untyped({ group: "g" }))).rejects.toThrow('unknown option "group" in the deliverLater options');
-    await expect(mail.deliverLater(untyped({ wait: "soon" }))).rejects.toThrow(/option "wait" in the deliverLater options of ReceiptMailer.receipt must be a duration/);
+    await expect(mail.deliverLater(untyped({ wait: ["5m"] }))).rejects.toThrow(/option "wait" in the deliverLater options of ReceiptMailer.receipt must be a duration/);
     expect(await enqueuedJobs()).toEqual([]);
     await mail.deliverLater({ wait: "5m", priority: 1 });
     expect(await enqueuedJobs()).toMatchObject([{ queue: "mailers", priority: 1 }]);

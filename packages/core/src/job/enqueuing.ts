@@ -49,7 +49,12 @@ const validDate: OptionRule = { expected: "a valid Date", test: (value) => value
  * characters) are made where the options are applied, with their own messages.
  */
 export const SET_OPTIONS_SCHEMA: OptionSchema<SetOptions> = {
-  wait: rules.duration,
+  // The kind only: a string or object that is not a duration is `InvalidDurationError`
+  // from toMs, which says what is wrong with it (`"tenminutes" is not a duration`).
+  wait: {
+    expected: 'a duration (milliseconds, "90s", "5m" or { minutes: 5 })',
+    test: (value) => typeof value === "number" || typeof value === "string" || (typeof value === "object" && value !== null && !Array.isArray(value)),
+  },
   waitUntil: validDate,
   queue: rules.nonEmptyString,
   priority: { expected: "an integer", test: Number.isInteger },
