@@ -66,6 +66,7 @@ describe("adapter settings", () => {
       'option "adapter.use" in the Errand config must be an adapter kind ("redis", "postgres", …) or the package name of an adapter, got 5',
     );
     expect(configMessage(() => validateConfig({ adapter: { production: { use: "" } } }))).toMatch(/^option "adapter.production.use" in the Errand config must be an adapter kind/);
+    expect(configMessage(() => validateConfig({ adapter: { use: undefined, url: "redis://cache" } }))).toMatch(/^option "adapter.use" in the Errand config must be an adapter kind .*, got undefined$/);
   });
 
   it("a misspelt use is refused, naming it, instead of passing as a map of environments", () => {

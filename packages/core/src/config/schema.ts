@@ -8,8 +8,8 @@
 import type { RetryPolicy } from "../job/exceptions.js";
 import type { MailSettings } from "../mailer/transport.js";
 import type { ErrandConfig, WorkerSettings } from "./define.js";
-import { isAdapter } from "./environment.js";
 import { ConfigError } from "../errors.js";
+import { isAdapter } from "./environment.js";
 import { checkValue, distance, rules, validateOptions, type OptionRule, type OptionSchema } from "./validate.js";
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
@@ -17,6 +17,11 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 /** A key one edit from `use` (`usr`, `Use`, `uses`): a setting whose `use` is misspelt. */
 const misspeltUse = (object: Record<string, unknown>): string | undefined =>
   Object.keys(object).find((key) => key !== "use" && distance(key, "use") <= 1);
+
+const USE_RULE: OptionRule = {
+  expected: 'an adapter kind ("redis", "postgres", …) or the package name of an adapter',
+  test: (value) => typeof value === "string" && value.length > 0,
+};
 
 /**
  * A kind or package name, `{ use, ...options }` or an adapter instance. An object with an
@@ -28,13 +33,11 @@ const adapterSetting: OptionRule = {
   test: (value) => (typeof value === "string" && value.length > 0 && !value.includes("://")) || isAdapter(value) || (isObject(value) && Object.hasOwn(value, "use")),
   check: (value, path, where) => {
     if (typeof value === "string" || isAdapter(value)) return;
-    checkValue((value as Record<string, unknown>).use, USE_RULE, `${path}.use`, where);
+    const { use } = value as Record<string, unknown>;
+    // checkValue passes undefined (an option left out), but `use` is what makes a setting.
+    if (use === undefined) throw new ConfigError(`option "${path}.use" in ${where} must be ${USE_RULE.expected}, got undefined`);
+    checkValue(use, USE_RULE, `${path}.use`, where);
   },
-};
-
-const USE_RULE: OptionRule = {
-  expected: 'an adapter kind ("redis", "postgres", …) or the package name of an adapter',
-  test: (value) => typeof value === "string" && value.length > 0,
 };
 
 /**

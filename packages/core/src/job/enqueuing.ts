@@ -45,8 +45,9 @@ const validDate: OptionRule = { expected: "a valid Date", test: (value) => value
 
 /**
  * The kinds of {@link SetOptions}: an unknown key (`priorty`) is a `ConfigError` naming the
- * nearest valid one, a value of the wrong kind names key and value. The finer checks (wait or waitUntil, the group's
- * characters) are made where the options are applied, with their own messages.
+ * nearest valid one, a value of the wrong kind names key and value. The finer checks (wait
+ * or waitUntil, a duration's text, the group's characters) are made where the options are
+ * applied, with their own messages.
  */
 export const SET_OPTIONS_SCHEMA: OptionSchema<SetOptions> = {
   // The kind only: a string or object that is not a duration is `InvalidDurationError`
