@@ -60,7 +60,7 @@ export type MailArgs<M, K extends keyof M> = M[K] extends (...args: infer A) => 
 /**
  * A mailer class whose instances are `M`, with `Mailer`'s statics (`mail`, `defaults`…):
  * what `defineMailer` takes and the typed API (`MailDelivery.mailer`) hands around. The
- * registry's {@link MailerConstructor} is the looser shape it needs (built without
+ * registry's `MailerConstructor` is the looser shape it needs (built without
  * arguments, with the static settings), declared apart so the registry imports nothing
  * of `Mailer`; every `MailerClass` is a `MailerConstructor`.
  */
