@@ -24,9 +24,14 @@ import type { Worker } from "./worker/worker.js";
 
 const JOB_MARK = Symbol.for("errand.job");
 
-/** True for a concrete job class (a subclass of `Job`, from any copy of core). */
+/** True for a subclass of `Job` (from any copy of core), abstract base classes without `perform` included. */
+export function isJobSubclass(value: unknown): value is Function {
+  return typeof value === "function" && (value as unknown as Record<symbol, unknown>)[JOB_MARK] === true && Object.getPrototypeOf(value) !== Function.prototype;
+}
+
+/** True for a concrete job class (a subclass of `Job`, from any copy of core, with `perform`). */
 export function isJobClass(value: unknown): value is Function {
-  return typeof value === "function" && (value as unknown as Record<symbol, unknown>)[JOB_MARK] === true && Object.getPrototypeOf(value) !== Function.prototype && typeof value.prototype?.perform === "function";
+  return isJobSubclass(value) && typeof value.prototype?.perform === "function";
 }
 
 /** Marks the `Job` base class so {@link isJobClass} recognises its subclasses (`Job` calls it on itself). */
@@ -128,15 +133,32 @@ export class Runtime {
     }
     const adapter = await createAdapter(setting, this, what);
     const client = new AdapterClient(adapter, this.events);
-    if (adapter.capabilities.embeddedWorker && this.workerSettings.embedded !== false) {
-      // Imported here, where the one embedded pool starts: the worker module imports this
-      // one (for `currentRuntime`), so a static import would be a cycle.
-      const { Worker } = await import("./worker/worker.js");
-      const worker = new Worker({ runtime: this, client, queues: this.workerSettings.queues ?? "*", workerId: `embedded:${process.pid}`, keepAlive: false });
-      await worker.start();
-      this.workers.add(worker);
+    // `close()` may run while this build awaits: it stops the workers it knows of and closes
+    // the clients built so far. After each await the build looks again, and a runtime
+    // closed meanwhile gets no worker (it would poll a closed client forever); what was
+    // built is closed and the build rejects.
+    try {
+      this.refuseIfClosed(what);
+      if (adapter.capabilities.embeddedWorker && this.workerSettings.embedded !== false) {
+        // Imported here, where the one embedded pool starts: the worker module imports this
+        // one (for `currentRuntime`), so a static import would be a cycle.
+        const { Worker } = await import("./worker/worker.js");
+        this.refuseIfClosed(what);
+        const worker = new Worker({ runtime: this, client, queues: this.workerSettings.queues ?? "*", workerId: `embedded:${process.pid}`, keepAlive: false });
+        await worker.start();
+        if (this.closed) await worker.stop();
+        this.refuseIfClosed(what);
+        this.workers.add(worker);
+      }
+    } catch (error) {
+      await client.close();
+      throw error;
     }
     return client;
+  }
+
+  private refuseIfClosed(what: string): void {
+    if (this.closed) throw new ConfigError(`this Errand runtime was closed while ${what} was being built`);
   }
 
   /**

@@ -7,7 +7,7 @@ import type { JobPayload } from "../src/adapter/contract.js";
 import { deadSet } from "../src/admin.js";
 import { ConfigError } from "../src/errors.js";
 import { retryOn } from "../src/job/decorators.js";
-import { retryRule } from "../src/job/exceptions.js";
+import { backoffMs, retryRule } from "../src/job/exceptions.js";
 import "../src/index.js";
 import { Job } from "../src/job/job.js";
 import { definitionOf } from "../src/job/settings.js";
@@ -168,5 +168,41 @@ describe("retry rule options", () => {
     expect(() => retryOn(AError, { attemps: 3 } as never)).toThrow('retryOn: unknown option "attemps" (expected attempts, wait, jitter, queue, priority)');
     expect(() => retryOn(AError, { queue: "" })).toThrow("retryOn: queue must be a non-empty string, got ");
     expect(() => retryOn(AError, { priority: 0.5 })).toThrow("retryOn: priority must be an integer, got 0.5");
+  });
+});
+
+describe("retry rule jitter and keys", () => {
+  it.each([Number.NaN, Infinity, -0.1, "0.2"])("jitter %s is a ConfigError (a NaN wait would kill the job at its first failure)", (jitter) => {
+    expect(() => retryOn(AError, { jitter: jitter as number })).toThrow(`retryOn: jitter must be a finite number >= 0 (a fraction of the wait), got ${String(jitter)}`);
+  });
+
+  it("a jitter above 1 is a fraction like any other: up to that many times the wait on top", () => {
+    const rule = retryRule(AError, { jitter: 2, wait: 1000 });
+    expect(backoffMs(1000, rule.kind === "retry" ? rule.jitter : 0, 1, () => 0.5)).toBe(2000);
+  });
+
+  it("an anonymous error class is refused: its counter could not be told from another's", () => {
+    const Anonymous = (() => class extends Error {})();
+    expect(Anonymous.name).toBe("");
+    expect(() => retryOn([AError, Anonymous])).toThrow(ConfigError);
+    expect(() => retryOn(Anonymous)).toThrow(/retryOn: an anonymous error class cannot be retried: the rule's failure counter is keyed by its error class names/);
+  });
+
+  it("two rules over different classes of one name (a minifier's `e`) are refused; one class in two rules shares its counter", () => {
+    const first = (() => class e extends Error {})();
+    const second = (() => class e extends Error {})();
+    class Minified extends Job<[]> {
+      static override retry = [[first, { attempts: 2 }], [second, { attempts: 3 }]];
+      perform() {}
+    }
+    expect(() => definitionOf(Minified)).toThrow('Minified: two retry rules over different error classes named "e" would share one failure counter');
+    class Parent extends Job<[]> {
+      static override retry = [[first, { attempts: 2 }]];
+      perform() {}
+    }
+    class Child extends Parent {
+      static override retry = [[first, { attempts: 5 }]];
+    }
+    expect(definitionOf(Child).rules.map((rule) => (rule.kind === "retry" ? `${rule.key}:${rule.attempts}` : rule.kind))).toEqual(["e:5", "e:2"]);
   });
 });

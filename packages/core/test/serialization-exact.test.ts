@@ -143,6 +143,11 @@ describe("values that cannot arrive exactly are refused with the path", () => {
     ["a WeakMap", [new WeakMap()], "args[0]", /instance of WeakMap/],
     ["a boxed number", [Object(1) as object], "args[0]", /instance of Number/],
     ["a DataView", [new DataView(new ArrayBuffer(2))], "args[0]", /instance of DataView/],
+    ["a typed array's own property", [{ b: Object.assign(new Uint8Array(2), { tag: "x" }) }], "args[0].b.tag", /a property of a Uint8Array \(tag\)/],
+    ["a Buffer's own property", [Object.assign(Buffer.from("hi"), { encoding: "utf8" })], "args[0].encoding", /a property of a Buffer/],
+    ["a Float64Array's symbol key", [Object.assign(new Float64Array([Number.NaN]), { [Symbol("unit")]: "m" })], "args[0]", /a property of a Float64Array \(Symbol\(unit\)\)/],
+    ["a view's own property", [Object.assign(new Int16Array(new ArrayBuffer(8), 2, 2), { "01": 1 })], 'args[0]["01"]', /a property of an Int16Array/],
+    ["an ArrayBuffer's own property", [Object.assign(new ArrayBuffer(4), { label: "raw" })], "args[0].label", /a property of an ArrayBuffer/],
     ["a function in an error's properties", [Object.assign(new Error("x"), { retry: () => 1 })], "args[0].retry", /function retry/],
   ])("refuses %s", (_label, args, path, reason) => {
     const error = refusal(args as unknown[]);

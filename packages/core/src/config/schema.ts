@@ -8,22 +8,65 @@
 import type { RetryPolicy } from "../job/exceptions.js";
 import type { MailSettings } from "../mailer/transport.js";
 import type { ErrandConfig, WorkerSettings } from "./define.js";
+import { ConfigError } from "../errors.js";
 import { isAdapter } from "./environment.js";
-import { rules, validateOptions, type OptionRule, type OptionSchema } from "./validate.js";
+import { checkValue, distance, rules, validateOptions, type OptionRule, type OptionSchema } from "./validate.js";
 
-/** A kind name, `{ use, ...options }` or an adapter instance. */
-const adapterSetting: OptionRule = {
-  expected: 'an adapter setting ("redis", { use: "redis", ...options } or an adapter instance)',
-  test: (value) =>
-    (typeof value === "string" && value.length > 0) ||
-    isAdapter(value) ||
-    (typeof value === "object" && value !== null && typeof (value as { use?: unknown }).use === "string"),
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** A key one edit from `use` (`usr`, `Use`, `uses`): a setting whose `use` is misspelt. */
+const misspeltUse = (object: Record<string, unknown>): string | undefined =>
+  Object.keys(object).find((key) => key !== "use" && distance(key, "use") <= 1);
+
+const USE_RULE: OptionRule = {
+  expected: 'an adapter kind ("redis", "postgres", …) or the package name of an adapter',
+  test: (value) => typeof value === "string" && value.length > 0,
 };
 
-/** A setting, or a map of environment name → setting (`{ test: "test", production: {...} }`). */
+/**
+ * A kind or package name, `{ use, ...options }` or an adapter instance. An object with an
+ * own `use` is a setting whatever else it holds, so a bad `use` is reported as `….use`;
+ * the adapter package checks the other options when it builds the adapter.
+ */
+const adapterSetting: OptionRule = {
+  expected: 'an adapter setting ("redis", { use: "redis", ...options } or an adapter instance)',
+  test: (value) => (typeof value === "string" && value.length > 0 && !value.includes("://")) || isAdapter(value) || (isObject(value) && Object.hasOwn(value, "use")),
+  check: (value, path, where) => {
+    if (typeof value === "string" || isAdapter(value)) return;
+    const { use } = value as Record<string, unknown>;
+    // checkValue passes undefined (an option left out), but `use` is what makes a setting.
+    if (use === undefined) throw new ConfigError(`option "${path}.use" in ${where} must be ${USE_RULE.expected}, got undefined`);
+    checkValue(use, USE_RULE, `${path}.use`, where);
+  },
+};
+
+/**
+ * A setting, or a map of environment name → setting (`{ test: "test", production: {...} }`).
+ * An object without `use` is such a map, and each of its values must be a setting; one
+ * with a key a letter away from `use` (`{ usr: "postgres", url }`) is a setting with a typo,
+ * refused as such (as a map, `usr` and `url` would pass for two environments).
+ */
 const adapterOrPerEnvironment: OptionRule = {
-  ...rules.anyOf(adapterSetting, rules.record(adapterSetting)),
   expected: `${adapterSetting.expected}, or one per environment ({ test: "test", production: {...} })`,
+  test: (value) => adapterSetting.test(value) || isObject(value),
+  check: (value, path, where) => {
+    if (adapterSetting.test(value)) return adapterSetting.check!(value, path, where);
+    const environments = value as Record<string, unknown>;
+    const typo = misspeltUse(environments);
+    if (typo !== undefined) {
+      throw new ConfigError(
+        `option "${path}" in ${where} has no "use" but has "${typo}": did you mean "${path}.use"? (an adapter setting names its adapter with use; without it, ${path} reads as one setting per environment)`,
+      );
+    }
+    for (const [environment, setting] of Object.entries(environments)) {
+      const at = `${path}.${environment}`;
+      const inner = isObject(setting) && !isAdapter(setting) ? misspeltUse(setting) : undefined;
+      if (inner !== undefined && !Object.hasOwn(setting as object, "use")) {
+        throw new ConfigError(`option "${at}" in ${where} has no "use" but has "${inner}": did you mean "${at}.use"?`);
+      }
+      checkValue(setting, adapterSetting, at, where);
+    }
+  },
 };
 
 const WORKER_SCHEMA: OptionSchema<WorkerSettings> = {

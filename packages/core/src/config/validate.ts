@@ -125,7 +125,9 @@ export function validateOptions<T>(options: unknown, schema: OptionSchema<T>, wh
 function checkKeys(options: Record<string, unknown>, schema: OptionSchema, where: string, prefix: string): void {
   const path = (key: string) => (prefix ? `${prefix}.${key}` : key);
   for (const [key, value] of Object.entries(options)) {
-    const rule = schema[key];
+    // Own keys only: `toString` or `constructor` must not find Object.prototype's, and a
+    // JSON-parsed `"__proto__"` key (an own property there) is unknown like any other.
+    const rule = Object.hasOwn(schema, key) ? schema[key] : undefined;
     if (!rule) {
       const near = nearestKey(key, value, schema);
       const known = Object.keys(schema);
@@ -136,14 +138,18 @@ function checkKeys(options: Record<string, unknown>, schema: OptionSchema, where
   }
 }
 
-function checkValue(value: unknown, rule: OptionRule, path: string, where: string): void {
+/**
+ * Checks one value against its rule (then inside it), for rules that check their items.
+ * @param path - the value's full key path (`adapters.mail.production`), which errors name.
+ */
+export function checkValue(value: unknown, rule: OptionRule, path: string, where: string): void {
   if (value === undefined) return;
-  if (!rule.test(value)) throw new ConfigError(`option "${path}" in ${where} must be ${rule.expected}, got ${describeOption(value)}`);
+  if (!rule.test(value)) throw new ConfigError(`option "${path}" in ${where} must be ${rule.expected}, got ${describeOption(value, path)}`);
   rule.check?.(value, path, where);
 }
 
 /** Levenshtein distance, case-insensitive. */
-function distance(a: string, b: string): number {
+export function distance(a: string, b: string): number {
   const x = a.toLowerCase();
   const y = b.toLowerCase();
   let previous = Array.from({ length: y.length + 1 }, (_, j) => j);
@@ -178,13 +184,36 @@ function nearestKey(key: string, value: unknown, schema: OptionSchema): string |
 
 const SECRET_KEY = /pass|secret|token|credential|auth|private/i;
 
-/** Hides a URL's password: `redis://user:pw@host` → `redis://user:***@host`. */
+/**
+ * Hides a URL's password: `redis://user:pw@host` → `redis://user:***@host`. The user
+ * information runs to the last `@` of the authority (which ends at the first `/`, `?` or
+ * `#`), so an unencoded `@` in a password (`user:p@ss@host`) is hidden with the rest.
+ */
 function redactUrl(text: string): string {
-  return text.replace(/(\/\/[^/@:\s]*):[^/@\s]*@/g, "$1:***@");
+  return text.replace(/\/\/([^/?#\s]*)@/g, (whole, userinfo: string) => {
+    const colon = userinfo.indexOf(":");
+    return colon < 0 ? whole : `//${userinfo.slice(0, colon)}:***@`;
+  });
 }
 
-/** A value for an error message: quoted strings, short JSON, secrets hidden. */
-export function describeOption(value: unknown): string {
+/** `"a string"`, `"an array"`…: what a hidden value is, without any of it. */
+function kindOf(value: unknown): string {
+  if (Array.isArray(value)) return "an array";
+  if (value === null) return "null";
+  const type = typeof value;
+  return `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}`;
+}
+
+/**
+ * A value for an error message: quoted strings, short JSON, secrets hidden — a URL's
+ * password, the values under a key naming a password, secret, token or credentials, and
+ * the whole value when `path` (the key it was given under, `mail.transport.auth.pass`)
+ * names one: then only its kind is told (`a string (hidden: the key names a secret)`).
+ */
+export function describeOption(value: unknown, path?: string): string {
+  if (path !== undefined && path.split(/[.[\]]/).some((segment) => SECRET_KEY.test(segment))) {
+    return `${kindOf(value)} (hidden: the key names a secret)`;
+  }
   if (typeof value === "string") return JSON.stringify(redactUrl(value));
   if (typeof value === "function") return `function ${value.name || "(anonymous)"}`;
   if (value === null || typeof value !== "object") return String(value);

@@ -9,6 +9,7 @@ import type { JobPayload } from "../adapter/contract.js";
 import type { AdapterClient } from "../backends/client.js";
 import type { Duration } from "../duration.js";
 import { toMs } from "../duration.js";
+import { rules, validateOptions, type OptionRule, type OptionSchema } from "../config/validate.js";
 import { ConfigError } from "../errors.js";
 import { currentRuntime, type Runtime } from "../runtime.js";
 import { serializeArguments } from "../serializers/arguments.js";
@@ -41,6 +42,28 @@ export interface SetOptions {
    */
   group?: string;
 }
+
+const validDate: OptionRule = { expected: "a valid Date", test: (value) => value instanceof Date && !Number.isNaN(value.getTime()) };
+
+/**
+ * The kinds of {@link SetOptions}: an unknown key (`priorty`) is a `ConfigError` naming the
+ * nearest valid one, a value of the wrong kind names key and value. The finer checks (wait
+ * or waitUntil, a duration's text, the group's characters) are made where the options are
+ * applied, with their own messages.
+ */
+export const SET_OPTIONS_SCHEMA: OptionSchema<SetOptions> = {
+  // The kind only: a string or object that is not a duration is `InvalidDurationError`
+  // from toMs, which says what is wrong with it (`"tenminutes" is not a duration`).
+  wait: {
+    expected: 'a duration (milliseconds, "90s", "5m" or { minutes: 5 })',
+    test: (value) => typeof value === "number" || typeof value === "string" || (typeof value === "object" && value !== null && !Array.isArray(value)),
+  },
+  waitUntil: validDate,
+  queue: rules.nonEmptyString,
+  priority: { expected: "an integer", test: Number.isInteger },
+  transaction: { expected: "your open transaction (an object: for Postgres, a pg client inside BEGIN)", test: (value) => typeof value === "object" && value !== null },
+  group: rules.string,
+};
 
 /** What `performLater` resolves to. */
 export interface EnqueuedJob {
@@ -95,6 +118,9 @@ function resolvePriority(job: AnyJob, definition: JobDefinition, options: SetOpt
 
 /** Fills in the job's queue, priority and times from its class and `options`. */
 function applyOptions(job: AnyJob, definition: JobDefinition, options: SetOptions, runtime: Runtime, now = Date.now()): void {
+  // Checked here, where every enqueue passes (`set`, `enqueue`, `performAllLater`, a
+  // `deliverLater`, an `enqueueOptions` assigned by hand), so nothing reaches an adapter unread.
+  validateOptions(options, SET_OPTIONS_SCHEMA, `the set() options of ${job.constructor.name}`);
   let queue = options.queue;
   if (queue === undefined) {
     const setting = definition.queue;
@@ -135,6 +161,18 @@ function buildPayload(job: AnyJob, name: string, definition: JobDefinition, runt
   if (definition.timeoutMs !== undefined) payload.timeoutMs = definition.timeoutMs;
   if (options.group !== undefined) payload.group = options.group;
   return payload;
+}
+
+/**
+ * The payload `performLater` would store for `job` with `options`, resolved the same way
+ * (queue and priority, a class's functions of the job included, times, timeout), without
+ * storing it: `performJob` in `@errand/core/testing` runs it.
+ */
+export function payloadFor(job: AnyJob, options: SetOptions, runtime: Runtime): JobPayload {
+  const definition = definitionOf(job.constructor);
+  const name = runtime.registry.ensure(job.constructor);
+  applyOptions(job, definition, options, runtime);
+  return buildPayload(job, name, definition, runtime, options);
 }
 
 function describe(job: AnyJob, name: string, adapter: string, enqueued: boolean, duplicate: boolean): EnqueuedJob {

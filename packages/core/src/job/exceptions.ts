@@ -19,6 +19,11 @@
  * (the rule's error class names), so they survive a deploy and every backend stores them
  * with the rest of the retried payload. The default policy counts total executions.
  *
+ * Names are the only key that survives a deploy, so a retry rule refuses an anonymous
+ * error class, and a job class whose rules would share a key over different classes (a
+ * minifier naming two of them `e`) is refused when its settings are resolved
+ * (`settings.ts`); keep class names in minified builds.
+ *
  * @module
  */
 import type { Duration } from "../duration.js";
@@ -103,7 +108,11 @@ export function retryRule(errors: ErrorClass | readonly ErrorClass[], options: R
     throw new ConfigError(`${where}: attempts must be an integer >= 1 or Infinity, got ${String(attempts)}`);
   }
   const jitter = options.jitter ?? 0.15;
-  if (typeof jitter !== "number" || jitter < 0) throw new ConfigError(`${where}: jitter must be a number >= 0, got ${jitter}`);
+  // A fraction of the wait (backoffMs adds base * jitter * random): 2 may add up to twice the
+  // wait, but NaN or Infinity would make the next run time NaN, and the job would die.
+  if (typeof jitter !== "number" || !Number.isFinite(jitter) || jitter < 0) {
+    throw new ConfigError(`${where}: jitter must be a finite number >= 0 (a fraction of the wait), got ${String(jitter)}`);
+  }
   const wait = options.wait ?? 3000;
   validateWait(wait, `${where}: wait`);
   if (options.queue !== undefined && (typeof options.queue !== "string" || options.queue.length === 0)) {
@@ -113,7 +122,13 @@ export function retryRule(errors: ErrorClass | readonly ErrorClass[], options: R
     throw new ConfigError(`${where}: priority must be an integer, got ${String(options.priority)}`);
   }
   const list = errorList(errors, where);
-  const key = list.map((errorClass) => (errorClass as Function).name || "anonymous").join(",");
+  const anonymous = list.find((errorClass) => !(errorClass as Function).name);
+  if (anonymous) {
+    throw new ConfigError(
+      `${where}: an anonymous error class cannot be retried: the rule's failure counter is keyed by its error class names, and every anonymous class would share one; name the class (class ApiError extends Error {})`,
+    );
+  }
+  const key = list.map((errorClass) => (errorClass as Function).name).join(",");
   const rule: ErrorRule = { kind: "retry", key, errors: list, attempts, wait, jitter };
   if (options.queue !== undefined) rule.queue = options.queue;
   if (options.priority !== undefined) rule.priority = options.priority;

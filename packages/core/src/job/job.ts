@@ -12,8 +12,9 @@ import type { AfterDiscardHandler, PrioritySetting, QueueSetting } from "./setti
 import type { AroundCallback, Callback } from "./callbacks.js";
 import type { StaticDiscard, StaticRescue, StaticRetry } from "./exceptions.js";
 import type { EnqueuedJob, SetOptions } from "./enqueuing.js";
-import { enqueueJobs, enqueueOne, jobStatus } from "./enqueuing.js";
+import { enqueueJobs, enqueueOne, jobStatus, SET_OPTIONS_SCHEMA } from "./enqueuing.js";
 import { performInline } from "./execution.js";
+import { validateOptions } from "../config/validate.js";
 import { uuidv7 } from "../ids.js";
 import { markJobBase } from "../runtime.js";
 
@@ -167,8 +168,12 @@ export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> 
     this.reportProgress?.(fraction, message);
   }
 
-  /** Sets options for this instance's `enqueue` (or `performAllLater`). Returns `this`. */
+  /**
+   * Sets options for this instance's `enqueue` (or `performAllLater`). Returns `this`.
+   * @throws ConfigError for an unknown option (naming the nearest valid one) or a value of the wrong kind.
+   */
   set(options: SetOptions): this {
+    validateOptions(options, SET_OPTIONS_SCHEMA, `the set() options of ${this.constructor.name}`);
     this.enqueueOptions = { ...this.enqueueOptions, ...options };
     return this;
   }
@@ -197,7 +202,8 @@ export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> 
 
   /**
    * Options for the next enqueue: `wait` (ms, `"10m"`, `{ minutes: 10 }`), `waitUntil`,
-   * `queue`, `priority`, `transaction`.
+   * `queue`, `priority`, `transaction`, `group`. An unknown option or a value of the wrong
+   * kind rejects the enqueue (or run) with `ConfigError`, before anything is stored.
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   static set<J extends Job<any, any>>(this: new (...args: any[]) => J, options: SetOptions): ConfiguredJob<J> {
@@ -206,7 +212,12 @@ export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> 
       performLater: (...args) => enqueueOne(new jobClass(...args), options),
       performNow: (...args) => {
         const job = new jobClass(...args);
-        job.set(options);
+        // Bad options reject, as they do for performLater.
+        try {
+          job.set(options);
+        } catch (error) {
+          return Promise.reject(error as Error);
+        }
         return performInline(job) as Promise<JobResult<J>>;
       },
     };

@@ -100,6 +100,7 @@ export function definitionOf(jobClass: Function): JobDefinition {
   for (const c of classes) {
     rules.push(...((Reflect.getOwnMetadata(META.rules, c) as ErrorRule[] | undefined) ?? []), ...rulesFromStatics(c, className));
   }
+  refuseSharedKeys(rules, className);
   const rootFirst = [...classes].reverse();
   const afterDiscard: AfterDiscardHandler[] = [];
   const callbacks = Object.fromEntries(CALLBACK_KINDS.map((kind) => [kind, [] as unknown[]])) as unknown as CallbackSet;
@@ -129,6 +130,25 @@ export function definitionOf(jobClass: Function): JobDefinition {
   };
   cache.set(jobClass, definition);
   return definition;
+}
+
+/**
+ * Two retry rules of one job share a failure counter when their keys (error class names)
+ * are equal. Over the same classes that is meant (a child re-declaring its parent's rule);
+ * over different classes of one name (a minifier's `e` and `e`) the counts would mix.
+ */
+function refuseSharedKeys(rules: readonly ErrorRule[], className: string): void {
+  const byKey = new Map<string, readonly Function[]>();
+  for (const rule of rules) {
+    if (rule.kind !== "retry") continue;
+    const seen = byKey.get(rule.key);
+    if (seen === undefined) byKey.set(rule.key, rule.errors);
+    else if (seen.length !== rule.errors.length || seen.some((errorClass, index) => errorClass !== rule.errors[index])) {
+      throw new ConfigError(
+        `${className}: two retry rules over different error classes named "${rule.key}" would share one failure counter (it is keyed by class names); rename a class, or keep class names when minifying`,
+      );
+    }
+  }
 }
 
 /** Target of a class decorator under either decorator proposal. */

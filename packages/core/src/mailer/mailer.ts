@@ -20,20 +20,31 @@
  * @module
  */
 import type { Duration } from "../duration.js";
-import type { EnqueuedJob } from "../job/enqueuing.js";
+import { validateOptions, type OptionSchema } from "../config/validate.js";
+import { SET_OPTIONS_SCHEMA, type EnqueuedJob } from "../job/enqueuing.js";
 import { deliver } from "./deliver.js";
 import { MailDeliveryJob } from "./delivery-job.js";
 import type { AfterDeliver, BeforeDeliver, MailerDefaults, MailMessage, SentMail } from "./message.js";
 import { findMailer, MAILER_MARK, mailerName, registerMailer } from "./registry.js";
 
-/** Options of {@link MailDelivery.deliverLater}. */
+/** Options of {@link MailDelivery.deliverLater}: those of `Job.set` a mail can use. */
 export interface DeliverLaterOptions {
+  /** Delay before the mail is built and sent: ms, `"10m"`, `{ minutes: 10 }`. */
   wait?: Duration;
+  /** Earliest time it is sent. Exclusive with `wait`. */
   waitUntil?: Date;
   /** Default `"mailers"`. */
   queue?: string;
+  /** Priority of the delivery job; lower runs first. */
   priority?: number;
 }
+
+const DELIVER_LATER_SCHEMA: OptionSchema<DeliverLaterOptions> = {
+  wait: SET_OPTIONS_SCHEMA.wait,
+  waitUntil: SET_OPTIONS_SCHEMA.waitUntil,
+  queue: SET_OPTIONS_SCHEMA.queue,
+  priority: SET_OPTIONS_SCHEMA.priority,
+};
 
 /** The mail methods of a mailer: those returning a {@link MailMessage}. */
 export type MailMethod<M> = {
@@ -46,7 +57,13 @@ export type MailMethod<M> = {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type MailArgs<M, K extends keyof M> = M[K] extends (...args: infer A) => any ? A : never;
 
-/** A mailer class whose instances are `M`. */
+/**
+ * A mailer class whose instances are `M`, with `Mailer`'s statics (`mail`, `defaults`…):
+ * what `defineMailer` takes and the typed API (`MailDelivery.mailer`) hands around. The
+ * registry's `MailerConstructor` is the looser shape it needs (built without
+ * arguments, with the static settings), declared apart so the registry imports nothing
+ * of `Mailer`; every `MailerClass` is a `MailerConstructor`.
+ */
 export type MailerClass<M extends Mailer = Mailer> = (new () => M) & typeof Mailer;
 
 /** Mail methods that build mails; subclass it and add methods returning a {@link MailMessage}. */
@@ -82,8 +99,12 @@ export class MailDelivery {
     readonly args: readonly unknown[],
   ) {}
 
-  /** Enqueues a job that builds and sends the mail: queue `"mailers"` unless `queue` says otherwise. */
+  /**
+   * Enqueues a job that builds and sends the mail: queue `"mailers"` unless `queue` says otherwise.
+   * Rejects with `ConfigError` for an unknown option (naming the nearest valid one) or a value of the wrong kind.
+   */
   async deliverLater(options: DeliverLaterOptions = {}): Promise<EnqueuedJob> {
+    validateOptions(options, DELIVER_LATER_SCHEMA, `the deliverLater options of ${mailerName(this.mailer)}.${this.method}`);
     const set: DeliverLaterOptions = { ...options, queue: options.queue ?? "mailers" };
     return MailDeliveryJob.set(set).performLater(mailerName(this.mailer), this.method, [...this.args]);
   }

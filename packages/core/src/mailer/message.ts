@@ -67,5 +67,11 @@ export interface MailerSettings {
   afterDeliver?: AfterDeliver | readonly AfterDeliver[];
 }
 
-/** A mailer class as the registry and the delivery see it: built without arguments, with its settings. */
+/**
+ * A mailer class as the registry and the delivery see it: built without arguments, with
+ * its settings (`registerMailer`, `mailers` in config). Looser than `MailerClass` (which
+ * `defineMailer` takes: a `Mailer` subclass with its statics, typed by its instances) so
+ * that this module and the registry need no import of `Mailer`; at run time both are
+ * checked to be `Mailer` subclasses (`isMailerClass`).
+ */
 export type MailerConstructor = (new () => object) & MailerSettings;

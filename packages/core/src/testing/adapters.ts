@@ -18,7 +18,33 @@ import { TestAdapter } from "../backends/test-adapter.js";
 import { rules, validateOptions, type OptionRule, type OptionSchema } from "../config/validate.js";
 import { ConfigError, describeValue } from "../errors.js";
 import { definitionOf } from "../job/settings.js";
-import { isJobClass, type Runtime } from "../runtime.js";
+import type { Job } from "../job/job.js";
+import { isJobSubclass, type Runtime } from "../runtime.js";
+
+/** Any job class, abstract ones included. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyJobClass = abstract new (...args: any[]) => Job<any, any>;
+
+/** What to match recorded jobs on. Every given field must match. */
+export interface JobMatcher<C extends AnyJobClass = AnyJobClass> {
+  /** The job class (an abstract base class too: its name is matched like any other). */
+  job?: C;
+  /** The arguments, compared as stored (models by reference). */
+  args?: C extends new (...args: never[]) => infer J ? (J extends Job<infer A> ? Partial<A> | unknown[] : unknown[]) : unknown[];
+  /** The queue name as given to the job (the prefix is applied for you). */
+  queue?: string;
+  /** The priority stored. */
+  priority?: number;
+  /** Scheduled time, matched within a second. */
+  at?: Date;
+  /** How many must match; default: at least one. */
+  count?: number;
+  /**
+   * Adapter name (`adapters.<name>`) the jobs went to. Default: `job`'s own adapter (the one
+   * it is pinned to, else the default one); without `job`, every test adapter in play.
+   */
+  adapter?: string;
+}
 
 /** The test adapter named `adapter` (the default one when undefined); `what` names it in the error. */
 export async function testAdapterOf(runtime: Runtime, adapter: string | undefined, what?: string): Promise<TestAdapter> {
@@ -57,8 +83,12 @@ export async function testAdaptersInPlay(runtime: Runtime, scope: AdapterScope):
   return [...found];
 }
 
-/** A job class (abstract ones too: a base class is named like any other). */
-export const jobClassRule: OptionRule = { expected: "a job class", test: (value) => typeof value === "function" };
+/**
+ * A job class: a subclass of `Job`, abstract ones too (a base class without `perform` is
+ * named like any other). A matcher's `job` and a class given in place of a matcher are
+ * judged by this one rule.
+ */
+export const jobClassRule: OptionRule = { expected: "a job class (a subclass of Job)", test: isJobSubclass };
 
 /** A `Date` that holds a time. */
 export const dateRule: OptionRule = {
@@ -66,8 +96,8 @@ export const dateRule: OptionRule = {
   test: (value) => value instanceof Date && !Number.isNaN(value.getTime()),
 };
 
-/** The keys every recorded-job matcher takes. */
-export const MATCHER_SCHEMA: OptionSchema = {
+/** The keys every recorded-job matcher takes; typed, so a new matcher key without a rule does not compile. */
+export const MATCHER_SCHEMA: OptionSchema<JobMatcher> = {
   job: jobClassRule,
   args: { expected: "an array", test: Array.isArray },
   queue: rules.string,
@@ -82,9 +112,9 @@ export const MATCHER_SCHEMA: OptionSchema = {
  * is taken as `{ job: WelcomeJob }`; any other function is refused.
  * @param helper - names the helper in errors (`"assertEnqueued"`).
  */
-export function checkMatcher<M extends object>(input: M | Function, schema: OptionSchema, helper: string): M {
+export function checkMatcher<M extends object>(input: M | Function, schema: OptionSchema<M>, helper: string): M {
   if (typeof input === "function") {
-    if (isJobClass(input)) return { job: input } as unknown as M;
+    if (jobClassRule.test(input)) return { job: input } as unknown as M;
     throw new ConfigError(`${helper}: expected a matcher such as { job: WelcomeJob } or a job class, got ${describeValue(input)}`);
   }
   validateOptions(input, schema, `the ${helper} matcher`);

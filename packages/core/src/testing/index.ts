@@ -23,46 +23,25 @@ import { isDeepStrictEqual } from "node:util";
 
 import type { JobPayload, Reservation } from "../adapter/contract.js";
 import { TestAdapter, type PendingJob, type RecordedJob } from "../backends/test-adapter.js";
-import { definitionOf } from "../job/settings.js";
+import { payloadFor } from "../job/enqueuing.js";
 import { executeReservation, originalError } from "../job/execution.js";
 import type { Job, JobArgs, JobResult } from "../job/job.js";
 import { rules, validateOptions, type OptionSchema } from "../config/validate.js";
+import { ConfigError, describeValue } from "../errors.js";
 import { currentRuntime, type Runtime } from "../runtime.js";
 import { deserializeResult, serializeArguments } from "../serializers/arguments.js";
 import { JobRegistry } from "../registry.js";
 
 import { MailDeliveryJob } from "../mailer/delivery-job.js";
 import type { SentMail } from "../mailer/message.js";
-import { mailerName } from "../mailer/registry.js";
+import { isMailerClass, mailerName } from "../mailer/registry.js";
 import { testDeliveriesOf } from "../mailer/transport.js";
 
-import { checkMatcher, jobClassRule, dateRule, MATCHER_SCHEMA, testAdapterOf, testAdaptersInPlay } from "./adapters.js";
+import { checkMatcher, jobClassRule, dateRule, MATCHER_SCHEMA, testAdapterOf, testAdaptersInPlay, type AnyJobClass, type JobMatcher } from "./adapters.js";
 
 export { TestAdapter } from "../backends/test-adapter.js";
 export type { RecordedJob } from "../backends/test-adapter.js";
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyJobClass = abstract new (...args: any[]) => Job<any, any>;
-
-/** What to match recorded jobs on. Every given field must match. */
-export interface JobMatcher<C extends AnyJobClass = AnyJobClass> {
-  /** The job class. */
-  job?: C;
-  /** The arguments, compared as stored (models by reference). */
-  args?: C extends new (...args: never[]) => infer J ? (J extends Job<infer A> ? Partial<A> | unknown[] : unknown[]) : unknown[];
-  /** The queue name as given to the job (the prefix is applied for you). */
-  queue?: string;
-  priority?: number;
-  /** Scheduled time, matched within a second. */
-  at?: Date;
-  /** How many must match; default: at least one. */
-  count?: number;
-  /**
-   * Adapter name (`adapters.<name>`) the jobs went to. Default: `job`'s own adapter (the one
-   * it is pinned to, else the default one); without `job`, every test adapter in play.
-   */
-  adapter?: string;
-}
+export type { JobMatcher } from "./adapters.js";
 
 /** The test adapter in force (default adapter, or a named one). */
 export async function testAdapter(options: { adapter?: string; runtime?: Runtime } = {}): Promise<TestAdapter> {
@@ -180,15 +159,28 @@ export async function performEnqueuedJobs(options: PerformEnqueuedOptions = {}):
   let runs = 0;
   for (;;) {
     // Asked again each round: a job performed may enqueue into an adapter not built before.
+    const adapters = await testAdaptersInPlay(runtime, { adapter: options.adapter, jobs: onlyClasses });
+    if (runs === limit) {
+      // Checked before taking: a job taken and not run would stay leased, neither pending
+      // nor settled. A filter that accepts nothing only looks.
+      let left = false;
+      const look = (job: PendingJob): boolean => {
+        if (wanted(job)) left = true;
+        return false;
+      };
+      for (const candidate of adapters) candidate.takePending(look, { includeScheduled: true });
+      if (!left) return runs;
+      throw new Error(`performEnqueuedJobs: more than ${limit} runs; does a job enqueue itself forever?`);
+    }
     let adapter: TestAdapter | undefined;
     let reservation: Reservation | undefined;
-    for (const candidate of await testAdaptersInPlay(runtime, { adapter: options.adapter, jobs: onlyClasses })) {
+    for (const candidate of adapters) {
       [reservation] = candidate.takePending(wanted, { includeScheduled: true, max: 1 });
       adapter = candidate;
       if (reservation) break;
     }
     if (!reservation || !adapter) return runs;
-    if (++runs > limit) throw new Error(`performEnqueuedJobs: more than ${limit} runs; does a job enqueue itself forever?`);
+    runs++;
     const settlement = await executeReservation({ runtime, workerId: "test" }, reservation);
     await adapter.settle({ settlements: [settlement] });
   }
@@ -204,21 +196,8 @@ export async function performJob<J extends Job<any, any>>( // eslint-disable-lin
   ...args: JobArgs<J>
 ): Promise<JobResult<J>> {
   const runtime = currentRuntime();
-  const name = runtime.registry.ensure(jobClass);
-  const definition = definitionOf(jobClass);
-  const now = new Date().toISOString();
-  const payload: JobPayload = {
-    v: 1,
-    job: name,
-    id: crypto.randomUUID(),
-    queue: runtime.queueName(typeof definition.queue === "string" ? definition.queue : "default"),
-    priority: typeof definition.priority === "number" ? definition.priority : 0,
-    args: serializeArguments(args, runtime.app),
-    executions: 0,
-    enqueuedAt: now,
-    runAt: now,
-  };
-  if (definition.timeoutMs !== undefined) payload.timeoutMs = definition.timeoutMs;
+  // Resolved as performLater resolves it: a class's queue and priority functions see the job.
+  const payload = payloadFor(new jobClass(...args), {}, runtime);
   const settlement = await executeReservation(
     { runtime, workerId: "test" },
     { providerJobId: payload.id, body: JSON.stringify(payload) },
@@ -273,7 +252,9 @@ export function clearDeliveries(runtime: Runtime = currentRuntime()): void {
 
 /** What to match enqueued mails on. */
 export interface MailMatcher {
+  /** The mailer class (a `Mailer` subclass). Required. */
   mailer: Function;
+  /** The mail method's name. Required. */
   method: string;
   /** The method's arguments, compared as stored (models by reference). */
   args?: unknown[];
@@ -283,7 +264,7 @@ export interface MailMatcher {
 }
 
 const MAIL_MATCHER_SCHEMA: OptionSchema<MailMatcher> = {
-  mailer: { expected: "a mailer", test: (value) => typeof value === "function" || (typeof value === "object" && value !== null) },
+  mailer: { expected: "a mailer class (a subclass of Mailer)", test: isMailerClass },
   method: rules.nonEmptyString,
   args: { expected: "an array", test: Array.isArray },
   queue: rules.string,
@@ -292,7 +273,14 @@ const MAIL_MATCHER_SCHEMA: OptionSchema<MailMatcher> = {
 
 /** Asserts that matching mails were enqueued with `deliverLater` (test adapters in play); returns their payloads. */
 export async function assertMailEnqueued(matcher: MailMatcher): Promise<JobPayload[]> {
-  validateOptions(matcher, MAIL_MATCHER_SCHEMA, "the assertMailEnqueued matcher");
+  const where = "the assertMailEnqueued matcher";
+  if (typeof matcher !== "object" || matcher === null) {
+    throw new ConfigError(`assertMailEnqueued: expected a matcher such as { mailer: UserMailer, method: "welcome" }, got ${describeValue(matcher)}`);
+  }
+  validateOptions(matcher, MAIL_MATCHER_SCHEMA, where);
+  for (const key of ["mailer", "method"] as const) {
+    if (matcher[key] === undefined) throw new ConfigError(`option "${key}" in ${where} is required: { mailer: UserMailer, method: "welcome" }`);
+  }
   const name = mailerName(matcher.mailer);
   const args = matcher.args === undefined ? undefined : [name, matcher.method, matcher.args];
   const recorded = (await recordedIn("enqueued", {})).filter(({ payload }) => {
