@@ -89,7 +89,10 @@ export interface SqsAdapterOptions {
   queueAttributes?: Record<string, string>;
   /** Receives after which SQS moves a message to the dead-letter queue by itself (workers that crash on it). Default 10. */
   maxReceiveCount?: number;
-  /** Where statuses live. Default: this process's memory (`LocalStatusStore`). */
+  /**
+   * Where statuses live. Default: this process's memory (`LocalStatusStore`). A store that is
+   * not `shared` (that one included) makes the adapter say `localStatus`: workers warn at start.
+   */
   status?: StatusStore;
   /** Receive calls in flight at once to fill one reserve. Default 10 (100 messages). */
   receivesInFlight?: number;
@@ -130,8 +133,6 @@ export class SqsAdapter implements Adapter {
     checkAdapterOptions(options);
     this.fifo = options.fifo ?? false;
     const capabilities = this.fifo ? SqsAdapter.fifoCapabilities : SqsAdapter.capabilities;
-    // Without a shared store statuses stay in this process; a worker says so at start.
-    this.capabilities = options.status ? capabilities : { ...capabilities, localStatus: true };
     let { region, endpoint } = options;
     if (options.url) {
       const url = new URL(options.url);
@@ -155,6 +156,8 @@ export class SqsAdapter implements Adapter {
       attributes: options.queueAttributes ?? {},
     });
     this.status = options.status ?? new LocalStatusStore();
+    // Without a shared store statuses stay in this process; a worker says so at start.
+    this.capabilities = this.status.shared ? capabilities : { ...capabilities, localStatus: true };
     this.sender = new Sender(this.sqs, this.fifo);
     this.receiver = new Receiver({
       sqs: this.sqs,
