@@ -6,6 +6,7 @@
 import {
   ChangeMessageVisibilityCommand,
   GetQueueAttributesCommand,
+  SendMessageCommand,
   type BatchResultErrorEntry,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
@@ -158,6 +159,22 @@ describe("sqs: a status store that fails as messages are handed out", () => {
     const again = await reserve(adapter, { leaseMs: 300_000 });
     expect(again.map(idOf).sort()).toEqual(jobs.map((job) => job.id).sort());
     expect(await states(adapter, jobs.map((job) => job.id))).toEqual(["running", "running"]);
+  });
+});
+
+describe("sqs: a hop whose early copy SQS does not delete", () => {
+  it("is an error naming the job, and the messages received with it go back at once", async () => {
+    const { adapter, sqs } = adapterWith();
+    const { url } = await adapter.queues.get("default");
+    const [early, due] = [payload({ runAt: new Date(Date.now() + 600_000).toISOString() }), payload()];
+    // Delivered now, as the last 15-minute hop of a long wait would be before its time.
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: url, MessageBody: JSON.stringify(early), MessageAttributes: { "errand-run-at": { DataType: "Number", StringValue: String(Date.parse(early.runAt)) } } }),
+    );
+    await adapter.enqueue({ jobs: [due] });
+    failEntries(sqs, "DeleteMessageBatchCommand", () => true);
+    await expect(reserve(adapter, { leaseMs: 300_000 })).rejects.toThrow(`SQS did not delete 1 of 1 messages (the others were deleted): job ${early.id}`);
+    expect((await reserve(adapter, { leaseMs: 300_000 })).map(idOf)).toEqual([due.id]);
   });
 });
 

@@ -146,7 +146,9 @@ export class DeadLetters {
       try {
         moved += await this.move(revived.slice(start, start + RETRY_BATCH));
       } catch (error) {
-        await this.show(revived.slice(start + RETRY_BATCH)).catch(() => undefined);
+        // This batch too: a status write that failed left its messages hidden (showing one
+        // already moved changes nothing, SQS refuses its receipt).
+        await this.show(revived.slice(start)).catch(() => undefined);
         throw error;
       }
     }

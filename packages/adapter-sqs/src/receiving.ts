@@ -177,7 +177,15 @@ export class Receiver {
         handle: { queue, receipt: message.ReceiptHandle!, jobId: peekId(body), receivedAt: now } satisfies Handle,
       });
     }
-    if (early.length > 0) await this.hop(queue, early);
+    if (early.length > 0) {
+      try {
+        await this.hop(queue, early);
+      } catch (error) {
+        // The others never reach a worker: back to SQS at once, not hidden for the lease.
+        await this.giveBack(reservations).catch(() => undefined);
+        throw error;
+      }
+    }
     return reservations;
   }
 
