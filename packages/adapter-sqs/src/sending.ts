@@ -69,7 +69,7 @@ export class Sender {
     );
     if (failures.length > 0) {
       const payload = (failure: BatchResultErrorEntry) => items[Number(failure.Id)]!.payload;
-      const reasons = describe(failures, (failure) => `${payload(failure).job} ${payload(failure).id}`);
+      const reasons = reasonsOf(failures, (failure) => `${payload(failure).job} ${payload(failure).id}`);
       const error = new AdapterError("sqs", "enqueue", `SQS refused ${failures.length} of ${items.length} messages (the others were sent): ${reasons}`);
       throw Object.assign(error, { refusedIds: failures.map((failure) => payload(failure).id) });
     }
@@ -87,7 +87,7 @@ export class Sender {
       async (batch) => (await this.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: batch }))).Failed,
     );
     if (failures.length > 0) {
-      const reasons = describe(failures, (failure) => `job ${messages[Number(failure.Id)]!.jobId}`);
+      const reasons = reasonsOf(failures, (failure) => `job ${messages[Number(failure.Id)]!.jobId}`);
       const error = new AdapterError("sqs", "delete", `SQS did not delete ${failures.length} of ${messages.length} messages (the others were deleted): ${reasons}`);
       throw Object.assign(error, { notDeleted: failures.map((failure) => messages[Number(failure.Id)]!.receipt) });
     }
@@ -137,6 +137,6 @@ async function withRetries<E extends { Id?: string }>(all: E[][], call: (batch: 
 }
 
 /** `<job of the entry>: <code> <message>; …`, each failed entry named by `name`. */
-function describe(failures: readonly BatchResultErrorEntry[], name: (failure: BatchResultErrorEntry) => string): string {
+function reasonsOf(failures: readonly BatchResultErrorEntry[], name: (failure: BatchResultErrorEntry) => string): string {
   return failures.map((failure) => `${name(failure)}: ${failure.Code ?? "error"} ${failure.Message ?? ""}`.trim()).join("; ");
 }
