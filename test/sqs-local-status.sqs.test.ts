@@ -1,13 +1,17 @@
-// A worker on SQS whose statuses live only in its own memory (the default LocalStatusStore)
-// says so at start: a web process asking Job.status(id) would never see them. The warning is
-// a `worker:warning` event (the CLI prints it), or a process warning when nobody listens.
+// A worker on SQS whose statuses live only in its own memory (a LocalStatusStore, the default
+// or given) says so at start: a web process asking Job.status(id) would never see them. The
+// warning is a `worker:warning` event (the CLI prints it), or a process warning when nobody
+// listens; a single-process app that means it listens and ignores the code. A shared store
+// (`shared: true`: the Redis and PostgreSQL stores) makes no warning.
 import { afterEach, describe, expect, it } from "vitest";
 
 import { SqsAdapter } from "@errand/adapter-sqs";
 import { configure, Worker, type ErrandEvents, type Runtime } from "@errand/core";
-import { LocalStatusStore } from "@errand/core/adapter";
+import { RedisStatusStore } from "@errand/adapter-redis";
+import { LocalStatusStore, type StatusStore } from "@errand/core/adapter";
 import { waitFor } from "@errand/core/testing";
 
+import { redisUrl } from "./support/redis.js";
 import { sqsEndpoint, sqsPrefix, TEST_SQS_CONFIG } from "./support/sqs.js";
 
 const endpoint = sqsEndpoint();
@@ -17,9 +21,13 @@ afterEach(async () => {
   runtime = undefined;
 });
 
-/** A runtime on a fresh SQS adapter; `status` as given. */
-function sqsRuntime(options: { status?: LocalStatusStore } = {}): Runtime {
-  const adapter = new SqsAdapter({ endpoint, clientConfig: TEST_SQS_CONFIG, queuePrefix: sqsPrefix(), ...options });
+/** A fresh SQS adapter; `status` as given. */
+function sqsAdapter(options: { status?: StatusStore } = {}): SqsAdapter {
+  return new SqsAdapter({ endpoint, clientConfig: TEST_SQS_CONFIG, queuePrefix: sqsPrefix(), ...options });
+}
+
+/** A runtime on `adapter`, closed after the test. */
+function sqsRuntime(adapter = sqsAdapter()): Runtime {
   runtime = configure({ adapter, worker: { embedded: false } });
   return runtime;
 }
@@ -38,17 +46,36 @@ describe("a worker on SQS with statuses in this process only", () => {
     expect(warnings[0]!.message).toContain("new RedisStatusStore({ url })");
   });
 
-  it("does not warn when the adapter was given a status store (a LocalStatusStore given on purpose too)", async () => {
-    const runtime = sqsRuntime({ status: new LocalStatusStore() });
-    const warnings: unknown[] = [];
+  it("warns with a LocalStatusStore given on purpose too: its statuses are just as local", async () => {
+    const adapter = sqsAdapter({ status: new LocalStatusStore() });
+    expect(adapter.capabilities.localStatus).toBe(true);
+    const runtime = sqsRuntime(adapter);
+    const warnings: ErrandEvents["worker:warning"][] = [];
     runtime.events.on("worker:warning", (warning) => warnings.push(warning));
-    const started = new Promise((resolve) => runtime.events.once("worker:start", resolve));
     const worker = new Worker({ runtime, queues: "default" });
     await worker.start();
-    await started;
     await worker.stop();
-    // The warning would come before worker:start, in the same boot.
-    expect(warnings).toEqual([]);
+    expect(warnings.map((warning) => warning.code)).toEqual(["ERRAND_LOCAL_STATUS"]);
+  });
+
+  it("does not warn with a shared store (RedisStatusStore), nor with any store that says it is shared", async () => {
+    const shared = new RedisStatusStore({ url: redisUrl(), prefix: `errand-local-status-${sqsPrefix()}` });
+    const custom = Object.assign(new LocalStatusStore(), { shared: true });
+    for (const status of [shared, custom]) {
+      const adapter = sqsAdapter({ status });
+      expect(adapter.capabilities.localStatus).toBe(false);
+      const runtime = sqsRuntime(adapter);
+      const warnings: unknown[] = [];
+      runtime.events.on("worker:warning", (warning) => warnings.push(warning));
+      const started = new Promise((resolve) => runtime.events.once("worker:start", resolve));
+      const worker = new Worker({ runtime, queues: "default" });
+      await worker.start();
+      await started;
+      await worker.stop();
+      // The warning would come before worker:start, in the same boot.
+      expect(warnings).toEqual([]);
+      await runtime.close();
+    }
   });
 
   it("without a listener, writes a process warning instead (stderr), once per process", async () => {

@@ -12,7 +12,6 @@ import { RedisStatusStore } from "@errand/adapter-redis";
 import { LocalStatusStore, uuidv7, type JobPayload } from "@errand/core/adapter";
 import { waitFor } from "@errand/core/testing";
 
-import { statusStoreOrderSuite } from "./conformance/status-store-order.js";
 import { statusStoreSuite } from "./conformance/status-store.js";
 import { dropSchemas, postgresUrl, schemaName } from "./support/postgres.js";
 import { dropPrefixes, redisPrefix, redisUrl } from "./support/redis.js";
@@ -43,9 +42,6 @@ statusStoreSuite("local", async () => new LocalStatusStore(), {
 });
 statusStoreSuite("redis", async () => redisStore(), { createWithTtl: async (finishedTtlMs) => redisStore({ finishedTtlMs }) });
 statusStoreSuite("postgres", async () => postgresStore(), { createWithTtl: async (finishedTtlMs) => postgresStore({ finishedTtlMs }) });
-statusStoreOrderSuite("local", async () => new LocalStatusStore());
-statusStoreOrderSuite("redis", async () => redisStore());
-statusStoreOrderSuite("postgres", async () => postgresStore());
 
 function payload(overrides: Partial<JobPayload> = {}): JobPayload {
   const now = Date.now();

@@ -25,6 +25,19 @@ export function leaseCases(withStore: WithStore): void {
       });
     });
 
+    it("a job enqueued again and never delivered takes a settlement under any lease (SQS: a revived dead job whose send failed is dead again)", async () => {
+      await withStore(async (store) => {
+        const p = payload();
+        const first = lease();
+        await store.enqueued([p]);
+        await store.started([{ id: p.id, lease: first }]);
+        await store.settled([{ id: p.id, lease: first, settlement: outcome.dead(p.id) }]);
+        await store.enqueued([{ ...p, executions: 0 }]);
+        await store.settled([{ id: p.id, lease: lease(), settlement: outcome.dead(p.id) }]);
+        expect(await statusOf(store, p.id)).toMatchObject({ state: "dead", error: { message: "boom" } });
+      });
+    });
+
     it("a redelivery counts another execution and makes the earlier lease stale", async () => {
       await withStore(async (store) => {
         const p = payload();

@@ -7,49 +7,16 @@
  *
  * Each case issues the writes in the troublesome order itself, one call after another, so
  * it fails on every run on a store without the guard instead of on an unlucky one.
+ *
+ * Registered by `statusStoreSuite` (`status-store.ts`).
  */
-import { randomBytes } from "node:crypto";
-
 import { describe, expect, it } from "vitest";
 
-import { uuidv7, type JobPayload, type Settlement, type StatusStore } from "@errand/core/adapter";
+import { lease, outcome, payload, type WithStore } from "./status-store-harness.js";
 
-function payload(executions = 0): JobPayload {
-  const now = Date.now();
-  return {
-    v: 1,
-    job: "ReportJob",
-    id: uuidv7(),
-    queue: "reports",
-    priority: 0,
-    args: { json: [] },
-    executions,
-    enqueuedAt: new Date(now - 2000).toISOString(),
-    runAt: new Date(now - 1000).toISOString(),
-  };
-}
-
-/** A fresh lease token (an SQS receipt handle, say). */
-function lease(): string {
-  return `lease-${randomBytes(6).toString("hex")}`;
-}
-
-const reservation = (id: string) => ({ providerJobId: id, body: "" });
-const released = (id: string): Settlement => ({ reservation: reservation(id), outcome: "released" });
-const succeeded = (id: string): Settlement => ({ reservation: reservation(id), outcome: "succeeded" });
-
-/** Registers the write-order cases for one store. */
-export function statusStoreOrderSuite(name: string, create: () => Promise<StatusStore>): void {
-  async function withStore(run: (store: StatusStore) => Promise<void>): Promise<void> {
-    const store = await create();
-    try {
-      await run(store);
-    } finally {
-      await store.close();
-    }
-  }
-
-  describe(`${name}: status store write order`, () => {
+/** Registers the write-order cases. */
+export function writeOrderCases(withStore: WithStore): void {
+  describe("write order", () => {
     it("a delivery's settlement landing after the next delivery was handed back changes nothing", async () => {
       await withStore(async (store) => {
         const job = payload();
@@ -58,10 +25,10 @@ export function statusStoreOrderSuite(name: string, create: () => Promise<Status
         await store.started([{ id: job.id, lease: first }]);
         // The first holder's lease ran out; the job was delivered again and handed back.
         await store.started([{ id: job.id, lease: second }]);
-        await store.settled([{ id: job.id, lease: second, settlement: released(job.id) }]);
+        await store.settled([{ id: job.id, lease: second, settlement: outcome.released(job.id) }]);
         // The first holder's outcome lands last.
         expect(await store.stale([{ id: job.id, lease: first }])).toEqual(new Set([job.id]));
-        await store.settled([{ id: job.id, lease: first, settlement: succeeded(job.id) }]);
+        await store.settled([{ id: job.id, lease: first, settlement: outcome.succeeded(job.id) }]);
         const [status] = await store.get([job.id]);
         expect(status).toMatchObject({ state: "queued", executions: 1 });
         expect(status!.finishedAt).toBeUndefined();
@@ -70,18 +37,18 @@ export function statusStoreOrderSuite(name: string, create: () => Promise<Status
 
     it("a delivery settled twice counts once, in two calls or in one batch", async () => {
       await withStore(async (store) => {
-        const [apart, together] = [payload(3), payload(3)];
+        const [apart, together] = [payload({ executions: 3 }), payload({ executions: 3 })];
         const [a, b] = [lease(), lease()];
         await store.enqueued([apart, together]);
         await store.started([
           { id: apart.id, lease: a },
           { id: together.id, lease: b },
         ]);
-        await store.settled([{ id: apart.id, lease: a, settlement: released(apart.id) }]);
-        await store.settled([{ id: apart.id, lease: a, settlement: released(apart.id) }]);
+        await store.settled([{ id: apart.id, lease: a, settlement: outcome.released(apart.id) }]);
+        await store.settled([{ id: apart.id, lease: a, settlement: outcome.released(apart.id) }]);
         await store.settled([
-          { id: together.id, lease: b, settlement: released(together.id) },
-          { id: together.id, lease: b, settlement: released(together.id) },
+          { id: together.id, lease: b, settlement: outcome.released(together.id) },
+          { id: together.id, lease: b, settlement: outcome.released(together.id) },
         ]);
         const statuses = await store.get([apart.id, together.id]);
         // Four runs started before, one more started and handed back: still four before the next.
@@ -99,15 +66,15 @@ export function statusStoreOrderSuite(name: string, create: () => Promise<Status
         const [first, second, unseen] = [lease(), lease(), lease()];
         await store.enqueued([job]);
         await store.started([{ id: job.id, lease: first }]);
-        await store.settled([{ id: job.id, lease: first, settlement: released(job.id) }]);
+        await store.settled([{ id: job.id, lease: first, settlement: outcome.released(job.id) }]);
         await store.started([{ id: job.id, lease: second }]);
         expect(await store.stale([{ id: job.id, lease: second }])).toEqual(new Set());
-        await store.settled([{ id: job.id, lease: second, settlement: released(job.id) }]);
+        await store.settled([{ id: job.id, lease: second, settlement: outcome.released(job.id) }]);
         // Enqueued again (a dead job moved back), it starts afresh: no ended lease is kept.
         await store.enqueued([job]);
         expect(await store.stale([{ id: job.id, lease: unseen }])).toEqual(new Set());
         await store.started([{ id: job.id, lease: unseen }]);
-        await store.settled([{ id: job.id, lease: unseen, settlement: succeeded(job.id) }]);
+        await store.settled([{ id: job.id, lease: unseen, settlement: outcome.succeeded(job.id) }]);
         expect((await store.get([job.id]))[0]).toMatchObject({ state: "succeeded", executions: 1 });
       });
     });

@@ -10,7 +10,8 @@
  * in the expiry case, which polls until a 1 ms retention has passed.
  *
  * The cases are split by area: `status-store-transitions.ts`, `status-store-leases.ts`,
- * `status-store-bulk.ts` (batches, progress, reads, deletes); their fixtures are in
+ * `status-store-bulk.ts` (batches, progress, reads, deletes), `status-store-order.ts` (one
+ * job's writes landing out of order); their fixtures are in
  * `status-store-harness.ts`. This file wires them and holds the expiry case.
  */
 import { describe, expect, it } from "vitest";
@@ -21,6 +22,7 @@ import { waitFor } from "@errand/core/testing";
 import { bulkAndReadCases } from "./status-store-bulk.js";
 import { lease, outcome, payload, staleOf, statusOf, storeRunner } from "./status-store-harness.js";
 import { leaseCases } from "./status-store-leases.js";
+import { writeOrderCases } from "./status-store-order.js";
 import { transitionsCases } from "./status-store-transitions.js";
 
 /** Optional wiring for cases that need a store built differently. */
@@ -38,6 +40,7 @@ export function statusStoreSuite(name: string, create: () => Promise<StatusStore
     transitionsCases(withStore);
     leaseCases(withStore);
     bulkAndReadCases(withStore);
+    writeOrderCases(withStore);
 
     it.skipIf(!options.createWithTtl)("a finished status expires after finishedTtlMs; live ones stay", async () => {
       await withStore(

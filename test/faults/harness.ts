@@ -125,11 +125,13 @@ export interface FaultWiring {
   /** The worker's lease in that config, ms. */
   leaseMs: number;
   /**
-   * True when the store lets an expired lease go by itself (SQS: the visibility timeout).
-   * Elsewhere only a worker's reserve or lease check does, so between two workers a job
+   * Where the store lets an expired lease go by itself (SQS: the visibility timeout): the
+   * environment that gives a worker a lease longer than any case's deadline, so that a job
+   * found ready again after the worker stopped can only have been handed back. Elsewhere
+   * only a worker's reserve or lease check lets a lease go, so between two workers a job
    * found ready again was handed back, however late it is read.
    */
-  storeExpiresLeases: boolean;
+  longLeaseEnv?: Record<string, string>;
   /** Jobs in the kill -9 case: as many as a drain after the lease fits its deadlines. */
   killJobs: number;
   /** Why the backend has no connections a server can cut; the connections case is then skipped, saying so. */
@@ -181,9 +183,9 @@ export class FaultCase implements CaseJobs {
     return id;
   }
 
-  /** An `errand work` process on the case's store. */
-  startWorker(concurrency: number): WorkerProcess {
-    return new WorkerProcess(this.wiring.config, concurrency, { ...this.store.env, ERRAND_TEST_RUNS: this.runsFile });
+  /** An `errand work` process on the case's store; `env` adds to its environment. */
+  startWorker(concurrency: number, env: Record<string, string> = {}): WorkerProcess {
+    return new WorkerProcess(this.wiring.config, concurrency, { ...this.store.env, ...env, ERRAND_TEST_RUNS: this.runsFile });
   }
 
   /** The runs the case's jobs recorded so far. */

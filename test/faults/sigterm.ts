@@ -17,16 +17,15 @@ export function sigtermSuite({ wiring, newCase }: FaultSuite): void {
       const started = performance.now();
       await c.enqueue(SlowJob, jobs);
 
-      const first = c.startWorker(10);
+      // Where the store lets expired leases go by itself (SQS), the first worker's lease
+      // outlasts the case: a job ready again after it stopped was handed back, not expired,
+      // however late the store is read.
+      const first = c.startWorker(10, wiring.longLeaseEnv);
       await c.untilSucceeded(first, 30, 30_000);
       // stop() waits for the worker's start line (its SIGTERM handler comes with it) and
       // asserts the clean exit.
       await first.stop();
-      const exitedAt = performance.now();
-      // Read at once: where the store lets expired leases go by itself (SQS), only a read
-      // well inside the lease tells a hand-back from an expiry.
       const afterStop = await c.count();
-      const readMs = performance.now() - exitedAt;
       const ranAtStop = c.runs();
       const signalled = first.stdout.match(/SIGTERM: stopping; (\d+) running job/);
       const stopped = first.stdout.match(/stopped: (\d+) job\(s\) processed, (\d+) released back/);
@@ -34,7 +33,6 @@ export function sigtermSuite({ wiring, newCase }: FaultSuite): void {
       expect(stopped, first.tail()).not.toBeNull();
       const [runningAtSignal, processed, released] = [Number(signalled![1]), Number(stopped![1]), Number(stopped![2])];
 
-      if (wiring.storeExpiresLeases) expect(readMs, "the store was read too late to tell a hand-back from an expired lease").toBeLessThan(wiring.leaseMs / 2);
       // Jobs were running at the signal, and more waited in the worker's buffer: otherwise
       // this case proves nothing.
       expect(runningAtSignal, first.tail()).toBeGreaterThan(0);
@@ -68,7 +66,6 @@ export function sigtermSuite({ wiring, newCase }: FaultSuite): void {
         "succeeded at stop": afterStop.succeeded,
         "ready at stop (released + never reserved)": afterStop.ready,
         "worker said processed/released": `${processed}/${released}`,
-        "read after exit ms": Math.round(readMs),
         "ran twice (runs recorded)": ran.total - jobs,
         "ran twice (sum of executions)": extraExecutions(end, jobs),
         "total ms": Math.round(drainedMs),

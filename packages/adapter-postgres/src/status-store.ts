@@ -69,6 +69,8 @@ function rounds<T extends { id: string }>(items: readonly T[]): T[][] {
 
 /** Statuses in a PostgreSQL table, one row per job; see the module notes. */
 export class PostgresStatusStore implements StatusStore {
+  /** Every process on the same database and schema sees the same statuses. */
+  readonly shared = true;
   /** The pool the store's statements run on. */
   readonly pool: pg.Pool;
   /** The schema in use. */

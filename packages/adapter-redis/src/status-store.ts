@@ -68,6 +68,8 @@ function settlementArgs(lease: string, settlement: Settlement): Arg[] {
 
 /** Statuses in Redis (or Redis Cluster), one hash per job; see the module notes for the layout. */
 export class RedisStatusStore implements StatusStore {
+  /** Every process on the same Redis and prefix sees the same statuses. */
+  readonly shared = true;
   /** The client the store's commands run on. */
   readonly client: Redis | Cluster;
   /** The prefix in use (the keys' hash tag). */

@@ -26,7 +26,8 @@
  * The code follows those seams: `sending.ts` (batched sends, deletes and visibility
  * changes), `receiving.ts` (reserve and the long-poll lifecycle, with its state machine),
  * `dead-letter.ts` (the dead set), `attributes.ts` (what a message carries besides its
- * body); this file puts them together and settles.
+ * body), `leases.ts` (which deliveries of a batch are stale); this file puts them together
+ * and settles.
  *
  * @module
  */
@@ -57,9 +58,10 @@ import {
   type StatusStore,
 } from "@errand/core/adapter";
 
-import { handleOf, leasesOf } from "./attributes.js";
+import { handleOf } from "./attributes.js";
 import { DeadLetters, deadMessage } from "./dead-letter.js";
 import { ATTRIBUTE_ALLOWANCE_BYTES, MAX_MESSAGE_BYTES, MAX_VISIBILITY_SECONDS, errorName, visibilitySeconds } from "./limits.js";
+import { staleReservations } from "./leases.js";
 import { QueueMap, type SqsQueue } from "./queues.js";
 import { checkAdapterOptions } from "./options.js";
 import { Receiver } from "./receiving.js";
@@ -87,7 +89,10 @@ export interface SqsAdapterOptions {
   queueAttributes?: Record<string, string>;
   /** Receives after which SQS moves a message to the dead-letter queue by itself (workers that crash on it). Default 10. */
   maxReceiveCount?: number;
-  /** Where statuses live. Default: this process's memory (`LocalStatusStore`). */
+  /**
+   * Where statuses live. Default: this process's memory (`LocalStatusStore`). A store that is
+   * not `shared` (that one included) makes the adapter say `localStatus`: workers warn at start.
+   */
   status?: StatusStore;
   /** Receive calls in flight at once to fill one reserve. Default 10 (100 messages). */
   receivesInFlight?: number;
@@ -128,8 +133,6 @@ export class SqsAdapter implements Adapter {
     checkAdapterOptions(options);
     this.fifo = options.fifo ?? false;
     const capabilities = this.fifo ? SqsAdapter.fifoCapabilities : SqsAdapter.capabilities;
-    // Without a shared store statuses stay in this process; a worker says so at start.
-    this.capabilities = options.status ? capabilities : { ...capabilities, localStatus: true };
     let { region, endpoint } = options;
     if (options.url) {
       const url = new URL(options.url);
@@ -153,6 +156,8 @@ export class SqsAdapter implements Adapter {
       attributes: options.queueAttributes ?? {},
     });
     this.status = options.status ?? new LocalStatusStore();
+    // Without a shared store statuses stay in this process; a worker says so at start.
+    this.capabilities = this.status.shared ? capabilities : { ...capabilities, localStatus: true };
     this.sender = new Sender(this.sqs, this.fifo);
     this.receiver = new Receiver({
       sqs: this.sqs,
@@ -200,41 +205,45 @@ export class SqsAdapter implements Adapter {
 
   async settle({ settlements }: SettleOptions): Promise<void> {
     if (settlements.length === 0) return;
-    const leases = leasesOf(settlements.map((s) => s.reservation));
-    const stale = await this.status.stale(leases);
+    const stale = await staleReservations(this.status, settlements.map((s) => s.reservation));
     // A stale holder (its lease expired and the job was delivered again) changes nothing.
-    const current = settlements.filter((s) => !stale.has(handleOf(s.reservation).jobId ?? ""));
-    const byQueue = groupBy(current, (s) => handleOf(s.reservation).queue);
+    const current = settlements.filter((s) => !stale.has(s.reservation));
+    const byQueue = [...groupBy(current, (s) => handleOf(s.reservation).queue)];
     // Messages first, statuses after: once a status says `dead`, its dead-letter message
     // exists (the dead set lists it), and a finished status never precedes the delete.
-    await Promise.all([...byQueue].map(([queue, group]) => this.settleQueue(queue, group)));
+    const failures = (await Promise.all(byQueue.map(([queue, group]) => this.settleQueue(queue, group)))).filter((f) => f !== undefined);
+    // What SQS did not take keeps its status and lease, so core's retry of this settle finds
+    // it current and tries again; the rest is recorded, and is stale to that retry.
+    const notDone = new Set(failures.flatMap((failure) => failure.receipts));
     await this.status.settled(
       current.flatMap((settlement) => {
         const { jobId, receipt } = handleOf(settlement.reservation);
-        return jobId ? [{ id: jobId, lease: receipt, settlement }] : [];
+        return jobId && !notDone.has(receipt) ? [{ id: jobId, lease: receipt, settlement }] : [];
       }),
     );
+    if (failures.length > 0) throw failures[0]!.error;
   }
 
-  private async settleQueue(queue: SqsQueue, settlements: readonly Settlement[]): Promise<void> {
-    const remove: string[] = [];
+  /** Settles one queue's messages; answers the receipts SQS did not settle and why, if any. */
+  private async settleQueue(queue: SqsQueue, settlements: readonly Settlement[]): Promise<{ receipts: string[]; error: unknown } | undefined> {
+    const remove: { receipt: string; jobId: string }[] = [];
     const visible: { receipt: string; seconds: number }[] = [];
     const sends: Promise<void>[] = [];
     const dead: OutgoingMessage[] = [];
     const now = Date.now();
     for (const s of settlements) {
-      const { receipt } = handleOf(s.reservation);
+      const { receipt, jobId = s.reservation.providerJobId } = handleOf(s.reservation);
       switch (s.outcome) {
         case "succeeded":
         case "failed":
-          remove.push(receipt);
+          remove.push({ receipt, jobId });
           break;
         case "released":
           visible.push({ receipt, seconds: 0 });
           break;
         case "dead":
           dead.push(deadMessage(s.reservation, s.payload, s.error, now));
-          remove.push(receipt);
+          remove.push({ receipt, jobId });
           break;
         case "retry":
           if (this.fifo) {
@@ -244,25 +253,39 @@ export class SqsAdapter implements Adapter {
             sends.push(
               this.queues.get(s.payload.queue).then((target) => this.sender.send(target.url, [{ payload: s.payload, body: JSON.stringify(s.payload), runAtMs: s.runAt.getTime() }])),
             );
-            remove.push(receipt);
+            remove.push({ receipt, jobId });
           }
           break;
       }
     }
     if (dead.length > 0) sends.push(this.sender.send(queue.deadUrl, dead));
     // New copies first, then the delivered ones go: a crash in between runs a job twice, never zero times.
-    await Promise.all(sends);
-    await Promise.all([this.sender.delete(queue.url, remove), visible.length > 0 ? this.sender.changeVisibility(queue.url, visible) : undefined]);
+    try {
+      await Promise.all(sends);
+    } catch (error) {
+      return { receipts: settlements.map((s) => handleOf(s.reservation).receipt), error };
+    }
+    const [deleted, changed] = await Promise.allSettled([this.sender.delete(queue.url, remove), this.sender.changeVisibility(queue.url, visible)]);
+    const receipts: string[] = [];
+    let error: unknown;
+    if (changed.status === "rejected") {
+      receipts.push(...visible.map((change) => change.receipt));
+      error = changed.reason;
+    }
+    if (deleted.status === "rejected") {
+      receipts.push(...((deleted.reason as { notDeleted?: string[] }).notDeleted ?? remove.map((message) => message.receipt)));
+      error = deleted.reason;
+    }
+    return receipts.length > 0 ? { receipts, error } : undefined;
   }
 
   async extendLease({ reservations, leaseMs }: ExtendLeaseOptions): Promise<string[]> {
     if (reservations.length === 0) return [];
-    const leases = leasesOf(reservations);
-    const stale = await this.status.stale(leases);
-    const lost = reservations.filter((r) => stale.has(handleOf(r).jobId ?? "")).map((r) => r.providerJobId);
+    const stale = await staleReservations(this.status, reservations);
+    const lost = reservations.filter((r) => stale.has(r)).map((r) => r.providerJobId);
     const now = Date.now();
     const byQueue = groupBy(
-      reservations.filter((r) => !stale.has(handleOf(r).jobId ?? "")),
+      reservations.filter((r) => !stale.has(r)),
       (r) => handleOf(r).queue,
     );
     await Promise.all(

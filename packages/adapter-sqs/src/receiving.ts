@@ -177,7 +177,15 @@ export class Receiver {
         handle: { queue, receipt: message.ReceiptHandle!, jobId: peekId(body), receivedAt: now } satisfies Handle,
       });
     }
-    if (early.length > 0) await this.hop(queue, early);
+    if (early.length > 0) {
+      try {
+        await this.hop(queue, early);
+      } catch (error) {
+        // The others never reach a worker: back to SQS at once, not hidden for the lease.
+        await this.giveBack(reservations).catch(() => undefined);
+        throw error;
+      }
+    }
     return reservations;
   }
 
@@ -188,13 +196,25 @@ export class Receiver {
       return { payload, body: message.Body ?? "", runAtMs: Number(message.MessageAttributes![RUN_AT]!.StringValue) };
     });
     await this.options.sender.send(queue.url, items);
-    await this.options.sender.delete(queue.url, messages.map((message) => message.ReceiptHandle!));
+    await this.options.sender.delete(
+      queue.url,
+      messages.map((message, i) => ({ receipt: message.ReceiptHandle!, jobId: items[i]!.payload.id })),
+    );
   }
 
-  /** Records reservations as running, just before they go to core (see the module notes). */
+  /**
+   * Records reservations as running, just before they go to core (see the module notes).
+   * When the store fails, no worker gets them: they go back to SQS at once, not hidden for
+   * the lease, and the error is reported.
+   */
   private async handOut(reservations: Reservation[]): Promise<Reservation[]> {
     const leases = leasesOf(reservations);
-    if (leases.length > 0) await this.options.status.started(leases);
+    try {
+      if (leases.length > 0) await this.options.status.started(leases);
+    } catch (error) {
+      await this.giveBack(reservations).catch(() => undefined);
+      throw error;
+    }
     return reservations;
   }
 

@@ -12,6 +12,7 @@ import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   SendMessageBatchCommand,
+  type BatchResultErrorEntry,
   type MessageAttributeValue,
   type SendMessageBatchRequestEntry,
   type SQSClient,
@@ -62,38 +63,34 @@ export class Sender {
   async send(url: string, items: readonly OutgoingMessage[]): Promise<void> {
     const now = Date.now();
     const entries = items.map((item, index) => this.entry(item, index, now));
-    const refused: string[] = [];
-    const refusedIds: string[] = [];
-    await Promise.all(
-      batches(entries, (entry) => Buffer.byteLength(entry.MessageBody!) + ATTRIBUTE_ALLOWANCE_BYTES).map(async (batch) => {
-        let pending = batch;
-        for (let attempt = 1; pending.length > 0; attempt++) {
-          const { Failed = [] } = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: pending }));
-          const retry = new Set(Failed.filter((f) => !f.SenderFault && attempt < 3).map((f) => f.Id));
-          for (const failure of Failed) {
-            if (retry.has(failure.Id)) continue;
-            const payload = items[Number(failure.Id)]!.payload;
-            refused.push(`${payload.job} ${payload.id}: ${failure.Code ?? "error"} ${failure.Message ?? ""}`.trim());
-            refusedIds.push(payload.id);
-          }
-          pending = pending.filter((entry) => retry.has(entry.Id));
-          if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
-        }
-      }),
+    const failures = await withRetries(
+      batches(entries, (entry) => Buffer.byteLength(entry.MessageBody!) + ATTRIBUTE_ALLOWANCE_BYTES),
+      async (batch) => (await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: batch }))).Failed,
     );
-    if (refused.length > 0) {
-      const error = new AdapterError("sqs", "enqueue", `SQS refused ${refused.length} of ${items.length} messages (the others were sent): ${refused.join("; ")}`);
-      throw Object.assign(error, { refusedIds });
+    if (failures.length > 0) {
+      const payload = (failure: BatchResultErrorEntry) => items[Number(failure.Id)]!.payload;
+      const reasons = reasonsOf(failures, (failure) => `${payload(failure).job} ${payload(failure).id}`);
+      const error = new AdapterError("sqs", "enqueue", `SQS refused ${failures.length} of ${items.length} messages (the others were sent): ${reasons}`);
+      throw Object.assign(error, { refusedIds: failures.map((failure) => payload(failure).id) });
     }
   }
 
-  /** Deletes messages by receipt handle. */
-  async delete(url: string, receipts: readonly string[]): Promise<void> {
-    await Promise.all(
-      batches(receipts, () => 0).map((batch) =>
-        this.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: batch.map((receipt, i) => ({ Id: String(i), ReceiptHandle: receipt })) })),
-      ),
+  /**
+   * Deletes messages by receipt handle. Entries SQS failed on its side are deleted again, up
+   * to three times; what is still not deleted then (or was refused) is an error naming the
+   * jobs, after the others were deleted: a message left behind would run its job again.
+   * The error's `notDeleted` lists their receipts.
+   */
+  async delete(url: string, messages: readonly { receipt: string; jobId: string }[]): Promise<void> {
+    const failures = await withRetries(
+      batches(messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.receipt })), () => 0),
+      async (batch) => (await this.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: batch }))).Failed,
     );
+    if (failures.length > 0) {
+      const reasons = reasonsOf(failures, (failure) => `job ${messages[Number(failure.Id)]!.jobId}`);
+      const error = new AdapterError("sqs", "delete", `SQS did not delete ${failures.length} of ${messages.length} messages (the others were deleted): ${reasons}`);
+      throw Object.assign(error, { notDeleted: failures.map((failure) => messages[Number(failure.Id)]!.receipt) });
+    }
   }
 
   /** Changes visibility timeouts; returns the receipts SQS refused (the message is no longer held under them). */
@@ -112,4 +109,34 @@ export class Sender {
     );
     return refused;
   }
+}
+
+/** Attempts at an entry SQS failed on its side (its `SenderFault` is false) before it is reported. */
+const ATTEMPTS = 3;
+
+/**
+ * Sends batches side by side, each through `call` (which answers its failed entries), and
+ * sends again the entries SQS failed on its side, after 100 ms, then 200 ms. Answers the
+ * failures that remain: refused entries (sender faults) and those failed every time.
+ */
+async function withRetries<E extends { Id?: string }>(all: E[][], call: (batch: E[]) => Promise<BatchResultErrorEntry[] | undefined>): Promise<BatchResultErrorEntry[]> {
+  const failed: BatchResultErrorEntry[] = [];
+  await Promise.all(
+    all.map(async (batch) => {
+      let pending = batch;
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        const failures = (await call(pending)) ?? [];
+        const retry = new Set(failures.filter((f) => !f.SenderFault && attempt < ATTEMPTS).map((f) => f.Id));
+        failed.push(...failures.filter((f) => !retry.has(f.Id)));
+        pending = pending.filter((entry) => retry.has(entry.Id));
+        if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }),
+  );
+  return failed;
+}
+
+/** `<job of the entry>: <code> <message>; …`, each failed entry named by `name`. */
+function reasonsOf(failures: readonly BatchResultErrorEntry[], name: (failure: BatchResultErrorEntry) => string): string {
+  return failures.map((failure) => `${name(failure)}: ${failure.Code ?? "error"} ${failure.Message ?? ""}`.trim()).join("; ");
 }

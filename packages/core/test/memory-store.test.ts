@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 
 import type { JobPayload } from "../src/adapter/contract.js";
+import { ReadyQueue } from "../src/memory/ready.js";
 import { MemoryStore } from "../src/memory/store.js";
 
 function payload(overrides: Partial<JobPayload> = {}): JobPayload {
@@ -50,5 +51,36 @@ describe("MemoryStore", () => {
     store.clear();
     expect(store.queues()).toEqual([]);
     expect(store.extend([leased!], 60_000)).toEqual([leased!.providerJobId]);
+  });
+});
+
+describe("ReadyQueue", () => {
+  it("drops a priority's bucket once it empties: 10,000 distinct priorities taken leave none", () => {
+    const queue = new ReadyQueue<{ priority: number; n: number }>();
+    // Priorities computed per job, pushed out of order, two jobs on one of them.
+    const priorities = Array.from({ length: 10_000 }, (_, n) => (n * 7919) % 10_000);
+    priorities.forEach((priority, n) => queue.push({ priority, n }));
+    queue.push({ priority: 5, n: -1 });
+    expect(queue.priorityCount).toBe(10_000);
+    const taken: { priority: number; n: number }[] = [];
+    for (let item = queue.shift(); item; item = queue.shift()) taken.push(item);
+    expect(taken).toHaveLength(10_001);
+    // Lower priority first, first in first out within one.
+    expect(taken.map((item) => item.priority)).toEqual([...priorities, 5].sort((a, b) => a - b));
+    expect(taken.filter((item) => item.priority === 5).map((item) => item.n)).toEqual([priorities.indexOf(5), -1]);
+    expect(queue.priorityCount).toBe(0);
+    expect(queue.size).toBe(0);
+  });
+
+  it("drops buckets that remove() empties, and keeps order for the rest", () => {
+    const queue = new ReadyQueue<{ priority: number; n: number }>();
+    const items = [3, 1, 2, 1, 3].map((priority, n) => ({ priority, n }));
+    for (const item of items) queue.push(item);
+    queue.remove(new Set([items[0]!, items[2]!, items[4]!]));
+    expect(queue.priorityCount).toBe(1);
+    expect([...queue].map((item) => item.n)).toEqual([1, 3]);
+    queue.push({ priority: 0, n: 5 });
+    expect([queue.shift(), queue.shift(), queue.shift(), queue.shift()].map((item) => item?.n)).toEqual([5, 1, 3, undefined]);
+    expect(queue.priorityCount).toBe(0);
   });
 });

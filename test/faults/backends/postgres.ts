@@ -99,7 +99,6 @@ export function postgresFaults(): FaultWiring {
     name: "postgres",
     config: faultFixture("postgres.config.mjs"),
     leaseMs: 2_000,
-    storeExpiresLeases: false,
     killJobs: 10_000,
     open,
     async close() {

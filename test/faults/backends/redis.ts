@@ -156,7 +156,6 @@ export function redisFaults(): FaultWiring {
     name: "redis",
     config: faultFixture("redis.config.mjs"),
     leaseMs: 2_000,
-    storeExpiresLeases: false,
     killJobs: 10_000,
     open,
     async close() {

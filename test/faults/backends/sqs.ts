@@ -94,7 +94,9 @@ export function sqsFaults(): FaultWiring {
     name: "sqs",
     config: faultFixture("sqs.config.mjs"),
     leaseMs: 2_000,
-    storeExpiresLeases: true,
+    // Ten minutes: the SIGTERM case's messages can then be visible again within its 40 s
+    // only by being handed back (the fixture config reads ERRAND_TEST_LEASE).
+    longLeaseEnv: { ERRAND_TEST_LEASE: "10m" },
     // Fewer than on Postgres and Redis: the emulator is the slow part (the kill case took
     // 3.1 s for 2,000 jobs here, Postgres 3.6 s for 10,000).
     killJobs: 2_000,

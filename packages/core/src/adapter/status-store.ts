@@ -33,6 +33,13 @@ export interface StatusLease {
 
 /** Where job statuses live for a backend that keeps none. Every method is bulk. */
 export interface StatusStore {
+  /**
+   * True when every process using the store sees the same statuses (the Redis and
+   * PostgreSQL stores); false or absent when they live in one process (`LocalStatusStore`).
+   * An adapter on a store that is not shared says `capabilities.localStatus`, and its
+   * workers warn at start.
+   */
+  readonly shared?: boolean;
   /** Records stored jobs (queued or scheduled by their `runAt`). */
   enqueued(payloads: readonly JobPayload[]): Promise<void>;
   /** Records deliveries to a worker: running, one more execution, the new lease. */

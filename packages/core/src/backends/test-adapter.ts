@@ -44,6 +44,7 @@ export class TestAdapter extends MemoryAdapter {
     this.store.clear();
   }
 
+  /** Records each payload in `enqueued`, then stores it. */
   override async enqueue(options: EnqueueOptions): Promise<EnqueueResult[]> {
     const at = new Date();
     for (const payload of options.jobs) this.enqueued.push({ payload, at });
@@ -66,6 +67,10 @@ export class TestAdapter extends MemoryAdapter {
     );
   }
 
+  /**
+   * Applies outcomes, recording in `performed` the payload of each job that ran (every
+   * outcome but a hand-back; stale settlements and bodies that are not JSON are not recorded).
+   */
   override async settle({ settlements }: SettleOptions): Promise<void> {
     const at = new Date();
     for (const settlement of this.store.settle(settlements)) {

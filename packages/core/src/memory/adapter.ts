@@ -29,16 +29,19 @@ import { MemoryStore, type MemoryStoreOptions } from "./store.js";
 
 /** An adapter over core's in-memory store; subclasses name themselves and add what differs. */
 export abstract class MemoryAdapter implements Adapter {
+  /** The adapter's name in errors and events (`"async"`, `"test"`, `"inline"`). */
   abstract readonly name: string;
   /** What an in-memory store does: priorities, any delay, every queue (`"*"`); not durable. */
   readonly capabilities: AdapterCapabilities = { ...baseCapabilities, wildcardQueues: true };
   /** The store: jobs, leases, the dead set and statuses. */
   readonly store: MemoryStore;
 
+  /** A fresh, empty store; `options` tune it (finished statuses' retention). */
   constructor(options: MemoryStoreOptions = {}) {
     this.store = new MemoryStore(options);
   }
 
+  /** Stores the jobs: ready at once, or scheduled by their `runAt`. */
   async enqueue({ jobs }: EnqueueOptions): Promise<EnqueueResult[]> {
     return this.store.add(jobs);
   }
@@ -48,37 +51,46 @@ export abstract class MemoryAdapter implements Adapter {
     return this.store.take(queues, max, leaseMs);
   }
 
+  /** Applies outcomes; a stale holder's (its lease ran out and the job went to another) changes nothing. */
   async settle({ settlements }: SettleOptions): Promise<void> {
     this.store.settle(settlements);
   }
 
+  /** Pushes the leases' deadlines out; returns the jobs whose lease was already lost. */
   async extendLease({ reservations, leaseMs }: ExtendLeaseOptions): Promise<string[]> {
     return this.store.extend(reservations, leaseMs);
   }
 
+  /** Records the latest progress of running jobs. */
   async setProgress({ updates }: SetProgressOptions): Promise<void> {
     for (const update of updates) this.store.statuses.progress(update.jobId, update.fraction, update.message);
   }
 
+  /** Statuses by id, `null` for unknown or expired ones, in order. */
   async getStatus({ ids }: GetStatusOptions): Promise<(StatusRecord | null)[]> {
     return ids.map((id) => this.store.statuses.get(id));
   }
 
+  /** Every queue the store has seen, with its counts. */
   async listQueues(): Promise<QueueInfo[]> {
     return this.store.queues();
   }
 
+  /** Dead jobs, newest first. */
   async listDead({ queue, limit = 100, offset = 0 }: ListDeadOptions): Promise<DeadJob[]> {
     return this.store.listDead(queue, limit, offset);
   }
 
+  /** Stores the chosen dead jobs again as core revives them; returns how many. */
   async retryDead({ select, revive }: RetryDeadOptions): Promise<number> {
     return this.store.retryDead(select, revive);
   }
 
+  /** Forgets the chosen dead jobs; returns how many. */
   async purgeDead({ select }: PurgeDeadOptions): Promise<number> {
     return this.store.purgeDead(select);
   }
 
+  /** Nothing to release: the store lives as long as the adapter object. */
   async close(): Promise<void> {}
 }

@@ -14,6 +14,8 @@ const ENDED = "";
 
 /** Statuses in this process's memory: for development, tests and single-process apps. */
 export class LocalStatusStore implements StatusStore {
+  /** Statuses live in this process only: an adapter using this store says `localStatus`. */
+  readonly shared = false;
   private readonly records: MemoryStatusStore;
   private readonly leases = new Map<string, string>();
 

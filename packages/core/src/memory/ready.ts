@@ -1,6 +1,9 @@
 /**
  * The ready jobs of one queue: one FIFO per priority, the priorities kept sorted, so taking
- * the next job is O(number of distinct priorities), usually O(1).
+ * the next job is O(1) and adding one of a new priority O(log p + p) for p distinct
+ * priorities held. A bucket goes as soon as it empties: priorities computed per job (a
+ * timestamp, a user id) would otherwise pile up one empty bucket each, every one of them
+ * kept in memory and walked on every take.
  *
  * @module
  */
@@ -8,18 +11,24 @@ import { Fifo } from "./heap.js";
 
 /** Ready items of one queue: lower priority first, oldest first within a priority. */
 export class ReadyQueue<T extends { readonly priority: number }> {
+  /** Never an empty bucket (see the module notes). */
   private readonly buckets = new Map<number, Fifo<T>>();
-  private priorities: number[] = [];
+  /** The keys of `buckets`, ascending. */
+  private readonly priorities: number[] = [];
   /** Items held. */
   size = 0;
+
+  /** Distinct priorities held (one bucket each). */
+  get priorityCount(): number {
+    return this.buckets.size;
+  }
 
   /** Adds an item behind the others of its priority. */
   push(item: T): void {
     let bucket = this.buckets.get(item.priority);
     if (!bucket) {
       this.buckets.set(item.priority, (bucket = new Fifo()));
-      this.priorities.push(item.priority);
-      this.priorities.sort((a, b) => a - b);
+      this.priorities.splice(this.insertionPoint(item.priority), 0, item.priority);
     }
     bucket.push(item);
     this.size++;
@@ -27,35 +36,52 @@ export class ReadyQueue<T extends { readonly priority: number }> {
 
   /** The next item without taking it. */
   peek(): T | undefined {
-    for (const priority of this.priorities) {
-      const item = this.buckets.get(priority)!.peek();
-      if (item) return item;
-    }
-    return undefined;
+    const first = this.priorities[0];
+    return first === undefined ? undefined : this.buckets.get(first)!.peek();
   }
 
   /** Takes the next item. */
   shift(): T | undefined {
-    for (const priority of this.priorities) {
-      const item = this.buckets.get(priority)!.shift();
-      if (item) {
-        this.size--;
-        return item;
-      }
+    const first = this.priorities[0];
+    if (first === undefined) return undefined;
+    const bucket = this.buckets.get(first)!;
+    const item = bucket.shift()!;
+    if (bucket.length === 0) {
+      this.buckets.delete(first);
+      this.priorities.shift();
     }
-    return undefined;
+    this.size--;
+    return item;
   }
 
   /** Takes out the items in `gone`, wherever they stand; O(items held). */
   remove(gone: ReadonlySet<T>): void {
-    for (const bucket of this.buckets.values()) bucket.retain((item) => !gone.has(item));
     let size = 0;
-    for (const bucket of this.buckets.values()) size += bucket.length;
+    for (const [priority, bucket] of this.buckets) {
+      bucket.retain((item) => !gone.has(item));
+      if (bucket.length === 0) this.buckets.delete(priority);
+      size += bucket.length;
+    }
+    if (this.buckets.size < this.priorities.length) {
+      const kept = this.priorities.filter((priority) => this.buckets.has(priority));
+      this.priorities.splice(0, this.priorities.length, ...kept);
+    }
     this.size = size;
   }
 
   /** Every item, in the order they would be taken. */
   *[Symbol.iterator](): IterableIterator<T> {
     for (const priority of this.priorities) yield* this.buckets.get(priority)!;
+  }
+
+  /** Where `priority` goes in the sorted `priorities` (binary search). */
+  private insertionPoint(priority: number): number {
+    let [low, high] = [0, this.priorities.length];
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.priorities[middle]! < priority) low = middle + 1;
+      else high = middle;
+    }
+    return low;
   }
 }

@@ -46,10 +46,13 @@ export interface MemoryJob {
   readonly jobId: string;
   /** Registered name of the job class. */
   readonly job: string;
+  /** Its queue (a retry may move it). */
   readonly queue: string;
+  /** Its priority, lower first (a retry may change it). */
   readonly priority: number;
   /** When it may run, in ms since the epoch. */
   readonly runAtMs: number;
+  /** Its payload's `executions`: runs that ended in a retry before this payload was stored (> 0: it is retrying). */
   readonly executions: number;
 }
 
