@@ -9,10 +9,11 @@ import { afterAll, describe, expect, it } from "vitest";
 
 import { PostgresStatusStore } from "@errand/adapter-postgres";
 import { RedisStatusStore } from "@errand/adapter-redis";
-import { LocalStatusStore, uuidv7, type JobPayload } from "@errand/core/adapter";
+import { LocalStatusStore, type JobPayload } from "@errand/core/adapter";
 import { waitFor } from "@errand/core/testing";
 
 import { statusStoreSuite } from "./conformance/status-store.js";
+import { payload as basePayload } from "./conformance/status-store-harness.js";
 import { dropSchemas, postgresUrl, schemaName } from "./support/postgres.js";
 import { dropPrefixes, redisPrefix, redisUrl } from "./support/redis.js";
 
@@ -43,21 +44,8 @@ statusStoreSuite("local", async () => new LocalStatusStore(), {
 statusStoreSuite("redis", async () => redisStore(), { createWithTtl: async (finishedTtlMs) => redisStore({ finishedTtlMs }) });
 statusStoreSuite("postgres", async () => postgresStore(), { createWithTtl: async (finishedTtlMs) => postgresStore({ finishedTtlMs }) });
 
-function payload(overrides: Partial<JobPayload> = {}): JobPayload {
-  const now = Date.now();
-  return {
-    v: 1,
-    job: "ReportJob",
-    id: uuidv7(),
-    queue: "reports",
-    priority: 0,
-    args: { json: [] },
-    executions: 0,
-    enqueuedAt: new Date(now - 1000).toISOString(),
-    runAt: new Date(now - 1000).toISOString(),
-    ...overrides,
-  };
-}
+/** The suite's payload, with priority 0 and no arguments. */
+const payload = (overrides: Partial<JobPayload> = {}): JobPayload => basePayload({ priority: 0, args: { json: [] }, ...overrides });
 
 const reservation = (id: string) => ({ providerJobId: id, body: "" });
 
