@@ -55,6 +55,17 @@ const PARALLEL_CHUNKS = 2;
 /** Node's socket error codes: the backend could not be reached, whichever it is. */
 const SOCKET_ERROR_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
 
+/**
+ * The capability an adapter lacks to store `priority`: `"priorities"` (it has none, and the
+ * priority is not 0), `"maxPriority"` (beyond ±maxPriority), or `undefined` when it fits.
+ * One decision for the priority a job is enqueued at and the one its retry rules name.
+ */
+export function unstorablePriority(priority: number, capabilities: AdapterCapabilities): "priorities" | "maxPriority" | undefined {
+  if (priority !== 0 && !capabilities.priorities) return "priorities";
+  if (Math.abs(priority) > capabilities.maxPriority) return "maxPriority";
+  return undefined;
+}
+
 /** Core's handle on an adapter. Every adapter call in core goes through it. */
 export class AdapterClient {
   /** The adapter's name. */
@@ -118,10 +129,11 @@ export class AdapterClient {
           );
         }
       }
-      if (payload.priority !== 0 && !caps.priorities) {
+      const lacking = unstorablePriority(payload.priority, caps);
+      if (lacking === "priorities") {
         throw new UnsupportedError(`${payload.job}: the ${this.name} adapter does not support priorities (capability priorities)`);
       }
-      if (Math.abs(payload.priority) > caps.maxPriority) {
+      if (lacking === "maxPriority") {
         throw new UnsupportedError(
           `${payload.job}: priority ${payload.priority} is outside what the ${this.name} adapter stores (capability maxPriority: -${caps.maxPriority} to ${caps.maxPriority})`,
         );

@@ -7,6 +7,7 @@
  * @module
  */
 import type { AdapterCapabilities } from "../adapter/contract.js";
+import { unstorablePriority } from "../backends/client.js";
 import { UnsupportedError } from "../errors.js";
 import type { JobDefinition } from "./settings.js";
 
@@ -18,14 +19,12 @@ export function checkRetryPriorities(definition: JobDefinition, className: strin
   for (const rule of definition.rules) {
     if (rule.kind !== "retry" || rule.priority === undefined) continue;
     const { priority } = rule;
+    const lacking = unstorablePriority(priority, capabilities);
+    if (!lacking) continue;
     const problem =
-      priority !== 0 && !capabilities.priorities
+      lacking === "priorities"
         ? `the ${adapter} adapter does not support priorities (capability priorities)`
-        : Math.abs(priority) > capabilities.maxPriority
-          ? `the ${adapter} adapter stores -${capabilities.maxPriority} to ${capabilities.maxPriority} (capability maxPriority)`
-          : undefined;
-    if (problem) {
-      throw new UnsupportedError(`${className}: retryOn(${rule.key}) retries at priority ${priority}, but ${problem}`);
-    }
+        : `the ${adapter} adapter stores -${capabilities.maxPriority} to ${capabilities.maxPriority} (capability maxPriority)`;
+    throw new UnsupportedError(`${className}: retryOn(${rule.key}) retries at priority ${priority}, but ${problem}`);
   }
 }
