@@ -69,7 +69,8 @@ const adapterOrPerEnvironment: OptionRule = {
   },
 };
 
-const WORKER_SCHEMA: OptionSchema<WorkerSettings> = {
+/** The config's `worker` settings; `new Worker(options)` checks the same keys with these rules. */
+export const WORKER_SCHEMA: OptionSchema<WorkerSettings> = {
   concurrency: rules.integer(1),
   queues: rules.anyOf(rules.string, rules.arrayOf(rules.string)),
   prefetch: rules.integer(0),

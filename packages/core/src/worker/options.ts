@@ -10,6 +10,7 @@ import { hostname } from "node:os";
 import type { AdapterClient } from "../backends/client.js";
 import type { WorkerSettings } from "../config/define.js";
 import { toMs, type Duration } from "../duration.js";
+import { WORKER_SCHEMA } from "../config/schema.js";
 import { rules, validateOptions, type OptionSchema } from "../config/validate.js";
 import { ConfigError } from "../errors.js";
 import type { Runtime } from "../runtime.js";
@@ -59,30 +60,23 @@ export interface ResolvedWorkerOptions {
 /** Smallest default prefetch: a reserve is a round trip on networked backends, so fetch several jobs at once. */
 const DEFAULT_MIN_PREFETCH = 10;
 
-/** What `new Worker(options)` accepts: an unknown key or a value of the wrong kind is a `ConfigError`. */
+const { embedded: _embedded, ...WORKER_SETTINGS } = WORKER_SCHEMA;
+
+/** What `new Worker(options)` accepts (the config's worker settings but `embedded`, and its own): an unknown key or a value of the wrong kind is a `ConfigError`. */
 const WORKER_OPTIONS_SCHEMA: OptionSchema<WorkerOptions> = {
+  ...WORKER_SETTINGS,
   runtime: rules.withMethods("a Runtime", "adapterFor", "trackWorker"),
   adapter: rules.nonEmptyString,
-  queues: rules.anyOf(rules.string, rules.arrayOf(rules.string)),
-  concurrency: rules.integer(1),
-  prefetch: rules.integer(0),
-  lease: rules.duration,
-  pollInterval: rules.duration,
-  shutdownGrace: rules.duration,
   workerId: rules.nonEmptyString,
   keepAlive: rules.boolean,
   client: rules.withMethods("an AdapterClient", "reserve", "settle"),
 };
 
-function positiveInteger(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`worker ${name} must be an integer >= 1, got ${value}`);
-  return value;
-}
-
 /** @internal Applies the config's worker settings and the defaults to `options`; throws `ConfigError` on a bad value. */
 export function resolveWorkerOptions(options: WorkerOptions, settings: WorkerSettings): ResolvedWorkerOptions {
   validateOptions(options, WORKER_OPTIONS_SCHEMA, "the worker options");
-  const concurrency = positiveInteger(options.concurrency ?? settings.concurrency ?? 10, "concurrency");
+  // Both sources are validated: the options just above, the settings with the runtime's config.
+  const concurrency = options.concurrency ?? settings.concurrency ?? 10;
   const fixedPrefetch = options.prefetch ?? settings.prefetch;
   const leaseMs = toMs(options.lease ?? settings.lease ?? "5m", "worker lease");
   if (leaseMs < 1000) throw new ConfigError(`worker lease must be at least 1s, got ${leaseMs} ms`);
