@@ -65,10 +65,6 @@ export class Runtime {
     this.app = config.app ?? "errand";
     this.environment = config.environment ?? currentEnvironment();
     this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...config.retry };
-    const { attempts } = this.retryPolicy;
-    if (attempts !== Infinity && (!Number.isInteger(attempts) || attempts < 1)) {
-      throw new ConfigError(`retry.attempts must be an integer >= 1 or Infinity, got ${attempts}`);
-    }
     validateWait(this.retryPolicy.wait, "retry.wait");
     this.registry.registerBuiltins();
     for (const entry of config.jobs ?? []) if (typeof entry === "function") this.registry.register(entry);
