@@ -115,6 +115,13 @@ export interface AdapterCapabilities {
    * instance, from the adapter's options. Default false.
    */
   localStatus: boolean;
+  /**
+   * `openStatusFeed` is implemented: the backend tells this process when job statuses
+   * change (Redis pub/sub, PostgreSQL LISTEN/NOTIFY, in-process events). Core opens one
+   * feed per adapter per process and fans it out to every watcher; without one, watchers
+   * poll. Default false.
+   */
+  statusFeed: boolean;
 }
 
 /** Options of {@link Adapter.enqueue}. */
@@ -230,6 +237,33 @@ export interface StatusRecord {
   updatedAt: Date;
 }
 
+/**
+ * Options of {@link Adapter.openStatusFeed}: where the feed reports. Both callbacks must
+ * return quickly (core only marks ids and schedules a read); they are never awaited.
+ */
+export interface StatusFeedOptions {
+  /**
+   * Jobs whose status changed (any write: enqueue, reserve, progress, settle, revival,
+   * purge). Ids only: core reads the statuses it cares about with `getStatus`, so a feed
+   * may report ids nobody watches, report one change several times, or merge several
+   * changes of a job into one report. It must never leave out a change made while the
+   * feed was connected.
+   */
+  onChange(ids: readonly string[]): void;
+  /**
+   * The feed's connection was lost and is back: changes in between may have been missed,
+   * so core reads every watched job again. Called after each reconnection, never for the
+   * first connection.
+   */
+  onReconnect(): void;
+}
+
+/** An open status feed. */
+export interface StatusFeed {
+  /** Stops reporting and releases what the feed holds (its subscription or listener connection). */
+  close(): Promise<void>;
+}
+
 /** Options of {@link Adapter.getStatus}. */
 export interface GetStatusOptions {
   ids: string[];
@@ -306,7 +340,7 @@ export interface MigrateResult {
 }
 
 /**
- * A backend. Fifteen members (two optional: `mapError`, `migrate`); each operation takes one options object and is bulk-first.
+ * A backend. Sixteen members (three optional: `mapError`, `migrate`, `openStatusFeed`); each operation takes one options object and is bulk-first.
  * Adapter authors: run `test/conformance` against your adapter; it is the contract's spec.
  */
 export interface Adapter {
@@ -338,6 +372,13 @@ export interface Adapter {
   setProgress(options: SetProgressOptions): Promise<void>;
   /** Status records by Errand job id, `null` for unknown or expired ids, in order. */
   getStatus(options: GetStatusOptions): Promise<(StatusRecord | null)[]>;
+  /**
+   * Optional (`capabilities.statusFeed`): starts reporting status changes of this
+   * backend's jobs, from any process. Resolves once subscribed, so every change made after
+   * it resolves is reported. After a dropped connection the feed reconnects by itself and
+   * calls `onReconnect`. Core opens at most one at a time per adapter.
+   */
+  openStatusFeed?(options: StatusFeedOptions): Promise<StatusFeed>;
   /** Counts per queue for every queue the backend knows. */
   listQueues(options: ListQueuesOptions): Promise<QueueInfo[]>;
   /** Dead jobs, newest first. */
@@ -395,4 +436,5 @@ export const baseCapabilities: AdapterCapabilities = Object.freeze({
   groups: false,
   maxPrefetch: 200,
   localStatus: false,
+  statusFeed: false,
 });

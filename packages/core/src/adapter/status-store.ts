@@ -23,7 +23,7 @@
  *
  * @module
  */
-import type { JobPayload, Settlement, StatusRecord } from "./contract.js";
+import type { JobPayload, Settlement, StatusFeed, StatusFeedOptions, StatusRecord } from "./contract.js";
 
 /** One delivery of a job: its id and the lease token of the delivery. */
 export interface StatusLease {
@@ -55,6 +55,13 @@ export interface StatusStore {
   progress(updates: readonly { id: string; fraction: number; message?: string }[]): Promise<void>;
   /** Statuses by id, `null` for unknown or expired ones, in order. */
   get(ids: readonly string[]): Promise<(StatusRecord | null)[]>;
+  /**
+   * Optional: reports status changes written by any process using the store (the Redis
+   * store: pub/sub; the PostgreSQL store: LISTEN/NOTIFY; the local store: in process). An
+   * adapter on a store with a feed offers `openStatusFeed` through it. Same rules as
+   * {@link Adapter.openStatusFeed}.
+   */
+  openFeed?(options: StatusFeedOptions): Promise<StatusFeed>;
   /** Forgets jobs (purged from the backend). */
   delete(ids: readonly string[]): Promise<void>;
   /** Releases connections. */
