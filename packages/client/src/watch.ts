@@ -51,7 +51,7 @@ export function watchJob(url: string | URL, options: WatchOptions = {}): Promise
     for (const key in options) if (!OPTIONS.includes(key)) fail(`unknown option "${key}" (known: ${OPTIONS.join(", ")})`);
     const ms = (name: keyof WatchOptions, fallback: number): number => {
       const value = options[name] ?? fallback;
-      if (typeof value != "number" || !(value > 0 && value < Infinity)) fail(`${name} must be a positive number of ms, not ${String(value)}`);
+      if (typeof value != "number" || !(value > 0 && value < Infinity)) fail(`${name} must be a positive number of ms, not ${typeof value} ${String(value)}`);
       return value as number;
     };
     const pollInterval = ms("pollInterval", 1000);
