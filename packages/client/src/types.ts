@@ -73,14 +73,12 @@ export interface WatchOptions {
  */
 export class WatchError extends Error {
   override name = "WatchError";
-  /**
-   * @param message What went wrong, naming the URL.
-   * @param status The HTTP status (0 when no response was involved).
-   * @param code A short machine-readable reason, such as `"forbidden"` or `"not_found"`.
-   */
+  /** @param message What went wrong. */
   constructor(
     message: string,
+    /** The HTTP status answered (0 when no response was involved). */
     readonly status: number,
+    /** A short machine-readable reason: the server's `error` field (`"forbidden"`, `"not_found"`), else `"http_<status>"`, `"invalid_response"` or `"no_eventsource"`. */
     readonly code: string,
   ) {
     super(message);
