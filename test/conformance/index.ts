@@ -17,6 +17,7 @@ import { reserveSuite } from "./reserve.js";
 import { retrySuite } from "./retry.js";
 import { shutdownSuite } from "./shutdown.js";
 import { statusSuite } from "./status.js";
+import { statusFeedSuite } from "./status-feed.js";
 import { wireFormatSuite } from "./wire-format.js";
 
 export type { AdapterWiring } from "./harness.js";
@@ -29,6 +30,7 @@ export function runConformance(wiring: AdapterWiring): void {
   retrySuite(wiring);
   deadSuite(wiring);
   statusSuite(wiring);
+  statusFeedSuite(wiring);
   shutdownSuite(wiring);
   wireFormatSuite(wiring);
   capabilitiesSuite(wiring);
