@@ -17,6 +17,7 @@ import { reserveSuite } from "./reserve.js";
 import { retrySuite } from "./retry.js";
 import { shutdownSuite } from "./shutdown.js";
 import { statusSuite } from "./status.js";
+import { watchSuite } from "./watch.js";
 import { wireFormatSuite } from "./wire-format.js";
 
 export type { AdapterWiring } from "./harness.js";
@@ -29,6 +30,7 @@ export function runConformance(wiring: AdapterWiring): void {
   retrySuite(wiring);
   deadSuite(wiring);
   statusSuite(wiring);
+  watchSuite(wiring);
   shutdownSuite(wiring);
   wireFormatSuite(wiring);
   capabilitiesSuite(wiring);

@@ -64,6 +64,16 @@ export class UnknownJobError extends ErrandError {
   }
 }
 
+/** There is no status for a job: an unknown id, or a job whose status expired. */
+export class JobNotFoundError extends ErrandError {
+  /** The job id asked for. */
+  readonly jobId: string;
+  constructor(jobId: string, adapter: string) {
+    super("ERR_JOB_NOT_FOUND", `no status for job ${jobId} on the ${adapter} adapter (unknown id, or its status expired)`);
+    this.jobId = jobId;
+  }
+}
+
 /** A stored payload does not match the wire format. The job goes to the dead set. */
 export class MalformedPayloadError extends ErrandError {
   constructor(message: string) {

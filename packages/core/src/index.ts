@@ -67,6 +67,16 @@ export { getStatus, deadSet, listQueues } from "./admin.js";
 export type { DeadSetApi } from "./admin.js";
 export type { JobStatus, JobState } from "./status.js";
 export { isFinished, statusToJSON } from "./status.js";
+export { watchStatus, statusWatchers } from "./status/watch.js";
+export type { WatchStatusOptions } from "./status/watch.js";
+export type { JobStatusJSON } from "./status/snapshot.js";
+export { jobStatusHandler } from "./http/handler.js";
+export type { JobStatusHandler, JobStatusHandlerOptions } from "./http/handler.js";
+export type { CorsOptions } from "./http/cors.js";
+export { statusToken, verifyStatusToken } from "./http/token.js";
+export type { StatusSecret, StatusTokenOptions, TokenRefusal } from "./http/token.js";
+export { toNodeHandler } from "./http/node.js";
+export type { FetchHandler, NodeHandler } from "./http/node.js";
 
 export { toMs } from "./duration.js";
 export type { Duration, DurationObject } from "./duration.js";
@@ -84,5 +94,6 @@ export {
   MalformedPayloadError,
   SerializationError,
   UnknownJobError,
+  JobNotFoundError,
   UnsupportedError,
 } from "./errors.js";

@@ -36,6 +36,8 @@ import type {
   RevivedJob,
   SetProgressOptions,
   Settlement,
+  StatusFeed,
+  StatusFeedOptions,
   StatusRecord,
 } from "../adapter/contract.js";
 
@@ -76,6 +78,7 @@ export class AdapterClient {
   private flushing: Promise<void> | undefined;
   private flushScheduled = false;
   private closed = false;
+  private readonly closeHooks: (() => Promise<void>)[] = [];
 
   constructor(
     /** The wrapped adapter; call it only through this client. */
@@ -278,6 +281,23 @@ export class AdapterClient {
     return this.call("getStatus", ids.length, () => this.adapter.getStatus({ ids }));
   }
 
+  /**
+   * Opens the adapter's status feed (`capabilities.statusFeed`). Core's status hub is its
+   * one caller, at most one feed at a time per client.
+   */
+  openStatusFeed(options: StatusFeedOptions): Promise<StatusFeed> {
+    const open = this.adapter.openStatusFeed?.bind(this.adapter);
+    if (!this.capabilities.statusFeed || !open) {
+      return Promise.reject(new UnsupportedError(`the ${this.name} adapter has no status feed (capability statusFeed)`));
+    }
+    return this.call("openStatusFeed", 1, () => open(options));
+  }
+
+  /** Runs `hook` when the client closes, before the adapter does (the status hub's feed). */
+  beforeClose(hook: () => Promise<void>): void {
+    this.closeHooks.push(hook);
+  }
+
   /** Counts per queue. */
   listQueues(): Promise<QueueInfo[]> {
     return this.call("listQueues", 1, () => this.adapter.listQueues({}));
@@ -313,6 +333,7 @@ export class AdapterClient {
     }
     if (this.closed) return;
     this.closed = true;
+    await Promise.all(this.closeHooks.map((hook) => hook()));
     await this.call("close", 0, () => this.adapter.close());
   }
 }

@@ -13,6 +13,8 @@ import type { AroundCallback, Callback } from "./callbacks.js";
 import type { StaticDiscard, StaticRescue, StaticRetry } from "./exceptions.js";
 import type { EnqueuedJob, SetOptions } from "./enqueuing.js";
 import { enqueueJobs, enqueueOne, jobStatus, SET_OPTIONS_SCHEMA } from "./enqueuing.js";
+import { JOB_WATCH_SCHEMA, watchStatus } from "../status/watch.js";
+import { definitionOf } from "./settings.js";
 import { performInline } from "./execution.js";
 import { validateOptions } from "../config/validate.js";
 import { uuidv7 } from "../ids.js";
@@ -226,6 +228,18 @@ export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> 
   /** The status of a job of this class by id, or `null` when unknown or expired. */
   static status(jobId: string): Promise<JobStatus | null> {
     return jobStatus(this, jobId);
+  }
+
+  /**
+   * Watches a job of this class through the adapter it uses: the current status first,
+   * then each change, ending after a terminal state (see `watchStatus`).
+   * @example
+   * for await (const status of ReportJob.watch(jobId)) render(status);
+   */
+  static watch(jobId: string, options: { signal?: AbortSignal } = {}): AsyncIterableIterator<JobStatus> {
+    validateOptions(options, JOB_WATCH_SCHEMA, `the watch() options of ${this.name}`);
+    const adapter = definitionOf(this).adapter;
+    return watchStatus(jobId, adapter === undefined ? options : { ...options, adapter });
   }
 }
 

@@ -1,0 +1,124 @@
+/**
+ * A job's status as a Server-Sent Events stream: `retry:` once, then `id: <version>`,
+ * `event: status`, `data: <JobStatusJSON>` per change, a comment as heartbeat, and the end
+ * right after a terminal status.
+ *
+ * The stream is pull-based (`highWaterMark` 1): the next status is taken from the watcher
+ * only when the previous one has been handed to the socket, so a slow client holds at most
+ * one event while its watcher coalesces the rest (latest progress wins, no state lost).
+ *
+ * Heartbeats come from one timer per handler for all its streams, not one per stream:
+ * 10,000 open streams cost one interval, and a write to a dead connection makes the
+ * server notice it is gone.
+ *
+ * @module
+ */
+import type { StatusSnapshot } from "../status/snapshot.js";
+import type { SnapshotWatcher } from "../status/watcher.js";
+
+const encoder = new TextEncoder();
+const HEARTBEAT = encoder.encode(": hb\n\n");
+
+/** The bytes of one status event. */
+export function statusEvent(snapshot: StatusSnapshot): Uint8Array {
+  return encoder.encode(`id: ${snapshot.version}\nevent: status\ndata: ${snapshot.text}\n\n`);
+}
+
+/** The open streams of one handler, and the one timer that keeps them alive. */
+export class StreamRegistry {
+  private readonly streams = new Set<{ heartbeat(): void; end(): void }>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly heartbeatMs: number) {}
+
+  /** How many streams are open. */
+  get size(): number {
+    return this.streams.size;
+  }
+
+  /**
+   * A stream for `watcher`, starting with `first` unless it is the version the client
+   * already has (`knownVersion`, from `Last-Event-ID`).
+   */
+  open(watcher: SnapshotWatcher, first: StatusSnapshot, retryMs: number, knownVersion?: string): ReadableStream<Uint8Array> {
+    const streams = this.streams;
+    let entry: { heartbeat(): void; end(): void } | undefined;
+    let pending: StatusSnapshot | undefined = first.version === knownVersion ? undefined : first;
+    let ended = first.finished && pending === undefined;
+    const leave = () => {
+      if (!entry) return;
+      streams.delete(entry);
+      entry = undefined;
+      watcher.close();
+      if (streams.size === 0) this.stopTimer();
+    };
+    return new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          controller.enqueue(encoder.encode(`retry: ${retryMs}\n\n`));
+          entry = {
+            heartbeat: () => {
+              try {
+                controller.enqueue(HEARTBEAT);
+              } catch {
+                leave();
+              }
+            },
+            end: () => {
+              leave();
+              try {
+                controller.close();
+              } catch {
+                // already closed or cancelled
+              }
+            },
+          };
+          streams.add(entry);
+          this.startTimer();
+        },
+        pull: async (controller) => {
+          if (ended) {
+            entry?.end();
+            return;
+          }
+          let snapshot = pending;
+          pending = undefined;
+          try {
+            snapshot ??= await watcher.next();
+          } catch {
+            // The watch broke (the job's status expired, the runtime closed): end the
+            // stream; the client reconnects and learns why from the status code.
+            snapshot = undefined;
+          }
+          if (!entry) return;
+          if (!snapshot) {
+            entry.end();
+            return;
+          }
+          controller.enqueue(statusEvent(snapshot));
+          if (snapshot.finished) ended = true;
+        },
+        cancel: () => leave(),
+      },
+      { highWaterMark: 1 },
+    );
+  }
+
+  /** Ends every open stream (the server is shutting down). */
+  closeAll(): void {
+    for (const entry of [...this.streams]) entry.end();
+  }
+
+  private startTimer(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      for (const entry of [...this.streams]) entry.heartbeat();
+    }, this.heartbeatMs);
+    this.timer.unref();
+  }
+
+  private stopTimer(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
