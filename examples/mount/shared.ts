@@ -50,7 +50,7 @@ export async function enqueueHello(secret: string): Promise<{ jobId: string; sta
 export async function runExample(framework: string, start: (options: StartOptions) => Promise<MountedApp>): Promise<void> {
   const runtime = configure({ adapter: "async", jobs: [HelloJob] });
   await runtime.start();
-  const secret = process.env.ERRAND_STATUS_SECRET || randomBytes(32).toString("base64url");
+  const secret = process.env.ERRAND_SECRET || randomBytes(32).toString("base64url");
   const app = await start({ port: Number(process.env.PORT ?? 3000), secret });
   const { statusUrl } = await enqueueHello(secret);
   const [path, query] = statusUrl.split("?");
