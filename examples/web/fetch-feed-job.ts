@@ -63,6 +63,10 @@ function kb(bytes: number): string {
   return `${Math.round(bytes / 1024)} KB`;
 }
 
+/**
+ * Fetches the RSS or Atom feed at `url` and returns its title and first {@link MAX_ITEMS}
+ * items, reporting progress per KB received and "parsed" at the end.
+ */
 @queueAs("feeds")
 @retryOn(FeedFetchError, { attempts: 3, wait: "2s" })
 @discardOn(NotAFeedError)

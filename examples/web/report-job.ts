@@ -50,6 +50,7 @@ export function parseMonth(input: unknown): string {
 
 const REGIONS = ["North", "East", "South", "West"];
 
+/** Builds the sales report of a month (`YYYY-MM`) in {@link REPORT_STEPS}, reporting each. */
 @queueAs("reports")
 @discardOn(BadMonthError)
 export class ReportJob extends Job<[month: string], SalesReport> {
