@@ -1,9 +1,9 @@
 /**
  * The web example's browser tests (issue 12, Tests): one scenario module, run against each
- * backend by a thin file (test/web-app.<backend>.test.ts). Every check reads the page's DOM
- * (`#job[data-state]`, the progress message, the items) and waits for it with a deadline;
- * the feed, the report and reconnecting streams are held by the harness where a scenario
- * needs them to stand still, never timed.
+ * backend by a thin file (test/web-app.<backend>.browser.test.ts). Every check reads the
+ * page's DOM (`#job[data-state]`, the progress message, the items) and waits for it with a
+ * deadline; the feed, the report and reconnecting streams are held by the harness where a
+ * scenario needs them to stand still, never timed.
  */
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
