@@ -18,6 +18,8 @@ runConformance({
     schemas.push(schema);
     return new PostgresAdapter({ url, schema, poolSize: 4, leaseCheckMs: 50 });
   },
+  // Another process of the same app: the same database and schema.
+  peer: async (adapter) => new PostgresAdapter({ url, schema: (adapter as PostgresAdapter).schema, poolSize: 4, leaseCheckMs: 50 }),
   // A raw body goes straight into the table, bypassing the adapter's own encoding.
   insertRaw: async (adapter, body, queue) => {
     const { pool, schema } = adapter as PostgresAdapter;

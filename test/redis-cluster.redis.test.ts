@@ -179,6 +179,40 @@ describe("redis cluster: why the key layout works", () => {
     }
   });
 
+  it("a status feed reconnects after the server kills its subscriber: onReconnect once, then changes are reported again", async () => {
+    const raw = await rawCluster();
+    const prefix = redisPrefix("errand-cluster");
+    const name = `${prefix}-feed`;
+    const adapter = new RedisAdapter({ nodes: await clusterNodes, prefix, clientOptions: { redisOptions: { connectionName: name } } });
+    const seen = new Set<string>();
+    let reconnects = 0;
+    const feed = await adapter.openStatusFeed!({ onChange: (ids) => ids.forEach((id) => seen.add(id)), onReconnect: () => reconnects++ });
+    const reportsAnEnqueue = async (what: string) => {
+      const job = payload({ queue: "feed" });
+      await adapter.enqueue({ jobs: [job] });
+      await waitFor(() => seen.has(job.id), { timeoutMs: 10_000, message: `the feed to report an enqueue ${what}` });
+    };
+    try {
+      await reportsAnEnqueue("before the kill");
+      expect(reconnects).toBe(0);
+      let killed = 0;
+      for (const node of raw.masters) {
+        const list = (await node.call("CLIENT", "LIST", "TYPE", "pubsub")) as string;
+        for (const line of list.split("\n").filter((entry) => entry.includes(` name=${name} `))) {
+          killed += Number(await node.call("CLIENT", "KILL", "ID", /\bid=(\d+)/.exec(line)![1]!));
+        }
+      }
+      expect(killed).toBe(1);
+      await waitFor(() => reconnects > 0, { timeoutMs: 15_000, message: "onReconnect after the kill" });
+      await reportsAnEnqueue("after the reconnection");
+      expect(reconnects).toBe(1);
+    } finally {
+      await feed.close();
+      await adapter.close();
+      await raw.close();
+    }
+  });
+
   it("an enqueue on one node wakes a reserve waiting through the cluster's pub/sub", async () => {
     const raw = await rawCluster();
     const prefix = redisPrefix("errand-cluster");

@@ -40,8 +40,7 @@ const placed = new WeakMap<Adapter, { queuePrefix: string; where: string }>();
 for (const [name, store] of Object.entries(stores)) {
   runConformance({
     name: `sqs + ${name}`,
-    // Shared stores: statuses seen by every process, and a status feed from each store.
-    capabilities: { ...SqsAdapter.capabilities, statusFeed: true },
+    capabilities: SqsAdapter.capabilities,
     create: async () => {
       const queuePrefix = sqsPrefix();
       const { store: status, where } = store();

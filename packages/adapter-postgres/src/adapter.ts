@@ -7,6 +7,10 @@
  * expired leases are put back (at most every `leaseCheckMs`), and finished jobs past
  * retention are deleted in bounded steps (at most every `retentionCheckMs`).
  *
+ * Every statement that changes statuses also NOTIFYs the ids it changed on the status
+ * channel (`publishStatus`, migration 005); `openStatusFeed` LISTENs on it (`status-feed.ts`)
+ * over the connection the wake-ups use (`listen-connection.ts`): one per adapter.
+ *
  * @module
  */
 import pg from "pg";
@@ -33,14 +37,18 @@ import {
   type RetryDeadOptions,
   type SetProgressOptions,
   type SettleOptions,
+  type StatusFeed,
+  type StatusFeedOptions,
   type StatusRecord,
-  type StoredError,
 } from "@errand/core/adapter";
 
+import { DeadSet } from "./dead-set.js";
+import { ListenConnection } from "./listen-connection.js";
 import { Listener } from "./listener.js";
+import { openStatusFeed } from "./status-feed.js";
 import { statusRecord, type StatusColumns } from "./status-row.js";
 import { MigrationGate } from "./migrate.js";
-import { loadQueries, quoteSchema, type QueryName } from "./sql.js";
+import { channelName, loadQueries, quoteSchema, type QueryName } from "./sql.js";
 import { checkAdapterOptions } from "./options.js";
 
 /** Options of the PostgreSQL adapter (`adapter: { use: "postgres", ... }`). */
@@ -65,6 +73,12 @@ export interface PostgresAdapterOptions {
   leaseCheckMs?: number;
   /** How often reserve deletes finished jobs past retention, in ms. Default 60,000. */
   retentionCheckMs?: number;
+  /**
+   * NOTIFY the ids of jobs whose status changed on `errand:<schema>:status` (JSON arrays of
+   * ids, about 200 per notification), which status feeds (`openStatusFeed`) LISTEN to.
+   * Default true; false also turns off `capabilities.statusFeed`.
+   */
+  publishStatus?: boolean;
 }
 
 interface StatusRow extends StatusColumns {
@@ -109,19 +123,31 @@ export class PostgresAdapter implements Adapter {
     // Reserve and settle cost a round trip, a plan and a commit each, and little per job in
     // the batch: fast jobs drain 1.4× faster with a buffer of 1,000 than of 200 (bench/postgres).
     maxPrefetch: 1000,
+    statusFeed: true,
   });
   readonly name = "postgres";
-  readonly capabilities = PostgresAdapter.capabilities;
+  /** The class's capabilities; without `publishStatus`, no `statusFeed`. */
+  readonly capabilities: AdapterCapabilities;
+  /**
+   * Reports the ids of jobs whose status changed, from any process, over the adapter's
+   * LISTEN connection (`errand:<schema>:status`); after a dropped connection it reconnects
+   * and calls `onReconnect`. Absent with `publishStatus: false`.
+   */
+  readonly openStatusFeed?: (options: StatusFeedOptions) => Promise<StatusFeed>;
   /** The pool Errand's statements run on. */
   readonly pool: pg.Pool;
   /** The schema in use. */
   readonly schema: string;
   private readonly ownsPool: boolean;
   private readonly queries: Record<QueryName, string>;
+  private readonly listenConnection: ListenConnection;
   private readonly listener: Listener;
   private readonly channel: string;
+  /** The status channel, or null when `publishStatus` is off (the SQL then notifies nothing). */
+  private readonly statusChannel: string | null;
   private readonly options: Required<Pick<PostgresAdapterOptions, "retentionMs" | "maxFinished" | "leaseCheckMs" | "retentionCheckMs">>;
   private readonly migrations: MigrationGate;
+  private readonly dead: DeadSet;
   private nextLeaseCheck = 0;
   private nextRetention = 0;
   private closed = false;
@@ -147,12 +173,31 @@ export class PostgresAdapter implements Adapter {
     // gets a fresh connection. Without a listener Node would crash the process.
     this.pool.on("error", () => undefined);
     this.queries = loadQueries(this.schema);
-    this.channel = `errand:${this.schema}`;
+    this.channel = channelName(this.schema);
+    this.statusChannel = options.publishStatus === false ? null : channelName(this.schema, ":status");
     const connection: pg.ClientConfig = options.url
       ? { connectionString: options.url, application_name: "errand-listener" }
       : { ...(this.pool.options as pg.ClientConfig), application_name: "errand-listener" };
-    this.listener = new Listener(connection, this.channel, () => undefined);
+    this.listenConnection = new ListenConnection(connection);
+    this.listener = new Listener(this.listenConnection, this.channel, () => undefined);
+    if (this.statusChannel !== null) {
+      this.capabilities = PostgresAdapter.capabilities;
+      const channel = this.statusChannel;
+      this.openStatusFeed = (feedOptions) => {
+        if (this.closed) return Promise.reject(new Error("the postgres adapter is closed"));
+        return openStatusFeed(this.listenConnection, channel, feedOptions);
+      };
+    } else {
+      this.capabilities = Object.freeze({ ...PostgresAdapter.capabilities, statusFeed: false });
+    }
     this.migrations = new MigrationGate(this.pool, this.schema, options.migrate ?? true);
+    this.dead = new DeadSet({
+      pool: this.pool,
+      query: (name, values, client) => this.query(name, values, client),
+      prepare: () => this.prepare(),
+      wakeChannel: this.channel,
+      statusChannel: this.statusChannel,
+    });
     this.options = {
       retentionMs: options.retentionMs ?? 86_400_000,
       maxFinished: options.maxFinished ?? 100_000,
@@ -190,9 +235,9 @@ export class PostgresAdapter implements Adapter {
     );
     const payloads = JSON.stringify(jobs);
     if (uniform) {
-      await this.query("enqueue-uniform", [payloads, first.job, first.queue, first.priority, first.executions, this.channel], client);
+      await this.query("enqueue-uniform", [payloads, first.job, first.queue, first.priority, first.executions, this.channel, this.statusChannel], client);
     } else {
-      await this.query("enqueue", [payloads, this.channel], client);
+      await this.query("enqueue", [payloads, this.channel, this.statusChannel], client);
     }
     return jobs.map((job) => ({ jobId: job.id, providerJobId: job.id }));
   }
@@ -204,8 +249,8 @@ export class PostgresAdapter implements Adapter {
       const mark = this.listener.mark();
       const { rows } =
         queues === "*"
-          ? await this.query<ReservedRow>("reserve-any", [max, leaseMs, workerId])
-          : await this.query<ReservedRow>("reserve-queues", [queues, max, leaseMs, workerId]);
+          ? await this.query<ReservedRow>("reserve-any", [max, leaseMs, workerId, this.statusChannel])
+          : await this.query<ReservedRow>("reserve-queues", [queues, max, leaseMs, workerId, this.statusChannel]);
       if (rows.length > 0) {
         // UPDATE ... RETURNING does not keep the picking order: restore it.
         rows.sort(
@@ -228,7 +273,7 @@ export class PostgresAdapter implements Adapter {
     const now = Date.now();
     if (now >= this.nextLeaseCheck) {
       this.nextLeaseCheck = now + this.options.leaseCheckMs;
-      await this.query("expire-leases", []);
+      await this.query("expire-leases", [this.statusChannel]);
     }
     if (now >= this.nextRetention) {
       this.nextRetention = now + this.options.retentionCheckMs;
@@ -244,6 +289,7 @@ export class PostgresAdapter implements Adapter {
         column((s) => s.reservation.providerJobId),
         column((s) => s.reservation.handle),
         column((s) => (s.outcome === "succeeded" ? (s.result ?? null) : null)),
+        this.statusChannel,
       ]);
       return;
     }
@@ -258,6 +304,7 @@ export class PostgresAdapter implements Adapter {
       column((s) => (s.outcome === "succeeded" ? (s.result ?? null) : null)),
       column((s) => ("error" in s ? JSON.stringify(s.error) : null)),
       column((s) => s.outcome === "released"),
+      this.statusChannel,
     ]);
   }
 
@@ -277,6 +324,7 @@ export class PostgresAdapter implements Adapter {
     await this.query("set-progress", [
       updates.map((update) => update.jobId),
       updates.map((update) => JSON.stringify(update.message === undefined ? { fraction: update.fraction } : { fraction: update.fraction, message: update.message })),
+      this.statusChannel,
     ]);
   }
 
@@ -303,73 +351,23 @@ export class PostgresAdapter implements Adapter {
     }));
   }
 
-  async listDead({ queue, limit = 100, offset = 0 }: ListDeadOptions): Promise<DeadJob[]> {
-    const { rows } = await this.query<{ id: string; queue: string; body: string; error: StoredError; finished_at: Date }>("list-dead", [
-      queue ?? null,
-      limit,
-      offset,
-    ]);
-    return rows.map((row) => ({ id: row.id, providerJobId: row.id, queue: row.queue, body: row.body, error: row.error, diedAt: row.finished_at }));
+  listDead(options: ListDeadOptions): Promise<DeadJob[]> {
+    return this.dead.list(options);
   }
 
-  /** Runs `work` in a transaction on a pooled client. */
-  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    await this.prepare();
-    const client = await this.pool.connect();
-    try {
-      await client.query("BEGIN");
-      const result = await work(client);
-      await client.query("COMMIT");
-      return result;
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+  retryDead(options: RetryDeadOptions): Promise<number> {
+    return this.dead.retry(options);
   }
 
-  private selectDead(client: pg.PoolClient, select: RetryDeadOptions["select"]) {
-    const ids = "ids" in select ? select.ids.filter((id) => UUID.test(id)) : null;
-    const queue = "all" in select ? (select.queue ?? null) : null;
-    return this.query<{ id: string; body: string; queue: string }>("select-dead", [ids, queue], client);
-  }
-
-  async retryDead({ select, revive }: RetryDeadOptions): Promise<number> {
-    return this.transaction(async (client) => {
-      const { rows } = await this.selectDead(client, select);
-      const revived: { id: string; body: string; queue: string; priority: number }[] = [];
-      for (const row of rows) {
-        const job = revive(row.body);
-        if (job) revived.push({ id: row.id, body: job.body, queue: job.payload.queue, priority: job.payload.priority });
-      }
-      if (revived.length === 0) return 0;
-      const result = await this.query(
-        "revive",
-        [revived.map((r) => r.id), revived.map((r) => r.body), revived.map((r) => r.queue), revived.map((r) => r.priority)],
-        client,
-      );
-      await client.query("SELECT pg_notify($1, queue) FROM (SELECT DISTINCT unnest($2::text[]) AS queue) AS q", [
-        this.channel,
-        revived.map((r) => r.queue),
-      ]);
-      return result.rowCount ?? 0;
-    });
-  }
-
-  async purgeDead({ select }: PurgeDeadOptions): Promise<number> {
-    return this.transaction(async (client) => {
-      const { rows } = await this.selectDead(client, select);
-      if (rows.length === 0) return 0;
-      const result = await this.query("purge-dead", [rows.map((row) => row.id)], client);
-      return result.rowCount ?? 0;
-    });
+  purgeDead(options: PurgeDeadOptions): Promise<number> {
+    return this.dead.purge(options);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.listener.close();
+    await this.listenConnection.close();
     if (this.ownsPool) await this.pool.end();
   }
 

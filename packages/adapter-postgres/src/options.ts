@@ -22,6 +22,7 @@ const ADAPTER_OPTIONS: OptionSchema<PostgresAdapterOptions> = {
   maxFinished: rules.integer(0),
   leaseCheckMs: rules.number(0),
   retentionCheckMs: rules.number(0),
+  publishStatus: rules.boolean,
 };
 
 const STATUS_STORE_OPTIONS: OptionSchema<PostgresStatusStoreOptions> = {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -17,6 +18,17 @@ export function quoteSchema(schema: string): string {
     throw new ConfigError(`postgres adapter: schema ${JSON.stringify(schema)} must be lower-case letters, digits and _, starting with a letter or _`);
   }
   return `"${schema}"`;
+}
+
+/**
+ * The NOTIFY channel `errand:<schema>` plus `suffix`. PostgreSQL cuts identifiers at 63
+ * bytes, and `pg_notify` refuses a longer channel, so a name that would be longer carries a
+ * hash of the schema instead (`errand:#<24 hex>`); a name that fits keeps the schema.
+ */
+export function channelName(schema: string, suffix = ""): string {
+  const name = `errand:${schema}${suffix}`;
+  if (Buffer.byteLength(name) <= 63) return name;
+  return `errand:#${createHash("sha256").update(schema).digest("hex").slice(0, 24)}${suffix}`;
 }
 
 function inSchema(text: string, quoted: string): string {

@@ -11,6 +11,11 @@
  * from then on, and each settle deletes a bounded number of them (twice its batch plus 100),
  * so expired rows go in small steps while jobs run, without a timer.
  *
+ * Status feed: each statement NOTIFYs the ids whose status it changed on
+ * `errand:<schema>:statuses` (JSON arrays, migration 005), and `openFeed` LISTENs on it over a
+ * connection of the store's own, made on first use (`listen-connection.ts`, which reconnects
+ * after a dropped connection and then calls `onReconnect`).
+ *
  * @module
  */
 import pg from "pg";
@@ -20,14 +25,18 @@ import {
   type JobPayload,
   type JobState,
   type Settlement,
+  type StatusFeed,
+  type StatusFeedOptions,
   type StatusLease,
   type StatusRecord,
   type StatusStore,
   type StoredError,
 } from "@errand/core/adapter";
 
+import { ListenConnection } from "./listen-connection.js";
 import { MigrationGate } from "./migrate.js";
-import { loadQueries, quoteSchema, type QueryName } from "./sql.js";
+import { channelName, loadQueries, quoteSchema, type QueryName } from "./sql.js";
+import { openStatusFeed } from "./status-feed.js";
 import { statusRecord, type StatusColumns } from "./status-row.js";
 import { checkStatusStoreOptions } from "./options.js";
 
@@ -75,7 +84,11 @@ export class PostgresStatusStore implements StatusStore {
   readonly pool: pg.Pool;
   /** The schema in use. */
   readonly schema: string;
+  /** The channel every write NOTIFYs its changed ids on: `errand:<schema>:statuses`. */
+  readonly statusChannel: string;
   private readonly ownsPool: boolean;
+  private readonly listenConfig: pg.ClientConfig;
+  private listenConnection: ListenConnection | undefined;
   private readonly queries: Record<QueryName, string>;
   private readonly finishedTtlMs: number;
   private readonly migrations: MigrationGate;
@@ -95,6 +108,10 @@ export class PostgresStatusStore implements StatusStore {
     if (this.ownsPool) this.pool.on("error", () => undefined);
     this.queries = loadQueries(this.schema);
     this.migrations = new MigrationGate(this.pool, this.schema, options.migrate ?? true);
+    this.statusChannel = channelName(this.schema, ":statuses");
+    this.listenConfig = options.url
+      ? { connectionString: options.url, application_name: "errand-status-listener" }
+      : { ...(this.pool.options as pg.ClientConfig), application_name: "errand-status-listener" };
   }
 
   /** Runs pending migrations once, before the first statement, when `migrate` is on. */
@@ -118,13 +135,14 @@ export class PostgresStatusStore implements StatusStore {
         round.map((p) => p.executions),
         round.map((p) => p.enqueuedAt),
         round.map((p) => p.runAt),
+        this.statusChannel,
       ]);
     }
   }
 
   async started(leases: readonly StatusLease[]): Promise<void> {
     for (const round of rounds(leases)) {
-      await this.query("status-started", [round.map((l) => l.id), round.map((l) => l.lease), this.finishedTtlMs]);
+      await this.query("status-started", [round.map((l) => l.id), round.map((l) => l.lease), this.finishedTtlMs, this.statusChannel]);
     }
   }
 
@@ -148,6 +166,7 @@ export class PostgresStatusStore implements StatusStore {
         column((s) => (s.outcome === "retry" ? s.payload.priority : null)),
         this.finishedTtlMs,
         2 * round.length + 100,
+        this.statusChannel,
       ]);
     }
   }
@@ -157,6 +176,7 @@ export class PostgresStatusStore implements StatusStore {
       await this.query("status-progress", [
         round.map((u) => u.id),
         round.map((u) => JSON.stringify(u.message === undefined ? { fraction: u.fraction } : { fraction: u.fraction, message: u.message })),
+        this.statusChannel,
       ]);
     }
   }
@@ -176,12 +196,23 @@ export class PostgresStatusStore implements StatusStore {
 
   async delete(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.query("status-delete", [[...ids]]);
+    await this.query("status-delete", [[...ids], this.statusChannel]);
+  }
+
+  /**
+   * Reports the ids of statuses any process changes through a store on this database and
+   * schema; after a dropped connection it reconnects and calls `onReconnect`.
+   */
+  async openFeed(options: StatusFeedOptions): Promise<StatusFeed> {
+    await this.prepare();
+    this.listenConnection ??= new ListenConnection(this.listenConfig);
+    return openStatusFeed(this.listenConnection, this.statusChannel, options);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.listenConnection?.close();
     if (this.ownsPool) await this.pool.end();
   }
 }

@@ -53,9 +53,11 @@ export function subscriberConnection(client: Redis | Cluster): () => Promise<Red
     const node = masters[Math.floor(Math.random() * masters.length)];
     if (!node) throw new Error("redis cluster: no master node to subscribe on");
     const { host, port, username, password, tls } = node.options;
+    const connectionName = cluster.options.redisOptions?.connectionName;
     const connection = new Redis({
       host,
       port,
+      ...(connectionName === undefined ? {} : { connectionName }),
       ...(username === undefined ? {} : { username }),
       ...(password === undefined ? {} : { password }),
       ...(tls === undefined ? {} : { tls }),

@@ -113,6 +113,8 @@ export class SqsAdapter implements Adapter {
     // Larger batches are cut into SendMessageBatch calls of ten here, sent side by side.
     maxBatchSize: 1000,
     maxPayloadBytes: MAX_MESSAGE_BYTES - ATTRIBUTE_ALLOWANCE_BYTES,
+    // Every status store Errand ships has a feed; an adapter on a store without one says false.
+    statusFeed: true,
   });
   /** FIFO queues: ordering groups, no per-message delay. */
   static readonly fifoCapabilities: AdapterCapabilities = Object.freeze({ ...SqsAdapter.capabilities, maxDelayMs: 0, groups: true });

@@ -1,11 +1,15 @@
 -- enqueue.sql for the common batch whose jobs share class, queue, priority and executions
 -- (a bulk of one job class, or a single job): those go as scalars instead of being read
 -- out of every element.
--- $1 payloads json, $2 job text, $3 queue text, $4 priority int, $5 executions int, $6 channel text
+-- $1 payloads json, $2 job text, $3 queue text, $4 priority int, $5 executions int,
+-- $6 wake channel text, $7 status channel text (null: none)
 WITH inserted AS (
   INSERT INTO errand.jobs (id, job, queue, priority, run_at, state, body, executions, enqueued_at)
   SELECT (p->>'id')::uuid, $2, $3, $4, (p->>'runAt')::timestamptz, 'available', p::text, $5, (p->>'enqueuedAt')::timestamptz
   FROM json_array_elements($1::json) AS p
-  RETURNING run_at
+  RETURNING id, run_at
+),
+woken AS (
+  SELECT pg_notify($6, $3) WHERE EXISTS (SELECT 1 FROM inserted WHERE run_at <= now())
 )
-SELECT pg_notify($6, $3) WHERE EXISTS (SELECT 1 FROM inserted WHERE run_at <= now())
+SELECT (SELECT count(*) FROM woken) AS woken, errand.notify_uuids($7, (SELECT array_agg(id) FROM inserted)) AS reported

@@ -2,8 +2,13 @@
 -- results only, instead of ten arrays nine of which would be all null (−15 % settle time).
 -- A row whose lease token no longer matches is left alone, as in settle.sql.
 -- Not a named (prepared) statement: a generic plan of these unnest joins was 2.4× slower.
--- $1 ids uuid[], $2 tokens bigint[], $3 results text[]
+-- The settled ids are NOTIFYed on the status channel (migration 005).
+-- $1 ids uuid[], $2 tokens bigint[], $3 results text[], $4 status channel text (null: none)
+WITH settled AS (
 UPDATE errand.jobs AS jobs
 SET state = 'succeeded', result = u.result, finished_at = now(), lease_token = NULL, lease_until = NULL, updated_at = now()
 FROM unnest($1::uuid[], $2::bigint[], $3::text[]) AS u(id, token, result)
 WHERE jobs.id = u.id AND jobs.lease_token = u.token AND jobs.state = 'running'
+RETURNING jobs.id
+)
+SELECT errand.notify_uuids($4, array_agg(id)) AS reported FROM settled

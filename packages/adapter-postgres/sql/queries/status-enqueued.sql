@@ -1,8 +1,10 @@
 -- Records stored jobs: queued, or scheduled while their run_at is later. A job enqueued
 -- again (a dead job moved back) starts afresh: every field is replaced, its lease and
--- expiry dropped. Each id appears once per call.
+-- expiry dropped. Each id appears once per call. The ids are NOTIFYed on the store's
+-- channel (migration 005).
 -- $1 ids text[], $2 job classes text[], $3 queues text[], $4 priorities int[],
--- $5 executions int[], $6 enqueued_at timestamptz[], $7 run_at timestamptz[]
+-- $5 executions int[], $6 enqueued_at timestamptz[], $7 run_at timestamptz[], $8 channel text
+WITH recorded AS (
 INSERT INTO errand.statuses AS s (id, job, queue, priority, state, executions, enqueued_at, run_at, updated_at)
 SELECT p.id, p.job, p.queue, p.priority, CASE WHEN p.run_at > now() THEN 'scheduled' ELSE 'queued' END,
        p.executions, p.enqueued_at, p.run_at, now()
@@ -13,3 +15,6 @@ SET job = excluded.job, queue = excluded.queue, priority = excluded.priority, st
     executions = excluded.executions, enqueued_at = excluded.enqueued_at, run_at = excluded.run_at,
     updated_at = excluded.updated_at, progress = NULL, result = NULL, error = NULL,
     started_at = NULL, finished_at = NULL, lease = NULL, expires_at = NULL
+RETURNING s.id
+)
+SELECT errand.notify_ids($8, array_agg(id)) AS reported FROM recorded

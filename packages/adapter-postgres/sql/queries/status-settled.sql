@@ -18,7 +18,8 @@
 -- (skipping rows other statements hold), so expired statuses go in small steps as jobs finish.
 -- $1 ids text[], $2 leases text[], $3 outcomes text[] (succeeded, failed, dead, retry, released),
 -- $4 results text[], $5 errors jsonb[], $6 run_at timestamptz[], $7 queues text[], $8 priorities int[],
--- $9 ttl ms of a finished status, $10 most expired rows deleted
+-- $9 ttl ms of a finished status, $10 most expired rows deleted, $11 channel text
+-- The ids whose status changed are NOTIFYed on the store's channel (migration 005).
 WITH u AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[], $7::text[], $8::int[])
     AS u(id, lease, outcome, result, error, run_at, queue, priority)
@@ -34,7 +35,8 @@ pruned AS (
                WHERE expires_at <= now() AND NOT (id = ANY($1::text[]))
                ORDER BY expires_at LIMIT $10 FOR UPDATE SKIP LOCKED)
     AND expires_at <= now()
-)
+),
+settled AS (
 UPDATE errand.statuses AS s
 SET state = CASE u.outcome
               WHEN 'released' THEN CASE WHEN s.run_at > now() THEN 'scheduled' ELSE 'queued' END
@@ -52,3 +54,6 @@ SET state = CASE u.outcome
     updated_at = now()
 FROM u
 WHERE s.id = u.id AND s.state IS NOT NULL AND s.finished_at IS NULL AND (s.lease = u.lease OR s.lease IS NULL)
+RETURNING s.id
+)
+SELECT errand.notify_ids($11, array_agg(id)) AS reported FROM settled
