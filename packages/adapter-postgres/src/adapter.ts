@@ -42,6 +42,7 @@ import {
   type StatusRecord,
 } from "@errand/core/adapter";
 
+import { RERUN_ON_DEADLOCK, rerunOnDeadlock } from "./deadlock.js";
 import { DeadSet } from "./dead-set.js";
 import { ListenConnection } from "./listen-connection.js";
 import { Listener } from "./listener.js";
@@ -215,8 +216,10 @@ export class PostgresAdapter implements Adapter {
   private query<R extends pg.QueryResultRow>(name: QueryName, values: unknown[], client?: pg.ClientBase): Promise<pg.QueryResult<R>> {
     // Once migrated, the statement goes out in this turn of the event loop: the first chunk
     // of a bulk enqueue is on its way to PostgreSQL while the next one is stringified.
-    if (this.migrations.applied && !this.closed) return (client ?? this.pool).query<R>(this.queries[name], values);
-    return this.prepare().then(() => (client ?? this.pool).query<R>(this.queries[name], values));
+    const run = () => (client ?? this.pool).query<R>(this.queries[name], values);
+    const first = this.migrations.applied && !this.closed ? run() : this.prepare().then(run);
+    // Only the adapter's own autocommit statements: one in the caller's transaction is the caller's to retry.
+    return client === undefined && RERUN_ON_DEADLOCK.has(name) ? rerunOnDeadlock(first, run) : first;
   }
 
   async migrate(): Promise<MigrateResult> {
