@@ -2,6 +2,7 @@
 // backend (a lease put back, a scheduled job made due), the publishStatus option, and the
 // PostgreSQL store's chunking of long ids.
 import { Redis } from "ioredis";
+import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 
 import { PostgresAdapter, PostgresStatusStore } from "@errand/adapter-postgres";
@@ -115,6 +116,37 @@ describe("status feed: postgres adapter", () => {
       expect(status?.state).toBe("queued");
     } finally {
       await feed.close();
+      await adapter.close();
+    }
+  });
+
+  it("NOTIFYs the status channel only while a feed listens (a bare LISTEN does not count)", async () => {
+    const adapter = postgresAdapter();
+    const bare = new pg.Client({ connectionString: database });
+    await bare.connect();
+    const heard: string[] = [];
+    bare.on("notification", (message) => heard.push(...JSON.parse(message.payload ?? "[]")));
+    await bare.query(`LISTEN "errand:${adapter.schema}:status"`);
+    try {
+      const unheard = payload();
+      await adapter.enqueue({ jobs: [unheard] });
+      const feed = await adapter.openStatusFeed!({ onChange: () => undefined, onReconnect: () => undefined });
+      const job = payload();
+      await adapter.enqueue({ jobs: [job] });
+      await waitFor(() => heard.includes(job.id), { message: "the enqueue made with a feed open" });
+      // Notifications arrive in commit order: the first enqueue, had it notified, would be here.
+      expect(heard).toEqual([job.id]);
+      await feed.close();
+      const after = payload();
+      await adapter.enqueue({ jobs: [after] });
+      const marker = payload();
+      const again = await adapter.openStatusFeed!({ onChange: () => undefined, onReconnect: () => undefined });
+      await adapter.enqueue({ jobs: [marker] });
+      await waitFor(() => heard.includes(marker.id), { message: "the marker enqueue" });
+      expect(heard).toEqual([job.id, marker.id]);
+      await again.close();
+    } finally {
+      await bare.end();
       await adapter.close();
     }
   });

@@ -14,6 +14,12 @@
  * A subscription counts as connected once its own LISTEN was confirmed (`ready`); only then
  * does a later reconnection concern it.
  *
+ * A channel listened to with `presence` (a status channel) also holds, on this connection, a
+ * shared session lock on the channel's 16 presence slots, taken after its LISTEN: writers
+ * NOTIFY it only while someone holds them (migration 005 says why and how). Taking them waits
+ * for the writers that found no one there to commit; they go with the connection, and are
+ * taken again after a reconnection, before `reconnected`.
+ *
  * @module
  */
 import pg from "pg";
@@ -36,6 +42,25 @@ export interface Subscription {
   end(): Promise<void>;
 }
 
+/** Takes the channel's presence slots (see migration 005): blocks until writers that found them free commit. */
+const HOLD_PRESENCE = "SELECT count(pg_advisory_lock_shared(hashtext($1), slot)) FROM generate_series(0, 15) AS slot";
+const RELEASE_PRESENCE = "SELECT count(pg_advisory_unlock_shared(hashtext($1), slot)) FROM generate_series(0, 15) AS slot";
+
+/**
+ * Runs a handler outside pg's message handling: an exception (a feed callback's bug) would
+ * otherwise land in the protocol parser. It is rethrown as an uncaught exception instead, as
+ * from an event listener, never lost.
+ */
+function guarded(handler: () => void): void {
+  try {
+    handler();
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
+}
+
 /** `channel` quoted as an identifier. */
 function quote(channel: string): string {
   return `"${channel.replace(/"/g, '""')}"`;
@@ -47,6 +72,10 @@ export class ListenConnection {
   private connecting: Promise<pg.Client> | undefined;
   private readonly channels = new Map<string, Set<ChannelHandlers>>();
   private readonly live = new WeakSet<ChannelHandlers>();
+  /** Channels whose writers look for listeners (status channels). */
+  private readonly presenceChannels = new Set<string>();
+  /** Presence slots taken (or being taken) on the current connection, by channel. */
+  private presenceHeld = new Map<string, Promise<void>>();
   private connectedOnce = false;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -57,15 +86,20 @@ export class ListenConnection {
     private readonly onError: (error: unknown) => void = () => undefined,
   ) {}
 
-  /** Subscribes `handlers` to `channel`. The handlers stay subscribed, through reconnections, until `end`. */
-  listen(channel: string, handlers: ChannelHandlers): Subscription {
+  /**
+   * Subscribes `handlers` to `channel`. The handlers stay subscribed, through reconnections,
+   * until `end`. With `presence`, the connection holds the channel's presence slots too.
+   */
+  listen(channel: string, handlers: ChannelHandlers, options: { presence?: boolean } = {}): Subscription {
     if (this.closed) return { ready: Promise.reject(new Error("postgres listener: closed")), end: async () => undefined };
     let set = this.channels.get(channel);
     if (!set) this.channels.set(channel, (set = new Set()));
     set.add(handlers);
+    if (options.presence) this.presenceChannels.add(channel);
     const ready = this.ensure().then(async (client) => {
       // Also when the connection LISTENed already: this confirms the channel for this caller.
       await client.query(`LISTEN ${quote(channel)}`);
+      if (this.presenceChannels.has(channel)) await this.holdPresence(client, channel);
       this.live.add(handlers);
     });
     let ended = false;
@@ -79,6 +113,18 @@ export class ListenConnection {
     };
   }
 
+  /** Takes `channel`'s presence slots on `client`, once per connection. */
+  private holdPresence(client: pg.Client, channel: string): Promise<void> {
+    let held = this.presenceHeld.get(channel);
+    if (!held) {
+      const map = this.presenceHeld;
+      held = client.query(HOLD_PRESENCE, [channel]).then(() => undefined);
+      map.set(channel, held);
+      held.catch(() => map.delete(channel));
+    }
+    return held;
+  }
+
   private ensure(): Promise<pg.Client> {
     if (this.client) return Promise.resolve(this.client);
     this.connecting ??= this.connect().finally(() => (this.connecting = undefined));
@@ -90,7 +136,7 @@ export class ListenConnection {
     const client = new pg.Client(this.connection);
     client.on("notification", (message) => {
       const set = this.channels.get(message.channel);
-      if (set) for (const handlers of [...set]) handlers.message(message.payload ?? "");
+      if (set) for (const handlers of [...set]) guarded(() => handlers.message(message.payload ?? ""));
     });
     client.on("error", (error) => this.lost(client, error));
     client.on("end", () => this.lost(client, undefined));
@@ -98,6 +144,8 @@ export class ListenConnection {
       await client.connect();
       const channels = [...this.channels.keys()];
       if (channels.length > 0) await client.query(channels.map((channel) => `LISTEN ${quote(channel)}`).join("; "));
+      this.presenceHeld = new Map();
+      for (const channel of channels) if (this.presenceChannels.has(channel)) await this.holdPresence(client, channel);
     } catch (error) {
       client.removeAllListeners("end");
       await client.end().catch(() => undefined);
@@ -111,17 +159,21 @@ export class ListenConnection {
     this.client = client;
     this.failures = 0;
     if (this.connectedOnce) {
-      for (const set of this.channels.values()) for (const handlers of [...set]) if (this.live.has(handlers)) handlers.reconnected();
+      for (const set of this.channels.values()) for (const handlers of [...set]) if (this.live.has(handlers)) guarded(() => handlers.reconnected());
     }
     this.connectedOnce = true;
     return client;
   }
 
   private lost(client: pg.Client, error: unknown): void {
-    if (this.client === client) this.client = undefined;
+    if (this.client === client) {
+      this.client = undefined;
+      // The server released the session's locks with it.
+      this.presenceHeld = new Map();
+    }
     if (this.closed || this.channels.size === 0) return;
     if (error) this.onError(error);
-    for (const set of this.channels.values()) for (const handlers of [...set]) handlers.lost?.();
+    for (const set of this.channels.values()) for (const handlers of [...set]) guarded(() => handlers.lost?.());
     if (this.retryTimer) return;
     const delay = Math.min(5000, 100 * 2 ** this.failures++);
     this.retryTimer = setTimeout(() => {
@@ -135,10 +187,14 @@ export class ListenConnection {
     const set = this.channels.get(channel);
     if (!set?.delete(handlers) || set.size > 0) return;
     this.channels.delete(channel);
+    this.presenceChannels.delete(channel);
+    const held = this.presenceHeld.get(channel);
+    this.presenceHeld.delete(channel);
     const client = this.client;
     if (this.channels.size === 0) {
-      // Nothing left to hear: end the connection. The next one is a first connection.
+      // Nothing left to hear: end the connection (its locks go with it). The next one is a first connection.
       this.client = undefined;
+      this.presenceHeld = new Map();
       this.connectedOnce = false;
       clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
@@ -146,6 +202,8 @@ export class ListenConnection {
       return;
     }
     await client?.query(`UNLISTEN ${quote(channel)}`).catch(() => undefined);
+    // Writers stop sending once the slots are free (taken or not, they are released once).
+    if (held) await held.then(() => client?.query(RELEASE_PRESENCE, [channel])).catch(() => undefined);
   }
 
   /** Ends every subscription and the connection. */

@@ -37,7 +37,7 @@ export async function openStatusFeed(connection: ListenConnection, channel: stri
       if (named.length < ids.length) options.onReconnect();
     },
     reconnected: () => options.onReconnect(),
-  });
+  }, { presence: true });
   try {
     await subscription.ready;
   } catch (error) {

@@ -110,7 +110,14 @@ export class Subscriber {
   }
 
   private ensure(): Promise<Redis> {
-    this.connection ??= this.connect();
+    if (!this.connection) {
+      const connecting: Promise<Redis> = this.connect().catch((error: unknown) => {
+        // Not made (a Cluster with no node to reach): the next subscribe or reopen tries again.
+        if (this.connection === connecting) this.connection = undefined;
+        throw error;
+      });
+      this.connection = connecting;
+    }
     return this.connection;
   }
 
@@ -118,7 +125,7 @@ export class Subscriber {
     const connection = await this.open();
     connection.on("message", (channel: string, text: string) => {
       const set = this.channels.get(channel);
-      if (set) for (const handlers of [...set]) handlers.message(text);
+      if (set) for (const handlers of [...set]) guarded(() => handlers.message(text));
     });
     connection.on("ready", () => this.ready(connection));
     connection.on("end", () => this.ended(connection));
@@ -139,7 +146,7 @@ export class Subscriber {
     connection.subscribe(...channels).then(
       () => {
         // Those unsubscribed meanwhile are left out.
-        for (const { channel, handlers } of back) if (this.channels.get(channel)?.has(handlers)) handlers.reconnected();
+        for (const { channel, handlers } of back) if (this.channels.get(channel)?.has(handlers)) guarded(() => handlers.reconnected());
       },
       // Lost again before the server answered: the next `ready` subscribes again.
       () => undefined,
@@ -199,6 +206,21 @@ export class Subscriber {
     const pending = this.connection;
     this.connection = undefined;
     if (pending) await quit(pending);
+  }
+}
+
+/**
+ * Runs a handler outside ioredis's reply parsing: an exception (a feed callback's bug) would
+ * otherwise land in the parser and break the connection. It is rethrown as an uncaught
+ * exception instead, as from an event listener, never lost.
+ */
+function guarded(handler: () => void): void {
+  try {
+    handler();
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
   }
 }
 

@@ -3,6 +3,17 @@
 -- `errand:<schema>:statuses`), which `openStatusFeed` LISTENs on. One call per statement,
 -- not per job: the ids go as JSON arrays, as many per notification as fit.
 --
+-- Nothing is sent while no feed listens. Sending costs more than the call: a transaction
+-- that NOTIFYs takes a lock that serializes the commits of all such transactions of the
+-- server, WAL flush included, so workers' reserves and settles would stop committing
+-- together. Each feed's connection holds a shared session lock on the channel's 16 presence
+-- slots (advisory locks (hashtext(channel), 0..15)); a writer tries an exclusive lock on the
+-- slot of its connection (pg_backend_pid() % 16) until its commit, and sends only when that
+-- fails: a feed is there (or, now and then, another writer on the same slot: a needless but
+-- harmless notification). A feed takes its locks after its LISTEN and resolves once it has
+-- them, so it waits for the writers that found no feed to commit: any change made after the
+-- feed resolved is notified.
+--
 -- A NOTIFY payload must stay under 8,000 bytes. An id in a payload takes 39 bytes for a
 -- UUID (36, its quotes and a comma): 200 per notification is 7,801 bytes. A channel of NULL
 -- (the adapter's `publishStatus: false`) sends nothing: the functions are STRICT, so they
@@ -19,6 +30,9 @@ DECLARE
   v_count integer := cardinality(p_ids);
   v_from integer := 1;
 BEGIN
+  IF pg_try_advisory_xact_lock(hashtext(p_channel), pg_backend_pid() % 16) THEN
+    RETURN 0; -- no feed listens
+  END IF;
   WHILE v_from <= v_count LOOP
     PERFORM pg_notify(p_channel, '["' || array_to_string(p_ids[v_from:v_from + 199], '","') || '"]');
     v_from := v_from + 200;
@@ -40,6 +54,9 @@ DECLARE
   v_id text;
   v_size integer;
 BEGIN
+  IF pg_try_advisory_xact_lock(hashtext(p_channel), pg_backend_pid() % 16) THEN
+    RETURN 0; -- no feed listens
+  END IF;
   FOREACH v_id IN ARRAY p_ids LOOP
     v_size := octet_length(to_json(v_id)::text) + 1;
     IF v_size > 7900 THEN
