@@ -30,6 +30,7 @@ const rows = [
   ["every queue (`--queues '*'`)", (c) => c.wildcardQueues],
   ["in-process pool, no `errand work` needed", (c) => c.embeddedWorker],
   ["ordering groups (`set({ group })`)", (c) => c.groups],
+  ["status pushed to watchers (status feed)", (c) => c.statusFeed],
   ["unique jobs", (c) => c.unique],
   ["concurrency limits", (c) => c.concurrencyLimits],
   ["rate limits", (c) => c.rateLimits],
