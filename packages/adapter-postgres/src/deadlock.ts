@@ -7,9 +7,9 @@
  * kill -9 ("settle failed: deadlock detected").
  *
  * Locking rows in id order first (`SELECT … ORDER BY id FOR UPDATE`) would prevent it, but
- * was measured 100× slower on a 2,000-job settle: the lock's plan became a sequential scan
- * re-checked per row while reserve updated rows concurrently (bench:postgres c=1: 22k → 1.1k
- * jobs/s). These statements are idempotent instead — every one matches rows by lease token
+ * one 2,020-job settle then took 12 s (its lock's plan became a sequential scan re-checked
+ * per row while reserve updated rows concurrently) and bench:postgres's drain at c=1 fell
+ * from 22k to 1.1k jobs/s. These statements are idempotent instead — every one matches rows by lease token
  * and state, so running it again after its rollback changes exactly what the first would
  * have — and the aborted one is simply run again. Deadlocks are rare, so the cost is a
  * second's wait when one happens, and nothing otherwise.
