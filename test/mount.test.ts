@@ -141,6 +141,6 @@ describe.each(frameworks)("examples/mount: %s", (_name, example) => {
     await waitFor(async () => (await statusWatchers()).watchers === before + 1, { message: "the stream's watcher" });
     client.abort();
     await waitFor(async () => (await statusWatchers()).watchers === before, { message: "the watcher freed after the client hung up" });
-    expect(await statusWatchers()).toEqual({ jobs: 0, watchers: 0 });
+    expect(await statusWatchers()).toMatchObject({ jobs: 0, watchers: 0 });
   });
 });

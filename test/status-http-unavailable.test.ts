@@ -24,6 +24,6 @@ describe("jobStatusHandler with the backend down", () => {
 
   it("watchStatus fails with ConnectionError instead of waiting, and keeps no watcher", async () => {
     await expect(watchStatus("0193a000-0000-7000-8000-000000000001", { runtime }).next()).rejects.toBeInstanceOf(ConnectionError);
-    expect(await statusWatchers({ runtime })).toEqual({ jobs: 0, watchers: 0 });
+    expect(await statusWatchers({ runtime })).toMatchObject({ jobs: 0, watchers: 0 });
   });
 });

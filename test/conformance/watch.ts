@@ -57,7 +57,7 @@ export function watchSuite(wiring: AdapterWiring): void {
         await done;
         expect(seen.map((s) => s.state).filter((s, i, all) => s !== all[i - 1])).toEqual(["queued", "running", "succeeded"]);
         expect(seen.at(-1)).toMatchObject({ state: "succeeded", result: "watch-1" });
-        expect(await statusWatchers()).toEqual({ jobs: 0, watchers: 0 });
+        expect(await statusWatchers()).toMatchObject({ jobs: 0, watchers: 0 });
       });
     });
 
@@ -112,7 +112,7 @@ export function watchSuite(wiring: AdapterWiring): void {
       await withFixture(wiring, CONFIG, async () => {
         const watch = watchStatus("00000000-0000-4000-8000-000000000000");
         await expect(watch.next()).rejects.toBeInstanceOf(JobNotFoundError);
-        expect(await statusWatchers()).toEqual({ jobs: 0, watchers: 0 });
+        expect(await statusWatchers()).toMatchObject({ jobs: 0, watchers: 0 });
       });
     });
 
@@ -125,14 +125,31 @@ export function watchSuite(wiring: AdapterWiring): void {
         const second = watchStatus(a.jobId, { signal: controller.signal });
         const third = watchStatus(b.jobId);
         await Promise.all([first.next(), second.next(), third.next()]);
-        expect(await statusWatchers()).toEqual({ jobs: 2, watchers: 3 });
+        expect(await statusWatchers()).toMatchObject({ jobs: 2, watchers: 3 });
         await first.return!();
-        expect(await statusWatchers()).toEqual({ jobs: 2, watchers: 2 });
+        expect(await statusWatchers()).toMatchObject({ jobs: 2, watchers: 2 });
         const pending = second.next();
         controller.abort();
         await expect(pending).rejects.toMatchObject({ name: "AbortError" });
         await third.return!();
-        expect(await statusWatchers()).toEqual({ jobs: 0, watchers: 0 });
+        expect(await statusWatchers()).toMatchObject({ jobs: 0, watchers: 0 });
+      });
+    });
+
+    it("a watcher after the subscription lingered out and closed gets every change again", async () => {
+      await withFixture(wiring, CONFIG, async (fixture) => {
+        await fixture.startWorker();
+        const first = await RecordJob.performLater("before");
+        await collect(watchStatus(first.jobId), []);
+        await waitFor(async () => !(await statusWatchers()).subscribed, { timeoutMs: 10_000, message: "subscription closed after its linger" });
+        const { jobId } = await GatedJob.performLater("after-linger");
+        const seen: JobStatus[] = [];
+        const done = collect(watchStatus(jobId), seen);
+        await waitFor(() => seen.some((s) => s.state === "running"), { message: "running seen on the new subscription" });
+        expect(await statusWatchers()).toMatchObject({ jobs: 1, watchers: 1, subscribed: true });
+        openGate("after-linger").release();
+        await done;
+        expect(seen.at(-1)).toMatchObject({ state: "succeeded", result: "after-linger" });
       });
     });
 

@@ -67,14 +67,19 @@ export class StatusHub {
   private readScheduled = false;
   private retryMs = RETRY_MIN_MS;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** The previous feed's `close()`, while it runs. */
+  private stopping: Promise<void> | undefined;
 
   constructor(private readonly client: AdapterClient) {}
 
-  /** Jobs watched right now, and watchers in all (for tests, benches and dashboards). */
-  get size(): { jobs: number; watchers: number } {
+  /**
+   * Jobs watched right now, watchers in all, and whether the feed (or the poll timer) is
+   * open — it lingers a while after the last watcher leaves (for tests, benches, dashboards).
+   */
+  get size(): { jobs: number; watchers: number; subscribed: boolean } {
     let watchers = 0;
     for (const sinks of this.watchers.values()) watchers += sinks.size;
-    return { jobs: this.watchers.size, watchers };
+    return { jobs: this.watchers.size, watchers, subscribed: this.state === "open" || this.state === "opening" };
   }
 
   /**
@@ -148,6 +153,9 @@ export class StatusHub {
   }
 
   private async openFeed(): Promise<void> {
+    // A feed that lingered out may still be closing: a new one opened meanwhile could have
+    // its subscription undone by the old one's unsubscribe.
+    await this.stopping;
     if (!this.client.capabilities.statusFeed) {
       this.pollTimer = setInterval(() => this.markDirty(this.watchers.keys()), POLL_MS);
       this.pollTimer.unref();
@@ -166,13 +174,19 @@ export class StatusHub {
     await this.stopFeed();
   }
 
-  private async stopFeed(): Promise<void> {
+  private stopFeed(): Promise<void> {
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = undefined;
     const feed = this.feed;
     this.feed = undefined;
+    if (!feed) return this.stopping ?? Promise.resolve();
     // Closing a feed whose connection is already gone may fail; nothing is left to release.
-    await feed?.close().catch(() => undefined);
+    const stopping = feed.close().catch(() => undefined);
+    this.stopping = stopping;
+    void stopping.then(() => {
+      if (this.stopping === stopping) this.stopping = undefined;
+    });
+    return stopping;
   }
 
   private markDirty(ids: Iterable<string>): void {

@@ -65,11 +65,12 @@ async function* watchGenerator(jobId: string, options: WatchStatusOptions): Asyn
 }
 
 /**
- * How many jobs this process watches on an adapter, and with how many watchers (each
- * `watchStatus` loop and each open event stream is one): for dashboards, and for tests that
- * check a closed stream let go of its watcher.
+ * How many jobs this process watches on an adapter, with how many watchers (each
+ * `watchStatus` loop and each open event stream is one), and whether it holds the adapter's
+ * status subscription (kept 2 s after the last watcher leaves): for dashboards, and for
+ * tests that check a closed stream let go of its watcher.
  */
-export async function statusWatchers(options: Omit<WatchStatusOptions, "signal"> = {}): Promise<{ jobs: number; watchers: number }> {
+export async function statusWatchers(options: Omit<WatchStatusOptions, "signal"> = {}): Promise<{ jobs: number; watchers: number; subscribed: boolean }> {
   validateOptions(options, WATCH_SCHEMA, "the statusWatchers options");
   const client = await (options.runtime ?? currentRuntime()).adapterFor(options.adapter);
   return hubFor(client).size;
