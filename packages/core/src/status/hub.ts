@@ -21,7 +21,8 @@
  * every watcher sees a job's statuses in the order they were read. Ids changing while a
  * batch is in flight wait for the next one: a job reporting progress 1,000 times a second
  * is read once per batch, latest wins. A failed read keeps its ids dirty and is tried
- * again after a backoff (250 ms doubling to 5 s); watchers just wait.
+ * again after a backoff (250 ms doubling to 5 s); watchers that have had a status wait,
+ * and those still waiting for their first fail with the error (nothing to show yet).
  *
  * @module
  */
@@ -55,6 +56,8 @@ type HubState = "idle" | "opening" | "open" | "closed";
 export class StatusHub {
   private state: HubState = "idle";
   private readonly watchers = new Map<string, Set<WatchSink>>();
+  /** Watchers that have had no answer yet: a failed read fails them rather than keep them waiting. */
+  private readonly fresh = new Set<WatchSink>();
   private feed: StatusFeed | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
@@ -86,6 +89,7 @@ export class StatusHub {
     let sinks = this.watchers.get(jobId);
     if (!sinks) this.watchers.set(jobId, (sinks = new Set()));
     sinks.add(sink);
+    this.fresh.add(sink);
     if (this.lingerTimer) {
       clearTimeout(this.lingerTimer);
       this.lingerTimer = undefined;
@@ -97,6 +101,7 @@ export class StatusHub {
 
   private unwatch(jobId: string, sink: WatchSink): void {
     const sinks = this.watchers.get(jobId);
+    this.fresh.delete(sink);
     if (!sinks?.delete(sink)) return;
     if (sinks.size > 0) return;
     this.watchers.delete(jobId);
@@ -119,6 +124,7 @@ export class StatusHub {
       this.state = "idle";
       const sinks = [...this.watchers.values()].flatMap((set) => [...set]);
       this.watchers.clear();
+      this.fresh.clear();
       for (const sink of sinks) sink.fail(error as Error);
       return;
     }
@@ -203,8 +209,11 @@ export class StatusHub {
       const records = (await Promise.all(chunks.map((chunk) => this.client.getStatus(chunk)))).flat();
       this.retryMs = RETRY_MIN_MS;
       for (let i = 0; i < ids.length; i++) this.deliver(ids[i]!, records[i] ?? null);
-    } catch {
+    } catch (error) {
       if (this.state !== "open") return;
+      // A watcher still waiting for its first status learns the backend is unreachable
+      // (the status handler answers 503); the others keep waiting while reads are retried.
+      for (const id of ids) for (const sink of [...(this.watchers.get(id) ?? [])]) if (this.fresh.has(sink)) sink.fail(error as Error);
       for (const id of ids) if (this.watchers.has(id)) this.dirty.add(id);
       this.retryTimer = setTimeout(() => {
         this.retryTimer = undefined;
@@ -223,6 +232,7 @@ export class StatusHub {
     if (!sinks) return;
     const snapshot = record ? new StatusSnapshot(record) : null;
     for (const sink of [...sinks]) {
+      this.fresh.delete(sink);
       if (snapshot) sink.deliver(snapshot);
       else sink.missing();
     }
@@ -236,6 +246,7 @@ export class StatusHub {
     for (const timer of [this.lingerTimer, this.retryTimer]) if (timer) clearTimeout(timer);
     const sinks = [...this.watchers.values()].flatMap((set) => [...set]);
     this.watchers.clear();
+    this.fresh.clear();
     this.dirty.clear();
     const error = new AdapterClosedError(this.client.name, "watchStatus");
     for (const sink of sinks) sink.fail(error);
