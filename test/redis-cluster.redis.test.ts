@@ -19,6 +19,7 @@ import { leaseSuite } from "./conformance/lease.js";
 import { reserveSuite } from "./conformance/reserve.js";
 import { retrySuite } from "./conformance/retry.js";
 import { statusSuite } from "./conformance/status.js";
+import { statusFeedSuite } from "./conformance/status-feed.js";
 import { redisPrefix } from "./support/redis.js";
 import { startRedisCluster, type RedisClusterNode, type StartedRedisCluster } from "./support/redis-cluster.js";
 
@@ -54,6 +55,7 @@ const wiring: AdapterWiring = {
   name: "redis-cluster",
   capabilities: RedisAdapter.capabilities,
   create: () => clusterAdapter(),
+  peer: (adapter) => clusterAdapter({ prefix: (adapter as RedisAdapter).keys.prefix }),
 };
 
 enqueueSuite(wiring);
@@ -61,6 +63,7 @@ reserveSuite(wiring);
 statusSuite(wiring);
 leaseSuite(wiring);
 retrySuite(wiring);
+statusFeedSuite(wiring);
 
 /** A raw client of the cluster and one client per master, for facts about single nodes. */
 async function rawCluster(): Promise<{ cluster: Cluster; masters: Redis[]; close: () => Promise<void> }> {

@@ -18,6 +18,8 @@ runConformance({
     prefixes.push(prefix);
     return new RedisAdapter({ url, prefix, pollMs: 50 });
   },
+  // Another process of the same app: the same Redis and prefix.
+  peer: async (adapter) => new RedisAdapter({ url, prefix: (adapter as RedisAdapter).keys.prefix, pollMs: 50 }),
   // A raw body goes straight into the queue's keys, bypassing the adapter's own encoding.
   insertRaw: async (adapter, body, queue) => {
     const { client, keys } = adapter as RedisAdapter;

@@ -3,6 +3,7 @@
 // deployment with separate web and worker processes runs.
 import { afterAll } from "vitest";
 
+import type { Adapter, StatusStore } from "@errand/core/adapter";
 import { PostgresStatusStore } from "@errand/adapter-postgres";
 import { RedisStatusStore } from "@errand/adapter-redis";
 import { SqsAdapter } from "@errand/adapter-sqs";
@@ -19,23 +20,38 @@ const schemas: string[] = [];
 const prefixes: string[] = [];
 afterAll(() => Promise.all([dropSchemas(databaseUrl, schemas), dropPrefixes(redis, prefixes)]));
 
-const stores = {
-  "redis status": () => {
-    const prefix = redisPrefix("errand-status-t");
-    prefixes.push(prefix);
-    return new RedisStatusStore({ url: redis, prefix });
+/** Each store, made fresh (`where` undefined) or as another process's view of an existing one. */
+const stores: Record<string, (where?: string) => { store: StatusStore; where: string }> = {
+  "redis status": (where) => {
+    const prefix = where ?? redisPrefix("errand-status-t");
+    if (!where) prefixes.push(prefix);
+    return { store: new RedisStatusStore({ url: redis, prefix }), where: prefix };
   },
-  "postgres status": () => {
-    const schema = schemaName("errand_status_t");
-    schemas.push(schema);
-    return new PostgresStatusStore({ url: databaseUrl, schema });
+  "postgres status": (where) => {
+    const schema = where ?? schemaName("errand_status_t");
+    if (!where) schemas.push(schema);
+    return { store: new PostgresStatusStore({ url: databaseUrl, schema }), where: schema };
   },
 };
+
+/** Where each adapter's queues and statuses live, for a second adapter on the same ones. */
+const placed = new WeakMap<Adapter, { queuePrefix: string; where: string }>();
 
 for (const [name, store] of Object.entries(stores)) {
   runConformance({
     name: `sqs + ${name}`,
-    capabilities: SqsAdapter.capabilities,
-    create: async () => new SqsAdapter({ endpoint, clientConfig: TEST_SQS_CONFIG, queuePrefix: sqsPrefix(), status: store() }),
+    // Shared stores: statuses seen by every process, and a status feed from each store.
+    capabilities: { ...SqsAdapter.capabilities, statusFeed: true },
+    create: async () => {
+      const queuePrefix = sqsPrefix();
+      const { store: status, where } = store();
+      const adapter = new SqsAdapter({ endpoint, clientConfig: TEST_SQS_CONFIG, queuePrefix, status });
+      placed.set(adapter, { queuePrefix, where });
+      return adapter;
+    },
+    peer: async (adapter) => {
+      const { queuePrefix, where } = placed.get(adapter)!;
+      return new SqsAdapter({ endpoint, clientConfig: TEST_SQS_CONFIG, queuePrefix, status: store(where).store });
+    },
   });
 }

@@ -10,7 +10,8 @@ const endpoint = sqsEndpoint();
 for (const fifo of [false, true]) {
   runConformance({
     name: fifo ? "sqs fifo" : "sqs",
-    capabilities: fifo ? SqsAdapter.fifoCapabilities : SqsAdapter.capabilities,
+    // The default status store keeps statuses in this process, with a feed in process.
+    capabilities: { ...(fifo ? SqsAdapter.fifoCapabilities : SqsAdapter.capabilities), localStatus: true, statusFeed: true },
     create: async () => new SqsAdapter({ endpoint, clientConfig: TEST_SQS_CONFIG, queuePrefix: sqsPrefix(), fifo }),
     // A raw body goes straight into the queue, bypassing the adapter's own encoding.
     insertRaw: async (adapter, body, queue) => {

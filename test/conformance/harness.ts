@@ -25,6 +25,12 @@ export interface AdapterWiring {
    * everything but bodies that are not JSON at all.
    */
   insertRaw?(adapter: Adapter, body: string, queue: string): Promise<void>;
+  /**
+   * A second adapter on the same backend and data as `adapter` (its prefix, schema or
+   * queues, and status store): what another process of the app would build. The caller
+   * closes it. Without it, cases about changes made by another process are skipped.
+   */
+  peer?(adapter: Adapter): Promise<Adapter>;
 }
 
 /** Shared, per-file state the test jobs report into. */

@@ -18,6 +18,7 @@ import { retrySuite } from "./retry.js";
 import { shutdownSuite } from "./shutdown.js";
 import { statusSuite } from "./status.js";
 import { watchSuite } from "./watch.js";
+import { statusFeedSuite } from "./status-feed.js";
 import { wireFormatSuite } from "./wire-format.js";
 
 export type { AdapterWiring } from "./harness.js";
@@ -31,6 +32,7 @@ export function runConformance(wiring: AdapterWiring): void {
   deadSuite(wiring);
   statusSuite(wiring);
   watchSuite(wiring);
+  statusFeedSuite(wiring);
   shutdownSuite(wiring);
   wireFormatSuite(wiring);
   capabilitiesSuite(wiring);

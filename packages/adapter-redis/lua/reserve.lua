@@ -12,6 +12,10 @@
   move to `ready`; jobs whose lease ran out (their worker died) go back to `ready` at their
   old place, uncounted (`exe` - 1), as a release does. Then ZPOPMIN takes the lowest scores:
   lower priority first, then arrival. Every job of one call shares the lease token.
+
+  Every state change is published on the status channel (when given), one message per
+  state: scheduled jobs that became due ('queued'), jobs back from an expired lease
+  ('queued' or 'retrying'), and the jobs leased ('running').
 ]]
 local prefix, max, lease_ms, token, worker = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local t = redis.call('TIME')
@@ -26,13 +30,19 @@ local function to_ready(id, key)
   redis.call('HSET', key, 'score', score)
 end
 
+local changed = { queued = {}, retrying = {} }
+
 local function promote(zset, state)
   local ids = redis.call('ZRANGEBYSCORE', zset, '-inf', now, 'LIMIT', 0, BOUND)
   for _, id in ipairs(ids) do
     local key = prefix .. id
     if redis.call('EXISTS', key) == 1 then
       to_ready(id, key)
-      if state then redis.call('HSET', key, 'state', state) end
+      if state then
+        redis.call('HSET', key, 'state', state, 'upd', now)
+        local list = changed[state]
+        list[#list + 1] = id
+      end
     end
     redis.call('ZREM', zset, id)
   end
@@ -45,12 +55,23 @@ for _, id in ipairs(expired) do
   local key = prefix .. id
   local fields = redis.call('HMGET', key, 'score', 'err')
   if fields[1] then
+    local state = fields[2] and 'retrying' or 'queued'
     redis.call('ZADD', KEYS[1], fields[1], id)
-    redis.call('HSET', key, 'state', fields[2] and 'retrying' or 'queued', 'upd', now)
+    redis.call('HSET', key, 'state', state, 'upd', now)
     redis.call('HINCRBY', key, 'exe', -1)
     redis.call('HDEL', key, 'tok')
+    local list = changed[state]
+    list[#list + 1] = id
   end
   redis.call('ZREM', KEYS[4], id)
+end
+
+if ARGV[6] ~= '' then
+  for _, state in ipairs({ 'queued', 'retrying' }) do
+    if #changed[state] > 0 then
+      redis.call('PUBLISH', ARGV[6], cjson.encode({ queue = ARGV[7], state = state, ids = changed[state] }))
+    end
+  end
 end
 
 local out = { -1 }

@@ -1,14 +1,16 @@
 --[[ revive-dead: puts dead jobs of one queue back, due now, with fresh attempts.
   KEYS[1] ready, KEYS[2] dead, KEYS[3] seq
   ARGV[1] job key prefix, ARGV[2] wake channel, ARGV[3] queue name
-  ARGV[4..] pairs: id, revived body (core reset its executions and runAt)
-  Returns the number of jobs moved back (ids no longer dead are skipped).
+  ARGV[4] status channel ("" for none)
+  ARGV[5..] pairs: id, revived body (core reset its executions and runAt)
+  Returns the number of jobs moved back (ids no longer dead are skipped); they are
+  published on the status channel as 'queued'.
 ]]
 local prefix = ARGV[1]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local moved = 0
-for i = 4, #ARGV, 2 do
+local moved = {}
+for i = 5, #ARGV, 2 do
   local id = ARGV[i]
   local key = prefix .. id
   if redis.call('ZREM', KEYS[2], id) == 1 then
@@ -18,8 +20,13 @@ for i = 4, #ARGV, 2 do
     redis.call('ZADD', KEYS[1], score, id)
     redis.call('HDEL', key, 'err', 'res', 'prog', 'fin', 'sta', 'tok', 'wid')
     redis.call('HSET', key, 'body', ARGV[i + 1], 'state', 'queued', 'exe', 0, 'score', score, 'run', now, 'upd', now)
-    moved = moved + 1
+    moved[#moved + 1] = id
   end
 end
-if moved > 0 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
-return moved
+if #moved > 0 then
+  redis.call('PUBLISH', ARGV[2], ARGV[3])
+  if ARGV[4] ~= '' then
+    redis.call('PUBLISH', ARGV[4], cjson.encode({ queue = ARGV[3], state = 'queued', ids = moved }))
+  end
+end
+return #moved

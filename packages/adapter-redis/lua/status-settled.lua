@@ -1,12 +1,14 @@
 --[[ status-settled: records how deliveries ended, checking each lease in the same step.
   KEYS[1..n] status hashes, one per settlement
-  ARGV[1] ttl ms of a finished status
-  ARGV[2..] six per key, in KEYS order: lease token, outcome, a, b, c, d
+  ARGV[1] ttl ms of a finished status, ARGV[2] status channel ("" for none),
+  ARGV[3] key prefix ("{<prefix>}:s:")
+  ARGV[4..] six per key, in KEYS order: lease token, outcome, a, b, c, d
     outcome s (succeeded): a = result text, b = "1" when there is a result
             f (failed, discarded), d (dead): a = error JSON
             r (retry): a = error JSON, b = next runAt ms, c = queue, d = priority
             l (released): the job is queued again (scheduled if its runAt is later), uncounted
-  Returns the number of settlements applied.
+  Returns the number of settlements applied. The ids of jobs whose status changed are
+  published on the channel as {"ids": [...]}.
 
   A stale settlement (see status-stale.lua: the job was delivered again since, or is finished)
   changes nothing; the check and the write are one script, so no delivery can slip between.
@@ -23,8 +25,10 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = ARGV[1]
 local applied = 0
+local changed = {}
+local skip = #ARGV[3] + 1
 for i, key in ipairs(KEYS) do
-  local a = 1 + (i - 1) * 6
+  local a = 3 + (i - 1) * 6
   local lease, outcome = ARGV[a + 1], ARGV[a + 2]
   local f = redis.call('HMGET', key, 'tok', 'state', 'fin', 'run', 'exe')
   local current, state, finished = f[1], f[2], f[3]
@@ -54,6 +58,7 @@ for i, key in ipairs(KEYS) do
         redis.call('HDEL', key, 'tok')
       end
       applied = applied + 1
+      changed[#changed + 1] = string.sub(key, skip)
     elseif state then
       if current then redis.call('HDEL', key, 'tok') end
       applied = applied + 1
@@ -63,4 +68,5 @@ for i, key in ipairs(KEYS) do
     end
   end
 end
+if ARGV[2] ~= '' and #changed > 0 then redis.call('PUBLISH', ARGV[2], cjson.encode({ ids = changed })) end
 return applied

@@ -10,6 +10,10 @@
  * rides on reserve and settle. Idle reserves wait on a pub/sub channel (`wake.ts`) and look
  * again when the next scheduled job, retry or lease deadline comes due.
  *
+ * Every state change is published on `<prefix>:status` by the script that makes it
+ * (`publishStatus`); `openStatusFeed` subscribes to it (`status-feed.ts`) on the same pub/sub
+ * connection as the wake-ups (`subscriber.ts`): one connection per adapter.
+ *
  * This file holds the hot path and assembles the rest: the queue list and lookups by id
  * are in `lookup.ts`, the dead set (list, revive, purge) in `dead-set.ts`.
  *
@@ -39,6 +43,8 @@ import {
   type SetProgressOptions,
   type Settlement,
   type SettleOptions,
+  type StatusFeed,
+  type StatusFeedOptions,
   type StatusRecord,
 } from "@errand/core/adapter";
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from "ioredis";
@@ -47,6 +53,8 @@ import { DeadSet } from "./dead-set.js";
 import { KeyLayout } from "./keys.js";
 import { Lookup } from "./lookup.js";
 import { defineScripts, queueScript, runScript } from "./scripts.js";
+import { openStatusFeed } from "./status-feed.js";
+import { Subscriber, subscriberConnection } from "./subscriber.js";
 import { WakeChannel } from "./wake.js";
 import { checkAdapterOptions } from "./options.js";
 
@@ -66,7 +74,11 @@ export interface RedisAdapterOptions {
   retentionMs?: number;
   /** Keep at most this many finished jobs per queue. Default 100,000. */
   maxFinished?: number;
-  /** Publish state changes on `<prefix>:status` (JSON `{ queue, state, ids }` per batch). Default true. */
+  /**
+   * Publish state changes on `<prefix>:status` (JSON `{ queue, state, ids }` per batch), which
+   * status feeds (`openStatusFeed`, live status pages) listen to. Default true; false also
+   * turns off `capabilities.statusFeed`.
+   */
   publishStatus?: boolean;
   /** Longest a waiting reserve sleeps before looking again when no wake-up comes, in ms. Default 1,000. */
   pollMs?: number;
@@ -102,14 +114,23 @@ export class RedisAdapter implements Adapter {
     maxBatchSize: 5000,
     maxPrefetch: 500,
     maxPriority: MAX_PRIORITY,
+    statusFeed: true,
   });
   readonly name = "redis";
-  readonly capabilities = RedisAdapter.capabilities;
+  /** The class's capabilities; without `publishStatus`, no `statusFeed`. */
+  readonly capabilities: AdapterCapabilities;
+  /**
+   * Reports the ids of jobs whose status changed, from any process, over the adapter's
+   * pub/sub connection (`<prefix>:status`); calls `onReconnect` once the channel is
+   * subscribed again after a lost connection. Absent with `publishStatus: false`.
+   */
+  readonly openStatusFeed?: (options: StatusFeedOptions) => Promise<StatusFeed>;
   /** The client Errand's commands run on. */
   readonly client: Redis | Cluster;
   /** The key layout in use. */
   readonly keys: KeyLayout;
   private readonly ownsClient: boolean;
+  private readonly subscriber: Subscriber;
   private readonly wake: WakeChannel;
   private readonly retentionMs: number;
   private readonly maxFinished: number;
@@ -143,22 +164,24 @@ export class RedisAdapter implements Adapter {
     // An error event without a listener would crash the process; commands still reject.
     if (this.ownsClient) this.client.on("error", () => undefined);
     defineScripts(this.client);
-    this.lookup = new Lookup(this.client, this.keys);
-    this.dead = new DeadSet(this.client, this.keys, this.lookup);
     this.retentionMs = options.retentionMs ?? 86_400_000;
     this.maxFinished = options.maxFinished ?? 100_000;
     this.statusChannel = options.publishStatus === false ? "" : this.keys.statusChannel;
     this.pollMs = options.pollMs ?? 1000;
-    this.wake = new WakeChannel(
-      () => {
-        const subscriber = this.client.duplicate();
-        subscriber.on("error", () => undefined);
-        return subscriber;
-      },
-      this.keys.wakeChannel,
-      () => undefined,
-      (queue) => this.lookup.noteWake(queue),
-    );
+    this.lookup = new Lookup(this.client, this.keys);
+    this.dead = new DeadSet(this.client, this.keys, this.lookup, this.statusChannel);
+    this.subscriber = new Subscriber(subscriberConnection(this.client));
+    this.wake = new WakeChannel(this.subscriber, this.keys.wakeChannel, () => undefined, (queue) => this.lookup.noteWake(queue));
+    if (this.statusChannel) {
+      this.capabilities = RedisAdapter.capabilities;
+      const channel = this.statusChannel;
+      this.openStatusFeed = (feedOptions) => {
+        if (this.closed) return Promise.reject(new Error("the redis adapter is closed"));
+        return openStatusFeed(this.subscriber, channel, feedOptions);
+      };
+    } else {
+      this.capabilities = Object.freeze({ ...RedisAdapter.capabilities, statusFeed: false });
+    }
   }
 
   private nextToken(): string {
@@ -331,7 +354,8 @@ export class RedisAdapter implements Adapter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.wake.close();
+    this.wake.close();
+    await this.subscriber.close();
     if (this.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
   }
 

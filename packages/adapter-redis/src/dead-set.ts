@@ -25,6 +25,8 @@ export class DeadSet {
     private readonly client: Redis | Cluster,
     private readonly keys: KeyLayout,
     private readonly lookup: Lookup,
+    /** The status channel revivals and purges are published on, `""` for none. */
+    private readonly statusChannel: string,
   ) {}
 
   /** Dead jobs, newest first, of one queue or of all. */
@@ -50,14 +52,14 @@ export class DeadSet {
     for (const [queue, ids] of await this.select(select)) {
       const keys = this.keys.queue(queue);
       const bodies = await Promise.all(ids.map((id) => this.client.hget(keys.job + id, "body")));
-      const args: string[] = [keys.job, this.keys.wakeChannel, queue];
+      const args: string[] = [keys.job, this.keys.wakeChannel, queue, this.statusChannel];
       ids.forEach((id, index) => {
         const body = bodies[index];
         if (body === null || body === undefined) return;
         const revived = revive(body);
         if (revived) args.push(id, revived.body); // null: core keeps it dead
       });
-      if (args.length > 3) moved += await runScript<number>(this.client, "revive-dead", [keys.ready, keys.dead, keys.seq], args);
+      if (args.length > 4) moved += await runScript<number>(this.client, "revive-dead", [keys.ready, keys.dead, keys.seq], args);
     }
     return moved;
   }
@@ -67,7 +69,7 @@ export class DeadSet {
     let deleted = 0;
     for (const [queue, ids] of await this.select(select)) {
       const keys = this.keys.queue(queue);
-      deleted += await runScript<number>(this.client, "purge-dead", [keys.dead], [keys.job, ...ids]);
+      deleted += await runScript<number>(this.client, "purge-dead", [keys.dead], [keys.job, this.statusChannel, queue, ...ids]);
     }
     return deleted;
   }

@@ -15,12 +15,19 @@
  * writes in the same script, so no redelivery can slip between the check and the write.
  * Finished statuses get an EXPIRE of `finishedTtlMs` and vanish by themselves: no sweeping.
  *
+ * Status feed: each script publishes the ids whose status it changed on `{<prefix>}:status`
+ * (JSON `{ ids }`, one message per call; a delete publishes after its UNLINK), and `openFeed`
+ * subscribes to it on a pub/sub connection of the store's own, made on first use
+ * (`subscriber.ts`, which re-subscribes after a lost connection and then calls `onReconnect`).
+ *
  * @module
  */
 import {
   ConfigError,
   type JobPayload,
   type Settlement,
+  type StatusFeed,
+  type StatusFeedOptions,
   type StatusLease,
   type StatusRecord,
   type StatusStore,
@@ -29,6 +36,8 @@ import {
 import { Redis, type Cluster } from "ioredis";
 
 import { defineScripts, queueScript, runScript, type ScriptName } from "./scripts.js";
+import { openStatusFeed } from "./status-feed.js";
+import { Subscriber, subscriberConnection } from "./subscriber.js";
 import { toRecord } from "./status-hash.js";
 import { checkStatusStoreOptions } from "./options.js";
 
@@ -74,7 +83,10 @@ export class RedisStatusStore implements StatusStore {
   readonly client: Redis | Cluster;
   /** The prefix in use (the keys' hash tag). */
   readonly prefix: string;
+  /** The channel every write publishes its changed ids on: `{<prefix>}:status`. */
+  readonly statusChannel: string;
   private readonly keyPrefix: string;
+  private subscriber: Subscriber | undefined;
   private readonly ownsClient: boolean;
   private readonly finishedTtlMs: number;
   private closed = false;
@@ -88,6 +100,7 @@ export class RedisStatusStore implements StatusStore {
     }
     this.prefix = prefix;
     this.keyPrefix = `{${prefix}}:s:`;
+    this.statusChannel = `{${prefix}}:status`;
     if (options.client) {
       this.client = options.client;
       this.ownsClient = false;
@@ -136,11 +149,11 @@ export class RedisStatusStore implements StatusStore {
   }
 
   async enqueued(payloads: readonly JobPayload[]): Promise<void> {
-    await this.batch("status-enqueued", payloads, (p) => p.id, [], (p) => [p.job, p.queue, p.priority, p.executions, Date.parse(p.runAt), Date.parse(p.enqueuedAt)]);
+    await this.batch("status-enqueued", payloads, (p) => p.id, [this.statusChannel, this.keyPrefix], (p) => [p.job, p.queue, p.priority, p.executions, Date.parse(p.runAt), Date.parse(p.enqueuedAt)]);
   }
 
   async started(leases: readonly StatusLease[]): Promise<void> {
-    await this.batch("status-started", leases, (l) => l.id, [this.finishedTtlMs], (l) => [l.lease]);
+    await this.batch("status-started", leases, (l) => l.id, [this.finishedTtlMs, this.statusChannel, this.keyPrefix], (l) => [l.lease]);
   }
 
   async stale(leases: readonly StatusLease[]): Promise<Set<string>> {
@@ -154,11 +167,11 @@ export class RedisStatusStore implements StatusStore {
   }
 
   async settled(items: readonly (StatusLease & { settlement: Settlement })[]): Promise<void> {
-    await this.batch("status-settled", items, (item) => item.id, [this.finishedTtlMs], (item) => settlementArgs(item.lease, item.settlement));
+    await this.batch("status-settled", items, (item) => item.id, [this.finishedTtlMs, this.statusChannel, this.keyPrefix], (item) => settlementArgs(item.lease, item.settlement));
   }
 
   async progress(updates: readonly { id: string; fraction: number; message?: string }[]): Promise<void> {
-    await this.batch("status-progress", updates, (u) => u.id, [], (u) =>
+    await this.batch("status-progress", updates, (u) => u.id, [this.statusChannel, this.keyPrefix], (u) =>
       [JSON.stringify(u.message === undefined ? { fraction: u.fraction } : { fraction: u.fraction, message: u.message })],
     );
   }
@@ -178,13 +191,26 @@ export class RedisStatusStore implements StatusStore {
     this.check();
     // One UNLINK per chunk: every key is in one slot, so a multi-key UNLINK works on a Cluster too.
     for (let start = 0; start < ids.length; start += MAX_BATCH) {
-      await this.client.unlink(...ids.slice(start, start + MAX_BATCH).map((id) => this.key(id)));
+      const chunk = ids.slice(start, start + MAX_BATCH);
+      await this.client.unlink(...chunk.map((id) => this.key(id)));
+      await this.client.publish(this.statusChannel, JSON.stringify({ ids: chunk }));
     }
+  }
+
+  /**
+   * Reports the ids of statuses any process changes through a store on this Redis and
+   * prefix; calls `onReconnect` once the channel is subscribed again after a lost connection.
+   */
+  async openFeed(options: StatusFeedOptions): Promise<StatusFeed> {
+    this.check();
+    this.subscriber ??= new Subscriber(subscriberConnection(this.client));
+    return openStatusFeed(this.subscriber, this.statusChannel, options);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.subscriber?.close();
     if (this.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
   }
 }

@@ -14,6 +14,7 @@
  *   and purged there.
  * - **Status** lives in a `StatusStore` (this process's memory by default, or the Redis or
  *   PostgreSQL stores of those packages), which also tells a current lease from a stale one.
+ *   A store with a feed (`openFeed`: all three) gives the adapter `statusFeed`.
  * - **FIFO** queues (`fifo: true`): `set({ group })` is the message group; the deduplication
  *   id is the job id and a random suffix per message sent. SQS FIFO queues have no per-message delay, so
  *   waits are refused (`maxDelayMs: 0`) and a retry keeps its message and waits out its
@@ -54,6 +55,8 @@ import {
   type SetProgressOptions,
   type Settlement,
   type SettleOptions,
+  type StatusFeed,
+  type StatusFeedOptions,
   type StatusRecord,
   type StatusStore,
 } from "@errand/core/adapter";
@@ -122,6 +125,12 @@ export class SqsAdapter implements Adapter {
   readonly queues: QueueMap;
   /** Where statuses live. */
   readonly status: StatusStore;
+  /**
+   * Reports status changes through the status store's feed (`status.openFeed`: in process
+   * for the default store, Redis pub/sub or PostgreSQL LISTEN for the shared ones). Absent
+   * when the store has none.
+   */
+  readonly openStatusFeed?: (options: StatusFeedOptions) => Promise<StatusFeed>;
   private readonly ownsClient: boolean;
   private readonly fifo: boolean;
   private readonly closing = new AbortController();
@@ -157,7 +166,15 @@ export class SqsAdapter implements Adapter {
     });
     this.status = options.status ?? new LocalStatusStore();
     // Without a shared store statuses stay in this process; a worker says so at start.
-    this.capabilities = this.status.shared ? capabilities : { ...capabilities, localStatus: true };
+    const store = this.status;
+    const feed = typeof store.openFeed === "function";
+    this.capabilities = { ...capabilities, localStatus: !store.shared, statusFeed: feed };
+    if (feed) {
+      this.openStatusFeed = (feedOptions) => {
+        if (this.closing.signal.aborted) return Promise.reject(new Error("the sqs adapter is closed"));
+        return store.openFeed!(feedOptions);
+      };
+    }
     this.sender = new Sender(this.sqs, this.fifo);
     this.receiver = new Receiver({
       sqs: this.sqs,

@@ -15,7 +15,7 @@ import { TestAdapter } from "./test-adapter.js";
 /** Runs jobs as they are enqueued. */
 export class InlineAdapter extends TestAdapter implements Adapter {
   override readonly name = "inline";
-  override readonly capabilities = { ...baseCapabilities, wildcardQueues: true, maxDelayMs: 0 };
+  override readonly capabilities = { ...baseCapabilities, wildcardQueues: true, maxDelayMs: 0, statusFeed: true };
 
   constructor(override readonly runtime: Runtime) {
     super(runtime);

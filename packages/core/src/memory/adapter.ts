@@ -23,6 +23,8 @@ import {
   type RetryDeadOptions,
   type SetProgressOptions,
   type SettleOptions,
+  type StatusFeed,
+  type StatusFeedOptions,
   type StatusRecord,
 } from "../adapter/contract.js";
 import { MemoryStore, type MemoryStoreOptions } from "./store.js";
@@ -31,8 +33,8 @@ import { MemoryStore, type MemoryStoreOptions } from "./store.js";
 export abstract class MemoryAdapter implements Adapter {
   /** The adapter's name in errors and events (`"async"`, `"test"`, `"inline"`). */
   abstract readonly name: string;
-  /** What an in-memory store does: priorities, any delay, every queue (`"*"`); not durable. */
-  readonly capabilities: AdapterCapabilities = { ...baseCapabilities, wildcardQueues: true };
+  /** What an in-memory store does: priorities, any delay, every queue (`"*"`), a status feed in process; not durable. */
+  readonly capabilities: AdapterCapabilities = { ...baseCapabilities, wildcardQueues: true, statusFeed: true };
   /** The store: jobs, leases, the dead set and statuses. */
   readonly store: MemoryStore;
 
@@ -69,6 +71,14 @@ export abstract class MemoryAdapter implements Adapter {
   /** Statuses by id, `null` for unknown or expired ones, in order. */
   async getStatus({ ids }: GetStatusOptions): Promise<(StatusRecord | null)[]> {
     return ids.map((id) => this.store.statuses.get(id));
+  }
+
+  /**
+   * Reports the ids of jobs whose status changed, in one call per microtask batch (a bulk
+   * enqueue is one call). In process: it never disconnects, so `onReconnect` is never called.
+   */
+  openStatusFeed(options: StatusFeedOptions): Promise<StatusFeed> {
+    return this.store.statuses.events.open(options);
   }
 
   /** Every queue the store has seen, with its counts. */

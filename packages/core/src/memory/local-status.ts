@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { JobPayload, Settlement, StatusRecord } from "../adapter/contract.js";
+import type { JobPayload, Settlement, StatusFeed, StatusFeedOptions, StatusRecord } from "../adapter/contract.js";
 import type { StatusLease, StatusStore } from "../adapter/status-store.js";
 import { MemoryStatusStore, type MemoryStatusOptions } from "./status.js";
 
@@ -67,6 +67,11 @@ export class LocalStatusStore implements StatusStore {
 
   async get(ids: readonly string[]): Promise<(StatusRecord | null)[]> {
     return ids.map((id) => this.records.get(id));
+  }
+
+  /** Reports changed statuses of this process (the only ones this store knows), in microtask batches. */
+  openFeed(options: StatusFeedOptions): Promise<StatusFeed> {
+    return this.records.events.open(options);
   }
 
   async delete(ids: readonly string[]): Promise<void> {

@@ -6,9 +6,14 @@
  * ones (succeeded, failed, dead) are kept for `finishedTtlMs` and at most `maxFinished`
  * of them, oldest dropped first, so memory does not grow with the number of jobs run.
  *
+ * Every write (enqueue, start, progress, settlement, delete) is reported to `events`, the
+ * in-process status feed, when someone listens; dropping a finished status past its
+ * retention is not a write and is not reported.
+ *
  * @module
  */
 import type { JobPayload, JobState, Settlement, StatusRecord } from "../adapter/contract.js";
+import { StatusEvents } from "./status-events.js";
 
 /** Options of {@link MemoryStatusStore}. */
 export interface MemoryStatusOptions {
@@ -31,6 +36,8 @@ export class MemoryStatusStore {
   private finishedCount = 0;
   private readonly maxFinished: number;
   private readonly finishedTtlMs: number;
+  /** The store's status feed: ids of changed statuses, in microtask batches, while someone listens. */
+  readonly events = new StatusEvents();
 
   constructor(options: MemoryStatusOptions = {}) {
     this.maxFinished = options.maxFinished ?? 10_000;
@@ -57,6 +64,7 @@ export class MemoryStatusStore {
       updatedAt: new Date(now),
     };
     this.records.set(payload.id, record);
+    this.events.changed(payload.id);
     return record;
   }
 
@@ -73,6 +81,7 @@ export class MemoryStatusStore {
     record.state = "running";
     record.executions += 1;
     record.startedAt = record.updatedAt = new Date(now);
+    this.events.changed(record.id);
   }
 
   /** Records the latest progress of a running job. */
@@ -81,6 +90,7 @@ export class MemoryStatusStore {
     if (!record) return;
     record.progress = message === undefined ? { fraction } : { fraction, message };
     record.updatedAt = new Date();
+    this.events.changed(jobId);
   }
 
   /** Records how a job ended (or that it was handed back). */
@@ -89,6 +99,7 @@ export class MemoryStatusStore {
     if (!record) return;
     const at = new Date(now);
     record.updatedAt = at;
+    this.events.changed(record.id);
     switch (settlement.outcome) {
       case "released":
         record.state = record.runAt.getTime() > now ? "scheduled" : "queued";
@@ -157,6 +168,7 @@ export class MemoryStatusStore {
   /** Forgets a job. */
   delete(jobId: string): void {
     this.forget(jobId);
+    this.events.changed(jobId);
   }
 
   /** Number of statuses held (live and finished). */
