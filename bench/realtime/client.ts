@@ -26,6 +26,13 @@ import { serve, wallNow } from "./ipc.js";
 /** What `collect` answers. */
 export interface ClientReport {
   latency: HistogramData;
+  /**
+   * The latency split at the status's `updatedAt`, which Redis's clock sets when
+   * set-progress stores it (whole ms; negative parts count as 0): `progress()` → stored
+   * (the worker's batcher and script), and stored → received (feed, server, socket).
+   */
+  toStore: HistogramData;
+  fromStore: HistogramData;
   /** Progress events received while recording, sent since it began (first events excluded). */
   events: number;
   /** Progress events while recording that carried no readable send time. */
@@ -37,6 +44,7 @@ export interface ClientReport {
   endedByServer: number;
   errors: number;
   firstErrors: string[];
+  /** This process's CPU since recording began, µs. */
   cpu: { user: number; system: number };
 }
 
@@ -58,9 +66,17 @@ interface Stream {
 }
 
 const STAMP = '"message":"t=';
+const UPDATED = '"updatedAt":"';
+/** An ISO date as `toISOString` writes it: 2026-12-03T10:37:51.123Z. */
+const ISO_LENGTH = 24;
 const streams = new Set<Stream>();
 const latency = new Histogram();
+/** `updatedAt` (Redis's clock when set-progress stored it, ms) − send time: the worker's part. */
+const toStore = new Histogram();
+/** Receipt − `updatedAt`: the server's part (feed, read, fan-out, socket) and the client's. */
+const fromStore = new Histogram();
 let recording = false;
+let cpuAtRecord = process.cpuUsage();
 /** Events sent before this wall-clock time (an earlier round's, late) are not counted. */
 let since = 0;
 let stale = 0;
@@ -111,6 +127,12 @@ function consume(stream: Stream, chunk: string, onFirst: () => void): void {
     }
     events++;
     latency.record(now - sent);
+    const u = block.indexOf(UPDATED);
+    const stored = u < 0 ? NaN : Date.parse(block.slice(u + UPDATED.length, u + UPDATED.length + ISO_LENGTH));
+    if (Number.isFinite(stored)) {
+      toStore.record(stored - sent);
+      fromStore.record(now - stored);
+    }
   }
 }
 
@@ -243,13 +265,18 @@ serve({
   record: ({ on, from }: { on: boolean; from?: number }) => {
     recording = on;
     if (on) {
+      cpuAtRecord = process.cpuUsage();
       since = from ?? 0;
       latency.reset();
+      toStore.reset();
+      fromStore.reset();
       events = unstamped = stale = heartbeats = 0;
     }
   },
   collect: (): ClientReport => ({
     latency: latency.toJSON(),
+    toStore: toStore.toJSON(),
+    fromStore: fromStore.toJSON(),
     events,
     unstamped,
     stale,
@@ -257,7 +284,7 @@ serve({
     endedByServer,
     errors,
     firstErrors: [...firstErrors],
-    cpu: process.cpuUsage(),
+    cpu: process.cpuUsage(cpuAtRecord),
   }),
   close,
   poll,

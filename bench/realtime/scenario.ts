@@ -11,12 +11,13 @@
  * the jobs go on reporting at the same pace → teardown, keys deleted.
  */
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { statusToken } from "@errand/core";
 
-import { connect, deleteKeys, freshPrefix, REDIS_URL } from "../redis/store.js";
+import { connect, deleteKeys, freshPrefix, REDIS_URL, serverCpuUs } from "../redis/store.js";
 import type { ClientReport, OpenReport, PollReport } from "./client.js";
 import { Histogram } from "./histogram.js";
 import { Peer, wallNow } from "./ipc.js";
@@ -36,22 +37,33 @@ const WARMUP_STREAMS = 1_000;
 /** Connects in flight per client: well under the server's accept backlog (4096). */
 const MAX_CONNECTING = 200;
 
-/** A scenario: `streams` streams over `jobs` running jobs (each its own, or all one). */
+/**
+ * A scenario: `streams` streams over `jobs` running jobs (each its own, or all one), and
+ * `rounds` recorded progress rounds of `roundMs` each (every job reports once per round).
+ */
 export interface ScenarioSpec {
   key: string;
   label: string;
   streams: number;
   jobs: number;
+  rounds: number;
+  roundMs: number;
 }
 
 /** How a scenario runs. */
 export interface ScenarioOptions {
-  rounds: number;
-  roundMs: number;
+  /** Overrides every scenario's `rounds`. */
+  rounds: number | undefined;
+  /** Overrides every scenario's `roundMs`. */
+  roundMs: number | undefined;
   pollMs: number;
   heartbeatMs: number;
   /** Node flags for the server (`--cpu-prof …`). */
   serverExecArgv: string[];
+  /** CPU profiles of the server over the recorded rounds and the polling, into this directory. */
+  profileDir: string | undefined;
+  /** Stamp events as the server writes them (`ServerStats.written`): splits the server's part from the client's. */
+  split: boolean;
   /** Heap snapshots of the server at baseline, with the streams open and after they closed (bench/results/profiles/). */
   heapSnapshot: boolean;
 }
@@ -62,13 +74,28 @@ export interface Memory {
   rss: number;
 }
 
+/** A latency's p50, p99 and max, ms. */
+export interface Percentiles {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+const percentiles = (h: Histogram): Percentiles => ({ p50: h.percentile(50), p99: h.percentile(99), max: h.maxMs });
+
 /** Everything a scenario measured. */
 export interface ScenarioResult {
+  /** The scenario as run (options applied). */
   spec: ScenarioSpec;
   openMs: number;
   /** Request sent → first status event, per stream. */
-  firstEvent: { p50: number; p99: number; max: number };
-  latency: { p50: number; p90: number; p99: number; max: number; mean: number; count: number };
+  firstEvent: Percentiles;
+  latency: Percentiles & { p90: number; mean: number; count: number };
+  /** The latency's two parts, split at the stored `updatedAt` (see `ClientReport`). */
+  toStore: Percentiles;
+  fromStore: Percentiles;
+  /** With `split`: `progress()` → the server's `res.write` of the event. */
+  written: Percentiles | null;
   expectedEvents: number;
   events: number;
   heartbeats: number;
@@ -76,10 +103,36 @@ export interface ScenarioResult {
   stale: number;
   errors: string[];
   memory: { baseline: Memory; open: Memory; closed: Memory };
-  sse: { windowMs: number; cpuUs: number; requests: number };
-  polling: { elapsedMs: number; requests: number; ok: number; failed: number; cpuUs: number; p50: number; p99: number };
-  clientCpuUs: number;
+  /**
+   * Over the recorded rounds: `cpuPressure`, the share of the time some task of the machine
+   * waited for a CPU (see `cpuPressureUs`); the server's CPU, `cpuUs`, of which `systemUs` in
+   * the kernel (a socket write on loopback does the receiver's TCP work too); the client
+   * processes' CPU (`clientCpuUs`) and redis-server's (`redisCpuUs`, INFO cpu: the whole
+   * server, other users included).
+   */
+  sse: { windowMs: number; cpuPressure: number; cpuUs: number; systemUs: number; requests: number; clientCpuUs: number; redisCpuUs: number };
+  polling: { elapsedMs: number; cpuPressure: number; requests: number; ok: number; failed: number; cpuUs: number; systemUs: number; p50: number; p99: number };
 }
+
+/**
+ * Time so far in which some runnable task of the machine waited for a CPU (Linux PSI,
+ * /proc/pressure/cpu "some", µs); undefined where there is none. Over a window, its share of
+ * the window says how contended the machine was: the machine is shared, and a process
+ * waiting for a CPU delays events as much as slow code.
+ */
+export function cpuPressureUs(): number | undefined {
+  try {
+    const some = /^some .*total=(\d+)/m.exec(readFileSync("/proc/pressure/cpu", "utf8"));
+    return some ? Number(some[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const pressureShare = (before: number | undefined, ms: number): number => {
+  const after = cpuPressureUs();
+  return before === undefined || after === undefined ? NaN : (after - before) / 1000 / ms;
+};
 
 const memoryOf = (stats: ServerStats): Memory => ({ heapExternal: stats.memory.heapUsed + stats.memory.external, rss: stats.memory.rss });
 const cpuOf = (stats: ServerStats): number => stats.cpu.user + stats.cpu.system;
@@ -95,10 +148,12 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30
 
 /** Runs one scenario; every process it started is gone when it returns. */
 export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions): Promise<ScenarioResult> {
+  const rounds = options.rounds ?? spec.rounds;
+  const roundMs = options.roundMs ?? spec.roundMs;
   const prefix = freshPrefix("realtime");
   const secret = randomBytes(24).toString("base64url");
   const redis = connect();
-  const server = new Peer("server", join(HERE, "server.js"), [JSON.stringify({ url: REDIS_URL, prefix, secret, heartbeatMs: options.heartbeatMs } satisfies ServerParams)], options.serverExecArgv);
+  const server = new Peer("server", join(HERE, "server.js"), [JSON.stringify({ url: REDIS_URL, prefix, secret, heartbeatMs: options.heartbeatMs, split: options.split } satisfies ServerParams)], options.serverExecArgv);
   const worker = new Peer("worker", join(HERE, "worker.js"), [JSON.stringify({ url: REDIS_URL, prefix, concurrency: spec.jobs + WARMUP_STREAMS } satisfies WorkerParams)]);
   const clients = Array.from({ length: Math.ceil(spec.streams / PER_CLIENT) }, (_, i) => new Peer(`client ${i + 1}`, join(HERE, "client.js"), []));
   try {
@@ -116,7 +171,7 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions):
       const [, subscribers] = (await redis.pubsub("NUMSUB", `${prefix}:status`)) as [string, number];
       return Number(subscribers) === 0;
     };
-    const round = (first: number, count: number, fraction: number) => worker.call("round", { first, count, spreadMs: options.roundMs, fraction } satisfies Round);
+    const round = (first: number, count: number, fraction: number) => worker.call("round", { first, count, spreadMs: roundMs, fraction } satisfies Round);
 
     // Warm-up.
     const warm = await worker.call<string[]>("enqueue", { count: WARMUP_STREAMS });
@@ -153,18 +208,35 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions):
     // Progress rounds: one unrecorded, then the recorded ones.
     const first = WARMUP_STREAMS;
     await round(first, spec.jobs, 0.02);
-    await all("record", { on: true, from: wallNow() });
+    const from = wallNow();
+    await all("record", { on: true, from });
+    await server.call("record", { from });
+    const profile = async (phase: string | null) => {
+      if (options.profileDir) await server.call("profile", { path: phase && join(options.profileDir, `realtime-${spec.key}-${phase}.cpuprofile`) });
+    };
+    await profile("sse");
     const before = await stats();
+    const pressureBefore = cpuPressureUs();
+    const redisBefore = await serverCpuUs(redis);
     const begun = performance.now();
-    for (let r = 1; r <= options.rounds; r++) await round(first, spec.jobs, 0.02 + (0.9 * r) / options.rounds);
-    const expectedEvents = spec.streams * options.rounds;
+    for (let r = 1; r <= rounds; r++) await round(first, spec.jobs, 0.02 + (0.9 * r) / rounds);
+    const expectedEvents = spec.streams * rounds;
     await until("every progress event", async () => (await received()) >= expectedEvents, 10_000).catch((error: Error) => errors.push(error.message));
     const after = await stats();
     const windowMs = performance.now() - begun;
+    const ssePressure = pressureShare(pressureBefore, windowMs);
+    const redisCpuUs = (await serverCpuUs(redis)) - redisBefore;
+    await profile(null);
     await all("record", { on: false });
     const reports = await all<ClientReport>("collect");
     const latency = new Histogram();
-    for (const report of reports) latency.merge(report.latency);
+    const toStore = new Histogram();
+    const fromStore = new Histogram();
+    for (const report of reports) {
+      latency.merge(report.latency);
+      toStore.merge(report.toStore);
+      fromStore.merge(report.fromStore);
+    }
     errors.push(...reports.flatMap((r) => r.firstErrors));
 
     // Close every stream; memory once the hub has let go.
@@ -178,41 +250,49 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions):
     const pacing = (async () => {
       while (polling) await round(first, spec.jobs, 0.5);
     })();
+    await profile("polling");
     const pollBefore = await stats();
+    const pollPressureBefore = cpuPressureUs();
     const pollBegun = performance.now();
     const pollUrls = jobOf.map(statusUrl);
     const polls = await Promise.all(clients.map((client, c) => client.call<PollReport>("poll", { urls: share(pollUrls, c), intervalMs: 1_000, durationMs: options.pollMs })));
     const pollAfter = await stats();
     const pollMs = performance.now() - pollBegun;
+    const pollPressure = pressureShare(pollPressureBefore, pollMs);
+    await profile(null);
     polling = false;
     await pacing;
     const pollLatency = new Histogram();
     for (const poll of polls) pollLatency.merge(poll.latency);
     errors.push(...polls.flatMap((p) => p.firstErrors));
-    const clientCpuUs = reports.reduce((sum, r) => sum + r.cpu.user + r.cpu.system, 0);
+    const written = after.written ? percentiles(new Histogram().merge(after.written)) : null;
 
     return {
-      spec,
+      spec: { ...spec, rounds, roundMs },
       openMs,
-      firstEvent: { p50: firstEvent.percentile(50), p99: firstEvent.percentile(99), max: firstEvent.maxMs },
-      latency: { p50: latency.percentile(50), p90: latency.percentile(90), p99: latency.percentile(99), max: latency.maxMs, mean: latency.meanMs, count: latency.count },
+      firstEvent: percentiles(firstEvent),
+      latency: { ...percentiles(latency), p90: latency.percentile(90), mean: latency.meanMs, count: latency.count },
+      toStore: percentiles(toStore),
+      written,
+      fromStore: percentiles(fromStore),
       expectedEvents,
       events: reports.reduce((sum, r) => sum + r.events, 0),
       heartbeats: reports.reduce((sum, r) => sum + r.heartbeats, 0),
       stale: reports.reduce((sum, r) => sum + r.stale, 0),
       errors,
       memory: { baseline, open: memoryOf(idleStats), closed },
-      sse: { windowMs, cpuUs: cpuOf(after) - cpuOf(before), requests: after.requests - before.requests },
+      sse: { windowMs, cpuPressure: ssePressure, cpuUs: cpuOf(after) - cpuOf(before), systemUs: after.cpu.system - before.cpu.system, requests: after.requests - before.requests, clientCpuUs: reports.reduce((sum, r) => sum + r.cpu.user + r.cpu.system, 0), redisCpuUs },
       polling: {
         elapsedMs: pollMs,
+        cpuPressure: pollPressure,
         requests: pollAfter.requests - pollBefore.requests,
         ok: polls.reduce((sum, p) => sum + p.ok, 0),
         failed: polls.reduce((sum, p) => sum + p.failed, 0),
         cpuUs: cpuOf(pollAfter) - cpuOf(pollBefore),
+        systemUs: pollAfter.cpu.system - pollBefore.cpu.system,
         p50: pollLatency.percentile(50),
         p99: pollLatency.percentile(99),
       },
-      clientCpuUs,
     };
   } finally {
     await Promise.allSettled([worker.call("release"), server.call("close")]);
