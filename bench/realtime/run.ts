@@ -5,16 +5,18 @@
  *   npm run bench:realtime                                # every scenario, ~3 min
  *   node bench/dist/realtime/run.js --only streams1k      # streams1k | streams10k | shared1k
  *   node bench/dist/realtime/run.js --rounds 5 --poll-s 5 # shorter
+ *   node bench/dist/realtime/run.js --runs 3 --calm 20    # medians of 3, each run once the machine's CPU pressure is < 20 %
  *   node bench/dist/realtime/run.js --only streams1k --profile    # server CPU profiles of the rounds and the polling
  *   node bench/dist/realtime/run.js --only streams1k --cpu-prof   # the server's whole life
  *   node bench/dist/realtime/run.js --only streams1k --heap-snapshot
  *
  * Each scenario runs in fresh processes (scenario.ts): server, worker, clients. Prints a
  * markdown table (one column per scenario) and the goals, and writes
- * bench/results/realtime-latest.json (any option: realtime-latest.partial.json).
+ * bench/results/realtime-latest.json (any option but `--runs` and `--calm`: realtime-latest.partial.json).
  * Uses REDIS_URL, else redis://127.0.0.1:6379; keys go under a fresh prefix per scenario
  * and are deleted at its end.
  */
+import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
@@ -49,15 +51,17 @@ const BASELINE_FLOOR = 2 ** 20;
 
 interface Options extends ScenarioOptions {
   runs: number;
+  /** Before each run, wait (up to 15 min) until the machine's CPU pressure (PSI avg10) is below this %. */
+  calm: number | undefined;
   only: string[] | undefined;
   partial: boolean;
 }
 
 const USAGE =
-  "usage: node bench/dist/realtime/run.js [--only streams1k,streams10k,shared1k] [--runs N] [--rounds N] [--round-ms MS] [--poll-s S] [--heartbeat-ms MS] [--split] [--profile] [--cpu-prof] [--heap-snapshot]";
+  "usage: node bench/dist/realtime/run.js [--only streams1k,streams10k,shared1k] [--runs N] [--rounds N] [--round-ms MS] [--poll-s S] [--heartbeat-ms MS] [--calm PERCENT] [--split] [--profile] [--cpu-prof] [--heap-snapshot]";
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { runs: 1, only: undefined, partial: false, rounds: undefined, roundMs: undefined, pollMs: 10_000, heartbeatMs: 15_000, serverExecArgv: [], profileDir: undefined, heapSnapshot: false, split: false };
+  const options: Options = { runs: 1, only: undefined, partial: false, rounds: undefined, roundMs: undefined, pollMs: 10_000, heartbeatMs: 15_000, serverExecArgv: [], profileDir: undefined, heapSnapshot: false, split: false, calm: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -70,7 +74,8 @@ function parseArgs(argv: string[]): Options {
       if (!Number.isInteger(n) || n < min) throw new Error(`${arg} must be an integer >= ${min}, got ${argv[i]}`);
       return n;
     };
-    if (arg !== "--help" && arg !== "-h") options.partial = true;
+    // Only `--runs` and `--calm` leave the run a full one.
+    if (!["--help", "-h", "--runs", "--calm"].includes(arg)) options.partial = true;
     if (arg === "--only") {
       options.only = value().split(",");
       const unknown = options.only.filter((key) => !SCENARIOS.some((s) => s.key === key));
@@ -84,6 +89,7 @@ function parseArgs(argv: string[]): Options {
     else if (arg === "--profile") options.profileDir = PROFILES;
     else if (arg === "--heap-snapshot") options.heapSnapshot = true;
     else if (arg === "--split") options.split = true;
+    else if (arg === "--calm") options.calm = count(1);
     else if (arg === "--help" || arg === "-h") {
       console.log(USAGE);
       process.exit(0);
@@ -179,6 +185,33 @@ function goals(results: Map<string, ScenarioResult[]>, value: (key: string, row:
   return out;
 }
 
+/** The machine's CPU pressure over the last 10 s (PSI "some" avg10, %), or undefined without PSI. */
+function pressureNow(): number | undefined {
+  try {
+    const some = /^some avg10=([\d.]+)/m.exec(readFileSync("/proc/pressure/cpu", "utf8"));
+    return some ? Number(some[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits until the machine's CPU pressure is below `percent` (shared machine: other sessions' suites), at most 15 min. */
+async function calm(percent: number, log: (message: string) => void): Promise<void> {
+  const deadline = Date.now() + 15 * 60_000;
+  let pressure = pressureNow();
+  if (pressure === undefined) throw new Error("--calm needs /proc/pressure/cpu (Linux PSI)");
+  if (pressure < percent) return;
+  log(`  waiting for CPU pressure below ${percent} % (now ${pressure} %)`);
+  while (pressure !== undefined && pressure >= percent) {
+    if (Date.now() > deadline) {
+      log(`  still ${pressure} % after 15 min; running anyway`);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    pressure = pressureNow();
+  }
+}
+
 async function main(options: Options): Promise<void> {
   const began = performance.now();
   const log = (message: string) => process.stderr.write(`${message}\n`);
@@ -187,6 +220,7 @@ async function main(options: Options): Promise<void> {
   const results = new Map<string, ScenarioResult[]>();
   for (const spec of chosen) {
     for (let run = 1; run <= options.runs; run++) {
+      if (options.calm !== undefined) await calm(options.calm, log);
       const t = performance.now();
       const result = await runScenario(spec, options);
       results.set(spec.key, [...(results.get(spec.key) ?? []), result]);
@@ -203,7 +237,9 @@ async function main(options: Options): Promise<void> {
   const seconds = (performance.now() - began) / 1000;
   const keys = [...results.keys()];
   const lines = [`| figure | ${keys.map((k) => SCENARIOS.find((s) => s.key === k)!.label).join(" | ")} | unit |`, `| --- | ${keys.map(() => "---:").join(" | ")} | --- |`];
-  for (const row of ROWS) lines.push(`| ${row.figure} | ${keys.map((k) => format(value(k, row.key), row.unit)).join(" | ")} | ${row.unit} |`);
+  // A row nothing filled (the `--split` one without it) is left out.
+  const shown = ROWS.filter((row) => keys.some((k) => [value(k, row.key)].flat().some(Number.isFinite)));
+  for (const row of shown) lines.push(`| ${row.figure} | ${keys.map((k) => format(value(k, row.key), row.unit)).join(" | ")} | ${row.unit} |`);
   console.log(
     `\nErrand realtime bench — SSE status streams on Redis, ${options.runs === 1 ? "1 run" : `median of ${options.runs} runs`}, node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}\n`,
   );
@@ -214,7 +250,7 @@ async function main(options: Options): Promise<void> {
   console.log(`(${seconds.toFixed(0)} s)`);
 
   await mkdir(dirname(RESULTS), { recursive: true });
-  const { serverExecArgv: _flags, profileDir: _profiles, partial: _partial, ...settings } = options;
+  const { serverExecArgv: _flags, profileDir: _profiles, partial: _partial, calm: _calm, ...settings } = options;
   const report = {
     date: new Date().toISOString(),
     node: process.version,
