@@ -188,6 +188,24 @@ describe("jobStatusHandler: Server-Sent Events", () => {
     await waitFor(async () => handler.openStreams === 0 && (await statusWatchers()).watchers === 0, { message: "stream and watcher freed" });
   });
 
+  it("beats streams in turns when the interval spans several ticks, and every stream still gets its heartbeats", async () => {
+    // 750 ms: three slots, one beaten every 250 ms; four streams, so one slot holds two.
+    const turns = jobStatusHandler({ basePath: "/jobs", secret: SECRET, heartbeat: 750 });
+    const { jobId } = await TwoStepJob.performLater("turns");
+    const counts = [0, 0, 0, 0];
+    const bodies = await Promise.all(counts.map(async () => (await turns(new Request(`http://x/jobs/${jobId}/events?token=${token(jobId)}`))).body!));
+    const readings = bodies.map((body, i) =>
+      (async () => {
+        for await (const event of readEvents(body)) counts[i]! += event.comments.length;
+      })().catch(() => undefined),
+    );
+    await waitFor(() => counts.every((count) => count >= 2), { message: "two heartbeats on every stream", timeoutMs: 10_000 });
+    expect(turns.openStreams).toBe(4);
+    turns.closeStreams();
+    await Promise.all(readings);
+    expect(turns.openStreams).toBe(0);
+  });
+
   it("closeStreams ends open streams (before server.close)", async () => {
     const { jobId } = await TwoStepJob.performLater("close");
     const response = await fetch(url(jobId, "/events"));

