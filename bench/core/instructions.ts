@@ -14,10 +14,16 @@
  * that. The fetch loop still yields every 10 ms of (valgrind-slowed) work, so a drain takes
  * a few hundred event-loop turns instead of fifty; those are counted too.
  *
- * What still varies between identical runs is V8's optimizing compiler (how often it
- * compiles and deoptimizes: ±20 % of its ~500M instructions, ±2 % of the total). Natively
- * it runs on a background thread, so the figure to compare is the count **without the
- * compiler** (functions in `v8::internal::compiler`), which repeats within ±0.5 %.
+ * The old space starts at 1 GB (`--initial-old-space-size`), so no full GC falls inside the
+ * timed part; young-generation collections (the cost of garbage) are counted. Without it, a
+ * build that allocates a little less moved the one full GC of a 100k drain to where the heap
+ * was fuller and counted 110M more marking (2 % of the drain) for less work. The size of the
+ * live heap is better compared directly (`process.memoryUsage().heapUsed` after a GC).
+ *
+ * Identical runs then repeat within ±0.2 % at c = 10 and 50, ±0.7 % at c = 1 (with the
+ * default heap, where full GCs fell and what they flushed and V8 compiled again, ±3 %). The
+ * second figure leaves out V8's optimizing compiler (`v8::internal::compiler`), which runs on
+ * a background thread outside valgrind.
  *
  * Prints both per job and keeps each run's `.callgrind` file in results/profiles/ for
  * `callgrind_annotate --inclusive=no <file>`: builtins, the JSON parser and the GC are named
@@ -35,7 +41,7 @@ import { median } from "../lib/stats.js";
 import type { DrainParams, DrainResult } from "./scenarios.js";
 
 const RUN = join(dirname(fileURLToPath(import.meta.url)), "run.js");
-const V8_FLAGS = ["--expose-gc", "--single-threaded", "--predictable-gc-schedule", "--no-incremental-marking"];
+const V8_FLAGS = ["--expose-gc", "--single-threaded", "--predictable-gc-schedule", "--no-incremental-marking", "--initial-old-space-size=1024"];
 
 interface Counted {
   instructions: number;
