@@ -4,6 +4,7 @@
  * went (self time by area and by function, total time of Errand's functions), mapping
  * positions back to the `.ts` sources through the packages' source maps.
  */
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { Session } from "node:inspector/promises";
@@ -21,15 +22,38 @@ export interface ProfileParams {
   profile?: string;
   /** Sampling interval of the profile, µs. Default 200. */
   profileIntervalUs?: number;
+  /**
+   * The process runs under `valgrind --tool=callgrind --instr-atstart=no`: switch its
+   * instrumentation on for the timed part only (`callgrind_control --instr`), so the counts
+   * leave out start-up, warm-up and the untimed enqueue. See core/instructions.ts.
+   */
+  callgrind?: boolean;
 }
 
-/** The V8 sampling profiler around the timed part of a scenario; does nothing without a path. */
+/** Switches callgrind's instrumentation of this process on or off and waits until it has. */
+function callgrindInstrumentation(state: "on" | "off"): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // Asynchronous on purpose: valgrind answers between the guest's instructions, so the event
+    // loop must keep running while callgrind_control waits for the answer.
+    const control = spawn("callgrind_control", [`--instr=${state}`, String(process.pid)], { stdio: ["ignore", "pipe", "inherit"] });
+    let output = "";
+    control.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    control.on("error", reject);
+    control.on("exit", (code) => {
+      if (code === 0 && !/no callgrind|error/i.test(output)) resolve();
+      else reject(new Error(`callgrind_control --instr=${state} ${process.pid} failed (exit ${code}): ${output.trim()}`));
+    });
+  });
+}
+
+/** The V8 sampling profiler (or callgrind's instrumentation) around the timed part of a scenario; does nothing without either. */
 export class TimedProfile {
   private session: Session | undefined;
 
   constructor(private readonly params: ProfileParams) {}
 
   async start(): Promise<void> {
+    if (this.params.callgrind) await callgrindInstrumentation("on");
     if (!this.params.profile) return;
     this.session = new Session();
     this.session.connect();
@@ -39,6 +63,7 @@ export class TimedProfile {
   }
 
   async stop(): Promise<void> {
+    if (this.params.callgrind) await callgrindInstrumentation("off");
     if (!this.session || !this.params.profile) return;
     const { profile } = await this.session.post("Profiler.stop");
     await writeFile(this.params.profile, JSON.stringify(profile));

@@ -56,6 +56,21 @@ describe("argument serialization", () => {
     expect(await roundTrip(odd)).toEqual(odd);
   });
 
+  it("reads plain JSON arguments (no meta) as a copy, a stored null meta too", async () => {
+    const stored = { json: [1, { tags: ["a"] }, null] };
+    const args = await deserializeArguments(stored);
+    expect(args).toEqual([1, { tags: ["a"] }, null]);
+    (args[1] as { tags: string[] }).tags.push("b");
+    expect(stored.json).toEqual([1, { tags: ["a"] }, null]);
+    expect(await deserializeArguments({ json: ["x"], meta: null })).toEqual(["x"]);
+    // A plain object shaped like a stored error stays a plain object without meta saying otherwise.
+    const lookalike = { name: "Error", message: "m", stack: "s" };
+    const [read] = await deserializeArguments({ json: [lookalike] });
+    expect(read).toEqual(lookalike);
+    expect(read).not.toBeInstanceOf(Error);
+    await expect(deserializeArguments({ json: { not: "an array" } as never })).rejects.toThrow("arguments are not an array");
+  });
+
   it("round-trips a registered custom serializer's values", async () => {
     const [money] = await roundTrip([new Money(1250, "EUR")]);
     expect(money).toBeInstanceOf(Money);
