@@ -58,10 +58,10 @@ interface Options extends ScenarioOptions {
 }
 
 const USAGE =
-  "usage: node bench/dist/realtime/run.js [--only streams1k,streams10k,shared1k] [--runs N] [--rounds N] [--round-ms MS] [--poll-s S] [--heartbeat-ms MS] [--calm PERCENT] [--split] [--profile] [--cpu-prof] [--heap-snapshot]";
+  "usage: node bench/dist/realtime/run.js [--only streams1k,streams10k,shared1k] [--runs N] [--rounds N] [--round-ms MS] [--poll-s S] [--heartbeat-ms MS] [--calm PERCENT] [--split] [--pin] [--profile] [--cpu-prof] [--heap-snapshot]";
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { runs: 1, only: undefined, partial: false, rounds: undefined, roundMs: undefined, pollMs: 10_000, heartbeatMs: 15_000, serverExecArgv: [], profileDir: undefined, heapSnapshot: false, split: false, calm: undefined };
+  const options: Options = { runs: 1, only: undefined, partial: false, rounds: undefined, roundMs: undefined, pollMs: 10_000, heartbeatMs: 15_000, serverExecArgv: [], profileDir: undefined, heapSnapshot: false, split: false, pin: false, calm: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -89,6 +89,7 @@ function parseArgs(argv: string[]): Options {
     else if (arg === "--profile") options.profileDir = PROFILES;
     else if (arg === "--heap-snapshot") options.heapSnapshot = true;
     else if (arg === "--split") options.split = true;
+    else if (arg === "--pin") options.pin = true;
     else if (arg === "--calm") options.calm = count(1);
     else if (arg === "--help" || arg === "-h") {
       console.log(USAGE);

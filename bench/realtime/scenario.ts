@@ -10,6 +10,7 @@
  * closed again) → the same N pages polling `GET /jobs/:id` every second for `pollMs`, while
  * the jobs go on reporting at the same pace → teardown, keys deleted.
  */
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -64,6 +65,11 @@ export interface ScenarioOptions {
   profileDir: string | undefined;
   /** Stamp events as the server writes them (`ServerStats.written`): splits the server's part from the client's. */
   split: boolean;
+  /**
+   * Pin the server to CPU 0 and the clients to CPU 1 (`taskset`), so the clients do not run
+   * on the server's core: as when the browsers are other machines.
+   */
+  pin: boolean;
   /** Heap snapshots of the server at baseline, with the streams open and after they closed (bench/results/profiles/). */
   heapSnapshot: boolean;
 }
@@ -156,6 +162,11 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions):
   const server = new Peer("server", join(HERE, "server.js"), [JSON.stringify({ url: REDIS_URL, prefix, secret, heartbeatMs: options.heartbeatMs, split: options.split } satisfies ServerParams)], options.serverExecArgv);
   const worker = new Peer("worker", join(HERE, "worker.js"), [JSON.stringify({ url: REDIS_URL, prefix, concurrency: spec.jobs + WARMUP_STREAMS } satisfies WorkerParams)]);
   const clients = Array.from({ length: Math.ceil(spec.streams / PER_CLIENT) }, (_, i) => new Peer(`client ${i + 1}`, join(HERE, "client.js"), []));
+  if (options.pin) {
+    // -a: every thread of the process (libuv's pool, V8's GC helpers) too.
+    execFileSync("taskset", ["-a", "-p", "-c", "0", String(server.pid)], { stdio: "ignore" });
+    for (const client of clients) execFileSync("taskset", ["-a", "-p", "-c", "1", String(client.pid)], { stdio: "ignore" });
+  }
   try {
     const port = await server.note<number>("ready");
     await worker.note("ready");

@@ -36,9 +36,17 @@ interface Entry {
   slot: number;
 }
 
-/** The bytes of one status event. */
+/** Each snapshot's event bytes, encoded once however many streams carry it. */
+const EVENTS = new WeakMap<StatusSnapshot, Uint8Array>();
+
+/** The bytes of one status event (the same array for every stream: never written to). */
 export function statusEvent(snapshot: StatusSnapshot): Uint8Array {
-  return encoder.encode(`id: ${snapshot.version}\nevent: status\ndata: ${snapshot.text}\n\n`);
+  let bytes = EVENTS.get(snapshot);
+  if (!bytes) {
+    bytes = encoder.encode(`id: ${snapshot.version}\nevent: status\ndata: ${snapshot.text}\n\n`);
+    EVENTS.set(snapshot, bytes);
+  }
+  return bytes;
 }
 
 /** The open streams of one handler, and the one timer that keeps them alive. */
