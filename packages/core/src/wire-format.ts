@@ -22,20 +22,20 @@ function fail(message: string): never {
   throw new MalformedPayloadError(message);
 }
 
-function requireString(record: Record<string, unknown>, key: string): void {
+function requireString(record: Record<string, unknown>, key: string, label = key): void {
   const value = record[key];
-  if (typeof value !== "string" || value.length === 0) fail(`"${key}" must be a non-empty string`);
+  if (typeof value !== "string" || value.length === 0) fail(`"${label}" must be a non-empty string`);
 }
 
-function requireDate(record: Record<string, unknown>, key: string): void {
+function requireDate(record: Record<string, unknown>, key: string, label = key): void {
   const value = record[key];
-  if (typeof value !== "string" || !ISO_DATE.test(value)) fail(`"${key}" must be an ISO-8601 date string`);
+  if (typeof value !== "string" || !ISO_DATE.test(value)) fail(`"${label}" must be an ISO-8601 date string`);
 }
 
-function requireInteger(record: Record<string, unknown>, key: string, min: number): void {
+function requireInteger(record: Record<string, unknown>, key: string, min: number, label = key): void {
   const value = record[key];
   if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
-    fail(`"${key}" must be an integer >= ${min}`);
+    fail(`"${label}" must be an integer >= ${min}`);
   }
 }
 
@@ -84,10 +84,40 @@ export function validatePayload(value: unknown): JobPayload {
   requireDate(record, "runAt");
   if (record.timeoutMs !== undefined) requireInteger(record, "timeoutMs", 1);
   if (record.group !== undefined) requireString(record, "group");
-  if (record.flow !== undefined && (record.flow === null || typeof record.flow !== "object")) {
-    fail(`"flow" must be an object`);
-  }
+  if (record.flow !== undefined) requireFlow(record.flow);
   return record as unknown as JobPayload;
+}
+
+const UNIQUE_WHILE = new Set(["queued", "active", "done"]);
+
+/** `flow`: each part present is complete and of the right kinds (see `FlowControl`). */
+function requireFlow(flow: unknown): void {
+  if (flow === null || typeof flow !== "object" || Array.isArray(flow)) fail(`"flow" must be an object`);
+  const parts = flow as Record<string, unknown>;
+  for (const name of Object.keys(parts)) {
+    if (!["unique", "concurrency", "rateLimit", "recurring"].includes(name)) fail(`"flow.${name}" is not a flow-control setting`);
+    const part = parts[name];
+    if (part === null || typeof part !== "object" || Array.isArray(part)) fail(`"flow.${name}" must be an object`);
+  }
+  const { unique, concurrency, rateLimit, recurring } = parts as Record<string, Record<string, unknown> | undefined>;
+  if (unique) {
+    requireString(unique, "key", "flow.unique.key");
+    if (!UNIQUE_WHILE.has(unique.while as string)) fail(`"flow.unique.while" must be "queued", "active" or "done"`);
+    if (unique.forMs !== undefined) requireInteger(unique, "forMs", 1, "flow.unique.forMs");
+  }
+  if (concurrency) {
+    requireString(concurrency, "key", "flow.concurrency.key");
+    requireInteger(concurrency, "limit", 1, "flow.concurrency.limit");
+  }
+  if (rateLimit) {
+    requireString(rateLimit, "key", "flow.rateLimit.key");
+    requireInteger(rateLimit, "limit", 1, "flow.rateLimit.limit");
+    requireInteger(rateLimit, "perMs", 1, "flow.rateLimit.perMs");
+  }
+  if (recurring) {
+    requireString(recurring, "task", "flow.recurring.task");
+    requireDate(recurring, "tick", "flow.recurring.tick");
+  }
 }
 
 /** Best-effort id of a stored body for the dead set when it cannot be validated. */

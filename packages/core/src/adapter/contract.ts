@@ -58,15 +58,54 @@ export interface SerializedValue {
   meta?: unknown;
 }
 
-/** Flow-control settings carried by a payload for backends that enforce them. */
+/**
+ * Flow-control settings carried by a payload, for backends that enforce them. Keys are
+ * final as given here (core has scoped the unique key by job class); backends compare
+ * them as opaque strings. Semantics: docs/flow-control.md and docs/recurring-tasks.md.
+ */
 export interface FlowControl {
-  /** Uniqueness: while a job with this key is in `while` state, a new one is a duplicate. */
-  unique?: { key: string; forMs?: number; while: "queued" | "running" | "finished" };
-  /** At most `limit` jobs with this key run at once (checked at reserve). */
+  /**
+   * Uniqueness, decided atomically at enqueue. The key remembers its holder (the job that
+   * stored it) with the holder's `while` and expiry (`enqueuedAt + forMs`, none without
+   * `forMs`). A new job with the key is a duplicate — nothing is stored and the holder's
+   * ids come back with `duplicate: true` — while the expiry is ahead and the holder's
+   * state is one its `while` blocks:
+   *
+   * | while | blocking states of the holder |
+   * | --- | --- |
+   * | `queued` | scheduled, queued |
+   * | `active` | scheduled, queued, running, retrying |
+   * | `done` | scheduled, queued, running, retrying, succeeded (core requires `forMs`) |
+   *
+   * Failed (discarded) and dead holders never block, nor does a holder the backend no
+   * longer knows (retention removed it). Otherwise the new job stores and becomes the
+   * holder. Within one `enqueue` call jobs are decided in order.
+   */
+  unique?: { key: string; while: UniqueWhile; forMs?: number };
+  /**
+   * At most `limit` jobs with this key hold a lease at once, across every worker: reserve
+   * hands out no job whose key is full. A job that cannot start stays `queued`, parked out
+   * of the ready set (no busy loop) until a holder's settle or lease expiry frees a slot.
+   * A slot lives as long as its holder's lease (extended with it).
+   */
   concurrency?: { key: string; limit: number };
-  /** At most `limit` jobs with this key start per `perMs` (checked at reserve). */
+  /**
+   * At most `limit` reservations of jobs with this key in any `perMs` window (a sliding
+   * window over start times), across every worker. A job over the limit stays `queued`,
+   * not counted as an execution, and is not handed out before a start is allowed again.
+   */
   rateLimit?: { key: string; limit: number; perMs: number };
+  /**
+   * One tick of a recurring task (backends with `capabilities.recurring`). Stored only if
+   * the task's last stored tick is earlier (or there is none), in the same atomic step
+   * that records this tick as the task's last: otherwise nothing is stored and the result
+   * is `duplicate: true` with the id of the job of the task's last tick.
+   */
+  recurring?: { task: string; tick: string };
 }
+
+/** Which states of a unique job's holder block a duplicate (see {@link FlowControl.unique}). */
+export type UniqueWhile = "queued" | "active" | "done";
 
 /** What a backend can do. Core and the conformance suite branch on these, never on types. */
 export interface AdapterCapabilities {
@@ -94,6 +133,11 @@ export interface AdapterCapabilities {
   concurrencyLimits: boolean;
   /** Rate limits (`flow.rateLimit`) are enforced at reserve. */
   rateLimits: boolean;
+  /**
+   * Recurring ticks (`flow.recurring`) are stored at most once per task and tick, and
+   * `recurringState` reports each task's last tick.
+   */
+  recurring: boolean;
   /** `reserve` accepts `queues: "*"` (every queue the backend knows). */
   wildcardQueues: boolean;
   /** Largest number of payloads one `enqueue` call accepts; core splits larger batches. */
@@ -330,6 +374,21 @@ export interface PurgeDeadOptions {
   select: DeadSelection;
 }
 
+/** Options of {@link Adapter.recurringState}. */
+export interface RecurringStateOptions {
+  /** Recurring task names. */
+  tasks: string[];
+}
+
+/** A recurring task's last stored tick. */
+export interface RecurringRecord {
+  task: string;
+  /** The tick (its scheduled time) last stored for the task. */
+  lastTick: Date;
+  /** Errand id of that tick's job. */
+  jobId: string;
+}
+
 /** Options of {@link Adapter.migrate}. */
 export type MigrateOptions = Record<string, never>;
 
@@ -340,7 +399,8 @@ export interface MigrateResult {
 }
 
 /**
- * A backend. Sixteen members (three optional: `mapError`, `migrate`, `openStatusFeed`); each operation takes one options object and is bulk-first.
+ * A backend. Seventeen members (four optional: `mapError`, `migrate`, `openStatusFeed`,
+ * `recurringState`); each operation takes one options object and is bulk-first.
  * Adapter authors: run `test/conformance` against your adapter; it is the contract's spec.
  */
 export interface Adapter {
@@ -348,7 +408,11 @@ export interface Adapter {
   readonly name: string;
   /** What this backend supports; read once by core. */
   readonly capabilities: AdapterCapabilities;
-  /** Store payloads; each becomes `queued`, or `scheduled` when its `runAt` is in the future. */
+  /**
+   * Store payloads; each becomes `queued`, or `scheduled` when its `runAt` is in the
+   * future. A payload whose `flow.unique` or `flow.recurring` makes it a duplicate is not
+   * stored: its result carries the existing job's ids and `duplicate: true`.
+   */
   enqueue(options: EnqueueOptions): Promise<EnqueueResult[]>;
   /**
    * Lease up to `max` ready jobs (runAt ≤ now) from `queues`, lower priority first, then
@@ -379,6 +443,11 @@ export interface Adapter {
    * calls `onReconnect`. Core opens at most one at a time per adapter.
    */
   openStatusFeed?(options: StatusFeedOptions): Promise<StatusFeed>;
+  /**
+   * Optional (`capabilities.recurring`): each task's last stored tick, `null` for a task
+   * with none, in order.
+   */
+  recurringState?(options: RecurringStateOptions): Promise<(RecurringRecord | null)[]>;
   /** Counts per queue for every queue the backend knows. */
   listQueues(options: ListQueuesOptions): Promise<QueueInfo[]>;
   /** Dead jobs, newest first. */
@@ -430,6 +499,7 @@ export const baseCapabilities: AdapterCapabilities = Object.freeze({
   unique: false,
   concurrencyLimits: false,
   rateLimits: false,
+  recurring: false,
   wildcardQueues: false,
   maxBatchSize: Infinity,
   maxPayloadBytes: Infinity,
