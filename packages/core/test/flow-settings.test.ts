@@ -50,7 +50,7 @@ describe("the payload's flow", () => {
       static override unique = { key: (account: { id: number }) => String(account.id), while: "queued" };
       static override concurrencyLimit = { key: (account: { id: number }) => `account:${account.id}`, limit: 1 };
       static override rateLimit = { limit: 5, per: "1m" };
-      perform() {}
+      perform(_account: { id: number }, _full: boolean) {}
     }
     await SyncJob.performLater({ id: 7 }, true);
     const [payload] = await enqueuedJobs();
