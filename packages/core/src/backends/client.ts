@@ -31,6 +31,7 @@ import type {
   ListDeadOptions,
   MigrateResult,
   QueueInfo,
+  RecurringRecord,
   Reservation,
   ReserveOptions,
   RevivedJob,
@@ -151,6 +152,9 @@ export class AdapterClient {
           throw new UnsupportedError(`${payload.job}: the ${this.name} adapter does not support concurrency limits (capability concurrencyLimits)`);
         }
         if (flow.rateLimit && !caps.rateLimits) throw new UnsupportedError(`${payload.job}: the ${this.name} adapter does not support rate limits (capability rateLimits)`);
+        if (flow.recurring && !caps.recurring) {
+          throw new UnsupportedError(`${payload.job}: the ${this.name} adapter does not support recurring tasks (capability recurring)`);
+        }
       }
       if (caps.maxPayloadBytes !== Infinity) {
         const size = Buffer.byteLength(JSON.stringify(payload));
@@ -296,6 +300,15 @@ export class AdapterClient {
   /** Runs `hook` when the client closes, before the adapter does (the status hub's feed). */
   beforeClose(hook: () => Promise<void>): void {
     this.closeHooks.push(hook);
+  }
+
+  /** Each recurring task's last stored tick (`capabilities.recurring`), `null` for a task with none. */
+  recurringState(tasks: string[]): Promise<(RecurringRecord | null)[]> {
+    const read = this.adapter.recurringState?.bind(this.adapter);
+    if (!this.capabilities.recurring || !read) {
+      return Promise.reject(new UnsupportedError(`the ${this.name} adapter keeps no recurring state (capability recurring)`));
+    }
+    return this.call("recurringState", tasks.length, () => read({ tasks }));
   }
 
   /** Counts per queue. */
