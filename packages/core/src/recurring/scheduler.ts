@@ -102,6 +102,11 @@ export class RecurringScheduler {
     return this.stateValue;
   }
 
+  /** The names of the tasks it schedules. */
+  get taskNames(): string[] {
+    return this.tasks.map((task) => task.spec.name);
+  }
+
   /** Starts the loop; the first check runs at once. */
   start(): void {
     if (this.stateValue !== "new") return;

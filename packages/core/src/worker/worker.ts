@@ -133,6 +133,11 @@ export class Worker {
     return this.buffer.length;
   }
 
+  /** Names of the recurring tasks whose ticks this worker enqueues (none before `start()`, or with `recurring: false`). */
+  get recurringTasks(): string[] {
+    return this.scheduler?.taskNames ?? [];
+  }
+
   /** The queues this worker takes from, as configured (prefix applied). */
   get queues(): string {
     return describeQueues(this.selection);
