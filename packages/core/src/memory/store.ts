@@ -26,14 +26,18 @@
  * - statuses: a `MemoryStatusStore` (finished ones bounded by count and age), each record
  *   held beside its job to save a lookup by id per state change.
  *
+ * Flow control (unique keys, recurring ticks, concurrency and rate limits) lives in a
+ * `FlowGate` (flow.ts); a job without `flow` never reaches it.
+ *
  * Due jobs and expired leases are handled when someone reserves; a waiting reserve sets its
  * timer to the earliest of its wait, the next run time and the next lease deadline, so no
  * background timer runs while nobody waits.
  *
  * @module
  */
-import type { DeadJob, DeadSelection, EnqueueResult, JobPayload, QueueInfo, Reservation, RetryDeadOptions, Settlement, StatusRecord } from "../adapter/contract.js";
+import type { DeadJob, DeadSelection, EnqueueResult, JobPayload, QueueInfo, RecurringRecord, Reservation, RetryDeadOptions, Settlement, StatusRecord } from "../adapter/contract.js";
 import { DeadSet } from "./dead-set.js";
+import { FlowGate, limitsOf, type Limits } from "./flow.js";
 import { MinHeap } from "./heap.js";
 import { ReadyQueue } from "./ready.js";
 import { MemoryStatusStore, type MemoryStatusOptions } from "./status.js";
@@ -72,6 +76,8 @@ interface Entry extends MemoryJob {
   deliveries: number;
   /** The job's status record, or its id until it has one. */
   status: StatusRecord | string;
+  /** Its concurrency and rate limits, if it has any. */
+  limits: Limits | undefined;
 }
 
 /** Options of {@link MemoryStore}. */
@@ -92,6 +98,7 @@ export class MemoryStore {
   private readonly leased = new Map<string, Entry>();
   private readonly dead: DeadSet;
   private readonly waiters = new Set<Waiter>();
+  private readonly gate = new FlowGate<Entry>((jobId) => this.statuses.get(jobId)?.state);
   /** Statuses of the jobs stored (and of finished ones, for a while). */
   readonly statuses: MemoryStatusStore;
   private seq = 0;
@@ -104,9 +111,24 @@ export class MemoryStore {
   /** Stores payloads, encoded as they are; each is queued, or scheduled by its `runAt`. */
   add(payloads: readonly JobPayload[]): EnqueueResult[] {
     const now = Date.now();
-    const results = payloads.map((payload) => ({ jobId: payload.id, providerJobId: this.insert(payload, JSON.stringify(payload), now).providerJobId }));
+    const results = payloads.map((payload): EnqueueResult => {
+      const flow = payload.flow;
+      if (flow?.unique === undefined && flow?.recurring === undefined) {
+        return { jobId: payload.id, providerJobId: this.insert(payload, JSON.stringify(payload), now).providerJobId };
+      }
+      const duplicate = this.gate.admit(payload, now);
+      if (duplicate) return duplicate;
+      const { providerJobId } = this.insert(payload, JSON.stringify(payload), now);
+      this.gate.stored(payload, providerJobId, now);
+      return { jobId: payload.id, providerJobId };
+    });
     this.wakeAll();
     return results;
+  }
+
+  /** Each recurring task's last stored tick. */
+  recurringState(tasks: readonly string[]): (RecurringRecord | null)[] {
+    return this.gate.recurringState(tasks);
   }
 
   /**
@@ -137,6 +159,7 @@ export class MemoryStore {
       leaseToken: 0,
       deliveries: 0,
       status: payload.id,
+      limits: limitsOf(payload),
     };
     entry.status = this.statuses.enqueued(payload, now);
     this.place(entry, now);
@@ -148,9 +171,7 @@ export class MemoryStore {
       this.scheduled.push(entry);
       return;
     }
-    let queue = this.ready.get(entry.queue);
-    if (!queue) this.ready.set(entry.queue, (queue = new ReadyQueue()));
-    queue.push(entry);
+    this.readyQueue(entry.queue).push(entry);
   }
 
   /** Moves due scheduled jobs to ready and jobs whose lease ran out back to ready. */
@@ -166,7 +187,24 @@ export class MemoryStore {
       entry.leaseUntil = 0;
       this.statuses.settled(entry.status, { reservation: { providerJobId: entry.providerJobId, body: entry.body }, outcome: "released" }, now);
       this.place(entry, now);
+      if (entry.limits) this.unpark(entry, now);
     }
+    for (const entry of this.gate.due(now)) this.place(entry, now);
+  }
+
+  /** Frees a limited job's slot; the oldest job parked on its key goes back to its place. */
+  private unpark(entry: Entry, now: number): boolean {
+    const next = this.gate.ended(entry);
+    if (!next) return false;
+    if (next.runAtMs > now) this.scheduled.push(next);
+    else this.readyQueue(next.queue).restore(next);
+    return true;
+  }
+
+  private readyQueue(name: string): ReadyQueue<Entry> {
+    let queue = this.ready.get(name);
+    if (!queue) this.ready.set(name, (queue = new ReadyQueue()));
+    return queue;
   }
 
   /** The next ready entry of `queues` ("*": lowest priority, then oldest, over every queue). */
@@ -198,6 +236,7 @@ export class MemoryStore {
     this.leased.set(entry.providerJobId, entry);
     this.leases.push({ entry, until });
     this.statuses.started(entry.status, now);
+    if (entry.limits) this.gate.started(entry, now);
     return { providerJobId: entry.providerJobId, body: entry.body, deliveries: entry.deliveries, handle: entry.leaseToken };
   }
 
@@ -210,7 +249,10 @@ export class MemoryStore {
     while (taken.length < max) {
       const entry = this.next(queues);
       if (!entry) break;
-      taken.push(this.lease(entry, now, until));
+      const verdict = entry.limits ? this.gate.verdict(entry, now) : "start";
+      if (verdict === "start") taken.push(this.lease(entry, now, until));
+      else if (verdict === "park") this.gate.park(entry);
+      else this.gate.defer(entry, now);
     }
     return taken;
   }
@@ -240,7 +282,7 @@ export class MemoryStore {
 
   /** Milliseconds until the next scheduled job or lease deadline, or Infinity. */
   nextEventIn(now: number): number {
-    const times = [this.scheduled.peek()?.runAtMs, this.leases.peek()?.until].filter((t): t is number => t !== undefined);
+    const times = [this.scheduled.peek()?.runAtMs, this.leases.peek()?.until, this.gate.nextDueAt()].filter((t): t is number => t !== undefined);
     return times.length === 0 ? Infinity : Math.max(0, Math.min(...times) - now);
   }
 
@@ -284,6 +326,7 @@ export class MemoryStore {
       this.leased.delete(entry.providerJobId);
       entry.leaseUntil = 0;
       this.statuses.settled(entry.status, settlement, now);
+      if (entry.limits) wake = this.unpark(entry, now) || wake;
       switch (settlement.outcome) {
         case "released":
           this.place(entry, now);
@@ -295,6 +338,7 @@ export class MemoryStore {
           entry.priority = settlement.payload.priority;
           entry.executions = settlement.payload.executions;
           entry.runAtMs = settlement.runAt.getTime();
+          entry.limits = limitsOf(settlement.payload);
           this.place(entry, now);
           // Due now, or the new earliest run time: waiting reserves must recompute their timers.
           wake ||= entry.runAtMs <= now || this.scheduled.peek() === entry;
@@ -353,6 +397,7 @@ export class MemoryStore {
       if (entry.executions > 0) info(entry.queue).retrying++;
       else info(entry.queue).scheduled++;
     }
+    for (const entry of this.gate.waiting()) info(entry.queue).queued++;
     for (const entry of this.leased.values()) info(entry.queue).running++;
     for (const job of this.dead.values()) info(job.queue).dead++;
     return [...infos.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -395,6 +440,7 @@ export class MemoryStore {
     this.leases.clear();
     this.leased.clear();
     this.dead.clear();
+    this.gate.clear();
     this.wakeAll();
   }
 }
