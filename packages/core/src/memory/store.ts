@@ -21,8 +21,7 @@
  * - ready jobs: per queue, one FIFO per priority, so taking the next job is O(number of
  *   distinct priorities), usually O(1);
  * - scheduled jobs: one min-heap by run time, promoted when due;
- * - leases: a min-heap by deadline with lazy deletion (an extended lease pushes a new node;
- *   the stale one is skipped), swept when a reserve runs;
+ * - leases: a `LeaseTable` (leases.ts), deadlines in a min-heap swept when a reserve runs;
  * - statuses: a `MemoryStatusStore` (finished ones bounded by count and age), each record
  *   held beside its job to save a lookup by id per state change.
  *
@@ -38,6 +37,8 @@
 import type { DeadJob, DeadSelection, EnqueueResult, JobPayload, QueueInfo, RecurringRecord, Reservation, RetryDeadOptions, Settlement, StatusRecord } from "../adapter/contract.js";
 import { DeadSet } from "./dead-set.js";
 import { FlowGate, limitsOf, type Limits } from "./flow.js";
+import { LeaseTable } from "./leases.js";
+import { Waiters } from "./waiters.js";
 import { MinHeap } from "./heap.js";
 import { ReadyQueue } from "./ready.js";
 import { MemoryStatusStore, type MemoryStatusOptions } from "./status.js";
@@ -88,16 +89,14 @@ export interface MemoryStoreOptions {
   statuses?: MemoryStatusOptions;
 }
 
-type Waiter = () => void;
 
 /** Jobs, leases, the dead set and statuses, in process memory. */
 export class MemoryStore {
   private readonly ready = new Map<string, ReadyQueue<Entry>>();
   private readonly scheduled = new MinHeap<Entry>((a, b) => a.runAtMs < b.runAtMs || (a.runAtMs === b.runAtMs && a.seq < b.seq));
-  private readonly leases = new MinHeap<{ entry: Entry; until: number }>((a, b) => a.until < b.until);
-  private readonly leased = new Map<string, Entry>();
+  private readonly leases = new LeaseTable<Entry>();
   private readonly dead: DeadSet;
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = new Waiters();
   private readonly gate = new FlowGate<Entry>((jobId) => this.statuses.get(jobId)?.state);
   /** Statuses of the jobs stored (and of finished ones, for a while). */
   readonly statuses: MemoryStatusStore;
@@ -179,12 +178,7 @@ export class MemoryStore {
     for (let top = this.scheduled.peek(); top && top.runAtMs <= now; top = this.scheduled.peek()) {
       this.place(this.scheduled.pop()!, now);
     }
-    for (let top = this.leases.peek(); top && top.until <= now; top = this.leases.peek()) {
-      this.leases.pop();
-      const { entry, until } = top;
-      if (entry.leaseUntil !== until || this.leased.get(entry.providerJobId) !== entry) continue; // extended or settled
-      this.leased.delete(entry.providerJobId);
-      entry.leaseUntil = 0;
+    for (const entry of this.leases.expired(now)) {
       this.statuses.settled(entry.status, { reservation: { providerJobId: entry.providerJobId, body: entry.body }, outcome: "released" }, now);
       this.place(entry, now);
       if (entry.limits) this.unpark(entry, now);
@@ -230,11 +224,8 @@ export class MemoryStore {
   }
 
   private lease(entry: Entry, now: number, until: number): Reservation {
-    entry.leaseUntil = until;
-    entry.leaseToken = ++this.seq;
+    this.leases.grant(entry, until, ++this.seq);
     entry.deliveries++;
-    this.leased.set(entry.providerJobId, entry);
-    this.leases.push({ entry, until });
     this.statuses.started(entry.status, now);
     if (entry.limits) this.gate.started(entry, now);
     return { providerJobId: entry.providerJobId, body: entry.body, deliveries: entry.deliveries, handle: entry.leaseToken };
@@ -282,36 +273,17 @@ export class MemoryStore {
 
   /** Milliseconds until the next scheduled job or lease deadline, or Infinity. */
   nextEventIn(now: number): number {
-    const times = [this.scheduled.peek()?.runAtMs, this.leases.peek()?.until, this.gate.nextDueAt()].filter((t): t is number => t !== undefined);
+    const times = [this.scheduled.peek()?.runAtMs, this.leases.nextDeadline(), this.gate.nextDueAt()].filter((t): t is number => t !== undefined);
     return times.length === 0 ? Infinity : Math.max(0, Math.min(...times) - now);
   }
 
   /** Waits until something may have become ready, `ms` passed, or `signal` aborted. */
   wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    if (signal?.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(done);
-        signal?.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(1, Math.min(ms, this.nextEventIn(Date.now()) + 1)));
-      timer.unref();
-      this.waiters.add(done);
-      signal?.addEventListener("abort", done, { once: true });
-    });
+    return this.waiters.wait(Math.min(ms, this.nextEventIn(Date.now()) + 1), signal);
   }
 
   private wakeAll(): void {
-    if (this.waiters.size === 0) return;
-    for (const waiter of [...this.waiters]) waiter();
-  }
-
-  /** The leased entry a reservation still holds, or undefined when its lease was lost. */
-  private held(reservation: Reservation): Entry | undefined {
-    const entry = this.leased.get(reservation.providerJobId);
-    return entry && entry.leaseToken === reservation.handle ? entry : undefined;
+    this.waiters.wakeAll();
   }
 
   /** Applies settlements; those whose lease was lost are ignored. Returns the ones applied. */
@@ -320,11 +292,10 @@ export class MemoryStore {
     const applied: Settlement[] = [];
     let wake = false;
     for (const settlement of settlements) {
-      const entry = this.held(settlement.reservation);
+      const entry = this.leases.holder(settlement.reservation);
       if (!entry) continue;
       applied.push(settlement);
-      this.leased.delete(entry.providerJobId);
-      entry.leaseUntil = 0;
+      this.leases.end(entry);
       this.statuses.settled(entry.status, settlement, now);
       if (entry.limits) wake = this.unpark(entry, now) || wake;
       switch (settlement.outcome) {
@@ -358,12 +329,6 @@ export class MemoryStore {
           break;
       }
     }
-    // Settled leases stay in the heap (lazy deletion) until their deadline passes: with the
-    // default 5-minute lease that is every job run in the last 5 minutes, body included.
-    // Drop them once they outnumber live leases.
-    if (this.leases.size > 2 * this.leased.size + 1024) {
-      this.leases.retain(({ entry, until }) => entry.leaseUntil === until && this.leased.get(entry.providerJobId) === entry);
-    }
     if (wake) this.wakeAll();
     return applied;
   }
@@ -373,13 +338,9 @@ export class MemoryStore {
     const until = Date.now() + leaseMs;
     const lost: string[] = [];
     for (const reservation of reservations) {
-      const entry = this.held(reservation);
-      if (!entry) {
-        lost.push(reservation.providerJobId);
-        continue;
-      }
-      entry.leaseUntil = until;
-      this.leases.push({ entry, until });
+      const entry = this.leases.holder(reservation);
+      if (entry) this.leases.extend(entry, until);
+      else lost.push(reservation.providerJobId);
     }
     return lost;
   }
@@ -398,7 +359,7 @@ export class MemoryStore {
       else info(entry.queue).scheduled++;
     }
     for (const entry of this.gate.waiting()) info(entry.queue).queued++;
-    for (const entry of this.leased.values()) info(entry.queue).running++;
+    for (const entry of this.leases.values()) info(entry.queue).running++;
     for (const job of this.dead.values()) info(job.queue).dead++;
     return [...infos.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
@@ -438,7 +399,6 @@ export class MemoryStore {
     this.ready.clear();
     this.scheduled.clear();
     this.leases.clear();
-    this.leased.clear();
     this.dead.clear();
     this.gate.clear();
     this.wakeAll();
