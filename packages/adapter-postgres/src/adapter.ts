@@ -31,7 +31,6 @@ import {
   type EnqueueResult,
   type ExtendLeaseOptions,
   type GetStatusOptions,
-  type JobState,
   type ListDeadOptions,
   type MigrateResult,
   type RecurringRecord,
@@ -54,7 +53,8 @@ import { Flow, hasFlow } from "./flow.js";
 import { ListenConnection } from "./listen-connection.js";
 import { Listener } from "./listener.js";
 import { openStatusFeed } from "./status-feed.js";
-import { statusRecord, type StatusColumns } from "./status-row.js";
+import { byPickingOrder, statusState, type ReservedRow, type StatusRow } from "./job-rows.js";
+import { statusRecord } from "./status-row.js";
 import { MigrationGate } from "./migrate.js";
 import { channelName, loadQueries, quoteSchema, type QueryName } from "./sql.js";
 import { checkAdapterOptions } from "./options.js";
@@ -89,46 +89,10 @@ export interface PostgresAdapterOptions {
   publishStatus?: boolean;
 }
 
-interface StatusRow extends StatusColumns {
-  /** The jobs table's own state (`available` covers queued, scheduled and retrying; `parked` is queued). */
-  state: string;
-  future: boolean;
-  /** Moved later by a rate limit: queued, whatever its run_at. */
-  deferred: boolean;
-}
-
-interface ReservedRow {
-  id: string;
-  body: string;
-  /** NULL for a job flow control parked or deferred instead of leasing it. */
-  lease_token: string | null;
-  executions: number;
-  ord: string | number;
-  priority: number;
-  run_at: Date;
-  seq: string;
-}
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // PostgreSQL's own "connection gone" codes (admin shutdown, crash, cannot connect); Node's
 // socket codes are mapped by core's adapter client.
 const CONNECTION_CODES = new Set(["57P01", "57P02", "57P03", "08006", "08001", "08003", "08004"]);
-
-function statusState(row: StatusRow): JobState {
-  if (row.state === "available") return row.deferred ? "queued" : row.error ? "retrying" : row.future ? "scheduled" : "queued";
-  if (row.state === "parked") return "queued";
-  return row.state as JobState;
-}
-
-/** Restores picking order: UPDATE ... RETURNING does not keep it. */
-function byPickingOrder(a: ReservedRow, b: ReservedRow): number {
-  return (
-    Number(a.ord) - Number(b.ord) ||
-    a.priority - b.priority ||
-    a.run_at.getTime() - b.run_at.getTime() ||
-    Number(a.seq) - Number(b.seq)
-  );
-}
 
 /** Jobs in PostgreSQL. */
 export class PostgresAdapter implements Adapter {
