@@ -232,6 +232,29 @@ describe("postgres flow control internals", () => {
     expect(taken.map(idOf)).toEqual([waiting.id]);
   });
 
+  it("the status feed reports jobs a reserve leased, parked or deferred, and those a settle un-parked", async () => {
+    const adapter = fresh();
+    const reported = new Set<string>();
+    const feed = await adapter.openStatusFeed!({ onChange: (ids) => ids.forEach((id) => reported.add(id)), onReconnect: () => undefined });
+    try {
+      const rateLimit = { key: "fed", limit: 1, perMs: 60_000 };
+      const [holder, parked, leasedRated, deferred] = [limited("fed", 1), limited("fed", 1), payload({ flow: { rateLimit } }), payload({ flow: { rateLimit } })];
+      await adapter.enqueue({ jobs: [holder, parked, leasedRated, deferred] });
+      const all = [holder, parked, leasedRated, deferred].map((job) => job.id);
+      await waitFor(() => all.every((id) => reported.has(id)), { message: "the enqueue reported" });
+      reported.clear();
+      const taken = await reserve(adapter);
+      expect(taken.map(idOf).sort()).toEqual([holder.id, leasedRated.id].sort());
+      await waitFor(() => all.every((id) => reported.has(id)), { message: "the leased, parked and deferred jobs reported" });
+      expect(await adapter.getStatus({ ids: [parked.id, deferred.id] })).toMatchObject([{ state: "queued" }, { state: "queued" }]);
+      reported.clear();
+      await adapter.settle({ settlements: taken.map((reservation) => ({ reservation, outcome: "succeeded" as const })) });
+      await waitFor(() => [holder.id, leasedRated.id, parked.id].every((id) => reported.has(id)), { message: "the settled and un-parked jobs reported" });
+    } finally {
+      await feed.close();
+    }
+  });
+
   it("migration 006 applies over a 005 schema holding jobs, which then run as before", async () => {
     const schema = schemaName("errand_flow");
     schemas.push(schema);
