@@ -4,8 +4,12 @@
  * enqueue, on the caller's own client inside its transaction.
  *
  * Background upkeep rides on `reserve`, throttled, so no timer runs while nobody works:
- * expired leases are put back (at most every `leaseCheckMs`), and finished jobs past
- * retention are deleted in bounded steps (at most every `retentionCheckMs`).
+ * expired leases are put back and parked jobs swept (at most every `leaseCheckMs`), and
+ * finished jobs past retention, stale unique locks and old rate-window starts are deleted in
+ * bounded steps (at most every `retentionCheckMs`).
+ *
+ * Flow control (unique, concurrency and rate limits, recurring ticks) is decided in SQL
+ * (migration 006, `flow.ts`); a job without `flow` takes the plain statements.
  *
  * Every statement that changes statuses also NOTIFYs the ids it changed on the status
  * channel (`publishStatus`, migration 005); `openStatusFeed` LISTENs on it (`status-feed.ts`)
@@ -27,9 +31,10 @@ import {
   type EnqueueResult,
   type ExtendLeaseOptions,
   type GetStatusOptions,
-  type JobState,
   type ListDeadOptions,
   type MigrateResult,
+  type RecurringRecord,
+  type RecurringStateOptions,
   type PurgeDeadOptions,
   type QueueInfo,
   type Reservation,
@@ -44,10 +49,12 @@ import {
 
 import { RERUN_ON_DEADLOCK, rerunOnDeadlock } from "./deadlock.js";
 import { DeadSet } from "./dead-set.js";
+import { Flow, hasFlow } from "./flow.js";
 import { ListenConnection } from "./listen-connection.js";
 import { Listener } from "./listener.js";
 import { openStatusFeed } from "./status-feed.js";
-import { statusRecord, type StatusColumns } from "./status-row.js";
+import { byPickingOrder, statusState, type ReservedRow, type StatusRow } from "./job-rows.js";
+import { statusRecord } from "./status-row.js";
 import { MigrationGate } from "./migrate.js";
 import { channelName, loadQueries, quoteSchema, type QueryName } from "./sql.js";
 import { checkAdapterOptions } from "./options.js";
@@ -82,32 +89,10 @@ export interface PostgresAdapterOptions {
   publishStatus?: boolean;
 }
 
-interface StatusRow extends StatusColumns {
-  /** The jobs table's own state (`available` covers queued, scheduled and retrying). */
-  state: string;
-  future: boolean;
-}
-
-interface ReservedRow {
-  id: string;
-  body: string;
-  lease_token: string;
-  executions: number;
-  ord: string | number;
-  priority: number;
-  run_at: Date;
-  seq: string;
-}
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // PostgreSQL's own "connection gone" codes (admin shutdown, crash, cannot connect); Node's
 // socket codes are mapped by core's adapter client.
 const CONNECTION_CODES = new Set(["57P01", "57P02", "57P03", "08006", "08001", "08003", "08004"]);
-
-function statusState(row: StatusRow): JobState {
-  if (row.state === "available") return row.error ? "retrying" : row.future ? "scheduled" : "queued";
-  return row.state as JobState;
-}
 
 /** Jobs in PostgreSQL. */
 export class PostgresAdapter implements Adapter {
@@ -125,6 +110,10 @@ export class PostgresAdapter implements Adapter {
     // the batch: fast jobs drain 1.4× faster with a buffer of 1,000 than of 200 (bench/postgres).
     maxPrefetch: 1000,
     statusFeed: true,
+    unique: true,
+    concurrencyLimits: true,
+    rateLimits: true,
+    recurring: true,
   });
   readonly name = "postgres";
   /** The class's capabilities; without `publishStatus`, no `statusFeed`. */
@@ -149,6 +138,7 @@ export class PostgresAdapter implements Adapter {
   private readonly options: Required<Pick<PostgresAdapterOptions, "retentionMs" | "maxFinished" | "leaseCheckMs" | "retentionCheckMs">>;
   private readonly migrations: MigrationGate;
   private readonly dead: DeadSet;
+  private readonly flow: Flow;
   private nextLeaseCheck = 0;
   private nextRetention = 0;
   private closed = false;
@@ -199,6 +189,11 @@ export class PostgresAdapter implements Adapter {
       wakeChannel: this.channel,
       statusChannel: this.statusChannel,
     });
+    this.flow = new Flow({
+      query: (name, values, client) => this.query(name, values, client),
+      wakeChannel: this.channel,
+      statusChannel: this.statusChannel,
+    });
     this.options = {
       retentionMs: options.retentionMs ?? 86_400_000,
       maxFinished: options.maxFinished ?? 100_000,
@@ -232,6 +227,7 @@ export class PostgresAdapter implements Adapter {
     if (client !== undefined && typeof client.query !== "function") {
       throw new ConfigError("postgres adapter: set({ transaction }) takes a pg client (Client or PoolClient) inside BEGIN");
     }
+    if (hasFlow(jobs)) return this.flow.enqueue(jobs, client);
     const first = jobs[0]!;
     const uniform = jobs.every(
       (job) => job.job === first.job && job.queue === first.queue && job.priority === first.priority && job.executions === first.executions,
@@ -247,24 +243,25 @@ export class PostgresAdapter implements Adapter {
 
   async reserve({ queues, max, leaseMs, waitMs, signal, workerId }: ReserveOptions): Promise<Reservation[]> {
     const deadline = Date.now() + waitMs;
+    const leased: Reservation[] = [];
     for (;;) {
       await this.upkeep();
       const mark = this.listener.mark();
+      const want = max - leased.length;
       const { rows } =
         queues === "*"
-          ? await this.query<ReservedRow>("reserve-any", [max, leaseMs, workerId, this.statusChannel])
-          : await this.query<ReservedRow>("reserve-queues", [queues, max, leaseMs, workerId, this.statusChannel]);
-      if (rows.length > 0) {
-        // UPDATE ... RETURNING does not keep the picking order: restore it.
-        rows.sort(
-          (a, b) =>
-            Number(a.ord) - Number(b.ord) ||
-            a.priority - b.priority ||
-            a.run_at.getTime() - b.run_at.getTime() ||
-            Number(a.seq) - Number(b.seq),
-        );
-        return rows.map((row) => ({ providerJobId: row.id, body: row.body, handle: row.lease_token, deliveries: row.executions }));
+          ? await this.query<ReservedRow>("reserve-any", [want, leaseMs, workerId, this.statusChannel])
+          : await this.query<ReservedRow>("reserve-queues", [queues, want, leaseMs, workerId, this.statusChannel]);
+      rows.sort(byPickingOrder);
+      let denied = 0;
+      for (const row of rows) {
+        if (row.lease_token === null) denied++;
+        else leased.push({ providerJobId: row.id, body: row.body, handle: row.lease_token, deliveries: row.executions });
       }
+      // Jobs flow control parked or deferred left the ready set: look again at once for what
+      // was behind them, until the batch is full or nothing was turned away.
+      if (denied > 0 && leased.length < max && !this.closed) continue;
+      if (leased.length > 0) return leased;
       const left = deadline - Date.now();
       if (left <= 0 || signal?.aborted || this.closed) return [];
       await this.listener.wait(queues, Math.min(left, this.options.leaseCheckMs), signal, mark);
@@ -276,11 +273,13 @@ export class PostgresAdapter implements Adapter {
     const now = Date.now();
     if (now >= this.nextLeaseCheck) {
       this.nextLeaseCheck = now + this.options.leaseCheckMs;
-      await this.query("expire-leases", [this.statusChannel]);
+      await this.query("expire-leases", [this.statusChannel, this.channel]);
+      await this.flow.sweep();
     }
     if (now >= this.nextRetention) {
       this.nextRetention = now + this.options.retentionCheckMs;
       await this.query("retention", [this.options.retentionMs, this.options.maxFinished, 10_000]);
+      await this.flow.retention();
     }
   }
 
@@ -293,6 +292,7 @@ export class PostgresAdapter implements Adapter {
         column((s) => s.reservation.handle),
         column((s) => (s.outcome === "succeeded" ? (s.result ?? null) : null)),
         this.statusChannel,
+        this.channel,
       ]);
       return;
     }
@@ -308,6 +308,7 @@ export class PostgresAdapter implements Adapter {
       column((s) => ("error" in s ? JSON.stringify(s.error) : null)),
       column((s) => s.outcome === "released"),
       this.statusChannel,
+      this.channel,
     ]);
   }
 
@@ -340,6 +341,10 @@ export class PostgresAdapter implements Adapter {
       if (!row) return null;
       return statusRecord(row, statusState(row));
     });
+  }
+
+  async recurringState({ tasks }: RecurringStateOptions): Promise<(RecurringRecord | null)[]> {
+    return this.flow.recurringState(tasks);
   }
 
   async listQueues(): Promise<QueueInfo[]> {

@@ -18,7 +18,20 @@
  */
 
 /** Statements run again when PostgreSQL aborts them to break a deadlock. */
-export const RERUN_ON_DEADLOCK: ReadonlySet<string> = new Set(["settle", "settle-succeeded", "extend-leases", "set-progress", "expire-leases"]);
+export const RERUN_ON_DEADLOCK: ReadonlySet<string> = new Set([
+  "settle",
+  "settle-succeeded",
+  "extend-leases",
+  "set-progress",
+  "expire-leases",
+  // Flow control's upkeep (migration 006): the sweep and retention decide again from what
+  // they find, so a re-run changes what the first would have. The flow functions take their
+  // advisory locks in one sorted pass and never wait for a row lock while holding one, so
+  // they add no deadlock of their own; the settle and expiry statements, which now free
+  // slots, stay re-runnable: a rolled-back un-park is simply done again.
+  "flow-sweep",
+  "flow-retention",
+]);
 
 /** Attempts in all before the deadlock error is reported (each waits `deadlock_timeout` at most). */
 const ATTEMPTS = 4;

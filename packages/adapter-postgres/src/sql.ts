@@ -39,6 +39,7 @@ function inSchema(text: string, quoted: string): string {
 export type QueryName =
   | "enqueue"
   | "enqueue-uniform"
+  | "enqueue-flow"
   | "reserve-queues"
   | "reserve-any"
   | "settle"
@@ -53,6 +54,9 @@ export type QueryName =
   | "revive"
   | "purge-dead"
   | "retention"
+  | "flow-sweep"
+  | "flow-retention"
+  | "recurring-state"
   | "status-enqueued"
   | "status-started"
   | "status-stale"

@@ -3,12 +3,17 @@
 -- A row whose lease token no longer matches is left alone, as in settle.sql.
 -- Not a named (prepared) statement: a generic plan of these unnest joins was 2.4× slower.
 -- The settled ids are NOTIFYed on the status channel (migration 005).
--- $1 ids uuid[], $2 tokens bigint[], $3 results text[], $4 status channel text (null: none)
+-- A settled holder of a concurrency slot frees it: flow_release (migration 006) un-parks one
+-- job of its key per holder; it is not called when no settled job had a concurrency key.
+-- $1 ids uuid[], $2 tokens bigint[], $3 results text[], $4 status channel text (null: none),
+-- $5 wake channel text
 WITH settled AS (
 UPDATE errand.jobs AS jobs
 SET state = 'succeeded', result = u.result, finished_at = now(), lease_token = NULL, lease_until = NULL, updated_at = now()
 FROM unnest($1::uuid[], $2::bigint[], $3::text[]) AS u(id, token, result)
 WHERE jobs.id = u.id AND jobs.lease_token = u.token AND jobs.state = 'running'
-RETURNING jobs.id
+RETURNING jobs.id, jobs.concurrency_key
 )
-SELECT errand.notify_uuids($4, array_agg(id)) AS reported FROM settled
+SELECT errand.notify_uuids($4, array_agg(id)) AS reported,
+       errand.flow_release(array_agg(concurrency_key) FILTER (WHERE concurrency_key IS NOT NULL), $5, coalesce($4, '')) AS unparked
+FROM settled

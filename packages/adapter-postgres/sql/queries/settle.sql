@@ -4,7 +4,10 @@
 -- unchanged (and uncounts the start); finished states get finished_at.
 -- $1 ids uuid[], $2 tokens bigint[], $3 states text[], $4 bodies text[] (null: keep),
 -- $5 run_at timestamptz[] (null: keep), $6 queues text[], $7 priorities int[],
--- $8 results text[], $9 errors jsonb[], $10 released bool[], $11 status channel text (null: none)
+-- $8 results text[], $9 errors jsonb[], $10 released bool[], $11 status channel text (null: none),
+-- $12 wake channel text
+-- A settled holder of a concurrency slot frees it (any outcome): flow_release (migration 006)
+-- un-parks one job of its key per holder; not called when no settled job had a concurrency key.
 -- The settled ids are NOTIFYed on the status channel (migration 005).
 WITH settled AS (
 UPDATE errand.jobs AS jobs
@@ -21,6 +24,8 @@ SET state = u.state,
 FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::int[], $8::text[], $9::jsonb[], $10::bool[])
   AS u(id, token, state, body, run_at, queue, priority, result, error, released)
 WHERE jobs.id = u.id AND jobs.lease_token = u.token AND jobs.state = 'running'
-RETURNING jobs.id
+RETURNING jobs.id, jobs.concurrency_key
 )
-SELECT errand.notify_uuids($11, array_agg(id)) AS reported FROM settled
+SELECT errand.notify_uuids($11, array_agg(id)) AS reported,
+       errand.flow_release(array_agg(concurrency_key) FILTER (WHERE concurrency_key IS NOT NULL), $12, coalesce($11, '')) AS unparked
+FROM settled

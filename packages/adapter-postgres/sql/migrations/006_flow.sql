@@ -1,0 +1,465 @@
+-- 006: flow control (unique jobs, concurrency limits, rate limits) and recurring ticks.
+-- The semantics are core's (`FlowControl` in the adapter contract, and the shared flow
+-- spec); this file says how PostgreSQL keeps them. A job without flow pays one field test in reserve
+-- (`flow IS NOT NULL`) and one in settle (`concurrency_key IS NOT NULL`): nothing else.
+--
+-- Job states gain `parked`: a job whose concurrency key was full when reserve picked it.
+-- It leaves the partial indexes of ready jobs (they hold `available` rows only), so no
+-- reserve scans it again, until a settle or a lease expiry of a holder of its key (or the
+-- upkeep's sweep) puts it back to `available`, FIFO by `parked_seq`. A job over its rate
+-- limit stays `available` with `run_at` moved to the first instant a start is allowed and
+-- `deferred` set; both read as `queued` in status and in listQueues.
+--
+-- Locks. Every decision about a key is taken under a transaction-scoped advisory lock of
+-- that key, (hashtext('<schema>.jobs:<space>'), hashtext(key)): space `reserve` for
+-- concurrency ('c:' || key) and rate ('r:' || key) keys, space `enqueue` for unique ('u:')
+-- keys and recurring ('t:') tasks. A function takes all the locks it needs at once, in the
+-- order of their hash (flow_lock), so two transactions never wait on each other's
+-- advisory locks in a cycle; whoever holds one never waits for a row lock (un-parking
+-- skips locked rows). The statements after the lock run in plpgsql under READ COMMITTED, so
+-- each takes a fresh snapshot: it sees everything committed by the lock's previous holder.
+--
+-- The race this closes: a reserve parks job J because its key looks full while a settle of
+-- the key's holder H un-parks. The reserve counts holders and parks J under the key's lock;
+-- the settle takes the same lock after marking H settled, then looks for parked jobs. If
+-- the reserve has the lock first, the settle waits for its commit and then sees J parked
+-- and un-parks it; if the settle has it first, the reserve waits for its commit and then
+-- counts H as gone, and leases J. Either way J is not left parked beside a free slot.
+-- (The sweep in the upkeep un-parks anyway if a process died between the two.)
+--
+-- `errand.` is replaced by the configured schema everywhere in this file, in string
+-- literals too: 'errand.jobs:reserve' becomes '"<schema>".jobs:reserve', so each schema has
+-- its own lock space.
+
+ALTER TABLE errand.jobs
+  -- {"concurrency": {key, limit}, "rateLimit": {key, limit, perMs}}: the reserve-time part
+  -- of the payload's flow; NULL for a job with neither (unique and recurring are settled at enqueue).
+  ADD COLUMN flow jsonb,
+  ADD COLUMN concurrency_key text,
+  -- Order among the parked jobs of a key (FIFO); NULL unless parked.
+  ADD COLUMN parked_seq bigint,
+  -- Moved to a later run_at by its rate limit: reads as queued, not scheduled.
+  ADD COLUMN deferred boolean NOT NULL DEFAULT false;
+
+-- NOT VALID: existing rows passed the narrower check already; no scan of a large table.
+ALTER TABLE errand.jobs DROP CONSTRAINT jobs_state_check;
+ALTER TABLE errand.jobs ADD CONSTRAINT jobs_state_check
+  CHECK (state IN ('available', 'parked', 'running', 'succeeded', 'failed', 'dead')) NOT VALID;
+
+-- Live holders of a key (state running), and its jobs ready to be reserved (the sweep).
+CREATE INDEX jobs_concurrency ON errand.jobs (concurrency_key, state)
+  WHERE concurrency_key IS NOT NULL AND state IN ('available', 'running');
+-- Parked jobs per key, oldest first; also the sweep's list of keys with parked jobs.
+CREATE INDEX jobs_parked ON errand.jobs (concurrency_key, parked_seq) WHERE state = 'parked';
+
+CREATE SEQUENCE errand.parked_order;
+
+-- One row per unique key: its holder, the holder's `while` and expiry (NULL: none).
+-- Rows whose holder no longer blocks are deleted by the retention pass (flow_retention).
+CREATE TABLE errand.unique_locks (
+  key text PRIMARY KEY,
+  job_id uuid NOT NULL,
+  blocks_while text NOT NULL CHECK (blocks_while IN ('queued', 'active', 'done')),
+  expires_at timestamptz
+);
+
+-- Start times of rate-limited jobs, per key: the sliding windows. A reserve trims its key's
+-- rows older than the window; rows of idle keys go at retention, once expired.
+CREATE TABLE errand.rate_starts (
+  key text NOT NULL,
+  started_at timestamptz NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX rate_starts_window ON errand.rate_starts (key, started_at);
+CREATE INDEX rate_starts_expiring ON errand.rate_starts (expires_at);
+
+-- Per recurring task: the last tick stored and its job.
+CREATE TABLE errand.recurring (
+  task text PRIMARY KEY,
+  last_tick timestamptz NOT NULL,
+  job_id uuid NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Takes the advisory locks of `p_keys` in `p_space`, in hash order (see the header).
+CREATE FUNCTION errand.flow_lock(p_space text, p_keys text[]) RETURNS void
+LANGUAGE plpgsql STRICT AS $$
+DECLARE
+  v_space integer := hashtext('errand.jobs:' || p_space);
+  v_key integer;
+BEGIN
+  FOR v_key IN SELECT DISTINCT hashtext(k) FROM unnest(p_keys) AS k WHERE k IS NOT NULL ORDER BY 1 LOOP
+    PERFORM pg_advisory_xact_lock(v_space, v_key);
+  END LOOP;
+END
+$$;
+
+-- Whether a unique key's holder, in this row state, blocks a new job (the spec's table).
+-- Visible states: parked and deferred read as queued; available with an error as retrying.
+CREATE FUNCTION errand.unique_blocks(p_while text, p_state text, p_error jsonb, p_deferred boolean) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE p_while
+    WHEN 'queued' THEN p_state = 'parked' OR (p_state = 'available' AND (p_deferred OR p_error IS NULL))
+    WHEN 'active' THEN p_state IN ('available', 'parked', 'running')
+    WHEN 'done' THEN p_state IN ('available', 'parked', 'running', 'succeeded')
+    ELSE false END
+$$;
+
+-- ---- enqueue: unique and recurring -----------------------------------------------------
+
+-- Stores a batch in which some payloads carry flow, deciding each in order; one row per
+-- payload, in order: the stored id, or the holder's (the task's) id with duplicate = true.
+-- A duplicate stores nothing. Runs in the caller's transaction when there is one: the
+-- advisory locks of the batch's keys are held until it ends, so a concurrent enqueue of one
+-- of them waits for its commit, and then sees its holder (each statement here takes a fresh
+-- snapshot). Under REPEATABLE READ or SERIALIZABLE the snapshot is the transaction's: a
+-- holder committed meanwhile is not seen, and the insert into unique_locks fails with a
+-- serialization error for the caller to retry.
+-- The recurring CAS and the job's insert are one statement: the job is stored exactly when
+-- the task's last tick moved to this one.
+CREATE FUNCTION errand.enqueue_flow(p_payloads json, p_wake text, p_status text)
+RETURNS TABLE (out_id uuid, out_duplicate boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_p json;
+  v_unique json;
+  v_recurring json;
+  v_id uuid;
+  v_holder uuid;
+  v_stored uuid[] := '{}';
+  v_due text[] := '{}';
+BEGIN
+  PERFORM errand.flow_lock('enqueue', ARRAY(
+    SELECT 'u:' || (p->'flow'->'unique'->>'key') FROM json_array_elements(p_payloads) AS p
+    UNION ALL
+    SELECT 't:' || (p->'flow'->'recurring'->>'task') FROM json_array_elements(p_payloads) AS p));
+  FOR v_p IN SELECT p FROM json_array_elements(p_payloads) AS p LOOP
+    v_id := (v_p->>'id')::uuid;
+    v_unique := v_p->'flow'->'unique';
+    v_recurring := v_p->'flow'->'recurring';
+    IF v_unique IS NOT NULL THEN
+      SELECT u.job_id INTO v_holder
+      FROM errand.unique_locks AS u JOIN errand.jobs AS j ON j.id = u.job_id
+      WHERE u.key = v_unique->>'key' AND (u.expires_at IS NULL OR u.expires_at > now())
+        AND errand.unique_blocks(u.blocks_while, j.state, j.error, j.deferred);
+      IF FOUND THEN
+        out_id := v_holder;
+        out_duplicate := true;
+        RETURN NEXT;
+        CONTINUE;
+      END IF;
+    END IF;
+    WITH cas AS (
+      INSERT INTO errand.recurring AS r (task, last_tick, job_id)
+      SELECT v_recurring->>'task', (v_recurring->>'tick')::timestamptz, v_id WHERE v_recurring IS NOT NULL
+      ON CONFLICT (task) DO UPDATE SET last_tick = excluded.last_tick, job_id = excluded.job_id, updated_at = now()
+        WHERE r.last_tick < excluded.last_tick
+      RETURNING r.task
+    )
+    INSERT INTO errand.jobs (id, job, queue, priority, run_at, state, body, executions, enqueued_at, flow, concurrency_key)
+    SELECT v_id, v_p->>'job', v_p->>'queue', (v_p->>'priority')::int, (v_p->>'runAt')::timestamptz, 'available', v_p::text,
+           (v_p->>'executions')::int, (v_p->>'enqueuedAt')::timestamptz,
+           nullif(jsonb_strip_nulls(jsonb_build_object('concurrency', v_p->'flow'->'concurrency', 'rateLimit', v_p->'flow'->'rateLimit')), '{}'::jsonb),
+           v_p->'flow'->'concurrency'->>'key'
+    WHERE v_recurring IS NULL OR EXISTS (SELECT 1 FROM cas);
+    IF NOT FOUND THEN
+      -- The task has this tick or a later one already.
+      SELECT r.job_id INTO v_holder FROM errand.recurring AS r WHERE r.task = v_recurring->>'task';
+      out_id := v_holder;
+      out_duplicate := true;
+      RETURN NEXT;
+      CONTINUE;
+    END IF;
+    IF v_unique IS NOT NULL THEN
+      INSERT INTO errand.unique_locks AS u (key, job_id, blocks_while, expires_at)
+      VALUES (v_unique->>'key', v_id, v_unique->>'while',
+              (v_p->>'enqueuedAt')::timestamptz + (v_unique->>'forMs')::bigint * interval '1 millisecond')
+      ON CONFLICT (key) DO UPDATE SET job_id = excluded.job_id, blocks_while = excluded.blocks_while, expires_at = excluded.expires_at;
+    END IF;
+    v_stored := v_stored || v_id;
+    IF (v_p->>'runAt')::timestamptz <= now() THEN
+      v_due := v_due || (v_p->>'queue');
+    END IF;
+    out_id := v_id;
+    out_duplicate := false;
+    RETURN NEXT;
+  END LOOP;
+  PERFORM pg_notify(p_wake, q) FROM (SELECT DISTINCT unnest(v_due) AS q) AS due;
+  PERFORM errand.notify_uuids(p_status, nullif(v_stored, '{}'));
+END
+$$;
+
+-- ---- reserve: concurrency and rate limits ------------------------------------------------
+
+-- Un-parks up to p_count parked jobs of a key, oldest parked first, skipping rows another
+-- transaction holds (so a holder of the key's lock never waits for a row lock). The caller
+-- holds the key's lock.
+CREATE FUNCTION errand.flow_unpark(p_key text, p_count integer)
+RETURNS TABLE (id uuid, queue text, due boolean)
+LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN QUERY
+  UPDATE errand.jobs AS j SET state = 'available', parked_seq = NULL
+  WHERE j.state = 'parked' AND j.id IN (
+    SELECT p.id FROM errand.jobs AS p
+    WHERE p.state = 'parked' AND p.concurrency_key = p_key
+    ORDER BY p.parked_seq LIMIT p_count
+    FOR UPDATE SKIP LOCKED)
+  RETURNING j.id, j.queue, j.run_at <= now();
+END
+$$;
+
+-- Decides the gated jobs a reserve picked (and holds locked), in the order given: a job over
+-- its rate limit is deferred (run_at moved to the first instant a start is allowed), one
+-- whose concurrency key is full is parked, the others are leased and their starts recorded.
+-- Returns one row per job: leased ones with their lease token, the others with NULL.
+-- STRICT: a reserve that picked no gated job does not call it (p_status '' means none).
+CREATE FUNCTION errand.flow_admit(p_ids uuid[], p_lease_ms integer, p_worker text, p_status text)
+RETURNS TABLE (id uuid, body text, lease_token bigint, executions integer, priority integer, run_at timestamptz, seq bigint)
+LANGUAGE plpgsql STRICT AS $$
+#variable_conflict use_column
+DECLARE
+  v_token bigint := nextval('errand.lease_tokens');
+  v_job record;
+  v_now timestamptz;
+  v_key text;
+  v_limit integer;
+  v_per interval;
+  v_count integer;
+  v_at timestamptz;
+  v_touched uuid[] := '{}';
+BEGIN
+  PERFORM errand.flow_lock('reserve', ARRAY(
+    SELECT 'c:' || (j.flow->'concurrency'->>'key') FROM errand.jobs AS j WHERE j.id = ANY(p_ids)
+    UNION ALL
+    SELECT 'r:' || (j.flow->'rateLimit'->>'key') FROM errand.jobs AS j WHERE j.id = ANY(p_ids)));
+  -- After the locks: starts are recorded at the time they are decided.
+  v_now := clock_timestamp();
+  FOR v_job IN
+    SELECT j.id, j.flow FROM unnest(p_ids) WITH ORDINALITY AS g(id, n) JOIN errand.jobs AS j ON j.id = g.id ORDER BY g.n
+  LOOP
+    v_touched := v_touched || v_job.id;
+    IF v_job.flow ? 'rateLimit' THEN
+      v_key := v_job.flow->'rateLimit'->>'key';
+      v_limit := (v_job.flow->'rateLimit'->>'limit')::integer;
+      v_per := (v_job.flow->'rateLimit'->>'perMs')::bigint * interval '1 millisecond';
+      DELETE FROM errand.rate_starts AS r WHERE r.key = v_key AND r.started_at <= v_now - v_per;
+      SELECT count(*) INTO v_count FROM errand.rate_starts AS r WHERE r.key = v_key AND r.started_at > v_now - v_per;
+      IF v_count >= v_limit THEN
+        -- The limit-th newest start leaves the window first.
+        SELECT r.started_at + v_per INTO v_at FROM errand.rate_starts AS r
+        WHERE r.key = v_key AND r.started_at > v_now - v_per
+        ORDER BY r.started_at DESC OFFSET v_limit - 1 LIMIT 1;
+        UPDATE errand.jobs AS j SET run_at = v_at, deferred = true, updated_at = now() WHERE j.id = v_job.id;
+        RETURN QUERY SELECT v_job.id, NULL::text, NULL::bigint, NULL::integer, NULL::integer, v_at, NULL::bigint;
+        CONTINUE;
+      END IF;
+    END IF;
+    IF v_job.flow ? 'concurrency' THEN
+      SELECT count(*) INTO v_count FROM errand.jobs AS h
+      WHERE h.concurrency_key = v_job.flow->'concurrency'->>'key' AND h.state = 'running' AND h.lease_until > now();
+      IF v_count >= (v_job.flow->'concurrency'->>'limit')::integer THEN
+        UPDATE errand.jobs AS j SET state = 'parked', parked_seq = nextval('errand.parked_order') WHERE j.id = v_job.id;
+        RETURN QUERY SELECT v_job.id, NULL::text, NULL::bigint, NULL::integer, NULL::integer, NULL::timestamptz, NULL::bigint;
+        CONTINUE;
+      END IF;
+    END IF;
+    RETURN QUERY
+    UPDATE errand.jobs AS j
+    SET state = 'running', lease_token = v_token, lease_until = now() + p_lease_ms * interval '1 millisecond',
+        worker_id = p_worker, executions = j.executions + 1, started_at = now(), updated_at = now(), deferred = false
+    WHERE j.id = v_job.id
+    RETURNING j.id, j.body, j.lease_token, j.executions, j.priority, j.run_at, j.seq;
+    IF v_job.flow ? 'rateLimit' THEN
+      INSERT INTO errand.rate_starts (key, started_at, expires_at) VALUES (v_key, v_now, v_now + v_per);
+    END IF;
+  END LOOP;
+  PERFORM errand.notify_uuids(nullif(p_status, ''), nullif(v_touched, '{}'));
+END
+$$;
+
+-- Frees the slots of holders that settled or whose lease expired (their rows are already
+-- changed, in this transaction): per key, as many parked jobs are un-parked as holders of it
+-- are given, and their queues woken. STRICT: a settle without such holders does not call it
+-- (p_status '' means no status channel).
+CREATE FUNCTION errand.flow_release(p_keys text[], p_wake text, p_status text) RETURNS integer
+LANGUAGE plpgsql STRICT AS $$
+DECLARE
+  v_key text;
+  v_count integer;
+  v_ids uuid[] := '{}';
+  v_queues text[] := '{}';
+  v_freed record;
+BEGIN
+  PERFORM errand.flow_lock('reserve', ARRAY(SELECT 'c:' || k FROM unnest(p_keys) AS k));
+  FOR v_key, v_count IN SELECT k, count(*) FROM unnest(p_keys) AS k GROUP BY k LOOP
+    FOR v_freed IN SELECT * FROM errand.flow_unpark(v_key, v_count) LOOP
+      v_ids := v_ids || v_freed.id;
+      IF v_freed.due THEN v_queues := v_queues || v_freed.queue; END IF;
+    END LOOP;
+  END LOOP;
+  PERFORM pg_notify(p_wake, q) FROM (SELECT DISTINCT unnest(v_queues) AS q) AS due;
+  PERFORM errand.notify_uuids(nullif(p_status, ''), nullif(v_ids, '{}'));
+  RETURN cardinality(v_ids);
+END
+$$;
+
+-- The upkeep's safety sweep: for up to p_keys keys with parked jobs, after p_after (NULL:
+-- from the first), un-parks up to (limit − live holders − jobs of the key ready now), the
+-- limit being the one the oldest parked job carries. Progress even if a process died
+-- between a settle and its un-park. Returns the last key looked at, or NULL when the keys
+-- ran out (the next pass starts from the first again).
+CREATE FUNCTION errand.flow_sweep(p_after text, p_keys integer, p_wake text, p_status text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_keys text[];
+  v_key text;
+  v_limit integer;
+  v_busy integer;
+  v_ids uuid[] := '{}';
+  v_queues text[] := '{}';
+  v_freed record;
+BEGIN
+  -- Distinct keys by skipping through the parked index, one probe per key.
+  WITH RECURSIVE k AS (
+    (SELECT p.concurrency_key AS key FROM errand.jobs AS p
+     WHERE p.state = 'parked' AND p.concurrency_key > coalesce(p_after, '')
+     ORDER BY p.concurrency_key LIMIT 1)
+    UNION ALL
+    SELECT (SELECT p.concurrency_key FROM errand.jobs AS p
+            WHERE p.state = 'parked' AND p.concurrency_key > k.key
+            ORDER BY p.concurrency_key LIMIT 1)
+    FROM k WHERE k.key IS NOT NULL
+  )
+  SELECT array_agg(key) INTO v_keys FROM (SELECT key FROM k WHERE key IS NOT NULL LIMIT p_keys) AS found;
+  IF v_keys IS NULL THEN RETURN NULL; END IF;
+  PERFORM errand.flow_lock('reserve', ARRAY(SELECT 'c:' || k FROM unnest(v_keys) AS k));
+  FOREACH v_key IN ARRAY v_keys LOOP
+    SELECT (p.flow->'concurrency'->>'limit')::integer INTO v_limit FROM errand.jobs AS p
+    WHERE p.state = 'parked' AND p.concurrency_key = v_key ORDER BY p.parked_seq LIMIT 1;
+    CONTINUE WHEN NOT FOUND;
+    SELECT count(*) INTO v_busy FROM errand.jobs AS h
+    WHERE h.concurrency_key = v_key
+      AND ((h.state = 'running' AND h.lease_until > now()) OR (h.state = 'available' AND h.run_at <= now()));
+    CONTINUE WHEN v_busy >= v_limit;
+    FOR v_freed IN SELECT * FROM errand.flow_unpark(v_key, v_limit - v_busy) LOOP
+      v_ids := v_ids || v_freed.id;
+      IF v_freed.due THEN v_queues := v_queues || v_freed.queue; END IF;
+    END LOOP;
+  END LOOP;
+  PERFORM pg_notify(p_wake, q) FROM (SELECT DISTINCT unnest(v_queues) AS q) AS due;
+  PERFORM errand.notify_uuids(p_status, nullif(v_ids, '{}'));
+  RETURN CASE WHEN cardinality(v_keys) < p_keys THEN NULL ELSE v_keys[cardinality(v_keys)] END;
+END
+$$;
+
+-- The reserve functions of 003 with one more column, `gated` (flow IS NOT NULL): a plain job
+-- is leased as before; a gated one is only picked (and locked) and handed to flow_admit by
+-- the calling statement (reserve-*.sql). Parked jobs are not `available`: never scanned.
+DROP FUNCTION errand.reserve_any(integer, integer, text);
+CREATE FUNCTION errand.reserve_any(p_max integer, p_lease_ms integer, p_worker text)
+RETURNS TABLE (id uuid, body text, lease_token bigint, executions integer, ord bigint, priority integer, run_at timestamptz, seq bigint, gated boolean)
+LANGUAGE plpgsql
+SET enable_bitmapscan = off
+SET enable_sort = off
+AS $$
+#variable_conflict use_column
+DECLARE
+  v_token bigint := nextval('errand.lease_tokens');
+BEGIN
+  RETURN QUERY
+  WITH picked AS (
+    SELECT j.id, j.priority, j.run_at, j.seq, j.flow IS NOT NULL AS gated FROM errand.jobs AS j
+    WHERE j.state = 'available' AND j.run_at <= now()
+    ORDER BY j.priority, j.run_at, j.seq
+    LIMIT p_max
+    FOR UPDATE SKIP LOCKED
+  ),
+  leased AS (
+    UPDATE errand.jobs AS jobs
+    SET state = 'running', lease_token = v_token,
+        lease_until = now() + p_lease_ms * interval '1 millisecond', worker_id = p_worker,
+        executions = jobs.executions + 1, started_at = now(), updated_at = now()
+    FROM picked
+    WHERE jobs.id = picked.id AND NOT picked.gated
+    RETURNING jobs.id, jobs.body, jobs.lease_token, jobs.executions, 1::bigint, jobs.priority, jobs.run_at, jobs.seq, false
+  )
+  SELECT * FROM leased
+  UNION ALL
+  SELECT picked.id, NULL::text, NULL::bigint, NULL::integer, 1::bigint, picked.priority, picked.run_at, picked.seq, true
+  FROM picked WHERE picked.gated;
+END
+$$;
+
+DROP FUNCTION errand.reserve_queues(text[], integer, integer, text);
+CREATE FUNCTION errand.reserve_queues(p_queues text[], p_max integer, p_lease_ms integer, p_worker text)
+RETURNS TABLE (id uuid, body text, lease_token bigint, executions integer, ord bigint, priority integer, run_at timestamptz, seq bigint, gated boolean)
+LANGUAGE plpgsql
+SET enable_bitmapscan = off
+SET enable_sort = off
+AS $$
+#variable_conflict use_column
+DECLARE
+  v_token bigint := nextval('errand.lease_tokens');
+BEGIN
+  RETURN QUERY
+  WITH picked AS (
+    SELECT j.id, q.ord, j.priority, j.run_at, j.seq, j.gated
+    FROM unnest(p_queues) WITH ORDINALITY AS q(name, ord)
+    CROSS JOIN LATERAL (
+      SELECT jobs.id, jobs.priority, jobs.run_at, jobs.seq, jobs.flow IS NOT NULL AS gated FROM errand.jobs AS jobs
+      WHERE jobs.state = 'available' AND jobs.queue = q.name AND jobs.run_at <= now()
+      ORDER BY jobs.priority, jobs.run_at, jobs.seq
+      LIMIT p_max
+      FOR UPDATE SKIP LOCKED
+    ) AS j
+    ORDER BY q.ord
+    LIMIT p_max
+  ),
+  leased AS (
+    UPDATE errand.jobs AS jobs
+    SET state = 'running', lease_token = v_token,
+        lease_until = now() + p_lease_ms * interval '1 millisecond', worker_id = p_worker,
+        executions = jobs.executions + 1, started_at = now(), updated_at = now()
+    FROM picked
+    WHERE jobs.id = picked.id AND NOT picked.gated
+    RETURNING jobs.id, jobs.body, jobs.lease_token, jobs.executions, picked.ord, jobs.priority, jobs.run_at, jobs.seq, false
+  )
+  SELECT * FROM leased
+  UNION ALL
+  SELECT picked.id, NULL::text, NULL::bigint, NULL::integer, picked.ord, picked.priority, picked.run_at, picked.seq, true
+  FROM picked WHERE picked.gated;
+END
+$$;
+
+-- ---- retention ---------------------------------------------------------------------------
+
+-- Deletes up to p_max unique locks whose holder no longer blocks (expired, gone, or in a
+-- state its `while` lets through), and up to p_max rate-window starts past their window.
+-- A lock is deleted under its key's lock (tried, never waited for: a key being enqueued
+-- now is left for the next pass), and re-checked after it, in a fresh snapshot. Returns
+-- how many locks were looked at, so the caller knows whether more may be left.
+CREATE FUNCTION errand.flow_retention(p_max integer) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_space integer := hashtext('errand.jobs:enqueue');
+  v_key text;
+  v_seen integer := 0;
+BEGIN
+  FOR v_key IN
+    SELECT u.key FROM errand.unique_locks AS u LEFT JOIN errand.jobs AS j ON j.id = u.job_id
+    WHERE u.expires_at <= now() OR j.id IS NULL OR NOT errand.unique_blocks(u.blocks_while, j.state, j.error, j.deferred)
+    LIMIT p_max
+  LOOP
+    v_seen := v_seen + 1;
+    CONTINUE WHEN NOT pg_try_advisory_xact_lock(v_space, hashtext('u:' || v_key));
+    DELETE FROM errand.unique_locks AS u
+    WHERE u.key = v_key
+      AND (u.expires_at <= now() OR NOT EXISTS (
+        SELECT 1 FROM errand.jobs AS j WHERE j.id = u.job_id AND errand.unique_blocks(u.blocks_while, j.state, j.error, j.deferred)));
+  END LOOP;
+  DELETE FROM errand.rate_starts WHERE ctid = ANY(ARRAY(
+    SELECT r.ctid FROM errand.rate_starts AS r WHERE r.expires_at <= now() LIMIT p_max FOR UPDATE SKIP LOCKED));
+  RETURN v_seen;
+END
+$$;
