@@ -2,8 +2,7 @@
 // (STYLE: capabilities are data; docs are made from them, never written by hand).
 // `node scripts/capability-table.mjs` prints it; test/readme.test.ts checks the README has it.
 // A row that every adapter answers "no" is left out: the table shows what exists, and a
-// capability appears once an adapter implements it (unique jobs, concurrency and rate
-// limits wait for flow control).
+// capability appears once an adapter implements it.
 import { InlineAdapter, TestAdapter } from "@errand/core/adapter";
 import { AsyncAdapter } from "@errand/adapter-async";
 import { PostgresAdapter } from "@errand/adapter-postgres";
@@ -34,6 +33,7 @@ const rows = [
   ["unique jobs", (c) => c.unique],
   ["concurrency limits", (c) => c.concurrencyLimits],
   ["rate limits", (c) => c.rateLimits],
+  ["recurring tasks (one job per tick)", (c) => c.recurring],
 ];
 
 /** `maxPriority` as a range: priorities from -maxPriority to maxPriority are stored. */
