@@ -37,6 +37,8 @@ import {
   type ListDeadOptions,
   type PurgeDeadOptions,
   type QueueInfo,
+  type RecurringRecord,
+  type RecurringStateOptions,
   type Reservation,
   type ReserveOptions,
   type RetryDeadOptions,
@@ -50,6 +52,7 @@ import {
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from "ioredis";
 
 import { DeadSet } from "./dead-set.js";
+import { Flow, hasFlow } from "./flow.js";
 import { KeyLayout } from "./keys.js";
 import { Lookup } from "./lookup.js";
 import { defineScripts, queueScript, runScript } from "./scripts.js";
@@ -115,7 +118,27 @@ export class RedisAdapter implements Adapter {
     maxPrefetch: 500,
     maxPriority: MAX_PRIORITY,
     statusFeed: true,
+    unique: true,
+    concurrencyLimits: true,
+    rateLimits: true,
+    recurring: true,
   });
+  /**
+   * What Redis Cluster supports: flow keys are global, outside any queue's slot, so unique,
+   * concurrency and rate limits cannot be atomic there; recurring state lives in the queue's
+   * slot and works.
+   */
+  static readonly clusterCapabilities: AdapterCapabilities = Object.freeze({
+    ...RedisAdapter.capabilities,
+    unique: false,
+    concurrencyLimits: false,
+    rateLimits: false,
+  });
+  /**
+   * Why a capability is off, for core's refusal (`UnsupportedError`) to say: on a Redis
+   * Cluster, unique, concurrency and rate limits.
+   */
+  readonly unsupportedReasons: Readonly<Partial<Record<keyof AdapterCapabilities, string>>>;
   readonly name = "redis";
   /** The class's capabilities; without `publishStatus`, no `statusFeed`. */
   readonly capabilities: AdapterCapabilities;
@@ -138,6 +161,9 @@ export class RedisAdapter implements Adapter {
   private readonly pollMs: number;
   private readonly lookup: Lookup;
   private readonly dead: DeadSet;
+  private readonly flow: Flow;
+  /** Whether concurrency limits run here (standalone Redis): reserves then run the safety sweep. */
+  private readonly sweeps: boolean;
   private readonly tokenPrefix = randomBytes(6).toString("base64url");
   private tokenSeq = 0;
   private closed = false;
@@ -170,17 +196,22 @@ export class RedisAdapter implements Adapter {
     this.pollMs = options.pollMs ?? 1000;
     this.lookup = new Lookup(this.client, this.keys);
     this.dead = new DeadSet(this.client, this.keys, this.lookup, this.statusChannel);
+    this.flow = new Flow(this.client, this.keys, this.statusChannel);
+    const base = this.client.isCluster ? RedisAdapter.clusterCapabilities : RedisAdapter.capabilities;
+    this.sweeps = base.concurrencyLimits;
+    const reason = "flow-control keys are global and a Redis Cluster cannot update keys of several slots atomically";
+    this.unsupportedReasons = Object.freeze(this.client.isCluster ? { unique: reason, concurrencyLimits: reason, rateLimits: reason } : {});
     this.subscriber = new Subscriber(subscriberConnection(this.client));
     this.wake = new WakeChannel(this.subscriber, this.keys.wakeChannel, () => undefined, (queue) => this.lookup.noteWake(queue));
     if (this.statusChannel) {
-      this.capabilities = RedisAdapter.capabilities;
+      this.capabilities = base;
       const channel = this.statusChannel;
       this.openStatusFeed = (feedOptions) => {
         if (this.closed) return Promise.reject(new Error("the redis adapter is closed"));
         return openStatusFeed(this.subscriber, channel, feedOptions);
       };
     } else {
-      this.capabilities = Object.freeze({ ...RedisAdapter.capabilities, statusFeed: false });
+      this.capabilities = Object.freeze({ ...base, statusFeed: false });
     }
   }
 
@@ -192,6 +223,10 @@ export class RedisAdapter implements Adapter {
     if (jobs.length === 0) return [];
     const byQueue = groupBy(jobs, (job) => job.queue);
     const registering = this.lookup.register(byQueue.keys());
+    if (jobs.some(hasFlow)) {
+      const [, results] = await Promise.all([registering, this.flow.enqueue(jobs)]);
+      return results;
+    }
     await Promise.all([registering, ...[...byQueue].map(([queue, group]) => this.enqueueQueue(queue, group))]);
     return jobs.map((job) => ({ jobId: job.id, providerJobId: job.id }));
   }
@@ -220,6 +255,7 @@ export class RedisAdapter implements Adapter {
   async reserve({ queues, max, leaseMs, waitMs, signal, workerId }: ReserveOptions): Promise<Reservation[]> {
     const deadline = Date.now() + waitMs;
     for (;;) {
+      if (this.sweeps) await this.flow.sweepIfDue();
       const mark = this.wake.mark();
       const names = queues === "*" ? await this.lookup.knownQueues() : queues;
       const reserved: Reservation[] = [];
@@ -232,8 +268,8 @@ export class RedisAdapter implements Adapter {
         const reply = await runScript<(string | number)[]>(
           this.client,
           "reserve",
-          [keys.ready, keys.scheduled, keys.retrying, keys.active, keys.seq],
-          [keys.job, room, leaseMs, token, workerId, this.statusChannel, queue],
+          [keys.ready, keys.scheduled, keys.retrying, keys.active, keys.seq, keys.deferred],
+          [keys.job, room, leaseMs, token, workerId, this.statusChannel, queue, this.keys.base],
         );
         const next = Number(reply[0]);
         if (next >= 0) nextMs = Math.min(nextMs, next);
@@ -265,7 +301,7 @@ export class RedisAdapter implements Adapter {
 
   private async settleQueue(queue: string, settlements: readonly Settlement[]): Promise<void> {
     const keys = this.keys.queue(queue);
-    const args: (string | number)[] = [keys.job, this.retentionMs, this.maxFinished, this.keys.wakeChannel, this.statusChannel, queue];
+    const args: (string | number)[] = [keys.job, this.retentionMs, this.maxFinished, this.keys.wakeChannel, this.statusChannel, queue, this.keys.base];
     for (const s of settlements) {
       const { token } = handleOf(s.reservation);
       const id = s.reservation.providerJobId;
@@ -297,7 +333,7 @@ export class RedisAdapter implements Adapter {
     await this.enqueueQueue(payload.queue, [payload]);
     const { queue, token } = handleOf(s.reservation);
     const keys = this.keys.queue(queue);
-    await runScript(this.client, "retire", [keys.active], [keys.job, s.reservation.providerJobId, token]);
+    await runScript(this.client, "retire", [keys.active], [keys.job, s.reservation.providerJobId, token, this.keys.base]);
   }
 
   async extendLease({ reservations, leaseMs }: ExtendLeaseOptions): Promise<string[]> {
@@ -306,7 +342,7 @@ export class RedisAdapter implements Adapter {
     const lost = await Promise.all(
       [...byQueue].map(([queue, group]) => {
         const keys = this.keys.queue(queue);
-        const args: (string | number)[] = [keys.job, leaseMs];
+        const args: (string | number)[] = [keys.job, leaseMs, this.keys.base];
         for (const r of group) args.push(r.providerJobId, handleOf(r).token);
         return runScript<string[]>(this.client, "extend-leases", [keys.active], args);
       }),
@@ -333,6 +369,10 @@ export class RedisAdapter implements Adapter {
 
   getStatus(options: GetStatusOptions): Promise<(StatusRecord | null)[]> {
     return this.lookup.getStatus(options);
+  }
+
+  async recurringState({ tasks }: RecurringStateOptions): Promise<(RecurringRecord | null)[]> {
+    return this.flow.recurringState(tasks, await this.lookup.knownQueues());
   }
 
   listQueues(): Promise<QueueInfo[]> {
