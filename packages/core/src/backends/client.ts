@@ -151,6 +151,7 @@ export class AdapterClient {
           throw new UnsupportedError(`${payload.job}: the ${this.name} adapter does not support concurrency limits (capability concurrencyLimits)`);
         }
         if (flow.rateLimit && !caps.rateLimits) throw new UnsupportedError(`${payload.job}: the ${this.name} adapter does not support rate limits (capability rateLimits)`);
+        if (flow.recurring && !caps.recurring) throw new UnsupportedError(`${payload.job}: the ${this.name} adapter does not support recurring tasks (capability recurring)`);
       }
       if (caps.maxPayloadBytes !== Infinity) {
         const size = Buffer.byteLength(JSON.stringify(payload));
