@@ -74,35 +74,35 @@ export class Flow {
   /**
    * Stores a batch of which some jobs carry flow, deciding duplicates in order. On a
    * standalone Redis the whole batch goes in order, `MAX_BATCH` jobs per call, pipelined on
-   * one connection (so in order too); on a Cluster one queue's jobs per call (their keys
-   * share a slot; no job there carries unique, the one decision that spans queues).
+   * one connection (so in order too); on a Cluster one queue's jobs per call and per
+   * pipeline, which a Cluster client sends to the queue's node (their keys share a slot; no
+   * job there carries unique, the one decision that spans queues).
    */
   async enqueue(jobs: readonly JobPayload[]): Promise<EnqueueResult[]> {
-    const groups = this.client.isCluster ? [...groupBy(jobs, (job) => job.queue).values()] : [jobs];
+    const positions = jobs.map((_, index) => index);
+    const groups = this.client.isCluster ? [...groupBy(positions, (index) => jobs[index]!.queue).values()] : [positions];
+    const duplicateOf: (string | undefined)[] = [];
+    await Promise.all(groups.map((group) => this.enqueueGroup(group.map((index) => jobs[index]!), group, duplicateOf)));
+    return jobs.map((job, index) => {
+      const holder = duplicateOf[index];
+      return holder === undefined ? { jobId: job.id, providerJobId: job.id } : { jobId: holder, providerJobId: holder, duplicate: true };
+    });
+  }
+
+  /** Stores `jobs` (at `positions` of the batch) in one pipeline; notes duplicates in `duplicateOf`. */
+  private async enqueueGroup(jobs: readonly JobPayload[], positions: readonly number[], duplicateOf: (string | undefined)[]): Promise<void> {
     const pipeline = this.client.pipeline();
-    const order: JobPayload[] = [];
-    for (const group of groups) {
-      for (let start = 0; start < group.length; start += MAX_BATCH) {
-        const chunk = group.slice(start, start + MAX_BATCH);
-        this.queueEnqueue(pipeline, chunk);
-        order.push(...chunk);
-      }
-    }
+    for (let start = 0; start < jobs.length; start += MAX_BATCH) this.queueEnqueue(pipeline, jobs.slice(start, start + MAX_BATCH));
     const replies = (await pipeline.exec()) ?? [];
     const failed = replies.find(([error]) => error);
     if (failed) throw failed[0];
-    const duplicateOf = new Map<JobPayload, string>();
     let index = 0;
     for (const [, reply] of replies) {
       for (const holder of reply as string[]) {
-        if (holder !== "") duplicateOf.set(order[index]!, holder);
+        if (holder !== "") duplicateOf[positions[index]!] = holder;
         index++;
       }
     }
-    return jobs.map((job) => {
-      const holder = duplicateOf.get(job);
-      return holder === undefined ? { jobId: job.id, providerJobId: job.id } : { jobId: holder, providerJobId: holder, duplicate: true };
-    });
   }
 
   private queueEnqueue(pipeline: ChainableCommander, chunk: readonly JobPayload[]): void {
