@@ -218,7 +218,7 @@ describe("redis flow control: rate limits", () => {
 });
 
 describe("redis flow control: keys left behind", () => {
-  it("once the jobs finish, no flow key remains but the recurring record and the expiring ones", async () => {
+  it("once the jobs finish, no flow key remains but the recurring record, the queue's flow marker and the expiring ones", async () => {
     const adapter = open();
     const before = await keysOf(adapter);
     const jobs = [
@@ -235,7 +235,7 @@ describe("redis flow control: keys left behind", () => {
       return finished === jobs.length;
     }, { message: "every job to finish" });
     const q = adapter.keys.queue("default");
-    const expected = [...before, adapter.keys.queues, q.finished, q.seq, q.recurring, ...jobs.map((j) => q.job + j.id)].sort();
+    const expected = [...before, adapter.keys.queues, q.finished, q.seq, q.recurring, q.flow, ...jobs.map((j) => q.job + j.id)].sort();
     // The rate window (PEXPIRE perMs) and the `done` lock (PEXPIREAT enqueuedAt + forMs) go by themselves.
     await waitFor(async () => (await keysOf(adapter)).join() === expected.join(), { message: "only the finished jobs' keys and the recurring record to remain" });
   });

@@ -19,7 +19,8 @@
     job, the lock's expiry is ahead (or it has none) and the holder's state is one its
     `while` blocks (the table below); a holder whose hash is gone never blocks.
   - otherwise the job is stored as enqueue.lua stores it, with its flow fields (keys.ts),
-    and becomes the task's last tick and the key's holder (PEXPIREAT at the expiry).
+    and becomes the task's last tick and the key's holder (PEXPIREAT at the expiry). A job
+    with unique, concurrency or rate flow sets its queue's `flow` marker (keys.ts).
   Due jobs wake their queue; stored ids are published as 'enqueued' per queue.
 ]]
 local gp = ARGV[1]
@@ -81,7 +82,10 @@ for i = 3, #ARGV, 17 do
       end
       redis.call('HSET', key, 'body', ARGV[i + 2], 'job', ARGV[i + 3], 'queue', queue, 'priority', priority,
         'state', state, 'exe', 0, 'run', run_at, 'enq', ARGV[i + 6], 'upd', now, 'score', score)
-      if uk ~= '' or ck ~= '' or rk ~= '' then redis.call('HSET', key, 'fl', '1') end
+      if uk ~= '' or ck ~= '' or rk ~= '' then
+        redis.call('HSET', key, 'fl', '1')
+        redis.call('SET', qkey(queue, 'flow'), '1')
+      end
       if uk ~= '' then
         redis.call('HSET', key, 'uk', uk, 'uw', ARGV[i + 8])
         local lock = gp .. 'unique:' .. uk

@@ -3,6 +3,7 @@
   KEYS[4] active     zset  id -> lease deadline ms
   KEYS[5] seq        string, arrival counter
   KEYS[6] deferred   zset  id -> ms when a rate limit allows its start
+  KEYS[7] flow       string, set once the queue held a job with flow fields (keys.ts)
   ARGV[1] job key prefix, ARGV[2] max, ARGV[3] lease ms, ARGV[4] lease token, ARGV[5] worker id
   ARGV[6] status channel ("" for none), ARGV[7] queue name, ARGV[8] global prefix ("<prefix>:")
   Returns { next, id1, body1, deliveries1, id2, ... }: `next` is -1 when jobs were leased,
@@ -17,7 +18,8 @@
   Then ZPOPMIN takes the lowest scores: lower priority first, then arrival. Every job of one
   call shares the lease token.
 
-  Flow control (a job whose hash has `fl`; a plain job costs the one field): its rate limit
+  Flow control (a job whose hash has `fl`, read only in a queue with the `flow` marker, so
+  a queue of plain jobs pays one EXISTS per call): its rate limit
   is checked first, then its concurrency limit, and only a job both allow records anything
   (a start in the rate window, a slot). Over the rate: the job is deferred until the oldest
   start in the window leaves it. Its key full: the job is parked (flow-lib.lua). Either way
@@ -34,6 +36,7 @@ local prefix, max, lease_ms, token, worker, gp = ARGV[1], tonumber(ARGV[2]), ton
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local BOUND = 1000
+local flowing = redis.call('EXISTS', KEYS[7]) == 1
 
 local function to_ready(id, key)
   local seq = redis.call('INCR', KEYS[5])
@@ -75,7 +78,7 @@ local wakes = {}
 local expired = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, BOUND)
 for _, id in ipairs(expired) do
   local key = prefix .. id
-  local fields = redis.call('HMGET', key, 'score', 'err', 'fl')
+  local fields = redis.call('HMGET', key, 'score', 'err')
   if fields[1] then
     local state = fields[2] and 'retrying' or 'queued'
     redis.call('ZADD', KEYS[1], fields[1], id)
@@ -84,7 +87,7 @@ for _, id in ipairs(expired) do
     redis.call('HDEL', key, 'tok')
     local list = changed[state]
     list[#list + 1] = id
-    if fields[3] then
+    if flowing then
       local ck = redis.call('HGET', key, 'ck')
       if ck then flow_free_slot(gp, ck, id, wakes) end
     end
@@ -143,9 +146,14 @@ while #leased < max and looked < look_bound do
   for i = 1, #popped, 2 do
     local id = popped[i]
     local key = prefix .. id
-    local fields = redis.call('HMGET', key, 'body', 'fl')
-    local body = fields[1]
-    if body and (not fields[2] or admit(id, key, popped[i + 1])) then
+    local body, flagged
+    if flowing then
+      local fields = redis.call('HMGET', key, 'body', 'fl')
+      body, flagged = fields[1], fields[2]
+    else
+      body = redis.call('HGET', key, 'body')
+    end
+    if body and (not flagged or admit(id, key, popped[i + 1])) then
       local exe = redis.call('HINCRBY', key, 'exe', 1)
       redis.call('HSET', key, 'state', 'running', 'tok', token, 'wid', worker, 'sta', now, 'upd', now)
       redis.call('ZADD', KEYS[4], deadline, id)

@@ -1,5 +1,6 @@
 --[[ settle: records how a batch of leased jobs of one queue ended.
   KEYS[1] ready, KEYS[2] retrying, KEYS[3] active, KEYS[4] finished, KEYS[5] dead, KEYS[6] seq
+  KEYS[7] flow (the queue's flow marker, keys.ts)
     finished  zset  id -> finished ms (succeeded and discarded jobs, trimmed by retention)
     dead      zset  id -> died ms (kept until purged)
     retrying  zset  id -> runAt ms of the next attempt
@@ -16,7 +17,7 @@
   Returns the number of settlements applied; one whose token no longer matches (its lease
   expired and the job was leased again, or it was settled already) is left alone.
 
-  Flow control (a job whose hash has `fl`): any settle of the current lease frees the job's
+  Flow control (a job whose hash has `fl`, read in a queue with the `flow` marker): any settle of the current lease frees the job's
   concurrency slot and un-parks one parked job of its key (flow-lib.lua); a final outcome
   (succeeded, failed, dead) removes the job's unique lock if it still holds it, unless a
   `done` lock outlives success (it expires by itself, PEXPIREAT).
@@ -36,6 +37,7 @@ local function note(state, id)
   list[#list + 1] = id
 end
 
+local flowing = redis.call('EXISTS', KEYS[7]) == 1
 local wakes = {}
 -- Frees what job `id` held: its slot on any outcome; its unique lock on a final one.
 local function let_go(id, key, outcome)
@@ -53,7 +55,8 @@ while i <= #ARGV do
   local width = 5
   if outcome == 'r' then width = 7 end
   local key = prefix .. id
-  local held = redis.call('HMGET', key, 'tok', 'state', 'fl')
+  local held
+  if flowing then held = redis.call('HMGET', key, 'tok', 'state', 'fl') else held = redis.call('HMGET', key, 'tok', 'state') end
   if held[1] == token and held[2] == 'running' then
     applied = applied + 1
     if held[3] then let_go(id, key, outcome) end

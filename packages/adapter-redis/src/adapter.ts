@@ -268,7 +268,7 @@ export class RedisAdapter implements Adapter {
         const reply = await runScript<(string | number)[]>(
           this.client,
           "reserve",
-          [keys.ready, keys.scheduled, keys.retrying, keys.active, keys.seq, keys.deferred],
+          [keys.ready, keys.scheduled, keys.retrying, keys.active, keys.seq, keys.deferred, keys.flow],
           [keys.job, room, leaseMs, token, workerId, this.statusChannel, queue, this.keys.base],
         );
         const next = Number(reply[0]);
@@ -323,7 +323,7 @@ export class RedisAdapter implements Adapter {
           break;
       }
     }
-    await runScript(this.client, "settle", [keys.ready, keys.retrying, keys.active, keys.finished, keys.dead, keys.seq], args);
+    await runScript(this.client, "settle", [keys.ready, keys.retrying, keys.active, keys.finished, keys.dead, keys.seq, keys.flow], args);
   }
 
   /** A retry whose rule names another queue: enqueued there (same id), then retired from its old queue. */
@@ -344,7 +344,7 @@ export class RedisAdapter implements Adapter {
         const keys = this.keys.queue(queue);
         const args: (string | number)[] = [keys.job, leaseMs, this.keys.base];
         for (const r of group) args.push(r.providerJobId, handleOf(r).token);
-        return runScript<string[]>(this.client, "extend-leases", [keys.active], args);
+        return runScript<string[]>(this.client, "extend-leases", [keys.active, keys.flow], args);
       }),
     );
     return lost.flat();

@@ -14,6 +14,7 @@
  * | `<prefix>:{q}:j:<id>` | hash | one job: body, state, times, lease, progress, result, error; flow fields below |
  * | `<prefix>:{q}:parked` | zset | jobs parked by a full concurrency key, by ready score (counted as queued) |
  * | `<prefix>:{q}:deferred` | zset | jobs deferred by a rate limit, by the time a start is allowed (ms; counted as queued) |
+ * | `<prefix>:{q}:flow` | string | "1" once a job with unique, concurrency or rate flow was stored in the queue |
  * | `<prefix>:{q}:recurring` | hash | recurring task → `"<lastTick ms> <jobId>"` (tasks whose jobs go to this queue) |
  * | `<prefix>:queues` | set | every queue name seen (for `*`, counts and lookups by id) |
  *
@@ -29,9 +30,11 @@
  * | `<prefix>:rate:<k>` | zset | rate-limit window: `"<id> <lease token>"` → start time (ms); `PEXPIRE` perMs |
  *
  * A job with flow control keeps its settings in its hash, so reserve, settle, lease upkeep
- * and extension need not parse the body: `fl` ("1": some flow field follows; the only field
- * a plain job's hot path tests), `ck`/`cl` (concurrency key, limit), `rk`/`rl`/`rp` (rate key,
- * limit, perMs), `uk`/`uw` (unique key, while).
+ * and extension need not parse the body: `fl` ("1": some flow field follows), `ck`/`cl`
+ * (concurrency key, limit), `rk`/`rl`/`rp` (rate key, limit, perMs), `uk`/`uw` (unique key,
+ * while). The queue's `flow` marker tells those scripts, once per call, whether to read `fl`
+ * at all: a queue that never held such a job runs exactly the plain path (reading `fl` too
+ * cost 3 % more server instructions per drained job, mostly the table HMGET returns).
  *
  * The scripts that touch global keys reach keys outside the queue's slot, which only a
  * standalone Redis runs atomically: on a Redis Cluster, unique, concurrency and rate limits are
@@ -60,6 +63,7 @@ export interface QueueKeys {
   parked: string;
   deferred: string;
   recurring: string;
+  flow: string;
   /** Prefix of the queue's job hashes: append the job id. */
   job: string;
 }
@@ -99,6 +103,7 @@ export class KeyLayout {
         parked: `${base}parked`,
         deferred: `${base}deferred`,
         recurring: `${base}recurring`,
+        flow: `${base}flow`,
         job: `${base}j:`,
       };
       this.cache.set(queue, keys);

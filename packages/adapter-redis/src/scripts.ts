@@ -30,9 +30,9 @@ const VERSION = (JSON.parse(readFileSync(fileURLToPath(new URL("../package.json"
 const SCRIPTS = {
   enqueue: 3,
   "enqueue-flow": 1,
-  reserve: 6,
-  settle: 6,
-  "extend-leases": 1,
+  reserve: 7,
+  settle: 7,
+  "extend-leases": 2,
   "set-progress": 1,
   "revive-dead": 3,
   "purge-dead": 1,
