@@ -124,6 +124,25 @@ describe("redis flow control: unique", () => {
     expect((await adapter.enqueue({ jobs: [next] }))[0]).toEqual({ jobId: next.id, providerJobId: next.id });
   });
 
+  it("a retry moved to another queue keeps its flow: the lock follows it, its slot is freed, nothing is refused", async () => {
+    const adapter = open();
+    const flow: FlowControl = { unique: { key: "M", while: "active" }, concurrency: { key: "m", limit: 1 }, recurring: { task: "t", tick: new Date(0).toISOString() } };
+    const holder = job(flow);
+    await adapter.enqueue({ jobs: [holder] });
+    const running = await reserveOne(adapter);
+    const moved = { ...holder, queue: "later", executions: 1 };
+    await adapter.settle({ settlements: [{ reservation: running, outcome: "retry", payload: moved, runAt: new Date(), error }] });
+    const later = adapter.keys.queue("later");
+    expect(await adapter.client.hmget(later.job + holder.id, "state", "ck", "uk")).toEqual(["queued", "m", "M"]);
+    expect(await adapter.client.hget(adapter.keys.flowKey("unique", "M"), "q")).toBe("later");
+    expect(await adapter.client.zcard(adapter.keys.flowKey("slots", "m"))).toBe(0);
+    // Still the holder, in its new queue: a job with the key is its duplicate.
+    expect((await adapter.enqueue({ jobs: [job({ unique: { key: "M", while: "active" } })] }))[0]).toMatchObject({ jobId: holder.id, duplicate: true });
+    const [again] = await adapter.reserve({ queues: ["later"], max: 10, leaseMs: 30_000, waitMs: 0, workerId: "t" });
+    expect(again!.providerJobId).toBe(holder.id);
+    expect(await adapter.client.zrange(adapter.keys.flowKey("slots", "m"), 0, -1)).toEqual([holder.id]);
+  });
+
   it("a duplicate publishes nothing on the status channel", async () => {
     const adapter = open();
     const holder = job(unique("P", "queued"));

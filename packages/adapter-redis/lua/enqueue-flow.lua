@@ -4,9 +4,10 @@
   KEYS[1] the `seq` key of the first job's queue (routes the call; on a Redis Cluster the
           adapter sends one call per queue, and no job carries unique there)
   ARGV[1] global prefix ("<prefix>:"), ARGV[2] status channel ("" for none)
-  ARGV[3..] seventeen per job: id, queue, body, job class, priority, runAt ms, enqueuedAt ms,
+  ARGV[3..] eighteen per job: id, queue, body, job class, priority, runAt ms, enqueuedAt ms,
     unique key, unique while, unique expiry ms, concurrency key, limit, rate key, limit,
-    perMs, recurring task, tick ms ("" for each part absent; expiry "" for none)
+    perMs, recurring task, tick ms ("" for each part absent; expiry "" for none), move ("1"
+    for a retry moved here from another queue by a retry rule, else "")
   Returns one string per job: "" when it is stored (or was already: the same id sent again),
   else the id of the job it duplicates.
 
@@ -18,6 +19,8 @@
   - unique: the lock `unique:<key>` names its holder. A duplicate when the holder is another
     job, the lock's expiry is ahead (or it has none) and the holder's state is one its
     `while` blocks (the table below); a holder whose hash is gone never blocks.
+  - a move is no new job: it is stored without either decision (it was decided when first
+    enqueued; refusing it now would lose it), and a unique lock naming it follows it here.
   - otherwise the job is stored as enqueue.lua stores it, with its flow fields (keys.ts),
     and becomes the task's last tick and the key's holder (PEXPIREAT at the expiry). A job
     with unique, concurrency or rate flow sets its queue's `flow` marker (keys.ts).
@@ -60,14 +63,19 @@ end
 
 local out = {}
 local due, stored = {}, {}
-for i = 3, #ARGV, 17 do
+for i = 3, #ARGV, 18 do
   local id, queue = ARGV[i], ARGV[i + 1]
   local key = qkey(queue, 'j:') .. id
   local uk, ck, rk, task = ARGV[i + 7], ARGV[i + 10], ARGV[i + 12], ARGV[i + 15]
+  local move = ARGV[i + 17] == '1'
   local duplicate
   if redis.call('EXISTS', key) == 0 then
-    if task ~= '' then duplicate = recurring_duplicate(id, queue, task, tonumber(ARGV[i + 16])) end
-    if not duplicate and uk ~= '' then duplicate = unique_duplicate(id, uk) end
+    if move then
+      task = ''
+    else
+      if task ~= '' then duplicate = recurring_duplicate(id, queue, task, tonumber(ARGV[i + 16])) end
+      if not duplicate and uk ~= '' then duplicate = unique_duplicate(id, uk) end
+    end
     if not duplicate then
       local priority, run_at = tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
       local state, score = 'scheduled', ''
@@ -89,9 +97,13 @@ for i = 3, #ARGV, 17 do
       if uk ~= '' then
         redis.call('HSET', key, 'uk', uk, 'uw', ARGV[i + 8])
         local lock = gp .. 'unique:' .. uk
-        redis.call('DEL', lock)
-        redis.call('HSET', lock, 'id', id, 'q', queue, 'w', ARGV[i + 8], 'exp', ARGV[i + 9])
-        if ARGV[i + 9] ~= '' then redis.call('PEXPIREAT', lock, ARGV[i + 9]) end
+        if not move then
+          redis.call('DEL', lock)
+          redis.call('HSET', lock, 'id', id, 'q', queue, 'w', ARGV[i + 8], 'exp', ARGV[i + 9])
+          if ARGV[i + 9] ~= '' then redis.call('PEXPIREAT', lock, ARGV[i + 9]) end
+        elseif redis.call('HGET', lock, 'id') == id then
+          redis.call('HSET', lock, 'q', queue)
+        end
       end
       if ck ~= '' then redis.call('HSET', key, 'ck', ck, 'cl', ARGV[i + 11]) end
       if rk ~= '' then redis.call('HSET', key, 'rk', rk, 'rl', ARGV[i + 13], 'rp', ARGV[i + 14]) end

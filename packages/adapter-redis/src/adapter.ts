@@ -330,7 +330,9 @@ export class RedisAdapter implements Adapter {
   private async moveRetry(s: Extract<Settlement, { outcome: "retry" }>): Promise<void> {
     const payload = { ...s.payload, runAt: s.runAt.toISOString() };
     await this.lookup.register([payload.queue]);
-    await this.enqueueQueue(payload.queue, [payload]);
+    // With flow, the fields go along (a move is stored without unique or recurring decisions).
+    if (hasFlow(payload)) await this.flow.enqueue([payload], true);
+    else await this.enqueueQueue(payload.queue, [payload]);
     const { queue, token } = handleOf(s.reservation);
     const keys = this.keys.queue(queue);
     await runScript(this.client, "retire", [keys.active], [keys.job, s.reservation.providerJobId, token, this.keys.base]);

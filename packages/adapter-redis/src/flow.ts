@@ -36,8 +36,8 @@ export function hasFlow(job: JobPayload): boolean {
   return job.flow !== undefined;
 }
 
-/** The seventeen arguments of one job of `enqueue-flow.lua`. */
-function jobArgs(job: JobPayload): (string | number)[] {
+/** The eighteen arguments of one job of `enqueue-flow.lua`; `move` for a retry moved between queues. */
+function jobArgs(job: JobPayload, move: boolean): (string | number)[] {
   const { unique, concurrency, rateLimit, recurring } = job.flow ?? {};
   const enqueuedAt = Date.parse(job.enqueuedAt);
   return [
@@ -58,6 +58,7 @@ function jobArgs(job: JobPayload): (string | number)[] {
     rateLimit?.perMs ?? "",
     recurring?.task ?? "",
     recurring ? Date.parse(recurring.tick) : "",
+    move ? "1" : "",
   ];
 }
 
@@ -76,13 +77,14 @@ export class Flow {
    * standalone Redis the whole batch goes in order, `MAX_BATCH` jobs per call, pipelined on
    * one connection (so in order too); on a Cluster one queue's jobs per call and per
    * pipeline, which a Cluster client sends to the queue's node (their keys share a slot; no
-   * job there carries unique, the one decision that spans queues).
+   * job there carries unique, the one decision that spans queues). With `move`, the jobs
+   * are retries moved between queues by a retry rule: stored without deciding (see the script).
    */
-  async enqueue(jobs: readonly JobPayload[]): Promise<EnqueueResult[]> {
+  async enqueue(jobs: readonly JobPayload[], move = false): Promise<EnqueueResult[]> {
     const positions = jobs.map((_, index) => index);
     const groups = this.client.isCluster ? [...groupBy(positions, (index) => jobs[index]!.queue).values()] : [positions];
     const duplicateOf: (string | undefined)[] = [];
-    await Promise.all(groups.map((group) => this.enqueueGroup(group.map((index) => jobs[index]!), group, duplicateOf)));
+    await Promise.all(groups.map((group) => this.enqueueGroup(group.map((index) => jobs[index]!), group, duplicateOf, move)));
     return jobs.map((job, index) => {
       const holder = duplicateOf[index];
       return holder === undefined ? { jobId: job.id, providerJobId: job.id } : { jobId: holder, providerJobId: holder, duplicate: true };
@@ -90,9 +92,9 @@ export class Flow {
   }
 
   /** Stores `jobs` (at `positions` of the batch) in one pipeline; notes duplicates in `duplicateOf`. */
-  private async enqueueGroup(jobs: readonly JobPayload[], positions: readonly number[], duplicateOf: (string | undefined)[]): Promise<void> {
+  private async enqueueGroup(jobs: readonly JobPayload[], positions: readonly number[], duplicateOf: (string | undefined)[], move: boolean): Promise<void> {
     const pipeline = this.client.pipeline();
-    for (let start = 0; start < jobs.length; start += MAX_BATCH) this.queueEnqueue(pipeline, jobs.slice(start, start + MAX_BATCH));
+    for (let start = 0; start < jobs.length; start += MAX_BATCH) this.queueEnqueue(pipeline, jobs.slice(start, start + MAX_BATCH), move);
     const replies = (await pipeline.exec()) ?? [];
     const failed = replies.find(([error]) => error);
     if (failed) throw failed[0];
@@ -105,9 +107,9 @@ export class Flow {
     }
   }
 
-  private queueEnqueue(pipeline: ChainableCommander, chunk: readonly JobPayload[]): void {
+  private queueEnqueue(pipeline: ChainableCommander, chunk: readonly JobPayload[], move: boolean): void {
     const args: (string | number)[] = [this.keys.base, this.statusChannel];
-    for (const job of chunk) args.push(...jobArgs(job));
+    for (const job of chunk) args.push(...jobArgs(job, move));
     queueScript(pipeline, "enqueue-flow", [this.keys.queue(chunk[0]!.queue).seq], args);
   }
 
