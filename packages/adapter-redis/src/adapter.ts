@@ -14,8 +14,14 @@
  * (`publishStatus`); `openStatusFeed` subscribes to it (`status-feed.ts`) on the same pub/sub
  * connection as the wake-ups (`subscriber.ts`): one connection per adapter.
  *
+ * Flow control (unique, concurrency and rate limits, recurring ticks) rides on the same
+ * scripts behind one check per call (a queue's `flow` marker, `keys.ts`); batches that carry
+ * flow are stored by `flow.ts`, which also runs the safety sweep of parked jobs (from
+ * reserve, once a second) and answers `recurringState`.
+ *
  * This file holds the hot path and assembles the rest: the queue list and lookups by id
- * are in `lookup.ts`, the dead set (list, revive, purge) in `dead-set.ts`.
+ * are in `lookup.ts`, the dead set (list, revive, purge) in `dead-set.ts`, the capabilities
+ * (standalone and Cluster) in `capabilities.ts`.
  *
  * @module
  */
@@ -24,7 +30,6 @@ import { randomBytes } from "node:crypto";
 import {
   ConfigError,
   ConnectionError,
-  baseCapabilities,
   groupBy,
   type Adapter,
   type AdapterCapabilities,
@@ -51,6 +56,7 @@ import {
 } from "@errand/core/adapter";
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from "ioredis";
 
+import { CLUSTER_CAPABILITIES, CLUSTER_REASONS, REDIS_CAPABILITIES, type UnsupportedReasons } from "./capabilities.js";
 import { DeadSet } from "./dead-set.js";
 import { Flow, hasFlow } from "./flow.js";
 import { KeyLayout } from "./keys.js";
@@ -93,12 +99,6 @@ interface Handle {
   token: string;
 }
 
-/**
- * Largest priority magnitude the ready score holds exactly: the score is
- * (priority + 2^20) · 2^32 + arrival, a double, exact below 2^53, so priority + 2^20 must
- * stay below 2^21 (2^20 itself would round arrivals within its band).
- */
-const MAX_PRIORITY = 2 ** 20 - 1;
 /** Jobs per enqueue script call: bounded so one script stays short. */
 const MAX_BATCH = 1000;
 
@@ -108,37 +108,15 @@ function handleOf(reservation: Reservation): Handle {
 
 /** Jobs in Redis or Redis Cluster. */
 export class RedisAdapter implements Adapter {
-  /** What Redis supports, known before any adapter is built. */
-  static readonly capabilities: AdapterCapabilities = Object.freeze({
-    ...baseCapabilities,
-    durable: true,
-    blockingReserve: true,
-    wildcardQueues: true,
-    maxBatchSize: 5000,
-    maxPrefetch: 500,
-    maxPriority: MAX_PRIORITY,
-    statusFeed: true,
-    unique: true,
-    concurrencyLimits: true,
-    rateLimits: true,
-    recurring: true,
-  });
-  /**
-   * What Redis Cluster supports: flow keys are global, outside any queue's slot, so unique,
-   * concurrency and rate limits cannot be atomic there; recurring state lives in the queue's
-   * slot and works.
-   */
-  static readonly clusterCapabilities: AdapterCapabilities = Object.freeze({
-    ...RedisAdapter.capabilities,
-    unique: false,
-    concurrencyLimits: false,
-    rateLimits: false,
-  });
+  /** What a standalone Redis supports, known before any adapter is built. */
+  static readonly capabilities: AdapterCapabilities = REDIS_CAPABILITIES;
+  /** What a Redis Cluster supports: no unique, concurrency or rate limits (`capabilities.ts`). */
+  static readonly clusterCapabilities: AdapterCapabilities = CLUSTER_CAPABILITIES;
   /**
    * Why a capability is off, for core's refusal (`UnsupportedError`) to say: on a Redis
    * Cluster, unique, concurrency and rate limits.
    */
-  readonly unsupportedReasons: Readonly<Partial<Record<keyof AdapterCapabilities, string>>>;
+  readonly unsupportedReasons: UnsupportedReasons;
   readonly name = "redis";
   /** The class's capabilities; without `publishStatus`, no `statusFeed`. */
   readonly capabilities: AdapterCapabilities;
@@ -197,10 +175,9 @@ export class RedisAdapter implements Adapter {
     this.lookup = new Lookup(this.client, this.keys);
     this.dead = new DeadSet(this.client, this.keys, this.lookup, this.statusChannel);
     this.flow = new Flow(this.client, this.keys, this.statusChannel);
-    const base = this.client.isCluster ? RedisAdapter.clusterCapabilities : RedisAdapter.capabilities;
+    const base = this.client.isCluster ? CLUSTER_CAPABILITIES : REDIS_CAPABILITIES;
     this.sweeps = base.concurrencyLimits;
-    const reason = "flow-control keys are global and a Redis Cluster cannot update keys of several slots atomically";
-    this.unsupportedReasons = Object.freeze(this.client.isCluster ? { unique: reason, concurrencyLimits: reason, rateLimits: reason } : {});
+    this.unsupportedReasons = this.client.isCluster ? CLUSTER_REASONS : {};
     this.subscriber = new Subscriber(subscriberConnection(this.client));
     this.wake = new WakeChannel(this.subscriber, this.keys.wakeChannel, () => undefined, (queue) => this.lookup.noteWake(queue));
     if (this.statusChannel) {
