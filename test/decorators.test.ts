@@ -43,7 +43,8 @@ interface Outcome {
 }
 
 interface Output {
-  enqueued: { job: string; queue: string; priority: number; timeoutMs?: number; executions: number; args: unknown[] }[];
+  enqueued: { job: string; queue: string; priority: number; timeoutMs?: number; executions: number; args: unknown[]; flow?: unknown }[];
+  flow: boolean[];
   enqueuedAudit: { job: string; queue: string }[];
   enqueueLog: string[];
   scenarios: Record<string, Outcome> & { "parent model reloaded": string[] };
@@ -81,7 +82,9 @@ describe.each(modes)("%s decorators", (mode) => {
   });
 
   it("resolves queues and priorities (value and function form) and timeouts, inherited down the chain", () => {
-    const settings = output().enqueued.map(({ job, queue, priority, timeoutMs }) => ({ job, queue, priority, timeoutMs }));
+    const settings = output()
+      .enqueued.filter(({ job }) => !job.startsWith("Flow"))
+      .map(({ job, queue, priority, timeoutMs }) => ({ job, queue, priority, timeoutMs }));
     expect(settings).toEqual([
       { job: "ParentJob", queue: "parents", priority: 5, timeoutMs: 5000 },
       { job: "ChildJob", queue: "child-ok", priority: 5, timeoutMs: 5000 },
@@ -96,6 +99,30 @@ describe.each(modes)("%s decorators", (mode) => {
       // @queueWithPriority(fn): the priority comes from each job's arguments.
       { job: "UrgencyJob", queue: "default", priority: -10, timeoutMs: undefined },
       { job: "UrgencyJob", queue: "default", priority: 20, timeoutMs: undefined },
+    ]);
+  });
+
+  it("writes @unique, @limitConcurrency and @rateLimit into the payload; a subclass's static twin replaces one of them", () => {
+    const flows = output().enqueued.filter(({ job }) => job.startsWith("Flow"));
+    // The second FlowJob is a duplicate (stored nothing); FlowChildJob's key is its own class's.
+    expect(output().flow).toEqual([false, true, false]);
+    expect(flows).toMatchObject([
+      {
+        job: "FlowJob",
+        flow: {
+          unique: { key: "FlowJob:acme", while: "active", forMs: 3_600_000 },
+          concurrency: { key: "account:acme", limit: 2 },
+          rateLimit: { key: "FlowJob", limit: 10, perMs: 1000 },
+        },
+      },
+      {
+        job: "FlowChildJob",
+        flow: {
+          unique: { key: "FlowChildJob:acme", while: "active", forMs: 3_600_000 },
+          concurrency: { key: "account:acme", limit: 2 },
+          rateLimit: { key: "shared-api", limit: 1, perMs: 60_000 },
+        },
+      },
     ]);
   });
 

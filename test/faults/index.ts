@@ -18,6 +18,7 @@ import { afterAll, afterEach } from "vitest";
 import { WorkerProcess } from "../support/worker-process.js";
 import { badPayloadSuite } from "./bad-payload.js";
 import { connectionsSuite } from "./connections.js";
+import { flowFaultSuite } from "./flow.js";
 import { FaultCase, type FaultWiring } from "./harness.js";
 import { killSuite } from "./kill.js";
 import { sigtermSuite } from "./sigterm.js";
@@ -38,4 +39,5 @@ export function runFaults(wiring: FaultWiring): void {
   connectionsSuite(suite);
   badPayloadSuite(suite);
   sigtermSuite(suite);
+  flowFaultSuite(suite);
 }

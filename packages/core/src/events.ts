@@ -34,6 +34,12 @@ export interface ErrandEvents {
    * worker writes it as a process warning instead (stderr), so it is never lost.
    */
   "worker:warning": { workerId: string; code: string; message: string };
+  /**
+   * A worker's recurring scheduler enqueued a task's tick. `duplicate`: the backend had
+   * stored that tick (or a later one) already, from another worker; `jobId` is then the
+   * stored job's. Failures are `worker:error`s.
+   */
+  "recurring:tick": { workerId: string; task: string; tick: Date; jobId: string; duplicate: boolean };
   /** Something went wrong outside a job (a backend call, a lease renewal); the worker goes on. */
   "worker:error": { workerId: string; error: unknown };
   /** An adapter call finished (successfully or not). */

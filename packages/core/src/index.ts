@@ -34,7 +34,7 @@ export {
   unique,
   useAdapter,
 } from "./job/decorators.js";
-export type { ConcurrencyOptions, FlowKey, RateLimitOptions, UniqueOptions } from "./job/flow.js";
+export type { ConcurrencyOptions, FlowKey, RateLimitOptions, StaticUnique, UniqueOptions } from "./job/flow.js";
 export type { JobClassDecorator } from "./job/decorators.js";
 export type { AroundCallback, Callback } from "./job/callbacks.js";
 export { backoffMs, DEFAULT_RETRY_POLICY } from "./job/exceptions.js";
@@ -47,7 +47,7 @@ export { registerSerializer } from "./serializers/custom.js";
 export type { SerializerOptions } from "./serializers/custom.js";
 
 export { defineConfig } from "./config/define.js";
-export type { AdapterKind, AdapterOptionsSetting, AdapterSetting, ErrandConfig, PerEnvironment, WorkerSettings } from "./config/define.js";
+export type { AdapterKind, AdapterOptionsSetting, AdapterSetting, ErrandConfig, PerEnvironment, TypedConfig, WorkerSettings } from "./config/define.js";
 export { loadConfig, CONFIG_FILES } from "./config/load.js";
 export { currentEnvironment, settingFromUrl } from "./config/environment.js";
 export { adapterPackage } from "./backends/resolve.js";
@@ -62,6 +62,10 @@ export type { AfterDeliver, BeforeDeliver, DeliveryContext, MailAttachment, Mail
 export { MailDeliveryError, UndeliverableMailError } from "./mailer/transport.js";
 export type { MailSettings, MailTransporter, MailTransportSetting } from "./mailer/transport.js";
 export { MailDeliveryJob } from "./mailer/delivery-job.js";
+
+export { recurringTask, UnknownRecurringTaskError } from "./recurring/config.js";
+export type { JobConstructor, MissedPolicy, RecurringArgs, RecurringTask, RecurringTaskOptions, RecurringTiming } from "./recurring/config.js";
+export { RecurringTickError } from "./recurring/scheduler.js";
 
 export { Worker, ShutdownError, LeaseLostError } from "./worker/worker.js";
 export type { WorkerOptions, WorkerState } from "./worker/worker.js";

@@ -17,27 +17,13 @@ import { validateConfig } from "./config/schema.js";
 import { ConfigError } from "./errors.js";
 import { TypedEmitter, type ErrandEvents } from "./events.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, validateWait } from "./job/exceptions.js";
+import { isJobClass } from "./job-mark.js";
 import { JobRegistry } from "./registry.js";
 import type { MailerConstructor } from "./mailer/message.js";
 import { isMailerClass, registerMailer } from "./mailer/registry.js";
 import type { Worker } from "./worker/worker.js";
 
-const JOB_MARK = Symbol.for("errand.job");
-
-/** True for a subclass of `Job` (from any copy of core), abstract base classes without `perform` included. */
-export function isJobSubclass(value: unknown): value is Function {
-  return typeof value === "function" && (value as unknown as Record<symbol, unknown>)[JOB_MARK] === true && Object.getPrototypeOf(value) !== Function.prototype;
-}
-
-/** True for a concrete job class (a subclass of `Job`, from any copy of core, with `perform`). */
-export function isJobClass(value: unknown): value is Function {
-  return isJobSubclass(value) && typeof value.prototype?.perform === "function";
-}
-
-/** Marks the `Job` base class so {@link isJobClass} recognises its subclasses (`Job` calls it on itself). */
-export function markJobBase(jobBase: Function): void {
-  Object.defineProperty(jobBase, JOB_MARK, { value: true });
-}
+export { isJobClass, isJobSubclass, markJobBase } from "./job-mark.js";
 
 /** The configuration, registry, adapters and events of one Errand setup. */
 export class Runtime {
@@ -140,7 +126,7 @@ export class Runtime {
         // one (for `currentRuntime`), so a static import would be a cycle.
         const { Worker } = await import("./worker/worker.js");
         this.refuseIfClosed(what);
-        const worker = new Worker({ runtime: this, client, queues: this.workerSettings.queues ?? "*", workerId: `embedded:${process.pid}`, keepAlive: false });
+        const worker = new Worker({ runtime: this, client, adapter: name, queues: this.workerSettings.queues ?? "*", workerId: `embedded:${process.pid}`, keepAlive: false });
         await worker.start();
         if (this.closed) await worker.stop();
         this.refuseIfClosed(what);

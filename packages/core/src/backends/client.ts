@@ -31,6 +31,7 @@ import type {
   ListDeadOptions,
   MigrateResult,
   QueueInfo,
+  RecurringRecord,
   Reservation,
   ReserveOptions,
   RevivedJob,
@@ -297,6 +298,15 @@ export class AdapterClient {
   /** Runs `hook` when the client closes, before the adapter does (the status hub's feed). */
   beforeClose(hook: () => Promise<void>): void {
     this.closeHooks.push(hook);
+  }
+
+  /** Each recurring task's last stored tick (`capabilities.recurring`), `null` for a task with none. */
+  recurringState(tasks: string[]): Promise<(RecurringRecord | null)[]> {
+    const read = this.adapter.recurringState?.bind(this.adapter);
+    if (!this.capabilities.recurring || !read) {
+      return Promise.reject(new UnsupportedError(`the ${this.name} adapter keeps no recurring state (capability recurring)`));
+    }
+    return this.call("recurringState", tasks.length, () => read({ tasks }));
   }
 
   /** Counts per queue. */

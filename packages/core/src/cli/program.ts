@@ -17,6 +17,7 @@ import { registerEnqueue } from "./commands/enqueue.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerPerform } from "./commands/perform.js";
 import { registerQueues } from "./commands/queues.js";
+import { registerRecurring } from "./commands/recurring.js";
 import { registerStatus } from "./commands/status.js";
 import { registerWork } from "./commands/work.js";
 import { failureReport, oneLine } from "./output.js";
@@ -51,6 +52,7 @@ overrides the adapter. Set ERRAND_DEBUG=1 to see stack traces.`,
   registerDead(program);
   registerQueues(program);
   registerMigrate(program);
+  registerRecurring(program);
   return program;
 }
 

@@ -9,6 +9,7 @@ import type { Adapter } from "../adapter/contract.js";
 import type { Duration } from "../duration.js";
 import type { RetryPolicy } from "../job/exceptions.js";
 import type { MailSettings } from "../mailer/transport.js";
+import type { JobConstructor, RecurringTask } from "../recurring/config.js";
 import { validateConfig } from "./schema.js";
 
 /** Adapters Errand knows by name. */
@@ -45,6 +46,11 @@ export interface WorkerSettings {
   /** How long running jobs may take to finish at shutdown before they are handed back. Default `"25s"`. */
   shutdownGrace?: Duration;
   /**
+   * Run the scheduler of the config's recurring tasks in each worker (the embedded pool
+   * included). Default true; `errand work --no-recurring` turns it off for one worker.
+   */
+  recurring?: boolean;
+  /**
    * Start the in-process pool of an embedded-worker adapter (async) on first use. Default
    * true; set false to run that adapter's jobs with your own `Worker` (tests, benchmarks).
    */
@@ -76,6 +82,13 @@ export interface ErrandConfig {
   retry?: Partial<RetryPolicy>;
   /** Worker settings (also used by the async adapter's in-process pool). */
   worker?: WorkerSettings;
+  /**
+   * Recurring tasks by name: `{ "nightly-cleanup": { job: CleanupJob, cron: "0 3 * * *",
+   * tz: "Europe/Berlin" }, "poll-api": { job: PollJob, every: "10m" } }`. Workers enqueue
+   * each tick; the backend keeps one job per tick (docs/recurring-tasks.md). A task's
+   * job class is registered like one in `jobs`.
+   */
+  recurring?: Readonly<Record<string, RecurringTask>>;
   /** Environment name; default `ERRAND_ENV`, else `NODE_ENV`, else `"development"`. */
   environment?: string;
   /** Directory that relative `jobs` globs start from. Set by `loadConfig` to the config file's directory; default the working directory. */
@@ -83,10 +96,19 @@ export interface ErrandConfig {
 }
 
 /**
+ * An {@link ErrandConfig} whose `recurring` entries are typed by their job classes
+ * (`Jobs` maps task name → job class, inferred), so each entry's `args` is checked
+ * against its job's `perform`.
+ */
+export type TypedConfig<Jobs extends Record<string, JobConstructor>> = Omit<ErrandConfig, "recurring"> & {
+  recurring?: { readonly [Name in keyof Jobs]: RecurringTask<Jobs[Name]> };
+};
+
+/**
  * Types a configuration and checks it: an unknown key (`worker.leaseMs`) or a value of the
  * wrong kind is a `ConfigError` naming the key. Returns the object as given.
  */
-export function defineConfig(config: ErrandConfig): ErrandConfig {
+export function defineConfig<Jobs extends Record<string, JobConstructor> = Record<string, JobConstructor>>(config: TypedConfig<Jobs>): ErrandConfig {
   validateConfig(config);
-  return config;
+  return config as ErrandConfig;
 }

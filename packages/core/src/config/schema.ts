@@ -9,6 +9,7 @@ import type { RetryPolicy } from "../job/exceptions.js";
 import type { MailSettings } from "../mailer/transport.js";
 import type { ErrandConfig, WorkerSettings } from "./define.js";
 import { ConfigError } from "../errors.js";
+import { RECURRING_RULE } from "../recurring/config.js";
 import { isAdapter } from "./environment.js";
 import { checkValue, distance, rules, validateOptions, type OptionRule, type OptionSchema } from "./validate.js";
 
@@ -77,6 +78,7 @@ export const WORKER_SCHEMA: OptionSchema<WorkerSettings> = {
   lease: rules.duration,
   pollInterval: rules.duration,
   shutdownGrace: rules.duration,
+  recurring: rules.boolean,
   embedded: rules.boolean,
 };
 
@@ -98,6 +100,7 @@ const CONFIG_SCHEMA: OptionSchema<ErrandConfig> = {
     jitter: rules.number(0),
   } satisfies OptionSchema<RetryPolicy>),
   worker: rules.object(WORKER_SCHEMA),
+  recurring: RECURRING_RULE,
   environment: rules.nonEmptyString,
   root: rules.nonEmptyString,
 };

@@ -37,6 +37,15 @@ export interface UniqueOptions<A extends unknown[] = any[]> {
   for?: Duration;
 }
 
+/**
+ * `static unique`: as {@link UniqueOptions}, with `while` any string, because TypeScript
+ * widens a subclass's static initializer (`{ while: "queued" }` is `{ while: string }`)
+ * without reading the base class's declaration. The value is checked when the class is
+ * first used: anything but "queued", "active" or "done" is a `ConfigError`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type StaticUnique<A extends unknown[] = any[]> = Omit<UniqueOptions<A>, "while"> & { while: UniqueWhile | (string & {}) };
+
 /** Options of `@limitConcurrency` / `static concurrencyLimit`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface ConcurrencyOptions<A extends unknown[] = any[]> {

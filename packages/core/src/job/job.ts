@@ -11,7 +11,7 @@ import type { JobStatus } from "../status.js";
 import type { AfterDiscardHandler, PrioritySetting, QueueSetting } from "./settings.js";
 import type { AroundCallback, Callback } from "./callbacks.js";
 import type { StaticDiscard, StaticRescue, StaticRetry } from "./exceptions.js";
-import type { ConcurrencyOptions, RateLimitOptions, UniqueOptions } from "./flow.js";
+import type { ConcurrencyOptions, RateLimitOptions, StaticUnique } from "./flow.js";
 import type { EnqueuedJob, SetOptions } from "./enqueuing.js";
 import { enqueueJobs, enqueueOne, jobStatus, SET_OPTIONS_SCHEMA } from "./enqueuing.js";
 import { JOB_WATCH_SCHEMA, watchStatus } from "../status/watch.js";
@@ -83,7 +83,7 @@ export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> 
   /** Named adapter this class is pinned to (twin of `@useAdapter`). */
   declare static adapter?: string;
   /** Uniqueness (twin of `@unique`): `{ key?, while, for? }`. */
-  declare static unique?: UniqueOptions;
+  declare static unique?: StaticUnique;
   /** Per-key concurrency limit (twin of `@limitConcurrency`): `{ key, limit }`. */
   declare static concurrencyLimit?: ConcurrencyOptions;
   /** Rate limit (twin of `@rateLimit`): `{ limit, per, key? }`. */

@@ -33,6 +33,11 @@ export interface WorkerOptions {
   pollInterval?: Duration;
   /** Time running jobs get to finish at shutdown. Default `"25s"`. */
   shutdownGrace?: Duration;
+  /**
+   * Run the recurring scheduler: enqueue the ticks of the config's recurring tasks whose
+   * jobs live on this worker's adapter. Default: config `worker.recurring`, else true.
+   */
+  recurring?: boolean;
   /** Identifies this worker in events and backends. Default `host:pid:random`. */
   workerId?: string;
   /**
@@ -55,6 +60,7 @@ export interface ResolvedWorkerOptions {
   leaseMs: number;
   pollIntervalMs: number;
   shutdownGraceMs: number;
+  recurring: boolean;
 }
 
 /** Smallest default prefetch: a reserve is a round trip on networked backends, so fetch several jobs at once. */
@@ -88,5 +94,6 @@ export function resolveWorkerOptions(options: WorkerOptions, settings: WorkerSet
     leaseMs,
     pollIntervalMs: toMs(options.pollInterval ?? settings.pollInterval ?? "1s", "worker pollInterval"),
     shutdownGraceMs: toMs(options.shutdownGrace ?? settings.shutdownGrace ?? "25s", "worker shutdownGrace"),
+    recurring: options.recurring ?? settings.recurring ?? true,
   };
 }

@@ -10,6 +10,10 @@
  * was lost is dropped or aborted and its outcome is not written. Options and their
  * defaults are resolved in `options.ts`.
  *
+ * With recurring tasks in the config whose jobs live on this worker's adapter, the worker
+ * also runs their scheduler (`recurring/scheduler.ts`) from start to the beginning of
+ * shutdown, unless `recurring: false`.
+ *
  * States:
  *
  * - `new` → `start()` → `running`: the fetch loop runs. When a reserve finds nothing and
@@ -29,6 +33,9 @@ import { baseCapabilities, type Reservation, type Settlement } from "../adapter/
 import { ConfigError, ErrandError } from "../errors.js";
 import { linkAbort } from "../abort.js";
 import { executeReservation, type ExecutionContext } from "../job/execution.js";
+import { definitionOf } from "../job/settings.js";
+import { recurringTasks } from "../recurring/config.js";
+import { RecurringScheduler } from "../recurring/scheduler.js";
 import { currentRuntime, type Runtime } from "../runtime.js";
 import { SettleBatcher } from "./batcher.js";
 import { LeaseRenewer, type RunningJob } from "./lease.js";
@@ -70,7 +77,10 @@ export class Worker {
   readonly leaseMs: number;
   readonly pollIntervalMs: number;
   readonly shutdownGraceMs: number;
+  /** Whether this worker runs the recurring scheduler (when the config has tasks for its adapter). */
+  readonly recurring: boolean;
   private readonly options: WorkerOptions;
+  private scheduler: RecurringScheduler | undefined;
   private selection!: QueueSelection;
   private client!: AdapterClient;
   private batcher!: SettleBatcher;
@@ -105,6 +115,7 @@ export class Worker {
     this.leaseMs = resolved.leaseMs;
     this.pollIntervalMs = resolved.pollIntervalMs;
     this.shutdownGraceMs = resolved.shutdownGraceMs;
+    this.recurring = resolved.recurring;
   }
 
   /** The worker's state. */
@@ -120,6 +131,11 @@ export class Worker {
   /** Jobs reserved and waiting in the local buffer. */
   get bufferedCount(): number {
     return this.buffer.length;
+  }
+
+  /** Names of the recurring tasks whose ticks this worker enqueues (none before `start()`, or with `recurring: false`). */
+  get recurringTasks(): string[] {
+    return this.scheduler?.taskNames ?? [];
   }
 
   /** The queues this worker takes from, as configured (prefix applied). */
@@ -153,6 +169,12 @@ export class Worker {
       this.stateValue = "stopped";
       throw new ConfigError(`the ${this.client.name} adapter cannot work every queue ("*"); name the queues with --queues`);
     }
+    try {
+      this.scheduler = this.recurringScheduler();
+    } catch (error) {
+      this.stateValue = "stopped";
+      throw error;
+    }
     warnAtStart(this.runtime, this.id, this.client.name, this.client.capabilities);
     this.batcher = new SettleBatcher(this.client, (error) => this.reportError(error));
     this.executionContext = {
@@ -176,6 +198,33 @@ export class Worker {
     if (this.options.keepAlive !== false) this.keepAliveTimer = setInterval(() => {}, 2 ** 30);
     this.runtime.events.emit("worker:start", { workerId: this.id, queues: describeQueues(this.selection), concurrency: this.concurrency });
     this.loopDone = this.fetchLoop();
+    this.scheduler?.start();
+  }
+
+  /**
+   * The scheduler of the recurring tasks whose job class lives on this worker's adapter
+   * (a class pinned to another adapter is scheduled by that adapter's workers), or none.
+   * Every task's class is registered either way, so this worker runs ticks others enqueue.
+   * @throws ConfigError when there are such tasks and the adapter cannot store ticks.
+   */
+  private recurringScheduler(): RecurringScheduler | undefined {
+    const tasks = recurringTasks(this.runtime.config);
+    for (const task of tasks) this.runtime.registry.ensure(task.jobClass);
+    const mine = tasks.filter((task) => definitionOf(task.jobClass).adapter === this.options.adapter);
+    if (!this.recurring || mine.length === 0) return undefined;
+    if (!this.client.capabilities.recurring) {
+      throw new ConfigError(
+        `the ${this.client.name} adapter cannot run recurring tasks (capability recurring), and the config has ${mine.length}: ` +
+          `${mine.map((task) => task.name).join(", ")}; use an adapter that can (async, redis, postgres), or start this worker with recurring: false (errand work --no-recurring)`,
+      );
+    }
+    return new RecurringScheduler({
+      runtime: this.runtime,
+      client: this.client,
+      tasks: mine,
+      workerId: this.id,
+      onError: (error) => this.reportError(error),
+    });
   }
 
   private reportError(error: unknown): void {
@@ -335,6 +384,7 @@ export class Worker {
   private async shutdown(graceMs: number): Promise<void> {
     this.stateValue = "stopping";
     this.fetchController.abort(new ShutdownError());
+    const schedulerStopped = this.scheduler?.stop();
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
@@ -344,6 +394,7 @@ export class Worker {
       released++;
     }
     await this.loopDone;
+    await schedulerStopped;
     if (this.running.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, graceMs);

@@ -30,6 +30,8 @@ export interface WorkOptions extends CommonOptions {
   concurrency?: number;
   prefetch?: number;
   adapter?: string;
+  /** False with `--no-recurring`: this worker runs no recurring scheduler. */
+  recurring?: boolean;
 }
 
 /** Exit code of a second signal: the shell convention for "interrupted". */
@@ -57,6 +59,10 @@ function logOutcomes(runtime: Runtime, workerId: string): () => void {
     events.on("job:dead", ({ payload, providerJobId, error, workerId: by }) => {
       if (by === workerId) say(`${now()} ${payload?.job ?? "?"} ${payload?.id ?? providerJobId} dead: ${errorText(error)}`);
     }),
+    events.on("recurring:tick", ({ task, tick, jobId, duplicate, workerId: by }) => {
+      // Every worker enqueues every tick: the one whose enqueue stored it says so.
+      if (by === workerId && !duplicate) say(`${now()} recurring ${task}: tick ${tick.toISOString()} enqueued as ${jobId}`);
+    }),
     events.on("worker:warning", ({ message, workerId: by }) => {
       if (by === workerId) process.stderr.write(`${now()} warning: ${message}\n`);
     }),
@@ -79,6 +85,8 @@ export async function work(options: WorkOptions): Promise<void> {
       queues: options.queues,
       concurrency: options.concurrency,
       prefetch: options.prefetch,
+      // Commander sets true unless --no-recurring: only the flag overrides the config.
+      ...(options.recurring === false ? { recurring: false } : {}),
     });
     let released = 0;
     const offStop = runtime.events.on("worker:stop", (event) => {
@@ -88,7 +96,8 @@ export async function work(options: WorkOptions): Promise<void> {
     // The worker keeps the process alive while it runs (WorkerOptions.keepAlive).
     try {
       await worker.start();
-      say(`${now()} worker ${worker.id} started: adapter ${client.name}, queues ${worker.queues}, concurrency ${worker.concurrency}`);
+      const recurring = worker.recurringTasks.length > 0 ? `, recurring ${worker.recurringTasks.join(", ")}` : "";
+      say(`${now()} worker ${worker.id} started: adapter ${client.name}, queues ${worker.queues}, concurrency ${worker.concurrency}${recurring}`);
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
         let stopping = false;
         const onSignal = (received: NodeJS.Signals) => {
@@ -133,6 +142,7 @@ export function registerWork(program: Command): void {
     .option("-c, --concurrency <n>", "jobs run at once (default: config worker.concurrency, else 10)", integerAtLeast(1))
     .option("--prefetch <n>", "jobs reserved ahead of free slots (default: config worker.prefetch, else adaptive from max(concurrency, 10) up to 200)", integerAtLeast(0))
     .option("--adapter <name>", "named adapter from config.adapters (default: the default adapter)")
+    .option("--no-recurring", "do not run the recurring scheduler in this worker (other workers still enqueue the ticks)")
     .addHelpText(
       "after",
       `
