@@ -1,18 +1,26 @@
 --[[ extend-leases: pushes out the leases still held.
   KEYS[1] active  zset  id -> lease deadline ms
-  ARGV[1] job key prefix, ARGV[2] lease ms, ARGV[3..] pairs: id, lease token
+  KEYS[2] flow    the queue's flow marker (keys.ts): without it no job has a slot to extend
+  ARGV[1] job key prefix, ARGV[2] lease ms, ARGV[3] global prefix ("<prefix>:")
+  ARGV[4..] pairs: id, lease token
   Returns the ids whose lease was lost (expired and leased again, or settled).
+
+  A job holding a concurrency slot (`ck` in its hash) has its slot pushed out to the same
+  deadline: a slot lives exactly as long as its holder's lease.
 ]]
-local prefix = ARGV[1]
+local prefix, gp = ARGV[1], ARGV[3]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local deadline = now + tonumber(ARGV[2])
+local flowing = redis.call('EXISTS', KEYS[2]) == 1
 local lost = {}
-for i = 3, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   local id, token = ARGV[i], ARGV[i + 1]
   local held = redis.call('HMGET', prefix .. id, 'tok', 'state')
   if held[1] == token and held[2] == 'running' then
     redis.call('ZADD', KEYS[1], deadline, id)
+    local ck = flowing and redis.call('HGET', prefix .. id, 'ck')
+    if ck then redis.call('ZADD', gp .. 'slots:' .. ck, deadline, id) end
   else
     lost[#lost + 1] = id
   end

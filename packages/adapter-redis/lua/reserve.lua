@@ -2,25 +2,41 @@
   KEYS[1] ready, KEYS[2] scheduled, KEYS[3] retrying (zsets, see enqueue.lua and settle.lua)
   KEYS[4] active     zset  id -> lease deadline ms
   KEYS[5] seq        string, arrival counter
+  KEYS[6] deferred   zset  id -> ms when a rate limit allows its start
+  KEYS[7] flow       string, set once the queue held a job with flow fields (keys.ts)
   ARGV[1] job key prefix, ARGV[2] max, ARGV[3] lease ms, ARGV[4] lease token, ARGV[5] worker id
-  ARGV[6] status channel ("" for none), ARGV[7] queue name
+  ARGV[6] status channel ("" for none), ARGV[7] queue name, ARGV[8] global prefix ("<prefix>:")
   Returns { next, id1, body1, deliveries1, id2, ... }: `next` is -1 when jobs were leased,
-  else the ms until the next scheduled job, retry or lease deadline (-2 when there is none),
-  so a waiting reserve knows when to look again.
+  else the ms until the next scheduled job, retry, deferred job or lease deadline (-2 when
+  there is none; 0 when ready jobs are left that this call had no room to look at), so a
+  waiting reserve knows when to look again.
 
   Upkeep first, bounded so one call stays short: scheduled and retrying jobs that are due
-  move to `ready`; jobs whose lease ran out (their worker died) go back to `ready` at their
-  old place, uncounted (`exe` - 1), as a release does. Then ZPOPMIN takes the lowest scores:
-  lower priority first, then arrival. Every job of one call shares the lease token.
+  move to `ready`, and so do jobs deferred by a rate limit whose time came (at their old
+  score, state unchanged); jobs whose lease ran out (their worker died) go back to `ready` at
+  their old place, uncounted (`exe` - 1), as a release does, and free their concurrency slot.
+  Then ZPOPMIN takes the lowest scores: lower priority first, then arrival. Every job of one
+  call shares the lease token.
+
+  Flow control (a job whose hash has `fl`, read only in a queue with the `flow` marker, so
+  a queue of plain jobs pays one EXISTS per call): its rate limit
+  is checked first, then its concurrency limit, and only a job both allow records anything
+  (a start in the rate window, a slot). Over the rate: the job is deferred until the oldest
+  start in the window leaves it. Its key full: the job is parked (flow-lib.lua). Either way
+  its state, `exe` and fields stay as they were: it still reads as queued, and nothing is
+  published. Jobs popped and not leased leave room, so the call pops again, up to max + BOUND
+  jobs looked at in all.
 
   Every state change is published on the status channel (when given), one message per
   state: scheduled jobs that became due ('queued'), jobs back from an expired lease
   ('queued' or 'retrying'), and the jobs leased ('running').
 ]]
-local prefix, max, lease_ms, token, worker = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5]
+--!include flow-lib.lua
+local prefix, max, lease_ms, token, worker, gp = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[8]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local BOUND = 1000
+local flowing = redis.call('EXISTS', KEYS[7]) == 1
 
 local function to_ready(id, key)
   local seq = redis.call('INCR', KEYS[5])
@@ -50,6 +66,15 @@ end
 promote(KEYS[2], 'queued')
 promote(KEYS[3], nil)
 
+-- Deferred jobs whose start is allowed now go back at their old score.
+local allowed = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', now, 'LIMIT', 0, BOUND)
+for _, id in ipairs(allowed) do
+  local score = redis.call('HGET', prefix .. id, 'score')
+  if score then redis.call('ZADD', KEYS[1], score, id) end
+  redis.call('ZREM', KEYS[6], id)
+end
+
+local wakes = {}
 local expired = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, BOUND)
 for _, id in ipairs(expired) do
   local key = prefix .. id
@@ -62,6 +87,10 @@ for _, id in ipairs(expired) do
     redis.call('HDEL', key, 'tok')
     local list = changed[state]
     list[#list + 1] = id
+    if flowing then
+      local ck = redis.call('HGET', key, 'ck')
+      if ck then flow_free_slot(gp, ck, id, wakes) end
+    end
   end
   redis.call('ZREM', KEYS[4], id)
 end
@@ -77,29 +106,79 @@ end
 local out = { -1 }
 local leased = {}
 local deadline = now + lease_ms
-local popped = redis.call('ZPOPMIN', KEYS[1], max)
-for i = 1, #popped, 2 do
-  local id = popped[i]
-  local key = prefix .. id
-  local body = redis.call('HGET', key, 'body')
-  if body then
-    local exe = redis.call('HINCRBY', key, 'exe', 1)
-    redis.call('HSET', key, 'state', 'running', 'tok', token, 'wid', worker, 'sta', now, 'upd', now)
-    redis.call('ZADD', KEYS[4], deadline, id)
-    out[#out + 1] = id
-    out[#out + 1] = body
-    out[#out + 1] = exe
-    leased[#leased + 1] = id
+
+-- Whether the popped job `id` (hash `key`, ready `score`) may start; if not, it is parked or
+-- deferred here. Records its start (rate window, slot) when it may.
+local function admit(id, key, score)
+  local f = redis.call('HMGET', key, 'ck', 'cl', 'rk', 'rl', 'rp')
+  local ck, rk = f[1], f[3]
+  local window, slots
+  if rk then
+    local per = tonumber(f[5])
+    window = gp .. 'rate:' .. rk
+    redis.call('ZREMRANGEBYSCORE', window, '-inf', now - per)
+    if redis.call('ZCARD', window) >= tonumber(f[4]) then
+      local oldest = redis.call('ZRANGE', window, 0, 0, 'WITHSCORES')
+      redis.call('ZADD', KEYS[6], tonumber(oldest[2]) + per, id)
+      return false
+    end
   end
+  if ck then
+    if flow_live_slots(gp, ck, now) >= tonumber(f[2]) then
+      flow_park(gp, ARGV[7], id, ck, score)
+      return false
+    end
+    slots = gp .. 'slots:' .. ck
+  end
+  if window then
+    redis.call('ZADD', window, now, id .. ' ' .. token)
+    redis.call('PEXPIRE', window, tonumber(f[5]))
+  end
+  if slots then redis.call('ZADD', slots, deadline, id) end
+  return true
 end
+
+local looked, look_bound = 0, max + BOUND
+while #leased < max and looked < look_bound do
+  local want = math.min(max - #leased, look_bound - looked)
+  local popped = redis.call('ZPOPMIN', KEYS[1], want)
+  looked = looked + want
+  for i = 1, #popped, 2 do
+    local id = popped[i]
+    local key = prefix .. id
+    local body, flagged
+    if flowing then
+      local fields = redis.call('HMGET', key, 'body', 'fl')
+      body, flagged = fields[1], fields[2]
+    else
+      body = redis.call('HGET', key, 'body')
+    end
+    if body and (not flagged or admit(id, key, popped[i + 1])) then
+      local exe = redis.call('HINCRBY', key, 'exe', 1)
+      redis.call('HSET', key, 'state', 'running', 'tok', token, 'wid', worker, 'sta', now, 'upd', now)
+      redis.call('ZADD', KEYS[4], deadline, id)
+      out[#out + 1] = id
+      out[#out + 1] = body
+      out[#out + 1] = exe
+      leased[#leased + 1] = id
+    end
+  end
+  -- Fewer than asked: the ready set is empty.
+  if #popped < 2 * want then break end
+end
+flow_wake(gp .. 'wake', wakes)
 
 if #leased == 0 then
   local next = -2
-  for k = 2, 4 do
-    local first = redis.call('ZRANGE', KEYS[k], 0, 0, 'WITHSCORES')
-    if first[2] then
-      local wait = math.max(0, tonumber(first[2]) - now)
-      if next == -2 or wait < next then next = wait end
+  if redis.call('EXISTS', KEYS[1]) == 1 then
+    next = 0
+  else
+    for _, k in ipairs({ 2, 3, 4, 6 }) do
+      local first = redis.call('ZRANGE', KEYS[k], 0, 0, 'WITHSCORES')
+      if first[2] then
+        local wait = math.max(0, tonumber(first[2]) - now)
+        if next == -2 or wait < next then next = wait end
+      end
     end
   end
   out[1] = next

@@ -1,11 +1,13 @@
 --[[ settle: records how a batch of leased jobs of one queue ended.
   KEYS[1] ready, KEYS[2] retrying, KEYS[3] active, KEYS[4] finished, KEYS[5] dead, KEYS[6] seq
+  KEYS[7] flow (the queue's flow marker, keys.ts)
     finished  zset  id -> finished ms (succeeded and discarded jobs, trimmed by retention)
     dead      zset  id -> died ms (kept until purged)
     retrying  zset  id -> runAt ms of the next attempt
   ARGV[1] job key prefix, ARGV[2] retention ms, ARGV[3] max finished jobs kept
   ARGV[4] wake channel, ARGV[5] status channel ("" for none), ARGV[6] queue name
-  ARGV[7..] five per settlement: id, lease token, outcome, a, b
+  ARGV[7] global prefix ("<prefix>:")
+  ARGV[8..] five per settlement: id, lease token, outcome, a, b
     outcome s (succeeded): a = result text or "", b = "1" when there is a result
             f (failed, discarded): a = error JSON
             d (dead): a = error JSON, b = updated body or "" to keep the stored one
@@ -15,10 +17,16 @@
   Returns the number of settlements applied; one whose token no longer matches (its lease
   expired and the job was leased again, or it was settled already) is left alone.
 
+  Flow control (a job whose hash has `fl`, read in a queue with the `flow` marker): any settle of the current lease frees the job's
+  concurrency slot and un-parks one parked job of its key (flow-lib.lua); a final outcome
+  (succeeded, failed, dead) removes the job's unique lock if it still holds it, unless a
+  `done` lock outlives success (it expires by itself, PEXPIREAT).
+
   Retention rides on settle: finished jobs older than the retention or beyond the count are
   deleted, at most twice the batch plus 100 per call, so no call runs long.
 ]]
-local prefix = ARGV[1]
+--!include flow-lib.lua
+local prefix, gp = ARGV[1], ARGV[7]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local applied, woken = 0, false
@@ -29,15 +37,29 @@ local function note(state, id)
   list[#list + 1] = id
 end
 
-local i = 7
+local flowing = redis.call('EXISTS', KEYS[7]) == 1
+local wakes = {}
+-- Frees what job `id` held: its slot on any outcome; its unique lock on a final one.
+local function let_go(id, key, outcome)
+  local f = redis.call('HMGET', key, 'ck', 'uk', 'uw')
+  if f[1] then flow_free_slot(gp, f[1], id, wakes) end
+  if f[2] and (outcome == 'f' or outcome == 'd' or (outcome == 's' and f[3] ~= 'done')) then
+    local lock = gp .. 'unique:' .. f[2]
+    if redis.call('HGET', lock, 'id') == id then redis.call('DEL', lock) end
+  end
+end
+
+local i = 8
 while i <= #ARGV do
   local id, token, outcome, a, b = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   local width = 5
   if outcome == 'r' then width = 7 end
   local key = prefix .. id
-  local held = redis.call('HMGET', key, 'tok', 'state')
+  local held
+  if flowing then held = redis.call('HMGET', key, 'tok', 'state', 'fl') else held = redis.call('HMGET', key, 'tok', 'state') end
   if held[1] == token and held[2] == 'running' then
     applied = applied + 1
+    if held[3] then let_go(id, key, outcome) end
     redis.call('ZREM', KEYS[3], id)
     redis.call('HDEL', key, 'tok')
     if outcome == 's' then
@@ -92,7 +114,8 @@ if excess > 0 then
   for j = 1, #oldest, 2 do redis.call('UNLINK', prefix .. oldest[j]) end
 end
 
-if woken then redis.call('PUBLISH', ARGV[4], ARGV[6]) end
+if woken then wakes[ARGV[6]] = true end
+flow_wake(ARGV[4], wakes)
 if ARGV[5] ~= '' then
   for state, ids in pairs(by_state) do
     redis.call('PUBLISH', ARGV[5], cjson.encode({ queue = ARGV[6], state = state, ids = ids }))

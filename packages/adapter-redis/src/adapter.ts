@@ -14,8 +14,14 @@
  * (`publishStatus`); `openStatusFeed` subscribes to it (`status-feed.ts`) on the same pub/sub
  * connection as the wake-ups (`subscriber.ts`): one connection per adapter.
  *
+ * Flow control (unique, concurrency and rate limits, recurring ticks) rides on the same
+ * scripts behind one check per call (a queue's `flow` marker, `keys.ts`); batches that carry
+ * flow are stored by `flow.ts`, which also runs the safety sweep of parked jobs (from
+ * reserve, once a second) and answers `recurringState`.
+ *
  * This file holds the hot path and assembles the rest: the queue list and lookups by id
- * are in `lookup.ts`, the dead set (list, revive, purge) in `dead-set.ts`.
+ * are in `lookup.ts`, the dead set (list, revive, purge) in `dead-set.ts`, the capabilities
+ * (standalone and Cluster) in `capabilities.ts`.
  *
  * @module
  */
@@ -24,7 +30,6 @@ import { randomBytes } from "node:crypto";
 import {
   ConfigError,
   ConnectionError,
-  baseCapabilities,
   groupBy,
   type Adapter,
   type AdapterCapabilities,
@@ -37,6 +42,8 @@ import {
   type ListDeadOptions,
   type PurgeDeadOptions,
   type QueueInfo,
+  type RecurringRecord,
+  type RecurringStateOptions,
   type Reservation,
   type ReserveOptions,
   type RetryDeadOptions,
@@ -49,7 +56,9 @@ import {
 } from "@errand/core/adapter";
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from "ioredis";
 
+import { CLUSTER_CAPABILITIES, CLUSTER_REASONS, REDIS_CAPABILITIES, type UnsupportedReasons } from "./capabilities.js";
 import { DeadSet } from "./dead-set.js";
+import { Flow, hasFlow } from "./flow.js";
 import { KeyLayout } from "./keys.js";
 import { Lookup } from "./lookup.js";
 import { defineScripts, queueScript, runScript } from "./scripts.js";
@@ -90,12 +99,6 @@ interface Handle {
   token: string;
 }
 
-/**
- * Largest priority magnitude the ready score holds exactly: the score is
- * (priority + 2^20) · 2^32 + arrival, a double, exact below 2^53, so priority + 2^20 must
- * stay below 2^21 (2^20 itself would round arrivals within its band).
- */
-const MAX_PRIORITY = 2 ** 20 - 1;
 /** Jobs per enqueue script call: bounded so one script stays short. */
 const MAX_BATCH = 1000;
 
@@ -105,17 +108,15 @@ function handleOf(reservation: Reservation): Handle {
 
 /** Jobs in Redis or Redis Cluster. */
 export class RedisAdapter implements Adapter {
-  /** What Redis supports, known before any adapter is built. */
-  static readonly capabilities: AdapterCapabilities = Object.freeze({
-    ...baseCapabilities,
-    durable: true,
-    blockingReserve: true,
-    wildcardQueues: true,
-    maxBatchSize: 5000,
-    maxPrefetch: 500,
-    maxPriority: MAX_PRIORITY,
-    statusFeed: true,
-  });
+  /** What a standalone Redis supports, known before any adapter is built. */
+  static readonly capabilities: AdapterCapabilities = REDIS_CAPABILITIES;
+  /** What a Redis Cluster supports: no unique, concurrency or rate limits (`capabilities.ts`). */
+  static readonly clusterCapabilities: AdapterCapabilities = CLUSTER_CAPABILITIES;
+  /**
+   * Why a capability is off, for core's refusal (`UnsupportedError`) to say: on a Redis
+   * Cluster, unique, concurrency and rate limits.
+   */
+  readonly unsupportedReasons: UnsupportedReasons;
   readonly name = "redis";
   /** The class's capabilities; without `publishStatus`, no `statusFeed`. */
   readonly capabilities: AdapterCapabilities;
@@ -138,6 +139,9 @@ export class RedisAdapter implements Adapter {
   private readonly pollMs: number;
   private readonly lookup: Lookup;
   private readonly dead: DeadSet;
+  private readonly flow: Flow;
+  /** Whether concurrency limits run here (standalone Redis): reserves then run the safety sweep. */
+  private readonly sweeps: boolean;
   private readonly tokenPrefix = randomBytes(6).toString("base64url");
   private tokenSeq = 0;
   private closed = false;
@@ -170,17 +174,21 @@ export class RedisAdapter implements Adapter {
     this.pollMs = options.pollMs ?? 1000;
     this.lookup = new Lookup(this.client, this.keys);
     this.dead = new DeadSet(this.client, this.keys, this.lookup, this.statusChannel);
+    this.flow = new Flow(this.client, this.keys, this.statusChannel);
+    const base = this.client.isCluster ? CLUSTER_CAPABILITIES : REDIS_CAPABILITIES;
+    this.sweeps = base.concurrencyLimits;
+    this.unsupportedReasons = this.client.isCluster ? CLUSTER_REASONS : {};
     this.subscriber = new Subscriber(subscriberConnection(this.client));
     this.wake = new WakeChannel(this.subscriber, this.keys.wakeChannel, () => undefined, (queue) => this.lookup.noteWake(queue));
     if (this.statusChannel) {
-      this.capabilities = RedisAdapter.capabilities;
+      this.capabilities = base;
       const channel = this.statusChannel;
       this.openStatusFeed = (feedOptions) => {
         if (this.closed) return Promise.reject(new Error("the redis adapter is closed"));
         return openStatusFeed(this.subscriber, channel, feedOptions);
       };
     } else {
-      this.capabilities = Object.freeze({ ...RedisAdapter.capabilities, statusFeed: false });
+      this.capabilities = Object.freeze({ ...base, statusFeed: false });
     }
   }
 
@@ -192,6 +200,10 @@ export class RedisAdapter implements Adapter {
     if (jobs.length === 0) return [];
     const byQueue = groupBy(jobs, (job) => job.queue);
     const registering = this.lookup.register(byQueue.keys());
+    if (jobs.some(hasFlow)) {
+      const [, results] = await Promise.all([registering, this.flow.enqueue(jobs)]);
+      return results;
+    }
     await Promise.all([registering, ...[...byQueue].map(([queue, group]) => this.enqueueQueue(queue, group))]);
     return jobs.map((job) => ({ jobId: job.id, providerJobId: job.id }));
   }
@@ -220,6 +232,7 @@ export class RedisAdapter implements Adapter {
   async reserve({ queues, max, leaseMs, waitMs, signal, workerId }: ReserveOptions): Promise<Reservation[]> {
     const deadline = Date.now() + waitMs;
     for (;;) {
+      if (this.sweeps) await this.flow.sweepIfDue();
       const mark = this.wake.mark();
       const names = queues === "*" ? await this.lookup.knownQueues() : queues;
       const reserved: Reservation[] = [];
@@ -232,8 +245,8 @@ export class RedisAdapter implements Adapter {
         const reply = await runScript<(string | number)[]>(
           this.client,
           "reserve",
-          [keys.ready, keys.scheduled, keys.retrying, keys.active, keys.seq],
-          [keys.job, room, leaseMs, token, workerId, this.statusChannel, queue],
+          [keys.ready, keys.scheduled, keys.retrying, keys.active, keys.seq, keys.deferred, keys.flow],
+          [keys.job, room, leaseMs, token, workerId, this.statusChannel, queue, this.keys.base],
         );
         const next = Number(reply[0]);
         if (next >= 0) nextMs = Math.min(nextMs, next);
@@ -265,7 +278,7 @@ export class RedisAdapter implements Adapter {
 
   private async settleQueue(queue: string, settlements: readonly Settlement[]): Promise<void> {
     const keys = this.keys.queue(queue);
-    const args: (string | number)[] = [keys.job, this.retentionMs, this.maxFinished, this.keys.wakeChannel, this.statusChannel, queue];
+    const args: (string | number)[] = [keys.job, this.retentionMs, this.maxFinished, this.keys.wakeChannel, this.statusChannel, queue, this.keys.base];
     for (const s of settlements) {
       const { token } = handleOf(s.reservation);
       const id = s.reservation.providerJobId;
@@ -287,17 +300,19 @@ export class RedisAdapter implements Adapter {
           break;
       }
     }
-    await runScript(this.client, "settle", [keys.ready, keys.retrying, keys.active, keys.finished, keys.dead, keys.seq], args);
+    await runScript(this.client, "settle", [keys.ready, keys.retrying, keys.active, keys.finished, keys.dead, keys.seq, keys.flow], args);
   }
 
   /** A retry whose rule names another queue: enqueued there (same id), then retired from its old queue. */
   private async moveRetry(s: Extract<Settlement, { outcome: "retry" }>): Promise<void> {
     const payload = { ...s.payload, runAt: s.runAt.toISOString() };
     await this.lookup.register([payload.queue]);
-    await this.enqueueQueue(payload.queue, [payload]);
+    // With flow, the fields go along (a move is stored without unique or recurring decisions).
+    if (hasFlow(payload)) await this.flow.enqueue([payload], true);
+    else await this.enqueueQueue(payload.queue, [payload]);
     const { queue, token } = handleOf(s.reservation);
     const keys = this.keys.queue(queue);
-    await runScript(this.client, "retire", [keys.active], [keys.job, s.reservation.providerJobId, token]);
+    await runScript(this.client, "retire", [keys.active], [keys.job, s.reservation.providerJobId, token, this.keys.base]);
   }
 
   async extendLease({ reservations, leaseMs }: ExtendLeaseOptions): Promise<string[]> {
@@ -306,9 +321,9 @@ export class RedisAdapter implements Adapter {
     const lost = await Promise.all(
       [...byQueue].map(([queue, group]) => {
         const keys = this.keys.queue(queue);
-        const args: (string | number)[] = [keys.job, leaseMs];
+        const args: (string | number)[] = [keys.job, leaseMs, this.keys.base];
         for (const r of group) args.push(r.providerJobId, handleOf(r).token);
-        return runScript<string[]>(this.client, "extend-leases", [keys.active], args);
+        return runScript<string[]>(this.client, "extend-leases", [keys.active, keys.flow], args);
       }),
     );
     return lost.flat();
@@ -333,6 +348,10 @@ export class RedisAdapter implements Adapter {
 
   getStatus(options: GetStatusOptions): Promise<(StatusRecord | null)[]> {
     return this.lookup.getStatus(options);
+  }
+
+  async recurringState({ tasks }: RecurringStateOptions): Promise<(RecurringRecord | null)[]> {
+    return this.flow.recurringState(tasks, await this.lookup.knownQueues());
   }
 
   listQueues(): Promise<QueueInfo[]> {

@@ -92,16 +92,19 @@ export class Lookup {
     });
   }
 
-  /** Counts per known queue: one ZCARD per state set, sent together. */
+  /**
+   * Counts per known queue: one ZCARD per state set, sent together. Jobs parked by a
+   * concurrency limit or deferred by a rate limit count as queued.
+   */
   async listQueues(): Promise<QueueInfo[]> {
     const queues = await this.knownQueues();
     return Promise.all(
       queues.map(async (name) => {
         const keys = this.keys.queue(name);
-        const [queued, scheduled, running, retrying, dead] = await Promise.all(
-          [keys.ready, keys.scheduled, keys.active, keys.retrying, keys.dead].map((key) => this.client.zcard(key)),
+        const [ready, parked, deferred, scheduled, running, retrying, dead] = await Promise.all(
+          [keys.ready, keys.parked, keys.deferred, keys.scheduled, keys.active, keys.retrying, keys.dead].map((key) => this.client.zcard(key)),
         );
-        return { name, queued: queued!, scheduled: scheduled!, running: running!, retrying: retrying!, dead: dead! };
+        return { name, queued: ready! + parked! + deferred!, scheduled: scheduled!, running: running!, retrying: retrying!, dead: dead! };
       }),
     );
   }

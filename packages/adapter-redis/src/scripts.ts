@@ -5,6 +5,10 @@
  * answers NOSCRIPT — after a restart, a failover or SCRIPT FLUSH — so each script crosses
  * the network once per server.
  *
+ * A script may share code: a line `--!include <file>.lua` is replaced by that file of `lua/`
+ * when the script is read (`flow-lib.lua`, the concurrency steps of several scripts). Such a
+ * file is no command itself.
+ *
  * Command names carry the package version (`errand_0_1_0_reserve`): an app that shares its
  * own client between two versions of this package never runs the other version's script
  * under the same name.
@@ -25,13 +29,15 @@ const VERSION = (JSON.parse(readFileSync(fileURLToPath(new URL("../package.json"
  */
 const SCRIPTS = {
   enqueue: 3,
-  reserve: 5,
-  settle: 6,
-  "extend-leases": 1,
+  "enqueue-flow": 1,
+  reserve: 7,
+  settle: 7,
+  "extend-leases": 2,
   "set-progress": 1,
   "revive-dead": 3,
   "purge-dead": 1,
   retire: 1,
+  "flow-sweep": 1,
   "status-enqueued": null,
   "status-started": null,
   "status-stale": null,
@@ -51,10 +57,15 @@ export function defineScripts(client: Redis | Cluster): void {
   for (const [script, numberOfKeys] of Object.entries(SCRIPTS) as [ScriptName, number | null][]) {
     const name = commandName(script);
     if (typeof (client as unknown as Record<string, unknown>)[name] === "function") continue;
-    const lua = readFileSync(`${LUA_DIR}${script}.lua`, "utf8");
+    const lua = readLua(`${script}.lua`);
     // Without numberOfKeys, ioredis takes the key count as the command's first argument.
     client.defineCommand(name, numberOfKeys === null ? { lua } : { numberOfKeys, lua });
   }
+}
+
+/** A script's text with its `--!include` lines replaced. */
+function readLua(file: string): string {
+  return readFileSync(`${LUA_DIR}${file}`, "utf8").replace(/^--!include (\S+)$/gm, (_, included: string) => readFileSync(`${LUA_DIR}${included}`, "utf8"));
 }
 
 type Arg = string | number;
