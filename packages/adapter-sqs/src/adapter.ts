@@ -49,6 +49,8 @@ import {
   type ListDeadOptions,
   type PurgeDeadOptions,
   type QueueInfo,
+  type RecurringRecord,
+  type RecurringStateOptions,
   type Reservation,
   type ReserveOptions,
   type RetryDeadOptions,
@@ -63,6 +65,7 @@ import {
 
 import { handleOf } from "./attributes.js";
 import { DeadLetters, deadMessage } from "./dead-letter.js";
+import { SqsFlow } from "./flow.js";
 import { ATTRIBUTE_ALLOWANCE_BYTES, MAX_MESSAGE_BYTES, MAX_VISIBILITY_SECONDS, errorName, visibilitySeconds } from "./limits.js";
 import { staleReservations } from "./leases.js";
 import { QueueMap, type SqsQueue } from "./queues.js";
@@ -99,7 +102,18 @@ export interface SqsAdapterOptions {
   status?: StatusStore;
   /** Receive calls in flight at once to fill one reserve. Default 10 (100 messages). */
   receivesInFlight?: number;
+  /**
+   * Flow control (with a shared status store): how long a body the store handed out to be
+   * sent may stay unconfirmed before another process's upkeep sends it, in ms. Default
+   * 30,000 (why: `flow.ts`).
+   */
+  claimTimeoutMs?: number;
 }
+
+/** Why flow control is off without a shared store, added to core's refusal. */
+const NEEDS_SHARED_STORE =
+  "the sqs adapter enforces flow control through its status store, and needs a shared one (status: new RedisStatusStore(...) from @errand/adapter-redis, " +
+  "or new PostgresStatusStore(...) from @errand/adapter-postgres); the default LocalStatusStore keeps state in this process only";
 
 /** Jobs in AWS SQS. */
 export class SqsAdapter implements Adapter {
@@ -139,6 +153,12 @@ export class SqsAdapter implements Adapter {
   private readonly sender: Sender;
   private readonly receiver: Receiver;
   private readonly dead: DeadLetters;
+  /** Flow control, when the status store is shared and has it (`flow.ts`). */
+  private readonly flow: SqsFlow | undefined;
+  /** Why flow capabilities are off, when they are (a store that is not shared). */
+  readonly capabilityNotes?: Partial<Record<keyof AdapterCapabilities, string>>;
+  /** Each recurring task's last stored tick (`capabilities.recurring`: a shared store with flow control). */
+  readonly recurringState?: (options: RecurringStateOptions) => Promise<(RecurringRecord | null)[]>;
 
   constructor(options: SqsAdapterOptions = {}) {
     checkAdapterOptions(options);
@@ -170,7 +190,19 @@ export class SqsAdapter implements Adapter {
     // Without a shared store statuses stay in this process; a worker says so at start.
     const store = this.status;
     const feed = typeof store.openFeed === "function";
-    this.capabilities = { ...capabilities, localStatus: !store.shared, statusFeed: feed };
+    const flowStore = store.shared ? store.flow : undefined;
+    const flowCapable = flowStore !== undefined;
+    this.capabilities = {
+      ...capabilities,
+      localStatus: !store.shared,
+      statusFeed: feed,
+      unique: flowCapable,
+      concurrencyLimits: flowCapable,
+      rateLimits: flowCapable,
+      recurring: flowCapable,
+    };
+    if (!flowCapable) this.capabilityNotes = { unique: NEEDS_SHARED_STORE, concurrencyLimits: NEEDS_SHARED_STORE, rateLimits: NEEDS_SHARED_STORE, recurring: NEEDS_SHARED_STORE };
+    else this.recurringState = ({ tasks }) => flowStore.recurringState(tasks);
     if (feed) {
       this.openStatusFeed = (feedOptions) => {
         if (this.closing.signal.aborted) return Promise.reject(new Error("the sqs adapter is closed"));
@@ -178,7 +210,12 @@ export class SqsAdapter implements Adapter {
       };
     }
     this.sender = new Sender(this.sqs, this.fifo);
+    const maxReceiveCount = options.maxReceiveCount ?? 10;
+    this.flow = flowStore
+      ? new SqsFlow({ flow: flowStore, sender: this.sender, queues: this.queues, fifo: this.fifo, maxReceiveCount, claimTimeoutMs: options.claimTimeoutMs ?? 30_000 })
+      : undefined;
     this.receiver = new Receiver({
+      flow: this.flow,
       sqs: this.sqs,
       queues: this.queues,
       sender: this.sender,
@@ -192,30 +229,50 @@ export class SqsAdapter implements Adapter {
 
   async enqueue({ jobs }: EnqueueOptions): Promise<EnqueueResult[]> {
     if (jobs.length === 0) return [];
+    const flow = this.flow;
+    const claiming = flow ? jobs.filter((job) => job.flow?.unique || job.flow?.recurring) : [];
+    const plain = claiming.length > 0 ? jobs.filter((job) => !(job.flow?.unique || job.flow?.recurring)) : jobs;
+    // Jobs with unique / recurring: the store decides first and keeps their bodies until SQS
+    // holds them (`flow.ts`); their statuses are recorded with the decision.
+    const claims = claiming.length > 0 ? await flow!.store.claim(claiming.map((payload) => ({ payload, body: JSON.stringify(payload) }))) : [];
+    const claimed = claims.flatMap((claim) => (claim.claimed ? [claim.pending] : []));
     // Statuses first: a worker may take a message, run it and record it finished before a
     // status written after the send would land and turn it back into `queued`.
-    await this.status.enqueued(jobs);
-    const byQueue = groupBy(jobs, (job) => job.queue);
-    const results = await Promise.allSettled(
-      [...byQueue].map(async ([name, group]) => {
-        const queue = await this.queues.get(name);
-        await this.sender.send(
-          queue.url,
-          group.map((payload) => ({ payload, body: JSON.stringify(payload), runAtMs: Date.parse(payload.runAt) })),
-        );
-      }),
-    );
+    try {
+      if (plain.length > 0) await this.status.enqueued(plain);
+    } catch (error) {
+      await flow?.store.undo(claimed).catch(() => undefined);
+      throw error;
+    }
+    const messages: OutgoingMessage[] = plain.map((payload) => ({ payload, body: JSON.stringify(payload), runAtMs: Date.parse(payload.runAt) }));
+    for (const pending of claimed) messages.push(flow!.message(pending));
+    const byQueue = groupBy(messages, (message) => message.payload.queue);
+    const results = await Promise.allSettled([...byQueue].map(async ([name, group]) => this.sender.send((await this.queues.get(name)).url, group)));
     const failed = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
+    const groups = [...byQueue.values()];
+    // The jobs SQS did not take: those it refused, or a whole group whose call failed.
+    const notSent = new Set(
+      results.flatMap((result, i) => (result.status === "rejected" ? ((result.reason as { refusedIds?: string[] }).refusedIds ?? groups[i]!.map((m) => m.payload.id)) : [])),
+    );
+    if (claimed.length > 0) {
+      // A confirm that fails leaves the send pending: another process sends it again after the bound.
+      await flow!.store.confirm(claimed.filter((pending) => !notSent.has(pending.id))).catch(() => undefined);
+    }
     if (failed) {
-      // Forget the statuses of jobs SQS did not take: those it refused, or a whole group whose call failed.
-      const groups = [...byQueue.values()];
-      const notSent = results.flatMap((result, i) =>
-        result.status === "rejected" ? ((result.reason as { refusedIds?: string[] }).refusedIds ?? groups[i]!.map((job) => job.id)) : [],
-      );
-      await this.status.delete(notSent).catch(() => undefined);
+      // Forget what SQS did not take: statuses of plain jobs, claims of the others.
+      await Promise.all([
+        this.status.delete(plain.filter((job) => notSent.has(job.id)).map((job) => job.id)).catch(() => undefined),
+        claimed.length > 0 ? flow!.store.undo(claimed.filter((pending) => notSent.has(pending.id))).catch(() => undefined) : undefined,
+      ]);
       throw failed.reason;
     }
-    return jobs.map((job) => ({ jobId: job.id, providerJobId: job.id }));
+    let next = 0;
+    return jobs.map((job) => {
+      if (!(flow && (job.flow?.unique || job.flow?.recurring))) return { jobId: job.id, providerJobId: job.id };
+      const claim = claims[next++]!;
+      // On SQS the provider id of a job is its Errand id: a message id changes with every send.
+      return claim.claimed ? { jobId: job.id, providerJobId: job.id } : { jobId: claim.jobId, providerJobId: claim.jobId, duplicate: true };
+    });
   }
 
   async reserve(options: ReserveOptions): Promise<Reservation[]> {
@@ -234,12 +291,15 @@ export class SqsAdapter implements Adapter {
     // What SQS did not take keeps its status and lease, so core's retry of this settle finds
     // it current and tries again; the rest is recorded, and is stale to that retry.
     const notDone = new Set(failures.flatMap((failure) => failure.receipts));
+    const done = current.filter((settlement) => !notDone.has(handleOf(settlement.reservation).receipt));
     await this.status.settled(
-      current.flatMap((settlement) => {
+      done.flatMap((settlement) => {
         const { jobId, receipt } = handleOf(settlement.reservation);
-        return jobId && !notDone.has(receipt) ? [{ id: jobId, lease: receipt, settlement }] : [];
+        return jobId ? [{ id: jobId, lease: receipt, settlement }] : [];
       }),
     );
+    // Slots go with the leases that held them; one parked job per slot freed is sent again.
+    if (this.flow) await this.flow.release(done);
     if (failures.length > 0) throw failures[0]!.error;
   }
 
@@ -307,8 +367,10 @@ export class SqsAdapter implements Adapter {
       reservations.filter((r) => !stale.has(r)),
       (r) => handleOf(r).queue,
     );
-    await Promise.all(
-      [...byQueue].map(async ([queue, group]) => {
+    await Promise.all([
+      // Concurrency slots live as long as the leases (visibility timeouts) that hold them.
+      this.flow?.extend([...byQueue.values()].flat(), leaseMs),
+      ...[...byQueue].map(async ([queue, group]) => {
         // SQS keeps a message hidden at most 12 h after it was received; past that it is visible again.
         const changes = group.map((r) => ({
           receipt: handleOf(r).receipt,
@@ -319,7 +381,7 @@ export class SqsAdapter implements Adapter {
           if (changes[i]!.seconds <= 0 || refused.has(changes[i]!.receipt)) lost.push(r.providerJobId);
         });
       }),
-    );
+    ]);
     return lost;
   }
 
@@ -376,6 +438,7 @@ export class SqsAdapter implements Adapter {
     this.closing.abort();
     // Long polls end within their wait (at most 20 s); what they brought is given back.
     await this.receiver.idle();
+    await this.flow?.idle();
     await this.status.close();
     if (this.ownsClient) this.sqs.destroy();
   }
