@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { Job, performAllLater } from "@errand/core";
 import { waitFor } from "@errand/core/testing";
 
-import { bodies, journal, RecordJob, reserve, withFixture, type AdapterWiring } from "./harness.js";
+import { bodies, journal, payload, RecordJob, reserve, withFixture, type AdapterWiring } from "./harness.js";
 
 class RetryingJob extends Job<[]> {
   async perform() {}
@@ -117,11 +117,19 @@ export function capabilitiesSuite(wiring: AdapterWiring): void {
       });
     });
 
-    it.skipIf(caps.unique)("[no capability unique] a unique job is refused", async () => {
-      await withFixture(wiring, async (fixture) => {
-        const body = { v: 1 as const, job: "RecordJob", id: crypto.randomUUID(), queue: "default", priority: 0, args: { json: [] }, executions: 0, enqueuedAt: new Date().toISOString(), runAt: new Date().toISOString(), flow: { unique: { key: "k", while: "queued" as const } } };
-        await expect(fixture.client.enqueue([body])).rejects.toThrow(/does not support unique jobs/);
+    const refusals = [
+      ["unique", { unique: { key: "k", while: "queued" as const } }, /does not support unique jobs/],
+      ["concurrencyLimits", { concurrency: { key: "k", limit: 1 } }, /does not support concurrency limits/],
+      ["rateLimits", { rateLimit: { key: "k", limit: 1, perMs: 1000 } }, /does not support rate limits/],
+      ["recurring", { recurring: { task: "t", tick: new Date().toISOString() } }, /does not support recurring tasks/],
+    ] as const;
+    for (const [capability, flow, message] of refusals) {
+      it.skipIf(caps[capability])(`[no capability ${capability}] a job with flow.${Object.keys(flow)[0]} is refused, and nothing is stored`, async () => {
+        await withFixture(wiring, async (fixture) => {
+          await expect(fixture.client.enqueue([payload({ flow })])).rejects.toThrow(message);
+          expect(await reserve(fixture.adapter)).toEqual([]);
+        });
       });
-    });
+    }
   });
 }

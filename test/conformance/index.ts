@@ -11,6 +11,9 @@ import type { AdapterWiring } from "./harness.js";
 import { capabilitiesSuite } from "./capabilities.js";
 import { deadSuite } from "./dead.js";
 import { enqueueSuite } from "./enqueue.js";
+import { flowLimitsSuite } from "./flow-limits.js";
+import { flowRecurringSuite } from "./flow-recurring.js";
+import { flowUniqueSuite } from "./flow-unique.js";
 import { leaseSuite } from "./lease.js";
 import { mailerSuite } from "./mailer.js";
 import { reserveSuite } from "./reserve.js";
@@ -36,5 +39,8 @@ export function runConformance(wiring: AdapterWiring): void {
   shutdownSuite(wiring);
   wireFormatSuite(wiring);
   capabilitiesSuite(wiring);
+  flowUniqueSuite(wiring);
+  flowLimitsSuite(wiring);
+  flowRecurringSuite(wiring);
   mailerSuite(wiring);
 }

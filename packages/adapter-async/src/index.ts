@@ -17,8 +17,8 @@
  * @module
  */
 import {
-  baseCapabilities,
   MemoryAdapter,
+  memoryCapabilities,
   rules,
   validateOptions,
   type AdapterCapabilities,
@@ -41,7 +41,7 @@ const OPTIONS: OptionSchema<AsyncAdapterOptions> = {
 /** The in-process, in-memory adapter: core's in-memory store, and a reserve that waits for work. */
 export class AsyncAdapter extends MemoryAdapter {
   readonly name = "async";
-  override readonly capabilities: AdapterCapabilities = { ...baseCapabilities, wildcardQueues: true, embeddedWorker: true, blockingReserve: true, statusFeed: true };
+  override readonly capabilities: AdapterCapabilities = { ...memoryCapabilities, embeddedWorker: true, blockingReserve: true };
   private closed = false;
 
   /** @throws ConfigError for an unknown option or a value of the wrong kind, naming it. */

@@ -24,13 +24,17 @@ export {
   beforeEnqueue,
   beforePerform,
   discardOn,
+  limitConcurrency,
   queueAs,
   queueWithPriority,
+  rateLimit,
   rescueFrom,
   retryOn,
   timeout,
+  unique,
   useAdapter,
 } from "./job/decorators.js";
+export type { ConcurrencyOptions, FlowKey, RateLimitOptions, UniqueOptions } from "./job/flow.js";
 export type { JobClassDecorator } from "./job/decorators.js";
 export type { AroundCallback, Callback } from "./job/callbacks.js";
 export { backoffMs, DEFAULT_RETRY_POLICY } from "./job/exceptions.js";

@@ -9,7 +9,7 @@ export * from "./contract.js";
 export { MemoryStatusStore } from "../memory/status.js";
 export type { MemoryStatusOptions } from "../memory/status.js";
 export { MemoryStore } from "../memory/store.js";
-export { MemoryAdapter } from "../memory/adapter.js";
+export { MemoryAdapter, memoryCapabilities } from "../memory/adapter.js";
 export type { MemoryJob, MemoryStoreOptions } from "../memory/store.js";
 export { decodePayload, encodePayload, validatePayload, WIRE_VERSION } from "../wire-format.js";
 export { uuidv7 } from "../ids.js";

@@ -154,7 +154,7 @@ export class AdapterClient {
         if (flow.unique && !caps.unique) throw lacks("unique jobs", "unique");
         if (flow.concurrency && !caps.concurrencyLimits) throw lacks("concurrency limits", "concurrencyLimits");
         if (flow.rateLimit && !caps.rateLimits) throw lacks("rate limits", "rateLimits");
-        if (flow.recurring && !caps.recurring) throw lacks("recurring ticks", "recurring");
+        if (flow.recurring && !caps.recurring) throw lacks("recurring tasks", "recurring");
       }
       if (caps.maxPayloadBytes !== Infinity) {
         const size = Buffer.byteLength(JSON.stringify(payload));

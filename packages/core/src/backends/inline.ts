@@ -9,13 +9,18 @@
  */
 import { executeReservation, originalError } from "../job/execution.js";
 import type { Runtime } from "../runtime.js";
-import { baseCapabilities, type Adapter, type EnqueueOptions, type EnqueueResult, type Settlement } from "../adapter/contract.js";
+import { memoryCapabilities } from "../memory/adapter.js";
+import { type Adapter, type EnqueueOptions, type EnqueueResult, type Settlement } from "../adapter/contract.js";
 import { TestAdapter } from "./test-adapter.js";
 
 /** Runs jobs as they are enqueued. */
 export class InlineAdapter extends TestAdapter implements Adapter {
   override readonly name = "inline";
-  override readonly capabilities = { ...baseCapabilities, wildcardQueues: true, maxDelayMs: 0, statusFeed: true };
+  /**
+   * Unique jobs and recurring ticks as the in-memory store decides them; no concurrency or
+   * rate limits, since each job runs in its caller at once (no later to wait for).
+   */
+  override readonly capabilities = { ...memoryCapabilities, maxDelayMs: 0, concurrencyLimits: false, rateLimits: false };
 
   constructor(override readonly runtime: Runtime) {
     super(runtime);

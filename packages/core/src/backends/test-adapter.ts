@@ -44,16 +44,21 @@ export class TestAdapter extends MemoryAdapter {
     this.store.clear();
   }
 
-  /** Records each payload in `enqueued`, then stores it. */
+  /** Stores the payloads, then records in `enqueued` each one stored (a duplicate is not). */
   override async enqueue(options: EnqueueOptions): Promise<EnqueueResult[]> {
     const at = new Date();
-    for (const payload of options.jobs) this.enqueued.push({ payload, at });
-    return super.enqueue(options);
+    const results = await super.enqueue(options);
+    options.jobs.forEach((payload, index) => {
+      if (results[index]!.duplicate !== true) this.enqueued.push({ payload, at });
+    });
+    return results;
   }
 
   /**
    * Leases stored jobs `filter` accepts (scheduled ones too when `includeScheduled`, in
-   * run-time order), for `performEnqueuedJobs` and inline runs.
+   * run-time order), for `performEnqueuedJobs` and inline runs. Concurrency and rate limits
+   * are not asked (a test runs what it chose to run), though the jobs do hold their slots;
+   * jobs a worker parked or deferred are not offered.
    */
   takePending(filter: (job: PendingJob) => boolean, options: { includeScheduled?: boolean; max?: number } = {}): Reservation[] {
     return this.store.takeWhere(

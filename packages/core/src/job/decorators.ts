@@ -14,6 +14,9 @@
  * | `@timeout("30s")` | `static timeout = "30s"` |
  * | `@useAdapter("sqs")` | `static adapter = "sqs"` |
  * | `@beforePerform(fn)` etc. | `static beforePerform = [fn]` etc. |
+ * | `@unique({ while: "queued" })` | `static unique = { while: "queued" }` |
+ * | `@limitConcurrency({ key, limit: 1 })` | `static concurrencyLimit = { key, limit: 1 }` |
+ * | `@rateLimit({ limit: 10, per: "1s" })` | `static rateLimit = { limit: 10, per: "1s" }` |
  *
  * @module
  */
@@ -23,6 +26,7 @@ import { ConfigError } from "../errors.js";
 import type { AroundCallback, Callback, CallbackKind } from "./callbacks.js";
 import type { ErrorClass, RescueHandler, RetryOptions } from "./exceptions.js";
 import { discardRule, rescueRule, retryRule } from "./exceptions.js";
+import { concurrencySettings, rateLimitSettings, uniqueSettings, type ConcurrencyOptions, type RateLimitOptions, type UniqueOptions } from "./flow.js";
 import type { AfterDiscardHandler, PrioritySetting, QueueSetting } from "./settings.js";
 import { prependOwnCallback, prependOwnList, setOwnSetting } from "./settings.js";
 
@@ -105,6 +109,43 @@ export function timeout(duration: Duration): JobClassDecorator {
 export function useAdapter(name: string): JobClassDecorator {
   if (typeof name !== "string" || !name) throw new ConfigError("@useAdapter: expected an adapter name");
   return classDecorator("useAdapter", (target) => setOwnSetting(target, "adapter", name));
+}
+
+/**
+ * Makes the job unique: while a job of this class with the same key is in a state `while`
+ * blocks (and `for` has not run out), enqueuing another stores nothing and returns the
+ * existing job's id with `duplicate: true`. Decided atomically by the backend at enqueue.
+ *
+ * @example
+ * \@unique({ key: (user: User) => user.id, while: "active" })
+ */
+export function unique(options: UniqueOptions): JobClassDecorator {
+  const settings = uniqueSettings(options, "@unique");
+  return classDecorator("unique", (target) => setOwnSetting(target, "unique", settings));
+}
+
+/**
+ * At most `limit` jobs with one key run at once, across every worker; the others wait
+ * (state `queued`) without failing until a slot frees.
+ *
+ * @example
+ * \@limitConcurrency({ key: (account: Account) => `account:${account.id}`, limit: 1 })
+ */
+export function limitConcurrency(options: ConcurrencyOptions): JobClassDecorator {
+  const settings = concurrencySettings(options, "@limitConcurrency");
+  return classDecorator("limitConcurrency", (target) => setOwnSetting(target, "concurrencyLimit", settings));
+}
+
+/**
+ * At most `limit` jobs with one key (default: the class) start per `per`, across every
+ * worker; the excess waits (state `queued`), it does not fail.
+ *
+ * @example
+ * \@rateLimit({ limit: 10, per: "1s" })
+ */
+export function rateLimit(options: RateLimitOptions): JobClassDecorator {
+  const settings = rateLimitSettings(options, "@rateLimit");
+  return classDecorator("rateLimit", (target) => setOwnSetting(target, "rateLimit", settings));
 }
 
 function callbackDecorator(kind: CallbackKind) {

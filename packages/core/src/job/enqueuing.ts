@@ -17,6 +17,7 @@ import type { JobStatus } from "../status.js";
 import { toJobStatus } from "../status.js";
 import { runWithCallbacks } from "./callbacks.js";
 import { checkRetryPriorities } from "./capability-fit.js";
+import { flowFor } from "./flow.js";
 import type { Job } from "./job.js";
 import { definitionOf, type JobDefinition } from "./settings.js";
 
@@ -147,19 +148,21 @@ function iso(date: Date): string {
 }
 
 function buildPayload(job: AnyJob, name: string, definition: JobDefinition, runtime: Runtime, options: SetOptions): JobPayload {
+  const args = serializeArguments(job.arguments, runtime.app);
   const payload: JobPayload = {
     v: 1,
     job: name,
     id: job.jobId,
     queue: job.queueName,
     priority: job.priority,
-    args: serializeArguments(job.arguments, runtime.app),
+    args,
     executions: 0,
     enqueuedAt: iso(job.enqueuedAt!),
     runAt: iso(job.scheduledAt!),
   };
   if (definition.timeoutMs !== undefined) payload.timeoutMs = definition.timeoutMs;
   if (options.group !== undefined) payload.group = options.group;
+  if (definition.flow !== undefined) payload.flow = flowFor(definition.flow, name, job.arguments, args);
   return payload;
 }
 

@@ -11,6 +11,7 @@ import type { JobStatus } from "../status.js";
 import type { AfterDiscardHandler, PrioritySetting, QueueSetting } from "./settings.js";
 import type { AroundCallback, Callback } from "./callbacks.js";
 import type { StaticDiscard, StaticRescue, StaticRetry } from "./exceptions.js";
+import type { ConcurrencyOptions, RateLimitOptions, UniqueOptions } from "./flow.js";
 import type { EnqueuedJob, SetOptions } from "./enqueuing.js";
 import { enqueueJobs, enqueueOne, jobStatus, SET_OPTIONS_SCHEMA } from "./enqueuing.js";
 import { JOB_WATCH_SCHEMA, watchStatus } from "../status/watch.js";
@@ -81,6 +82,12 @@ export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> 
   declare static timeout?: Duration;
   /** Named adapter this class is pinned to (twin of `@useAdapter`). */
   declare static adapter?: string;
+  /** Uniqueness (twin of `@unique`): `{ key?, while, for? }`. */
+  declare static unique?: UniqueOptions;
+  /** Per-key concurrency limit (twin of `@limitConcurrency`): `{ key, limit }`. */
+  declare static concurrencyLimit?: ConcurrencyOptions;
+  /** Rate limit (twin of `@rateLimit`): `{ limit, per, key? }`. */
+  declare static rateLimit?: RateLimitOptions;
   /** Name stored in payloads. Default: the class name; set it when code is minified. */
   declare static jobName?: string;
   /** Callbacks (twins of `@beforeEnqueue` and friends). */

@@ -19,6 +19,7 @@ import type { CallbackKind, CallbackSet } from "./callbacks.js";
 import { CALLBACK_KINDS } from "./callbacks.js";
 import type { ErrorRule } from "./exceptions.js";
 import { rulesFromStatics } from "./exceptions.js";
+import { concurrencySettings, rateLimitSettings, uniqueSettings, type FlowSettings } from "./flow.js";
 
 /** A queue name, or a function of the job instance returning one (evaluated at enqueue). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -40,6 +41,9 @@ const META = {
   rules: "errand:rules",
   afterDiscard: "errand:after-discard",
   callbacks: "errand:callbacks",
+  unique: "errand:unique",
+  concurrencyLimit: "errand:concurrency-limit",
+  rateLimit: "errand:rate-limit",
 } as const;
 
 /** Everything core needs to know about a job class, resolved once. */
@@ -53,6 +57,8 @@ export interface JobDefinition {
   rules: ErrorRule[];
   afterDiscard: AfterDiscardHandler[];
   callbacks: CallbackSet;
+  /** Unique key, concurrency and rate limits; undefined when the class has none. */
+  flow: FlowSettings | undefined;
 }
 
 let cache = new WeakMap<Function, JobDefinition>();
@@ -127,9 +133,31 @@ export function definitionOf(jobClass: Function): JobDefinition {
     rules,
     afterDiscard,
     callbacks,
+    flow: flowSettings(classes, className),
   };
   cache.set(jobClass, definition);
   return definition;
+}
+
+/**
+ * The nearest `@unique`, `@limitConcurrency` and `@rateLimit` up the class chain, each on its
+ * own (a subclass may add a rate limit to its parent's uniqueness). Decorators store checked
+ * settings; a static twin is checked here, where its class is first used.
+ */
+function flowSettings(classes: Function[], className: string): FlowSettings | undefined {
+  const pick = <T>(metaKey: string, staticKey: string, check: (options: never, where: string) => T): T | undefined => {
+    for (const c of classes) {
+      if (Reflect.hasOwnMetadata(metaKey, c)) return Reflect.getOwnMetadata(metaKey, c) as T;
+      const value = ownStatic(c, staticKey);
+      if (value !== undefined) return check(value as never, `${className}.${staticKey}`);
+    }
+    return undefined;
+  };
+  const unique = pick(META.unique, "unique", uniqueSettings);
+  const concurrency = pick(META.concurrencyLimit, "concurrencyLimit", concurrencySettings);
+  const rateLimit = pick(META.rateLimit, "rateLimit", rateLimitSettings);
+  if (!unique && !concurrency && !rateLimit) return undefined;
+  return { ...(unique && { unique }), ...(concurrency && { concurrency }), ...(rateLimit && { rateLimit }) };
 }
 
 /**
@@ -155,7 +183,11 @@ function refuseSharedKeys(rules: readonly ErrorRule[], className: string): void 
 type DecoratorTarget = Function;
 
 /** Sets a scalar setting on a class (decorator helper). */
-export function setOwnSetting(target: DecoratorTarget, key: "queue" | "priority" | "timeout" | "adapter", value: unknown): void {
+export function setOwnSetting(
+  target: DecoratorTarget,
+  key: "queue" | "priority" | "timeout" | "adapter" | "unique" | "concurrencyLimit" | "rateLimit",
+  value: unknown,
+): void {
   Reflect.defineMetadata(META[key], value, target);
   cache = new WeakMap();
 }

@@ -18,6 +18,8 @@ import {
   type ListDeadOptions,
   type PurgeDeadOptions,
   type QueueInfo,
+  type RecurringRecord,
+  type RecurringStateOptions,
   type Reservation,
   type ReserveOptions,
   type RetryDeadOptions,
@@ -29,12 +31,27 @@ import {
 } from "../adapter/contract.js";
 import { MemoryStore, type MemoryStoreOptions } from "./store.js";
 
+/**
+ * What an in-memory store does: priorities, any delay, every queue (`"*"`), a status feed
+ * and flow control (unique, concurrency and rate limits, recurring ticks) in process; not
+ * durable. Subclasses spread it and add theirs.
+ */
+export const memoryCapabilities: AdapterCapabilities = Object.freeze({
+  ...baseCapabilities,
+  wildcardQueues: true,
+  statusFeed: true,
+  unique: true,
+  concurrencyLimits: true,
+  rateLimits: true,
+  recurring: true,
+});
+
 /** An adapter over core's in-memory store; subclasses name themselves and add what differs. */
 export abstract class MemoryAdapter implements Adapter {
   /** The adapter's name in errors and events (`"async"`, `"test"`, `"inline"`). */
   abstract readonly name: string;
-  /** What an in-memory store does: priorities, any delay, every queue (`"*"`), a status feed in process; not durable. */
-  readonly capabilities: AdapterCapabilities = { ...baseCapabilities, wildcardQueues: true, statusFeed: true };
+  /** {@link memoryCapabilities}. */
+  readonly capabilities: AdapterCapabilities = memoryCapabilities;
   /** The store: jobs, leases, the dead set and statuses. */
   readonly store: MemoryStore;
 
@@ -79,6 +96,11 @@ export abstract class MemoryAdapter implements Adapter {
    */
   openStatusFeed(options: StatusFeedOptions): Promise<StatusFeed> {
     return this.store.statuses.events.open(options);
+  }
+
+  /** Each recurring task's last stored tick, `null` for a task with none. */
+  async recurringState({ tasks }: RecurringStateOptions): Promise<(RecurringRecord | null)[]> {
+    return this.store.recurringState(tasks);
   }
 
   /** Every queue the store has seen, with its counts. */

@@ -106,6 +106,17 @@ export class Fifo<T> {
     return item;
   }
 
+  /**
+   * Puts an item back in front of the first item it goes `before`, scanning from the head:
+   * O(1) for an item older than everything held, which is what it is used for.
+   */
+  insertBefore(item: T, before: (held: T) => boolean): void {
+    let index = this.head;
+    while (index < this.items.length && !before(this.items[index]!)) index++;
+    if (index === this.head && this.head > 0) this.items[--this.head] = item;
+    else this.items.splice(index, 0, item);
+  }
+
   /** Keeps only the items `keep` accepts, in order; O(n). */
   retain(keep: (item: T) => boolean): void {
     const kept: T[] = [];

@@ -34,6 +34,14 @@ export class ReadyQueue<T extends { readonly priority: number }> {
     this.size++;
   }
 
+  /** Puts an item back at its old place among those of its priority (by `seq`, oldest first). */
+  restore(item: T & { readonly seq: number }): void {
+    const bucket = this.buckets.get(item.priority);
+    if (!bucket) return this.push(item);
+    bucket.insertBefore(item, (held) => (held as unknown as { seq: number }).seq > item.seq);
+    this.size++;
+  }
+
   /** The next item without taking it. */
   peek(): T | undefined {
     const first = this.priorities[0];

@@ -21,10 +21,12 @@
  * - ready jobs: per queue, one FIFO per priority, so taking the next job is O(number of
  *   distinct priorities), usually O(1);
  * - scheduled jobs: one min-heap by run time, promoted when due;
- * - leases: a min-heap by deadline with lazy deletion (an extended lease pushes a new node;
- *   the stale one is skipped), swept when a reserve runs;
+ * - leases: a `LeaseTable` (leases.ts), deadlines in a min-heap swept when a reserve runs;
  * - statuses: a `MemoryStatusStore` (finished ones bounded by count and age), each record
  *   held beside its job to save a lookup by id per state change.
+ *
+ * Flow control (unique keys, recurring ticks, concurrency and rate limits) lives in a
+ * `FlowGate` (flow.ts); a job without `flow` never reaches it.
  *
  * Due jobs and expired leases are handled when someone reserves; a waiting reserve sets its
  * timer to the earliest of its wait, the next run time and the next lease deadline, so no
@@ -32,8 +34,11 @@
  *
  * @module
  */
-import type { DeadJob, DeadSelection, EnqueueResult, JobPayload, QueueInfo, Reservation, RetryDeadOptions, Settlement, StatusRecord } from "../adapter/contract.js";
+import type { DeadJob, DeadSelection, EnqueueResult, JobPayload, QueueInfo, RecurringRecord, Reservation, RetryDeadOptions, Settlement, StatusRecord } from "../adapter/contract.js";
 import { DeadSet } from "./dead-set.js";
+import { FlowGate, limitsOf, type Limits } from "./flow.js";
+import { LeaseTable } from "./leases.js";
+import { Waiters } from "./waiters.js";
 import { MinHeap } from "./heap.js";
 import { ReadyQueue } from "./ready.js";
 import { MemoryStatusStore, type MemoryStatusOptions } from "./status.js";
@@ -72,6 +77,8 @@ interface Entry extends MemoryJob {
   deliveries: number;
   /** The job's status record, or its id until it has one. */
   status: StatusRecord | string;
+  /** Its concurrency and rate limits, if it has any. */
+  limits: Limits | undefined;
 }
 
 /** Options of {@link MemoryStore}. */
@@ -82,16 +89,15 @@ export interface MemoryStoreOptions {
   statuses?: MemoryStatusOptions;
 }
 
-type Waiter = () => void;
 
 /** Jobs, leases, the dead set and statuses, in process memory. */
 export class MemoryStore {
   private readonly ready = new Map<string, ReadyQueue<Entry>>();
   private readonly scheduled = new MinHeap<Entry>((a, b) => a.runAtMs < b.runAtMs || (a.runAtMs === b.runAtMs && a.seq < b.seq));
-  private readonly leases = new MinHeap<{ entry: Entry; until: number }>((a, b) => a.until < b.until);
-  private readonly leased = new Map<string, Entry>();
+  private readonly leases = new LeaseTable<Entry>();
   private readonly dead: DeadSet;
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = new Waiters();
+  private readonly gate = new FlowGate<Entry>((jobId) => this.statuses.get(jobId)?.state);
   /** Statuses of the jobs stored (and of finished ones, for a while). */
   readonly statuses: MemoryStatusStore;
   private seq = 0;
@@ -104,9 +110,24 @@ export class MemoryStore {
   /** Stores payloads, encoded as they are; each is queued, or scheduled by its `runAt`. */
   add(payloads: readonly JobPayload[]): EnqueueResult[] {
     const now = Date.now();
-    const results = payloads.map((payload) => ({ jobId: payload.id, providerJobId: this.insert(payload, JSON.stringify(payload), now).providerJobId }));
+    const results = payloads.map((payload): EnqueueResult => {
+      const flow = payload.flow;
+      if (flow?.unique === undefined && flow?.recurring === undefined) {
+        return { jobId: payload.id, providerJobId: this.insert(payload, JSON.stringify(payload), now).providerJobId };
+      }
+      const duplicate = this.gate.admit(payload, now);
+      if (duplicate) return duplicate;
+      const { providerJobId } = this.insert(payload, JSON.stringify(payload), now);
+      this.gate.stored(payload, providerJobId, now);
+      return { jobId: payload.id, providerJobId };
+    });
     this.wakeAll();
     return results;
+  }
+
+  /** Each recurring task's last stored tick. */
+  recurringState(tasks: readonly string[]): (RecurringRecord | null)[] {
+    return this.gate.recurringState(tasks);
   }
 
   /**
@@ -137,6 +158,7 @@ export class MemoryStore {
       leaseToken: 0,
       deliveries: 0,
       status: payload.id,
+      limits: limitsOf(payload),
     };
     entry.status = this.statuses.enqueued(payload, now);
     this.place(entry, now);
@@ -148,9 +170,7 @@ export class MemoryStore {
       this.scheduled.push(entry);
       return;
     }
-    let queue = this.ready.get(entry.queue);
-    if (!queue) this.ready.set(entry.queue, (queue = new ReadyQueue()));
-    queue.push(entry);
+    this.readyQueue(entry.queue).push(entry);
   }
 
   /** Moves due scheduled jobs to ready and jobs whose lease ran out back to ready. */
@@ -158,15 +178,27 @@ export class MemoryStore {
     for (let top = this.scheduled.peek(); top && top.runAtMs <= now; top = this.scheduled.peek()) {
       this.place(this.scheduled.pop()!, now);
     }
-    for (let top = this.leases.peek(); top && top.until <= now; top = this.leases.peek()) {
-      this.leases.pop();
-      const { entry, until } = top;
-      if (entry.leaseUntil !== until || this.leased.get(entry.providerJobId) !== entry) continue; // extended or settled
-      this.leased.delete(entry.providerJobId);
-      entry.leaseUntil = 0;
+    for (const entry of this.leases.expired(now)) {
       this.statuses.settled(entry.status, { reservation: { providerJobId: entry.providerJobId, body: entry.body }, outcome: "released" }, now);
       this.place(entry, now);
+      if (entry.limits) this.unpark(entry, now);
     }
+    for (const entry of this.gate.due(now)) this.place(entry, now);
+  }
+
+  /** Frees a limited job's slot; the oldest job parked on its key goes back to its place. */
+  private unpark(entry: Entry, now: number): boolean {
+    const next = this.gate.ended(entry);
+    if (!next) return false;
+    if (next.runAtMs > now) this.scheduled.push(next);
+    else this.readyQueue(next.queue).restore(next);
+    return true;
+  }
+
+  private readyQueue(name: string): ReadyQueue<Entry> {
+    let queue = this.ready.get(name);
+    if (!queue) this.ready.set(name, (queue = new ReadyQueue()));
+    return queue;
   }
 
   /** The next ready entry of `queues` ("*": lowest priority, then oldest, over every queue). */
@@ -192,12 +224,10 @@ export class MemoryStore {
   }
 
   private lease(entry: Entry, now: number, until: number): Reservation {
-    entry.leaseUntil = until;
-    entry.leaseToken = ++this.seq;
+    this.leases.grant(entry, until, ++this.seq);
     entry.deliveries++;
-    this.leased.set(entry.providerJobId, entry);
-    this.leases.push({ entry, until });
     this.statuses.started(entry.status, now);
+    if (entry.limits) this.gate.started(entry, now);
     return { providerJobId: entry.providerJobId, body: entry.body, deliveries: entry.deliveries, handle: entry.leaseToken };
   }
 
@@ -210,7 +240,10 @@ export class MemoryStore {
     while (taken.length < max) {
       const entry = this.next(queues);
       if (!entry) break;
-      taken.push(this.lease(entry, now, until));
+      const verdict = entry.limits ? this.gate.verdict(entry, now) : "start";
+      if (verdict === "start") taken.push(this.lease(entry, now, until));
+      else if (verdict === "park") this.gate.park(entry);
+      else this.gate.defer(entry, now);
     }
     return taken;
   }
@@ -240,36 +273,17 @@ export class MemoryStore {
 
   /** Milliseconds until the next scheduled job or lease deadline, or Infinity. */
   nextEventIn(now: number): number {
-    const times = [this.scheduled.peek()?.runAtMs, this.leases.peek()?.until].filter((t): t is number => t !== undefined);
+    const times = [this.scheduled.peek()?.runAtMs, this.leases.nextDeadline(), this.gate.nextDueAt()].filter((t): t is number => t !== undefined);
     return times.length === 0 ? Infinity : Math.max(0, Math.min(...times) - now);
   }
 
   /** Waits until something may have become ready, `ms` passed, or `signal` aborted. */
   wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    if (signal?.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(done);
-        signal?.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(1, Math.min(ms, this.nextEventIn(Date.now()) + 1)));
-      timer.unref();
-      this.waiters.add(done);
-      signal?.addEventListener("abort", done, { once: true });
-    });
+    return this.waiters.wait(Math.min(ms, this.nextEventIn(Date.now()) + 1), signal);
   }
 
   private wakeAll(): void {
-    if (this.waiters.size === 0) return;
-    for (const waiter of [...this.waiters]) waiter();
-  }
-
-  /** The leased entry a reservation still holds, or undefined when its lease was lost. */
-  private held(reservation: Reservation): Entry | undefined {
-    const entry = this.leased.get(reservation.providerJobId);
-    return entry && entry.leaseToken === reservation.handle ? entry : undefined;
+    this.waiters.wakeAll();
   }
 
   /** Applies settlements; those whose lease was lost are ignored. Returns the ones applied. */
@@ -278,12 +292,12 @@ export class MemoryStore {
     const applied: Settlement[] = [];
     let wake = false;
     for (const settlement of settlements) {
-      const entry = this.held(settlement.reservation);
+      const entry = this.leases.holder(settlement.reservation);
       if (!entry) continue;
       applied.push(settlement);
-      this.leased.delete(entry.providerJobId);
-      entry.leaseUntil = 0;
+      this.leases.end(entry);
       this.statuses.settled(entry.status, settlement, now);
+      if (entry.limits) wake = this.unpark(entry, now) || wake;
       switch (settlement.outcome) {
         case "released":
           this.place(entry, now);
@@ -295,6 +309,7 @@ export class MemoryStore {
           entry.priority = settlement.payload.priority;
           entry.executions = settlement.payload.executions;
           entry.runAtMs = settlement.runAt.getTime();
+          entry.limits = limitsOf(settlement.payload);
           this.place(entry, now);
           // Due now, or the new earliest run time: waiting reserves must recompute their timers.
           wake ||= entry.runAtMs <= now || this.scheduled.peek() === entry;
@@ -314,12 +329,6 @@ export class MemoryStore {
           break;
       }
     }
-    // Settled leases stay in the heap (lazy deletion) until their deadline passes: with the
-    // default 5-minute lease that is every job run in the last 5 minutes, body included.
-    // Drop them once they outnumber live leases.
-    if (this.leases.size > 2 * this.leased.size + 1024) {
-      this.leases.retain(({ entry, until }) => entry.leaseUntil === until && this.leased.get(entry.providerJobId) === entry);
-    }
     if (wake) this.wakeAll();
     return applied;
   }
@@ -329,13 +338,9 @@ export class MemoryStore {
     const until = Date.now() + leaseMs;
     const lost: string[] = [];
     for (const reservation of reservations) {
-      const entry = this.held(reservation);
-      if (!entry) {
-        lost.push(reservation.providerJobId);
-        continue;
-      }
-      entry.leaseUntil = until;
-      this.leases.push({ entry, until });
+      const entry = this.leases.holder(reservation);
+      if (entry) this.leases.extend(entry, until);
+      else lost.push(reservation.providerJobId);
     }
     return lost;
   }
@@ -353,7 +358,8 @@ export class MemoryStore {
       if (entry.executions > 0) info(entry.queue).retrying++;
       else info(entry.queue).scheduled++;
     }
-    for (const entry of this.leased.values()) info(entry.queue).running++;
+    for (const entry of this.gate.waiting()) info(entry.queue).queued++;
+    for (const entry of this.leases.values()) info(entry.queue).running++;
     for (const job of this.dead.values()) info(job.queue).dead++;
     return [...infos.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
@@ -393,8 +399,8 @@ export class MemoryStore {
     this.ready.clear();
     this.scheduled.clear();
     this.leases.clear();
-    this.leased.clear();
     this.dead.clear();
+    this.gate.clear();
     this.wakeAll();
   }
 }

@@ -1,0 +1,167 @@
+/**
+ * Conformance: per-key concurrency limits (`capabilities.concurrencyLimits`) and rate
+ * limits (`capabilities.rateLimits`), enforced at reserve. Limits are checked against the
+ * jobs themselves: each counts how many of its key run at once and when it started.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+
+import { waitFor } from "@errand/core/testing";
+
+import { BothLimitsJob, FLOW_CONFIG, flowJournal, flowPayload, LimitedJob, RateJob, SerialGatedJob } from "./flow-jobs.js";
+import { journal, openGate, reserve, withFixture, type AdapterWiring } from "./harness.js";
+
+/** The least time between a start and the `limit`-th start after it: a window of `per` holds at most `limit` starts iff this is ≥ per. */
+function tightestWindow(starts: readonly number[], limit: number): number {
+  const sorted = [...starts].sort((a, b) => a - b);
+  let least = Infinity;
+  for (let i = 0; i + limit < sorted.length; i++) least = Math.min(least, sorted[i + limit]! - sorted[i]!);
+  return least;
+}
+
+export function flowLimitsSuite(wiring: AdapterWiring): void {
+  const caps = wiring.capabilities;
+  afterEach(() => flowJournal.reset());
+
+  describe.runIf(caps.concurrencyLimits)(`${wiring.name}: concurrency limits [capability concurrencyLimits]`, () => {
+    it("12 jobs of one key, limit 2, 8 worker slots: never more than 2 run at once, and all run once", async () => {
+      await withFixture(wiring, FLOW_CONFIG, async (fixture) => {
+        for (let i = 0; i < 12; i++) await LimitedJob.performLater("acct-1", 40);
+        await fixture.startWorker({ concurrency: 8 });
+        await waitFor(() => flowJournal.starts.get("acct-1")?.length === 12 && flowJournal.running.get("acct-1") === 0, {
+          timeoutMs: 20_000,
+          message: "the 12 jobs to run",
+        });
+        expect(flowJournal.most.get("acct-1")).toBe(2);
+      });
+    });
+
+    it("a waiting job shows as queued, counts as queued, and another key is not held up", async () => {
+      await withFixture(wiring, FLOW_CONFIG, async (fixture) => {
+        const holder = await SerialGatedJob.performLater("a", "serial-a1");
+        const waiting = await SerialGatedJob.performLater("a", "serial-a2");
+        const other = await SerialGatedJob.performLater("b", "serial-b1");
+        await fixture.startWorker({ concurrency: 4 });
+        await waitFor(() => journal.gates.get("serial-a1")?.started && journal.gates.get("serial-b1")?.started, {
+          message: "the first job of each key to start",
+        });
+        expect((await SerialGatedJob.status(waiting.jobId))?.state).toBe("queued");
+        expect((await SerialGatedJob.status(waiting.jobId))?.executions).toBe(0);
+        const counts = (await fixture.adapter.listQueues({})).find((queue) => queue.name === "default");
+        expect(counts).toMatchObject({ queued: 1, running: 2 });
+        openGate("serial-a2").release();
+        openGate("serial-a1").release();
+        await waitFor(async () => (await SerialGatedJob.status(waiting.jobId))?.state === "succeeded", { message: "the waiting job to run after the holder" });
+        expect((await SerialGatedJob.status(holder.jobId))?.state).toBe("succeeded");
+        expect(flowJournal.most.get("a")).toBe(1);
+        openGate("serial-b1").release();
+        await waitFor(async () => (await SerialGatedJob.status(other.jobId))?.state === "succeeded", { message: "the other key's job" });
+      });
+    });
+
+    it("a slot whose holder's lease ran out (its worker died) frees, and the waiting job runs", async () => {
+      await withFixture(wiring, FLOW_CONFIG, async (fixture) => {
+        const concurrency = { key: "lease-lost", limit: 1 };
+        const [held, waiting] = [flowPayload({ concurrency }), flowPayload({ concurrency })];
+        await fixture.adapter.enqueue({ jobs: [held, waiting] });
+        // A worker that leases the first and dies: it never settles nor renews.
+        const first = await reserve(fixture.adapter, { max: 10, leaseMs: 300 });
+        expect(first.map((r) => JSON.parse(r.body).id)).toEqual([held.id]);
+        const next = await waitFor(
+          async () => {
+            const taken = await reserve(fixture.adapter, { max: 10, leaseMs: 30_000 });
+            return taken.length > 0 ? taken : undefined;
+          },
+          { timeoutMs: 15_000, intervalMs: 50, message: "a job of the key to be leased again after the lease ran out" },
+        );
+        // One slot: exactly one of the two, whichever the backend hands out first.
+        expect(next).toHaveLength(1);
+        expect(await reserve(fixture.adapter, { max: 10 })).toEqual([]);
+        await fixture.adapter.settle({ settlements: [{ reservation: next[0]!, outcome: "succeeded" }] });
+        const last = await waitFor(
+          async () => {
+            const taken = await reserve(fixture.adapter, { max: 10 });
+            return taken.length > 0 ? taken : undefined;
+          },
+          { timeoutMs: 15_000, intervalMs: 50, message: "the other job to be leased once the slot freed" },
+        );
+        expect([...next, ...last].map((r) => JSON.parse(r.body).id).sort()).toEqual([held.id, waiting.id].sort());
+      });
+    });
+
+    it("a renewed lease keeps its slot", async () => {
+      await withFixture(wiring, FLOW_CONFIG, async (fixture) => {
+        const concurrency = { key: "renewed", limit: 1 };
+        await fixture.adapter.enqueue({ jobs: [flowPayload({ concurrency }), flowPayload({ concurrency })] });
+        const [holder] = await reserve(fixture.adapter, { max: 10, leaseMs: 400 });
+        for (let i = 0; i < 4; i++) {
+          expect(await fixture.adapter.extendLease({ reservations: [holder!], leaseMs: 400 })).toEqual([]);
+          expect(await reserve(fixture.adapter, { max: 10, leaseMs: 400 })).toEqual([]);
+          await new Promise((resolve) => setTimeout(resolve, 150)); // the worker's renewal interval, not a synchronisation
+        }
+      });
+    });
+
+    it.runIf(wiring.peer !== undefined)("two processes reserving at once never lease more than the limit", async () => {
+      await withFixture(wiring, FLOW_CONFIG, async (fixture) => {
+        const peer = await wiring.peer!(fixture.adapter);
+        try {
+          const concurrency = { key: "two-processes", limit: 3 };
+          await fixture.adapter.enqueue({ jobs: Array.from({ length: 20 }, () => flowPayload({ concurrency })) });
+          const rounds = await Promise.all([
+            ...Array.from({ length: 4 }, () => reserve(fixture.adapter, { max: 5 })),
+            ...Array.from({ length: 4 }, () => reserve(peer, { max: 5 })),
+          ]);
+          expect(rounds.flat()).toHaveLength(3);
+        } finally {
+          await peer.close();
+        }
+      });
+    });
+  });
+
+  describe.runIf(caps.rateLimits)(`${wiring.name}: rate limits [capability rateLimits]`, () => {
+    it("9 jobs, 3 starts per 600 ms: every one runs once, no window of 600 ms holds 4 starts", async () => {
+      await withFixture(wiring, FLOW_CONFIG, async (fixture) => {
+        const enqueued = [];
+        for (let i = 0; i < 9; i++) enqueued.push(await RateJob.performLater("api"));
+        await fixture.startWorker({ concurrency: 9 });
+        await waitFor(() => flowJournal.starts.get("api")?.length === 9, { timeoutMs: 20_000, message: "the 9 jobs to run" });
+        // Starts are read in the job, a little after the backend let it start: 60 ms of slack.
+        expect(tightestWindow(flowJournal.starts.get("api")!, 3)).toBeGreaterThanOrEqual(600 - 60);
+        for (const { jobId } of enqueued) {
+          await waitFor(async () => (await RateJob.status(jobId))?.state === "succeeded", { message: "each job to succeed" });
+          expect((await RateJob.status(jobId))?.executions).toBe(1);
+        }
+      });
+    });
+
+    it("a deferred job stays queued without an execution counted; another key is not held up", async () => {
+      await withFixture(wiring, FLOW_CONFIG, async (fixture) => {
+        const rateLimit = { key: "deferred", limit: 1, perMs: 60_000 };
+        const [first, second] = [flowPayload({ rateLimit }), flowPayload({ rateLimit })];
+        const free = flowPayload({ rateLimit: { ...rateLimit, key: "other" } });
+        await fixture.adapter.enqueue({ jobs: [first, second, free] });
+        const taken = await reserve(fixture.adapter, { max: 10 });
+        expect(taken.map((r) => JSON.parse(r.body).id).sort()).toEqual([first.id, free.id].sort());
+        expect(await reserve(fixture.adapter, { max: 10 })).toEqual([]);
+        const [status] = await fixture.adapter.getStatus({ ids: [second.id] });
+        expect(status).toMatchObject({ state: "queued", executions: 0 });
+        const counts = (await fixture.adapter.listQueues({})).find((queue) => queue.name === "default");
+        expect(counts).toMatchObject({ queued: 1, running: 2 });
+      });
+    });
+
+    it.runIf(caps.concurrencyLimits)("a job with both limits obeys both: 1 at a time, 2 starts per 500 ms", async () => {
+      await withFixture(wiring, FLOW_CONFIG, async (fixture) => {
+        for (let i = 0; i < 6; i++) await BothLimitsJob.performLater("both", 20);
+        await fixture.startWorker({ concurrency: 6 });
+        await waitFor(() => flowJournal.starts.get("both")?.length === 6 && flowJournal.running.get("both") === 0, {
+          timeoutMs: 20_000,
+          message: "the 6 jobs to run",
+        });
+        expect(flowJournal.most.get("both")).toBe(1);
+        expect(tightestWindow(flowJournal.starts.get("both")!, 2)).toBeGreaterThanOrEqual(500 - 60);
+      });
+    });
+  });
+}
