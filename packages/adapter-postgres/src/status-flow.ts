@@ -27,7 +27,7 @@ import type {
 } from "@errand/core/adapter";
 
 /** The flow queries (`sql/queries/flow-*.sql`), by name without `.sql`. */
-type FlowQuery = "flow-claim" | "flow-confirm" | "flow-undo" | "flow-acquire" | "flow-extend" | "flow-release" | "flow-sweep" | "flow-recurring";
+type FlowQuery = "flow-claim" | "flow-confirm" | "flow-undo" | "flow-acquire" | "flow-extend" | "flow-release" | "flow-sweep" | "flow-recurring" | "flow-counts";
 
 /** What the store hands its flow. */
 export interface PostgresStatusFlowOptions {
@@ -139,5 +139,11 @@ export class PostgresStatusFlow implements StatusStoreFlow {
       const row = byTask.get(task);
       return row ? { task, lastTick: row.last_tick, jobId: row.job_id } : null;
     });
+  }
+
+  async counts(queues: readonly string[]): Promise<{ parked: number; deferred: number }[]> {
+    if (queues.length === 0) return [];
+    const { rows } = await this.options.query<{ parked: number; deferred: number }>("flow-counts", [[...queues]]);
+    return rows.map((row) => ({ parked: row.parked, deferred: row.deferred }));
   }
 }

@@ -9,6 +9,7 @@
   must have room, then the slots (ended leases pruned; a job holding a slot already keeps
   it). Only a leased delivery records anything: its start and its slot until now + leaseMs.
   A parked job's status reads queued (a due retry's too); its body waits in the key's FIFO.
+  Parked jobs are counted per queue, deferred ones kept per queue until their time (counts).
 ]]
 local out, changed = {}, {}
 for i = 0, (#ARGV - 2) / 11 - 1 do
@@ -23,7 +24,10 @@ for i = 0, (#ARGV - 2) / 11 - 1 do
     redis.call('ZREMRANGEBYSCORE', w, '-inf', now - per)
     if redis.call('ZCARD', w) >= tonumber(ARGV[a + 10]) then
       local oldest = redis.call('ZRANGE', w, 0, 0, 'WITHSCORES')
-      decision = { 'd', tostring(math.floor(tonumber(oldest[2])) + per) }
+      local until_ms = math.floor(tonumber(oldest[2])) + per
+      decision = { 'd', tostring(until_ms) }
+      redis.call('ZADD', F .. 'd:' .. ARGV[a + 5], until_ms, id)
+      expire_slots(F .. 'd:' .. ARGV[a + 5])
     end
   end
   if not decision and ckey ~= '' then
@@ -33,6 +37,7 @@ for i = 0, (#ARGV - 2) / 11 - 1 do
       redis.call('RPUSH', F .. 'q:' .. ckey, id)
       redis.call('HSET', F .. 'pk', id, cjson.encode({ k = ckey, q = ARGV[a + 5], b = ARGV[a + 6] }))
       redis.call('HSET', F .. 'ck', ckey, ARGV[a + 8])
+      redis.call('HINCRBY', F .. 'pc', ARGV[a + 5], 1)
       local state = redis.call('HGET', sk, 'state')
       if state then
         redis.call('HSET', sk, 'pmsg', msg)
@@ -44,7 +49,9 @@ for i = 0, (#ARGV - 2) / 11 - 1 do
       decision = { 'p' }
     end
   end
+  if decision and decision[1] == 'p' then redis.call('ZREM', F .. 'd:' .. ARGV[a + 5], id) end
   if not decision then
+    redis.call('ZREM', F .. 'd:' .. ARGV[a + 5], id)
     if ckey ~= '' then
       local c = F .. 'c:' .. ckey
       redis.call('ZADD', c, now + tonumber(ARGV[a + 3]), id)

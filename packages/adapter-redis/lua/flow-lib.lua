@@ -14,6 +14,8 @@
     F.."pk"        hash  parked jobs: id -> JSON { k key, q queue, b body }
     F.."ck"        hash  concurrency keys with parked jobs -> the limit last carried
     F.."w:"<key>   zset  rate window: one member per start, scored by its time (ms)
+    F.."pc"        hash  queue -> number of parked jobs
+    F.."d:"<queue> zset  deferred jobs -> the time they may start (ms); dropped when leased
     S..<id> field pmsg   the message a parked job came in (a copy of it seen again is dropped)
 ]]
 local t = redis.call('TIME')
@@ -38,6 +40,7 @@ local function unpark(key, n, out)
     redis.call('HDEL', F .. 'pk', id)
     if raw then
       local p = cjson.decode(raw)
+      redis.call('HINCRBY', F .. 'pc', p.q, -1)
       unparked = unparked + 1
       local e = { t = 'u' .. now .. '-' .. unparked, q = p.q, b = p.b, r = tostring(now) }
       redis.call('HSET', F .. 'o', id, cjson.encode(e))
@@ -48,7 +51,7 @@ local function unpark(key, n, out)
   if redis.call('LLEN', q) == 0 then redis.call('HDEL', F .. 'ck', key) end
 end
 
--- The slot set's own expiry follows its latest lease end, so an idle key goes away.
+-- A sorted set of times (slots, deferred jobs) expires after its latest time: idle keys go away.
 local function expire_slots(c)
   local top = redis.call('ZRANGE', c, -1, -1, 'WITHSCORES')
   if top[2] then redis.call('PEXPIREAT', c, math.floor(tonumber(top[2])) + 1000) end

@@ -157,14 +157,33 @@ export class RedisStatusFlow implements StatusStoreFlow {
     if (tasks.length === 0) return [];
     const pipeline = this.options.client.pipeline();
     for (const task of tasks) pipeline.hmget(`${this.options.head}f:r:${task}`, "tick", "id");
-    const replies = (await pipeline.exec()) ?? [];
+    const replies = unwrap(await pipeline.exec()) as [string | null, string | null][];
     return tasks.map((task, i) => {
-      const [error, reply] = replies[i]!;
-      if (error) throw error;
-      const [tick, id] = reply as [string | null, string | null];
+      const [tick, id] = replies[i]!;
       return tick && id ? { task, lastTick: new Date(Number(tick)), jobId: id } : null;
     });
   }
+
+  async counts(queues: readonly string[]): Promise<{ parked: number; deferred: number }[]> {
+    this.options.check();
+    if (queues.length === 0) return [];
+    const pipeline = this.options.client.pipeline();
+    const now = Date.now();
+    for (const queue of queues) {
+      pipeline.hget(`${this.options.head}f:pc`, queue);
+      pipeline.zcount(`${this.options.head}f:d:${queue}`, `(${now}`, "+inf");
+    }
+    const replies = unwrap(await pipeline.exec());
+    return queues.map((_, i) => ({ parked: Math.max(0, Number(replies[2 * i] ?? 0)), deferred: Number(replies[2 * i + 1] ?? 0) }));
+  }
+}
+
+/** The replies of a pipeline, or its first error. */
+function unwrap(results: [Error | null, unknown][] | null): unknown[] {
+  return (results ?? []).map(([error, reply]) => {
+    if (error) throw error;
+    return reply;
+  });
 }
 
 /** The command a flow script is defined under, carrying the package version (as `scripts.ts` does). */

@@ -32,7 +32,7 @@
  *
  * @module
  */
-import { GetQueueAttributesCommand, SQSClient, type SQSClientConfig } from "@aws-sdk/client-sqs";
+import { SQSClient, type SQSClientConfig } from "@aws-sdk/client-sqs";
 import {
   ConfigError,
   ConnectionError,
@@ -69,6 +69,7 @@ import { SqsFlow } from "./flow.js";
 import { ATTRIBUTE_ALLOWANCE_BYTES, MAX_MESSAGE_BYTES, MAX_VISIBILITY_SECONDS, errorName, visibilitySeconds } from "./limits.js";
 import { staleReservations } from "./leases.js";
 import { QueueMap, type SqsQueue } from "./queues.js";
+import { queueCounts } from "./queue-counts.js";
 import { checkAdapterOptions } from "./options.js";
 import { Receiver } from "./receiving.js";
 import { Sender, type OutgoingMessage } from "./sending.js";
@@ -394,31 +395,7 @@ export class SqsAdapter implements Adapter {
   }
 
   async listQueues(): Promise<QueueInfo[]> {
-    const names = await this.queues.list();
-    return Promise.all(
-      names.map(async (name) => {
-        const queue = await this.queues.get(name);
-        const attributes = (url: string) =>
-          this.sqs.send(
-            new GetQueueAttributesCommand({
-              QueueUrl: url,
-              AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed", "ApproximateNumberOfMessagesNotVisible"],
-            }),
-          );
-        const [main, dead] = await Promise.all([attributes(queue.url), attributes(queue.deadUrl)]);
-        const count = (value: string | undefined) => Number(value ?? 0);
-        return {
-          name,
-          queued: count(main.Attributes?.ApproximateNumberOfMessages),
-          scheduled: count(main.Attributes?.ApproximateNumberOfMessagesDelayed),
-          running: count(main.Attributes?.ApproximateNumberOfMessagesNotVisible),
-          // Retries wait as delayed messages: SQS cannot tell them from scheduled jobs.
-          retrying: 0,
-          // Dead messages being read or acted on are hidden for a moment: they are still dead.
-          dead: count(dead.Attributes?.ApproximateNumberOfMessages) + count(dead.Attributes?.ApproximateNumberOfMessagesNotVisible),
-        };
-      }),
-    );
+    return queueCounts(this.sqs, this.queues, this.flow?.store);
   }
 
   async listDead(options: ListDeadOptions): Promise<DeadJob[]> {

@@ -61,6 +61,7 @@ CREATE TABLE errand.flow_parked (
   seq bigserial
 );
 CREATE INDEX flow_parked_key ON errand.flow_parked (key, seq);
+CREATE INDEX flow_parked_queue ON errand.flow_parked (queue);
 
 -- Rate windows: one row per start, kept until `until` (start + perMs).
 CREATE TABLE errand.flow_starts (
@@ -70,6 +71,15 @@ CREATE TABLE errand.flow_starts (
 );
 CREATE INDEX flow_starts_key ON errand.flow_starts (key, at);
 CREATE INDEX flow_starts_until ON errand.flow_starts (until);
+
+-- Deferred jobs (rate limit) and when they may start, per queue, for the counts: a row is
+-- replaced at each deferral, dropped when the job is leased or parked, swept once past.
+CREATE TABLE errand.flow_deferred (
+  id text PRIMARY KEY,
+  queue text NOT NULL,
+  until timestamptz NOT NULL
+);
+CREATE INDEX flow_deferred_queue ON errand.flow_deferred (queue, until);
 
 -- The message a parked job came in: a copy of it received again is dropped, not run.
 ALTER TABLE errand.statuses ADD COLUMN parked_message text;
@@ -247,6 +257,9 @@ BEGIN
       IF v_count >= p_rlimits[i] THEN
         o_outcome := 'd';
         o_until := errand.flow_ms(v_oldest) + p_rpers[i];
+        INSERT INTO errand.flow_deferred (id, queue, until)
+        VALUES (p_ids[i], p_queues[i], v_oldest + p_rpers[i] * interval '1 millisecond')
+        ON CONFLICT (id) DO UPDATE SET queue = excluded.queue, until = excluded.until;
       END IF;
     END IF;
     IF o_outcome IS NULL AND p_ckeys[i] IS NOT NULL THEN
@@ -264,6 +277,9 @@ BEGIN
         IF v_state IN ('retrying', 'scheduled') THEN v_changed := v_changed || p_ids[i]; END IF;
         o_outcome := 'p';
       END IF;
+    END IF;
+    IF o_outcome IS DISTINCT FROM 'd' THEN
+      DELETE FROM errand.flow_deferred WHERE id = p_ids[i];
     END IF;
     IF o_outcome IS NULL THEN
       IF p_ckeys[i] IS NOT NULL THEN
@@ -329,6 +345,7 @@ BEGIN
   END LOOP;
   DELETE FROM errand.flow_slots WHERE ctid = ANY (array(SELECT ctid FROM errand.flow_slots WHERE ends_at <= now() LIMIT p_limit));
   DELETE FROM errand.flow_starts WHERE ctid = ANY (array(SELECT ctid FROM errand.flow_starts WHERE until <= now() LIMIT p_limit));
+  DELETE FROM errand.flow_deferred WHERE ctid = ANY (array(SELECT ctid FROM errand.flow_deferred WHERE until <= now() LIMIT p_limit));
   DELETE FROM errand.flow_locks WHERE key IN (
     SELECT l.key FROM errand.flow_locks AS l
     WHERE l.expires_at <= now()

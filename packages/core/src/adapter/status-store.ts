@@ -160,6 +160,7 @@ export interface FlowRelease {
  * - slots: concurrency key → holders (id, lease end); expired holders are pruned when counted.
  * - parked: concurrency key → FIFO of ids, each with its body and the message it came in.
  * - rate windows: rate key → start times within the last `perMs`, expiring when idle.
+ * - deferred: queue → ids with the time they may start (for `counts`), dropped when leased.
  */
 export interface StatusStoreFlow {
   /**
@@ -199,4 +200,10 @@ export interface StatusStoreFlow {
   sweep(options: { claimTimeoutMs: number; limit: number }): Promise<FlowPending[]>;
   /** Each task's last stored tick, `null` for a task with none, in order. */
   recurringState(tasks: readonly string[]): Promise<(RecurringRecord | null)[]>;
+  /**
+   * Per queue, in order: jobs parked now, and jobs deferred whose allowed time is still
+   * ahead. Both count as queued (the backend holds no visible message for them: a parked
+   * job's message is gone, a deferred one's is hidden and would read as running).
+   */
+  counts(queues: readonly string[]): Promise<{ parked: number; deferred: number }[]>;
 }
