@@ -149,11 +149,11 @@ describe("sqs flow control: the crash windows between the status store and SQS",
 describe("sqs flow control with statuses in this process only (LocalStatusStore)", () => {
   class ReportJob extends Job<[month: string]> {
     static override unique = { key: (month: string) => month, while: "queued" as const };
-    async perform() {}
+    async perform(_month: string) {}
   }
   class SyncJob extends Job<[account: string]> {
     static override concurrencyLimit = { key: (account: string) => account, limit: 1 };
-    async perform() {}
+    async perform(_account: string) {}
   }
 
   it("has no flow capabilities, and core's refusal says a shared status store is needed", async () => {

@@ -24,11 +24,17 @@
  *   what weighted queues already express; priorities are refused (`priorities: false`):
  *   put urgent jobs on their own queue and weight it (`errand work -q critical,3 -q default`).
  *
+ * - **Flow control** (unique jobs, concurrency and rate limits, recurring ticks) needs a
+ *   shared status store with `flow` (Redis or PostgreSQL): the store decides, SQS holds the
+ *   messages, and every move between the two is recorded first and confirmed after
+ *   (`flow.ts`). With `LocalStatusStore` the capabilities are off, and core's refusal says why.
+ *
  * The code follows those seams: `sending.ts` (batched sends, deletes and visibility
  * changes), `receiving.ts` (reserve and the long-poll lifecycle, with its state machine),
- * `dead-letter.ts` (the dead set), `attributes.ts` (what a message carries besides its
- * body), `leases.ts` (which deliveries of a batch are stale); this file puts them together
- * and settles.
+ * `settling.ts` (one queue's settlements), `dead-letter.ts` (the dead set), `flow.ts` (flow
+ * control), `queue-counts.ts` (listQueues), `attributes.ts` (what a message carries besides
+ * its body), `leases.ts` (which deliveries of a batch are stale); this file puts them
+ * together.
  *
  * @module
  */
@@ -55,7 +61,6 @@ import {
   type ReserveOptions,
   type RetryDeadOptions,
   type SetProgressOptions,
-  type Settlement,
   type SettleOptions,
   type StatusFeed,
   type StatusFeedOptions,
@@ -64,15 +69,16 @@ import {
 } from "@errand/core/adapter";
 
 import { handleOf } from "./attributes.js";
-import { DeadLetters, deadMessage } from "./dead-letter.js";
+import { DeadLetters } from "./dead-letter.js";
 import { SqsFlow } from "./flow.js";
 import { ATTRIBUTE_ALLOWANCE_BYTES, MAX_MESSAGE_BYTES, MAX_VISIBILITY_SECONDS, errorName, visibilitySeconds } from "./limits.js";
 import { staleReservations } from "./leases.js";
-import { QueueMap, type SqsQueue } from "./queues.js";
+import { QueueMap } from "./queues.js";
 import { queueCounts } from "./queue-counts.js";
 import { checkAdapterOptions } from "./options.js";
 import { Receiver } from "./receiving.js";
 import { Sender, type OutgoingMessage } from "./sending.js";
+import { settleQueue } from "./settling.js";
 
 /** Options of the SQS adapter (`adapter: { use: "sqs", ... }`). */
 export interface SqsAdapterOptions {
@@ -288,7 +294,7 @@ export class SqsAdapter implements Adapter {
     const byQueue = [...groupBy(current, (s) => handleOf(s.reservation).queue)];
     // Messages first, statuses after: once a status says `dead`, its dead-letter message
     // exists (the dead set lists it), and a finished status never precedes the delete.
-    const failures = (await Promise.all(byQueue.map(([queue, group]) => this.settleQueue(queue, group)))).filter((f) => f !== undefined);
+    const failures = (await Promise.all(byQueue.map(([queue, group]) => settleQueue({ queues: this.queues, sender: this.sender, fifo: this.fifo }, queue, group)))).filter((f) => f !== undefined);
     // What SQS did not take keeps its status and lease, so core's retry of this settle finds
     // it current and tries again; the rest is recorded, and is stale to that retry.
     const notDone = new Set(failures.flatMap((failure) => failure.receipts));
@@ -302,61 +308,6 @@ export class SqsAdapter implements Adapter {
     // Slots go with the leases that held them; one parked job per slot freed is sent again.
     if (this.flow) await this.flow.release(done);
     if (failures.length > 0) throw failures[0]!.error;
-  }
-
-  /** Settles one queue's messages; answers the receipts SQS did not settle and why, if any. */
-  private async settleQueue(queue: SqsQueue, settlements: readonly Settlement[]): Promise<{ receipts: string[]; error: unknown } | undefined> {
-    const remove: { receipt: string; jobId: string }[] = [];
-    const visible: { receipt: string; seconds: number }[] = [];
-    const sends: Promise<void>[] = [];
-    const dead: OutgoingMessage[] = [];
-    const now = Date.now();
-    for (const s of settlements) {
-      const { receipt, jobId = s.reservation.providerJobId } = handleOf(s.reservation);
-      switch (s.outcome) {
-        case "succeeded":
-        case "failed":
-          remove.push({ receipt, jobId });
-          break;
-        case "released":
-          visible.push({ receipt, seconds: 0 });
-          break;
-        case "dead":
-          dead.push(deadMessage(s.reservation, s.payload, s.error, now));
-          remove.push({ receipt, jobId });
-          break;
-        case "retry":
-          if (this.fifo) {
-            // Keep the message, so its group stays in order; it waits out the backoff hidden.
-            visible.push({ receipt, seconds: Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.ceil((s.runAt.getTime() - now) / 1000))) });
-          } else {
-            sends.push(
-              this.queues.get(s.payload.queue).then((target) => this.sender.send(target.url, [{ payload: s.payload, body: JSON.stringify(s.payload), runAtMs: s.runAt.getTime() }])),
-            );
-            remove.push({ receipt, jobId });
-          }
-          break;
-      }
-    }
-    if (dead.length > 0) sends.push(this.sender.send(queue.deadUrl, dead));
-    // New copies first, then the delivered ones go: a crash in between runs a job twice, never zero times.
-    try {
-      await Promise.all(sends);
-    } catch (error) {
-      return { receipts: settlements.map((s) => handleOf(s.reservation).receipt), error };
-    }
-    const [deleted, changed] = await Promise.allSettled([this.sender.delete(queue.url, remove), this.sender.changeVisibility(queue.url, visible)]);
-    const receipts: string[] = [];
-    let error: unknown;
-    if (changed.status === "rejected") {
-      receipts.push(...visible.map((change) => change.receipt));
-      error = changed.reason;
-    }
-    if (deleted.status === "rejected") {
-      receipts.push(...((deleted.reason as { notDeleted?: string[] }).notDeleted ?? remove.map((message) => message.receipt)));
-      error = deleted.reason;
-    }
-    return receipts.length > 0 ? { receipts, error } : undefined;
   }
 
   async extendLease({ reservations, leaseMs }: ExtendLeaseOptions): Promise<string[]> {
