@@ -1,7 +1,7 @@
 --[[ flow-lib: prepended to every flow-*.lua script (status-flow.ts joins them at load time).
-  ARGV[1] of every flow script is the store's key head "{<prefix>}:"; every key below starts
-  with it, so all of them sit in the store's one Cluster slot (the scripts build the names they
-  touch from it, as the status scripts' keys do).
+  KEYS[1] of every flow script is F.."o" (it routes the call to the store's slot on a Cluster),
+  ARGV[1] the store's key head "{<prefix>}:"; every key below starts with it, so all of them
+  sit in the store's one Cluster slot (the scripts build the names they touch from it).
 
   Keys (F = "{<prefix>}:f:", S = "{<prefix>}:s:" the status hashes):
     F.."u:"<key>   hash  unique lock: id (holder), w (its while), exp (ms, "" for none)

@@ -6,8 +6,9 @@
  * Each method is one Lua script per call (`lua/flow-*.lua`, each prefixed with
  * `lua/flow-lib.lua`, which lists the keys: all under the store's hash tag `{<prefix>}`, so one
  * Cluster slot, as the statuses). The scripts build their key names from that head instead of
- * taking them in KEYS: which keys a step touches (a lock, a task, a slot set) is only known
- * from the items inside it. Batches are cut at 500 items so one script never holds Redis for
+ * taking them all in KEYS: which keys a step touches (a lock, a task, a slot set) is only
+ * known from the items inside it; KEYS[1] (the pending sends' hash) routes the call to the
+ * slot's node on a Cluster. Batches are cut at 500 items so one script never holds Redis for
  * long (the status scripts take 1000 single-key items; these touch up to five keys each).
  *
  * @module
@@ -58,13 +59,20 @@ function pending([id, token, queue, body, runAt, taken]: PendingReply): FlowPend
 
 /** Flow control in Redis; see the module notes. */
 export class RedisStatusFlow implements StatusStoreFlow {
+  /**
+   * The one key each call names (KEYS[1], the pending sends): on a Cluster it routes the call
+   * to the node of the store's slot, where every key the script builds lives.
+   */
+  private readonly routeKey: string;
+
   constructor(private readonly options: RedisStatusFlowOptions) {
+    this.routeKey = `${options.head}f:o`;
     const lib = readFileSync(`${LUA_DIR}flow-lib.lua`, "utf8");
     const client = options.client as unknown as Record<string, unknown>;
     for (const script of SCRIPTS) {
       const name = commandName(script);
       if (typeof client[name] === "function") continue;
-      options.client.defineCommand(name, { numberOfKeys: 0, lua: `${lib}\n${readFileSync(`${LUA_DIR}flow-${script}.lua`, "utf8")}` });
+      options.client.defineCommand(name, { numberOfKeys: 1, lua: `${lib}\n${readFileSync(`${LUA_DIR}flow-${script}.lua`, "utf8")}` });
     }
   }
 
@@ -76,7 +84,7 @@ export class RedisStatusFlow implements StatusStoreFlow {
       const args: Arg[] = [this.options.head, ...head];
       for (const item of items.slice(start, start + MAX_BATCH)) args.push(...argsOf(item));
       const command = (this.options.client as unknown as Record<string, (...args: Arg[]) => Promise<R>>)[commandName(script)]!;
-      replies.push(await command.call(this.options.client, ...args));
+      replies.push(await command.call(this.options.client, this.routeKey, ...args));
     }
     return replies;
   }
@@ -149,7 +157,7 @@ export class RedisStatusFlow implements StatusStoreFlow {
   async sweep({ claimTimeoutMs, limit }: { claimTimeoutMs: number; limit: number }): Promise<FlowPending[]> {
     this.options.check();
     const command = (this.options.client as unknown as Record<string, (...args: Arg[]) => Promise<PendingReply[]>>)[commandName("sweep")]!;
-    return (await command.call(this.options.client, this.options.head, claimTimeoutMs, limit)).map(pending);
+    return (await command.call(this.options.client, this.routeKey, this.options.head, claimTimeoutMs, limit)).map(pending);
   }
 
   async recurringState(tasks: readonly string[]): Promise<(RecurringRecord | null)[]> {
