@@ -89,7 +89,15 @@ describe("migrations", () => {
     const adapters = Array.from({ length: 4 }, () => new PostgresAdapter({ url, schema, poolSize: 2 }));
     try {
       const results = await Promise.all(adapters.map((adapter) => adapter.migrate()));
-      expect(results.flatMap((result) => result.applied)).toEqual(["001_jobs", "002_reserve_functions", "003_reserve_one_token", "004_statuses", "005_status_notify", "006_flow"]);
+      expect(results.flatMap((result) => result.applied)).toEqual([
+        "001_jobs",
+        "002_reserve_functions",
+        "003_reserve_one_token",
+        "004_statuses",
+        "005_status_notify",
+        "006_flow",
+        "007_status_store_flow",
+      ]);
       const { rows } = await adapters[0]!.pool.query(`SELECT id, name FROM "${schema}".migrations`);
       expect(rows).toEqual([
         { id: 1, name: "001_jobs" },
@@ -98,6 +106,7 @@ describe("migrations", () => {
         { id: 4, name: "004_statuses" },
         { id: 5, name: "005_status_notify" },
         { id: 6, name: "006_flow" },
+        { id: 7, name: "007_status_store_flow" },
       ]);
       expect((await adapters[0]!.migrate()).applied).toEqual([]);
     } finally {

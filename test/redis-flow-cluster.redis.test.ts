@@ -58,7 +58,7 @@ describe("redis cluster: flow control", () => {
     try {
       expect(adapter.capabilities).toMatchObject({ unique: false, concurrencyLimits: false, rateLimits: false, recurring: true });
       for (const capability of ["unique", "concurrencyLimits", "rateLimits"] as const) {
-        expect(adapter.unsupportedReasons[capability]).toMatch(/Redis Cluster/);
+        expect(adapter.capabilityNotes[capability]).toMatch(/Redis Cluster/);
       }
       expect(RedisAdapter.capabilities).toMatchObject({ unique: true, concurrencyLimits: true, rateLimits: true, recurring: true });
     } finally {
@@ -70,6 +70,7 @@ describe("redis cluster: flow control", () => {
     await withFixture(wiring, async (fixture) => {
       const refused = fixture.client.enqueue([payload({ flow: { unique: { key: "k", while: "queued" } } })]);
       await expect(refused).rejects.toBeInstanceOf(UnsupportedError);
+      await expect(refused).rejects.toThrow(/does not support unique jobs \(capability unique\): on a Redis Cluster/);
       expect(await reserve(fixture.adapter)).toEqual([]);
     });
   });

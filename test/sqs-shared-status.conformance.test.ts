@@ -40,7 +40,8 @@ const placed = new WeakMap<Adapter, { queuePrefix: string; where: string }>();
 for (const [name, store] of Object.entries(stores)) {
   runConformance({
     name: `sqs + ${name}`,
-    capabilities: SqsAdapter.capabilities,
+    // A shared store with flow control gives the adapter unique jobs, limits and recurring ticks.
+    capabilities: { ...SqsAdapter.capabilities, unique: true, concurrencyLimits: true, rateLimits: true, recurring: true },
     create: async () => {
       const queuePrefix = sqsPrefix();
       const { store: status, where } = store();

@@ -11,6 +11,9 @@
  * from then on, and each settle deletes a bounded number of them (twice its batch plus 100),
  * so expired rows go in small steps while jobs run, without a timer.
  *
+ * Flow control (`flow`, for the SQS adapter): tables and functions of migration 007, driven
+ * by `status-flow.ts`.
+ *
  * Status feed: each statement NOTIFYs the ids whose status it changed on
  * `errand:<schema>:statuses` (JSON arrays, migration 005), and `openFeed` LISTENs on it over a
  * connection of the store's own, made on first use (`listen-connection.ts`, which reconnects
@@ -30,6 +33,7 @@ import {
   type StatusLease,
   type StatusRecord,
   type StatusStore,
+  type StatusStoreFlow,
   type StoredError,
 } from "@errand/core/adapter";
 
@@ -39,6 +43,7 @@ import { channelName, loadQueries, quoteSchema, type QueryName } from "./sql.js"
 import { openStatusFeed } from "./status-feed.js";
 import { statusRecord, type StatusColumns } from "./status-row.js";
 import { checkStatusStoreOptions } from "./options.js";
+import { PostgresStatusFlow } from "./status-flow.js";
 
 /** Options of {@link PostgresStatusStore}. Give `url` or `pool`. */
 export interface PostgresStatusStoreOptions {
@@ -86,6 +91,8 @@ export class PostgresStatusStore implements StatusStore {
   readonly schema: string;
   /** The channel every write NOTIFYs its changed ids on: `errand:<schema>:statuses`. */
   readonly statusChannel: string;
+  /** Flow control for the SQS adapter (`status-flow.ts`, migration 007). */
+  readonly flow: StatusStoreFlow;
   private readonly ownsPool: boolean;
   private readonly listenConfig: pg.ClientConfig;
   private listenConnection: ListenConnection | undefined;
@@ -112,6 +119,15 @@ export class PostgresStatusStore implements StatusStore {
     this.listenConfig = options.url
       ? { connectionString: options.url, application_name: "errand-status-listener" }
       : { ...(this.pool.options as pg.ClientConfig), application_name: "errand-status-listener" };
+    // The flow queries are loaded with the others (`sql/queries/flow-*.sql`).
+    const queries = this.queries as Record<string, string>;
+    this.flow = new PostgresStatusFlow({
+      query: async (name, values) => {
+        await this.prepare();
+        return this.pool.query(queries[name]!, values);
+      },
+      statusChannel: this.statusChannel,
+    });
   }
 
   /** Runs pending migrations once, before the first statement, when `migrate` is on. */

@@ -56,7 +56,7 @@ import {
 } from "@errand/core/adapter";
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from "ioredis";
 
-import { CLUSTER_CAPABILITIES, CLUSTER_REASONS, REDIS_CAPABILITIES, type UnsupportedReasons } from "./capabilities.js";
+import { CLUSTER_CAPABILITIES, CLUSTER_REASONS, REDIS_CAPABILITIES, type CapabilityNotes } from "./capabilities.js";
 import { DeadSet } from "./dead-set.js";
 import { Flow, hasFlow } from "./flow.js";
 import { KeyLayout } from "./keys.js";
@@ -116,7 +116,7 @@ export class RedisAdapter implements Adapter {
    * Why a capability is off, for core's refusal (`UnsupportedError`) to say: on a Redis
    * Cluster, unique, concurrency and rate limits.
    */
-  readonly unsupportedReasons: UnsupportedReasons;
+  readonly capabilityNotes: CapabilityNotes;
   readonly name = "redis";
   /** The class's capabilities; without `publishStatus`, no `statusFeed`. */
   readonly capabilities: AdapterCapabilities;
@@ -177,7 +177,7 @@ export class RedisAdapter implements Adapter {
     this.flow = new Flow(this.client, this.keys, this.statusChannel);
     const base = this.client.isCluster ? CLUSTER_CAPABILITIES : REDIS_CAPABILITIES;
     this.sweeps = base.concurrencyLimits;
-    this.unsupportedReasons = this.client.isCluster ? CLUSTER_REASONS : {};
+    this.capabilityNotes = this.client.isCluster ? CLUSTER_REASONS : {};
     this.subscriber = new Subscriber(subscriberConnection(this.client));
     this.wake = new WakeChannel(this.subscriber, this.keys.wakeChannel, () => undefined, (queue) => this.lookup.noteWake(queue));
     if (this.statusChannel) {

@@ -42,9 +42,9 @@ export const CLUSTER_CAPABILITIES: AdapterCapabilities = Object.freeze({
 });
 
 /** Why a capability is off, per capability. */
-export type UnsupportedReasons = Readonly<Partial<Record<keyof AdapterCapabilities, string>>>;
+export type CapabilityNotes = Readonly<Partial<Record<keyof AdapterCapabilities, string>>>;
 
 const CLUSTER_REASON = "on a Redis Cluster: flow-control keys are global and a cluster cannot update keys of several slots in one atomic script; use a standalone Redis (with a replica for failover)";
 
 /** Why the cluster's missing capabilities are off. */
-export const CLUSTER_REASONS: UnsupportedReasons = Object.freeze({ unique: CLUSTER_REASON, concurrencyLimits: CLUSTER_REASON, rateLimits: CLUSTER_REASON });
+export const CLUSTER_REASONS: CapabilityNotes = Object.freeze({ unique: CLUSTER_REASON, concurrencyLimits: CLUSTER_REASON, rateLimits: CLUSTER_REASON });

@@ -13,7 +13,7 @@ import { RedisAdapter, type RedisAdapterOptions } from "./adapter.js";
 
 export { RedisAdapter } from "./adapter.js";
 export type { RedisAdapterOptions } from "./adapter.js";
-export type { UnsupportedReasons } from "./capabilities.js";
+export type { CapabilityNotes } from "./capabilities.js";
 export { KeyLayout } from "./keys.js";
 export type { QueueKeys } from "./keys.js";
 export { RedisStatusStore } from "./status-store.js";

@@ -15,6 +15,10 @@
  * writes in the same script, so no redelivery can slip between the check and the write.
  * Finished statuses get an EXPIRE of `finishedTtlMs` and vanish by themselves: no sweeping.
  *
+ * Flow control (`flow`, for the SQS adapter: unique claims, recurring ticks, concurrency
+ * slots, parked jobs, rate windows, pending sends) lives under `{<prefix>}:f:…` and in the
+ * `pmsg` field of a parked job's status hash: `status-flow.ts`, keys listed in `lua/flow-lib.lua`.
+ *
  * Status feed: each script publishes the ids whose status it changed on `{<prefix>}:status`
  * (JSON `{ ids }`, one message per call; a delete publishes after its UNLINK), and `openFeed`
  * subscribes to it on a pub/sub connection of the store's own, made on first use
@@ -31,6 +35,7 @@ import {
   type StatusLease,
   type StatusRecord,
   type StatusStore,
+  type StatusStoreFlow,
   type StoredError,
 } from "@errand/core/adapter";
 import { Redis, type Cluster } from "ioredis";
@@ -40,6 +45,7 @@ import { openStatusFeed } from "./status-feed.js";
 import { Subscriber, subscriberConnection } from "./subscriber.js";
 import { toRecord } from "./status-hash.js";
 import { checkStatusStoreOptions } from "./options.js";
+import { RedisStatusFlow } from "./status-flow.js";
 
 /** Options of {@link RedisStatusStore}. Give `url` or `client`. */
 export interface RedisStatusStoreOptions {
@@ -85,6 +91,8 @@ export class RedisStatusStore implements StatusStore {
   readonly prefix: string;
   /** The channel every write publishes its changed ids on: `{<prefix>}:status`. */
   readonly statusChannel: string;
+  /** Flow control for the SQS adapter (`status-flow.ts`; its keys are listed in `lua/flow-lib.lua`). */
+  readonly flow: StatusStoreFlow;
   private readonly keyPrefix: string;
   private subscriber: Subscriber | undefined;
   private readonly ownsClient: boolean;
@@ -117,6 +125,13 @@ export class RedisStatusStore implements StatusStore {
       throw new ConfigError(`redis status store: finishedTtlMs must be a positive integer (ms), got ${this.finishedTtlMs}`);
     }
     defineScripts(this.client);
+    this.flow = new RedisStatusFlow({
+      client: this.client,
+      head: `{${prefix}}:`,
+      statusChannel: this.statusChannel,
+      finishedTtlMs: this.finishedTtlMs,
+      check: () => this.check(),
+    });
   }
 
   /** The hash holding a job's status. */

@@ -24,15 +24,21 @@
  *   what weighted queues already express; priorities are refused (`priorities: false`):
  *   put urgent jobs on their own queue and weight it (`errand work -q critical,3 -q default`).
  *
+ * - **Flow control** (unique jobs, concurrency and rate limits, recurring ticks) needs a
+ *   shared status store with `flow` (Redis or PostgreSQL): the store decides, SQS holds the
+ *   messages, and every move between the two is recorded first and confirmed after
+ *   (`flow.ts`). With `LocalStatusStore` the capabilities are off, and core's refusal says why.
+ *
  * The code follows those seams: `sending.ts` (batched sends, deletes and visibility
  * changes), `receiving.ts` (reserve and the long-poll lifecycle, with its state machine),
- * `dead-letter.ts` (the dead set), `attributes.ts` (what a message carries besides its
- * body), `leases.ts` (which deliveries of a batch are stale); this file puts them together
- * and settles.
+ * `settling.ts` (one queue's settlements), `dead-letter.ts` (the dead set), `flow.ts` (flow
+ * control), `queue-counts.ts` (listQueues), `attributes.ts` (what a message carries besides
+ * its body), `leases.ts` (which deliveries of a batch are stale); this file puts them
+ * together.
  *
  * @module
  */
-import { GetQueueAttributesCommand, SQSClient, type SQSClientConfig } from "@aws-sdk/client-sqs";
+import { SQSClient, type SQSClientConfig } from "@aws-sdk/client-sqs";
 import {
   ConfigError,
   ConnectionError,
@@ -49,11 +55,12 @@ import {
   type ListDeadOptions,
   type PurgeDeadOptions,
   type QueueInfo,
+  type RecurringRecord,
+  type RecurringStateOptions,
   type Reservation,
   type ReserveOptions,
   type RetryDeadOptions,
   type SetProgressOptions,
-  type Settlement,
   type SettleOptions,
   type StatusFeed,
   type StatusFeedOptions,
@@ -62,13 +69,16 @@ import {
 } from "@errand/core/adapter";
 
 import { handleOf } from "./attributes.js";
-import { DeadLetters, deadMessage } from "./dead-letter.js";
+import { DeadLetters } from "./dead-letter.js";
+import { SqsFlow } from "./flow.js";
 import { ATTRIBUTE_ALLOWANCE_BYTES, MAX_MESSAGE_BYTES, MAX_VISIBILITY_SECONDS, errorName, visibilitySeconds } from "./limits.js";
 import { staleReservations } from "./leases.js";
-import { QueueMap, type SqsQueue } from "./queues.js";
+import { QueueMap } from "./queues.js";
+import { queueCounts } from "./queue-counts.js";
 import { checkAdapterOptions } from "./options.js";
 import { Receiver } from "./receiving.js";
 import { Sender, type OutgoingMessage } from "./sending.js";
+import { settleQueue } from "./settling.js";
 
 /** Options of the SQS adapter (`adapter: { use: "sqs", ... }`). */
 export interface SqsAdapterOptions {
@@ -99,7 +109,18 @@ export interface SqsAdapterOptions {
   status?: StatusStore;
   /** Receive calls in flight at once to fill one reserve. Default 10 (100 messages). */
   receivesInFlight?: number;
+  /**
+   * Flow control (with a shared status store): how long a body the store handed out to be
+   * sent may stay unconfirmed before another process's upkeep sends it, in ms. Default
+   * 30,000 (why: `flow.ts`).
+   */
+  claimTimeoutMs?: number;
 }
+
+/** Why flow control is off without a shared store, added to core's refusal. */
+const NEEDS_SHARED_STORE =
+  "the sqs adapter enforces flow control through its status store, and needs a shared one (status: new RedisStatusStore(...) from @errand/adapter-redis, " +
+  "or new PostgresStatusStore(...) from @errand/adapter-postgres); the default LocalStatusStore keeps state in this process only";
 
 /** Jobs in AWS SQS. */
 export class SqsAdapter implements Adapter {
@@ -139,6 +160,12 @@ export class SqsAdapter implements Adapter {
   private readonly sender: Sender;
   private readonly receiver: Receiver;
   private readonly dead: DeadLetters;
+  /** Flow control, when the status store is shared and has it (`flow.ts`). */
+  private readonly flow: SqsFlow | undefined;
+  /** Why flow capabilities are off, when they are (a store that is not shared). */
+  readonly capabilityNotes?: Partial<Record<keyof AdapterCapabilities, string>>;
+  /** Each recurring task's last stored tick (`capabilities.recurring`: a shared store with flow control). */
+  readonly recurringState?: (options: RecurringStateOptions) => Promise<(RecurringRecord | null)[]>;
 
   constructor(options: SqsAdapterOptions = {}) {
     checkAdapterOptions(options);
@@ -170,7 +197,19 @@ export class SqsAdapter implements Adapter {
     // Without a shared store statuses stay in this process; a worker says so at start.
     const store = this.status;
     const feed = typeof store.openFeed === "function";
-    this.capabilities = { ...capabilities, localStatus: !store.shared, statusFeed: feed };
+    const flowStore = store.shared ? store.flow : undefined;
+    const flowCapable = flowStore !== undefined;
+    this.capabilities = {
+      ...capabilities,
+      localStatus: !store.shared,
+      statusFeed: feed,
+      unique: flowCapable,
+      concurrencyLimits: flowCapable,
+      rateLimits: flowCapable,
+      recurring: flowCapable,
+    };
+    if (!flowCapable) this.capabilityNotes = { unique: NEEDS_SHARED_STORE, concurrencyLimits: NEEDS_SHARED_STORE, rateLimits: NEEDS_SHARED_STORE, recurring: NEEDS_SHARED_STORE };
+    else this.recurringState = ({ tasks }) => flowStore.recurringState(tasks);
     if (feed) {
       this.openStatusFeed = (feedOptions) => {
         if (this.closing.signal.aborted) return Promise.reject(new Error("the sqs adapter is closed"));
@@ -178,7 +217,12 @@ export class SqsAdapter implements Adapter {
       };
     }
     this.sender = new Sender(this.sqs, this.fifo);
+    const maxReceiveCount = options.maxReceiveCount ?? 10;
+    this.flow = flowStore
+      ? new SqsFlow({ flow: flowStore, sender: this.sender, queues: this.queues, fifo: this.fifo, maxReceiveCount, claimTimeoutMs: options.claimTimeoutMs ?? 30_000 })
+      : undefined;
     this.receiver = new Receiver({
+      flow: this.flow,
       sqs: this.sqs,
       queues: this.queues,
       sender: this.sender,
@@ -192,30 +236,50 @@ export class SqsAdapter implements Adapter {
 
   async enqueue({ jobs }: EnqueueOptions): Promise<EnqueueResult[]> {
     if (jobs.length === 0) return [];
+    const flow = this.flow;
+    const claiming = flow ? jobs.filter((job) => job.flow?.unique || job.flow?.recurring) : [];
+    const plain = claiming.length > 0 ? jobs.filter((job) => !(job.flow?.unique || job.flow?.recurring)) : jobs;
+    // Jobs with unique / recurring: the store decides first and keeps their bodies until SQS
+    // holds them (`flow.ts`); their statuses are recorded with the decision.
+    const claims = claiming.length > 0 ? await flow!.store.claim(claiming.map((payload) => ({ payload, body: JSON.stringify(payload) }))) : [];
+    const claimed = claims.flatMap((claim) => (claim.claimed ? [claim.pending] : []));
     // Statuses first: a worker may take a message, run it and record it finished before a
     // status written after the send would land and turn it back into `queued`.
-    await this.status.enqueued(jobs);
-    const byQueue = groupBy(jobs, (job) => job.queue);
-    const results = await Promise.allSettled(
-      [...byQueue].map(async ([name, group]) => {
-        const queue = await this.queues.get(name);
-        await this.sender.send(
-          queue.url,
-          group.map((payload) => ({ payload, body: JSON.stringify(payload), runAtMs: Date.parse(payload.runAt) })),
-        );
-      }),
-    );
+    try {
+      if (plain.length > 0) await this.status.enqueued(plain);
+    } catch (error) {
+      await flow?.store.undo(claimed).catch(() => undefined);
+      throw error;
+    }
+    const messages: OutgoingMessage[] = plain.map((payload) => ({ payload, body: JSON.stringify(payload), runAtMs: Date.parse(payload.runAt) }));
+    for (const pending of claimed) messages.push(flow!.message(pending));
+    const byQueue = groupBy(messages, (message) => message.payload.queue);
+    const results = await Promise.allSettled([...byQueue].map(async ([name, group]) => this.sender.send((await this.queues.get(name)).url, group)));
     const failed = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
+    const groups = [...byQueue.values()];
+    // The jobs SQS did not take: those it refused, or a whole group whose call failed.
+    const notSent = new Set(
+      results.flatMap((result, i) => (result.status === "rejected" ? ((result.reason as { refusedIds?: string[] }).refusedIds ?? groups[i]!.map((m) => m.payload.id)) : [])),
+    );
+    if (claimed.length > 0) {
+      // A confirm that fails leaves the send pending: another process sends it again after the bound.
+      await flow!.store.confirm(claimed.filter((pending) => !notSent.has(pending.id))).catch(() => undefined);
+    }
     if (failed) {
-      // Forget the statuses of jobs SQS did not take: those it refused, or a whole group whose call failed.
-      const groups = [...byQueue.values()];
-      const notSent = results.flatMap((result, i) =>
-        result.status === "rejected" ? ((result.reason as { refusedIds?: string[] }).refusedIds ?? groups[i]!.map((job) => job.id)) : [],
-      );
-      await this.status.delete(notSent).catch(() => undefined);
+      // Forget what SQS did not take: statuses of plain jobs, claims of the others.
+      await Promise.all([
+        this.status.delete(plain.filter((job) => notSent.has(job.id)).map((job) => job.id)).catch(() => undefined),
+        claimed.length > 0 ? flow!.store.undo(claimed.filter((pending) => notSent.has(pending.id))).catch(() => undefined) : undefined,
+      ]);
       throw failed.reason;
     }
-    return jobs.map((job) => ({ jobId: job.id, providerJobId: job.id }));
+    let next = 0;
+    return jobs.map((job) => {
+      if (!(flow && (job.flow?.unique || job.flow?.recurring))) return { jobId: job.id, providerJobId: job.id };
+      const claim = claims[next++]!;
+      // On SQS the provider id of a job is its Errand id: a message id changes with every send.
+      return claim.claimed ? { jobId: job.id, providerJobId: job.id } : { jobId: claim.jobId, providerJobId: claim.jobId, duplicate: true };
+    });
   }
 
   async reserve(options: ReserveOptions): Promise<Reservation[]> {
@@ -230,72 +294,20 @@ export class SqsAdapter implements Adapter {
     const byQueue = [...groupBy(current, (s) => handleOf(s.reservation).queue)];
     // Messages first, statuses after: once a status says `dead`, its dead-letter message
     // exists (the dead set lists it), and a finished status never precedes the delete.
-    const failures = (await Promise.all(byQueue.map(([queue, group]) => this.settleQueue(queue, group)))).filter((f) => f !== undefined);
+    const failures = (await Promise.all(byQueue.map(([queue, group]) => settleQueue({ queues: this.queues, sender: this.sender, fifo: this.fifo }, queue, group)))).filter((f) => f !== undefined);
     // What SQS did not take keeps its status and lease, so core's retry of this settle finds
     // it current and tries again; the rest is recorded, and is stale to that retry.
     const notDone = new Set(failures.flatMap((failure) => failure.receipts));
+    const done = current.filter((settlement) => !notDone.has(handleOf(settlement.reservation).receipt));
     await this.status.settled(
-      current.flatMap((settlement) => {
+      done.flatMap((settlement) => {
         const { jobId, receipt } = handleOf(settlement.reservation);
-        return jobId && !notDone.has(receipt) ? [{ id: jobId, lease: receipt, settlement }] : [];
+        return jobId ? [{ id: jobId, lease: receipt, settlement }] : [];
       }),
     );
+    // Slots go with the leases that held them; one parked job per slot freed is sent again.
+    if (this.flow) await this.flow.release(done);
     if (failures.length > 0) throw failures[0]!.error;
-  }
-
-  /** Settles one queue's messages; answers the receipts SQS did not settle and why, if any. */
-  private async settleQueue(queue: SqsQueue, settlements: readonly Settlement[]): Promise<{ receipts: string[]; error: unknown } | undefined> {
-    const remove: { receipt: string; jobId: string }[] = [];
-    const visible: { receipt: string; seconds: number }[] = [];
-    const sends: Promise<void>[] = [];
-    const dead: OutgoingMessage[] = [];
-    const now = Date.now();
-    for (const s of settlements) {
-      const { receipt, jobId = s.reservation.providerJobId } = handleOf(s.reservation);
-      switch (s.outcome) {
-        case "succeeded":
-        case "failed":
-          remove.push({ receipt, jobId });
-          break;
-        case "released":
-          visible.push({ receipt, seconds: 0 });
-          break;
-        case "dead":
-          dead.push(deadMessage(s.reservation, s.payload, s.error, now));
-          remove.push({ receipt, jobId });
-          break;
-        case "retry":
-          if (this.fifo) {
-            // Keep the message, so its group stays in order; it waits out the backoff hidden.
-            visible.push({ receipt, seconds: Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.ceil((s.runAt.getTime() - now) / 1000))) });
-          } else {
-            sends.push(
-              this.queues.get(s.payload.queue).then((target) => this.sender.send(target.url, [{ payload: s.payload, body: JSON.stringify(s.payload), runAtMs: s.runAt.getTime() }])),
-            );
-            remove.push({ receipt, jobId });
-          }
-          break;
-      }
-    }
-    if (dead.length > 0) sends.push(this.sender.send(queue.deadUrl, dead));
-    // New copies first, then the delivered ones go: a crash in between runs a job twice, never zero times.
-    try {
-      await Promise.all(sends);
-    } catch (error) {
-      return { receipts: settlements.map((s) => handleOf(s.reservation).receipt), error };
-    }
-    const [deleted, changed] = await Promise.allSettled([this.sender.delete(queue.url, remove), this.sender.changeVisibility(queue.url, visible)]);
-    const receipts: string[] = [];
-    let error: unknown;
-    if (changed.status === "rejected") {
-      receipts.push(...visible.map((change) => change.receipt));
-      error = changed.reason;
-    }
-    if (deleted.status === "rejected") {
-      receipts.push(...((deleted.reason as { notDeleted?: string[] }).notDeleted ?? remove.map((message) => message.receipt)));
-      error = deleted.reason;
-    }
-    return receipts.length > 0 ? { receipts, error } : undefined;
   }
 
   async extendLease({ reservations, leaseMs }: ExtendLeaseOptions): Promise<string[]> {
@@ -307,8 +319,10 @@ export class SqsAdapter implements Adapter {
       reservations.filter((r) => !stale.has(r)),
       (r) => handleOf(r).queue,
     );
-    await Promise.all(
-      [...byQueue].map(async ([queue, group]) => {
+    await Promise.all([
+      // Concurrency slots live as long as the leases (visibility timeouts) that hold them.
+      this.flow?.extend([...byQueue.values()].flat(), leaseMs),
+      ...[...byQueue].map(async ([queue, group]) => {
         // SQS keeps a message hidden at most 12 h after it was received; past that it is visible again.
         const changes = group.map((r) => ({
           receipt: handleOf(r).receipt,
@@ -319,7 +333,7 @@ export class SqsAdapter implements Adapter {
           if (changes[i]!.seconds <= 0 || refused.has(changes[i]!.receipt)) lost.push(r.providerJobId);
         });
       }),
-    );
+    ]);
     return lost;
   }
 
@@ -332,31 +346,7 @@ export class SqsAdapter implements Adapter {
   }
 
   async listQueues(): Promise<QueueInfo[]> {
-    const names = await this.queues.list();
-    return Promise.all(
-      names.map(async (name) => {
-        const queue = await this.queues.get(name);
-        const attributes = (url: string) =>
-          this.sqs.send(
-            new GetQueueAttributesCommand({
-              QueueUrl: url,
-              AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed", "ApproximateNumberOfMessagesNotVisible"],
-            }),
-          );
-        const [main, dead] = await Promise.all([attributes(queue.url), attributes(queue.deadUrl)]);
-        const count = (value: string | undefined) => Number(value ?? 0);
-        return {
-          name,
-          queued: count(main.Attributes?.ApproximateNumberOfMessages),
-          scheduled: count(main.Attributes?.ApproximateNumberOfMessagesDelayed),
-          running: count(main.Attributes?.ApproximateNumberOfMessagesNotVisible),
-          // Retries wait as delayed messages: SQS cannot tell them from scheduled jobs.
-          retrying: 0,
-          // Dead messages being read or acted on are hidden for a moment: they are still dead.
-          dead: count(dead.Attributes?.ApproximateNumberOfMessages) + count(dead.Attributes?.ApproximateNumberOfMessagesNotVisible),
-        };
-      }),
-    );
+    return queueCounts(this.sqs, this.queues, this.flow?.store);
   }
 
   async listDead(options: ListDeadOptions): Promise<DeadJob[]> {
@@ -376,6 +366,7 @@ export class SqsAdapter implements Adapter {
     this.closing.abort();
     // Long polls end within their wait (at most 20 s); what they brought is given back.
     await this.receiver.idle();
+    await this.flow?.idle();
     await this.status.close();
     if (this.ownsClient) this.sqs.destroy();
   }

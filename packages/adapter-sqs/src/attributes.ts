@@ -8,7 +8,7 @@
  * @module
  */
 import type { MessageAttributeValue } from "@aws-sdk/client-sqs";
-import type { Reservation, StatusLease, StoredError } from "@errand/core/adapter";
+import type { FlowControl, Reservation, StatusLease, StoredError } from "@errand/core/adapter";
 
 import type { SqsQueue } from "./queues.js";
 
@@ -46,6 +46,12 @@ export interface Handle {
   jobId: string | undefined;
   /** When the message was received: the visibility timeout cannot reach past 12 h from it. */
   receivedAt: number;
+  /**
+   * Flow control the status store holds for this delivery (`flow.ts`): its concurrency key
+   * (a slot, extended with the lease and freed at settle) and unique key (let expire when
+   * the job finishes). Absent for jobs without either.
+   */
+  flow?: { concurrency?: string; unique?: string };
 }
 
 /** The adapter's handle of a reservation. */
@@ -63,11 +69,22 @@ export function leasesOf(reservations: readonly Reservation[]): StatusLease[] {
 
 /** The job id in a body, when it parses and has one. */
 export function peekId(body: string | undefined): string | undefined {
+  return peek(body).id;
+}
+
+/**
+ * The job id and flow control in a body, from one parse: `flow` when it is an object (core
+ * validates it at enqueue; a body with a malformed one is buried by core when it runs).
+ */
+export function peek(body: string | undefined): { id?: string; flow?: FlowControl } {
   try {
-    const id = (JSON.parse(body ?? "") as { id?: unknown }).id;
-    return typeof id === "string" ? id : undefined;
+    const { id, flow } = JSON.parse(body ?? "") as { id?: unknown; flow?: unknown };
+    return {
+      ...(typeof id === "string" ? { id } : {}),
+      ...(flow !== null && typeof flow === "object" ? { flow: flow as FlowControl } : {}),
+    };
   } catch {
-    return undefined;
+    return {};
   }
 }
 

@@ -22,6 +22,7 @@ const ADAPTER_OPTIONS: OptionSchema<SqsAdapterOptions> = {
   maxReceiveCount: rules.integer(1),
   status: rules.withMethods("a status store (RedisStatusStore, PostgresStatusStore or LocalStatusStore)", "enqueued", "started", "stale", "settled", "get"),
   receivesInFlight: rules.integer(1),
+  claimTimeoutMs: rules.integer(1),
 };
 
 /** Checks `new SqsAdapter(options)` / `{ use: "sqs", ...options }`. */

@@ -22,6 +22,11 @@
  * poll's wait), so the messages they give back are found there and not mistaken for an
  * empty queue. `close()` aborts every waiting reserve and waits for every poll.
  *
+ * Flow control (`flow.ts`, with a shared status store): received messages of jobs with a
+ * concurrency or rate limit are decided by the store before they count as received; parked
+ * and deferred ones never reach `delivering`'s hand-out. The store's upkeep is started from
+ * here, in the background, as workers reserve.
+ *
  * Statuses: a job is recorded running (`StatusStore.started`, with the receipt handle as
  * its lease) only as its reservation goes to core. A message given back before that never
  * reached a worker and leaves its status as it was: a stopped worker's poll that takes
@@ -30,9 +35,10 @@
  * @module
  */
 import { ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
-import { ConfigError, groupBy, type JobPayload, type Reservation, type ReserveOptions, type StatusStore } from "@errand/core/adapter";
+import { ConfigError, groupBy, type FlowControl, type JobPayload, type Reservation, type ReserveOptions, type StatusStore } from "@errand/core/adapter";
 
-import { ATTRIBUTES, RUN_AT, handleOf, leasesOf, peekId, withExecutions, type Handle } from "./attributes.js";
+import { ATTRIBUTES, RUN_AT, handleOf, leasesOf, peek, peekId, withExecutions, type Handle } from "./attributes.js";
+import type { SqsFlow } from "./flow.js";
 import { MAX_WAIT_SECONDS, visibilitySeconds } from "./limits.js";
 import type { QueueMap, SqsQueue } from "./queues.js";
 import type { Sender } from "./sending.js";
@@ -63,6 +69,8 @@ export interface ReceiverOptions {
   receivesInFlight: number;
   /** Aborted when the adapter closes. */
   closing: AbortSignal;
+  /** Flow control, with a shared status store that has it. */
+  flow?: SqsFlow;
 }
 
 /** Reserves by receiving; tracks long polls (see the module notes). */
@@ -78,6 +86,7 @@ export class Receiver {
     if (queues === "*") throw new ConfigError("sqs adapter: name the queues to work (SQS has no cheap way to list every queue's messages)");
     const { closing } = this.options;
     const visibility = visibilitySeconds(leaseMs);
+    this.options.flow?.upkeep();
     // A worker interrupted by `drained()` reserves again at once: without this wait, jobs a
     // cut-short poll took would look like an empty queue.
     if (this.abandoned.size > 0) await Promise.allSettled([...this.abandoned]);
@@ -90,7 +99,7 @@ export class Receiver {
       const received = await Promise.all(
         Array.from({ length: calls }, (_, i) => receiveMessages(this.options.sqs, queue.url, Math.min(10, room - i * 10), visibility, 0)),
       );
-      reserved.push(...(await this.accept(queue, received.flat())));
+      reserved.push(...(await this.accept(queue, received.flat(), visibility)));
     }
     if (reserved.length > 0 || waitMs <= 0 || signal?.aborted) return this.handOut(reserved);
 
@@ -146,7 +155,7 @@ export class Receiver {
   private poll(name: string, count: number, visibility: number, waitSeconds: number, deliver: (got: Reservation[]) => Promise<void>): Promise<void> {
     const running = (async () => {
       const queue = await this.options.queues.get(name);
-      await deliver(await this.accept(queue, await receiveMessages(this.options.sqs, queue.url, count, visibility, waitSeconds)));
+      await deliver(await this.accept(queue, await receiveMessages(this.options.sqs, queue.url, count, visibility, waitSeconds), visibility));
     })();
     this.polls.add(running);
     return running.finally(() => this.polls.delete(running));
@@ -156,11 +165,15 @@ export class Receiver {
    * Turns received messages into reservations. A message received before its
    * `errand-run-at` hops. On FIFO queues, the body's `executions` is set from SQS's receive
    * count (a retry there keeps its message, so its body still counts the first delivery).
+   * With flow control, jobs with a concurrency or rate limit are then decided by the store
+   * (`SqsFlow.admit`): only leased ones come back.
    */
-  private async accept(queue: SqsQueue, messages: Message[]): Promise<Reservation[]> {
+  private async accept(queue: SqsQueue, messages: Message[], visibility: number): Promise<Reservation[]> {
     const now = Date.now();
-    const reservations: Reservation[] = [];
+    let reservations: Reservation[] = [];
     const early: Message[] = [];
+    const { flow } = this.options;
+    const flows = new Map<Reservation, FlowControl>();
     for (const message of messages) {
       const runAt = Number(message.MessageAttributes?.[RUN_AT]?.StringValue);
       if (runAt > now + 1000) {
@@ -170,21 +183,24 @@ export class Receiver {
       let body = message.Body ?? "";
       const receives = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
       if (this.options.fifo) body = withExecutions(body, receives - 1);
-      reservations.push({
-        providerJobId: message.MessageId!,
-        body,
-        deliveries: receives,
-        handle: { queue, receipt: message.ReceiptHandle!, jobId: peekId(body), receivedAt: now } satisfies Handle,
-      });
-    }
-    if (early.length > 0) {
-      try {
-        await this.hop(queue, early);
-      } catch (error) {
-        // The others never reach a worker: back to SQS at once, not hidden for the lease.
-        await this.giveBack(reservations).catch(() => undefined);
-        throw error;
+      const seen = peek(body);
+      const handle: Handle = { queue, receipt: message.ReceiptHandle!, jobId: seen.id, receivedAt: now };
+      const reservation: Reservation = { providerJobId: message.MessageId!, body, deliveries: receives, handle };
+      // One field test for a job without flow control.
+      if (flow && seen.flow && seen.id) {
+        const { concurrency, unique } = seen.flow;
+        if (concurrency || unique) handle.flow = { ...(concurrency ? { concurrency: concurrency.key } : {}), ...(unique ? { unique: unique.key } : {}) };
+        flows.set(reservation, seen.flow);
       }
+      reservations.push(reservation);
+    }
+    try {
+      if (early.length > 0) await this.hop(queue, early);
+      if (flow && flows.size > 0) reservations = await flow.admit(queue, reservations, visibility * 1000, flows);
+    } catch (error) {
+      // The others never reach a worker: back to SQS at once, not hidden for the lease.
+      await this.giveBack(reservations).catch(() => undefined);
+      throw error;
     }
     return reservations;
   }

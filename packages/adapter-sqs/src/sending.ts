@@ -28,6 +28,11 @@ export interface OutgoingMessage {
   body: string;
   runAtMs: number;
   attributes?: Record<string, MessageAttributeValue>;
+  /**
+   * FIFO queues: the deduplication id, when every send of this message must collapse into
+   * one (a pending send of the status store's flow: `<job id>-<token>`). Default: unique per send.
+   */
+  deduplicationId?: string;
 }
 
 /** Sends, deletes and hides messages in batches. */
@@ -46,7 +51,7 @@ export class Sender {
       entry.MessageGroupId = payload.group ?? payload.id;
       // Unique per message sent: SDK retries of the same request resend the same entry (and
       // are deduplicated), while a job sent again on purpose (a revived dead job) is not.
-      entry.MessageDeduplicationId = `${payload.id}-${randomBytes(6).toString("hex")}`;
+      entry.MessageDeduplicationId = message.deduplicationId ?? `${payload.id}-${randomBytes(6).toString("hex")}`;
     } else {
       entry.DelaySeconds = delaySeconds(runAtMs, now);
       if (runAtMs - now > MAX_DELAY_SECONDS * 1000) entry.MessageAttributes = { [RUN_AT]: numberAttribute(runAtMs) };

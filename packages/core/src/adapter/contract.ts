@@ -399,8 +399,8 @@ export interface MigrateResult {
 }
 
 /**
- * A backend. Seventeen members (four optional: `mapError`, `migrate`, `openStatusFeed`,
- * `recurringState`); each operation takes one options object and is bulk-first.
+ * A backend. Eighteen members (five optional: `capabilityNotes`, `mapError`, `migrate`,
+ * `openStatusFeed`, `recurringState`); each operation takes one options object and is bulk-first.
  * Adapter authors: run `test/conformance` against your adapter; it is the contract's spec.
  */
 export interface Adapter {
@@ -408,6 +408,12 @@ export interface Adapter {
   readonly name: string;
   /** What this backend supports; read once by core. */
   readonly capabilities: AdapterCapabilities;
+  /**
+   * Optional: why a capability is off on this instance and what would turn it on, added to
+   * core's refusal (`"… (capability unique): <note>"`). For capabilities that depend on the
+   * adapter's options, such as SQS's flow control, which needs a shared status store.
+   */
+  readonly capabilityNotes?: Partial<Record<keyof AdapterCapabilities, string>>;
   /**
    * Store payloads; each becomes `queued`, or `scheduled` when its `runAt` is in the
    * future. A payload whose `flow.unique` or `flow.recurring` makes it a duplicate is not

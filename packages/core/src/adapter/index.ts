@@ -16,7 +16,7 @@ export { uuidv7 } from "../ids.js";
 export { WakeSignal } from "./wake-signal.js";
 export { groupBy } from "./group-by.js";
 export { LocalStatusStore } from "../memory/local-status.js";
-export type { StatusLease, StatusStore } from "./status-store.js";
+export type { FlowAcquire, FlowClaim, FlowClaimResult, FlowDecision, FlowPending, FlowRelease, StatusLease, StatusStore, StatusStoreFlow } from "./status-store.js";
 export { describeOption, rules, validateOptions } from "../config/validate.js";
 export type { OptionRule, OptionSchema } from "../config/validate.js";
 export { AdapterClosedError, ConnectionError, AdapterError, MalformedPayloadError, UnsupportedError, ConfigError } from "../errors.js";

@@ -23,7 +23,7 @@
  *
  * @module
  */
-import type { JobPayload, Settlement, StatusFeed, StatusFeedOptions, StatusRecord } from "./contract.js";
+import type { JobPayload, RecurringRecord, Settlement, StatusFeed, StatusFeedOptions, StatusRecord } from "./contract.js";
 
 /** One delivery of a job: its id and the lease token of the delivery. */
 export interface StatusLease {
@@ -62,8 +62,148 @@ export interface StatusStore {
    * {@link Adapter.openStatusFeed}.
    */
   openFeed?(options: StatusFeedOptions): Promise<StatusFeed>;
+  /**
+   * Optional: flow control (`FlowControl`) decided by the store for a backend that holds
+   * only messages (SQS). Only shared stores offer it: a limit kept in one process's memory
+   * would not limit the others. See {@link StatusStoreFlow}.
+   */
+  readonly flow?: StatusStoreFlow;
   /** Forgets jobs (purged from the backend). */
   delete(ids: readonly string[]): Promise<void>;
   /** Releases connections. */
   close(): Promise<void>;
+}
+
+/**
+ * A job whose enqueue needs the store's decision first (`flow.unique` or `flow.recurring`),
+ * with the body to keep until the backend confirms it holds the message.
+ */
+export interface FlowClaim {
+  payload: JobPayload;
+  body: string;
+}
+
+/** The store's answer to one {@link FlowClaim}, in order. */
+export type FlowClaimResult =
+  /** Stored: the status is recorded, the body kept as a pending send under `token`. */
+  | { claimed: true; pending: FlowPending }
+  /** A duplicate: nothing stored; `jobId` is the unique key's holder, or the task's last tick's job. */
+  | { claimed: false; jobId: string };
+
+/**
+ * A body the store keeps until the backend holds its message (a claimed job, or a parked
+ * job let go): the adapter sends it, then `confirm`s. `token` stays the same for the life of
+ * the entry (SQS FIFO queues use `<id>-<token>` as deduplication id, so a second send of the
+ * entry collapses); `taken` is when its current sender took it (ms), renewed when the
+ * sweep hands it to another process.
+ */
+export interface FlowPending {
+  id: string;
+  token: string;
+  queue: string;
+  body: string;
+  /** When the job is due (ms). */
+  runAtMs: number;
+  taken: number;
+}
+
+/** One received delivery of a job with `flow.concurrency` and/or `flow.rateLimit`. */
+export interface FlowAcquire {
+  id: string;
+  /** The delivery's lease token (the receipt handle). */
+  lease: string;
+  /** The lease length: the slot lives as long (extended by `extend`). */
+  leaseMs: number;
+  /** The backend's id of the message: a copy of a parked message seen again is recognised by it. */
+  message: string;
+  queue: string;
+  /** The body, kept by the store while the job is parked. */
+  body: string;
+  concurrency?: { key: string; limit: number };
+  rateLimit?: { key: string; limit: number; perMs: number };
+}
+
+/** The store's answer to one {@link FlowAcquire}, in order. */
+export type FlowDecision =
+  /** Both limits allow: the slot is held and the start recorded; hand the job out. */
+  | { outcome: "leased" }
+  /**
+   * The concurrency key is full (or this message is the copy of a job parked before): the
+   * store keeps the body, the status stays `queued`; delete the message.
+   */
+  | { outcome: "parked" }
+  /** The rate limit allows no start before `untilMs`: nothing recorded; hide the message until then. */
+  | { outcome: "deferred"; untilMs: number };
+
+/** A settled delivery of a job with flow control, for {@link StatusStoreFlow.release}. */
+export interface FlowRelease {
+  id: string;
+  /** Its concurrency key: the slot is freed and one parked job of the key let go. */
+  concurrencyKey?: string;
+  /** Its unique key, when the job finished for good: the lock record is let expire. */
+  uniqueKey?: string;
+}
+
+/**
+ * Flow control kept by a shared status store for a backend that holds only messages (the SQS
+ * adapter). Every method is bulk and atomic per call on the store (one Lua script, one SQL
+ * function); items are decided in order.
+ *
+ * The store and the backend are two systems, so every step that moves a body between them is
+ * recorded first and confirmed after: a body the store hands out (`pending`) stays recorded
+ * until `confirm`; one not confirmed within the adapter's bound is handed to another process
+ * by `sweep`. State per job and key (statuses live in the same store):
+ *
+ * - unique lock: key → holder id, its `while`, expiry; blocks per the table in `FlowControl`.
+ * - recurring: task → (lastTick, jobId).
+ * - pending sends: id → token, queue, body, due time, taken time.
+ * - slots: concurrency key → holders (id, lease end); expired holders are pruned when counted.
+ * - parked: concurrency key → FIFO of ids, each with its body and the message it came in.
+ * - rate windows: rate key → start times within the last `perMs`, expiring when idle.
+ * - deferred: queue → ids with the time they may start (for `counts`), dropped when leased.
+ */
+export interface StatusStoreFlow {
+  /**
+   * Decides enqueues with `flow.unique` / `flow.recurring`, in order (the second of two
+   * same-key jobs is a duplicate of the first): a duplicate stores nothing; any other job
+   * gets its status (queued or scheduled, as `enqueued` records it), becomes the key's
+   * holder / the task's last tick, and its body is kept as a pending send.
+   */
+  claim(items: readonly FlowClaim[]): Promise<FlowClaimResult[]>;
+  /** The backend holds these messages: forget the pending sends (matched by id and token). */
+  confirm(items: readonly { id: string; token: string }[]): Promise<void>;
+  /**
+   * The send of these claims failed: forget them as if never enqueued (status, pending send,
+   * the key's hold, the task's tick put back to the one before). An entry the sweep handed
+   * to another process since (its `taken` changed) is left to that process.
+   */
+  undo(items: readonly { id: string; token: string; taken: number }[]): Promise<void>;
+  /**
+   * Decides received deliveries of jobs with `flow.concurrency` / `flow.rateLimit`. Both
+   * limits must allow for a job to be leased; nothing is recorded for either otherwise
+   * (rate denies → deferred, no slot taken; concurrency denies → parked, no start recorded).
+   */
+  acquire(items: readonly FlowAcquire[]): Promise<FlowDecision[]>;
+  /** Pushes the slots of these running jobs to `leaseMs` from now (with their leases). */
+  extend(items: readonly { id: string; concurrencyKey: string }[], leaseMs: number): Promise<void>;
+  /**
+   * Settled deliveries (any outcome; the adapter passes current ones only): frees each slot
+   * and lets go ONE parked job of its key, FIFO, returned as pending sends (its status stays
+   * queued). A unique lock held by a finished job is let expire with its status.
+   */
+  release(items: readonly FlowRelease[]): Promise<FlowPending[]>;
+  /**
+   * The periodic upkeep, bounded by `limit` per part: hands over pending sends taken more than
+   * `claimTimeoutMs` ago (renewing their `taken`: one process gets each), and lets go, for
+   * keys with parked jobs, up to (limit − live holders) of them.
+   */
+  sweep(options: { claimTimeoutMs: number; limit: number }): Promise<FlowPending[]>;
+  /** Each task's last stored tick, `null` for a task with none, in order. */
+  recurringState(tasks: readonly string[]): Promise<(RecurringRecord | null)[]>;
+  /**
+   * Per queue, in order: jobs parked now, and jobs deferred whose allowed time is still
+   * ahead. Both count as queued (the backend holds no visible message for them: a parked
+   * job's message is gone, a deferred one's is hidden and would read as running).
+   */
+  counts(queues: readonly string[]): Promise<{ parked: number; deferred: number }[]>;
 }

@@ -147,12 +147,15 @@ export class AdapterClient {
       }
       const flow = payload.flow;
       if (flow) {
-        if (flow.unique && !caps.unique) throw new UnsupportedError(`${payload.job}: the ${this.name} adapter does not support unique jobs (capability unique)`);
-        if (flow.concurrency && !caps.concurrencyLimits) {
-          throw new UnsupportedError(`${payload.job}: the ${this.name} adapter does not support concurrency limits (capability concurrencyLimits)`);
-        }
-        if (flow.rateLimit && !caps.rateLimits) throw new UnsupportedError(`${payload.job}: the ${this.name} adapter does not support rate limits (capability rateLimits)`);
-        if (flow.recurring && !caps.recurring) throw new UnsupportedError(`${payload.job}: the ${this.name} adapter does not support recurring tasks (capability recurring)`);
+        // The adapter may say why a capability is off here and what would turn it on.
+        const lacks = (what: string, capability: keyof AdapterCapabilities) => {
+          const note = this.adapter.capabilityNotes?.[capability];
+          return new UnsupportedError(`${payload.job}: the ${this.name} adapter does not support ${what} (capability ${capability})${note ? `: ${note}` : ""}`);
+        };
+        if (flow.unique && !caps.unique) throw lacks("unique jobs", "unique");
+        if (flow.concurrency && !caps.concurrencyLimits) throw lacks("concurrency limits", "concurrencyLimits");
+        if (flow.rateLimit && !caps.rateLimits) throw lacks("rate limits", "rateLimits");
+        if (flow.recurring && !caps.recurring) throw lacks("recurring tasks", "recurring");
       }
       if (caps.maxPayloadBytes !== Infinity) {
         const size = Buffer.byteLength(JSON.stringify(payload));
