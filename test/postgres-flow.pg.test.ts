@@ -278,7 +278,7 @@ describe("postgres flow control internals", () => {
       await admin.end();
     }
     const adapter = adapterOn(schema);
-    expect(await adapter.migrate()).toEqual({ applied: ["006_flow"] });
+    expect(await adapter.migrate()).toEqual({ applied: ["006_flow", "007_status_store_flow"] });
     const [status] = await adapter.getStatus({ ids: [old!.id] });
     expect(status).toMatchObject({ state: "queued", executions: 0 });
     const taken = await reserve(adapter);

@@ -152,7 +152,7 @@ describe("recurring tasks on the async adapter", () => {
     }
     const { runtime } = setup(new NoRecurring(), { heartbeat: { job: TickJob, every: "1s", args: ["beat"] } });
     await expect(startWorker(runtime, "refused")).rejects.toThrow(
-      "the async adapter cannot run recurring tasks (capability recurring), and the config has 1: heartbeat; use an adapter that can (async, redis, postgres), or start this worker with recurring: false (errand work --no-recurring)",
+      "the async adapter cannot run recurring tasks (capability recurring), and the config has 1: heartbeat; use an adapter that can (async, redis, postgres, or sqs with a shared status store), or start this worker with recurring: false (errand work --no-recurring)",
     );
     const worker = new Worker({ runtime, workerId: "plain", keepAlive: false, recurring: false });
     workers.push(worker);

@@ -196,5 +196,5 @@ function unwrap(results: [Error | null, unknown][] | null): unknown[] {
 
 /** The command a flow script is defined under, carrying the package version (as `scripts.ts` does). */
 function commandName(script: FlowScript): string {
-  return `errand_${VERSION.replace(/\W/g, "_")}_flow_${script}`;
+  return `errand_${VERSION.replace(/\W/g, "_")}_status_flow_${script}`;
 }

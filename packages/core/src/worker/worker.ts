@@ -33,9 +33,7 @@ import { baseCapabilities, type Reservation, type Settlement } from "../adapter/
 import { ConfigError, ErrandError } from "../errors.js";
 import { linkAbort } from "../abort.js";
 import { executeReservation, type ExecutionContext } from "../job/execution.js";
-import { definitionOf } from "../job/settings.js";
-import { recurringTasks } from "../recurring/config.js";
-import { RecurringScheduler } from "../recurring/scheduler.js";
+import { schedulerFor, type RecurringScheduler } from "../recurring/for-worker.js";
 import { currentRuntime, type Runtime } from "../runtime.js";
 import { SettleBatcher } from "./batcher.js";
 import { LeaseRenewer, type RunningJob } from "./lease.js";
@@ -170,7 +168,14 @@ export class Worker {
       throw new ConfigError(`the ${this.client.name} adapter cannot work every queue ("*"); name the queues with --queues`);
     }
     try {
-      this.scheduler = this.recurringScheduler();
+      this.scheduler = schedulerFor({
+        runtime: this.runtime,
+        client: this.client,
+        adapter: this.options.adapter,
+        enabled: this.recurring,
+        workerId: this.id,
+        onError: (error) => this.reportError(error),
+      });
     } catch (error) {
       this.stateValue = "stopped";
       throw error;
@@ -199,32 +204,6 @@ export class Worker {
     this.runtime.events.emit("worker:start", { workerId: this.id, queues: describeQueues(this.selection), concurrency: this.concurrency });
     this.loopDone = this.fetchLoop();
     this.scheduler?.start();
-  }
-
-  /**
-   * The scheduler of the recurring tasks whose job class lives on this worker's adapter
-   * (a class pinned to another adapter is scheduled by that adapter's workers), or none.
-   * Every task's class is registered either way, so this worker runs ticks others enqueue.
-   * @throws ConfigError when there are such tasks and the adapter cannot store ticks.
-   */
-  private recurringScheduler(): RecurringScheduler | undefined {
-    const tasks = recurringTasks(this.runtime.config);
-    for (const task of tasks) this.runtime.registry.ensure(task.jobClass);
-    const mine = tasks.filter((task) => definitionOf(task.jobClass).adapter === this.options.adapter);
-    if (!this.recurring || mine.length === 0) return undefined;
-    if (!this.client.capabilities.recurring) {
-      throw new ConfigError(
-        `the ${this.client.name} adapter cannot run recurring tasks (capability recurring), and the config has ${mine.length}: ` +
-          `${mine.map((task) => task.name).join(", ")}; use an adapter that can (async, redis, postgres), or start this worker with recurring: false (errand work --no-recurring)`,
-      );
-    }
-    return new RecurringScheduler({
-      runtime: this.runtime,
-      client: this.client,
-      tasks: mine,
-      workerId: this.id,
-      onError: (error) => this.reportError(error),
-    });
   }
 
   private reportError(error: unknown): void {
