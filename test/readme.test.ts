@@ -31,6 +31,7 @@ describe("READMEs", () => {
   it.each([
     ["packages/core/README.md", "[`examples/basics/main.ts`]", "examples/basics/main.ts"],
     ["packages/core/README.md", "[`examples/welcome-mail/main.ts`]", "examples/welcome-mail/main.ts"],
+    ["packages/core/README.md", "[`examples/flow-control/main.ts`]", "examples/flow-control/main.ts"],
     ["packages/adapter-async/README.md", "[`examples/async-hello/main.ts`]", "examples/async-hello/main.ts"],
     ["packages/adapter-postgres/README.md", "[`examples/postgres-signup/main.ts`]", "examples/postgres-signup/main.ts"],
     ["packages/adapter-redis/README.md", "[`examples/redis-digest/main.ts`]", "examples/redis-digest/main.ts"],
@@ -42,6 +43,7 @@ describe("READMEs", () => {
   it.each([
     ["examples/dist/basics/main.js", "{ user: 'ada@example.com', rows: 42 }"],
     ["examples/dist/welcome-mail/main.js", "hello@shop.test -> ada@example.com: Welcome"],
+    ["examples/dist/flow-control/main.js", "true true\n5 pages synced, at most 1 at once"],
     ["examples/dist/async-hello/main.js", "hello ada"],
     ["examples/dist/postgres-signup/main.js", "welcomed user 1"],
     ["examples/dist/redis-digest/main.js", "digest sent to user 42"],
