@@ -1,6 +1,7 @@
 /**
  * Linking abort signals without `AbortSignal.any`, whose dependent signals a long-lived
- * source keeps track of (a worker's shutdown signal would collect one per idle wait).
+ * source keeps track of (a worker's shutdown signal would collect one per idle wait), and
+ * pausing until a time or an abort.
  *
  * @module
  */
@@ -14,4 +15,22 @@ export function linkAbort(parent: AbortSignal, child: AbortController): () => vo
   const forward = () => child.abort(parent.reason);
   parent.addEventListener("abort", forward, { once: true });
   return () => parent.removeEventListener("abort", forward);
+}
+
+/**
+ * Resolves after `ms`, or at once when `signal` aborts. The timer is unref'd: whoever owns
+ * the loop decides whether the process stays alive (a worker's `keepAlive`).
+ */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
 }

@@ -31,6 +31,7 @@
  */
 import type { JobPayload } from "../adapter/contract.js";
 import type { AdapterClient } from "../backends/client.js";
+import { pause } from "../abort.js";
 import { ErrandError } from "../errors.js";
 import { payloadFor, type SetOptions } from "../job/enqueuing.js";
 import type { Job } from "../job/job.js";
@@ -130,7 +131,7 @@ export class RecurringScheduler {
     while (this.stateValue === "running") {
       await this.check(Date.now());
       if (this.stateValue !== "running") break;
-      await sleep(this.delay(Date.now()), signal);
+      await pause(this.delay(Date.now()), signal);
     }
   }
 
@@ -200,20 +201,4 @@ export function recurringPayload(spec: RecurringTaskSpec, runtime: Runtime): Job
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const job = new (spec.jobClass as new (...args: unknown[]) => Job<any, any>)(...spec.args);
   return payloadFor(job, options, runtime);
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    // Unref'd: the worker decides whether the process stays alive (WorkerOptions.keepAlive).
-    const timer = setTimeout(done, ms);
-    timer.unref();
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }

@@ -31,7 +31,7 @@
 import type { AdapterClient } from "../backends/client.js";
 import { baseCapabilities, type Reservation, type Settlement } from "../adapter/contract.js";
 import { ConfigError, ErrandError } from "../errors.js";
-import { linkAbort } from "../abort.js";
+import { linkAbort, pause } from "../abort.js";
 import { executeReservation, type ExecutionContext } from "../job/execution.js";
 import { schedulerFor, type RecurringScheduler } from "../recurring/for-worker.js";
 import { currentRuntime, type Runtime } from "../runtime.js";
@@ -403,18 +403,3 @@ export class Worker {
 
 /** Longest stretch the fetch loop keeps the event loop busy before yielding a turn. */
 const YIELD_EVERY_MS = 10;
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    timer.unref();
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
-}
