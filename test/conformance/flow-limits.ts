@@ -101,6 +101,58 @@ export function flowLimitsSuite(wiring: AdapterWiring): void {
       });
     });
 
+    // The rule for a late renewal (a GC pause, a stalled event loop, a network blip): once its
+    // lease deadline has passed, a holder of a concurrency slot is no longer counted, so another
+    // job may have its slot; its renewal is refused (reported lost, and core aborts the job, as
+    // for any lost lease) rather than bringing the key back above its limit. A plain job's
+    // renewal after its deadline still succeeds while no reserve took the job back.
+    it("a renewal after the lease ran out is refused, and the key never has more than its limit", async () => {
+      await withFixture(wiring, FLOW_CONFIG, async (fixture) => {
+        const concurrency = { key: "late-renewal", limit: 1 };
+        const [held, waiting] = [flowPayload({ concurrency }), flowPayload({ concurrency })];
+        await fixture.adapter.enqueue({ jobs: [held, waiting] });
+        const [late] = await reserve(fixture.adapter, { max: 10, leaseMs: 300 });
+        expect(JSON.parse(late!.body).id).toBe(held.id);
+        // The condition: the lease ran out and another reserve handed out a job of the key
+        // (the waiting one, or the held one again, whichever the backend gives first).
+        const next = await waitFor(
+          async () => {
+            const taken = await reserve(fixture.adapter, { max: 10, leaseMs: 30_000 });
+            return taken.length > 0 ? taken : undefined;
+          },
+          { timeoutMs: 15_000, intervalMs: 50, message: "a job of the key to be leased after the lease ran out" },
+        );
+        expect(next).toHaveLength(1);
+        expect(await fixture.adapter.extendLease({ reservations: [late!], leaseMs: 30_000 })).toEqual([late!.providerJobId]);
+        // The new holder keeps the only slot: nothing else of the key is handed out.
+        expect(await reserve(fixture.adapter, { max: 10, leaseMs: 30_000 })).toEqual([]);
+        expect(await fixture.adapter.extendLease({ reservations: next, leaseMs: 30_000 })).toEqual([]);
+        expect(await reserve(fixture.adapter, { max: 10, leaseMs: 30_000 })).toEqual([]);
+      });
+    });
+
+    it("a renewal after the lease ran out is refused even before a reserve noticed; the job runs again", async () => {
+      await withFixture(wiring, FLOW_CONFIG, async (fixture) => {
+        const concurrency = { key: "late-unnoticed", limit: 1 };
+        const job = flowPayload({ concurrency });
+        await fixture.adapter.enqueue({ jobs: [job] });
+        const leasedAt = Date.now();
+        const [late] = await reserve(fixture.adapter, { max: 10, leaseMs: 300 });
+        expect(late).toBeDefined();
+        // The condition is the deadline itself (with 200 ms for the clocks of the process and the backend).
+        await waitFor(() => Date.now() > leasedAt + 300 + 200, { timeoutMs: 5_000, intervalMs: 20, message: "the lease deadline to pass" });
+        expect(await fixture.adapter.extendLease({ reservations: [late!], leaseMs: 30_000 })).toEqual([late!.providerJobId]);
+        const again = await waitFor(
+          async () => {
+            const taken = await reserve(fixture.adapter, { max: 10, leaseMs: 30_000 });
+            return taken.length > 0 ? taken : undefined;
+          },
+          { timeoutMs: 15_000, intervalMs: 50, message: "the job to be leased again" },
+        );
+        expect(again.map((r) => JSON.parse(r.body).id)).toEqual([job.id]);
+      });
+    });
+
     it.runIf(wiring.peer !== undefined)("two processes reserving at once never lease more than the limit", async () => {
       await withFixture(wiring, FLOW_CONFIG, async (fixture) => {
         const peer = await wiring.peer!(fixture.adapter);
