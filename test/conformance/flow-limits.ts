@@ -108,22 +108,26 @@ export function flowLimitsSuite(wiring: AdapterWiring): void {
     // renewal after its deadline still succeeds while no reserve took the job back.
     it("a renewal after the lease ran out is refused, and the key never has more than its limit", async () => {
       await withFixture(wiring, FLOW_CONFIG, async (fixture) => {
-        // Keys are global: the waiting job sits in another queue, so the reserve that hands it
+        // Keys are global: the second job goes to another queue, so the reserve that hands it
         // out is not one that returns the held job (a backend's per-queue upkeep may do that).
+        // 1 s: SQS's shortest visibility timeout, the lease every backend honours at least.
         const concurrency = { key: "late-renewal", limit: 1 };
-        const [held, waiting] = [flowPayload({ concurrency }), flowPayload({ concurrency }, { queue: "late-other" })];
-        await fixture.adapter.enqueue({ jobs: [held, waiting] });
-        const [late] = await reserve(fixture.adapter, { max: 10, leaseMs: 300 });
+        const [held, other] = [flowPayload({ concurrency }), flowPayload({ concurrency }, { queue: "late-other" })];
+        await fixture.adapter.enqueue({ jobs: [held] });
+        const leasedAt = Date.now();
+        const [late] = await reserve(fixture.adapter, { max: 10, leaseMs: 1000 });
         expect(JSON.parse(late!.body).id).toBe(held.id);
-        // The condition: the lease ran out and another reserve handed out a job of the key.
+        await waitFor(() => Date.now() > leasedAt + 1000 + 200, { timeoutMs: 5_000, intervalMs: 20, message: "the lease deadline to pass" });
+        await fixture.adapter.enqueue({ jobs: [other] });
+        // The condition: another reserve handed out a job of the key.
         const next = await waitFor(
           async () => {
             const taken = await reserve(fixture.adapter, { queues: ["late-other"], max: 10, leaseMs: 30_000 });
             return taken.length > 0 ? taken : undefined;
           },
-          { timeoutMs: 15_000, intervalMs: 50, message: "the waiting job to be leased after the held one's lease ran out" },
+          { timeoutMs: 15_000, intervalMs: 50, message: "the other job to be leased after the held one's lease ran out" },
         );
-        expect(next.map((r) => JSON.parse(r.body).id)).toEqual([waiting.id]);
+        expect(next.map((r) => JSON.parse(r.body).id)).toEqual([other.id]);
         expect(await fixture.adapter.extendLease({ reservations: [late!], leaseMs: 30_000 })).toEqual([late!.providerJobId]);
         // The new holder keeps the only slot: nothing of the key is handed out, from either queue.
         const both = { queues: ["default", "late-other"], max: 10, leaseMs: 30_000 };
@@ -139,10 +143,10 @@ export function flowLimitsSuite(wiring: AdapterWiring): void {
         const job = flowPayload({ concurrency });
         await fixture.adapter.enqueue({ jobs: [job] });
         const leasedAt = Date.now();
-        const [late] = await reserve(fixture.adapter, { max: 10, leaseMs: 300 });
+        const [late] = await reserve(fixture.adapter, { max: 10, leaseMs: 1000 });
         expect(late).toBeDefined();
         // The condition is the deadline itself (with 200 ms for the clocks of the process and the backend).
-        await waitFor(() => Date.now() > leasedAt + 300 + 200, { timeoutMs: 5_000, intervalMs: 20, message: "the lease deadline to pass" });
+        await waitFor(() => Date.now() > leasedAt + 1000 + 200, { timeoutMs: 5_000, intervalMs: 20, message: "the lease deadline to pass" });
         expect(await fixture.adapter.extendLease({ reservations: [late!], leaseMs: 30_000 })).toEqual([late!.providerJobId]);
         const again = await waitFor(
           async () => {

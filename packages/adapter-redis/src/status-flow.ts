@@ -145,8 +145,9 @@ export class RedisStatusFlow implements StatusStoreFlow {
     });
   }
 
-  async extend(items: readonly { id: string; concurrencyKey: string }[], leaseMs: number): Promise<void> {
-    await this.run("extend", items, [leaseMs], (item) => [item.id, item.concurrencyKey]);
+  async extend(items: readonly { id: string; concurrencyKey: string }[], leaseMs: number): Promise<string[]> {
+    const replies = await this.run<{ id: string; concurrencyKey: string }, string[]>("extend", items, [leaseMs], (item) => [item.id, item.concurrencyKey]);
+    return replies.flat();
   }
 
   async release(items: readonly FlowRelease[]): Promise<FlowPending[]> {
