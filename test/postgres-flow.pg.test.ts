@@ -278,7 +278,8 @@ describe("postgres flow control internals", () => {
       await admin.end();
     }
     const adapter = adapterOn(schema);
-    expect(await adapter.migrate()).toEqual({ applied: ["006_flow", "007_status_store_flow"] });
+    // 006 and every later migration (007 the status-store tables, 008 late renewals).
+    expect((await adapter.migrate()).applied[0]).toBe("006_flow");
     const [status] = await adapter.getStatus({ ids: [old!.id] });
     expect(status).toMatchObject({ state: "queued", executions: 0 });
     const taken = await reserve(adapter);

@@ -97,6 +97,7 @@ describe("migrations", () => {
         "005_status_notify",
         "006_flow",
         "007_status_store_flow",
+        "008_late_renewal",
       ]);
       const { rows } = await adapters[0]!.pool.query(`SELECT id, name FROM "${schema}".migrations`);
       expect(rows).toEqual([
@@ -107,6 +108,7 @@ describe("migrations", () => {
         { id: 5, name: "005_status_notify" },
         { id: 6, name: "006_flow" },
         { id: 7, name: "007_status_store_flow" },
+        { id: 8, name: "008_late_renewal" },
       ]);
       expect((await adapters[0]!.migrate()).applied).toEqual([]);
     } finally {

@@ -101,6 +101,64 @@ export function flowLimitsSuite(wiring: AdapterWiring): void {
       });
     });
 
+    // The rule for a late renewal (a GC pause, a stalled event loop, a network blip): once its
+    // lease deadline has passed, a holder of a concurrency slot is no longer counted, so another
+    // job may have its slot; its renewal is refused (reported lost, and core aborts the job, as
+    // for any lost lease) rather than bringing the key back above its limit. A plain job's
+    // renewal after its deadline still succeeds while no reserve took the job back.
+    it("a renewal after the lease ran out is refused, and the key never has more than its limit", async () => {
+      await withFixture(wiring, FLOW_CONFIG, async (fixture) => {
+        // Keys are global: the second job goes to another queue, so the reserve that hands it
+        // out is not one that returns the held job (a backend's per-queue upkeep may do that).
+        // 1 s: SQS's shortest visibility timeout, the lease every backend honours at least.
+        const concurrency = { key: "late-renewal", limit: 1 };
+        const [held, other] = [flowPayload({ concurrency }), flowPayload({ concurrency }, { queue: "late-other" })];
+        await fixture.adapter.enqueue({ jobs: [held] });
+        const leasedAt = Date.now();
+        const [late] = await reserve(fixture.adapter, { max: 10, leaseMs: 1000 });
+        expect(JSON.parse(late!.body).id).toBe(held.id);
+        await waitFor(() => Date.now() > leasedAt + 1000 + 200, { timeoutMs: 5_000, intervalMs: 20, message: "the lease deadline to pass" });
+        await fixture.adapter.enqueue({ jobs: [other] });
+        // The condition: another reserve handed out a job of the key.
+        const next = await waitFor(
+          async () => {
+            const taken = await reserve(fixture.adapter, { queues: ["late-other"], max: 10, leaseMs: 30_000 });
+            return taken.length > 0 ? taken : undefined;
+          },
+          { timeoutMs: 15_000, intervalMs: 50, message: "the other job to be leased after the held one's lease ran out" },
+        );
+        expect(next.map((r) => JSON.parse(r.body).id)).toEqual([other.id]);
+        expect(await fixture.adapter.extendLease({ reservations: [late!], leaseMs: 30_000 })).toEqual([late!.providerJobId]);
+        // The new holder keeps the only slot: nothing of the key is handed out, from either queue.
+        const both = { queues: ["default", "late-other"], max: 10, leaseMs: 30_000 };
+        expect(await reserve(fixture.adapter, both)).toEqual([]);
+        expect(await fixture.adapter.extendLease({ reservations: next, leaseMs: 30_000 })).toEqual([]);
+        expect(await reserve(fixture.adapter, both)).toEqual([]);
+      });
+    });
+
+    it("a renewal after the lease ran out is refused even before a reserve noticed; the job runs again", async () => {
+      await withFixture(wiring, FLOW_CONFIG, async (fixture) => {
+        const concurrency = { key: "late-unnoticed", limit: 1 };
+        const job = flowPayload({ concurrency });
+        await fixture.adapter.enqueue({ jobs: [job] });
+        const leasedAt = Date.now();
+        const [late] = await reserve(fixture.adapter, { max: 10, leaseMs: 1000 });
+        expect(late).toBeDefined();
+        // The condition is the deadline itself (with 200 ms for the clocks of the process and the backend).
+        await waitFor(() => Date.now() > leasedAt + 1000 + 200, { timeoutMs: 5_000, intervalMs: 20, message: "the lease deadline to pass" });
+        expect(await fixture.adapter.extendLease({ reservations: [late!], leaseMs: 30_000 })).toEqual([late!.providerJobId]);
+        const again = await waitFor(
+          async () => {
+            const taken = await reserve(fixture.adapter, { max: 10, leaseMs: 30_000 });
+            return taken.length > 0 ? taken : undefined;
+          },
+          { timeoutMs: 15_000, intervalMs: 50, message: "the job to be leased again" },
+        );
+        expect(again.map((r) => JSON.parse(r.body).id)).toEqual([job.id]);
+      });
+    });
+
     it.runIf(wiring.peer !== undefined)("two processes reserving at once never lease more than the limit", async () => {
       await withFixture(wiring, FLOW_CONFIG, async (fixture) => {
         const peer = await wiring.peer!(fixture.adapter);

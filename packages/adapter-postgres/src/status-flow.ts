@@ -113,9 +113,11 @@ export class PostgresStatusFlow implements StatusStoreFlow {
     });
   }
 
-  async extend(items: readonly { id: string; concurrencyKey: string }[], leaseMs: number): Promise<void> {
-    if (items.length === 0) return;
-    await this.options.query("status-flow-extend", [items.map((i) => i.id), items.map((i) => i.concurrencyKey), leaseMs]);
+  async extend(items: readonly { id: string; concurrencyKey: string }[], leaseMs: number): Promise<string[]> {
+    if (items.length === 0) return [];
+    const { rows } = await this.options.query<{ id: string }>("status-flow-extend", [items.map((i) => i.id), items.map((i) => i.concurrencyKey), leaseMs]);
+    const extended = new Set(rows.map((row) => row.id));
+    return items.filter((i) => !extended.has(i.id)).map((i) => i.id);
   }
 
   async release(items: readonly FlowRelease[]): Promise<FlowPending[]> {

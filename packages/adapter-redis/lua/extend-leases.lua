@@ -6,7 +6,11 @@
   Returns the ids whose lease was lost (expired and leased again, or settled).
 
   A job holding a concurrency slot (`ck` in its hash) has its slot pushed out to the same
-  deadline: a slot lives exactly as long as its holder's lease.
+  deadline: a slot lives exactly as long as its holder's lease. Once that deadline has
+  passed (deadline ≤ now, as reserve prunes slots) the holder no longer counts and another
+  job may have its slot, so its renewal is refused: lost, whether or not the upkeep has
+  returned the job yet (it does later, and frees nothing twice: ZREM of a pruned slot). A
+  plain job's late renewal succeeds while the job was not returned, as before.
 ]]
 local prefix, gp = ARGV[1], ARGV[3]
 local t = redis.call('TIME')
@@ -18,9 +22,15 @@ for i = 4, #ARGV, 2 do
   local id, token = ARGV[i], ARGV[i + 1]
   local held = redis.call('HMGET', prefix .. id, 'tok', 'state')
   if held[1] == token and held[2] == 'running' then
-    redis.call('ZADD', KEYS[1], deadline, id)
     local ck = flowing and redis.call('HGET', prefix .. id, 'ck')
-    if ck then redis.call('ZADD', gp .. 'slots:' .. ck, deadline, id) end
+    if not ck then
+      redis.call('ZADD', KEYS[1], deadline, id)
+    elseif tonumber(redis.call('ZSCORE', KEYS[1], id) or '0') > now then
+      redis.call('ZADD', KEYS[1], deadline, id)
+      redis.call('ZADD', gp .. 'slots:' .. ck, deadline, id)
+    else
+      lost[#lost + 1] = id
+    end
   else
     lost[#lost + 1] = id
   end

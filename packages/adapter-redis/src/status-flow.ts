@@ -145,8 +145,9 @@ export class RedisStatusFlow implements StatusStoreFlow {
     });
   }
 
-  async extend(items: readonly { id: string; concurrencyKey: string }[], leaseMs: number): Promise<void> {
-    await this.run("extend", items, [leaseMs], (item) => [item.id, item.concurrencyKey]);
+  async extend(items: readonly { id: string; concurrencyKey: string }[], leaseMs: number): Promise<string[]> {
+    const replies = await this.run<{ id: string; concurrencyKey: string }, string[]>("extend", items, [leaseMs], (item) => [item.id, item.concurrencyKey]);
+    return replies.flat();
   }
 
   async release(items: readonly FlowRelease[]): Promise<FlowPending[]> {
@@ -194,7 +195,13 @@ function unwrap(results: [Error | null, unknown][] | null): unknown[] {
   });
 }
 
-/** The command a flow script is defined under, carrying the package version (as `scripts.ts` does). */
+/**
+ * The command a flow script is defined under, carrying the package version (as `scripts.ts`
+ * does) and named after its file (`status_flow_sweep`). Not `flow_<script>`: `scripts.ts`
+ * defines the adapter's own `flow-sweep.lua` as `flow_sweep` on the same client (the store's
+ * status scripts come from there), and a name already defined is not defined again — the
+ * store's sweep then ran the adapter's script and failed with WRONGTYPE.
+ */
 function commandName(script: FlowScript): string {
   return `errand_${VERSION.replace(/\W/g, "_")}_status_flow_${script}`;
 }

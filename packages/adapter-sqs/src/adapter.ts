@@ -314,14 +314,19 @@ export class SqsAdapter implements Adapter {
     if (reservations.length === 0) return [];
     const stale = await staleReservations(this.status, reservations);
     const lost = reservations.filter((r) => stale.has(r)).map((r) => r.providerJobId);
+    // Concurrency slots live as long as the leases (visibility timeouts) that hold them: a
+    // slot that ended (a late renewal; another job may hold it now) is not taken again, and
+    // its lease is reported lost and left to run out (the message is received again). The
+    // store is asked first, and only about reservations holding a slot.
+    const current = reservations.filter((r) => !stale.has(r));
+    const slotLost = new Set(this.flow ? await this.flow.extend(current, leaseMs) : []);
+    for (const r of slotLost) lost.push(r.providerJobId);
     const now = Date.now();
     const byQueue = groupBy(
-      reservations.filter((r) => !stale.has(r)),
+      current.filter((r) => !slotLost.has(r)),
       (r) => handleOf(r).queue,
     );
     await Promise.all([
-      // Concurrency slots live as long as the leases (visibility timeouts) that hold them.
-      this.flow?.extend([...byQueue.values()].flat(), leaseMs),
       ...[...byQueue].map(async ([queue, group]) => {
         // SQS keeps a message hidden at most 12 h after it was received; past that it is visible again.
         const changes = group.map((r) => ({

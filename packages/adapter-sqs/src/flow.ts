@@ -189,13 +189,20 @@ export class SqsFlow {
     ]);
   }
 
-  /** Extends the slots of these reservations (those holding one) to `leaseMs` from now. */
-  async extend(reservations: readonly Reservation[], leaseMs: number): Promise<void> {
+  /**
+   * Extends the slots of these reservations (those holding one) to `leaseMs` from now.
+   * Returns the reservations whose slot was lost (it ended: another job may hold it now), for
+   * the adapter to report their leases lost and leave their visibility alone. Without
+   * concurrency slots it asks nothing and returns none.
+   */
+  async extend<R extends Reservation>(reservations: readonly R[], leaseMs: number): Promise<R[]> {
     const held = reservations.flatMap((r) => {
       const { jobId, flow } = handleOf(r);
-      return jobId && flow?.concurrency ? [{ id: jobId, concurrencyKey: flow.concurrency }] : [];
+      return jobId && flow?.concurrency ? [{ reservation: r, id: jobId, concurrencyKey: flow.concurrency }] : [];
     });
-    if (held.length > 0) await this.options.flow.extend(held, leaseMs);
+    if (held.length === 0) return [];
+    const lost = new Set(await this.options.flow.extend(held.map(({ id, concurrencyKey }) => ({ id, concurrencyKey })), leaseMs));
+    return held.filter((h) => lost.has(h.id)).map((h) => h.reservation);
   }
 
   /**

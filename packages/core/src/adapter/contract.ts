@@ -344,7 +344,9 @@ export interface Adapter {
   /**
    * Push out the lease of reserved jobs. Returns the `providerJobId`s whose lease was
    * already lost (expired and taken again — a reservation from before that is stale — or
-   * settled), so core can abort them.
+   * settled), so core can abort them. A job with `flow.concurrency` whose lease deadline has
+   * passed is lost too, even if nothing took it back yet: it no longer held its slot, and a
+   * renewal must not bring its key above the limit.
    */
   extendLease(options: ExtendLeaseOptions): Promise<string[]>;
   /** Store the latest progress of running jobs. */

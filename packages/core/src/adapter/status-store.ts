@@ -184,8 +184,12 @@ export interface StatusStoreFlow {
    * (rate denies → deferred, no slot taken; concurrency denies → parked, no start recorded).
    */
   acquire(items: readonly FlowAcquire[]): Promise<FlowDecision[]>;
-  /** Pushes the slots of these running jobs to `leaseMs` from now (with their leases). */
-  extend(items: readonly { id: string; concurrencyKey: string }[], leaseMs: number): Promise<void>;
+  /**
+   * Pushes the slots of these running jobs to `leaseMs` from now (with their leases).
+   * Returns the ids whose slot was lost: it ended (its end passed, so another job may hold
+   * it) or was freed. Those are not taken again, and the adapter reports their leases lost.
+   */
+  extend(items: readonly { id: string; concurrencyKey: string }[], leaseMs: number): Promise<string[]>;
   /**
    * Settled deliveries (any outcome; the adapter passes current ones only): frees each slot
    * and lets go ONE parked job of its key, FIFO, returned as pending sends (its status stays

@@ -12,7 +12,8 @@
  *   `retry` scheduled (or ready) with the new payload, `dead` moves it to the dead set,
  *   `succeeded` and `failed` drop it. A lease whose deadline passes unsettled makes the job
  *   ready again (status `queued`); the old holder's token is then stale and its settlement
- *   and renewals are ignored.
+ *   and renewals are ignored. A renewal past the deadline of a job holding a concurrency
+ *   slot is refused before that sweep too (see `extend`).
  * - *dead*: in the dead set until retried (stored again, ready, with the body core revived)
  *   or purged. Dead jobs refused by core's revival stay where they were.
  *
@@ -333,13 +334,20 @@ export class MemoryStore {
     return applied;
   }
 
-  /** Extends leases; returns provider ids no longer leased. */
+  /**
+   * Extends leases; returns provider ids no longer leased. A holder of a concurrency slot
+   * whose deadline has passed is refused (lost) even before a sweep returned it: it no
+   * longer counts against its key, so its renewal must not bring the key above its limit.
+   * Its lease stays expired, and the next sweep makes it ready again and frees its slot. A
+   * plain job's late renewal succeeds while no sweep took it back, as it always did.
+   */
   extend(reservations: readonly Reservation[], leaseMs: number): string[] {
-    const until = Date.now() + leaseMs;
+    const now = Date.now();
+    const until = now + leaseMs;
     const lost: string[] = [];
     for (const reservation of reservations) {
       const entry = this.leases.holder(reservation);
-      if (entry) this.leases.extend(entry, until);
+      if (entry && !(entry.leaseUntil <= now && entry.limits?.concurrency)) this.leases.extend(entry, until);
       else lost.push(reservation.providerJobId);
     }
     return lost;
