@@ -194,7 +194,13 @@ function unwrap(results: [Error | null, unknown][] | null): unknown[] {
   });
 }
 
-/** The command a flow script is defined under, carrying the package version (as `scripts.ts` does). */
+/**
+ * The command a flow script is defined under, carrying the package version (as `scripts.ts`
+ * does) and named after its file (`status_flow_sweep`). Not `flow_<script>`: `scripts.ts`
+ * defines the adapter's own `flow-sweep.lua` as `flow_sweep` on the same client (the store's
+ * status scripts come from there), and a name already defined is not defined again — the
+ * store's sweep then ran the adapter's script and failed with WRONGTYPE.
+ */
 function commandName(script: FlowScript): string {
-  return `errand_${VERSION.replace(/\W/g, "_")}_flow_${script}`;
+  return `errand_${VERSION.replace(/\W/g, "_")}_status_flow_${script}`;
 }
