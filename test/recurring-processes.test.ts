@@ -1,64 +1,28 @@
-// Recurring tasks across real `errand work` processes, on Redis and on PostgreSQL: three
-// workers each enqueue every tick of a task ticking every second, and the backend keeps one
-// job per tick. Ticks are counted from the workers' own logs (each logs the ticks whose
-// enqueue stored the job, "recurring process-tick: tick T enqueued as ID"), the runs from the
-// file the job appends its id to. A worker is then killed with SIGKILL right after it stored a
-// tick: that tick's job still runs once, and the ticks go on, each stored once.
-//
-// The backends get `capabilities.recurring` from their own branches (issue 13): until an
-// adapter has it, its cases are skipped, saying so.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+// Recurring tasks across real `errand work` processes, on Redis, on PostgreSQL, and on SQS
+// with each shared status store (Redis, PostgreSQL): three workers each enqueue every tick of
+// a task ticking every second, and the backend keeps one job per tick. Ticks are counted from
+// the workers' own logs (each logs the ticks whose enqueue stored the job, "recurring
+// process-tick: tick T enqueued as ID"), the runs from the file the job appends its id to. A
+// worker is then killed with SIGKILL right after it stored a tick: that tick's job still runs
+// once, and the ticks go on, each stored once. SQS's own crash window (a tick claimed in the
+// store, the process killed before SQS has the message) is test/recurring-sqs-crash.test.ts.
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { createAdapter as createPostgres } from "@errand/adapter-postgres";
-import { createAdapter as createRedis } from "@errand/adapter-redis";
 import type { Adapter } from "@errand/core/adapter";
 import { waitFor } from "@errand/core/testing";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 
-import { dropSchemas, postgresUrl, schemaName } from "./support/postgres.js";
-import { dropPrefixes, redisPrefix, redisUrl } from "./support/redis.js";
+import { recurringBackends, runsIn, storedTicks, TASK } from "./support/recurring-backends.js";
 import { WorkerProcess } from "./support/worker-process.js";
 
 const TMP = mkdtempSync(join(tmpdir(), "errand-recurring-"));
-const FIXTURES = new URL("./fixtures/recurring/", import.meta.url).pathname;
-const TASK = "process-tick";
-
-interface Backend {
-  name: string;
-  config: string;
-  /** A store of the case's own: the workers' environment, and an adapter on it for the test's reads. */
-  open(): { env: Record<string, string>; adapter: Adapter };
-  cleanup(): Promise<void>;
-}
-
-const prefixes: string[] = [];
-const schemas: string[] = [];
-const BACKENDS: Backend[] = [
-  {
-    name: "redis",
-    config: join(FIXTURES, "redis.config.mjs"),
-    open() {
-      const prefix = redisPrefix("errand-recurring");
-      prefixes.push(prefix);
-      const url = redisUrl();
-      return { env: { REDIS_URL_FOR_TEST: url, ERRAND_TEST_PREFIX: prefix }, adapter: createRedis({ url, prefix }, { app: "errand", environment: "test" }) as Adapter };
-    },
-    cleanup: () => dropPrefixes(redisUrl(), prefixes),
-  },
-  {
-    name: "postgres",
-    config: join(FIXTURES, "postgres.config.mjs"),
-    open() {
-      const schema = schemaName("errand_recurring");
-      schemas.push(schema);
-      const url = postgresUrl();
-      return { env: { DATABASE_URL_FOR_TEST: url, ERRAND_TEST_SCHEMA: schema }, adapter: createPostgres({ url, schema }, { app: "errand", environment: "test" }) as Adapter };
-    },
-    cleanup: () => dropSchemas(postgresUrl(), schemas),
-  },
-];
+const { redis, postgres, sqsRedis, sqsPostgres } = recurringBackends();
+const BACKENDS = [redis, postgres, sqsRedis, sqsPostgres];
+// The kill after a stored tick asks nothing of SQS's store that the Redis store's case does
+// not: on SQS + PostgreSQL store the crash cases are those of recurring-sqs-crash (6 s saved).
+const KILL_BACKENDS = [redis, postgres, sqsRedis];
 
 const adapters: Adapter[] = [];
 afterEach(async () => {
@@ -69,19 +33,6 @@ afterAll(async () => {
   for (const backend of BACKENDS) await backend.cleanup();
   rmSync(TMP, { recursive: true, force: true });
 });
-
-/** The ticks each worker logged as stored: tick ISO → job ids. */
-function storedTicks(workers: readonly WorkerProcess[]): Map<string, string[]> {
-  const ticks = new Map<string, string[]>();
-  for (const worker of workers) {
-    for (const match of worker.stdout.matchAll(/ recurring process-tick: tick (\S+) enqueued as (\S+)\n/g)) {
-      ticks.set(match[1]!, [...(ticks.get(match[1]!) ?? []), match[2]!]);
-    }
-  }
-  return ticks;
-}
-
-const runsIn = (file: string) => (existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : []);
 
 /**
  * Every tick stored once, on consecutive seconds; every run is of a stored job; each job of
@@ -114,7 +65,7 @@ describe.each(BACKENDS)("recurring tasks across three errand work processes on $
     const { env, adapter } = backend.open();
     adapters.push(adapter);
     if (!adapter.capabilities.recurring) return context.skip(`the ${backend.name} adapter has no capabilities.recurring yet`);
-    const runs = join(TMP, `${backend.name}-n.runs`);
+    const runs = join(TMP, `${backend.slug}-n.runs`);
     const workers = [1, 2, 3].map(() => new WorkerProcess(backend.config, 2, { ...env, ERRAND_RECURRING_RUNS: runs }));
     const tails = () => workers.map((worker) => worker.tail()).join("\n");
     await Promise.all(workers.map((worker) => worker.started()));
@@ -129,12 +80,14 @@ describe.each(BACKENDS)("recurring tasks across three errand work processes on $
     const last = [...ticks.keys()].sort().at(-1)!;
     expect(state).toEqual({ task: TASK, lastTick: new Date(last), jobId: ticks.get(last)![0] });
   });
+});
 
+describe.each(KILL_BACKENDS)("recurring tasks across three errand work processes on $name: a kill", (backend) => {
   it("kill -9 of the worker that stored a tick: the tick still runs once, the next ticks go on", async (context) => {
     const { env, adapter } = backend.open();
     adapters.push(adapter);
     if (!adapter.capabilities.recurring) return context.skip(`the ${backend.name} adapter has no capabilities.recurring yet`);
-    const runs = join(TMP, `${backend.name}-kill.runs`);
+    const runs = join(TMP, `${backend.slug}-kill.runs`);
     const workers = [1, 2, 3].map(() => new WorkerProcess(backend.config, 2, { ...env, ERRAND_RECURRING_RUNS: runs }));
     const tails = () => workers.map((worker) => worker.tail()).join("\n");
     await Promise.all(workers.map((worker) => worker.started()));

@@ -19,14 +19,22 @@ import { WorkerProcess } from "../support/worker-process.js";
 import { badPayloadSuite } from "./bad-payload.js";
 import { connectionsSuite } from "./connections.js";
 import { flowFaultSuite } from "./flow.js";
-import { FaultCase, type FaultWiring } from "./harness.js";
+import { FaultCase, type FaultSuite, type FaultWiring } from "./harness.js";
 import { killSuite } from "./kill.js";
 import { sigtermSuite } from "./sigterm.js";
 
 export type { FaultWiring } from "./harness.js";
 
-/** Registers every fault area for one backend, and the cleanup after them. */
-export function runFaults(wiring: FaultWiring): void {
+/** The fault areas, each a file here. */
+export type FaultArea = "kill" | "connections" | "bad-payload" | "sigterm" | "flow";
+
+const AREAS: readonly FaultArea[] = ["kill", "connections", "bad-payload", "sigterm", "flow"];
+
+/**
+ * Registers the fault areas for one backend (every one unless `areas` names some: a second
+ * wiring of a backend runs only the areas it changes), and the cleanup after them.
+ */
+export function runFaults(wiring: FaultWiring, areas: readonly FaultArea[] = AREAS): void {
   const runsDir = mkdtempSync(join(tmpdir(), `errand-${wiring.name}-faults-`));
   let cases = 0;
   afterEach(() => WorkerProcess.killAll());
@@ -35,9 +43,12 @@ export function runFaults(wiring: FaultWiring): void {
     rmSync(runsDir, { recursive: true, force: true });
   });
   const suite = { wiring, newCase: () => new FaultCase(wiring, wiring.open(), join(runsDir, `case-${++cases}.runs`)) };
-  killSuite(suite);
-  connectionsSuite(suite);
-  badPayloadSuite(suite);
-  sigtermSuite(suite);
-  flowFaultSuite(suite);
+  const suites: Record<FaultArea, (suite: FaultSuite) => void> = {
+    kill: killSuite,
+    connections: connectionsSuite,
+    "bad-payload": badPayloadSuite,
+    sigterm: sigtermSuite,
+    flow: flowFaultSuite,
+  };
+  for (const area of areas) suites[area](suite);
 }

@@ -14,23 +14,58 @@
  * need slack they do not have. The emulator moves a message whose visibility timeout ran out
  * back only when someone receives, so after a kill the hidden count is exactly the messages
  * the dead worker held.
+ *
+ * `sqsFaults({ statusStore: "redis" })` wires SQS with a shared Redis status store (a key
+ * prefix per case), which flow control needs: there a parked job has no message (its body
+ * waits in the store), and a job let go waits as a pending send until SQS confirms it, so
+ * both count as ready; what finished is what the store's statuses say succeeded, and a job
+ * in none of those places (no message, not parked, not pending, not succeeded) is an anomaly:
+ * lost. The store also keeps each job's executions.
  */
 import { DeleteQueueCommand, GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { RedisStatusStore } from "@errand/adapter-redis";
 import { SqsAdapter, type SqsQueue } from "@errand/adapter-sqs";
+import { Redis } from "ioredis";
+
+import { dropPrefixes, redisPrefix, redisUrl } from "../../support/redis.js";
 
 import { sqsEndpoint, sqsPrefix, testSqsClient } from "../../support/sqs.js";
 import { faultFixture, QUEUE, type CaseJobs, type FaultStore, type FaultWiring, type Stored } from "../harness.js";
 
-/** The fault wiring of `@errand/adapter-sqs` (fixture config: 2 s lease, the visibility timeout its receives use). */
-export function sqsFaults(): FaultWiring {
+/** What the store holds besides SQS's messages, for the shared-store wiring. */
+interface StoreFacts {
+  /** Jobs parked (their messages deleted, their bodies in the store). */
+  parked: number;
+  /** Bodies waiting to be sent or confirmed (parked jobs let go, claims). */
+  pendingSends: number;
+  /** Of the case's jobs, those whose status says succeeded, and their executions. */
+  succeeded: number;
+  executions: number;
+}
+
+/**
+ * The fault wiring of `@errand/adapter-sqs` (fixture config: 2 s lease, the visibility
+ * timeout its receives use); `statusStore: "redis"` gives its adapters a shared Redis status
+ * store (flow control), see the module notes.
+ */
+export function sqsFaults(options: { statusStore?: "redis" } = {}): FaultWiring {
   const endpoint = sqsEndpoint();
   /** The test's own SQS client, shared by its adapters (`client`: closing them leaves it open). */
   const sqs = testSqsClient(endpoint);
   const queues: Promise<SqsQueue>[] = [];
+  const shared = options.statusStore === "redis";
+  /** The test's own Redis connection, shared by its stores (`client`: closing them leaves it open). */
+  const redis = shared ? new Redis(redisUrl()) : undefined;
+  const statusPrefixes: string[] = [];
 
   function open(): FaultStore {
     const prefix = sqsPrefix("errand-faults");
-    const adapter = () => new SqsAdapter({ client: sqs, queuePrefix: prefix });
+    const statusPrefix = shared ? redisPrefix("errand-faults-status") : undefined;
+    if (statusPrefix) statusPrefixes.push(`{${statusPrefix}}`);
+    /** The test's reads of the case's store. */
+    const readStore = statusPrefix ? new RedisStatusStore({ client: redis!, prefix: statusPrefix }) : undefined;
+    const adapter = () =>
+      new SqsAdapter({ client: sqs, queuePrefix: prefix, ...(redis ? { status: new RedisStatusStore({ client: redis, prefix: statusPrefix }) } : {}) });
     let resolved: Promise<SqsQueue> | undefined;
     /** The case's queue and dead-letter queue (created, with the redrive policy, on first use). */
     const queue = () => {
@@ -59,22 +94,50 @@ export function sqsFaults(): FaultWiring {
       const [main, dead] = await Promise.all([read(url), read(deadUrl)]);
       return { ...main, dead: dead.visible + dead.hidden + dead.delayed };
     };
+    /** The shared store's part: parked jobs and pending sends (raw keys), and the statuses of the case's jobs. */
+    const storeFacts = async (jobs: CaseJobs): Promise<StoreFacts> => {
+      // The pending sends' hash (see lua/status-flow-lib.lua in @errand/adapter-redis).
+      const [counts, pendingSends, statuses] = await Promise.all([
+        readStore!.flow!.counts([QUEUE]),
+        redis!.hlen(`{${statusPrefix}}:f:o`),
+        jobs.ids.length === 0 ? [] : readStore!.get(jobs.ids),
+      ]);
+      const succeeded = statuses.filter((status) => status?.state === "succeeded");
+      return { parked: counts[0]!.parked, pendingSends, succeeded: succeeded.length, executions: statuses.reduce((sum, status) => sum + (status?.executions ?? 0), 0) };
+    };
     const count = async (jobs: CaseJobs): Promise<Stored> => {
-      const f = await facts();
+      const [f, store] = await Promise.all([facts(), shared ? storeFacts(jobs) : undefined]);
+      const all = jobs.ids.length + jobs.rawIds.length;
+      const anomalies: Record<string, number> = {};
+      // No case delays a job.
+      if (f.delayed !== 0) anomalies.delayed = f.delayed;
+      if (!store) {
+        return {
+          ready: f.visible,
+          leased: f.hidden,
+          dead: f.dead,
+          // SQS deletes a finished job's message: what is not in a queue any more has finished.
+          succeeded: all - f.visible - f.hidden - f.delayed - f.dead,
+          anomalies,
+          raw: `queues: ${JSON.stringify(f)}`,
+        };
+      }
+      // Every job is somewhere: a message, parked or pending in the store, or succeeded.
+      const accounted = f.visible + f.hidden + f.delayed + f.dead + store.parked + store.pendingSends + store.succeeded;
+      if (accounted < all) anomalies["in no queue, not parked, not pending, not succeeded"] = all - accounted;
       return {
-        ready: f.visible,
+        ready: f.visible + store.parked + store.pendingSends,
         leased: f.hidden,
         dead: f.dead,
-        // SQS deletes a finished job's message: what is not in a queue any more has finished.
-        succeeded: jobs.ids.length + jobs.rawIds.length - f.visible - f.hidden - f.delayed - f.dead,
-        // No case delays a job.
-        anomalies: f.delayed === 0 ? {} : { delayed: f.delayed },
-        raw: `queues: ${JSON.stringify(f)}`,
+        succeeded: store.succeeded,
+        executions: store.executions,
+        anomalies,
+        raw: `queues: ${JSON.stringify(f)}; store: ${JSON.stringify(store)}`,
       };
     };
 
     return {
-      env: { SQS_ENDPOINT_FOR_TEST: endpoint, ERRAND_TEST_QUEUE_PREFIX: prefix },
+      env: { SQS_ENDPOINT_FOR_TEST: endpoint, ERRAND_TEST_QUEUE_PREFIX: prefix, ...(statusPrefix ? { REDIS_URL_FOR_TEST: redisUrl(), ERRAND_TEST_STATUS_PREFIX: statusPrefix } : {}) },
       adapter,
       // Sent with the raw SQS API; a message has no id of its own but the one SQS gives it.
       async insertRaw({ body }) {
@@ -91,7 +154,7 @@ export function sqsFaults(): FaultWiring {
   }
 
   return {
-    name: "sqs",
+    name: shared ? "sqs + redis status store" : "sqs",
     config: faultFixture("sqs.config.mjs"),
     leaseMs: 2_000,
     // Ten minutes: the SIGTERM case's messages can then be visible again within its 40 s
@@ -109,6 +172,10 @@ export function sqsFaults(): FaultWiring {
         await Promise.all([queue.url, queue.deadUrl].map((url) => sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => undefined)));
       }
       sqs.destroy();
+      if (redis) {
+        await dropPrefixes(redisUrl(), statusPrefixes);
+        redis.disconnect();
+      }
     },
   };
 }
