@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 
 import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { Redis } from "ioredis";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 
 import { RedisStatusStore } from "@errand/adapter-redis";
@@ -131,6 +132,33 @@ describe("sqs flow control: the crash windows between the status store and SQS",
     await adapter.settle({ settlements: [{ reservation: held[0]!, outcome: "succeeded" }] });
     const next = await reserveSome(adapter, "the parked job, sent again");
     expect(next.map(idOf)).toEqual([second.id]);
+  });
+
+  it("an upkeep pass that fails (the store's data damaged) fails the next reserve once, naming it; reserves go on after", async () => {
+    const [adapter] = processes(100);
+    const prefix = prefixes.at(-1)!;
+    const client = new Redis(redis);
+    try {
+      // The store's pending sends by time, where the sweep looks first, made a string: WRONGTYPE.
+      await client.set(`{${prefix}}:f:oz`, "damaged");
+      await adapter.reserve({ queues: ["default"], max: 1, leaseMs: 30_000, waitMs: 0, workerId: "w" });
+      const failed = await waitFor(
+        async () => {
+          try {
+            await adapter.reserve({ queues: ["default"], max: 1, leaseMs: 30_000, waitMs: 0, workerId: "w" });
+            return undefined;
+          } catch (error) {
+            return error as Error;
+          }
+        },
+        { timeoutMs: 5_000, intervalMs: 20, message: "a reserve to report the failed upkeep" },
+      );
+      expect(failed.message).toMatch(/flow-control upkeep \(the status store's sweep\) failed: .*WRONGTYPE/);
+      await client.del(`{${prefix}}:f:oz`);
+      expect(await adapter.reserve({ queues: ["default"], max: 1, leaseMs: 30_000, waitMs: 0, workerId: "w" })).toEqual([]);
+    } finally {
+      client.disconnect();
+    }
   });
 
   it("a send SQS refuses forgets its claim: no status, and the key is free again", async () => {

@@ -22,10 +22,11 @@ export async function dropPrefixes(url: string, prefixes: readonly string[]): Pr
   if (prefixes.length === 0) return;
   const client = new Redis(url);
   try {
-    for (const prefix of prefixes) {
+    // An adapter's keys start `prefix:`; a status store's flow keys `{prefix}:` (its hash tag).
+    for (const pattern of prefixes.flatMap((prefix) => [`${prefix}:*`, `{${prefix}}:*`])) {
       let cursor = "0";
       do {
-        const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+        const [next, keys] = await client.scan(cursor, "MATCH", pattern, "COUNT", 1000);
         cursor = next;
         if (keys.length > 0) await client.unlink(...keys);
       } while (cursor !== "0");

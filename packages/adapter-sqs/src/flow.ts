@@ -68,6 +68,8 @@ export interface ClaimedSend {
 export class SqsFlow {
   private lastSweep = 0;
   private sweeping: Promise<void> | undefined;
+  /** The last upkeep pass's error, until a reserve reports it. */
+  private failure: unknown;
   /** How often the upkeep runs: often enough that a pending send waits little past the bound. */
   readonly sweepEveryMs: number;
 
@@ -221,14 +223,26 @@ export class SqsFlow {
     await this.send(await this.options.flow.release(items));
   }
 
-  /** Runs the upkeep in the background when it is due; one pass at a time. */
+  /**
+   * Runs the upkeep in the background when it is due; one pass at a time. A pass that
+   * failed (the store unreachable, its data damaged) is tried again at the next one, and
+   * its error is thrown here once, so the reserve calling this fails and the worker reports
+   * it (`worker:error`) and goes on: a sweep that keeps failing must not go unseen, since
+   * it is what sends the jobs of a process that died between the store and SQS.
+   */
   upkeep(): void {
+    const failure = this.failure;
+    if (failure !== undefined) {
+      this.failure = undefined;
+      throw new Error(`sqs adapter: the flow-control upkeep (the status store's sweep) failed: ${(failure as Error)?.message ?? String(failure)}`, { cause: failure });
+    }
     const now = Date.now();
     if (this.sweeping || now - this.lastSweep < this.sweepEveryMs) return;
     this.lastSweep = now;
     this.sweeping = this.sweepOnce()
-      // A failed pass (the store unreachable) is tried again at the next one.
-      .catch(() => undefined)
+      .catch((error: unknown) => {
+        this.failure = error;
+      })
       .finally(() => (this.sweeping = undefined));
   }
 
