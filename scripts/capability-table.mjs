@@ -9,11 +9,14 @@ import { PostgresAdapter } from "@errand/adapter-postgres";
 import { RedisAdapter } from "@errand/adapter-redis";
 import { SqsAdapter } from "@errand/adapter-sqs";
 
+// SQS enforces flow control through a status store shared by every process (Redis or
+// PostgreSQL); its static capabilities are those with the in-process store.
+const FLOW = SqsAdapter.sharedStoreFlow;
 const adapters = [
   { name: "postgres", capabilities: PostgresAdapter.capabilities },
   { name: "redis", capabilities: RedisAdapter.capabilities },
-  { name: "sqs", capabilities: SqsAdapter.capabilities },
-  { name: "sqs fifo", capabilities: SqsAdapter.fifoCapabilities },
+  { name: "sqs", capabilities: SqsAdapter.capabilities, withSharedStore: { ...SqsAdapter.capabilities, ...FLOW } },
+  { name: "sqs fifo", capabilities: SqsAdapter.fifoCapabilities, withSharedStore: { ...SqsAdapter.fifoCapabilities, ...FLOW } },
   new AsyncAdapter(),
   new InlineAdapter(undefined),
   new TestAdapter(),
@@ -43,13 +46,19 @@ function priorityRange(max) {
   return `±${max.toLocaleString("en-US")}`;
 }
 
+/** "with a shared status store" where only that store turns the capability on. */
+function sharedStoreCell(read, adapter) {
+  if (!adapter.withSharedStore || read(adapter.capabilities) !== false) return undefined;
+  return read(adapter.withSharedStore) === true ? "with a shared status store" : undefined;
+}
+
 const cell = (value) => (value === true ? "yes" : value === false ? "no" : String(value));
 
 export function capabilityTable() {
   const header = `| capability | ${adapters.map((a) => a.name).join(" | ")} |`;
   const rule = `| --- | ${adapters.map(() => "---").join(" | ")} |`;
   const body = rows
-    .map(([label, read]) => [label, adapters.map((a) => cell(read(a.capabilities)))])
+    .map(([label, read]) => [label, adapters.map((a) => sharedStoreCell(read, a) ?? cell(read(a.capabilities)))])
     .filter(([, cells]) => cells.some((value) => value !== "no"))
     .map(([label, cells]) => `| ${label} | ${cells.join(" | ")} |`);
   return [header, rule, ...body].join("\n");

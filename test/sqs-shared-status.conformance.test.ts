@@ -41,7 +41,7 @@ for (const [name, store] of Object.entries(stores)) {
   runConformance({
     name: `sqs + ${name}`,
     // A shared store with flow control gives the adapter unique jobs, limits and recurring ticks.
-    capabilities: { ...SqsAdapter.capabilities, unique: true, concurrencyLimits: true, rateLimits: true, recurring: true },
+    capabilities: { ...SqsAdapter.capabilities, ...SqsAdapter.sharedStoreFlow },
     create: async () => {
       const queuePrefix = sqsPrefix();
       const { store: status, where } = store();

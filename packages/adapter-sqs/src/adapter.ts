@@ -139,6 +139,13 @@ export class SqsAdapter implements Adapter {
   });
   /** FIFO queues: ordering groups, no per-message delay. */
   static readonly fifoCapabilities: AdapterCapabilities = Object.freeze({ ...SqsAdapter.capabilities, maxDelayMs: 0, groups: true });
+  /** The capabilities a shared status store with flow control (Redis or PostgreSQL) turns on. */
+  static readonly sharedStoreFlow: Readonly<Pick<AdapterCapabilities, "unique" | "concurrencyLimits" | "rateLimits" | "recurring">> = Object.freeze({
+    unique: true,
+    concurrencyLimits: true,
+    rateLimits: true,
+    recurring: true,
+  });
 
   readonly name = "sqs";
   readonly capabilities: AdapterCapabilities;
@@ -203,10 +210,7 @@ export class SqsAdapter implements Adapter {
       ...capabilities,
       localStatus: !store.shared,
       statusFeed: feed,
-      unique: flowCapable,
-      concurrencyLimits: flowCapable,
-      rateLimits: flowCapable,
-      recurring: flowCapable,
+      ...(flowCapable ? SqsAdapter.sharedStoreFlow : {}),
     };
     if (!flowCapable) this.capabilityNotes = { unique: NEEDS_SHARED_STORE, concurrencyLimits: NEEDS_SHARED_STORE, rateLimits: NEEDS_SHARED_STORE, recurring: NEEDS_SHARED_STORE };
     else this.recurringState = ({ tasks }) => flowStore.recurringState(tasks);
