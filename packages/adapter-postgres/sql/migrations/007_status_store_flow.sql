@@ -97,7 +97,7 @@ END
 $$;
 
 -- Lets go up to p_n parked jobs of a key, oldest first, as pending sends (token u<ms>-<n>).
-CREATE FUNCTION errand.flow_unpark(p_key text, p_n integer)
+CREATE FUNCTION errand.flow_store_unpark(p_key text, p_n integer)
 RETURNS TABLE (o_id text, o_token text, o_queue text, o_body text, o_run_at bigint, o_taken bigint)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -306,7 +306,7 @@ BEGIN
   FOR i IN 1 .. coalesce(array_length(p_ids, 1), 0) LOOP
     IF p_ckeys[i] IS NOT NULL THEN
       DELETE FROM errand.flow_slots WHERE key = p_ckeys[i] AND id = p_ids[i];
-      RETURN QUERY SELECT * FROM errand.flow_unpark(p_ckeys[i], 1);
+      RETURN QUERY SELECT * FROM errand.flow_store_unpark(p_ckeys[i], 1);
     END IF;
   END LOOP;
 END
@@ -338,7 +338,7 @@ BEGIN
     DELETE FROM errand.flow_slots WHERE key = v_key.key AND ends_at <= now();
     v_free := least(v_budget, v_key.lim - (SELECT count(*) FROM errand.flow_slots WHERE key = v_key.key)::integer);
     IF v_free > 0 THEN
-      RETURN QUERY SELECT * FROM errand.flow_unpark(v_key.key, v_free);
+      RETURN QUERY SELECT * FROM errand.flow_store_unpark(v_key.key, v_free);
       GET DIAGNOSTICS v_got = ROW_COUNT;
       v_budget := v_budget - v_got;
     END IF;
