@@ -27,8 +27,8 @@ import { BENCH_DIR } from "../lib/profile.js";
 import type { Scenario } from "../lib/scenarios.js";
 import { median } from "../lib/stats.js";
 import { freshPrefix as redisPrefix, REDIS_URL } from "../redis/store.js";
-import { freshPrefix as sqsPrefix, openSqs } from "../sqs/store.js";
-import { BACKENDS, BULL_VARIANTS, BULLMQ_VERSION, ERRAND_VARIANTS, FLOW_KEYS, type Backend, type Variant } from "./libraries.js";
+import { deleteQueues, freshPrefix as sqsPrefix, openSqs, sqsClient } from "../sqs/store.js";
+import { BACKENDS, BULL_VARIANTS, BULLMQ_VERSION, deleteRedisKeys, ERRAND_VARIANTS, FLOW_KEYS, statusStorePrefix, type Backend, type Variant } from "./libraries.js";
 import { measure, type ChildParams, type Measurement } from "./scenarios.js";
 import { fold, printTables, type Figure, type FigureKind } from "./table.js";
 
@@ -39,9 +39,25 @@ const RESULTS = join(BENCH_DIR, "results", "flow-latest.json");
 export const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const DEFAULTS = { runs: 3, drainJobs: 20_000, sqsJobs: 5_000, concurrency: 10 };
 
-/** Runs one measurement in a fresh child. */
-export function inChild(params: ChildParams, execArgv: string[] = []): Promise<Measurement> {
-  return runChild<Measurement>(SELF, ["--child", JSON.stringify(params)], execArgv, `${params.backend} ${params.variant} ${JSON.stringify(params.scenario)}`);
+/**
+ * Runs one measurement in a fresh child. Should the child die before its own clean-up, what
+ * it wrote under its prefix (Redis keys, SQS queues and the status store's keys) is deleted
+ * from here.
+ */
+export async function inChild(params: ChildParams, execArgv: string[] = []): Promise<Measurement> {
+  try {
+    return await runChild<Measurement>(SELF, ["--child", JSON.stringify(params)], execArgv, `${params.backend} ${params.variant} ${JSON.stringify(params.scenario)}`);
+  } catch (error) {
+    if (params.backend === "redis") await deleteRedisKeys(params.redisUrl, params.prefix).catch(() => undefined);
+    if (params.backend === "sqs" && params.sqsEndpoint) {
+      const sqs = sqsClient(params.sqsEndpoint);
+      await deleteQueues(sqs, params.prefix).catch(() => undefined);
+      sqs.destroy();
+      const store = statusStorePrefix(params.prefix);
+      await deleteRedisKeys(params.redisUrl, store, store).catch(() => undefined);
+    }
+    throw error;
+  }
 }
 
 /** A child's parameters for `variant` on `backend` (a fresh prefix each). */
