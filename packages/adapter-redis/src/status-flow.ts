@@ -194,7 +194,12 @@ function unwrap(results: [Error | null, unknown][] | null): unknown[] {
   });
 }
 
-/** The command a flow script is defined under, carrying the package version (as `scripts.ts` does). */
+/**
+ * The command a flow script is defined under, carrying the package version (as `scripts.ts`
+ * does). `status_flow_`, not `flow_`: the adapter's `flow-sweep.lua` is `errand_<v>_flow_sweep`
+ * in `scripts.ts`, and the store defines those scripts on its client too, so `sweep` found
+ * that name taken and ran the adapter's sweep (a number back, not pending sends).
+ */
 function commandName(script: FlowScript): string {
-  return `errand_${VERSION.replace(/\W/g, "_")}_flow_${script}`;
+  return `errand_${VERSION.replace(/\W/g, "_")}_status_flow_${script}`;
 }
