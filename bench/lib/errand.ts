@@ -4,6 +4,7 @@
  * its store tells that every job finished.
  */
 import type { AdapterOptionsSetting } from "@errand/core";
+import type { QueueInfo } from "@errand/core/adapter";
 
 import type { Tuning } from "./compare.js";
 import type { BenchLibrary } from "./scenarios.js";
@@ -12,11 +13,17 @@ import type { BenchLibrary } from "./scenarios.js";
  * Errand through its public API: `configure({ adapter })`, `performLater`, `performAllLater`,
  * `new Worker({ concurrency })` (`tuning.prefetch` passed on when set), with one no-op job
  * class, `NoopJob`, on the default queue. The caller supplies `adapter` as `configure` takes
- * it and `shown`, what of it the JSON shows (no URL). The adapter is built and migrated here,
+ * it and `shown`, what of it the JSON shows (no URL); `statics` are set on `NoopJob` before
+ * the runtime sees it (static twins of job decorators, e.g. `{ unique: { while: "active" } }`). The adapter is built and migrated here,
  * untimed; `@errand/core` is loaded lazily, so a benchmark's peers run even when Errand's
  * adapter is not built (this is then where it fails).
  */
-export async function openErrand(adapter: AdapterOptionsSetting, shown: Record<string, unknown>, tuning: Tuning): Promise<BenchLibrary<"errand">> {
+export async function openErrand(
+  adapter: AdapterOptionsSetting,
+  shown: Record<string, unknown>,
+  tuning: Tuning,
+  statics: Record<string, unknown> = {},
+): Promise<ErrandLibrary> {
   const core = await import("@errand/core");
   let onStart: (n: number) => void = () => {};
   class NoopJob extends core.Job<[n: number], void> {
@@ -25,6 +32,8 @@ export async function openErrand(adapter: AdapterOptionsSetting, shown: Record<s
       onStart(n);
     }
   }
+  // Static settings (the flow bench's `unique`, `concurrencyLimit`, `rateLimit`), read when the class is first used.
+  Object.assign(NoopJob, statics);
   const runtime = core.configure({ adapter, jobs: [NoopJob], worker: { embedded: false } });
   // Builds the adapter (this is where a missing adapter package fails) and migrates (a no-op for an adapter without migrations).
   await (await runtime.adapterFor()).migrate();
@@ -51,11 +60,17 @@ export async function openErrand(adapter: AdapterOptionsSetting, shown: Record<s
       worker = undefined;
     },
     events: runtime.events,
+    listQueues: async () => (await runtime.adapterFor()).listQueues(),
     close: async () => {
       await worker?.stop();
       await runtime.close();
     },
   };
+}
+
+/** Errand as a library under test, and the adapter's queue counts (for a backend without a cheaper "finished" probe). */
+export interface ErrandLibrary extends BenchLibrary<"errand"> {
+  listQueues(): Promise<QueueInfo[]>;
 }
 
 /** Why Errand cannot run, or undefined when its adapter package (`specifier`, e.g. `@errand/adapter-postgres`) is built and loads. */

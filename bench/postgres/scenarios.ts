@@ -23,7 +23,7 @@ export interface Measurement extends ScenarioMeasurement {
 }
 
 /** CPU time (user + system) of every PostgreSQL process, in µs; undefined when /proc does not show them. */
-function postgresCpuUs(): number | undefined {
+export function postgresCpuUs(): number | undefined {
   let ticks = 0;
   let found = false;
   try {

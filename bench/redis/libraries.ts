@@ -73,6 +73,13 @@ async function bullmq(url: string, prefix: string, tuning: Tuning): Promise<Libr
   };
   const removeOnComplete = keep("removeOnComplete", 1000);
   const removeOnFail = keep("removeOnFail", 5000);
+  // The flow bench's variants: `deduplication` gives every job `{ deduplication: { id: "<n>" } }`
+  // (distinct ids: none is a duplicate); `limiterMax` (with `limiterDurationMs`, default 1000)
+  // puts the queue's rate limiter on the worker.
+  const dedup = flag(tuning, "deduplication", false);
+  const opts = (n: number) => (dedup ? { opts: { deduplication: { id: String(n) } } } : {});
+  const limiterMax = number(tuning, "limiterMax", 0);
+  const limiter = limiterMax > 0 ? { limiter: { max: limiterMax, duration: number(tuning, "limiterDurationMs", 1000) } } : {};
   const queue = new Queue("noop", { connection, prefix });
   queue.on("error", () => undefined);
   await queue.waitUntilReady();
@@ -82,14 +89,15 @@ async function bullmq(url: string, prefix: string, tuning: Tuning): Promise<Libr
     settings: {
       connection: autoPipelining ? { enableAutoPipelining: true } : "defaults",
       prefix: "fresh per run",
-      worker: { concurrency: "per figure", removeOnComplete: removeOnComplete ?? "keep all", removeOnFail: removeOnFail ?? "keep all" },
+      worker: { concurrency: "per figure", removeOnComplete: removeOnComplete ?? "keep all", removeOnFail: removeOnFail ?? "keep all", ...limiter },
+      ...(dedup ? { jobOptions: { deduplication: { id: "<n>" } } } : {}),
     },
     latencyGapMs: 2,
     enqueueBulk: async (from, count) => {
-      await queue.addBulk(Array.from({ length: count }, (_, i) => ({ name: "noop", data: { n: from + i } })));
+      await queue.addBulk(Array.from({ length: count }, (_, i) => ({ name: "noop", data: { n: from + i }, ...opts(from + i) })));
     },
     enqueueOne: async (n) => {
-      await queue.add("noop", { n });
+      await queue.add("noop", { n }, opts(n).opts);
     },
     startWorkers: async (concurrency, onStart) => {
       const started = new Worker<{ n: number }>("noop", async (job) => onStart(job.data.n), {
@@ -98,6 +106,7 @@ async function bullmq(url: string, prefix: string, tuning: Tuning): Promise<Libr
         concurrency,
         ...(removeOnComplete ? { removeOnComplete } : {}),
         ...(removeOnFail ? { removeOnFail } : {}),
+        ...limiter,
       });
       // Its guides attach an error listener: without one an error event would crash the process.
       started.on("error", () => undefined);

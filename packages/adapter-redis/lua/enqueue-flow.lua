@@ -23,7 +23,10 @@
     enqueued; refusing it now would lose it), and a unique lock naming it follows it here.
   - otherwise the job is stored as enqueue.lua stores it, with its flow fields (keys.ts),
     and becomes the task's last tick and the key's holder (PEXPIREAT at the expiry). A job
-    with unique, concurrency or rate flow sets its queue's `flow` marker (keys.ts).
+    with unique, concurrency or rate flow sets its queue's `flow` marker (keys.ts), once per
+    queue and call. The job's hash is written in one HSET (its flow fields included): four
+    HSETs and a SET per unique job before, 32 µs of server time per job against 14 for a plain
+    one (bench/flow, bulk of 20k).
   Due jobs wake their queue; stored ids are published as 'enqueued' per queue.
 ]]
 local gp = ARGV[1]
@@ -62,7 +65,8 @@ local function unique_duplicate(id, uk)
 end
 
 local out = {}
-local due, stored = {}, {}
+-- Queues whose `flow` marker this call has set (once per queue, not per job).
+local due, stored, flagged = {}, {}, {}
 for i = 3, #ARGV, 18 do
   local id, queue = ARGV[i], ARGV[i + 1]
   local key = qkey(queue, 'j:') .. id
@@ -88,14 +92,34 @@ for i = 3, #ARGV, 18 do
       else
         redis.call('ZADD', qkey(queue, 'scheduled'), run_at, id)
       end
-      redis.call('HSET', key, 'body', ARGV[i + 2], 'job', ARGV[i + 3], 'queue', queue, 'priority', priority,
-        'state', state, 'exe', 0, 'run', run_at, 'enq', ARGV[i + 6], 'upd', now, 'score', score)
-      if uk ~= '' or ck ~= '' or rk ~= '' then
-        redis.call('HSET', key, 'fl', '1')
-        redis.call('SET', qkey(queue, 'flow'), '1')
+      -- One HSET with the flow fields (keys.ts): `fl` is "1" when limits follow (reserve
+      -- admits the job), "u" when only a unique key does (reserve skips the admission).
+      local fields = { 'body', ARGV[i + 2], 'job', ARGV[i + 3], 'queue', queue, 'priority', priority,
+        'state', state, 'exe', 0, 'run', run_at, 'enq', ARGV[i + 6], 'upd', now, 'score', score }
+      if ck ~= '' or rk ~= '' then
+        fields[#fields + 1] = 'fl'; fields[#fields + 1] = '1'
+      elseif uk ~= '' then
+        fields[#fields + 1] = 'fl'; fields[#fields + 1] = 'u'
       end
       if uk ~= '' then
-        redis.call('HSET', key, 'uk', uk, 'uw', ARGV[i + 8])
+        fields[#fields + 1] = 'uk'; fields[#fields + 1] = uk
+        fields[#fields + 1] = 'uw'; fields[#fields + 1] = ARGV[i + 8]
+      end
+      if ck ~= '' then
+        fields[#fields + 1] = 'ck'; fields[#fields + 1] = ck
+        fields[#fields + 1] = 'cl'; fields[#fields + 1] = ARGV[i + 11]
+      end
+      if rk ~= '' then
+        fields[#fields + 1] = 'rk'; fields[#fields + 1] = rk
+        fields[#fields + 1] = 'rl'; fields[#fields + 1] = ARGV[i + 13]
+        fields[#fields + 1] = 'rp'; fields[#fields + 1] = ARGV[i + 14]
+      end
+      redis.call('HSET', key, unpack(fields))
+      if (uk ~= '' or ck ~= '' or rk ~= '') and not flagged[queue] then
+        redis.call('SET', qkey(queue, 'flow'), '1')
+        flagged[queue] = true
+      end
+      if uk ~= '' then
         local lock = gp .. 'unique:' .. uk
         if not move then
           redis.call('DEL', lock)
@@ -105,8 +129,6 @@ for i = 3, #ARGV, 18 do
           redis.call('HSET', lock, 'q', queue)
         end
       end
-      if ck ~= '' then redis.call('HSET', key, 'ck', ck, 'cl', ARGV[i + 11]) end
-      if rk ~= '' then redis.call('HSET', key, 'rk', rk, 'rl', ARGV[i + 13], 'rp', ARGV[i + 14]) end
       if task ~= '' then redis.call('HSET', qkey(queue, 'recurring'), task, ARGV[i + 16] .. ' ' .. id) end
       local list = stored[queue]
       if not list then list = {}; stored[queue] = list end

@@ -153,7 +153,8 @@ while #leased < max and looked < look_bound do
     else
       body = redis.call('HGET', key, 'body')
     end
-    if body and (not flagged or admit(id, key, popped[i + 1])) then
+    -- `fl` "1": limits to admit; "u": a unique key only (nothing to decide at reserve).
+    if body and (flagged ~= '1' or admit(id, key, popped[i + 1])) then
       local exe = redis.call('HINCRBY', key, 'exe', 1)
       redis.call('HSET', key, 'state', 'running', 'tok', token, 'wid', worker, 'sta', now, 'upd', now)
       redis.call('ZADD', KEYS[4], deadline, id)

@@ -30,7 +30,7 @@
  * | `<prefix>:rate:<k>` | zset | rate-limit window: `"<id> <lease token>"` → start time (ms); `PEXPIRE` perMs |
  *
  * A job with flow control keeps its settings in its hash, so reserve, settle, lease upkeep
- * and extension need not parse the body: `fl` ("1": some flow field follows), `ck`/`cl`
+ * and extension need not parse the body: `fl` ("1": limits follow, reserve admits the job; "u": only a unique key follows), `ck`/`cl`
  * (concurrency key, limit), `rk`/`rl`/`rp` (rate key, limit, perMs), `uk`/`uw` (unique key,
  * while). The queue's `flow` marker tells those scripts, once per call, whether to read `fl`
  * at all: a queue that never held such a job runs exactly the plain path (reading `fl` too
