@@ -319,7 +319,7 @@ BEGIN
 END
 $$;
 
--- Decides the gated jobs a reserve picked (and holds locked), in the order given: a job over
+-- Decides the gated jobs a reserve picked (and holds locked), given with their flows, in the order given: a job over
 -- its rate limit is deferred (run_at moved to the first instant a start is allowed), one
 -- whose concurrency key is full is parked, the others are leased and their starts recorded.
 -- Returns one row per job: leased ones with their lease token, the others with NULL.
@@ -335,7 +335,7 @@ $$;
 -- and clock. The leased jobs take one UPDATE, their starts one INSERT, the parked and the
 -- deferred one UPDATE each. Server CPU per drained job with 1,000 keys, no limit binding
 -- (bench/flow/README.md): concurrency 108–114 → …, rate 111–113 → … µs (plain 24–32).
-CREATE FUNCTION errand.flow_admit(p_ids uuid[], p_lease_ms integer, p_worker text, p_status text)
+CREATE FUNCTION errand.flow_admit(p_ids uuid[], p_flows jsonb[], p_lease_ms integer, p_worker text, p_status text)
 RETURNS TABLE (id uuid, body text, lease_token bigint, executions integer, priority integer, run_at timestamptz, seq bigint)
 LANGUAGE plpgsql STRICT
 -- Index lookups per id and per key: with ~700 ids the planner preferred hashing the whole
@@ -358,15 +358,15 @@ DECLARE
   v_parked boolean;
   v_deferred boolean;
 BEGIN
-  -- One read of the batch (rows locked by the reserve), in the given order (the sorted
-  -- subquery feeds the aggregates in its order): keys, limits, the keys to lock.
-  SELECT array_agg(b.id), array_agg(b.rk), array_agg(b.rl), array_agg(b.rp), array_agg(b.ck), array_agg(b.cl),
-         array_agg('r:' || b.rk) FILTER (WHERE b.rk IS NOT NULL) || array_agg('c:' || b.ck) FILTER (WHERE b.ck IS NOT NULL)
+  -- The batch's keys and limits, from the flows the reserve read as it picked (and locked)
+  -- the rows: no second read of them (700 primary-key lookups per batch, ~3 ms in psql).
+  SELECT p_ids, array_agg(b.f->'rateLimit'->>'key' ORDER BY b.n), array_agg((b.f->'rateLimit'->>'limit')::integer ORDER BY b.n),
+         array_agg((b.f->'rateLimit'->>'perMs')::bigint ORDER BY b.n), array_agg(b.f->'concurrency'->>'key' ORDER BY b.n),
+         array_agg((b.f->'concurrency'->>'limit')::integer ORDER BY b.n),
+         array_agg('r:' || (b.f->'rateLimit'->>'key')) FILTER (WHERE b.f ? 'rateLimit')
+           || array_agg('c:' || (b.f->'concurrency'->>'key')) FILTER (WHERE b.f ? 'concurrency')
   INTO v_ids, v_rk, v_rl, v_rp, v_ck, v_cl, v_locks
-  FROM (SELECT j.id, j.flow->'rateLimit'->>'key' AS rk, (j.flow->'rateLimit'->>'limit')::integer AS rl,
-               (j.flow->'rateLimit'->>'perMs')::bigint AS rp, j.flow->'concurrency'->>'key' AS ck,
-               (j.flow->'concurrency'->>'limit')::integer AS cl
-        FROM unnest(p_ids) WITH ORDINALITY AS g(id, n) JOIN errand.jobs AS j ON j.id = g.id ORDER BY g.n) AS b;
+  FROM unnest(p_flows) WITH ORDINALITY AS b(f, n);
   IF v_ids IS NULL THEN RETURN; END IF;
   PERFORM errand.flow_lock('reserve', coalesce(v_locks, '{}'));
   -- After the locks: starts are recorded at the time they are decided.
@@ -533,12 +533,12 @@ BEGIN
 END
 $$;
 
--- The reserve functions of 003 with one more column, `gated` (flow IS NOT NULL): a plain job
--- is leased as before; a gated one is only picked (and locked) and handed to flow_admit by
--- the calling statement (reserve-*.sql). Parked jobs are not `available`: never scanned.
+-- The reserve functions of 003 with two more columns, `gated` (flow IS NOT NULL) and, for a
+-- gated job, its `flow`: a plain job is leased as before; a gated one is only picked (and
+-- locked) and handed to flow_admit, with its flow, by the calling statement (reserve-*.sql). Parked jobs are not `available`: never scanned.
 DROP FUNCTION errand.reserve_any(integer, integer, text);
 CREATE FUNCTION errand.reserve_any(p_max integer, p_lease_ms integer, p_worker text)
-RETURNS TABLE (id uuid, body text, lease_token bigint, executions integer, ord bigint, priority integer, run_at timestamptz, seq bigint, gated boolean)
+RETURNS TABLE (id uuid, body text, lease_token bigint, executions integer, ord bigint, priority integer, run_at timestamptz, seq bigint, gated boolean, flow jsonb)
 LANGUAGE plpgsql
 SET enable_bitmapscan = off
 SET enable_sort = off
@@ -549,7 +549,7 @@ DECLARE
 BEGIN
   RETURN QUERY
   WITH picked AS (
-    SELECT j.id, j.priority, j.run_at, j.seq, j.flow IS NOT NULL AS gated FROM errand.jobs AS j
+    SELECT j.id, j.priority, j.run_at, j.seq, j.flow IS NOT NULL AS gated, j.flow FROM errand.jobs AS j
     WHERE j.state = 'available' AND j.run_at <= now()
     ORDER BY j.priority, j.run_at, j.seq
     LIMIT p_max
@@ -562,18 +562,18 @@ BEGIN
         executions = jobs.executions + 1, started_at = now(), updated_at = now()
     FROM picked
     WHERE jobs.id = picked.id AND NOT picked.gated
-    RETURNING jobs.id, jobs.body, jobs.lease_token, jobs.executions, 1::bigint, jobs.priority, jobs.run_at, jobs.seq, false
+    RETURNING jobs.id, jobs.body, jobs.lease_token, jobs.executions, 1::bigint, jobs.priority, jobs.run_at, jobs.seq, false, NULL::jsonb
   )
   SELECT * FROM leased
   UNION ALL
-  SELECT picked.id, NULL::text, NULL::bigint, NULL::integer, 1::bigint, picked.priority, picked.run_at, picked.seq, true
+  SELECT picked.id, NULL::text, NULL::bigint, NULL::integer, 1::bigint, picked.priority, picked.run_at, picked.seq, true, picked.flow
   FROM picked WHERE picked.gated;
 END
 $$;
 
 DROP FUNCTION errand.reserve_queues(text[], integer, integer, text);
 CREATE FUNCTION errand.reserve_queues(p_queues text[], p_max integer, p_lease_ms integer, p_worker text)
-RETURNS TABLE (id uuid, body text, lease_token bigint, executions integer, ord bigint, priority integer, run_at timestamptz, seq bigint, gated boolean)
+RETURNS TABLE (id uuid, body text, lease_token bigint, executions integer, ord bigint, priority integer, run_at timestamptz, seq bigint, gated boolean, flow jsonb)
 LANGUAGE plpgsql
 SET enable_bitmapscan = off
 SET enable_sort = off
@@ -584,10 +584,10 @@ DECLARE
 BEGIN
   RETURN QUERY
   WITH picked AS (
-    SELECT j.id, q.ord, j.priority, j.run_at, j.seq, j.gated
+    SELECT j.id, q.ord, j.priority, j.run_at, j.seq, j.gated, j.flow
     FROM unnest(p_queues) WITH ORDINALITY AS q(name, ord)
     CROSS JOIN LATERAL (
-      SELECT jobs.id, jobs.priority, jobs.run_at, jobs.seq, jobs.flow IS NOT NULL AS gated FROM errand.jobs AS jobs
+      SELECT jobs.id, jobs.priority, jobs.run_at, jobs.seq, jobs.flow IS NOT NULL AS gated, jobs.flow FROM errand.jobs AS jobs
       WHERE jobs.state = 'available' AND jobs.queue = q.name AND jobs.run_at <= now()
       ORDER BY jobs.priority, jobs.run_at, jobs.seq
       LIMIT p_max
@@ -603,11 +603,11 @@ BEGIN
         executions = jobs.executions + 1, started_at = now(), updated_at = now()
     FROM picked
     WHERE jobs.id = picked.id AND NOT picked.gated
-    RETURNING jobs.id, jobs.body, jobs.lease_token, jobs.executions, picked.ord, jobs.priority, jobs.run_at, jobs.seq, false
+    RETURNING jobs.id, jobs.body, jobs.lease_token, jobs.executions, picked.ord, jobs.priority, jobs.run_at, jobs.seq, false, NULL::jsonb
   )
   SELECT * FROM leased
   UNION ALL
-  SELECT picked.id, NULL::text, NULL::bigint, NULL::integer, picked.ord, picked.priority, picked.run_at, picked.seq, true
+  SELECT picked.id, NULL::text, NULL::bigint, NULL::integer, picked.ord, picked.priority, picked.run_at, picked.seq, true, picked.flow
   FROM picked WHERE picked.gated;
 END
 $$;

@@ -3,14 +3,16 @@
 -- The reserved ids are NOTIFYed on the status channel (migration 005): `reported` is
 -- materialized and joined, so it runs once, after the reserve, when a job was reserved.
 -- Jobs with a concurrency or rate limit (`gated`) come back from the function picked but not
--- leased; flow_admit (migration 006) leases, parks or defers them, in picking order, and is
--- not called when none was picked. A parked or deferred job comes back with a NULL token.
+-- leased; flow_admit (migration 006), given their ids and flows, leases, parks or defers
+-- them, in picking order, and is not called when none was picked. A parked or deferred job
+-- comes back with a NULL token.
 -- $1 max int, $2 lease ms, $3 worker id, $4 status channel text (null: none)
 WITH reserved AS MATERIALIZED (SELECT * FROM errand.reserve_any($1, $2, $3)),
 reported AS MATERIALIZED (SELECT errand.notify_uuids($4, (SELECT array_agg(id) FROM reserved WHERE NOT gated)) AS n),
 admitted AS MATERIALIZED (
   SELECT a.id, a.body, a.lease_token, a.executions, r.ord, r.priority, r.run_at, r.seq
-  FROM errand.flow_admit((SELECT array_agg(id ORDER BY ord, priority, run_at, seq) FROM reserved WHERE gated), $2, $3, coalesce($4, '')) AS a
+  FROM errand.flow_admit((SELECT array_agg(id ORDER BY ord, priority, run_at, seq) FROM reserved WHERE gated),
+    (SELECT array_agg(flow ORDER BY ord, priority, run_at, seq) FROM reserved WHERE gated), $2, $3, coalesce($4, '')) AS a
   JOIN reserved AS r ON r.id = a.id
 )
 SELECT reserved.id, reserved.body, reserved.lease_token, reserved.executions, reserved.ord, reserved.priority, reserved.run_at, reserved.seq

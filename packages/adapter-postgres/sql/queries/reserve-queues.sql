@@ -8,7 +8,8 @@ WITH reserved AS MATERIALIZED (SELECT * FROM errand.reserve_queues($1, $2, $3, $
 reported AS MATERIALIZED (SELECT errand.notify_uuids($5, (SELECT array_agg(id) FROM reserved WHERE NOT gated)) AS n),
 admitted AS MATERIALIZED (
   SELECT a.id, a.body, a.lease_token, a.executions, r.ord, r.priority, r.run_at, r.seq
-  FROM errand.flow_admit((SELECT array_agg(id ORDER BY ord, priority, run_at, seq) FROM reserved WHERE gated), $3, $4, coalesce($5, '')) AS a
+  FROM errand.flow_admit((SELECT array_agg(id ORDER BY ord, priority, run_at, seq) FROM reserved WHERE gated),
+    (SELECT array_agg(flow ORDER BY ord, priority, run_at, seq) FROM reserved WHERE gated), $3, $4, coalesce($5, '')) AS a
   JOIN reserved AS r ON r.id = a.id
 )
 SELECT reserved.id, reserved.body, reserved.lease_token, reserved.executions, reserved.ord, reserved.priority, reserved.run_at, reserved.seq
