@@ -26,6 +26,11 @@
 -- and un-parks it; if the settle has it first, the reserve waits for its commit and then
 -- counts H as gone, and leases J. Either way J is not left parked beside a free slot.
 -- (The sweep in the upkeep un-parks anyway if a process died between the two.)
+-- Reserve decides a whole batch at once (flow_admit): its statements count holders and
+-- windows after all the batch's locks are held, and only touch rows the reserve already
+-- holds (FOR UPDATE); so the argument above holds for each key of the batch. Lock order is
+-- always rows first, then advisory locks (reserve: picked rows, then flow_admit's locks;
+-- settle and expiry: the settled rows, then flow_release's; 008's renewal likewise).
 --
 -- `errand.` is replaced by the configured schema everywhere in this file, in string
 -- literals too: 'errand.jobs:reserve' becomes '"<schema>".jobs:reserve', so each schema has
@@ -340,7 +345,10 @@ $$;
 -- batch failing (a) or (b) is decided job by job (flow_admit_ordered), under the same locks
 -- and clock. The leased jobs take one UPDATE, their starts one INSERT, the parked and the
 -- deferred one UPDATE each. Server CPU per drained job with 1,000 keys, no limit binding
--- (bench/flow/README.md): concurrency 108–114 → …, rate 111–113 → … µs (plain 24–32).
+-- (bench/flow/README.md, profile.js, single runs on a shared machine): concurrency 108–114
+-- → 36–58.5, rate 111–113 → 44.5–62.5 µs (plain 22.5–33 in the same runs). In psql, a
+-- batch of 700 concurrency-limited jobs: 17–32 → 12–20 ms (a plain reserve's UPDATE of
+-- 700 rows alone: 11–17 ms).
 CREATE FUNCTION errand.flow_admit(p_ids uuid[], p_flows jsonb[], p_lease_ms integer, p_worker text, p_status text)
 RETURNS TABLE (id uuid, body text, lease_token bigint, executions integer, priority integer, run_at timestamptz, seq bigint)
 LANGUAGE plpgsql STRICT
