@@ -19,13 +19,18 @@ local function flow_queue_key(gp, queue, name)
 end
 
 -- Un-parks up to `n` parked jobs of concurrency key `ck`, oldest first; adds their queues to
--- `wakes` (queue -> true). Returns how many went back.
+-- `wakes` (queue -> true). Returns how many went back. With nothing parked (the common case:
+-- every settle of a concurrency job comes here) this is one LPOP: `parked-keys` holds a key
+-- only while its list is non-empty (the list empties only here, which then removes the key),
+-- so only a call that popped something checks whether to remove it. It was LPOP, EXISTS and
+-- SREM per settle before: 3 commands per concurrency job (bench/flow, drain of 20k).
 local function flow_unpark(gp, ck, n, wakes)
   local list = gp .. 'parked:' .. ck
-  local moved = 0
+  local moved, popped = 0, false
   while moved < n do
     local entry = redis.call('LPOP', list)
     if not entry then break end
+    popped = true
     local e = cjson.decode(entry)
     local queue, id = e[1], e[2]
     if redis.call('ZREM', flow_queue_key(gp, queue, 'parked'), id) == 1 then
@@ -37,7 +42,7 @@ local function flow_unpark(gp, ck, n, wakes)
       end
     end
   end
-  if redis.call('EXISTS', list) == 0 then redis.call('SREM', gp .. 'parked-keys', ck) end
+  if popped and redis.call('EXISTS', list) == 0 then redis.call('SREM', gp .. 'parked-keys', ck) end
   return moved
 end
 
