@@ -117,15 +117,10 @@ while i <= #ARGV do
       else
         redis.call('ZADD', qkey(queue, 'scheduled'), run_at, id)
       end
-      -- One HSET with the flow fields (keys.ts): `fl` is "1" when limits follow (reserve
-      -- admits the job), "u" when only a unique key does (reserve skips the admission).
+      -- One HSET with the flow fields (keys.ts); reserve and settle read them with the fields
+      -- they read anyway (no `fl` flag: it was one more field to write and read per job).
       local fields = { 'body', ARGV[base + 2], 'job', ARGV[base + 3], 'queue', queue, 'priority', priority,
         'state', state, 'exe', 0, 'run', run_at, 'enq', ARGV[base + 6], 'upd', now, 'score', score }
-      if ck ~= '' or rk ~= '' then
-        fields[#fields + 1] = 'fl'; fields[#fields + 1] = '1'
-      elseif uk ~= '' then
-        fields[#fields + 1] = 'fl'; fields[#fields + 1] = 'u'
-      end
       if uk ~= '' then
         fields[#fields + 1] = 'uk'; fields[#fields + 1] = uk
         fields[#fields + 1] = 'uw'; fields[#fields + 1] = uw

@@ -18,7 +18,7 @@
   Then ZPOPMIN takes the lowest scores: lower priority first, then arrival. Every job of one
   call shares the lease token.
 
-  Flow control (a job whose hash has `fl`, read only in a queue with the `flow` marker, so
+  Flow control (a job whose hash has `ck` or `rk`, read only in a queue with the `flow` marker, so
   a queue of plain jobs pays one EXISTS per call): its rate limit
   is checked first, then its concurrency limit, and only a job both allow records anything
   (a start in the rate window, a slot). Over the rate: the job is deferred until the oldest
@@ -108,8 +108,8 @@ local leased = {}
 local deadline = now + lease_ms
 
 -- Whether the popped job `id` (ready `score`) may start; if not, it is parked or deferred
--- here. Records its start (rate window, slot) when it may. `f` is the job's HMGET (body, fl,
--- ck, cl, rk, rl, rp): its limits come with its body, one read per job where there were two.
+-- here. Records its start (rate window, slot) when it may. `f` is the job's HMGET (body, ck,
+-- cl, rk, rl, rp): its limits come with its body, one read per job where there were two.
 -- Counting is lazy: the window's or the slots' ZCARD is an upper bound of what counts (it
 -- includes starts older than the window, holders whose lease ran out), so below the limit it
 -- admits exactly as the pruned count would; only at the limit are they pruned and counted
@@ -118,10 +118,10 @@ local deadline = now + lease_ms
 -- and ZCARD per start (bench/flow, drain of 20k, 1,000 keys: 3 → 2 commands per concurrency
 -- start, 4 → 3 per rate-limited one).
 local function admit(id, score, f)
-  local ck, rk = f[3], f[5]
+  local ck, rk = f[2], f[4]
   local window, slots
   if rk then
-    local per, limit = tonumber(f[7]), tonumber(f[6])
+    local per, limit = tonumber(f[6]), tonumber(f[5])
     window = gp .. 'rate:' .. rk
     local count = redis.call('ZCARD', window)
     if count >= limit then count = count - redis.call('ZREMRANGEBYSCORE', window, '-inf', now - per) end
@@ -132,7 +132,7 @@ local function admit(id, score, f)
     end
   end
   if ck then
-    local limit = tonumber(f[4])
+    local limit = tonumber(f[3])
     slots = gp .. 'slots:' .. ck
     local count = redis.call('ZCARD', slots)
     if count >= limit then count = count - redis.call('ZREMRANGEBYSCORE', slots, '-inf', now) end
@@ -143,7 +143,7 @@ local function admit(id, score, f)
   end
   if window then
     redis.call('ZADD', window, now, id .. ' ' .. token)
-    redis.call('PEXPIRE', window, tonumber(f[7]))
+    redis.call('PEXPIRE', window, tonumber(f[6]))
   end
   if slots then redis.call('ZADD', slots, deadline, id) end
   return true
@@ -159,13 +159,13 @@ while #leased < max and looked < look_bound do
     local key = prefix .. id
     local body, fields
     if flowing then
-      fields = redis.call('HMGET', key, 'body', 'fl', 'ck', 'cl', 'rk', 'rl', 'rp')
+      fields = redis.call('HMGET', key, 'body', 'ck', 'cl', 'rk', 'rl', 'rp')
       body = fields[1]
     else
       body = redis.call('HGET', key, 'body')
     end
-    -- `fl` "1": limits to admit; "u": a unique key only (nothing to decide at reserve).
-    if body and (not fields or fields[2] ~= '1' or admit(id, popped[i + 1], fields)) then
+    -- A job with a concurrency or rate key is admitted; others (unique only) need nothing.
+    if body and (not fields or (not fields[2] and not fields[4]) or admit(id, popped[i + 1], fields)) then
       local exe = redis.call('HINCRBY', key, 'exe', 1)
       redis.call('HSET', key, 'state', 'running', 'tok', token, 'wid', worker, 'sta', now, 'upd', now)
       redis.call('ZADD', KEYS[4], deadline, id)

@@ -3,7 +3,7 @@
  * batches that carry `flow` (`enqueue-flow.lua`: unique and recurring decisions, in order, in
  * the step that stores the jobs), the safety sweep of parked jobs (`flow-sweep.lua`), and
  * `recurringState`. Enforcement at reserve, settle, lease expiry and extension is in the hot
- * path's scripts, behind the one field `fl` of a job's hash (`keys.ts` lists the keys).
+ * path's scripts, behind the flow fields of a job's hash (`keys.ts` lists the keys).
  *
  * Sweep state: idle until a reserve runs; then at most one sweep per `SWEEP_MS` per adapter,
  * started by the reserve that finds the interval over (the next is due `SWEEP_MS` after that
