@@ -20,9 +20,10 @@ local flowing = redis.call('EXISTS', KEYS[2]) == 1
 local lost = {}
 for i = 4, #ARGV, 2 do
   local id, token = ARGV[i], ARGV[i + 1]
-  local held = redis.call('HMGET', prefix .. id, 'tok', 'state')
+  local held
+  if flowing then held = redis.call('HMGET', prefix .. id, 'tok', 'state', 'ck') else held = redis.call('HMGET', prefix .. id, 'tok', 'state') end
   if held[1] == token and held[2] == 'running' then
-    local ck = flowing and redis.call('HGET', prefix .. id, 'ck')
+    local ck = held[3]
     if not ck then
       redis.call('ZADD', KEYS[1], deadline, id)
     elseif tonumber(redis.call('ZSCORE', KEYS[1], id) or '0') > now then

@@ -18,7 +18,7 @@
   Then ZPOPMIN takes the lowest scores: lower priority first, then arrival. Every job of one
   call shares the lease token.
 
-  Flow control (a job whose hash has `fl`, read only in a queue with the `flow` marker, so
+  Flow control (a job whose hash has `ck` or `rk`, read only in a queue with the `flow` marker, so
   a queue of plain jobs pays one EXISTS per call): its rate limit
   is checked first, then its concurrency limit, and only a job both allow records anything
   (a start in the rate window, a slot). Over the rate: the job is deferred until the oldest
@@ -107,32 +107,43 @@ local out = { -1 }
 local leased = {}
 local deadline = now + lease_ms
 
--- Whether the popped job `id` (hash `key`, ready `score`) may start; if not, it is parked or
--- deferred here. Records its start (rate window, slot) when it may.
-local function admit(id, key, score)
-  local f = redis.call('HMGET', key, 'ck', 'cl', 'rk', 'rl', 'rp')
-  local ck, rk = f[1], f[3]
+-- Whether the popped job `id` (ready `score`) may start; if not, it is parked or deferred
+-- here. Records its start (rate window, slot) when it may. `f` is the job's HMGET (body, ck,
+-- cl, rk, rl, rp): its limits come with its body, one read per job where there were two.
+-- Counting is lazy: the window's or the slots' ZCARD is an upper bound of what counts (it
+-- includes starts older than the window, holders whose lease ran out), so below the limit it
+-- admits exactly as the pruned count would; only at the limit are they pruned and counted
+-- again. Same decisions, and a window or slot set still never holds more than `limit` entries
+-- (it grows only while below it); idle windows still expire (PEXPIRE). Before: ZREMRANGEBYSCORE
+-- and ZCARD per start (bench/flow, drain of 20k, 1,000 keys: 3 → 2 commands per concurrency
+-- start, 4 → 3 per rate-limited one).
+local function admit(id, score, f)
+  local ck, rk = f[2], f[4]
   local window, slots
   if rk then
-    local per = tonumber(f[5])
+    local per, limit = tonumber(f[6]), tonumber(f[5])
     window = gp .. 'rate:' .. rk
-    redis.call('ZREMRANGEBYSCORE', window, '-inf', now - per)
-    if redis.call('ZCARD', window) >= tonumber(f[4]) then
+    local count = redis.call('ZCARD', window)
+    if count >= limit then count = count - redis.call('ZREMRANGEBYSCORE', window, '-inf', now - per) end
+    if count >= limit then
       local oldest = redis.call('ZRANGE', window, 0, 0, 'WITHSCORES')
       redis.call('ZADD', KEYS[6], tonumber(oldest[2]) + per, id)
       return false
     end
   end
   if ck then
-    if flow_live_slots(gp, ck, now) >= tonumber(f[2]) then
+    local limit = tonumber(f[3])
+    slots = gp .. 'slots:' .. ck
+    local count = redis.call('ZCARD', slots)
+    if count >= limit then count = count - redis.call('ZREMRANGEBYSCORE', slots, '-inf', now) end
+    if count >= limit then
       flow_park(gp, ARGV[7], id, ck, score)
       return false
     end
-    slots = gp .. 'slots:' .. ck
   end
   if window then
     redis.call('ZADD', window, now, id .. ' ' .. token)
-    redis.call('PEXPIRE', window, tonumber(f[5]))
+    redis.call('PEXPIRE', window, tonumber(f[6]))
   end
   if slots then redis.call('ZADD', slots, deadline, id) end
   return true
@@ -146,15 +157,15 @@ while #leased < max and looked < look_bound do
   for i = 1, #popped, 2 do
     local id = popped[i]
     local key = prefix .. id
-    local body, flagged
+    local body, fields
     if flowing then
-      local fields = redis.call('HMGET', key, 'body', 'fl')
-      body, flagged = fields[1], fields[2]
+      fields = redis.call('HMGET', key, 'body', 'ck', 'cl', 'rk', 'rl', 'rp')
+      body = fields[1]
     else
       body = redis.call('HGET', key, 'body')
     end
-    -- `fl` "1": limits to admit; "u": a unique key only (nothing to decide at reserve).
-    if body and (flagged ~= '1' or admit(id, key, popped[i + 1])) then
+    -- A job with a concurrency or rate key is admitted; others (unique only) need nothing.
+    if body and (not fields or (not fields[2] and not fields[4]) or admit(id, popped[i + 1], fields)) then
       local exe = redis.call('HINCRBY', key, 'exe', 1)
       redis.call('HSET', key, 'state', 'running', 'tok', token, 'wid', worker, 'sta', now, 'upd', now)
       redis.call('ZADD', KEYS[4], deadline, id)

@@ -3,7 +3,7 @@
  * batches that carry `flow` (`enqueue-flow.lua`: unique and recurring decisions, in order, in
  * the step that stores the jobs), the safety sweep of parked jobs (`flow-sweep.lua`), and
  * `recurringState`. Enforcement at reserve, settle, lease expiry and extension is in the hot
- * path's scripts, behind the one field `fl` of a job's hash (`keys.ts` lists the keys).
+ * path's scripts, behind the flow fields of a job's hash (`keys.ts` lists the keys).
  *
  * Sweep state: idle until a reserve runs; then at most one sweep per `SWEEP_MS` per adapter,
  * started by the reserve that finds the interval over (the next is due `SWEEP_MS` after that
@@ -36,30 +36,36 @@ export function hasFlow(job: JobPayload): boolean {
   return job.flow !== undefined;
 }
 
-/** The eighteen arguments of one job of `enqueue-flow.lua`; `move` for a retry moved between queues. */
-function jobArgs(job: JobPayload, move: boolean): (string | number)[] {
+/**
+ * Appends the arguments of one job of `enqueue-flow.lua` to `args`: seven fields, then `parts`
+ * (a letter per flow part present) and each part's own arguments, so a unique job sends 11
+ * where every job sent 18 before, "" for each part absent (see the script); `move` for a
+ * retry moved between queues.
+ */
+function pushJobArgs(args: (string | number)[], job: JobPayload, move: boolean): void {
   const { unique, concurrency, rateLimit, recurring } = job.flow ?? {};
   const enqueuedAt = Date.parse(job.enqueuedAt);
-  return [
-    job.id,
-    job.queue,
-    JSON.stringify(job),
-    job.job,
-    job.priority,
-    Date.parse(job.runAt),
-    enqueuedAt,
-    unique?.key ?? "",
-    unique?.while ?? "",
-    unique?.forMs === undefined ? "" : enqueuedAt + unique.forMs,
-    concurrency?.key ?? "",
-    concurrency?.limit ?? "",
-    rateLimit?.key ?? "",
-    rateLimit?.limit ?? "",
-    rateLimit?.perMs ?? "",
-    recurring?.task ?? "",
-    recurring ? Date.parse(recurring.tick) : "",
-    move ? "1" : "",
-  ];
+  const at = args.length;
+  args.push(job.id, job.queue, JSON.stringify(job), job.job, job.priority, Date.parse(job.runAt), enqueuedAt, "");
+  let parts = "";
+  if (unique) {
+    parts += "u";
+    args.push(unique.key, unique.while, unique.forMs === undefined ? "" : enqueuedAt + unique.forMs);
+  }
+  if (concurrency) {
+    parts += "c";
+    args.push(concurrency.key, concurrency.limit);
+  }
+  if (rateLimit) {
+    parts += "r";
+    args.push(rateLimit.key, rateLimit.limit, rateLimit.perMs);
+  }
+  if (recurring) {
+    parts += "t";
+    args.push(recurring.task, Date.parse(recurring.tick));
+  }
+  if (move) parts += "m";
+  args[at + 7] = parts;
 }
 
 /** The flow steps of one Redis adapter. */
@@ -109,7 +115,7 @@ export class Flow {
 
   private queueEnqueue(pipeline: ChainableCommander, chunk: readonly JobPayload[], move: boolean): void {
     const args: (string | number)[] = [this.keys.base, this.statusChannel];
-    for (const job of chunk) args.push(...jobArgs(job, move));
+    for (const job of chunk) pushJobArgs(args, job, move);
     queueScript(pipeline, "enqueue-flow", [this.keys.queue(chunk[0]!.queue).seq], args);
   }
 

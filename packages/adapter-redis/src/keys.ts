@@ -30,11 +30,12 @@
  * | `<prefix>:rate:<k>` | zset | rate-limit window: `"<id> <lease token>"` → start time (ms); `PEXPIRE` perMs |
  *
  * A job with flow control keeps its settings in its hash, so reserve, settle, lease upkeep
- * and extension need not parse the body: `fl` ("1": limits follow, reserve admits the job; "u": only a unique key follows), `ck`/`cl`
- * (concurrency key, limit), `rk`/`rl`/`rp` (rate key, limit, perMs), `uk`/`uw` (unique key,
- * while). The queue's `flow` marker tells those scripts, once per call, whether to read `fl`
- * at all: a queue that never held such a job runs exactly the plain path (reading `fl` too
- * cost 3 % more server instructions per drained job, mostly the table HMGET returns).
+ * and extension need not parse the body: `ck`/`cl` (concurrency key, limit), `rk`/`rl`/`rp`
+ * (rate key, limit, perMs), `uk`/`uw` (unique key, while), read with the fields those
+ * scripts read anyway (jobs stored with an older `fl` flag read the same: it is ignored).
+ * The queue's `flow` marker tells those scripts, once per call, whether to read them at all:
+ * a queue that never held such a job runs exactly the plain path (reading them too cost 3 %
+ * more server instructions per drained job, mostly the table HMGET returns).
  *
  * The scripts that touch global keys reach keys outside the queue's slot, which only a
  * standalone Redis runs atomically: on a Redis Cluster, unique, concurrency and rate limits are
