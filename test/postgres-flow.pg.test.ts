@@ -278,7 +278,7 @@ describe("postgres flow control internals", () => {
       await admin.end();
     }
     const adapter = adapterOn(schema);
-    // 006 and every later migration (007 the status-store tables, 008 late renewals).
+    // 006 and every later migration (007 flow at reserve, 008 the status-store tables, 009 late renewals).
     expect((await adapter.migrate()).applied[0]).toBe("006_flow");
     const [status] = await adapter.getStatus({ ids: [old!.id] });
     expect(status).toMatchObject({ state: "queued", executions: 0 });

@@ -96,8 +96,9 @@ describe("migrations", () => {
         "004_statuses",
         "005_status_notify",
         "006_flow",
-        "007_status_store_flow",
-        "008_late_renewal",
+        "007_flow_reserve",
+        "008_status_store_flow",
+        "009_late_renewal",
       ]);
       const { rows } = await adapters[0]!.pool.query(`SELECT id, name FROM "${schema}".migrations`);
       expect(rows).toEqual([
@@ -107,8 +108,9 @@ describe("migrations", () => {
         { id: 4, name: "004_statuses" },
         { id: 5, name: "005_status_notify" },
         { id: 6, name: "006_flow" },
-        { id: 7, name: "007_status_store_flow" },
-        { id: 8, name: "008_late_renewal" },
+        { id: 7, name: "007_flow_reserve" },
+        { id: 8, name: "008_status_store_flow" },
+        { id: 9, name: "009_late_renewal" },
       ]);
       expect((await adapters[0]!.migrate()).applied).toEqual([]);
     } finally {

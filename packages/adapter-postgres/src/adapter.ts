@@ -9,7 +9,7 @@
  * bounded steps (at most every `retentionCheckMs`).
  *
  * Flow control (unique, concurrency and rate limits, recurring ticks) is decided in SQL
- * (migration 006, `flow.ts`); a job without `flow` takes the plain statements.
+ * (migrations 006 and 007, `flow.ts`); a job without `flow` takes the plain statements.
  *
  * Every statement that changes statuses also NOTIFYs the ids it changed on the status
  * channel (`publishStatus`, migration 005); `openStatusFeed` LISTENs on it (`status-feed.ts`)

@@ -1,6 +1,6 @@
 /**
  * Flow control and recurring ticks in PostgreSQL (issue 13): the TypeScript side of
- * migration `006_flow.sql`, where the decisions are made.
+ * migrations `006_flow.sql` (enqueue) and `007_flow_reserve.sql` (reserve, settle, upkeep), where the decisions are made.
  *
  * - **Enqueue**: a batch in which some payload carries `flow` goes through `enqueue_flow`
  *   (unique keys and recurring ticks decided in order, atomically, in the caller's

@@ -3,7 +3,7 @@
  * the SQS adapter: unique claims, recurring ticks, concurrency slots, parked jobs, rate windows
  * and the pending sends that close the gap between this store and SQS (see `StatusStoreFlow`).
  *
- * Tables and functions: migration `007_status_store_flow.sql`; each method is one statement
+ * Tables and functions: migration `008_status_store_flow.sql`; each method is one statement
  * from `sql/queries/status-flow-*.sql`, bulk through arrays. Decisions on one key are serialized by
  * advisory locks inside the functions, so every worker and web process sees one order.
  * Retention: the sweep deletes, in bounded steps, ended slots, starts out of their window and

@@ -11,7 +11,7 @@
  * from then on, and each settle deletes a bounded number of them (twice its batch plus 100),
  * so expired rows go in small steps while jobs run, without a timer.
  *
- * Flow control (`flow`, for the SQS adapter): tables and functions of migration 007, driven
+ * Flow control (`flow`, for the SQS adapter): tables and functions of migration 008, driven
  * by `status-flow.ts`.
  *
  * Status feed: each statement NOTIFYs the ids whose status it changed on
@@ -91,7 +91,7 @@ export class PostgresStatusStore implements StatusStore {
   readonly schema: string;
   /** The channel every write NOTIFYs its changed ids on: `errand:<schema>:statuses`. */
   readonly statusChannel: string;
-  /** Flow control for the SQS adapter (`status-flow.ts`, migration 007). */
+  /** Flow control for the SQS adapter (`status-flow.ts`, migration 008). */
   readonly flow: StatusStoreFlow;
   private readonly ownsPool: boolean;
   private readonly listenConfig: pg.ClientConfig;

@@ -1,4 +1,4 @@
--- StatusStoreFlow.acquire (migration 007): one row per delivery, in order.
+-- StatusStoreFlow.acquire (migration 008): one row per delivery, in order.
 -- $1 ids, $2 lease ms, $3 message ids, $4 queues, $5 bodies, $6 concurrency keys, $7 limits,
 -- $8 rate keys, $9 limits, $10 perMs, $11 channel
 SELECT o_outcome AS outcome, o_until AS until

@@ -1,4 +1,4 @@
--- StatusStoreFlow.claim (migration 007): one row per job, in order.
+-- StatusStoreFlow.claim (migration 008): one row per job, in order.
 -- $1 ids, $2 job classes, $3 queues, $4 priorities, $5 executions, $6 enqueued_at, $7 run_at,
 -- $8 bodies, $9 unique keys, $10 whiles, $11 forMs, $12 tasks, $13 ticks, $14 tokens, $15 channel
 SELECT o_claimed AS claimed, o_job AS job, o_taken AS taken

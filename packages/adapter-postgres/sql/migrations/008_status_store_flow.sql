@@ -1,4 +1,4 @@
--- 007: flow control kept by the status store for the SQS adapter (PostgresStatusStore.flow,
+-- 008: flow control kept by the status store for the SQS adapter (PostgresStatusStore.flow,
 -- src/status-flow.ts): unique locks, recurring ticks, pending sends, concurrency slots,
 -- parked jobs, rate windows. Unused by the PostgreSQL adapter itself.
 --

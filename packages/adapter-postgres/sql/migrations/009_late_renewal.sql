@@ -1,4 +1,4 @@
--- 008: a late renewal of a concurrency-slot holder is refused (issue 13).
+-- 009: a late renewal of a concurrency-slot holder is refused (issue 13).
 --
 -- A slot lives exactly as long as its holder's lease: flow_admit (006) counts a key's
 -- holders as its running jobs with lease_until > now(), so once a holder's deadline has
