@@ -169,13 +169,9 @@ export class FlowGate<E extends Gated> {
   private rateWindow(key: string, perMs: number, now: number): number[] {
     const window = this.starts.get(key);
     if (!window) return [];
-    let expired = 0;
-    while (expired < window.length && window[expired]! <= now - perMs) expired++;
-    if (expired > 0) {
-      // In place: `splice` would allocate the array of the removed times.
-      window.copyWithin(0, expired);
-      window.length -= expired;
-    }
+    // `shift` trims a short array in place; `splice(0, n)` allocated the removed times' array.
+    const horizon = now - perMs;
+    while (window.length > 0 && window[0]! <= horizon) window.shift();
     return window;
   }
 
