@@ -60,8 +60,7 @@ for i = 0, (#ARGV - 2) / 14 - 1 do
       redis.call('HSET', rk, 'tick', tick, 'id', id)
       e.k = task
     end
-    redis.call('HSET', F .. 'o', id, cjson.encode(e))
-    redis.call('ZADD', F .. 'oz', now, id)
+    pending_store(id, e, now)
     out[#out + 1] = { 1, e.t, tostring(now) }
     ids[#ids + 1] = id
   end

@@ -5,7 +5,7 @@
 local removed = 0
 for i = 2, #ARGV, 2 do
   local raw = redis.call('HGET', F .. 'o', ARGV[i])
-  if raw and cjson.decode(raw).t == ARGV[i + 1] then
+  if raw and pending_token(raw) == ARGV[i + 1] then
     redis.call('HDEL', F .. 'o', ARGV[i])
     redis.call('ZREM', F .. 'oz', ARGV[i])
     removed = removed + 1

@@ -6,8 +6,11 @@
   Keys (F = "{<prefix>}:f:", S = "{<prefix>}:s:" the status hashes):
     F.."u:"<key>   hash  unique lock: id (holder), w (its while), exp (ms, "" for none)
     F.."r:"<task>  hash  recurring task: tick (ms), id
-    F.."o"         hash  pending sends: id -> JSON { t token, q queue, b body, r due ms,
+    F.."o"         hash  pending sends: id -> "<token>\n" .. JSON { q queue, b body, r due ms,
                          u unique key, k task, pt/pi the task's tick and job before the claim }
+                         (the token first, so confirm and undo compare it without decoding the
+                         body; an entry stored before as one JSON object with t the token
+                         reads as before)
     F.."oz"        zset  pending sends by taken time (ms)
     F.."c:"<key>   zset  concurrency slots: id -> lease end (ms); ended ones pruned when counted
     F.."q:"<key>   list  parked ids of a concurrency key, oldest first
@@ -29,6 +32,30 @@ local function pending_reply(out, id, e, taken)
   out[#out + 1] = { id, e.t, e.q, e.b, tostring(e.r), tostring(taken) }
 end
 
+-- A pending entry's token, without decoding the rest (confirm runs once per enqueued job).
+local function pending_token(raw)
+  if string.byte(raw, 1) == 123 then return cjson.decode(raw).t end
+  return string.sub(raw, 1, string.find(raw, '\n', 1, true) - 1)
+end
+
+-- A pending entry as a table, its token in t.
+local function pending_entry(raw)
+  if string.byte(raw, 1) == 123 then return cjson.decode(raw) end
+  local nl = string.find(raw, '\n', 1, true)
+  local e = cjson.decode(string.sub(raw, nl + 1))
+  e.t = string.sub(raw, 1, nl - 1)
+  return e
+end
+
+-- Stores a pending send (e.t its token) and its taken time.
+local function pending_store(id, e, taken)
+  local token = e.t
+  e.t = nil
+  redis.call('HSET', F .. 'o', id, token .. '\n' .. cjson.encode(e))
+  e.t = token
+  redis.call('ZADD', F .. 'oz', taken, id)
+end
+
 -- Lets go up to n parked jobs of a concurrency key, oldest first, as pending sends.
 local unparked = 0
 local function unpark(key, n, out)
@@ -43,8 +70,7 @@ local function unpark(key, n, out)
       redis.call('HINCRBY', F .. 'pc', p.q, -1)
       unparked = unparked + 1
       local e = { t = 'u' .. now .. '-' .. unparked, q = p.q, b = p.b, r = tostring(now) }
-      redis.call('HSET', F .. 'o', id, cjson.encode(e))
-      redis.call('ZADD', F .. 'oz', now, id)
+      pending_store(id, e, now)
       pending_reply(out, id, e, now)
     end
   end

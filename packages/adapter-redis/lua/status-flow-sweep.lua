@@ -10,7 +10,7 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', F .. 'oz', '-inf', now - tonumbe
   local raw = redis.call('HGET', F .. 'o', id)
   if raw then
     redis.call('ZADD', F .. 'oz', now, id)
-    pending_reply(out, id, cjson.decode(raw), now)
+    pending_reply(out, id, pending_entry(raw), now)
   else
     redis.call('ZREM', F .. 'oz', id)
   end

@@ -8,21 +8,19 @@ for i = 3, #ARGV, 3 do
   local id = ARGV[i]
   local raw = redis.call('HGET', F .. 'o', id)
   local taken = redis.call('ZSCORE', F .. 'oz', id)
-  if raw and taken and tonumber(taken) == tonumber(ARGV[i + 2]) then
-    local e = cjson.decode(raw)
-    if e.t == ARGV[i + 1] then
-      redis.call('HDEL', F .. 'o', id)
-      redis.call('ZREM', F .. 'oz', id)
-      if e.u and redis.call('HGET', F .. 'u:' .. e.u, 'id') == id then redis.call('DEL', F .. 'u:' .. e.u) end
-      if e.k then
-        local rk = F .. 'r:' .. e.k
-        if redis.call('HGET', rk, 'id') == id then
-          if e.pt then redis.call('HSET', rk, 'tick', e.pt, 'id', e.pi) else redis.call('DEL', rk) end
-        end
+  if raw and taken and tonumber(taken) == tonumber(ARGV[i + 2]) and pending_token(raw) == ARGV[i + 1] then
+    local e = pending_entry(raw)
+    redis.call('HDEL', F .. 'o', id)
+    redis.call('ZREM', F .. 'oz', id)
+    if e.u and redis.call('HGET', F .. 'u:' .. e.u, 'id') == id then redis.call('DEL', F .. 'u:' .. e.u) end
+    if e.k then
+      local rk = F .. 'r:' .. e.k
+      if redis.call('HGET', rk, 'id') == id then
+        if e.pt then redis.call('HSET', rk, 'tick', e.pt, 'id', e.pi) else redis.call('DEL', rk) end
       end
-      redis.call('DEL', S .. id)
-      ids[#ids + 1] = id
     end
+    redis.call('DEL', S .. id)
+    ids[#ids + 1] = id
   end
 end
 if ARGV[2] ~= '' and #ids > 0 then redis.call('PUBLISH', ARGV[2], cjson.encode({ ids = ids })) end

@@ -71,11 +71,18 @@ describe("the payload's flow", () => {
     expect(await enqueuedJobs()).toEqual([]);
   });
 
-  it("the default unique key is a digest of the serialized arguments; long keys are digested too", () => {
+  it("the default unique key is the serialized arguments, digested when long; long keys are digested too", () => {
     const settings = { unique: { key: undefined, while: "queued" as const, forMs: undefined } };
     const a = flowFor(settings, "J", [], { json: ["a", 1] })!.unique!.key;
+    expect(a).toBe('J:args:["a",1]');
     expect(a).toBe(flowFor(settings, "J", [], { json: ["a", 1] })!.unique!.key);
     expect(a).not.toBe(flowFor(settings, "J", [], { json: ["a", 2] })!.unique!.key);
+    // With superjson's meta the whole value is the key: never equal to a json-only one.
+    const withMeta = flowFor(settings, "J", [], { json: ["a", 1], meta: { values: { "0": ["undefined"] } } })!.unique!.key;
+    expect(withMeta).toBe('J:args:{"json":["a",1],"meta":{"values":{"0":["undefined"]}}}');
+    const longArgs = flowFor(settings, "J", [], { json: ["y".repeat(MAX_KEY_LENGTH)] })!.unique!.key;
+    expect(longArgs).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(longArgs).not.toBe(flowFor(settings, "J", [], { json: ["y".repeat(MAX_KEY_LENGTH - 1) + "z"] })!.unique!.key);
     const long = flowFor({ concurrency: { key: "x".repeat(MAX_KEY_LENGTH + 1), limit: 1 } }, "J", [], { json: [] })!.concurrency!.key;
     expect(long).toMatch(/^sha256:[0-9a-f]{64}$/);
   });

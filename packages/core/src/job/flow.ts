@@ -135,20 +135,33 @@ function bounded(key: string): string {
 }
 
 /**
+ * The default unique key: the serialized arguments themselves, `args:` + their JSON (the
+ * `json` array alone when superjson added no `meta`, so it starts with `[`; the whole
+ * `{json, meta}` otherwise, starting with `{`: the two forms never meet). Equal arguments
+ * make equal keys, as superjson's output is deterministic. A key past
+ * {@link MAX_KEY_LENGTH} is replaced by its digest by `bounded`, so only long arguments pay
+ * for a hash. Measured (bench/flow/instructions.ts, bulk enqueue of 20k one-number jobs):
+ * the SHA-256 of every job's arguments (a `Hash` object, `update`, `digest`, base64url)
+ * was the largest single cost of a unique job's enqueue; see bench/flow/README.md.
+ */
+function argumentsKey(serializedArgs: SerializedValue): string {
+  const { json, meta } = serializedArgs;
+  return `args:${JSON.stringify(meta === undefined && Array.isArray(json) ? json : serializedArgs)}`;
+}
+
+/**
  * The payload's `flow` for one job of a class with `settings`, or undefined when it has
- * none. `serializedArgs` is the payload's `args`: the default unique key is its digest.
+ * none. `serializedArgs` is the payload's `args`: the default unique key is made of it.
  */
 export function flowFor(settings: FlowSettings | undefined, jobName: string, args: readonly unknown[], serializedArgs: SerializedValue): FlowControl | undefined {
   if (settings === undefined) return undefined;
   const flow: FlowControl = {};
   const { unique, concurrency, rateLimit } = settings;
   if (unique) {
-    const key =
-      unique.key === undefined
-        ? `args:${createHash("sha256").update(JSON.stringify(serializedArgs)).digest("base64url")}`
-        : evaluate(unique.key, args, `${jobName} unique`);
-    flow.unique = { key: bounded(`${jobName}:${key}`), while: unique.while };
-    if (unique.forMs !== undefined) flow.unique.forMs = unique.forMs;
+    const key = unique.key === undefined ? argumentsKey(serializedArgs) : evaluate(unique.key, args, `${jobName} unique`);
+    flow.unique = unique.forMs === undefined
+      ? { key: bounded(`${jobName}:${key}`), while: unique.while }
+      : { key: bounded(`${jobName}:${key}`), while: unique.while, forMs: unique.forMs };
   }
   if (concurrency) flow.concurrency = { key: bounded(evaluate(concurrency.key, args, `${jobName} limitConcurrency`)), limit: concurrency.limit };
   if (rateLimit) {

@@ -8,7 +8,8 @@
  *
  * - *holding*: leased, and counted against its concurrency key (and, when it started, once
  *   in its rate window). A slot lives as long as the lease: the store calls {@link ended}
- *   for every settle of the holder and for its lease running out.
+ *   for every settle of the holder and for its lease running out. The job points at its
+ *   key's record (`holding`), which counts the key's holders: freeing a slot looks nothing up.
  * - *parked*: it came up for a reserve while its concurrency key was full. It waits in the
  *   key's FIFO, out of every ready queue, so reserves never look at it again; visible state
  *   `queued`. Each {@link ended} of a holder of the key hands back the oldest parked job,
@@ -32,6 +33,17 @@ export interface Gated {
   readonly providerJobId: string;
   /** The payload's concurrency and rate limits; undefined for a job without them. */
   limits?: Limits;
+  /** The gate's record of the concurrency key whose slot this job holds; set by the gate only. */
+  holding?: KeySlots<Gated>;
+}
+
+/**
+ * One concurrency key: its live holders (counted: each holder points at this record
+ * through `holding`, so a settle frees its slot without a lookup) and its parked jobs.
+ */
+export interface KeySlots<E> {
+  holders: number;
+  parked: Fifo<E> | undefined;
 }
 
 /** The limits a job carries (from `payload.flow`). */
@@ -57,14 +69,15 @@ interface Lock {
   expiresAt: number;
 }
 
-/** The limits of a payload, or undefined when it has none (the common case: one field test). */
+/**
+ * The limits of a payload, or undefined when it has none (the common case: one field test).
+ * The payload's own `flow` is the answer (a `FlowControl` is a `Limits`, its other parts
+ * unread here): no object is built per job.
+ */
 export function limitsOf(payload: JobPayload): Limits | undefined {
   const flow = payload.flow;
   if (flow === undefined || (flow.concurrency === undefined && flow.rateLimit === undefined)) return undefined;
-  const limits: Limits = {};
-  if (flow.concurrency) limits.concurrency = flow.concurrency;
-  if (flow.rateLimit) limits.rateLimit = flow.rateLimit;
-  return limits;
+  return flow;
 }
 
 /** Unique locks, recurring ticks, slots, rate windows, parked and deferred jobs. */
@@ -73,10 +86,19 @@ export class FlowGate<E extends Gated> {
   /** Lock count after the last prune: the next prune waits until it doubles. */
   private prunedAt = 1024;
   private readonly ticks = new Map<string, RecurringRecord & { providerJobId: string }>();
-  private readonly holders = new Map<string, Set<E>>();
-  private readonly parkedByKey = new Map<string, Fifo<E>>();
-  /** Start times (ms) per rate key, ascending, trimmed to the key's window when read. */
+  /**
+   * Concurrency keys. A key's record stays when it empties (most settles empty their key:
+   * deleting it there and making it again at the next start was a Map delete, a Set and a
+   * Map insert per job) and is dropped by {@link pruneKeys} once the map has doubled.
+   */
+  private readonly slots = new Map<string, KeySlots<E>>();
+  /**
+   * Start times (ms) per rate key, ascending, trimmed to the key's window when read. An
+   * emptied window stays, as a key's slots do, until {@link pruneKeys}.
+   */
   private readonly starts = new Map<string, number[]>();
+  /** Size of `slots` + `starts` after the last prune: the next waits until it doubles. */
+  private keysPrunedAt = 1024;
   private readonly deferred = new MinHeap<{ entry: E; until: number }>((a, b) => a.until < b.until);
 
   /** @param stateOf the current state of a job by Errand id, undefined when the store forgot it. */
@@ -140,33 +162,52 @@ export class FlowGate<E extends Gated> {
   verdict(entry: E, now: number): StartVerdict {
     const { concurrency, rateLimit } = entry.limits!;
     if (rateLimit && this.rateWindow(rateLimit.key, rateLimit.perMs, now).length >= rateLimit.limit) return "defer";
-    if (concurrency && (this.holders.get(concurrency.key)?.size ?? 0) >= concurrency.limit) return "park";
+    if (concurrency && (this.slots.get(concurrency.key)?.holders ?? 0) >= concurrency.limit) return "park";
     return "start";
   }
 
   private rateWindow(key: string, perMs: number, now: number): number[] {
     const window = this.starts.get(key);
     if (!window) return [];
-    let expired = 0;
-    while (expired < window.length && window[expired]! <= now - perMs) expired++;
-    if (expired > 0) window.splice(0, expired);
-    if (window.length === 0) this.starts.delete(key);
+    // `shift` trims a short array in place; `splice(0, n)` allocated the removed times' array.
+    const horizon = now - perMs;
+    while (window.length > 0 && window[0]! <= horizon) window.shift();
     return window;
   }
 
   /** Records a limited job's start: a slot of its concurrency key, a start in its rate window. */
   started(entry: E, now: number): void {
     const { concurrency, rateLimit } = entry.limits!;
+    let added = false;
     if (concurrency) {
-      let set = this.holders.get(concurrency.key);
-      if (!set) this.holders.set(concurrency.key, (set = new Set()));
-      set.add(entry);
+      let slots = this.slots.get(concurrency.key);
+      if (!slots) {
+        this.slots.set(concurrency.key, (slots = { holders: 0, parked: undefined }));
+        added = true;
+      }
+      slots.holders++;
+      entry.holding = slots as KeySlots<Gated>;
     }
     if (rateLimit) {
       let window = this.starts.get(rateLimit.key);
-      if (!window) this.starts.set(rateLimit.key, (window = []));
+      if (!window) {
+        this.starts.set(rateLimit.key, (window = []));
+        added = true;
+      }
       window.push(now);
     }
+    if (added && this.slots.size + this.starts.size >= 2 * this.keysPrunedAt) this.pruneKeys();
+  }
+
+  /**
+   * Drops the records of concurrency keys with no holder and nothing parked, and empty rate
+   * windows (a window is trimmed when read; one not read since its key went idle keeps its
+   * last starts, as it did when empty windows were dropped at once).
+   */
+  private pruneKeys(): void {
+    for (const [key, slots] of this.slots) if (slots.holders === 0 && slots.parked === undefined) this.slots.delete(key);
+    for (const [key, window] of this.starts) if (window.length === 0) this.starts.delete(key);
+    this.keysPrunedAt = Math.max(1024, this.slots.size + this.starts.size);
   }
 
   /**
@@ -174,23 +215,23 @@ export class FlowGate<E extends Gated> {
    * returns the oldest job parked on its key, for the store to put back in its ready queue.
    */
   ended(entry: E): E | undefined {
-    const key = entry.limits?.concurrency?.key;
-    if (key === undefined) return undefined;
-    const set = this.holders.get(key);
-    if (!set?.delete(entry)) return undefined;
-    if (set.size === 0) this.holders.delete(key);
-    const parked = this.parkedByKey.get(key);
-    const next = parked?.shift();
-    if (parked && parked.length === 0) this.parkedByKey.delete(key);
+    const slots = entry.holding as KeySlots<E> | undefined;
+    if (slots === undefined) return undefined;
+    entry.holding = undefined;
+    slots.holders--;
+    const parked = slots.parked;
+    if (parked === undefined) return undefined;
+    const next = parked.shift();
+    if (parked.length === 0) slots.parked = undefined;
     return next;
   }
 
   /** Parks a job whose concurrency key was full. */
   park(entry: E): void {
     const key = entry.limits!.concurrency!.key;
-    let parked = this.parkedByKey.get(key);
-    if (!parked) this.parkedByKey.set(key, (parked = new Fifo()));
-    parked.push(entry);
+    let slots = this.slots.get(key);
+    if (!slots) this.slots.set(key, (slots = { holders: 0, parked: undefined }));
+    (slots.parked ??= new Fifo()).push(entry);
   }
 
   /** Defers a job whose rate window was full until the window lets one more start in. */
@@ -212,7 +253,7 @@ export class FlowGate<E extends Gated> {
 
   /** Parked and deferred jobs (their visible state is `queued`). */
   *waiting(): Generator<E> {
-    for (const parked of this.parkedByKey.values()) yield* parked;
+    for (const { parked } of this.slots.values()) if (parked) yield* parked;
     for (const { entry } of this.deferred.values()) yield entry;
   }
 
@@ -220,8 +261,7 @@ export class FlowGate<E extends Gated> {
   clear(): void {
     this.locks.clear();
     this.ticks.clear();
-    this.holders.clear();
-    this.parkedByKey.clear();
+    this.slots.clear();
     this.starts.clear();
     this.deferred.clear();
   }

@@ -37,7 +37,7 @@
  */
 import type { DeadJob, DeadSelection, EnqueueResult, JobPayload, QueueInfo, RecurringRecord, Reservation, RetryDeadOptions, Settlement, StatusRecord } from "../adapter/contract.js";
 import { DeadSet } from "./dead-set.js";
-import { FlowGate, limitsOf, type Limits } from "./flow.js";
+import { FlowGate, limitsOf, type Gated, type KeySlots, type Limits } from "./flow.js";
 import { LeaseTable } from "./leases.js";
 import { Waiters } from "./waiters.js";
 import { MinHeap } from "./heap.js";
@@ -80,6 +80,8 @@ interface Entry extends MemoryJob {
   status: StatusRecord | string;
   /** Its concurrency and rate limits, if it has any. */
   limits: Limits | undefined;
+  /** The gate's record of the concurrency key whose slot it holds (set from the start, so every entry has one shape). */
+  holding: KeySlots<Gated> | undefined;
 }
 
 /** Options of {@link MemoryStore}. */
@@ -160,6 +162,7 @@ export class MemoryStore {
       deliveries: 0,
       status: payload.id,
       limits: limitsOf(payload),
+      holding: undefined,
     };
     entry.status = this.statuses.enqueued(payload, now);
     this.place(entry, now);
