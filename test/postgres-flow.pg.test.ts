@@ -6,7 +6,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import pg from "pg";
 
 import { PostgresAdapter } from "@errand/adapter-postgres";
@@ -19,10 +19,12 @@ import { dropSchemas, postgresUrl, schemaName } from "./support/postgres.js";
 const url = postgresUrl();
 const schemas: string[] = [];
 const open: PostgresAdapter[] = [];
-afterAll(async () => {
-  await Promise.all(open.map((adapter) => adapter.close()));
-  await dropSchemas(url, schemas);
+// Each case's adapters close after it: their pools held open to the end of the file added
+// up (up to 70 connections) and, beside other files, ran PostgreSQL out of its 100.
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((adapter) => adapter.close()));
 });
+afterAll(() => dropSchemas(url, schemas));
 
 function adapterOn(schema: string, options: Partial<ConstructorParameters<typeof PostgresAdapter>[0]> = {}) {
   const adapter = new PostgresAdapter({ url, schema, poolSize: 4, leaseCheckMs: 50, ...options });
@@ -82,16 +84,19 @@ describe("postgres flow control internals", () => {
     expect(next.map(idOf)).toEqual([jobs[1]!.id]);
   });
 
-  it("10 rounds of 50 enqueues of one unique key over 5 adapters (50 connections) at once: one job per key", async () => {
-    const first = fresh({ poolSize: 10 });
+  // 16 connections: enough for the enqueues of a round to overlap (with the enqueue lock
+  // removed, 44 of 50 copies were stored), few enough to leave PostgreSQL's default 100
+  // connections to the test files running beside this one (50 here once ran it out).
+  it("10 rounds of 32 enqueues of one unique key over 4 adapters (16 connections) at once: one job per key", async () => {
+    const first = fresh({ poolSize: 4 });
     await first.migrate();
-    const adapters = [first, ...Array.from({ length: 4 }, () => adapterOn(first.schema, { poolSize: 10 }))];
+    const adapters = [first, ...Array.from({ length: 3 }, () => adapterOn(first.schema, { poolSize: 4 }))];
     // Every connection open and migrated first, so the enqueues of a round overlap.
-    await Promise.all(adapters.flatMap((adapter) => Array.from({ length: 10 }, () => adapter.getStatus({ ids: [payload().id] }))));
-    await Promise.all(adapters.flatMap((adapter) => Array.from({ length: 10 }, () => adapter.pool.query("SELECT pg_sleep(0.02)"))));
+    await Promise.all(adapters.flatMap((adapter) => Array.from({ length: 4 }, () => adapter.getStatus({ ids: [payload().id] }))));
+    await Promise.all(adapters.flatMap((adapter) => Array.from({ length: 4 }, () => adapter.pool.query("SELECT pg_sleep(0.02)"))));
     for (let round = 0; round < 10; round++) {
       const key = { key: `race-${round}`, while: "active" as const };
-      const results = (await Promise.all(Array.from({ length: 50 }, (_, i) => adapters[i % 5]!.enqueue({ jobs: [payload({ flow: { unique: key } })] })))).flat();
+      const results = (await Promise.all(Array.from({ length: 32 }, (_, i) => adapters[i % 4]!.enqueue({ jobs: [payload({ flow: { unique: key } })] })))).flat();
       expect(results.filter((result) => !result.duplicate)).toHaveLength(1);
       expect(new Set(results.map((result) => result.jobId)).size).toBe(1);
       const { rows } = await first.pool.query(`SELECT id FROM "${first.schema}".jobs WHERE body::json->'flow'->'unique'->>'key' = $1`, [key.key]);
