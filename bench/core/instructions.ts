@@ -30,15 +30,15 @@
  * there; code V8 compiled shows as `0x…`. A drain of 100k jobs takes 1–2 minutes under
  * valgrind (more on a busy machine).
  */
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdir } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 
 import { BENCH_DIR } from "../lib/profile.js";
 import { median } from "../lib/stats.js";
 import type { DrainParams, DrainResult } from "./scenarios.js";
+import { compilerInstructions } from "../lib/machine.js";
 
 const RUN = join(dirname(fileURLToPath(import.meta.url)), "run.js");
 const V8_FLAGS = ["--expose-gc", "--single-threaded", "--predictable-gc-schedule", "--no-incremental-marking", "--initial-old-space-size=1024"];
@@ -49,16 +49,6 @@ interface Counted {
   file: string;
 }
 
-/** Instructions callgrind charged to V8's optimizing compiler (`v8::internal::compiler::…`) in `file`. */
-async function compilerInstructions(file: string): Promise<number> {
-  const { stdout } = await promisify(execFile)("callgrind_annotate", ["--inclusive=no", "--threshold=100", file], { maxBuffer: 64 * 1024 * 1024 });
-  let total = 0;
-  for (const line of stdout.split("\n")) {
-    const match = /^\s*([\d,]+) \(\s*[\d.]+%\)\s+(.*)$/.exec(line);
-    if (match && match[2]!.includes("v8::internal::compiler::")) total += Number(match[1]!.replace(/,/g, ""));
-  }
-  return total;
-}
 
 /** One drain under callgrind; resolves with the instructions of its timed part. */
 function countOnce(params: DrainParams, file: string): Promise<Counted> {

@@ -11,13 +11,14 @@
  * its runs. Prints a markdown table and writes bench/results/core-latest.json.
  */
 import { mkdir, writeFile } from "node:fs/promises";
-import { cpus, totalmem } from "node:os";
+import { cpus } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { median } from "../lib/stats.js";
 import { inChild } from "./child.js";
 import { scenarios, type DrainResult, type ScenarioName } from "./scenarios.js";
+import { machineFacts } from "../lib/machine.js";
 
 const SELF = fileURLToPath(import.meta.url);
 /** bench/ (this file is bench/dist/core/run.js once built). */
@@ -195,12 +196,7 @@ async function parent(options: Options): Promise<void> {
 
   await mkdir(dirname(RESULTS), { recursive: true });
   const report = {
-    date: new Date().toISOString(),
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-    cpus: cpus().length,
-    cpuModel: cpus()[0]?.model,
-    memoryGb: Math.round(totalmem() / 2 ** 30),
+    ...machineFacts(),
     runsPerFigure: options.runs,
     durationSeconds: Math.round(seconds),
     figures,

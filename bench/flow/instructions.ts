@@ -12,30 +12,20 @@
  * thread outside valgrind) per variant, and the ratio to plain. Each run's `.callgrind`
  * file stays in results/profiles/ (`callgrind_annotate --inclusive=no <file>`).
  */
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 
 import { BENCH_DIR } from "../lib/profile.js";
 import type { Scenario } from "../lib/scenarios.js";
 import type { Variant } from "./libraries.js";
 import { childParams } from "./run.js";
+import { compilerInstructions } from "../lib/machine.js";
 
 const RUN = join(dirname(fileURLToPath(import.meta.url)), "run.js");
 const V8_FLAGS = ["--expose-gc", "--single-threaded", "--predictable-gc-schedule", "--no-incremental-marking", "--initial-old-space-size=1024"];
 
-/** Instructions callgrind charged to V8's optimizing compiler in `file`. */
-async function compilerInstructions(file: string): Promise<number> {
-  const { stdout } = await promisify(execFile)("callgrind_annotate", ["--inclusive=no", "--threshold=100", file], { maxBuffer: 64 * 1024 * 1024 });
-  let total = 0;
-  for (const line of stdout.split("\n")) {
-    const match = /^\s*([\d,]+) \(\s*[\d.]+%\)\s+(.*)$/.exec(line);
-    if (match && match[2]!.includes("v8::internal::compiler::")) total += Number(match[1]!.replace(/,/g, ""));
-  }
-  return total;
-}
 
 /** One measurement under callgrind; the instructions of its timed part. */
 function count(variant: Variant, scenario: Scenario, file: string): Promise<number> {

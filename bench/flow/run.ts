@@ -18,7 +18,7 @@
  * fauxqs emulator started here for the run.
  */
 import { mkdir, writeFile } from "node:fs/promises";
-import { cpus, totalmem } from "node:os";
+import { cpus } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -31,6 +31,7 @@ import { deleteQueues, freshPrefix as sqsPrefix, openSqs, sqsClient } from "../s
 import { BACKENDS, BULL_VARIANTS, BULLMQ_VERSION, deleteRedisKeys, ERRAND_VARIANTS, FLOW_KEYS, statusStorePrefix, type Backend, type Variant } from "./libraries.js";
 import { measure, type ChildParams, type Measurement } from "./scenarios.js";
 import { fold, printTables, type Figure, type FigureKind } from "./table.js";
+import { machineFacts } from "../lib/machine.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
@@ -182,12 +183,7 @@ async function main(options: Options): Promise<void> {
   console.log(`\n(${seconds.toFixed(0)} s)`);
 
   const report = {
-    date: new Date().toISOString(),
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-    cpus: cpus().length,
-    cpuModel: cpus()[0]?.model,
-    memoryGb: Math.round(totalmem() / 2 ** 30),
+    ...machineFacts(),
     versions: { bullmq: BULLMQ_VERSION },
     sqs: sqs?.description,
     options,

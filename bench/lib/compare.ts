@@ -6,11 +6,12 @@
  * writes the JSON report. Each benchmark brings its libraries, its child and its goals.
  */
 import { mkdir, writeFile } from "node:fs/promises";
-import { cpus, totalmem } from "node:os";
+import { cpus } from "node:os";
 import { dirname, relative } from "node:path";
 
 import type { Scenario } from "./scenarios.js";
 import { formatNumber, median } from "./stats.js";
+import { machineFacts } from "./machine.js";
 
 export type Group = "enqueue" | "drain" | "latency";
 const GROUPS: readonly Group[] = ["enqueue", "drain", "latency"];
@@ -290,12 +291,7 @@ export async function runComparison<L extends string, M extends BaseMeasurement>
     return out;
   };
   const report = {
-    date: new Date().toISOString(),
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-    cpus: cpus().length,
-    cpuModel: cpus()[0]?.model,
-    memoryGb: Math.round(totalmem() / 2 ** 30),
+    ...machineFacts(),
     versions: comparison.versions,
     ...comparison.environment,
     runsPerFigure: options.runs,

@@ -18,12 +18,13 @@
  */
 import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
-import { cpus, totalmem } from "node:os";
+import { cpus } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { median } from "../lib/stats.js";
 import { runScenario, type ScenarioOptions, type ScenarioResult, type ScenarioSpec } from "./scenario.js";
+import { machineFacts } from "../lib/machine.js";
 
 const SELF = fileURLToPath(import.meta.url);
 const BENCH_DIR = resolve(dirname(SELF), "..", "..");
@@ -253,12 +254,7 @@ async function main(options: Options): Promise<void> {
   await mkdir(dirname(RESULTS), { recursive: true });
   const { serverExecArgv: _flags, profileDir: _profiles, partial: _partial, calm: _calm, ...settings } = options;
   const report = {
-    date: new Date().toISOString(),
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-    cpus: cpus().length,
-    cpuModel: cpus()[0]?.model,
-    memoryGb: Math.round(totalmem() / 2 ** 30),
+    ...machineFacts(),
     settings,
     durationSeconds: Math.round(seconds),
     figures: Object.fromEntries(keys.map((k) => [k, Object.fromEntries(ROWS.map((row) => [row.key, value(k, row.key)]))])),
