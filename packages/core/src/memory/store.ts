@@ -38,6 +38,7 @@
 import type { DeadJob, DeadSelection, EnqueueResult, JobPayload, QueueInfo, RecurringRecord, Reservation, RetryDeadOptions, Settlement, StatusRecord } from "../adapter/contract.js";
 import { DeadSet } from "./dead-set.js";
 import { FlowGate, limitsOf, type Gated, type KeySlots, type Limits } from "./flow.js";
+import { countQueues } from "./counts.js";
 import { LeaseTable } from "./leases.js";
 import { Waiters } from "./waiters.js";
 import { MinHeap } from "./heap.js";
@@ -358,21 +359,13 @@ export class MemoryStore {
 
   /** Counts per queue. */
   queues(): QueueInfo[] {
-    const infos = new Map<string, QueueInfo>();
-    const info = (name: string) => {
-      let entry = infos.get(name);
-      if (!entry) infos.set(name, (entry = { name, queued: 0, scheduled: 0, running: 0, retrying: 0, dead: 0 }));
-      return entry;
-    };
-    for (const [name, queue] of this.ready) if (queue.size > 0) info(name).queued += queue.size;
-    for (const entry of this.scheduled.values()) {
-      if (entry.executions > 0) info(entry.queue).retrying++;
-      else info(entry.queue).scheduled++;
-    }
-    for (const entry of this.gate.waiting()) info(entry.queue).queued++;
-    for (const entry of this.leases.values()) info(entry.queue).running++;
-    for (const job of this.dead.values()) info(job.queue).dead++;
-    return [...infos.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return countQueues({
+      ready: this.ready,
+      scheduled: this.scheduled.values(),
+      waiting: this.gate.waiting(),
+      leased: this.leases.values(),
+      dead: this.dead.values(),
+    });
   }
 
   /** Dead jobs of `queue` (or all), newest first. */
