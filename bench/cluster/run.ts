@@ -58,6 +58,17 @@ async function pickQueues(cluster: readonly Server[]) {
   return { owners, picked: picked.sort((a, b) => a.port - b.port) };
 }
 
+/**
+ * The drain rate at which the servers alone would be the limit, each master on a core of its
+ * own: the busiest server at any moment does `busiestNodeShare` of the servers' CPU per job,
+ * and one core gives 10^6 µs a second. A figure of this machine's CPU per job, so it holds
+ * when the measured rates do not (other work on the 2 shared cores moves those by 2× and more).
+ */
+function serverBound(drain: Drain): number {
+  const serverUsPerJob = drain.nodes.reduce((sum, n) => sum + n.cpuUsPerJob, 0);
+  return 1e6 / (serverUsPerJob * drain.busiestNodeShare);
+}
+
 function summarize(drains: Drain[]) {
   const nodeCount = drains[0]!.nodes.length;
   return {
@@ -66,6 +77,7 @@ function summarize(drains: Drain[]) {
     serverCpuUsPerJob: median(drains.map((d) => d.nodes.reduce((sum, n) => sum + n.cpuUsPerJob, 0))),
     workerCpuUsPerJob: median(drains.map((d) => d.workerCpuUsPerJob)),
     busiestNodeShare: median(drains.map((d) => d.busiestNodeShare)),
+    serverBoundJobsPerSecond: median(drains.map(serverBound)),
     nodes: Array.from({ length: nodeCount }, (_, i) => ({
       port: drains[0]!.nodes[i]!.port,
       cpuUsPerJob: median(drains.map((d) => d.nodes[i]!.cpuUsPerJob)),
@@ -108,15 +120,19 @@ async function main(): Promise<void> {
 
   const results = setups.map((setup) => ({ ...setup, runs: drains.get(setup.name)!, median: summarize(drains.get(setup.name)!) }));
   console.log(`\nMedians of ${options.runs}:\n`);
-  console.log("| setup | drain jobs/s ↑ | server CPU µs/job, all nodes | per node: CPU µs/job (share of one core) | busiest node's share, per 100 ms | worker CPU µs/job | enqueue jobs/s |");
-  console.log("| --- | ---: | ---: | --- | ---: | ---: | ---: |");
+  console.log("| setup | drain jobs/s ↑ | server CPU µs/job, all nodes | per node: CPU µs/job (share of one core) | busiest node's share, per 100 ms | server-bound ceiling, jobs/s | worker CPU µs/job | enqueue jobs/s |");
+  console.log("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |");
   for (const r of results) {
     const m = r.median;
     const nodes = m.nodes.map((n) => `${formatNumber(n.cpuUsPerJob)} (${formatNumber(100 * n.cpuShareOfCore, 0)} %)`).join(" / ");
-    console.log(`| ${r.name} | ${formatNumber(m.jobsPerSecond)} | ${formatNumber(m.serverCpuUsPerJob)} | ${nodes} | ${formatNumber(100 * m.busiestNodeShare, 0)} % | ${formatNumber(m.workerCpuUsPerJob)} | ${formatNumber(m.enqueueJobsPerSecond)} |`);
+    console.log(`| ${r.name} | ${formatNumber(m.jobsPerSecond)} | ${formatNumber(m.serverCpuUsPerJob)} | ${nodes} | ${formatNumber(100 * m.busiestNodeShare, 0)} % | ${formatNumber(m.serverBoundJobsPerSecond)} | ${formatNumber(m.workerCpuUsPerJob)} | ${formatNumber(m.enqueueJobsPerSecond)} |`);
   }
   const rate = (name: string) => results.find((r) => r.name === name)!.median.jobsPerSecond;
-  console.log(`\ncluster / standalone, 6 queues: ${(rate(setups[1]!.name) / rate(setups[0]!.name)).toFixed(2)}×; cluster 6 queues / 1 queue: ${(rate(setups[1]!.name) / rate(setups[4]!.name)).toFixed(2)}×`);
+  const ceiling = (name: string) => results.find((r) => r.name === name)!.median.serverBoundJobsPerSecond;
+  const ratios = (f: (name: string) => number) =>
+    `cluster / standalone, 6 queues ${(f(setups[1]!.name) / f(setups[0]!.name)).toFixed(2)}×; cluster, 6 queues / 1 queue ${(f(setups[1]!.name) / f(setups[4]!.name)).toFixed(2)}×; weighted / strict order ${(f(setups[1]!.name) / f(setups[2]!.name)).toFixed(2)}×`;
+  console.log(`\nmeasured rates: ${ratios(rate)}`);
+  console.log(`server-bound ceilings: ${ratios(ceiling)}`);
 
   const file = join(BENCH_DIR, "results", full ? "cluster-latest.json" : "cluster-latest.partial.json");
   writeFileSync(file, `${JSON.stringify({ machine: { ...machineFacts(), redis: version }, options, queues: picked, slotOwners: owners, results }, null, 2)}\n`);
