@@ -82,6 +82,12 @@ async function drained(queues: readonly string[], capMs: number): Promise<void> 
   }
 }
 
+/** Worker processes alive now: killed on the bench's exit, whatever ends it (an error, Ctrl-C). */
+const alive = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of alive) child.kill("SIGKILL");
+});
+
 /** A forked worker process and a way to wait for its next message of a kind. */
 class WorkerProcess {
   private readonly waiting = new Map<string, (message: FromWorker) => void>();
@@ -102,7 +108,13 @@ class WorkerProcess {
       this.waiting.delete(message.type);
       resolve?.(message);
     });
-    this.exited = new Promise((resolve) => this.child.once("exit", (code) => resolve(code)));
+    alive.add(this.child);
+    this.exited = new Promise((resolve) =>
+      this.child.once("exit", (code) => {
+        alive.delete(this.child);
+        resolve(code);
+      }),
+    );
   }
 
   next<T extends FromWorker["type"]>(type: T): Promise<Extract<FromWorker, { type: T }>> {

@@ -38,6 +38,10 @@ export type FromWorker =
       cpuUs: number;
     };
 
+// A parent that died (its servers gone with it) leaves nothing to report to: end too. Set
+// before anything awaits, since a connect to a server that is gone would wait forever.
+process.once("disconnect", () => process.exit(0));
+
 const params = JSON.parse(process.argv[2]!) as WorkerParams;
 const now = () => performance.timeOrigin + performance.now();
 let starts = 0;
@@ -54,12 +58,14 @@ class NoopJob extends Job<[n: number, queue: string], void> {
 }
 
 const runtime = configure({ adapter: params.adapter, jobs: [NoopJob], worker: { embedded: false } });
-await (await runtime.adapterFor()).migrate();
 let worker: Worker | undefined;
 let progress: NodeJS.Timeout | undefined;
 let cpuAtStart = process.cpuUsage();
 
-const send = (message: FromWorker) => process.send!(message);
+// With a callback, a failed send (the parent gone) is not an 'error' event; the disconnect handler ends the process.
+const send = (message: FromWorker) => {
+  if (process.connected) process.send!(message, undefined, undefined, () => undefined);
+};
 
 process.on("message", (message: ToWorker) => {
   void (async () => {
@@ -91,4 +97,6 @@ process.on("message", (message: ToWorker) => {
     process.exit(1);
   });
 });
+// Listening before this first await keeps the IPC channel read, so a parent's death is seen here too.
+await (await runtime.adapterFor()).migrate();
 send({ type: "ready" });
