@@ -2,7 +2,7 @@
  * Errand on a three-master Redis Cluster against one standalone redis-server, all started
  * here on free loopback ports and all removed at the end (`servers.ts`).
  *
- *   npm run bench:cluster                               # 3 runs per setup (median), ~2 min
+ *   npm run bench:cluster                               # 3 runs per setup (median), 3–5 min
  *   node bench/dist/cluster/run.js --runs 1 --jobs 10000 --workers 3 --concurrency 10
  *
  * Picks six queue names whose hash slots fall two on each master (printed), then drains the
