@@ -11,12 +11,16 @@
  * | `<prefix>:{q}:finished` | zset | succeeded and discarded jobs by finish time, trimmed by retention |
  * | `<prefix>:{q}:dead` | zset | dead jobs by time of death, until purged |
  * | `<prefix>:{q}:seq` | string | arrival counter |
- * | `<prefix>:{q}:j:<id>` | hash | one job: body, state, times, lease, progress, result, error; flow fields below |
+ * | `<prefix>:{q}:jobs` | hash | every job of the queue: id → its record (MessagePack: compact body, state, times, lease, progress, result, error; flow fields below; `lua/job-lib.lua`) |
  * | `<prefix>:{q}:parked` | zset | jobs parked by a full concurrency key, by ready score (counted as queued) |
  * | `<prefix>:{q}:deferred` | zset | jobs deferred by a rate limit, by the time a start is allowed (ms; counted as queued) |
  * | `<prefix>:{q}:flow` | string | "1" once a job with unique, concurrency or rate flow was stored in the queue |
  * | `<prefix>:{q}:recurring` | hash | recurring task → `"<lastTick ms> <jobId>"` (tasks whose jobs go to this queue) |
  * | `<prefix>:queues` | set | every queue name seen (for `*`, counts and lookups by id) |
+ * | `<prefix>:layout` | string | the layout version of the prefix's keys (`LAYOUT_VERSION`; absent: version 1, see `migrate.ts`) |
+ *
+ * Layout 1 (before 0.2) kept each job in a hash of its own, `<prefix>:{q}:j:<id>`, with the
+ * whole payload in its `body` field; `migrate.ts` moves such jobs into the queue's `jobs` hash.
  *
  * Flow-control keys are global (one namespace per prefix: two job classes or two queues that
  * name the same key share it), so they carry no hash tag; `<k>` is the key as core gives it:
@@ -29,7 +33,7 @@
  * | `<prefix>:parked-keys` | set | concurrency keys with parked jobs (the upkeep's safety sweep walks it) |
  * | `<prefix>:rate:<k>` | zset | rate-limit window: `"<id> <lease token>"` → start time (ms); `PEXPIRE` perMs |
  *
- * A job with flow control keeps its settings in its hash, so reserve, settle, lease upkeep
+ * A job with flow control keeps its settings in its record, so reserve, settle, lease upkeep
  * and extension need not parse the body: `ck`/`cl` (concurrency key, limit), `rk`/`rl`/`rp`
  * (rate key, limit, perMs), `uk`/`uw` (unique key, while), read with the fields those
  * scripts read anyway (jobs stored with an older `fl` flag read the same: it is ignored).
@@ -65,9 +69,14 @@ export interface QueueKeys {
   deferred: string;
   recurring: string;
   flow: string;
-  /** Prefix of the queue's job hashes: append the job id. */
+  /** The queue's jobs hash: job id → record (`lua/job-lib.lua`). */
+  jobs: string;
+  /** Layout 1 only (`migrate.ts`): prefix of the queue's job hashes, one per job. */
   job: string;
 }
+
+/** The key layout this version writes (`<prefix>:layout`). */
+export const LAYOUT_VERSION = 2;
 
 /** Builds key names under one prefix. */
 export class KeyLayout {
@@ -75,6 +84,8 @@ export class KeyLayout {
   readonly queues: string;
   readonly wakeChannel: string;
   readonly statusChannel: string;
+  /** The layout version of the prefix (`LAYOUT_VERSION`). */
+  readonly layout: string;
   /**
    * What every key name starts with (`<prefix>:`): the scripts that touch flow keys or other
    * queues' keys build the names from it, as `flowKey` and `queue` do here.
@@ -86,6 +97,7 @@ export class KeyLayout {
     this.queues = `${prefix}:queues`;
     this.wakeChannel = `${prefix}:wake`;
     this.statusChannel = `${prefix}:status`;
+    this.layout = `${prefix}:layout`;
   }
 
   /** The keys of `queue`. */
@@ -105,6 +117,7 @@ export class KeyLayout {
         deferred: `${base}deferred`,
         recurring: `${base}recurring`,
         flow: `${base}flow`,
+        jobs: `${base}jobs`,
         job: `${base}j:`,
       };
       this.cache.set(queue, keys);

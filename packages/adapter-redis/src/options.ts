@@ -22,6 +22,7 @@ const ADAPTER_OPTIONS: OptionSchema<RedisAdapterOptions> = {
   maxFinished: rules.integer(0),
   publishStatus: rules.boolean,
   pollMs: rules.number(0),
+  migrate: rules.boolean,
 };
 
 const STATUS_STORE_OPTIONS: OptionSchema<RedisStatusStoreOptions> = {

@@ -38,6 +38,8 @@ const SCRIPTS = {
   "purge-dead": 1,
   retire: 1,
   "flow-sweep": 1,
+  "job-read": 1,
+  migrate: 1,
   "status-enqueued": null,
   "status-started": null,
   "status-stale": null,

@@ -9,11 +9,12 @@
  * in the fixture config), so CLIENT LIST tells its connections from those of other test
  * files running at the same time; the test's own connection is named "errand-faults-test".
  */
-import { KeyLayout, RedisAdapter } from "@errand/adapter-redis";
+import { KeyLayout, readJobRecords, RedisAdapter } from "@errand/adapter-redis";
 import { Redis } from "ioredis";
 import { expect } from "vitest";
 
 import { dropPrefixes, redisPrefix, redisUrl } from "../../support/redis.js";
+import { insertRawJob } from "../../support/redis-jobs.js";
 import { faultFixture, QUEUE, type CaseJobs, type Connection, type FaultStore, type FaultWiring, type Runs, type Stored } from "../harness.js";
 
 const SETS = ["ready", "scheduled", "retrying", "active", "finished", "dead"] as const;
@@ -45,14 +46,10 @@ export function redisFaults(): FaultWiring {
     const keys = layout.queue(QUEUE);
 
     async function readJobs(ids: readonly string[]): Promise<JobRecord[]> {
-      const pipeline = redis.pipeline();
-      for (const id of ids) pipeline.hmget(keys.job + id, "state", "exe", "tok", "sta");
-      const replies = (await pipeline.exec()) ?? [];
+      const records = await readJobRecords(redis, layout, QUEUE, ids);
       return ids.map((id, index) => {
-        const [error, fields] = replies[index]!;
-        if (error) throw error;
-        const [state, exe, tok, sta] = fields as (string | null)[];
-        return { id, state: state ?? "missing", exe: Number(exe ?? 0), tok: tok ?? null, sta: sta === null || sta === undefined ? null : Number(sta) };
+        const { state, exe, tok, sta } = records[index] ?? {};
+        return { id, state: state ?? "missing", exe: Number(exe ?? 0), tok: tok ?? null, sta: sta === undefined ? null : Number(sta) };
       });
     }
 
@@ -78,10 +75,7 @@ export function redisFaults(): FaultWiring {
       adapter: () => new RedisAdapter({ client: redis, prefix }),
       // Written as the adapter writes a ready job (as the conformance wiring's insertRaw does).
       async insertRaw({ id, job, body }) {
-        const now = Date.now();
-        const score = 1_048_576 * 2 ** 32 + Number(await redis.incr(keys.seq));
-        await redis.hset(keys.job + id, { body, job, queue: QUEUE, priority: 0, state: "queued", exe: 0, run: now, enq: now, upd: now, score });
-        await redis.zadd(keys.ready, score, id);
+        await insertRawJob(redis, keys, id, job, body);
         await redis.sadd(layout.queues, QUEUE);
         return id;
       },
