@@ -10,6 +10,7 @@ import { waitFor } from "@errand/core/testing";
 
 import { payload } from "./conformance/harness.js";
 import { dropPrefixes, redisPrefix, redisUrl } from "./support/redis.js";
+import { readyIds } from "./support/redis-jobs.js";
 
 const url = redisUrl();
 const prefixes: string[] = [];
@@ -54,7 +55,7 @@ describe("redis flow control: unique", () => {
       { jobId: holder, providerJobId: holder, duplicate: true },
     ]);
     const q = adapter.keys.queue("default");
-    expect(await adapter.client.zrange(q.ready, 0, -1)).toEqual([holder, jobs[2]!.id]);
+    expect(await readyIds(adapter.client, q)).toEqual([holder, jobs[2]!.id]);
     expect(await adapter.client.hlen(q.jobs)).toBe(2);
     expect(await adapter.client.hgetall(adapter.keys.flowKey("unique", "K:1"))).toEqual({ id: holder, q: "default", w: "queued", exp: "" });
     // The same payload sent again (a call retried after a lost reply) is not its own duplicate.
@@ -119,7 +120,7 @@ describe("redis flow control: unique", () => {
     await adapter.enqueue({ jobs: [holder] });
     const q = adapter.keys.queue("default");
     await adapter.client.hdel(q.jobs, holder.id);
-    await adapter.client.zrem(q.ready, holder.id);
+    await adapter.client.lrem(adapter.keys.readyList("default", 0), 0, holder.id);
     const next = job(unique("G", "active"));
     expect((await adapter.enqueue({ jobs: [next] }))[0]).toEqual({ jobId: next.id, providerJobId: next.id });
   });

@@ -10,6 +10,7 @@ import { readJobRecords, RedisAdapter, type RedisAdapterOptions } from "@errand/
 import { waitFor } from "@errand/core/testing";
 
 import { dropPrefixes, redisPrefix, redisUrl } from "./support/redis.js";
+import { readyIds } from "./support/redis-jobs.js";
 
 const url = redisUrl();
 const prefixes: string[] = [];
@@ -49,8 +50,9 @@ describe("redis internals", () => {
       const now = await EchoJob.set({ queue: "mail", priority: 4 }).performLater(7);
       const later = await EchoJob.set({ queue: "mail", wait: "1h" }).performLater(8);
       const keys = adapter.keys.queue("mail");
-      expect(keys.ready).toBe(`${adapter.keys.prefix}:{mail}:ready`);
-      expect(await raw.zrange(keys.ready, 0, -1)).toEqual([now.jobId]);
+      expect(keys.prios).toBe(`${adapter.keys.prefix}:{mail}:prios`);
+      expect(await readyIds(raw, keys)).toEqual([now.jobId]);
+      expect(await raw.lrange(adapter.keys.readyList("mail", 4), 0, -1)).toEqual([now.jobId]);
       expect(await raw.zrange(keys.scheduled, 0, -1)).toEqual([later.jobId]);
       const [job] = await readJobRecords(raw, adapter.keys, "mail", [now.jobId]);
       expect(job).toMatchObject({ job: "EchoJob", priority: "4", state: "queued", exe: "0" });
@@ -167,7 +169,7 @@ describe("redis internals", () => {
     const runtime = configure({ adapter, worker: { embedded: false } });
     try {
       await expect(EchoJob.set({ priority: 2 ** 21 }).performLater(1)).rejects.toThrow(/EchoJob: priority 2097152 is outside/);
-      expect(await raw.exists(adapter.keys.queue("default").ready)).toBe(0);
+      expect(await raw.exists(adapter.keys.queue("default").prios)).toBe(0);
     } finally {
       await runtime.close();
     }

@@ -109,11 +109,9 @@ while i <= #ARGV do
     end
     if not duplicate then
       local priority, run_at = tonumber(ARGV[base + 4]), tonumber(ARGV[base + 5])
-      local state, score = 'scheduled', nil
+      local state = 'scheduled'
       if run_at <= now then
-        local seq = redis.call('INCR', qkey(queue, 'seq'))
-        score = (priority + 1048576) * 4294967296 + (seq % 4294967296)
-        redis.call('ZADD', qkey(queue, 'ready'), score, id)
+        ready_push(qkey(queue, 'prios'), id, priority)
         state = 'queued'
         due[queue] = true
       else
@@ -122,9 +120,9 @@ while i <= #ARGV do
       -- One record with the flow fields (job-lib.lua); reserve and settle read them with the
       -- record they read anyway.
       local enq = tonumber(ARGV[base + 6])
-      local rec = { k = ARGV[base + 2], j = ARGV[base + 3], s = state, n = enq, u = now, c = score }
+      local rec = { k = ARGV[base + 2], j = ARGV[base + 3], s = state, n = enq, u = now - enq }
       if priority ~= 0 then rec.p = priority end
-      if run_at ~= enq then rec.r = run_at end
+      if run_at ~= enq then rec.r = run_at - enq end
       if uk ~= '' then rec.uk, rec.uw = uk, uw end
       if ck ~= '' then rec.ck, rec.cl = ck, cl end
       if rk ~= '' then rec.rk, rec.rl, rec.rp = rk, rl, rp end

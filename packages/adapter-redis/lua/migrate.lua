@@ -13,7 +13,7 @@
 --!include job-lib.lua
 local STRINGS = { state = 's', job = 'j', body = 'b', tok = 't', res = 'x', err = 'o', prog = 'g',
   ck = 'ck', cl = 'cl', rk = 'rk', rl = 'rl', rp = 'rp', uk = 'uk', uw = 'uw' }
-local NUMBERS = { priority = 'p', exe = 'e', run = 'r', enq = 'n', upd = 'u', score = 'c', sta = 'a', fin = 'f' }
+local NUMBERS = { priority = 'p', exe = 'e', run = 'r', enq = 'n', upd = 'u', sta = 'a', fin = 'f' }
 local moved = 0
 for i = 2, #ARGV do
   local id = ARGV[i]
@@ -32,7 +32,12 @@ for i = 2, #ARGV do
       end
       if rec.p == 0 then rec.p = nil end
       if rec.e == 0 then rec.e = nil end
-      if rec.r and rec.r == rec.n then rec.r = nil end
+      local n = rec.n or 0
+      rec.n = n
+      for _, k in ipairs({ 'r', 'u', 'a', 'f' }) do
+        if rec[k] then rec[k] = rec[k] - n end
+      end
+      if rec.r == 0 then rec.r = nil end
       job_put(KEYS[1], id, rec)
       moved = moved + 1
     end

@@ -1,7 +1,8 @@
 --[[ reserve: leases up to `max` ready jobs of one queue, after upkeep.
-  KEYS[1] ready, KEYS[2] scheduled, KEYS[3] retrying (zsets, see enqueue.lua and settle.lua)
+  KEYS[1] prios (the ready lists, job-lib.lua), KEYS[2] scheduled, KEYS[3] retrying (zsets,
+  see enqueue.lua and settle.lua)
   KEYS[4] active     zset  id -> lease deadline ms
-  KEYS[5] seq        string, arrival counter
+  KEYS[5] seq        (unused since layout 2)
   KEYS[6] deferred   zset  id -> ms when a rate limit allows its start
   KEYS[7] flow       string, set once the queue held a job with flow fields (keys.ts)
   ARGV[1] the queue's jobs hash (job-lib.lua), ARGV[2] max, ARGV[3] lease ms, ARGV[4] lease token, ARGV[5] worker id (not stored: nothing read it)
@@ -14,13 +15,13 @@
   waiting reserve knows when to look again.
 
   Upkeep first, bounded so one call stays short: scheduled and retrying jobs that are due
-  move to `ready`, and so do jobs deferred by a rate limit whose time came (at their old
-  score, state unchanged); jobs whose lease ran out (their worker died) go back to `ready` at
-  their old place, uncounted (`exe` - 1), as a release does, and free their concurrency slot.
-  Then ZPOPMIN takes the lowest scores: lower priority first, then arrival. Every job of one
+  join the tail of their ready list, jobs deferred by a rate limit whose time came its head
+  (state unchanged); jobs whose lease ran out (their worker died) go back to the head,
+  uncounted (`exe` - 1), as a release does, and free their concurrency slot. Then
+  `ready_pop` (job-lib.lua) takes the lowest priority first, FIFO within it. Every job of one
   call shares the lease token.
 
-  Flow control (a job whose hash has `ck` or `rk`, read only in a queue with the `flow` marker, so
+  Flow control (a job whose record has `ck` or `rk`, read only in a queue with the `flow` marker, so
   a queue of plain jobs pays one EXISTS per call): its rate limit
   is checked first, then its concurrency limit, and only a job both allow records anything
   (a start in the rate window, a slot). Over the rate: the job is deferred until the oldest
@@ -42,10 +43,7 @@ local BOUND = 1000
 local flowing = redis.call('EXISTS', KEYS[7]) == 1
 
 local function to_ready(id, rec)
-  local seq = redis.call('INCR', KEYS[5])
-  local score = ((rec.p or 0) + 1048576) * 4294967296 + (seq % 4294967296)
-  redis.call('ZADD', KEYS[1], score, id)
-  rec.c = score
+  ready_push(KEYS[1], id, rec.p)
 end
 
 local changed = { queued = {}, retrying = {} }
@@ -57,7 +55,7 @@ local function promote(zset, state)
     if rec then
       to_ready(id, rec)
       if state then
-        rec.s, rec.u = state, now
+        rec.s, rec.u = state, now - rec.n
         local list = changed[state]
         list[#list + 1] = id
       end
@@ -69,11 +67,11 @@ end
 promote(KEYS[2], 'queued')
 promote(KEYS[3], nil)
 
--- Deferred jobs whose start is allowed now go back at their old score.
+-- Deferred jobs whose start is allowed now go back to the head of their list.
 local allowed = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', now, 'LIMIT', 0, BOUND)
 for _, id in ipairs(allowed) do
   local rec = job_get(jobs, id)
-  if rec and rec.c then redis.call('ZADD', KEYS[1], rec.c, id) end
+  if rec then ready_push(KEYS[1], id, rec.p, true) end
   redis.call('ZREM', KEYS[6], id)
 end
 
@@ -81,10 +79,10 @@ local wakes = {}
 local expired = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, BOUND)
 for _, id in ipairs(expired) do
   local rec = job_get(jobs, id)
-  if rec and rec.c then
+  if rec then
     local state = rec.o and 'retrying' or 'queued'
-    redis.call('ZADD', KEYS[1], rec.c, id)
-    rec.s, rec.u, rec.t = state, now, nil
+    ready_push(KEYS[1], id, rec.p, true)
+    rec.s, rec.u, rec.t = state, now - rec.n, nil
     rec.e = (rec.e or 0) - 1
     if rec.e == 0 then rec.e = nil end
     job_put(jobs, id, rec)
@@ -117,7 +115,7 @@ local deadline = now + lease_ms
 -- (it grows only while below it); idle windows still expire (PEXPIRE). Before: ZREMRANGEBYSCORE
 -- and ZCARD per start (bench/flow, drain of 20k, 1,000 keys: 3 → 2 commands per concurrency
 -- start, 4 → 3 per rate-limited one).
-local function admit(id, score, f)
+local function admit(id, f)
   local ck, rk = f.ck, f.rk
   local window, slots
   if rk then
@@ -137,7 +135,7 @@ local function admit(id, score, f)
     local count = redis.call('ZCARD', slots)
     if count >= limit then count = count - redis.call('ZREMRANGEBYSCORE', slots, '-inf', now) end
     if count >= limit then
-      flow_park(gp, ARGV[7], id, ck, score)
+      flow_park(gp, ARGV[7], id, ck, f.p or 0)
       return false
     end
   end
@@ -152,15 +150,15 @@ end
 local looked, look_bound = 0, max + BOUND
 while #leased < max and looked < look_bound do
   local want = math.min(max - #leased, look_bound - looked)
-  local popped = redis.call('ZPOPMIN', KEYS[1], want)
+  local popped = ready_pop(KEYS[1], want)
   looked = looked + want
-  for i = 1, #popped, 2 do
+  for i = 1, #popped do
     local id = popped[i]
     local rec = job_get(jobs, id)
     -- A job with a concurrency or rate key is admitted; others (unique only) need nothing.
-    if rec and (not flowing or (not rec.ck and not rec.rk) or admit(id, popped[i + 1], rec)) then
+    if rec and (not flowing or (not rec.ck and not rec.rk) or admit(id, rec)) then
       local exe = (rec.e or 0) + 1
-      rec.e, rec.s, rec.t, rec.a, rec.u = exe, 'running', token, now, now
+      rec.e, rec.s, rec.t, rec.a, rec.u = exe, 'running', token, now - rec.n, now - rec.n
       job_put(jobs, id, rec)
       redis.call('ZADD', KEYS[4], deadline, id)
       out[#out + 1] = id
@@ -170,7 +168,7 @@ while #leased < max and looked < look_bound do
         out[#out + 1] = rec.j
         out[#out + 1] = rec.p or 0
         out[#out + 1] = rec.n
-        out[#out + 1] = rec.r or rec.n
+        out[#out + 1] = rec.n + (rec.r or 0)
       else
         out[#out + 1] = rec.b
         out[#out + 1] = exe
@@ -183,7 +181,7 @@ while #leased < max and looked < look_bound do
     end
   end
   -- Fewer than asked: the ready set is empty.
-  if #popped < 2 * want then break end
+  if #popped < want then break end
 end
 flow_wake(gp .. 'wake', wakes)
 

@@ -1,5 +1,5 @@
 --[[ revive-dead: puts dead jobs of one queue back, due now, with fresh attempts.
-  KEYS[1] ready, KEYS[2] dead, KEYS[3] seq
+  KEYS[1] prios (job-lib.lua), KEYS[2] dead, KEYS[3] seq (unused since layout 2)
   ARGV[1] the queue's jobs hash (job-lib.lua), ARGV[2] wake channel, ARGV[3] queue name
   ARGV[4] status channel ("" for none)
   ARGV[5..] pairs: id, revived compact body (body.ts; core reset its executions and runAt)
@@ -15,11 +15,9 @@ for i = 5, #ARGV, 2 do
   local id = ARGV[i]
   local rec = redis.call('ZREM', KEYS[2], id) == 1 and job_get(jobs, id)
   if rec then
-    local seq = redis.call('INCR', KEYS[3])
-    local score = ((rec.p or 0) + 1048576) * 4294967296 + (seq % 4294967296)
-    redis.call('ZADD', KEYS[1], score, id)
+    ready_push(KEYS[1], id, rec.p)
     rec.o, rec.x, rec.g, rec.f, rec.a, rec.t, rec.e, rec.b = nil, nil, nil, nil, nil, nil, nil, nil
-    rec.k, rec.s, rec.c, rec.r, rec.u = ARGV[i + 1], 'queued', score, now, now
+    rec.k, rec.s, rec.r, rec.u = ARGV[i + 1], 'queued', now - rec.n, now - rec.n
     job_put(jobs, id, rec)
     moved[#moved + 1] = id
   end

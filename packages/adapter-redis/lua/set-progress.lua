@@ -12,7 +12,7 @@ local updated = 0
 for i = 4, #ARGV, 2 do
   local rec = job_get(jobs, ARGV[i])
   if rec and rec.s == 'running' then
-    rec.g, rec.u = ARGV[i + 1], now
+    rec.g, rec.u = ARGV[i + 1], now - rec.n
     job_put(jobs, ARGV[i], rec)
     updated = updated + 1
     if ARGV[2] ~= '' then

@@ -1,5 +1,6 @@
 --[[ settle: records how a batch of leased jobs of one queue ended.
-  KEYS[1] ready, KEYS[2] retrying, KEYS[3] active, KEYS[4] finished, KEYS[5] dead, KEYS[6] seq
+  KEYS[1] prios (job-lib.lua), KEYS[2] retrying, KEYS[3] active, KEYS[4] finished, KEYS[5] dead,
+  KEYS[6] seq (unused since layout 2)
   KEYS[7] flow (the queue's flow marker, keys.ts)
     finished  zset  id -> finished ms (succeeded and discarded jobs, trimmed by retention)
     dead      zset  id -> died ms (kept until purged)
@@ -63,41 +64,37 @@ while i <= #ARGV do
     applied = applied + 1
     if flowing and (rec.ck or rec.uk) then let_go(id, rec, outcome) end
     redis.call('ZREM', KEYS[3], id)
-    rec.t, rec.u = nil, now
+    rec.t, rec.u = nil, now - rec.n
     if outcome == 's' then
-      rec.s, rec.f, rec.k, rec.b, rec.c = 'succeeded', now, nil, nil, nil
+      rec.s, rec.f, rec.k, rec.b = 'succeeded', now - rec.n, nil, nil
       if b == '1' then rec.x = a end
       redis.call('ZADD', KEYS[4], now, id)
       note('succeeded', id)
     elseif outcome == 'f' then
-      rec.s, rec.o, rec.f, rec.k, rec.b, rec.c = 'failed', a, now, nil, nil, nil
+      rec.s, rec.o, rec.f, rec.k, rec.b = 'failed', a, now - rec.n, nil, nil
       redis.call('ZADD', KEYS[4], now, id)
       note('failed', id)
     elseif outcome == 'd' then
-      rec.s, rec.o, rec.f = 'dead', a, now
+      rec.s, rec.o, rec.f = 'dead', a, now - rec.n
       if b ~= '' then rec.k, rec.b = b, nil end
       redis.call('ZADD', KEYS[5], now, id)
       note('dead', id)
     elseif outcome == 'r' then
       local run_at, priority = tonumber(ARGV[i + 5]), tonumber(ARGV[i + 6])
       rec.s, rec.o, rec.k, rec.b = 'retrying', a, b, nil
-      rec.r = run_at
-      if run_at == rec.n then rec.r = nil end
+      rec.r = run_at - rec.n
+      if rec.r == 0 then rec.r = nil end
       rec.p = priority
       if priority == 0 then rec.p = nil end
       if run_at <= now then
-        local seq = redis.call('INCR', KEYS[6])
-        local score = (priority + 1048576) * 4294967296 + (seq % 4294967296)
-        redis.call('ZADD', KEYS[1], score, id)
-        rec.c = score
+        ready_push(KEYS[1], id, priority)
         woken = true
       else
         redis.call('ZADD', KEYS[2], run_at, id)
-        rec.c = nil
       end
       note('retrying', id)
     else -- 'l': released
-      redis.call('ZADD', KEYS[1], rec.c, id)
+      ready_push(KEYS[1], id, rec.p, true)
       rec.s = rec.o and 'retrying' or 'queued'
       rec.e = (rec.e or 0) - 1
       if rec.e == 0 then rec.e = nil end

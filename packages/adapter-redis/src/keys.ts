@@ -4,15 +4,16 @@
  *
  * | key | type | holds |
  * | --- | --- | --- |
- * | `<prefix>:{q}:ready` | zset | due jobs: score (priority + 2^20) · 2^32 + arrival |
+ * | `<prefix>:{q}:ready:<p>` | list | due jobs of priority `p`, FIFO (put-backs at the head; `lua/job-lib.lua`) |
+ * | `<prefix>:{q}:prios` | zset | the priorities whose ready list has jobs (member and score: the priority) |
  * | `<prefix>:{q}:scheduled` | zset | jobs waiting for their `runAt` (ms) |
  * | `<prefix>:{q}:retrying` | zset | failed jobs waiting for their next attempt (ms) |
  * | `<prefix>:{q}:active` | zset | leased jobs by lease deadline (ms) |
  * | `<prefix>:{q}:finished` | zset | succeeded and discarded jobs by finish time, trimmed by retention |
  * | `<prefix>:{q}:dead` | zset | dead jobs by time of death, until purged |
- * | `<prefix>:{q}:seq` | string | arrival counter |
+ * | `<prefix>:{q}:seq` | string | arrival counter of layout 1 (no longer written) |
  * | `<prefix>:{q}:jobs` | hash | every job of the queue: id → its record (MessagePack: compact body, state, times, lease, progress, result, error; flow fields below; `lua/job-lib.lua`) |
- * | `<prefix>:{q}:parked` | zset | jobs parked by a full concurrency key, by ready score (counted as queued) |
+ * | `<prefix>:{q}:parked` | zset | jobs parked by a full concurrency key, by priority (counted as queued) |
  * | `<prefix>:{q}:deferred` | zset | jobs deferred by a rate limit, by the time a start is allowed (ms; counted as queued) |
  * | `<prefix>:{q}:flow` | string | "1" once a job with unique, concurrency or rate flow was stored in the queue |
  * | `<prefix>:{q}:recurring` | hash | recurring task → `"<lastTick ms> <jobId>"` (tasks whose jobs go to this queue) |
@@ -20,7 +21,8 @@
  * | `<prefix>:layout` | string | the layout version of the prefix's keys (`LAYOUT_VERSION`; absent: version 1, see `migrate.ts`) |
  *
  * Layout 1 (before 0.2) kept each job in a hash of its own, `<prefix>:{q}:j:<id>`, with the
- * whole payload in its `body` field; `migrate.ts` moves such jobs into the queue's `jobs` hash.
+ * whole payload in its `body` field, and the ready jobs in one zset, `<prefix>:{q}:ready`
+ * (score (priority + 2^20) · 2^32 + arrival); `migrate.ts` moves both into layout 2.
  *
  * Flow-control keys are global (one namespace per prefix: two job classes or two queues that
  * name the same key share it), so they carry no hash tag; `<k>` is the key as core gives it:
@@ -58,7 +60,10 @@
 
 /** The keys of one queue. */
 export interface QueueKeys {
+  /** Layout 1 only (`migrate.ts`): the ready zset. */
   ready: string;
+  /** The priorities with ready jobs; each has the list `readyList(p)`. */
+  prios: string;
   scheduled: string;
   retrying: string;
   active: string;
@@ -107,6 +112,7 @@ export class KeyLayout {
       const base = `${this.prefix}:{${queue}}:`;
       keys = {
         ready: `${base}ready`,
+        prios: `${base}prios`,
         scheduled: `${base}scheduled`,
         retrying: `${base}retrying`,
         active: `${base}active`,
@@ -123,6 +129,11 @@ export class KeyLayout {
       this.cache.set(queue, keys);
     }
     return keys;
+  }
+
+  /** The ready list of priority `priority` in `queue` (see `prios`). */
+  readyList(queue: string, priority: number | string): string {
+    return `${this.prefix}:{${queue}}:ready:${priority}`;
   }
 
   /** A global flow-control key: `kind` is `unique`, `slots`, `parked` or `rate`. */

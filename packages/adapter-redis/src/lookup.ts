@@ -129,19 +129,27 @@ export class Lookup {
   }
 
   /**
-   * Counts per known queue: one ZCARD per state set, sent together. Jobs parked by a
-   * concurrency limit or deferred by a rate limit count as queued.
+   * Counts per known queue: one ZCARD per state set and one LLEN per ready list, sent
+   * together. Jobs parked by a concurrency limit or deferred by a rate limit count as queued.
    */
   async listQueues(): Promise<QueueInfo[]> {
     const queues = await this.knownQueues();
     return Promise.all(
       queues.map(async (name) => {
         const keys = this.keys.queue(name);
-        const [ready, parked, deferred, scheduled, running, retrying, dead] = await Promise.all(
-          [keys.ready, keys.parked, keys.deferred, keys.scheduled, keys.active, keys.retrying, keys.dead].map((key) => this.client.zcard(key)),
-        );
-        return { name, queued: ready! + parked! + deferred!, scheduled: scheduled!, running: running!, retrying: retrying!, dead: dead! };
+        const [ready, [parked, deferred, scheduled, running, retrying, dead]] = await Promise.all([
+          this.readyCount(name),
+          Promise.all([keys.parked, keys.deferred, keys.scheduled, keys.active, keys.retrying, keys.dead].map((key) => this.client.zcard(key))),
+        ]);
+        return { name, queued: ready + parked! + deferred!, scheduled: scheduled!, running: running!, retrying: retrying!, dead: dead! };
       }),
     );
+  }
+
+  /** Jobs in `queue`'s ready lists. */
+  private async readyCount(queue: string): Promise<number> {
+    const priorities = await this.client.zrange(this.keys.queue(queue).prios, 0, -1);
+    const lengths = await Promise.all(priorities.map((p) => this.client.llen(this.keys.readyList(queue, p))));
+    return lengths.reduce((sum, length) => sum + length, 0);
   }
 }

@@ -6,8 +6,9 @@
  * (one GET). Up to date: ready, and nothing is read again. Absent with no queue registered:
  * a fresh prefix, marked current. Absent with queues: layout 1 (each job a hash of its own),
  * so every known queue's job hashes are found (SCAN of `<prefix>:{q}:j:*` on each master)
- * and moved into the queue's `jobs` hash (`migrate.lua`, a batch of ids per call), then the
- * prefix is marked current. Newer than this version: an error, every time. A failure (the
+ * and moved into the queue's `jobs` hash (`migrate.lua`, a batch of ids per call), its ready
+ * zset into its ready lists (`migrate-ready.lua`, lowest scores first), then the prefix is
+ * marked current. Newer than this version: an error, every time. A failure (the
  * server down) leaves the gate unknown, so the next call tries again.
  *
  * Several processes may upgrade at once: each moves what it finds, a job moves once
@@ -66,6 +67,8 @@ export async function upgradeLayout(client: Redis | Cluster, keys: KeyLayout): P
     for (let start = 0; start < ids.length; start += BATCH) {
       await runScript<number>(client, "migrate", [jobs], [job, ...ids.slice(start, start + BATCH)]);
     }
+    const { ready, prios } = keys.queue(queue);
+    while ((await runScript<number>(client, "migrate-ready", [ready, prios], [BATCH * 2])) > 0);
   }
   const set = await client.set(keys.layout, String(LAYOUT_VERSION), "NX");
   return set === "OK" && queues.length > 0 ? [LAYOUT_2] : [];

@@ -14,7 +14,7 @@ import { Redis } from "ioredis";
 import { expect } from "vitest";
 
 import { dropPrefixes, redisPrefix, redisUrl } from "../../support/redis.js";
-import { insertRawJob } from "../../support/redis-jobs.js";
+import { insertRawJob, readyIds } from "../../support/redis-jobs.js";
 import { faultFixture, QUEUE, type CaseJobs, type Connection, type FaultStore, type FaultWiring, type Runs, type Stored } from "../harness.js";
 
 const SETS = ["ready", "scheduled", "retrying", "active", "finished", "dead"] as const;
@@ -81,12 +81,15 @@ export function redisFaults(): FaultWiring {
       },
       // One ZCARD per set, cheap at 10,000 jobs; count() then checks every hash.
       async progress() {
-        const [ready, active, finished, dead] = await Promise.all([keys.ready, keys.active, keys.finished, keys.dead].map((key) => redis.zcard(key)));
+        const [ready, [active, finished, dead]] = await Promise.all([
+          readyIds(redis, keys).then((ids) => ids.length),
+          Promise.all([keys.active, keys.finished, keys.dead].map((key) => redis.zcard(key))),
+        ]);
         return { succeeded: finished!, dead: dead!, pending: ready! + active! };
       },
       async count(jobs: CaseJobs): Promise<Stored> {
         const records = await readJobs([...jobs.ids, ...jobs.rawIds]);
-        const members = await Promise.all(SETS.map(async (set) => new Set(await redis.zrange(keys[set], 0, -1))));
+        const members = await Promise.all(SETS.map(async (set) => new Set(set === "ready" ? await readyIds(redis, keys) : await redis.zrange(keys[set], 0, -1))));
         const inSet = Object.fromEntries(SETS.map((set, index) => [set, members[index]!])) as Record<(typeof SETS)[number], Set<string>>;
         const states: Record<string, number> = {};
         const anomalies: Record<string, number> = {};
