@@ -66,7 +66,7 @@ local function unique_duplicate(id, uk)
   local exp = tonumber(lock[4])
   if exp and exp <= now then return nil, true end
   local rec = job_get(qkey(lock[2], 'jobs'), holder)
-  local state = rec and rec.s
+  local state = rec and (rec.s or 'queued')
   local blocks = BLOCKING[lock[3]]
   if state and blocks and blocks[state] then return holder, true end
   return nil, true
@@ -120,7 +120,8 @@ while i <= #ARGV do
       -- One record with the flow fields (job-lib.lua); reserve and settle read them with the
       -- record they read anyway.
       local enq = tonumber(ARGV[base + 6])
-      local rec = { k = ARGV[base + 2], j = ARGV[base + 3], s = state, n = enq, u = now - enq }
+      local rec = { k = ARGV[base + 2], j = ARGV[base + 3], n = enq, u = now - enq }
+      if state ~= 'queued' then rec.s = state end
       if priority ~= 0 then rec.p = priority end
       if run_at ~= enq then rec.r = run_at - enq end
       if uk ~= '' then rec.uk, rec.uw = uk, uw end

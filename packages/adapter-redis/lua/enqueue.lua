@@ -31,7 +31,8 @@ for i = 5, #ARGV, 6 do
       redis.call('ZADD', KEYS[2], run_at, id)
     end
     local enq = tonumber(ARGV[i + 5])
-    local rec = { k = ARGV[i + 1], j = ARGV[i + 2], s = state, n = enq, u = now - enq }
+    local rec = { k = ARGV[i + 1], j = ARGV[i + 2], n = enq, u = now - enq }
+    if state ~= 'queued' then rec.s = state end
     if priority ~= 0 then rec.p = priority end
     if run_at ~= enq then rec.r = run_at - enq end
     job_put(jobs, id, rec)

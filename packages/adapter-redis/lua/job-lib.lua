@@ -7,7 +7,7 @@
 
     k compact body (body.ts: the payload without what the record holds; flag + JSON)
     b verbatim body (a body stored as given: from the old layout, or written raw)
-    j job class      p priority (0)   s state          e executions counted (0)
+    j job class      p priority (0)   s state (queued) e executions counted (0)
     n enqueuedAt ms  r runAt (0)      u updatedAt      a startedAt      f finishedAt
     t lease token
     (r, u, a and f are ms after n: a few ms take one byte where a time takes nine)
@@ -25,6 +25,12 @@ local function job_get(jobs, id)
   return nil
 end
 
+-- The `s` to store for `state`: none for queued, the most common one.
+local function job_state(state)
+  if state == 'queued' then return nil end
+  return state
+end
+
 local function job_put(jobs, id, rec)
   redis.call('HSET', jobs, id, cmsgpack.pack(rec))
 end
@@ -38,7 +44,7 @@ local JOB_NAMES = { s = 'state', j = 'job', p = 'priority', e = 'exe', r = 'run'
 local JOB_AFTER_N = { r = true, u = true, a = true, f = true }
 local function job_fields(rec)
   local n = rec.n or 0
-  local out = { 'priority', '0', 'exe', '0', 'run', string.format('%.17g', n) }
+  local out = { 'state', 'queued', 'priority', '0', 'exe', '0', 'run', string.format('%.17g', n) }
   for k, v in pairs(rec) do
     local name = JOB_NAMES[k]
     if name then

@@ -31,6 +31,7 @@ for i = 2, #ARGV do
         end
       end
       if rec.p == 0 then rec.p = nil end
+      if rec.s == 'queued' then rec.s = nil end
       if rec.e == 0 then rec.e = nil end
       local n = rec.n or 0
       rec.n = n

@@ -55,7 +55,7 @@ local function promote(zset, state)
     if rec then
       to_ready(id, rec)
       if state then
-        rec.s, rec.u = state, now - rec.n
+        rec.s, rec.u = job_state(state), now - rec.n
         local list = changed[state]
         list[#list + 1] = id
       end
@@ -82,7 +82,7 @@ for _, id in ipairs(expired) do
   if rec then
     local state = rec.o and 'retrying' or 'queued'
     ready_push(KEYS[1], id, rec.p, true)
-    rec.s, rec.u, rec.t = state, now - rec.n, nil
+    rec.s, rec.u, rec.t = job_state(state), now - rec.n, nil
     rec.e = (rec.e or 0) - 1
     if rec.e == 0 then rec.e = nil end
     job_put(jobs, id, rec)

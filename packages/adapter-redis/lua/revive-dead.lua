@@ -17,7 +17,7 @@ for i = 5, #ARGV, 2 do
   if rec then
     ready_push(KEYS[1], id, rec.p)
     rec.o, rec.x, rec.g, rec.f, rec.a, rec.t, rec.e, rec.b = nil, nil, nil, nil, nil, nil, nil, nil
-    rec.k, rec.s, rec.r, rec.u = ARGV[i + 1], 'queued', now - rec.n, now - rec.n
+    rec.k, rec.s, rec.r, rec.u = ARGV[i + 1], nil, now - rec.n, now - rec.n
     job_put(jobs, id, rec)
     moved[#moved + 1] = id
   end

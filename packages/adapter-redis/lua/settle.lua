@@ -95,7 +95,7 @@ while i <= #ARGV do
       note('retrying', id)
     else -- 'l': released
       ready_push(KEYS[1], id, rec.p, true)
-      rec.s = rec.o and 'retrying' or 'queued'
+      rec.s = rec.o and 'retrying' or nil
       rec.e = (rec.e or 0) - 1
       if rec.e == 0 then rec.e = nil end
       woken = true
