@@ -238,7 +238,7 @@ describe("redis flow control: keys left behind", () => {
       return finished === jobs.length;
     }, { message: "every job to finish" });
     const q = adapter.keys.queue("default");
-    const expected = [...before, adapter.keys.queues, adapter.keys.layout, q.finished, q.recurring, q.flow, q.jobs].sort();
+    const expected = [...before, adapter.keys.queues, adapter.keys.layout, q.done, q.recurring, q.flow, q.jobs].sort();
     // The rate window (PEXPIRE perMs) and the `done` lock (PEXPIREAT enqueuedAt + forMs) go by themselves.
     await waitFor(async () => (await keysOf(adapter)).join() === expected.join(), { message: "only the finished jobs' keys and the recurring record to remain" });
   });

@@ -97,6 +97,12 @@ describe("redis upgrade from layout 1", () => {
     expect(statuses[Object.keys(ids).indexOf("queued")]).toMatchObject({ priority: -2, enqueuedAt: new Date(jobs.queued!.payload.enqueuedAt) });
     expect(await oldHashes(prefix)).toEqual([]);
     expect(await raw.get(`${prefix}:layout`)).toBe(String(LAYOUT_VERSION));
+    // The old ready and finished zsets became lists, in their order.
+    const q = adapter.keys.queue("default");
+    expect(await raw.exists(q.ready, q.finished)).toBe(0);
+    expect(await raw.lrange(adapter.keys.readyList("default", -2), 0, -1)).toEqual([ids.queued]);
+    expect(await raw.lrange(adapter.keys.readyList("default", 0), 0, -1)).toEqual([ids.unique]);
+    expect((await raw.lrange(q.done, 0, -1)).sort()).toEqual([ids.succeeded, ids.failed].sort());
     expect((await raw.hlen(adapter.keys.queue("default").jobs)) + (await raw.hlen(adapter.keys.queue("other").jobs))).toBe(Object.keys(jobs).length);
 
     const counts = await adapter.listQueues();

@@ -74,29 +74,33 @@ describe("redis internals", () => {
     const keys = adapter.keys.queue("default");
     const worker = new Worker({ runtime, concurrency: 2 });
     try {
-      const jobs = await Promise.all(Array.from({ length: 3 }, (_, i) => EchoJob.performLater(i)));
+      await Promise.all(Array.from({ length: 3 }, (_, i) => EchoJob.performLater(i)));
       await worker.start();
       await worker.drained();
-      // Age one finished job past retention; make another one dead long ago (it must stay).
-      await raw.zadd(keys.finished, Date.now() - 120_000, jobs[0]!.jobId);
-      await raw.zrem(keys.finished, jobs[1]!.jobId);
-      await raw.zadd(keys.dead, Date.now() - 86_400_000, jobs[1]!.jobId);
+      // Age the oldest finished job past retention; make the next one dead long ago (it must stay).
+      const [aged, dying, third] = await raw.lrange(keys.done, 0, -1);
+      await raw.eval(
+        "local rec = cmsgpack.unpack(redis.call('HGET', KEYS[1], ARGV[1])); rec.f = tonumber(ARGV[2]) - rec.n; redis.call('HSET', KEYS[1], ARGV[1], cmsgpack.pack(rec))",
+        1, keys.jobs, aged!, Date.now() - 120_000,
+      );
+      await raw.lrem(keys.done, 0, dying!);
+      await raw.zadd(keys.dead, Date.now() - 86_400_000, dying!);
       await raw.eval(
         "local rec = cmsgpack.unpack(redis.call('HGET', KEYS[1], ARGV[1])); rec.s = 'dead'; rec.o = ARGV[2]; redis.call('HSET', KEYS[1], ARGV[1], cmsgpack.pack(rec))",
-        1, keys.jobs, jobs[1]!.jobId, JSON.stringify({ name: "Error", message: "gone" }),
+        1, keys.jobs, dying!, JSON.stringify({ name: "Error", message: "gone" }),
       );
       // Four more jobs: each settle trims, so the finished set ends at the newest three.
       const more = await Promise.all(Array.from({ length: 4 }, (_, i) => EchoJob.performLater(10 + i)));
       await worker.drained();
-      expect(await raw.hexists(keys.jobs, jobs[0]!.jobId)).toBe(0);
-      expect(await raw.zcard(keys.finished)).toBe(3);
-      const kept = await raw.zrange(keys.finished, 0, -1);
+      expect(await raw.hexists(keys.jobs, aged!)).toBe(0);
+      expect(await raw.llen(keys.done)).toBe(3);
+      const kept = await raw.lrange(keys.done, 0, -1);
       expect(more.map((job) => job.jobId)).toEqual(expect.arrayContaining(kept));
-      for (const id of [jobs[2]!.jobId, ...more.map((job) => job.jobId)].filter((id) => !kept.includes(id))) {
+      for (const id of [third!, ...more.map((job) => job.jobId)].filter((id) => !kept.includes(id))) {
         expect(await raw.hexists(keys.jobs, id), `record of trimmed job ${id}`).toBe(0);
       }
-      expect(await raw.zrange(keys.dead, 0, -1)).toEqual([jobs[1]!.jobId]);
-      expect((await readJobRecords(raw, adapter.keys, "default", [jobs[1]!.jobId]))[0]?.state).toBe("dead");
+      expect(await raw.zrange(keys.dead, 0, -1)).toEqual([dying]);
+      expect((await readJobRecords(raw, adapter.keys, "default", [dying!]))[0]?.state).toBe("dead");
     } finally {
       await worker.stop();
       await runtime.close();

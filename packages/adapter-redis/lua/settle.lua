@@ -1,8 +1,10 @@
 --[[ settle: records how a batch of leased jobs of one queue ended.
-  KEYS[1] prios (job-lib.lua), KEYS[2] retrying, KEYS[3] active, KEYS[4] finished, KEYS[5] dead,
+  KEYS[1] prios (job-lib.lua), KEYS[2] retrying, KEYS[3] active, KEYS[4] done, KEYS[5] dead,
   KEYS[6] seq (unused since layout 2)
   KEYS[7] flow (the queue's flow marker, keys.ts)
-    finished  zset  id -> finished ms (succeeded and discarded jobs, trimmed by retention)
+    done      list  succeeded and discarded jobs, in the order they finished (trimmed by
+                    retention from the head; a list entry costs ~40 bytes, a zset member
+                    ~130: bench/redis/memory.ts)
     dead      zset  id -> died ms (kept until purged)
     retrying  zset  id -> runAt ms of the next attempt
   ARGV[1] the queue's jobs hash (job-lib.lua), ARGV[2] retention ms, ARGV[3] max finished jobs kept
@@ -68,11 +70,11 @@ while i <= #ARGV do
     if outcome == 's' then
       rec.s, rec.f, rec.k, rec.b = 'succeeded', now - rec.n, nil, nil
       if b == '1' then rec.x = a end
-      redis.call('ZADD', KEYS[4], now, id)
+      redis.call('RPUSH', KEYS[4], id)
       note('succeeded', id)
     elseif outcome == 'f' then
       rec.s, rec.o, rec.f, rec.k, rec.b = 'failed', a, now - rec.n, nil, nil
-      redis.call('ZADD', KEYS[4], now, id)
+      redis.call('RPUSH', KEYS[4], id)
       note('failed', id)
     elseif outcome == 'd' then
       rec.s, rec.o, rec.f = 'dead', a, now - rec.n
@@ -106,17 +108,28 @@ while i <= #ARGV do
   i = i + width
 end
 
--- Retention of finished jobs.
-local budget = 2 * applied + 100
-local old = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now - tonumber(ARGV[2]), 'LIMIT', 0, budget)
-for _, id in ipairs(old) do
-  redis.call('HDEL', jobs, id)
-  redis.call('ZREM', KEYS[4], id)
+-- Retention of finished jobs, oldest first: beyond the count, then past the age (the head's
+-- finish time, read from its record). A record is deleted only while it is still finished.
+local function drop(id)
+  local rec = job_get(jobs, id)
+  if rec and (rec.s == 'succeeded' or rec.s == 'failed') then redis.call('HDEL', jobs, id) end
 end
-local excess = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[3])
+local budget = 2 * applied + 100
+local excess = redis.call('LLEN', KEYS[4]) - tonumber(ARGV[3])
 if excess > 0 then
-  local oldest = redis.call('ZPOPMIN', KEYS[4], math.min(excess, budget))
-  for j = 1, #oldest, 2 do redis.call('HDEL', jobs, oldest[j]) end
+  local oldest = redis.call('LPOP', KEYS[4], math.min(excess, budget))
+  for _, id in ipairs(oldest) do drop(id) end
+  budget = budget - #oldest
+end
+local cutoff = now - tonumber(ARGV[2])
+while budget > 0 do
+  local head = redis.call('LINDEX', KEYS[4], 0)
+  if not head then break end
+  local rec = job_get(jobs, head)
+  if rec and (rec.s == 'succeeded' or rec.s == 'failed') and rec.n + (rec.f or 0) > cutoff then break end
+  redis.call('LPOP', KEYS[4])
+  if rec and (rec.s == 'succeeded' or rec.s == 'failed') then redis.call('HDEL', jobs, head) end
+  budget = budget - 1
 end
 
 if woken then wakes[ARGV[6]] = true end

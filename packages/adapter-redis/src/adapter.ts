@@ -303,7 +303,7 @@ export class RedisAdapter implements Adapter {
           break;
       }
     }
-    await runScript(this.client, "settle", [keys.prios, keys.retrying, keys.active, keys.finished, keys.dead, keys.seq, keys.flow], args);
+    await runScript(this.client, "settle", [keys.prios, keys.retrying, keys.active, keys.done, keys.dead, keys.seq, keys.flow], args);
   }
 
   /** A retry whose rule names another queue: enqueued there (same id), then retired from its old queue. */

@@ -9,7 +9,7 @@
  * | `<prefix>:{q}:scheduled` | zset | jobs waiting for their `runAt` (ms) |
  * | `<prefix>:{q}:retrying` | zset | failed jobs waiting for their next attempt (ms) |
  * | `<prefix>:{q}:active` | zset | leased jobs by lease deadline (ms) |
- * | `<prefix>:{q}:finished` | zset | succeeded and discarded jobs by finish time, trimmed by retention |
+ * | `<prefix>:{q}:done` | list | succeeded and discarded jobs in the order they finished, trimmed by retention from the head |
  * | `<prefix>:{q}:dead` | zset | dead jobs by time of death, until purged |
  * | `<prefix>:{q}:seq` | string | arrival counter of layout 1 (no longer written) |
  * | `<prefix>:{q}:jobs` | hash | every job of the queue: id → its record (MessagePack: compact body, state, times, lease, progress, result, error; flow fields below; `lua/job-lib.lua`) |
@@ -21,8 +21,9 @@
  * | `<prefix>:layout` | string | the layout version of the prefix's keys (`LAYOUT_VERSION`; absent: version 1, see `migrate.ts`) |
  *
  * Layout 1 (before 0.2) kept each job in a hash of its own, `<prefix>:{q}:j:<id>`, with the
- * whole payload in its `body` field, and the ready jobs in one zset, `<prefix>:{q}:ready`
- * (score (priority + 2^20) · 2^32 + arrival); `migrate.ts` moves both into layout 2.
+ * whole payload in its `body` field, the ready jobs in one zset, `<prefix>:{q}:ready`
+ * (score (priority + 2^20) · 2^32 + arrival), and the finished ones in the zset
+ * `<prefix>:{q}:finished` (by finish time); `migrate.ts` moves them into layout 2.
  *
  * Flow-control keys are global (one namespace per prefix: two job classes or two queues that
  * name the same key share it), so they carry no hash tag; `<k>` is the key as core gives it:
@@ -67,7 +68,10 @@ export interface QueueKeys {
   scheduled: string;
   retrying: string;
   active: string;
+  /** Layout 1 only (`migrate.ts`): the finished zset. */
   finished: string;
+  /** Succeeded and discarded jobs, oldest first (list). */
+  done: string;
   dead: string;
   seq: string;
   parked: string;
@@ -117,6 +121,7 @@ export class KeyLayout {
         retrying: `${base}retrying`,
         active: `${base}active`,
         finished: `${base}finished`,
+        done: `${base}done`,
         dead: `${base}dead`,
         seq: `${base}seq`,
         parked: `${base}parked`,

@@ -7,8 +7,8 @@
  * a fresh prefix, marked current. Absent with queues: layout 1 (each job a hash of its own),
  * so every known queue's job hashes are found (SCAN of `<prefix>:{q}:j:*` on each master)
  * and moved into the queue's `jobs` hash (`migrate.lua`, a batch of ids per call), its ready
- * zset into its ready lists (`migrate-ready.lua`, lowest scores first), then the prefix is
- * marked current. Newer than this version: an error, every time. A failure (the
+ * and finished zsets into its ready and done lists (`migrate-ready.lua`, lowest scores
+ * first), then the prefix is marked current. Newer than this version: an error, every time. A failure (the
  * server down) leaves the gate unknown, so the next call tries again.
  *
  * Several processes may upgrade at once: each moves what it finds, a job moves once
@@ -67,8 +67,8 @@ export async function upgradeLayout(client: Redis | Cluster, keys: KeyLayout): P
     for (let start = 0; start < ids.length; start += BATCH) {
       await runScript<number>(client, "migrate", [jobs], [job, ...ids.slice(start, start + BATCH)]);
     }
-    const { ready, prios } = keys.queue(queue);
-    while ((await runScript<number>(client, "migrate-ready", [ready, prios], [BATCH * 2])) > 0);
+    const { ready, prios, finished, done } = keys.queue(queue);
+    while ((await runScript<number>(client, "migrate-ready", [ready, prios, finished, done], [BATCH * 2])) > 0);
   }
   const set = await client.set(keys.layout, String(LAYOUT_VERSION), "NX");
   return set === "OK" && queues.length > 0 ? [LAYOUT_2] : [];

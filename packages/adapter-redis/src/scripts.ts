@@ -40,7 +40,7 @@ const SCRIPTS = {
   "flow-sweep": 1,
   "job-read": 1,
   migrate: 1,
-  "migrate-ready": 2,
+  "migrate-ready": 4,
   "status-enqueued": null,
   "status-started": null,
   "status-stale": null,

@@ -1,7 +1,7 @@
 /**
  * The fault suite's Redis wiring: a key prefix per case; "what is stored" read from the
  * queue's keys themselves — each job hash's `state`, `exe`, `tok`, and the `ready`,
- * `scheduled`, `retrying`, `active`, `finished` and `dead` sets — the ground truth no portable
+ * `scheduled`, `retrying`, `active`, `done` and `dead` sets — the ground truth no portable
  * API can vouch for: a job whose hash says `queued` but that sits in no set would never run
  * again, and only the raw keys show it. Connections cut with `CLIENT KILL ID`.
  *
@@ -17,9 +17,9 @@ import { dropPrefixes, redisPrefix, redisUrl } from "../../support/redis.js";
 import { insertRawJob, readyIds } from "../../support/redis-jobs.js";
 import { faultFixture, QUEUE, type CaseJobs, type Connection, type FaultStore, type FaultWiring, type Runs, type Stored } from "../harness.js";
 
-const SETS = ["ready", "scheduled", "retrying", "active", "finished", "dead"] as const;
-/** The set a job of each state belongs in (`finished` holds succeeded and discarded jobs; no case discards one). */
-const SET_OF: Record<string, (typeof SETS)[number]> = { queued: "ready", running: "active", succeeded: "finished", dead: "dead" };
+const SETS = ["ready", "scheduled", "retrying", "active", "done", "dead"] as const;
+/** The set a job of each state belongs in (`done` holds succeeded and discarded jobs; no case discards one). */
+const SET_OF: Record<string, (typeof SETS)[number]> = { queued: "ready", running: "active", succeeded: "done", dead: "dead" };
 
 /** One job hash as stored: `missing` when there is no hash for the id. */
 interface JobRecord {
@@ -81,15 +81,16 @@ export function redisFaults(): FaultWiring {
       },
       // One ZCARD per set, cheap at 10,000 jobs; count() then checks every hash.
       async progress() {
-        const [ready, [active, finished, dead]] = await Promise.all([
+        const [ready, finished, [active, dead]] = await Promise.all([
           readyIds(redis, keys).then((ids) => ids.length),
-          Promise.all([keys.active, keys.finished, keys.dead].map((key) => redis.zcard(key))),
+          redis.llen(keys.done),
+          Promise.all([keys.active, keys.dead].map((key) => redis.zcard(key))),
         ]);
         return { succeeded: finished!, dead: dead!, pending: ready! + active! };
       },
       async count(jobs: CaseJobs): Promise<Stored> {
         const records = await readJobs([...jobs.ids, ...jobs.rawIds]);
-        const members = await Promise.all(SETS.map(async (set) => new Set(set === "ready" ? await readyIds(redis, keys) : await redis.zrange(keys[set], 0, -1))));
+        const members = await Promise.all(SETS.map(async (set) => new Set(set === "ready" ? await readyIds(redis, keys) : set === "done" ? await redis.lrange(keys.done, 0, -1) : await redis.zrange(keys[set], 0, -1))));
         const inSet = Object.fromEntries(SETS.map((set, index) => [set, members[index]!])) as Record<(typeof SETS)[number], Set<string>>;
         const states: Record<string, number> = {};
         const anomalies: Record<string, number> = {};
