@@ -4,12 +4,13 @@
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 
-import { RedisAdapter } from "@errand/adapter-redis";
+import { readJobRecords, RedisAdapter } from "@errand/adapter-redis";
 import type { FlowControl, JobPayload, Reservation, UniqueWhile } from "@errand/core/adapter";
 import { waitFor } from "@errand/core/testing";
 
 import { payload } from "./conformance/harness.js";
 import { dropPrefixes, redisPrefix, redisUrl } from "./support/redis.js";
+import { readyIds } from "./support/redis-jobs.js";
 
 const url = redisUrl();
 const prefixes: string[] = [];
@@ -54,8 +55,8 @@ describe("redis flow control: unique", () => {
       { jobId: holder, providerJobId: holder, duplicate: true },
     ]);
     const q = adapter.keys.queue("default");
-    expect(await adapter.client.zrange(q.ready, 0, -1)).toEqual([holder, jobs[2]!.id]);
-    expect(await adapter.client.exists(q.job + jobs[1]!.id, q.job + jobs[3]!.id)).toBe(0);
+    expect(await readyIds(adapter.client, q)).toEqual([holder, jobs[2]!.id]);
+    expect(await adapter.client.hlen(q.jobs)).toBe(2);
     expect(await adapter.client.hgetall(adapter.keys.flowKey("unique", "K:1"))).toEqual({ id: holder, q: "default", w: "queued", exp: "" });
     // The same payload sent again (a call retried after a lost reply) is not its own duplicate.
     expect(await adapter.enqueue({ jobs: [jobs[0]!] })).toEqual([{ jobId: holder, providerJobId: holder }]);
@@ -118,8 +119,8 @@ describe("redis flow control: unique", () => {
     const holder = job(unique("G", "active"));
     await adapter.enqueue({ jobs: [holder] });
     const q = adapter.keys.queue("default");
-    await adapter.client.del(q.job + holder.id);
-    await adapter.client.zrem(q.ready, holder.id);
+    await adapter.client.hdel(q.jobs, holder.id);
+    await adapter.client.lrem(adapter.keys.readyList("default", 0), 0, holder.id);
     const next = job(unique("G", "active"));
     expect((await adapter.enqueue({ jobs: [next] }))[0]).toEqual({ jobId: next.id, providerJobId: next.id });
   });
@@ -133,7 +134,7 @@ describe("redis flow control: unique", () => {
     const moved = { ...holder, queue: "later", executions: 1 };
     await adapter.settle({ settlements: [{ reservation: running, outcome: "retry", payload: moved, runAt: new Date(), error }] });
     const later = adapter.keys.queue("later");
-    expect(await adapter.client.hmget(later.job + holder.id, "state", "ck", "uk")).toEqual(["queued", "m", "M"]);
+    expect(await readJobRecords(adapter.client, adapter.keys, "later", [holder.id])).toEqual([expect.objectContaining({ state: "queued", ck: "m", uk: "M" })]);
     expect(await adapter.client.hget(adapter.keys.flowKey("unique", "M"), "q")).toBe("later");
     expect(await adapter.client.zcard(adapter.keys.flowKey("slots", "m"))).toBe(0);
     // Still the holder, in its new queue: a job with the key is its duplicate.

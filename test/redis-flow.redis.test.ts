@@ -11,6 +11,7 @@ import { waitFor } from "@errand/core/testing";
 
 import { payload } from "./conformance/harness.js";
 import { dropPrefixes, redisPrefix, redisUrl } from "./support/redis.js";
+import { readyIds } from "./support/redis-jobs.js";
 
 const url = redisUrl();
 const prefixes: string[] = [];
@@ -63,8 +64,10 @@ describe("redis flow control: concurrency", () => {
 
     const first = await reserve(adapter);
     expect(first.map((r) => r.providerJobId)).toEqual([jobs[0]!.id, jobs[1]!.id]);
-    expect(await adapter.client.zcard(q.ready)).toBe(0);
-    expect(await adapter.client.zrange(q.parked, 0, -1)).toEqual(jobs.slice(2).map((j) => j.id));
+    expect(await readyIds(adapter.client, q)).toEqual([]);
+    // The parked zset counts them (scored by priority); the key's list keeps them FIFO.
+    expect((await adapter.client.zrange(q.parked, 0, -1)).sort()).toEqual(jobs.slice(2).map((j) => j.id).sort());
+    expect(await adapter.client.lrange(adapter.keys.flowKey("parked", "acct-1"), 0, -1)).toEqual(jobs.slice(2).map((j) => JSON.stringify(["default", j.id])));
     expect(await adapter.client.smembers(adapter.keys.parkedKeys)).toEqual(["acct-1"]);
     const parked = await adapter.getStatus({ ids: [jobs[2]!.id] });
     expect(parked[0]).toMatchObject({ state: "queued", executions: 0 });
@@ -73,7 +76,7 @@ describe("redis flow control: concurrency", () => {
     expect(await reserve(adapter)).toEqual([]);
 
     await succeed(adapter, [first[0]!]);
-    expect(await adapter.client.zrange(q.ready, 0, -1)).toEqual([jobs[2]!.id]);
+    expect(await readyIds(adapter.client, q)).toEqual([jobs[2]!.id]);
     const next = await reserve(adapter);
     expect(next.map((r) => r.providerJobId)).toEqual([jobs[2]!.id]);
     expect(next[0]!.deliveries).toBe(1);
@@ -100,7 +103,7 @@ describe("redis flow control: concurrency", () => {
       return got.length > 0 ? got : undefined;
     }, { message: "the holder to be handed out again after its lease expired" });
     expect(again.map((r) => r.providerJobId)).toEqual([a.id]);
-    expect(await adapter.client.zrange(adapter.keys.queue("default").ready, 0, -1)).toEqual([b.id]);
+    expect(await readyIds(adapter.client, adapter.keys.queue("default"))).toEqual([b.id]);
     expect(await adapter.client.zcard(adapter.keys.queue("default").parked)).toBe(0);
     expect(await adapter.client.zrange(slots, 0, -1)).toEqual([a.id]);
   });
@@ -134,7 +137,7 @@ describe("redis flow control: concurrency", () => {
     expect(got.map((r) => r.providerJobId)).toEqual([a.id, plain.id]);
     await adapter.settle({ settlements: [{ reservation: got[0]!, outcome: "released" }] });
     // The released job is back at its place (ahead of `b`), and `b` was un-parked after it.
-    expect(await adapter.client.zrange(adapter.keys.queue("default").ready, 0, -1)).toEqual([a.id, b.id]);
+    expect(await readyIds(adapter.client, adapter.keys.queue("default"))).toEqual([a.id, b.id]);
     const again = await reserve(adapter);
     expect(again.map((r) => r.providerJobId)).toEqual([a.id]);
     const error = { name: "Error", message: "boom" };
@@ -182,7 +185,7 @@ describe("redis flow control: rate limits", () => {
     expect(first).toHaveLength(2);
     const window = adapter.keys.flowKey("rate", "api");
     const starts = await adapter.client.zrange(window, 0, -1, "WITHSCORES");
-    expect(await adapter.client.zcard(q.ready)).toBe(0);
+    expect(await readyIds(adapter.client, q)).toEqual([]);
     expect(Number(await adapter.client.zscore(q.deferred, jobs[2]!.id))).toBe(Number(starts[1]) + 400);
     expect((await adapter.getStatus({ ids: [jobs[2]!.id] }))[0]).toMatchObject({ state: "queued", executions: 0 });
     expect(await adapter.listQueues()).toEqual([expect.objectContaining({ queued: 1, running: 2 })]);
@@ -235,7 +238,7 @@ describe("redis flow control: keys left behind", () => {
       return finished === jobs.length;
     }, { message: "every job to finish" });
     const q = adapter.keys.queue("default");
-    const expected = [...before, adapter.keys.queues, q.finished, q.seq, q.recurring, q.flow, ...jobs.map((j) => q.job + j.id)].sort();
+    const expected = [...before, adapter.keys.queues, adapter.keys.layout, q.done, q.recurring, q.flow, q.jobs].sort();
     // The rate window (PEXPIRE perMs) and the `done` lock (PEXPIREAT enqueuedAt + forMs) go by themselves.
     await waitFor(async () => (await keysOf(adapter)).join() === expected.join(), { message: "only the finished jobs' keys and the recurring record to remain" });
   });

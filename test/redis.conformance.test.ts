@@ -5,6 +5,7 @@ import { RedisAdapter } from "@errand/adapter-redis";
 
 import { runConformance } from "./conformance/index.js";
 import { dropPrefixes, redisPrefix, redisUrl } from "./support/redis.js";
+import { insertRawJob } from "./support/redis-jobs.js";
 
 const url = redisUrl();
 const prefixes: string[] = [];
@@ -24,11 +25,7 @@ runConformance({
   insertRaw: async (adapter, body, queue) => {
     const { client, keys } = adapter as RedisAdapter;
     const id = `raw-${Math.random().toString(36).slice(2)}`;
-    const k = keys.queue(queue);
-    const now = Date.now();
-    const score = 1_048_576 * 2 ** 32 + Number(await client.incr(k.seq));
-    await client.hset(k.job + id, { body, job: "raw", queue, priority: 0, state: "queued", exe: 0, run: now, enq: now, upd: now, score });
-    await client.zadd(k.ready, score, id);
+    await insertRawJob(client, keys.queue(queue), id, "raw", body);
     await client.sadd(keys.queues, queue);
   },
 });

@@ -6,10 +6,11 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 
 import { configure, Job, Worker } from "@errand/core";
-import { RedisAdapter, type RedisAdapterOptions } from "@errand/adapter-redis";
+import { readJobRecords, RedisAdapter, type RedisAdapterOptions } from "@errand/adapter-redis";
 import { waitFor } from "@errand/core/testing";
 
 import { dropPrefixes, redisPrefix, redisUrl } from "./support/redis.js";
+import { readyIds } from "./support/redis-jobs.js";
 
 const url = redisUrl();
 const prefixes: string[] = [];
@@ -42,19 +43,22 @@ class MovingJob extends Job<[]> {
 }
 
 describe("redis internals", () => {
-  it("keeps a queue's keys under its hash tag, with the payload readable in the job hash", async () => {
+  it("keeps a queue's keys under its hash tag, with the job's record in the queue's jobs hash", async () => {
     const adapter = freshAdapter();
     const runtime = configure({ adapter, worker: { embedded: false } });
     try {
       const now = await EchoJob.set({ queue: "mail", priority: 4 }).performLater(7);
       const later = await EchoJob.set({ queue: "mail", wait: "1h" }).performLater(8);
       const keys = adapter.keys.queue("mail");
-      expect(keys.ready).toBe(`${adapter.keys.prefix}:{mail}:ready`);
-      expect(await raw.zrange(keys.ready, 0, -1)).toEqual([now.jobId]);
+      expect(keys.prios).toBe(`${adapter.keys.prefix}:{mail}:prios`);
+      expect(await readyIds(raw, keys)).toEqual([now.jobId]);
+      expect(await raw.lrange(adapter.keys.readyList("mail", 4), 0, -1)).toEqual([now.jobId]);
       expect(await raw.zrange(keys.scheduled, 0, -1)).toEqual([later.jobId]);
-      const job = await raw.hgetall(keys.job + now.jobId);
-      expect(job).toMatchObject({ job: "EchoJob", queue: "mail", priority: "4", state: "queued", exe: "0" });
-      expect(JSON.parse(job.body!)).toMatchObject({ v: 1, job: "EchoJob", id: now.jobId, args: { json: [7] } });
+      const [job] = await readJobRecords(raw, adapter.keys, "mail", [now.jobId]);
+      expect(job).toMatchObject({ job: "EchoJob", priority: "4", state: "queued", exe: "0" });
+      // The compact body: what the record holds besides (id, queue, class, priority, dates) left out.
+      expect(job!.cbody).toBe('_{"args":{"json":[7]},"executions":0}');
+      expect(await raw.hlen(keys.jobs)).toBe(2);
       expect(await raw.smembers(adapter.keys.queues)).toEqual(["mail"]);
       // One slot for every key of the queue: what lets each script run on Redis Cluster.
       const slots = await Promise.all(Object.values(keys).map((key) => raw.call("CLUSTER", "KEYSLOT", key).catch(() => undefined)));
@@ -70,26 +74,33 @@ describe("redis internals", () => {
     const keys = adapter.keys.queue("default");
     const worker = new Worker({ runtime, concurrency: 2 });
     try {
-      const jobs = await Promise.all(Array.from({ length: 3 }, (_, i) => EchoJob.performLater(i)));
+      await Promise.all(Array.from({ length: 3 }, (_, i) => EchoJob.performLater(i)));
       await worker.start();
       await worker.drained();
-      // Age one finished job past retention; make another one dead long ago (it must stay).
-      await raw.zadd(keys.finished, Date.now() - 120_000, jobs[0]!.jobId);
-      await raw.zrem(keys.finished, jobs[1]!.jobId);
-      await raw.zadd(keys.dead, Date.now() - 86_400_000, jobs[1]!.jobId);
-      await raw.hset(keys.job + jobs[1]!.jobId, "state", "dead", "err", JSON.stringify({ name: "Error", message: "gone" }));
+      // Age the oldest finished job past retention; make the next one dead long ago (it must stay).
+      const [aged, dying, third] = await raw.lrange(keys.done, 0, -1);
+      await raw.eval(
+        "local rec = cmsgpack.unpack(redis.call('HGET', KEYS[1], ARGV[1])); rec.f = tonumber(ARGV[2]) - rec.n; redis.call('HSET', KEYS[1], ARGV[1], cmsgpack.pack(rec))",
+        1, keys.jobs, aged!, Date.now() - 120_000,
+      );
+      await raw.lrem(keys.done, 0, dying!);
+      await raw.zadd(keys.dead, Date.now() - 86_400_000, dying!);
+      await raw.eval(
+        "local rec = cmsgpack.unpack(redis.call('HGET', KEYS[1], ARGV[1])); rec.s = 'dead'; rec.o = ARGV[2]; redis.call('HSET', KEYS[1], ARGV[1], cmsgpack.pack(rec))",
+        1, keys.jobs, dying!, JSON.stringify({ name: "Error", message: "gone" }),
+      );
       // Four more jobs: each settle trims, so the finished set ends at the newest three.
       const more = await Promise.all(Array.from({ length: 4 }, (_, i) => EchoJob.performLater(10 + i)));
       await worker.drained();
-      expect(await raw.exists(keys.job + jobs[0]!.jobId)).toBe(0);
-      expect(await raw.zcard(keys.finished)).toBe(3);
-      const kept = await raw.zrange(keys.finished, 0, -1);
+      expect(await raw.hexists(keys.jobs, aged!)).toBe(0);
+      expect(await raw.llen(keys.done)).toBe(3);
+      const kept = await raw.lrange(keys.done, 0, -1);
       expect(more.map((job) => job.jobId)).toEqual(expect.arrayContaining(kept));
-      for (const id of [jobs[2]!.jobId, ...more.map((job) => job.jobId)].filter((id) => !kept.includes(id))) {
-        expect(await raw.exists(keys.job + id), `hash of trimmed job ${id}`).toBe(0);
+      for (const id of [third!, ...more.map((job) => job.jobId)].filter((id) => !kept.includes(id))) {
+        expect(await raw.hexists(keys.jobs, id), `record of trimmed job ${id}`).toBe(0);
       }
-      expect(await raw.zrange(keys.dead, 0, -1)).toEqual([jobs[1]!.jobId]);
-      expect(await raw.hget(keys.job + jobs[1]!.jobId, "state")).toBe("dead");
+      expect(await raw.zrange(keys.dead, 0, -1)).toEqual([dying]);
+      expect((await readJobRecords(raw, adapter.keys, "default", [dying!]))[0]?.state).toBe("dead");
     } finally {
       await worker.stop();
       await runtime.close();
@@ -162,7 +173,7 @@ describe("redis internals", () => {
     const runtime = configure({ adapter, worker: { embedded: false } });
     try {
       await expect(EchoJob.set({ priority: 2 ** 21 }).performLater(1)).rejects.toThrow(/EchoJob: priority 2097152 is outside/);
-      expect(await raw.exists(adapter.keys.queue("default").ready)).toBe(0);
+      expect(await raw.exists(adapter.keys.queue("default").prios)).toBe(0);
     } finally {
       await runtime.close();
     }
@@ -178,7 +189,7 @@ describe("redis internals", () => {
       await waitFor(async () => (await MovingJob.status(jobId))?.state === "succeeded", { message: "the moved job to succeed" });
       const status = await MovingJob.status(jobId);
       expect(status).toMatchObject({ queue: "b", result: "b" });
-      expect(await raw.exists(adapter.keys.queue("a").job + jobId)).toBe(0);
+      expect(await raw.hexists(adapter.keys.queue("a").jobs, jobId)).toBe(0);
       expect(await raw.zcard(adapter.keys.queue("a").active)).toBe(0);
     } finally {
       await worker.stop();

@@ -127,7 +127,7 @@ async function errand(backend: Backend, variant: ErrandVariant, endpoints: Endpo
         ...library,
         settings: settings(library, { ...shown(adapter, ["url"]), prefix: "fresh per run" }),
         unfinished: async () => {
-          const counts = await Promise.all([keys.ready, keys.active, keys.parked, keys.deferred].map((key) => observer.zcard(key)));
+          const counts = await Promise.all([keys.prios, keys.active, keys.parked, keys.deferred].map((key) => observer.zcard(key)));
           return counts.some((count) => count > 0);
         },
         close: async () => {

@@ -48,7 +48,8 @@ async function errand(url: string, prefix: string, tuning: Tuning): Promise<Libr
     ...library,
     // A job is finished once its settle script moved it out of `active` (succeeded jobs go to `finished`).
     unfinished: async (observer) => {
-      const [ready, active] = await Promise.all([observer.zcard(keys.ready), observer.zcard(keys.active)]);
+      // `prios` lists the priorities whose ready list has jobs: empty once nothing is ready.
+      const [ready, active] = await Promise.all([observer.zcard(keys.prios), observer.zcard(keys.active)]);
       return ready + active > 0;
     },
   };

@@ -4,7 +4,7 @@
   KEYS[1] the `seq` key of the first job's queue (routes the call; on a Redis Cluster the
           adapter sends one call per queue, and no job carries unique there)
   ARGV[1] global prefix ("<prefix>:"), ARGV[2] status channel ("" for none)
-  ARGV[3..] per job: id, queue, body, job class, priority, runAt ms, enqueuedAt ms, parts,
+  ARGV[3..] per job: id, queue, compact body (body.ts), job class, priority, runAt ms, enqueuedAt ms, parts,
     then the arguments of each part, in the order of `parts`, a string of letters:
       u  unique: key, while, expiry ms ("" for none)     c  concurrency: key, limit
       r  rate: key, limit, perMs                         t  recurring: task, tick ms
@@ -16,23 +16,24 @@
   else the id of the job it duplicates.
 
   Per job, in order:
-  - its hash exists already: a retried call; nothing changes.
+  - its record exists already: a retried call; nothing changes.
   - recurring: the queue's `recurring` hash holds "<lastTick> <jobId>" per task. A tick not
     later than lastTick is a duplicate of jobId (unless jobId is this job: a retried call,
     or the job moving queues by a retry rule).
   - unique: the lock `unique:<key>` names its holder. A duplicate when the holder is another
     job, the lock's expiry is ahead (or it has none) and the holder's state is one its
-    `while` blocks (the table below); a holder whose hash is gone never blocks.
+    `while` blocks (the table below); a holder whose record is gone never blocks.
   - a move is no new job: it is stored without either decision (it was decided when first
     enqueued; refusing it now would lose it), and a unique lock naming it follows it here.
   - otherwise the job is stored as enqueue.lua stores it, with its flow fields (keys.ts),
     and becomes the task's last tick and the key's holder (PEXPIREAT at the expiry). A job
     with unique, concurrency or rate flow sets its queue's `flow` marker (keys.ts), once per
-    queue and call. The job's hash is written in one HSET (its flow fields included): four
+    queue and call. The job's record is written in one HSET (its flow fields included): four
     HSETs and a SET per unique job before, 32 µs of server time per job against 14 for a plain
     one (bench/flow, bulk of 20k).
   Due jobs wake their queue; stored ids are published as 'enqueued' per queue.
 ]]
+--!include job-lib.lua
 local gp = ARGV[1]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -64,7 +65,8 @@ local function unique_duplicate(id, uk)
   if holder == id then return nil, true end
   local exp = tonumber(lock[4])
   if exp and exp <= now then return nil, true end
-  local state = redis.call('HGET', qkey(lock[2], 'j:') .. holder, 'state')
+  local rec = job_get(qkey(lock[2], 'jobs'), holder)
+  local state = rec and (rec.s or 'queued')
   local blocks = BLOCKING[lock[3]]
   if state and blocks and blocks[state] then return holder, true end
   return nil, true
@@ -76,7 +78,7 @@ local due, stored, flagged = {}, {}, {}
 local i = 3
 while i <= #ARGV do
   local id, queue = ARGV[i], ARGV[i + 1]
-  local key = qkey(queue, 'j:') .. id
+  local jobs = qkey(queue, 'jobs')
   local base, parts = i, ARGV[i + 7]
   local uk, uw, uexp, ck, cl, rk, rl, rp, task, tick = '', '', '', '', '', '', '', '', '', ''
   local move = false
@@ -98,7 +100,7 @@ while i <= #ARGV do
     end
   end
   local duplicate, locked
-  if redis.call('EXISTS', key) == 0 then
+  if redis.call('HEXISTS', jobs, id) == 0 then
     if move then
       task = ''
     else
@@ -107,34 +109,25 @@ while i <= #ARGV do
     end
     if not duplicate then
       local priority, run_at = tonumber(ARGV[base + 4]), tonumber(ARGV[base + 5])
-      local state, score = 'scheduled', ''
+      local state = 'scheduled'
       if run_at <= now then
-        local seq = redis.call('INCR', qkey(queue, 'seq'))
-        score = (priority + 1048576) * 4294967296 + (seq % 4294967296)
-        redis.call('ZADD', qkey(queue, 'ready'), score, id)
+        ready_push(qkey(queue, 'prios'), id, priority)
         state = 'queued'
         due[queue] = true
       else
         redis.call('ZADD', qkey(queue, 'scheduled'), run_at, id)
       end
-      -- One HSET with the flow fields (keys.ts); reserve and settle read them with the fields
-      -- they read anyway (no `fl` flag: it was one more field to write and read per job).
-      local fields = { 'body', ARGV[base + 2], 'job', ARGV[base + 3], 'queue', queue, 'priority', priority,
-        'state', state, 'exe', 0, 'run', run_at, 'enq', ARGV[base + 6], 'upd', now, 'score', score }
-      if uk ~= '' then
-        fields[#fields + 1] = 'uk'; fields[#fields + 1] = uk
-        fields[#fields + 1] = 'uw'; fields[#fields + 1] = uw
-      end
-      if ck ~= '' then
-        fields[#fields + 1] = 'ck'; fields[#fields + 1] = ck
-        fields[#fields + 1] = 'cl'; fields[#fields + 1] = cl
-      end
-      if rk ~= '' then
-        fields[#fields + 1] = 'rk'; fields[#fields + 1] = rk
-        fields[#fields + 1] = 'rl'; fields[#fields + 1] = rl
-        fields[#fields + 1] = 'rp'; fields[#fields + 1] = rp
-      end
-      redis.call('HSET', key, unpack(fields))
+      -- One record with the flow fields (job-lib.lua); reserve and settle read them with the
+      -- record they read anyway.
+      local enq = tonumber(ARGV[base + 6])
+      local rec = { k = ARGV[base + 2], j = ARGV[base + 3], n = enq, u = now - enq }
+      if state ~= 'queued' then rec.s = state end
+      if priority ~= 0 then rec.p = priority end
+      if run_at ~= enq then rec.r = run_at - enq end
+      if uk ~= '' then rec.uk, rec.uw = uk, uw end
+      if ck ~= '' then rec.ck, rec.cl = ck, cl end
+      if rk ~= '' then rec.rk, rec.rl, rec.rp = rk, rl, rp end
+      job_put(jobs, id, rec)
       if (uk ~= '' or ck ~= '' or rk ~= '') and not flagged[queue] then
         redis.call('SET', qkey(queue, 'flow'), '1')
         flagged[queue] = true

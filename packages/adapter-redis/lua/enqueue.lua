@@ -1,42 +1,41 @@
 --[[ enqueue: stores a batch of jobs of one queue.
-  KEYS[1] ready      zset  id -> ready score (priority band, then arrival)
+  KEYS[1] prios      zset  priorities with ready jobs; the lists `ready:<p>` (job-lib.lua)
   KEYS[2] scheduled  zset  id -> runAt ms
-  KEYS[3] seq        string, arrival counter of the queue
-  ARGV[1] job key prefix ("<prefix>:{<queue>}:j:")
+  KEYS[3] seq        (unused since layout 2: the lists keep arrival order)
+  ARGV[1] the queue's jobs hash ("<prefix>:{<queue>}:jobs", job-lib.lua)
   ARGV[2] wake channel, ARGV[3] status channel ("" for none), ARGV[4] queue name
-  ARGV[5..] six per job: id, body, job class, priority, runAt ms, enqueuedAt ms
+  ARGV[5..] six per job: id, compact body (body.ts), job class, priority, runAt ms, enqueuedAt ms
   Returns the number of jobs due now (their queue's idle workers are woken).
 
-  A job whose hash exists already is left alone: sending the same payload twice (a retried
+  A job whose record exists already is left alone: sending the same payload twice (a retried
   call after a lost reply) stores it once. Due jobs go to `ready`, later ones to `scheduled`
-  (promoted by reserve.lua when due). The ready score keeps lower priorities first, then
-  arrival order: (priority + 2^20) * 2^32 + (arrival mod 2^32), exact in a double (below
-  2^53) for priorities within ±(2^20 - 1), the adapter's maxPriority; core refuses others.
+  (promoted by reserve.lua when due). Due jobs join the tail of their priority's list.
 ]]
-local prefix = ARGV[1]
+--!include job-lib.lua
+local jobs = ARGV[1]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local due = 0
 local stored = {}
 for i = 5, #ARGV, 6 do
   local id = ARGV[i]
-  local key = prefix .. id
-  if redis.call('EXISTS', key) == 0 then
+  if redis.call('HEXISTS', jobs, id) == 0 then
     local priority = tonumber(ARGV[i + 3])
     local run_at = tonumber(ARGV[i + 4])
-    local state, score = 'scheduled', ''
+    local state = 'scheduled'
     if run_at <= now then
-      local seq = redis.call('INCR', KEYS[3])
-      score = (priority + 1048576) * 4294967296 + (seq % 4294967296)
-      redis.call('ZADD', KEYS[1], score, id)
+      ready_push(KEYS[1], id, priority)
       state = 'queued'
       due = due + 1
     else
       redis.call('ZADD', KEYS[2], run_at, id)
     end
-    -- `score` is set again when a scheduled job becomes due (reserve.lua).
-    redis.call('HSET', key, 'body', ARGV[i + 1], 'job', ARGV[i + 2], 'queue', ARGV[4], 'priority', priority,
-      'state', state, 'exe', 0, 'run', run_at, 'enq', ARGV[i + 5], 'upd', now, 'score', score)
+    local enq = tonumber(ARGV[i + 5])
+    local rec = { k = ARGV[i + 1], j = ARGV[i + 2], n = enq, u = now - enq }
+    if state ~= 'queued' then rec.s = state end
+    if priority ~= 0 then rec.p = priority end
+    if run_at ~= enq then rec.r = run_at - enq end
+    job_put(jobs, id, rec)
     stored[#stored + 1] = id
   end
 end

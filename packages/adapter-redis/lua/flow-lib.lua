@@ -7,9 +7,9 @@
   A concurrency slot is a member of `slots:<k>` scored by its holder's lease deadline; one
   whose deadline passed no longer counts (pruned before counting). A job reserve would hand
   out while its key is full is parked: out of its queue's ready set, into its queue's
-  `parked` zset (for counts; score = its ready score) and at the tail of `parked:<k>`
+  `parked` zset (for counts; score = its priority) and at the tail of `parked:<k>`
   (FIFO); `parked-keys` lists the keys with parked jobs. Un-parking takes the head of the
-  list back to its queue's ready set at its old score (the `score` field of its hash) and
+  list back to the head of its queue's ready list of its priority (job-lib.lua) and
   wakes that queue's workers; the admission check runs again at reserve, so un-parking too
   many only parks them again, never exceeds a limit. Un-parked queues are collected in a
   `wakes` table and published once per queue at the end of the script (flow_wake).
@@ -38,9 +38,12 @@ local function flow_unpark(gp, ck, n, wakes)
     local e = cjson.decode(entry)
     local queue, id = e[1], e[2]
     if redis.call('ZREM', flow_queue_key(gp, queue, 'parked'), id) == 1 then
-      local score = redis.call('HGET', flow_queue_key(gp, queue, 'j:') .. id, 'score')
-      if score then
-        redis.call('ZADD', flow_queue_key(gp, queue, 'ready'), score, id)
+      local packed = redis.call('HGET', flow_queue_key(gp, queue, 'jobs'), id)
+      if packed then
+        -- As job-lib.lua's ready_push (this file is included without it).
+        local p = cmsgpack.unpack(packed).p or 0
+        redis.call('LPUSH', flow_queue_key(gp, queue, 'ready:' .. p), id)
+        redis.call('ZADD', flow_queue_key(gp, queue, 'prios'), p, p)
         wakes[queue] = true
         moved = moved + 1
       end

@@ -23,7 +23,8 @@ for _, ck in ipairs(redis.call('SRANDMEMBER', KEYS[1], tonumber(ARGV[2]))) do
     redis.call('SREM', KEYS[1], ck)
   else
     local e = cjson.decode(head)
-    local limit = redis.call('HGET', flow_queue_key(gp, e[1], 'j:') .. e[2], 'cl')
+    local packed = redis.call('HGET', flow_queue_key(gp, e[1], 'jobs'), e[2])
+    local limit = packed and cmsgpack.unpack(packed).cl
     -- A head whose job is gone (deleted by hand) is dropped by un-parking one (flow_unpark
     -- skips it); whatever comes back is checked again at reserve.
     local room = 1

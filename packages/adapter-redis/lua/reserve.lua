@@ -1,24 +1,27 @@
 --[[ reserve: leases up to `max` ready jobs of one queue, after upkeep.
-  KEYS[1] ready, KEYS[2] scheduled, KEYS[3] retrying (zsets, see enqueue.lua and settle.lua)
+  KEYS[1] prios (the ready lists, job-lib.lua), KEYS[2] scheduled, KEYS[3] retrying (zsets,
+  see enqueue.lua and settle.lua)
   KEYS[4] active     zset  id -> lease deadline ms
-  KEYS[5] seq        string, arrival counter
+  KEYS[5] seq        (unused since layout 2)
   KEYS[6] deferred   zset  id -> ms when a rate limit allows its start
   KEYS[7] flow       string, set once the queue held a job with flow fields (keys.ts)
-  ARGV[1] job key prefix, ARGV[2] max, ARGV[3] lease ms, ARGV[4] lease token, ARGV[5] worker id
+  ARGV[1] the queue's jobs hash (job-lib.lua), ARGV[2] max, ARGV[3] lease ms, ARGV[4] lease token, ARGV[5] worker id (not stored: nothing read it)
   ARGV[6] status channel ("" for none), ARGV[7] queue name, ARGV[8] global prefix ("<prefix>:")
-  Returns { next, id1, body1, deliveries1, id2, ... }: `next` is -1 when jobs were leased,
+  Returns { next, id1, body1, deliveries1, job1, priority1, enqueuedAt1, runAt1, id2, ... }
+  (the body is compact, body.ts, and the record's fields rebuild it; job is false for a
+  verbatim body): `next` is -1 when jobs were leased,
   else the ms until the next scheduled job, retry, deferred job or lease deadline (-2 when
   there is none; 0 when ready jobs are left that this call had no room to look at), so a
   waiting reserve knows when to look again.
 
   Upkeep first, bounded so one call stays short: scheduled and retrying jobs that are due
-  move to `ready`, and so do jobs deferred by a rate limit whose time came (at their old
-  score, state unchanged); jobs whose lease ran out (their worker died) go back to `ready` at
-  their old place, uncounted (`exe` - 1), as a release does, and free their concurrency slot.
-  Then ZPOPMIN takes the lowest scores: lower priority first, then arrival. Every job of one
+  join the tail of their ready list, jobs deferred by a rate limit whose time came its head
+  (state unchanged); jobs whose lease ran out (their worker died) go back to the head,
+  uncounted (`exe` - 1), as a release does, and free their concurrency slot. Then
+  `ready_pop` (job-lib.lua) takes the lowest priority first, FIFO within it. Every job of one
   call shares the lease token.
 
-  Flow control (a job whose hash has `ck` or `rk`, read only in a queue with the `flow` marker, so
+  Flow control (a job whose record has `ck` or `rk`, read only in a queue with the `flow` marker, so
   a queue of plain jobs pays one EXISTS per call): its rate limit
   is checked first, then its concurrency limit, and only a job both allow records anything
   (a start in the rate window, a slot). Over the rate: the job is deferred until the oldest
@@ -32,18 +35,15 @@
   ('queued' or 'retrying'), and the jobs leased ('running').
 ]]
 --!include flow-lib.lua
-local prefix, max, lease_ms, token, worker, gp = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[8]
+--!include job-lib.lua
+local jobs, max, lease_ms, token, worker, gp = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[8]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local BOUND = 1000
 local flowing = redis.call('EXISTS', KEYS[7]) == 1
 
-local function to_ready(id, key)
-  local seq = redis.call('INCR', KEYS[5])
-  local priority = tonumber(redis.call('HGET', key, 'priority') or '0')
-  local score = (priority + 1048576) * 4294967296 + (seq % 4294967296)
-  redis.call('ZADD', KEYS[1], score, id)
-  redis.call('HSET', key, 'score', score)
+local function to_ready(id, rec)
+  ready_push(KEYS[1], id, rec.p)
 end
 
 local changed = { queued = {}, retrying = {} }
@@ -51,14 +51,15 @@ local changed = { queued = {}, retrying = {} }
 local function promote(zset, state)
   local ids = redis.call('ZRANGEBYSCORE', zset, '-inf', now, 'LIMIT', 0, BOUND)
   for _, id in ipairs(ids) do
-    local key = prefix .. id
-    if redis.call('EXISTS', key) == 1 then
-      to_ready(id, key)
+    local rec = job_get(jobs, id)
+    if rec then
+      to_ready(id, rec)
       if state then
-        redis.call('HSET', key, 'state', state, 'upd', now)
+        rec.s, rec.u = job_state(state), now - rec.n
         local list = changed[state]
         list[#list + 1] = id
       end
+      job_put(jobs, id, rec)
     end
     redis.call('ZREM', zset, id)
   end
@@ -66,31 +67,28 @@ end
 promote(KEYS[2], 'queued')
 promote(KEYS[3], nil)
 
--- Deferred jobs whose start is allowed now go back at their old score.
+-- Deferred jobs whose start is allowed now go back to the head of their list.
 local allowed = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', now, 'LIMIT', 0, BOUND)
 for _, id in ipairs(allowed) do
-  local score = redis.call('HGET', prefix .. id, 'score')
-  if score then redis.call('ZADD', KEYS[1], score, id) end
+  local rec = job_get(jobs, id)
+  if rec then ready_push(KEYS[1], id, rec.p, true) end
   redis.call('ZREM', KEYS[6], id)
 end
 
 local wakes = {}
 local expired = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, BOUND)
 for _, id in ipairs(expired) do
-  local key = prefix .. id
-  local fields = redis.call('HMGET', key, 'score', 'err')
-  if fields[1] then
-    local state = fields[2] and 'retrying' or 'queued'
-    redis.call('ZADD', KEYS[1], fields[1], id)
-    redis.call('HSET', key, 'state', state, 'upd', now)
-    redis.call('HINCRBY', key, 'exe', -1)
-    redis.call('HDEL', key, 'tok')
+  local rec = job_get(jobs, id)
+  if rec then
+    local state = rec.o and 'retrying' or 'queued'
+    ready_push(KEYS[1], id, rec.p, true)
+    rec.s, rec.u, rec.t = job_state(state), now - rec.n, nil
+    rec.e = (rec.e or 0) - 1
+    if rec.e == 0 then rec.e = nil end
+    job_put(jobs, id, rec)
     local list = changed[state]
     list[#list + 1] = id
-    if flowing then
-      local ck = redis.call('HGET', key, 'ck')
-      if ck then flow_free_slot(gp, ck, id, wakes) end
-    end
+    if flowing and rec.ck then flow_free_slot(gp, rec.ck, id, wakes) end
   end
   redis.call('ZREM', KEYS[4], id)
 end
@@ -108,8 +106,8 @@ local leased = {}
 local deadline = now + lease_ms
 
 -- Whether the popped job `id` (ready `score`) may start; if not, it is parked or deferred
--- here. Records its start (rate window, slot) when it may. `f` is the job's HMGET (body, ck,
--- cl, rk, rl, rp): its limits come with its body, one read per job where there were two.
+-- here. Records its start (rate window, slot) when it may. `f` is the job's record: its
+-- limits come with its body, one read per job.
 -- Counting is lazy: the window's or the slots' ZCARD is an upper bound of what counts (it
 -- includes starts older than the window, holders whose lease ran out), so below the limit it
 -- admits exactly as the pruned count would; only at the limit are they pruned and counted
@@ -117,11 +115,11 @@ local deadline = now + lease_ms
 -- (it grows only while below it); idle windows still expire (PEXPIRE). Before: ZREMRANGEBYSCORE
 -- and ZCARD per start (bench/flow, drain of 20k, 1,000 keys: 3 → 2 commands per concurrency
 -- start, 4 → 3 per rate-limited one).
-local function admit(id, score, f)
-  local ck, rk = f[2], f[4]
+local function admit(id, f)
+  local ck, rk = f.ck, f.rk
   local window, slots
   if rk then
-    local per, limit = tonumber(f[6]), tonumber(f[5])
+    local per, limit = tonumber(f.rp), tonumber(f.rl)
     window = gp .. 'rate:' .. rk
     local count = redis.call('ZCARD', window)
     if count >= limit then count = count - redis.call('ZREMRANGEBYSCORE', window, '-inf', now - per) end
@@ -132,18 +130,18 @@ local function admit(id, score, f)
     end
   end
   if ck then
-    local limit = tonumber(f[3])
+    local limit = tonumber(f.cl)
     slots = gp .. 'slots:' .. ck
     local count = redis.call('ZCARD', slots)
     if count >= limit then count = count - redis.call('ZREMRANGEBYSCORE', slots, '-inf', now) end
     if count >= limit then
-      flow_park(gp, ARGV[7], id, ck, score)
+      flow_park(gp, ARGV[7], id, ck, f.p or 0)
       return false
     end
   end
   if window then
     redis.call('ZADD', window, now, id .. ' ' .. token)
-    redis.call('PEXPIRE', window, tonumber(f[6]))
+    redis.call('PEXPIRE', window, tonumber(f.rp))
   end
   if slots then redis.call('ZADD', slots, deadline, id) end
   return true
@@ -152,31 +150,38 @@ end
 local looked, look_bound = 0, max + BOUND
 while #leased < max and looked < look_bound do
   local want = math.min(max - #leased, look_bound - looked)
-  local popped = redis.call('ZPOPMIN', KEYS[1], want)
+  local popped = ready_pop(KEYS[1], want)
   looked = looked + want
-  for i = 1, #popped, 2 do
+  for i = 1, #popped do
     local id = popped[i]
-    local key = prefix .. id
-    local body, fields
-    if flowing then
-      fields = redis.call('HMGET', key, 'body', 'ck', 'cl', 'rk', 'rl', 'rp')
-      body = fields[1]
-    else
-      body = redis.call('HGET', key, 'body')
-    end
+    local rec = job_get(jobs, id)
     -- A job with a concurrency or rate key is admitted; others (unique only) need nothing.
-    if body and (not fields or (not fields[2] and not fields[4]) or admit(id, popped[i + 1], fields)) then
-      local exe = redis.call('HINCRBY', key, 'exe', 1)
-      redis.call('HSET', key, 'state', 'running', 'tok', token, 'wid', worker, 'sta', now, 'upd', now)
+    if rec and (not flowing or (not rec.ck and not rec.rk) or admit(id, rec)) then
+      local exe = (rec.e or 0) + 1
+      rec.e, rec.s, rec.t, rec.a, rec.u = exe, 'running', token, now - rec.n, now - rec.n
+      job_put(jobs, id, rec)
       redis.call('ZADD', KEYS[4], deadline, id)
       out[#out + 1] = id
-      out[#out + 1] = body
-      out[#out + 1] = exe
+      if rec.k then
+        out[#out + 1] = rec.k
+        out[#out + 1] = exe
+        out[#out + 1] = rec.j
+        out[#out + 1] = rec.p or 0
+        out[#out + 1] = rec.n
+        out[#out + 1] = rec.n + (rec.r or 0)
+      else
+        out[#out + 1] = rec.b
+        out[#out + 1] = exe
+        out[#out + 1] = false
+        out[#out + 1] = false
+        out[#out + 1] = false
+        out[#out + 1] = false
+      end
       leased[#leased + 1] = id
     end
   end
   -- Fewer than asked: the ready set is empty.
-  if #popped < 2 * want then break end
+  if #popped < want then break end
 end
 flow_wake(gp .. 'wake', wakes)
 

@@ -1,25 +1,24 @@
 --[[ revive-dead: puts dead jobs of one queue back, due now, with fresh attempts.
-  KEYS[1] ready, KEYS[2] dead, KEYS[3] seq
-  ARGV[1] job key prefix, ARGV[2] wake channel, ARGV[3] queue name
+  KEYS[1] prios (job-lib.lua), KEYS[2] dead, KEYS[3] seq (unused since layout 2)
+  ARGV[1] the queue's jobs hash (job-lib.lua), ARGV[2] wake channel, ARGV[3] queue name
   ARGV[4] status channel ("" for none)
-  ARGV[5..] pairs: id, revived body (core reset its executions and runAt)
+  ARGV[5..] pairs: id, revived compact body (body.ts; core reset its executions and runAt)
   Returns the number of jobs moved back (ids no longer dead are skipped); they are
   published on the status channel as 'queued'.
 ]]
-local prefix = ARGV[1]
+--!include job-lib.lua
+local jobs = ARGV[1]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local moved = {}
 for i = 5, #ARGV, 2 do
   local id = ARGV[i]
-  local key = prefix .. id
-  if redis.call('ZREM', KEYS[2], id) == 1 then
-    local seq = redis.call('INCR', KEYS[3])
-    local priority = tonumber(redis.call('HGET', key, 'priority') or '0')
-    local score = (priority + 1048576) * 4294967296 + (seq % 4294967296)
-    redis.call('ZADD', KEYS[1], score, id)
-    redis.call('HDEL', key, 'err', 'res', 'prog', 'fin', 'sta', 'tok', 'wid')
-    redis.call('HSET', key, 'body', ARGV[i + 1], 'state', 'queued', 'exe', 0, 'score', score, 'run', now, 'upd', now)
+  local rec = redis.call('ZREM', KEYS[2], id) == 1 and job_get(jobs, id)
+  if rec then
+    ready_push(KEYS[1], id, rec.p)
+    rec.o, rec.x, rec.g, rec.f, rec.a, rec.t, rec.e, rec.b = nil, nil, nil, nil, nil, nil, nil, nil
+    rec.k, rec.s, rec.r, rec.u = ARGV[i + 1], nil, now - rec.n, now - rec.n
+    job_put(jobs, id, rec)
     moved[#moved + 1] = id
   end
 end

@@ -40,6 +40,7 @@ import {
   type GetStatusOptions,
   type JobPayload,
   type ListDeadOptions,
+  type MigrateResult,
   type PurgeDeadOptions,
   type QueueInfo,
   type RecurringRecord,
@@ -56,42 +57,20 @@ import {
 } from "@errand/core/adapter";
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from "ioredis";
 
+import { compactBody, expandBody } from "./body.js";
 import { CLUSTER_CAPABILITIES, CLUSTER_REASONS, REDIS_CAPABILITIES, type CapabilityNotes } from "./capabilities.js";
 import { DeadSet } from "./dead-set.js";
 import { Flow, hasFlow } from "./flow.js";
 import { KeyLayout } from "./keys.js";
 import { Lookup } from "./lookup.js";
+import { LayoutGate } from "./migrate.js";
 import { defineScripts, queueScript, runScript } from "./scripts.js";
 import { openStatusFeed } from "./status-feed.js";
 import { Subscriber, subscriberConnection } from "./subscriber.js";
 import { WakeChannel } from "./wake.js";
-import { checkAdapterOptions } from "./options.js";
+import { checkAdapterOptions, type RedisAdapterOptions } from "./options.js";
 
-/** Options of the Redis adapter (`adapter: { use: "redis", ... }`). */
-export interface RedisAdapterOptions {
-  /** Connection URL (`redis://user:pass@host:6379/0`, `rediss://` for TLS). Give this, `nodes` or `client`. */
-  url?: string;
-  /** Startup nodes of a Redis Cluster (`[{ host, port }]` or `"host:port"` strings); Errand makes the `Cluster`. */
-  nodes?: ClusterNode[];
-  /** Options for the client Errand makes from `url` (ioredis `RedisOptions`) or `nodes` (`ClusterOptions`). */
-  clientOptions?: RedisOptions | ClusterOptions;
-  /** The app's own ioredis `Redis` or `Cluster`; Errand uses it (and a duplicate for pub/sub) and does not quit it. */
-  client?: Redis | Cluster;
-  /** Prefix of every key and channel. Default `"errand"`. One prefix per app (or per test file). */
-  prefix?: string;
-  /** Keep finished (succeeded, discarded) jobs this long, in ms. Default 24 h. Dead jobs stay until purged. */
-  retentionMs?: number;
-  /** Keep at most this many finished jobs per queue. Default 100,000. */
-  maxFinished?: number;
-  /**
-   * Publish state changes on `<prefix>:status` (JSON `{ queue, state, ids }` per batch), which
-   * status feeds (`openStatusFeed`, live status pages) listen to. Default true; false also
-   * turns off `capabilities.statusFeed`.
-   */
-  publishStatus?: boolean;
-  /** Longest a waiting reserve sleeps before looking again when no wake-up comes, in ms. Default 1,000. */
-  pollMs?: number;
-}
+export type { RedisAdapterOptions } from "./options.js";
 
 /** Where a reservation came from: the queue (for its keys) and the lease token of its call. */
 interface Handle {
@@ -140,6 +119,7 @@ export class RedisAdapter implements Adapter {
   private readonly lookup: Lookup;
   private readonly dead: DeadSet;
   private readonly flow: Flow;
+  private readonly layout: LayoutGate;
   /** Whether concurrency limits run here (standalone Redis): reserves then run the safety sweep. */
   private readonly sweeps: boolean;
   private readonly tokenPrefix = randomBytes(6).toString("base64url");
@@ -175,6 +155,7 @@ export class RedisAdapter implements Adapter {
     this.lookup = new Lookup(this.client, this.keys);
     this.dead = new DeadSet(this.client, this.keys, this.lookup, this.statusChannel);
     this.flow = new Flow(this.client, this.keys, this.statusChannel);
+    this.layout = new LayoutGate(this.client, this.keys, options.migrate ?? true);
     const base = this.client.isCluster ? CLUSTER_CAPABILITIES : REDIS_CAPABILITIES;
     this.sweeps = base.concurrencyLimits;
     this.capabilityNotes = this.client.isCluster ? CLUSTER_REASONS : {};
@@ -192,12 +173,18 @@ export class RedisAdapter implements Adapter {
     }
   }
 
+  /** Upgrades the prefix's keys to this version's layout (`migrate.ts`); safe when several processes run it at once. */
+  async migrate(): Promise<MigrateResult> {
+    return { applied: await this.layout.run() };
+  }
+
   private nextToken(): string {
     return `${this.tokenPrefix}.${(this.tokenSeq++).toString(36)}`;
   }
 
   async enqueue({ jobs }: EnqueueOptions): Promise<EnqueueResult[]> {
     if (jobs.length === 0) return [];
+    if (!this.layout.ready) await this.layout.whenReady();
     const byQueue = groupBy(jobs, (job) => job.queue);
     const registering = this.lookup.register(byQueue.keys());
     if (jobs.some(hasFlow)) {
@@ -211,11 +198,16 @@ export class RedisAdapter implements Adapter {
   /** Stores jobs of one queue: one script per `MAX_BATCH` jobs, pipelined. */
   private async enqueueQueue(queue: string, jobs: readonly JobPayload[]): Promise<void> {
     const keys = this.keys.queue(queue);
-    const scriptKeys = [keys.ready, keys.scheduled, keys.seq];
-    const head = [keys.job, this.keys.wakeChannel, this.statusChannel, queue];
+    const scriptKeys = [keys.prios, keys.scheduled, keys.seq];
+    const head = [keys.jobs, this.keys.wakeChannel, this.statusChannel, queue];
     const argsOf = (chunk: readonly JobPayload[]) => {
       const args: (string | number)[] = [...head];
-      for (const job of chunk) args.push(job.id, JSON.stringify(job), job.job, job.priority, Date.parse(job.runAt), Date.parse(job.enqueuedAt));
+      for (const job of chunk) {
+        const runAt = Date.parse(job.runAt);
+        const enqueuedAt = Date.parse(job.enqueuedAt);
+        const body = compactBody(job, { id: job.id, queue, job: job.job, priority: job.priority, enqueuedAt, runAt });
+        args.push(job.id, body, job.job, job.priority, runAt, enqueuedAt);
+      }
       return args;
     };
     if (jobs.length <= MAX_BATCH) {
@@ -231,6 +223,7 @@ export class RedisAdapter implements Adapter {
 
   async reserve({ queues, max, leaseMs, waitMs, signal, workerId }: ReserveOptions): Promise<Reservation[]> {
     const deadline = Date.now() + waitMs;
+    if (!this.layout.ready) await this.layout.whenReady();
     for (;;) {
       if (this.sweeps) await this.flow.sweepIfDue();
       const mark = this.wake.mark();
@@ -245,14 +238,22 @@ export class RedisAdapter implements Adapter {
         const reply = await runScript<(string | number)[]>(
           this.client,
           "reserve",
-          [keys.ready, keys.scheduled, keys.retrying, keys.active, keys.seq, keys.deferred, keys.flow],
-          [keys.job, room, leaseMs, token, workerId, this.statusChannel, queue, this.keys.base],
+          [keys.prios, keys.scheduled, keys.retrying, keys.active, keys.seq, keys.deferred, keys.flow],
+          [keys.jobs, room, leaseMs, token, workerId, this.statusChannel, queue, this.keys.base],
         );
         const next = Number(reply[0]);
         if (next >= 0) nextMs = Math.min(nextMs, next);
         const handle: Handle = { queue, token };
-        for (let i = 1; i < reply.length; i += 3) {
-          reserved.push({ providerJobId: String(reply[i]), body: String(reply[i + 1]), deliveries: Number(reply[i + 2]), handle });
+        for (let i = 1; i < reply.length; i += 7) {
+          const id = String(reply[i]);
+          const stored = String(reply[i + 1]);
+          // A verbatim body (layout 1, or written raw) comes without the record's fields.
+          const job = reply[i + 3];
+          const body =
+            job === null
+              ? stored
+              : expandBody(stored, { id, queue, job: String(job), priority: Number(reply[i + 4]), enqueuedAt: Number(reply[i + 5]), runAt: Number(reply[i + 6]) });
+          reserved.push({ providerJobId: id, body, deliveries: Number(reply[i + 2]), handle });
         }
       }
       if (reserved.length > 0) return reserved;
@@ -268,6 +269,7 @@ export class RedisAdapter implements Adapter {
 
   async settle({ settlements }: SettleOptions): Promise<void> {
     if (settlements.length === 0) return;
+    if (!this.layout.ready) await this.layout.whenReady();
     // A retry into another queue crosses hash slots: store it there first, then retire it here.
     type Retry = Extract<Settlement, { outcome: "retry" }>;
     const moves = settlements.filter((s): s is Retry => s.outcome === "retry" && s.payload.queue !== handleOf(s.reservation).queue);
@@ -278,7 +280,7 @@ export class RedisAdapter implements Adapter {
 
   private async settleQueue(queue: string, settlements: readonly Settlement[]): Promise<void> {
     const keys = this.keys.queue(queue);
-    const args: (string | number)[] = [keys.job, this.retentionMs, this.maxFinished, this.keys.wakeChannel, this.statusChannel, queue, this.keys.base];
+    const args: (string | number)[] = [keys.jobs, this.retentionMs, this.maxFinished, this.keys.wakeChannel, this.statusChannel, queue, this.keys.base];
     for (const s of settlements) {
       const { token } = handleOf(s.reservation);
       const id = s.reservation.providerJobId;
@@ -290,17 +292,18 @@ export class RedisAdapter implements Adapter {
           args.push(id, token, "f", JSON.stringify(s.error), "");
           break;
         case "dead":
-          args.push(id, token, "d", JSON.stringify(s.error), s.payload ? JSON.stringify(s.payload) : "");
+          args.push(id, token, "d", JSON.stringify(s.error), s.payload ? compactBody(s.payload, { id, queue }) : "");
           break;
         case "retry":
-          args.push(id, token, "r", JSON.stringify(s.error), JSON.stringify(s.payload), s.runAt.getTime(), s.payload.priority);
+          // The record's priority and runAt become these; its job class and enqueuedAt stay.
+          args.push(id, token, "r", JSON.stringify(s.error), compactBody(s.payload, { id, queue, priority: s.payload.priority, runAt: s.runAt.getTime() }), s.runAt.getTime(), s.payload.priority);
           break;
         case "released":
           args.push(id, token, "l", "", "");
           break;
       }
     }
-    await runScript(this.client, "settle", [keys.ready, keys.retrying, keys.active, keys.finished, keys.dead, keys.seq, keys.flow], args);
+    await runScript(this.client, "settle", [keys.prios, keys.retrying, keys.active, keys.done, keys.dead, keys.seq, keys.flow], args);
   }
 
   /** A retry whose rule names another queue: enqueued there (same id), then retired from its old queue. */
@@ -312,16 +315,17 @@ export class RedisAdapter implements Adapter {
     else await this.enqueueQueue(payload.queue, [payload]);
     const { queue, token } = handleOf(s.reservation);
     const keys = this.keys.queue(queue);
-    await runScript(this.client, "retire", [keys.active], [keys.job, s.reservation.providerJobId, token, this.keys.base]);
+    await runScript(this.client, "retire", [keys.active], [keys.jobs, s.reservation.providerJobId, token, this.keys.base]);
   }
 
   async extendLease({ reservations, leaseMs }: ExtendLeaseOptions): Promise<string[]> {
     if (reservations.length === 0) return [];
+    if (!this.layout.ready) await this.layout.whenReady();
     const byQueue = groupBy(reservations, (r) => handleOf(r).queue);
     const lost = await Promise.all(
       [...byQueue].map(([queue, group]) => {
         const keys = this.keys.queue(queue);
-        const args: (string | number)[] = [keys.job, leaseMs, this.keys.base];
+        const args: (string | number)[] = [keys.jobs, leaseMs, this.keys.base];
         for (const r of group) args.push(r.providerJobId, handleOf(r).token);
         return runScript<string[]>(this.client, "extend-leases", [keys.active, keys.flow], args);
       }),
@@ -332,11 +336,12 @@ export class RedisAdapter implements Adapter {
   async setProgress({ updates }: SetProgressOptions): Promise<void> {
     const held = updates.filter((update) => update.reservation !== undefined);
     if (held.length === 0) return;
+    if (!this.layout.ready) await this.layout.whenReady();
     const byQueue = groupBy(held, (update) => handleOf(update.reservation!).queue);
     await Promise.all(
       [...byQueue].map(([queue, group]) => {
         const keys = this.keys.queue(queue);
-        const args: string[] = [keys.job, this.statusChannel, queue];
+        const args: string[] = [keys.jobs, this.statusChannel, queue];
         for (const update of group) {
           const progress = update.message === undefined ? { fraction: update.fraction } : { fraction: update.fraction, message: update.message };
           args.push(update.reservation!.providerJobId, JSON.stringify(progress));
@@ -346,27 +351,33 @@ export class RedisAdapter implements Adapter {
     );
   }
 
-  getStatus(options: GetStatusOptions): Promise<(StatusRecord | null)[]> {
+  async getStatus(options: GetStatusOptions): Promise<(StatusRecord | null)[]> {
+    if (!this.layout.ready) await this.layout.whenReady();
     return this.lookup.getStatus(options);
   }
 
   async recurringState({ tasks }: RecurringStateOptions): Promise<(RecurringRecord | null)[]> {
+    if (!this.layout.ready) await this.layout.whenReady();
     return this.flow.recurringState(tasks, await this.lookup.knownQueues());
   }
 
-  listQueues(): Promise<QueueInfo[]> {
+  async listQueues(): Promise<QueueInfo[]> {
+    if (!this.layout.ready) await this.layout.whenReady();
     return this.lookup.listQueues();
   }
 
-  listDead(options: ListDeadOptions): Promise<DeadJob[]> {
+  async listDead(options: ListDeadOptions): Promise<DeadJob[]> {
+    if (!this.layout.ready) await this.layout.whenReady();
     return this.dead.list(options);
   }
 
-  retryDead(options: RetryDeadOptions): Promise<number> {
+  async retryDead(options: RetryDeadOptions): Promise<number> {
+    if (!this.layout.ready) await this.layout.whenReady();
     return this.dead.retry(options);
   }
 
-  purgeDead(options: PurgeDeadOptions): Promise<number> {
+  async purgeDead(options: PurgeDeadOptions): Promise<number> {
+    if (!this.layout.ready) await this.layout.whenReady();
     return this.dead.purge(options);
   }
 

@@ -1,6 +1,6 @@
 /**
  * The Redis adapter's dead set: listing, reviving and purging dead jobs. Each queue keeps
- * its dead jobs in `<prefix>:{q}:dead`, scored by time of death; their hashes stay until
+ * its dead jobs in `<prefix>:{q}:dead`, scored by time of death; their records stay until
  * purged. Core decides what a revived job looks like (`revive`); the scripts only move it.
  *
  * @module
@@ -9,7 +9,8 @@ import type { DeadJob, ListDeadOptions, PurgeDeadOptions, RetryDeadOptions, Stor
 import type { Cluster, Redis } from "ioredis";
 
 import type { KeyLayout } from "./keys.js";
-import type { Lookup } from "./lookup.js";
+import { compactBody } from "./body.js";
+import { bodyOf, readJobs, type Lookup } from "./lookup.js";
 import { runScript } from "./scripts.js";
 
 /** One entry of a queue's dead zset. */
@@ -38,10 +39,12 @@ export class DeadSet {
       // as ZREVRANGE orders equal scores within one queue.
       .sort((a, b) => b.diedAt - a.diedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
       .slice(offset, offset + limit);
-    const fields = await Promise.all(entries.map((entry) => this.client.hmget(this.keys.queue(entry.queue).job + entry.id, "body", "err")));
+    const fields = await Promise.all(entries.map(async (entry) => (await readJobs(this.client, this.keys.queue(entry.queue).jobs, [entry.id]))[0]));
     return entries.flatMap((entry, index) => {
-      const [body, error] = fields[index]!;
-      if (body === null || body === undefined) return [];
+      const record = fields[index];
+      const body = record && bodyOf(entry.id, { queue: entry.queue, fields: record });
+      const error = record?.err;
+      if (body === undefined) return [];
       return [{ id: entry.id, providerJobId: entry.id, queue: entry.queue, body, error: error ? (JSON.parse(error) as StoredError) : { name: "Error", message: "unknown" }, diedAt: new Date(entry.diedAt) }];
     });
   }
@@ -51,15 +54,18 @@ export class DeadSet {
     let moved = 0;
     for (const [queue, ids] of await this.select(select)) {
       const keys = this.keys.queue(queue);
-      const bodies = await Promise.all(ids.map((id) => this.client.hget(keys.job + id, "body")));
-      const args: string[] = [keys.job, this.keys.wakeChannel, queue, this.statusChannel];
+      const records = await readJobs(this.client, keys.jobs, ids);
+      const args: string[] = [keys.jobs, this.keys.wakeChannel, queue, this.statusChannel];
       ids.forEach((id, index) => {
-        const body = bodies[index];
-        if (body === null || body === undefined) return;
+        const record = records[index];
+        const body = record && bodyOf(id, { queue, fields: record });
+        if (body === undefined) return;
         const revived = revive(body);
-        if (revived) args.push(id, revived.body); // null: core keeps it dead
+        // null: core keeps it dead. The record keeps its job class and enqueuedAt and takes
+        // runAt "now": the body keeps those itself.
+        if (revived) args.push(id, compactBody(revived.payload, { id, queue }));
       });
-      if (args.length > 4) moved += await runScript<number>(this.client, "revive-dead", [keys.ready, keys.dead, keys.seq], args);
+      if (args.length > 4) moved += await runScript<number>(this.client, "revive-dead", [keys.prios, keys.dead, keys.seq], args);
     }
     return moved;
   }
@@ -69,7 +75,7 @@ export class DeadSet {
     let deleted = 0;
     for (const [queue, ids] of await this.select(select)) {
       const keys = this.keys.queue(queue);
-      deleted += await runScript<number>(this.client, "purge-dead", [keys.dead], [keys.job, this.statusChannel, queue, ...ids]);
+      deleted += await runScript<number>(this.client, "purge-dead", [keys.dead], [keys.jobs, this.statusChannel, queue, ...ids]);
     }
     return deleted;
   }

@@ -17,6 +17,7 @@ import { groupBy } from "@errand/core/adapter";
 import type { ChainableCommander, Cluster, Redis } from "ioredis";
 
 import type { KeyLayout } from "./keys.js";
+import { compactBody } from "./body.js";
 import { queueScript, runScript } from "./scripts.js";
 
 /**
@@ -45,8 +46,10 @@ export function hasFlow(job: JobPayload): boolean {
 function pushJobArgs(args: (string | number)[], job: JobPayload, move: boolean): void {
   const { unique, concurrency, rateLimit, recurring } = job.flow ?? {};
   const enqueuedAt = Date.parse(job.enqueuedAt);
+  const runAt = Date.parse(job.runAt);
   const at = args.length;
-  args.push(job.id, job.queue, JSON.stringify(job), job.job, job.priority, Date.parse(job.runAt), enqueuedAt, "");
+  const body = compactBody(job, { id: job.id, queue: job.queue, job: job.job, priority: job.priority, enqueuedAt, runAt });
+  args.push(job.id, job.queue, body, job.job, job.priority, runAt, enqueuedAt, "");
   let parts = "";
   if (unique) {
     parts += "u";

@@ -14,8 +14,9 @@ import { RedisAdapter, type RedisAdapterOptions } from "./adapter.js";
 export { RedisAdapter } from "./adapter.js";
 export type { RedisAdapterOptions } from "./adapter.js";
 export type { CapabilityNotes } from "./capabilities.js";
-export { KeyLayout } from "./keys.js";
+export { KeyLayout, LAYOUT_VERSION } from "./keys.js";
 export type { QueueKeys } from "./keys.js";
+export { readJobRecords } from "./lookup.js";
 export { RedisStatusStore } from "./status-store.js";
 export type { RedisStatusStoreOptions } from "./status-store.js";
 

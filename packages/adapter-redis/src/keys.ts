@@ -4,19 +4,26 @@
  *
  * | key | type | holds |
  * | --- | --- | --- |
- * | `<prefix>:{q}:ready` | zset | due jobs: score (priority + 2^20) · 2^32 + arrival |
+ * | `<prefix>:{q}:ready:<p>` | list | due jobs of priority `p`, FIFO (put-backs at the head; `lua/job-lib.lua`) |
+ * | `<prefix>:{q}:prios` | zset | the priorities whose ready list has jobs (member and score: the priority) |
  * | `<prefix>:{q}:scheduled` | zset | jobs waiting for their `runAt` (ms) |
  * | `<prefix>:{q}:retrying` | zset | failed jobs waiting for their next attempt (ms) |
  * | `<prefix>:{q}:active` | zset | leased jobs by lease deadline (ms) |
- * | `<prefix>:{q}:finished` | zset | succeeded and discarded jobs by finish time, trimmed by retention |
+ * | `<prefix>:{q}:done` | list | succeeded and discarded jobs in the order they finished, trimmed by retention from the head |
  * | `<prefix>:{q}:dead` | zset | dead jobs by time of death, until purged |
- * | `<prefix>:{q}:seq` | string | arrival counter |
- * | `<prefix>:{q}:j:<id>` | hash | one job: body, state, times, lease, progress, result, error; flow fields below |
- * | `<prefix>:{q}:parked` | zset | jobs parked by a full concurrency key, by ready score (counted as queued) |
+ * | `<prefix>:{q}:seq` | string | arrival counter of layout 1 (no longer written) |
+ * | `<prefix>:{q}:jobs` | hash | every job of the queue: id → its record (MessagePack: compact body, state, times, lease, progress, result, error; flow fields below; `lua/job-lib.lua`) |
+ * | `<prefix>:{q}:parked` | zset | jobs parked by a full concurrency key, by priority (counted as queued) |
  * | `<prefix>:{q}:deferred` | zset | jobs deferred by a rate limit, by the time a start is allowed (ms; counted as queued) |
  * | `<prefix>:{q}:flow` | string | "1" once a job with unique, concurrency or rate flow was stored in the queue |
  * | `<prefix>:{q}:recurring` | hash | recurring task → `"<lastTick ms> <jobId>"` (tasks whose jobs go to this queue) |
  * | `<prefix>:queues` | set | every queue name seen (for `*`, counts and lookups by id) |
+ * | `<prefix>:layout` | string | the layout version of the prefix's keys (`LAYOUT_VERSION`; absent: version 1, see `migrate.ts`) |
+ *
+ * Layout 1 (before 0.2) kept each job in a hash of its own, `<prefix>:{q}:j:<id>`, with the
+ * whole payload in its `body` field, the ready jobs in one zset, `<prefix>:{q}:ready`
+ * (score (priority + 2^20) · 2^32 + arrival), and the finished ones in the zset
+ * `<prefix>:{q}:finished` (by finish time); `migrate.ts` moves them into layout 2.
  *
  * Flow-control keys are global (one namespace per prefix: two job classes or two queues that
  * name the same key share it), so they carry no hash tag; `<k>` is the key as core gives it:
@@ -29,7 +36,7 @@
  * | `<prefix>:parked-keys` | set | concurrency keys with parked jobs (the upkeep's safety sweep walks it) |
  * | `<prefix>:rate:<k>` | zset | rate-limit window: `"<id> <lease token>"` → start time (ms); `PEXPIRE` perMs |
  *
- * A job with flow control keeps its settings in its hash, so reserve, settle, lease upkeep
+ * A job with flow control keeps its settings in its record, so reserve, settle, lease upkeep
  * and extension need not parse the body: `ck`/`cl` (concurrency key, limit), `rk`/`rl`/`rp`
  * (rate key, limit, perMs), `uk`/`uw` (unique key, while), read with the fields those
  * scripts read anyway (jobs stored with an older `fl` flag read the same: it is ignored).
@@ -54,20 +61,31 @@
 
 /** The keys of one queue. */
 export interface QueueKeys {
+  /** Layout 1 only (`migrate.ts`): the ready zset. */
   ready: string;
+  /** The priorities with ready jobs; each has the list `readyList(p)`. */
+  prios: string;
   scheduled: string;
   retrying: string;
   active: string;
+  /** Layout 1 only (`migrate.ts`): the finished zset. */
   finished: string;
+  /** Succeeded and discarded jobs, oldest first (list). */
+  done: string;
   dead: string;
   seq: string;
   parked: string;
   deferred: string;
   recurring: string;
   flow: string;
-  /** Prefix of the queue's job hashes: append the job id. */
+  /** The queue's jobs hash: job id → record (`lua/job-lib.lua`). */
+  jobs: string;
+  /** Layout 1 only (`migrate.ts`): prefix of the queue's job hashes, one per job. */
   job: string;
 }
+
+/** The key layout this version writes (`<prefix>:layout`). */
+export const LAYOUT_VERSION = 2;
 
 /** Builds key names under one prefix. */
 export class KeyLayout {
@@ -75,6 +93,8 @@ export class KeyLayout {
   readonly queues: string;
   readonly wakeChannel: string;
   readonly statusChannel: string;
+  /** The layout version of the prefix (`LAYOUT_VERSION`). */
+  readonly layout: string;
   /**
    * What every key name starts with (`<prefix>:`): the scripts that touch flow keys or other
    * queues' keys build the names from it, as `flowKey` and `queue` do here.
@@ -86,6 +106,7 @@ export class KeyLayout {
     this.queues = `${prefix}:queues`;
     this.wakeChannel = `${prefix}:wake`;
     this.statusChannel = `${prefix}:status`;
+    this.layout = `${prefix}:layout`;
   }
 
   /** The keys of `queue`. */
@@ -95,21 +116,29 @@ export class KeyLayout {
       const base = `${this.prefix}:{${queue}}:`;
       keys = {
         ready: `${base}ready`,
+        prios: `${base}prios`,
         scheduled: `${base}scheduled`,
         retrying: `${base}retrying`,
         active: `${base}active`,
         finished: `${base}finished`,
+        done: `${base}done`,
         dead: `${base}dead`,
         seq: `${base}seq`,
         parked: `${base}parked`,
         deferred: `${base}deferred`,
         recurring: `${base}recurring`,
         flow: `${base}flow`,
+        jobs: `${base}jobs`,
         job: `${base}j:`,
       };
       this.cache.set(queue, keys);
     }
     return keys;
+  }
+
+  /** The ready list of priority `priority` in `queue` (see `prios`). */
+  readyList(queue: string, priority: number | string): string {
+    return `${this.prefix}:{${queue}}:ready:${priority}`;
   }
 
   /** A global flow-control key: `kind` is `unique`, `slots`, `parked` or `rate`. */

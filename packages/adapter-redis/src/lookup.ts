@@ -1,6 +1,6 @@
 /**
  * Finding things in the Redis adapter's keys: the set of known queues (`<prefix>:queues`),
- * job hashes by id, and the counts per queue.
+ * job records by id (`job-read.lua`), and the counts per queue.
  *
  * An id does not name its queue, so a lookup by id asks every known queue. The queue list
  * is read once a second at most; a queue registered by this process, or named by a wake-up,
@@ -11,13 +11,48 @@
 import type { GetStatusOptions, QueueInfo, StatusRecord } from "@errand/core/adapter";
 import type { Cluster, Redis } from "ioredis";
 
+import { expandBody } from "./body.js";
 import type { KeyLayout } from "./keys.js";
+import { defineScripts, runScript } from "./scripts.js";
 import { toRecord } from "./status-hash.js";
 
-/** A job hash found by id, with the queue it was found in. */
+/**
+ * A job found by id, with the queue it was found in: its record as the old layout's hash
+ * fields (`job_fields` in job-lib.lua; `cbody` is a compact body, `body` a verbatim one).
+ */
 export interface FoundJob {
   queue: string;
   fields: Record<string, string>;
+}
+
+/** The payload JSON of a found job, or undefined when its record keeps no body (succeeded, failed). */
+export function bodyOf(id: string, job: FoundJob): string | undefined {
+  const f = job.fields;
+  if (f.body !== undefined) return f.body;
+  if (f.cbody === undefined) return undefined;
+  return expandBody(f.cbody, { id, queue: job.queue, job: f.job, priority: Number(f.priority), enqueuedAt: Number(f.enq), runAt: Number(f.run) });
+}
+
+/**
+ * The records of `ids` in `queue` as the old layout's hash fields (`state`, `exe`, `tok`, …;
+ * see `FoundJob`), `undefined` for ids the queue lacks: for tools and tests that look into
+ * the keys. Defines the adapter's scripts on `client` if it has not got them.
+ */
+export function readJobRecords(client: Redis | Cluster, keys: KeyLayout, queue: string, ids: readonly string[]): Promise<(Record<string, string> | undefined)[]> {
+  defineScripts(client);
+  return readJobs(client, keys.queue(queue).jobs, ids);
+}
+
+/** Reads the records of `ids` in one queue's jobs hash: the fields of each, `undefined` for ids it lacks. */
+export async function readJobs(client: Redis | Cluster, jobsKey: string, ids: readonly string[]): Promise<(Record<string, string> | undefined)[]> {
+  if (ids.length === 0) return [];
+  const replies = await runScript<string[][]>(client, "job-read", [jobsKey], ids);
+  return replies.map((flat) => {
+    if (flat.length === 0) return undefined;
+    const fields: Record<string, string> = {};
+    for (let i = 0; i < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
+    return fields;
+  });
 }
 
 /** How long the queue list read from Redis is trusted, in ms. */
@@ -63,21 +98,22 @@ export class Lookup {
   }
 
   /**
-   * Job hashes by id. Each id is looked up in every known queue (one HGETALL per queue,
+   * Job records by id. Each id is looked up in every known queue (one script per queue,
    * sent together): lookups cost O(queues), not O(jobs).
    */
   async findJobs(ids: readonly string[]): Promise<Map<string, FoundJob>> {
     const found = new Map<string, FoundJob>();
     if (ids.length === 0) return found;
     const queues = await this.knownQueues();
-    const lookups = queues.flatMap((queue) => ids.map((id) => ({ queue, id, key: this.keys.queue(queue).job + id })));
-    const replies = await Promise.all(lookups.map((lookup) => this.client.hgetall(lookup.key)));
-    lookups.forEach((lookup, index) => {
-      const fields = replies[index]!;
-      if (fields.body === undefined) return;
-      const seen = found.get(lookup.id);
-      // A retry moving between queues exists in both for a moment: the newer copy wins.
-      if (!seen || Number(fields.upd) > Number(seen.fields.upd)) found.set(lookup.id, { queue: lookup.queue, fields });
+    const replies = await Promise.all(queues.map((queue) => readJobs(this.client, this.keys.queue(queue).jobs, ids)));
+    queues.forEach((queue, q) => {
+      ids.forEach((id, index) => {
+        const fields = replies[q]![index];
+        if (fields?.state === undefined) return;
+        const seen = found.get(id);
+        // A retry moving between queues exists in both for a moment: the newer copy wins.
+        if (!seen || Number(fields.upd) > Number(seen.fields.upd)) found.set(id, { queue, fields });
+      });
     });
     return found;
   }
@@ -93,19 +129,27 @@ export class Lookup {
   }
 
   /**
-   * Counts per known queue: one ZCARD per state set, sent together. Jobs parked by a
-   * concurrency limit or deferred by a rate limit count as queued.
+   * Counts per known queue: one ZCARD per state set and one LLEN per ready list, sent
+   * together. Jobs parked by a concurrency limit or deferred by a rate limit count as queued.
    */
   async listQueues(): Promise<QueueInfo[]> {
     const queues = await this.knownQueues();
     return Promise.all(
       queues.map(async (name) => {
         const keys = this.keys.queue(name);
-        const [ready, parked, deferred, scheduled, running, retrying, dead] = await Promise.all(
-          [keys.ready, keys.parked, keys.deferred, keys.scheduled, keys.active, keys.retrying, keys.dead].map((key) => this.client.zcard(key)),
-        );
-        return { name, queued: ready! + parked! + deferred!, scheduled: scheduled!, running: running!, retrying: retrying!, dead: dead! };
+        const [ready, [parked, deferred, scheduled, running, retrying, dead]] = await Promise.all([
+          this.readyCount(name),
+          Promise.all([keys.parked, keys.deferred, keys.scheduled, keys.active, keys.retrying, keys.dead].map((key) => this.client.zcard(key))),
+        ]);
+        return { name, queued: ready + parked! + deferred!, scheduled: scheduled!, running: running!, retrying: retrying!, dead: dead! };
       }),
     );
+  }
+
+  /** Jobs in `queue`'s ready lists. */
+  private async readyCount(queue: string): Promise<number> {
+    const priorities = await this.client.zrange(this.keys.queue(queue).prios, 0, -1);
+    const lengths = await Promise.all(priorities.map((p) => this.client.llen(this.keys.readyList(queue, p))));
+    return lengths.reduce((sum, length) => sum + length, 0);
   }
 }

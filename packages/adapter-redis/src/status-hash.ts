@@ -1,7 +1,7 @@
 /**
- * A hash of status fields (the adapter's job hashes and the status store's hashes share
- * them: `state`, `job`, `queue`, `priority`, `exe`, `enq`, `run`, `upd`, `sta`, `fin`,
- * `prog`, `res`, `err`) as a `StatusRecord`.
+ * A hash of status fields (the status store's hashes, and the adapter's job records as
+ * `job-read.lua` spells them out, share them: `state`, `job`, `queue`, `priority`, `exe`,
+ * `enq`, `run`, `upd`, `sta`, `fin`, `prog`, `res`, `err`) as a `StatusRecord`.
  *
  * @module
  */

@@ -1,7 +1,7 @@
 /**
  * The fault suite's Redis wiring: a key prefix per case; "what is stored" read from the
  * queue's keys themselves — each job hash's `state`, `exe`, `tok`, and the `ready`,
- * `scheduled`, `retrying`, `active`, `finished` and `dead` sets — the ground truth no portable
+ * `scheduled`, `retrying`, `active`, `done` and `dead` sets — the ground truth no portable
  * API can vouch for: a job whose hash says `queued` but that sits in no set would never run
  * again, and only the raw keys show it. Connections cut with `CLIENT KILL ID`.
  *
@@ -9,16 +9,17 @@
  * in the fixture config), so CLIENT LIST tells its connections from those of other test
  * files running at the same time; the test's own connection is named "errand-faults-test".
  */
-import { KeyLayout, RedisAdapter } from "@errand/adapter-redis";
+import { KeyLayout, readJobRecords, RedisAdapter } from "@errand/adapter-redis";
 import { Redis } from "ioredis";
 import { expect } from "vitest";
 
 import { dropPrefixes, redisPrefix, redisUrl } from "../../support/redis.js";
+import { insertRawJob, readyIds } from "../../support/redis-jobs.js";
 import { faultFixture, QUEUE, type CaseJobs, type Connection, type FaultStore, type FaultWiring, type Runs, type Stored } from "../harness.js";
 
-const SETS = ["ready", "scheduled", "retrying", "active", "finished", "dead"] as const;
-/** The set a job of each state belongs in (`finished` holds succeeded and discarded jobs; no case discards one). */
-const SET_OF: Record<string, (typeof SETS)[number]> = { queued: "ready", running: "active", succeeded: "finished", dead: "dead" };
+const SETS = ["ready", "scheduled", "retrying", "active", "done", "dead"] as const;
+/** The set a job of each state belongs in (`done` holds succeeded and discarded jobs; no case discards one). */
+const SET_OF: Record<string, (typeof SETS)[number]> = { queued: "ready", running: "active", succeeded: "done", dead: "dead" };
 
 /** One job hash as stored: `missing` when there is no hash for the id. */
 interface JobRecord {
@@ -45,14 +46,10 @@ export function redisFaults(): FaultWiring {
     const keys = layout.queue(QUEUE);
 
     async function readJobs(ids: readonly string[]): Promise<JobRecord[]> {
-      const pipeline = redis.pipeline();
-      for (const id of ids) pipeline.hmget(keys.job + id, "state", "exe", "tok", "sta");
-      const replies = (await pipeline.exec()) ?? [];
+      const records = await readJobRecords(redis, layout, QUEUE, ids);
       return ids.map((id, index) => {
-        const [error, fields] = replies[index]!;
-        if (error) throw error;
-        const [state, exe, tok, sta] = fields as (string | null)[];
-        return { id, state: state ?? "missing", exe: Number(exe ?? 0), tok: tok ?? null, sta: sta === null || sta === undefined ? null : Number(sta) };
+        const { state, exe, tok, sta } = records[index] ?? {};
+        return { id, state: state ?? "missing", exe: Number(exe ?? 0), tok: tok ?? null, sta: sta === undefined ? null : Number(sta) };
       });
     }
 
@@ -78,21 +75,22 @@ export function redisFaults(): FaultWiring {
       adapter: () => new RedisAdapter({ client: redis, prefix }),
       // Written as the adapter writes a ready job (as the conformance wiring's insertRaw does).
       async insertRaw({ id, job, body }) {
-        const now = Date.now();
-        const score = 1_048_576 * 2 ** 32 + Number(await redis.incr(keys.seq));
-        await redis.hset(keys.job + id, { body, job, queue: QUEUE, priority: 0, state: "queued", exe: 0, run: now, enq: now, upd: now, score });
-        await redis.zadd(keys.ready, score, id);
+        await insertRawJob(redis, keys, id, job, body);
         await redis.sadd(layout.queues, QUEUE);
         return id;
       },
       // One ZCARD per set, cheap at 10,000 jobs; count() then checks every hash.
       async progress() {
-        const [ready, active, finished, dead] = await Promise.all([keys.ready, keys.active, keys.finished, keys.dead].map((key) => redis.zcard(key)));
+        const [ready, finished, [active, dead]] = await Promise.all([
+          readyIds(redis, keys).then((ids) => ids.length),
+          redis.llen(keys.done),
+          Promise.all([keys.active, keys.dead].map((key) => redis.zcard(key))),
+        ]);
         return { succeeded: finished!, dead: dead!, pending: ready! + active! };
       },
       async count(jobs: CaseJobs): Promise<Stored> {
         const records = await readJobs([...jobs.ids, ...jobs.rawIds]);
-        const members = await Promise.all(SETS.map(async (set) => new Set(await redis.zrange(keys[set], 0, -1))));
+        const members = await Promise.all(SETS.map(async (set) => new Set(set === "ready" ? await readyIds(redis, keys) : set === "done" ? await redis.lrange(keys.done, 0, -1) : await redis.zrange(keys[set], 0, -1))));
         const inSet = Object.fromEntries(SETS.map((set, index) => [set, members[index]!])) as Record<(typeof SETS)[number], Set<string>>;
         const states: Record<string, number> = {};
         const anomalies: Record<string, number> = {};

@@ -1,0 +1,112 @@
+/**
+ * Upgrading a prefix's keys to the layout this version writes (`LAYOUT_VERSION`,
+ * `<prefix>:layout`).
+ *
+ * State: a `LayoutGate` is unknown until its first use; then it reads the prefix's layout
+ * (one GET). Up to date: ready, and nothing is read again. Absent with no queue registered:
+ * a fresh prefix, marked current. Absent with queues: layout 1 (each job a hash of its own),
+ * so every known queue's job hashes are found (SCAN of `<prefix>:{q}:j:*` on each master)
+ * and moved into the queue's `jobs` hash (`migrate.lua`, a batch of ids per call), its ready
+ * and finished zsets into its ready and done lists (`migrate-ready.lua`, lowest scores
+ * first), then the prefix is marked current. Newer than this version: an error, every time. A failure (the
+ * server down) leaves the gate unknown, so the next call tries again.
+ *
+ * Several processes may upgrade at once: each moves what it finds, a job moves once
+ * (migrate.lua), and a process marks the layout only after its own pass moved every old
+ * hash it found (SCAN returns every key that exists for the whole scan), so whoever marks it
+ * first has moved them all. Workers of the old version must be
+ * stopped first: they would keep writing layout-1 hashes nobody moves any more.
+ *
+ * @module
+ */
+import { ConfigError } from "@errand/core/adapter";
+import type { Cluster, Redis } from "ioredis";
+
+import { LAYOUT_VERSION, type KeyLayout } from "./keys.js";
+import { runScript } from "./scripts.js";
+
+/** The name `migrate()` reports for the upgrade from layout 1. */
+export const LAYOUT_2 = "redis-layout-2: one jobs hash per queue, compact bodies";
+
+/** Ids per migrate.lua call: bounded so one call stays short. */
+const BATCH = 500;
+
+/** `text` with glob characters escaped for SCAN MATCH. */
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
+/** The ids of `queue`'s layout-1 job hashes, from every master. */
+async function oldJobIds(client: Redis | Cluster, keys: KeyLayout, queue: string): Promise<string[]> {
+  const prefix = keys.queue(queue).job;
+  const pattern = `${globEscape(prefix)}*`;
+  const nodes: Redis[] = client.isCluster ? (client as Cluster).nodes("master") : [client as Redis];
+  const ids = new Set<string>();
+  for (const node of nodes) {
+    let cursor = "0";
+    do {
+      const [next, batch] = await node.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+      cursor = next;
+      for (const key of batch) ids.add(key.slice(prefix.length));
+    } while (cursor !== "0");
+  }
+  return [...ids];
+}
+
+/** Upgrades the prefix to `LAYOUT_VERSION`; answers the names of the upgrades this call applied. */
+export async function upgradeLayout(client: Redis | Cluster, keys: KeyLayout): Promise<string[]> {
+  const version = await client.get(keys.layout);
+  if (version === String(LAYOUT_VERSION)) return [];
+  if (version !== null) {
+    throw new ConfigError(`redis adapter: the keys under prefix "${keys.prefix}" have layout ${version}, which this version (layout ${LAYOUT_VERSION}) cannot read; upgrade @errand/adapter-redis`);
+  }
+  const queues = await client.smembers(keys.queues);
+  for (const queue of queues) {
+    const { jobs, job } = keys.queue(queue);
+    const ids = await oldJobIds(client, keys, queue);
+    for (let start = 0; start < ids.length; start += BATCH) {
+      await runScript<number>(client, "migrate", [jobs], [job, ...ids.slice(start, start + BATCH)]);
+    }
+    const { ready, prios, finished, done } = keys.queue(queue);
+    while ((await runScript<number>(client, "migrate-ready", [ready, prios, finished, done], [BATCH * 2])) > 0);
+  }
+  const set = await client.set(keys.layout, String(LAYOUT_VERSION), "NX");
+  return set === "OK" && queues.length > 0 ? [LAYOUT_2] : [];
+}
+
+/** The layout check of one adapter, run once before its first command (see the module's state). */
+export class LayoutGate {
+  /** The layout is known to be current (or is the app's business: `migrate: false`). */
+  ready: boolean;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly client: Redis | Cluster,
+    private readonly keys: KeyLayout,
+    auto: boolean,
+  ) {
+    this.ready = !auto;
+  }
+
+  /** Resolves once the layout is current, upgrading it the first time. */
+  whenReady(): Promise<void> {
+    if (this.ready) return Promise.resolve();
+    this.running ??= upgradeLayout(this.client, this.keys).then(
+      () => {
+        this.ready = true;
+      },
+      (error: unknown) => {
+        this.running = undefined;
+        throw error;
+      },
+    );
+    return this.running;
+  }
+
+  /** Upgrades now (`errand migrate`); answers the names applied. */
+  async run(): Promise<string[]> {
+    const applied = await upgradeLayout(this.client, this.keys);
+    this.ready = true;
+    return applied;
+  }
+}
