@@ -75,7 +75,12 @@ export interface PostgresAdapterOptions {
   migrate?: boolean;
   /** Keep finished (succeeded, discarded) jobs this long, in ms. Default 24 h. Dead jobs stay until purged. */
   retentionMs?: number;
-  /** Keep at most this many finished jobs. Default 100,000. */
+  /**
+   * Keep at most about this many finished jobs. Default 100,000. Approximate: retention
+   * deletes the finished jobs of whole reserve batches, oldest first, beyond the newest
+   * batches that leased this many jobs (retried and dead jobs of a batch count too), so up to
+   * one batch (`maxPrefetch`, 1,000) more or fewer may be kept.
+   */
   maxFinished?: number;
   /** How often reserve looks for expired leases, in ms. Default 1,000. */
   leaseCheckMs?: number;
