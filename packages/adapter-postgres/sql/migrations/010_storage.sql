@@ -31,9 +31,6 @@
 --
 -- Existing rows are converted below, in the migration's transaction: nothing stored is lost.
 
-ALTER TABLE errand.jobs SET (fillfactor = 90);
-ALTER TABLE errand.jobs ADD COLUMN dead_at timestamptz;
-
 CREATE TABLE errand.batches (
   token bigint PRIMARY KEY,
   worker_id text,
@@ -62,35 +59,83 @@ CREATE TABLE errand.slots (
 INSERT INTO errand.batches (token, worker_id, reserved_at, lease_until, jobs)
 SELECT j.lease_token, min(j.worker_id), min(coalesce(j.started_at, now())), max(coalesce(j.lease_until, now())), count(*)
 FROM errand.jobs AS j WHERE j.state = 'running' AND j.lease_token IS NOT NULL GROUP BY j.lease_token;
--- A running row without a token cannot be settled by anyone: it goes back to ready, as an
--- expired lease would (none is expected; kept, not lost).
-UPDATE errand.jobs SET state = 'available', lease_until = NULL, executions = greatest(executions - 1, 0), updated_at = now()
-WHERE state = 'running' AND lease_token IS NULL;
 INSERT INTO errand.slots (key, job_id, token, lease_until)
 SELECT j.concurrency_key, j.id, j.lease_token, coalesce(j.lease_until, now())
-FROM errand.jobs AS j WHERE j.state = 'running' AND j.concurrency_key IS NOT NULL;
--- Ready jobs hold no token (settle and expiry always cleared it; made sure).
-UPDATE errand.jobs SET lease_token = NULL WHERE state = 'available' AND lease_token IS NOT NULL;
--- Parked jobs: the sentinel 0.
-UPDATE errand.jobs SET lease_token = 0 WHERE state = 'parked';
+FROM errand.jobs AS j WHERE j.state = 'running' AND j.lease_token IS NOT NULL AND j.concurrency_key IS NOT NULL;
+-- Tokens only grow (retention relies on it): the sequence goes past every token stored.
+SELECT setval('errand.lease_tokens', greatest((SELECT max(lease_token) FROM errand.jobs), (SELECT last_value FROM errand.lease_tokens), 1));
 -- Finished jobs (their settle cleared the token): one closed batch holds them, for retention.
-WITH legacy AS (
-  INSERT INTO errand.batches (token, worker_id, lease_until, jobs, open)
-  SELECT nextval('errand.lease_tokens'), NULL, now(), count(*), false
-  FROM errand.jobs WHERE state IN ('succeeded', 'failed') HAVING count(*) > 0
-  RETURNING token
-)
-UPDATE errand.jobs SET lease_token = (SELECT token FROM legacy) WHERE state IN ('succeeded', 'failed');
--- Dead jobs: dead_at, and a token outside every batch.
-UPDATE errand.jobs SET dead_at = coalesce(finished_at, updated_at), lease_token = coalesce(lease_token, -1) WHERE state = 'dead';
+-- It is the only closed batch at this point.
+INSERT INTO errand.batches (token, worker_id, lease_until, jobs, open)
+SELECT nextval('errand.lease_tokens'), NULL, now(), count(*), false
+FROM errand.jobs WHERE state IN ('succeeded', 'failed') HAVING count(*) > 0;
 
-DROP INDEX errand.jobs_available_by_queue;
-DROP INDEX errand.jobs_available;
-DROP INDEX errand.jobs_running_lease;
-DROP INDEX errand.jobs_finished;
-DROP INDEX errand.jobs_dead;
-DROP INDEX errand.jobs_concurrency;
-DROP INDEX errand.jobs_parked;
+-- The table is rebuilt with its columns in a new order: a HOT update on the same page logs
+-- only the bytes between the first and the last changed column (prefix and suffix
+-- compression), so the columns settle changes (state, result, finished_at, updated_at) come
+-- last, after those reserve changes (lease_token … lease_until), and the body comes before
+-- both. A settle-succeeded's WAL record no longer carries the body.
+CREATE TABLE errand.jobs_010 (
+  id uuid PRIMARY KEY,
+  seq bigint GENERATED ALWAYS AS IDENTITY,
+  job text NOT NULL,
+  queue text NOT NULL,
+  priority integer NOT NULL DEFAULT 0,
+  run_at timestamptz NOT NULL,
+  enqueued_at timestamptz NOT NULL,
+  -- Moved to a later run_at by its rate limit: reads as queued, not scheduled (006).
+  deferred boolean NOT NULL DEFAULT false,
+  -- Order among the parked jobs of a key (FIFO); NULL unless parked (006).
+  parked_seq bigint,
+  concurrency_key text,
+  -- {"concurrency": {key, limit}, "rateLimit": {key, limit, perMs}}, or NULL (006).
+  flow jsonb,
+  -- The payload as stored: wire-format JSON text, readable in psql, kept verbatim even when malformed.
+  body text NOT NULL,
+  -- When it died; NULL unless dead.
+  dead_at timestamptz,
+  error jsonb,
+  progress jsonb,
+  -- NULL: ready; > 0: its reserve call's batch; 0: parked; -1: dead from before 010.
+  lease_token bigint,
+  worker_id text,
+  -- Runs started (status); the body's own "executions" counts runs started before a delivery.
+  executions integer NOT NULL DEFAULT 0,
+  started_at timestamptz,
+  lease_until timestamptz,
+  state text NOT NULL CHECK (state IN ('available', 'parked', 'running', 'succeeded', 'failed', 'dead')),
+  result text,
+  finished_at timestamptz,
+  updated_at timestamptz NOT NULL DEFAULT now()
+) WITH (fillfactor = 90);
+
+-- Every row, converted: ready rows without a token, parked ones with 0, finished ones in the
+-- closed batch above, dead ones with dead_at. A running row without a token (none is
+-- expected: no one could settle it) goes back to ready as an expired lease would.
+INSERT INTO errand.jobs_010 (id, seq, job, queue, priority, run_at, enqueued_at, deferred, parked_seq, concurrency_key, flow, body,
+                             dead_at, error, progress, lease_token, worker_id, executions, started_at, lease_until, state, result,
+                             finished_at, updated_at)
+OVERRIDING SYSTEM VALUE
+SELECT j.id, j.seq, j.job, j.queue, j.priority, j.run_at, j.enqueued_at, j.deferred, j.parked_seq, j.concurrency_key, j.flow, j.body,
+       CASE WHEN j.state = 'dead' THEN coalesce(j.finished_at, j.updated_at) END, j.error, j.progress,
+       CASE WHEN j.state = 'running' THEN j.lease_token
+            WHEN j.state = 'parked' THEN 0
+            WHEN j.state IN ('succeeded', 'failed') THEN (SELECT b.token FROM errand.batches AS b WHERE NOT b.open)
+            WHEN j.state = 'dead' THEN coalesce(j.lease_token, -1) END,
+       j.worker_id,
+       CASE WHEN j.state = 'running' AND j.lease_token IS NULL THEN greatest(j.executions - 1, 0) ELSE j.executions END,
+       j.started_at,
+       CASE WHEN j.state = 'running' AND j.lease_token IS NOT NULL THEN j.lease_until END,
+       CASE WHEN j.state = 'running' AND j.lease_token IS NULL THEN 'available' ELSE j.state END,
+       j.result, j.finished_at, j.updated_at
+FROM errand.jobs AS j;
+
+DROP TABLE errand.jobs;
+ALTER TABLE errand.jobs_010 RENAME TO jobs;
+ALTER INDEX errand.jobs_010_pkey RENAME TO jobs_pkey;
+ALTER TABLE errand.jobs RENAME CONSTRAINT jobs_010_state_check TO jobs_state_check;
+ALTER SEQUENCE errand.jobs_010_seq_seq RENAME TO jobs_seq_seq;
+SELECT setval('errand.jobs_seq_seq', coalesce(max(seq), 0) + 1, false) FROM errand.jobs;
 
 CREATE INDEX jobs_ready_by_queue ON errand.jobs (queue, priority, run_at, seq) WHERE lease_token IS NULL;
 CREATE INDEX jobs_ready ON errand.jobs (priority, run_at, seq) WHERE lease_token IS NULL;
