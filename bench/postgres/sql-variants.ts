@@ -2,7 +2,11 @@
  * Errand's PostgreSQL statements next to alternatives, without core or a worker in the way:
  * the numbers behind the suggestions in README.md ("Where Errand's time goes").
  *
- *   npx tsc -b bench && node bench/dist/postgres/sql-variants.js [--reps 5] [--batch 800] [--checkpoint] [--drain-only]
+ *   npx tsc -b bench && node bench/dist/postgres/sql-variants.js [--reps 5] [--batch 800] [--checkpoint] [--drain-only] [--fillfactors]
+ *
+ * `--drain-only` skips the enqueue variants; `--fillfactors` adds drains at fillfactor 100,
+ * 90, 75, 60 and 40 (migration 010 sets 50). WAL is reported twice: the cluster's (whatever
+ * else the server wrote meanwhile counts too) and that of the bench schema's own relations.
  *
  * Drain variants: 20,000 ready rows, then reserve `--batch` rows and settle them, over and
  * over on one connection until none is left; the time of each statement as the client sees it
@@ -54,9 +58,10 @@ async function walSince(lsn: string): Promise<number> {
   return Number((await pool.query<{ d: string }>("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1)::text AS d", [lsn])).rows[0]!.d);
 }
 
-async function freshSchema(): Promise<void> {
+/** A fresh bench schema, migrated up to `last` (default: every migration). */
+async function freshSchema(last = Infinity): Promise<void> {
   await pool.query(`SET client_min_messages = warning; DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE; CREATE SCHEMA "${SCHEMA}"`);
-  for (const file of readdirSync(join(SQL_DIR, "migrations")).sort()) await pool.query(migration(file));
+  for (const file of readdirSync(join(SQL_DIR, "migrations")).sort()) if (Number(file.slice(0, 3)) <= last) await pool.query(migration(file));
 }
 
 /**
@@ -76,7 +81,7 @@ async function ownWalSince(lsn: string): Promise<number> {
      )
      SELECT sum(w.record_length)::text AS bytes
      FROM ${WALINSPECT}.pg_get_wal_records_info($1::pg_lsn, pg_current_wal_flush_lsn()) AS w, rels
-     WHERE w.block_ref ~ ('rel \d+/' || (SELECT oid FROM pg_database WHERE datname = current_database()) || '/(' || rels.nodes || ') ')`,
+     WHERE w.block_ref ~ ('rel [0-9]+/' || (SELECT oid FROM pg_database WHERE datname = current_database()) || '/(' || rels.nodes || ') ')`,
     [lsn, SCHEMA],
   );
   return Number(rows[0]?.bytes ?? 0);
@@ -126,20 +131,33 @@ interface DrainVariant {
   /** Job ids. Default: core's UUIDv7. */
   id?: () => string;
   settle: (client: pg.PoolClient, ids: string[], tokens: string[]) => Promise<unknown>;
-  /** The jobs table's fillfactor, when not the migrations' (90, migration 010). */
+  /** The jobs table's fillfactor, when not the migrations' (50, migration 010). */
   fillfactor?: number;
+  /** Apply the migrations up to this one only (the layout before 010: 9). */
+  migrations?: number;
 }
 
 const settleSucceeded: DrainVariant["settle"] = (client, ids, tokens) => client.query(SETTLE_SUCCEEDED, [JSON.stringify(ids.map((id, i) => [id, tokens[i], null])), null, "bench_sql_variants"]);
+/** settle-succeeded.sql as it was before migration 010 (three arrays; it cleared the lease token). */
+const SETTLE_SUCCEEDED_009 = inSchema(`UPDATE errand.jobs AS jobs
+SET state = 'succeeded', result = u.result, finished_at = now(), lease_token = NULL, lease_until = NULL, updated_at = now()
+FROM unnest($1::uuid[], $2::bigint[], $3::text[]) AS u(id, token, result)
+WHERE jobs.id = u.id AND jobs.lease_token = u.token AND jobs.state = 'running'`);
+
 const drainVariants: DrainVariant[] = [
   { name: "current (settle-succeeded.sql)", settle: settleSucceeded },
-  ...[100, 90, 75, 60, 50, 40].map((fillfactor) => ({ name: `fillfactor ${fillfactor}`, settle: settleSucceeded, fillfactor })),
+  {
+    name: "before 010 (migrations 001–009, their settle)",
+    migrations: 9,
+    settle: (client, ids, tokens) => client.query(SETTLE_SUCCEEDED_009, [ids, tokens, ids.map(() => null)]),
+  },
+  ...(argv.includes("--fillfactors") ? [100, 90, 75, 60, 40] : [90]).map((fillfactor) => ({ name: `fillfactor ${fillfactor}`, settle: settleSucceeded, fillfactor })),
   { name: "body without the columns' copies", body: (payload) => ({ id: payload.id, runAt: payload.runAt, enqueuedAt: payload.enqueuedAt, args: payload.args }), settle: settleSucceeded },
   { name: "delete on success (no status kept)", settle: (client, ids, tokens) => client.query(DELETE_SUCCEEDED, [ids, tokens]) },
 ];
 
 async function drainOnce(variant: DrainVariant): Promise<{ reserveUs: number; settleUs: number; walBytes: number; ownWal: number; hot: number }> {
-  await freshSchema();
+  await freshSchema(variant.migrations);
   if (variant.fillfactor !== undefined) await pool.query(`ALTER TABLE "${SCHEMA}".jobs SET (fillfactor = ${variant.fillfactor})`);
   const rows = payloads(ROWS, variant.id).map((payload) => variant.body?.(payload) ?? payload);
   for (let start = 0; start < ROWS; start += 5000) {

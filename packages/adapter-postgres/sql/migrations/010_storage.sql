@@ -25,9 +25,15 @@
 --   renewal pushes them (009's refusal of late renewals is kept). Before, the holders were
 --   counted through jobs_concurrency, an index on `state`.
 --
--- fillfactor: a page keeps room for the reserve's new version and settle's HOT one. Measured
--- (profile.js drain c=10, 20k jobs, this machine; HOT share of updates, WAL bytes per job):
--- see the table in bench/postgres/README.md ("Where the time goes"); 90 is the setting kept.
+-- fillfactor 50: a page keeps room for the reserve's new version and settle's HOT one.
+-- Measured with bench/postgres/sql-variants.js (reserve 800 + settle-succeeded, 20k jobs,
+-- one connection; HOT share of all updates, of which half at most can be HOT — reserve
+-- never is; WAL of the bench schema's own relations per job, read with pg_walinspect):
+--   fillfactor 100: 0 % HOT;  90: 8–10 %, 1,185 B;  75: 15 %;  60: 36–41 %;
+--   50: 33–46 %, 632 B;  40: 48 %, no less WAL than 50.
+-- The share varies between runs on a shared server: pruning a page (which makes the room)
+-- waits for the oldest snapshot of any session. Up to 009: 0 % HOT, 1,327 B (cluster-wide).
+-- The price: ready rows take twice the pages until their first update.
 --
 -- Existing rows are converted below, in the migration's transaction: nothing stored is lost.
 
@@ -107,7 +113,7 @@ CREATE TABLE errand.jobs_010 (
   result text,
   finished_at timestamptz,
   updated_at timestamptz NOT NULL DEFAULT now()
-) WITH (fillfactor = 90);
+) WITH (fillfactor = 50);
 
 -- Every row, converted: ready rows without a token, parked ones with 0, finished ones in the
 -- closed batch above, dead ones with dead_at. A running row without a token (none is
