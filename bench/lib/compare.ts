@@ -2,7 +2,7 @@
  * Parent side of the benchmarks that put Errand next to other job libraries on one backend
  * (PostgreSQL, Redis): the figures they share, their command line, and the runner that
  * measures every (figure, run, library) in a fresh child, libraries taking turns run by
- * run, then prints a markdown table with Errand's ratio to each peer and the goals, and
+ * run, then prints markdown tables with Errand's ratio to each peer and the goals, and
  * writes the JSON report. Each benchmark brings its libraries, its child and its goals.
  */
 import { mkdir, writeFile } from "node:fs/promises";
@@ -27,6 +27,16 @@ export interface FigureSpec {
   scenario: Scenario;
   /** The measurement's field this row shows (`value`, `p95`, `peakRssMb`, …). */
   read: string;
+  /**
+   * The table this row is printed in, by its heading; rows without one go in the first
+   * table. Tables come in the order of their first row.
+   */
+  table?: string;
+  /**
+   * Settings per library for this row's measurements, over `--tune` (the same-batch drains:
+   * each library's batch size). Rows with the same scenario and tuning share their runs.
+   */
+  tuning?: Partial<Record<string, Tuning>>;
 }
 
 /** How the shared figures are cut for one backend. */
@@ -168,6 +178,8 @@ export interface Comparison<L extends string, M extends BaseMeasurement> {
   fullRuns?: number;
   /** The default `--drain-jobs`: another size is a partial run. */
   defaultDrainJobs: number;
+  /** The benchmark's own options make this a partial run (one of its defaults changed). */
+  partial?: boolean;
 }
 
 interface Figure<L extends string> {
@@ -175,12 +187,19 @@ interface Figure<L extends string> {
   figure: string;
   unit: string;
   higherIsBetter: boolean;
+  table?: string;
+  tuning?: Partial<Record<string, Tuning>>;
   /** Median per library; absent when the library did not run. */
   values: Partial<Record<L, number>>;
   runs: Partial<Record<L, number[]>>;
 }
 
-/** Measures, prints the table and goals, writes the JSON. */
+/** Rows with the same key read the same runs: the scenario and the row's own tuning. */
+function measuredKey(spec: FigureSpec): string {
+  return JSON.stringify(spec.tuning === undefined ? spec.scenario : [spec.scenario, spec.tuning]);
+}
+
+/** Measures, prints the tables and goals, writes the JSON. */
 export async function runComparison<L extends string, M extends BaseMeasurement>(options: CompareOptions<L>, comparison: Comparison<L, M>): Promise<void> {
   const began = performance.now();
   const log = (message: string) => process.stderr.write(`${message}\n`);
@@ -195,7 +214,7 @@ export async function runComparison<L extends string, M extends BaseMeasurement>
   const settings: Partial<Record<L, Record<string, unknown>>> = {};
   const figures: Figure<L>[] = [];
   for (const spec of specs) {
-    const scenarioKey = JSON.stringify(spec.scenario);
+    const scenarioKey = measuredKey(spec);
     let byLibrary = measured.get(scenarioKey);
     if (!byLibrary) {
       byLibrary = {};
@@ -204,16 +223,19 @@ export async function runComparison<L extends string, M extends BaseMeasurement>
       for (let run = 1; run <= options.runs; run++) {
         for (const library of libraries) {
           const t = performance.now();
-          const result = await comparison.measure(library, spec.scenario, options.tuning[library]);
+          const tuning = spec.tuning?.[library] ? { ...options.tuning[library], ...spec.tuning[library] } : options.tuning[library];
+          const result = await comparison.measure(library, spec.scenario, tuning);
           (byLibrary[library] ??= []).push(result);
-          settings[library] ??= result.settings;
+          if (!spec.tuning) settings[library] ??= result.settings;
           log(
-            `  ${spec.key.replace(/\.p50$/, "")} ${library} run ${run}/${options.runs}: ${formatNumber(result.value, 2)}${result.capped ? " (capped)" : ""} (${((performance.now() - t) / 1000).toFixed(1)} s)`,
+            `  ${spec.tuning ? `${spec.key} (tuned)` : spec.key.replace(/\.p50$/, "")} ${library} run ${run}/${options.runs}: ${formatNumber(result.value, 2)}${result.capped ? " (capped)" : ""} (${((performance.now() - t) / 1000).toFixed(1)} s)`,
           );
         }
       }
     }
     const figure: Figure<L> = { key: spec.key, figure: spec.figure, unit: spec.unit, higherIsBetter: spec.higherIsBetter, values: {}, runs: {} };
+    if (spec.table !== undefined) figure.table = spec.table;
+    if (spec.tuning !== undefined) figure.tuning = spec.tuning;
     for (const library of libraries) {
       const runs = (byLibrary[library] ?? [])
         .map((m) => (m as unknown as Record<string, unknown>)[spec.read])
@@ -232,7 +254,7 @@ export async function runComparison<L extends string, M extends BaseMeasurement>
     const value = figure.values[library];
     if (value === undefined) return "–";
     const text = figure.unit === "ms" ? value.toFixed(2) : formatNumber(value);
-    const capped = (measured.get(JSON.stringify(specs.find((s) => s.key === figure.key)!.scenario))?.[library] ?? []).some((m) => m.capped);
+    const capped = (measured.get(measuredKey(specs.find((s) => s.key === figure.key)!))?.[library] ?? []).some((m) => m.capped);
     return capped && figure.unit === "jobs/s" ? `${text}*` : text;
   };
   const quotient = (figure: Figure<L> | undefined, peer: L) => {
@@ -245,19 +267,25 @@ export async function runComparison<L extends string, M extends BaseMeasurement>
     if (q === undefined) return "n/a";
     return `${q >= 100 ? Math.round(q).toLocaleString("en-US") : q.toFixed(2)}×`;
   };
-  const lines = [
-    `${comparison.title} — median of ${options.runs} run(s), node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}`,
-    "",
-    `| figure | unit | ${comparison.libraries.join(" | ")} | ${comparison.ratios.map((r) => r.label).join(" | ")} |`,
-    `| --- | --- | ${comparison.libraries.map(() => "---:").join(" | ")} | ${comparison.ratios.map(() => "---:").join(" | ")} |`,
-    ...figures.map(
-      (f) =>
-        `| ${f.figure} | ${f.unit} ${f.higherIsBetter ? "↑" : "↓"} | ${comparison.libraries.map((library) => cell(f, library)).join(" | ")} | ${comparison.ratios.map((r) => ratio(f, r.peer)).join(" | ")} |`,
-    ),
-    "",
-    comparison.footnote,
-    "",
-  ];
+  // The rows without a table first (sort() would put undefined last without asking).
+  const named = [...new Set(figures.map((f) => f.table))].filter((table) => table !== undefined);
+  const tables = figures.some((f) => f.table === undefined) ? [undefined, ...named] : named;
+  const lines = [`${comparison.title} — median of ${options.runs} run(s), node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}`, ""];
+  for (const table of tables) {
+    if (table !== undefined) lines.push(`${table}:`, "");
+    lines.push(
+      `| figure | unit | ${comparison.libraries.join(" | ")} | ${comparison.ratios.map((r) => r.label).join(" | ")} |`,
+      `| --- | --- | ${comparison.libraries.map(() => "---:").join(" | ")} | ${comparison.ratios.map(() => "---:").join(" | ")} |`,
+      ...figures
+        .filter((f) => f.table === table)
+        .map(
+          (f) =>
+            `| ${f.figure} | ${f.unit} ${f.higherIsBetter ? "↑" : "↓"} | ${comparison.libraries.map((library) => cell(f, library)).join(" | ")} | ${comparison.ratios.map((r) => ratio(f, r.peer)).join(" | ")} |`,
+        ),
+      "",
+    );
+  }
+  lines.push(comparison.footnote, "");
 
   // ---- goals
   const find = (key: string) => figures.find((f) => f.key === key);
@@ -269,8 +297,9 @@ export async function runComparison<L extends string, M extends BaseMeasurement>
     let actual = "n/a";
     if (q !== undefined) {
       actual = spec.peer === undefined ? `${q.toFixed(2)} ${f.unit}` : `${q.toFixed(2)}×`;
-      // A goal on a ratio of times reads better with both times beside it.
-      if (spec.peer !== undefined && f.unit === "ms") actual += ` (${f.values[errand]!.toFixed(2)} vs ${f.values[spec.peer]!.toFixed(2)} ms)`;
+      // A goal on a ratio of times or costs reads better with both values beside it.
+      const shown = (v: number) => (f.unit === "ms" ? v.toFixed(2) : formatNumber(v));
+      if (spec.peer !== undefined && f.unit !== "jobs/s") actual += ` (${shown(f.values[errand]!)} vs ${shown(f.values[spec.peer]!)} ${f.unit})`;
     }
     const met = q === undefined ? null : (spec.atLeast === undefined || q >= spec.atLeast) && (spec.atMost === undefined || q <= spec.atMost);
     goals.push({ goal: spec.goal, actual, met });
@@ -282,7 +311,7 @@ export async function runComparison<L extends string, M extends BaseMeasurement>
   // ---- JSON
   const details = (key: string) => {
     const spec = specs.find((s) => s.key === key);
-    const byLibrary = spec && measured.get(JSON.stringify(spec.scenario));
+    const byLibrary = spec && measured.get(measuredKey(spec));
     if (!byLibrary) return undefined;
     const out: Record<string, unknown> = {};
     for (const [library, runs] of Object.entries(byLibrary) as [string, M[]][]) {
@@ -311,6 +340,7 @@ export async function runComparison<L extends string, M extends BaseMeasurement>
     options.libraries.length < comparison.libraries.length ||
     Object.keys(options.tuning).length > 0 ||
     options.drainJobs !== comparison.defaultDrainJobs ||
+    comparison.partial === true ||
     (comparison.fullRuns !== undefined && options.runs !== comparison.fullRuns);
   const file = partial ? comparison.results.replace(/\.json$/, ".partial.json") : comparison.results;
   await mkdir(dirname(file), { recursive: true });

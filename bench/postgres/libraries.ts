@@ -1,6 +1,8 @@
 /**
  * The three PostgreSQL job libraries behind one small interface, each configured with its
- * documented fast settings (see README.md, "Settings"). Every library gets its own schema,
+ * documented fast settings (see README.md, "Settings"). The same-batch drains (run.ts) set
+ * each library's batch size through its tuning key: Errand `prefetch`, graphile-worker
+ * `localQueueSize`, pg-boss `batchSize`; nothing else changes. Every library gets its own schema,
  * dropped before each measurement and created again by the library's own migrations.
  *
  * Jobs carry one number `n`; `onStart(n)` is called when the library calls the job's

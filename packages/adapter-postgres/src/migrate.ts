@@ -9,11 +9,28 @@
  */
 import type pg from "pg";
 
-import { loadMigrations, quoteSchema } from "./sql.js";
+import { ConfigError } from "@errand/core/adapter";
 
-/** Applies pending migrations to `schema`; returns the names applied. */
-export async function migrate(pool: pg.Pool, schema: string): Promise<string[]> {
+import { loadMigrations, quoteSchema, type Migration } from "./sql.js";
+
+/** Options of {@link migrate}. */
+export interface MigrateOptions {
+  /**
+   * Apply the pending migrations up to and including this one, by its three-digit number
+   * (`"009"`), and stop there: for upgrade tests, or to roll a schema change out in steps.
+   * A later call without it applies the rest. Default: every pending migration.
+   */
+  upTo?: string;
+}
+
+/**
+ * Applies pending migrations to `schema` (all of them, or those up to `options.upTo`);
+ * returns the names applied. Throws a `ConfigError` for an unknown option or an `upTo`
+ * that names no migration.
+ */
+export async function migrate(pool: pg.Pool, schema: string, options: MigrateOptions = {}): Promise<string[]> {
   const quoted = quoteSchema(schema);
+  const migrations = chosenMigrations(schema, options);
   const client = await pool.connect();
   const applied: string[] = [];
   try {
@@ -25,7 +42,7 @@ export async function migrate(pool: pg.Pool, schema: string): Promise<string[]> 
     );
     const { rows } = await client.query<{ id: number }>(`SELECT id FROM ${quoted}.migrations`);
     const done = new Set(rows.map((row) => row.id));
-    for (const migration of loadMigrations(schema)) {
+    for (const migration of migrations) {
       if (done.has(migration.id)) continue;
       await client.query(`INSERT INTO ${quoted}.migrations (id, name) VALUES ($1, $2)`, [migration.id, migration.name]);
       await client.query(migration.sql);
@@ -39,6 +56,22 @@ export async function migrate(pool: pg.Pool, schema: string): Promise<string[]> 
   } finally {
     client.release();
   }
+}
+
+/** The migrations `options` asks for, in order; a clear error for options that name none. */
+function chosenMigrations(schema: string, options: MigrateOptions): Migration[] {
+  if (typeof options !== "object" || options === null) throw new ConfigError("postgres migrate: options must be an object ({ upTo? })");
+  for (const key of Object.keys(options)) {
+    if (key !== "upTo") throw new ConfigError(`postgres migrate: unknown option ${JSON.stringify(key)} (known: upTo)`);
+  }
+  const all = loadMigrations(schema);
+  if (options.upTo === undefined) return all;
+  const last = typeof options.upTo === "string" && /^\d{3}$/.test(options.upTo) ? Number(options.upTo) : NaN;
+  if (!all.some((migration) => migration.id === last)) {
+    const known = all.map((migration) => migration.name.slice(0, 3)).join(", ");
+    throw new ConfigError(`postgres migrate: upTo ${JSON.stringify(options.upTo)} names no migration (known: ${known})`);
+  }
+  return all.filter((migration) => migration.id <= last);
 }
 
 /**
