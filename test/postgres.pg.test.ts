@@ -55,8 +55,14 @@ describe("postgres internals", () => {
         await adapter.settle({ settlements: [{ reservation: reservation!, outcome: "succeeded", result: "1" }] });
       }
       const table = `"${adapter.schema}".jobs`;
-      // Age the newest finished job past retention, and make the oldest dead: it must survive.
+      // Age the newest finished job past retention (and its batch: a job finishes after its
+      // reserve, and retention only looks at batches reserved before the cutoff), and make
+      // the oldest dead: it must survive.
       await adapter.pool.query(`UPDATE ${table} SET finished_at = now() - interval '2 minutes' WHERE id = $1`, [ids[5]]);
+      await adapter.pool.query(
+        `UPDATE "${adapter.schema}".batches SET reserved_at = now() - interval '3 minutes' WHERE token = (SELECT lease_token FROM ${table} WHERE id = $1)`,
+        [ids[5]],
+      );
       await adapter.pool.query(`UPDATE ${table} SET state = 'dead', finished_at = now() - interval '1 day', dead_at = now() - interval '1 day' WHERE id = $1`, [ids[0]]);
       expect((await adapter.pool.query(`SELECT 1 FROM ${table} WHERE state = 'succeeded'`)).rowCount).toBe(5);
       await checker.reserve({ queues: ["default"], max: 1, leaseMs: 1000, waitMs: 0, workerId: "retention-check" });

@@ -1,19 +1,23 @@
 -- Makes jobs whose lease ran out (their worker died) available again, as a release does.
 -- It looks at open batches past their deadline (migration 010: a batch's deadline is the
--- latest of its jobs'), and at their jobs through jobs_batch; a batch with no live lease
--- left is closed. The batch's row is changed under its lock after a renewal's (which pushes
--- its deadline and opens it): the `lease_until < now()` re-check then keeps it open.
+-- latest of its jobs'), and at their jobs by id (those still holding the batch's token); a
+-- batch with no live lease left is closed. The batch's row is changed under its lock after
+-- a renewal's (which pushes its deadline and opens it): the `lease_until < now()` re-check
+-- then keeps it open.
 -- Their ids are NOTIFYed on the status channel (migration 005). An expired holder of a
 -- concurrency slot frees it: its slot goes, and flow_release un-parks one job of its key.
 -- $1 status channel text (null: none), $2 wake channel text
 WITH due AS MATERIALIZED (
   SELECT b.token FROM errand.batches AS b WHERE b.open AND b.lease_until < now() ORDER BY b.lease_until LIMIT 1000
 ),
+held AS MATERIALIZED (
+  SELECT b.token, x.id FROM due JOIN errand.batches AS b ON b.token = due.token CROSS JOIN LATERAL unnest(b.ids) AS x(id)
+),
 expired AS (
   UPDATE errand.jobs AS j
   SET state = 'available', lease_token = NULL, lease_until = NULL, executions = j.executions - 1, updated_at = now()
-  FROM due
-  WHERE j.lease_token = due.token AND j.lease_token > 0 AND j.state = 'running' AND j.lease_until < now()
+  FROM held
+  WHERE j.id = held.id AND j.lease_token = held.token AND j.state = 'running' AND j.lease_until < now()
   RETURNING j.id, j.concurrency_key
 ),
 freed AS (
@@ -21,7 +25,7 @@ freed AS (
 ),
 live AS (
   SELECT j.lease_token AS token, max(j.lease_until) AS until
-  FROM due JOIN errand.jobs AS j ON j.lease_token = due.token AND j.lease_token > 0
+  FROM held JOIN errand.jobs AS j ON j.id = held.id AND j.lease_token = held.token
   WHERE j.state = 'running' AND j.lease_until >= now()
   GROUP BY j.lease_token
 ),
