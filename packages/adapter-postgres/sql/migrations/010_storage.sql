@@ -29,8 +29,9 @@
 -- Measured with bench/postgres/sql-variants.js (reserve 800 + settle-succeeded, 20k jobs,
 -- one connection; HOT share of all updates, of which half at most can be HOT — reserve
 -- never is; WAL of the bench schema's own relations per job, read with pg_walinspect):
---   fillfactor 100: 0 % HOT;  90: 8–10 %, 1,185 B;  75: 15 %;  60: 36–41 %;
---   50: 33–46 %, 632 B;  40: 48 %, no less WAL than 50.
+--   fillfactor 100: 0 % HOT;  90: 8–10 %, 1,071–1,185 B;  75: 15 %;  60: 36–41 %;
+--   50: 33–46 %, 500–632 B (442 B once the index on lease_token went: batches keep their
+--   jobs' ids);  40: 48 %, no less WAL than 50.
 -- The share varies between runs on a shared server: pruning a page (which makes the room)
 -- waits for the oldest snapshot of any session. Up to 009: 0 % HOT, 1,327 B (cluster-wide).
 -- The price: ready rows take twice the pages until their first update.
