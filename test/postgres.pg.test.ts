@@ -40,30 +40,39 @@ describe("postgres internals", () => {
     }
   });
 
-  it("retention deletes finished jobs past their age and beyond the count, and keeps dead ones", async () => {
+  it("retention deletes finished jobs past their age and those of batches beyond the count, and keeps dead ones", async () => {
     // Retention runs at the first reserve, then not again for an hour: none while draining.
     const adapter = freshAdapter({ retentionMs: 60_000, maxFinished: 3, retentionCheckMs: 3_600_000 });
     const runtime = configure({ adapter, worker: { embedded: false } });
     const checker = new PostgresAdapter({ url, schema: adapter.schema, retentionMs: 60_000, maxFinished: 3, retentionCheckMs: 0 });
     try {
-      const jobs = await Promise.all(Array.from({ length: 6 }, (_, i) => EchoJob.performLater(i)));
-      const worker = new Worker({ runtime, concurrency: 2 });
-      await worker.start();
-      await worker.drained();
-      await worker.stop();
+      await Promise.all(Array.from({ length: 6 }, (_, i) => EchoJob.performLater(i)));
+      // Six reserve calls of one job each: six batches, oldest first (migration 010).
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const [reservation] = await adapter.reserve({ queues: ["default"], max: 1, leaseMs: 60_000, waitMs: 0, workerId: "retention" });
+        ids.push(reservation!.providerJobId);
+        await adapter.settle({ settlements: [{ reservation: reservation!, outcome: "succeeded", result: "1" }] });
+      }
       const table = `"${adapter.schema}".jobs`;
-      // Age one finished job past retention, and add a dead one that must survive.
-      await adapter.pool.query(`UPDATE ${table} SET finished_at = now() - interval '2 minutes' WHERE id = $1`, [jobs[5]!.jobId]);
-      await adapter.pool.query(`UPDATE ${table} SET state = 'dead', finished_at = now() - interval '1 day' WHERE id = $1`, [jobs[0]!.jobId]);
+      // Age the newest finished job past retention (and its batch: a job finishes after its
+      // reserve, and retention only looks at batches reserved before the cutoff), and make
+      // the oldest dead: it must survive.
+      await adapter.pool.query(`UPDATE ${table} SET finished_at = now() - interval '2 minutes' WHERE id = $1`, [ids[5]]);
+      await adapter.pool.query(
+        `UPDATE "${adapter.schema}".batches SET reserved_at = now() - interval '3 minutes' WHERE token = (SELECT lease_token FROM ${table} WHERE id = $1)`,
+        [ids[5]],
+      );
+      await adapter.pool.query(`UPDATE ${table} SET state = 'dead', finished_at = now() - interval '1 day', dead_at = now() - interval '1 day' WHERE id = $1`, [ids[0]]);
       expect((await adapter.pool.query(`SELECT 1 FROM ${table} WHERE state = 'succeeded'`)).rowCount).toBe(5);
       await checker.reserve({ queues: ["default"], max: 1, leaseMs: 1000, waitMs: 0, workerId: "retention-check" });
-      const { rows } = await adapter.pool.query<{ state: string; n: string }>(`SELECT state, count(*) AS n FROM ${table} GROUP BY state ORDER BY state`);
-      expect(rows).toEqual([
-        { state: "dead", n: "1" },
-        { state: "succeeded", n: "3" },
-      ]);
-      const { rowCount } = await adapter.pool.query(`SELECT 1 FROM ${table} WHERE id = $1`, [jobs[5]!.jobId]);
-      expect(rowCount).toBe(0);
+      // maxFinished 3 keeps the newest three batches (ids 3–5), of which 5 is past its age;
+      // batches 1 and 2 are beyond the count; the dead job stays.
+      const { rows } = await adapter.pool.query<{ id: string; state: string }>(`SELECT id, state FROM ${table} ORDER BY state, id`);
+      expect(rows).toEqual(
+        [{ id: ids[0], state: "dead" }, ...[ids[3], ids[4]].sort().map((id) => ({ id, state: "succeeded" }))],
+      );
+      expect(await checker.listDead({})).toMatchObject([{ id: ids[0] }]);
     } finally {
       await checker.close();
       await runtime.close();

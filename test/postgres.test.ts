@@ -99,6 +99,7 @@ describe("migrations", () => {
         "007_flow_reserve",
         "008_status_store_flow",
         "009_late_renewal",
+        "010_storage",
       ]);
       const { rows } = await adapters[0]!.pool.query(`SELECT id, name FROM "${schema}".migrations`);
       expect(rows).toEqual([
@@ -111,6 +112,7 @@ describe("migrations", () => {
         { id: 7, name: "007_flow_reserve" },
         { id: 8, name: "008_status_store_flow" },
         { id: 9, name: "009_late_renewal" },
+        { id: 10, name: "010_storage" },
       ]);
       expect((await adapters[0]!.migrate()).applied).toEqual([]);
     } finally {

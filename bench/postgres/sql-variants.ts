@@ -2,7 +2,11 @@
  * Errand's PostgreSQL statements next to alternatives, without core or a worker in the way:
  * the numbers behind the suggestions in README.md ("Where Errand's time goes").
  *
- *   npx tsc -b bench && node bench/dist/postgres/sql-variants.js [--reps 5] [--batch 800] [--checkpoint]
+ *   npx tsc -b bench && node bench/dist/postgres/sql-variants.js [--reps 5] [--batch 800] [--checkpoint] [--drain-only] [--fillfactors]
+ *
+ * `--drain-only` skips the enqueue variants; `--fillfactors` adds drains at fillfactor 100,
+ * 90, 75, 60 and 40 (migration 010 sets 50). WAL is reported twice: the cluster's (whatever
+ * else the server wrote meanwhile counts too) and that of the bench schema's own relations.
  *
  * Drain variants: 20,000 ready rows, then reserve `--batch` rows and settle them, over and
  * over on one connection until none is left; the time of each statement as the client sees it
@@ -25,6 +29,7 @@ import { median } from "../lib/stats.js";
 const URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const SQL_DIR = join(BENCH_DIR, "..", "packages", "adapter-postgres", "sql");
 const SCHEMA = "bench_sql_variants";
+const WALINSPECT = "bench_sql_variants_walinspect";
 const ROWS = 20_000;
 
 const argv = process.argv.slice(2);
@@ -36,6 +41,8 @@ const REPS = option("--reps", 5);
 const BATCH = option("--batch", 800);
 /** CHECKPOINT before each drain: every page's first change then writes the whole page to WAL, as after any checkpoint. */
 const CHECKPOINT = argv.includes("--checkpoint");
+/** Only the drain variants. */
+const DRAIN_ONLY = argv.includes("--drain-only");
 
 const inSchema = (text: string) => text.replace(/\berrand\./g, `"${SCHEMA}".`);
 const migration = (file: string) => inSchema(readFileSync(join(SQL_DIR, "migrations", file), "utf8"));
@@ -51,9 +58,33 @@ async function walSince(lsn: string): Promise<number> {
   return Number((await pool.query<{ d: string }>("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1)::text AS d", [lsn])).rows[0]!.d);
 }
 
-async function freshSchema(): Promise<void> {
+/** A fresh bench schema, migrated up to `last` (default: every migration). */
+async function freshSchema(last = Infinity): Promise<void> {
   await pool.query(`SET client_min_messages = warning; DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE; CREATE SCHEMA "${SCHEMA}"`);
-  for (const file of readdirSync(join(SQL_DIR, "migrations")).sort()) await pool.query(migration(file));
+  for (const file of readdirSync(join(SQL_DIR, "migrations")).sort()) if (Number(file.slice(0, 3)) <= last) await pool.query(migration(file));
+}
+
+/**
+ * WAL written for the bench schema's own relations (tables, indexes, TOAST, sequences)
+ * since `lsn`, read back with pg_walinspect (in a schema of its own, dropped at the end):
+ * the cluster-wide LSN difference also counts what other processes wrote meanwhile, which on
+ * a shared machine is most of it. Commit records name no relation and are left out (a few
+ * bytes per statement, not per job).
+ */
+async function ownWalSince(lsn: string): Promise<number> {
+  await pool.query(`SET client_min_messages = warning; CREATE SCHEMA IF NOT EXISTS ${WALINSPECT}; CREATE EXTENSION IF NOT EXISTS pg_walinspect SCHEMA ${WALINSPECT}`);
+  const { rows } = await pool.query<{ bytes: string | null }>(
+    `WITH rels AS (
+       SELECT string_agg(pg_relation_filenode(c.oid)::text, '|') AS nodes FROM pg_class AS c
+       JOIN pg_namespace AS n ON n.oid = c.relnamespace
+       WHERE n.nspname = $2 OR c.oid IN (SELECT t.reltoastrelid FROM pg_class AS t JOIN pg_namespace AS m ON m.oid = t.relnamespace WHERE m.nspname = $2)
+     )
+     SELECT sum(w.record_length)::text AS bytes
+     FROM ${WALINSPECT}.pg_get_wal_records_info($1::pg_lsn, pg_current_wal_flush_lsn()) AS w, rels
+     WHERE w.block_ref ~ ('rel [0-9]+/' || (SELECT oid FROM pg_database WHERE datname = current_database()) || '/(' || rels.nodes || ') ')`,
+    [lsn, SCHEMA],
+  );
+  return Number(rows[0]?.bytes ?? 0);
 }
 
 interface Payload {
@@ -100,33 +131,37 @@ interface DrainVariant {
   /** Job ids. Default: core's UUIDv7. */
   id?: () => string;
   settle: (client: pg.PoolClient, ids: string[], tokens: string[]) => Promise<unknown>;
+  /** The jobs table's fillfactor, when not the migrations' (50, migration 010). */
+  fillfactor?: number;
+  /** Apply the migrations up to this one only (the layout before 010: 9). */
+  migrations?: number;
 }
 
-const settleSucceeded: DrainVariant["settle"] = (client, ids, tokens) => client.query(SETTLE_SUCCEEDED, [ids, tokens, ids.map(() => null)]);
+const settleSucceeded: DrainVariant["settle"] = (client, ids, tokens) => client.query(SETTLE_SUCCEEDED, [JSON.stringify(ids.map((id, i) => [id, tokens[i], null])), null, "bench_sql_variants"]);
+/** settle-succeeded.sql as it was before migration 010 (three arrays; it cleared the lease token). */
+const SETTLE_SUCCEEDED_009 = inSchema(`UPDATE errand.jobs AS jobs
+SET state = 'succeeded', result = u.result, finished_at = now(), lease_token = NULL, lease_until = NULL, updated_at = now()
+FROM unnest($1::uuid[], $2::bigint[], $3::text[]) AS u(id, token, result)
+WHERE jobs.id = u.id AND jobs.lease_token = u.token AND jobs.state = 'running'`);
+
 const drainVariants: DrainVariant[] = [
   { name: "current (settle-succeeded.sql)", settle: settleSucceeded },
   {
-    name: "generic settle.sql (10 arrays)",
-    settle: (client, ids, tokens) => {
-      const nulls = ids.map(() => null);
-      return client.query(SETTLE, [ids, tokens, ids.map(() => "succeeded"), nulls, nulls, nulls, nulls, nulls, nulls, ids.map(() => false)]);
-    },
+    name: "before 010 (migrations 001–009, their settle)",
+    migrations: 9,
+    settle: (client, ids, tokens) => client.query(SETTLE_SUCCEEDED_009, [ids, tokens, ids.map(() => null)]),
   },
-  { name: "random (v4) job ids", id: randomUUID, settle: settleSucceeded },
-  {
-    // A named statement is planned generically after five runs; check the plan stays an index join.
-    name: "settle-succeeded.sql prepared",
-    settle: (client, ids, tokens) => client.query({ name: "settle-succeeded", text: SETTLE_SUCCEEDED, values: [ids, tokens, ids.map(() => null)] }),
-  },
+  ...(argv.includes("--fillfactors") ? [100, 90, 75, 60, 40] : [90]).map((fillfactor) => ({ name: `fillfactor ${fillfactor}`, settle: settleSucceeded, fillfactor })),
   { name: "body without the columns' copies", body: (payload) => ({ id: payload.id, runAt: payload.runAt, enqueuedAt: payload.enqueuedAt, args: payload.args }), settle: settleSucceeded },
   { name: "delete on success (no status kept)", settle: (client, ids, tokens) => client.query(DELETE_SUCCEEDED, [ids, tokens]) },
 ];
 
-async function drainOnce(variant: DrainVariant): Promise<{ reserveUs: number; settleUs: number; walBytes: number }> {
-  await freshSchema();
+async function drainOnce(variant: DrainVariant): Promise<{ reserveUs: number; settleUs: number; walBytes: number; ownWal: number; hot: number }> {
+  await freshSchema(variant.migrations);
+  if (variant.fillfactor !== undefined) await pool.query(`ALTER TABLE "${SCHEMA}".jobs SET (fillfactor = ${variant.fillfactor})`);
   const rows = payloads(ROWS, variant.id).map((payload) => variant.body?.(payload) ?? payload);
   for (let start = 0; start < ROWS; start += 5000) {
-    await pool.query(query("enqueue-uniform.sql"), [JSON.stringify(rows.slice(start, start + 5000)), "NoopJob", "default", 0, 0, "bench_sql_variants"]);
+    await pool.query(query("enqueue-uniform.sql"), [JSON.stringify(rows.slice(start, start + 5000)), "NoopJob", "default", 0, 0, "bench_sql_variants", null]);
   }
   await pool.query(`VACUUM ANALYZE "${SCHEMA}".jobs`);
   if (CHECKPOINT) await pool.query("CHECKPOINT");
@@ -151,7 +186,16 @@ async function drainOnce(variant: DrainVariant): Promise<{ reserveUs: number; se
       settleMs += performance.now() - t;
     }
     if (done !== ROWS) throw new Error(`reserved ${done} of ${ROWS}`);
-    return { reserveUs: (reserveMs * 1000) / done, settleUs: (settleMs * 1000) / done, walBytes: (await walSince(wal)) / done };
+    const walBytes = (await walSince(wal)) / done;
+    const ownWal = (await ownWalSince(wal)) / done;
+    // The share of the jobs table's updates that were HOT (this connection's counts, flushed now).
+    await client.query("SELECT pg_stat_force_next_flush()");
+    const { rows: stat } = await client.query<{ hot: string; upd: string }>(
+      "SELECT n_tup_hot_upd AS hot, n_tup_upd AS upd FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'jobs'",
+      [SCHEMA],
+    );
+    const hot = Number(stat[0]?.hot ?? 0) / Math.max(1, Number(stat[0]?.upd ?? 0));
+    return { reserveUs: (reserveMs * 1000) / done, settleUs: (settleMs * 1000) / done, walBytes, ownWal, hot };
   } finally {
     client.release();
   }
@@ -171,7 +215,7 @@ SELECT pg_notify($9, $3) WHERE EXISTS (SELECT 1 FROM inserted WHERE run_at <= no
 const enqueueVariants: { name: string; send: (chunk: Payload[]) => Promise<unknown> }[] = [
   {
     name: "current (enqueue-uniform.sql: one json parameter)",
-    send: (chunk) => pool.query(query("enqueue-uniform.sql"), [JSON.stringify(chunk), "NoopJob", "default", 0, 0, "bench_sql_variants"]),
+    send: (chunk) => pool.query(query("enqueue-uniform.sql"), [JSON.stringify(chunk), "NoopJob", "default", 0, 0, "bench_sql_variants", null]),
   },
   {
     name: "arrays: uuid[], text[] bodies, timestamptz[] ×2",
@@ -214,15 +258,15 @@ await enqueueOnce(enqueueVariants[0]!.send); // warm-up
 for (let rep = 1; rep <= REPS; rep++) {
   process.stderr.write(`repetition ${rep}/${REPS}\n`);
   for (const [i, variant] of drainVariants.entries()) drains[i]!.push(await drainOnce(variant));
-  for (const [i, variant] of enqueueVariants.entries()) enqueues[i]!.push(await enqueueOnce(variant.send));
+  if (!DRAIN_ONLY) for (const [i, variant] of enqueueVariants.entries()) enqueues[i]!.push(await enqueueOnce(variant.send));
 }
-await pool.query(`DROP SCHEMA "${SCHEMA}" CASCADE`);
+await pool.query(`DROP SCHEMA "${SCHEMA}" CASCADE; DROP SCHEMA IF EXISTS ${WALINSPECT} CASCADE`);
 await pool.end();
 
 const m = (values: number[], digits = 1) => median(values).toFixed(digits);
 console.log(`\n## reserve ${BATCH} + settle, ${ROWS.toLocaleString("en-US")} jobs, one connection${CHECKPOINT ? ", after a CHECKPOINT" : ""} (median of ${REPS})\n`);
-console.log("| variant | reserve µs/job | settle µs/job | total µs/job | jobs/s | WAL bytes/job |");
-console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
+console.log("| variant | reserve µs/job | settle µs/job | total µs/job | jobs/s | WAL B/job (cluster) | WAL B/job (own tables) | HOT updates |");
+console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 for (const [i, variant] of drainVariants.entries()) {
   const runs = drains[i]!;
   const total = median(runs.map((r) => r.reserveUs + r.settleUs));
@@ -230,13 +274,18 @@ for (const [i, variant] of drainVariants.entries()) {
     `| ${variant.name} | ${m(runs.map((r) => r.reserveUs))} | ${m(runs.map((r) => r.settleUs))} | ${total.toFixed(1)} | ${Math.round(1e6 / total).toLocaleString("en-US")} | ${m(
       runs.map((r) => r.walBytes),
       0,
-    )} |`,
+    )} | ${m(
+      runs.map((r) => r.ownWal),
+      0,
+    )} | ${(median(runs.map((r) => r.hot)) * 100).toFixed(0)} % |`,
   );
 }
-console.log(`\n## enqueue ${ROWS.toLocaleString("en-US")} jobs as 5,000-row statements, two in flight (median of ${REPS})\n`);
-console.log("| variant | jobs/s | this process's CPU µs/job |");
-console.log("| --- | ---: | ---: |");
-for (const [i, variant] of enqueueVariants.entries()) {
-  const runs = enqueues[i]!;
-  console.log(`| ${variant.name} | ${Math.round(median(runs.map((r) => r.rate))).toLocaleString("en-US")} | ${m(runs.map((r) => r.cpuUs))} |`);
+if (!DRAIN_ONLY) {
+  console.log(`\n## enqueue ${ROWS.toLocaleString("en-US")} jobs as 5,000-row statements, two in flight (median of ${REPS})\n`);
+  console.log("| variant | jobs/s | this process's CPU µs/job |");
+  console.log("| --- | ---: | ---: |");
+  for (const [i, variant] of enqueueVariants.entries()) {
+    const runs = enqueues[i]!;
+    console.log(`| ${variant.name} | ${Math.round(median(runs.map((r) => r.rate))).toLocaleString("en-US")} | ${m(runs.map((r) => r.cpuUs))} |`);
+  }
 }

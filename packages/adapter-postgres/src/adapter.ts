@@ -53,7 +53,7 @@ import { Flow, hasFlow } from "./flow.js";
 import { ListenConnection } from "./listen-connection.js";
 import { Listener } from "./listener.js";
 import { openStatusFeed } from "./status-feed.js";
-import { byPickingOrder, statusState, type ReservedRow, type StatusRow } from "./job-rows.js";
+import { statusState, type ReservedRow, type StatusRow } from "./job-rows.js";
 import { statusRecord } from "./status-row.js";
 import { MigrationGate } from "./migrate.js";
 import { channelName, loadQueries, quoteSchema, type QueryName } from "./sql.js";
@@ -75,7 +75,12 @@ export interface PostgresAdapterOptions {
   migrate?: boolean;
   /** Keep finished (succeeded, discarded) jobs this long, in ms. Default 24 h. Dead jobs stay until purged. */
   retentionMs?: number;
-  /** Keep at most this many finished jobs. Default 100,000. */
+  /**
+   * Keep at most about this many finished jobs. Default 100,000. Approximate: retention
+   * deletes the finished jobs of whole reserve batches, oldest first, beyond the newest
+   * batches that leased this many jobs (retried and dead jobs of a batch count too), so up to
+   * one batch (`maxPrefetch`, 1,000) more or fewer may be kept.
+   */
   maxFinished?: number;
   /** How often reserve looks for expired leases, in ms. Default 1,000. */
   leaseCheckMs?: number;
@@ -252,7 +257,6 @@ export class PostgresAdapter implements Adapter {
         queues === "*"
           ? await this.query<ReservedRow>("reserve-any", [want, leaseMs, workerId, this.statusChannel])
           : await this.query<ReservedRow>("reserve-queues", [queues, want, leaseMs, workerId, this.statusChannel]);
-      rows.sort(byPickingOrder);
       let denied = 0;
       for (const row of rows) {
         if (row.lease_token === null) denied++;
@@ -287,13 +291,8 @@ export class PostgresAdapter implements Adapter {
     if (settlements.length === 0) return;
     const column = <T>(read: (s: (typeof settlements)[number]) => T) => settlements.map(read);
     if (settlements.every((s) => s.outcome === "succeeded")) {
-      await this.query("settle-succeeded", [
-        column((s) => s.reservation.providerJobId),
-        column((s) => s.reservation.handle),
-        column((s) => (s.outcome === "succeeded" ? (s.result ?? null) : null)),
-        this.statusChannel,
-        this.channel,
-      ]);
+      const rows = JSON.stringify(settlements.map((s) => [s.reservation.providerJobId, s.reservation.handle, s.outcome === "succeeded" ? (s.result ?? null) : null]));
+      await this.query("settle-succeeded", [rows, this.statusChannel, this.channel]);
       return;
     }
     await this.query("settle", [

@@ -1,6 +1,6 @@
 /**
- * Rows of the jobs table as the adapter reads them: a status row's visible state, and the
- * order reserved rows were picked in.
+ * Rows of the jobs table as the adapter reads them: a status row's visible state, and a
+ * reserved row.
  *
  * @module
  */
@@ -17,17 +17,13 @@ export interface StatusRow extends StatusColumns {
   deferred: boolean;
 }
 
-/** A row of reserve-*.sql. */
+/** A row of reserve-*.sql, in picking order. */
 export interface ReservedRow {
   id: string;
   body: string;
   /** NULL for a job flow control parked or deferred instead of leasing it. */
   lease_token: string | null;
   executions: number;
-  ord: string | number;
-  priority: number;
-  run_at: Date;
-  seq: string;
 }
 
 /**
@@ -39,14 +35,4 @@ export function statusState(row: StatusRow): JobState {
   if (row.state === "available") return row.deferred ? "queued" : row.error ? "retrying" : row.future ? "scheduled" : "queued";
   if (row.state === "parked") return "queued";
   return row.state as JobState;
-}
-
-/** Restores picking order: UPDATE ... RETURNING does not keep it. */
-export function byPickingOrder(a: ReservedRow, b: ReservedRow): number {
-  return (
-    Number(a.ord) - Number(b.ord) ||
-    a.priority - b.priority ||
-    a.run_at.getTime() - b.run_at.getTime() ||
-    Number(a.seq) - Number(b.seq)
-  );
 }

@@ -1,14 +1,33 @@
--- Deletes finished jobs (succeeded, failed) older than $1 ms, and beyond the newest $2.
--- Dead jobs stay until purged. Bounded to $3 rows per call so a large backlog is cleared
--- in small steps instead of one long lock.
-DELETE FROM errand.jobs WHERE id IN (
-  SELECT id FROM errand.jobs
-  WHERE state IN ('succeeded', 'failed')
-    AND (finished_at < now() - $1 * interval '1 millisecond'
-         -- jobs settled in one batch share finished_at: seq breaks the tie
-         OR (finished_at, seq) <= (SELECT finished_at, seq FROM errand.jobs
-                                   WHERE state IN ('succeeded', 'failed')
-                                   ORDER BY finished_at DESC, seq DESC OFFSET $2 LIMIT 1))
-  ORDER BY finished_at
+-- Deletes finished jobs (succeeded, failed) older than $1 ms, and those of the oldest
+-- batches beyond the newest $2 jobs reserved (approximate: a batch counts the jobs it
+-- leased, retried and dead ones included). Dead jobs stay until purged. Bounded to $3 rows
+-- per call, from the oldest 1,000 batches, so a large backlog is cleared in small steps.
+-- Migration 010: finished jobs keep their batch's token, and are reached by id from their
+-- batch (no index on finished_at); tokens only grow, so batches in token order are oldest
+-- first, and a batch reserved after the age cutoff holds no job finished before it. A closed
+-- batch none of whose jobs is left (dead ones aside) goes too.
+WITH cut AS (
+  SELECT coalesce((SELECT s.token FROM (SELECT b.token, sum(b.jobs) OVER (ORDER BY b.token DESC) AS n FROM errand.batches AS b) AS s
+                   WHERE s.n > $2 LIMIT 1), 0) AS token
+),
+oldest AS MATERIALIZED (
+  SELECT b.token, b.open, b.ids FROM errand.batches AS b
+  WHERE b.token <= (SELECT token FROM cut) OR b.reserved_at < now() - $1 * interval '1 millisecond'
+  ORDER BY b.token LIMIT 1000
+),
+doomed AS (
+  SELECT j.id FROM oldest CROSS JOIN LATERAL unnest(oldest.ids) AS x(id) JOIN errand.jobs AS j ON j.id = x.id AND j.lease_token = oldest.token
+  WHERE j.state IN ('succeeded', 'failed')
+    AND (oldest.token <= (SELECT token FROM cut) OR j.finished_at < now() - $1 * interval '1 millisecond')
   LIMIT $3
+),
+deleted AS (
+  DELETE FROM errand.jobs WHERE id IN (SELECT id FROM doomed)
+),
+emptied AS (
+  DELETE FROM errand.batches AS b USING oldest
+  WHERE b.token = oldest.token AND NOT oldest.open
+    AND NOT EXISTS (SELECT 1 FROM unnest(oldest.ids) AS x(id) JOIN errand.jobs AS j ON j.id = x.id
+                    WHERE j.lease_token = oldest.token AND j.state <> 'dead')
 )
+SELECT (SELECT count(*) FROM doomed) AS deleted

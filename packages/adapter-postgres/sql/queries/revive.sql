@@ -1,10 +1,11 @@
--- Puts dead jobs back with fresh attempts, due now.
+-- Puts dead jobs back with fresh attempts, due now: ready again (no lease token, no dead_at).
 -- Returns how many (`moved`); their ids are NOTIFYed on the status channel (migration 005).
 -- $1 ids uuid[], $2 bodies text[], $3 queues text[], $4 priorities int[], $5 status channel text (null: none)
 WITH revived AS (
 UPDATE errand.jobs AS jobs
 SET state = 'available', body = r.body, queue = r.queue, priority = r.priority, run_at = now(),
-    executions = 0, error = NULL, result = NULL, progress = NULL, finished_at = NULL, started_at = NULL, updated_at = now()
+    executions = 0, error = NULL, result = NULL, progress = NULL, finished_at = NULL, started_at = NULL, updated_at = now(),
+    dead_at = NULL, lease_token = NULL, lease_until = NULL
 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[]) AS r(id, body, queue, priority)
 WHERE jobs.id = r.id AND jobs.state = 'dead'
 RETURNING jobs.id

@@ -1,5 +1,5 @@
 -- Locks dead jobs chosen by id (or all, of one queue or every queue) for retry or purge.
 -- $1 ids uuid[] (null: all), $2 queue (null: all)
 SELECT id, body, queue FROM errand.jobs
-WHERE state = 'dead' AND ($1::uuid[] IS NULL OR id = ANY($1)) AND ($2::text IS NULL OR queue = $2)
+WHERE dead_at IS NOT NULL AND state = 'dead' AND ($1::uuid[] IS NULL OR id = ANY($1)) AND ($2::text IS NULL OR queue = $2)
 FOR UPDATE

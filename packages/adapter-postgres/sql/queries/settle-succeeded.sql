@@ -1,19 +1,23 @@
 -- settle.sql for the usual batch in which every job succeeded: ids, lease tokens and
--- results only, instead of ten arrays nine of which would be all null (−15 % settle time).
+-- results only, as one json parameter ([[id, token, result], ...]), which the client
+-- stringifies at once (pg escaped three arrays into literals element by element).
 -- A row whose lease token no longer matches is left alone, as in settle.sql.
--- Not a named (prepared) statement: a generic plan of these unnest joins was 2.4× slower.
+-- Not a named (prepared) statement: generic plans of such joins were 2.4x slower.
+-- It changes no indexed column (the job keeps its lease token, migration 010): a HOT update.
 -- The settled ids are NOTIFYed on the status channel (migration 005).
--- A settled holder of a concurrency slot frees it: flow_release (migration 006) un-parks one
--- job of its key per holder; it is not called when no settled job had a concurrency key.
--- $1 ids uuid[], $2 tokens bigint[], $3 results text[], $4 status channel text (null: none),
--- $5 wake channel text
+-- A settled holder of a concurrency slot frees it: its slot goes, and flow_release
+-- (007, 010) un-parks one job of its key per holder (not called if none had a key).
+-- $1 settlements json, $2 status channel text (null: none), $3 wake channel text
 WITH settled AS (
 UPDATE errand.jobs AS jobs
-SET state = 'succeeded', result = u.result, finished_at = now(), lease_token = NULL, lease_until = NULL, updated_at = now()
-FROM unnest($1::uuid[], $2::bigint[], $3::text[]) AS u(id, token, result)
+SET state = 'succeeded', result = u.result, finished_at = now(), updated_at = now()
+FROM (SELECT (e->>0)::uuid AS id, (e->>1)::bigint AS token, e->>2 AS result FROM json_array_elements($1::json) AS e) AS u
 WHERE jobs.id = u.id AND jobs.lease_token = u.token AND jobs.state = 'running'
 RETURNING jobs.id, jobs.concurrency_key
+),
+freed AS (
+  DELETE FROM errand.slots AS s USING settled WHERE s.key = settled.concurrency_key AND s.job_id = settled.id
 )
-SELECT errand.notify_uuids($4, array_agg(id)) AS reported,
-       errand.flow_release(array_agg(concurrency_key) FILTER (WHERE concurrency_key IS NOT NULL), $5, coalesce($4, '')) AS unparked
+SELECT errand.notify_uuids($2, array_agg(id)) AS reported,
+       errand.flow_release(array_agg(concurrency_key) FILTER (WHERE concurrency_key IS NOT NULL), $3, coalesce($2, '')) AS unparked
 FROM settled

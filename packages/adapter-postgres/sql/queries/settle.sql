@@ -1,14 +1,13 @@
 -- Records how a batch of leased jobs ended, in one statement. A row whose lease token no
 -- longer matches (its lease expired and another worker took it) is left alone.
 -- A retry stores the updated body, queue, priority and run_at; a release puts the job back
--- unchanged (and uncounts the start); finished states get finished_at.
+-- unchanged (and uncounts the start); finished states get finished_at, dead ones dead_at.
+-- Back to ready drops the lease token; finished keeps it: a HOT update (migration 010).
 -- $1 ids uuid[], $2 tokens bigint[], $3 states text[], $4 bodies text[] (null: keep),
 -- $5 run_at timestamptz[] (null: keep), $6 queues text[], $7 priorities int[],
 -- $8 results text[], $9 errors jsonb[], $10 released bool[], $11 status channel text (null: none),
 -- $12 wake channel text
--- A settled holder of a concurrency slot frees it (any outcome): flow_release (migration 006)
--- un-parks one job of its key per holder; not called when no settled job had a concurrency key.
--- The settled ids are NOTIFYed on the status channel (migration 005).
+-- A settled holder of a concurrency slot frees it (see settle-succeeded.sql).
 WITH settled AS (
 UPDATE errand.jobs AS jobs
 SET state = u.state,
@@ -20,11 +19,17 @@ SET state = u.state,
     result = u.result,
     error = coalesce(u.error, jobs.error),
     finished_at = CASE WHEN u.state IN ('succeeded', 'failed', 'dead') THEN now() END,
-    lease_token = NULL, lease_until = NULL, updated_at = now()
+    dead_at = CASE WHEN u.state = 'dead' THEN now() END,
+    lease_token = CASE WHEN u.state = 'available' THEN NULL ELSE jobs.lease_token END,
+    lease_until = CASE WHEN u.state = 'available' THEN NULL ELSE jobs.lease_until END,
+    updated_at = now()
 FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::int[], $8::text[], $9::jsonb[], $10::bool[])
   AS u(id, token, state, body, run_at, queue, priority, result, error, released)
 WHERE jobs.id = u.id AND jobs.lease_token = u.token AND jobs.state = 'running'
 RETURNING jobs.id, jobs.concurrency_key
+),
+freed AS (
+  DELETE FROM errand.slots AS s USING settled WHERE s.key = settled.concurrency_key AND s.job_id = settled.id
 )
 SELECT errand.notify_uuids($11, array_agg(id)) AS reported,
        errand.flow_release(array_agg(concurrency_key) FILTER (WHERE concurrency_key IS NOT NULL), $12, coalesce($11, '')) AS unparked
