@@ -2,7 +2,7 @@
  * The jobs running in a worker's slots: an array in which each job knows its own index, so
  * adding and removing one are O(1) without hashing (removal moves the last job into the
  * gap; the order is not kept and nothing needs it). It was a Map by provider id: its set,
- * delete and the rehashes as it grew and shrank with every batch were ~1,000 instructions
+ * delete and the rehashes as it grew and shrank with every batch were ~700 instructions
  * per job of a no-op drain (callgrind, bench/core/instructions.ts).
  *
  * @module
