@@ -125,6 +125,7 @@ async function parent(options: Options): Promise<void> {
       add(`${key}.complete`, `Drain ${jobs} no-op jobs, concurrency ${concurrency}, until the last job:complete`, "jobs/s", runs.map((r) => r.completeRate), false);
       add(`${key}.stall`, `Longest event-loop stall during the drain, concurrency ${concurrency}`, "ms", runs.map((r) => r.maxStallMs), concurrency === 10);
       add(`${key}.turns`, `Event-loop turns during the drain, concurrency ${concurrency}`, "turns", runs.map((r) => r.loopTurns), false);
+      add(`${key}.cpu`, `Drain ${jobs} no-op jobs, concurrency ${concurrency}, per CPU-second of the process`, "jobs/s", runs.map((r) => (options.drainJobs / r.cpuMs) * 1000), false);
       drainRates.set(concurrency, median(runs.map((r) => r.rate)));
     }
   }

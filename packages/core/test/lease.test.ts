@@ -12,7 +12,8 @@ import { TestAdapter } from "../src/backends/test-adapter.js";
 import { AdapterClosedError } from "../src/errors.js";
 import { TypedEmitter, type ErrandEvents } from "../src/events.js";
 import { waitFor } from "../src/testing/wait-for.js";
-import { LeaseLostError, LeaseRenewer, type RunningJob } from "../src/worker/lease.js";
+import { LeaseLostError, LeaseRenewer } from "../src/worker/lease.js";
+import { RunningJobs, type RunningJob } from "../src/worker/slots.js";
 
 function payload(): JobPayload {
   const now = new Date().toISOString();
@@ -56,8 +57,8 @@ describe("LeaseRenewer", () => {
     const keptUntil = Date.now() + 1;
 
     const buffer: Reservation[] = [lostBuffered!, kept!];
-    const runningJob: RunningJob = { reservation: lostRunning!, controller: undefined, abandoned: false };
-    const running = new Map([[lostRunning!.providerJobId, runningJob]]);
+    const runningJob: RunningJob = { reservation: lostRunning!, controller: undefined, abandoned: false, slot: -1 };
+    const running = runningOf(runningJob);
     const errors: unknown[] = [];
     const renewer = new LeaseRenewer({ client, leaseMs: 60_000, buffer, running, onError: (error) => errors.push(error) });
     await renewer.renew();
@@ -79,14 +80,14 @@ describe("LeaseRenewer", () => {
       if (event.operation === "extendLease") calls.push(event.count);
     });
     const buffer: Reservation[] = [];
-    const running = new Map<string, RunningJob>();
+    const running = new RunningJobs();
     const renewer = new LeaseRenewer({ client, leaseMs: 60_000, buffer, running, onError: () => undefined });
     await renewer.renew();
     expect(calls).toEqual([]);
     await client.enqueue([payload(), payload()]);
     const [handedBack, live] = await reserve("a", 30_000);
-    running.set(handedBack!.providerJobId, { reservation: handedBack!, controller: undefined, abandoned: true });
-    running.set(live!.providerJobId, { reservation: live!, controller: undefined, abandoned: false });
+    running.add({ reservation: handedBack!, controller: undefined, abandoned: true, slot: -1 });
+    running.add({ reservation: live!, controller: undefined, abandoned: false, slot: -1 });
     await renewer.renew();
     expect(calls).toEqual([1]);
   });
@@ -96,7 +97,7 @@ describe("LeaseRenewer", () => {
     await client.enqueue([payload()]);
     const buffer = await reserve("a", 30_000);
     const errors: unknown[] = [];
-    const renewer = new LeaseRenewer({ client, leaseMs: 60_000, buffer, running: new Map(), onError: (error) => errors.push(error) });
+    const renewer = new LeaseRenewer({ client, leaseMs: 60_000, buffer, running: new RunningJobs(), onError: (error) => errors.push(error) });
     await client.close();
     await renewer.renew();
     expect(errors).toHaveLength(1);
@@ -120,7 +121,7 @@ describe("LeaseRenewer", () => {
     const [first] = await reserve("a", 1);
     const buffer: Reservation[] = [first!];
     const errors: unknown[] = [];
-    const renewer = new LeaseRenewer({ client, leaseMs: 60_000, buffer, running: new Map(), onError: (error) => errors.push(error) });
+    const renewer = new LeaseRenewer({ client, leaseMs: 60_000, buffer, running: new RunningJobs(), onError: (error) => errors.push(error) });
     adapter.hold();
     const renewal = renewer.renew();
     // While the renewal waits, the 1 ms lease runs out and the same worker reserves the job
@@ -139,7 +140,7 @@ describe("LeaseRenewer", () => {
     const { adapter, client, reserve } = fixture();
     await client.enqueue([payload()]);
     const [held] = await reserve("a", 1);
-    const running = new Map<string, RunningJob>([[held!.providerJobId, { reservation: held!, controller: undefined, abandoned: false }]]);
+    const running = runningOf({ reservation: held!, controller: undefined, abandoned: false, slot: -1 });
     const errors: unknown[] = [];
     const renewer = new LeaseRenewer({ client, leaseMs: 60_000, buffer: [], running, onError: (error) => errors.push(error) });
     adapter.hold();
@@ -151,7 +152,13 @@ describe("LeaseRenewer", () => {
     renewer.stop();
     adapter.open();
     await renewal;
-    expect(running.get(held!.providerJobId)!.abandoned).toBe(false);
+    expect(running.values()[0]!.abandoned).toBe(false);
     expect(errors).toEqual([]);
   });
 });
+
+function runningOf(...jobs: RunningJob[]): RunningJobs {
+  const running = new RunningJobs();
+  for (const job of jobs) running.add(job);
+  return running;
+}

@@ -32,6 +32,8 @@ describe("wire format v1", () => {
     [JSON.stringify({ ...valid, args: { json: {} } }), /"args" must be superjson output/],
     [JSON.stringify({ ...valid, executions: -1 }), /"executions" must be an integer >= 0/],
     [JSON.stringify({ ...valid, runAt: "tomorrow" }), /"runAt" must be an ISO-8601 date/],
+    [JSON.stringify({ ...valid, runAt: "2026-11-23T10:10:00.000X" }), /"runAt" must be an ISO-8601 date/],
+    [JSON.stringify({ ...valid, enqueuedAt: valid.runAt, runAt: `${valid.runAt} ` }), /"runAt" must be an ISO-8601 date/],
     [JSON.stringify({ ...valid, timeoutMs: 0 }), /"timeoutMs" must be an integer >= 1/],
     [JSON.stringify({ ...valid, exceptionExecutions: [1] }), /"exceptionExecutions" must be an object of counts/],
     [JSON.stringify({ ...valid, exceptionExecutions: null }), /"exceptionExecutions" must be an object of counts/],
@@ -40,6 +42,12 @@ describe("wire format v1", () => {
   ])("rejects %s naming what is wrong", (text, reason) => {
     expect(() => decodePayload(text)).toThrow(MalformedPayloadError);
     expect(() => decodePayload(text)).toThrow(reason);
+  });
+
+  it("accepts every form of date it always did, right after another valid one", () => {
+    for (const runAt of ["2026-11-23T10:10:00Z", "2026-11-23T10:10:00.5+02:00", "2026-11-23T10:10:00.123456-05:30", valid.runAt]) {
+      expect(decodePayload(JSON.stringify({ ...valid, runAt })).runAt).toBe(runAt);
+    }
   });
 
   it("carries retry rules' counters as they are", () => {

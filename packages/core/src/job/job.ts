@@ -19,6 +19,7 @@ import { definitionOf } from "./settings.js";
 import { performInline } from "./execution.js";
 import { validateOptions } from "../config/validate.js";
 import { uuidv7 } from "../ids.js";
+import { takeRestoredId } from "./restoring.js";
 import { markJobBase } from "../runtime.js";
 
 /** A concrete job class whose instances are `J`. */
@@ -159,7 +160,8 @@ export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> 
 
   constructor(...args: Args) {
     this.arguments = args;
-    this.jobId = uuidv7();
+    // A job restored from its payload takes its stored id (restoring.ts).
+    this.jobId = takeRestoredId(new.target) ?? uuidv7();
   }
 
   /** The work. Its return value (JSON-serializable, or superjson types) becomes the job's result. */
@@ -251,6 +253,7 @@ export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> 
 }
 
 const NEVER_ABORTED = new AbortController().signal;
+
 /** Options of a job nobody called `set()` on; `set()` replaces it, never changes it. */
 const NO_OPTIONS: SetOptions = Object.freeze({});
 

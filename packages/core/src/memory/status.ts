@@ -140,7 +140,9 @@ export class MemoryStatusStore {
       if (this.records.get(oldest.id) !== oldest) {
         this.head++; // deleted or enqueued again since it finished
       } else if (this.finishedCount > this.maxFinished || oldest.finishedAt!.getTime() < cutoff) {
-        this.forget(oldest.id);
+        // It is the finished record held under its id (checked above): no second lookup.
+        this.finishedCount--;
+        this.records.delete(oldest.id);
         this.head++;
       } else break;
     }

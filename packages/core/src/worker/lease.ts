@@ -33,6 +33,7 @@
 import type { AdapterClient } from "../backends/client.js";
 import type { Reservation } from "../adapter/contract.js";
 import { ErrandError } from "../errors.js";
+import type { RunningJobs } from "./slots.js";
 
 /** Aborts a running job's signal when its lease was lost (another worker may run it). */
 export class LeaseLostError extends ErrandError {
@@ -41,23 +42,14 @@ export class LeaseLostError extends ErrandError {
   }
 }
 
-/** @internal A job running in one of the worker's slots. */
-export interface RunningJob {
-  reservation: Reservation;
-  /** Aborts this job's `signal` (lease lost, shutdown grace over). */
-  controller: AbortController | undefined;
-  /** Handed back (shutdown) or lost (lease): its outcome must not be written. */
-  abandoned: boolean;
-}
-
 /** @internal What a {@link LeaseRenewer} works on: the worker's own collections, shared, not copied. */
 export interface LeaseRenewerOptions {
   client: AdapterClient;
   leaseMs: number;
   /** The worker's buffer of reserved jobs not yet running. */
   buffer: Reservation[];
-  /** The worker's running jobs by provider id. */
-  running: Map<string, RunningJob>;
+  /** The worker's running jobs. */
+  running: RunningJobs;
   /** Reports a lost lease or a failed renewal (`worker:error`). */
   onError(error: unknown): void;
 }
@@ -94,7 +86,7 @@ export class LeaseRenewer {
   async renew(): Promise<void> {
     if (this.stopped || this.inFlight) return;
     const { client, leaseMs, buffer, running, onError } = this.options;
-    const held = [...buffer, ...[...running.values()].filter((job) => !job.abandoned).map((job) => job.reservation)];
+    const held = [...buffer, ...running.values().filter((job) => !job.abandoned).map((job) => job.reservation)];
     if (held.length === 0) return;
     const sent = new Set(held);
     this.inFlight = true;
@@ -105,10 +97,10 @@ export class LeaseRenewer {
       for (let index = buffer.length - 1; index >= 0; index--) {
         if (isLost(buffer[index]!)) buffer.splice(index, 1);
       }
-      for (const [id, job] of running) {
+      for (const job of running.values()) {
         if (job.abandoned || !isLost(job.reservation)) continue;
         job.abandoned = true;
-        const error = new LeaseLostError(id);
+        const error = new LeaseLostError(job.reservation.providerJobId);
         (job.controller ??= new AbortController()).abort(error);
         onError(error);
       }
