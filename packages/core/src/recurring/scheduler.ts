@@ -12,12 +12,14 @@
  *   start fire; with `"latest"` there is none, so the first check also fires the latest
  *   tick at or before the start (the backend drops it if it stored that tick or a later
  *   one already).
- * - `running`: a check, then a sleep, again and again. A check takes, per task, the latest
- *   tick due (at or before now); if it is above the floor it enqueues that tick alone —
- *   ticks missed while the process was stalled or asleep coalesce into it. An enqueue
- *   that succeeds (stored or duplicate) raises the floor to the tick. One that fails is
- *   reported (`worker:error`) and the floor stays: the next check tries again, for the
- *   same tick while it is still the latest due, else for the newer one. The sleep lasts
+ * - `running`: a check, then a sleep, again and again. A check takes, per task, the ticks
+ *   due (at or before now) above the floor and at most {@link CATCH_UP_MS} old, and
+ *   enqueues them oldest first: a wake late by less than that (a GC pause, an overloaded
+ *   machine) loses no tick. Older ticks — a process asleep, a long stall, no floor yet
+ *   with `missed: "latest"` — coalesce into the latest due tick, enqueued alone. An enqueue
+ *   that succeeds (stored or duplicate) raises the floor to its tick. One that fails is
+ *   reported (`worker:error`), the floor stays and the task's later ticks wait: the next
+ *   check tries again from the floor, within the same window. The sleep lasts
  *   until the earliest next tick, a failed task's retry (1 s, doubling, at most 60 s),
  *   or 60 s, whichever comes first: a setTimeout never longer than 60 s (far below its
  *   2^31-1 ms limit), so a wall-clock jump is seen within a minute.
@@ -37,9 +39,19 @@ import { payloadFor, type SetOptions } from "../job/enqueuing.js";
 import type { Job } from "../job/job.js";
 import type { Runtime } from "../runtime.js";
 import type { RecurringTaskSpec } from "./config.js";
+import type { Schedule } from "./schedule.js";
 
 /** Longest sleep between two checks: a wall-clock jump (or a missed timer) is caught within it. */
 export const MAX_CHECK_INTERVAL_MS = 60_000;
+
+/**
+ * How late a tick may be and still be enqueued on its own: ticks missed for less than this
+ * are caught up one by one, older ones coalesce into the latest due tick. A minute covers the
+ * stalls of a loaded machine (three workers each over a second late on a 2-core machine
+ * running the test suite lost a 1 s tick before this existed) and bounds a catch-up to 60
+ * enqueues for the shortest period (1 s); a machine that slept longer fires once.
+ */
+export const CATCH_UP_MS = 60_000;
 
 /** First retry delay after a failed enqueue; it doubles per failure, up to {@link MAX_CHECK_INTERVAL_MS}. */
 const FIRST_RETRY_MS = 1000;
@@ -135,21 +147,26 @@ export class RecurringScheduler {
     }
   }
 
-  /** Enqueues, for each task, its latest due tick when that is above the task's floor. */
+  /** Enqueues, for each task, its due ticks above its floor ({@link dueTicks}), oldest first. */
   private async check(now: number): Promise<void> {
-    const due: { task: TaskState; tick: number }[] = [];
+    const due: { task: TaskState; ticks: number[] }[] = [];
     for (const task of this.tasks) {
-      const tick = task.spec.schedule.latest(now);
-      if (tick === null || tick <= task.floor) continue;
       if (task.failures > 0 && now < task.retryAt) continue;
-      due.push({ task, tick });
+      const ticks = dueTicks(task.spec.schedule, task.floor, now);
+      if (ticks.length > 0) due.push({ task, ticks });
     }
-    // One enqueue per task, side by side: a durable backend's client merges them into one
-    // call, and a payload one task cannot build does not hold back the others.
-    await Promise.all(due.map(({ task, tick }) => this.fire(task, tick)));
+    // Tasks side by side: a durable backend's client merges their enqueues into one call,
+    // and a payload one task cannot build does not hold back the others. A task's own
+    // ticks go in order, each once the one before it is handled.
+    await Promise.all(
+      due.map(async ({ task, ticks }) => {
+        for (const tick of ticks) if (!(await this.fire(task, tick))) return;
+      }),
+    );
   }
 
-  private async fire(task: TaskState, tick: number): Promise<void> {
+  /** Enqueues one tick; false when that failed (reported, retried by a later check). */
+  private async fire(task: TaskState, tick: number): Promise<boolean> {
     const { spec } = task;
     const tickDate = new Date(tick);
     try {
@@ -163,10 +180,12 @@ export class RecurringScheduler {
         jobId: result!.jobId,
         duplicate: result!.duplicate === true,
       });
+      return true;
     } catch (error) {
       task.failures++;
       task.retryAt = Date.now() + Math.min(MAX_CHECK_INTERVAL_MS, FIRST_RETRY_MS * 2 ** (task.failures - 1));
       this.options.onError(new RecurringTickError(spec.name, tickDate, error));
+      return false;
     }
   }
 
@@ -187,6 +206,22 @@ export class RecurringScheduler {
     }
     return Math.max(1, wake - now);
   }
+}
+
+/**
+ * The ticks a check at `now` enqueues for a task whose floor is `floor`, oldest first: every
+ * tick above the floor due within the last {@link CATCH_UP_MS}; when there is none but a tick
+ * above the floor is due (missed for longer, or no floor yet), the latest due tick alone.
+ */
+export function dueTicks(schedule: Schedule, floor: number, now: number): number[] {
+  const latest = schedule.latest(now);
+  if (latest === null || latest <= floor) return [];
+  if (floor === -Infinity) return [latest];
+  const ticks: number[] = [];
+  for (let tick = schedule.next(Math.max(floor, now - CATCH_UP_MS)); tick !== null && tick <= now; tick = schedule.next(tick)) {
+    ticks.push(tick);
+  }
+  return ticks.length > 0 ? ticks : [latest];
 }
 
 /**
