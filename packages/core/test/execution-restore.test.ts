@@ -33,7 +33,7 @@ describe("a job restored from its payload", () => {
         this.idInConstructor = this.jobId;
         this.inner = new Inner();
       }
-      perform(): void {
+      perform(_n: number): void {
         seen.push(this.idInConstructor, this.jobId, this.inner.jobId);
       }
     }
