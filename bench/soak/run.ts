@@ -12,11 +12,13 @@
  *   setup      a fresh schema / prefix / queue prefix (and for SQS a fauxqs process);
  *              migrated; one producer and two worker processes forked, workers idle;
  *   calibrate  `calibration` jobs enqueued, then both workers start: the drain rate is
- *              jobs ÷ (last start − workers asked to start). Skipped with `--rate` unless
- *              `--scheduled`, where it runs twice: before and after the producer enqueued
- *              the scheduled jobs (the workers stopped meanwhile);
- *   steady     the producer enqueues `jobs` at the rate (`--rate`, else 70 % of the last
- *              drain rate) while the workers drain;
+ *              that of the drain's second half. With `--scheduled` a warm-up drain
+ *              comes first, and the drain runs again after the producer enqueued the
+ *              scheduled jobs (the workers stopped meanwhile).
+ *              Then, unless `--rate`, the capacity: `calibration` jobs enqueued as fast
+ *              as the producer goes while the workers work, through per second;
+ *   steady     the producer enqueues `jobs` at the rate (`--rate`, else 70 % of the
+ *              capacity) while the workers drain;
  *   burst      `burst` jobs as fast as the producer goes;
  *   drain      until every job started; then `tail` more sampling; then everything closes
  *              and the run's schema, keys or queues are removed.
@@ -30,7 +32,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { Histogram, type HistogramData } from "../realtime/histogram.js";
-import { Peer, wallNow } from "../realtime/ipc.js";
+import { Peer } from "../realtime/ipc.js";
 import { machineFacts } from "../lib/machine.js";
 import { soakRuntime, type ChildParams } from "./job.js";
 import { parseSoakArgs, type SoakOptions } from "./options.js";
@@ -83,18 +85,44 @@ async function untilStarted(workers: Peer[], target: number, limitMs: number): P
   }
 }
 
+/** The start times the workers kept since `record`, merged in order. */
+async function timeline(workers: Peer[]): Promise<number[]> {
+  return (await Promise.all(workers.map((w) => w.call<number[]>("timeline")))).flat().sort((a, b) => a - b);
+}
+
 /**
- * One calibration drain: `count` jobs enqueued with the workers idle, then both start;
- * resolves with jobs per second from the start call to the last job's start. The workers
- * keep working.
+ * A calibration drain: `count` jobs enqueued with the workers idle, then both start;
+ * resolves with jobs per second over the drain's second half (the middle job's start to
+ * the last one's), which leaves out the workers' start-up and first, unoptimized jobs.
+ * The workers keep working.
  */
-async function calibrate({ producer, workers }: Children, from: number, count: number): Promise<number> {
+async function calibrateDrain({ producer, workers }: Children, from: number, count: number): Promise<number> {
   const before = (await counts(workers)).started;
   await producer.call("bulk", { from, count });
-  const asked = wallNow();
+  await Promise.all(workers.map((w) => w.call("record")));
   await Promise.all(workers.map((w) => w.call("start")));
-  const done = await untilStarted(workers, before + count, DRAIN_LIMIT_MS);
-  return (count * 1000) / (done.lastStartAt - asked);
+  await untilStarted(workers, before + count, DRAIN_LIMIT_MS);
+  const starts = await timeline(workers);
+  const middle = Math.floor(starts.length / 2);
+  return ((starts.length - 1 - middle) * 1000) / (starts.at(-1)! - starts[middle]!);
+}
+
+/**
+ * The capacity: `count` jobs enqueued as fast as the producer goes while the workers work,
+ * as in the soak but without a rate; resolves with jobs per second from the producer's
+ * first batch to the last start. A pure drain overstates what the soak can sustain: there
+ * the producer's enqueues compete with the workers for the same CPUs and store (on
+ * PostgreSQL a pre-filled drain ran at tens of thousands a second, the bench's earlier
+ * measure from the start call at 1,560).
+ */
+async function calibrateCapacity({ producer, workers }: Children, from: number, count: number): Promise<number> {
+  const before = (await counts(workers)).started;
+  await Promise.all(workers.map((w) => w.call("record")));
+  const begin = performance.timeOrigin + performance.now();
+  await producer.call("bulk", { from, count });
+  await untilStarted(workers, before + count, DRAIN_LIMIT_MS);
+  const starts = await timeline(workers);
+  return (count * 1000) / (starts.at(-1)! - begin);
 }
 
 /** The soak itself, from the steady phase to the tail; the workers are working. */
@@ -174,27 +202,33 @@ async function main(options: SoakOptions): Promise<void> {
 
     let next = 0;
     let drain: { baseline: number; withBacklog: number } | undefined;
-    let calibrated: number | undefined;
-    if (options.rate === undefined || options.scheduled > 0) {
-      calibrated = await calibrate(children, next, options.calibration);
+    let capacity: number | undefined;
+    if (options.scheduled > 0) {
+      // The baseline is then compared with a drain on a table that has seen jobs: so is it.
+      const warm = await calibrateDrain(children, next, options.calibration);
       next += options.calibration;
-      log(`calibration: ${options.calibration} jobs drained at ${calibrated.toFixed(0)} jobs/s`);
-      if (options.scheduled > 0) {
-        await Promise.all(children.workers.map((w) => w.call("stop")));
-        const t = performance.now();
-        await children.producer.call("bulk", { from: next, count: options.scheduled, waitMs: SCHEDULED_WAIT_MS });
-        next += options.scheduled;
-        log(`scheduled backlog: ${options.scheduled} jobs a week ahead, enqueued in ${((performance.now() - t) / 1000).toFixed(0)} s`);
-        const withBacklog = await calibrate(children, next, options.calibration);
-        next += options.calibration;
-        log(`calibration with the backlog: ${withBacklog.toFixed(0)} jobs/s`);
-        drain = { baseline: calibrated, withBacklog };
-        calibrated = withBacklog;
-      }
-    } else {
-      await Promise.all(children.workers.map((w) => w.call("start")));
+      log(`warm-up drain: ${options.calibration} ready jobs at ${warm.toFixed(0)} jobs/s`);
     }
-    const rate = options.rate ?? options.rateShare * calibrated!;
+    const drainRate = await calibrateDrain(children, next, options.calibration);
+    next += options.calibration;
+    log(`calibration: ${options.calibration} ready jobs drained at ${drainRate.toFixed(0)} jobs/s (second half)`);
+    if (options.scheduled > 0) {
+      await Promise.all(children.workers.map((w) => w.call("stop")));
+      const t = performance.now();
+      await children.producer.call("bulk", { from: next, count: options.scheduled, waitMs: SCHEDULED_WAIT_MS });
+      next += options.scheduled;
+      log(`scheduled backlog: ${options.scheduled} jobs a week ahead, enqueued in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+      const withBacklog = await calibrateDrain(children, next, options.calibration);
+      next += options.calibration;
+      log(`calibration with the backlog: ${withBacklog.toFixed(0)} jobs/s`);
+      drain = { baseline: drainRate, withBacklog };
+    }
+    if (options.rate === undefined) {
+      capacity = await calibrateCapacity(children, next, options.calibration);
+      next += options.calibration;
+      log(`capacity: ${options.calibration} jobs enqueued while the workers drain, through at ${capacity.toFixed(0)} jobs/s`);
+    }
+    const rate = options.rate ?? options.rateShare * capacity!;
     log(`steady phase: ${options.jobs} jobs at ${rate.toFixed(0)} jobs/s (~${(options.jobs / rate).toFixed(0)} s), then a burst of ${options.burst}`);
 
     const periods: Period[] = [];
@@ -224,7 +258,7 @@ async function main(options: SoakOptions): Promise<void> {
       settings: { ...options, adapter: store.shown, workers: 2 },
       storageFigure: store.bytesLabel,
       store: store.facts(),
-      calibration: calibrated === undefined ? null : { jobs: options.calibration, drainRate: drain?.baseline ?? calibrated },
+      calibration: { jobs: options.calibration, drainRate, capacity: capacity ?? null },
       scheduledDrain: drain ?? null,
       rate,
       durationSeconds: Math.round((performance.now() - began) / 1000),

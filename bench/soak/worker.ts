@@ -14,6 +14,8 @@
  * - `start`: a fresh `Worker` starts; answers the wall time it was asked to;
  * - `stop`: the worker stops (running jobs finish);
  * - `count`: `{ started, lastStartAt }` since the process began (for the calibration drain);
+ * - `record`: from now on each start's wall time is kept (calibration: a few 10k at most);
+ * - `timeline`: the start times kept since `record`, which stops keeping them;
  * - `report`: the period's `{ histogram, started }` (both reset; the parent reads RSS from
  *   /proc itself);
  * - `close`: stops, closes the runtime, exits.
@@ -31,6 +33,7 @@ let periodStarted = 0;
 let started = 0;
 let lastStartAt = 0;
 let worker: Worker | undefined;
+let timeline: number[] | undefined;
 
 setOnStart((enqueuedAt) => {
   const now = wallNow();
@@ -38,6 +41,7 @@ setOnStart((enqueuedAt) => {
   periodStarted++;
   started++;
   lastStartAt = now;
+  timeline?.push(now);
 });
 
 async function stop(): Promise<void> {
@@ -56,6 +60,14 @@ serve({
   },
   stop,
   count: () => ({ started, lastStartAt }),
+  record: () => {
+    timeline = [];
+  },
+  timeline: () => {
+    const kept = timeline ?? [];
+    timeline = undefined;
+    return kept;
+  },
   report: () => {
     const report = { histogram: period.toJSON(), started: periodStarted };
     period.reset();
