@@ -50,7 +50,9 @@ const FULL: Omit<SoakOptions, "backend"> = {
   retentionMs: 60_000,
   // Errand's default for both adapters.
   maxFinished: 100_000,
-  retentionCheckMs: 5_000,
+  // 1 s: a step deletes at most 10,000 rows, so two workers checking every 5 s removed at most
+  // 4,000 finished jobs a second, less than a run at 5,400/s finished (live rows 112k → 633k).
+  retentionCheckMs: 1_000,
   vacuumMs: 30_000,
   tailMs: 20_000,
   short: false,

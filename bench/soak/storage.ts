@@ -35,7 +35,30 @@ import { CLIENT_CONFIG, deleteQueues, freshPrefix, queueUrl, sqsClient } from ".
 export type Backend = "postgres" | "redis" | "sqs";
 export const BACKENDS: readonly Backend[] = ["postgres", "redis", "sqs"];
 
-export const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+/**
+ * The soak's own database, created when missing: VACUUM can only remove the dead rows no
+ * open snapshot of the same database may still see, so on a shared server one long query of
+ * another client in the tests' database (measured: a 77 s WAL-inspection query of another
+ * bench) stops the soak's cleanup, and its storage and latency run away for reasons that are
+ * not Errand's. A database of its own sees only its own snapshots.
+ */
+export const DATABASE_URL = process.env.SOAK_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/errand_soak";
+
+/** Creates the database of `url` when it does not exist (connecting to `postgres` on the same server). */
+async function ensureDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  const admin = new URL(url);
+  admin.pathname = "/postgres";
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    if (!rowCount) await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+  } finally {
+    await client.end();
+  }
+}
 
 /** Job hashes MEMORY USAGE is asked for per Redis sample (the rest is scaled from them). */
 const JOB_SAMPLE = 1_000;
@@ -100,6 +123,7 @@ const hex = () => randomBytes(5).toString("hex");
 
 async function postgres({ retentionMs, maxFinished, retentionCheckMs }: Retention, { vacuumMs }: Upkeep): Promise<Store> {
   const schema = `soak_${hex()}`;
+  await ensureDatabase(DATABASE_URL);
   const client = new pg.Client({ connectionString: DATABASE_URL });
   await client.connect();
   const autovacuum = (await client.query<{ autovacuum: string }>("SHOW autovacuum")).rows[0]!.autovacuum === "on";
@@ -130,7 +154,11 @@ async function postgres({ retentionMs, maxFinished, retentionCheckMs }: Retentio
           for (const key of ["total", "heap", "indexes", "live", "dead"] as const) detail[`${row.name}.${key}`] = row[key];
         }
       }
-      return { bytes, detail: { ...detail, vacuums: vacuums.count, vacuumSeconds: vacuums.ms / 1000 } };
+      // The oldest snapshot another session of the database holds: VACUUM keeps every row it may see.
+      const { rows: held } = await client.query<{ seconds: number | null }>(
+        "SELECT extract(epoch FROM now() - min(xact_start))::float8 AS seconds FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL",
+      );
+      return { bytes, detail: { ...detail, vacuums: vacuums.count, vacuumSeconds: vacuums.ms / 1000, oldestSnapshotSeconds: held[0]?.seconds ?? 0 } };
     },
     facts: () => ({ serverAutovacuum: autovacuum, benchVacuumEverySeconds: !autovacuum && vacuumMs > 0 ? vacuumMs / 1000 : null, benchVacuums: vacuums.count, benchVacuumSeconds: vacuums.ms / 1000 }),
     close: async () => {
