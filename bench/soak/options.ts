@@ -59,7 +59,7 @@ const FULL: Omit<SoakOptions, "backend"> = {
 };
 
 /** `--short`: one to two minutes on this machine, long enough for retention to act (10 s). */
-const SHORT: Partial<SoakOptions> = { jobs: 60_000, burst: 5_000, periodMs: 2_000, calibration: 20_000, retentionMs: 10_000, retentionCheckMs: 2_000, vacuumMs: 5_000, tailMs: 4_000 };
+const SHORT: Partial<SoakOptions> = { jobs: 60_000, burst: 5_000, periodMs: 2_000, calibration: 20_000, retentionMs: 10_000, vacuumMs: 5_000, tailMs: 4_000 };
 
 /** Parses the soak's arguments (`argv` without node and the script). */
 export function parseSoakArgs(argv: string[]): SoakOptions {

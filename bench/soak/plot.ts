@@ -75,7 +75,7 @@ function panelSvg(panel: Panel, x0: number, y0: number, times: number[], phases:
         const b = sx(times[i - 1]!);
         const shade = { burst: "#fde0c5", drain: "#fdf0d5", tail: "#eeeeee", steady: "none" }[phases[from]!];
         parts.push(`<rect x="${a}" y="${top}" width="${Math.max(1, b - a)}" height="${h}" fill="${shade}"/>`);
-        parts.push(`<text x="${a + 3}" y="${top + 12}" font-size="11" fill="#888">${phases[from]}</text>`);
+        if (b - a >= 34) parts.push(`<text x="${a + 3}" y="${top + h - 6}" font-size="11" fill="#888">${phases[from]}</text>`);
       }
       from = i;
     }
