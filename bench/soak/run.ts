@@ -97,6 +97,8 @@ async function timeline(workers: Peer[]): Promise<number[]> {
  * The workers keep working.
  */
 async function calibrateDrain({ producer, workers }: Children, from: number, count: number): Promise<number> {
+  // Idle workers: a drain before this one left them working.
+  await Promise.all(workers.map((w) => w.call("stop")));
   const before = (await counts(workers)).started;
   await producer.call("bulk", { from, count });
   await Promise.all(workers.map((w) => w.call("record")));
