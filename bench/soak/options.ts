@@ -11,6 +11,8 @@ export interface SoakOptions {
   backend: Backend;
   /** Jobs of the steady phase. */
   jobs: number;
+  /** When set: the steady phase lasts this long instead, `rate × steadyMs` jobs (`--short`: 60 s unless `--jobs`). */
+  steadyMs: number | undefined;
   /** Steady enqueue rate, jobs/s; undefined: `rateShare` × the calibrated drain rate. */
   rate: number | undefined;
   rateShare: number;
@@ -33,12 +35,13 @@ export interface SoakOptions {
   short: boolean;
 }
 
-export const USAGE = `usage: npm run bench:soak -- --backend ${BACKENDS.join("|")} [--short] [--jobs N] [--rate JOBS_PER_S] [--rate-share 0.7]
+export const USAGE = `usage: npm run bench:soak -- --backend ${BACKENDS.join("|")} [--short] [--jobs N | --steady-s S] [--rate JOBS_PER_S] [--rate-share 0.7]
   [--burst N] [--period-s S] [--calibration N] [--scheduled N] [--concurrency N] [--tick-ms MS]
   [--retention-s S] [--max-finished N] [--retention-check-s S] [--vacuum-s S] [--tail-s S]`;
 
 const FULL: Omit<SoakOptions, "backend"> = {
   jobs: 1_000_000,
+  steadyMs: undefined,
   rate: undefined,
   rateShare: 0.7,
   burst: 200_000,
@@ -58,8 +61,8 @@ const FULL: Omit<SoakOptions, "backend"> = {
   short: false,
 };
 
-/** `--short`: one to two minutes on this machine, long enough for retention to act (10 s). */
-const SHORT: Partial<SoakOptions> = { jobs: 60_000, burst: 5_000, periodMs: 2_000, calibration: 20_000, retentionMs: 10_000, vacuumMs: 5_000, tailMs: 4_000 };
+/** `--short`: two minutes or so, a steady minute: long enough for retention (10 s) to act and be judged. */
+const SHORT: Partial<SoakOptions> = { steadyMs: 60_000, burst: 5_000, periodMs: 2_000, calibration: 20_000, retentionMs: 10_000, vacuumMs: 5_000, tailMs: 4_000 };
 
 /** Parses the soak's arguments (`argv` without node and the script). */
 export function parseSoakArgs(argv: string[]): SoakOptions {
@@ -89,7 +92,8 @@ export function parseSoakArgs(argv: string[]): SoakOptions {
         break;
       }
       case "--short": short = true; break;
-      case "--jobs": given.jobs = number(1); break;
+      case "--jobs": given.jobs = number(1); given.steadyMs = undefined; break;
+      case "--steady-s": given.steadyMs = number(1) * 1000; break;
       case "--rate": given.rate = number(1, false); break;
       case "--rate-share": {
         given.rateShare = number(0.01, false);

@@ -231,6 +231,7 @@ async function main(options: SoakOptions): Promise<void> {
       log(`capacity: ${options.calibration} jobs enqueued while the workers drain, through at ${capacity.toFixed(0)} jobs/s`);
     }
     const rate = options.rate ?? options.rateShare * capacity!;
+    if (options.steadyMs !== undefined) options = { ...options, jobs: Math.max(1, Math.round((rate * options.steadyMs) / 1000)) };
     log(`steady phase: ${options.jobs} jobs at ${rate.toFixed(0)} jobs/s (~${(options.jobs / rate).toFixed(0)} s), then a burst of ${options.burst}`);
 
     const periods: Period[] = [];
