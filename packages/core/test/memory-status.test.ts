@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 
 import type { JobPayload, Reservation } from "../src/adapter/contract.js";
+import { LOCAL_MAX_LIVE, LocalStatusStore } from "../src/memory/local-status.js";
 import { MemoryStatusStore } from "../src/memory/status.js";
 
 const payload = (id: string, runAt = new Date()): JobPayload => ({
@@ -71,5 +72,37 @@ describe("MemoryStatusStore", () => {
     store.started("r");
     store.settled("r", { reservation, outcome: "released" });
     expect(store.get("r")).toMatchObject({ state: "scheduled", executions: 1 });
+  });
+
+  it("with maxLive, keeps at most that many live statuses, dropping the oldest enqueued", () => {
+    const store = new MemoryStatusStore({ maxLive: 3 });
+    store.enqueued(payload("live-0"));
+    store.enqueued(payload("live-1"));
+    runToEnd(store, "done", Date.now()); // live while it runs (3), then finished: its place is free
+    store.enqueued(payload("live-2"));
+    expect([0, 1, 2].map((i) => store.get(`live-${i}`)?.state)).toEqual(["queued", "queued", "queued"]);
+    store.enqueued(payload("live-0")); // enqueued again: now the newest, its old place is skipped
+    store.enqueued(payload("live-3"));
+    expect([0, 1, 2, 3].map((i) => store.get(`live-${i}`)?.state ?? null)).toEqual(["queued", null, "queued", "queued"]);
+    expect(store.get("done")?.state).toBe("succeeded");
+    expect(store.size).toBe(4);
+  });
+
+  it("rejects a maxLive below 1", () => {
+    expect(() => new MemoryStatusStore({ maxLive: 0 })).toThrow(/maxLive must be a number ≥ 1, got 0/);
+  });
+});
+
+describe("LocalStatusStore", () => {
+  it("keeps a producer-only process's memory bounded: the statuses of the last LOCAL_MAX_LIVE jobs it sent", async () => {
+    const store = new LocalStatusStore();
+    const n = LOCAL_MAX_LIVE + 50;
+    for (let from = 0; from < n; from += 10_000) {
+      await store.enqueued(Array.from({ length: Math.min(10_000, n - from) }, (_, i) => payload(`sent-${from + i}`)));
+    }
+    const [first, kept, last] = await store.get(["sent-49", "sent-50", `sent-${n - 1}`]);
+    expect(first).toBeNull();
+    expect(kept?.state).toBe("queued");
+    expect(last?.state).toBe("queued");
   });
 });

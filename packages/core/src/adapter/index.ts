@@ -7,7 +7,7 @@
  */
 export * from "./contract.js";
 export { MemoryStatusStore } from "../memory/status.js";
-export type { MemoryStatusOptions } from "../memory/status.js";
+export type { BoundedStatusOptions, MemoryStatusOptions } from "../memory/status.js";
 export { MemoryStore } from "../memory/store.js";
 export { MemoryAdapter, memoryCapabilities } from "../memory/adapter.js";
 export type { MemoryJob, MemoryStoreOptions } from "../memory/store.js";
@@ -15,7 +15,7 @@ export { decodePayload, encodePayload, validatePayload, WIRE_VERSION } from "../
 export { uuidv7 } from "../ids.js";
 export { WakeSignal } from "./wake-signal.js";
 export { groupBy } from "./group-by.js";
-export { LocalStatusStore } from "../memory/local-status.js";
+export { LOCAL_MAX_LIVE, LocalStatusStore } from "../memory/local-status.js";
 export type { FlowAcquire, FlowClaim, FlowClaimResult, FlowDecision, FlowPending, FlowRelease, StatusLease, StatusStore, StatusStoreFlow } from "./status-store.js";
 export { describeOption, rules, validateOptions } from "../config/validate.js";
 export type { OptionRule, OptionSchema } from "../config/validate.js";

@@ -7,20 +7,32 @@
  */
 import type { JobPayload, Settlement, StatusFeed, StatusFeedOptions, StatusRecord } from "../adapter/contract.js";
 import type { StatusLease, StatusStore } from "../adapter/status-store.js";
-import { MemoryStatusStore, type MemoryStatusOptions } from "./status.js";
+import { MemoryStatusStore, type BoundedStatusOptions } from "./status.js";
 
 /** The lease of a job whose last delivery was settled: no delivery's token (they are never empty). */
 const ENDED = "";
 
-/** Statuses in this process's memory: for development, tests and single-process apps. */
+/**
+ * Live statuses a {@link LocalStatusStore} keeps by default. A process that only enqueues
+ * (a web app in front of SQS workers) records every job it sends and never sees one finish:
+ * without a bound its memory grew ~1.3 KB per job sent (bench/soak, 140k jobs: 165 → 347 MB
+ * RSS). 100,000 keeps the statuses of a large backlog run by this same process.
+ */
+export const LOCAL_MAX_LIVE = 100_000;
+
+/**
+ * Statuses in this process's memory: for development, tests and single-process apps. It
+ * keeps at most `maxLive` unfinished statuses (default {@link LOCAL_MAX_LIVE}), the oldest
+ * enqueued dropped first; give jobs run by other processes a shared status store.
+ */
 export class LocalStatusStore implements StatusStore {
   /** Statuses live in this process only: an adapter using this store says `localStatus`. */
   readonly shared = false;
   private readonly records: MemoryStatusStore;
   private readonly leases = new Map<string, string>();
 
-  constructor(options: MemoryStatusOptions = {}) {
-    this.records = new MemoryStatusStore(options);
+  constructor(options: BoundedStatusOptions = {}) {
+    this.records = new MemoryStatusStore({ maxLive: LOCAL_MAX_LIVE, ...options });
   }
 
   async enqueued(payloads: readonly JobPayload[]): Promise<void> {

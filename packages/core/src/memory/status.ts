@@ -2,9 +2,12 @@
  * Job statuses kept in process memory, for the in-memory adapters (async, test,
  * inline) and as the "memory" status store of adapters whose backend keeps no state.
  *
- * Live jobs (scheduled, queued, running, retrying) are kept until they finish. Finished
- * ones (succeeded, failed, dead) are kept for `finishedTtlMs` and at most `maxFinished`
- * of them, oldest dropped first, so memory does not grow with the number of jobs run.
+ * Live jobs (scheduled, queued, running, retrying) are kept until they finish, or, with
+ * `maxLive`, until more than that many live ones were recorded after them (the oldest
+ * enqueued dropped first: a process that records jobs other processes run never sees them
+ * finish). Finished ones (succeeded, failed, dead) are kept for `finishedTtlMs` and at most
+ * `maxFinished` of them, oldest dropped first, so memory does not grow with the number of
+ * jobs run.
  *
  * Every write (enqueue, start, progress, settlement, delete) is reported to `events`, the
  * in-process status feed, when someone listens; dropping a finished status past its
@@ -23,6 +26,16 @@ export interface MemoryStatusOptions {
   finishedTtlMs?: number;
 }
 
+/** Options of a {@link MemoryStatusStore} that does not hold the jobs themselves. */
+export interface BoundedStatusOptions extends MemoryStatusOptions {
+  /**
+   * Most live (unfinished) statuses kept; past it the oldest enqueued is dropped and reads
+   * as unknown (`null`). Default: no limit. Not for an in-memory adapter's own store, whose
+   * jobs all finish here and must keep their statuses while queued.
+   */
+  maxLive?: number;
+}
+
 /** Statuses by job id, in memory. */
 export class MemoryStatusStore {
   // Every status, live or finished, in one map: a finishing job changes state in place
@@ -36,12 +49,21 @@ export class MemoryStatusStore {
   private finishedCount = 0;
   private readonly maxFinished: number;
   private readonly finishedTtlMs: number;
+  // With `maxLive`: live records in enqueue order, consumed from `liveHead` (as `order`), and
+  // how many are live. Without it nothing is tracked: the in-memory adapters' drain path
+  // pays nothing for a limit they do not have.
+  private readonly maxLive: number;
+  private liveOrder: StatusRecord[] = [];
+  private liveHead = 0;
+  private liveCount = 0;
   /** The store's status feed: ids of changed statuses, in microtask batches, while someone listens. */
   readonly events = new StatusEvents();
 
-  constructor(options: MemoryStatusOptions = {}) {
+  constructor(options: BoundedStatusOptions = {}) {
     this.maxFinished = options.maxFinished ?? 10_000;
     this.finishedTtlMs = options.finishedTtlMs ?? 86_400_000;
+    this.maxLive = options.maxLive ?? Infinity;
+    if (!(this.maxLive >= 1)) throw new RangeError(`maxLive must be a number ≥ 1, got ${String(options.maxLive)}`);
   }
 
   /**
@@ -64,6 +86,7 @@ export class MemoryStatusStore {
       updatedAt: new Date(now),
     };
     this.records.set(payload.id, record);
+    if (this.maxLive !== Infinity) this.trackLive(record);
     this.events.changed(payload.id);
     return record;
   }
@@ -124,9 +147,29 @@ export class MemoryStatusStore {
     }
   }
 
+  /** Counts a new live record and drops the oldest live ones past `maxLive`. */
+  private trackLive(record: StatusRecord): void {
+    this.liveCount++;
+    this.liveOrder.push(record);
+    const order = this.liveOrder;
+    while (this.liveCount > this.maxLive && this.liveHead < order.length) {
+      const oldest = order[this.liveHead++]!;
+      // Skipped when finished, deleted or enqueued again since (no longer the live record).
+      if (this.records.get(oldest.id) === oldest && oldest.finishedAt === undefined) {
+        this.records.delete(oldest.id);
+        this.liveCount--;
+      }
+    }
+    if (this.liveHead > 1024 && this.liveHead * 2 > order.length) {
+      this.liveOrder = order.slice(this.liveHead);
+      this.liveHead = 0;
+    }
+  }
+
   private finish(record: StatusRecord, state: JobState, at: Date): void {
     record.state = state;
     record.finishedAt = at;
+    if (this.maxLive !== Infinity) this.liveCount--;
     this.finishedCount++;
     this.order.push(record);
     this.evict(at.getTime());
@@ -164,6 +207,7 @@ export class MemoryStatusStore {
     const record = this.records.get(jobId);
     if (!record) return;
     if (record.finishedAt !== undefined) this.finishedCount--;
+    else if (this.maxLive !== Infinity) this.liveCount--;
     this.records.delete(jobId);
   }
 
