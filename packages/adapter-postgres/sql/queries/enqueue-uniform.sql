@@ -2,8 +2,9 @@
 -- (a bulk of one job class, or a single job): those go as scalars instead of being read
 -- out of every element. Each element's fields are read in one pass (json_to_record), not
 -- one `->>` per field (each of which scans the element's text again): PostgreSQL's CPU per
--- job stored 14.0 -> 10.5 us (bench/postgres/sql-variants.js, 20k jobs in 5,000-row
--- statements, backend CPU from /proc, median of 9 runs); same rows, same WAL.
+-- job stored 14.0 -> 10.5 us on one connection (9 runs), 14.0 -> 12.5 with two in flight
+-- (bench/postgres/sql-variants.js, 7 runs; 20k jobs in 5,000-row statements, backend CPU
+-- from /proc, machine load 3-5; at 6.5 the two were within the noise); same rows, same WAL.
 -- $1 payloads json, $2 job text, $3 queue text, $4 priority int, $5 executions int,
 -- $6 wake channel text, $7 status channel text (null: none)
 WITH inserted AS (
