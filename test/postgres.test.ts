@@ -100,6 +100,7 @@ describe("migrations", () => {
         "008_status_store_flow",
         "009_late_renewal",
         "010_storage",
+        "011_autovacuum",
       ]);
       const { rows } = await adapters[0]!.pool.query(`SELECT id, name FROM "${schema}".migrations`);
       expect(rows).toEqual([
@@ -113,8 +114,18 @@ describe("migrations", () => {
         { id: 8, name: "008_status_store_flow" },
         { id: 9, name: "009_late_renewal" },
         { id: 10, name: "010_storage" },
+        { id: 11, name: "011_autovacuum" },
       ]);
       expect((await adapters[0]!.migrate()).applied).toEqual([]);
+      // 010's fillfactor and 011's autovacuum threshold on the churning tables.
+      const { rows: storage } = await adapters[0]!.pool.query<{ relname: string; reloptions: string[] }>(
+        "SELECT c.relname, c.reloptions FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname IN ('jobs', 'batches') ORDER BY c.relname",
+        [schema],
+      );
+      expect(storage).toEqual([
+        { relname: "batches", reloptions: ["autovacuum_vacuum_scale_factor=0.05"] },
+        { relname: "jobs", reloptions: ["fillfactor=50", "autovacuum_vacuum_scale_factor=0.05"] },
+      ]);
     } finally {
       await Promise.all(adapters.map((adapter) => adapter.close()));
     }

@@ -132,7 +132,7 @@ async function main(options: CompareOptions<LibraryName>, batch: number): Promis
     },
     footnote:
       "↑ higher is better, ↓ lower is better; ratios are errand ÷ peer. * the drain was cut at its time cap (4 s): the rate reached until then. " +
-      "Per-job costs: WAL written by the whole server, CPU of every PostgreSQL process (from /proc) and of the worker process, during the timed part.",
+      "Per-job costs: WAL written by the whole server, CPU of the PostgreSQL backends serving the library's connections plus the server's background processes (from /proc) and of the worker process, during the timed part.",
     goals: goals(batch),
     versions: { "graphile-worker": "0.17.3", "pg-boss": "10.4.2" },
     results: RESULTS,

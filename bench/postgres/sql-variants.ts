@@ -2,10 +2,10 @@
  * Errand's PostgreSQL statements next to alternatives, without core or a worker in the way:
  * the numbers behind the suggestions in README.md ("Where Errand's time goes").
  *
- *   npx tsc -b bench && node bench/dist/postgres/sql-variants.js [--reps 5] [--batch 800] [--checkpoint] [--drain-only] [--fillfactors]
+ *   npx tsc -b bench && node bench/dist/postgres/sql-variants.js [--reps 5] [--batch 800] [--checkpoint] [--drain-only | --enqueue-only] [--fillfactors]
  *
- * `--drain-only` skips the enqueue variants; `--fillfactors` adds drains at fillfactor 100,
- * 90, 75, 60 and 40 (migration 010 sets 50). WAL is reported twice: the cluster's (whatever
+ * `--drain-only` skips the enqueue variants, `--enqueue-only` the drains; `--fillfactors` adds drains and enqueues at
+ * fillfactor 60, 70, 80 and 100 (migration 010 set 50). WAL is reported twice: the cluster's (whatever
  * else the server wrote meanwhile counts too) and that of the bench schema's own relations.
  *
  * Drain variants: 20,000 ready rows, then reserve `--batch` rows and settle them, over and
@@ -43,6 +43,8 @@ const BATCH = option("--batch", 800);
 const CHECKPOINT = argv.includes("--checkpoint");
 /** Only the drain variants. */
 const DRAIN_ONLY = argv.includes("--drain-only");
+/** Only the enqueue variants. */
+const ENQUEUE_ONLY = argv.includes("--enqueue-only");
 
 const inSchema = (text: string) => text.replace(/\berrand\./g, `"${SCHEMA}".`);
 const migration = (file: string) => inSchema(readFileSync(join(SQL_DIR, "migrations", file), "utf8"));
@@ -151,12 +153,14 @@ const drainVariants: DrainVariant[] = [
     migrations: 9,
     settle: (client, ids, tokens) => client.query(SETTLE_SUCCEEDED_009, [ids, tokens, ids.map(() => null)]),
   },
-  ...(argv.includes("--fillfactors") ? [100, 90, 75, 60, 40] : [90]).map((fillfactor) => ({ name: `fillfactor ${fillfactor}`, settle: settleSucceeded, fillfactor })),
+  ...(argv.includes("--fillfactors") ? [60, 70, 80, 100] : [90]).map((fillfactor) => ({ name: `fillfactor ${fillfactor}`, settle: settleSucceeded, fillfactor })),
   { name: "body without the columns' copies", body: (payload) => ({ id: payload.id, runAt: payload.runAt, enqueuedAt: payload.enqueuedAt, args: payload.args }), settle: settleSucceeded },
   { name: "delete on success (no status kept)", settle: (client, ids, tokens) => client.query(DELETE_SUCCEEDED, [ids, tokens]) },
 ];
 
-async function drainOnce(variant: DrainVariant): Promise<{ reserveUs: number; settleUs: number; walBytes: number; ownWal: number; hot: number }> {
+async function drainOnce(
+  variant: DrainVariant,
+): Promise<{ reserveUs: number; settleUs: number; walBytes: number; ownWal: number; hot: number; pgCpuUs: number; dead: number; pages: number }> {
   await freshSchema(variant.migrations);
   if (variant.fillfactor !== undefined) await pool.query(`ALTER TABLE "${SCHEMA}".jobs SET (fillfactor = ${variant.fillfactor})`);
   const rows = payloads(ROWS, variant.id).map((payload) => variant.body?.(payload) ?? payload);
@@ -167,7 +171,9 @@ async function drainOnce(variant: DrainVariant): Promise<{ reserveUs: number; se
   if (CHECKPOINT) await pool.query("CHECKPOINT");
   const client = await pool.connect();
   try {
+    const pid = (await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
     const wal = await walLsn();
+    const pgCpu = backendCpuUs(pid);
     let reserveMs = 0;
     let settleMs = 0;
     let done = 0;
@@ -186,22 +192,25 @@ async function drainOnce(variant: DrainVariant): Promise<{ reserveUs: number; se
       settleMs += performance.now() - t;
     }
     if (done !== ROWS) throw new Error(`reserved ${done} of ${ROWS}`);
+    const pgCpuUs = (backendCpuUs(pid) - pgCpu) / done;
     const walBytes = (await walSince(wal)) / done;
     const ownWal = (await ownWalSince(wal)) / done;
     // The share of the jobs table's updates that were HOT (this connection's counts, flushed now).
     await client.query("SELECT pg_stat_force_next_flush()");
-    const { rows: stat } = await client.query<{ hot: string; upd: string }>(
-      "SELECT n_tup_hot_upd AS hot, n_tup_upd AS upd FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'jobs'",
+    const { rows: stat } = await client.query<{ hot: string; upd: string; dead: string; pages: string }>(
+      "SELECT n_tup_hot_upd AS hot, n_tup_upd AS upd, n_dead_tup AS dead, pg_relation_size(relid) / 8192 AS pages FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'jobs'",
       [SCHEMA],
     );
     const hot = Number(stat[0]?.hot ?? 0) / Math.max(1, Number(stat[0]?.upd ?? 0));
-    return { reserveUs: (reserveMs * 1000) / done, settleUs: (settleMs * 1000) / done, walBytes, ownWal, hot };
+    const dead = Number(stat[0]?.dead ?? 0);
+    const pages = Number(stat[0]?.pages ?? 0);
+    return { reserveUs: (reserveMs * 1000) / done, settleUs: (settleMs * 1000) / done, walBytes, ownWal, hot, pgCpuUs, dead, pages };
   } finally {
     client.release();
   }
 }
 
-// ---- enqueue: one json parameter vs arrays -------------------------------------------------
+// ---- enqueue: one json parameter vs arrays, fillfactors, narrower bodies ----------------------
 
 /** What the adapter sent before: bodies as a text[] (pg escapes every quote of every body). */
 const ENQUEUE_ARRAYS = inSchema(`WITH inserted AS (
@@ -212,15 +221,74 @@ const ENQUEUE_ARRAYS = inSchema(`WITH inserted AS (
 )
 SELECT pg_notify($9, $3) WHERE EXISTS (SELECT 1 FROM inserted WHERE run_at <= now())`);
 
-const enqueueVariants: { name: string; send: (chunk: Payload[]) => Promise<unknown> }[] = [
+type Send = (client: pg.ClientBase, chunk: Payload[]) => Promise<unknown>;
+interface EnqueueVariant {
+  name: string;
+  send: Send;
+  /** The jobs table's fillfactor, when not the migrations'. */
+  fillfactor?: number;
+  /** SQL run on the fresh schema before the timed part (e.g. dropping an index). */
+  setup?: string;
+  /** Apply the migrations up to this one only (the layout before 010: 9). */
+  migrations?: number;
+  /** Rows per statement (default 5,000, the adapter's maxBatchSize) and statements in flight (default 2, core's). */
+  chunk?: number;
+  inFlight?: number;
+}
+
+const sendUniform: Send = (client, chunk) => client.query(query("enqueue-uniform.sql"), [JSON.stringify(chunk), "NoopJob", "default", 0, 0, "bench_sql_variants", null]);
+/** The body without the fields that have columns (id, job, queue, priority, executions, both dates): the adapter would rebuild them at reserve. */
+const NARROW = inSchema(`WITH inserted AS (
+  INSERT INTO errand.jobs (id, job, queue, priority, run_at, state, body, executions, enqueued_at)
+  SELECT (p->>'id')::uuid, $2, $3, $4, (p->>'runAt')::timestamptz, 'available', p->>'body', $5, (p->>'enqueuedAt')::timestamptz
+  FROM json_array_elements($1::json) AS p
+  RETURNING id, run_at
+),
+woken AS (
+  SELECT pg_notify($6, $3) WHERE EXISTS (SELECT 1 FROM inserted WHERE run_at <= now())
+)
+SELECT (SELECT count(*) FROM woken) AS woken, errand.notify_uuids($7, (SELECT array_agg(id) FROM inserted)) AS reported`);
+const sendNarrow: Send = (client, chunk) =>
+  client.query(NARROW, [
+    JSON.stringify(chunk.map((p) => ({ id: p.id, runAt: p.runAt, enqueuedAt: p.enqueuedAt, body: JSON.stringify({ v: p.v, args: p.args }) }))),
+    "NoopJob",
+    "default",
+    0,
+    0,
+    "bench_sql_variants",
+    null,
+  ]);
+
+/** enqueue-uniform.sql before json_to_record: one `->>` per field, each scanning the element's text again. */
+const ENQUEUE_ARROWS = inSchema(`WITH inserted AS (
+  INSERT INTO errand.jobs (id, job, queue, priority, run_at, state, body, executions, enqueued_at)
+  SELECT (p->>'id')::uuid, $2, $3, $4, (p->>'runAt')::timestamptz, 'available', p::text, $5, (p->>'enqueuedAt')::timestamptz
+  FROM json_array_elements($1::json) AS p
+  RETURNING id, run_at
+),
+woken AS (
+  SELECT pg_notify($6, $3) WHERE EXISTS (SELECT 1 FROM inserted WHERE run_at <= now())
+)
+SELECT (SELECT count(*) FROM woken) AS woken, errand.notify_uuids($7, (SELECT array_agg(id) FROM inserted)) AS reported`);
+
+const FILLFACTORS = argv.includes("--fillfactors") ? [60, 70, 80, 100] : [];
+const enqueueVariants: EnqueueVariant[] = [
+  { name: "current (enqueue-uniform.sql: one json parameter, fillfactor 50)", send: sendUniform },
   {
-    name: "current (enqueue-uniform.sql: one json parameter)",
-    send: (chunk) => pool.query(query("enqueue-uniform.sql"), [JSON.stringify(chunk), "NoopJob", "default", 0, 0, "bench_sql_variants", null]),
+    name: "fields read with one ->> each (before json_to_record)",
+    send: (client, chunk) => client.query(ENQUEUE_ARROWS, [JSON.stringify(chunk), "NoopJob", "default", 0, 0, "bench_sql_variants", null]),
   },
+  { name: "before 010 (migrations 001–009)", send: sendUniform, migrations: 9 },
+  { name: "5,000-row statements, one in flight", send: sendUniform, inFlight: 1 },
+  { name: "10,000-row statements, two in flight", send: sendUniform, chunk: 10_000 },
+  { name: "one 20,000-row statement", send: sendUniform, chunk: 20_000, inFlight: 1 },
+  ...FILLFACTORS.map((fillfactor) => ({ name: `fillfactor ${fillfactor}`, send: sendUniform, fillfactor })),
+  { name: "body without the columns' copies", send: sendNarrow },
+  { name: "without the jobs_ready_by_queue index", send: sendUniform, setup: `DROP INDEX "${SCHEMA}".jobs_ready_by_queue` },
   {
     name: "arrays: uuid[], text[] bodies, timestamptz[] ×2",
-    send: (chunk) =>
-      pool.query(ENQUEUE_ARRAYS, [
+    send: (client, chunk) =>
+      client.query(ENQUEUE_ARRAYS, [
         chunk.map((p) => p.id),
         "NoopJob",
         "default",
@@ -234,58 +302,100 @@ const enqueueVariants: { name: string; send: (chunk: Payload[]) => Promise<unkno
   },
 ];
 
-async function enqueueOnce(send: (chunk: Payload[]) => Promise<unknown>): Promise<{ rate: number; cpuUs: number }> {
-  await freshSchema();
+/** CPU time (user + system) of a server process, in µs, from /proc (the server runs on this machine). */
+function backendCpuUs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  // utime and stime are fields 14 and 15 of the line, 12 and 13 after "pid (comm) ".
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
+}
+
+async function enqueueOnce(variant: EnqueueVariant): Promise<{ rate: number; cpuUs: number; pgCpuUs: number; ownWal: number; pages: number }> {
+  await freshSchema(variant.migrations);
+  if (variant.fillfactor !== undefined) await pool.query(`ALTER TABLE "${SCHEMA}".jobs SET (fillfactor = ${variant.fillfactor})`);
+  if (variant.setup) await pool.query(variant.setup);
   const rows = payloads(ROWS);
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  const chunks: Payload[][] = [];
-  for (let i = 0; i < rows.length; i += 5000) chunks.push(rows.slice(i, i + 5000));
-  // Two in flight, as core sends an oversized bulk.
-  await Promise.all([0, 1].map(async () => {
-    for (let chunk = chunks.shift(); chunk; chunk = chunks.shift()) await send(chunk);
-  }));
-  const ms = performance.now() - started;
-  const used = process.cpuUsage(cpu);
-  return { rate: (ROWS / ms) * 1000, cpuUs: (used.user + used.system) / ROWS };
+  // Two connections of their own, so their backends' CPU is the statements' and nothing else's.
+  const clients = await Promise.all(Array.from({ length: variant.inFlight ?? 2 }, () => pool.connect()));
+  try {
+    const pids = await Promise.all(clients.map(async (c) => (await c.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid));
+    const wal = await walLsn();
+    const pgCpu = pids.reduce((sum, pid) => sum + backendCpuUs(pid), 0);
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    const chunks: Payload[][] = [];
+    const rowsPerChunk = variant.chunk ?? 5000;
+    for (let i = 0; i < rows.length; i += rowsPerChunk) chunks.push(rows.slice(i, i + rowsPerChunk));
+    // Two in flight by default, as core sends an oversized bulk.
+    await Promise.all(
+      clients.map(async (client) => {
+        for (let chunk = chunks.shift(); chunk; chunk = chunks.shift()) await variant.send(client, chunk);
+      }),
+    );
+    const ms = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    const pgCpuUs = (pids.reduce((sum, pid) => sum + backendCpuUs(pid), 0) - pgCpu) / ROWS;
+    const ownWal = (await ownWalSince(wal)) / ROWS;
+    const { rows: size } = await pool.query<{ pages: string }>(`SELECT pg_relation_size('"${SCHEMA}".jobs') / 8192 AS pages`);
+    return { rate: (ROWS / ms) * 1000, cpuUs: (used.user + used.system) / ROWS, pgCpuUs, ownWal, pages: Number(size[0]!.pages) };
+  } finally {
+    for (const client of clients) client.release();
+  }
 }
 
 // ---- run -------------------------------------------------------------------------------
 
 const drains = drainVariants.map(() => [] as Awaited<ReturnType<typeof drainOnce>>[]);
 const enqueues = enqueueVariants.map(() => [] as Awaited<ReturnType<typeof enqueueOnce>>[]);
-await enqueueOnce(enqueueVariants[0]!.send); // warm-up
+await enqueueOnce(enqueueVariants[0]!); // warm-up
 for (let rep = 1; rep <= REPS; rep++) {
   process.stderr.write(`repetition ${rep}/${REPS}\n`);
-  for (const [i, variant] of drainVariants.entries()) drains[i]!.push(await drainOnce(variant));
-  if (!DRAIN_ONLY) for (const [i, variant] of enqueueVariants.entries()) enqueues[i]!.push(await enqueueOnce(variant.send));
+  if (!ENQUEUE_ONLY) for (const [i, variant] of drainVariants.entries()) drains[i]!.push(await drainOnce(variant));
+  if (!DRAIN_ONLY) for (const [i, variant] of enqueueVariants.entries()) enqueues[i]!.push(await enqueueOnce(variant));
 }
 await pool.query(`DROP SCHEMA "${SCHEMA}" CASCADE; DROP SCHEMA IF EXISTS ${WALINSPECT} CASCADE`);
 await pool.end();
 
 const m = (values: number[], digits = 1) => median(values).toFixed(digits);
-console.log(`\n## reserve ${BATCH} + settle, ${ROWS.toLocaleString("en-US")} jobs, one connection${CHECKPOINT ? ", after a CHECKPOINT" : ""} (median of ${REPS})\n`);
-console.log("| variant | reserve µs/job | settle µs/job | total µs/job | jobs/s | WAL B/job (cluster) | WAL B/job (own tables) | HOT updates |");
-console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-for (const [i, variant] of drainVariants.entries()) {
-  const runs = drains[i]!;
-  const total = median(runs.map((r) => r.reserveUs + r.settleUs));
+if (!ENQUEUE_ONLY) {
+  console.log(`\n## reserve ${BATCH} + settle, ${ROWS.toLocaleString("en-US")} jobs, one connection${CHECKPOINT ? ", after a CHECKPOINT" : ""} (median of ${REPS})\n`);
   console.log(
-    `| ${variant.name} | ${m(runs.map((r) => r.reserveUs))} | ${m(runs.map((r) => r.settleUs))} | ${total.toFixed(1)} | ${Math.round(1e6 / total).toLocaleString("en-US")} | ${m(
-      runs.map((r) => r.walBytes),
-      0,
-    )} | ${m(
-      runs.map((r) => r.ownWal),
-      0,
-    )} | ${(median(runs.map((r) => r.hot)) * 100).toFixed(0)} % |`,
+    "| variant | reserve µs/job | settle µs/job | total µs/job | jobs/s | backend CPU µs/job | WAL B/job (cluster) | WAL B/job (own tables) | HOT updates | dead tuples after | table pages after |",
   );
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const [i, variant] of drainVariants.entries()) {
+    const runs = drains[i]!;
+    const total = median(runs.map((r) => r.reserveUs + r.settleUs));
+    console.log(
+      `| ${variant.name} | ${m(runs.map((r) => r.reserveUs))} | ${m(runs.map((r) => r.settleUs))} | ${total.toFixed(1)} | ${Math.round(1e6 / total).toLocaleString("en-US")} | ${m(runs.map((r) => r.pgCpuUs))} | ${m(
+        runs.map((r) => r.walBytes),
+        0,
+      )} | ${m(
+        runs.map((r) => r.ownWal),
+        0,
+      )} | ${(median(runs.map((r) => r.hot)) * 100).toFixed(0)} % | ${m(
+        runs.map((r) => r.dead),
+        0,
+      )} | ${m(
+        runs.map((r) => r.pages),
+        0,
+      )} |`,
+    );
+  }
 }
 if (!DRAIN_ONLY) {
   console.log(`\n## enqueue ${ROWS.toLocaleString("en-US")} jobs as 5,000-row statements, two in flight (median of ${REPS})\n`);
-  console.log("| variant | jobs/s | this process's CPU µs/job |");
-  console.log("| --- | ---: | ---: |");
+  console.log("| variant | jobs/s | this process's CPU µs/job | PostgreSQL backends' CPU µs/job | WAL B/job (own tables) | table pages |");
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
   for (const [i, variant] of enqueueVariants.entries()) {
     const runs = enqueues[i]!;
-    console.log(`| ${variant.name} | ${Math.round(median(runs.map((r) => r.rate))).toLocaleString("en-US")} | ${m(runs.map((r) => r.cpuUs))} |`);
+    console.log(
+      `| ${variant.name} | ${Math.round(median(runs.map((r) => r.rate))).toLocaleString("en-US")} | ${m(runs.map((r) => r.cpuUs))} | ${m(runs.map((r) => r.pgCpuUs))} | ${m(
+        runs.map((r) => r.ownWal),
+        0,
+      )} | ${m(
+        runs.map((r) => r.pages),
+        0,
+      )} |`,
+    );
   }
 }
