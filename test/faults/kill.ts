@@ -19,6 +19,19 @@ export function killSuite({ wiring, newCase }: FaultSuite): void {
 
       const first = c.startWorker(20);
       await c.untilSucceeded(first, jobs * 0.3, 30_000);
+      // Killed while it holds leases: frozen (SIGSTOP) it sends nothing more, and a moment
+      // when it held none — its buffer settled, the next reserve in flight (rolled back by the
+      // kill) — is let go (SIGCONT) and looked at again. Killed at such a moment, it stranded
+      // nothing, and the case proved nothing (seen once in a loaded run).
+      await waitFor(
+        async () => {
+          first.child.kill("SIGSTOP");
+          if ((await c.count()).leased > 0) return true;
+          first.child.kill("SIGCONT");
+          return false;
+        },
+        { timeoutMs: 10_000, message: `the worker holding leases\n${first.tail()}` },
+      );
       first.child.kill("SIGKILL");
       expect((await first.exit(5_000)).signal).toBe("SIGKILL");
       const killedAt = performance.now();
