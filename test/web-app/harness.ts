@@ -39,6 +39,10 @@ export interface SeenRequest {
   method: string;
   path: string;
   lastEventId: string | undefined;
+  /** The response's status, once its head is sent. */
+  status?: number;
+  /** Ms from the request to the response's first body bytes (for a stream: its first event). */
+  firstBytesMs?: number;
 }
 
 /** Something the harness holds until the test lets it go. */
@@ -101,8 +105,17 @@ export class WebAppHarness {
     // A short retry: EventSource reconnects 100 ms after a cut instead of the default 2 s.
     const app = createWebApp({ feedUrl: feeds.rssUrl, secret: SECRET, retry: 100 });
     harness.server = createServer((req, res) => {
-      const seen = { method: req.method ?? "?", path: req.url ?? "/", lastEventId: req.headers["last-event-id"] as string | undefined };
+      const seen: SeenRequest = { method: req.method ?? "?", path: req.url ?? "/", lastEventId: req.headers["last-event-id"] as string | undefined };
       harness.requests.push(seen);
+      // What the page was answered, for a test's failure message (a stream refused, or silent).
+      const at = performance.now();
+      const write = res.write.bind(res) as (...args: unknown[]) => boolean;
+      res.write = ((...args: unknown[]) => {
+        seen.status ??= res.statusCode;
+        seen.firstBytesMs ??= Math.round(performance.now() - at);
+        return write(...args);
+      }) as typeof res.write;
+      res.once("finish", () => (seen.status ??= res.statusCode));
       const reconnect = harness.reconnectHold;
       if (reconnect && seen.lastEventId !== undefined && seen.path.includes("/events")) {
         harness.reconnectHold = undefined;

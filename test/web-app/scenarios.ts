@@ -90,7 +90,7 @@ export function runWebAppScenarios(wiring: WebAppWiring): void {
       await expectFeedShown(page);
       const { streams, polls } = app.statusRequests(jobId);
       expect(streams.length, "one event stream").toBe(1);
-      expect(polls, "pushed, not polled").toEqual([]);
+      expect(polls, `pushed, not polled; the stream: ${JSON.stringify(streams[0])}`).toEqual([]);
       await page.close();
     });
 
