@@ -6,6 +6,11 @@
 -- batch (no index on finished_at); tokens only grow, so batches in token order are oldest
 -- first, and a batch reserved after the age cutoff holds no job finished before it. A closed
 -- batch none of whose jobs is left (dead ones aside) goes too.
+-- Jobs are looked up by id one at a time (the LATERAL … LIMIT 1 keeps the join a nested loop
+-- of primary-key probes): joined plainly, the planner hashed the whole jobs table, a seq scan
+-- per step (100k finished rows: 4,135 buffers, 31 ms of a 33 ms step of 2,000).
+-- The adapter runs a step every `retentionCheckMs`, and again at the next reserve while steps
+-- come back full (adapter.ts).
 WITH cut AS (
   SELECT coalesce((SELECT s.token FROM (SELECT b.token, sum(b.jobs) OVER (ORDER BY b.token DESC) AS n FROM errand.batches AS b) AS s
                    WHERE s.n > $2 LIMIT 1), 0) AS token
@@ -16,8 +21,9 @@ oldest AS MATERIALIZED (
   ORDER BY b.token LIMIT 1000
 ),
 doomed AS (
-  SELECT j.id FROM oldest CROSS JOIN LATERAL unnest(oldest.ids) AS x(id) JOIN errand.jobs AS j ON j.id = x.id AND j.lease_token = oldest.token
-  WHERE j.state IN ('succeeded', 'failed')
+  SELECT j.id FROM oldest CROSS JOIN LATERAL unnest(oldest.ids) AS x(id)
+  CROSS JOIN LATERAL (SELECT j.id, j.lease_token, j.state, j.finished_at FROM errand.jobs AS j WHERE j.id = x.id LIMIT 1) AS j
+  WHERE j.lease_token = oldest.token AND j.state IN ('succeeded', 'failed')
     AND (oldest.token <= (SELECT token FROM cut) OR j.finished_at < now() - $1 * interval '1 millisecond')
   LIMIT $3
 ),
