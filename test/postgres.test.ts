@@ -100,6 +100,7 @@ describe("migrations", () => {
         "008_status_store_flow",
         "009_late_renewal",
         "010_storage",
+        "012_scheduled",
       ]);
       const { rows } = await adapters[0]!.pool.query(`SELECT id, name FROM "${schema}".migrations`);
       expect(rows).toEqual([
@@ -113,6 +114,7 @@ describe("migrations", () => {
         { id: 8, name: "008_status_store_flow" },
         { id: 9, name: "009_late_renewal" },
         { id: 10, name: "010_storage" },
+        { id: 12, name: "012_scheduled" },
       ]);
       expect((await adapters[0]!.migrate()).applied).toEqual([]);
     } finally {
