@@ -84,7 +84,10 @@ export interface PostgresAdapterOptions {
   maxFinished?: number;
   /** How often reserve looks for expired leases, in ms. Default 1,000. */
   leaseCheckMs?: number;
-  /** How often reserve deletes finished jobs past retention, in ms. Default 60,000. */
+  /**
+   * How often reserve deletes finished jobs past retention, in ms. Default 60,000. A step
+   * deletes up to 2,000; while steps come back full, the next reserve takes another.
+   */
   retentionCheckMs?: number;
   /**
    * NOTIFY the ids of jobs whose status changed on `errand:<schema>:status` (JSON arrays of

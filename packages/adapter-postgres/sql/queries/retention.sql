@@ -8,7 +8,9 @@
 -- batch none of whose jobs is left (dead ones aside) goes too.
 -- Jobs are looked up by id one at a time (the LATERAL … LIMIT 1 keeps the join a nested loop
 -- of primary-key probes): joined plainly, the planner hashed the whole jobs table, a seq scan
--- per step (100k finished rows: 4,135 buffers, 31 ms of a 33 ms step of 2,000).
+-- per step (100k finished rows: 4,135 buffers, 31 ms of a 33 ms step of 2,000). SKIP LOCKED:
+-- workers catching up on a backlog run steps at once (adapter.ts), and take disjoint rows
+-- instead of waiting on (or deadlocking over) each other's.
 -- The adapter runs a step every `retentionCheckMs`, and again at the next reserve while steps
 -- come back full (adapter.ts).
 WITH cut AS (
@@ -22,9 +24,12 @@ oldest AS MATERIALIZED (
 ),
 doomed AS (
   SELECT j.id FROM oldest CROSS JOIN LATERAL unnest(oldest.ids) AS x(id)
-  CROSS JOIN LATERAL (SELECT j.id, j.lease_token, j.state, j.finished_at FROM errand.jobs AS j WHERE j.id = x.id LIMIT 1) AS j
-  WHERE j.lease_token = oldest.token AND j.state IN ('succeeded', 'failed')
-    AND (oldest.token <= (SELECT token FROM cut) OR j.finished_at < now() - $1 * interval '1 millisecond')
+  CROSS JOIN LATERAL (
+    SELECT j.id FROM errand.jobs AS j
+    WHERE j.id = x.id AND j.lease_token = oldest.token AND j.state IN ('succeeded', 'failed')
+      AND (oldest.token <= (SELECT token FROM cut) OR j.finished_at < now() - $1 * interval '1 millisecond')
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED) AS j
   LIMIT $3
 ),
 deleted AS (
