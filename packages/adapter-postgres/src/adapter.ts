@@ -6,7 +6,7 @@
  * Background upkeep rides on `reserve`, throttled, so no timer runs while nobody works:
  * expired leases are put back and parked jobs swept (at most every `leaseCheckMs`), and
  * finished jobs past retention, stale unique locks and old rate-window starts are deleted in
- * bounded steps (every `retentionCheckMs`, and at every reserve while a step comes back full).
+ * bounded steps (every `retentionCheckMs`, and sooner while steps come back full).
  *
  * Flow control (unique, concurrency and rate limits, recurring ticks) is decided in SQL
  * (migrations 006 and 007, `flow.ts`); a job without `flow` takes the plain statements.
@@ -86,7 +86,8 @@ export interface PostgresAdapterOptions {
   leaseCheckMs?: number;
   /**
    * How often reserve deletes finished jobs past retention, in ms. Default 60,000. A step
-   * deletes up to 2,000; while steps come back full, the next reserve takes another.
+   * deletes up to 2,000; while steps come back full, another runs at the first reserve
+   * after four times the last one's duration.
    */
   retentionCheckMs?: number;
   /**
@@ -291,12 +292,17 @@ export class PostgresAdapter implements Adapter {
     }
     if (now >= this.nextRetention) {
       this.nextRetention = now + this.options.retentionCheckMs;
+      const started = Date.now();
       const { rows } = await this.query<{ deleted: string }>("retention", [this.options.retentionMs, this.options.maxFinished, RETENTION_STEP]);
       await this.flow.retention();
-      // A full step may have left more behind: the next reserve takes another, until one
-      // comes back short. Each reserve leases at most maxPrefetch (1,000) jobs and a step
-      // deletes up to twice that, so retention keeps up with any drain rate.
-      if (Number(rows[0]!.deleted) >= RETENTION_STEP) this.nextRetention = 0;
+      // A full step may have left more behind: another runs at the first reserve after four
+      // times the step's duration, until one comes back short. Each reserve leases at most
+      // maxPrefetch (1,000) jobs and a step deletes up to twice that, so retention keeps up
+      // with the drain while taking at most a fifth of a reserving worker's time.
+      if (Number(rows[0]!.deleted) >= RETENTION_STEP) {
+        const done = Date.now();
+        this.nextRetention = Math.min(this.nextRetention, done + 4 * (done - started));
+      }
     }
   }
 
