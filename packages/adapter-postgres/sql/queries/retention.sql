@@ -14,8 +14,8 @@
 -- per step (100k finished rows: 4,135 buffers, 31 ms of a 33 ms step of 2,000). SKIP LOCKED:
 -- workers catching up on a backlog run steps at once (adapter.ts), and take disjoint rows
 -- instead of waiting on (or deadlocking over) each other's.
--- The adapter runs a step every `retentionCheckMs`, and again at the next reserve while steps
--- come back full (adapter.ts).
+-- The adapter runs a step every `retentionCheckMs`, and sooner while steps come back full
+-- (adapter.ts).
 WITH cut AS (
   SELECT coalesce((SELECT s.token FROM (SELECT b.token, sum(b.jobs) OVER (ORDER BY b.token DESC) AS n FROM errand.batches AS b) AS s
                    WHERE s.n > $2 LIMIT 1), 0) AS token
