@@ -20,8 +20,8 @@
 -- the trigger jobs_scheduled_token (BEFORE INSERT, or UPDATE OF lease_token, run_at, state;
 -- its WHEN clause is evaluated without calling the function, so a due insert, a reserve, a
 -- settle or a renewal pay nothing): enqueue.sql, enqueue-uniform.sql, enqueue_flow (006),
--- settle.sql's retry, flow_admit's deferral, the un-parking functions. A bulk of 20k
--- scheduled jobs pays one PL/pgSQL call per row.
+-- settle.sql's retry, flow_admit's deferral, the un-parking functions. A scheduled job pays
+-- one PL/pgSQL call: 1.5–2.1 µs (EXPLAIN ANALYZE of an INSERT of 20k: 29–42 ms of 383–523).
 --
 -- Bounded promotion: when more than 1,000 jobs come due at once, a reserve may pick a
 -- promoted job of lower priority before a due one not yet promoted (it is promoted by the
