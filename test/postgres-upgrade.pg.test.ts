@@ -207,5 +207,13 @@ describe("postgres upgrade from the 009 schema", () => {
       { name: "probe-tick", queued: 1, scheduled: 0, running: 0, retrying: 0, dead: 0 },
       { name: "reports", queued: 0, scheduled: 1, running: 0, retrying: 0, dead: 0 },
     ]);
+
+    // Migration 012 moved the scheduled job out of the ready indexes (token −2); once its
+    // time comes (moved here, as time would), a reserve promotes it and hands it out.
+    const token = `SELECT lease_token FROM "${fx.schema}".jobs WHERE id = $1`;
+    expect((await adapter.pool.query(token, [jobs.scheduled.id])).rows).toEqual([{ lease_token: "-2" }]);
+    await adapter.pool.query(`UPDATE "${fx.schema}".jobs SET run_at = now() - interval '1 second' WHERE id = $1`, [jobs.scheduled.id]);
+    const due = await adapter.reserve({ queues: ["reports"], max: 10, leaseMs: 30_000, waitMs: 0, workerId: "upgrade-check" });
+    expect(due.map((r) => [r.providerJobId, decoded(r.body)])).toEqual([[jobs.scheduled.id, decoded(jobs.scheduled.body)]]);
   });
 });

@@ -79,6 +79,49 @@ describe("postgres internals", () => {
     }
   });
 
+  it("retention clears a backlog larger than one step at the following reserves, without waiting retentionCheckMs", async () => {
+    const adapter = freshAdapter({ retentionMs: 60_000, retentionCheckMs: 3_600_000 });
+    const reserve = () => adapter.reserve({ queues: ["default"], max: 1, leaseMs: 1000, waitMs: 0, workerId: "retention" });
+    const table = `"${adapter.schema}".jobs`;
+    // n finished jobs past their age, in closed batches of 1,000 (as reserves leave them).
+    const backlog = async (n: number, firstToken: number) => {
+      await adapter.pool.query(
+        `INSERT INTO ${table} (id, job, queue, priority, run_at, state, body, executions, enqueued_at, lease_token, finished_at, result)
+         SELECT gen_random_uuid(), 'EchoJob', 'default', 0, now() - interval '1 day', 'succeeded', '{}', 1, now() - interval '1 day',
+                $2::bigint + i / 1000, now() - interval '1 day', '1'
+         FROM generate_series(0, $1::int - 1) AS i`,
+        [n, firstToken],
+      );
+      await adapter.pool.query(
+        `INSERT INTO "${adapter.schema}".batches (token, worker_id, reserved_at, lease_until, jobs, ids, open)
+         SELECT lease_token, 'w', now() - interval '1 day', now() - interval '1 day', count(*), array_agg(id), false
+         FROM ${table} WHERE lease_token >= $1 GROUP BY lease_token`,
+        [firstToken],
+      );
+    };
+    const finished = async () => Number((await adapter.pool.query(`SELECT count(*) AS n FROM ${table} WHERE state = 'succeeded'`)).rows[0].n);
+    try {
+      await adapter.migrate();
+      await backlog(5000, 1_000_000);
+      // Steps of 2,000 (adapter.ts): a full step is followed by another at a reserve soon
+      // after (four times the step's duration), not an hour later; the third comes back short.
+      const left: number[] = [];
+      await waitFor(async () => {
+        await reserve();
+        const n = await finished();
+        if (left.at(-1) !== n) left.push(n);
+        return n === 0;
+      }, { timeoutMs: 20_000, intervalMs: 10, message: "the backlog cleared by reserves" });
+      expect(left).toEqual([3000, 1000, 0]);
+      // Then retention waits for retentionCheckMs again (an hour): a new backlog stays.
+      await backlog(10, 2_000_000);
+      await reserve();
+      expect(await finished()).toBe(10);
+    } finally {
+      await adapter.close();
+    }
+  });
+
   it("an idle worker wakes by NOTIFY, also after the server drops the listening connection", async () => {
     const adapter = freshAdapter();
     const runtime = configure({ adapter, worker: { embedded: false } });

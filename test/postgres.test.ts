@@ -101,6 +101,7 @@ describe("migrations", () => {
         "009_late_renewal",
         "010_storage",
         "011_autovacuum",
+        "012_scheduled",
       ]);
       const { rows } = await adapters[0]!.pool.query(`SELECT id, name FROM "${schema}".migrations`);
       expect(rows).toEqual([
@@ -115,6 +116,7 @@ describe("migrations", () => {
         { id: 9, name: "009_late_renewal" },
         { id: 10, name: "010_storage" },
         { id: 11, name: "011_autovacuum" },
+        { id: 12, name: "012_scheduled" },
       ]);
       expect((await adapters[0]!.migrate()).applied).toEqual([]);
       // 010's fillfactor and 011's autovacuum threshold on the churning tables.

@@ -6,7 +6,7 @@
  * Background upkeep rides on `reserve`, throttled, so no timer runs while nobody works:
  * expired leases are put back and parked jobs swept (at most every `leaseCheckMs`), and
  * finished jobs past retention, stale unique locks and old rate-window starts are deleted in
- * bounded steps (at most every `retentionCheckMs`).
+ * bounded steps (every `retentionCheckMs`, and sooner while steps come back full).
  *
  * Flow control (unique, concurrency and rate limits, recurring ticks) is decided in SQL
  * (migrations 006 and 007, `flow.ts`); a job without `flow` takes the plain statements.
@@ -84,7 +84,11 @@ export interface PostgresAdapterOptions {
   maxFinished?: number;
   /** How often reserve looks for expired leases, in ms. Default 1,000. */
   leaseCheckMs?: number;
-  /** How often reserve deletes finished jobs past retention, in ms. Default 60,000. */
+  /**
+   * How often reserve deletes finished jobs past retention, in ms. Default 60,000. A step
+   * deletes up to 2,000; while steps come back full, another runs at the first reserve
+   * after four times the last one's duration.
+   */
   retentionCheckMs?: number;
   /**
    * NOTIFY the ids of jobs whose status changed on `errand:<schema>:status` (JSON arrays of
@@ -94,6 +98,12 @@ export interface PostgresAdapterOptions {
   publishStatus?: boolean;
 }
 
+/**
+ * Finished jobs deleted per retention step. Bounded so that the reserve running it stalls
+ * little: a step on a backlog of 100k finished rows took 14–37 ms at 2,000 and 59–131 ms at
+ * 10,000 (EXPLAIN ANALYZE, 2 shared cores under load; 4 buffers per row deleted).
+ */
+const RETENTION_STEP = 2000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // PostgreSQL's own "connection gone" codes (admin shutdown, crash, cannot connect); Node's
 // socket codes are mapped by core's adapter client.
@@ -282,8 +292,17 @@ export class PostgresAdapter implements Adapter {
     }
     if (now >= this.nextRetention) {
       this.nextRetention = now + this.options.retentionCheckMs;
-      await this.query("retention", [this.options.retentionMs, this.options.maxFinished, 10_000]);
+      const started = Date.now();
+      const { rows } = await this.query<{ deleted: string }>("retention", [this.options.retentionMs, this.options.maxFinished, RETENTION_STEP]);
       await this.flow.retention();
+      // A full step may have left more behind: another runs at the first reserve after four
+      // times the step's duration, until one comes back short. Each reserve leases at most
+      // maxPrefetch (1,000) jobs and a step deletes up to twice that, so retention keeps up
+      // with the drain while taking at most a fifth of a reserving worker's time.
+      if (Number(rows[0]!.deleted) >= RETENTION_STEP) {
+        const done = Date.now();
+        this.nextRetention = Math.min(this.nextRetention, done + 4 * (done - started));
+      }
     }
   }
 

@@ -31,6 +31,10 @@ export const RERUN_ON_DEADLOCK: ReadonlySet<string> = new Set([
   // slots, stay re-runnable: a rolled-back un-park is simply done again.
   "flow-sweep",
   "flow-retention",
+  // Retention deletes what it finds past age or count: a re-run deletes the same. Workers
+  // catching up on a backlog run it at once; its jobs are taken with SKIP LOCKED, but two
+  // steps may still both delete an emptied batch.
+  "retention",
 ]);
 
 /** Attempts in all before the deadlock error is reported (each waits `deadlock_timeout` at most). */
