@@ -58,6 +58,7 @@ import { statusRecord } from "./status-row.js";
 import { MigrationGate } from "./migrate.js";
 import { channelName, loadQueries, quoteSchema, type QueryName } from "./sql.js";
 import { checkAdapterOptions } from "./options.js";
+import { Upkeep } from "./upkeep.js";
 
 /** Options of the PostgreSQL adapter (`adapter: { use: "postgres", ... }`). */
 export interface PostgresAdapterOptions {
@@ -98,12 +99,6 @@ export interface PostgresAdapterOptions {
   publishStatus?: boolean;
 }
 
-/**
- * Finished jobs deleted per retention step. Bounded so that the reserve running it stalls
- * little: a step on a backlog of 100k finished rows took 14–37 ms at 2,000 and 59–131 ms at
- * 10,000 (EXPLAIN ANALYZE, 2 shared cores under load; 4 buffers per row deleted).
- */
-const RETENTION_STEP = 2000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // PostgreSQL's own "connection gone" codes (admin shutdown, crash, cannot connect); Node's
 // socket codes are mapped by core's adapter client.
@@ -154,8 +149,7 @@ export class PostgresAdapter implements Adapter {
   private readonly migrations: MigrationGate;
   private readonly dead: DeadSet;
   private readonly flow: Flow;
-  private nextLeaseCheck = 0;
-  private nextRetention = 0;
+  private readonly upkeep: Upkeep;
   private closed = false;
 
   constructor(options: PostgresAdapterOptions) {
@@ -215,6 +209,13 @@ export class PostgresAdapter implements Adapter {
       leaseCheckMs: options.leaseCheckMs ?? 1000,
       retentionCheckMs: options.retentionCheckMs ?? 60_000,
     };
+    this.upkeep = new Upkeep({
+      query: (name, values) => this.query(name, values),
+      flow: this.flow,
+      wakeChannel: this.channel,
+      statusChannel: this.statusChannel,
+      ...this.options,
+    });
   }
 
   /** Runs pending migrations once, before the first statement, when `migrate` is on. */
@@ -260,7 +261,7 @@ export class PostgresAdapter implements Adapter {
     const deadline = Date.now() + waitMs;
     const leased: Reservation[] = [];
     for (;;) {
-      await this.upkeep();
+      await this.upkeep.run();
       const mark = this.listener.mark();
       const want = max - leased.length;
       const { rows } =
@@ -279,30 +280,6 @@ export class PostgresAdapter implements Adapter {
       const left = deadline - Date.now();
       if (left <= 0 || signal?.aborted || this.closed) return [];
       await this.listener.wait(queues, Math.min(left, this.options.leaseCheckMs), signal, mark);
-    }
-  }
-
-  /** Expired leases back to available, and retention — each at most as often as configured. */
-  private async upkeep(): Promise<void> {
-    const now = Date.now();
-    if (now >= this.nextLeaseCheck) {
-      this.nextLeaseCheck = now + this.options.leaseCheckMs;
-      await this.query("expire-leases", [this.statusChannel, this.channel]);
-      await this.flow.sweep();
-    }
-    if (now >= this.nextRetention) {
-      this.nextRetention = now + this.options.retentionCheckMs;
-      const started = Date.now();
-      const { rows } = await this.query<{ deleted: string }>("retention", [this.options.retentionMs, this.options.maxFinished, RETENTION_STEP]);
-      await this.flow.retention();
-      // A full step may have left more behind: another runs at the first reserve after four
-      // times the step's duration, until one comes back short. Each reserve leases at most
-      // maxPrefetch (1,000) jobs and a step deletes up to twice that, so retention keeps up
-      // with the drain while taking at most a fifth of a reserving worker's time.
-      if (Number(rows[0]!.deleted) >= RETENTION_STEP) {
-        const done = Date.now();
-        this.nextRetention = Math.min(this.nextRetention, done + 4 * (done - started));
-      }
     }
   }
 
