@@ -198,7 +198,7 @@ export class RedisAdapter implements Adapter {
   /** Stores jobs of one queue: one script per `MAX_BATCH` jobs, pipelined. */
   private async enqueueQueue(queue: string, jobs: readonly JobPayload[]): Promise<void> {
     const keys = this.keys.queue(queue);
-    const scriptKeys = [keys.prios, keys.scheduled, keys.seq];
+    const scriptKeys = [keys.prios, keys.scheduled];
     const head = [keys.jobs, this.keys.wakeChannel, this.statusChannel, queue];
     const argsOf = (chunk: readonly JobPayload[]) => {
       const args: (string | number)[] = [...head];
@@ -238,7 +238,7 @@ export class RedisAdapter implements Adapter {
         const reply = await runScript<(string | number)[]>(
           this.client,
           "reserve",
-          [keys.prios, keys.scheduled, keys.retrying, keys.active, keys.seq, keys.deferred, keys.flow],
+          [keys.prios, keys.scheduled, keys.retrying, keys.active, keys.deferred, keys.flow],
           [keys.jobs, room, leaseMs, token, workerId, this.statusChannel, queue, this.keys.base],
         );
         const next = Number(reply[0]);
@@ -303,7 +303,7 @@ export class RedisAdapter implements Adapter {
           break;
       }
     }
-    await runScript(this.client, "settle", [keys.prios, keys.retrying, keys.active, keys.done, keys.dead, keys.seq, keys.flow], args);
+    await runScript(this.client, "settle", [keys.prios, keys.retrying, keys.active, keys.done, keys.dead, keys.flow], args);
   }
 
   /** A retry whose rule names another queue: enqueued there (same id), then retired from its old queue. */

@@ -119,7 +119,7 @@ export class Flow {
   private queueEnqueue(pipeline: ChainableCommander, chunk: readonly JobPayload[], move: boolean): void {
     const args: (string | number)[] = [this.keys.base, this.statusChannel];
     for (const job of chunk) pushJobArgs(args, job, move);
-    queueScript(pipeline, "enqueue-flow", [this.keys.queue(chunk[0]!.queue).seq], args);
+    queueScript(pipeline, "enqueue-flow", [this.keys.queue(chunk[0]!.queue).scheduled], args);
   }
 
   /** Runs the safety sweep when it is due (see the module's state). */
