@@ -57,7 +57,7 @@ import {
 } from "@errand/core/adapter";
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from "ioredis";
 
-import { compactBody, expandBody } from "./body.js";
+import { compactBody, expandBody, type FlowFields } from "./body.js";
 import { CLUSTER_CAPABILITIES, CLUSTER_REASONS, REDIS_CAPABILITIES, type CapabilityNotes } from "./capabilities.js";
 import { DeadSet } from "./dead-set.js";
 import { Flow, hasFlow } from "./flow.js";
@@ -244,16 +244,23 @@ export class RedisAdapter implements Adapter {
         const next = Number(reply[0]);
         if (next >= 0) nextMs = Math.min(nextMs, next);
         const handle: Handle = { queue, token };
-        for (let i = 1; i < reply.length; i += 7) {
+        for (let i = 1; i < reply.length; ) {
           const id = String(reply[i]);
           const stored = String(reply[i + 1]);
-          // A verbatim body (layout 1, or written raw) comes without the record's fields.
+          // A verbatim body (layout 1, or written raw) comes without the record's fields; a
+          // body without its `flow` (`~`) with the record's seven flow fields after them.
           const job = reply[i + 3];
+          let flow: FlowFields | undefined;
+          if (stored.charCodeAt(0) === 126) {
+            const f = reply as (string | null)[];
+            flow = { ck: f[i + 7], cl: f[i + 8], rk: f[i + 9], rl: f[i + 10], rp: f[i + 11], uk: f[i + 12], uw: f[i + 13] };
+          }
           const body =
             job === null
               ? stored
-              : expandBody(stored, { id, queue, job: String(job), priority: Number(reply[i + 4]), enqueuedAt: Number(reply[i + 5]), runAt: Number(reply[i + 6]) });
+              : expandBody(stored, { id, queue, job: String(job), priority: Number(reply[i + 4]), enqueuedAt: Number(reply[i + 5]), runAt: Number(reply[i + 6]), flow });
           reserved.push({ providerJobId: id, body, deliveries: Number(reply[i + 2]), handle });
+          i += flow ? 14 : 7;
         }
       }
       if (reserved.length > 0) return reserved;

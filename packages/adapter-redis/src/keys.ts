@@ -82,8 +82,12 @@ export interface QueueKeys {
   job: string;
 }
 
-/** The key layout this version writes (`<prefix>:layout`). */
-export const LAYOUT_VERSION = 2;
+/**
+ * The key layout this version writes (`<prefix>:layout`). 3: a flow job's body may leave its
+ * `flow` to the record (`~` bodies, body.ts), which a layout-2 reader cannot rebuild; the
+ * keys are those of layout 2, whose bodies read as before.
+ */
+export const LAYOUT_VERSION = 3;
 
 /** Builds key names under one prefix. */
 export class KeyLayout {
