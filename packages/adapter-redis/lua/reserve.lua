@@ -8,8 +8,8 @@
   ARGV[6] status channel ("" for none), ARGV[7] queue name, ARGV[8] global prefix ("<prefix>:")
   Returns { next, id1, body1, deliveries1, job1, priority1, enqueuedAt1, runAt1, id2, ... }
   (the body is compact, body.ts, and the record's fields rebuild it; job is false for a
-  verbatim body; a body starting with `~` is followed by ck, cl, rk, rl, rp, uk, uw, false
-  when absent): `next` is -1 when jobs were leased,
+  verbatim body; a body starting with `~` is followed by its flow parts' letters and their
+  fields, see below): `next` is -1 when jobs were leased,
   else the ms until the next scheduled job, retry, deferred job or lease deadline (-2 when
   there is none; 0 when ready jobs are left that this call had no room to look at), so a
   waiting reserve knows when to look again.
@@ -183,15 +183,30 @@ while #leased < max and looked < look_bound do
         out[#out + 1] = rec.p or 0
         out[#out + 1] = rec.n
         out[#out + 1] = rec.n + (rec.r or 0)
-        -- A body without its `flow` (layout 3, body.ts): the fields that give it back.
+        -- A body without its `flow` (layout 3, body.ts): the fields that give it back, only
+        -- those present, after a string of their parts' letters (u: uk uw, c: ck cl, r: rk rl rp).
+        -- Seven fields each, absent ones false, cost ~5k more server instructions per job.
         if string.byte(rec.k, 1) == 126 then
-          out[#out + 1] = rec.ck or false
-          out[#out + 1] = rec.cl or false
-          out[#out + 1] = rec.rk or false
-          out[#out + 1] = rec.rl or false
-          out[#out + 1] = rec.rp or false
-          out[#out + 1] = rec.uk or false
-          out[#out + 1] = rec.uw or false
+          local at = #out + 1
+          local parts = ''
+          out[at] = ''
+          if rec.uk then
+            parts = 'u'
+            out[#out + 1] = rec.uk
+            out[#out + 1] = rec.uw
+          end
+          if rec.ck then
+            parts = parts .. 'c'
+            out[#out + 1] = rec.ck
+            out[#out + 1] = rec.cl
+          end
+          if rec.rk then
+            parts = parts .. 'r'
+            out[#out + 1] = rec.rk
+            out[#out + 1] = rec.rl
+            out[#out + 1] = rec.rp
+          end
+          out[at] = parts
         end
       else
         out[#out + 1] = rec.b

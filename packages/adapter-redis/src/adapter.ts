@@ -81,6 +81,23 @@ interface Handle {
 /** Jobs per enqueue script call: bounded so one script stays short. */
 const MAX_BATCH = 1000;
 
+/**
+ * The flow fields reserve.lua sends after a `~` body from `at`: a string of part letters (u: uk uw,
+ * c: ck cl, r: rk rl rp), then those fields; answers them and the index after them.
+ */
+function flowFieldsAt(reply: readonly string[], at: number): [FlowFields, number] {
+  const parts = reply[at]!;
+  const flow: FlowFields = {};
+  let i = at + 1;
+  for (const part of parts) {
+    if (part === "u") [flow.uk, flow.uw, i] = [reply[i], reply[i + 1], i + 2];
+    else if (part === "c") [flow.ck, flow.cl, i] = [reply[i], reply[i + 1], i + 2];
+    else if (part === "r") [flow.rk, flow.rl, flow.rp, i] = [reply[i], reply[i + 1], reply[i + 2], i + 3];
+    else throw new Error(`redis adapter: reserve sent an unknown flow part ${JSON.stringify(part)}`);
+  }
+  return [flow, i];
+}
+
 function handleOf(reservation: Reservation): Handle {
   return reservation.handle as Handle;
 }
@@ -248,19 +265,17 @@ export class RedisAdapter implements Adapter {
           const id = String(reply[i]);
           const stored = String(reply[i + 1]);
           // A verbatim body (layout 1, or written raw) comes without the record's fields; a
-          // body without its `flow` (`~`) with the record's seven flow fields after them.
+          // body without its `flow` (`~`) with the record's flow parts after them.
           const job = reply[i + 3];
+          const next = i + 7;
+          i = next;
           let flow: FlowFields | undefined;
-          if (stored.charCodeAt(0) === 126) {
-            const f = reply as (string | null)[];
-            flow = { ck: f[i + 7], cl: f[i + 8], rk: f[i + 9], rl: f[i + 10], rp: f[i + 11], uk: f[i + 12], uw: f[i + 13] };
-          }
+          if (job !== null && stored.charCodeAt(0) === 126) [flow, i] = flowFieldsAt(reply as string[], next);
           const body =
             job === null
               ? stored
-              : expandBody(stored, { id, queue, job: String(job), priority: Number(reply[i + 4]), enqueuedAt: Number(reply[i + 5]), runAt: Number(reply[i + 6]), flow });
-          reserved.push({ providerJobId: id, body, deliveries: Number(reply[i + 2]), handle });
-          i += flow ? 14 : 7;
+              : expandBody(stored, { id, queue, job: String(job), priority: Number(reply[next - 3]), enqueuedAt: Number(reply[next - 2]), runAt: Number(reply[next - 1]), flow });
+          reserved.push({ providerJobId: id, body, deliveries: Number(reply[next - 5]), handle });
         }
       }
       if (reserved.length > 0) return reserved;
