@@ -199,7 +199,11 @@ describe("redis upgrade from layout 1", () => {
     expect(statuses.map((status) => status?.state)).toEqual(["queued", "queued"]);
     const got = await reserveAll(adapter, ["default"]);
     expect(new Map(got.map((r) => [r.providerJobId, JSON.parse(r.body) as JobPayload]))).toEqual(new Map([[old.id, old], [fresh.id, fresh]]));
-    await adapter.settle({ settlements: got.map((reservation) => ({ reservation, outcome: "succeeded" as const })) });
+    // Dead without a new payload: the stored body stays, and the dead set rebuilds it from the record.
+    const error = { name: "Error", message: "gone" };
+    await adapter.settle({ settlements: got.map((reservation) => ({ reservation, outcome: "dead" as const, error })) });
+    const dead = await adapter.listDead({});
+    expect(new Map(dead.map((job) => [job.id, JSON.parse(job.body) as JobPayload]))).toEqual(new Map([[old.id, old], [fresh.id, fresh]]));
   });
 
   it("a fresh prefix is marked current on first use, with nothing to move", async () => {
