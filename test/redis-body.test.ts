@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import superjson from "superjson";
 
 import type { JobPayload } from "@errand/core/adapter";
-import { compactBody, expandBody, type BodyContext } from "../packages/adapter-redis/src/body.js";
+import { compactBody, expandBody, flowFields, type BodyContext } from "../packages/adapter-redis/src/body.js";
 
 function payload(overrides: Partial<JobPayload> = {}): JobPayload {
   return {
@@ -67,7 +67,27 @@ describe("redis compact bodies", () => {
   });
 
   it("refuses a stored body it cannot read, naming the job", () => {
-    expect(() => expandBody("~{}", { id: "j1", queue: "q" })).toThrow(/job j1 has an unknown flag "~"/);
+    expect(() => expandBody("!{}", { id: "j1", queue: "q" })).toThrow(/job j1 has an unknown flag "!"/);
     expect(() => expandBody("_{}", { id: "j1", queue: "q" })).toThrow(/job j1 lacks its job/);
+    expect(() => expandBody("~A{}", { id: "j1", queue: "q" })).toThrow(/job j1 lacks its flow/);
+  });
+
+  it("leaves `flow` to the record's flow fields only when they give it back exactly", () => {
+    const flow = { rateLimit: { perMs: 1000, key: "api ✓", limit: 50 }, unique: { key: "u", while: "done" as const }, concurrency: { key: "t", limit: 3 } };
+    const p = payload({ flow });
+    const context = { ...full(p), flow: flowFields(flow) };
+    const compact = compactBody(p, context);
+    expect(compact).toBe('~_{"args":{"json":[1]},"executions":2}');
+    // As the record holds them: the limits are strings there (enqueue-flow.lua's arguments).
+    expect(roundTrip(p, context)).toEqual(p);
+    expect(JSON.parse(expandBody(compact, { ...full(p), flow: { ck: "t", cl: "3", rk: "api ✓", rl: "50", rp: "1000", uk: "u", uw: "done" } }))).toEqual(p);
+    // What the record does not hold (forMs, a recurring tick) or no record fields: kept whole.
+    for (const other of [{ unique: { key: "u", while: "active" as const, forMs: 60_000 } }, { recurring: { task: "t", tick: "2026-12-03T16:00:00.000Z" }, concurrency: { key: "t", limit: 3 } }]) {
+      const q = payload({ flow: other });
+      const kept = compactBody(q, { ...full(q), flow: flowFields(other) });
+      expect(kept.startsWith("_{")).toBe(true);
+      expect(roundTrip(q, { ...full(q), flow: flowFields(other) })).toEqual(q);
+    }
+    expect(compactBody(p, full(p)).startsWith("_{")).toBe(true);
   });
 });

@@ -152,15 +152,58 @@ describe("redis upgrade from layout 1", () => {
     const { prefix, jobs } = await oldPrefix();
     const [a, b] = [open(prefix, { migrate: false }), open(prefix, { migrate: false })];
     const [ra, rb] = await Promise.all([a.migrate(), b.migrate()]);
-    // Exactly one of them marked the layout.
-    expect([...ra.applied, ...rb.applied]).toHaveLength(1);
+    // Exactly one of them marked the layout (layout 1 → 2 → 3).
+    expect([...ra.applied, ...rb.applied]).toHaveLength(2);
     expect(await oldHashes(prefix)).toEqual([]);
     expect((await raw.hlen(a.keys.queue("default").jobs)) + (await raw.hlen(a.keys.queue("other").jobs))).toBe(Object.keys(jobs).length);
     expect(await a.migrate()).toEqual({ applied: [] });
 
     await raw.set(`${prefix}:layout`, "99");
     const newer = open(prefix);
-    await expect(newer.listQueues()).rejects.toThrow(/layout 99, which this version \(layout 2\) cannot read/);
+    await expect(newer.listQueues()).rejects.toThrow(/layout 99, which this version \(layout 3\) cannot read/);
+    expect(LAYOUT_VERSION).toBe(3);
+  });
+
+  it("layout 2 → 3: a flow job stored with its flow in the body reads back as stored; new ones keep the key once", async () => {
+    const prefix = redisPrefix("errand-upgrade");
+    prefixes.push(prefix);
+    const old = payload({ flow: { concurrency: { key: "tenant-old", limit: 2 }, rateLimit: { key: "api-old", limit: 50, perMs: 1000 } } });
+    // A layout-2 record as the layout-2 scripts wrote it: its flow both in the compact body
+    // ("_": id, queue, job class, priority and the dates left to the record) and in ck cl rk rl rp.
+    const { v: _v, id: _id, queue: _queue, job: _job, priority: _priority, enqueuedAt: _enq, runAt: _run, ...rest } = old;
+    const q = `${prefix}:{default}:`;
+    await raw.eval(
+      `redis.call('HSET', KEYS[1], ARGV[1], cmsgpack.pack({ k = ARGV[2], j = ARGV[3], n = tonumber(ARGV[4]), ck = 'tenant-old', cl = '2', rk = 'api-old', rl = '50', rp = '1000' }))
+       redis.call('RPUSH', KEYS[2], ARGV[1]); redis.call('ZADD', KEYS[3], 0, 0); redis.call('SET', KEYS[4], '1')`,
+      4, `${q}jobs`, `${q}ready:0`, `${q}prios`, `${q}flow`,
+      old.id, `_${JSON.stringify(rest)}`, old.job, Date.parse(old.enqueuedAt),
+    );
+    await raw.sadd(`${prefix}:queues`, "default");
+    await raw.set(`${prefix}:layout`, "2");
+
+    const adapter = open(prefix, { migrate: false });
+    const [first, second] = await Promise.all([adapter.migrate(), open(prefix, { migrate: false }).migrate()]);
+    expect([...first.applied, ...second.applied]).toEqual(["redis-layout-3: a flow job's settings only in its record"]);
+    expect(await raw.get(`${prefix}:layout`)).toBe("3");
+
+    const fresh = payload({ flow: { concurrency: { key: "tenant-new", limit: 2 }, unique: { key: "only-once", while: "active" } } });
+    await adapter.enqueue({ jobs: [fresh] });
+    // The new record holds each key once (in its fields), the old one twice (body and fields).
+    const stored = async (id: string) => (await raw.hgetBuffer(`${q}jobs`, id))!.toString("latin1");
+    const count = (text: string, key: string) => text.split(key).length - 1;
+    expect(count(await stored(fresh.id), "tenant-new")).toBe(1);
+    expect(count(await stored(fresh.id), "only-once")).toBe(1);
+    expect(count(await stored(old.id), "tenant-old")).toBe(2);
+
+    const statuses = await adapter.getStatus({ ids: [old.id, fresh.id] });
+    expect(statuses.map((status) => status?.state)).toEqual(["queued", "queued"]);
+    const got = await reserveAll(adapter, ["default"]);
+    expect(new Map(got.map((r) => [r.providerJobId, JSON.parse(r.body) as JobPayload]))).toEqual(new Map([[old.id, old], [fresh.id, fresh]]));
+    // Dead without a new payload: the stored body stays, and the dead set rebuilds it from the record.
+    const error = { name: "Error", message: "gone" };
+    await adapter.settle({ settlements: got.map((reservation) => ({ reservation, outcome: "dead" as const, error })) });
+    const dead = await adapter.listDead({});
+    expect(new Map(dead.map((job) => [job.id, JSON.parse(job.body) as JobPayload]))).toEqual(new Map([[old.id, old], [fresh.id, fresh]]));
   });
 
   it("a fresh prefix is marked current on first use, with nothing to move", async () => {

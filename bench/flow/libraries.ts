@@ -32,11 +32,21 @@ export const BULLMQ_VERSION = "6.7.0";
  * Keys the limits are spread over, and the limits: 1,000 concurrency keys of limit 1,000
  * and 1,000 rate keys of 1,000 starts per second. A drain at 40k jobs/s starts ~40 jobs per
  * key per second and holds at most the prefetch (≤ 1,000 jobs) leased: no limit binds, so
- * what the variant costs is deciding, not waiting.
+ * what the variant costs is deciding, not waiting. `ERRAND_BENCH_FLOW_KEYS` (profile.js
+ * `--keys`) spreads them over fewer keys: each rate key then allows 1,000,000 ÷ keys starts
+ * per second, so the limits still do not bind.
  */
-export const FLOW_KEYS = 1_000;
+export const FLOW_KEYS = flowKeys(process.env.ERRAND_BENCH_FLOW_KEYS);
 export const CONCURRENCY_LIMIT = 1_000;
-export const RATE_LIMIT = { limit: 1_000, per: "1s" } as const;
+export const RATE_LIMIT = { limit: Math.floor(1_000_000 / FLOW_KEYS), per: "1s" } as const;
+
+/** The number of flow keys: 1,000, or the positive integer `text` (at most 1,000,000). */
+function flowKeys(text: string | undefined): number {
+  if (text === undefined) return 1_000;
+  const keys = Number(text);
+  if (!Number.isInteger(keys) || keys < 1 || keys > 1_000_000) throw new Error(`ERRAND_BENCH_FLOW_KEYS must be an integer from 1 to 1,000,000, got ${JSON.stringify(text)}`);
+  return keys;
+}
 /** BullMQ's limiter is one per queue: 1,000,000 jobs per second does not bind either. */
 const BULL_LIMITER = { limiterMax: 1_000_000, limiterDurationMs: 1_000 };
 

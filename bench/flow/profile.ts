@@ -10,6 +10,7 @@
  *   node bench/dist/flow/profile.js --backend postgres --scenario bulk --variants plain,unique
  *   node bench/dist/flow/profile.js --backend sqs --jobs 5000 --cpu
  *   node bench/dist/flow/profile.js --backend redis --variants bullmq,bullmq-dedup,bullmq-limiter
+ *   node bench/dist/flow/profile.js --backend redis --variants concurrency,rate --keys 10   # limits over 10 keys, not 1,000
  *
  * The servers are shared: their CPU and command counts include whatever else ran meanwhile.
  * For the in-process backend (async) count instructions instead: instructions.js.
@@ -39,6 +40,8 @@ const concurrency = Number(option(argv, "--concurrency", "10"));
 const variants = option(argv, "--variants", kind === "drain" ? ERRAND_VARIANTS.join(",") : "plain,unique").split(",") as Variant[];
 for (const v of variants) if (![...ERRAND_VARIANTS, ...BULL_VARIANTS].includes(v)) throw new Error(`unknown variant ${v}`);
 const cpu = argv.includes("--cpu");
+// The children read it (libraries.ts): the limits' keys, 1,000 unless given.
+if (argv.includes("--keys")) process.env.ERRAND_BENCH_FLOW_KEYS = option(argv, "--keys", "");
 const scenario: Scenario = kind === "drain" ? { kind: "drain", count: jobs, concurrency, warmup: 1_000, capMs: 60_000 } : { kind: "bulk", count: jobs, warmup: 1_000 };
 
 const sqs = backend === "sqs" ? await openSqs() : undefined;
@@ -67,7 +70,7 @@ const row = (label: string, read: (m: Measurement) => number | undefined, digits
     const value = read(results.get(v)!);
     return value === undefined ? "–" : formatNumber(value, digits);
   }).join(" | ")} |`;
-console.log(`\n${backend}: ${kind === "drain" ? `drain, concurrency ${concurrency}` : "bulk enqueue"}, ${jobs.toLocaleString("en-US")} jobs${cpu ? " (under the profiler)" : ""}\n`);
+console.log(`\n${backend}: ${kind === "drain" ? `drain, concurrency ${concurrency}` : "bulk enqueue"}, ${jobs.toLocaleString("en-US")} jobs, ${process.env.ERRAND_BENCH_FLOW_KEYS ?? "1000"} flow keys${cpu ? " (under the profiler)" : ""}\n`);
 console.log(`| per job | ${variants.join(" | ")} |`);
 console.log(`| --- | ${variants.map(() => "---:").join(" | ")} |`);
 console.log(row("jobs/s", (m) => m.value));

@@ -4,7 +4,12 @@
  *
  * ```
  * npx tsc -b bench && node bench/dist/redis/memory.js [--jobs 100000] [--libraries errand,bullmq] [--concurrency 50]
+ * node bench/dist/redis/memory.js --libraries errand --variant concurrency   # Errand's job class of a bench/flow variant
  * ```
+ *
+ * `--variant` (plain, unique, concurrency or rate; Errand only) takes bench/flow's job class
+ * of that name (its flow settings over 1,000 keys, `ERRAND_BENCH_FLOW_KEYS`): the flow keys
+ * (locks, slots, rate windows) are under the prefix too, so they are counted.
  *
  * Two measures per job, after the enqueue (jobs queued) and after the drain (what each keeps
  * of finished jobs; Errand keeps them for `status()`, BullMQ its last 1,000):
@@ -17,6 +22,7 @@
  *
  * Never flushes: it deletes exactly its prefixes' keys at the end (`store.ts`).
  */
+import { ERRAND_VARIANTS, openFlowLibrary, type ErrandVariant } from "../flow/libraries.js";
 import { openLibrary, type LibraryName } from "./libraries.js";
 import { connect, deleteKeys, freshPrefix, info, prefixMemory, REDIS_URL } from "./store.js";
 
@@ -34,7 +40,7 @@ function option(name: string, fallback: string): string {
   return value;
 }
 
-const known = new Set(["--jobs", "--libraries", "--concurrency"]);
+const known = new Set(["--jobs", "--libraries", "--concurrency", "--variant"]);
 for (let i = 2; i < process.argv.length; i += 2) {
   if (!known.has(process.argv[i]!)) throw new Error(`unknown option ${process.argv[i]} (known: ${[...known].join(", ")})`);
 }
@@ -42,6 +48,9 @@ const JOBS = Number(option("jobs", "100000"));
 const CONCURRENCY = Number(option("concurrency", "50"));
 const LIBRARIES = option("libraries", "errand,bullmq").split(",") as LibraryName[];
 if (!Number.isInteger(JOBS) || JOBS <= 0) throw new Error(`--jobs must be a positive integer, got ${JOBS}`);
+const VARIANT = option("variant", "") as ErrandVariant | "";
+if (VARIANT && !ERRAND_VARIANTS.includes(VARIANT)) throw new Error(`--variant must be one of ${ERRAND_VARIANTS.join(", ")}, got ${VARIANT}`);
+if (VARIANT && LIBRARIES.some((name) => name !== "errand")) throw new Error("--variant applies to errand only: add --libraries errand");
 
 const observer = connect();
 
@@ -64,7 +73,9 @@ async function waitUntil(check: () => Promise<boolean>, ms: number): Promise<voi
 
 async function run(name: LibraryName): Promise<{ queued: Measure; drained: Measure }> {
   const prefix = freshPrefix(name);
-  const library = await openLibrary(name, REDIS_URL, prefix);
+  const library = VARIANT
+    ? await openFlowLibrary("redis", VARIANT, { redisUrl: REDIS_URL, databaseUrl: "" }, prefix).then((flow) => ({ ...flow, unfinished: () => flow.unfinished() }))
+    : await openLibrary(name, REDIS_URL, prefix);
   try {
     const before = await usedMemory();
     for (let from = 0; from < JOBS; from += 10_000) await library.enqueueBulk(from, Math.min(10_000, JOBS - from));
@@ -86,7 +97,7 @@ for (const name of LIBRARIES) {
   results[name] = await run(name);
   console.log(name, JSON.stringify(results[name]));
 }
-console.log(`\nRedis memory per job, ${JOBS.toLocaleString("en")} no-op jobs (bytes; MEMORY USAGE / used_memory growth)`);
+console.log(`\nRedis memory per job, ${JOBS.toLocaleString("en")} no-op jobs${VARIANT ? ` (${VARIANT})` : ""} (bytes; MEMORY USAGE / used_memory growth)`);
 console.log("| library | queued | after the drain |");
 console.log("| --- | ---: | ---: |");
 for (const [name, { queued, drained }] of Object.entries(results)) {

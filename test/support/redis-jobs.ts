@@ -1,4 +1,4 @@
-// Writing a job record straight into a Redis adapter's keys (layout 2, job-lib.lua), as the
+// Writing a job record straight into a Redis adapter's keys (layouts 2 and 3, job-lib.lua), as the
 // adapter's enqueue.lua writes a ready job, for tests that bypass the adapter's encoding.
 import type { QueueKeys } from "@errand/adapter-redis";
 import type { Cluster, Redis } from "ioredis";

@@ -9,7 +9,7 @@
 // `recurring` hash; globally `<prefix>:queues`, `unique:<k>`, `slots:<k>`, `parked:<k>`,
 // `parked-keys` and `rate:<k>`.
 import type { JobPayload } from "@errand/core/adapter";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 
 /** The states a layout-1 job can be written in. */
 export type OldState = "queued" | "scheduled" | "running" | "retrying" | "succeeded" | "failed" | "dead" | "parked" | "deferred";
@@ -27,7 +27,7 @@ export interface OldJob {
 const ERROR = JSON.stringify({ name: "Error", message: "boom" });
 
 /** Writes `jobs` of one queue as layout 1 did; the jobs' `queue` must be `queue`. */
-export async function writeLayout1(redis: Redis, prefix: string, queue: string, jobs: readonly OldJob[]): Promise<void> {
+export async function writeLayout1(redis: Redis | Cluster, prefix: string, queue: string, jobs: readonly OldJob[]): Promise<void> {
   const base = `${prefix}:{${queue}}:`;
   await redis.sadd(`${prefix}:queues`, queue);
   const now = Date.now();
@@ -96,6 +96,6 @@ export async function writeLayout1(redis: Redis, prefix: string, queue: string, 
 }
 
 /** Records a recurring task's last tick as layout 1 did (`<prefix>:{q}:recurring`, unchanged in layout 2). */
-export async function writeRecurringTick(redis: Redis, prefix: string, queue: string, task: string, tick: number, jobId: string): Promise<void> {
+export async function writeRecurringTick(redis: Redis | Cluster, prefix: string, queue: string, task: string, tick: number, jobId: string): Promise<void> {
   await redis.hset(`${prefix}:{${queue}}:recurring`, task, `${tick} ${jobId}`);
 }

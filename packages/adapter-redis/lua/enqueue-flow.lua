@@ -1,7 +1,7 @@
 --[[ enqueue-flow: stores a batch of jobs of which some carry flow control, deciding
   uniqueness and recurring ticks in order, in the same step that stores them. Batches
   without flow take enqueue.lua, which this script extends (same fields, same arrival order).
-  KEYS[1] the `seq` key of the first job's queue (routes the call; on a Redis Cluster the
+  KEYS[1] the `scheduled` key of the first job's queue (routes the call; on a Redis Cluster the
           adapter sends one call per queue, and no job carries unique there)
   ARGV[1] global prefix ("<prefix>:"), ARGV[2] status channel ("" for none)
   ARGV[3..] per job: id, queue, compact body (body.ts), job class, priority, runAt ms, enqueuedAt ms, parts,

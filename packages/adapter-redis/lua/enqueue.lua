@@ -1,7 +1,6 @@
 --[[ enqueue: stores a batch of jobs of one queue.
   KEYS[1] prios      zset  priorities with ready jobs; the lists `ready:<p>` (job-lib.lua)
   KEYS[2] scheduled  zset  id -> runAt ms
-  KEYS[3] seq        (unused since layout 2: the lists keep arrival order)
   ARGV[1] the queue's jobs hash ("<prefix>:{<queue>}:jobs", job-lib.lua)
   ARGV[2] wake channel, ARGV[3] status channel ("" for none), ARGV[4] queue name
   ARGV[5..] six per job: id, compact body (body.ts), job class, priority, runAt ms, enqueuedAt ms

@@ -1,5 +1,5 @@
 --[[ revive-dead: puts dead jobs of one queue back, due now, with fresh attempts.
-  KEYS[1] prios (job-lib.lua), KEYS[2] dead, KEYS[3] seq (unused since layout 2)
+  KEYS[1] prios (job-lib.lua), KEYS[2] dead
   ARGV[1] the queue's jobs hash (job-lib.lua), ARGV[2] wake channel, ARGV[3] queue name
   ARGV[4] status channel ("" for none)
   ARGV[5..] pairs: id, revived compact body (body.ts; core reset its executions and runAt)

@@ -1,7 +1,6 @@
 --[[ settle: records how a batch of leased jobs of one queue ended.
   KEYS[1] prios (job-lib.lua), KEYS[2] retrying, KEYS[3] active, KEYS[4] done, KEYS[5] dead,
-  KEYS[6] seq (unused since layout 2)
-  KEYS[7] flow (the queue's flow marker, keys.ts)
+  KEYS[6] flow (the queue's flow marker, keys.ts)
     done      list  succeeded and discarded jobs, in the order they finished (trimmed by
                     retention from the head; a list entry costs ~40 bytes, a zset member
                     ~130: bench/redis/memory.ts)
@@ -44,12 +43,30 @@ local function note(state, id)
   list[#list + 1] = id
 end
 
-local flowing = redis.call('EXISTS', KEYS[7]) == 1
+local flowing = redis.call('EXISTS', KEYS[6]) == 1
 local wakes = {}
+-- The slots to free, per concurrency key: removed after the loop, one ZREM per key and call,
+-- where it was one ZREM per job. The parked job a freed slot lets through is un-parked at
+-- once, as before (a released job then goes back ahead of it); nothing reads the slots in
+-- between, and reserve counts them again anyway.
+local freed, freed_keys = {}, {}
 -- Frees what job `id` held: its slot on any outcome; its unique lock on a final one. `f` is
 -- the job's record.
 local function let_go(id, f, outcome)
-  if f.ck then flow_free_slot(gp, f.ck, id, wakes) end
+  if f.ck then
+    -- The first holder of a key is kept as its id, a table only from the second one: a table
+    -- per key cost more than the ZREM it saves when keys do not repeat (callgrind).
+    local ids = freed[f.ck]
+    if not ids then
+      freed[f.ck] = id
+      freed_keys[#freed_keys + 1] = f.ck
+    elseif type(ids) == 'string' then
+      freed[f.ck] = { ids, id }
+    else
+      ids[#ids + 1] = id
+    end
+    flow_unpark(gp, f.ck, 1, wakes)
+  end
   if f.uk and (outcome == 'f' or outcome == 'd' or (outcome == 's' and f.uw ~= 'done')) then
     local lock = gp .. 'unique:' .. f.uk
     if redis.call('HGET', lock, 'id') == id then redis.call('DEL', lock) end
@@ -132,6 +149,14 @@ while budget > 0 do
   budget = budget - 1
 end
 
+for _, ck in ipairs(freed_keys) do
+  local ids = freed[ck]
+  if type(ids) == 'string' then
+    redis.call('ZREM', gp .. 'slots:' .. ck, ids)
+  else
+    for from = 1, #ids, 1000 do redis.call('ZREM', gp .. 'slots:' .. ck, unpack(ids, from, math.min(from + 999, #ids))) end
+  end
+end
 if woken then wakes[ARGV[6]] = true end
 flow_wake(ARGV[4], wakes)
 if ARGV[5] ~= '' then

@@ -57,7 +57,7 @@ import {
 } from "@errand/core/adapter";
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from "ioredis";
 
-import { compactBody, expandBody } from "./body.js";
+import { compactBody, expandBody, type FlowFields } from "./body.js";
 import { CLUSTER_CAPABILITIES, CLUSTER_REASONS, REDIS_CAPABILITIES, type CapabilityNotes } from "./capabilities.js";
 import { DeadSet } from "./dead-set.js";
 import { Flow, hasFlow } from "./flow.js";
@@ -80,6 +80,23 @@ interface Handle {
 
 /** Jobs per enqueue script call: bounded so one script stays short. */
 const MAX_BATCH = 1000;
+
+/**
+ * The flow fields reserve.lua sends after a `~` body from `at`: a string of part letters (u: uk uw,
+ * c: ck cl, r: rk rl rp), then those fields; answers them and the index after them.
+ */
+function flowFieldsAt(reply: readonly string[], at: number): [FlowFields, number] {
+  const parts = reply[at]!;
+  const flow: FlowFields = {};
+  let i = at + 1;
+  for (const part of parts) {
+    if (part === "u") [flow.uk, flow.uw, i] = [reply[i], reply[i + 1], i + 2];
+    else if (part === "c") [flow.ck, flow.cl, i] = [reply[i], reply[i + 1], i + 2];
+    else if (part === "r") [flow.rk, flow.rl, flow.rp, i] = [reply[i], reply[i + 1], reply[i + 2], i + 3];
+    else throw new Error(`redis adapter: reserve sent an unknown flow part ${JSON.stringify(part)}`);
+  }
+  return [flow, i];
+}
 
 function handleOf(reservation: Reservation): Handle {
   return reservation.handle as Handle;
@@ -198,7 +215,7 @@ export class RedisAdapter implements Adapter {
   /** Stores jobs of one queue: one script per `MAX_BATCH` jobs, pipelined. */
   private async enqueueQueue(queue: string, jobs: readonly JobPayload[]): Promise<void> {
     const keys = this.keys.queue(queue);
-    const scriptKeys = [keys.prios, keys.scheduled, keys.seq];
+    const scriptKeys = [keys.prios, keys.scheduled];
     const head = [keys.jobs, this.keys.wakeChannel, this.statusChannel, queue];
     const argsOf = (chunk: readonly JobPayload[]) => {
       const args: (string | number)[] = [...head];
@@ -238,22 +255,27 @@ export class RedisAdapter implements Adapter {
         const reply = await runScript<(string | number)[]>(
           this.client,
           "reserve",
-          [keys.prios, keys.scheduled, keys.retrying, keys.active, keys.seq, keys.deferred, keys.flow],
+          [keys.prios, keys.scheduled, keys.retrying, keys.active, keys.deferred, keys.flow],
           [keys.jobs, room, leaseMs, token, workerId, this.statusChannel, queue, this.keys.base],
         );
         const next = Number(reply[0]);
         if (next >= 0) nextMs = Math.min(nextMs, next);
         const handle: Handle = { queue, token };
-        for (let i = 1; i < reply.length; i += 7) {
+        for (let i = 1; i < reply.length; ) {
           const id = String(reply[i]);
           const stored = String(reply[i + 1]);
-          // A verbatim body (layout 1, or written raw) comes without the record's fields.
+          // A verbatim body (layout 1, or written raw) comes without the record's fields; a
+          // body without its `flow` (`~`) with the record's flow parts after them.
           const job = reply[i + 3];
+          const next = i + 7;
+          i = next;
+          let flow: FlowFields | undefined;
+          if (job !== null && stored.charCodeAt(0) === 126) [flow, i] = flowFieldsAt(reply as string[], next);
           const body =
             job === null
               ? stored
-              : expandBody(stored, { id, queue, job: String(job), priority: Number(reply[i + 4]), enqueuedAt: Number(reply[i + 5]), runAt: Number(reply[i + 6]) });
-          reserved.push({ providerJobId: id, body, deliveries: Number(reply[i + 2]), handle });
+              : expandBody(stored, { id, queue, job: String(job), priority: Number(reply[next - 3]), enqueuedAt: Number(reply[next - 2]), runAt: Number(reply[next - 1]), flow });
+          reserved.push({ providerJobId: id, body, deliveries: Number(reply[next - 5]), handle });
         }
       }
       if (reserved.length > 0) return reserved;
@@ -303,7 +325,7 @@ export class RedisAdapter implements Adapter {
           break;
       }
     }
-    await runScript(this.client, "settle", [keys.prios, keys.retrying, keys.active, keys.done, keys.dead, keys.seq, keys.flow], args);
+    await runScript(this.client, "settle", [keys.prios, keys.retrying, keys.active, keys.done, keys.dead, keys.flow], args);
   }
 
   /** A retry whose rule names another queue: enqueued there (same id), then retired from its old queue. */

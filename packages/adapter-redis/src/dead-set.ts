@@ -65,7 +65,7 @@ export class DeadSet {
         // runAt "now": the body keeps those itself.
         if (revived) args.push(id, compactBody(revived.payload, { id, queue }));
       });
-      if (args.length > 4) moved += await runScript<number>(this.client, "revive-dead", [keys.prios, keys.dead, keys.seq], args);
+      if (args.length > 4) moved += await runScript<number>(this.client, "revive-dead", [keys.prios, keys.dead], args);
     }
     return moved;
   }

@@ -17,7 +17,7 @@ import { groupBy } from "@errand/core/adapter";
 import type { ChainableCommander, Cluster, Redis } from "ioredis";
 
 import type { KeyLayout } from "./keys.js";
-import { compactBody } from "./body.js";
+import { compactBody, flowFields } from "./body.js";
 import { queueScript, runScript } from "./scripts.js";
 
 /**
@@ -48,7 +48,8 @@ function pushJobArgs(args: (string | number)[], job: JobPayload, move: boolean):
   const enqueuedAt = Date.parse(job.enqueuedAt);
   const runAt = Date.parse(job.runAt);
   const at = args.length;
-  const body = compactBody(job, { id: job.id, queue: job.queue, job: job.job, priority: job.priority, enqueuedAt, runAt });
+  // The record gets the flow fields from the same payload (enqueue-flow.lua), so the body may leave `flow` out.
+  const body = compactBody(job, { id: job.id, queue: job.queue, job: job.job, priority: job.priority, enqueuedAt, runAt, flow: flowFields(job.flow) });
   args.push(job.id, job.queue, body, job.job, job.priority, runAt, enqueuedAt, "");
   let parts = "";
   if (unique) {
@@ -119,7 +120,7 @@ export class Flow {
   private queueEnqueue(pipeline: ChainableCommander, chunk: readonly JobPayload[], move: boolean): void {
     const args: (string | number)[] = [this.keys.base, this.statusChannel];
     for (const job of chunk) pushJobArgs(args, job, move);
-    queueScript(pipeline, "enqueue-flow", [this.keys.queue(chunk[0]!.queue).seq], args);
+    queueScript(pipeline, "enqueue-flow", [this.keys.queue(chunk[0]!.queue).scheduled], args);
   }
 
   /** Runs the safety sweep when it is due (see the module's state). */

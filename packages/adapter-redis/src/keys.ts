@@ -11,7 +11,6 @@
  * | `<prefix>:{q}:active` | zset | leased jobs by lease deadline (ms) |
  * | `<prefix>:{q}:done` | list | succeeded and discarded jobs in the order they finished, trimmed by retention from the head |
  * | `<prefix>:{q}:dead` | zset | dead jobs by time of death, until purged |
- * | `<prefix>:{q}:seq` | string | arrival counter of layout 1 (no longer written) |
  * | `<prefix>:{q}:jobs` | hash | every job of the queue: id → its record (MessagePack: compact body, state, times, lease, progress, result, error; flow fields below; `lua/job-lib.lua`) |
  * | `<prefix>:{q}:parked` | zset | jobs parked by a full concurrency key, by priority (counted as queued) |
  * | `<prefix>:{q}:deferred` | zset | jobs deferred by a rate limit, by the time a start is allowed (ms; counted as queued) |
@@ -73,7 +72,6 @@ export interface QueueKeys {
   /** Succeeded and discarded jobs, oldest first (list). */
   done: string;
   dead: string;
-  seq: string;
   parked: string;
   deferred: string;
   recurring: string;
@@ -84,8 +82,12 @@ export interface QueueKeys {
   job: string;
 }
 
-/** The key layout this version writes (`<prefix>:layout`). */
-export const LAYOUT_VERSION = 2;
+/**
+ * The key layout this version writes (`<prefix>:layout`). 3: a flow job's body may leave its
+ * `flow` to the record (`~` bodies, body.ts), which a layout-2 reader cannot rebuild; the
+ * keys are those of layout 2, whose bodies read as before.
+ */
+export const LAYOUT_VERSION = 3;
 
 /** Builds key names under one prefix. */
 export class KeyLayout {
@@ -123,7 +125,6 @@ export class KeyLayout {
         finished: `${base}finished`,
         done: `${base}done`,
         dead: `${base}dead`,
-        seq: `${base}seq`,
         parked: `${base}parked`,
         deferred: `${base}deferred`,
         recurring: `${base}recurring`,

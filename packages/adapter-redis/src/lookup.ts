@@ -30,7 +30,8 @@ export function bodyOf(id: string, job: FoundJob): string | undefined {
   const f = job.fields;
   if (f.body !== undefined) return f.body;
   if (f.cbody === undefined) return undefined;
-  return expandBody(f.cbody, { id, queue: job.queue, job: f.job, priority: Number(f.priority), enqueuedAt: Number(f.enq), runAt: Number(f.run) });
+  const flow = { ck: f.ck, cl: f.cl, rk: f.rk, rl: f.rl, rp: f.rp, uk: f.uk, uw: f.uw };
+  return expandBody(f.cbody, { id, queue: job.queue, job: f.job, priority: Number(f.priority), enqueuedAt: Number(f.enq), runAt: Number(f.run), flow });
 }
 
 /**

@@ -17,6 +17,10 @@
  * first has moved them all. Workers of the old version must be
  * stopped first: they would keep writing layout-1 hashes nobody moves any more.
  *
+ * Layout 2 → 3 moves nothing: layout 3 reads every layout-2 record as it is and only writes
+ * flow bodies a layout-2 reader cannot expand (body.ts), so the mark keeps older versions
+ * (which refuse a newer layout) away from them.
+ *
  * @module
  */
 import { ConfigError } from "@errand/core/adapter";
@@ -27,6 +31,9 @@ import { runScript } from "./scripts.js";
 
 /** The name `migrate()` reports for the upgrade from layout 1. */
 export const LAYOUT_2 = "redis-layout-2: one jobs hash per queue, compact bodies";
+
+/** The name `migrate()` reports for the upgrade from layout 2. */
+export const LAYOUT_3 = "redis-layout-3: a flow job's settings only in its record";
 
 /** Ids per migrate.lua call: bounded so one call stays short. */
 const BATCH = 500;
@@ -57,6 +64,11 @@ async function oldJobIds(client: Redis | Cluster, keys: KeyLayout, queue: string
 export async function upgradeLayout(client: Redis | Cluster, keys: KeyLayout): Promise<string[]> {
   const version = await client.get(keys.layout);
   if (version === String(LAYOUT_VERSION)) return [];
+  if (version === "2") {
+    // Only one process reports it: the one whose SET found "2".
+    const was = (await client.call("SET", keys.layout, String(LAYOUT_VERSION), "GET")) as string | null;
+    return was === "2" ? [LAYOUT_3] : [];
+  }
   if (version !== null) {
     throw new ConfigError(`redis adapter: the keys under prefix "${keys.prefix}" have layout ${version}, which this version (layout ${LAYOUT_VERSION}) cannot read; upgrade @errand/adapter-redis`);
   }
@@ -71,7 +83,7 @@ export async function upgradeLayout(client: Redis | Cluster, keys: KeyLayout): P
     while ((await runScript<number>(client, "migrate-ready", [ready, prios, finished, done], [BATCH * 2])) > 0);
   }
   const set = await client.set(keys.layout, String(LAYOUT_VERSION), "NX");
-  return set === "OK" && queues.length > 0 ? [LAYOUT_2] : [];
+  return set === "OK" && queues.length > 0 ? [LAYOUT_2, LAYOUT_3] : [];
 }
 
 /** The layout check of one adapter, run once before its first command (see the module's state). */

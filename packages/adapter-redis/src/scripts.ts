@@ -28,13 +28,13 @@ const VERSION = (JSON.parse(readFileSync(fileURLToPath(new URL("../package.json"
  * call (the status store's scripts take one key per job, all under one hash tag).
  */
 const SCRIPTS = {
-  enqueue: 3,
+  enqueue: 2,
   "enqueue-flow": 1,
-  reserve: 7,
-  settle: 7,
+  reserve: 6,
+  settle: 6,
   "extend-leases": 2,
   "set-progress": 1,
-  "revive-dead": 3,
+  "revive-dead": 2,
   "purge-dead": 1,
   retire: 1,
   "flow-sweep": 1,
