@@ -15,8 +15,9 @@
  * - `running`: a check, then a sleep, again and again. A check takes, per task, the ticks
  *   due (at or before now) above the floor and at most {@link CATCH_UP_MS} old, and
  *   enqueues them oldest first: a wake late by less than that (a GC pause, an overloaded
- *   machine) loses no tick. Older ticks — a process asleep, a long stall, no floor yet
- *   with `missed: "latest"` — coalesce into the latest due tick, enqueued alone. An enqueue
+ *   machine) loses no tick. Older ticks — a process asleep, a long stall — are dropped;
+ *   when none is left in the window (or there is no floor yet, with `missed: "latest"`)
+ *   the latest due tick is enqueued alone. An enqueue
  *   that succeeds (stored or duplicate) raises the floor to its tick. One that fails is
  *   reported (`worker:error`), the floor stays and the task's later ticks wait: the next
  *   check tries again from the floor, within the same window. The sleep lasts
