@@ -57,13 +57,14 @@ import {
 } from "@errand/core/adapter";
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from "ioredis";
 
-import { compactBody, expandBody, type FlowFields } from "./body.js";
+import { compactBody } from "./body.js";
 import { CLUSTER_CAPABILITIES, CLUSTER_REASONS, REDIS_CAPABILITIES, type CapabilityNotes } from "./capabilities.js";
 import { DeadSet } from "./dead-set.js";
 import { Flow, hasFlow } from "./flow.js";
 import { KeyLayout } from "./keys.js";
 import { Lookup } from "./lookup.js";
 import { LayoutGate } from "./migrate.js";
+import { handleOf, readReserveReply } from "./reserve-reply.js";
 import { defineScripts, queueScript, runScript } from "./scripts.js";
 import { openStatusFeed } from "./status-feed.js";
 import { Subscriber, subscriberConnection } from "./subscriber.js";
@@ -72,35 +73,8 @@ import { checkAdapterOptions, type RedisAdapterOptions } from "./options.js";
 
 export type { RedisAdapterOptions } from "./options.js";
 
-/** Where a reservation came from: the queue (for its keys) and the lease token of its call. */
-interface Handle {
-  queue: string;
-  token: string;
-}
-
 /** Jobs per enqueue script call: bounded so one script stays short. */
 const MAX_BATCH = 1000;
-
-/**
- * The flow fields reserve.lua sends after a `~` body from `at`: a string of part letters (u: uk uw,
- * c: ck cl, r: rk rl rp), then those fields; answers them and the index after them.
- */
-function flowFieldsAt(reply: readonly string[], at: number): [FlowFields, number] {
-  const parts = reply[at]!;
-  const flow: FlowFields = {};
-  let i = at + 1;
-  for (const part of parts) {
-    if (part === "u") [flow.uk, flow.uw, i] = [reply[i], reply[i + 1], i + 2];
-    else if (part === "c") [flow.ck, flow.cl, i] = [reply[i], reply[i + 1], i + 2];
-    else if (part === "r") [flow.rk, flow.rl, flow.rp, i] = [reply[i], reply[i + 1], reply[i + 2], i + 3];
-    else throw new Error(`redis adapter: reserve sent an unknown flow part ${JSON.stringify(part)}`);
-  }
-  return [flow, i];
-}
-
-function handleOf(reservation: Reservation): Handle {
-  return reservation.handle as Handle;
-}
 
 /** Jobs in Redis or Redis Cluster. */
 export class RedisAdapter implements Adapter {
@@ -258,25 +232,8 @@ export class RedisAdapter implements Adapter {
           [keys.prios, keys.scheduled, keys.retrying, keys.active, keys.deferred, keys.flow],
           [keys.jobs, room, leaseMs, token, workerId, this.statusChannel, queue, this.keys.base],
         );
-        const next = Number(reply[0]);
+        const next = readReserveReply(reply, { queue, token }, reserved);
         if (next >= 0) nextMs = Math.min(nextMs, next);
-        const handle: Handle = { queue, token };
-        for (let i = 1; i < reply.length; ) {
-          const id = String(reply[i]);
-          const stored = String(reply[i + 1]);
-          // A verbatim body (layout 1, or written raw) comes without the record's fields; a
-          // body without its `flow` (`~`) with the record's flow parts after them.
-          const job = reply[i + 3];
-          const next = i + 7;
-          i = next;
-          let flow: FlowFields | undefined;
-          if (job !== null && stored.charCodeAt(0) === 126) [flow, i] = flowFieldsAt(reply as string[], next);
-          const body =
-            job === null
-              ? stored
-              : expandBody(stored, { id, queue, job: String(job), priority: Number(reply[next - 3]), enqueuedAt: Number(reply[next - 2]), runAt: Number(reply[next - 1]), flow });
-          reserved.push({ providerJobId: id, body, deliveries: Number(reply[next - 5]), handle });
-        }
       }
       if (reserved.length > 0) return reserved;
       const left = deadline - Date.now();
