@@ -105,6 +105,13 @@ export class JobTimeoutError extends ErrandError {
   }
 }
 
+/** Aborts a running job's signal when the worker shuts down. */
+export class ShutdownError extends ErrandError {
+  constructor() {
+    super("ERR_SHUTDOWN", "the worker is shutting down");
+  }
+}
+
 /** A backend call failed; `operation` names the adapter call, `cause` holds the backend's error. */
 export class AdapterError extends ErrandError {
   readonly adapter: string;

@@ -33,12 +33,13 @@
 import { performance } from "node:perf_hooks";
 import type { AdapterClient } from "../backends/client.js";
 import { baseCapabilities, type Reservation, type Settlement } from "../adapter/contract.js";
-import { ConfigError, ErrandError } from "../errors.js";
+import { ConfigError, ShutdownError } from "../errors.js";
 import { linkAbort, pause } from "../abort.js";
 import { executeReservation, type ExecutionContext } from "../job/execution.js";
 import { schedulerFor, type RecurringScheduler } from "../recurring/for-worker.js";
 import { currentRuntime, type Runtime } from "../runtime.js";
 import { SettleBatcher } from "./batcher.js";
+import { DrainWaiters } from "./drain-waiters.js";
 import { LeaseRenewer } from "./lease.js";
 import { RunningJobs, type RunningJob } from "./slots.js";
 import { resolveWorkerOptions, type WorkerOptions } from "./options.js";
@@ -46,17 +47,12 @@ import { describeQueues, mapQueueNames, parseQueues, queueOrder, type QueueSelec
 import { warnAtStart } from "./warnings.js";
 
 export { LeaseLostError } from "./lease.js";
+export { ShutdownError } from "../errors.js";
 export type { WorkerOptions } from "./options.js";
 
 /** The worker's lifecycle state. */
 export type WorkerState = "new" | "running" | "stopping" | "stopped";
 
-/** Aborts a running job's signal when the worker shuts down. */
-export class ShutdownError extends ErrandError {
-  constructor() {
-    super("ERR_SHUTDOWN", "the worker is shutting down");
-  }
-}
 
 /** Runs jobs from one adapter. */
 export class Worker {
@@ -95,7 +91,7 @@ export class Worker {
   private leases: LeaseRenewer | undefined;
   private reserveSeq = 0;
   private idle = false;
-  private drainWaiters: { afterSeq: number; resolve: () => void }[] = [];
+  private readonly drainWaiters = new DrainWaiters();
   private stopping: Promise<void> | undefined;
   private untrack: (() => void) | undefined;
   private executionContext!: ExecutionContext;
@@ -301,12 +297,7 @@ export class Worker {
       this.idle = true;
       this.runtime.events.emit("worker:idle", { workerId: this.id });
     }
-    const ready = this.drainWaiters.filter((waiter) => seq > waiter.afterSeq);
-    if (ready.length === 0) return;
-    this.drainWaiters = this.drainWaiters.filter((waiter) => seq <= waiter.afterSeq);
-    void this.batcher.drain().then(() => {
-      for (const waiter of ready) waiter.resolve();
-    });
+    this.drainWaiters.idleAfter(seq, () => this.batcher.drain());
   }
 
   /**
@@ -316,10 +307,9 @@ export class Worker {
    */
   drained(): Promise<void> {
     if (this.stateValue === "stopped") return Promise.resolve();
-    return new Promise((resolve) => {
-      this.drainWaiters.push({ afterSeq: this.reserveSeq, resolve });
-      if (this.running.size === 0 && this.buffer.length === 0) this.interruptWait?.abort();
-    });
+    const drained = this.drainWaiters.add(this.reserveSeq);
+    if (this.running.size === 0 && this.buffer.length === 0) this.interruptWait?.abort();
+    return drained;
   }
 
   private dispatch(): void {
@@ -341,7 +331,7 @@ export class Worker {
     if (!entry.abandoned) this.batcher.settle(settlement);
     if (this.stateValue === "running") this.dispatch();
     else if (this.running.size === 0) this.onRunningEmpty?.();
-    if (this.running.size === 0 && this.buffer.length === 0 && this.drainWaiters.length > 0) this.interruptWait?.abort();
+    if (this.running.size === 0 && this.buffer.length === 0 && this.drainWaiters.size > 0) this.interruptWait?.abort();
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
@@ -400,7 +390,7 @@ export class Worker {
     clearInterval(this.keepAliveTimer);
     this.stateValue = "stopped";
     this.untrack?.();
-    for (const waiter of this.drainWaiters.splice(0)) waiter.resolve();
+    this.drainWaiters.resolveAll();
     this.runtime.events.emit("worker:stop", { workerId: this.id, released });
   }
 }
