@@ -20,6 +20,7 @@
 import pg from "pg";
 
 import {
+  MigrationGate,
   AdapterError,
   ConfigError,
   ConnectionError,
@@ -55,7 +56,7 @@ import { Listener } from "./listener.js";
 import { openStatusFeed } from "./status-feed.js";
 import { statusState, type ReservedRow, type StatusRow } from "./job-rows.js";
 import { statusRecord } from "./status-row.js";
-import { MigrationGate } from "./migrate.js";
+import { migrate } from "./migrate.js";
 import { channelName, loadQueries, quoteSchema, type QueryName } from "./sql.js";
 import { checkAdapterOptions } from "./options.js";
 import { Upkeep } from "./upkeep.js";
@@ -190,7 +191,7 @@ export class PostgresAdapter implements Adapter {
     } else {
       this.capabilities = Object.freeze({ ...PostgresAdapter.capabilities, statusFeed: false });
     }
-    this.migrations = new MigrationGate(this.pool, this.schema, options.migrate ?? true);
+    this.migrations = new MigrationGate(() => migrate(this.pool, this.schema), options.migrate ?? true);
     this.dead = new DeadSet({
       pool: this.pool,
       query: (name, values, client) => this.query(name, values, client),
@@ -228,7 +229,7 @@ export class PostgresAdapter implements Adapter {
     // Once migrated, the statement goes out in this turn of the event loop: the first chunk
     // of a bulk enqueue is on its way to PostgreSQL while the next one is stringified.
     const run = () => (client ?? this.pool).query<R>(this.queries[name], values);
-    const first = this.migrations.applied && !this.closed ? run() : this.prepare().then(run);
+    const first = this.migrations.ready && !this.closed ? run() : this.prepare().then(run);
     // Only the adapter's own autocommit statements: one in the caller's transaction is the caller's to retry.
     return client === undefined && RERUN_ON_DEADLOCK.has(name) ? rerunOnDeadlock(first, run) : first;
   }

@@ -24,6 +24,7 @@
 import pg from "pg";
 
 import {
+  MigrationGate,
   ConfigError,
   type JobPayload,
   type JobState,
@@ -38,7 +39,7 @@ import {
 } from "@errand/core/adapter";
 
 import { ListenConnection } from "./listen-connection.js";
-import { MigrationGate } from "./migrate.js";
+import { migrate } from "./migrate.js";
 import { channelName, loadQueries, quoteSchema, type QueryName } from "./sql.js";
 import { openStatusFeed } from "./status-feed.js";
 import { statusRecord, type StatusColumns } from "./status-row.js";
@@ -114,7 +115,7 @@ export class PostgresStatusStore implements StatusStore {
     // gets a fresh connection. Without a listener Node would crash the process.
     if (this.ownsPool) this.pool.on("error", () => undefined);
     this.queries = loadQueries(this.schema);
-    this.migrations = new MigrationGate(this.pool, this.schema, options.migrate ?? true);
+    this.migrations = new MigrationGate(() => migrate(this.pool, this.schema), options.migrate ?? true);
     this.statusChannel = channelName(this.schema, ":statuses");
     this.listenConfig = options.url
       ? { connectionString: options.url, application_name: "errand-status-listener" }

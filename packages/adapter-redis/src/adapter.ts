@@ -28,6 +28,7 @@
 import { randomBytes } from "node:crypto";
 
 import {
+  MigrationGate,
   ConfigError,
   ConnectionError,
   groupBy,
@@ -63,7 +64,7 @@ import { DeadSet } from "./dead-set.js";
 import { Flow, hasFlow } from "./flow.js";
 import { KeyLayout } from "./keys.js";
 import { Lookup } from "./lookup.js";
-import { LayoutGate } from "./migrate.js";
+import { upgradeLayout } from "./migrate.js";
 import { handleOf, readReserveReply } from "./reserve-reply.js";
 import { defineScripts, queueScript, runScript } from "./scripts.js";
 import { openStatusFeed } from "./status-feed.js";
@@ -110,7 +111,7 @@ export class RedisAdapter implements Adapter {
   private readonly lookup: Lookup;
   private readonly dead: DeadSet;
   private readonly flow: Flow;
-  private readonly layout: LayoutGate;
+  private readonly layout: MigrationGate;
   /** Whether concurrency limits run here (standalone Redis): reserves then run the safety sweep. */
   private readonly sweeps: boolean;
   private readonly tokenPrefix = randomBytes(6).toString("base64url");
@@ -146,7 +147,7 @@ export class RedisAdapter implements Adapter {
     this.lookup = new Lookup(this.client, this.keys);
     this.dead = new DeadSet(this.client, this.keys, this.lookup, this.statusChannel);
     this.flow = new Flow(this.client, this.keys, this.statusChannel);
-    this.layout = new LayoutGate(this.client, this.keys, options.migrate ?? true);
+    this.layout = new MigrationGate(() => upgradeLayout(this.client, this.keys), options.migrate ?? true);
     const base = this.client.isCluster ? CLUSTER_CAPABILITIES : REDIS_CAPABILITIES;
     this.sweeps = base.concurrencyLimits;
     this.capabilityNotes = this.client.isCluster ? CLUSTER_REASONS : {};

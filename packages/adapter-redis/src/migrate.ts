@@ -2,8 +2,8 @@
  * Upgrading a prefix's keys to the layout this version writes (`LAYOUT_VERSION`,
  * `<prefix>:layout`).
  *
- * State: a `LayoutGate` is unknown until its first use; then it reads the prefix's layout
- * (one GET). Up to date: ready, and nothing is read again. Absent with no queue registered:
+ * State: the adapter's `MigrationGate` (core) runs `upgradeLayout` once, on first use; it
+ * reads the prefix's layout (one GET). Up to date: ready, and nothing is read again. Absent with no queue registered:
  * a fresh prefix, marked current. Absent with queues: layout 1 (each job a hash of its own),
  * so every known queue's job hashes are found (SCAN of `<prefix>:{q}:j:*` on each master)
  * and moved into the queue's `jobs` hash (`migrate.lua`, a batch of ids per call), its ready
@@ -84,41 +84,4 @@ export async function upgradeLayout(client: Redis | Cluster, keys: KeyLayout): P
   }
   const set = await client.set(keys.layout, String(LAYOUT_VERSION), "NX");
   return set === "OK" && queues.length > 0 ? [LAYOUT_2, LAYOUT_3] : [];
-}
-
-/** The layout check of one adapter, run once before its first command (see the module's state). */
-export class LayoutGate {
-  /** The layout is known to be current (or is the app's business: `migrate: false`). */
-  ready: boolean;
-  private running: Promise<void> | undefined;
-
-  constructor(
-    private readonly client: Redis | Cluster,
-    private readonly keys: KeyLayout,
-    auto: boolean,
-  ) {
-    this.ready = !auto;
-  }
-
-  /** Resolves once the layout is current, upgrading it the first time. */
-  whenReady(): Promise<void> {
-    if (this.ready) return Promise.resolve();
-    this.running ??= upgradeLayout(this.client, this.keys).then(
-      () => {
-        this.ready = true;
-      },
-      (error: unknown) => {
-        this.running = undefined;
-        throw error;
-      },
-    );
-    return this.running;
-  }
-
-  /** Upgrades now (`errand migrate`); answers the names applied. */
-  async run(): Promise<string[]> {
-    const applied = await upgradeLayout(this.client, this.keys);
-    this.ready = true;
-    return applied;
-  }
 }

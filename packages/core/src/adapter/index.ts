@@ -15,6 +15,7 @@ export { decodePayload, encodePayload, validatePayload, WIRE_VERSION } from "../
 export { uuidv7 } from "../ids.js";
 export { WakeSignal } from "./wake-signal.js";
 export { groupBy } from "./group-by.js";
+export { MigrationGate } from "./migration-gate.js";
 export { LOCAL_MAX_LIVE, LocalStatusStore } from "../memory/local-status.js";
 export type { FlowAcquire, FlowClaim, FlowClaimResult, FlowDecision, FlowPending, FlowRelease, StatusLease, StatusStore, StatusStoreFlow } from "./status-store.js";
 export { describeOption, rules, validateOptions } from "../config/validate.js";
