@@ -6,7 +6,8 @@
  * Background upkeep rides on `reserve`, throttled, so no timer runs while nobody works:
  * expired leases are put back and parked jobs swept (at most every `leaseCheckMs`), and
  * finished jobs past retention, stale unique locks and old rate-window starts are deleted in
- * bounded steps (every `retentionCheckMs`, and sooner while steps come back full).
+ * bounded steps (every `retentionCheckMs`, and sooner while steps come back full), beside
+ * the reserve rather than in its way (`upkeep.ts`).
  *
  * Flow control (unique, concurrency and rate limits, recurring ticks) is decided in SQL
  * (migrations 006 and 007, `flow.ts`); a job without `flow` takes the plain statements.
@@ -370,6 +371,8 @@ export class PostgresAdapter implements Adapter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // A retention step in flight finishes (or fails: the adapter is closed) before the pool ends.
+    await this.upkeep.idle();
     await this.listener.close();
     await this.listenConnection.close();
     if (this.ownsPool) await this.pool.end();

@@ -6,9 +6,18 @@
 -- then keeps it open.
 -- Their ids are NOTIFYed on the status channel (migration 005). An expired holder of a
 -- concurrency slot frees it: its slot goes, and flow_release un-parks one job of its key.
--- $1 status channel text (null: none), $2 wake channel text
+-- Bounded by the ids looked at ($3): due batches in deadline order, up to 1,000, while the
+-- jobs counted before each stay under $3 (the first always goes). Bounded by batches alone,
+-- a call over batches of 1,020 jobs (a backlog drained at full prefetch) probed up to a
+-- million ids; the adapter runs another call soon while calls come back full (upkeep.ts).
+-- $1 status channel text (null: none), $2 wake channel text, $3 ids per call
 WITH due AS MATERIALIZED (
-  SELECT b.token FROM errand.batches AS b WHERE b.open AND b.lease_until < now() ORDER BY b.lease_until LIMIT 1000
+  SELECT s.token FROM (
+    SELECT c.token, sum(c.jobs) OVER (ORDER BY c.lease_until, c.token) - c.jobs AS before
+    FROM (SELECT b.token, b.jobs, b.lease_until FROM errand.batches AS b
+          WHERE b.open AND b.lease_until < now() ORDER BY b.lease_until LIMIT 1000) AS c
+  ) AS s
+  WHERE s.before < $3
 ),
 held AS MATERIALIZED (
   SELECT b.token, x.id FROM due JOIN errand.batches AS b ON b.token = due.token CROSS JOIN LATERAL unnest(b.ids) AS x(id)
@@ -34,6 +43,7 @@ closed AS (
   FROM due LEFT JOIN live ON live.token = due.token
   WHERE b.token = due.token AND b.lease_until < now()
 )
-SELECT errand.notify_uuids($1, array_agg(id)) AS reported,
+SELECT (SELECT count(*) FROM due) AS batches, (SELECT count(*) FROM held) AS looked,
+       errand.notify_uuids($1, array_agg(id)) AS reported,
        errand.flow_release(array_agg(concurrency_key) FILTER (WHERE concurrency_key IS NOT NULL), $2, coalesce($1, '')) AS unparked
 FROM expired
