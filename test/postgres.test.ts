@@ -102,6 +102,7 @@ describe("migrations", () => {
         "010_storage",
         "011_autovacuum",
         "012_scheduled",
+        "013_vacuum_speed",
       ]);
       const { rows } = await adapters[0]!.pool.query(`SELECT id, name FROM "${schema}".migrations`);
       expect(rows).toEqual([
@@ -117,16 +118,17 @@ describe("migrations", () => {
         { id: 10, name: "010_storage" },
         { id: 11, name: "011_autovacuum" },
         { id: 12, name: "012_scheduled" },
+        { id: 13, name: "013_vacuum_speed" },
       ]);
       expect((await adapters[0]!.migrate()).applied).toEqual([]);
-      // 010's fillfactor and 011's autovacuum threshold on the churning tables.
+      // 010's fillfactor, 011's autovacuum threshold and 013's unthrottled autovacuum on the churning tables.
       const { rows: storage } = await adapters[0]!.pool.query<{ relname: string; reloptions: string[] }>(
         "SELECT c.relname, c.reloptions FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname IN ('jobs', 'batches') ORDER BY c.relname",
         [schema],
       );
       expect(storage).toEqual([
-        { relname: "batches", reloptions: ["autovacuum_vacuum_scale_factor=0.05"] },
-        { relname: "jobs", reloptions: ["fillfactor=50", "autovacuum_vacuum_scale_factor=0.05"] },
+        { relname: "batches", reloptions: ["autovacuum_vacuum_scale_factor=0.05", "autovacuum_vacuum_cost_delay=0"] },
+        { relname: "jobs", reloptions: ["fillfactor=50", "autovacuum_vacuum_scale_factor=0.05", "autovacuum_vacuum_cost_delay=0"] },
       ]);
     } finally {
       await Promise.all(adapters.map((adapter) => adapter.close()));
