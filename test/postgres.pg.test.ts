@@ -34,7 +34,9 @@ describe("postgres internals", () => {
       const { jobId } = await EchoJob.set({ queue: "raw", priority: 4 }).performLater(7);
       const { rows } = await adapter.pool.query(`SELECT job, queue, priority, state, body FROM "${adapter.schema}".jobs WHERE id = $1`, [jobId]);
       expect(rows[0]).toMatchObject({ job: "EchoJob", queue: "raw", priority: 4, state: "available" });
-      expect(JSON.parse(rows[0].body)).toMatchObject({ v: 1, job: "EchoJob", id: jobId, args: { json: [7] } });
+      // A narrow body: `_` and the payload without what the columns hold (postgres-body.pg.test.ts).
+      expect(rows[0].body[0]).toBe("_");
+      expect(JSON.parse(rows[0].body.slice(1))).toMatchObject({ job: "EchoJob", queue: "raw", args: { json: [7] }, executions: 0 });
     } finally {
       await runtime.close();
     }

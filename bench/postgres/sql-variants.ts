@@ -22,6 +22,7 @@ import { uuidv7 } from "@errand/core/adapter";
 import { join } from "node:path";
 
 import pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
 
 import { BENCH_DIR } from "../lib/profile.js";
 import { median } from "../lib/stats.js";
@@ -117,6 +118,11 @@ function payloads(count: number, id: () => string = uuidv7): Payload[] {
   }));
 }
 
+/** A uniform batch's element as the adapter sends it: the job's columns plus `_narrow`, the rest of its payload (src/body.ts). */
+function narrowElement(p: Payload): object {
+  return { id: p.id, runAt: p.runAt, enqueuedAt: p.enqueuedAt, _narrow: { job: p.job, queue: p.queue, args: p.args, executions: p.executions, enqueuedAt: p.enqueuedAt } };
+}
+
 // ---- drain: reserve + settle ----------------------------------------------------------
 
 const SETTLE = query("settle.sql");
@@ -128,7 +134,7 @@ WHERE jobs.id = u.id AND jobs.lease_token = u.token AND jobs.state = 'running'`)
 
 interface DrainVariant {
   name: string;
-  /** Body stored per job. */
+  /** The element enqueue-uniform.sql gets per job (default: as the adapter sends it, a narrow body). */
   body?: (payload: Payload) => object;
   /** Job ids. Default: core's UUIDv7. */
   id?: () => string;
@@ -154,7 +160,7 @@ const drainVariants: DrainVariant[] = [
     settle: (client, ids, tokens) => client.query(SETTLE_SUCCEEDED_009, [ids, tokens, ids.map(() => null)]),
   },
   ...(argv.includes("--fillfactors") ? [60, 70, 80, 100] : [90]).map((fillfactor) => ({ name: `fillfactor ${fillfactor}`, settle: settleSucceeded, fillfactor })),
-  { name: "body without the columns' copies", body: (payload) => ({ id: payload.id, runAt: payload.runAt, enqueuedAt: payload.enqueuedAt, args: payload.args }), settle: settleSucceeded },
+  { name: "full bodies (before narrow bodies)", body: (payload) => payload, settle: settleSucceeded },
   { name: "delete on success (no status kept)", settle: (client, ids, tokens) => client.query(DELETE_SUCCEEDED, [ids, tokens]) },
 ];
 
@@ -163,7 +169,7 @@ async function drainOnce(
 ): Promise<{ reserveUs: number; settleUs: number; walBytes: number; ownWal: number; hot: number; pgCpuUs: number; dead: number; pages: number }> {
   await freshSchema(variant.migrations);
   if (variant.fillfactor !== undefined) await pool.query(`ALTER TABLE "${SCHEMA}".jobs SET (fillfactor = ${variant.fillfactor})`);
-  const rows = payloads(ROWS, variant.id).map((payload) => variant.body?.(payload) ?? payload);
+  const rows = payloads(ROWS, variant.id).map((payload) => variant.body?.(payload) ?? narrowElement(payload));
   for (let start = 0; start < ROWS; start += 5000) {
     await pool.query(query("enqueue-uniform.sql"), [JSON.stringify(rows.slice(start, start + 5000)), "NoopJob", "default", 0, 0, "bench_sql_variants", null]);
   }
@@ -236,7 +242,19 @@ interface EnqueueVariant {
   inFlight?: number;
 }
 
-const sendUniform: Send = (client, chunk) => client.query(query("enqueue-uniform.sql"), [JSON.stringify(chunk), "NoopJob", "default", 0, 0, "bench_sql_variants", null]);
+/** enqueue-uniform.sql as the adapter sends it (narrow bodies). */
+const sendUniform: Send = (client, chunk) =>
+  client.query(query("enqueue-uniform.sql"), [
+    JSON.stringify(chunk.map(narrowElement)),
+    "NoopJob",
+    "default",
+    0,
+    0,
+    "bench_sql_variants",
+    null,
+  ]);
+/** Whole payloads as elements: stored as full bodies (as before narrow bodies). */
+const sendUniformFull: Send = (client, chunk) => client.query(query("enqueue-uniform.sql"), [JSON.stringify(chunk), "NoopJob", "default", 0, 0, "bench_sql_variants", null]);
 /** The body without the fields that have columns (id, job, queue, priority, executions, both dates): the adapter would rebuild them at reserve. */
 const NARROW = inSchema(`WITH inserted AS (
   INSERT INTO errand.jobs (id, job, queue, priority, run_at, state, body, executions, enqueued_at)
@@ -271,9 +289,34 @@ woken AS (
 )
 SELECT (SELECT count(*) FROM woken) AS woken, errand.notify_uuids($7, (SELECT array_agg(id) FROM inserted)) AS reported`);
 
+/** COPY text format: `\\` doubled; JSON.stringify leaves no raw tab, newline or carriage return. */
+const copyText = (text: string) => (text.includes("\\") ? text.replace(/\\/g, "\\\\") : text);
+const COPY_COLUMNS = "id, job, queue, priority, run_at, state, body, executions, enqueued_at, lease_token";
+/**
+ * COPY FROM STDIN (text format) into jobs, then one statement for the wake-up (the ids are
+ * this process's). `lease_token` is sent (\N: due now), so the variants that drop
+ * migration 012's BEFORE INSERT trigger (with it, PostgreSQL stores row by row) store the same rows.
+ */
+function sendCopy(body: (p: Payload) => string): Send {
+  return async (client, chunk) => {
+    let text = "";
+    for (const p of chunk) text += `${p.id}\tNoopJob\tdefault\t0\t${p.runAt}\tavailable\t${copyText(body(p))}\t0\t${p.enqueuedAt}\t\\N\n`;
+    await new Promise<void>((resolve, reject) => {
+      const stream = client.query(copyFrom(`COPY "${SCHEMA}".jobs (${COPY_COLUMNS}) FROM STDIN`));
+      stream.on("error", reject);
+      stream.on("finish", resolve);
+      stream.end(text);
+    });
+    await client.query("SELECT pg_notify($1, $2)", ["bench_sql_variants", "default"]);
+  };
+}
+const DROP_TRIGGER = `DROP TRIGGER jobs_scheduled_token ON "${SCHEMA}".jobs`;
+const narrowBody = (p: Payload) => JSON.stringify({ v: p.v, args: p.args });
+
 const FILLFACTORS = argv.includes("--fillfactors") ? [60, 70, 80, 100] : [];
 const enqueueVariants: EnqueueVariant[] = [
-  { name: "current (enqueue-uniform.sql: one json parameter, fillfactor 50)", send: sendUniform },
+  { name: "current (enqueue-uniform.sql: one json parameter, narrow bodies, fillfactor 50)", send: sendUniform },
+  { name: "full bodies (before narrow bodies)", send: sendUniformFull },
   {
     name: "fields read with one ->> each (before json_to_record)",
     send: (client, chunk) => client.query(ENQUEUE_ARROWS, [JSON.stringify(chunk), "NoopJob", "default", 0, 0, "bench_sql_variants", null]),
@@ -284,6 +327,9 @@ const enqueueVariants: EnqueueVariant[] = [
   { name: "one 20,000-row statement", send: sendUniform, chunk: 20_000, inFlight: 1 },
   ...FILLFACTORS.map((fillfactor) => ({ name: `fillfactor ${fillfactor}`, send: sendUniform, fillfactor })),
   { name: "body without the columns' copies", send: sendNarrow },
+  { name: "COPY (012's BEFORE INSERT trigger kept: row by row)", send: sendCopy((p) => JSON.stringify(p)) },
+  { name: "COPY, no BEFORE INSERT trigger (multi-insert)", send: sendCopy((p) => JSON.stringify(p)), setup: DROP_TRIGGER },
+  { name: "COPY, no trigger, body without the columns' copies", send: sendCopy(narrowBody), setup: DROP_TRIGGER },
   { name: "without the jobs_ready_by_queue index", send: sendUniform, setup: `DROP INDEX "${SCHEMA}".jobs_ready_by_queue` },
   {
     name: "arrays: uuid[], text[] bodies, timestamptz[] ×2",

@@ -61,6 +61,7 @@ import { migrate } from "./migrate.js";
 import { channelName, loadQueries, quoteSchema, type QueryName } from "./sql.js";
 import { checkAdapterOptions } from "./options.js";
 import { Upkeep } from "./upkeep.js";
+import { expandBody, narrowable, narrowPart } from "./body.js";
 
 /** Options of the PostgreSQL adapter (`adapter: { use: "postgres", ... }`). */
 export interface PostgresAdapterOptions {
@@ -250,7 +251,16 @@ export class PostgresAdapter implements Adapter {
     const uniform = jobs.every(
       (job) => job.job === first.job && job.queue === first.queue && job.priority === first.priority && job.executions === first.executions,
     );
-    const payloads = JSON.stringify(jobs);
+    // A narrowable job goes as its columns' fields plus `_narrow`, the rest of the payload
+    // (body.ts): the statement stores `_` and that part's text as the body.
+    const elements = jobs.map((job) =>
+      !narrowable(job)
+        ? job
+        : uniform
+          ? { id: job.id, runAt: job.runAt, enqueuedAt: job.enqueuedAt, _narrow: narrowPart(job) }
+          : { id: job.id, job: job.job, queue: job.queue, priority: job.priority, runAt: job.runAt, executions: job.executions, enqueuedAt: job.enqueuedAt, _narrow: narrowPart(job) },
+    );
+    const payloads = JSON.stringify(elements);
     if (uniform) {
       await this.query("enqueue-uniform", [payloads, first.job, first.queue, first.priority, first.executions, this.channel, this.statusChannel], client);
     } else {
@@ -273,7 +283,7 @@ export class PostgresAdapter implements Adapter {
       let denied = 0;
       for (const row of rows) {
         if (row.lease_token === null) denied++;
-        else leased.push({ providerJobId: row.id, body: row.body, handle: row.lease_token, deliveries: row.executions });
+        else leased.push({ providerJobId: row.id, body: expandBody(row.body, row.id, row.priority, row.run_ms), handle: row.lease_token, deliveries: row.executions });
       }
       // Jobs flow control parked or deferred left the ready set: look again at once for what
       // was behind them, until the batch is full or nothing was turned away.

@@ -12,6 +12,7 @@ import type pg from "pg";
 import type { DeadJob, ListDeadOptions, PurgeDeadOptions, RetryDeadOptions, StoredError } from "@errand/core/adapter";
 
 import type { QueryName } from "./sql.js";
+import { expandBody } from "./body.js";
 
 /** What the dead set needs of its adapter. */
 export interface DeadSetContext {
@@ -27,18 +28,24 @@ export interface DeadSetContext {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** A dead job's row as list-dead.sql and select-dead.sql return it: a narrow body comes with what puts it back (body.ts). */
+interface DeadRow {
+  id: string;
+  body: string;
+  priority: number;
+  run_ms: string | null;
+}
+
+const bodyOf = (row: DeadRow) => expandBody(row.body, row.id, row.priority, row.run_ms);
+
 /** Dead jobs of one PostgreSQL adapter. */
 export class DeadSet {
   constructor(private readonly context: DeadSetContext) {}
 
   /** Dead jobs, newest first, of one queue or of all. */
   async list({ queue, limit = 100, offset = 0 }: ListDeadOptions): Promise<DeadJob[]> {
-    const { rows } = await this.context.query<{ id: string; queue: string; body: string; error: StoredError; finished_at: Date }>("list-dead", [
-      queue ?? null,
-      limit,
-      offset,
-    ]);
-    return rows.map((row) => ({ id: row.id, providerJobId: row.id, queue: row.queue, body: row.body, error: row.error, diedAt: row.finished_at }));
+    const { rows } = await this.context.query<DeadRow & { queue: string; error: StoredError; finished_at: Date }>("list-dead", [queue ?? null, limit, offset]);
+    return rows.map((row) => ({ id: row.id, providerJobId: row.id, queue: row.queue, body: bodyOf(row), error: row.error, diedAt: row.finished_at }));
   }
 
   /** Moves the chosen dead jobs back as core revives them; answers how many moved. */
@@ -47,7 +54,7 @@ export class DeadSet {
       const { rows } = await this.select(client, select);
       const revived: { id: string; body: string; queue: string; priority: number }[] = [];
       for (const row of rows) {
-        const job = revive(row.body);
+        const job = revive(bodyOf(row));
         if (job) revived.push({ id: row.id, body: job.body, queue: job.payload.queue, priority: job.payload.priority });
       }
       if (revived.length === 0) return 0;
@@ -78,7 +85,7 @@ export class DeadSet {
   private select(client: pg.PoolClient, select: RetryDeadOptions["select"]) {
     const ids = "ids" in select ? select.ids.filter((id) => UUID.test(id)) : null;
     const queue = "all" in select ? (select.queue ?? null) : null;
-    return this.context.query<{ id: string; body: string; queue: string }>("select-dead", [ids, queue], client);
+    return this.context.query<DeadRow & { queue: string }>("select-dead", [ids, queue], client);
   }
 
   /** Runs `work` in a transaction on a pooled client. */

@@ -24,6 +24,9 @@ export interface ReservedRow {
   /** NULL for a job flow control parked or deferred instead of leasing it. */
   lease_token: string | null;
   executions: number;
+  priority: number;
+  /** `run_at` in epoch ms, for a narrow body (body.ts); NULL for a full one. */
+  run_ms: string | null;
 }
 
 /**

@@ -5,12 +5,14 @@
 -- job stored 14.0 -> 10.5 us on one connection (9 runs), 14.0 -> 12.5 with two in flight
 -- (bench/postgres/sql-variants.js, 7 runs; 20k jobs in 5,000-row statements, backend CPU
 -- from /proc, machine load 3-5; at 6.5 the two were within the noise); same rows, same WAL.
+-- An element is either a whole payload (stored as its text) or, for a narrow body (body.ts),
+-- the fields read here plus `_narrow`, the rest of the payload: stored as `_` and its text.
 -- $1 payloads json, $2 job text, $3 queue text, $4 priority int, $5 executions int,
 -- $6 wake channel text, $7 status channel text (null: none)
 WITH inserted AS (
   INSERT INTO errand.jobs (id, job, queue, priority, run_at, state, body, executions, enqueued_at)
-  SELECT r.id, $2, $3, $4, r."runAt", 'available', p::text, $5, r."enqueuedAt"
-  FROM json_array_elements($1::json) AS p, json_to_record(p) AS r(id uuid, "runAt" timestamptz, "enqueuedAt" timestamptz)
+  SELECT r.id, $2, $3, $4, r."runAt", 'available', CASE WHEN r._narrow IS NULL THEN p::text ELSE '_' || r._narrow::text END, $5, r."enqueuedAt"
+  FROM json_array_elements($1::json) AS p, json_to_record(p) AS r(id uuid, "runAt" timestamptz, "enqueuedAt" timestamptz, _narrow json)
   RETURNING id, run_at
 ),
 woken AS (

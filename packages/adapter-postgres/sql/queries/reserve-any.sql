@@ -6,8 +6,9 @@
 -- leased; flow_admit (migration 006), given their ids and flows, leases, parks or defers
 -- them, in picking order, and is not called when none was picked. A parked or deferred job
 -- comes back with a NULL token.
--- Rows come back in picking order (UPDATE … RETURNING does not keep it), four columns each:
--- sorting here costs the server less than parsing run_at into a Date per row costs the client.
+-- Rows come back in picking order (UPDATE … RETURNING does not keep it): sorting here costs
+-- the server less than parsing run_at into a Date per row costs the client. A narrow body
+-- (src/body.ts) comes with its priority and run_at in epoch ms, which the adapter puts back.
 -- $1 max int, $2 lease ms, $3 worker id, $4 status channel text (null: none)
 WITH reserved AS MATERIALIZED (SELECT * FROM errand.reserve_any($1, $2, $3)),
 reported AS MATERIALIZED (SELECT errand.notify_uuids($4, (SELECT array_agg(id) FROM reserved WHERE NOT gated)) AS n),
@@ -17,7 +18,8 @@ admitted AS MATERIALIZED (
     (SELECT array_agg(flow ORDER BY ord, priority, run_at, seq) FROM reserved WHERE gated), $2, $3, coalesce($4, '')) AS a
   JOIN reserved AS r ON r.id = a.id
 )
-SELECT r.id, r.body, r.lease_token, r.executions FROM (
+SELECT r.id, r.body, r.lease_token, r.executions, r.priority,
+       CASE WHEN left(r.body, 1) = '_' THEN (extract(epoch FROM r.run_at) * 1000)::int8 END AS run_ms FROM (
   SELECT reserved.id, reserved.body, reserved.lease_token, reserved.executions, reserved.ord, reserved.priority, reserved.run_at, reserved.seq
   FROM reserved CROSS JOIN reported WHERE NOT reserved.gated
   UNION ALL

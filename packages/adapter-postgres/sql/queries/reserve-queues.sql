@@ -12,7 +12,8 @@ admitted AS MATERIALIZED (
     (SELECT array_agg(flow ORDER BY ord, priority, run_at, seq) FROM reserved WHERE gated), $3, $4, coalesce($5, '')) AS a
   JOIN reserved AS r ON r.id = a.id
 )
-SELECT r.id, r.body, r.lease_token, r.executions FROM (
+SELECT r.id, r.body, r.lease_token, r.executions, r.priority,
+       CASE WHEN left(r.body, 1) = '_' THEN (extract(epoch FROM r.run_at) * 1000)::int8 END AS run_ms FROM (
   SELECT reserved.id, reserved.body, reserved.lease_token, reserved.executions, reserved.ord, reserved.priority, reserved.run_at, reserved.seq
   FROM reserved CROSS JOIN reported WHERE NOT reserved.gated
   UNION ALL
