@@ -55,7 +55,10 @@ describe("postgres internals", () => {
       await adapter.migrate();
       await worker.start();
       const listening = () =>
-        admin.query(`SELECT pid FROM pg_stat_activity WHERE application_name = 'errand-listener' AND query ILIKE 'LISTEN%'`);
+        // This adapter's listener only: other test files (or runs) may listen at the same time.
+        admin.query(`SELECT pid FROM pg_stat_activity WHERE application_name = 'errand-listener' AND query ILIKE 'LISTEN%' AND position($1 in query) > 0`, [
+          `errand:${adapter.schema}`,
+        ]);
       const first = await waitFor(async () => (await listening()).rows[0]?.pid as number | undefined, { message: "the listener connected" });
       await EchoJob.performLater(1);
       // Well inside the 60 s poll interval: only NOTIFY can have started it.
