@@ -119,11 +119,6 @@ export class PostgresAdapter implements Adapter {
     maxPriority: 2_147_483_647, // the priority column is an integer (int4)
     // 20k jobs go as four statements, two in flight over the pool (core sends the chunks).
     maxBatchSize: 5000,
-    // One chunk of a larger bulk at a time (core): 20k jobs in chunks of 5,000 went at
-    // 34.5–35k jobs/s with 16 µs of server CPU per job, against 32–33k and 21.5–23 µs with
-    // two side by side (profile.js --scenario bulk, quiet machine, 2026-12-03; before
-    // json_to_record and narrow bodies, two had been faster: 40k against 31–35k).
-    enqueueChunksInFlight: 1,
     // Reserve and settle cost a round trip, a plan and a commit each, and little per job in
     // the batch: fast jobs drain 1.4× faster with a buffer of 1,000 than of 200 (bench/postgres).
     maxPrefetch: 1000,

@@ -52,29 +52,6 @@ describe("AdapterClient", () => {
     expect(new Set(results.map(([result]) => result!.providerJobId)).size).toBe(32);
   });
 
-  it("sends the chunks of an oversized batch as many at a time as enqueueChunksInFlight says (2 when unset)", async () => {
-    for (const [asked, expected] of [[1, 1], [3, 3], [undefined, 2]] as const) {
-      const adapter = new (class extends SlowDurableAdapter {
-        override readonly capabilities = { ...new SlowDurableAdapter().capabilities, enqueueChunksInFlight: asked as number };
-        inFlight = 0;
-        most = 0;
-        override async enqueue(options: EnqueueOptions) {
-          this.most = Math.max(this.most, ++this.inFlight);
-          try {
-            return await super.enqueue(options);
-          } finally {
-            this.inFlight--;
-          }
-        }
-      })();
-      const client = new AdapterClient(adapter, new TypedEmitter<ErrandEvents>());
-      const results = await client.enqueue(Array.from({ length: 45 }, () => payload()));
-      expect(results).toHaveLength(45);
-      expect(adapter.calls).toEqual([10, 10, 10, 10, 5]);
-      expect(adapter.most, `enqueueChunksInFlight ${String(asked)}`).toBe(expected);
-    }
-  });
-
   it("enqueues arriving while one call is in flight wait and go together in the next call", async () => {
     const adapter = new SlowDurableAdapter();
     const client = new AdapterClient(adapter, new TypedEmitter<ErrandEvents>());

@@ -11,7 +11,7 @@
 -- each time (enqueue-uniform.sql has the numbers).
 -- An element is either a whole payload (stored as its text) or, for a narrow body
 -- (src/body.ts), the fields read here plus `_narrow`, the rest of the payload: stored as `_`
--- and its text (99 bytes less per no-op job, here and in the reserve's copy of the row).
+-- and its text (99 bytes less per no-op job in the row and in this statement's WAL).
 -- The stored ids are NOTIFYed on the status channel (migration 005; NULL: none).
 -- $1 payloads json, $2 wake channel text, $3 status channel text (null: none)
 WITH inserted AS (

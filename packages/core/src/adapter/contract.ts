@@ -64,13 +64,6 @@ export interface AdapterCapabilities {
    */
   maxPrefetch: number;
   /**
-   * Chunks of one enqueue larger than `maxBatchSize` that core sends side by side (1: one
-   * after another). Default 2: one chunk is stored while the next is sent. A backend whose
-   * server writes side by side at a cost says 1 (PostgreSQL: two connections inserting at
-   * the right edge of the same indexes cost 5 µs of server CPU per job more than one).
-   */
-  enqueueChunksInFlight: number;
-  /**
    * Job statuses live only in this process's memory while the jobs themselves live in a
    * shared backend, so other processes (a web process calling `Job.status(id)`) cannot see
    * them: the SQS adapter without a shared status store. A worker warns at start. Set per
@@ -383,7 +376,6 @@ export const baseCapabilities: AdapterCapabilities = Object.freeze({
   maxPayloadBytes: Infinity,
   groups: false,
   maxPrefetch: 200,
-  enqueueChunksInFlight: 2,
   localStatus: false,
   statusFeed: false,
 });
