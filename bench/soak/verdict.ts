@@ -88,12 +88,17 @@ export function verdicts({ periods, histograms, periodMs, settleMs, drain }: Ver
     });
   }
 
+  // Storage is compared over the periods after retention can act: their first and last
+  // quarter-of-the-steady-phase windows, or halves when fewer remain (at least two periods
+  // each). Two whole windows were asked for before, which a 4.5M-job Redis run at 31k jobs/s
+  // (145 s steady, 7 periods after retention) missed by one.
   const settled = steady.filter(({ p }) => p.t * 1000 - periodMs >= settleMs);
-  if (settled.length < 2 * span) {
-    out.push({ check: "storage bounded by retention (end ≤ 1.25× once retention acts)", value: `not judged: the steady phase has ${settled.length} periods after retention can act (${settleMs / 1000} s), ${2 * span} needed`, met: null });
+  const storageSpan = Math.min(span, Math.floor(settled.length / 2));
+  if (storageSpan < 2) {
+    out.push({ check: "storage bounded by retention (end ≤ 1.25× once retention acts)", value: `not judged: the steady phase has ${settled.length} periods after retention can act (${settleMs / 1000} s), 4 needed`, met: null });
   } else {
-    const a = mean(settled.slice(0, span).map(({ p }) => p.storage.bytes));
-    const b = mean(settled.slice(-span).map(({ p }) => p.storage.bytes));
+    const a = mean(settled.slice(0, storageSpan).map(({ p }) => p.storage.bytes));
+    const b = mean(settled.slice(-storageSpan).map(({ p }) => p.storage.bytes));
     const from = settled[0]!.p.t - periodMs / 1000;
     out.push({ check: "storage bounded by retention (end ≤ 1.25× once retention acts)", value: `${mb(a)} from ${fmt(from, 0)} s → ${mb(b)} at the end (${fmt(b / a, 2)}×)`, met: b <= 1.25 * a });
   }
