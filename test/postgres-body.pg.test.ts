@@ -2,24 +2,16 @@
 // columns hold (v, id, priority, runAt) and the reserve and the dead set put it back, so the
 // payload read equals the payload stored; a payload whose fields would not come back exactly
 // is stored whole, and so are rows stored before.
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import type { JobPayload } from "@errand/core/adapter";
 import { uuidv7 } from "@errand/core/adapter";
 import { PostgresAdapter } from "@errand/adapter-postgres";
 
 import { expandBody, narrowable, narrowPart } from "../packages/adapter-postgres/src/body.js";
-import { dropSchemas, postgresUrl, schemaName } from "./support/postgres.js";
+import { freshPostgresAdapters } from "./support/postgres-adapters.js";
 
-const url = postgresUrl();
-const schemas: string[] = [];
-afterAll(() => dropSchemas(url, schemas));
-
-function freshAdapter() {
-  const schema = schemaName();
-  schemas.push(schema);
-  return new PostgresAdapter({ url, schema, poolSize: 4 });
-}
+const freshAdapter = freshPostgresAdapters();
 
 function payload(overrides: Partial<JobPayload> = {}): JobPayload {
   return {

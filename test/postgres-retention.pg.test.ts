@@ -1,24 +1,18 @@
 // PostgreSQL retention (retention.sql, upkeep.ts): which finished jobs go, that a backlog is
 // cleared in bounded steps, that a batch kept by one running job does not stop the steps,
 // and that a step runs beside the reserve, never holding it up.
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import pg from "pg";
 
 import { configure, Job } from "@errand/core";
 import { PostgresAdapter } from "@errand/adapter-postgres";
 import { waitFor } from "@errand/core/testing";
 
-import { dropSchemas, postgresUrl, schemaName } from "./support/postgres.js";
+import { postgresUrl } from "./support/postgres.js";
+import { freshPostgresAdapters } from "./support/postgres-adapters.js";
 
 const url = postgresUrl();
-const schemas: string[] = [];
-afterAll(() => dropSchemas(url, schemas));
-
-function freshAdapter(options: Partial<ConstructorParameters<typeof PostgresAdapter>[0]> = {}) {
-  const schema = schemaName();
-  schemas.push(schema);
-  return new PostgresAdapter({ url, schema, poolSize: 4, ...options });
-}
+const freshAdapter = freshPostgresAdapters();
 
 class EchoJob extends Job<[n: number]> {
   perform(n: number) {

@@ -1,24 +1,18 @@
 // PostgreSQL internals that only raw rows and server-side actions can show: the LISTEN
 // connection comes back after the server drops it, and payloads are stored readable
 // (retention: postgres-retention.pg.test.ts). Portable behaviour lives in the conformance suite.
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import pg from "pg";
 
 import { configure, Job, Worker } from "@errand/core";
 import { PostgresAdapter } from "@errand/adapter-postgres";
 import { waitFor } from "@errand/core/testing";
 
-import { dropSchemas, postgresUrl, schemaName } from "./support/postgres.js";
+import { postgresUrl } from "./support/postgres.js";
+import { freshPostgresAdapters } from "./support/postgres-adapters.js";
 
 const url = postgresUrl();
-const schemas: string[] = [];
-afterAll(() => dropSchemas(url, schemas));
-
-function freshAdapter(options: Partial<ConstructorParameters<typeof PostgresAdapter>[0]> = {}) {
-  const schema = schemaName();
-  schemas.push(schema);
-  return new PostgresAdapter({ url, schema, poolSize: 4, ...options });
-}
+const freshAdapter = freshPostgresAdapters();
 
 class EchoJob extends Job<[n: number]> {
   perform(n: number) {

@@ -1,22 +1,16 @@
 // PostgreSQL-specific behaviour reached through the public API: transactional enqueue,
 // coalesced enqueues, migrations, connection settings.
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import pg from "pg";
 
 import { configure, Job, Runtime } from "@errand/core";
 import { PostgresAdapter } from "@errand/adapter-postgres";
 
-import { dropSchemas, postgresUrl, schemaName } from "./support/postgres.js";
+import { postgresUrl } from "./support/postgres.js";
+import { freshPostgresAdapters } from "./support/postgres-adapters.js";
 
 const url = postgresUrl();
-const schemas: string[] = [];
-afterAll(() => dropSchemas(url, schemas));
-
-function freshAdapter(options: Partial<ConstructorParameters<typeof PostgresAdapter>[0]> = {}) {
-  const schema = schemaName();
-  schemas.push(schema);
-  return new PostgresAdapter({ url, schema, poolSize: 4, ...options });
-}
+const freshAdapter = freshPostgresAdapters();
 
 class SignupJob extends Job<[email: string]> {
   perform(email: string) {
@@ -84,8 +78,7 @@ describe("enqueue coalescing", () => {
 
 describe("migrations", () => {
   it("several processes migrating at once apply each migration exactly once", async () => {
-    const schema = schemaName();
-    schemas.push(schema);
+    const schema = freshAdapter.schema();
     const adapters = Array.from({ length: 4 }, () => new PostgresAdapter({ url, schema, poolSize: 2 }));
     try {
       const results = await Promise.all(adapters.map((adapter) => adapter.migrate()));
