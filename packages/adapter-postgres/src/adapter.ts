@@ -61,7 +61,7 @@ import { migrate } from "./migrate.js";
 import { channelName, loadQueries, quoteSchema, type QueryName } from "./sql.js";
 import { checkAdapterOptions } from "./options.js";
 import { Upkeep } from "./upkeep.js";
-import { expandBody, narrowable, narrowPart } from "./body.js";
+import { enqueueElement, expandBody } from "./body.js";
 
 /** Options of the PostgreSQL adapter (`adapter: { use: "postgres", ... }`). */
 export interface PostgresAdapterOptions {
@@ -251,16 +251,7 @@ export class PostgresAdapter implements Adapter {
     const uniform = jobs.every(
       (job) => job.job === first.job && job.queue === first.queue && job.priority === first.priority && job.executions === first.executions,
     );
-    // A narrowable job goes as its columns' fields plus `_narrow`, the rest of the payload
-    // (body.ts): the statement stores `_` and that part's text as the body.
-    const elements = jobs.map((job) =>
-      !narrowable(job)
-        ? job
-        : uniform
-          ? { id: job.id, runAt: job.runAt, enqueuedAt: job.enqueuedAt, _narrow: narrowPart(job) }
-          : { id: job.id, job: job.job, queue: job.queue, priority: job.priority, runAt: job.runAt, executions: job.executions, enqueuedAt: job.enqueuedAt, _narrow: narrowPart(job) },
-    );
-    const payloads = JSON.stringify(elements);
+    const payloads = JSON.stringify(jobs.map((job) => enqueueElement(job, uniform)));
     if (uniform) {
       await this.query("enqueue-uniform", [payloads, first.job, first.queue, first.priority, first.executions, this.channel, this.statusChannel], client);
     } else {

@@ -87,6 +87,19 @@ export function narrowPart(payload: JobPayload): NarrowPart {
 }
 
 /**
+ * What the enqueue statements get for one job: the payload itself (stored whole), or, when
+ * narrowable, the fields the statement reads (`uniform`: a batch of one class, queue,
+ * priority and executions passes those as parameters) plus `_narrow`, the rest of the
+ * payload, which it stores as `_` and that part's text.
+ */
+export function enqueueElement(job: JobPayload, uniform: boolean): object {
+  if (!narrowable(job)) return job;
+  const _narrow = narrowPart(job);
+  if (uniform) return { id: job.id, runAt: job.runAt, enqueuedAt: job.enqueuedAt, _narrow };
+  return { id: job.id, job: job.job, queue: job.queue, priority: job.priority, runAt: job.runAt, executions: job.executions, enqueuedAt: job.enqueuedAt, _narrow };
+}
+
+/**
  * The payload's JSON from a stored body and its row's columns; a full body comes back as it
  * is. `runMs` is `run_at` in epoch milliseconds (the reserve and dead-set statements return it
  * for narrow bodies only: NULL otherwise).
