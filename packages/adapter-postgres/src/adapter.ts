@@ -62,6 +62,7 @@ import { channelName, loadQueries, quoteSchema, type QueryName } from "./sql.js"
 import { checkAdapterOptions } from "./options.js";
 import { Upkeep } from "./upkeep.js";
 import { enqueueElement, expandBody } from "./body.js";
+import { isUuid } from "./uuid.js";
 
 /** Options of the PostgreSQL adapter (`adapter: { use: "postgres", ... }`). */
 export interface PostgresAdapterOptions {
@@ -102,7 +103,6 @@ export interface PostgresAdapterOptions {
   publishStatus?: boolean;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // PostgreSQL's own "connection gone" codes (admin shutdown, crash, cannot connect); Node's
 // socket codes are mapped by core's adapter client.
 const CONNECTION_CODES = new Set(["57P01", "57P02", "57P03", "08006", "08001", "08003", "08004"]);
@@ -331,7 +331,7 @@ export class PostgresAdapter implements Adapter {
   }
 
   async getStatus({ ids }: GetStatusOptions): Promise<(StatusRecord | null)[]> {
-    const valid = ids.filter((id) => UUID.test(id));
+    const valid = ids.filter(isUuid);
     const { rows } = valid.length ? await this.query<StatusRow>("get-status", [valid]) : { rows: [] as StatusRow[] };
     const byId = new Map(rows.map((row) => [row.id, row]));
     return ids.map((id) => {

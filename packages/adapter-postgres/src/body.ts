@@ -23,16 +23,17 @@
  */
 import type { JobPayload } from "@errand/core/adapter";
 
+import { isCanonicalUuid } from "./uuid.js";
+
 /** The leading character of a narrow body. */
 const NARROW = "_";
-const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 /** Whether a payload's left-out fields would come back exactly from the columns. */
 export function narrowable(payload: JobPayload): boolean {
   return (
     payload.v === 1 &&
-    CANONICAL_UUID.test(payload.id) &&
+    isCanonicalUuid(payload.id) &&
     Number.isSafeInteger(payload.priority) &&
     ISO_MS.test(payload.runAt) &&
     new Date(payload.runAt).toISOString() === payload.runAt

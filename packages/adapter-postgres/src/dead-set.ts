@@ -13,6 +13,7 @@ import type { DeadJob, ListDeadOptions, PurgeDeadOptions, RetryDeadOptions, Stor
 
 import type { QueryName } from "./sql.js";
 import { expandBody } from "./body.js";
+import { isUuid } from "./uuid.js";
 
 /** What the dead set needs of its adapter. */
 export interface DeadSetContext {
@@ -25,8 +26,6 @@ export interface DeadSetContext {
   /** The status channel, or null when the adapter publishes none. */
   statusChannel: string | null;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A dead job's row as list-dead.sql and select-dead.sql return it: a narrow body comes with what puts it back (body.ts). */
 interface DeadRow {
@@ -83,7 +82,7 @@ export class DeadSet {
 
   /** Locks the dead jobs a selection names. */
   private select(client: pg.PoolClient, select: RetryDeadOptions["select"]) {
-    const ids = "ids" in select ? select.ids.filter((id) => UUID.test(id)) : null;
+    const ids = "ids" in select ? select.ids.filter(isUuid) : null;
     const queue = "all" in select ? (select.queue ?? null) : null;
     return this.context.query<DeadRow & { queue: string }>("select-dead", [ids, queue], client);
   }
