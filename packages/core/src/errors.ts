@@ -17,6 +17,27 @@ export class ErrandError extends Error {
   }
 }
 
+/**
+ * A job was cancelled by an operator (`changeJobs({ action: "cancel" })`, the dashboard,
+ * `errand jobs cancel`) before it started: its status reads `failed` with this error.
+ */
+export class JobCancelledError extends ErrandError {
+  constructor(message = "cancelled before it started") {
+    super("ERR_JOB_CANCELLED", message);
+  }
+}
+
+/**
+ * A running job was aborted by an operator (`changeJobs({ action: "abort" })`): its
+ * `this.signal` aborts with this reason, and a job that then ends in an error is not
+ * retried: its status reads `failed` with this error.
+ */
+export class JobAbortedError extends ErrandError {
+  constructor(message = "aborted by an operator") {
+    super("ERR_JOB_ABORTED", message);
+  }
+}
+
 /** An argument cannot be stored (a function, an unregistered class instance, a cycle, a symbol). Nothing was enqueued. */
 export class SerializationError extends ErrandError {
   /** Where in the arguments the bad value sits, e.g. `args[1].owner.avatar`. */

@@ -73,6 +73,8 @@ export { parseQueues } from "./worker/queues.js";
 
 export { getStatus, deadSet, listQueues } from "./admin.js";
 export type { DeadSetApi } from "./admin.js";
+export { jobs, queues, listWorkers, toJobView } from "./admin-control.js";
+export type { JobView, JobList, JobsApi, ListJobsQuery, QueuesApi, WorkerView } from "./admin-control.js";
 export type { JobStatus, JobState } from "./status.js";
 export { isFinished, statusToJSON } from "./status.js";
 export { watchStatus, statusWatchers } from "./status/watch.js";
@@ -99,6 +101,8 @@ export {
   ErrandError,
   InvalidDurationError,
   JobTimeoutError,
+  JobCancelledError,
+  JobAbortedError,
   MalformedPayloadError,
   SerializationError,
   UnknownJobError,

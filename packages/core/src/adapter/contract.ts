@@ -13,10 +13,39 @@
  * @module
  */
 
-export type { FlowControl, JobPayload, SerializedValue, UniqueWhile } from "./payload.js";
+export type { AttemptRecord, FlowControl, JobPayload, SerializedValue, UniqueWhile } from "./payload.js";
+export { MAX_ATTEMPTS_KEPT } from "./payload.js";
 export type { DeadJob, DeadSelection, ListDeadOptions, PurgeDeadOptions, RetryDeadOptions, RevivedJob } from "./dead.js";
 import type { DeadJob, ListDeadOptions, PurgeDeadOptions, RetryDeadOptions } from "./dead.js";
 import type { JobPayload } from "./payload.js";
+import type {
+  ChangeJobsOptions,
+  HeartbeatOptions,
+  HeartbeatResult,
+  JobPage,
+  ListJobsOptions,
+  ListWorkersOptions,
+  PauseQueuesOptions,
+  QueueThroughput,
+  WorkerRecord,
+} from "./control.js";
+export type {
+  ChangeJobsOptions,
+  FinishedCount,
+  HeartbeatOptions,
+  HeartbeatResult,
+  JobAction,
+  JobPage,
+  ListedJob,
+  ListJobsOptions,
+  ListWorkersOptions,
+  PauseQueuesOptions,
+  QueueThroughput,
+  RunningJobInfo,
+  WorkerInfo,
+  WorkerRecord,
+} from "./control.js";
+export { MAX_LIST_LIMIT } from "./control.js";
 
 /** What a backend can do. Core and the conformance suite branch on these, never on types. */
 export interface AdapterCapabilities {
@@ -77,6 +106,17 @@ export interface AdapterCapabilities {
    * poll. Default false.
    */
   statusFeed: boolean;
+  /**
+   * `listJobs` is implemented, and `listQueues` fills `succeeded`, `failed` and `latencyMs`
+   * (`control.ts`). Default false.
+   */
+  listJobs: boolean;
+  /**
+   * `changeJobs`, `pauseQueues`, `heartbeat` and `listWorkers` are implemented, `listQueues`
+   * fills `paused` and, when asked, `throughput`, and `reserve` honours `except`
+   * (`control.ts`). Default false.
+   */
+  control: boolean;
 }
 
 /** Options of {@link Adapter.enqueue}. */
@@ -107,6 +147,11 @@ export interface ReserveOptions {
    * or `"*"` for every queue when `capabilities.wildcardQueues` is true.
    */
   queues: readonly string[] | "*";
+  /**
+   * With `queues: "*"`: queues to leave out (the paused ones). Only passed to backends with
+   * `capabilities.control`; with a list of queues core leaves them out of the list itself.
+   */
+  except?: readonly string[];
   /** Most jobs to hand back. At least 1. */
   max: number;
   /** Lease length in ms: unsettled jobs become available again this long after reserve. */
@@ -225,7 +270,13 @@ export interface GetStatusOptions {
 }
 
 /** Options of {@link Adapter.listQueues}. */
-export type ListQueuesOptions = Record<string, never>;
+export interface ListQueuesOptions {
+  /**
+   * With `capabilities.control`: fill each queue's `throughput` for this many minutes up to
+   * the current one (1 to 1440). Absent: no throughput.
+   */
+  throughputMinutes?: number;
+}
 
 /** Counts for one queue. */
 export interface QueueInfo {
@@ -235,6 +286,16 @@ export interface QueueInfo {
   running: number;
   retrying: number;
   dead: number;
+  /** With `capabilities.listJobs`: succeeded jobs whose status is still kept. */
+  succeeded?: number;
+  /** With `capabilities.listJobs`: failed (discarded or cancelled) jobs whose status is still kept. */
+  failed?: number;
+  /** With `capabilities.listJobs`: age in ms of the oldest queued job (since its `runAt`), 0 when none is queued. */
+  latencyMs?: number;
+  /** With `capabilities.control`: the queue is paused. A paused queue is listed even when empty. */
+  paused?: boolean;
+  /** With `capabilities.control` and `throughputMinutes`: runs finished per minute. */
+  throughput?: QueueThroughput;
 }
 
 /** Options of {@link Adapter.recurringState}. */
@@ -262,8 +323,8 @@ export interface MigrateResult {
 }
 
 /**
- * A backend. Eighteen members (five optional: `capabilityNotes`, `mapError`, `migrate`,
- * `openStatusFeed`, `recurringState`); each operation takes one options object and is bulk-first.
+ * A backend. Twenty-three members (ten optional: `capabilityNotes`, `mapError`, `migrate`,
+ * `openStatusFeed`, `recurringState`, and the operator's five of `control.ts`); each operation takes one options object and is bulk-first.
  * Adapter authors: run `test/conformance` against your adapter; it is the contract's spec.
  */
 export interface Adapter {
@@ -321,6 +382,25 @@ export interface Adapter {
   recurringState?(options: RecurringStateOptions): Promise<(RecurringRecord | null)[]>;
   /** Counts per queue for every queue the backend knows. */
   listQueues(options: ListQueuesOptions): Promise<QueueInfo[]>;
+  /**
+   * Optional (`capabilities.listJobs`): a page of one state's jobs (or jobs by id), with
+   * their statuses and payloads. See {@link ListJobsOptions} for the order.
+   */
+  listJobs?(options: ListJobsOptions): Promise<JobPage>;
+  /**
+   * Optional (`capabilities.control`): cancel, run now or abort jobs by id (see
+   * {@link JobAction}). Returns the ids the action applied to, in the order given.
+   */
+  changeJobs?(options: ChangeJobsOptions): Promise<string[]>;
+  /** Optional (`capabilities.control`): pause or resume queues, for every worker of the backend. */
+  pauseQueues?(options: PauseQueuesOptions): Promise<void>;
+  /**
+   * Optional (`capabilities.control`): store a worker's beat (its record, its finished
+   * counts), and read back the paused queues and the aborts of the jobs it runs.
+   */
+  heartbeat?(options: HeartbeatOptions): Promise<HeartbeatResult>;
+  /** Optional (`capabilities.control`): workers whose records are kept, live or gone, by id. */
+  listWorkers?(options: ListWorkersOptions): Promise<WorkerRecord[]>;
   /** Dead jobs, newest first. */
   listDead(options: ListDeadOptions): Promise<DeadJob[]>;
   /** Move dead jobs back to their queue, to run now. Returns how many moved. */
@@ -378,4 +458,6 @@ export const baseCapabilities: AdapterCapabilities = Object.freeze({
   maxPrefetch: 200,
   localStatus: false,
   statusFeed: false,
+  listJobs: false,
+  control: false,
 });

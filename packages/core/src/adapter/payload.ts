@@ -29,6 +29,12 @@ export interface JobPayload {
    * rule has retried yet) and drops it when a dead job is retried. Integers >= 0.
    */
   exceptionExecutions?: Record<string, number>;
+  /**
+   * Earlier runs that ended in a retry, oldest first, at most the last
+   * {@link MAX_ATTEMPTS_KEPT}: core appends one to each retried payload and drops them when a
+   * dead job is retried. The job's timeline in dashboards; absent before the first retry.
+   */
+  attempts?: AttemptRecord[];
   /** ISO-8601 time of the first enqueue. */
   enqueuedAt: string;
   /** ISO-8601 time from which the job may run. */
@@ -43,6 +49,19 @@ export interface JobPayload {
    * never handed a payload carrying it (core refuses at enqueue).
    */
   flow?: FlowControl;
+}
+
+/** Most earlier runs a payload's `attempts` keeps (the oldest are dropped first). */
+export const MAX_ATTEMPTS_KEPT = 25;
+
+/** One earlier run of a job, as its payload's `attempts` keeps it. */
+export interface AttemptRecord {
+  /** ISO-8601 time the run started. */
+  startedAt: string;
+  /** ISO-8601 time it ended. */
+  finishedAt: string;
+  /** Why it failed (no stack: the status keeps the latest error's). */
+  error: { name: string; message: string; code?: string };
 }
 
 /** superjson's output: JSON plus type annotations. */

@@ -24,11 +24,19 @@ import { decodePayload, encodePayload } from "../wire-format.js";
 import type {
   Adapter,
   AdapterCapabilities,
+  ChangeJobsOptions,
   DeadJob,
   DeadSelection,
   EnqueueResult,
+  HeartbeatOptions,
+  HeartbeatResult,
+  JobPage,
   JobPayload,
   ListDeadOptions,
+  ListJobsOptions,
+  ListQueuesOptions,
+  PauseQueuesOptions,
+  WorkerRecord,
   MigrateResult,
   QueueInfo,
   RecurringRecord,
@@ -314,9 +322,52 @@ export class AdapterClient {
     return this.call("recurringState", tasks.length, () => read({ tasks }));
   }
 
-  /** Counts per queue. */
-  listQueues(): Promise<QueueInfo[]> {
-    return this.call("listQueues", 1, () => this.adapter.listQueues({}));
+  /** Counts per queue; with `throughputMinutes` (capability `control`), each queue's throughput too. */
+  listQueues(options: ListQueuesOptions = {}): Promise<QueueInfo[]> {
+    if (options.throughputMinutes !== undefined && !this.capabilities.control) {
+      return Promise.reject(this.unsupported("control", "keeps no throughput"));
+    }
+    return this.call("listQueues", 1, () => this.adapter.listQueues(options));
+  }
+
+  /** A page of jobs (`capabilities.listJobs`). */
+  listJobs(options: ListJobsOptions): Promise<JobPage> {
+    const list = this.adapter.listJobs?.bind(this.adapter);
+    if (!this.capabilities.listJobs || !list) return Promise.reject(this.unsupported("listJobs", "cannot list jobs"));
+    return this.call("listJobs", "ids" in options ? options.ids.length : options.limit, () => list(options));
+  }
+
+  /** Cancels, runs now or aborts jobs (`capabilities.control`); resolves to the ids changed. */
+  changeJobs(options: ChangeJobsOptions): Promise<string[]> {
+    const change = this.adapter.changeJobs?.bind(this.adapter);
+    if (!this.capabilities.control || !change) return Promise.reject(this.unsupported("control", `cannot ${options.action} jobs`));
+    return this.call("changeJobs", options.ids.length, () => change(options));
+  }
+
+  /** Pauses or resumes queues (`capabilities.control`). */
+  pauseQueues(options: PauseQueuesOptions): Promise<void> {
+    const pause = this.adapter.pauseQueues?.bind(this.adapter);
+    if (!this.capabilities.control || !pause) return Promise.reject(this.unsupported("control", "cannot pause queues"));
+    return this.call("pauseQueues", options.queues.length, () => pause(options));
+  }
+
+  /** Stores a worker's beat and reads back pauses and aborts (`capabilities.control`). */
+  heartbeat(options: HeartbeatOptions): Promise<HeartbeatResult> {
+    const beat = this.adapter.heartbeat?.bind(this.adapter);
+    if (!this.capabilities.control || !beat) return Promise.reject(this.unsupported("control", "keeps no worker heartbeats"));
+    return this.call("heartbeat", 1, () => beat(options));
+  }
+
+  /** Workers whose records the backend keeps (`capabilities.control`). */
+  listWorkers(): Promise<WorkerRecord[]> {
+    const list = this.adapter.listWorkers?.bind(this.adapter);
+    if (!this.capabilities.control || !list) return Promise.reject(this.unsupported("control", "keeps no worker heartbeats"));
+    return this.call("listWorkers", 1, () => list({}));
+  }
+
+  private unsupported(capability: keyof AdapterCapabilities, what: string): UnsupportedError {
+    const note = this.adapter.capabilityNotes?.[capability];
+    return new UnsupportedError(`the ${this.name} adapter ${what} (capability ${capability})${note ? `: ${note}` : ""}`);
   }
 
   /** Dead jobs, newest first. */
@@ -368,7 +419,7 @@ export function revive(body: string): RevivedJob | null {
     if (error instanceof MalformedPayloadError) return null;
     throw error;
   }
-  const { exceptionExecutions: _counters, ...rest } = payload;
+  const { exceptionExecutions: _counters, attempts: _attempts, ...rest } = payload;
   const revived: JobPayload = { ...rest, executions: 0, runAt: new Date().toISOString() };
   return { payload: revived, body: encodePayload(revived) };
 }
