@@ -74,6 +74,8 @@ export { parseQueues } from "./worker/queues.js";
 export { getStatus, deadSet, listQueues } from "./admin.js";
 export type { DeadSetApi } from "./admin.js";
 export { jobs, queues, listWorkers, toJobView } from "./admin-control.js";
+export { recurring } from "./admin-recurring.js";
+export type { RecurringApi, RecurringTaskView } from "./admin-recurring.js";
 export type { JobView, JobList, JobsApi, ListJobsQuery, QueuesApi, WorkerView } from "./admin-control.js";
 export type { JobStatus, JobState } from "./status.js";
 export { isFinished, statusToJSON } from "./status.js";

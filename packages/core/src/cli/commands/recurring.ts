@@ -6,12 +6,10 @@
  */
 import type { Command } from "commander";
 
-import type { RecurringRecord } from "../../adapter/contract.js";
-import type { AdapterClient } from "../../backends/client.js";
+import { findRecurringTask, recurring } from "../../admin-recurring.js";
 import { definitionOf } from "../../job/settings.js";
-import { recurringTasks, UnknownRecurringTaskError, type RecurringTaskSpec } from "../../recurring/config.js";
-import type { Runtime } from "../../runtime.js";
-import { findJob, requireSharedBackend, withRuntime, type CommonOptions } from "../context.js";
+import { recurringTasks } from "../../recurring/config.js";
+import { requireSharedBackend, withRuntime, type CommonOptions } from "../context.js";
 import { say, table, toJson } from "../output.js";
 
 /** Options of the `recurring` subcommands. */
@@ -35,49 +33,22 @@ export interface RecurringRow {
   stateUnknown?: string;
 }
 
-/** The last stored tick of each task, asking each task's backend once for its tasks. */
-async function lastTicks(runtime: Runtime, tasks: readonly RecurringTaskSpec[]): Promise<Map<string, RecurringRecord | null | string>> {
-  const byAdapter = new Map<string | undefined, RecurringTaskSpec[]>();
-  for (const task of tasks) {
-    const adapter = definitionOf(task.jobClass).adapter;
-    byAdapter.set(adapter, [...(byAdapter.get(adapter) ?? []), task]);
-  }
-  const found = new Map<string, RecurringRecord | null | string>();
-  for (const [adapter, group] of byAdapter) {
-    const client: AdapterClient = await runtime.adapterFor(adapter);
-    let unknown: string | undefined;
-    if (client.capabilities.embeddedWorker) unknown = `the ${client.name} adapter keeps its state inside the app process`;
-    else if (!client.capabilities.recurring) unknown = `the ${client.name} adapter keeps no recurring state`;
-    if (unknown !== undefined) {
-      for (const task of group) found.set(task.name, unknown);
-      continue;
-    }
-    const records = await client.recurringState(group.map((task) => task.name));
-    group.forEach((task, index) => found.set(task.name, records[index] ?? null));
-  }
-  return found;
-}
-
 /** Prints every recurring task: schedule, time zone, next run, last run and its job id. */
 export async function listRecurring(options: RecurringOptions): Promise<void> {
   await withRuntime({ ...options, embedded: false }, async (runtime) => {
     const tasks = recurringTasks(runtime.config);
     if (tasks.length === 0 && !options.json) return say("no recurring tasks in the config");
-    const last = await lastTicks(runtime, tasks);
-    const now = Date.now();
-    const rows: RecurringRow[] = tasks.map((task) => {
-      const record = last.get(task.name);
-      const next = task.schedule.next(now);
+    const rows: RecurringRow[] = (await recurring({ runtime }).list()).map((task) => {
       const row: RecurringRow = {
         task: task.name,
-        job: runtime.registry.ensure(task.jobClass),
-        schedule: task.schedule.description,
-        tz: task.schedule.tz ?? null,
-        nextRun: next === null ? null : new Date(next).toISOString(),
-        lastRun: typeof record === "object" && record !== null ? record.lastTick.toISOString() : null,
-        jobId: typeof record === "object" && record !== null ? record.jobId : null,
+        job: task.job,
+        schedule: task.schedule,
+        tz: task.timezone,
+        nextRun: task.nextRunAt?.toISOString() ?? null,
+        lastRun: task.lastRunAt?.toISOString() ?? null,
+        jobId: task.lastJobId,
       };
-      if (typeof record === "string") row.stateUnknown = record;
+      if (task.lastUnknown !== null) row.stateUnknown = task.lastUnknown;
       return row;
     });
     if (options.json) return say(toJson(rows, 2));
@@ -98,15 +69,9 @@ export async function listRecurring(options: RecurringOptions): Promise<void> {
  */
 export async function runRecurring(name: string, options: RecurringOptions): Promise<void> {
   await withRuntime({ ...options, embedded: false }, async (runtime) => {
-    const tasks = recurringTasks(runtime.config);
-    const task = tasks.find((candidate) => candidate.name === name);
-    if (!task) throw new UnknownRecurringTaskError(name, tasks.map((candidate) => candidate.name));
-    const JobClass = findJob(runtime, runtime.registry.ensure(task.jobClass));
+    const task = findRecurringTask(runtime, name);
     requireSharedBackend(await runtime.adapterFor(definitionOf(task.jobClass).adapter), "recurring run");
-    const set: { queue?: string; priority?: number } = {};
-    if (task.queue !== undefined) set.queue = task.queue;
-    if (task.priority !== undefined) set.priority = task.priority;
-    const result = await JobClass.set(set).performLater(...task.args);
+    const result = await recurring({ runtime }).run(name);
     if (options.json) return say(toJson({ task: name, ...result }, 2));
     if (!result.enqueued) return say(`${task.name}: ${result.job} was not enqueued: an aroundEnqueue callback did not call through`);
     const duplicate = result.duplicate ? " (duplicate: an existing job matched its uniqueness key)" : "";
