@@ -32,7 +32,7 @@
 // that ran on every read (~100 instructions per job of a no-op drain, callgrind).
 import { performance } from "node:perf_hooks";
 import type { AdapterClient } from "../backends/client.js";
-import { baseCapabilities, type JobPayload, type Reservation, type Settlement } from "../adapter/contract.js";
+import { baseCapabilities, type Reservation, type Settlement } from "../adapter/contract.js";
 import { ConfigError, ShutdownError } from "../errors.js";
 import { linkAbort, pause } from "../abort.js";
 import { executeReservation, type ExecutionContext } from "../job/execution.js";
@@ -370,16 +370,9 @@ export class Worker {
     // The controller is made when the job first reads `this.signal`, or when it must be aborted.
     const entry: RunningJob = { reservation, controller: undefined, abandoned: false, slot: -1, payload: undefined, startedAt: 0 };
     this.running.add(entry);
-    // Only a beating worker tracks what runs (its heartbeat reports it): the closure and the
-    // clock read are not paid on backends without `control`.
-    const onStart = this.heartbeat
-      ? (payload: JobPayload) => {
-          entry.payload = payload;
-          entry.startedAt = Date.now();
-        }
-      : undefined;
-    void executeReservation(this.executionContext, reservation, () => (entry.controller ??= new AbortController()).signal, onStart).then((settlement) =>
-      this.finish(entry, settlement),
+    // Only a beating worker tracks what runs (its heartbeat reports it).
+    void executeReservation(this.executionContext, reservation, () => (entry.controller ??= new AbortController()).signal, this.heartbeat && entry).then(
+      (settlement) => this.finish(entry, settlement),
     );
   }
 
