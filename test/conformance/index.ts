@@ -9,12 +9,15 @@
  */
 import type { AdapterWiring } from "./harness.js";
 import { capabilitiesSuite } from "./capabilities.js";
+import { controlSuite } from "./control.js";
+import { controlWorkersSuite } from "./control-workers.js";
 import { deadSuite } from "./dead.js";
 import { enqueueSuite } from "./enqueue.js";
 import { flowLimitsSuite } from "./flow-limits.js";
 import { flowRecurringSuite } from "./flow-recurring.js";
 import { flowUniqueSuite } from "./flow-unique.js";
 import { leaseSuite } from "./lease.js";
+import { listJobsSuite } from "./list-jobs.js";
 import { mailerSuite } from "./mailer.js";
 import { reserveSuite } from "./reserve.js";
 import { retrySuite } from "./retry.js";
@@ -42,5 +45,8 @@ export function runConformance(wiring: AdapterWiring): void {
   flowUniqueSuite(wiring);
   flowLimitsSuite(wiring);
   flowRecurringSuite(wiring);
+  listJobsSuite(wiring);
+  controlSuite(wiring);
+  controlWorkersSuite(wiring);
   mailerSuite(wiring);
 }
