@@ -93,7 +93,7 @@ function attemptsSection(job: JobView): Html {
     const finished = new Date(attempt.finishedAt);
     return html`<tr><th scope="row">${index + 1}</th><td>${time(started)}</td><td>${time(finished)}</td><td class="num">${duration(finished.getTime() - started.getTime())}</td><td><span class="error-name">${attempt.error.name}</span>: ${attempt.error.message}</td></tr>`;
   });
-  return html`<section aria-labelledby="attempts-title"><h2 id="attempts-title">Earlier attempts</h2>
+  return html`<section aria-labelledby="attempts-title"><h2 id="attempts-title">Attempts that failed</h2>
 <div class="table-wrap"><table><thead><tr><th scope="col">#</th><th scope="col">Started</th><th scope="col">Ended</th><th scope="col" class="num">Took</th><th scope="col">Error</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;
 }
 
@@ -105,7 +105,8 @@ function timelineSection(job: JobView): Html {
     events.push({ at: new Date(attempt.finishedAt), text: html`Attempt ${index + 1} failed: <span class="error-name">${attempt.error.name}</span>` });
   });
   if (job.state === "retrying" || (job.state === "scheduled" && job.attempts.length > 0)) events.push({ at: job.scheduledAt, text: "Retry due" });
-  if (job.startedAt) events.push({ at: job.startedAt, text: job.attempts.length ? `Attempt ${job.attempts.length + 1} started` : "Started" });
+  // The latest run, unless `attempts` already holds it (a run that ended in a retry or in the dead set is there).
+  if (job.startedAt && job.attempts.length < job.executions) events.push({ at: job.startedAt, text: job.executions > 1 ? `Attempt ${job.executions} started` : "Started" });
   if (job.finishedAt) events.push({ at: job.finishedAt, text: html`Ended <span class="badge state-${job.state}">${job.state}</span>` });
   events.sort((a, b) => a.at.getTime() - b.at.getTime());
   return html`<section aria-labelledby="timeline-title"><h2 id="timeline-title">Timeline</h2>

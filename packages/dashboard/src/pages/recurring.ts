@@ -18,7 +18,7 @@ export async function recurringPage(ctx: PageContext): Promise<PageContent> {
     (task) => html`<tr>
 <th scope="row">${task.name}</th>
 <td class="job-class">${task.job}</td>
-<td><code>${task.schedule}</code>${task.timezone ? html` <span class="muted">(${task.timezone})</span>` : ""}</td>
+<td><code>${task.schedule}</code>${task.timezone && !task.schedule.includes(task.timezone) ? html` <span class="muted">(${task.timezone})</span>` : ""}</td>
 <td>${task.nextRunAt ? time(task.nextRunAt) : html`<span class="muted">never again</span>`}</td>
 <td>${task.lastUnknown !== null ? html`<span class="muted" title="${task.lastUnknown}">unknown</span>` : time(task.lastRunAt)}</td>
 <td>${task.lastJobId ? html`<a href="${ctx.base}/jobs/${encodeURIComponent(task.lastJobId)}" aria-label="Last job of ${task.name}">${shortId(task.lastJobId)}</a>` : html`<span class="muted">–</span>`}</td>
