@@ -143,7 +143,8 @@ async function submit(form: HTMLFormElement, submitter: HTMLElement | null, conf
   if (confirmed) data.set("confirm", "1");
   for (const button of form.querySelectorAll("button")) button.disabled = true;
   try {
-    const response = await fetch(form.action, { method: "POST", body: data, credentials: "same-origin", headers: { accept: "text/html" } });
+    // getAttribute: a field named "action" (ours are) shadows `form.action`.
+    const response = await fetch(new URL(form.getAttribute("action") ?? "", location.href), { method: "POST", body: data, credentials: "same-origin", headers: { accept: "text/html" } });
     swap(await response.text(), response.redirected ? response.url : undefined, true);
   } catch {
     // The network failed: let the browser post it the ordinary way.
@@ -154,7 +155,7 @@ async function submit(form: HTMLFormElement, submitter: HTMLElement | null, conf
 
 document.addEventListener("submit", (event) => {
   const form = event.target as HTMLFormElement;
-  if (form.method !== "post" || form.dataset.plain) return;
+  if ((form.getAttribute("method") ?? "").toLowerCase() !== "post" || form.dataset.plain) return;
   const submitter = (event as SubmitEvent).submitter;
   const question = submitter?.dataset.confirm ?? form.dataset.confirm;
   event.preventDefault();
