@@ -79,7 +79,7 @@ describe("dashboard actions on jobs", () => {
 
   it("discards all dead jobs of a class page by page (the job filter lists them)", async () => {
     failing.add("by-class");
-    const mine = [];
+    const mine: string[] = [];
     for (let index = 0; index < 3; index++) mine.push((await SyncJob.set({ queue: "classy" }).performLater(index, "by-class")).jobId);
     // SyncJob retries an hour apart: run each now until its five attempts are spent.
     for (let attempt = 0; attempt < 5; attempt++) {

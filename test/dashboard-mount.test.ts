@@ -40,7 +40,7 @@ describe.each(frameworks)("examples/dashboard: %s", (_name, example) => {
   afterAll(() => app.close());
 
   it("challenges a request without credentials, or with wrong ones", async () => {
-    for (const headers of [{}, { authorization: `Basic ${Buffer.from("ops:nope").toString("base64")}` }]) {
+    for (const headers of [{}, { authorization: `Basic ${Buffer.from("ops:nope").toString("base64")}` }] as Record<string, string>[]) {
       const response = await fetch(`${app.url}/errand/`, { headers });
       expect(response.status).toBe(401);
       expect(response.headers.get("www-authenticate")).toMatch(/^Basic realm="Errand"/);
