@@ -1,3 +1,4 @@
+// The runnable example of packages/dashboard/README.md (kept identical by test/readme.test.ts).
 // The dashboard in a plain node:http server, behind Basic authentication: `toNodeHandler`
 // turns it into a listener whose `next` runs the app's own routes for every path outside
 // /errand. Run: `node examples/dist/dashboard/node-http.js`.

@@ -117,6 +117,7 @@ function setCount(cell: HTMLElement, text: string | undefined): void {
   if (text === undefined) return;
   const link = cell.querySelector("a") ?? cell;
   if (link.textContent === text) return;
+  cell.classList.toggle("zero", text === "0");
   link.textContent = text;
   const label = link.getAttribute("aria-label");
   if (label) link.setAttribute("aria-label", label.replace(/: [^:]*$/, `: ${text}`));

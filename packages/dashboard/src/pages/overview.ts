@@ -34,7 +34,7 @@ export async function overviewPage(ctx: PageContext): Promise<PageContent> {
     const value = row.counts[state];
     const text = count(value);
     const link = value === undefined || !capabilities.listJobs ? text : html`<a href="${ctx.base}/jobs${query({ state, queue: row.name })}" aria-label="${LABELS[state]} jobs of ${row.name}: ${text}">${text}</a>`;
-    return html`<td class="num" data-count="${state}">${link}</td>`;
+    return html`<td class="num${value === 0 ? " zero" : ""}" data-count="${state}">${link}</td>`;
   };
   const rows = snapshot.rows.map(
     (row) => html`<tr data-queue="${row.name}"${row.paused ? html` class="paused"` : ""}>
