@@ -220,13 +220,15 @@ async function decide(
 /**
  * Runs one reserved job and returns how it ended. Never throws.
  * @param signal - becomes the job's `this.signal` (aborted by the worker: shutdown, lost lease, an operator's abort).
- * @param onStart - called with the payload once it is read and its class found, before the job runs.
+ * @param track - given the payload and the start (`performance.now()`) once the payload is read
+ *   and its class found, before the job runs (a worker that reports what it runs passes its
+ *   slot entry: no closure per job).
  */
 export async function executeReservation(
   context: ExecutionContext,
   reservation: Reservation,
   signal: SignalSource = NEVER_ABORTED,
-  onStart?: (payload: JobPayload) => void,
+  track?: { payload: JobPayload | undefined; startedAt: number },
 ): Promise<Settlement> {
   const { runtime, workerId } = context;
   let payload: JobPayload;
@@ -246,7 +248,10 @@ export async function executeReservation(
   }
   const executions = payload.executions + 1;
   const startedAt = performance.now();
-  onStart?.(payload);
+  if (track) {
+    track.payload = payload;
+    track.startedAt = startedAt;
+  }
   if (runtime.events.has("job:start")) runtime.events.emit("job:start", { payload, workerId });
   let job: AnyJob | undefined;
   try {

@@ -20,7 +20,7 @@ export interface RunningJob {
   slot: number;
   /** Its payload once read (only tracked when the worker beats: `heartbeat.ts`). */
   payload: JobPayload | undefined;
-  /** When it started, in ms since the epoch (0 when not tracked). */
+  /** When it started, as `performance.now()` (0 when not tracked). */
   startedAt: number;
 }
 

@@ -32,7 +32,7 @@
 // that ran on every read (~100 instructions per job of a no-op drain, callgrind).
 import { performance } from "node:perf_hooks";
 import type { AdapterClient } from "../backends/client.js";
-import { baseCapabilities, type JobPayload, type Reservation, type Settlement } from "../adapter/contract.js";
+import { baseCapabilities, type Reservation, type Settlement } from "../adapter/contract.js";
 import { ConfigError, ShutdownError } from "../errors.js";
 import { linkAbort, pause } from "../abort.js";
 import { executeReservation, type ExecutionContext } from "../job/execution.js";
@@ -45,7 +45,7 @@ import { Heartbeat } from "./heartbeat.js";
 import { LeaseRenewer } from "./lease.js";
 import { RunningJobs, type RunningJob } from "./slots.js";
 import { resolveWorkerOptions, type WorkerOptions } from "./options.js";
-import { describeQueues, mapQueueNames, parseQueues, type QueueSelection } from "./queues.js";
+import { describeQueues, selectQueues, type QueueSelection } from "./queues.js";
 import { warnAtStart } from "./warnings.js";
 
 export { LeaseLostError } from "./lease.js";
@@ -162,15 +162,8 @@ export class Worker {
       this.stateValue = "stopped";
       throw error;
     }
-    const fallback = this.client.capabilities.wildcardQueues ? "*" : "default";
-    this.selection = mapQueueNames(parseQueues(this.options.queues ?? this.runtime.workerSettings.queues, fallback), (name) =>
-      this.runtime.queueName(name),
-    );
-    if (this.selection === "*" && !this.client.capabilities.wildcardQueues) {
-      this.stateValue = "stopped";
-      throw new ConfigError(`the ${this.client.name} adapter cannot work every queue ("*"); name the queues with --queues`);
-    }
     try {
+      this.selection = selectQueues(this.options.queues ?? this.runtime.workerSettings.queues, this.client, (name) => this.runtime.queueName(name));
       this.scheduler = schedulerFor({
         runtime: this.runtime,
         client: this.client,
@@ -220,6 +213,13 @@ export class Worker {
     this.runtime.events.emit("worker:start", { workerId: this.id, queues: describeQueues(this.selection), concurrency: this.concurrency });
     this.loopDone = this.fetchLoop();
     this.scheduler?.start();
+  }
+
+  /** Wakes the fetch loop where it sleeps (a full buffer, every queue paused); it looks again. */
+  private wakeLoop(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
   }
 
   private reportError(error: unknown): void {
@@ -331,9 +331,7 @@ export class Worker {
     releasePaused(this.buffer, paused, (settlement) => this.batcher.settle(settlement));
     this.runtime.events.emit("worker:paused", { workerId: this.id, queues: [...paused] });
     this.interruptWait?.abort();
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
+    this.wakeLoop();
   }
 
   private markIdle(seq: number): void {
@@ -355,9 +353,7 @@ export class Worker {
     if (this.running.size === 0 && this.buffer.length === 0) {
       this.interruptWait?.abort();
       // A loop asleep because every queue is paused looks again and answers.
-      const wake = this.wake;
-      this.wake = undefined;
-      wake?.();
+      this.wakeLoop();
     }
     return drained;
   }
@@ -370,16 +366,9 @@ export class Worker {
     // The controller is made when the job first reads `this.signal`, or when it must be aborted.
     const entry: RunningJob = { reservation, controller: undefined, abandoned: false, slot: -1, payload: undefined, startedAt: 0 };
     this.running.add(entry);
-    // Only a beating worker tracks what runs (its heartbeat reports it): the closure and the
-    // clock read are not paid on backends without `control`.
-    const onStart = this.heartbeat
-      ? (payload: JobPayload) => {
-          entry.payload = payload;
-          entry.startedAt = Date.now();
-        }
-      : undefined;
-    void executeReservation(this.executionContext, reservation, () => (entry.controller ??= new AbortController()).signal, onStart).then((settlement) =>
-      this.finish(entry, settlement),
+    // Only a beating worker tracks what runs (its heartbeat reports it).
+    void executeReservation(this.executionContext, reservation, () => (entry.controller ??= new AbortController()).signal, this.heartbeat && entry).then(
+      (settlement) => this.finish(entry, settlement),
     );
   }
 
@@ -393,9 +382,7 @@ export class Worker {
     if (this.stateValue === "running") this.dispatch();
     else if (this.running.size === 0) this.onRunningEmpty?.();
     if (this.running.size === 0 && this.buffer.length === 0 && this.drainWaiters.size > 0) this.interruptWait?.abort();
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
+    this.wakeLoop();
   }
 
   /**
@@ -419,9 +406,7 @@ export class Worker {
     this.stateValue = "stopping";
     this.fetchController.abort(new ShutdownError());
     const schedulerStopped = this.scheduler?.stop();
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
+    this.wakeLoop();
     let released = 0;
     for (const reservation of this.buffer.splice(0)) {
       this.batcher.settle({ reservation, outcome: "released" });
