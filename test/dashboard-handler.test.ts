@@ -50,6 +50,18 @@ describe("dashboard options", () => {
     expect(() => open({ filterArguments: "card..number" })).toThrow(/filterArguments\[0\]: the path "card..number" has an empty segment/);
   });
 
+  it("mounts at the root without a basePath", async () => {
+    const ui = dashboard({ authorize: () => true });
+    expect(ui.basePath).toBe("");
+    const response = await get(ui, "/");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("set-cookie")).toContain("; Path=/;");
+    const text = await response.text();
+    expect(text).toContain('<a href="/jobs">Jobs</a>');
+    expect(text).toMatch(/<link rel="stylesheet" href="\/assets\/dashboard\.[0-9a-f]{10}\.css">/);
+    expect((await get(ui, "/jobs?state=dead")).status).toBe(200);
+  });
+
   it("says which routes are its own", () => {
     const ui = open();
     expect(ui.basePath).toBe("/errand");
