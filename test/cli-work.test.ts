@@ -109,11 +109,18 @@ describe("admin commands", () => {
     expect(stderr).toBe("");
     expect(code).toBe(0);
     const rows = stdout.trimEnd().split("\n").map((line) => line.split(/\s+/));
-    expect(rows).toEqual([
+    expect(rows.map((row) => row.slice(0, 6))).toEqual([
       ["queue", "queued", "scheduled", "running", "retrying", "dead"],
       ["critical", "1", "0", "0", "0", "1"],
       ["default", "2", "1", "0", "0", "0"],
     ]);
+    // Succeeded, failed, the age of the oldest queued job, paused: from the operator's counts.
+    expect(rows[0]!.slice(6)).toEqual(["succeeded", "failed", "latency(ms)", "paused"]);
+    for (const row of rows.slice(1)) {
+      expect(row.slice(6, 8)).toEqual(["0", "0"]);
+      expect(Number(row[8])).toBeGreaterThanOrEqual(0);
+      expect(row[9]).toBe("no");
+    }
   });
 
   it("queues says so when there are none", async () => {

@@ -27,6 +27,7 @@ export interface RunningJob {
 /** @internal The worker's running jobs. */
 export class RunningJobs {
   private readonly jobs: RunningJob[] = [];
+  private onEmpty: (() => void) | undefined;
 
   /** Jobs running. */
   get size(): number {
@@ -49,6 +50,34 @@ export class RunningJobs {
       last.slot = slot;
     }
     job.slot = -1;
+    if (this.jobs.length === 0) this.onEmpty?.();
+  }
+
+  /** Resolves once no job runs, or after `ms` (a shutdown's grace period). */
+  emptyWithin(ms: number): Promise<void> {
+    if (this.jobs.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.onEmpty = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.onEmpty = done;
+    });
+  }
+
+  /**
+   * Abandons every running job not abandoned yet (its outcome will not be written), aborting
+   * its signal with `reason`; returns them, to be handed back.
+   */
+  abandonAll(reason: Error): RunningJob[] {
+    const abandoned = this.jobs.filter((job) => !job.abandoned);
+    for (const job of abandoned) {
+      job.abandoned = true;
+      (job.controller ??= new AbortController()).abort(reason);
+    }
+    return abandoned;
   }
 
   /** A copy of the running jobs, safe to iterate while jobs finish. */

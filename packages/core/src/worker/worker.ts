@@ -97,7 +97,6 @@ export class Worker {
   private stopping: Promise<void> | undefined;
   private untrack: (() => void) | undefined;
   private executionContext!: ExecutionContext;
-  private onRunningEmpty: (() => void) | undefined;
   private starting: Promise<void> | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private interruptWait: AbortController | undefined;
@@ -380,7 +379,6 @@ export class Worker {
       if (entry.payload && settlement.outcome !== "released") this.heartbeat?.count(entry.payload.queue, settlement.outcome === "succeeded");
     }
     if (this.stateValue === "running") this.dispatch();
-    else if (this.running.size === 0) this.onRunningEmpty?.();
     if (this.running.size === 0 && this.buffer.length === 0 && this.drainWaiters.size > 0) this.interruptWait?.abort();
     this.wakeLoop();
   }
@@ -414,22 +412,10 @@ export class Worker {
     }
     await this.loopDone;
     await schedulerStopped;
-    if (this.running.size > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, graceMs);
-        this.onRunningEmpty = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.onRunningEmpty = undefined;
-      for (const job of this.running.values()) {
-        if (job.abandoned) continue;
-        job.abandoned = true;
-        (job.controller ??= new AbortController()).abort(new ShutdownError());
-        this.batcher.settle({ reservation: job.reservation, outcome: "released" });
-        released++;
-      }
+    await this.running.emptyWithin(graceMs);
+    for (const job of this.running.abandonAll(new ShutdownError())) {
+      this.batcher.settle({ reservation: job.reservation, outcome: "released" });
+      released++;
     }
     await this.batcher.drain();
     await this.heartbeat?.stop();

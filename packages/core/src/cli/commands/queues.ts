@@ -30,7 +30,7 @@ export async function queues(options: QueuesOptions): Promise<void> {
     if (infos.length === 0) return say("no queues");
     say(
       table(
-        ["queue", "queued", "scheduled", "running", "retrying", "dead", "succeeded", "failed", "latency ms", "paused"],
+        ["queue", "queued", "scheduled", "running", "retrying", "dead", "succeeded", "failed", "latency(ms)", "paused"],
         infos.map((info) => [
           info.name,
           info.queued,
