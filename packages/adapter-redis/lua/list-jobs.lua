@@ -2,17 +2,19 @@
   KEYS[1] prios (job-lib.lua), KEYS[2] scheduled, KEYS[3] retrying, KEYS[4] active,
   KEYS[5] dead, KEYS[6] done, KEYS[7] failed, KEYS[8] parked, KEYS[9] deferred (keys.ts)
   ARGV[1] the queue's jobs hash (job-lib.lua), ARGV[2] state, ARGV[3] limit, ARGV[4] budget
-  (most entries looked at), ARGV[5] job class ('' for any)
+  (most entries looked at), ARGV[5] job class ('' for any), ARGV[10] '1' to give the
+  records' fields (else '' in their place)
   ARGV[6..9] where to go on from ('' for the start), by state:
     queued     phase (0 ready lists, 1 due scheduled, 2 deferred, 3 parked); phase 0:
                priority, id, index; else score, id
     scheduled, retrying, dead   score, id
     running    id
     succeeded, failed   id, index, bound (ms: entries finished later are left out; '' for
-               the start, which takes the server's time)
+               the start, which takes the server's time); the frontier adds the finish
+               time of its entry ('' when unknown)
   Returns { ended (1 or 0), frontier (four fields, as ARGV[6..9]), entries (flat: id, sort
-  key, index in its list or '', the record's fields as job_fields spells them out), entries
-  looked at }. Ended: the queue has no more
+  key, index in its list or '', the record's fields as job_fields spells them out, or ''),
+  entries looked at }. Ended: the queue has no more
   entries of the state after the last one given; else the next call goes on from the
   frontier (the last entry looked at).
 
@@ -30,7 +32,7 @@
 --!include job-lib.lua
 --!include list-lib.lua
 local jobs, state = ARGV[1], ARGV[2]
-local sc = { limit = tonumber(ARGV[3]), budget = tonumber(ARGV[4]), job = ARGV[5], spent = 0, out = {} }
+local sc = { limit = tonumber(ARGV[3]), budget = tonumber(ARGV[4]), job = ARGV[5], fields = ARGV[10] == '1', spent = 0, out = {} }
 local a, b, c, d = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -80,7 +82,7 @@ if state == 'running' then
   for i, id in ipairs(after) do
     sc.spent = sc.spent + 1
     fid = id
-    local rec = ls_record(jobs, id, sc.job)
+    local rec = ls_record(jobs, id, sc.job, sc.fields)
     if rec then ls_give(sc, id, id, '', rec) end
     if ls_full(sc) then return { i == #after and 1 or 0, { fid, '', '', '' }, sc.out, sc.spent } end
   end
@@ -91,5 +93,5 @@ end
 local key = KEYS[6]
 if state == 'failed' then key = KEYS[7] end
 local bound = tonumber(c) or now
-local ended, fid, fat = ls_list(key, jobs, true, a, tonumber(b) or -1, bound, sc)
-return { ended and 1 or 0, { fid, tostring(fat), tostring(bound), '' }, sc.out, sc.spent }
+local ended, fid, fat, fin = ls_list(key, jobs, true, a, tonumber(b) or -1, bound, sc)
+return { ended and 1 or 0, { fid, tostring(fat), tostring(bound), tostring(fin) }, sc.out, sc.spent }

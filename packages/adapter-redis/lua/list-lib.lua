@@ -2,9 +2,11 @@
   list-jobs.lua (`--!include list-lib.lua`, after job-lib.lua). Not a command of its own.
 
   A walk shares one table `sc`: `limit` (most entries to give), `budget` (most entries to
-  look at), `job` (a job class, or '' for any), `spent` (entries looked at), `out` (flat:
-  id, sort key, index in a list ('' in a zset), the record's fields as job_fields spells
-  them out). It stops at whichever
+  look at), `job` (a job class, or '' for any), `fields` (whether to give the records),
+  `spent` (entries looked at), `out` (flat: id, sort key, index in a list ('' in a zset),
+  the record's fields as job_fields spells them out, or '' without `fields`). Without
+  `fields` and a filter, a zset's or a ready list's records are not read at all: a merge of
+  several queues reads only the records of the jobs it keeps (list-jobs.ts). It stops at whichever
   comes first: `limit` entries given, `budget` entries looked at, the end of the set. Each
   walk answers whether it reached the end, and its frontier: the last entry it looked at, from
   which the next call goes on. So a filter by job class that matches little looks at
@@ -16,8 +18,10 @@
 local LS_CHUNK = 200
 
 local ls_needle = nil
--- The record of `id` when it is of class `job` ('' for any), else nil.
-local function ls_record(jobs, id, job)
+-- The record of `id` when it is of class `job` ('' for any), else nil; `true` for any entry
+-- when the record is not `needed` and there is no class to check.
+local function ls_record(jobs, id, job, needed)
+  if job == '' and not needed then return true end
   local packed = redis.call('HGET', jobs, id)
   if not packed then return nil end
   if job ~= '' then
@@ -37,7 +41,7 @@ local function ls_give(sc, id, key, index, rec)
   out[#out + 1] = id
   out[#out + 1] = key
   out[#out + 1] = index
-  out[#out + 1] = job_fields(rec)
+  if sc.fields then out[#out + 1] = job_fields(rec) else out[#out + 1] = '' end
 end
 
 -- The rank (in the walk's direction) of the first entry after (score, id) in `key`: the entry
@@ -85,7 +89,7 @@ local function ls_zset(key, jobs, desc, score, id, skip_to, max, sc)
       if max and tonumber(s) > max then return true, fs, fid end
       sc.spent = sc.spent + 1
       fs, fid = s, member
-      local rec = ls_record(jobs, member, sc.job)
+      local rec = ls_record(jobs, member, sc.job, sc.fields)
       if rec then ls_give(sc, member, s, '', rec) end
       if ls_full(sc) then return false, fs, fid end
     end
@@ -101,7 +105,8 @@ end
 -- ones before it come again); from the tail, the walk has ended (retention took it, and every
 -- older one). From the tail, entries that finished after `bound` (ms) are left out: they
 -- came after the walk began. Sort key: the finish time from the tail, else the index.
--- Answers ended, frontier id, frontier index.
+-- Answers ended, frontier id, frontier index, and from the tail the frontier's finish time
+-- ('' when unknown), which tells a merge of several lists how far this one got.
 local function ls_list(key, jobs, from_tail, id, hint, bound, sc)
   local len = redis.call('LLEN', key)
   local at
@@ -113,39 +118,50 @@ local function ls_list(key, jobs, from_tail, id, hint, bound, sc)
     elseif from_tail then found = redis.call('LPOS', key, id, 'RANK', -1)
     else found = redis.call('LPOS', key, id) end
     if not found then
-      if from_tail then return true, id, hint end
+      if from_tail then return true, id, hint, '' end
       at = 0
     elseif from_tail then at = found - 1
     else at = found + 1 end
   end
-  local fid, fat = id, hint
+  local fid, fat, fin = id, hint, ''
   while not ls_full(sc) do
-    if at < 0 or at >= len then return true, fid, fat end
+    if at < 0 or at >= len then return true, fid, fat, fin end
     local n = math.min(LS_CHUNK, sc.budget - sc.spent)
     local first, last, step = at, at + n - 1, 1
     if from_tail then first, last, step = math.max(0, at - n + 1), at, -1 end
     local chunk = redis.call('LRANGE', key, first, last)
-    if #chunk == 0 then return true, fid, fat end
+    if #chunk == 0 then return true, fid, fat, fin end
     local i, stop = 1, #chunk
     if from_tail then i, stop = #chunk, 1 end
     while true do
       local entry = chunk[i]
       sc.spent = sc.spent + 1
-      fid, fat = entry, first + i - 1
-      local rec = ls_record(jobs, entry, sc.job)
+      fid, fat, fin = entry, first + i - 1, ''
+      local rec = ls_record(jobs, entry, sc.job, sc.fields or from_tail)
       if rec then
         if from_tail then
           local finished = rec.n + (rec.f or 0)
+          fin = finished
           if finished <= bound then ls_give(sc, entry, finished, fat, rec) end
         else
           ls_give(sc, entry, fat, fat, rec)
         end
       end
-      if ls_full(sc) then return false, fid, fat end
+      if ls_full(sc) then
+        if from_tail and fin == '' then
+          -- The frontier did not match the filter: its record was not unpacked yet.
+          local packed = redis.call('HGET', jobs, fid)
+          if packed then
+            local f = cmsgpack.unpack(packed)
+            fin = f.n + (f.f or 0)
+          end
+        end
+        return false, fid, fat, fin
+      end
       if i == stop then break end
       i = i + step
     end
     at = at + step * #chunk
   end
-  return false, fid, fat
+  return false, fid, fat, fin
 end

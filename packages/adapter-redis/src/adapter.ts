@@ -273,7 +273,7 @@ export class RedisAdapter implements Adapter {
     const local = moves.length === 0 ? settlements : settlements.filter((s) => !(moves as Settlement[]).includes(s));
     const byQueue = groupBy(local, (s) => handleOf(s.reservation).queue);
     await Promise.all([...[...byQueue].map(([queue, group]) => this.settleQueue(queue, group)), ...moves.map((s) => this.moveRetry(s))]);
-    await this.control.settled(settlements.map((s) => s.reservation.providerJobId));
+    if (this.control.marked) await this.control.settled(settlements);
   }
 
   private async settleQueue(queue: string, settlements: readonly Settlement[]): Promise<void> {

@@ -34,6 +34,7 @@ import {
   type PauseQueuesOptions,
   type QueueThroughput,
   type RunningJobInfo,
+  type Settlement,
   type StoredError,
   type WorkerRecord,
 } from "@errand/core/adapter";
@@ -179,14 +180,19 @@ export class Control {
     return [...marks.keys()].filter((id) => confirmed.has(id));
   }
 
+  /** Whether a beat told this process to abort jobs it has not settled yet (see `settled`). */
+  get marked(): boolean {
+    return this.aborting.size > 0;
+  }
+
   /**
    * Jobs settled by this process: the abort marks of those a beat told it to abort are
-   * deleted. Costs nothing while no job of this process was aborted.
+   * deleted. The adapter calls it only while `marked`: a settle of unmarked jobs costs one
+   * check of a Set's size.
    */
-  async settled(ids: Iterable<string>): Promise<void> {
-    if (this.aborting.size === 0) return;
+  async settled(settlements: readonly Settlement[]): Promise<void> {
     const done: string[] = [];
-    for (const id of ids) if (this.aborting.delete(id)) done.push(id);
+    for (const s of settlements) if (this.aborting.delete(s.reservation.providerJobId)) done.push(s.reservation.providerJobId);
     if (done.length > 0) await this.unmark(done);
   }
 

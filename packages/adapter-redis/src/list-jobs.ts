@@ -21,7 +21,7 @@ import type { Cluster, Redis } from "ioredis";
 
 import type { KeyLayout } from "./keys.js";
 import { decodeCursor, encodeCursor, type Listing, type Position } from "./list-cursor.js";
-import { bodyOf, type Lookup } from "./lookup.js";
+import { bodyOf, readJobs, type Lookup } from "./lookup.js";
 import { runScript } from "./scripts.js";
 import { toRecord } from "./status-hash.js";
 
@@ -42,6 +42,7 @@ interface Entry {
   key: string;
   /** Its index in a list, "" in a zset. */
   index: string;
+  /** Its record's fields (job_fields in job-lib.lua); empty until read, for a merged walk. */
   fields: Record<string, string>;
 }
 
@@ -55,6 +56,12 @@ interface Walk {
 }
 
 type Reply = [number, (string | number)[], (string | number | string[])[], number];
+
+function toFields(pairs: readonly string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (let f = 0; f < pairs.length; f += 2) fields[pairs[f]!] = pairs[f + 1]!;
+  return fields;
+}
 
 function checkOptions(options: ListJobsOptions): void {
   const allowed = "ids" in options ? ["ids"] : ["state", "queue", "job", "cursor", "limit"];
@@ -117,22 +124,20 @@ export class JobLister {
     });
   }
 
-  /** One walk of `queue` (list-jobs.lua). */
-  private async walk(queue: string, listing: Listing, limit: number, budget: number, from: readonly string[]): Promise<Walk> {
+  /** One walk of `queue` (list-jobs.lua); `fields`: with the records of the jobs given. */
+  private async walk(queue: string, listing: Listing, limit: number, budget: number, from: readonly string[], fields = true): Promise<Walk> {
     const k = this.keys.queue(queue);
     const at = [0, 1, 2, 3].map((i) => from[i] ?? "");
     const [ended, frontier, flat, spent] = await runScript<Reply>(
       this.client,
       "list-jobs",
       [k.prios, k.scheduled, k.retrying, k.active, k.dead, k.done, k.failed, k.parked, k.deferred],
-      [k.jobs, listing.state, limit, budget, listing.job ?? "", ...at],
+      [k.jobs, listing.state, limit, budget, listing.job ?? "", ...at, fields ? "1" : ""],
     );
     const entries: Entry[] = [];
     for (let i = 0; i < flat.length; i += 4) {
-      const pairs = flat[i + 3] as string[];
-      const fields: Record<string, string> = {};
-      for (let f = 0; f < pairs.length; f += 2) fields[pairs[f]!] = pairs[f + 1]!;
-      entries.push({ queue, id: String(flat[i]), key: String(flat[i + 1]), index: String(flat[i + 2]), fields });
+      const pairs = flat[i + 3];
+      entries.push({ queue, id: String(flat[i]), key: String(flat[i + 1]), index: String(flat[i + 2]), fields: Array.isArray(pairs) ? toFields(pairs) : {} });
     }
     return { queue, ended: ended === 1, frontier: frontier.map(String), entries, spent };
   }
@@ -160,7 +165,7 @@ export class JobLister {
   private async ordered(listing: Listing, queues: readonly string[], limit: number, position: Position | undefined): Promise<{ entries: Entry[]; next?: Position }> {
     const from = position?.kind === "ordered" ? position.at : [];
     const share = Math.max(limit, Math.floor(BUDGET / Math.max(1, queues.length)));
-    const walks = await Promise.all(queues.map((queue) => this.walk(queue, listing, limit, share, from)));
+    const walks = await Promise.all(queues.map((queue) => this.walk(queue, listing, limit, share, from, queues.length === 1)));
     const cmp = comparer(listing.state);
     const keyOf = (entry: Entry) => (listing.state === "running" ? [entry.id] : [entry.key, entry.id]);
     const open = walks.filter((walk) => !walk.ended).map((walk) => (listing.state === "running" ? walk.frontier.slice(0, 1) : walk.frontier.slice(0, 2)));
@@ -172,6 +177,7 @@ export class JobLister {
       if (taken.length >= limit || (mark && cmp(keyOf(entry), mark) > 0)) break;
       taken.push(entry);
     }
+    if (queues.length > 1) await this.readFields(taken);
     if (taken.length === limit && (open.length > 0 || all.length > limit)) return { entries: taken, next: { kind: "ordered", at: keyOf(taken[taken.length - 1]!) } };
     if (mark) return { entries: taken, next: { kind: "ordered", at: mark } };
     return { entries: taken };
@@ -186,9 +192,9 @@ export class JobLister {
     const places: Record<string, string[] | 0> = position?.kind === "finished" ? position.at : Object.fromEntries(queues.map((queue) => [queue, []]));
     const open = Object.entries(places).filter((entry): entry is [string, string[]] => entry[1] !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const share = Math.max(limit, Math.floor(BUDGET / Math.max(1, open.length)));
-    const walks = await Promise.all(open.map(([queue, at]) => this.walk(queue, listing, limit, share, at)));
-    // Unseen jobs of a walk that did not end finished no later than the last it gave (or any time, when it gave none).
-    const mark = Math.max(-Infinity, ...walks.filter((walk) => !walk.ended).map((walk) => (walk.entries.length === 0 ? Infinity : Number(walk.entries[walk.entries.length - 1]!.key))));
+    const walks = await Promise.all(open.map(([queue, at]) => this.walk(queue, listing, limit, share, at, open.length === 1)));
+    // Unseen jobs of a walk that did not end finished no later than its frontier (or any time, when that is unknown).
+    const mark = Math.max(-Infinity, ...walks.filter((walk) => !walk.ended).map((walk) => (walk.frontier[3] === "" ? Infinity : Number(walk.frontier[3]))));
     const heads = walks.map(() => 0);
     const taken: Entry[] = [];
     while (taken.length < limit) {
@@ -207,12 +213,29 @@ export class JobLister {
     walks.forEach((walk, w) => {
       const used = heads[w]!;
       const bound = walk.frontier[2]!;
-      if (used === walk.entries.length) next[walk.queue] = walk.ended ? 0 : walk.frontier;
+      if (used === walk.entries.length) next[walk.queue] = walk.ended ? 0 : walk.frontier.slice(0, 3);
       else if (used > 0) next[walk.queue] = [walk.entries[used - 1]!.id, walk.entries[used - 1]!.index, bound];
       else next[walk.queue] = [...(open[w]![1].length > 0 ? open[w]![1].slice(0, 2) : ["", ""]), bound];
     });
+    if (open.length > 1) await this.readFields(taken);
     const more = Object.values(next).some((place) => place !== 0);
     return more ? { entries: taken, next: { kind: "finished", at: next } } : { entries: taken };
+  }
+
+  /**
+   * Reads the records of jobs a merged walk kept (one job-read.lua per queue, sent at once):
+   * a merge of 6 queues keeps 50 of up to 300 jobs given, and their records were most of
+   * what the walks sent back (bench/dashboard/redis.ts).
+   */
+  private async readFields(entries: readonly Entry[]): Promise<void> {
+    const byQueue = new Map<string, Entry[]>();
+    for (const entry of entries) byQueue.set(entry.queue, [...(byQueue.get(entry.queue) ?? []), entry]);
+    await Promise.all(
+      [...byQueue].map(async ([queue, group]) => {
+        const records = await readJobs(this.client, this.keys.queue(queue).jobs, group.map((entry) => entry.id));
+        group.forEach((entry, i) => (entry.fields = records[i] ?? {}));
+      }),
+    );
   }
 
   /** The jobs given as listed jobs; a job whose record left the state in between is left out. */
