@@ -9,6 +9,7 @@
  */
 import type { AdapterWiring } from "./harness.js";
 import { capabilitiesSuite } from "./capabilities.js";
+import { controlWorkerSuite } from "./control-worker.js";
 import { deadSuite } from "./dead.js";
 import { enqueueSuite } from "./enqueue.js";
 import { flowLimitsSuite } from "./flow-limits.js";
@@ -43,4 +44,5 @@ export function runConformance(wiring: AdapterWiring): void {
   flowLimitsSuite(wiring);
   flowRecurringSuite(wiring);
   mailerSuite(wiring);
+  controlWorkerSuite(wiring);
 }

@@ -41,7 +41,8 @@ const OPTIONS: OptionSchema<AsyncAdapterOptions> = {
 /** The in-process, in-memory adapter: core's in-memory store, and a reserve that waits for work. */
 export class AsyncAdapter extends MemoryAdapter {
   readonly name = "async";
-  override readonly capabilities: AdapterCapabilities = { ...memoryCapabilities, embeddedWorker: true, blockingReserve: true };
+  /** The in-memory store's, a reserve that waits, the embedded worker, and the operator's members (listing, control). */
+  override readonly capabilities: AdapterCapabilities = { ...memoryCapabilities, embeddedWorker: true, blockingReserve: true, listJobs: true, control: true };
   private closed = false;
 
   /** @throws ConfigError for an unknown option or a value of the wrong kind, naming it. */
@@ -50,15 +51,15 @@ export class AsyncAdapter extends MemoryAdapter {
     super(options);
   }
 
-  override async reserve({ queues, max, leaseMs, waitMs, signal }: ReserveOptions): Promise<Reservation[]> {
-    let taken = this.store.take(queues, max, leaseMs);
+  override async reserve({ queues, except, max, leaseMs, waitMs, signal }: ReserveOptions): Promise<Reservation[]> {
+    let taken = this.store.take(queues, max, leaseMs, except);
     const deadline = Date.now() + waitMs;
     while (taken.length === 0 && !signal?.aborted && !this.closed) {
       const left = deadline - Date.now();
       if (left <= 0) break;
       await this.store.wait(left, signal);
       if (this.closed) break;
-      taken = this.store.take(queues, max, leaseMs);
+      taken = this.store.take(queues, max, leaseMs, except);
     }
     return taken;
   }

@@ -26,6 +26,8 @@ export interface ErrandEvents {
   "worker:start": { workerId: string; queues: string; concurrency: number };
   /** A worker has nothing running, nothing buffered, and its last reserve found nothing. */
   "worker:idle": { workerId: string };
+  /** The queues paused everywhere changed, as this worker's heartbeat read them: it leaves them out of its reserves from now on. */
+  "worker:paused": { workerId: string; queues: string[] };
   /** A worker stopped; `released` jobs were handed back to the backend. */
   "worker:stop": { workerId: string; released: number };
   /**

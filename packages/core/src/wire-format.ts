@@ -60,6 +60,21 @@ function requireInteger(value: unknown, min: number, label: string): void {
   if (!isInteger(value, min)) fail(`"${label}" must be an integer >= ${min}`);
 }
 
+function requireAttempts(value: unknown): void {
+  if (!Array.isArray(value)) fail(`"attempts" must be an array of earlier runs`);
+  value.forEach((attempt: unknown, index) => {
+    const label = `attempts[${index}]`;
+    if (attempt === null || typeof attempt !== "object" || Array.isArray(attempt)) fail(`"${label}" must be an object`);
+    const run = attempt as Record<string, unknown>;
+    requireDate(run.startedAt, `${label}.startedAt`);
+    requireDate(run.finishedAt, `${label}.finishedAt`);
+    const error = run.error as Record<string, unknown> | null | undefined;
+    if (error === null || typeof error !== "object" || typeof error.name !== "string" || typeof error.message !== "string") {
+      fail(`"${label}.error" must be an object with a name and a message`);
+    }
+  });
+}
+
 function requireCounters(value: unknown): void {
   if (value === null || typeof value !== "object" || Array.isArray(value)) fail(`"exceptionExecutions" must be an object of counts`);
   for (const [key, count] of Object.entries(value)) {
@@ -99,6 +114,7 @@ export function validatePayload(value: unknown): JobPayload {
   }
   requireInteger(record.executions, 0, "executions");
   if (record.exceptionExecutions !== undefined) requireCounters(record.exceptionExecutions);
+  if (record.attempts !== undefined) requireAttempts(record.attempts);
   requireDate(record.enqueuedAt, "enqueuedAt");
   requireDate(record.runAt, "runAt");
   if (record.timeoutMs !== undefined) requireInteger(record.timeoutMs, 1, "timeoutMs");

@@ -57,7 +57,7 @@ describe("LeaseRenewer", () => {
     const keptUntil = Date.now() + 1;
 
     const buffer: Reservation[] = [lostBuffered!, kept!];
-    const runningJob: RunningJob = { reservation: lostRunning!, controller: undefined, abandoned: false, slot: -1 };
+    const runningJob: RunningJob = { reservation: lostRunning!, controller: undefined, abandoned: false, slot: -1, payload: undefined, startedAt: 0 };
     const running = runningOf(runningJob);
     const errors: unknown[] = [];
     const renewer = new LeaseRenewer({ client, leaseMs: 60_000, buffer, running, onError: (error) => errors.push(error) });
@@ -86,8 +86,8 @@ describe("LeaseRenewer", () => {
     expect(calls).toEqual([]);
     await client.enqueue([payload(), payload()]);
     const [handedBack, live] = await reserve("a", 30_000);
-    running.add({ reservation: handedBack!, controller: undefined, abandoned: true, slot: -1 });
-    running.add({ reservation: live!, controller: undefined, abandoned: false, slot: -1 });
+    running.add({ reservation: handedBack!, controller: undefined, abandoned: true, slot: -1, payload: undefined, startedAt: 0 });
+    running.add({ reservation: live!, controller: undefined, abandoned: false, slot: -1, payload: undefined, startedAt: 0 });
     await renewer.renew();
     expect(calls).toEqual([1]);
   });
@@ -140,7 +140,7 @@ describe("LeaseRenewer", () => {
     const { adapter, client, reserve } = fixture();
     await client.enqueue([payload()]);
     const [held] = await reserve("a", 1);
-    const running = runningOf({ reservation: held!, controller: undefined, abandoned: false, slot: -1 });
+    const running = runningOf({ reservation: held!, controller: undefined, abandoned: false, slot: -1, payload: undefined, startedAt: 0 });
     const errors: unknown[] = [];
     const renewer = new LeaseRenewer({ client, leaseMs: 60_000, buffer: [], running, onError: (error) => errors.push(error) });
     adapter.hold();

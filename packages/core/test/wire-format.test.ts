@@ -39,6 +39,10 @@ describe("wire format v1", () => {
     [JSON.stringify({ ...valid, exceptionExecutions: null }), /"exceptionExecutions" must be an object of counts/],
     [JSON.stringify({ ...valid, exceptionExecutions: { ApiError: -1 } }), /"exceptionExecutions" "ApiError" must be an integer >= 0/],
     [JSON.stringify({ ...valid, exceptionExecutions: { ApiError: "2" } }), /"exceptionExecutions" "ApiError" must be an integer >= 0/],
+    [JSON.stringify({ ...valid, attempts: {} }), /"attempts" must be an array of earlier runs/],
+    [JSON.stringify({ ...valid, attempts: [null] }), /"attempts\[0\]" must be an object/],
+    [JSON.stringify({ ...valid, attempts: [{ startedAt: "x", finishedAt: valid.runAt, error: { name: "E", message: "m" } }] }), /"attempts\[0\].startedAt" must be an ISO-8601 date/],
+    [JSON.stringify({ ...valid, attempts: [{ startedAt: valid.runAt, finishedAt: valid.runAt, error: { name: "E" } }] }), /"attempts\[0\].error" must be an object with a name and a message/],
   ])("rejects %s naming what is wrong", (text, reason) => {
     expect(() => decodePayload(text)).toThrow(MalformedPayloadError);
     expect(() => decodePayload(text)).toThrow(reason);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 
 import { RunningJobs, type RunningJob } from "../src/worker/slots.js";
 
-const job = (id: string): RunningJob => ({ reservation: { providerJobId: id, body: "{}" }, controller: undefined, abandoned: false, slot: -1 });
+const job = (id: string): RunningJob => ({ reservation: { providerJobId: id, body: "{}" }, controller: undefined, abandoned: false, slot: -1, payload: undefined, startedAt: 0 });
 const ids = (running: RunningJobs) => running.values().map((entry) => entry.reservation.providerJobId).sort();
 
 describe("a worker's running jobs", () => {

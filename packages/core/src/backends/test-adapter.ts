@@ -7,8 +7,8 @@
  * @module
  */
 import type { Runtime } from "../runtime.js";
-import type { EnqueueOptions, EnqueueResult, JobPayload, Reservation, SettleOptions } from "../adapter/contract.js";
-import { MemoryAdapter } from "../memory/adapter.js";
+import type { AdapterCapabilities, EnqueueOptions, EnqueueResult, JobPayload, Reservation, SettleOptions } from "../adapter/contract.js";
+import { MemoryAdapter, memoryCapabilities } from "../memory/adapter.js";
 
 /** A stored job as `takePending` filters see it. */
 export interface PendingJob {
@@ -28,6 +28,8 @@ export interface RecordedJob {
 /** Records jobs instead of running them; its store is core's in-memory store, as the async adapter's. */
 export class TestAdapter extends MemoryAdapter {
   readonly name: string = "test";
+  /** The in-memory store's, and the operator's members (listing jobs, control), so apps can test their dashboards and tools. */
+  override readonly capabilities: AdapterCapabilities = { ...memoryCapabilities, listJobs: true, control: true };
   /** Every payload enqueued, in order (cleared by `clear()`). */
   readonly enqueued: RecordedJob[] = [];
   /** Every job performed through this adapter, in order (cleared by `clear()`). */

@@ -14,12 +14,14 @@ import { Command, CommanderError } from "commander";
 import "../index.js";
 import { registerDead } from "./commands/dead.js";
 import { registerEnqueue } from "./commands/enqueue.js";
+import { registerJobs } from "./commands/jobs.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerPerform } from "./commands/perform.js";
 import { registerQueues } from "./commands/queues.js";
 import { registerRecurring } from "./commands/recurring.js";
 import { registerStatus } from "./commands/status.js";
 import { registerWork } from "./commands/work.js";
+import { registerWorkers } from "./commands/workers.js";
 import { failureReport, oneLine } from "./output.js";
 
 function packageVersion(): string {
@@ -30,7 +32,7 @@ function packageVersion(): string {
 /** Builds the `errand` program. Settings given before the commands are added are inherited by them. */
 export function createProgram(): Command {
   const program = new Command("errand")
-    .description("Errand background jobs: run a worker, run or enqueue a job, inspect status, queues and the dead set")
+    .description("Errand background jobs: run a worker, run or enqueue a job, inspect status, queues, jobs, workers and the dead set")
     .version(packageVersion(), "-V, --version", "print the version")
     // Throw instead of exiting, so run() decides the exit code in one place.
     .exitOverride()
@@ -51,6 +53,8 @@ overrides the adapter. Set ERRAND_DEBUG=1 to see stack traces.`,
   registerStatus(program);
   registerDead(program);
   registerQueues(program);
+  registerJobs(program);
+  registerWorkers(program);
   registerMigrate(program);
   registerRecurring(program);
   return program;

@@ -10,12 +10,12 @@
  *
  * @module
  */
-import type { JobPayload, Reservation, Settlement } from "../adapter/contract.js";
+import { MAX_ATTEMPTS_KEPT, type AttemptRecord, type JobPayload, type Reservation, type Settlement } from "../adapter/contract.js";
 // The module binding, not the global: Node defines `globalThis.performance` with a getter
 // that ran on every read (~100 instructions per job of a no-op drain, callgrind).
 import { performance } from "node:perf_hooks";
 import { linkAbort } from "../abort.js";
-import { JobTimeoutError, toStoredError } from "../errors.js";
+import { JobAbortedError, JobTimeoutError, toStoredError } from "../errors.js";
 import type { Runtime } from "../runtime.js";
 import { readArguments, serializeResult } from "../serializers/arguments.js";
 import { decodePayload, peekJobId } from "../wire-format.js";
@@ -36,6 +36,26 @@ export interface ExecutionContext {
   workerId: string;
   /** Receives `this.progress(...)` calls, with the reservation the job runs under. */
   onProgress?(payload: JobPayload, fraction: number, message: string | undefined, reservation: Reservation): void;
+}
+
+/** The run that failed, appended to the payload's `attempts` (the oldest dropped past {@link MAX_ATTEMPTS_KEPT}). */
+function withAttempt(attempts: readonly AttemptRecord[] | undefined, startedAt: number, error: unknown): AttemptRecord[] {
+  const stored = toStoredError(error);
+  const attempt: AttemptRecord = {
+    startedAt: new Date(performance.timeOrigin + startedAt).toISOString(),
+    finishedAt: new Date().toISOString(),
+    error: stored.code === undefined ? { name: stored.name, message: stored.message } : { name: stored.name, message: stored.message, code: stored.code },
+  };
+  const kept = attempts ?? [];
+  return [...kept.slice(Math.max(0, kept.length - MAX_ATTEMPTS_KEPT + 1)), attempt];
+}
+
+/** The job's signal was aborted by an operator (`changeJobs({ action: "abort" })`), not by a timeout, lease loss or shutdown. */
+function abortedByOperator(job: AnyJob): boolean {
+  // Read on the failure path only: for a job that never read `this.signal` the getter may
+  // make its controller now (the worker made it already if it aborted the job).
+  const signal = job.signal;
+  return signal.aborted && signal.reason instanceof JobAbortedError;
 }
 
 /**
@@ -144,8 +164,16 @@ async function decide(
   payload: JobPayload,
   reservation: Reservation,
   thrown: unknown,
+  startedAt: number,
 ): Promise<Settlement> {
   const { runtime, workerId } = context;
+  if (abortedByOperator(job)) {
+    // An operator stopped it: whatever it threw on the way out, it is not retried.
+    const reason = job.signal.reason as JobAbortedError;
+    await runAfterDiscard(context, definition, job, reason);
+    runtime.events.emit("job:discard", { payload, error: reason, workerId });
+    return failedWith({ reservation, outcome: "failed", error: toStoredError(reason) }, reason);
+  }
   let error = thrown;
   let rule: ErrorRule | undefined = matchRule(definition.rules, error);
   if (rule?.kind === "rescue") {
@@ -169,7 +197,7 @@ async function decide(
   // first body, as SQS FIFO does), so its rules count total runs, as before, rather than
   // start from zero and, with the counters never kept, retry forever.
   const counters = payload.exceptionExecutions ?? (payload.executions > 0 ? undefined : {});
-  const next: JobPayload = { ...payload, executions, exceptionExecutions: { ...counters } };
+  const next: JobPayload = { ...payload, executions, exceptionExecutions: { ...counters }, attempts: withAttempt(payload.attempts, startedAt, error) };
   // A rule counts its own failures; the default policy counts runs.
   let failures = executions;
   if (rule?.kind === "retry") {
@@ -191,12 +219,16 @@ async function decide(
 
 /**
  * Runs one reserved job and returns how it ended. Never throws.
- * @param signal - becomes the job's `this.signal` (aborted by the worker: shutdown, lost lease).
+ * @param signal - becomes the job's `this.signal` (aborted by the worker: shutdown, lost lease, an operator's abort).
+ * @param track - given the payload and the start (`performance.now()`) once the payload is read
+ *   and its class found, before the job runs (a worker that reports what it runs passes its
+ *   slot entry: no closure per job).
  */
 export async function executeReservation(
   context: ExecutionContext,
   reservation: Reservation,
   signal: SignalSource = NEVER_ABORTED,
+  track?: { payload: JobPayload | undefined; startedAt: number },
 ): Promise<Settlement> {
   const { runtime, workerId } = context;
   let payload: JobPayload;
@@ -216,6 +248,10 @@ export async function executeReservation(
   }
   const executions = payload.executions + 1;
   const startedAt = performance.now();
+  if (track) {
+    track.payload = payload;
+    track.startedAt = startedAt;
+  }
   if (runtime.events.has("job:start")) runtime.events.emit("job:start", { payload, workerId });
   let job: AnyJob | undefined;
   try {
@@ -243,7 +279,7 @@ export async function executeReservation(
   } catch (error) {
     job ??= bareJob(jobClass, payload, executions, signal);
     try {
-      return await decide(context, definition, job, payload, reservation, error);
+      return await decide(context, definition, job, payload, reservation, error, startedAt);
     } catch (decisionError) {
       return dead(context, reservation, decisionError, payload);
     }

@@ -257,6 +257,16 @@ export class FlowGate<E extends Gated> {
     for (const { entry } of this.deferred.values()) yield entry;
   }
 
+  /** Takes these jobs out of the parked FIFOs and the deferred heap (an operator cancelled or moved them). O(waiting). */
+  withdraw(gone: ReadonlySet<E>): void {
+    for (const slots of this.slots.values()) {
+      if (slots.parked === undefined) continue;
+      slots.parked.retain((entry) => !gone.has(entry));
+      if (slots.parked.length === 0) slots.parked = undefined;
+    }
+    this.deferred.retain(({ entry }) => !gone.has(entry));
+  }
+
   /** Forgets everything (the store was cleared). */
   clear(): void {
     this.locks.clear();

@@ -93,3 +93,25 @@ export class ReadyQueue<T extends { readonly priority: number }> {
     return low;
   }
 }
+
+/**
+ * Takes the next ready item over every queue of `ready` but those in `skip`: the lowest
+ * priority, then the oldest (`seq`), as the store's reserve over `"*"` does. For reserves
+ * that leave paused queues out (`ReserveOptions.except`).
+ */
+export function nextExcept<T extends { readonly priority: number; readonly seq: number }>(
+  ready: ReadonlyMap<string, ReadyQueue<T>>,
+  skip: ReadonlySet<string>,
+): T | undefined {
+  let best: ReadyQueue<T> | undefined;
+  let bestHead: T | undefined;
+  for (const [name, queue] of ready) {
+    if (queue.size === 0 || skip.has(name)) continue;
+    const head = queue.peek()!;
+    if (!bestHead || head.priority < bestHead.priority || (head.priority === bestHead.priority && head.seq < bestHead.seq)) {
+      best = queue;
+      bestHead = head;
+    }
+  }
+  return best?.shift();
+}

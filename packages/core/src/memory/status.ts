@@ -15,8 +15,17 @@
  *
  * @module
  */
-import type { JobPayload, JobState, Settlement, StatusRecord } from "../adapter/contract.js";
+import type { JobPayload, JobState, Settlement, StatusRecord, StoredError } from "../adapter/contract.js";
 import { StatusEvents } from "./status-events.js";
+
+/**
+ * The state a record shows at `now`: a scheduled job whose run time has come reads as
+ * queued (it is due, whether or not a reserve has promoted it yet), as Redis and
+ * PostgreSQL read it. Every read of a state goes through here: `get`, listings, counts.
+ */
+export function visibleState(record: StatusRecord, now: number): JobState {
+  return record.state === "scheduled" && record.runAt.getTime() <= now ? "queued" : record.state;
+}
 
 /** Options of {@link MemoryStatusStore}. */
 export interface MemoryStatusOptions {
@@ -147,6 +156,23 @@ export class MemoryStatusStore {
     }
   }
 
+  /** Records a job an operator cancelled before it started: `failed` with `error`. */
+  cancelled(record: StatusRecord, error: StoredError, now: number = Date.now()): void {
+    if (!this.live(record)) return;
+    record.error = error;
+    record.updatedAt = new Date(now);
+    this.events.changed(record.id);
+    this.finish(record, "failed", record.updatedAt);
+  }
+
+  /** Records a scheduled or retrying job an operator made due: `queued`, its run time now. */
+  madeDue(record: StatusRecord, now: number = Date.now()): void {
+    if (!this.live(record)) return;
+    record.state = "queued";
+    record.runAt = record.updatedAt = new Date(now);
+    this.events.changed(record.id);
+  }
+
   /** Counts a new live record and drops the oldest live ones past `maxLive`. */
   private trackLive(record: StatusRecord): void {
     this.liveCount++;
@@ -195,12 +221,24 @@ export class MemoryStatusStore {
     }
   }
 
-  /** A status by id, or `null`. */
-  get(jobId: string): StatusRecord | null {
+  /** A status by id, or `null`; its state as {@link visibleState} reads it. */
+  get(jobId: string, now: number = Date.now()): StatusRecord | null {
     const record = this.records.get(jobId);
     if (!record) return null;
-    if (record.finishedAt && record.finishedAt.getTime() < Date.now() - this.finishedTtlMs) return null;
-    return { ...record };
+    if (record.finishedAt && record.finishedAt.getTime() < now - this.finishedTtlMs) return null;
+    return { ...record, state: visibleState(record, now) };
+  }
+
+  /**
+   * Finished records still kept (succeeded, failed, dead), in the order they finished,
+   * oldest first; O(finished kept). The records themselves: copy before handing one out.
+   */
+  *finished(now: number = Date.now()): Generator<StatusRecord> {
+    const cutoff = now - this.finishedTtlMs;
+    for (let index = this.head; index < this.order.length; index++) {
+      const record = this.order[index]!;
+      if (this.records.get(record.id) === record && record.finishedAt!.getTime() >= cutoff) yield record;
+    }
   }
 
   private forget(jobId: string): void {

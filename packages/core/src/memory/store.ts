@@ -27,7 +27,8 @@
  *   held beside its job to save a lookup by id per state change.
  *
  * Flow control (unique keys, recurring ticks, concurrency and rate limits) lives in a
- * `FlowGate` (flow.ts); a job without `flow` never reaches it.
+ * `FlowGate` (flow.ts); a job without `flow` never reaches it. Operator actions (control.ts)
+ * walk `held()` and move jobs with `withdraw` and `putBack`, never on the drain path.
  *
  * Due jobs and expired leases are handled when someone reserves; a waiting reserve sets its
  * timer to the earliest of its wait, the next run time and the next lease deadline, so no
@@ -43,7 +44,7 @@ import { countQueues } from "./counts.js";
 import { LeaseTable } from "./leases.js";
 import { Waiters } from "./waiters.js";
 import { MinHeap } from "./heap.js";
-import { ReadyQueue } from "./ready.js";
+import { nextExcept, ReadyQueue } from "./ready.js";
 import { MemoryStatusStore, type MemoryStatusOptions } from "./status.js";
 
 export type { MemoryJob } from "./entry.js";
@@ -56,13 +57,13 @@ export interface MemoryStoreOptions {
   statuses?: MemoryStatusOptions;
 }
 
-
 /** Jobs, leases, the dead set and statuses, in process memory. */
 export class MemoryStore {
   private readonly ready = new Map<string, ReadyQueue<Entry>>();
   private readonly scheduled = new MinHeap<Entry>((a, b) => a.runAtMs < b.runAtMs || (a.runAtMs === b.runAtMs && a.seq < b.seq));
   private readonly leases = new LeaseTable<Entry>();
-  private readonly dead: DeadSet;
+  /** Dead jobs, oldest first (listed by the adapter; moved and purged through the store). */
+  readonly dead: DeadSet;
   private readonly waiters = new Waiters();
   private readonly gate = new FlowGate<Entry>((jobId) => this.statuses.get(jobId)?.state);
   /** Statuses of the jobs stored (and of finished ones, for a while). */
@@ -199,14 +200,23 @@ export class MemoryStore {
     return { providerJobId: entry.providerJobId, body: entry.body, deliveries: entry.deliveries, handle: entry.leaseToken };
   }
 
-  /** Leases up to `max` ready jobs of `queues`, in the queues' order, lower priority first, then oldest. */
-  take(queues: readonly string[] | "*", max: number, leaseMs: number): Reservation[] {
+  /**
+   * Leases up to `max` ready jobs of `queues`, in the queues' order, lower priority first,
+   * then oldest; none of the queues in `except` (paused ones).
+   */
+  take(queues: readonly string[] | "*", max: number, leaseMs: number, except?: readonly string[]): Reservation[] {
     const now = Date.now();
     this.sweep(now);
     const taken: Reservation[] = [];
     const until = now + leaseMs;
+    // Decided once per call, so a reserve without `except` does per job what it always did.
+    let skip: ReadonlySet<string> | undefined;
+    if (except !== undefined && except.length > 0) {
+      if (queues === "*") skip = new Set(except);
+      else queues = queues.filter((name) => !except.includes(name));
+    }
     while (taken.length < max) {
-      const entry = this.next(queues);
+      const entry = skip === undefined ? this.next(queues) : nextExcept(this.ready, skip);
       if (!entry) break;
       const verdict = entry.limits ? this.gate.verdict(entry, now) : "start";
       if (verdict === "start") taken.push(this.lease(entry, now, until));
@@ -320,20 +330,43 @@ export class MemoryStore {
     return lost;
   }
 
-  /** Counts per queue. */
-  queues(): QueueInfo[] {
-    return countQueues({
-      ready: this.ready,
-      scheduled: this.scheduled.values(),
-      waiting: this.gate.waiting(),
-      leased: this.leases.values(),
-      dead: this.dead.values(),
-    });
+  /** Counts per queue; with `details`, `succeeded`, `failed` and `latencyMs` too; `known` listed even when empty. O(jobs). */
+  queues(details = false, known: Iterable<string> = []): QueueInfo[] {
+    const now = Date.now();
+    const finished = details ? { finished: this.statuses.finished(now) } : {};
+    return countQueues({ held: this.held(), dead: this.dead.values(), known, ...finished }, now);
   }
 
-  /** Dead jobs of `queue` (or all), newest first. */
-  listDead(queue: string | undefined, limit: number, offset: number): DeadJob[] {
-    return this.dead.list(queue, limit, offset);
+  /** Every job held but the dead: ready, scheduled, parked or deferred, leased. O(jobs), for listings. */
+  *held(): Generator<Entry> {
+    for (const queue of this.ready.values()) yield* queue;
+    yield* this.scheduled.values();
+    yield* this.gate.waiting();
+    yield* this.leases.values();
+  }
+
+  /**
+   * Takes the waiting jobs `pick` chooses out of wherever they wait (ready, scheduled,
+   * parked, deferred) and returns them; leased jobs are never offered. O(jobs held), for
+   * operator actions (memory/control.ts); {@link putBack} stores them again.
+   */
+  withdraw(pick: (entry: Entry) => boolean): Entry[] {
+    const chosen = new Set<Entry>();
+    for (const queue of this.ready.values()) for (const entry of queue) if (pick(entry)) chosen.add(entry);
+    for (const entry of this.scheduled.values()) if (pick(entry)) chosen.add(entry);
+    for (const entry of this.gate.waiting()) if (pick(entry)) chosen.add(entry);
+    if (chosen.size === 0) return [];
+    for (const queue of this.ready.values()) queue.remove(chosen);
+    this.scheduled.retain((entry) => !chosen.has(entry));
+    this.gate.withdraw(chosen);
+    return [...chosen];
+  }
+
+  /** Stores withdrawn jobs again by their (possibly changed) run time, and wakes waiting reserves. */
+  putBack(entries: readonly Entry[]): void {
+    const now = Date.now();
+    for (const entry of entries) this.place(entry, now);
+    if (entries.length > 0) this.wakeAll();
   }
 
   /** Stores dead jobs again as core revived them, due now; those core refuses stay dead, in place. */

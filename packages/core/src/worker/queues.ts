@@ -46,6 +46,22 @@ export function mapQueueNames(selection: QueueSelection, map: (name: string) => 
   return { ...selection, queues: selection.queues.map((queue) => ({ ...queue, name: map(queue.name) })) };
 }
 
+/**
+ * A worker's queues on `client`: the setting parsed (`"*"` by default where the backend can
+ * work every queue, else `default`), names mapped (the prefix applied).
+ * @throws ConfigError for a bad setting, or `"*"` on a backend without `wildcardQueues`.
+ */
+export function selectQueues(
+  setting: string | readonly string[] | undefined,
+  client: { name: string; capabilities: { wildcardQueues: boolean } },
+  map: (name: string) => string,
+): QueueSelection {
+  const wildcard = client.capabilities.wildcardQueues;
+  const selection = mapQueueNames(parseQueues(setting, wildcard ? "*" : "default"), map);
+  if (selection === "*" && !wildcard) throw new ConfigError(`the ${client.name} adapter cannot work every queue ("*"); name the queues with --queues`);
+  return selection;
+}
+
 /** Describes a selection for logs. */
 export function describeQueues(selection: QueueSelection): string {
   if (selection === "*") return "*";

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Reservation } from "../adapter/contract.js";
+import type { JobPayload, Reservation } from "../adapter/contract.js";
 
 /** @internal A job running in one of the worker's slots. */
 export interface RunningJob {
@@ -18,6 +18,10 @@ export interface RunningJob {
   abandoned: boolean;
   /** Its index in {@link RunningJobs} while it runs; -1 after. */
   slot: number;
+  /** Its payload once read (only tracked when the worker beats: `heartbeat.ts`). */
+  payload: JobPayload | undefined;
+  /** When it started, as `performance.now()` (0 when not tracked). */
+  startedAt: number;
 }
 
 /** @internal The worker's running jobs. */

@@ -40,10 +40,12 @@ import { schedulerFor, type RecurringScheduler } from "../recurring/for-worker.j
 import { currentRuntime, type Runtime } from "../runtime.js";
 import { SettleBatcher } from "./batcher.js";
 import { DrainWaiters } from "./drain-waiters.js";
+import { abortRunning, releasePaused, reserveQueues, runningInfo } from "./control.js";
+import { Heartbeat } from "./heartbeat.js";
 import { LeaseRenewer } from "./lease.js";
 import { RunningJobs, type RunningJob } from "./slots.js";
 import { resolveWorkerOptions, type WorkerOptions } from "./options.js";
-import { describeQueues, mapQueueNames, parseQueues, queueOrder, type QueueSelection } from "./queues.js";
+import { describeQueues, selectQueues, type QueueSelection } from "./queues.js";
 import { warnAtStart } from "./warnings.js";
 
 export { LeaseLostError } from "./lease.js";
@@ -99,6 +101,7 @@ export class Worker {
   private starting: Promise<void> | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private interruptWait: AbortController | undefined;
+  private heartbeat: Heartbeat | undefined;
   /** Jobs finished by this worker (any outcome). */
   processed = 0;
 
@@ -159,15 +162,8 @@ export class Worker {
       this.stateValue = "stopped";
       throw error;
     }
-    const fallback = this.client.capabilities.wildcardQueues ? "*" : "default";
-    this.selection = mapQueueNames(parseQueues(this.options.queues ?? this.runtime.workerSettings.queues, fallback), (name) =>
-      this.runtime.queueName(name),
-    );
-    if (this.selection === "*" && !this.client.capabilities.wildcardQueues) {
-      this.stateValue = "stopped";
-      throw new ConfigError(`the ${this.client.name} adapter cannot work every queue ("*"); name the queues with --queues`);
-    }
     try {
+      this.selection = selectQueues(this.options.queues ?? this.runtime.workerSettings.queues, this.client, (name) => this.runtime.queueName(name));
       this.scheduler = schedulerFor({
         runtime: this.runtime,
         client: this.client,
@@ -200,10 +196,30 @@ export class Worker {
       onError: (error) => this.reportError(error),
     });
     this.leases.start();
+    if (this.client.capabilities.control) {
+      this.heartbeat = new Heartbeat({
+        client: this.client,
+        workerId: this.id,
+        queues: describeQueues(this.selection),
+        concurrency: this.concurrency,
+        running: () => runningInfo(this.running.values()),
+        onPaused: (paused) => this.pausedChanged(paused),
+        onAbort: (ids) => abortRunning(this.running.values(), ids),
+        onError: (error) => this.reportError(error),
+      });
+      await this.heartbeat.start();
+    }
     if (this.options.keepAlive !== false) this.keepAliveTimer = setInterval(() => {}, 2 ** 30);
     this.runtime.events.emit("worker:start", { workerId: this.id, queues: describeQueues(this.selection), concurrency: this.concurrency });
     this.loopDone = this.fetchLoop();
     this.scheduler?.start();
+  }
+
+  /** Wakes the fetch loop where it sleeps (a full buffer, every queue paused); it looks again. */
+  private wakeLoop(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
   }
 
   private reportError(error: unknown): void {
@@ -232,6 +248,13 @@ export class Worker {
         await new Promise<void>((resolve) => (this.wake = resolve));
         continue;
       }
+      const queues = reserveQueues(this.selection, this.heartbeat?.paused);
+      if (queues === undefined) {
+        // Every queue of this worker is paused: sleep until a beat resumes one (or stop).
+        this.markIdleWhilePaused();
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        continue;
+      }
       const seq = ++this.reserveSeq;
       // A waiting reserve (or poll pause) is cut short when the worker runs empty while
       // someone awaits drained(): see finish() and drained().
@@ -243,7 +266,7 @@ export class Worker {
         let reserved: Reservation[] = [];
         try {
           reserved = await this.client.reserve({
-            queues: queueOrder(this.selection),
+            ...queues,
             max: room,
             leaseMs: this.leaseMs,
             waitMs: waitForWork && blocking ? this.pollIntervalMs : 0,
@@ -292,6 +315,25 @@ export class Worker {
     }
   }
 
+  /**
+   * A worker whose queues are all paused has no ready work: once nothing runs it is idle, as
+   * if a reserve (numbered now) had found nothing, so drained() answers.
+   */
+  private markIdleWhilePaused(): void {
+    if (this.running.size === 0 && this.buffer.length === 0) this.markIdle(++this.reserveSeq);
+  }
+
+  /**
+   * A beat read a new paused set: buffered jobs of paused queues go back (taken, not
+   * started), and a reserve waiting for work is cut short so the next leaves them out.
+   */
+  private pausedChanged(paused: ReadonlySet<string>): void {
+    releasePaused(this.buffer, paused, (settlement) => this.batcher.settle(settlement));
+    this.runtime.events.emit("worker:paused", { workerId: this.id, queues: [...paused] });
+    this.interruptWait?.abort();
+    this.wakeLoop();
+  }
+
   private markIdle(seq: number): void {
     if (!this.idle) {
       this.idle = true;
@@ -308,7 +350,11 @@ export class Worker {
   drained(): Promise<void> {
     if (this.stateValue === "stopped") return Promise.resolve();
     const drained = this.drainWaiters.add(this.reserveSeq);
-    if (this.running.size === 0 && this.buffer.length === 0) this.interruptWait?.abort();
+    if (this.running.size === 0 && this.buffer.length === 0) {
+      this.interruptWait?.abort();
+      // A loop asleep because every queue is paused looks again and answers.
+      this.wakeLoop();
+    }
     return drained;
   }
 
@@ -318,23 +364,25 @@ export class Worker {
 
   private run(reservation: Reservation): void {
     // The controller is made when the job first reads `this.signal`, or when it must be aborted.
-    const entry: RunningJob = { reservation, controller: undefined, abandoned: false, slot: -1 };
+    const entry: RunningJob = { reservation, controller: undefined, abandoned: false, slot: -1, payload: undefined, startedAt: 0 };
     this.running.add(entry);
-    void executeReservation(this.executionContext, reservation, () => (entry.controller ??= new AbortController()).signal).then((settlement) =>
-      this.finish(entry, settlement),
+    // Only a beating worker tracks what runs (its heartbeat reports it).
+    void executeReservation(this.executionContext, reservation, () => (entry.controller ??= new AbortController()).signal, this.heartbeat && entry).then(
+      (settlement) => this.finish(entry, settlement),
     );
   }
 
   private finish(entry: RunningJob, settlement: Settlement): void {
     this.running.delete(entry);
     this.processed++;
-    if (!entry.abandoned) this.batcher.settle(settlement);
+    if (!entry.abandoned) {
+      this.batcher.settle(settlement);
+      if (entry.payload && settlement.outcome !== "released") this.heartbeat?.count(entry.payload.queue, settlement.outcome === "succeeded");
+    }
     if (this.stateValue === "running") this.dispatch();
     else if (this.running.size === 0) this.onRunningEmpty?.();
     if (this.running.size === 0 && this.buffer.length === 0 && this.drainWaiters.size > 0) this.interruptWait?.abort();
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
+    this.wakeLoop();
   }
 
   /**
@@ -358,9 +406,7 @@ export class Worker {
     this.stateValue = "stopping";
     this.fetchController.abort(new ShutdownError());
     const schedulerStopped = this.scheduler?.stop();
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
+    this.wakeLoop();
     let released = 0;
     for (const reservation of this.buffer.splice(0)) {
       this.batcher.settle({ reservation, outcome: "released" });
@@ -386,6 +432,7 @@ export class Worker {
       }
     }
     await this.batcher.drain();
+    await this.heartbeat?.stop();
     this.leases?.stop();
     clearInterval(this.keepAliveTimer);
     this.stateValue = "stopped";
