@@ -22,9 +22,12 @@
   a: nothing is written: answers which jobs are running (their lease is held) with their
      lease tokens, so the caller marks those runs (control-beat.lua reads the marks).
 
-  A ready list is searched with LREM (O(its length)); cancelling many jobs of one long list
-  in one call goes through the list once instead (LRANGE, then the list rewritten without
-  them), past 8 ids per list.
+  A job in a ready list is removed with LREM, which walks the list from its head to the job:
+  cheap for the jobs an operator sees first (the head is what a reserve takes next). Past 8
+  ids in one list, the list is walked once instead (LRANGE in chunks of 1,000, up to the last
+  of them found), each found entry overwritten with a tombstone (LSET), and the tombstones
+  removed by one LREM that stops after the last: O(depth of the deepest) instead of 8 or more
+  walks, and never the whole of a long list unless a job sits at its end.
 ]]
 --!include job-lib.lua
 local jobs, action, gp = ARGV[1], ARGV[2], ARGV[3]
@@ -77,7 +80,7 @@ for i = 8, #ARGV do
   local id = ARGV[i]
   local rec = job_get(jobs, id)
   local state = rec and state_of(rec)
-  if state == 'queued' or state == 'scheduled' or state == 'retrying' then
+  if (state == 'queued' or state == 'scheduled' or state == 'retrying') and not recs[id] then
     recs[id] = rec
     local gone = (state == 'scheduled' and redis.call('ZREM', KEYS[2], id) == 1)
       or (state == 'retrying' and redis.call('ZREM', KEYS[3], id) == 1)
@@ -105,14 +108,22 @@ for _, p in ipairs(lists) do
       if redis.call('LREM', list, 1, id) == 1 then applied[id] = true end
     end
   else
-    local drop = {}
-    for _, id in ipairs(ids) do drop[id] = true end
-    local kept = {}
-    for _, id in ipairs(redis.call('LRANGE', list, 0, -1)) do
-      if drop[id] then applied[id] = true else kept[#kept + 1] = id end
+    local TOMB = '\0cancelled'
+    local want, left, found, at = {}, #ids, 0, 0
+    for _, id in ipairs(ids) do want[id] = true end
+    while left > 0 do
+      local chunk = redis.call('LRANGE', list, at, at + 999)
+      if #chunk == 0 then break end
+      for j, entry in ipairs(chunk) do
+        if want[entry] then
+          redis.call('LSET', list, at + j - 1, TOMB)
+          want[entry], applied[entry] = nil, true
+          left, found = left - 1, found + 1
+        end
+      end
+      at = at + #chunk
     end
-    redis.call('DEL', list)
-    for from = 1, #kept, 1000 do redis.call('RPUSH', list, unpack(kept, from, math.min(from + 999, #kept))) end
+    if found > 0 then redis.call('LREM', list, found, TOMB) end
   end
   if redis.call('EXISTS', list) == 0 then redis.call('ZREM', KEYS[1], p) end
 end
