@@ -196,6 +196,7 @@ async function measure(adapter: RedisAdapter, runs: number): Promise<{ timings: 
   const walks = {
     "queued of class AuditJob, every page": await walkAll(adapter, { state: "queued", job: "AuditJob", limit: PAGE }),
     "succeeded of class AuditJob in queue audit, every page": await walkAll(adapter, { state: "succeeded", queue: "audit", job: "AuditJob", limit: PAGE }),
+    "succeeded of a class no job has, in queue mail (the whole list), every page": await walkAll(adapter, { state: "succeeded", queue: "mail", job: "NoSuchJob", limit: PAGE }),
   };
   for (const [name, walk] of Object.entries(walks)) process.stdout.write(`  ${name}: ${JSON.stringify(walk)}\n`);
   return { timings, walks };

@@ -3,7 +3,8 @@
   KEYS[5] dead, KEYS[6] done, KEYS[7] failed, KEYS[8] parked, KEYS[9] deferred (keys.ts)
   ARGV[1] the queue's jobs hash (job-lib.lua), ARGV[2] state, ARGV[3] limit, ARGV[4] budget
   (most entries looked at), ARGV[5] job class ('' for any), ARGV[10] '1' to give the
-  records' fields (else '' in their place)
+  records' fields (else '' in their place), ARGV[11] most ms to walk (checked after each
+  chunk of entries, list-lib.lua)
   ARGV[6..9] where to go on from ('' for the start), by state:
     queued     phase (0 ready lists, 1 due scheduled, 2 deferred, 3 parked); phase 0:
                priority, id, index; else score, id
@@ -32,10 +33,11 @@
 --!include job-lib.lua
 --!include list-lib.lua
 local jobs, state = ARGV[1], ARGV[2]
-local sc = { limit = tonumber(ARGV[3]), budget = tonumber(ARGV[4]), job = ARGV[5], fields = ARGV[10] == '1', spent = 0, out = {} }
-local a, b, c, d = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local sc = { limit = tonumber(ARGV[3]), budget = tonumber(ARGV[4]), job = ARGV[5], fields = ARGV[10] == '1', spent = 0, out = {},
+  until_us = tonumber(t[1]) * 1000000 + tonumber(t[2]) + tonumber(ARGV[11]) * 1000 }
+local a, b, c, d = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 
 if state == 'queued' then
   local phase = tonumber(a) or 0
@@ -84,6 +86,7 @@ if state == 'running' then
     fid = id
     local rec = ls_record(jobs, id, sc.job, sc.fields)
     if rec then ls_give(sc, id, id, '', rec) end
+    if i % 200 == 0 then ls_clock(sc) end
     if ls_full(sc) then return { i == #after and 1 or 0, { fid, '', '', '' }, sc.out, sc.spent } end
   end
   return { 1, { fid, '', '', '' }, sc.out, sc.spent }

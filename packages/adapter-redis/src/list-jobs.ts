@@ -8,9 +8,9 @@
  * call per queue, sent at once).
  *
  * A filter by job class cannot use an index (none is kept: it would cost every enqueue and
- * settle): each walk looks at `BUDGET` entries at most, reading their records, and a page
- * may then hold fewer jobs than asked, or none, with a `next` cursor that goes on from the
- * last entry looked at. A caller that wants `limit` matches asks again. Merged walks
+ * settle): a call looks at `BUDGET` entries and walks `WALK_MS` at most, reading their
+ * records, and a page may then hold fewer jobs than asked, or none, with a `next` cursor that
+ * goes on from the last entry looked at. A caller that wants `limit` matches asks again. Merged walks
  * give only the jobs no queue could still put before them (the watermark: the nearest
  * frontier of the walks that did not end), so the order holds across pages.
  *
@@ -28,9 +28,19 @@ import { toRecord } from "./status-hash.js";
 /**
  * Entries one listJobs call looks at, at most, over all its queues (each merged queue gets
  * its share, at least `limit`). Only a filter by job class makes a walk look at entries it
- * does not give; bench/dashboard/redis.ts measured the cost per entry looked at.
+ * does not give: ~1.5 µs each with 1M jobs stored (HGET on a 1M-field hash, the class's bytes
+ * searched in the packed record), so 20,000 take ~30 ms (bench/dashboard/redis.ts: a class
+ * of 1 % over 900k succeeded jobs, 29–40 ms per call), well under the 200 ms a page may take
+ * on a loaded machine, and a rare class over a 360k-job list is walked in 18 calls.
  */
 export const BUDGET = 20_000;
+
+/**
+ * Most ms one listJobs call walks (over all its queues; each merged queue gets its share,
+ * at least 5 ms): a script blocks the server while it runs. On the loaded machine (load 8–10
+ * on 2 cores), 20,000 entries took 120–170 ms instead of ~30.
+ */
+export const WALK_MS = 25;
 
 const STATES: readonly JobState[] = ["queued", "scheduled", "running", "retrying", "succeeded", "failed", "dead"];
 
@@ -125,14 +135,14 @@ export class JobLister {
   }
 
   /** One walk of `queue` (list-jobs.lua); `fields`: with the records of the jobs given. */
-  private async walk(queue: string, listing: Listing, limit: number, budget: number, from: readonly string[], fields = true): Promise<Walk> {
+  private async walk(queue: string, listing: Listing, limit: number, budget: number, from: readonly string[], fields = true, ms = WALK_MS): Promise<Walk> {
     const k = this.keys.queue(queue);
     const at = [0, 1, 2, 3].map((i) => from[i] ?? "");
     const [ended, frontier, flat, spent] = await runScript<Reply>(
       this.client,
       "list-jobs",
       [k.prios, k.scheduled, k.retrying, k.active, k.dead, k.done, k.failed, k.parked, k.deferred],
-      [k.jobs, listing.state, limit, budget, listing.job ?? "", ...at, fields ? "1" : ""],
+      [k.jobs, listing.state, limit, budget, listing.job ?? "", ...at, fields ? "1" : "", Math.max(5, Math.round(ms))],
     );
     const entries: Entry[] = [];
     for (let i = 0; i < flat.length; i += 4) {
@@ -150,8 +160,9 @@ export class JobLister {
     let from: string[] = start && queues[q] === start.queue ? start.at : [];
     const entries: Entry[] = [];
     let budget = BUDGET;
-    while (q < queues.length && entries.length < limit && budget > 0) {
-      const walk = await this.walk(queues[q]!, listing, limit - entries.length, budget, from);
+    const until = Date.now() + WALK_MS;
+    while (q < queues.length && entries.length < limit && budget > 0 && (from.length > 0 || entries.length === 0 || Date.now() < until)) {
+      const walk = await this.walk(queues[q]!, listing, limit - entries.length, budget, from, true, until - Date.now());
       entries.push(...walk.entries);
       budget -= walk.spent;
       if (!walk.ended) return { entries, next: { kind: "queued", queue: queues[q]!, at: walk.frontier } };
@@ -165,7 +176,7 @@ export class JobLister {
   private async ordered(listing: Listing, queues: readonly string[], limit: number, position: Position | undefined): Promise<{ entries: Entry[]; next?: Position }> {
     const from = position?.kind === "ordered" ? position.at : [];
     const share = Math.max(limit, Math.floor(BUDGET / Math.max(1, queues.length)));
-    const walks = await Promise.all(queues.map((queue) => this.walk(queue, listing, limit, share, from, queues.length === 1)));
+    const walks = await Promise.all(queues.map((queue) => this.walk(queue, listing, limit, share, from, queues.length === 1, WALK_MS / queues.length)));
     const cmp = comparer(listing.state);
     const keyOf = (entry: Entry) => (listing.state === "running" ? [entry.id] : [entry.key, entry.id]);
     const open = walks.filter((walk) => !walk.ended).map((walk) => (listing.state === "running" ? walk.frontier.slice(0, 1) : walk.frontier.slice(0, 2)));
@@ -192,7 +203,7 @@ export class JobLister {
     const places: Record<string, string[] | 0> = position?.kind === "finished" ? position.at : Object.fromEntries(queues.map((queue) => [queue, []]));
     const open = Object.entries(places).filter((entry): entry is [string, string[]] => entry[1] !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const share = Math.max(limit, Math.floor(BUDGET / Math.max(1, open.length)));
-    const walks = await Promise.all(open.map(([queue, at]) => this.walk(queue, listing, limit, share, at, open.length === 1)));
+    const walks = await Promise.all(open.map(([queue, at]) => this.walk(queue, listing, limit, share, at, open.length === 1, WALK_MS / open.length)));
     // Unseen jobs of a walk that did not end finished no later than its frontier (or any time, when that is unknown).
     const mark = Math.max(-Infinity, ...walks.filter((walk) => !walk.ended).map((walk) => (walk.frontier[3] === "" ? Infinity : Number(walk.frontier[3]))));
     const heads = walks.map(() => 0);
