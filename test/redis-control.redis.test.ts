@@ -179,6 +179,7 @@ describe("redis operator: beats, pauses and throughput", () => {
     expect((await adapter.listWorkers()).map((w) => w.id)).toEqual(["w1", "w2"]);
     // w1's hour is over: the next beat of anyone drops it; w2 stops.
     await adapter.client.zadd(c.beats, Date.now() - 1, "w1");
+    expect((await adapter.listWorkers()).map((w) => w.id)).toEqual(["w2"]);
     await adapter.heartbeat({ worker: worker("w2"), at, ttlMs: 2_000, finished: [{ queue: "mail", succeeded: 1, failed: 0 }], stopping: true });
     expect(await adapter.listWorkers()).toEqual([]);
     expect(await adapter.client.hlen(c.workers)).toBe(0);

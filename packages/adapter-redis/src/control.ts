@@ -202,10 +202,15 @@ export class Control {
     await Promise.all([this.client.zrem(c.aborts, ...ids), this.client.hdel(c.abortTokens, ...ids)]);
   }
 
-  /** Every worker record kept (live or gone), by id. */
+  /**
+   * Every worker record kept (live or gone), by id: those whose hour after their ttl has not
+   * run out (a beat drops the others; with no worker beating any more, nobody would).
+   */
   async listWorkers(): Promise<WorkerRecord[]> {
-    const records = await this.client.hvals(this.keys.control.workers);
-    return records
+    const c = this.keys.control;
+    const [all, kept] = await Promise.all([this.client.hgetall(c.workers), this.client.zrangebyscore(c.beats, Date.now(), "+inf")]);
+    return kept
+      .flatMap((id) => (all[id] === undefined ? [] : [all[id]]))
       .map((text) => {
         const r = JSON.parse(text) as Omit<WorkerRecord, "startedAt" | "lastBeatAt" | "running"> & { startedAt: string; lastBeatAt: string; running: (Omit<RunningJobInfo, "startedAt"> & { startedAt: string })[] };
         return { ...r, startedAt: new Date(r.startedAt), lastBeatAt: new Date(r.lastBeatAt), running: r.running.map((job) => ({ ...job, startedAt: new Date(job.startedAt) })) };
