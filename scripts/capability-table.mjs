@@ -37,8 +37,8 @@ const rows = [
   ["concurrency limits", (c) => c.concurrencyLimits],
   ["rate limits", (c) => c.rateLimits],
   ["recurring tasks (one job per tick)", (c) => c.recurring],
-  ["job listing (`errand jobs list`, the dashboard)", (c) => c.listJobs],
-  ["pause queues, cancel and abort jobs, worker heartbeats", (c) => c.control],
+  ["listing jobs by state (`errand jobs list`, dashboard)", (c) => c.listJobs],
+  ["cancel, run now, abort, pause queues, worker heartbeats", (c) => c.control],
 ];
 
 /** `maxPriority` as a range: priorities from -maxPriority to maxPriority are stored. */

@@ -36,6 +36,7 @@ describe("READMEs", () => {
     ["packages/adapter-postgres/README.md", "[`examples/postgres-signup/main.ts`]", "examples/postgres-signup/main.ts"],
     ["packages/adapter-redis/README.md", "[`examples/redis-digest/main.ts`]", "examples/redis-digest/main.ts"],
     ["packages/adapter-sqs/README.md", "[`examples/sqs-import/main.ts`]", "examples/sqs-import/main.ts"],
+    ["packages/dashboard/README.md", "[`examples/dashboard/node-http.ts`]", "examples/dashboard/node-http.ts"],
   ])("%s shows %s verbatim", (readme, marker, file) => {
     expect(firstTsBlockAfter(read(readme), marker)).toBe(withoutHeader(read(file)));
   });

@@ -9,13 +9,15 @@
  */
 import type { AdapterWiring } from "./harness.js";
 import { capabilitiesSuite } from "./capabilities.js";
-import { controlWorkerSuite } from "./control-worker.js";
+import { controlSuite } from "./control.js";
+import { controlWorkersSuite } from "./control-workers.js";
 import { deadSuite } from "./dead.js";
 import { enqueueSuite } from "./enqueue.js";
 import { flowLimitsSuite } from "./flow-limits.js";
 import { flowRecurringSuite } from "./flow-recurring.js";
 import { flowUniqueSuite } from "./flow-unique.js";
 import { leaseSuite } from "./lease.js";
+import { listJobsSuite } from "./list-jobs.js";
 import { mailerSuite } from "./mailer.js";
 import { reserveSuite } from "./reserve.js";
 import { retrySuite } from "./retry.js";
@@ -24,6 +26,7 @@ import { statusSuite } from "./status.js";
 import { watchSuite } from "./watch.js";
 import { statusFeedSuite } from "./status-feed.js";
 import { wireFormatSuite } from "./wire-format.js";
+import { workerControlSuite } from "./worker-control.js";
 
 export type { AdapterWiring } from "./harness.js";
 
@@ -43,6 +46,9 @@ export function runConformance(wiring: AdapterWiring): void {
   flowUniqueSuite(wiring);
   flowLimitsSuite(wiring);
   flowRecurringSuite(wiring);
+  listJobsSuite(wiring);
+  controlSuite(wiring);
+  controlWorkersSuite(wiring);
   mailerSuite(wiring);
-  controlWorkerSuite(wiring);
+  workerControlSuite(wiring);
 }

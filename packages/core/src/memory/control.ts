@@ -62,10 +62,9 @@ export class MemoryControl {
   constructor(private readonly store: MemoryStore) {}
 
   /** Cancels, runs now or aborts jobs; returns the ids the action applied to, in the order given. */
-  changeJobs({ action, ids }: ChangeJobsOptions): string[] {
+  changeJobs({ action, ids }: ChangeJobsOptions, now: number = Date.now()): string[] {
     if (!ACTIONS.includes(action)) throw new ConfigError(`changeJobs: action must be one of ${ACTIONS.join(", ")}, got ${JSON.stringify(action)}`);
     if (!Array.isArray(ids) || ids.some((id) => typeof id !== "string")) throw new ConfigError("changeJobs: ids must be an array of job ids (strings)");
-    const now = Date.now();
     const wanted = new Set(ids);
     let applied: ReadonlySet<string>;
     if (action === "cancel") applied = this.cancel(wanted, now);
@@ -149,10 +148,9 @@ export class MemoryControl {
   }
 
   /** Stores a worker's beat and its finished counts; reads back the paused queues and its jobs' aborts. */
-  heartbeat(options: HeartbeatOptions): HeartbeatResult {
+  heartbeat(options: HeartbeatOptions, now: number = Date.now()): HeartbeatResult {
     checkBeat(options);
     const { worker, at, ttlMs, finished, stopping } = options;
-    const now = Date.now();
     this.throughput.add(at.getTime(), finished, now);
     if (stopping) this.workers.delete(worker.id);
     else this.workers.set(worker.id, { ...worker, running: worker.running.map((job) => ({ ...job })), lastBeatAt: new Date(at), ttlMs });
@@ -165,8 +163,8 @@ export class MemoryControl {
   }
 
   /** Every worker record kept, live or gone, by id. */
-  listWorkers(): WorkerRecord[] {
-    this.dropGoneWorkers(Date.now());
+  listWorkers(now: number = Date.now()): WorkerRecord[] {
+    this.dropGoneWorkers(now);
     return [...this.workers.values()]
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .map((record) => ({ ...record, running: record.running.map((job) => ({ ...job })), startedAt: new Date(record.startedAt), lastBeatAt: new Date(record.lastBeatAt) }));

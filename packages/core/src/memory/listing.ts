@@ -66,14 +66,11 @@ export function listJobs(store: MemoryStore, options: ListJobsOptions, now: numb
   const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, filter);
   // A max-heap of the limit + 1 first rows after the cursor: the extra one says a next page exists.
   const page = new MinHeap<Row>((a, b) => compareKeys(a.key, b.key) > 0);
-  const offer = (row: Row) => {
-    if (after !== undefined && compareKeys(row.key, after) <= 0) return;
-    if (page.size > limit && compareKeys(row.key, page.peek()!.key) >= 0) return;
+  // Whether a key may go on the page: after the cursor, and before the last of a full heap.
+  const fits = (key: Key) => (after === undefined || compareKeys(key, after) > 0) && (page.size <= limit || compareKeys(key, page.peek()!.key) < 0);
+  for (const row of rows(store, filter, fits, now)) {
     page.push(row);
     if (page.size > limit + 1) page.pop();
-  };
-  for (const row of rows(store, state, now)) {
-    if ((queue === undefined || row.record.queue === queue) && (job === undefined || row.record.job === job)) offer(row);
   }
   const sorted = [...page.values()].sort((a, b) => compareKeys(a.key, b.key));
   const more = sorted.length > limit;
@@ -82,24 +79,34 @@ export function listJobs(store: MemoryStore, options: ListJobsOptions, now: numb
   return more ? { jobs, next: encodeCursor(filter, sorted[sorted.length - 1]!.key) } : { jobs };
 }
 
-/** Every job in `state`, with its key, in no particular order. */
-function* rows(store: MemoryStore, state: JobState, now: number): Generator<Row> {
+/** The jobs in the filter's state, queue and job class whose key `fits`, in no particular order. */
+function* rows(store: MemoryStore, { state, queue, job }: Filter, fits: (key: Key) => boolean, now: number): Generator<Row> {
+  const wanted = (record: StatusRecord) => (queue === undefined || record.queue === queue) && (job === undefined || record.job === job);
   if (state === "succeeded" || state === "failed") {
     for (const record of store.statuses.finished(now)) {
-      if (record.state === state) yield { key: [-record.finishedAt!.getTime(), record.id], record, state, body: undefined };
+      if (record.state !== state || !wanted(record)) continue;
+      const key = [-record.finishedAt!.getTime(), record.id];
+      if (fits(key)) yield { key, record, state, body: undefined };
     }
     return;
   }
   if (state === "dead") {
     for (const dead of store.dead.values()) {
+      if (queue !== undefined && dead.queue !== queue) continue;
+      const key = [-dead.diedAt.getTime(), dead.id];
+      if (!fits(key)) continue;
       const record = store.statuses.get(dead.id, now) ?? deadRecord(dead);
-      yield { key: [-dead.diedAt.getTime(), dead.id], record, state, body: dead.body };
+      if (wanted(record)) yield { key, record, state, body: dead.body };
     }
     return;
   }
-  for (const entry of store.held()) {
-    if (typeof entry.status === "string" || visibleState(entry.status, now) !== state) continue;
-    yield { key: heldKey(entry, entry.status, state), record: entry.status, state, body: entry.body };
+  // Running jobs are the leased ones, and only they: the others are walked for the other states.
+  for (const entry of store.held(state === "running" ? "leased" : "waiting")) {
+    const record = entry.status;
+    if (typeof record === "string" || (queue !== undefined && entry.queue !== queue) || (job !== undefined && entry.job !== job)) continue;
+    if (visibleState(record, now) !== state) continue;
+    const key = heldKey(entry, record, state);
+    if (fits(key)) yield { key, record, state, body: entry.body };
   }
 }
 

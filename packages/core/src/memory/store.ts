@@ -337,12 +337,14 @@ export class MemoryStore {
     return countQueues({ held: this.held(), dead: this.dead.values(), known, ...finished }, now);
   }
 
-  /** Every job held but the dead: ready, scheduled, parked or deferred, leased. O(jobs), for listings. */
-  *held(): Generator<Entry> {
-    for (const queue of this.ready.values()) yield* queue;
-    yield* this.scheduled.values();
-    yield* this.gate.waiting();
-    yield* this.leases.values();
+  /** Jobs held but the dead: waiting (ready, scheduled, parked, deferred), leased, or all. O(jobs), for listings. */
+  *held(which: "waiting" | "leased" | "all" = "all"): Generator<Entry> {
+    if (which !== "leased") {
+      for (const queue of this.ready.values()) yield* queue;
+      yield* this.scheduled.values();
+      yield* this.gate.waiting();
+    }
+    if (which !== "waiting") yield* this.leases.values();
   }
 
   /**

@@ -3,7 +3,7 @@
  * `control`, `listJobs`): a paused queue stops running workers and a resumed one starts them
  * again; an aborted job's signal fires and it ends failed; a worker's beat shows it, its
  * running jobs and its throughput; a retried job's payload keeps its earlier runs. The
- * adapter-level cases are in `control.ts` and `list-jobs.ts`.
+ * adapter-level cases are in `control.ts`, `control-workers.ts` and `list-jobs.ts`.
  */
 import { describe, expect, it } from "vitest";
 
@@ -43,7 +43,7 @@ function pausedSeen(fixture: Fixture, test: (queues: string[]) => boolean): Prom
   });
 }
 
-export function controlWorkerSuite(wiring: AdapterWiring): void {
+export function workerControlSuite(wiring: AdapterWiring): void {
   const control = wiring.capabilities.control;
   describe(`${wiring.name}: workers under an operator's control`, () => {
     it.skipIf(!control)("a paused queue stops a running worker from taking its jobs; resumed, they run (capability control)", async () => {
