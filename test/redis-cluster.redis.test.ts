@@ -13,14 +13,17 @@ import { RedisAdapter } from "@errand/adapter-redis";
 import { configure, Job, performAllLater, Worker } from "@errand/core";
 import { waitFor } from "@errand/core/testing";
 
-import { controlWorkerSuite } from "./conformance/control-worker.js";
+import { controlSuite } from "./conformance/control.js";
+import { controlWorkersSuite } from "./conformance/control-workers.js";
 import { enqueueSuite } from "./conformance/enqueue.js";
 import { payload, type AdapterWiring } from "./conformance/harness.js";
 import { leaseSuite } from "./conformance/lease.js";
+import { listJobsSuite } from "./conformance/list-jobs.js";
 import { reserveSuite } from "./conformance/reserve.js";
 import { retrySuite } from "./conformance/retry.js";
 import { statusSuite } from "./conformance/status.js";
 import { statusFeedSuite } from "./conformance/status-feed.js";
+import { workerControlSuite } from "./conformance/worker-control.js";
 import { redisPrefix } from "./support/redis.js";
 import { startRedisCluster, type RedisClusterNode, type StartedRedisCluster } from "./support/redis-cluster.js";
 
@@ -54,7 +57,7 @@ async function clusterAdapter(options: { prefix?: string; pollMs?: number } = {}
 // woken over the cluster's pub/sub, or the waiting cases slow down past their deadlines.
 const wiring: AdapterWiring = {
   name: "redis-cluster",
-  capabilities: RedisAdapter.capabilities,
+  capabilities: RedisAdapter.clusterCapabilities,
   create: () => clusterAdapter(),
   peer: (adapter) => clusterAdapter({ prefix: (adapter as RedisAdapter).keys.prefix }),
 };
@@ -65,7 +68,10 @@ statusSuite(wiring);
 leaseSuite(wiring);
 retrySuite(wiring);
 statusFeedSuite(wiring);
-controlWorkerSuite(wiring);
+listJobsSuite(wiring);
+controlSuite(wiring);
+controlWorkersSuite(wiring);
+workerControlSuite(wiring);
 
 /** A raw client of the cluster and one client per master, for facts about single nodes. */
 async function rawCluster(): Promise<{ cluster: Cluster; masters: Redis[]; close: () => Promise<void> }> {
