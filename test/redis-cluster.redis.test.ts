@@ -13,13 +13,17 @@ import { RedisAdapter } from "@errand/adapter-redis";
 import { configure, Job, performAllLater, Worker } from "@errand/core";
 import { waitFor } from "@errand/core/testing";
 
+import { controlSuite } from "./conformance/control.js";
+import { controlWorkersSuite } from "./conformance/control-workers.js";
 import { enqueueSuite } from "./conformance/enqueue.js";
 import { payload, type AdapterWiring } from "./conformance/harness.js";
 import { leaseSuite } from "./conformance/lease.js";
+import { listJobsSuite } from "./conformance/list-jobs.js";
 import { reserveSuite } from "./conformance/reserve.js";
 import { retrySuite } from "./conformance/retry.js";
 import { statusSuite } from "./conformance/status.js";
 import { statusFeedSuite } from "./conformance/status-feed.js";
+import { workerControlSuite } from "./conformance/worker-control.js";
 import { redisPrefix } from "./support/redis.js";
 import { startRedisCluster, type RedisClusterNode, type StartedRedisCluster } from "./support/redis-cluster.js";
 
@@ -53,7 +57,7 @@ async function clusterAdapter(options: { prefix?: string; pollMs?: number } = {}
 // woken over the cluster's pub/sub, or the waiting cases slow down past their deadlines.
 const wiring: AdapterWiring = {
   name: "redis-cluster",
-  capabilities: RedisAdapter.capabilities,
+  capabilities: RedisAdapter.clusterCapabilities,
   create: () => clusterAdapter(),
   peer: (adapter) => clusterAdapter({ prefix: (adapter as RedisAdapter).keys.prefix }),
 };
@@ -64,6 +68,10 @@ statusSuite(wiring);
 leaseSuite(wiring);
 retrySuite(wiring);
 statusFeedSuite(wiring);
+listJobsSuite(wiring);
+controlSuite(wiring);
+controlWorkersSuite(wiring);
+workerControlSuite(wiring);
 
 /** A raw client of the cluster and one client per master, for facts about single nodes. */
 async function rawCluster(): Promise<{ cluster: Cluster; masters: Redis[]; close: () => Promise<void> }> {
@@ -128,6 +136,7 @@ describe("redis cluster: why the key layout works", () => {
       const nodeOfQueue = new Map<string, Set<number>>();
       const slotsOfQueue = new Map<string, Set<number>>();
       const jobHashes: Promise<number>[] = [];
+      const controlTag = `${prefix}:{${prefix}:control}:`;
       for (const [index, node] of raw.masters.entries()) {
         const keys = await keysOn(node, prefix);
         const pipeline = node.pipeline();
@@ -138,6 +147,7 @@ describe("redis cluster: why the key layout works", () => {
         });
         keys.forEach((key, k) => {
           if (key === adapter.keys.queues || key === adapter.keys.layout) return; // global: plain keys, any slot
+          if (key.startsWith(controlTag)) return; // the operator's keys: below
           const queue = /^[^{]*\{([^}]*)\}/.exec(key)?.[1];
           expect(queue, `key ${key} carries a queue hash tag`).toBeDefined();
           if (key === adapter.keys.queue(queue!).jobs) jobHashes.push(node.hlen(key));
@@ -160,6 +170,13 @@ describe("redis cluster: why the key layout works", () => {
       worker = new Worker({ runtime, concurrency: 20, queues: "*", pollInterval: "200ms" });
       await worker.start();
       await waitFor(() => performed.size === 2000, { timeoutMs: 20_000, intervalMs: 50, message: "2,000 jobs to run" });
+      // The worker's beats wrote the operator's keys (its record, finished counts), under a hash
+      // tag of their own (keys.ts): all on one node, in one slot, so a beat is one script.
+      await waitFor(async () => (await Promise.all(raw.masters.map((node) => keysOn(node, controlTag.slice(0, -1))))).flat().length >= 2, { message: "the worker's beats" });
+      const controlKeys = await Promise.all(raw.masters.map((node) => keysOn(node, controlTag.slice(0, -1))));
+      expect(controlKeys.filter((keys) => keys.length > 0)).toHaveLength(1);
+      const controlSlots = await Promise.all(controlKeys.flat().map((key) => raw.cluster.call("CLUSTER", "KEYSLOT", key)));
+      expect(new Set(controlSlots).size).toBe(1);
       await worker.stop({ graceMs: 5000 });
       worker = undefined;
 

@@ -2,7 +2,8 @@
 // jobs hash per queue, migrate.ts): jobs in every state, written as the old scripts left
 // them (support/redis-layout1.ts), are all there after the upgrade, once each, and status,
 // listQueues, listDead, a drain and flow control (unique, concurrency, rate, recurring) all
-// hold. Two processes upgrading at once move each job once.
+// hold. Two processes upgrading at once move each job once. Layout 3 → 4 splits the finished
+// jobs into succeeded and failed lists, in their order.
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 
@@ -102,13 +103,15 @@ describe("redis upgrade from layout 1", () => {
     expect(await raw.exists(q.ready, q.finished)).toBe(0);
     expect(await raw.lrange(adapter.keys.readyList("default", -2), 0, -1)).toEqual([ids.queued]);
     expect(await raw.lrange(adapter.keys.readyList("default", 0), 0, -1)).toEqual([ids.unique]);
-    expect((await raw.lrange(q.done, 0, -1)).sort()).toEqual([ids.succeeded, ids.failed].sort());
+    expect(await raw.lrange(q.done, 0, -1)).toEqual([ids.succeeded]);
+    expect(await raw.lrange(q.failed, 0, -1)).toEqual([ids.failed]);
     expect((await raw.hlen(adapter.keys.queue("default").jobs)) + (await raw.hlen(adapter.keys.queue("other").jobs))).toBe(Object.keys(jobs).length);
 
+    // The due scheduled job counts as queued (its status reads so).
     const counts = await adapter.listQueues();
     expect(counts).toEqual([
-      { name: "default", queued: 4, scheduled: 2, running: 2, retrying: 1, dead: 1 },
-      { name: "other", queued: 1, scheduled: 0, running: 0, retrying: 0, dead: 0 },
+      { name: "default", queued: 5, scheduled: 1, running: 2, retrying: 1, dead: 1, succeeded: 1, failed: 1, latencyMs: expect.any(Number), paused: false },
+      { name: "other", queued: 1, scheduled: 0, running: 0, retrying: 0, dead: 0, succeeded: 0, failed: 0, latencyMs: expect.any(Number), paused: false },
     ]);
 
     const dead = await adapter.listDead({});
@@ -152,16 +155,16 @@ describe("redis upgrade from layout 1", () => {
     const { prefix, jobs } = await oldPrefix();
     const [a, b] = [open(prefix, { migrate: false }), open(prefix, { migrate: false })];
     const [ra, rb] = await Promise.all([a.migrate(), b.migrate()]);
-    // Exactly one of them marked the layout (layout 1 → 2 → 3).
-    expect([...ra.applied, ...rb.applied]).toHaveLength(2);
+    // Exactly one of them marked the layout (layout 1 → 2 → 3 → 4).
+    expect([...ra.applied, ...rb.applied]).toHaveLength(3);
     expect(await oldHashes(prefix)).toEqual([]);
     expect((await raw.hlen(a.keys.queue("default").jobs)) + (await raw.hlen(a.keys.queue("other").jobs))).toBe(Object.keys(jobs).length);
     expect(await a.migrate()).toEqual({ applied: [] });
 
     await raw.set(`${prefix}:layout`, "99");
     const newer = open(prefix);
-    await expect(newer.listQueues()).rejects.toThrow(/layout 99, which this version \(layout 3\) cannot read/);
-    expect(LAYOUT_VERSION).toBe(3);
+    await expect(newer.listQueues()).rejects.toThrow(/layout 99, which this version \(layout 4\) cannot read/);
+    expect(LAYOUT_VERSION).toBe(4);
   });
 
   it("layout 2 → 3: a flow job stored with its flow in the body reads back as stored; new ones keep the key once", async () => {
@@ -183,8 +186,8 @@ describe("redis upgrade from layout 1", () => {
 
     const adapter = open(prefix, { migrate: false });
     const [first, second] = await Promise.all([adapter.migrate(), open(prefix, { migrate: false }).migrate()]);
-    expect([...first.applied, ...second.applied]).toEqual(["redis-layout-3: a flow job's settings only in its record"]);
-    expect(await raw.get(`${prefix}:layout`)).toBe("3");
+    expect([...first.applied, ...second.applied]).toEqual(["redis-layout-3: a flow job's settings only in its record", "redis-layout-4: failed jobs in a list of their own"]);
+    expect(await raw.get(`${prefix}:layout`)).toBe("4");
 
     const fresh = payload({ flow: { concurrency: { key: "tenant-new", limit: 2 }, unique: { key: "only-once", while: "active" } } });
     await adapter.enqueue({ jobs: [fresh] });
@@ -204,6 +207,35 @@ describe("redis upgrade from layout 1", () => {
     await adapter.settle({ settlements: got.map((reservation) => ({ reservation, outcome: "dead" as const, error })) });
     const dead = await adapter.listDead({});
     expect(new Map(dead.map((job) => [job.id, JSON.parse(job.body) as JobPayload]))).toEqual(new Map([[old.id, old], [fresh.id, fresh]]));
+  });
+
+  it("layout 3 → 4: two processes split a queue's finished jobs into succeeded and failed lists, each once, in order", async () => {
+    const prefix = redisPrefix("errand-upgrade");
+    prefixes.push(prefix);
+    const q = `${prefix}:{default}:`;
+    // 2,500 finished jobs as layout 3 kept them, one list, every seventh failed; one id whose record retention took.
+    const ids = Array.from({ length: 2_500 }, (_, i) => `job-${String(i).padStart(5, "0")}`);
+    const failed = ids.filter((_, i) => i % 7 === 3);
+    await raw.eval(
+      `for i, id in ipairs(ARGV) do
+         local state = 'succeeded'
+         if i % 7 == 4 then state = 'failed' end
+         if i ~= 10 then redis.call('HSET', KEYS[1], id, cmsgpack.pack({ s = state, j = 'RecordJob', n = 1000, f = i })) end
+         redis.call('RPUSH', KEYS[2], id)
+       end`,
+      2, `${q}jobs`, `${q}done`, ...ids,
+    );
+    await raw.sadd(`${prefix}:queues`, "default");
+    await raw.set(`${prefix}:layout`, "3");
+    const adapter = open(prefix, { migrate: false });
+    const [first, second] = await Promise.all([adapter.migrate(), open(prefix, { migrate: false }).migrate()]);
+    expect([...first.applied, ...second.applied]).toEqual(["redis-layout-4: failed jobs in a list of their own"]);
+    expect(await raw.get(`${prefix}:layout`)).toBe("4");
+    expect(await raw.lrange(`${q}failed`, 0, -1)).toEqual(failed);
+    expect(await raw.lrange(`${q}done`, 0, -1)).toEqual(ids.filter((id) => !failed.includes(id)));
+    expect(await raw.exists(`${q}done4`)).toBe(0);
+    const [info] = await adapter.listQueues();
+    expect(info).toMatchObject({ succeeded: ids.length - failed.length, failed: failed.length });
   });
 
   it("a fresh prefix is marked current on first use, with nothing to move", async () => {

@@ -1,9 +1,12 @@
 --[[ settle: records how a batch of leased jobs of one queue ended.
   KEYS[1] prios (job-lib.lua), KEYS[2] retrying, KEYS[3] active, KEYS[4] done, KEYS[5] dead,
-  KEYS[6] flow (the queue's flow marker, keys.ts)
-    done      list  succeeded and discarded jobs, in the order they finished (trimmed by
-                    retention from the head; a list entry costs ~40 bytes, a zset member
-                    ~130: bench/redis/memory.ts)
+  KEYS[6] flow (the queue's flow marker, keys.ts), KEYS[7] failed
+    done      list  succeeded jobs, in the order they finished (trimmed by retention from
+                    the head; a list entry costs ~40 bytes, a zset member ~130:
+                    bench/redis/memory.ts)
+    failed    list  failed (discarded) jobs, likewise (layout 4: apart from the succeeded
+                    ones, so a queue's failed jobs are counted and listed without reading
+                    its succeeded ones)
     dead      zset  id -> died ms (kept until purged)
     retrying  zset  id -> runAt ms of the next attempt
   ARGV[1] the queue's jobs hash (job-lib.lua), ARGV[2] retention ms, ARGV[3] max finished jobs kept
@@ -27,8 +30,9 @@
   (succeeded, failed, dead) removes the job's unique lock if it still holds it, unless a
   `done` lock outlives success (it expires by itself, PEXPIREAT).
 
-  Retention rides on settle: finished jobs older than the retention or beyond the count are
-  deleted, at most twice the batch plus 100 per call, so no call runs long.
+  Retention rides on settle: finished jobs older than the retention or beyond the count (of
+  both lists together, the older head first) are deleted, at most twice the batch plus 100
+  per call, so no call runs long.
 ]]
 --!include flow-lib.lua
 --!include job-lib.lua
@@ -91,7 +95,7 @@ while i <= #ARGV do
       note('succeeded', id)
     elseif outcome == 'f' then
       rec.s, rec.o, rec.f, rec.k, rec.b = 'failed', a, now - rec.n, nil, nil
-      redis.call('RPUSH', KEYS[4], id)
+      redis.call('RPUSH', KEYS[7], id)
       note('failed', id)
     elseif outcome == 'd' then
       rec.s, rec.o, rec.f = 'dead', a, now - rec.n
@@ -127,26 +131,52 @@ end
 
 -- Retention of finished jobs, oldest first: beyond the count, then past the age (the head's
 -- finish time, read from its record). A record is deleted only while it is still finished.
+-- Beyond the count, the two lists' heads are compared only while both have jobs (with no
+-- failed job, exactly the one-list path of layout 3).
+local function finished(rec) return rec and (rec.s == 'succeeded' or rec.s == 'failed') end
 local function drop(id)
   local rec = job_get(jobs, id)
-  if rec and (rec.s == 'succeeded' or rec.s == 'failed') then redis.call('HDEL', jobs, id) end
+  if finished(rec) then redis.call('HDEL', jobs, id) end
+end
+-- The finish time of a list's head, or nil when the list is empty (a head that is no
+-- longer finished counts as oldest: it goes first).
+local function head_time(list)
+  local head = redis.call('LINDEX', list, 0)
+  if not head then return nil end
+  local rec = job_get(jobs, head)
+  if finished(rec) then return rec.n + (rec.f or 0) end
+  return -1
 end
 local budget = 2 * applied + 100
-local excess = redis.call('LLEN', KEYS[4]) - tonumber(ARGV[3])
-if excess > 0 then
-  local oldest = redis.call('LPOP', KEYS[4], math.min(excess, budget))
+local done_len, failed_len = redis.call('LLEN', KEYS[4]), redis.call('LLEN', KEYS[7])
+local excess = done_len + failed_len - tonumber(ARGV[3])
+if excess > 0 and (done_len == 0 or failed_len == 0) then
+  local list = KEYS[4]
+  if done_len == 0 then list = KEYS[7] end
+  local oldest = redis.call('LPOP', list, math.min(excess, budget))
   for _, id in ipairs(oldest) do drop(id) end
   budget = budget - #oldest
+elseif excess > 0 then
+  local dt, ft = head_time(KEYS[4]), head_time(KEYS[7])
+  while excess > 0 and budget > 0 and (dt or ft) do
+    local list = KEYS[4]
+    if not dt or (ft and ft < dt) then list = KEYS[7] end
+    drop(redis.call('LPOP', list))
+    if list == KEYS[4] then dt = head_time(list) else ft = head_time(list) end
+    excess, budget = excess - 1, budget - 1
+  end
 end
 local cutoff = now - tonumber(ARGV[2])
-while budget > 0 do
-  local head = redis.call('LINDEX', KEYS[4], 0)
-  if not head then break end
-  local rec = job_get(jobs, head)
-  if rec and (rec.s == 'succeeded' or rec.s == 'failed') and rec.n + (rec.f or 0) > cutoff then break end
-  redis.call('LPOP', KEYS[4])
-  if rec and (rec.s == 'succeeded' or rec.s == 'failed') then redis.call('HDEL', jobs, head) end
-  budget = budget - 1
+for _, list in ipairs({ KEYS[4], KEYS[7] }) do
+  while budget > 0 do
+    local head = redis.call('LINDEX', list, 0)
+    if not head then break end
+    local rec = job_get(jobs, head)
+    if finished(rec) and rec.n + (rec.f or 0) > cutoff then break end
+    redis.call('LPOP', list)
+    if finished(rec) then redis.call('HDEL', jobs, head) end
+    budget = budget - 1
+  end
 end
 
 for _, ck in ipairs(freed_keys) do

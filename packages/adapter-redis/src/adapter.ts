@@ -20,8 +20,9 @@
  * reserve, once a second) and answers `recurringState`.
  *
  * This file holds the hot path and assembles the rest: the queue list and lookups by id
- * are in `lookup.ts`, the dead set (list, revive, purge) in `dead-set.ts`, the capabilities
- * (standalone and Cluster) in `capabilities.ts`.
+ * are in `lookup.ts`, the counts per queue in `queue-counts.ts`, the dead set (list, revive,
+ * purge) in `dead-set.ts`, the operator's listing in `list-jobs.ts` and actions, pauses and
+ * heartbeats in `control.ts`, the capabilities (standalone and Cluster) in `capabilities.ts`.
  *
  * @module
  */
@@ -34,14 +35,21 @@ import {
   groupBy,
   type Adapter,
   type AdapterCapabilities,
+  type ChangeJobsOptions,
   type DeadJob,
   type EnqueueOptions,
   type EnqueueResult,
   type ExtendLeaseOptions,
   type GetStatusOptions,
+  type HeartbeatOptions,
+  type HeartbeatResult,
+  type JobPage,
   type JobPayload,
   type ListDeadOptions,
+  type ListJobsOptions,
+  type ListQueuesOptions,
   type MigrateResult,
+  type PauseQueuesOptions,
   type PurgeDeadOptions,
   type QueueInfo,
   type RecurringRecord,
@@ -55,18 +63,23 @@ import {
   type StatusFeed,
   type StatusFeedOptions,
   type StatusRecord,
+  type WorkerRecord,
 } from "@errand/core/adapter";
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from "ioredis";
 
 import { compactBody } from "./body.js";
 import { CLUSTER_CAPABILITIES, CLUSTER_REASONS, REDIS_CAPABILITIES, type CapabilityNotes } from "./capabilities.js";
+import { Control } from "./control.js";
 import { DeadSet } from "./dead-set.js";
 import { Flow, hasFlow } from "./flow.js";
 import { KeyLayout } from "./keys.js";
+import { JobLister } from "./list-jobs.js";
 import { Lookup } from "./lookup.js";
+import { listQueues } from "./queue-counts.js";
 import { upgradeLayout } from "./migrate.js";
 import { handleOf, readReserveReply } from "./reserve-reply.js";
 import { defineScripts, queueScript, runScript } from "./scripts.js";
+import { pushSettlement } from "./settle-args.js";
 import { openStatusFeed } from "./status-feed.js";
 import { Subscriber, subscriberConnection } from "./subscriber.js";
 import { WakeChannel } from "./wake.js";
@@ -111,6 +124,8 @@ export class RedisAdapter implements Adapter {
   private readonly lookup: Lookup;
   private readonly dead: DeadSet;
   private readonly flow: Flow;
+  private readonly control: Control;
+  private readonly lister: JobLister;
   private readonly layout: MigrationGate;
   /** Whether concurrency limits run here (standalone Redis): reserves then run the safety sweep. */
   private readonly sweeps: boolean;
@@ -147,6 +162,8 @@ export class RedisAdapter implements Adapter {
     this.lookup = new Lookup(this.client, this.keys);
     this.dead = new DeadSet(this.client, this.keys, this.lookup, this.statusChannel);
     this.flow = new Flow(this.client, this.keys, this.statusChannel);
+    this.control = new Control(this.client, this.keys, this.lookup, this.statusChannel);
+    this.lister = new JobLister(this.client, this.keys, this.lookup);
     this.layout = new MigrationGate(() => upgradeLayout(this.client, this.keys), options.migrate ?? true);
     const base = this.client.isCluster ? CLUSTER_CAPABILITIES : REDIS_CAPABILITIES;
     this.sweeps = base.concurrencyLimits;
@@ -213,13 +230,13 @@ export class RedisAdapter implements Adapter {
     if (failed) throw failed[0];
   }
 
-  async reserve({ queues, max, leaseMs, waitMs, signal, workerId }: ReserveOptions): Promise<Reservation[]> {
+  async reserve({ queues, except, max, leaseMs, waitMs, signal, workerId }: ReserveOptions): Promise<Reservation[]> {
     const deadline = Date.now() + waitMs;
     if (!this.layout.ready) await this.layout.whenReady();
     for (;;) {
       if (this.sweeps) await this.flow.sweepIfDue();
       const mark = this.wake.mark();
-      const names = queues === "*" ? await this.lookup.knownQueues() : queues;
+      const names = queues !== "*" ? queues : except?.length ? (await this.lookup.knownQueues()).filter((queue) => !except.includes(queue)) : await this.lookup.knownQueues();
       const reserved: Reservation[] = [];
       let nextMs = Infinity;
       for (const queue of names) {
@@ -256,34 +273,14 @@ export class RedisAdapter implements Adapter {
     const local = moves.length === 0 ? settlements : settlements.filter((s) => !(moves as Settlement[]).includes(s));
     const byQueue = groupBy(local, (s) => handleOf(s.reservation).queue);
     await Promise.all([...[...byQueue].map(([queue, group]) => this.settleQueue(queue, group)), ...moves.map((s) => this.moveRetry(s))]);
+    if (this.control.marked) await this.control.settled(settlements);
   }
 
   private async settleQueue(queue: string, settlements: readonly Settlement[]): Promise<void> {
     const keys = this.keys.queue(queue);
     const args: (string | number)[] = [keys.jobs, this.retentionMs, this.maxFinished, this.keys.wakeChannel, this.statusChannel, queue, this.keys.base];
-    for (const s of settlements) {
-      const { token } = handleOf(s.reservation);
-      const id = s.reservation.providerJobId;
-      switch (s.outcome) {
-        case "succeeded":
-          args.push(id, token, "s", s.result ?? "", s.result === undefined ? "" : "1");
-          break;
-        case "failed":
-          args.push(id, token, "f", JSON.stringify(s.error), "");
-          break;
-        case "dead":
-          args.push(id, token, "d", JSON.stringify(s.error), s.payload ? compactBody(s.payload, { id, queue }) : "");
-          break;
-        case "retry":
-          // The record's priority and runAt become these; its job class and enqueuedAt stay.
-          args.push(id, token, "r", JSON.stringify(s.error), compactBody(s.payload, { id, queue, priority: s.payload.priority, runAt: s.runAt.getTime() }), s.runAt.getTime(), s.payload.priority);
-          break;
-        case "released":
-          args.push(id, token, "l", "", "");
-          break;
-      }
-    }
-    await runScript(this.client, "settle", [keys.prios, keys.retrying, keys.active, keys.done, keys.dead, keys.flow], args);
+    for (const s of settlements) pushSettlement(args, queue, s);
+    await runScript(this.client, "settle", [keys.prios, keys.retrying, keys.active, keys.done, keys.dead, keys.flow, keys.failed], args);
   }
 
   /** A retry whose rule names another queue: enqueued there (same id), then retired from its old queue. */
@@ -341,9 +338,31 @@ export class RedisAdapter implements Adapter {
     return this.flow.recurringState(tasks, await this.lookup.knownQueues());
   }
 
-  async listQueues(): Promise<QueueInfo[]> {
+  async listQueues(options: ListQueuesOptions = {}): Promise<QueueInfo[]> {
     if (!this.layout.ready) await this.layout.whenReady();
-    return this.lookup.listQueues();
+    return listQueues(this.client, this.keys, this.lookup, this.control, options);
+  }
+
+  async listJobs(options: ListJobsOptions): Promise<JobPage> {
+    if (!this.layout.ready) await this.layout.whenReady();
+    return this.lister.list(options);
+  }
+
+  async changeJobs(options: ChangeJobsOptions): Promise<string[]> {
+    if (!this.layout.ready) await this.layout.whenReady();
+    return this.control.changeJobs(options);
+  }
+
+  async pauseQueues(options: PauseQueuesOptions): Promise<void> {
+    return this.control.pauseQueues(options);
+  }
+
+  async heartbeat(options: HeartbeatOptions): Promise<HeartbeatResult> {
+    return this.control.heartbeat(options);
+  }
+
+  async listWorkers(): Promise<WorkerRecord[]> {
+    return this.control.listWorkers();
   }
 
   async listDead(options: ListDeadOptions): Promise<DeadJob[]> {

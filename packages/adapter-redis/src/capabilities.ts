@@ -27,6 +27,8 @@ export const REDIS_CAPABILITIES: AdapterCapabilities = Object.freeze({
   concurrencyLimits: true,
   rateLimits: true,
   recurring: true,
+  listJobs: true,
+  control: true,
 });
 
 /**

@@ -9,7 +9,8 @@
  * | `<prefix>:{q}:scheduled` | zset | jobs waiting for their `runAt` (ms) |
  * | `<prefix>:{q}:retrying` | zset | failed jobs waiting for their next attempt (ms) |
  * | `<prefix>:{q}:active` | zset | leased jobs by lease deadline (ms) |
- * | `<prefix>:{q}:done` | list | succeeded and discarded jobs in the order they finished, trimmed by retention from the head |
+ * | `<prefix>:{q}:done` | list | succeeded jobs in the order they finished, trimmed by retention from the head |
+ * | `<prefix>:{q}:failed` | list | failed jobs (discarded, cancelled) in the order they finished, trimmed likewise (layout 4) |
  * | `<prefix>:{q}:dead` | zset | dead jobs by time of death, until purged |
  * | `<prefix>:{q}:jobs` | hash | every job of the queue: id → its record (MessagePack: compact body, state, times, lease, progress, result, error; flow fields below; `lua/job-lib.lua`) |
  * | `<prefix>:{q}:parked` | zset | jobs parked by a full concurrency key, by priority (counted as queued) |
@@ -18,6 +19,23 @@
  * | `<prefix>:{q}:recurring` | hash | recurring task → `"<lastTick ms> <jobId>"` (tasks whose jobs go to this queue) |
  * | `<prefix>:queues` | set | every queue name seen (for `*`, counts and lookups by id) |
  * | `<prefix>:layout` | string | the layout version of the prefix's keys (`LAYOUT_VERSION`; absent: version 1, see `migrate.ts`) |
+ *
+ * Layout 3 kept failed jobs in `done` too, beside the succeeded ones: counting or listing the
+ * failed ones of a queue meant reading every finished record (900k succeeded, 1k failed);
+ * `migrate.ts` splits the list (`lua/migrate-done.lua`, `<prefix>:{q}:done4` while it runs,
+ * `<prefix>:{q}:split` once done).
+ *
+ * The operator's keys (control.ts) share one hash tag of their own, `{<prefix>:control}`, so a
+ * worker's heartbeat is one script on one slot, on Redis Cluster too:
+ *
+ * | key | type | holds |
+ * | --- | --- | --- |
+ * | `<prefix>:{<prefix>:control}:workers` | hash | worker id → its last beat's record (JSON) |
+ * | `<prefix>:{<prefix>:control}:beats` | zset | worker id → when its record may go (ms: last beat + ttl + 1 h) |
+ * | `<prefix>:{<prefix>:control}:paused` | set | paused queue names |
+ * | `<prefix>:{<prefix>:control}:aborts` | zset | job id → when an operator asked to abort it (ms) |
+ * | `<prefix>:{<prefix>:control}:abort-tokens` | hash | job id → the lease token of the run to abort |
+ * | `<prefix>:{<prefix>:control}:tput:<minute>` | hash | `s:<queue>` / `f:<queue>` → runs finished in that UTC minute; expires after 25 h |
  *
  * Layout 1 (before 0.2) kept each job in a hash of its own, `<prefix>:{q}:j:<id>`, with the
  * whole payload in its `body` field, the ready jobs in one zset, `<prefix>:{q}:ready`
@@ -69,8 +87,14 @@ export interface QueueKeys {
   active: string;
   /** Layout 1 only (`migrate.ts`): the finished zset. */
   finished: string;
-  /** Succeeded and discarded jobs, oldest first (list). */
+  /** Succeeded jobs, oldest first (list). */
   done: string;
+  /** Failed (discarded, cancelled) jobs, oldest first (list; layout 4). */
+  failed: string;
+  /** Layout 3 → 4 only (`migrate.ts`): the succeeded jobs of `done` while it is split. */
+  done4: string;
+  /** Layout 3 → 4 only (`migrate.ts`): set once the queue's `done` list was split. */
+  split: string;
   dead: string;
   parked: string;
   deferred: string;
@@ -85,9 +109,21 @@ export interface QueueKeys {
 /**
  * The key layout this version writes (`<prefix>:layout`). 3: a flow job's body may leave its
  * `flow` to the record (`~` bodies, body.ts), which a layout-2 reader cannot rebuild; the
- * keys are those of layout 2, whose bodies read as before.
+ * keys are those of layout 2, whose bodies read as before. 4: failed jobs have a list of
+ * their own (`failed`), apart from the succeeded ones (`done`).
  */
-export const LAYOUT_VERSION = 3;
+export const LAYOUT_VERSION = 4;
+
+/** The keys of the operator's records, under one hash tag (`{<prefix>:control}`). */
+export interface ControlKeys {
+  workers: string;
+  beats: string;
+  paused: string;
+  aborts: string;
+  abortTokens: string;
+  /** What the per-minute throughput keys start with: `<tput><minute>`. */
+  tput: string;
+}
 
 /** Builds key names under one prefix. */
 export class KeyLayout {
@@ -103,8 +139,13 @@ export class KeyLayout {
    */
   readonly base: string;
 
+  /** The operator's keys (`control.ts`). */
+  readonly control: ControlKeys;
+
   constructor(readonly prefix: string) {
     this.base = `${prefix}:`;
+    const tag = `${prefix}:{${prefix}:control}:`;
+    this.control = { workers: `${tag}workers`, beats: `${tag}beats`, paused: `${tag}paused`, aborts: `${tag}aborts`, abortTokens: `${tag}abort-tokens`, tput: `${tag}tput:` };
     this.queues = `${prefix}:queues`;
     this.wakeChannel = `${prefix}:wake`;
     this.statusChannel = `${prefix}:status`;
@@ -124,6 +165,9 @@ export class KeyLayout {
         active: `${base}active`,
         finished: `${base}finished`,
         done: `${base}done`,
+        failed: `${base}failed`,
+        done4: `${base}done4`,
+        split: `${base}split`,
         dead: `${base}dead`,
         parked: `${base}parked`,
         deferred: `${base}deferred`,

@@ -1,6 +1,6 @@
 /**
  * Finding things in the Redis adapter's keys: the set of known queues (`<prefix>:queues`),
- * job records by id (`job-read.lua`), and the counts per queue.
+ * job records by id (`job-read.lua`). The counts per queue are in `queue-counts.ts`.
  *
  * An id does not name its queue, so a lookup by id asks every known queue. The queue list
  * is read once a second at most; a queue registered by this process, or named by a wake-up,
@@ -8,10 +8,10 @@
  *
  * @module
  */
-import type { GetStatusOptions, QueueInfo, StatusRecord } from "@errand/core/adapter";
+import type { GetStatusOptions, StatusRecord } from "@errand/core/adapter";
 import type { Cluster, Redis } from "ioredis";
 
-import { expandBody } from "./body.js";
+import { expandBody, type FlowFields } from "./body.js";
 import type { KeyLayout } from "./keys.js";
 import { defineScripts, runScript } from "./scripts.js";
 import { toRecord } from "./status-hash.js";
@@ -25,13 +25,17 @@ export interface FoundJob {
   fields: Record<string, string>;
 }
 
+/** The flow fields of a found job's record. */
+export function flowOfFields(f: Record<string, string>): FlowFields {
+  return { ck: f.ck, cl: f.cl, rk: f.rk, rl: f.rl, rp: f.rp, uk: f.uk, uw: f.uw };
+}
+
 /** The payload JSON of a found job, or undefined when its record keeps no body (succeeded, failed). */
 export function bodyOf(id: string, job: FoundJob): string | undefined {
   const f = job.fields;
   if (f.body !== undefined) return f.body;
   if (f.cbody === undefined) return undefined;
-  const flow = { ck: f.ck, cl: f.cl, rk: f.rk, rl: f.rl, rp: f.rp, uk: f.uk, uw: f.uw };
-  return expandBody(f.cbody, { id, queue: job.queue, job: f.job, priority: Number(f.priority), enqueuedAt: Number(f.enq), runAt: Number(f.run), flow });
+  return expandBody(f.cbody, { id, queue: job.queue, job: f.job, priority: Number(f.priority), enqueuedAt: Number(f.enq), runAt: Number(f.run), flow: flowOfFields(f) });
 }
 
 /**
@@ -127,30 +131,5 @@ export class Lookup {
       const job = found.get(id);
       return job ? toRecord(id, job.fields, now, job.queue) : null;
     });
-  }
-
-  /**
-   * Counts per known queue: one ZCARD per state set and one LLEN per ready list, sent
-   * together. Jobs parked by a concurrency limit or deferred by a rate limit count as queued.
-   */
-  async listQueues(): Promise<QueueInfo[]> {
-    const queues = await this.knownQueues();
-    return Promise.all(
-      queues.map(async (name) => {
-        const keys = this.keys.queue(name);
-        const [ready, [parked, deferred, scheduled, running, retrying, dead]] = await Promise.all([
-          this.readyCount(name),
-          Promise.all([keys.parked, keys.deferred, keys.scheduled, keys.active, keys.retrying, keys.dead].map((key) => this.client.zcard(key))),
-        ]);
-        return { name, queued: ready + parked! + deferred!, scheduled: scheduled!, running: running!, retrying: retrying!, dead: dead! };
-      }),
-    );
-  }
-
-  /** Jobs in `queue`'s ready lists. */
-  private async readyCount(queue: string): Promise<number> {
-    const priorities = await this.client.zrange(this.keys.queue(queue).prios, 0, -1);
-    const lengths = await Promise.all(priorities.map((p) => this.client.llen(this.keys.readyList(queue, p))));
-    return lengths.reduce((sum, length) => sum + length, 0);
   }
 }

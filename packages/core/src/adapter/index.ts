@@ -20,7 +20,7 @@ export { LOCAL_MAX_LIVE, LocalStatusStore } from "../memory/local-status.js";
 export type { FlowAcquire, FlowClaim, FlowClaimResult, FlowDecision, FlowPending, FlowRelease, StatusLease, StatusStore, StatusStoreFlow } from "./status-store.js";
 export { describeOption, rules, validateOptions } from "../config/validate.js";
 export type { OptionRule, OptionSchema } from "../config/validate.js";
-export { AdapterClosedError, ConnectionError, AdapterError, MalformedPayloadError, UnsupportedError, ConfigError } from "../errors.js";
+export { AdapterClosedError, ConnectionError, AdapterError, MalformedPayloadError, UnsupportedError, ConfigError, JobCancelledError } from "../errors.js";
 
 // Core's own adapters and its wrapper around adapters live in `backends/`; they were
 // exported from this entry before, so they still are, for imports that name them here.
