@@ -70,10 +70,13 @@ export function registerQueues(program: Command): void {
       .option("--json", "print as JSON");
   const command = common(program.command("queues").description("list queues with their counts per state; pause or resume queues"));
   command.action((options: QueuesOptions) => queues(options));
+  // `queues` has options of its own (for the list), so commander hands it the ones written
+  // after a subcommand too: the subcommand reads both.
+  const withParent = (options: QueuesOptions, sub: Command) => ({ ...(sub.parent?.opts() as QueuesOptions), ...options });
   common(command.command("pause").description("workers everywhere stop taking jobs from these queues (running jobs go on)"))
     .argument("<names...>", "queue names")
-    .action((names: string[], options: QueuesOptions) => pauseQueues(names, true, options));
+    .action((names: string[], options: QueuesOptions, sub: Command) => pauseQueues(names, true, withParent(options, sub)));
   common(command.command("resume").description("workers take jobs from these queues again"))
     .argument("<names...>", "queue names")
-    .action((names: string[], options: QueuesOptions) => pauseQueues(names, false, options));
+    .action((names: string[], options: QueuesOptions, sub: Command) => pauseQueues(names, false, withParent(options, sub)));
 }
