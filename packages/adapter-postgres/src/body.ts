@@ -80,7 +80,7 @@ export function narrowPart(payload: JobPayload): NarrowPart {
   };
   let keys = 0;
   for (const key in payload) if (Object.hasOwn(payload, key)) keys++;
-  const optional = [part.exceptionExecutions, part.timeoutMs, part.group, part.flow];
+  const optional = [part.exceptionExecutions, part.attempts, part.timeoutMs, part.group, part.flow];
   let known = KEPT_COUNT + 4 - optional.length;
   for (const value of optional) if (value !== undefined) known++;
   if (keys === known) return part;
