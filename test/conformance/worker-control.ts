@@ -65,6 +65,37 @@ export function workerControlSuite(wiring: AdapterWiring): void {
       });
     });
 
+    it.skipIf(!control)("a reserve already on its way when a pause lands hands back what it took from the paused queue (capability control)", async () => {
+      await withFixture(wiring, config, async (fixture) => {
+        // The worker's first reserve is held before it reaches the backend, so it asks for
+        // "alpha" as it stood before the pause and takes the job after the pause is seen.
+        const adapter = fixture.adapter;
+        const reserve = adapter.reserve.bind(adapter);
+        const gate = openGate("reserve-in-flight");
+        let held: Promise<unknown> | undefined;
+        adapter.reserve = (options) => {
+          if (held) return reserve(options);
+          const reply = gate.opened.then(() => reserve(options));
+          held = reply;
+          return reply;
+        };
+        const worker = await fixture.startWorker({ queues: ["alpha"] });
+        await waitFor(() => held !== undefined, { message: "the worker's first reserve" });
+        const { jobId } = await RecordJob.set({ queue: "alpha" }).performLater("late");
+        const seen = pausedSeen(fixture, (names) => names.includes("alpha"));
+        await queues().pause("alpha");
+        await seen;
+        gate.release();
+        expect(await held).toHaveLength(1);
+        await worker.drained();
+        expect(journal.performed).toEqual([]);
+        expect((await RecordJob.status(jobId))?.state).toBe("queued");
+        // Handed back, not left to its lease: resumed, it runs at once.
+        await queues().resume("alpha");
+        await waitFor(() => journal.performed.length === 1, { message: "the job to run once resumed" });
+      });
+    });
+
     it.skipIf(!control || !wiring.peer)("a pause made by another process reaches the worker (capability control)", async () => {
       await withFixture(wiring, config, async (fixture) => {
         await fixture.startWorker({ queues: ["alpha"] });

@@ -286,6 +286,9 @@ export class Worker {
             for (const reservation of reserved) this.batcher.settle({ reservation, outcome: "released" });
             break;
           }
+          // A pause a beat read while this reserve was on its way: what it took from a paused
+          // queue goes back, as the buffer's did.
+          if (this.heartbeat) releasePaused(reserved, this.heartbeat.paused, (settlement) => this.batcher.settle(settlement));
           this.idle = false;
           if (this.running.size < this.concurrency && this.buffer.length === 0 && prefetch < this.maxPrefetch) {
             prefetch = Math.min(this.maxPrefetch, prefetch * 2);
