@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import "../src/index.js";
 import { ConfigError } from "../src/errors.js";
+import { jobs, queues } from "../src/admin-control.js";
 import { Job } from "../src/job/job.js";
 import { Mailer } from "../src/mailer/mailer.js";
 import { configure, type Runtime } from "../src/runtime.js";
@@ -114,5 +115,16 @@ describe("assertMailEnqueued", () => {
   it("matches a mail enqueued with deliverLater", async () => {
     await ShopMailer.mail("welcome").deliverLater();
     await assertMailEnqueued({ mailer: ShopMailer, method: "welcome", count: 1 });
+  });
+});
+
+describe("clearJobs", () => {
+  it("forgets the operator's state too: a queue paused in one test is open in the next", async () => {
+    await queues().pause("app_fast"); // operators name queues as stored, prefix included
+    await PlanJob.performLater("pro");
+    expect((await queues().list()).find((queue) => queue.name === "app_fast")?.paused).toBe(true);
+    await clearJobs();
+    expect((await queues().list()).filter((queue) => queue.paused)).toEqual([]);
+    expect(await jobs().list({ state: "queued" })).toMatchObject({ jobs: [] });
   });
 });

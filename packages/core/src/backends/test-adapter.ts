@@ -39,11 +39,12 @@ export class TestAdapter extends MemoryAdapter {
     super();
   }
 
-  /** Forgets every job, recorded or stored. */
+  /** Forgets every job, recorded or stored, and the operator's pauses, abort marks and throughput. */
   clear(): void {
     this.enqueued.length = 0;
     this.performed.length = 0;
     this.store.clear();
+    this.control.clear();
   }
 
   /** Stores the payloads, then records in `enqueued` each one stored (a duplicate is not). */

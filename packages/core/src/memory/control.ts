@@ -61,6 +61,16 @@ export class MemoryControl {
 
   constructor(private readonly store: MemoryStore) {}
 
+  /**
+   * Forgets pauses, abort marks and throughput: a test's operator state does not reach the
+   * next test. Workers stay: a running worker's record is its own, removed when it stops.
+   */
+  clear(): void {
+    this.paused.clear();
+    this.marks.clear();
+    this.throughput.clear();
+  }
+
   /** Cancels, runs now or aborts jobs; returns the ids the action applied to, in the order given. */
   changeJobs({ action, ids }: ChangeJobsOptions, now: number = Date.now()): string[] {
     if (!ACTIONS.includes(action)) throw new ConfigError(`changeJobs: action must be one of ${ACTIONS.join(", ")}, got ${JSON.stringify(action)}`);

@@ -28,6 +28,11 @@ export class Throughput {
   /** The minute of the last prune: pruning again waits for the next minute. */
   private prunedMinute = -Infinity;
 
+  /** Forgets every count. */
+  clear(): void {
+    this.queues.clear();
+  }
+
   /** Adds one beat's counts to the minute of `atMs`. */
   add(atMs: number, finished: readonly FinishedCount[], now: number): void {
     this.prune(now);

@@ -234,7 +234,7 @@ function ofJob(recorded: readonly RecordedJob[], job: AnyJobClass | undefined): 
   return recorded.filter(({ payload }) => name === undefined || payload.job === name).map(({ payload }) => payload);
 }
 
-/** Forgets every recorded and stored job of the test adapters in scope (call it in `beforeEach`). */
+/** Forgets every recorded and stored job of the test adapters in scope, and their paused queues and throughput (call it in `beforeEach`). */
 export async function clearJobs(options: Omit<RecordedJobsOptions, "job"> = {}): Promise<void> {
   validateOptions(options, { adapter: rules.nonEmptyString }, "the clearJobs options");
   for (const adapter of await testAdaptersInPlay(currentRuntime(), { adapter: options.adapter })) adapter.clear();
