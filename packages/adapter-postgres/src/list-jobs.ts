@@ -20,7 +20,8 @@
  *
  * Filters by queue use the indexes; a job-class filter has none (an index on `job` would
  * cost every enqueue a btree insert), so a page looks at {@link LOOK_AT} rows per source at
- * most and may come back short, even empty, with a `next` that goes on.
+ * most, in the one scan that finds its matches, and may come back short, even empty, with a
+ * `next` that goes on.
  *
  * @module
  */
@@ -54,8 +55,9 @@ const KEYS: Record<JobState, { query: QueryName; start: (string | null)[] }> = {
   succeeded: { query: "list-succeeded", start: [null, null, null] },
 };
 
-/** A row of the list-*.sql queries: a job, or (frontier true) only the key a page stopped at. */
+/** A row of the list-*.sql queries: a job that matches (`hit`), or a source's frontier, or both. */
 interface PageRow extends StatusColumns {
+  hit: boolean;
   frontier: boolean;
   state: string;
   body: string;
@@ -145,11 +147,22 @@ export class Listing {
     const key = options.cursor === undefined ? KEYS[state].start : decode(listing, options.cursor);
     const look = job === undefined && state !== "succeeded" ? limit + 1 : LOOK_AT;
     const { rows } = await this.context.query<PageRow>(KEYS[state].query, [queue ?? null, job ?? null, ...key, limit + 1, look]);
-    const jobs = rows.filter((row) => !row.frontier);
-    const frontier = rows.find((row) => row.frontier);
-    const page: JobPage = { jobs: jobs.slice(0, limit).map((row) => listed(row, state)) };
-    if (jobs.length > limit) page.next = encode(listing, keyOf(state, jobs[limit - 1]!));
-    else if (frontier) page.next = encode(listing, state === "succeeded" ? [String(BigInt(frontier.k1) - 1n), null, null] : keyOf(state, frontier));
+    // Rows come in the listing's order: matches, and each source's frontier (see list-queued.sql).
+    const matches: PageRow[] = [];
+    let next: (string | null)[] | undefined;
+    for (const row of rows) {
+      if (row.hit) matches.push(row);
+      if (matches.length > limit) {
+        next = keyOf(state, matches[limit - 1]!);
+        break;
+      }
+      if (row.frontier) {
+        next = row.hit || state !== "succeeded" ? keyOf(state, row) : [String(BigInt(row.k1) - 1n), null, null];
+        break;
+      }
+    }
+    const page: JobPage = { jobs: matches.slice(0, limit).map((row) => listed(row, state)) };
+    if (next !== undefined) page.next = encode(listing, next);
     return page;
   }
 

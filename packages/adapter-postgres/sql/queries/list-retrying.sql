@@ -1,52 +1,37 @@
--- Retrying jobs (failed, waiting for their next run), soonest first, then by id; frontier and
--- paging as in list-queued.sql. Two sources: retries still ahead (lease_token −2, migration
--- 012) and retries already due (ready, lease_token NULL). The ready index is ordered by
--- priority, not run time, so the due source reads every ready row of the queue (or of all)
--- and sorts the retries among them: a cost that grows with the ready backlog, where due
--- retries rarely wait long.
+-- Retrying jobs (failed, waiting for their next run), soonest first, then by id. Two
+-- sources: retries still ahead (lease_token −2, migration 012) and retries already due
+-- (ready, lease_token NULL). The ready index is ordered by priority, not run time, so the due
+-- source reads every ready row of the queue (or of all) and sorts the retries among them: a
+-- cost that grows with the ready backlog (40 ms with 50,000 ready, bench/dashboard), where
+-- due retries rarely wait long.
+-- Every source looks at $6 rows at most after the cursor and answers the rows that match
+-- the job-class filter ($2, which no index serves; all rows without one), and its last row
+-- looked at when it looked at $6 (`frontier`). The adapter walks the rows in order and
+-- stops at the first frontier: nothing past it was looked at in every source, so the next page
+-- starts there. A page with a rare class may thus be short, or empty, and have a next one.
+-- A match costs nothing more than a row looked at: one scan per source, no second pass.
 -- $1 queue (null: all), $2 job class (null: all), $3 cursor run_at (µs since the epoch, null:
 -- from the start), $4 cursor id, $5 rows (limit + 1), $6 rows a source looks at
-WITH later AS NOT MATERIALIZED (
-  SELECT j.* FROM errand.jobs AS j
-  WHERE j.lease_token = -2 AND ($1::text IS NULL OR j.queue = $1::text)
-    AND j.run_at >= coalesce(timestamptz 'epoch' + $3::int8 * interval '1 microsecond', '-infinity')
-    AND (j.run_at, j.id) > (coalesce(timestamptz 'epoch' + $3::int8 * interval '1 microsecond', '-infinity'), $4::uuid)
-    AND j.state = 'available' AND j.error IS NOT NULL AND NOT j.deferred
-  ORDER BY j.run_at, j.id LIMIT $6
-),
-due AS NOT MATERIALIZED (
-  SELECT j.* FROM errand.jobs AS j
-  WHERE j.lease_token IS NULL AND ($1::text IS NULL OR j.queue = $1::text)
-    AND (j.run_at, j.id) > (coalesce(timestamptz 'epoch' + $3::int8 * interval '1 microsecond', '-infinity'), $4::uuid)
-    AND j.state = 'available' AND j.error IS NOT NULL AND NOT j.deferred
-  ORDER BY j.run_at, j.id LIMIT $6
-),
-frontier AS MATERIALIZED (
-  SELECT f.k1, f.k2 FROM (
-    (SELECT l.run_at AS k1, l.id AS k2 FROM later AS l WHERE $2::text IS NOT NULL ORDER BY 1, 2 OFFSET $6 - 1 LIMIT 1)
-    UNION ALL
-    (SELECT d.run_at, d.id FROM due AS d WHERE $2::text IS NOT NULL ORDER BY 1, 2 OFFSET $6 - 1 LIMIT 1)
-  ) AS f
-  ORDER BY 1, 2 LIMIT 1
-),
-page AS (
-  SELECT p.* FROM (
-    (SELECT l.* FROM later AS l WHERE $2::text IS NULL OR l.job = $2::text ORDER BY l.run_at, l.id LIMIT $5)
-    UNION ALL
-    (SELECT d.* FROM due AS d WHERE $2::text IS NULL OR d.job = $2::text ORDER BY d.run_at, d.id LIMIT $5)
-  ) AS p
-  WHERE NOT EXISTS (SELECT 1 FROM frontier) OR (p.run_at, p.id) <= (SELECT f.k1, f.k2 FROM frontier AS f)
-  ORDER BY p.run_at, p.id LIMIT $5
-)
-SELECT x.* FROM (
-  SELECT false AS frontier, p.id, p.job, p.queue, p.priority, p.state, p.executions, p.progress, p.result, p.error, p.enqueued_at,
-         p.run_at, p.started_at, p.finished_at, p.updated_at, p.body,
-         CASE WHEN left(p.body, 1) = '_' THEN (extract(epoch FROM p.run_at) * 1000)::int8 END AS run_ms,
-         (extract(epoch FROM p.run_at) * 1000000)::int8::text AS k1, p.id::text AS k2
-  FROM page AS p
+SELECT s.id, s.job, s.queue, s.priority, s.state, s.executions, s.progress, s.result, s.error, s.enqueued_at,
+       s.run_at, s.started_at, s.finished_at, s.updated_at, s.body,
+       CASE WHEN left(s.body, 1) = '_' THEN (extract(epoch FROM s.run_at) * 1000)::int8 END AS run_ms, s.hit, s.ex = $6 AS frontier,
+       (extract(epoch FROM s.run_at) * 1000000)::int8::text AS k1, s.id::text AS k2
+FROM (
+  (SELECT x.* FROM (
+    SELECT j.*, row_number() OVER (ORDER BY j.run_at, j.id) AS ex, ($2::text IS NULL OR j.job = $2::text) AS hit
+    FROM errand.jobs AS j
+    WHERE j.lease_token = -2 AND ($1::text IS NULL OR j.queue = $1::text)
+      AND j.run_at >= coalesce(timestamptz 'epoch' + $3::int8 * interval '1 microsecond', '-infinity') AND (j.run_at, j.id) > (coalesce(timestamptz 'epoch' + $3::int8 * interval '1 microsecond', '-infinity'), $4::uuid)
+      AND j.state = 'available' AND j.error IS NOT NULL AND NOT j.deferred
+    ORDER BY j.run_at, j.id LIMIT $6
+  ) AS x WHERE x.hit OR x.ex = $6 ORDER BY x.run_at, x.id LIMIT $5 + 1)
   UNION ALL
-  SELECT true, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-         (extract(epoch FROM f.k1) * 1000000)::int8::text, f.k2::text
-  FROM frontier AS f
-) AS x
-ORDER BY x.frontier, x.k1::int8, x.k2::uuid
+  (SELECT x.* FROM (
+    SELECT j.*, row_number() OVER (ORDER BY j.run_at, j.id) AS ex, ($2::text IS NULL OR j.job = $2::text) AS hit
+    FROM errand.jobs AS j
+    WHERE j.lease_token IS NULL AND ($1::text IS NULL OR j.queue = $1::text) AND (j.run_at, j.id) > (coalesce(timestamptz 'epoch' + $3::int8 * interval '1 microsecond', '-infinity'), $4::uuid)
+      AND j.state = 'available' AND j.error IS NOT NULL AND NOT j.deferred
+    ORDER BY j.run_at, j.id LIMIT $6
+  ) AS x WHERE x.hit OR x.ex = $6 ORDER BY x.run_at, x.id LIMIT $5 + 1)
+) AS s
+ORDER BY s.run_at, s.id LIMIT $5 + 2

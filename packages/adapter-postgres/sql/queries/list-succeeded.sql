@@ -7,7 +7,7 @@ WITH k AS MATERIALIZED (
     coalesce(timestamptz 'epoch' + $4::int8 * interval '1 microsecond', 'infinity'),
     coalesce($5::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'), $6::int, $7::int)
 )
-SELECT k.frontier, j.id, j.job, j.queue, j.priority, j.state, j.executions, j.progress, j.result, j.error, j.enqueued_at,
+SELECT k.frontier, NOT k.frontier AS hit, j.id, j.job, j.queue, j.priority, j.state, j.executions, j.progress, j.result, j.error, j.enqueued_at,
        j.run_at, j.started_at, j.finished_at, j.updated_at, j.body,
        CASE WHEN left(j.body, 1) = '_' THEN (extract(epoch FROM j.run_at) * 1000)::int8 END AS run_ms,
        k.token::text AS k1, CASE WHEN k.frontier THEN NULL ELSE (extract(epoch FROM k.finished_at) * 1000000)::int8::text END AS k2,
