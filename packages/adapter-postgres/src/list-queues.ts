@@ -4,9 +4,9 @@
  * the paused queues and, when asked, throughput per minute.
  *
  * Why a log and not count(*): with 1,000,000 jobs stored a count(*) … GROUP BY read every
- * row, 303–703 ms (load 3–6); the log's few rows per queue, plus a probe of the due range of
- * `jobs_scheduled` and one of the ready index per queue and priority, take a few ms
- * (bench/dashboard/postgres.ts has the figures).
+ * row, 480 ms (load 3.2–3.7; 303–703 ms in a first attempt); the log's few rows per queue,
+ * plus a probe of the due range of `jobs_scheduled` and one of the ready index per queue and
+ * priority, took 3.5 ms with an hour of throughput (bench/dashboard/postgres.ts).
  *
  * @module
  */

@@ -27,6 +27,10 @@
 -- trigger adds one INSERT per statement (not per job); see docs/architecture.md ("The
 -- operator's contract on PostgreSQL") for the drain measured before and after.
 --
+-- Failed jobs get a list of their own, `failed_jobs` (id, queue, finished_at), kept by the
+-- same triggers: a failed job is rare, and listing them by walking the batches read every
+-- succeeded job's id. Succeeded jobs get none (a row per settle): see list_succeeded below.
+--
 -- Listing. Queued jobs are listed from three places in one order (queue, priority, run_at,
 -- seq): the ready index (010), `jobs_held` below (parked jobs and rate-deferred ones, which
 -- no other index orders by queue), and the due part of `jobs_scheduled`. `jobs_held` names no
