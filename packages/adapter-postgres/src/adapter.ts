@@ -333,26 +333,32 @@ export class PostgresAdapter implements Adapter {
     return this.flow.recurringState(tasks);
   }
 
+  /** Counts per queue from the count log (migration 014), with pauses and throughput (list-queues.ts). */
   listQueues(options: ListQueuesOptions = {}): Promise<QueueInfo[]> {
     return listQueues({ query: (name, values) => this.query(name, values) }, options);
   }
 
+  /** A page of one state's jobs, or jobs by id (list-jobs.ts has the orders and cursors). */
   listJobs(options: ListJobsOptions): Promise<JobPage> {
     return this.listing.list(options);
   }
 
+  /** Cancels, runs now or aborts jobs (control.ts); answers the ids the action applied to. */
   changeJobs(options: ChangeJobsOptions): Promise<string[]> {
     return this.control.changeJobs(options);
   }
 
+  /** Pauses or resumes queues for every worker. */
   pauseQueues(options: PauseQueuesOptions): Promise<void> {
     return this.control.pauseQueues(options);
   }
 
+  /** Stores a worker's beat; answers the paused queues and its jobs to abort. */
   heartbeat(options: HeartbeatOptions): Promise<HeartbeatResult> {
     return this.control.heartbeat(options);
   }
 
+  /** Worker records kept, live or gone, by id. */
   listWorkers(): Promise<WorkerRecord[]> {
     return this.control.listWorkers();
   }
