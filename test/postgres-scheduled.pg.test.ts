@@ -49,7 +49,7 @@ describe("postgres scheduled jobs (migration 012)", () => {
       });
       expect(await tokens([later.id, now.id])).toEqual(["-2", "-2"]);
       expect((await adapter.getStatus({ ids: [now.id] }))[0]?.state).toBe("retrying");
-      expect(await adapter.listQueues()).toEqual([{ name: "sched", queued: 0, scheduled: 1, running: 0, retrying: 1, dead: 0 }]);
+      expect(await adapter.listQueues()).toMatchObject([{ name: "sched", queued: 0, scheduled: 1, running: 0, retrying: 1, dead: 0 }]);
       expect(await reserve()).toEqual([]);
 
       // Both due (moved into the past, as time would): one reserve promotes both and hands

@@ -17,7 +17,7 @@ import pg from "pg";
 
 import { configure, deadSet, Job, Worker } from "@errand/core";
 import { migrate, PostgresAdapter } from "@errand/adapter-postgres";
-import type { JobPayload } from "@errand/core/adapter";
+import type { JobPayload, QueueInfo } from "@errand/core/adapter";
 import { waitFor } from "@errand/core/testing";
 
 import { dropSchemas, postgresUrl, schemaName } from "./support/postgres.js";
@@ -74,11 +74,22 @@ function adapterOn(schema: string, options: Partial<ConstructorParameters<typeof
 
 const all = (fx: Fixture) => Object.values(fx.jobs);
 
+/**
+ * listQueues' counts of unfinished jobs, as 009's adapter listed them: since migration 014 a
+ * queue also shows its finished jobs, latency and pause (test/postgres-control-upgrade.pg.test.ts
+ * checks those), and a queue holding finished jobs only is listed too.
+ */
+async function waitingCounts(adapter: PostgresAdapter): Promise<QueueInfo[]> {
+  return (await adapter.listQueues())
+    .map(({ name, queued, scheduled, running, retrying, dead }) => ({ name, queued, scheduled, running, retrying, dead }))
+    .filter((info) => info.queued + info.scheduled + info.running + info.retrying + info.dead > 0);
+}
+
 /** Everything the adapter reports about the fixture reads exactly as the fixture says. */
 async function expectReadsAsFixture(adapter: PostgresAdapter, fx: Fixture): Promise<void> {
   const { jobs } = fx;
   expect(await adapter.getStatus({ ids: all(fx).map((j) => j.id) })).toEqual(all(fx).map(expectedStatus));
-  expect(await adapter.listQueues()).toEqual(expectedQueues(jobs));
+  expect(await waitingCounts(adapter)).toEqual(expectedQueues(jobs));
   expect(await adapter.listDead({})).toEqual([
     { id: jobs.dead.id, providerJobId: jobs.dead.id, queue: "mail", body: jobs.dead.body, error: jobs.dead.error, diedAt: jobs.dead.finishedAt },
   ]);
@@ -201,7 +212,7 @@ describe("postgres upgrade from the 009 schema", () => {
     const dead = await adapter.listDead({});
     expect(dead.map((d) => [d.id, d.body])).toEqual([[jobs.malformed.id, "{not json"]]);
     expect(await byId([jobs.scheduled, jobs.succeeded, jobs.failed])).toEqual([jobs.scheduled, jobs.succeeded, jobs.failed].map(expectedStatus));
-    expect(await adapter.listQueues()).toEqual([
+    expect(await waitingCounts(adapter)).toEqual([
       { name: "default", queued: 0, scheduled: 0, running: 0, retrying: 0, dead: 1 },
       { name: "probe", queued: 1, scheduled: 0, running: 0, retrying: 0, dead: 0 },
       { name: "probe-tick", queued: 1, scheduled: 0, running: 0, retrying: 0, dead: 0 },

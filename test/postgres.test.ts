@@ -38,7 +38,7 @@ describe("transactional enqueue", () => {
       await client.query("ROLLBACK");
       expect(await SignupJob.status(rolledBack.jobId)).toBeNull();
       const queues = await (await runtime.adapterFor()).listQueues();
-      expect(queues).toEqual([{ name: "default", queued: 1, scheduled: 0, running: 0, retrying: 0, dead: 0 }]);
+      expect(queues).toEqual([{ name: "default", queued: 1, scheduled: 0, running: 0, retrying: 0, dead: 0, succeeded: 0, failed: 0, latencyMs: expect.any(Number), paused: false }]);
     } finally {
       await client.end();
       await runtime.close();
@@ -96,6 +96,7 @@ describe("migrations", () => {
         "011_autovacuum",
         "012_scheduled",
         "013_vacuum_speed",
+        "014_control",
       ]);
       const { rows } = await adapters[0]!.pool.query(`SELECT id, name FROM "${schema}".migrations`);
       expect(rows).toEqual([
@@ -112,6 +113,7 @@ describe("migrations", () => {
         { id: 11, name: "011_autovacuum" },
         { id: 12, name: "012_scheduled" },
         { id: 13, name: "013_vacuum_speed" },
+        { id: 14, name: "014_control" },
       ]);
       expect((await adapters[0]!.migrate()).applied).toEqual([]);
       // 010's fillfactor, 011's autovacuum threshold and 013's unthrottled autovacuum on the churning tables.

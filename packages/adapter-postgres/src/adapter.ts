@@ -28,6 +28,14 @@ import {
   baseCapabilities,
   type Adapter,
   type AdapterCapabilities,
+  type ChangeJobsOptions,
+  type HeartbeatOptions,
+  type HeartbeatResult,
+  type JobPage,
+  type ListJobsOptions,
+  type ListQueuesOptions,
+  type PauseQueuesOptions,
+  type WorkerRecord,
   type DeadJob,
   type EnqueueOptions,
   type EnqueueResult,
@@ -50,58 +58,24 @@ import {
 } from "@errand/core/adapter";
 
 import { RERUN_ON_DEADLOCK, rerunOnDeadlock } from "./deadlock.js";
+import { Control } from "./control.js";
 import { DeadSet } from "./dead-set.js";
 import { Flow, hasFlow } from "./flow.js";
 import { ListenConnection } from "./listen-connection.js";
 import { Listener } from "./listener.js";
+import { listQueues } from "./list-queues.js";
+import { Listing } from "./list-jobs.js";
 import { openStatusFeed } from "./status-feed.js";
 import { statusState, type ReservedRow, type StatusRow } from "./job-rows.js";
 import { statusRecord } from "./status-row.js";
 import { migrate } from "./migrate.js";
 import { channelName, loadQueries, quoteSchema, type QueryName } from "./sql.js";
-import { checkAdapterOptions } from "./options.js";
+import { checkAdapterOptions, type PostgresAdapterOptions } from "./options.js";
 import { Upkeep } from "./upkeep.js";
 import { enqueueElement, expandBody } from "./body.js";
 import { isUuid } from "./uuid.js";
 
-/** Options of the PostgreSQL adapter (`adapter: { use: "postgres", ... }`). */
-export interface PostgresAdapterOptions {
-  /** Connection URL (`postgres://user:pass@host:5432/db`). Give this or `pool`. */
-  url?: string;
-  /** The app's own `pg.Pool`; Errand uses it and does not end it on close. */
-  pool?: pg.Pool;
-  /** Schema holding Errand's tables. Default `"errand"`. */
-  schema?: string;
-  /** Pool size when Errand makes the pool from `url`. Default 10. */
-  poolSize?: number;
-  /** `statement_timeout` for Errand's connections, in ms. Default 30,000; 0 disables. */
-  statementTimeoutMs?: number;
-  /** Apply pending migrations on first use. Default true; set false to run `errand migrate` yourself. */
-  migrate?: boolean;
-  /** Keep finished (succeeded, discarded) jobs this long, in ms. Default 24 h. Dead jobs stay until purged. */
-  retentionMs?: number;
-  /**
-   * Keep at most about this many finished jobs. Default 100,000. Approximate: retention
-   * deletes the finished jobs of whole reserve batches, oldest first, beyond the newest
-   * batches that leased this many jobs (retried and dead jobs of a batch count too), so up to
-   * one batch (`maxPrefetch`, 1,000) more or fewer may be kept.
-   */
-  maxFinished?: number;
-  /** How often reserve looks for expired leases, in ms. Default 1,000. */
-  leaseCheckMs?: number;
-  /**
-   * How often reserve deletes finished jobs past retention, in ms. Default 60,000. A step
-   * deletes up to 2,000; while steps come back full, another runs at the first reserve
-   * after four times the last one's duration.
-   */
-  retentionCheckMs?: number;
-  /**
-   * NOTIFY the ids of jobs whose status changed on `errand:<schema>:status` (JSON arrays of
-   * ids, about 200 per notification), which status feeds (`openStatusFeed`) LISTEN to.
-   * Default true; false also turns off `capabilities.statusFeed`.
-   */
-  publishStatus?: boolean;
-}
+export type { PostgresAdapterOptions } from "./options.js";
 
 // PostgreSQL's own "connection gone" codes (admin shutdown, crash, cannot connect); Node's
 // socket codes are mapped by core's adapter client.
@@ -127,6 +101,9 @@ export class PostgresAdapter implements Adapter {
     concurrencyLimits: true,
     rateLimits: true,
     recurring: true,
+    // Migration 014: counts kept by triggers, listing and control tables (list-jobs.ts, control.ts).
+    listJobs: true,
+    control: true,
   });
   readonly name = "postgres";
   /** The class's capabilities; without `publishStatus`, no `statusFeed`. */
@@ -153,6 +130,8 @@ export class PostgresAdapter implements Adapter {
   private readonly dead: DeadSet;
   private readonly flow: Flow;
   private readonly upkeep: Upkeep;
+  private readonly listing: Listing;
+  private readonly control: Control;
   private closed = false;
 
   constructor(options: PostgresAdapterOptions) {
@@ -212,6 +191,9 @@ export class PostgresAdapter implements Adapter {
       leaseCheckMs: options.leaseCheckMs ?? 1000,
       retentionCheckMs: options.retentionCheckMs ?? 60_000,
     };
+    const query = <R extends pg.QueryResultRow>(name: QueryName, values: unknown[]) => this.query<R>(name, values);
+    this.listing = new Listing({ query });
+    this.control = new Control({ query, wakeChannel: this.channel, statusChannel: this.statusChannel });
     this.upkeep = new Upkeep({
       query: (name, values) => this.query(name, values),
       flow: this.flow,
@@ -260,17 +242,23 @@ export class PostgresAdapter implements Adapter {
     return jobs.map((job) => ({ jobId: job.id, providerJobId: job.id }));
   }
 
-  async reserve({ queues, max, leaseMs, waitMs, signal, workerId }: ReserveOptions): Promise<Reservation[]> {
+  async reserve({ queues, except, max, leaseMs, waitMs, signal, workerId }: ReserveOptions): Promise<Reservation[]> {
     const deadline = Date.now() + waitMs;
     const leased: Reservation[] = [];
     for (;;) {
       await this.upkeep.run();
       const mark = this.listener.mark();
       const want = max - leased.length;
+      // "*" but paused queues: the queues with waiting jobs (the count log) but those, by
+      // name. While a queue is paused, "*" thus takes queue by queue rather than by priority
+      // across queues; no reserve without `except` changes.
+      const from = queues === "*" && except !== undefined && except.length > 0 ? (await this.query<{ queue: string }>("ready-queues", [except])).rows.map((row) => row.queue) : queues;
+      // Cut short (a pause, a stop) while the upkeep ran: no look with the queues it was given.
+      if (signal?.aborted) return leased;
       const { rows } =
-        queues === "*"
+        from === "*"
           ? await this.query<ReservedRow>("reserve-any", [want, leaseMs, workerId, this.statusChannel])
-          : await this.query<ReservedRow>("reserve-queues", [queues, want, leaseMs, workerId, this.statusChannel]);
+          : await this.query<ReservedRow>("reserve-queues", [from, want, leaseMs, workerId, this.statusChannel]);
       let denied = 0;
       for (const row of rows) {
         if (row.lease_token === null) denied++;
@@ -345,16 +333,34 @@ export class PostgresAdapter implements Adapter {
     return this.flow.recurringState(tasks);
   }
 
-  async listQueues(): Promise<QueueInfo[]> {
-    const { rows } = await this.query<Record<string, string>>("list-queues", []);
-    return rows.map((row) => ({
-      name: row.queue!,
-      queued: Number(row.queued),
-      scheduled: Number(row.scheduled),
-      running: Number(row.running),
-      retrying: Number(row.retrying),
-      dead: Number(row.dead),
-    }));
+  /** Counts per queue from the count log (migration 014), with pauses and throughput (list-queues.ts). */
+  listQueues(options: ListQueuesOptions = {}): Promise<QueueInfo[]> {
+    return listQueues({ query: (name, values) => this.query(name, values) }, options);
+  }
+
+  /** A page of one state's jobs, or jobs by id (list-jobs.ts has the orders and cursors). */
+  listJobs(options: ListJobsOptions): Promise<JobPage> {
+    return this.listing.list(options);
+  }
+
+  /** Cancels, runs now or aborts jobs (control.ts); answers the ids the action applied to. */
+  changeJobs(options: ChangeJobsOptions): Promise<string[]> {
+    return this.control.changeJobs(options);
+  }
+
+  /** Pauses or resumes queues for every worker. */
+  pauseQueues(options: PauseQueuesOptions): Promise<void> {
+    return this.control.pauseQueues(options);
+  }
+
+  /** Stores a worker's beat; answers the paused queues and its jobs to abort. */
+  heartbeat(options: HeartbeatOptions): Promise<HeartbeatResult> {
+    return this.control.heartbeat(options);
+  }
+
+  /** Worker records kept, live or gone, by id. */
+  listWorkers(): Promise<WorkerRecord[]> {
+    return this.control.listWorkers();
   }
 
   listDead(options: ListDeadOptions): Promise<DeadJob[]> {

@@ -6,7 +6,8 @@
  * ready, and flow control's sweep un-parks what a dead process left parked — at most every
  * `leaseCheckMs`, and sooner while calls come back full; the reserve waits for it (a call
  * looks at a bounded number of ids). `nextRetention`: finished jobs past retention, stale
- * unique locks and old rate-window starts are deleted in bounded steps — every
+ * unique locks and old rate-window starts are deleted in bounded steps, and the count log
+ * is folded (migration 014) — every
  * `retentionCheckMs`, and sooner while steps come back full. A retention step runs beside
  * the reserve, never in its way: `retention` holds the step in flight (one at a time per
  * adapter); a step that failed leaves its error in `failed`, and the next reserve throws it
@@ -116,6 +117,9 @@ export class Upkeep {
     const { context } = this;
     const { rows } = await context.query<{ deleted: string }>("retention", [context.retentionMs, context.maxFinished, RETENTION_STEP, RETENTION_IDS]);
     await context.flow.retention();
+    // The count log (migration 014) gains a row per statement and queue; folded here, it
+    // stays at about one row per queue and kind while workers run.
+    await context.query("fold-counts", []);
     // A full step may have left more behind: another starts at the first reserve after four
     // times the step's duration, until one comes back short. Each reserve leases at most
     // maxPrefetch (1,000) jobs and a step deletes up to twice that, so retention keeps up
