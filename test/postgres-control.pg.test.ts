@@ -221,11 +221,11 @@ describe("postgres: the operator's contract", () => {
     }
   });
 
-  it("a beat drops throughput older than two hours, workers an hour past their ttl and abort marks older than an hour", async () => {
+  it("a beat drops throughput older than 25 hours, workers an hour past their ttl and abort marks older than an hour", async () => {
     const adapter = freshAdapter();
     try {
       const worker = (id: string) => ({ id, host: "h", pid: 1, adapter: "postgres", queues: "*", concurrency: 1, startedAt: new Date(), running: [] });
-      const old = new Date(Date.now() - 3 * HOUR);
+      const old = new Date(Date.now() - 26 * HOUR);
       await adapter.heartbeat({ worker: worker("old"), at: old, ttlMs: 5000, finished: [{ queue: "tp-old", succeeded: 4, failed: 1 }] });
       const table = (name: string) => `"${adapter.schema}".${name}`;
       await adapter.pool.query(`INSERT INTO ${table("abort_marks")} (job_id, token, marked_at) VALUES (gen_random_uuid(), 1, now() - interval '2 hours')`);

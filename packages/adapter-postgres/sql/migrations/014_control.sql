@@ -40,7 +40,8 @@
 -- Control. `paused_queues`, `workers` (a record per worker, kept an hour past its ttl),
 -- `abort_marks` (a job id and the lease token of the run it was asked for: the mark holds
 -- while the job runs under that token, so settle never has to drop it), and `throughput`
--- (runs finished per queue per UTC minute, added up at each beat, kept two hours).
+-- (runs finished per queue per UTC minute, added up at each beat, kept 25 hours: read for
+-- up to 1,440 minutes, as on the other backends).
 
 -- ---- counts ----------------------------------------------------------------------------
 
@@ -186,7 +187,7 @@ CREATE TABLE errand.throughput (
 CREATE INDEX throughput_minute ON errand.throughput (minute);
 
 -- A worker's beat: stores (or, stopping, removes) its record, adds its finished counts to the
--- minute, drops what has expired (workers an hour past their ttl, throughput older than two
+-- minute, drops what has expired (workers an hour past their ttl, throughput older than 25
 -- hours, marks older than an hour), and reads back the paused queues and the live marks of
 -- the jobs it runs. The counts go in queue order, so two beats never wait on each other's
 -- rows in a cycle.
@@ -210,7 +211,7 @@ BEGIN
     ON CONFLICT (queue, minute) DO UPDATE SET succeeded = t.succeeded + excluded.succeeded, failed = t.failed + excluded.failed;
   END IF;
   DELETE FROM errand.workers AS w WHERE w.kept_until < now();
-  DELETE FROM errand.throughput AS t WHERE t.minute < p_minute - 120;
+  DELETE FROM errand.throughput AS t WHERE t.minute < p_minute - 1500;
   DELETE FROM errand.abort_marks AS a WHERE a.marked_at < now() - interval '1 hour';
   RETURN QUERY
   SELECT (SELECT coalesce(array_agg(p.queue ORDER BY p.queue), '{}') FROM errand.paused_queues AS p),
