@@ -67,7 +67,12 @@ describe("redis status store", () => {
         keys.push(...found);
         cursor = next;
       } while (cursor !== "0");
-      expect(keys.sort()).toEqual([`${tag}:s:${done.id}`, `${tag}:s:${live.id}`].sort());
+      // Besides the hashes, the operator's listing index: one zset per state, queue and class
+      // (status-control.ts), and the set of (queue, class) pairs.
+      expect(keys.sort()).toEqual(
+        [`${tag}:s:${done.id}`, `${tag}:s:${live.id}`, `${tag}:i:pairs`, `${tag}:i:running:reports:ReportJob`, `${tag}:i:succeeded:reports:ReportJob`].sort(),
+      );
+      expect(await client.zrange(`${tag}:i:running:reports:ReportJob`, 0, -1)).toEqual([live.id]);
       expect(await client.hgetall(`${tag}:s:${live.id}`)).toMatchObject({ job: "ReportJob", queue: "reports", state: "running", exe: "1", tok: "l-live" });
       expect(await client.hgetall(`${tag}:s:${done.id}`)).toMatchObject({ state: "succeeded", res: "ok" });
       expect(await client.hexists(`${tag}:s:${done.id}`, "tok")).toBe(0);

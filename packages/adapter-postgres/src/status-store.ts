@@ -34,6 +34,7 @@ import {
   type StatusLease,
   type StatusRecord,
   type StatusStore,
+  type StatusStoreControl,
   type StatusStoreFlow,
   type StoredError,
 } from "@errand/core/adapter";
@@ -45,6 +46,7 @@ import { openStatusFeed } from "./status-feed.js";
 import { statusRecord, type StatusColumns } from "./status-row.js";
 import { checkStatusStoreOptions } from "./options.js";
 import { PostgresStatusFlow } from "./status-flow.js";
+import { PostgresStatusControl } from "./status-control.js";
 
 /** Options of {@link PostgresStatusStore}. Give `url` or `pool`. */
 export interface PostgresStatusStoreOptions {
@@ -94,6 +96,8 @@ export class PostgresStatusStore implements StatusStore {
   readonly statusChannel: string;
   /** Flow control for the SQS adapter (`status-flow.ts`, migration 008). */
   readonly flow: StatusStoreFlow;
+  /** The operator's side for the SQS adapter (`status-control.ts`, migration 015). */
+  readonly control: StatusStoreControl;
   private readonly ownsPool: boolean;
   private readonly listenConfig: pg.ClientConfig;
   private listenConnection: ListenConnection | undefined;
@@ -129,6 +133,11 @@ export class PostgresStatusStore implements StatusStore {
       },
       statusChannel: this.statusChannel,
     });
+    this.control = new PostgresStatusControl({
+      query: (name, values) => this.query(name as QueryName, values),
+      statusChannel: this.statusChannel,
+      finishedTtlMs: this.finishedTtlMs,
+    });
   }
 
   /** Runs pending migrations once, before the first statement, when `migrate` is on. */
@@ -153,6 +162,8 @@ export class PostgresStatusStore implements StatusStore {
         round.map((p) => p.enqueuedAt),
         round.map((p) => p.runAt),
         this.statusChannel,
+        // The body the SQS adapter sends is the same text (`JSON.stringify(payload)`).
+        round.map((p) => JSON.stringify(p)),
       ]);
     }
   }
@@ -184,6 +195,7 @@ export class PostgresStatusStore implements StatusStore {
         this.finishedTtlMs,
         2 * round.length + 100,
         this.statusChannel,
+        column((s) => (s.outcome === "retry" || (s.outcome === "dead" && s.payload) ? JSON.stringify(s.payload) : null)),
       ]);
     }
   }
