@@ -13,6 +13,7 @@ import { LocalStatusStore, type JobPayload } from "@errand/core/adapter";
 import { waitFor } from "@errand/core/testing";
 
 import { statusStoreSuite } from "./conformance/status-store.js";
+import { statusStoreControlSuite } from "./conformance/status-store-marks.js";
 import { payload as basePayload } from "./conformance/status-store-harness.js";
 import { dropSchemas, postgresUrl, schemaName } from "./support/postgres.js";
 import { dropPrefixes, redisPrefix, redisUrl } from "./support/redis.js";
@@ -43,6 +44,10 @@ statusStoreSuite("local", async () => new LocalStatusStore(), {
 });
 statusStoreSuite("redis", async () => redisStore(), { createWithTtl: async (finishedTtlMs) => redisStore({ finishedTtlMs }) });
 statusStoreSuite("postgres", async () => postgresStore(), { createWithTtl: async (finishedTtlMs) => postgresStore({ finishedTtlMs }) });
+// The operator's side (StatusStore.control), which the shared stores offer; LocalStatusStore
+// keeps statuses in one process and has none (the SQS adapter then says why it lacks listJobs and control).
+statusStoreControlSuite("redis", async () => redisStore());
+statusStoreControlSuite("postgres", async () => postgresStore());
 
 /** The suite's payload, with priority 0 and no arguments. */
 const payload = (overrides: Partial<JobPayload> = {}): JobPayload => basePayload({ priority: 0, args: { json: [] }, ...overrides });

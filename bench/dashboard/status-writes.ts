@@ -5,6 +5,11 @@
  * statements, to see what the change costs per job.
  *
  *   npx tsc -b bench && node bench/dist/dashboard/status-writes.js [--jobs 20000] [--runs 5] [--store redis|postgres]
+ *   node bench/dist/dashboard/status-writes.js --before /tmp/errand-before/packages   # A/B against another build
+ *
+ * With `--before DIR` (a directory holding another build's `adapter-redis/dist` and
+ * `adapter-postgres/dist`, e.g. `git archive <commit> packages | tar -x` and `tsc -b`), each
+ * run measures that build's store and this one's in turn, so both see the same load.
  *
  * Each run writes under a fresh Redis prefix / PostgreSQL schema, deleted at the end. The
  * figure is the median of the runs' wall time per job (client + server, one connection's
@@ -24,14 +29,15 @@ import { connect, freshPrefix, REDIS_URL } from "../redis/store.js";
 const PG_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const BATCH = 100;
 
-function options(): { jobs: number; runs: number; stores: string[] } {
+function options(): { jobs: number; runs: number; stores: string[]; before?: string } {
   const argv = process.argv.slice(2);
-  const out = { jobs: 20_000, runs: 5, stores: ["redis", "postgres"] };
+  const out: { jobs: number; runs: number; stores: string[]; before?: string } = { jobs: 20_000, runs: 5, stores: ["redis", "postgres"] };
   for (let i = 0; i < argv.length; i += 1) {
     const flag = argv[i];
     if (flag === "--jobs") out.jobs = Number(argv[++i]);
     else if (flag === "--runs") out.runs = Number(argv[++i]);
     else if (flag === "--store") out.stores = [argv[++i]!];
+    else if (flag === "--before") out.before = argv[++i]!;
     else throw new Error(`unknown option ${flag}; usage: node bench/dist/dashboard/status-writes.js [--jobs N] [--runs N] [--store redis|postgres]`);
   }
   return out;
@@ -56,39 +62,62 @@ async function run(store: StatusStore, jobs: number): Promise<number> {
   return ((performance.now() - start) * 1000) / jobs;
 }
 
+type Stores = { RedisStatusStore: typeof RedisStatusStore; PostgresStatusStore: typeof PostgresStatusStore };
+
+/** One run of `name` on a fresh prefix or schema of the given build's stores. */
+async function runOnce(name: string, build: Stores, jobs: number): Promise<number> {
+  if (name === "redis") {
+    const prefix = freshPrefix("status");
+    const store = new build.RedisStatusStore({ url: REDIS_URL, prefix });
+    try {
+      return await run(store, jobs);
+    } finally {
+      await store.close();
+      // Keys start with the hash tag: SCAN them by their literal prefix.
+      const client = connect();
+      let cursor = "0";
+      do {
+        const [next, keys] = await client.scan(cursor, "MATCH", `{${prefix}}:*`, "COUNT", 1000);
+        cursor = next;
+        if (keys.length > 0) await client.unlink(...keys);
+      } while (cursor !== "0");
+      client.disconnect();
+    }
+  }
+  const schema = `bench_status_${Math.random().toString(36).slice(2, 10)}`;
+  const store = new build.PostgresStatusStore({ url: PG_URL, schema });
+  try {
+    await store.get(["warm-up"]); // migrations, outside the timing
+    return await run(store, jobs);
+  } finally {
+    await store.close();
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    await client.query(`DROP SCHEMA "${schema}" CASCADE`);
+    await client.end();
+  }
+}
+
 async function main(): Promise<void> {
-  const { jobs, runs, stores } = options();
+  const { jobs, runs, stores, before } = options();
+  const current: Stores = { RedisStatusStore, PostgresStatusStore };
+  const other: Stores | undefined = before
+    ? {
+        RedisStatusStore: ((await import(`${before}/adapter-redis/dist/index.js`)) as Stores).RedisStatusStore,
+        PostgresStatusStore: ((await import(`${before}/adapter-postgres/dist/index.js`)) as Stores).PostgresStatusStore,
+      }
+    : undefined;
   for (const name of stores) {
     const figures: number[] = [];
+    const earlier: number[] = [];
     for (let r = 0; r < runs; r += 1) {
-      if (name === "redis") {
-        const prefix = freshPrefix("status");
-        const store = new RedisStatusStore({ url: REDIS_URL, prefix });
-        figures.push(await run(store, jobs));
-        await store.close();
-        const client = connect();
-        // Keys start with the hash tag: SCAN them by their literal prefix.
-        let cursor = "0";
-        do {
-          const [next, keys] = await client.scan(cursor, "MATCH", `{${prefix}}:*`, "COUNT", 1000);
-          cursor = next;
-          if (keys.length > 0) await client.unlink(...keys);
-        } while (cursor !== "0");
-        client.disconnect();
-      } else {
-        const schema = `bench_status_${Math.random().toString(36).slice(2, 10)}`;
-        const store = new PostgresStatusStore({ url: PG_URL, schema });
-        await store.get(["warm-up"]); // migrations, outside the timing
-        figures.push(await run(store, jobs));
-        await store.close();
-        const client = new pg.Client({ connectionString: PG_URL });
-        await client.connect();
-        await client.query(`DROP SCHEMA "${schema}" CASCADE`);
-        await client.end();
-      }
+      if (other) earlier.push(await runOnce(name, other, jobs));
+      figures.push(await runOnce(name, current, jobs));
     }
     const load = loadavg().map((l) => l.toFixed(1)).join(" ");
-    process.stdout.write(`${name}: ${median(figures).toFixed(1)} µs per job (runs: ${figures.map((f) => f.toFixed(1)).join(", ")}; ${jobs} jobs, batches of ${BATCH}; load ${load})\n`);
+    const line = (label: string, xs: number[]) => `${median(xs).toFixed(1)} µs per job${label} (runs: ${xs.map((f) => f.toFixed(1)).join(", ")})`;
+    const parts = [line("", figures), ...(other ? [line(" before", earlier)] : [])];
+    process.stdout.write(`${name}: ${parts.join("; ")}; ${jobs} jobs, batches of ${BATCH}; load ${load}\n`);
   }
 }
 
