@@ -70,7 +70,8 @@ async function build(store: StatusStore, scale: number): Promise<void> {
     const n = Object.fromEntries(Object.entries(STATES).map(([state, count]) => [state, Math.round(count * share * scale)])) as Record<keyof typeof STATES, number>;
     const wave = async (count: number, runAt: (k: number) => number, then?: (batch: JobPayload[], leases: string[]) => Promise<void>) => {
       for (let done = 0; done < count; done += BATCH) {
-        const batch = Array.from({ length: Math.min(BATCH, count - done) }, () => job(queue, i, runAt(i++), now));
+        // `runAt` takes the job's place in its wave; `i` spreads the classes over every wave.
+        const batch = Array.from({ length: Math.min(BATCH, count - done) }, (_, k) => job(queue, i++, runAt(done + k), now));
         await store.enqueued(batch);
         if (!then) continue;
         const leases = batch.map((p) => `r-${p.id}`);

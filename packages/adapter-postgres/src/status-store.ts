@@ -14,6 +14,10 @@
  * Flow control (`flow`, for the SQS adapter): tables and functions of migration 008, driven
  * by `status-flow.ts`.
  *
+ * The operator's side (`control`, for the SQS adapter): each live job's body in `body`, two
+ * listing indexes, void marks, aborts, pauses, worker beats and throughput (migration 015,
+ * `status-control.ts`).
+ *
  * Status feed: each statement NOTIFYs the ids whose status it changed on
  * `errand:<schema>:statuses` (JSON arrays, migration 005), and `openFeed` LISTENs on it over a
  * connection of the store's own, made on first use (`listen-connection.ts`, which reconnects

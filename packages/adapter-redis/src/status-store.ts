@@ -19,6 +19,11 @@
  * slots, parked jobs, rate windows, pending sends) lives under `{<prefix>}:f:…` and in the
  * `pmsg` field of a parked job's status hash: `status-flow.ts`, keys listed in `lua/flow-lib.lua`.
  *
+ * The operator's side (`control`, for the SQS adapter: listing, cancel / run-now / abort marks,
+ * pauses, beats, throughput) keeps each live job's body in its hash (`body`) and a listing index
+ * (`{<prefix>}:i:…`, one sorted set per state, queue and class), written by the same scripts
+ * that write statuses (`lua/status-index-lib.lua`); marks and beats: `status-control.ts`.
+ *
  * Status feed: each script publishes the ids whose status it changed on `{<prefix>}:status`
  * (JSON `{ ids }`, one message per call; a delete publishes after its UNLINK), and `openFeed`
  * subscribes to it on a pub/sub connection of the store's own, made on first use
