@@ -4,6 +4,8 @@
  *
  *   npx tsc -b bench && node bench/dist/dashboard/store-jobs.js                  # both stores, 1M, median of 5
  *   node bench/dist/dashboard/store-jobs.js --store redis --scale 0.1 --runs 3  # 100k: a quick look
+ *   node bench/dist/dashboard/store-jobs.js --store postgres --keep             # leave the schema (prints it)
+ *   node bench/dist/dashboard/store-jobs.js --store postgres --reuse bench_…    # measure a kept prefix / schema again
  *
  * The statuses go in through the store itself, as the SQS adapter writes them (enqueued,
  * started, settled; batches of 1,000), under a fresh Redis prefix / PostgreSQL schema deleted
@@ -32,15 +34,17 @@ const PAGE = 50;
 const HOUR = 3_600_000;
 const BATCH = 1000;
 
-function args(): { scale: number; runs: number; stores: string[] } {
+function args(): { scale: number; runs: number; stores: string[]; keep: boolean; reuse?: string } {
   const argv = process.argv.slice(2);
-  const out = { scale: 1, runs: 5, stores: ["redis", "postgres"] };
+  const out: { scale: number; runs: number; stores: string[]; keep: boolean; reuse?: string } = { scale: 1, runs: 5, stores: ["redis", "postgres"], keep: false };
   for (let i = 0; i < argv.length; i += 1) {
     const flag = argv[i];
     if (flag === "--scale") out.scale = Number(argv[++i]);
     else if (flag === "--runs") out.runs = Number(argv[++i]);
     else if (flag === "--store") out.stores = [argv[++i]!];
-    else throw new Error(`unknown option ${flag}; usage: node bench/dist/dashboard/store-jobs.js [--scale F] [--runs N] [--store redis|postgres]`);
+    else if (flag === "--keep") out.keep = true;
+    else if (flag === "--reuse") out.reuse = argv[++i]!;
+    else throw new Error(`unknown option ${flag}; usage: node bench/dist/dashboard/store-jobs.js [--scale F] [--runs N] [--store redis|postgres] [--keep] [--reuse PREFIX|SCHEMA]`);
   }
   if (!(out.scale > 0 && out.scale <= 1) || !Number.isInteger(out.runs) || out.runs < 1) throw new Error("--scale is in (0, 1], --runs a positive integer");
   return out;
@@ -143,17 +147,17 @@ async function measure(control: StatusStoreControl, runs: number): Promise<void>
 }
 
 async function main(): Promise<void> {
-  const { scale, runs, stores } = args();
+  const { scale, runs, stores, keep, reuse } = args();
   for (const name of stores) {
     process.stdout.write(`${name} status store, ${Math.round(1_000_000 * scale)} statuses:\n`);
-    const prefix = freshPrefix("store-jobs");
-    const schema = `bench_store_jobs_${Math.random().toString(36).slice(2, 10)}`;
+    const prefix = reuse ?? freshPrefix("store-jobs");
+    const schema = reuse ?? `bench_store_jobs_${Math.random().toString(36).slice(2, 10)}`;
     const store: StatusStore = name === "redis" ? new RedisStatusStore({ url: REDIS_URL, prefix }) : new PostgresStatusStore({ url: PG_URL, schema });
     try {
       const began = performance.now();
-      await build(store, scale);
-      process.stdout.write(`  written in ${((performance.now() - began) / 1000).toFixed(0)} s (load ${loadavg().map((l) => l.toFixed(1)).join(" ")})\n`);
-      if (name === "postgres") {
+      if (!reuse) await build(store, scale);
+      process.stdout.write(`  written in ${((performance.now() - began) / 1000).toFixed(0)} s (load ${loadavg().map((l) => l.toFixed(1)).join(" ")})${keep ? `; kept: --reuse ${name === "redis" ? prefix : schema}` : ""}\n`);
+      if (name === "postgres" && !reuse) {
         const client = new pg.Client({ connectionString: PG_URL });
         await client.connect();
         await client.query(`VACUUM ANALYZE "${schema}".statuses`);
@@ -163,6 +167,7 @@ async function main(): Promise<void> {
       process.stdout.write(`  measured at load ${loadavg().map((l) => l.toFixed(1)).join(" ")}\n`);
     } finally {
       await store.close();
+      if (keep || reuse) continue;
       if (name === "redis") {
         const client = connect();
         let cursor = "0";

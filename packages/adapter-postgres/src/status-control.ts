@@ -112,7 +112,8 @@ export class PostgresStatusControl implements StatusStoreControl {
     const at = cursor === undefined ? undefined : decode(cursor, state, queue, job);
     const finished = FINISHED.has(state);
     const states = state === "queued" ? ["queued", "scheduled"] : [state];
-    const { rows: triples } = await this.query<{ state: string; queue: string; job: string }>(finished ? "status-pairs-done" : "status-pairs-live", [states, queue ?? null, job ?? null]);
+    const found = await Promise.all(states.map((one) => this.query<{ state: string; queue: string; job: string }>(finished ? "status-pairs-done" : "status-pairs-live", [one, queue ?? null, job ?? null])));
+    const triples = found.flatMap((result) => result.rows);
     const rows: ListRow[] = [];
     const page = (of: typeof triples, after: Cursor["at"] | undefined) => {
       const columns = [of.map((t) => t.state), of.map((t) => t.queue), of.map((t) => t.job), limit + 1 - rows.length];
