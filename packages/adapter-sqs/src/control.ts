@@ -62,6 +62,7 @@ export interface SqsControlOptions {
 export class SqsControl {
   constructor(private readonly options: SqsControlOptions) {}
 
+  /** A page of jobs from the store's listing (`Adapter.listJobs`). */
   listJobs(options: ListJobsOptions): Promise<JobPage> {
     if ("ids" in options && (!Array.isArray(options.ids) || options.ids.some((id) => typeof id !== "string"))) {
       return Promise.reject(new ConfigError("sqs adapter: listJobs ids must be strings"));
@@ -69,6 +70,7 @@ export class SqsControl {
     return this.options.store.list(options);
   }
 
+  /** Cancel, run now or abort (`Adapter.changeJobs`); answers the ids it applied to, in order. */
   async changeJobs({ action, ids }: ChangeJobsOptions): Promise<string[]> {
     if (!ACTIONS.has(action)) throw new ConfigError(`sqs adapter: changeJobs action must be cancel, runNow or abort, got ${JSON.stringify(action)}`);
     if (!Array.isArray(ids) || ids.some((id) => typeof id !== "string" || id === "")) throw new ConfigError("sqs adapter: changeJobs ids must be non-empty strings");
@@ -123,16 +125,19 @@ export class SqsControl {
     return unique.filter((id) => sent.has(id));
   }
 
+  /** Pauses or resumes queues for every worker (`Adapter.pauseQueues`). */
   async pauseQueues({ queues, paused }: PauseQueuesOptions): Promise<void> {
     if (!Array.isArray(queues) || queues.some((queue) => typeof queue !== "string" || queue === "")) throw new ConfigError("sqs adapter: pauseQueues queues must be non-empty strings");
     if (typeof paused !== "boolean") throw new ConfigError(`sqs adapter: pauseQueues paused must be true or false, got ${JSON.stringify(paused)}`);
     await this.options.store.pauseQueues({ queues, paused });
   }
 
+  /** Stores a worker's beat; answers paused queues and its runs to abort (`Adapter.heartbeat`). */
   heartbeat(options: HeartbeatOptions): Promise<HeartbeatResult> {
     return this.options.store.heartbeat(options);
   }
 
+  /** Workers whose records the store keeps (`Adapter.listWorkers`). */
   listWorkers(): Promise<WorkerRecord[]> {
     return this.options.store.listWorkers();
   }
