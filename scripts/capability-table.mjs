@@ -9,9 +9,10 @@ import { PostgresAdapter } from "@errand/adapter-postgres";
 import { RedisAdapter } from "@errand/adapter-redis";
 import { SqsAdapter } from "@errand/adapter-sqs";
 
-// SQS enforces flow control through a status store shared by every process (Redis or
-// PostgreSQL); its static capabilities are those with the in-process store.
-const FLOW = SqsAdapter.sharedStoreFlow;
+// SQS enforces flow control and offers the operator's contract through a status store shared
+// by every process (Redis or PostgreSQL); its static capabilities are those with the
+// in-process store.
+const FLOW = { ...SqsAdapter.sharedStoreFlow, ...SqsAdapter.sharedStoreControl };
 const adapters = [
   { name: "postgres", capabilities: PostgresAdapter.capabilities },
   { name: "redis", capabilities: RedisAdapter.capabilities },

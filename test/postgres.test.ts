@@ -97,6 +97,7 @@ describe("migrations", () => {
         "012_scheduled",
         "013_vacuum_speed",
         "014_control",
+        "015_status_control",
       ]);
       const { rows } = await adapters[0]!.pool.query(`SELECT id, name FROM "${schema}".migrations`);
       expect(rows).toEqual([
@@ -114,6 +115,7 @@ describe("migrations", () => {
         { id: 12, name: "012_scheduled" },
         { id: 13, name: "013_vacuum_speed" },
         { id: 14, name: "014_control" },
+        { id: 15, name: "015_status_control" },
       ]);
       expect((await adapters[0]!.migrate()).applied).toEqual([]);
       // 010's fillfactor, 011's autovacuum threshold and 013's unthrottled autovacuum on the churning tables.

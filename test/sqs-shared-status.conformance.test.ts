@@ -1,6 +1,8 @@
 // The SQS conformance suite again, with statuses in the stores shared by every process
 // (`RedisStatusStore`, `PostgresStatusStore`) instead of this process's memory: what a
-// deployment with separate web and worker processes runs.
+// deployment with separate web and worker processes runs. Standard queues, then FIFO queues.
+// A shared store's flow control and operator's side give the adapter unique jobs, limits,
+// recurring ticks, listing jobs and the operator's actions.
 import { afterAll } from "vitest";
 
 import type { Adapter, StatusStore } from "@errand/core/adapter";
@@ -37,21 +39,22 @@ const stores: Record<string, (where?: string) => { store: StatusStore; where: st
 /** Where each adapter's queues and statuses live, for a second adapter on the same ones. */
 const placed = new WeakMap<Adapter, { queuePrefix: string; where: string }>();
 
-for (const [name, store] of Object.entries(stores)) {
-  runConformance({
-    name: `sqs + ${name}`,
-    // A shared store with flow control gives the adapter unique jobs, limits and recurring ticks.
-    capabilities: { ...SqsAdapter.capabilities, ...SqsAdapter.sharedStoreFlow },
-    create: async () => {
-      const queuePrefix = sqsPrefix();
-      const { store: status, where } = store();
-      const adapter = new SqsAdapter({ endpoint, clientConfig: TEST_SQS_CONFIG, queuePrefix, status });
-      placed.set(adapter, { queuePrefix, where });
-      return adapter;
-    },
-    peer: async (adapter) => {
-      const { queuePrefix, where } = placed.get(adapter)!;
-      return new SqsAdapter({ endpoint, clientConfig: TEST_SQS_CONFIG, queuePrefix, status: store(where).store });
-    },
-  });
+for (const fifo of [false, true]) {
+  for (const [name, store] of Object.entries(stores)) {
+    runConformance({
+      name: `sqs${fifo ? " fifo" : ""} + ${name}`,
+      capabilities: { ...(fifo ? SqsAdapter.fifoCapabilities : SqsAdapter.capabilities), ...SqsAdapter.sharedStoreFlow, ...SqsAdapter.sharedStoreControl },
+      create: async () => {
+        const queuePrefix = sqsPrefix();
+        const { store: status, where } = store();
+        const adapter = new SqsAdapter({ endpoint, clientConfig: TEST_SQS_CONFIG, queuePrefix, status, fifo });
+        placed.set(adapter, { queuePrefix, where });
+        return adapter;
+      },
+      peer: async (adapter) => {
+        const { queuePrefix, where } = placed.get(adapter)!;
+        return new SqsAdapter({ endpoint, clientConfig: TEST_SQS_CONFIG, queuePrefix, status: store(where).store, fifo });
+      },
+    });
+  }
 }

@@ -13,6 +13,7 @@ import { LocalStatusStore, type JobPayload } from "@errand/core/adapter";
 import { waitFor } from "@errand/core/testing";
 
 import { statusStoreSuite } from "./conformance/status-store.js";
+import { statusStoreControlSuite } from "./conformance/status-store-marks.js";
 import { payload as basePayload } from "./conformance/status-store-harness.js";
 import { dropSchemas, postgresUrl, schemaName } from "./support/postgres.js";
 import { dropPrefixes, redisPrefix, redisUrl } from "./support/redis.js";
@@ -43,6 +44,10 @@ statusStoreSuite("local", async () => new LocalStatusStore(), {
 });
 statusStoreSuite("redis", async () => redisStore(), { createWithTtl: async (finishedTtlMs) => redisStore({ finishedTtlMs }) });
 statusStoreSuite("postgres", async () => postgresStore(), { createWithTtl: async (finishedTtlMs) => postgresStore({ finishedTtlMs }) });
+// The operator's side (StatusStore.control), which the shared stores offer; LocalStatusStore
+// keeps statuses in one process and has none (the SQS adapter then says why it lacks listJobs and control).
+statusStoreControlSuite("redis", async () => redisStore());
+statusStoreControlSuite("postgres", async () => postgresStore());
 
 /** The suite's payload, with priority 0 and no arguments. */
 const payload = (overrides: Partial<JobPayload> = {}): JobPayload => basePayload({ priority: 0, args: { json: [] }, ...overrides });
@@ -67,7 +72,12 @@ describe("redis status store", () => {
         keys.push(...found);
         cursor = next;
       } while (cursor !== "0");
-      expect(keys.sort()).toEqual([`${tag}:s:${done.id}`, `${tag}:s:${live.id}`].sort());
+      // Besides the hashes, the operator's listing index: one zset per state, queue and class
+      // (status-control.ts), and the set of (queue, class) pairs.
+      expect(keys.sort()).toEqual(
+        [`${tag}:s:${done.id}`, `${tag}:s:${live.id}`, `${tag}:i:pairs`, `${tag}:i:running:reports:ReportJob`, `${tag}:i:succeeded:reports:ReportJob`].sort(),
+      );
+      expect(await client.zrange(`${tag}:i:running:reports:ReportJob`, 0, -1)).toEqual([live.id]);
       expect(await client.hgetall(`${tag}:s:${live.id}`)).toMatchObject({ job: "ReportJob", queue: "reports", state: "running", exe: "1", tok: "l-live" });
       expect(await client.hgetall(`${tag}:s:${done.id}`)).toMatchObject({ state: "succeeded", res: "ok" });
       expect(await client.hexists(`${tag}:s:${done.id}`, "tok")).toBe(0);

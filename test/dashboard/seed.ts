@@ -94,7 +94,9 @@ export async function startApp(adapter: Adapter): Promise<SeededApp> {
   const client = await runtime.adapterFor();
   let worker: Worker | undefined;
   if (!client.capabilities.embeddedWorker) {
-    worker = new Worker({ runtime, queues: "*", concurrency: 4, pollInterval: "50ms" });
+    // Every queue the jobs use, named where the backend cannot work "*" (SQS).
+    const all = client.capabilities.wildcardQueues ? "*" : ["mailers", "sync", "reports", "held"];
+    worker = new Worker({ runtime, queues: all, concurrency: 4, pollInterval: "50ms" });
     await worker.start();
   }
   // One job through, so the pool runs (the async adapter starts it at the first enqueue).

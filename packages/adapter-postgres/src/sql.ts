@@ -82,7 +82,23 @@ export type QueryName =
   | "status-settled"
   | "status-progress"
   | "status-get"
-  | "status-delete";
+  | "status-delete"
+  | "status-deliveries"
+  | "status-pairs-live"
+  | "status-pairs-done"
+  | "status-list-live"
+  | "status-list-running"
+  | "status-list-done"
+  | "status-list-ids"
+  | "status-figures"
+  | "status-cancel"
+  | "status-run-now"
+  | "status-abort"
+  | "status-beat"
+  | "status-control-read"
+  | "status-pause"
+  | "status-workers"
+  | "status-flow-bodies";
 
 /** Every query, with the schema filled in. */
 export function loadQueries(schema: string): Record<QueryName, string> {

@@ -27,7 +27,7 @@ import type {
 } from "@errand/core/adapter";
 
 /** The flow queries (`sql/queries/status-flow-*.sql`), by name without `.sql`. */
-type FlowQuery = "status-flow-claim" | "status-flow-confirm" | "status-flow-undo" | "status-flow-acquire" | "status-flow-extend" | "status-flow-release" | "status-flow-sweep" | "status-flow-recurring" | "status-flow-counts";
+type FlowQuery = "status-flow-claim" | "status-flow-confirm" | "status-flow-undo" | "status-flow-acquire" | "status-flow-extend" | "status-flow-release" | "status-flow-sweep" | "status-flow-recurring" | "status-flow-counts" | "status-flow-bodies";
 
 /** What the store hands its flow. */
 export interface PostgresStatusFlowOptions {
@@ -74,6 +74,9 @@ export class PostgresStatusFlow implements StatusStoreFlow {
       tokens,
       this.options.statusChannel,
     ]);
+    // A status keeps its body (migration 015), which the claim function does not write.
+    const claimed = items.filter((_, i) => rows[i]?.claimed);
+    if (claimed.length > 0) await this.options.query("status-flow-bodies", [claimed.map((i) => i.payload.id), claimed.map((i) => i.body)]);
     return rows.map((row, i) => {
       if (!row.claimed) return { claimed: false, jobId: row.job };
       const { payload, body } = items[i]!;

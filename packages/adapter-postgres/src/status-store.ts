@@ -14,6 +14,10 @@
  * Flow control (`flow`, for the SQS adapter): tables and functions of migration 008, driven
  * by `status-flow.ts`.
  *
+ * The operator's side (`control`, for the SQS adapter): each live job's body in `body`, two
+ * listing indexes, void marks, aborts, pauses, worker beats and throughput (migration 015,
+ * `status-control.ts`).
+ *
  * Status feed: each statement NOTIFYs the ids whose status it changed on
  * `errand:<schema>:statuses` (JSON arrays, migration 005), and `openFeed` LISTENs on it over a
  * connection of the store's own, made on first use (`listen-connection.ts`, which reconnects
@@ -34,6 +38,7 @@ import {
   type StatusLease,
   type StatusRecord,
   type StatusStore,
+  type StatusStoreControl,
   type StatusStoreFlow,
   type StoredError,
 } from "@errand/core/adapter";
@@ -45,6 +50,7 @@ import { openStatusFeed } from "./status-feed.js";
 import { statusRecord, type StatusColumns } from "./status-row.js";
 import { checkStatusStoreOptions } from "./options.js";
 import { PostgresStatusFlow } from "./status-flow.js";
+import { PostgresStatusControl } from "./status-control.js";
 
 /** Options of {@link PostgresStatusStore}. Give `url` or `pool`. */
 export interface PostgresStatusStoreOptions {
@@ -94,6 +100,8 @@ export class PostgresStatusStore implements StatusStore {
   readonly statusChannel: string;
   /** Flow control for the SQS adapter (`status-flow.ts`, migration 008). */
   readonly flow: StatusStoreFlow;
+  /** The operator's side for the SQS adapter (`status-control.ts`, migration 015). */
+  readonly control: StatusStoreControl;
   private readonly ownsPool: boolean;
   private readonly listenConfig: pg.ClientConfig;
   private listenConnection: ListenConnection | undefined;
@@ -129,6 +137,11 @@ export class PostgresStatusStore implements StatusStore {
       },
       statusChannel: this.statusChannel,
     });
+    this.control = new PostgresStatusControl({
+      query: (name, values) => this.query(name as QueryName, values),
+      statusChannel: this.statusChannel,
+      finishedTtlMs: this.finishedTtlMs,
+    });
   }
 
   /** Runs pending migrations once, before the first statement, when `migrate` is on. */
@@ -153,6 +166,8 @@ export class PostgresStatusStore implements StatusStore {
         round.map((p) => p.enqueuedAt),
         round.map((p) => p.runAt),
         this.statusChannel,
+        // The body the SQS adapter sends is the same text (`JSON.stringify(payload)`).
+        round.map((p) => JSON.stringify(p)),
       ]);
     }
   }
@@ -184,6 +199,7 @@ export class PostgresStatusStore implements StatusStore {
         this.finishedTtlMs,
         2 * round.length + 100,
         this.statusChannel,
+        column((s) => (s.outcome === "retry" || (s.outcome === "dead" && s.payload) ? JSON.stringify(s.payload) : null)),
       ]);
     }
   }

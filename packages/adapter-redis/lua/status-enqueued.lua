@@ -1,26 +1,33 @@
 --[[ status-enqueued: records stored jobs (status store for backends that keep no state).
   KEYS[1..n] status hashes, one per job ("{<prefix>}:s:<id>")
   ARGV[1] status channel ("" for none), ARGV[2] key prefix ("{<prefix>}:s:")
-  ARGV[3..] six per key, in KEYS order: job class, queue, priority, executions, runAt ms, enqueuedAt ms
+  ARGV[3..] seven per key, in KEYS order: job class, queue, priority, executions, runAt ms,
+    enqueuedAt ms, body (the payload text the message carries)
   Returns the number of jobs recorded; their ids are published on the channel as {"ids": [...]}.
 
   A job is queued, or scheduled while its runAt is later than the server's clock. A job
   enqueued again (a dead job moved back) starts afresh: the hash is replaced, which also drops
-  its lease and the expiry it had as a finished job.
+  its lease and the expiry it had as a finished job, and its index entry moves.
 ]]
+--!include status-index-lib.lua
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local skip = #ARGV[2] + 1
+local P = string.sub(ARGV[2], 1, -3)
 local ids = {}
 for i, key in ipairs(KEYS) do
-  local a = 2 + (i - 1) * 6
+  local a = 2 + (i - 1) * 7
+  local id = string.sub(key, skip)
   local run_at = tonumber(ARGV[a + 5])
   local state = 'queued'
   if run_at > now then state = 'scheduled' end
+  local old = redis.call('HMGET', key, 'state', 'queue', 'job')
+  ix_drop(P, old[1], old[2], old[3], id)
   redis.call('DEL', key)
   redis.call('HSET', key, 'job', ARGV[a + 1], 'queue', ARGV[a + 2], 'priority', ARGV[a + 3], 'state', state,
-    'exe', ARGV[a + 4], 'run', ARGV[a + 5], 'enq', ARGV[a + 6], 'upd', now)
-  ids[#ids + 1] = string.sub(key, skip)
+    'exe', ARGV[a + 4], 'run', ARGV[a + 5], 'enq', ARGV[a + 6], 'upd', now, 'body', ARGV[a + 7])
+  ix_add(P, state, ARGV[a + 2], ARGV[a + 1], id, run_at, now, nil, true)
+  ids[#ids + 1] = id
 end
 if ARGV[1] ~= '' and #ids > 0 then redis.call('PUBLISH', ARGV[1], cjson.encode({ ids = ids })) end
 return #KEYS

@@ -10,7 +10,9 @@
   it). Only a leased delivery records anything: its start and its slot until now + leaseMs.
   A parked job's status reads queued (a due retry's too); its body waits in the key's FIFO.
   Parked jobs are counted per queue, deferred ones kept per queue until their time (counts).
+  A parked job's index entry moves with its status (status-index-lib.lua).
 ]]
+--!include status-index-lib.lua
 local out, changed = {}, {}
 for i = 0, (#ARGV - 2) / 11 - 1 do
   local a = 2 + i * 11
@@ -38,10 +40,13 @@ for i = 0, (#ARGV - 2) / 11 - 1 do
       redis.call('HSET', F .. 'pk', id, cjson.encode({ k = ckey, q = ARGV[a + 5], b = ARGV[a + 6] }))
       redis.call('HSET', F .. 'ck', ckey, ARGV[a + 8])
       redis.call('HINCRBY', F .. 'pc', ARGV[a + 5], 1)
-      local state = redis.call('HGET', sk, 'state')
+      local sf = redis.call('HMGET', sk, 'state', 'queue', 'job', 'run')
+      local state = sf[1]
       if state then
         redis.call('HSET', sk, 'pmsg', msg)
         if state == 'retrying' or state == 'scheduled' then
+          ix_drop(P, state, sf[2], sf[3], id)
+          ix_add(P, 'queued', sf[2], sf[3], id, tonumber(sf[4]), now)
           redis.call('HSET', sk, 'state', 'queued', 'upd', now)
           changed[#changed + 1] = id
         end

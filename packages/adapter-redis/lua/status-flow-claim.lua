@@ -7,8 +7,10 @@
   Duplicate: the task's last tick is not earlier than this one, or the unique key's lock has
   not expired and its holder's status is one its `while` blocks (an unknown holder never
   blocks). Otherwise the status is recorded as status-enqueued.lua does, the lock and the
-  task's tick now name this job, and the body waits as a pending send until confirmed.
+  task's tick now name this job, and the body waits as a pending send until confirmed (and is
+  kept with the status, as status-enqueued.lua keeps it).
 ]]
+--!include status-index-lib.lua
 local BLOCKS = {
   queued = { scheduled = true, queued = true },
   active = { scheduled = true, queued = true, running = true, retrying = true },
@@ -36,9 +38,12 @@ for i = 0, (#ARGV - 2) / 14 - 1 do
     local key = S .. id
     local state = 'queued'
     if tonumber(ARGV[a + 6]) > now then state = 'scheduled' end
+    local old = redis.call('HMGET', key, 'state', 'queue', 'job')
+    ix_drop(P, old[1], old[2], old[3], id)
     redis.call('DEL', key)
     redis.call('HSET', key, 'job', ARGV[a + 2], 'queue', ARGV[a + 3], 'priority', ARGV[a + 4], 'state', state,
-      'exe', ARGV[a + 5], 'run', ARGV[a + 6], 'enq', ARGV[a + 7], 'upd', now)
+      'exe', ARGV[a + 5], 'run', ARGV[a + 6], 'enq', ARGV[a + 7], 'upd', now, 'body', ARGV[a + 8])
+    ix_add(P, state, ARGV[a + 3], ARGV[a + 2], id, tonumber(ARGV[a + 6]), now, nil, true)
     local e = { t = ARGV[a + 14], q = ARGV[a + 3], b = ARGV[a + 8], r = ARGV[a + 6] }
     if ukey ~= '' then
       local lk = F .. 'u:' .. ukey

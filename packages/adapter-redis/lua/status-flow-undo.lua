@@ -2,7 +2,9 @@
   ARGV[1] key head "{<prefix>}:", ARGV[2] status channel ("" for none), ARGV[3..] triples: id, token, taken ms
   Returns the number undone. An entry taken since by another process (sweep) is left to it.
   The lock is dropped if it still names the job; the task's tick goes back to the one before.
+  The status goes with its index entry (status-index-lib.lua).
 ]]
+--!include status-index-lib.lua
 local ids = {}
 for i = 3, #ARGV, 3 do
   local id = ARGV[i]
@@ -19,6 +21,8 @@ for i = 3, #ARGV, 3 do
         if e.pt then redis.call('HSET', rk, 'tick', e.pt, 'id', e.pi) else redis.call('DEL', rk) end
       end
     end
+    local sf = redis.call('HMGET', S .. id, 'state', 'queue', 'job')
+    ix_drop(P, sf[1], sf[2], sf[3], id)
     redis.call('DEL', S .. id)
     ids[#ids + 1] = id
   end

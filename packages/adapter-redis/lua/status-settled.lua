@@ -2,10 +2,12 @@
   KEYS[1..n] status hashes, one per settlement
   ARGV[1] ttl ms of a finished status, ARGV[2] status channel ("" for none),
   ARGV[3] key prefix ("{<prefix>}:s:")
-  ARGV[4..] six per key, in KEYS order: lease token, outcome, a, b, c, d
-    outcome s (succeeded): a = result text, b = "1" when there is a result
-            f (failed, discarded), d (dead): a = error JSON
-            r (retry): a = error JSON, b = next runAt ms, c = queue, d = priority
+  ARGV[4..] seven per key, in KEYS order: lease token, outcome, a, b, c, d, body
+    outcome s (succeeded): a = result text, b = "1" when there is a result; the body is dropped
+            f (failed, discarded): a = error JSON
+            d (dead): a = error JSON, body = the dead payload's text ("": keep the one stored)
+            r (retry): a = error JSON, b = next runAt ms, c = queue, d = priority, body = the
+              retried payload's text
             l (released): the job is queued again (scheduled if its runAt is later), uncounted
   Returns the number of settlements applied. The ids of jobs whose status changed are
   published on the channel as {"ids": [...]}.
@@ -21,36 +23,46 @@
   delivery landing after this one must stay stale instead of finding a live job without a
   lease and applying (a handed-back job turned finished, a release counted twice).
 ]]
+--!include status-index-lib.lua
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = ARGV[1]
 local applied = 0
 local changed = {}
 local skip = #ARGV[3] + 1
+local P = string.sub(ARGV[3], 1, -3)
 for i, key in ipairs(KEYS) do
-  local a = 3 + (i - 1) * 6
+  local a = 3 + (i - 1) * 7
+  local id = string.sub(key, skip)
   local lease, outcome = ARGV[a + 1], ARGV[a + 2]
-  local f = redis.call('HMGET', key, 'tok', 'state', 'fin', 'run', 'exe')
+  local f = redis.call('HMGET', key, 'tok', 'state', 'fin', 'run', 'exe', 'queue', 'job')
   local current, state, finished = f[1], f[2], f[3]
   local stale = (current and current ~= lease) or (not current and state and finished)
   if not stale then
     if state and not finished then
+      ix_drop(P, state, f[6], f[7], id)
       if outcome == 's' then
         redis.call('HSET', key, 'state', 'succeeded', 'fin', now, 'upd', now)
         if ARGV[a + 4] == '1' then redis.call('HSET', key, 'res', ARGV[a + 3]) end
+        redis.call('HDEL', key, 'body')
         redis.call('PEXPIRE', key, ttl)
+        ix_add(P, 'succeeded', f[6], f[7], id, now, now, ttl)
       elseif outcome == 'f' or outcome == 'd' then
         local final = 'failed'
         if outcome == 'd' then final = 'dead' end
         redis.call('HSET', key, 'state', final, 'err', ARGV[a + 3], 'fin', now, 'upd', now)
+        if ARGV[a + 7] ~= '' then redis.call('HSET', key, 'body', ARGV[a + 7]) end
         redis.call('PEXPIRE', key, ttl)
+        ix_add(P, final, f[6], f[7], id, now, now, ttl)
       elseif outcome == 'r' then
         redis.call('HSET', key, 'state', 'retrying', 'err', ARGV[a + 3], 'run', ARGV[a + 4], 'queue', ARGV[a + 5],
-          'priority', ARGV[a + 6], 'upd', now)
+          'priority', ARGV[a + 6], 'upd', now, 'body', ARGV[a + 7])
+        ix_add(P, 'retrying', ARGV[a + 5], f[7], id, tonumber(ARGV[a + 4]), now, nil, ARGV[a + 5] ~= f[6])
       else -- 'l': released
         local back = 'queued'
         if tonumber(f[4]) > now then back = 'scheduled' end
         redis.call('HSET', key, 'state', back, 'exe', math.max(0, tonumber(f[5]) - 1), 'upd', now)
+        ix_add(P, back, f[6], f[7], id, tonumber(f[4]), now)
       end
       if outcome == 'r' or outcome == 'l' then
         redis.call('HSET', key, 'tok', '')
@@ -58,7 +70,7 @@ for i, key in ipairs(KEYS) do
         redis.call('HDEL', key, 'tok')
       end
       applied = applied + 1
-      changed[#changed + 1] = string.sub(key, skip)
+      changed[#changed + 1] = id
     elseif state then
       if current then redis.call('HDEL', key, 'tok') end
       applied = applied + 1

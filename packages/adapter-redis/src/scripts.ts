@@ -52,6 +52,10 @@ const SCRIPTS = {
   "status-stale": null,
   "status-settled": null,
   "status-progress": null,
+  "status-delete": null,
+  "status-list": 1,
+  "status-figures": 1,
+  "status-control-jobs": 1,
 } as const satisfies Record<string, number | null>;
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -73,7 +77,7 @@ export function defineScripts(client: Redis | Cluster): void {
 }
 
 /** A script's text with its `--!include` lines replaced. */
-function readLua(file: string): string {
+export function readLua(file: string): string {
   return readFileSync(`${LUA_DIR}${file}`, "utf8").replace(/^--!include (\S+)$/gm, (_, included: string) => readFileSync(`${LUA_DIR}${included}`, "utf8"));
 }
 

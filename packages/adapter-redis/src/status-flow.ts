@@ -29,6 +29,8 @@ import type {
 } from "@errand/core/adapter";
 import type { Cluster, Redis } from "ioredis";
 
+import { readLua } from "./scripts.js";
+
 const LUA_DIR = fileURLToPath(new URL("../lua/", import.meta.url));
 const VERSION = (JSON.parse(readFileSync(fileURLToPath(new URL("../package.json", import.meta.url)), "utf8")) as { version: string }).version;
 const SCRIPTS = ["claim", "confirm", "undo", "acquire", "extend", "release", "sweep"] as const;
@@ -72,7 +74,7 @@ export class RedisStatusFlow implements StatusStoreFlow {
     for (const script of SCRIPTS) {
       const name = commandName(script);
       if (typeof client[name] === "function") continue;
-      options.client.defineCommand(name, { numberOfKeys: 1, lua: `${lib}\n${readFileSync(`${LUA_DIR}status-flow-${script}.lua`, "utf8")}` });
+      options.client.defineCommand(name, { numberOfKeys: 1, lua: `${lib}\n${readLua(`status-flow-${script}.lua`)}` });
     }
   }
 

@@ -19,6 +19,11 @@
  * slots, parked jobs, rate windows, pending sends) lives under `{<prefix>}:f:…` and in the
  * `pmsg` field of a parked job's status hash: `status-flow.ts`, keys listed in `lua/flow-lib.lua`.
  *
+ * The operator's side (`control`, for the SQS adapter: listing, cancel / run-now / abort marks,
+ * pauses, beats, throughput) keeps each live job's body in its hash (`body`) and a listing index
+ * (`{<prefix>}:i:…`, one sorted set per state, queue and class), written by the same scripts
+ * that write statuses (`lua/status-index-lib.lua`); marks and beats: `status-control.ts`.
+ *
  * Status feed: each script publishes the ids whose status it changed on `{<prefix>}:status`
  * (JSON `{ ids }`, one message per call; a delete publishes after its UNLINK), and `openFeed`
  * subscribes to it on a pub/sub connection of the store's own, made on first use
@@ -35,8 +40,9 @@ import {
   type StatusLease,
   type StatusRecord,
   type StatusStore,
+  type StatusDelivery,
+  type StatusStoreControl,
   type StatusStoreFlow,
-  type StoredError,
 } from "@errand/core/adapter";
 import { Redis, type Cluster } from "ioredis";
 
@@ -46,6 +52,7 @@ import { Subscriber, subscriberConnection } from "./subscriber.js";
 import { toRecord } from "./status-hash.js";
 import { checkStatusStoreOptions } from "./options.js";
 import { RedisStatusFlow } from "./status-flow.js";
+import { RedisStatusControl } from "./status-control.js";
 
 /** Options of {@link RedisStatusStore}. Give `url` or `client`. */
 export interface RedisStatusStoreOptions {
@@ -65,19 +72,19 @@ type Arg = string | number;
 const MAX_BATCH = 1000;
 
 
-/** One settlement as the six ARGV fields `status-settled.lua` takes per key. */
+/** One settlement as the seven ARGV fields `status-settled.lua` takes per key. */
 function settlementArgs(lease: string, settlement: Settlement): Arg[] {
   switch (settlement.outcome) {
     case "succeeded":
-      return [lease, "s", settlement.result ?? "", settlement.result === undefined ? "" : "1", "", ""];
+      return [lease, "s", settlement.result ?? "", settlement.result === undefined ? "" : "1", "", "", ""];
     case "failed":
-      return [lease, "f", JSON.stringify(settlement.error), "", "", ""];
+      return [lease, "f", JSON.stringify(settlement.error), "", "", "", ""];
     case "dead":
-      return [lease, "d", JSON.stringify(settlement.error), "", "", ""];
+      return [lease, "d", JSON.stringify(settlement.error), "", "", "", settlement.payload ? JSON.stringify(settlement.payload) : ""];
     case "retry":
-      return [lease, "r", JSON.stringify(settlement.error), settlement.runAt.getTime(), settlement.payload.queue, settlement.payload.priority];
+      return [lease, "r", JSON.stringify(settlement.error), settlement.runAt.getTime(), settlement.payload.queue, settlement.payload.priority, JSON.stringify(settlement.payload)];
     case "released":
-      return [lease, "l", "", "", "", ""];
+      return [lease, "l", "", "", "", "", ""];
   }
 }
 
@@ -93,6 +100,8 @@ export class RedisStatusStore implements StatusStore {
   readonly statusChannel: string;
   /** Flow control for the SQS adapter (`status-flow.ts`; its keys are listed in `lua/flow-lib.lua`). */
   readonly flow: StatusStoreFlow;
+  /** The operator's side for the SQS adapter (`status-control.ts`: bodies, listing indexes, marks, beats). */
+  readonly control: StatusStoreControl;
   private readonly keyPrefix: string;
   private subscriber: Subscriber | undefined;
   private readonly ownsClient: boolean;
@@ -132,6 +141,14 @@ export class RedisStatusStore implements StatusStore {
       finishedTtlMs: this.finishedTtlMs,
       check: () => this.check(),
     });
+    this.control = new RedisStatusControl({
+      client: this.client,
+      head: `{${prefix}}:`,
+      statusChannel: this.statusChannel,
+      finishedTtlMs: this.finishedTtlMs,
+      started: (items) => this.start(items),
+      check: () => this.check(),
+    });
   }
 
   /** The hash holding a job's status. */
@@ -164,11 +181,30 @@ export class RedisStatusStore implements StatusStore {
   }
 
   async enqueued(payloads: readonly JobPayload[]): Promise<void> {
-    await this.batch("status-enqueued", payloads, (p) => p.id, [this.statusChannel, this.keyPrefix], (p) => [p.job, p.queue, p.priority, p.executions, Date.parse(p.runAt), Date.parse(p.enqueuedAt)]);
+    await this.batch("status-enqueued", payloads, (p) => p.id, [this.statusChannel, this.keyPrefix], (p) => [
+      p.job,
+      p.queue,
+      p.priority,
+      p.executions,
+      Date.parse(p.runAt),
+      Date.parse(p.enqueuedAt),
+      // The body the SQS adapter sends is the same text (`JSON.stringify(payload)`).
+      JSON.stringify(p),
+    ]);
   }
 
   async started(leases: readonly StatusLease[]): Promise<void> {
-    await this.batch("status-started", leases, (l) => l.id, [this.finishedTtlMs, this.statusChannel, this.keyPrefix], (l) => [l.lease]);
+    await this.start(leases.map((l) => ({ ...l, runAt: "" })));
+  }
+
+  /** Records deliveries (`status-started.lua`); answers the positions of the void ones. */
+  private async start(items: readonly StatusDelivery[]): Promise<Set<number>> {
+    const replies = await this.batch<StatusDelivery, [number, number[]]>("status-started", items, (l) => l.id, [this.finishedTtlMs, this.statusChannel, this.keyPrefix], (l) => [l.lease, l.runAt]);
+    const void_ = new Set<number>();
+    replies.forEach(([, positions], chunk) => {
+      for (const position of positions) void_.add(chunk * MAX_BATCH + Number(position) - 1);
+    });
+    return void_;
   }
 
   async stale(leases: readonly StatusLease[]): Promise<Set<string>> {
@@ -204,12 +240,8 @@ export class RedisStatusStore implements StatusStore {
 
   async delete(ids: readonly string[]): Promise<void> {
     this.check();
-    // One UNLINK per chunk: every key is in one slot, so a multi-key UNLINK works on a Cluster too.
-    for (let start = 0; start < ids.length; start += MAX_BATCH) {
-      const chunk = ids.slice(start, start + MAX_BATCH);
-      await this.client.unlink(...chunk.map((id) => this.key(id)));
-      await this.client.publish(this.statusChannel, JSON.stringify({ ids: chunk }));
-    }
+    // One script per chunk (each job's index entry goes with it): every key is in one slot.
+    await this.batch("status-delete", ids, (id) => id, [this.statusChannel, this.keyPrefix], () => []);
   }
 
   /**

@@ -28,11 +28,15 @@
  *   shared status store with `flow` (Redis or PostgreSQL): the store decides, SQS holds the
  *   messages, and every move between the two is recorded first and confirmed after
  *   (`flow.ts`). With `LocalStatusStore` the capabilities are off, and core's refusal says why.
+ * - **The operator's contract** (listing jobs, cancel, run now, abort, pauses, worker beats)
+ *   needs a shared status store with `control`: the store is the operator's view, and an
+ *   action on a waiting job is a mark honoured when its message comes in (`control.ts`).
  *
  * The code follows those seams: `sending.ts` (batched sends, deletes and visibility
  * changes), `receiving.ts` (reserve and the long-poll lifecycle, with its state machine),
  * `settling.ts` (one queue's settlements), `dead-letter.ts` (the dead set), `flow.ts` (flow
- * control), `queue-counts.ts` (listQueues), `attributes.ts` (what a message carries besides
+ * control), `control.ts` (the operator's contract), `capabilities.ts` (what the adapter
+ * can do on which store), `queue-counts.ts` (listQueues), `attributes.ts` (what a message carries besides
  * its body), `leases.ts` (which deliveries of a batch are stale); this file puts them
  * together.
  *
@@ -43,10 +47,17 @@ import {
   ConfigError,
   ConnectionError,
   LocalStatusStore,
-  baseCapabilities,
   groupBy,
   type Adapter,
   type AdapterCapabilities,
+  type ChangeJobsOptions,
+  type HeartbeatOptions,
+  type HeartbeatResult,
+  type JobPage,
+  type ListJobsOptions,
+  type ListQueuesOptions,
+  type PauseQueuesOptions,
+  type WorkerRecord,
   type DeadJob,
   type EnqueueOptions,
   type EnqueueResult,
@@ -69,9 +80,11 @@ import {
 } from "@errand/core/adapter";
 
 import { handleOf } from "./attributes.js";
+import { FIFO_CAPABILITIES, SHARED_STORE_CONTROL, SHARED_STORE_FLOW, STANDARD_CAPABILITIES, capabilitiesOf } from "./capabilities.js";
+import { SqsControl } from "./control.js";
 import { DeadLetters } from "./dead-letter.js";
 import { SqsFlow } from "./flow.js";
-import { ATTRIBUTE_ALLOWANCE_BYTES, MAX_MESSAGE_BYTES, MAX_VISIBILITY_SECONDS, errorName, visibilitySeconds } from "./limits.js";
+import { MAX_VISIBILITY_SECONDS, errorName, visibilitySeconds } from "./limits.js";
 import { staleReservations } from "./leases.js";
 import { QueueMap } from "./queues.js";
 import { queueCounts } from "./queue-counts.js";
@@ -117,35 +130,16 @@ export interface SqsAdapterOptions {
   claimTimeoutMs?: number;
 }
 
-/** Why flow control is off without a shared store, added to core's refusal. */
-const NEEDS_SHARED_STORE =
-  "the sqs adapter enforces flow control through its status store, and needs a shared one (status: new RedisStatusStore(...) from @errand/adapter-redis, " +
-  "or new PostgresStatusStore(...) from @errand/adapter-postgres); the default LocalStatusStore keeps state in this process only";
-
 /** Jobs in AWS SQS. */
 export class SqsAdapter implements Adapter {
-  /** Standard queues. */
-  static readonly capabilities: AdapterCapabilities = Object.freeze({
-    ...baseCapabilities,
-    priorities: false,
-    maxPriority: 0,
-    durable: true,
-    blockingReserve: true,
-    // Larger batches are cut into SendMessageBatch calls of ten here, sent side by side.
-    maxBatchSize: 1000,
-    maxPayloadBytes: MAX_MESSAGE_BYTES - ATTRIBUTE_ALLOWANCE_BYTES,
-    // Every status store Errand ships has a feed; an adapter on a store without one says false.
-    statusFeed: true,
-  });
+  /** Standard queues (`capabilities.ts`). */
+  static readonly capabilities: AdapterCapabilities = STANDARD_CAPABILITIES;
   /** FIFO queues: ordering groups, no per-message delay. */
-  static readonly fifoCapabilities: AdapterCapabilities = Object.freeze({ ...SqsAdapter.capabilities, maxDelayMs: 0, groups: true });
+  static readonly fifoCapabilities: AdapterCapabilities = FIFO_CAPABILITIES;
   /** The capabilities a shared status store with flow control (Redis or PostgreSQL) turns on. */
-  static readonly sharedStoreFlow: Readonly<Pick<AdapterCapabilities, "unique" | "concurrencyLimits" | "rateLimits" | "recurring">> = Object.freeze({
-    unique: true,
-    concurrencyLimits: true,
-    rateLimits: true,
-    recurring: true,
-  });
+  static readonly sharedStoreFlow = SHARED_STORE_FLOW;
+  /** The capabilities a shared status store with the operator's side (Redis or PostgreSQL) turns on. */
+  static readonly sharedStoreControl = SHARED_STORE_CONTROL;
 
   readonly name = "sqs";
   readonly capabilities: AdapterCapabilities;
@@ -169,15 +163,26 @@ export class SqsAdapter implements Adapter {
   private readonly dead: DeadLetters;
   /** Flow control, when the status store is shared and has it (`flow.ts`). */
   private readonly flow: SqsFlow | undefined;
-  /** Why flow capabilities are off, when they are (a store that is not shared). */
+  /** Why capabilities are off, when they are: flow control and the operator's contract need a shared store (`capabilities.ts`). */
   readonly capabilityNotes?: Partial<Record<keyof AdapterCapabilities, string>>;
+  /** The operator's contract, when the status store is shared and has it (`control.ts`). */
+  private readonly control: SqsControl | undefined;
+  /** Jobs by state or id (`capabilities.listJobs`: a shared store with the operator's side). */
+  readonly listJobs?: (options: ListJobsOptions) => Promise<JobPage>;
+  /** Cancel, run now, abort (`capabilities.control`). */
+  readonly changeJobs?: (options: ChangeJobsOptions) => Promise<string[]>;
+  /** Pauses and resumes queues (`capabilities.control`). */
+  readonly pauseQueues?: (options: PauseQueuesOptions) => Promise<void>;
+  /** Stores a worker's beat (`capabilities.control`). */
+  readonly heartbeat?: (options: HeartbeatOptions) => Promise<HeartbeatResult>;
+  /** Workers whose records are kept (`capabilities.control`). */
+  readonly listWorkers?: () => Promise<WorkerRecord[]>;
   /** Each recurring task's last stored tick (`capabilities.recurring`: a shared store with flow control). */
   readonly recurringState?: (options: RecurringStateOptions) => Promise<(RecurringRecord | null)[]>;
 
   constructor(options: SqsAdapterOptions = {}) {
     checkAdapterOptions(options);
     this.fifo = options.fifo ?? false;
-    const capabilities = this.fifo ? SqsAdapter.fifoCapabilities : SqsAdapter.capabilities;
     let { region, endpoint } = options;
     if (options.url) {
       const url = new URL(options.url);
@@ -205,15 +210,10 @@ export class SqsAdapter implements Adapter {
     const store = this.status;
     const feed = typeof store.openFeed === "function";
     const flowStore = store.shared ? store.flow : undefined;
-    const flowCapable = flowStore !== undefined;
-    this.capabilities = {
-      ...capabilities,
-      localStatus: !store.shared,
-      statusFeed: feed,
-      ...(flowCapable ? SqsAdapter.sharedStoreFlow : {}),
-    };
-    if (!flowCapable) this.capabilityNotes = { unique: NEEDS_SHARED_STORE, concurrencyLimits: NEEDS_SHARED_STORE, rateLimits: NEEDS_SHARED_STORE, recurring: NEEDS_SHARED_STORE };
-    else this.recurringState = ({ tasks }) => flowStore.recurringState(tasks);
+    const { capabilities, notes } = capabilitiesOf(this.fifo, store);
+    this.capabilities = capabilities;
+    if (notes) this.capabilityNotes = notes;
+    if (flowStore) this.recurringState = ({ tasks }) => flowStore.recurringState(tasks);
     if (feed) {
       this.openStatusFeed = (feedOptions) => {
         if (this.closing.signal.aborted) return Promise.reject(new Error("the sqs adapter is closed"));
@@ -225,7 +225,17 @@ export class SqsAdapter implements Adapter {
     this.flow = flowStore
       ? new SqsFlow({ flow: flowStore, sender: this.sender, queues: this.queues, fifo: this.fifo, maxReceiveCount, claimTimeoutMs: options.claimTimeoutMs ?? 30_000 })
       : undefined;
+    const controlStore = store.shared ? store.control : undefined;
+    if (controlStore) {
+      const control = (this.control = new SqsControl({ store: controlStore, queues: this.queues, sender: this.sender, fifo: this.fifo }));
+      this.listJobs = (listOptions) => control.listJobs(listOptions);
+      this.changeJobs = (changeOptions) => control.changeJobs(changeOptions);
+      this.pauseQueues = (pauseOptions) => control.pauseQueues(pauseOptions);
+      this.heartbeat = (beat) => control.heartbeat(beat);
+      this.listWorkers = () => control.listWorkers();
+    }
     this.receiver = new Receiver({
+      ...(controlStore ? { control: controlStore } : {}),
       flow: this.flow,
       sqs: this.sqs,
       queues: this.queues,
@@ -354,8 +364,9 @@ export class SqsAdapter implements Adapter {
     return this.status.get(ids);
   }
 
-  async listQueues(): Promise<QueueInfo[]> {
-    return queueCounts(this.sqs, this.queues, this.flow?.store);
+  async listQueues({ throughputMinutes }: ListQueuesOptions = {}): Promise<QueueInfo[]> {
+    const infos = await queueCounts(this.sqs, this.queues, this.flow?.store);
+    return this.control ? this.control.addTo(infos, throughputMinutes) : infos;
   }
 
   async listDead(options: ListDeadOptions): Promise<DeadJob[]> {

@@ -8,7 +8,7 @@
  * @module
  */
 import type { MessageAttributeValue } from "@aws-sdk/client-sqs";
-import type { FlowControl, Reservation, StatusLease, StoredError } from "@errand/core/adapter";
+import type { FlowControl, Reservation, StatusDelivery, StatusLease, StoredError } from "@errand/core/adapter";
 
 import type { SqsQueue } from "./queues.js";
 
@@ -44,6 +44,11 @@ export interface Handle {
   receipt: string;
   /** The job id in the body (for the status store), when the body could be read. */
   jobId: string | undefined;
+  /**
+   * The `runAt` the body carries, as written (`""` when it has none): a status store with the
+   * operator's side tells a superseded copy (run now) by it.
+   */
+  runAt?: string;
   /** When the message was received: the visibility timeout cannot reach past 12 h from it. */
   receivedAt: number;
   /**
@@ -67,20 +72,29 @@ export function leasesOf(reservations: readonly Reservation[]): StatusLease[] {
   });
 }
 
+/** The deliveries of reservations whose body named a job, with the `runAt` each body carries (`StatusDelivery`). */
+export function deliveriesOf(reservations: readonly Reservation[]): (StatusDelivery & { reservation: Reservation })[] {
+  return reservations.flatMap((reservation) => {
+    const { jobId, receipt, runAt = "" } = handleOf(reservation);
+    return jobId ? [{ id: jobId, lease: receipt, runAt, reservation }] : [];
+  });
+}
+
 /** The job id in a body, when it parses and has one. */
 export function peekId(body: string | undefined): string | undefined {
   return peek(body).id;
 }
 
 /**
- * The job id and flow control in a body, from one parse: `flow` when it is an object (core
- * validates it at enqueue; a body with a malformed one is buried by core when it runs).
+ * The job id, `runAt` and flow control in a body, from one parse: `flow` when it is an object
+ * (core validates it at enqueue; a body with a malformed one is buried by core when it runs).
  */
-export function peek(body: string | undefined): { id?: string; flow?: FlowControl } {
+export function peek(body: string | undefined): { id?: string; runAt?: string; flow?: FlowControl } {
   try {
-    const { id, flow } = JSON.parse(body ?? "") as { id?: unknown; flow?: unknown };
+    const { id, runAt, flow } = JSON.parse(body ?? "") as { id?: unknown; runAt?: unknown; flow?: unknown };
     return {
       ...(typeof id === "string" ? { id } : {}),
+      ...(typeof runAt === "string" ? { runAt } : {}),
       ...(flow !== null && typeof flow === "object" ? { flow: flow as FlowControl } : {}),
     };
   } catch {

@@ -28,16 +28,18 @@
  * here, in the background, as workers reserve.
  *
  * Statuses: a job is recorded running (`StatusStore.started`, with the receipt handle as
- * its lease) only as its reservation goes to core. A message given back before that never
+ * its lease) only as its reservation goes to core. With the store's operator side that is
+ * `control.deliveries`, which also answers the copies an operator voided (a cancelled job, a
+ * job run now's delayed copy): those are deleted there, unrun (`control.ts`). A message given back before that never
  * reached a worker and leaves its status as it was: a stopped worker's poll that takes
  * the jobs the worker has just handed back must not show them running.
  *
  * @module
  */
 import { ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
-import { ConfigError, groupBy, type FlowControl, type JobPayload, type Reservation, type ReserveOptions, type StatusStore } from "@errand/core/adapter";
+import { ConfigError, groupBy, type FlowControl, type JobPayload, type Reservation, type ReserveOptions, type StatusStore, type StatusStoreControl } from "@errand/core/adapter";
 
-import { ATTRIBUTES, RUN_AT, handleOf, leasesOf, peek, peekId, withExecutions, type Handle } from "./attributes.js";
+import { ATTRIBUTES, RUN_AT, deliveriesOf, handleOf, leasesOf, peek, peekId, withExecutions, type Handle } from "./attributes.js";
 import type { SqsFlow } from "./flow.js";
 import { MAX_WAIT_SECONDS, visibilitySeconds } from "./limits.js";
 import type { QueueMap, SqsQueue } from "./queues.js";
@@ -71,6 +73,8 @@ export interface ReceiverOptions {
   closing: AbortSignal;
   /** Flow control, with a shared status store that has it. */
   flow?: SqsFlow;
+  /** The status store's operator side, when it has one: deliveries go through it (void copies). */
+  control?: StatusStoreControl;
 }
 
 /** Reserves by receiving; tracks long polls (see the module notes). */
@@ -184,7 +188,7 @@ export class Receiver {
       const receives = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
       if (this.options.fifo) body = withExecutions(body, receives - 1);
       const seen = peek(body);
-      const handle: Handle = { queue, receipt: message.ReceiptHandle!, jobId: seen.id, receivedAt: now };
+      const handle: Handle = { queue, receipt: message.ReceiptHandle!, jobId: seen.id, receivedAt: now, runAt: seen.runAt ?? "" };
       const reservation: Reservation = { providerJobId: message.MessageId!, body, deliveries: receives, handle };
       // One field test for a job without flow control.
       if (flow && seen.flow && seen.id) {
@@ -196,6 +200,7 @@ export class Receiver {
     }
     try {
       if (early.length > 0) await this.hop(queue, early);
+      if (this.options.fifo && this.options.control) await this.latestBodies(this.options.control, reservations);
       if (flow && flows.size > 0) reservations = await flow.admit(queue, reservations, visibility * 1000, flows);
     } catch (error) {
       // The others never reach a worker: back to SQS at once, not hidden for the lease.
@@ -203,6 +208,24 @@ export class Receiver {
       throw error;
     }
     return reservations;
+  }
+
+  /**
+   * FIFO queues, with the store's operator side: a redelivered message (a retry keeps its
+   * message there) carries its first body, while the store keeps the one core wrote at the
+   * retry, with the runs before (`attempts`) and the retry rules' counters. The redelivered
+   * get that body (its `executions` still raised to the receive count). One read per batch
+   * that holds redeliveries; first deliveries cost nothing.
+   */
+  private async latestBodies(control: StatusStoreControl, reservations: readonly Reservation[]): Promise<void> {
+    const again = reservations.filter((r) => (r.deliveries ?? 1) > 1 && handleOf(r).jobId !== undefined);
+    if (again.length === 0) return;
+    const { jobs } = await control.list({ ids: again.map((r) => handleOf(r).jobId!) });
+    const bodies = new Map(jobs.map((job) => [job.id, job.body]));
+    for (const reservation of again) {
+      const stored = bodies.get(handleOf(reservation).jobId!);
+      if (stored !== undefined && peekId(stored) === handleOf(reservation).jobId) reservation.body = withExecutions(stored, (reservation.deliveries ?? 1) - 1);
+    }
   }
 
   /** Sends early messages again with the rest of their delay, then deletes the early copies. */
@@ -221,17 +244,42 @@ export class Receiver {
   /**
    * Records reservations as running, just before they go to core (see the module notes).
    * When the store fails, no worker gets them: they go back to SQS at once, not hidden for
-   * the lease, and the error is reported.
+   * the lease, and the error is reported. With the store's operator side, copies an operator
+   * voided (a cancelled job, the delayed copy of a job run now) are deleted instead
+   * (`control.ts`).
    */
   private async handOut(reservations: Reservation[]): Promise<Reservation[]> {
-    const leases = leasesOf(reservations);
+    const { control } = this.options;
+    let voided: Set<string> | undefined;
     try {
-      if (leases.length > 0) await this.options.status.started(leases);
+      if (control) {
+        const deliveries = deliveriesOf(reservations);
+        if (deliveries.length > 0) voided = new Set(await control.deliveries(deliveries));
+      } else {
+        const leases = leasesOf(reservations);
+        if (leases.length > 0) await this.options.status.started(leases);
+      }
     } catch (error) {
       await this.giveBack(reservations).catch(() => undefined);
       throw error;
     }
-    return reservations;
+    if (!voided || voided.size === 0) return reservations;
+    await this.dropVoided(reservations.filter((r) => voided.has(handleOf(r).jobId!)));
+    return reservations.filter((r) => !voided.has(handleOf(r).jobId!));
+  }
+
+  /**
+   * Deletes copies an operator voided unrun, and frees the concurrency slots flow control gave
+   * them. A delete that fails leaves the copy to come again, and be voided again.
+   */
+  private async dropVoided(voided: readonly Reservation[]): Promise<void> {
+    await Promise.all(
+      [...groupBy(voided, (r) => handleOf(r).queue)].map(([queue, group]) =>
+        this.options.sender.delete(queue.url, group.map((r) => ({ receipt: handleOf(r).receipt, jobId: handleOf(r).jobId ?? r.providerJobId }))).catch(() => undefined),
+      ),
+    );
+    const held = voided.filter((r) => handleOf(r).flow);
+    if (held.length > 0) await this.options.flow?.release(held.map((reservation) => ({ reservation, outcome: "released" as const }))).catch(() => undefined);
   }
 
   /** Makes messages that never reached a worker visible again at once, their statuses untouched. */

@@ -18,11 +18,13 @@
 -- (skipping rows other statements hold), so expired statuses go in small steps as jobs finish.
 -- $1 ids text[], $2 leases text[], $3 outcomes text[] (succeeded, failed, dead, retry, released),
 -- $4 results text[], $5 errors jsonb[], $6 run_at timestamptz[], $7 queues text[], $8 priorities int[],
--- $9 ttl ms of a finished status, $10 most expired rows deleted, $11 channel text
+-- $9 ttl ms of a finished status, $10 most expired rows deleted, $11 channel text,
+-- $12 bodies text[] (retry: the retried payload's text; dead: the dead payload's, NULL keeps the
+-- one stored; a succeeded job's body is dropped: migration 015)
 -- The ids whose status changed are NOTIFYed on the store's channel (migration 005).
 WITH u AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[], $7::text[], $8::int[])
-    AS u(id, lease, outcome, result, error, run_at, queue, priority)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[], $7::text[], $8::int[], $12::text[])
+    AS u(id, lease, outcome, result, error, run_at, queue, priority, body)
 ),
 ended AS (
   UPDATE errand.statuses AS s SET lease = NULL
@@ -48,6 +50,7 @@ SET state = CASE u.outcome
     run_at = coalesce(u.run_at, s.run_at),
     queue = coalesce(u.queue, s.queue),
     priority = coalesce(u.priority, s.priority),
+    body = CASE u.outcome WHEN 'succeeded' THEN NULL WHEN 'released' THEN s.body WHEN 'failed' THEN s.body ELSE coalesce(u.body, s.body) END,
     finished_at = CASE WHEN u.outcome IN ('succeeded', 'failed', 'dead') THEN now() END,
     expires_at = CASE WHEN u.outcome IN ('succeeded', 'failed', 'dead') THEN now() + $9 * interval '1 millisecond' END,
     lease = '',

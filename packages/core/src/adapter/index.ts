@@ -18,9 +18,11 @@ export { groupBy } from "./group-by.js";
 export { MigrationGate } from "./migration-gate.js";
 export { LOCAL_MAX_LIVE, LocalStatusStore } from "../memory/local-status.js";
 export type { FlowAcquire, FlowClaim, FlowClaimResult, FlowDecision, FlowPending, FlowRelease, StatusLease, StatusStore, StatusStoreFlow } from "./status-store.js";
+export { VOID_MARK_RETENTION_MS } from "./status-store-control.js";
+export type { RunNowMark, StatusControlState, StatusDelivery, StatusQueueFigures, StatusStoreControl } from "./status-store-control.js";
 export { describeOption, rules, validateOptions } from "../config/validate.js";
 export type { OptionRule, OptionSchema } from "../config/validate.js";
-export { AdapterClosedError, ConnectionError, AdapterError, MalformedPayloadError, UnsupportedError, ConfigError, JobCancelledError } from "../errors.js";
+export { AdapterClosedError, ConnectionError, AdapterError, MalformedPayloadError, UnsupportedError, ConfigError, JobCancelledError, JobAbortedError } from "../errors.js";
 
 // Core's own adapters and its wrapper around adapters live in `backends/`; they were
 // exported from this entry before, so they still are, for imports that name them here.

@@ -24,6 +24,7 @@
  * @module
  */
 import type { JobPayload, RecurringRecord, Settlement, StatusFeed, StatusFeedOptions, StatusRecord } from "./contract.js";
+import type { StatusStoreControl } from "./status-store-control.js";
 
 /** One delivery of a job: its id and the lease token of the delivery. */
 export interface StatusLease {
@@ -68,6 +69,13 @@ export interface StatusStore {
    * would not limit the others. See {@link StatusStoreFlow}.
    */
   readonly flow?: StatusStoreFlow;
+  /**
+   * Optional: the operator's side (listing, cancel / run-now / abort marks, pauses, worker
+   * beats, throughput) for a backend that holds only messages (SQS). Only shared stores offer
+   * it: an operator's action kept in one process would not reach the others. See
+   * {@link StatusStoreControl}.
+   */
+  readonly control?: StatusStoreControl;
   /** Forgets jobs (purged from the backend). */
   delete(ids: readonly string[]): Promise<void>;
   /** Releases connections. */
