@@ -11,7 +11,7 @@
  * (DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test), dropped at the end, in the
  * shapes the adapter leaves them (migration 014's triggers count them as they go in):
  * 900k succeeded, 50k ready, 30k scheduled, 10k running, 5k retrying and 5k dead, over 6
- * queues (40/25/15/10/6/4 %), of four job classes (60/30/9/1 %), as bench/dashboard/redis.ts;
+ * queues (40/25/15/10/6/4 %), of four job classes (60/30/9/1 %), as bench/dashboard/shape.ts has it;
  * finished, dead and running jobs in batches of 1,000 (a drain at full prefetch), and an hour
  * of throughput from 60 beats. Then VACUUM ANALYZE (what autovacuum does on a live server),
  * and each listing is timed, one warm-up and `--runs` timed calls, median; the page is 50
@@ -26,17 +26,14 @@ import { join } from "node:path";
 import pg from "pg";
 
 import { PostgresAdapter } from "@errand/adapter-postgres";
-import type { JobState, ListJobsOptions } from "@errand/core/adapter";
 
 import { machineFacts } from "../lib/machine.js";
 import { BENCH_DIR } from "../lib/profile.js";
-import { median } from "../lib/stats.js";
+import { timeListings } from "./listings.js";
+import { countsLine, HOUR, hourOfBeats, QUEUES, queueCounts, type StateName } from "./shape.js";
+import { dashboardOptions, type DashboardOptions } from "./timing.js";
 
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const QUEUES = [["mail", 0.4], ["reports", 0.25], ["exports", 0.15], ["webhooks", 0.1], ["billing", 0.06], ["audit", 0.04]] as const;
-const STATES = { succeeded: 900_000, dead: 5_000, retrying: 5_000, running: 10_000, ready: 50_000, scheduled: 30_000 };
-const PAGE = 50;
-const HOUR = 3_600_000;
 /** The listQueues statement before migration 014: every unfinished row read. */
 const NAIVE_COUNTS = `SELECT queue,
   count(*) FILTER (WHERE state = 'parked' OR (state = 'available' AND (deferred OR (run_at <= now() AND error IS NULL)))) AS queued,
@@ -47,18 +44,9 @@ const NAIVE_COUNTS = `SELECT queue,
   count(*) FILTER (WHERE state = 'succeeded') AS succeeded, count(*) FILTER (WHERE state = 'failed') AS failed
 FROM %s.jobs GROUP BY queue ORDER BY queue`;
 
-function args(): { scale: number; runs: number; keep: boolean; reuse?: string } {
-  const argv = process.argv.slice(2);
-  const out: { scale: number; runs: number; keep: boolean; reuse?: string } = { scale: 1, runs: 5, keep: false };
-  for (let i = 0; i < argv.length; i += 1) {
-    const flag = argv[i];
-    if (flag === "--scale") out.scale = Number(argv[++i]);
-    else if (flag === "--runs") out.runs = Number(argv[++i]);
-    else if (flag === "--keep") out.keep = true;
-    else if (flag === "--reuse") out.reuse = argv[++i]!;
-    else throw new Error(`unknown option ${flag}; usage: node bench/dist/dashboard/postgres.js [--scale F] [--runs N] [--keep] [--reuse SCHEMA]`);
-  }
-  if (!(out.scale > 0 && out.scale <= 1) || !Number.isInteger(out.runs) || out.runs < 1) throw new Error("--scale is in (0, 1], --runs a positive integer");
+/** The command line, and a `--reuse` that names a schema this bench kept. */
+function args(): DashboardOptions {
+  const out = dashboardOptions("node bench/dist/dashboard/postgres.js [--scale F] [--runs N] [--keep] [--reuse SCHEMA]");
   if (out.reuse !== undefined && !/^errand_bench_dash_\w+$/.test(out.reuse)) throw new Error(`--reuse takes a schema this bench kept (errand_bench_dash_…), got ${JSON.stringify(out.reuse)}`);
   return out;
 }
@@ -67,8 +55,8 @@ function args(): { scale: number; runs: number; keep: boolean; reuse?: string } 
  * One state's jobs of one queue, `count` of them numbered from `from`, as rows: the class by
  * `i % 100` (60/30/9/1), priority 5 for every tenth, a full wire-format body.
  */
-function insertJobs(schema: string, queue: string, state: keyof typeof STATES, from: number, count: number): string {
-  const shape: Record<keyof typeof STATES, { state: string; runAt: string; extra: string }> = {
+function insertJobs(schema: string, queue: string, state: StateName, from: number, count: number): string {
+  const shape: Record<StateName, { state: string; runAt: string; extra: string }> = {
     succeeded: { state: "'succeeded'", runAt: "now() - interval '2 hours'", extra: "'{\"json\":1}', NULL, now() - interval '1 hour' + i * interval '1 millisecond', NULL, 1" },
     dead: { state: "'dead'", runAt: "now() - interval '2 hours'", extra: "NULL, $err$, now() - interval '30 minutes' + i * interval '1 millisecond', now() - interval '30 minutes' + i * interval '1 millisecond', 1" },
     retrying: { state: "'available'", runAt: "now() + interval '1 hour' + i * interval '1 millisecond'", extra: "NULL, $err$, NULL, NULL, 1" },
@@ -97,13 +85,11 @@ function insertJobs(schema: string, queue: string, state: keyof typeof STATES, f
 /** Stores the jobs as rows, then the batches that hold the finished, dead and running ones. */
 async function build(pool: pg.Pool, schema: string, scale: number): Promise<void> {
   for (const [queue, share] of QUEUES) {
-    const counts: string[] = [];
-    for (const [state, total] of Object.entries(STATES) as [keyof typeof STATES, number][]) {
-      const count = Math.round(total * share * scale);
+    const n = queueCounts(share, scale);
+    for (const [state, count] of Object.entries(n) as [StateName, number][]) {
       if (count > 0) await pool.query(insertJobs(schema, queue, state, 0, count));
-      counts.push(`${count} ${state}`);
     }
-    process.stdout.write(`  ${queue}: ${counts.join(", ")}\n`);
+    process.stdout.write(countsLine(queue, n));
   }
   await pool.query(`INSERT INTO ${schema}.batches (token, worker_id, reserved_at, lease_until, jobs, ids, open)
     SELECT lease_token, 'bench', min(started_at), CASE WHEN bool_or(state = 'running') THEN now() + interval '6 hours' ELSE now() - interval '1 hour' END,
@@ -113,110 +99,6 @@ async function build(pool: pg.Pool, schema: string, scale: number): Promise<void
   await pool.query(`SELECT ${schema}.fold_counts()`);
   await pool.query(`VACUUM ANALYZE ${schema}.jobs`);
   await pool.query(`VACUUM ANALYZE ${schema}.batches`);
-}
-
-/** An hour of throughput: one beat per minute, every queue. */
-async function beats(adapter: PostgresAdapter): Promise<void> {
-  const now = Date.now();
-  for (let m = 59; m >= 0; m -= 1) {
-    await adapter.heartbeat({
-      worker: { id: "bench-worker", host: "bench", pid: process.pid, adapter: "postgres", queues: "*", concurrency: 20, startedAt: new Date(now - HOUR), running: [] },
-      at: new Date(now - m * 60_000),
-      ttlMs: 5000,
-      finished: QUEUES.map(([queue], q) => ({ queue, succeeded: 1000 + q * 100 + m, failed: m % 7 })),
-    });
-  }
-}
-
-interface Timing {
-  name: string;
-  medianMs: number;
-  minMs: number;
-  maxMs: number;
-  /** What the last call gave. */
-  jobs: number;
-  next: boolean;
-}
-
-async function time(name: string, runs: number, call: () => Promise<{ jobs: number; next: boolean }>): Promise<Timing> {
-  await call();
-  const ms: number[] = [];
-  let last = { jobs: 0, next: false };
-  for (let run = 0; run < runs; run += 1) {
-    const start = performance.now();
-    last = await call();
-    ms.push(performance.now() - start);
-  }
-  const timing = { name, medianMs: median(ms), minMs: Math.min(...ms), maxMs: Math.max(...ms), ...last };
-  process.stdout.write(`  ${name}: ${timing.medianMs.toFixed(1)} ms (min ${timing.minMs.toFixed(1)}, max ${timing.maxMs.toFixed(1)}), ${timing.jobs} jobs${timing.next ? ", next" : ""}\n`);
-  return timing;
-}
-
-type StateListing = Extract<ListJobsOptions, { state: JobState }>;
-
-/** The cursor of page `page` (1 = the first) of a listing, following `next`. */
-async function cursorAt(adapter: PostgresAdapter, options: StateListing, page: number): Promise<string | undefined> {
-  let cursor: string | undefined;
-  for (let p = 1; p < page; p += 1) {
-    cursor = (await adapter.listJobs(cursor === undefined ? options : { ...options, cursor })).next;
-    if (cursor === undefined) break;
-  }
-  return cursor;
-}
-
-/** Every page of a listing: how many calls and ms it took to walk it all, and the jobs found. */
-async function walkAll(adapter: PostgresAdapter, options: StateListing): Promise<{ calls: number; ms: number; jobs: number; slowestMs: number }> {
-  let cursor: string | undefined;
-  let calls = 0;
-  let jobs = 0;
-  let slowestMs = 0;
-  const start = performance.now();
-  do {
-    const began = performance.now();
-    const page = await adapter.listJobs(cursor === undefined ? options : { ...options, cursor });
-    slowestMs = Math.max(slowestMs, performance.now() - began);
-    calls += 1;
-    jobs += page.jobs.length;
-    cursor = page.next;
-  } while (cursor !== undefined);
-  return { calls, ms: performance.now() - start, jobs, slowestMs };
-}
-
-async function measure(adapter: PostgresAdapter, pool: pg.Pool, schema: string, runs: number): Promise<{ timings: Timing[]; walks: Record<string, unknown> }> {
-  const list = async (options: ListJobsOptions) => {
-    const page = await adapter.listJobs(options);
-    return { jobs: page.jobs.length, next: page.next !== undefined };
-  };
-  const timings: Timing[] = [];
-  const t = async (name: string, call: () => Promise<{ jobs: number; next: boolean }>) => timings.push(await time(name, runs, call));
-  await t("overview: listQueues, throughput 60 min", async () => ({ jobs: (await adapter.listQueues({ throughputMinutes: 60 })).length, next: false }));
-  await t("(before 014) count(*) GROUP BY queue over the jobs", async () => ({ jobs: (await pool.query(NAIVE_COUNTS.replace("%s", schema))).rows.length, next: false }));
-  const dead = { state: "dead", queue: "mail", limit: PAGE } as const;
-  await t("dead of one queue, first page", () => list(dead));
-  const deadPages = Math.max(1, Math.floor((await adapter.listQueues({})).find((q) => q.name === "mail")!.dead / PAGE));
-  const deadDeep = await cursorAt(adapter, dead, deadPages);
-  await t(`dead of one queue, page ${deadPages} by cursor`, () => list(deadDeep === undefined ? dead : { ...dead, cursor: deadDeep }));
-  await t("dead, every queue, first page", () => list({ state: "dead", limit: PAGE }));
-  await t("queued of class MailJob (30 %), first page", () => list({ state: "queued", job: "MailJob", limit: PAGE }));
-  await t("queued of class AuditJob (1 %), first page", () => list({ state: "queued", job: "AuditJob", limit: PAGE }));
-  await t("queued of one queue, first page", () => list({ state: "queued", queue: "reports", limit: PAGE }));
-  const succeeded = { state: "succeeded", limit: PAGE } as const;
-  await t("succeeded newest first, first page", () => list(succeeded));
-  const deep = await cursorAt(adapter, succeeded, 200);
-  await t("succeeded newest first, page 200 by cursor", () => list(deep === undefined ? succeeded : { ...succeeded, cursor: deep }));
-  await t("succeeded of class AuditJob (1 %), first page", () => list({ state: "succeeded", job: "AuditJob", limit: PAGE }));
-  await t("scheduled soonest first, first page", () => list({ state: "scheduled", limit: PAGE }));
-  await t("retrying soonest first, first page", () => list({ state: "retrying", limit: PAGE }));
-  await t("running by id, first page", () => list({ state: "running", limit: PAGE }));
-  const someIds = (await adapter.listJobs({ state: "dead", limit: PAGE })).jobs.map((j) => j.id);
-  await t("50 jobs by id", () => list({ ids: someIds }));
-  const walks = {
-    "queued of class AuditJob, every page": await walkAll(adapter, { state: "queued", job: "AuditJob", limit: PAGE }),
-    "succeeded of class AuditJob in queue audit, every page": await walkAll(adapter, { state: "succeeded", queue: "audit", job: "AuditJob", limit: PAGE }),
-    "succeeded of a class no job has, in queue mail (the whole list), every page": await walkAll(adapter, { state: "succeeded", queue: "mail", job: "NoSuchJob", limit: PAGE }),
-  };
-  for (const [name, walk] of Object.entries(walks)) process.stdout.write(`  ${name}: ${JSON.stringify(walk)}\n`);
-  return { timings, walks };
 }
 
 async function main(): Promise<void> {
@@ -233,11 +115,14 @@ async function main(): Promise<void> {
       process.stdout.write(`storing ${Math.round(1_000_000 * options.scale)} jobs in schema ${schema}\n`);
       const start = performance.now();
       await build(pool, schema, options.scale);
-      await beats(adapter);
+      // An hour of throughput: one beat per minute, every queue.
+      await hourOfBeats((beat) => adapter.heartbeat(beat), "postgres", Date.now());
       buildMs = performance.now() - start;
       process.stdout.write(`stored in ${(buildMs / 1000).toFixed(1)} s\n`);
     }
-    const { timings, walks } = await measure(adapter, pool, schema, options.runs);
+    const { timings, walks } = await timeListings(adapter, options.runs, {
+      "(before 014) count(*) GROUP BY queue over the jobs": async () => ({ jobs: (await pool.query(NAIVE_COUNTS.replace("%s", schema))).rows.length, next: false }),
+    });
     const full = options.scale === 1 && options.runs === 5 && !options.reuse;
     const file = join(BENCH_DIR, "results", full ? "dashboard-postgres-latest.json" : "dashboard-postgres-latest.partial.json");
     const size = (await pool.query<{ size: string }>(`SELECT pg_size_pretty(sum(pg_total_relation_size(c.oid))) AS size FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE n.nspname = $1`, [schema])).rows[0]!.size;

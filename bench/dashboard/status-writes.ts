@@ -24,7 +24,7 @@ import { uuidv7, type JobPayload, type StatusStore } from "@errand/core/adapter"
 import pg from "pg";
 
 import { median } from "../lib/stats.js";
-import { connect, freshPrefix, REDIS_URL } from "../redis/store.js";
+import { connect, deleteKeys, freshPrefix, REDIS_URL } from "../redis/store.js";
 
 const PG_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const BATCH = 100;
@@ -73,14 +73,8 @@ async function runOnce(name: string, build: Stores, jobs: number): Promise<numbe
       return await run(store, jobs);
     } finally {
       await store.close();
-      // Keys start with the hash tag: SCAN them by their literal prefix.
       const client = connect();
-      let cursor = "0";
-      do {
-        const [next, keys] = await client.scan(cursor, "MATCH", `{${prefix}}:*`, "COUNT", 1000);
-        cursor = next;
-        if (keys.length > 0) await client.unlink(...keys);
-      } while (cursor !== "0");
+      await deleteKeys(client, prefix, { hashTag: true });
       client.disconnect();
     }
   }

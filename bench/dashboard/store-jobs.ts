@@ -10,8 +10,8 @@
  * The statuses go in through the store itself, as the SQS adapter writes them (enqueued,
  * started, settled; batches of 1,000), under a fresh Redis prefix / PostgreSQL schema deleted
  * at the end: 900k succeeded, 50k queued, 30k scheduled, 10k running, 5k retrying and 5k
- * dead, over 6 queues (40/25/15/10/6/4 %) and four job classes (60/30/9/1 %), as in
- * bench/dashboard/redis.ts, plus an hour of throughput from 60 beats. Each figure is one
+ * dead, over 6 queues (40/25/15/10/6/4 %) and four job classes (60/30/9/1 %), as
+ * bench/dashboard/shape.ts has it, plus an hour of throughput from 60 beats. Each figure is one
  * warm-up and `--runs` timed calls, median; a page is 50 jobs. "Overview" is what the SQS
  * adapter's `listQueues` asks the store (figures of 6 queues, paused queues, 60 minutes of
  * throughput); SQS's own calls are not included. Prints the machine's load beside the figures.
@@ -20,58 +20,35 @@ import { loadavg } from "node:os";
 
 import { PostgresStatusStore } from "@errand/adapter-postgres";
 import { RedisStatusStore } from "@errand/adapter-redis";
-import { uuidv7, type JobPayload, type JobState, type ListJobsOptions, type StatusStore, type StatusStoreControl } from "@errand/core/adapter";
+import type { JobPayload, JobState, ListJobsOptions, StatusStore, StatusStoreControl } from "@errand/core/adapter";
 import pg from "pg";
 
-import { median } from "../lib/stats.js";
-import { connect, freshPrefix, REDIS_URL } from "../redis/store.js";
+import { connect, deleteKeys, freshPrefix, REDIS_URL } from "../redis/store.js";
+import { countsLine, HOUR, hourOfBeats, job, PAGE, QUEUES, queueCounts, TIMEOUT_ERROR } from "./shape.js";
+import { dashboardOptions, listed, time } from "./timing.js";
 
 const PG_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const QUEUES = [["mail", 0.4], ["reports", 0.25], ["exports", 0.15], ["webhooks", 0.1], ["billing", 0.06], ["audit", 0.04]] as const;
-const CLASSES = [["ReportJob", 60], ["MailJob", 30], ["ExportJob", 9], ["AuditJob", 1]] as const;
-const STATES = { succeeded: 900_000, dead: 5_000, retrying: 5_000, running: 10_000, queued: 50_000, scheduled: 30_000 };
-const PAGE = 50;
-const HOUR = 3_600_000;
 const BATCH = 1000;
 
+/** The command line: the common options, and `--store` to measure one store only. */
 function args(): { scale: number; runs: number; stores: string[]; keep: boolean; reuse?: string } {
-  const argv = process.argv.slice(2);
-  const out: { scale: number; runs: number; stores: string[]; keep: boolean; reuse?: string } = { scale: 1, runs: 5, stores: ["redis", "postgres"], keep: false };
-  for (let i = 0; i < argv.length; i += 1) {
-    const flag = argv[i];
-    if (flag === "--scale") out.scale = Number(argv[++i]);
-    else if (flag === "--runs") out.runs = Number(argv[++i]);
-    else if (flag === "--store") out.stores = [argv[++i]!];
-    else if (flag === "--keep") out.keep = true;
-    else if (flag === "--reuse") out.reuse = argv[++i]!;
-    else throw new Error(`unknown option ${flag}; usage: node bench/dist/dashboard/store-jobs.js [--scale F] [--runs N] [--store redis|postgres] [--keep] [--reuse PREFIX|SCHEMA]`);
-  }
-  if (!(out.scale > 0 && out.scale <= 1) || !Number.isInteger(out.runs) || out.runs < 1) throw new Error("--scale is in (0, 1], --runs a positive integer");
-  return out;
-}
-
-function classOf(i: number): string {
-  let slot = i % 100;
-  for (const [name, share] of CLASSES) {
-    if (slot < share) return name;
-    slot -= share;
-  }
-  return CLASSES[0][0];
-}
-
-function job(queue: string, i: number, runAt: number, now: number): JobPayload {
-  return { v: 1, job: classOf(i), id: uuidv7(), queue, priority: 0, args: { json: [i, "a few words of arguments"] }, executions: 0, enqueuedAt: new Date(now).toISOString(), runAt: new Date(runAt).toISOString() };
+  let stores = ["redis", "postgres"];
+  const common = dashboardOptions("node bench/dist/dashboard/store-jobs.js [--scale F] [--runs N] [--store redis|postgres] [--keep] [--reuse PREFIX|SCHEMA]", (flag, value) => {
+    if (flag !== "--store") return false;
+    stores = [value()];
+    return true;
+  });
+  return { ...common, stores };
 }
 
 const reservation = (id: string) => ({ providerJobId: id, body: "" });
-const error = { name: "ApiTimeoutError", message: "the API did not answer within 30 s", stack: "ApiTimeoutError: the API did not answer\n    at perform (jobs/report.ts:12:11)" };
 
 /** Writes each queue's share of every state through the store, as the SQS adapter would. */
 async function build(store: StatusStore, scale: number): Promise<void> {
   const now = Date.now();
   let i = 0;
   for (const [queue, share] of QUEUES) {
-    const n = Object.fromEntries(Object.entries(STATES).map(([state, count]) => [state, Math.round(count * share * scale)])) as Record<keyof typeof STATES, number>;
+    const n = queueCounts(share, scale);
     const wave = async (count: number, runAt: (k: number) => number, then?: (batch: JobPayload[], leases: string[]) => Promise<void>) => {
       for (let done = 0; done < count; done += BATCH) {
         // `runAt` takes the job's place in its wave; `i` spreads the classes over every wave.
@@ -84,46 +61,25 @@ async function build(store: StatusStore, scale: number): Promise<void> {
       }
     };
     await wave(n.succeeded, () => now, (batch, leases) => store.settled(batch.map((p, k) => ({ id: p.id, lease: leases[k]!, settlement: { reservation: reservation(p.id), outcome: "succeeded" as const, result: "1" } }))));
-    await wave(n.dead, () => now, (batch, leases) => store.settled(batch.map((p, k) => ({ id: p.id, lease: leases[k]!, settlement: { reservation: reservation(p.id), outcome: "dead" as const, error, payload: p } }))));
+    await wave(n.dead, () => now, (batch, leases) => store.settled(batch.map((p, k) => ({ id: p.id, lease: leases[k]!, settlement: { reservation: reservation(p.id), outcome: "dead" as const, error: TIMEOUT_ERROR, payload: p } }))));
     await wave(n.retrying, () => now, (batch, leases) =>
       store.settled(batch.map((p, k) => {
         const runAt = new Date(now + HOUR + k);
-        return { id: p.id, lease: leases[k]!, settlement: { reservation: reservation(p.id), outcome: "retry" as const, error, runAt, payload: { ...p, executions: 1, runAt: runAt.toISOString() } } };
+        return { id: p.id, lease: leases[k]!, settlement: { reservation: reservation(p.id), outcome: "retry" as const, error: TIMEOUT_ERROR, runAt, payload: { ...p, executions: 1, runAt: runAt.toISOString() } } };
       })),
     );
     await wave(n.running, () => now, async () => undefined);
-    await wave(n.queued, (k) => now - 60_000 + k);
+    await wave(n.ready, (k) => now - 60_000 + k);
     await wave(n.scheduled, (k) => now + HOUR + k * 1000);
-    process.stdout.write(`  ${queue}: ${Object.entries(n).map(([state, count]) => `${count} ${state}`).join(", ")}\n`);
+    // The status stores list ready jobs as `queued`: so the lines say.
+    process.stdout.write(countsLine(queue, n, "queued"));
   }
   const control = store.control!;
-  for (let m = 59; m >= 0; m -= 1) {
-    await control.heartbeat({
-      worker: { id: "bench-worker", host: "bench", pid: process.pid, adapter: "sqs", queues: "*", concurrency: 20, startedAt: new Date(now - HOUR), running: [] },
-      at: new Date(now - m * 60_000),
-      ttlMs: 5000,
-      finished: QUEUES.map(([queue], q) => ({ queue, succeeded: 1000 + q * 100 + m, failed: m % 7 })),
-    });
-  }
-}
-
-async function time(name: string, runs: number, call: () => Promise<{ jobs: number; next: boolean }>): Promise<void> {
-  await call();
-  const ms: number[] = [];
-  let last = { jobs: 0, next: false };
-  for (let run = 0; run < runs; run += 1) {
-    const start = performance.now();
-    last = await call();
-    ms.push(performance.now() - start);
-  }
-  process.stdout.write(`  ${name}: ${median(ms).toFixed(1)} ms (min ${Math.min(...ms).toFixed(1)}, max ${Math.max(...ms).toFixed(1)}), ${last.jobs} jobs${last.next ? ", next" : ""}\n`);
+  await hourOfBeats((beat) => control.heartbeat(beat), "sqs", now);
 }
 
 async function measure(control: StatusStoreControl, runs: number): Promise<void> {
-  const list = async (options: ListJobsOptions) => {
-    const page = await control.list(options);
-    return { jobs: page.jobs.length, next: page.next !== undefined };
-  };
+  const list = async (options: ListJobsOptions) => listed(await control.list(options));
   const names = QUEUES.map(([queue]) => queue);
   await time("overview: figures of 6 queues + paused + 60 min throughput", runs, async () => {
     const [figures] = await Promise.all([control.figures(names), control.state(60)]);
@@ -170,12 +126,7 @@ async function main(): Promise<void> {
       if (keep || reuse) continue;
       if (name === "redis") {
         const client = connect();
-        let cursor = "0";
-        do {
-          const [next, keys] = await client.scan(cursor, "MATCH", `{${prefix}}:*`, "COUNT", 1000);
-          cursor = next;
-          if (keys.length > 0) await client.unlink(...keys);
-        } while (cursor !== "0");
+        await deleteKeys(client, prefix, { hashTag: true });
         client.disconnect();
       } else {
         const client = new pg.Client({ connectionString: PG_URL });

@@ -29,13 +29,27 @@ export function freshPrefix(library: string): string {
   return `errand-bench-${library.replace(/[^a-z0-9]/gi, "")}-${randomBytes(6).toString("hex")}`;
 }
 
-/** Deletes every key under `prefix:` (SCAN + UNLINK, never FLUSH*); returns how many went. */
-export async function deleteKeys(client: Redis, prefix: string): Promise<number> {
+/** Options of {@link deleteKeys}. */
+export interface DeleteKeysOptions {
+  /**
+   * The keys start with the prefix as a hash tag, `{prefix}:` (Errand's status stores), not
+   * `prefix:`. Default false.
+   */
+  hashTag?: boolean;
+}
+
+/**
+ * Deletes every key under `prefix:` (or `{prefix}:`, see {@link DeleteKeysOptions.hashTag}) by
+ * SCAN + UNLINK, never FLUSH*; returns how many went.
+ */
+export async function deleteKeys(client: Redis, prefix: string, options: DeleteKeysOptions = {}): Promise<number> {
   if (!/^[\w-]+$/.test(prefix)) throw new Error(`refusing to delete keys of prefix ${JSON.stringify(prefix)}`);
+  // Braces are literal in a SCAN pattern: only * ? [ ] and \ are special.
+  const pattern = options.hashTag ? `{${prefix}}:*` : `${prefix}:*`;
   let cursor = "0";
   let deleted = 0;
   do {
-    const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+    const [next, keys] = await client.scan(cursor, "MATCH", pattern, "COUNT", 1000);
     cursor = next;
     if (keys.length > 0) deleted += await client.unlink(...keys);
   } while (cursor !== "0");
