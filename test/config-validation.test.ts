@@ -157,6 +157,9 @@ describe("adapter options", () => {
     expect(configError(() => new PostgresStatusStore(untypedOptions({ url: "postgres://localhost/db", finishedTtl: 5 }))).message).toBe(
       'unknown option "finishedTtl" in the postgres status store options; did you mean "finishedTtlMs"?',
     );
+    expect(configError(() => new RedisStatusStore(untypedOptions({ url: "redis://localhost", deadTtl: 5 }))).message).toBe(
+      'unknown option "deadTtl" in the redis status store options; did you mean "deadTtlMs"?',
+    );
   });
 
   it("an adapter URL is redacted when it is the bad value", () => {

@@ -118,23 +118,35 @@ describe("sqs + redis status store: the operator's contract", () => {
     expect(await sqs.changeJobs!({ action: "cancel", ids: [job.id] })).toEqual([job.id]);
   });
 
-  it("the dead set is the dead-letter queue (14 days); dead statuses go with the store's retention", async () => {
+  it("the dead set is the dead-letter queue (14 days), and dead statuses are kept as long: the listing and listQueues' dead agree past finishedTtlMs", async () => {
     const sqs = adapter({ finishedTtlMs: 1500 });
-    const job = payload();
-    await sqs.enqueue({ jobs: [job] });
-    const [reservation] = await waitFor(async () => {
-      const got = await reserve(sqs);
-      return got.length > 0 ? got : undefined;
-    }, { timeoutMs: 5000, message: "the job to be reserved" });
-    await sqs.settle({ settlements: [{ reservation: reservation!, outcome: "dead", error: { name: "Error", message: "fatal" }, payload: job }] });
-    expect((await sqs.listJobs!({ state: "dead", limit: 10 })).jobs.map((listed) => listed.id)).toEqual([job.id]);
+    const [job, ok] = [payload(), payload()];
+    await sqs.enqueue({ jobs: [job, ok] });
+    const got: Reservation[] = [];
+    await waitFor(async () => {
+      got.push(...(await reserve(sqs)));
+      return got.length >= 2;
+    }, { timeoutMs: 5000, message: "both jobs to be reserved" });
+    const of = (id: string) => got.find((r) => idOf(r) === id)!;
+    await sqs.settle({
+      settlements: [
+        { reservation: of(job.id), outcome: "dead", error: { name: "Error", message: "fatal" }, payload: job },
+        { reservation: of(ok.id), outcome: "succeeded" },
+      ],
+    });
+    const listedDead = async () => (await sqs.listJobs!({ state: "dead", limit: 10 })).jobs.map((listed) => listed.id);
+    const counts = async () => (await sqs.listQueues({})).find((info) => info.name === "default");
+    expect(await listedDead()).toEqual([job.id]);
     expect((await sqs.listDead({})).map((dead) => dead.id)).toEqual([job.id]);
-    await waitFor(async () => (await sqs.listJobs!({ state: "dead", limit: 10 })).jobs.length === 0, { timeoutMs: 10_000, message: "the dead status to expire" });
-    expect((await sqs.listDead({})).map((dead) => dead.id)).toEqual([job.id]);
-    expect((await sqs.listQueues({})).find((info) => info.name === "default")?.dead).toBe(1);
-    // Moved back from the dead-letter queue, it has a status again.
+    // finishedTtlMs (1.5 s) passes: the succeeded status goes, the dead one stays (deadTtlMs, 14 days).
+    await waitFor(async () => (await sqs.listJobs!({ state: "succeeded", limit: 10 })).jobs.length === 0, { timeoutMs: 10_000, message: "the succeeded status to expire" });
+    expect(await listedDead()).toEqual([job.id]);
+    expect(await counts()).toMatchObject({ succeeded: 0, dead: 1 });
+    // Moved back from the dead-letter queue, it follows its new state: out of both dead views.
     expect(await sqs.retryDead({ select: { ids: [job.id] }, revive: (body) => ({ payload: JSON.parse(body) as JobPayload, body }) })).toBe(1);
     expect((await sqs.getStatus({ ids: [job.id] }))[0]?.state).toBe("queued");
+    expect(await listedDead()).toEqual([]);
+    await waitFor(async () => (await counts())?.dead === 0, { timeoutMs: 5000, message: "the dead-letter queue's count to drop" });
   });
 });
 

@@ -15,6 +15,7 @@ import { waitFor } from "@errand/core/testing";
 import { statusStoreSuite } from "./conformance/status-store.js";
 import { statusStoreControlSuite } from "./conformance/status-store-marks.js";
 import { payload as basePayload } from "./conformance/status-store-harness.js";
+import type { StatusTtls } from "./conformance/status-store-retention.js";
 import { dropSchemas, postgresUrl, schemaName } from "./support/postgres.js";
 import { dropPrefixes, redisPrefix, redisUrl } from "./support/redis.js";
 
@@ -27,27 +28,25 @@ afterAll(async () => {
   if (schemas.length > 0) await dropSchemas(postgresUrl(), schemas);
 });
 
-function redisStore(options: { finishedTtlMs?: number; client?: Redis } = {}): RedisStatusStore {
+function redisStore(options: StatusTtls & { client?: Redis } = {}): RedisStatusStore {
   const prefix = redisPrefix("errand-status-t");
   prefixes.push(prefix);
   return new RedisStatusStore({ url: redisUrl(), prefix, ...options });
 }
 
-function postgresStore(options: { finishedTtlMs?: number; pool?: pg.Pool } = {}): PostgresStatusStore {
+function postgresStore(options: StatusTtls & { pool?: pg.Pool } = {}): PostgresStatusStore {
   const schema = schemaName("errand_status_t");
   schemas.push(schema);
   return new PostgresStatusStore({ url: postgresUrl(), schema, ...options });
 }
 
-statusStoreSuite("local", async () => new LocalStatusStore(), {
-  createWithTtl: async (finishedTtlMs) => new LocalStatusStore({ finishedTtlMs }),
-});
-statusStoreSuite("redis", async () => redisStore(), { createWithTtl: async (finishedTtlMs) => redisStore({ finishedTtlMs }) });
-statusStoreSuite("postgres", async () => postgresStore(), { createWithTtl: async (finishedTtlMs) => postgresStore({ finishedTtlMs }) });
+statusStoreSuite("local", async () => new LocalStatusStore(), { createWithTtl: async (ttls) => new LocalStatusStore(ttls) });
+statusStoreSuite("redis", async () => redisStore(), { createWithTtl: async (ttls) => redisStore(ttls) });
+statusStoreSuite("postgres", async () => postgresStore(), { createWithTtl: async (ttls) => postgresStore(ttls) });
 // The operator's side (StatusStore.control), which the shared stores offer; LocalStatusStore
 // keeps statuses in one process and has none (the SQS adapter then says why it lacks listJobs and control).
-statusStoreControlSuite("redis", async () => redisStore());
-statusStoreControlSuite("postgres", async () => postgresStore());
+statusStoreControlSuite("redis", async () => redisStore(), { createWithTtl: async (ttls) => redisStore(ttls) });
+statusStoreControlSuite("postgres", async () => postgresStore(), { createWithTtl: async (ttls) => postgresStore(ttls) });
 
 /** The suite's payload, with priority 0 and no arguments. */
 const payload = (overrides: Partial<JobPayload> = {}): JobPayload => basePayload({ priority: 0, args: { json: [] }, ...overrides });

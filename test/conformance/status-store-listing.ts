@@ -144,9 +144,9 @@ export function listingCases(withStore: WithStore): void {
         ]);
         const figures = await controlOf(store).figures(["reports", "mail", "none"]);
         expect(figures).toEqual([
-          { queue: "reports", queued: 2, scheduled: 1, running: 1, retrying: 0, succeeded: 1, failed: 1, oldestQueuedMs: Date.parse(old.runAt) },
-          { queue: "mail", queued: 1, scheduled: 0, running: 0, retrying: 0, succeeded: 0, failed: 0, oldestQueuedMs: Date.parse(other.runAt) },
-          { queue: "none", queued: 0, scheduled: 0, running: 0, retrying: 0, succeeded: 0, failed: 0 },
+          { queue: "reports", queued: 2, scheduled: 1, running: 1, retrying: 0, succeeded: 1, failed: 1, dead: 0, oldestQueuedMs: Date.parse(old.runAt) },
+          { queue: "mail", queued: 1, scheduled: 0, running: 0, retrying: 0, succeeded: 0, failed: 0, dead: 0, oldestQueuedMs: Date.parse(other.runAt) },
+          { queue: "none", queued: 0, scheduled: 0, running: 0, retrying: 0, succeeded: 0, failed: 0, dead: 0 },
         ]);
       });
     });

@@ -5,7 +5,7 @@
  *
  *   statusStoreControlSuite("redis", async () => new RedisStatusStore({ url, prefix: fresh() }));
  *
- * The listing cases are in `status-store-listing.ts`.
+ * The listing cases are in `status-store-listing.ts`, the retention case in `status-store-retention.ts`.
  */
 import { describe, expect, it } from "vitest";
 
@@ -13,6 +13,7 @@ import type { HeartbeatOptions, StatusStore, WorkerInfo } from "@errand/core/ada
 
 import { HOUR, later, lease, outcome, payload, statusOf, storeRunner } from "./status-store-harness.js";
 import { controlOf, listAll, listingCases } from "./status-store-listing.js";
+import { retentionControlCases, type CreateWithTtl } from "./status-store-retention.js";
 
 const delivery = (id: string, runAt: string, l = lease()) => ({ id, lease: l, runAt });
 
@@ -25,11 +26,12 @@ function beat(store: StatusStore, info: WorkerInfo, options: Partial<HeartbeatOp
 }
 
 /** Registers the operator's-side cases (listing and marks) for one store. */
-export function statusStoreControlSuite(name: string, create: () => Promise<StatusStore>): void {
+export function statusStoreControlSuite(name: string, create: () => Promise<StatusStore>, options: { createWithTtl?: CreateWithTtl } = {}): void {
   const withStore = storeRunner(create);
 
   describe(`${name}: status store, operator's side`, () => {
     listingCases(withStore);
+    retentionControlCases(options.createWithTtl);
 
     it("cancel takes queued, scheduled and retrying jobs (failed, JobCancelledError) and voids every copy of them; others are left alone", async () => {
       await withStore(async (store) => {

@@ -11,7 +11,8 @@
  *
  * The cases are split by area: `status-store-transitions.ts`, `status-store-leases.ts`,
  * `status-store-bulk.ts` (batches, progress, reads, deletes), `status-store-order.ts` (one
- * job's writes landing out of order); their fixtures are in
+ * job's writes landing out of order), `status-store-retention.ts` (finishedTtlMs and
+ * deadTtlMs); their fixtures are in
  * `status-store-harness.ts`. This file wires them and holds the expiry case.
  */
 import { describe, expect, it } from "vitest";
@@ -22,13 +23,14 @@ import { waitFor } from "@errand/core/testing";
 import { bulkAndReadCases } from "./status-store-bulk.js";
 import { lease, outcome, payload, staleOf, statusOf, storeRunner } from "./status-store-harness.js";
 import { leaseCases } from "./status-store-leases.js";
+import { retentionCases, type CreateWithTtl } from "./status-store-retention.js";
 import { writeOrderCases } from "./status-store-order.js";
 import { transitionsCases } from "./status-store-transitions.js";
 
 /** Optional wiring for cases that need a store built differently. */
 export interface StatusStoreSuiteOptions {
-  /** A fresh store whose finished statuses are kept `finishedTtlMs`; without it the expiry case is skipped. */
-  createWithTtl?(finishedTtlMs: number): Promise<StatusStore>;
+  /** A fresh store with these retentions; without it the expiry and retention cases are skipped. */
+  createWithTtl?: CreateWithTtl;
 }
 
 
@@ -41,6 +43,7 @@ export function statusStoreSuite(name: string, create: () => Promise<StatusStore
     leaseCases(withStore);
     bulkAndReadCases(withStore);
     writeOrderCases(withStore);
+    retentionCases(options.createWithTtl);
 
     it.skipIf(!options.createWithTtl)("a finished status expires after finishedTtlMs; live ones stay", async () => {
       await withStore(
@@ -55,7 +58,7 @@ export function statusStoreSuite(name: string, create: () => Promise<StatusStore
           // Expired is unknown: its old lease is no longer stale.
           expect(await staleOf(store, [finished.id, lf])).toEqual([]);
         },
-        () => options.createWithTtl!(1),
+        () => options.createWithTtl!({ finishedTtlMs: 1 }),
       );
     });
   });

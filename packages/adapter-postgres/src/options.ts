@@ -70,6 +70,7 @@ const STATUS_STORE_OPTIONS: OptionSchema<PostgresStatusStoreOptions> = {
   pool,
   schema: rules.nonEmptyString,
   finishedTtlMs: rules.number(0),
+  deadTtlMs: rules.number(0),
   migrate: rules.boolean,
 };
 

@@ -48,6 +48,8 @@ export interface PostgresStatusControlOptions {
   query: Query;
   statusChannel: string;
   finishedTtlMs: number;
+  /** How long a dead status is kept (listed and counted), in ms. */
+  deadTtlMs: number;
 }
 
 interface ListRow extends StatusColumns {
@@ -118,7 +120,9 @@ export class PostgresStatusControl implements StatusStoreControl {
     const page = (of: typeof triples, after: Cursor["at"] | undefined) => {
       const columns = [of.map((t) => t.state), of.map((t) => t.queue), of.map((t) => t.job), limit + 1 - rows.length];
       const us = after?.[1] ? after[1] : null;
-      if (finished) return this.query<ListRow>("status-list-done", [...columns, us, after?.[2] ?? null, this.options.finishedTtlMs]);
+      // The retention of the state listed: dead statuses outlive the other finished ones.
+      const ttl = state === "dead" ? this.options.deadTtlMs : this.options.finishedTtlMs;
+      if (finished) return this.query<ListRow>("status-list-done", [...columns, us, after?.[2] ?? null, ttl]);
       if (state === "running") return this.query<ListRow>("status-list-running", [...columns, after?.[2] || null]);
       return this.query<ListRow>("status-list-live", [...columns, us, after?.[2] ?? null, state === "queued" ? "due" : "ahead"]);
     };
@@ -144,7 +148,7 @@ export class PostgresStatusControl implements StatusStoreControl {
 
   async figures(queues: readonly string[]): Promise<StatusQueueFigures[]> {
     if (queues.length === 0) return [];
-    const { rows } = await this.query<Omit<StatusQueueFigures, "oldestQueuedMs"> & { oldest: Date | null }>("status-figures", [[...queues], this.options.finishedTtlMs]);
+    const { rows } = await this.query<Omit<StatusQueueFigures, "oldestQueuedMs"> & { oldest: Date | null }>("status-figures", [[...queues], this.options.finishedTtlMs, this.options.deadTtlMs]);
     return rows.map(({ oldest, ...counts }) => (oldest ? { ...counts, oldestQueuedMs: oldest.getTime() } : counts));
   }
 

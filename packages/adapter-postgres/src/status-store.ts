@@ -7,7 +7,8 @@
  * `sql/queries/status-*.sql`, bulk through `unnest` arrays. Settling checks the lease in the
  * statement that writes (`WHERE lease = …`), so a redelivery committed meanwhile wins.
  *
- * Finished statuses carry an `expires_at` `finishedTtlMs` after they finish; reads skip them
+ * Finished statuses carry an `expires_at` `finishedTtlMs` (dead ones `deadTtlMs`) after they
+ * finish; reads skip them
  * from then on, and each settle deletes a bounded number of them (twice its batch plus 100),
  * so expired rows go in small steps while jobs run, without a timer.
  *
@@ -30,6 +31,7 @@ import pg from "pg";
 import {
   MigrationGate,
   ConfigError,
+  DEAD_STATUS_TTL_MS,
   type JobPayload,
   type JobState,
   type Settlement,
@@ -60,8 +62,14 @@ export interface PostgresStatusStoreOptions {
   pool?: pg.Pool;
   /** Schema holding the `statuses` table (and Errand's other tables). Default `"errand"`. */
   schema?: string;
-  /** How long a finished (succeeded, failed, dead) status is kept, in ms. Default 24 h. */
+  /** How long a succeeded or failed status is kept, in ms. Default 24 h. */
   finishedTtlMs?: number;
+  /**
+   * How long a dead status is kept (listed and counted), in ms, independent of
+   * `finishedTtlMs`. Default 14 days, as long as SQS keeps a dead-letter message, so the
+   * operator's dead listing shows what the dead-letter queue holds.
+   */
+  deadTtlMs?: number;
   /** Apply pending migrations on first use. Default true; set false to run `errand migrate` yourself. */
   migrate?: boolean;
 }
@@ -107,6 +115,7 @@ export class PostgresStatusStore implements StatusStore {
   private listenConnection: ListenConnection | undefined;
   private readonly queries: Record<QueryName, string>;
   private readonly finishedTtlMs: number;
+  private readonly deadTtlMs: number;
   private readonly migrations: MigrationGate;
   private closed = false;
 
@@ -117,6 +126,8 @@ export class PostgresStatusStore implements StatusStore {
     if (!options.pool && !options.url) throw new ConfigError("postgres status store: give { url } or your own { pool }");
     this.finishedTtlMs = options.finishedTtlMs ?? 86_400_000;
     if (!(this.finishedTtlMs >= 1)) throw new ConfigError(`postgres status store: finishedTtlMs must be positive (ms), got ${this.finishedTtlMs}`);
+    this.deadTtlMs = options.deadTtlMs ?? DEAD_STATUS_TTL_MS;
+    if (!(this.deadTtlMs >= 1)) throw new ConfigError(`postgres status store: deadTtlMs must be positive (ms), got ${this.deadTtlMs}`);
     this.ownsPool = !options.pool;
     this.pool = options.pool ?? new pg.Pool({ connectionString: options.url, application_name: "errand-status" });
     // An idle pooled client that the server drops emits "error" on the pool; the next query
@@ -141,6 +152,7 @@ export class PostgresStatusStore implements StatusStore {
       query: (name, values) => this.query(name as QueryName, values),
       statusChannel: this.statusChannel,
       finishedTtlMs: this.finishedTtlMs,
+      deadTtlMs: this.deadTtlMs,
     });
   }
 
@@ -200,6 +212,7 @@ export class PostgresStatusStore implements StatusStore {
         2 * round.length + 100,
         this.statusChannel,
         column((s) => (s.outcome === "retry" || (s.outcome === "dead" && s.payload) ? JSON.stringify(s.payload) : null)),
+        this.deadTtlMs,
       ]);
     }
   }

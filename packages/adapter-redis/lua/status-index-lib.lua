@@ -10,8 +10,8 @@
   P is the store's key head "{<prefix>}:". One zset per (state, queue, class) costs a status
   write what a zset per (state, queue) would (one ZREM, one ZADD per change of state), and
   lets a listing filtered by queue, class or both merge only the zsets that match.
-  Finished zsets are trimmed of entries older than the finished statuses' retention whenever
-  an entry is added to them (their hashes have expired by then).
+  Finished zsets are trimmed of entries older than their state's retention (finishedTtlMs,
+  deadTtlMs for dead) whenever an entry is added to them (their hashes have expired by then).
 ]]
 local IX_FINISHED = { succeeded = true, failed = true, dead = true }
 

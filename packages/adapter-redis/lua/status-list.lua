@@ -2,7 +2,7 @@
   KEYS[1] the index pairs set ("{<prefix>}:i:pairs")
   ARGV[1] key head "{<prefix>}:", ARGV[2] state, ARGV[3] queue ("" any), ARGV[4] job class ("" any),
   ARGV[5] limit, ARGV[6] cursor queue (queued only; "" none), ARGV[7] cursor score ("" for the
-  start), ARGV[8] cursor id, ARGV[9] ttl ms of a finished status
+  start), ARGV[8] cursor id, ARGV[9] ttl ms of the state's finished statuses (deadTtlMs for dead)
   Returns { more (1 when a job follows the page), { { id, score, queue, { status hash, flat } }, ... } }.
 
   Order: queued by queue name, then runAt, then id; scheduled, retrying by runAt, then id;

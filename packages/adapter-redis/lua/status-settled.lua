@@ -1,8 +1,9 @@
 --[[ status-settled: records how deliveries ended, checking each lease in the same step.
   KEYS[1..n] status hashes, one per settlement
   ARGV[1] ttl ms of a finished status, ARGV[2] status channel ("" for none),
-  ARGV[3] key prefix ("{<prefix>}:s:")
-  ARGV[4..] seven per key, in KEYS order: lease token, outcome, a, b, c, d, body
+  ARGV[3] key prefix ("{<prefix>}:s:"), ARGV[4] ttl ms of a dead status (deadTtlMs: SQS keeps a
+  dead-letter message 14 days, and the dead listing must show it as long)
+  ARGV[5..] seven per key, in KEYS order: lease token, outcome, a, b, c, d, body
     outcome s (succeeded): a = result text, b = "1" when there is a result; the body is dropped
             f (failed, discarded): a = error JSON
             d (dead): a = error JSON, body = the dead payload's text ("": keep the one stored)
@@ -16,7 +17,7 @@
   changes nothing; the check and the write are one script, so no delivery can slip between.
   A current one ends the lease. It moves a live job to its new state; a finished job keeps
   its status (a duplicate delivery of it only drops its lease), and a hash holding only a
-  lease is deleted. Finished statuses expire after the ttl.
+  lease is deleted. Finished statuses expire after the ttl (dead ones after ARGV[4]).
 
   A job that stays live (released, retry) keeps an ended lease, tok = '' (no delivery's
   token), not none: writes of one job may land out of order, and a settlement of an earlier
@@ -32,7 +33,7 @@ local changed = {}
 local skip = #ARGV[3] + 1
 local P = string.sub(ARGV[3], 1, -3)
 for i, key in ipairs(KEYS) do
-  local a = 3 + (i - 1) * 7
+  local a = 4 + (i - 1) * 7
   local id = string.sub(key, skip)
   local lease, outcome = ARGV[a + 1], ARGV[a + 2]
   local f = redis.call('HMGET', key, 'tok', 'state', 'fin', 'run', 'exe', 'queue', 'job')
@@ -49,11 +50,12 @@ for i, key in ipairs(KEYS) do
         ix_add(P, 'succeeded', f[6], f[7], id, now, now, ttl)
       elseif outcome == 'f' or outcome == 'd' then
         local final = 'failed'
-        if outcome == 'd' then final = 'dead' end
+        local keep = ttl
+        if outcome == 'd' then final, keep = 'dead', ARGV[4] end
         redis.call('HSET', key, 'state', final, 'err', ARGV[a + 3], 'fin', now, 'upd', now)
         if ARGV[a + 7] ~= '' then redis.call('HSET', key, 'body', ARGV[a + 7]) end
-        redis.call('PEXPIRE', key, ttl)
-        ix_add(P, final, f[6], f[7], id, now, now, ttl)
+        redis.call('PEXPIRE', key, keep)
+        ix_add(P, final, f[6], f[7], id, now, now, keep)
       elseif outcome == 'r' then
         redis.call('HSET', key, 'state', 'retrying', 'err', ARGV[a + 3], 'run', ARGV[a + 4], 'queue', ARGV[a + 5],
           'priority', ARGV[a + 6], 'upd', now, 'body', ARGV[a + 7])

@@ -62,6 +62,7 @@ const STATUS_STORE_OPTIONS: OptionSchema<RedisStatusStoreOptions> = {
   client,
   prefix: rules.string,
   finishedTtlMs: rules.number(0),
+  deadTtlMs: rules.number(0),
 };
 
 /** Checks `new RedisAdapter(options)` / `{ use: "redis", ...options }`. */

@@ -58,6 +58,8 @@ export interface RedisStatusControlOptions {
   head: string;
   statusChannel: string;
   finishedTtlMs: number;
+  /** How long a dead status (and its index entry) is kept, in ms. */
+  deadTtlMs: number;
   /** Records deliveries (the store's `status-started.lua` call): answers the void positions. */
   started(items: readonly StatusDelivery[]): Promise<Set<number>>;
   check(): void;
@@ -150,7 +152,8 @@ export class RedisStatusControl implements StatusStoreControl {
       job ?? "",
       limit,
       ...at,
-      this.options.finishedTtlMs,
+      // The retention of the state listed: dead statuses outlive the other finished ones.
+      state === "dead" ? this.options.deadTtlMs : this.options.finishedTtlMs,
     ]);
     const now = Date.now();
     const jobs = rows.flatMap(([id, , , flat]) => {
@@ -167,10 +170,15 @@ export class RedisStatusControl implements StatusStoreControl {
 
   async figures(queues: readonly string[]): Promise<StatusQueueFigures[]> {
     if (queues.length === 0) return [];
-    const rows = await runScript<[number, number, number, number, number, number, string][]>(this.client, "status-figures", [`${this.options.head}i:pairs`], [this.options.head, this.options.finishedTtlMs, ...queues]);
+    const rows = await runScript<[number, number, number, number, number, number, number, string][]>(this.client, "status-figures", [`${this.options.head}i:pairs`], [
+      this.options.head,
+      this.options.finishedTtlMs,
+      this.options.deadTtlMs,
+      ...queues,
+    ]);
     return queues.map((queue, i) => {
-      const [queued, scheduled, running, retrying, succeeded, failed, oldest] = rows[i]!;
-      const figures: StatusQueueFigures = { queue, queued, scheduled, running, retrying, succeeded, failed };
+      const [queued, scheduled, running, retrying, succeeded, failed, dead, oldest] = rows[i]!;
+      const figures: StatusQueueFigures = { queue, queued, scheduled, running, retrying, succeeded, failed, dead };
       if (Number(oldest) >= 0) figures.oldestQueuedMs = Number(oldest);
       return figures;
     });

@@ -13,7 +13,8 @@
  *
  * Every write is one Lua script per batch (`lua/status-*.lua`); settling checks each lease and
  * writes in the same script, so no redelivery can slip between the check and the write.
- * Finished statuses get an EXPIRE of `finishedTtlMs` and vanish by themselves: no sweeping.
+ * Finished statuses get an EXPIRE of `finishedTtlMs` (dead ones `deadTtlMs`) and vanish by
+ * themselves: no sweeping.
  *
  * Flow control (`flow`, for the SQS adapter: unique claims, recurring ticks, concurrency
  * slots, parked jobs, rate windows, pending sends) lives under `{<prefix>}:f:…` and in the
@@ -33,6 +34,7 @@
  */
 import {
   ConfigError,
+  DEAD_STATUS_TTL_MS,
   type JobPayload,
   type Settlement,
   type StatusFeed,
@@ -62,8 +64,14 @@ export interface RedisStatusStoreOptions {
   client?: Redis | Cluster;
   /** Prefix of every key, used as their hash tag (`{errand-status}:s:<id>`). Default `"errand-status"`. */
   prefix?: string;
-  /** How long a finished (succeeded, failed, dead) status is kept, in ms. Default 24 h. */
+  /** How long a succeeded or failed status is kept, in ms. Default 24 h. */
   finishedTtlMs?: number;
+  /**
+   * How long a dead status is kept (listed and counted), in ms, independent of
+   * `finishedTtlMs`. Default 14 days, as long as SQS keeps a dead-letter message, so the
+   * operator's dead listing shows what the dead-letter queue holds.
+   */
+  deadTtlMs?: number;
 }
 
 type Arg = string | number;
@@ -106,6 +114,7 @@ export class RedisStatusStore implements StatusStore {
   private subscriber: Subscriber | undefined;
   private readonly ownsClient: boolean;
   private readonly finishedTtlMs: number;
+  private readonly deadTtlMs: number;
   private closed = false;
 
   constructor(options: RedisStatusStoreOptions) {
@@ -114,6 +123,15 @@ export class RedisStatusStore implements StatusStore {
     // Braces would end the hash tag early (and so split a store over slots); spaces make keys awkward in redis-cli.
     if (!prefix || /[\s{}]/.test(prefix)) {
       throw new ConfigError(`redis status store: prefix ${JSON.stringify(prefix)} must be non-empty, without spaces or braces`);
+    }
+    // Checked before a connection is made: a refused store leaves nothing open.
+    this.finishedTtlMs = options.finishedTtlMs ?? 86_400_000;
+    if (!(this.finishedTtlMs >= 1) || !Number.isInteger(this.finishedTtlMs)) {
+      throw new ConfigError(`redis status store: finishedTtlMs must be a positive integer (ms), got ${this.finishedTtlMs}`);
+    }
+    this.deadTtlMs = options.deadTtlMs ?? DEAD_STATUS_TTL_MS;
+    if (!(this.deadTtlMs >= 1) || !Number.isInteger(this.deadTtlMs)) {
+      throw new ConfigError(`redis status store: deadTtlMs must be a positive integer (ms), got ${this.deadTtlMs}`);
     }
     this.prefix = prefix;
     this.keyPrefix = `{${prefix}}:s:`;
@@ -129,10 +147,6 @@ export class RedisStatusStore implements StatusStore {
     } else {
       throw new ConfigError("redis status store: give { url } or your own ioredis { client }");
     }
-    this.finishedTtlMs = options.finishedTtlMs ?? 86_400_000;
-    if (!(this.finishedTtlMs >= 1) || !Number.isInteger(this.finishedTtlMs)) {
-      throw new ConfigError(`redis status store: finishedTtlMs must be a positive integer (ms), got ${this.finishedTtlMs}`);
-    }
     defineScripts(this.client);
     this.flow = new RedisStatusFlow({
       client: this.client,
@@ -146,6 +160,7 @@ export class RedisStatusStore implements StatusStore {
       head: `{${prefix}}:`,
       statusChannel: this.statusChannel,
       finishedTtlMs: this.finishedTtlMs,
+      deadTtlMs: this.deadTtlMs,
       started: (items) => this.start(items),
       check: () => this.check(),
     });
@@ -218,7 +233,7 @@ export class RedisStatusStore implements StatusStore {
   }
 
   async settled(items: readonly (StatusLease & { settlement: Settlement })[]): Promise<void> {
-    await this.batch("status-settled", items, (item) => item.id, [this.finishedTtlMs, this.statusChannel, this.keyPrefix], (item) => settlementArgs(item.lease, item.settlement));
+    await this.batch("status-settled", items, (item) => item.id, [this.finishedTtlMs, this.statusChannel, this.keyPrefix, this.deadTtlMs], (item) => settlementArgs(item.lease, item.settlement));
   }
 
   async progress(updates: readonly { id: string; fraction: number; message?: string }[]): Promise<void> {

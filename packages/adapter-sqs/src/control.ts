@@ -22,8 +22,8 @@
  *   cancelled job until a worker has seen its message, and cannot tell a retry from a
  *   scheduled job. It adds succeeded and failed statuses kept, the oldest waiting job's latency,
  *   paused queues (listed even without an SQS queue) and throughput. `dead` stays the
- *   dead-letter queue's count: the dead set is that queue (14 days), while dead statuses go
- *   with the store's retention (24 h by default).
+ *   dead-letter queue's count: the dead set is that queue (14 days), and the store keeps dead
+ *   statuses as long (`deadTtlMs`, 14 days by default), so the dead listing shows those jobs.
  *
  * @module
  */

@@ -50,6 +50,29 @@ describe("MemoryStatusStore", () => {
     expect(store.size).toBe(1);
   });
 
+  it("keeps dead statuses deadTtlMs, in a lane of their own: an old dead one holds back no succeeded one", () => {
+    const store = new MemoryStatusStore({ finishedTtlMs: 1000, deadTtlMs: 10_000, maxFinished: 3 });
+    const now = Date.now();
+    const bury = (id: string, at: number) => {
+      store.enqueued(payload(id), at);
+      store.started(id, at);
+      store.settled(id, { reservation, outcome: "dead", error: { name: "E", message: "m" } }, at);
+    };
+    bury("dead-old", now - 5000);
+    runToEnd(store, "done-old", now - 4000);
+    runToEnd(store, "done-new", now);
+    // done-old went with finishedTtlMs though it finished after dead-old, which deadTtlMs keeps.
+    expect(store.get("done-old", now)).toBeNull();
+    expect(store.get("dead-old", now)?.state).toBe("dead");
+    expect([...store.finished(now)].map((record) => record.id)).toEqual(["dead-old", "done-new"]);
+    // Past maxFinished the oldest finished of either lane goes first.
+    bury("dead-new", now + 1);
+    runToEnd(store, "done-last", now + 2);
+    expect([...store.finished(now + 2)].map((record) => record.id)).toEqual(["done-new", "dead-new", "done-last"]);
+    expect(store.get("dead-new", now + 20_000)).toBeNull();
+    expect(() => new MemoryStatusStore({ deadTtlMs: 0 })).toThrow(/deadTtlMs must be a positive integer/);
+  });
+
   it("a finished job enqueued again (dead retry) is live again and counted once", () => {
     const store = new MemoryStatusStore({ maxFinished: 2 });
     runToEnd(store, "a", Date.now());

@@ -1,7 +1,7 @@
 -- A page of finished statuses of the given (state, queue, job) triples, newest first, then id
 -- descending, after the cursor, within the retention (migration 015's statuses_done_listing).
 -- $1 states text[], $2 queues text[], $3 jobs text[], $4 rows, $5 cursor finished_at (µs since
--- the epoch) or NULL, $6 cursor id, $7 ttl ms of a finished status
+-- the epoch) or NULL, $6 cursor id, $7 ttl ms of the listed state's statuses (deadTtlMs for dead)
 SELECT l.*, (extract(epoch FROM l.finished_at) * 1000000)::bigint AS sort_us
 FROM unnest($1::text[], $2::text[], $3::text[]) AS p(state, queue, job)
 CROSS JOIN LATERAL (

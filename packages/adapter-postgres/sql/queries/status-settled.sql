@@ -6,7 +6,8 @@
 -- The main statement moves a recorded, unfinished job to its new state and ends its lease: released
 -- goes back to queued (scheduled if its run_at is later) uncounted, retry to retrying with
 -- the next run_at, queue and priority, and finished states get finished_at and expire
--- after $9 ms. `ended` only ends the lease of a finished or lease-only row (a duplicate
+-- after $9 ms (dead ones after $13 ms: SQS keeps a dead-letter message 14 days, and the dead
+-- listing must show it as long). `ended` only ends the lease of a finished or lease-only row (a duplicate
 -- delivery of a finished job): its status stays as it was.
 --
 -- An ended lease is '' (no delivery's token), not NULL: writes of one job may land out of
@@ -20,7 +21,7 @@
 -- $4 results text[], $5 errors jsonb[], $6 run_at timestamptz[], $7 queues text[], $8 priorities int[],
 -- $9 ttl ms of a finished status, $10 most expired rows deleted, $11 channel text,
 -- $12 bodies text[] (retry: the retried payload's text; dead: the dead payload's, NULL keeps the
--- one stored; a succeeded job's body is dropped: migration 015)
+-- one stored; a succeeded job's body is dropped: migration 015), $13 ttl ms of a dead status
 -- The ids whose status changed are NOTIFYed on the store's channel (migration 005).
 WITH u AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[], $7::text[], $8::int[], $12::text[])
@@ -52,7 +53,8 @@ SET state = CASE u.outcome
     priority = coalesce(u.priority, s.priority),
     body = CASE u.outcome WHEN 'succeeded' THEN NULL WHEN 'released' THEN s.body WHEN 'failed' THEN s.body ELSE coalesce(u.body, s.body) END,
     finished_at = CASE WHEN u.outcome IN ('succeeded', 'failed', 'dead') THEN now() END,
-    expires_at = CASE WHEN u.outcome IN ('succeeded', 'failed', 'dead') THEN now() + $9 * interval '1 millisecond' END,
+    expires_at = CASE WHEN u.outcome = 'dead' THEN now() + $13 * interval '1 millisecond'
+                      WHEN u.outcome IN ('succeeded', 'failed') THEN now() + $9 * interval '1 millisecond' END,
     lease = '',
     updated_at = now()
 FROM u

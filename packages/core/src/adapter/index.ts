@@ -18,7 +18,7 @@ export { groupBy } from "./group-by.js";
 export { MigrationGate } from "./migration-gate.js";
 export { LOCAL_MAX_LIVE, LocalStatusStore } from "../memory/local-status.js";
 export type { FlowAcquire, FlowClaim, FlowClaimResult, FlowDecision, FlowPending, FlowRelease, StatusLease, StatusStore, StatusStoreFlow } from "./status-store.js";
-export { VOID_MARK_RETENTION_MS } from "./status-store-control.js";
+export { DEAD_STATUS_TTL_MS, VOID_MARK_RETENTION_MS } from "./status-store-control.js";
 export type { RunNowMark, StatusControlState, StatusDelivery, StatusQueueFigures, StatusStoreControl } from "./status-store-control.js";
 export { describeOption, rules, validateOptions } from "../config/validate.js";
 export type { OptionRule, OptionSchema } from "../config/validate.js";

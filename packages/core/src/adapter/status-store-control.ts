@@ -42,6 +42,13 @@ import type { StatusLease } from "./status-store.js";
 /** How long a void mark is kept past its job's run time: SQS keeps a message at most 14 days. */
 export const VOID_MARK_RETENTION_MS = 14 * 86_400_000;
 
+/**
+ * How long a status store keeps a dead status by default (`deadTtlMs`): 14 days, as long as
+ * SQS keeps the job's dead-letter message, so the listing of dead jobs shows what the dead set
+ * holds. Succeeded and failed statuses go with `finishedTtlMs` (24 h by default).
+ */
+export const DEAD_STATUS_TTL_MS = 14 * 86_400_000;
+
 /** A delivery of a job, with the `runAt` its body carries, as written (`""` when it has none). */
 export interface StatusDelivery extends StatusLease {
   runAt: string;
@@ -62,6 +69,11 @@ export interface StatusQueueFigures {
   succeeded: number;
   /** Failed (discarded, cancelled) statuses kept. */
   failed: number;
+  /**
+   * Dead statuses kept (`deadTtlMs`): what the store lists as dead. `listQueues` on SQS
+   * shows the dead-letter queue's count instead, the dead set itself; both keep 14 days.
+   */
+  dead: number;
   /** `runAt` (ms) of the oldest job waiting to run (queued, or scheduled and due); absent when none is. */
   oldestQueuedMs?: number;
 }

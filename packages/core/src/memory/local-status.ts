@@ -7,6 +7,7 @@
  */
 import type { JobPayload, Settlement, StatusFeed, StatusFeedOptions, StatusRecord } from "../adapter/contract.js";
 import type { StatusLease, StatusStore } from "../adapter/status-store.js";
+import { DEAD_STATUS_TTL_MS } from "../adapter/status-store-control.js";
 import { MemoryStatusStore, type BoundedStatusOptions } from "./status.js";
 
 /** The lease of a job whose last delivery was settled: no delivery's token (they are never empty). */
@@ -23,7 +24,9 @@ export const LOCAL_MAX_LIVE = 100_000;
 /**
  * Statuses in this process's memory: for development, tests and single-process apps. It
  * keeps at most `maxLive` unfinished statuses (default {@link LOCAL_MAX_LIVE}), the oldest
- * enqueued dropped first; give jobs run by other processes a shared status store.
+ * enqueued dropped first; give jobs run by other processes a shared status store. Succeeded
+ * and failed statuses are kept `finishedTtlMs` (24 h), dead ones `deadTtlMs`
+ * ({@link DEAD_STATUS_TTL_MS}, 14 days: as long as SQS keeps a dead-letter message).
  */
 export class LocalStatusStore implements StatusStore {
   /** Statuses live in this process only: an adapter using this store says `localStatus`. */
@@ -32,7 +35,7 @@ export class LocalStatusStore implements StatusStore {
   private readonly leases = new Map<string, string>();
 
   constructor(options: BoundedStatusOptions = {}) {
-    this.records = new MemoryStatusStore({ maxLive: LOCAL_MAX_LIVE, ...options });
+    this.records = new MemoryStatusStore({ maxLive: LOCAL_MAX_LIVE, deadTtlMs: DEAD_STATUS_TTL_MS, ...options });
   }
 
   async enqueued(payloads: readonly JobPayload[]): Promise<void> {

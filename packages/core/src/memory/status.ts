@@ -5,9 +5,10 @@
  * Live jobs (scheduled, queued, running, retrying) are kept until they finish, or, with
  * `maxLive`, until more than that many live ones were recorded after them (the oldest
  * enqueued dropped first: a process that records jobs other processes run never sees them
- * finish). Finished ones (succeeded, failed, dead) are kept for `finishedTtlMs` and at most
- * `maxFinished` of them, oldest dropped first, so memory does not grow with the number of
- * jobs run.
+ * finish). Finished ones are kept for `finishedTtlMs` (succeeded, failed) or `deadTtlMs`
+ * (dead), and at most `maxFinished` of them, oldest finished dropped first, so memory does not
+ * grow with the number of jobs run. Each retention has its own finish-ordered lane, so a dead
+ * status kept 14 days never holds back the eviction of the succeeded ones behind it.
  *
  * Every write (enqueue, start, progress, settlement, delete) is reported to `events`, the
  * in-process status feed, when someone listens; dropping a finished status past its
@@ -16,6 +17,7 @@
  * @module
  */
 import type { JobPayload, JobState, Settlement, StatusRecord, StoredError } from "../adapter/contract.js";
+import { ConfigError } from "../errors.js";
 import { StatusEvents } from "./status-events.js";
 
 /**
@@ -31,8 +33,37 @@ export function visibleState(record: StatusRecord, now: number): JobState {
 export interface MemoryStatusOptions {
   /** Most finished statuses kept. Default 10,000. */
   maxFinished?: number;
-  /** How long a finished status is kept, in ms. Default 24 h. */
+  /** How long a finished status is kept, in ms (a dead one too, unless `deadTtlMs` says otherwise). Default 24 h. */
   finishedTtlMs?: number;
+}
+
+/** Finished records of one retention, in finish order, consumed from `head`. */
+class FinishedLane {
+  // Consumed from `head`, so eviction is O(1) per job. (Evicting by iterating a Map from its
+  // start is quadratic in V8: deleted entries stay as holes at the front of the table until
+  // it is rehashed.)
+  order: StatusRecord[] = [];
+  head = 0;
+  constructor(readonly ttlMs: number) {}
+
+  /** The oldest record still held under its id, dropping entries deleted or enqueued again since. */
+  first(records: Map<string, StatusRecord>): StatusRecord | undefined {
+    while (this.head < this.order.length) {
+      const oldest = this.order[this.head]!;
+      if (records.get(oldest.id) === oldest) return oldest;
+      this.head++;
+    }
+    return undefined;
+  }
+
+  /** Drops the first entry (after `first` returned it), compacting now and then. */
+  shift(): void {
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.order.length) {
+      this.order = this.order.slice(this.head);
+      this.head = 0;
+    }
+  }
 }
 
 /** Options of a {@link MemoryStatusStore} that does not hold the jobs themselves. */
@@ -43,6 +74,12 @@ export interface BoundedStatusOptions extends MemoryStatusOptions {
    * jobs all finish here and must keep their statuses while queued.
    */
   maxLive?: number;
+  /**
+   * How long a dead status is kept, in ms, independent of `finishedTtlMs`. Default: as
+   * `finishedTtlMs` here (the in-memory adapters keep their dead set apart); `LocalStatusStore`
+   * keeps them 14 days, as long as SQS keeps a dead-letter message.
+   */
+  deadTtlMs?: number;
 }
 
 /** Statuses by job id, in memory. */
@@ -50,14 +87,11 @@ export class MemoryStatusStore {
   // Every status, live or finished, in one map: a finishing job changes state in place
   // instead of moving between maps (measured: the move was a tenth of a no-op drain).
   private readonly records = new Map<string, StatusRecord>();
-  // Finished records in finish order, consumed from `head`, so eviction is O(1) per job.
-  // (Evicting by iterating a Map from its start is quadratic in V8: deleted entries stay as
-  // holes at the front of the table until it is rehashed.)
-  private order: StatusRecord[] = [];
-  private head = 0;
+  // Finished records by retention: succeeded and failed, and dead.
+  private readonly done: FinishedLane;
+  private readonly dead: FinishedLane;
   private finishedCount = 0;
   private readonly maxFinished: number;
-  private readonly finishedTtlMs: number;
   // With `maxLive`: live records in enqueue order, consumed from `liveHead` (as `order`), and
   // how many are live. Without it nothing is tracked: the in-memory adapters' drain path
   // pays nothing for a limit they do not have.
@@ -70,7 +104,11 @@ export class MemoryStatusStore {
 
   constructor(options: BoundedStatusOptions = {}) {
     this.maxFinished = options.maxFinished ?? 10_000;
-    this.finishedTtlMs = options.finishedTtlMs ?? 86_400_000;
+    const finishedTtlMs = options.finishedTtlMs ?? 86_400_000;
+    const deadTtlMs = options.deadTtlMs ?? finishedTtlMs;
+    if (!(deadTtlMs >= 1) || !Number.isInteger(deadTtlMs)) throw new ConfigError(`status store: deadTtlMs must be a positive integer (ms), got ${String(options.deadTtlMs)}`);
+    this.done = new FinishedLane(finishedTtlMs);
+    this.dead = new FinishedLane(deadTtlMs);
     this.maxLive = options.maxLive ?? Infinity;
     if (!(this.maxLive >= 1)) throw new RangeError(`maxLive must be a number ≥ 1, got ${String(options.maxLive)}`);
   }
@@ -197,35 +235,41 @@ export class MemoryStatusStore {
     record.finishedAt = at;
     if (this.maxLive !== Infinity) this.liveCount--;
     this.finishedCount++;
-    this.order.push(record);
+    this.laneOf(state).order.push(record);
     this.evict(at.getTime());
   }
 
+  private laneOf(state: JobState): FinishedLane {
+    return state === "dead" ? this.dead : this.done;
+  }
+
+  /** Drops each lane's expired records, then the oldest finished past `maxFinished`. */
   private evict(now: number): void {
-    const cutoff = now - this.finishedTtlMs;
-    const order = this.order;
-    while (this.head < order.length) {
-      const oldest = order[this.head]!;
-      if (this.records.get(oldest.id) !== oldest) {
-        this.head++; // deleted or enqueued again since it finished
-      } else if (this.finishedCount > this.maxFinished || oldest.finishedAt!.getTime() < cutoff) {
-        // It is the finished record held under its id (checked above): no second lookup.
-        this.finishedCount--;
-        this.records.delete(oldest.id);
-        this.head++;
-      } else break;
+    for (const lane of [this.done, this.dead]) {
+      for (let oldest = lane.first(this.records); oldest && oldest.finishedAt!.getTime() < now - lane.ttlMs; oldest = lane.first(this.records)) {
+        this.drop(lane, oldest);
+      }
     }
-    if (this.head > 1024 && this.head * 2 > order.length) {
-      this.order = order.slice(this.head);
-      this.head = 0;
+    while (this.finishedCount > this.maxFinished) {
+      const [a, b] = [this.done.first(this.records), this.dead.first(this.records)];
+      if (!a && !b) break;
+      if (a && (!b || a.finishedAt! <= b.finishedAt!)) this.drop(this.done, a);
+      else this.drop(this.dead, b!);
     }
+  }
+
+  /** Forgets `record`, the first of `lane` and the finished record held under its id. */
+  private drop(lane: FinishedLane, record: StatusRecord): void {
+    this.finishedCount--;
+    this.records.delete(record.id);
+    lane.shift();
   }
 
   /** A status by id, or `null`; its state as {@link visibleState} reads it. */
   get(jobId: string, now: number = Date.now()): StatusRecord | null {
     const record = this.records.get(jobId);
     if (!record) return null;
-    if (record.finishedAt && record.finishedAt.getTime() < now - this.finishedTtlMs) return null;
+    if (record.finishedAt && record.finishedAt.getTime() < now - this.laneOf(record.state).ttlMs) return null;
     return { ...record, state: visibleState(record, now) };
   }
 
@@ -234,10 +278,22 @@ export class MemoryStatusStore {
    * oldest first; O(finished kept). The records themselves: copy before handing one out.
    */
   *finished(now: number = Date.now()): Generator<StatusRecord> {
-    const cutoff = now - this.finishedTtlMs;
-    for (let index = this.head; index < this.order.length; index++) {
-      const record = this.order[index]!;
-      if (this.records.get(record.id) === record && record.finishedAt!.getTime() >= cutoff) yield record;
+    // The two lanes merged by finish time.
+    const kept = (lane: FinishedLane, index: number) => {
+      const record = lane.order[index]!;
+      return this.records.get(record.id) === record && record.finishedAt!.getTime() >= now - lane.ttlMs;
+    };
+    let [i, j] = [this.done.head, this.dead.head];
+    while (i < this.done.order.length || j < this.dead.order.length) {
+      const a = this.done.order[i];
+      const b = this.dead.order[j];
+      if (a && (!b || a.finishedAt! <= b.finishedAt!)) {
+        if (kept(this.done, i)) yield a;
+        i++;
+      } else {
+        if (kept(this.dead, j)) yield b!;
+        j++;
+      }
     }
   }
 
