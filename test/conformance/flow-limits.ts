@@ -178,14 +178,16 @@ export function flowLimitsSuite(wiring: AdapterWiring): void {
   });
 
   describe.runIf(caps.rateLimits)(`${wiring.name}: rate limits [capability rateLimits]`, () => {
-    it("9 jobs, 3 starts per 600 ms: every one runs once, no window of 600 ms holds 4 starts", async () => {
+    it("9 jobs, 3 starts per 1,500 ms: every one runs once, no window of 1,500 ms holds 4 starts", async () => {
       await withFixture(wiring, FLOW_CONFIG, async (fixture) => {
         const enqueued = [];
         for (let i = 0; i < 9; i++) enqueued.push(await RateJob.performLater("api"));
         await fixture.startWorker({ concurrency: 9 });
         await waitFor(() => flowJournal.starts.get("api")?.length === 9, { timeoutMs: 20_000, message: "the 9 jobs to run" });
-        // Starts are read in the job, a little after the backend let it start: 60 ms of slack.
-        expect(tightestWindow(flowJournal.starts.get("api")!, 3)).toBeGreaterThanOrEqual(600 - 60);
+        // Starts are read in the job, after the backend let it start: the reading lags by the
+        // commit, the response and the event loop, 129 ms seen on a busy machine. 300 ms of
+        // slack still fails a limiter that lets 4 through at once or counts a shorter window.
+        expect(tightestWindow(flowJournal.starts.get("api")!, 3)).toBeGreaterThanOrEqual(1_500 - 300);
         for (const { jobId } of enqueued) {
           await waitFor(async () => (await RateJob.status(jobId))?.state === "succeeded", { message: "each job to succeed" });
           expect((await RateJob.status(jobId))?.executions).toBe(1);
@@ -209,7 +211,7 @@ export function flowLimitsSuite(wiring: AdapterWiring): void {
       });
     });
 
-    it.runIf(caps.concurrencyLimits)("a job with both limits obeys both: 1 at a time, 2 starts per 500 ms", async () => {
+    it.runIf(caps.concurrencyLimits)("a job with both limits obeys both: 1 at a time, 2 starts per 1,500 ms", async () => {
       await withFixture(wiring, FLOW_CONFIG, async (fixture) => {
         // A worker's first run of a class is late from its lease by its cold start (JIT,
         // first reads: 20–35 ms here, over 100 ms on a loaded machine), and starts are read
@@ -224,7 +226,7 @@ export function flowLimitsSuite(wiring: AdapterWiring): void {
           message: "the 6 jobs to run",
         });
         expect(flowJournal.most.get("both")).toBe(1);
-        expect(tightestWindow(flowJournal.starts.get("both")!, 2)).toBeGreaterThanOrEqual(500 - 60);
+        expect(tightestWindow(flowJournal.starts.get("both")!, 2)).toBeGreaterThanOrEqual(1_500 - 300);
       });
     });
   });
