@@ -111,3 +111,5 @@ export {
   JobNotFoundError,
   UnsupportedError,
 } from "./errors.js";
+export type { TransactionConnection } from "./transactions/connection.js";
+export type { Outbox, OutboxJob, OutboxRelayOptions } from "./transactions/outbox.js";
