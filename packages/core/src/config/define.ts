@@ -9,6 +9,7 @@ import type { Adapter } from "../adapter/contract.js";
 import type { Duration } from "../duration.js";
 import type { RetryPolicy } from "../job/exceptions.js";
 import type { MailSettings } from "../mailer/transport.js";
+import type { Outbox } from "../transactions/outbox.js";
 import type { JobConstructor, RecurringTask } from "../recurring/config.js";
 import { validateConfig } from "./schema.js";
 
@@ -89,6 +90,12 @@ export interface ErrandConfig {
    * job class is registered like one in `jobs`.
    */
   recurring?: Readonly<Record<string, RecurringTask>>;
+  /**
+   * Where jobs made inside an app's transaction go when their adapter cannot join it: a
+   * table of the app's database, relayed to the adapter after commit
+   * (`new PostgresOutbox({ url })` from `@errand/adapter-postgres`; docs/transactions.md).
+   */
+  outbox?: Outbox;
   /** Environment name; default `ERRAND_ENV`, else `NODE_ENV`, else `"development"`. */
   environment?: string;
   /** Directory that relative `jobs` globs start from. Set by `loadConfig` to the config file's directory; default the working directory. */

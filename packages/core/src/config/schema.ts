@@ -101,6 +101,10 @@ const CONFIG_SCHEMA: OptionSchema<ErrandConfig> = {
   } satisfies OptionSchema<RetryPolicy>),
   worker: rules.object(WORKER_SCHEMA),
   recurring: RECURRING_RULE,
+  outbox: {
+    expected: "an outbox (an object with write, relay and close, such as new PostgresOutbox({ url }))",
+    test: (value) => typeof value === "object" && value !== null && ["write", "relay", "close"].every((key) => typeof (value as Record<string, unknown>)[key] === "function"),
+  },
   environment: rules.nonEmptyString,
   root: rules.nonEmptyString,
 };
