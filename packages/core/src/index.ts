@@ -41,7 +41,7 @@ export { backoffMs, DEFAULT_RETRY_POLICY } from "./job/exceptions.js";
 export type { ErrorClass, RescueHandler, RetryOptions, RetryPolicy, RetryWait, StaticDiscard, StaticRescue, StaticRetry } from "./job/exceptions.js";
 export type { AfterDiscardHandler, PrioritySetting, QueueSetting } from "./job/settings.js";
 
-export { registerModel, model } from "./serializers/models.js";
+export { registerModel, model, brandModel, MODEL_NAME } from "./serializers/models.js";
 export type { ModelOptions } from "./serializers/models.js";
 export { registerSerializer } from "./serializers/custom.js";
 export type { SerializerOptions } from "./serializers/custom.js";

@@ -3,6 +3,11 @@
  * `gid://<app>/<Model>/<id>` and is loaded again, by its finder, just before `perform`.
  * References to one model class in one job are loaded with a single `findMany`.
  *
+ * A model is recognised by its class (`registerModel(User, …)`), or, for the plain objects
+ * some ORMs return (Prisma, Drizzle, Kysely), by a brand: a non-enumerable symbol property
+ * naming the model (`brandModel(record, "User")`), registered by name
+ * (`registerModel("User", …)`). The brand is read only when the class path found nothing.
+ *
  * @module
  */
 import "reflect-metadata";
@@ -34,29 +39,66 @@ interface ModelDefinition {
   options: ModelOptions<unknown, unknown>;
 }
 
+/**
+ * The non-enumerable property that names the model of a plain record (see
+ * {@link brandModel}). `Symbol.for`, so two copies of `@errand/core` agree on it.
+ */
+export const MODEL_NAME: unique symbol = Symbol.for("errand.modelName") as typeof MODEL_NAME;
+
 const byClass = new Map<Function, ModelDefinition>();
 const byName = new Map<string, ModelDefinition>();
 // Instance constructor -> definition (or null), so lookups on hot paths are one Map hit.
 const lookupCache = new Map<Function, ModelDefinition | null>();
 
 /**
- * Registers a model class so instances passed to `performLater` are stored as
- * `gid://app/Model/id` and loaded again at perform time.
+ * Registers a model so instances passed to `performLater` are stored as
+ * `gid://app/Model/id` and loaded again at perform time. The model is a class (its
+ * instances are recognised), or a name: plain records branded with that name by
+ * {@link brandModel} (what the `@errand/orm` recipes do for Prisma, Drizzle and Kysely).
  *
  * @example
  * registerModel(User, { find: (id) => db.user.findUnique({ where: { id } }), findMany: (ids) => db.user.findMany({ where: { id: { in: ids } } }) });
+ * registerModel("User", { find: … }); // records branded with brandModel(record, "User")
  */
-export function registerModel<T, Id = unknown>(modelClass: AnyClass<T>, options: ModelOptions<T, Id>): void {
+export function registerModel<T, Id = unknown>(model: AnyClass<T> | string, options: ModelOptions<T, Id>): void {
+  if (typeof model === "string") {
+    if (model === "") throw new ConfigError("registerModel: the model name is empty");
+    if (options.name !== undefined && options.name !== model) {
+      throw new ConfigError(`registerModel: model "${model}" is given a different name "${options.name}" in its options`);
+    }
+    const existing = byName.get(model);
+    if (existing && [...byClass.values()].includes(existing)) {
+      throw new ConfigError(`registerModel: a class is already registered as model "${model}"`);
+    }
+    byName.set(model, { name: model, options: options as ModelOptions<unknown, unknown> });
+    return;
+  }
+  const modelClass = model;
   const name = options.name ?? modelClass.name;
   if (!name) throw new ConfigError("registerModel: the class has no name; pass { name }");
   const existing = byName.get(name);
   if (existing && byClass.get(modelClass) !== existing) {
-    throw new ConfigError(`registerModel: another class is already registered as model "${name}"`);
+    throw new ConfigError(`registerModel: another ${[...byClass.values()].includes(existing) ? "class" : "model"} is already registered as model "${name}"`);
   }
   const definition: ModelDefinition = { name, options: options as ModelOptions<unknown, unknown> };
   byClass.set(modelClass, definition);
   byName.set(name, definition);
   lookupCache.clear();
+}
+
+/**
+ * Marks a plain record as a record of the model registered under `name`
+ * (`registerModel(name, …)`): a non-enumerable {@link MODEL_NAME} property, so spreading,
+ * `JSON.stringify` and `Object.keys` do not see it. Returns the record.
+ *
+ * @example
+ * await Welcome.performLater(brandModel(await db.user.findFirst(), "User"));
+ */
+export function brandModel<T extends object>(record: T, name: string): T {
+  if (typeof record !== "object" || record === null) throw new ConfigError(`brandModel: ${String(record)} is not a record`);
+  if (typeof name !== "string" || name === "") throw new ConfigError("brandModel: the model name must be a non-empty string");
+  Object.defineProperty(record, MODEL_NAME, { value: name, enumerable: false, configurable: true, writable: false });
+  return record;
 }
 
 /**
@@ -72,22 +114,30 @@ export function model<T, Id = unknown>(options: ModelOptions<T, Id>) {
   };
 }
 
-/** The model definition for an instance, if its class (or an ancestor) is registered. */
+/**
+ * The model definition for an instance: its class's (or an ancestor's), else the one its
+ * {@link MODEL_NAME} brand names. A registered class costs what it did before brands (one
+ * cached Map hit); only objects whose class is not a model read the brand property.
+ */
 export function modelOf(value: object): ModelDefinition | undefined {
   const ctor = (value as { constructor?: Function }).constructor;
-  if (typeof ctor !== "function") return undefined;
-  const cached = lookupCache.get(ctor);
-  if (cached !== undefined) return cached ?? undefined;
-  let found: ModelDefinition | null = null;
-  for (let c: Function | null = ctor; c && c !== Function.prototype; c = Object.getPrototypeOf(c) as Function | null) {
-    const definition = byClass.get(c);
-    if (definition) {
-      found = definition;
-      break;
+  if (typeof ctor === "function") {
+    let cached = lookupCache.get(ctor);
+    if (cached === undefined) {
+      cached = null;
+      for (let c: Function | null = ctor; c && c !== Function.prototype; c = Object.getPrototypeOf(c) as Function | null) {
+        const definition = byClass.get(c);
+        if (definition) {
+          cached = definition;
+          break;
+        }
+      }
+      lookupCache.set(ctor, cached);
     }
+    if (cached) return cached;
   }
-  lookupCache.set(ctor, found);
-  return found ?? undefined;
+  const brand = (value as { [MODEL_NAME]?: unknown })[MODEL_NAME];
+  return typeof brand === "string" ? byName.get(brand) : undefined;
 }
 
 function idOf(definition: ModelDefinition, record: unknown): unknown {
@@ -103,8 +153,8 @@ export function referenceProblem(value: object): string | undefined {
   if (!definition) return undefined;
   const id = idOf(definition, value);
   if (id !== undefined && id !== null && id !== "") return undefined;
-  const className = (value as { constructor: { name?: string } }).constructor.name;
-  const model = className && className !== definition.name ? `${className} (model ${definition.name})` : definition.name;
+  const className = (value as { constructor?: { name?: string } }).constructor?.name;
+  const model = className && className !== "Object" && className !== definition.name ? `${className} (model ${definition.name})` : definition.name;
   return `is a ${model} without an id (${id === "" ? '""' : String(id)}); save the record before enqueueing a job with it`;
 }
 
