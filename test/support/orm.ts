@@ -1,0 +1,175 @@
+// What every @errand/orm test file shares: a PostgreSQL adapter on a schema of its own, a
+// `pg` client LISTENing on that adapter's wake channel, a worker, the app tables' schema,
+// and the transactional-enqueue cases each ORM must pass (commit → stored, NOTIFY at commit,
+// run; rollback → nothing stored, no NOTIFY).
+import pg from "pg";
+import { afterAll, beforeAll, expect, it } from "vitest";
+
+import { configure, Job, performAllLater, Worker, type Runtime, type TransactionConnection } from "@errand/core";
+import type { PostgresAdapter } from "@errand/adapter-postgres";
+import { waitFor } from "@errand/core/testing";
+
+import { dropSchemas, postgresUrl, schemaName } from "./postgres.js";
+import { freshPostgresAdapters } from "./postgres-adapters.js";
+
+/** Runs `body` in the ORM's real transaction, which then commits or rolls back. */
+export type RunInTransaction = (outcome: "commit" | "rollback", body: (connection: TransactionConnection) => Promise<void>) => Promise<void>;
+
+/** The jobs every ORM file enqueues: records the tag it ran with. */
+export const performed: string[] = [];
+
+/** A job that notes its tag. */
+export class OrmTaggedJob extends Job<[tag: string]> {
+  perform(tag: string) {
+    performed.push(tag);
+  }
+}
+
+/** A job unique by its tag while queued or running: enqueued through the adapter's flow statement. */
+export class OrmUniqueJob extends Job<[tag: string]> {
+  static unique = { key: (tag: string) => tag, while: "active" as const };
+  perform() {}
+}
+
+/** One test file's adapter, runtime, wake-channel listener and app schema. */
+export interface OrmHarness {
+  readonly url: string;
+  /** The schema of the app's tables (the ORM's), created before the tests, dropped after. */
+  readonly appSchema: string;
+  adapter: PostgresAdapter;
+  runtime: Runtime;
+  /** Payloads (queue names) of the NOTIFYs seen on the adapter's wake channel, in order. */
+  readonly wakes: string[];
+  /** A round trip on the listening connection: NOTIFYs committed before it have arrived. */
+  syncListener(): Promise<void>;
+  /** Ids of the jobs stored in the adapter's schema on `queue`, read outside any transaction. */
+  storedOn(queue: string): Promise<string[]>;
+  /** Starts a worker, waits for `condition`, stops it. */
+  work<T>(condition: () => T, message: string): Promise<void>;
+  /** A connection string whose sessions use the app schema first. */
+  readonly appUrl: string;
+}
+
+/** Sets up the harness for a test file (`beforeAll`/`afterAll`); `tables` is the app's DDL. */
+export function ormHarness(tables: string): OrmHarness {
+  const url = postgresUrl();
+  const appSchema = schemaName("errand_orm");
+  const fresh = freshPostgresAdapters();
+  const listener = new pg.Client({ connectionString: url, application_name: "errand-orm-test-listener" });
+  const harness = {
+    url,
+    appSchema,
+    appUrl: `${url}${url.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${appSchema}`)}`,
+    wakes: [] as string[],
+    async syncListener() {
+      await listener.query("SELECT 1");
+    },
+    async storedOn(queue: string) {
+      const { rows } = await harness.adapter.pool.query<{ id: string }>(`SELECT id FROM "${harness.adapter.schema}".jobs WHERE queue = $1`, [queue]);
+      return rows.map((row) => row.id);
+    },
+    async work<T>(condition: () => T, message: string) {
+      const worker = new Worker({ runtime: harness.runtime, concurrency: 2, pollInterval: "60s" });
+      await worker.start();
+      try {
+        await waitFor(condition, { timeoutMs: 15_000, message });
+      } finally {
+        await worker.stop();
+      }
+    },
+  } as OrmHarness;
+  beforeAll(async () => {
+    harness.adapter = fresh();
+    harness.runtime = configure({ adapter: harness.adapter, worker: { embedded: false } });
+    await harness.adapter.migrate();
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE SCHEMA "${appSchema}"`);
+      await admin.query(`SET search_path = "${appSchema}"`);
+      await admin.query(tables);
+    } finally {
+      await admin.end();
+    }
+    await listener.connect();
+    listener.on("notification", (message) => {
+      if (message.channel === `errand:${harness.adapter.schema}`) harness.wakes.push(message.payload ?? "");
+    });
+    await listener.query(`LISTEN "errand:${harness.adapter.schema}"`);
+  });
+  afterAll(async () => {
+    await listener.end();
+    await harness.runtime?.close();
+    await dropSchemas(url, [appSchema]);
+  });
+  return harness;
+}
+
+/**
+ * The transactional-enqueue cases, on the ORM's real transactions: commit (stored, NOTIFY
+ * only at commit, a worker runs it), rollback (nothing stored, no NOTIFY), and a bulk plus
+ * a flow-controlled job (the adapter's other statements) through the same connection.
+ */
+export function transactionalEnqueueCases(library: string, h: OrmHarness, run: RunInTransaction): void {
+  it(`${library}: a job enqueued in a committed transaction is stored at commit, not announced before, and runs`, async () => {
+    const queue = `${library}-commit`;
+    await run("commit", async (connection) => {
+      expect(connection).toMatchObject({ dialect: "postgres", library });
+      const { jobId } = await OrmTaggedJob.set({ transaction: connection, queue }).performLater(`${library}:committed`);
+      expect(jobId).toMatch(/^[0-9a-f-]{36}$/);
+      // Inside the transaction: not visible to others, and no NOTIFY has gone out.
+      expect(await h.storedOn(queue)).toEqual([]);
+      await h.syncListener();
+      expect(h.wakes).not.toContain(queue);
+    });
+    expect(await h.storedOn(queue)).toHaveLength(1);
+    await h.work(() => performed.includes(`${library}:committed`), "the committed job to run");
+  });
+
+  // KNOWN ADAPTER BUG (reported, not fixed here: the adapters are not this task's): the
+  // enqueue statements NOTIFY only jobs with `run_at <= now()`, and inside a transaction
+  // now() is the time of BEGIN, earlier than the runAt the app stamped on the job after it.
+  // So a job enqueued in any transaction (a pg client's too) is never announced: workers
+  // find it at their next poll. `it.fails` turns red once the adapter compares with
+  // statement_timestamp()/clock_timestamp(); then make it `it`.
+  it.fails(`${library}: the committed job's NOTIFY arrives at commit`, async () => {
+    const queue = `${library}-notify`;
+    await run("commit", async (connection) => {
+      await OrmTaggedJob.set({ transaction: connection, queue }).performLater(`${library}:announced`);
+      await h.syncListener();
+      expect(h.wakes).not.toContain(queue);
+    });
+    await waitFor(() => h.wakes.includes(queue), { timeoutMs: 3_000, message: `the NOTIFY of ${queue} after commit` });
+  });
+
+  it(`${library}: a job enqueued in a rolled-back transaction is neither stored nor announced`, async () => {
+    const queue = `${library}-rollback`;
+    await run("rollback", async (connection) => {
+      await OrmTaggedJob.set({ transaction: connection, queue }).performLater(`${library}:rolled-back`);
+    });
+    expect(await h.storedOn(queue)).toEqual([]);
+    // A NOTIFY sent after the rollback arrives; had the rolled-back one gone out, it would be before it.
+    const marker = `${library}-marker`;
+    await OrmTaggedJob.set({ queue: marker }).performLater("marker");
+    await waitFor(() => h.wakes.includes(marker), { message: "the marker's NOTIFY" });
+    expect(h.wakes).not.toContain(queue);
+  });
+
+  it(`${library}: a bulk and a unique (flow) job go through the same connection, reading its rows`, async () => {
+    const queue = `${library}-bulk`;
+    let ids: string[] = [];
+    await run("commit", async (connection) => {
+      const results = await performAllLater([
+        new OrmTaggedJob(`${library}:bulk-1`).set({ transaction: connection, queue, priority: 1 }),
+        new OrmTaggedJob(`${library}:bulk-2`).set({ transaction: connection, queue, priority: 5 }),
+      ]);
+      expect(results).toHaveLength(2);
+      // The second job with the key is a duplicate: the adapter learns it from the rows the connection answers.
+      const first = await OrmUniqueJob.set({ transaction: connection, queue }).performLater(`${library}:key`);
+      const second = await OrmUniqueJob.set({ transaction: connection, queue }).performLater(`${library}:key`);
+      expect(second.jobId).toBe(first.jobId);
+      ids = [...results.map((result) => result.jobId), first.jobId];
+    });
+    expect((await h.storedOn(queue)).sort()).toEqual(ids.sort());
+  });
+}
