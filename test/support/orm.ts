@@ -173,3 +173,66 @@ export function transactionalEnqueueCases(library: string, h: OrmHarness, run: R
     expect((await h.storedOn(queue)).sort()).toEqual(ids.sort());
   });
 }
+
+/** Records the jobs of {@link modelCases} were given, as they were given them. */
+export const loadedRecords: unknown[][] = [];
+
+/** A job given model records: notes them. */
+export class OrmRecordsJob extends Job<[records: object[]]> {
+  perform(records: object[]) {
+    loadedRecords.push(records);
+  }
+}
+
+/** What {@link modelCases} needs of an ORM with a registered model of table `users`. */
+export interface ModelFixture {
+  /** Inserts users with these emails; resolves to their records as the ORM returns them, branded. */
+  create(emails: string[]): Promise<object[]>;
+  /** Deletes a user by id, through the ORM. */
+  remove(record: object): Promise<void>;
+  /** SELECTs on `users` the ORM logged (its own logging) since the last reset. */
+  selects(): number;
+  resetSelects(): void;
+}
+
+/**
+ * Model cases: records passed to `performLater` travel as gids and come back loaded (N
+ * references with one query, counted in the ORM's log); a record gone by perform time fails
+ * the job with `DeserializationError`.
+ */
+export function modelCases(library: string, h: OrmHarness, fixture: ModelFixture): void {
+  it(`${library}: records travel as gids and N references load with one query`, async () => {
+    const users = await fixture.create([`${library}-a@example.com`, `${library}-b@example.com`, `${library}-c@example.com`]);
+    const { jobId } = await OrmRecordsJob.set({ queue: `${library}-models` }).performLater([users[0]!, users[1]!, users[2]!, users[0]!]);
+    const { rows } = await h.adapter.pool.query<{ body: string }>(`SELECT body FROM "${h.adapter.schema}".jobs WHERE id = $1`, [jobId]);
+    for (const user of users) expect(rows[0]!.body).toContain(`/${(user as { id: number }).id}`);
+    expect(rows[0]!.body).toMatch(/gid:\/\/[^/]+\/User\//);
+    fixture.resetSelects();
+    const before = loadedRecords.length;
+    await h.work(() => loadedRecords.length > before, "the records job to run");
+    const given = loadedRecords.at(-1)!;
+    expect(given.map((record) => (record as { email: string }).email)).toEqual([...[0, 1, 2, 0].map((i) => (users[i] as { email: string }).email)]);
+    expect(fixture.selects()).toBe(1);
+  });
+
+  it(`${library}: a record deleted before perform fails the job with DeserializationError`, async () => {
+    const [user] = await fixture.create([`${library}-gone@example.com`]);
+    await OrmRecordsJob.set({ queue: `${library}-gone` }).performLater([user!]);
+    await fixture.remove(user!);
+    const errors: unknown[] = [];
+    const note = ({ payload, error }: { payload?: { queue: string }; error: unknown }) => {
+      if (payload?.queue === `${library}-gone`) errors.push(error);
+    };
+    h.runtime.events.on("job:retry", note);
+    h.runtime.events.on("job:discard", note);
+    h.runtime.events.on("job:dead", note);
+    try {
+      await h.work(() => errors.length > 0, "the job with a deleted record to fail");
+    } finally {
+      h.runtime.events.off("job:retry", note);
+      h.runtime.events.off("job:discard", note);
+      h.runtime.events.off("job:dead", note);
+    }
+    expect(errors[0]).toMatchObject({ name: "DeserializationError", message: expect.stringMatching(/^User \d+ \(gid:\/\/.+\) no longer exists$/) });
+  });
+}

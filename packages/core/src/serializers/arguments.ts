@@ -17,7 +17,7 @@ import { SuperJSON } from "superjson";
 import type { SerializedValue } from "../adapter/contract.js";
 import { DeserializationError } from "../errors.js";
 import { onSerializerRegistered } from "./custom.js";
-import { GidPlaceholder, loadModels, modelOf, toGid } from "./models.js";
+import { brandedModelOf, classModelOf, GidPlaceholder, loadModels, toGid } from "./models.js";
 import { buildError, installShapes, type Shape, type StoredError } from "./shapes.js";
 import { applySharedReferences, type ReferentialEqualities } from "./shared-references.js";
 import { checkStorable } from "./walk.js";
@@ -31,17 +31,29 @@ let currentApp = "errand";
 let currentMarks: Map<object, Shape> | null = null;
 let collected: { placeholders: GidPlaceholder[]; errors: Set<object> | undefined } | null = null;
 
+function placeholderFor(gid: string): GidPlaceholder {
+  const placeholder = new GidPlaceholder(gid);
+  collected?.placeholders.push(placeholder);
+  return placeholder;
+}
+
 serializer.registerCustom<object, string>(
   {
-    isApplicable: (value): value is object => typeof value === "object" && value !== null && modelOf(value) !== undefined,
+    isApplicable: (value): value is object => typeof value === "object" && value !== null && classModelOf(value) !== undefined,
     serialize: (value) => toGid(currentApp, value),
-    deserialize: (gid) => {
-      const placeholder = new GidPlaceholder(gid);
-      collected?.placeholders.push(placeholder);
-      return placeholder;
-    },
+    deserialize: placeholderFor,
   },
   "errand:gid",
+);
+// A branded plain record (Prisma, Drizzle, Kysely rows): superjson would walk into the gid
+// string it returns (see walkedBySuperjson below), so its gid is wrapped in { value }.
+serializer.registerCustom<object, { value: string }>(
+  {
+    isApplicable: (value): value is object => typeof value === "object" && value !== null && brandedModelOf(value) !== undefined,
+    serialize: (value) => ({ value: toGid(currentApp, value) }),
+    deserialize: (stored) => placeholderFor(stored.value),
+  },
+  "errand:gid-record",
 );
 
 // superjson walks into what a custom serializer returns for an array, a plain object, a

@@ -114,30 +114,37 @@ export function model<T, Id = unknown>(options: ModelOptions<T, Id>) {
   };
 }
 
-/**
- * The model definition for an instance: its class's (or an ancestor's), else the one its
- * {@link MODEL_NAME} brand names. A registered class costs what it did before brands (one
- * cached Map hit); only objects whose class is not a model read the brand property.
- */
-export function modelOf(value: object): ModelDefinition | undefined {
+/** The model definition for an instance, if its class (or an ancestor) is registered. */
+export function classModelOf(value: object): ModelDefinition | undefined {
   const ctor = (value as { constructor?: Function }).constructor;
-  if (typeof ctor === "function") {
-    let cached = lookupCache.get(ctor);
-    if (cached === undefined) {
-      cached = null;
-      for (let c: Function | null = ctor; c && c !== Function.prototype; c = Object.getPrototypeOf(c) as Function | null) {
-        const definition = byClass.get(c);
-        if (definition) {
-          cached = definition;
-          break;
-        }
-      }
-      lookupCache.set(ctor, cached);
+  if (typeof ctor !== "function") return undefined;
+  const cached = lookupCache.get(ctor);
+  if (cached !== undefined) return cached ?? undefined;
+  let found: ModelDefinition | null = null;
+  for (let c: Function | null = ctor; c && c !== Function.prototype; c = Object.getPrototypeOf(c) as Function | null) {
+    const definition = byClass.get(c);
+    if (definition) {
+      found = definition;
+      break;
     }
-    if (cached) return cached;
   }
+  lookupCache.set(ctor, found);
+  return found ?? undefined;
+}
+
+/** The model definition a record's {@link MODEL_NAME} brand names, if registered. */
+export function brandedModelOf(value: object): ModelDefinition | undefined {
   const brand = (value as { [MODEL_NAME]?: unknown })[MODEL_NAME];
   return typeof brand === "string" ? byName.get(brand) : undefined;
+}
+
+/**
+ * The model definition for an instance: its class's, else the one its brand names. A
+ * registered class costs what it did before brands (one cached Map hit); only objects whose
+ * class is not a model read the brand property.
+ */
+export function modelOf(value: object): ModelDefinition | undefined {
+  return classModelOf(value) ?? brandedModelOf(value);
 }
 
 function idOf(definition: ModelDefinition, record: unknown): unknown {
