@@ -17,7 +17,8 @@ import { parameter, splitParameters } from "./sql-text.js";
 
 /** What Errand uses of a Drizzle transaction. */
 export interface DrizzleTransactionLike {
-  execute(query: SQL): PromiseLike<unknown>;
+  /** Present on PostgreSQL drivers; SQLite transactions have run/all instead. */
+  execute?(query: SQL): PromiseLike<unknown>;
   dialect?: unknown;
 }
 
@@ -53,10 +54,15 @@ export function toDrizzleSql(text: string, values: readonly unknown[]): SQL {
  * });
  */
 export function drizzleConnection(tx: DrizzleTransactionLike): TransactionConnection {
-  expectObject("drizzleConnection", tx, "a Drizzle transaction (the tx of db.transaction(async (tx) => …))");
-  if (typeof tx.execute !== "function") throw new ConfigError("drizzleConnection: expected a Drizzle transaction (it has no execute)");
-  return connection("drizzle", dialectOf(tx), async (text, values) => {
-    const result = (await tx.execute(toDrizzleSql(text, values))) as { rows?: Record<string, unknown>[] } | Record<string, unknown>[];
+  expectObject("drizzleConnection", tx as unknown, "a Drizzle transaction (the tx of db.transaction(async (tx) => …))");
+  // Drizzle's transactions (every dialect's) have rollback(); its databases do not.
+  if (typeof (tx as { rollback?: unknown }).rollback !== "function") {
+    throw new ConfigError("drizzleConnection: expected a Drizzle transaction, got a database outside one; pass the tx of db.transaction(async (tx) => …)");
+  }
+  const dialect = dialectOf(tx);
+  if (dialect === "postgres" && typeof tx.execute !== "function") throw new ConfigError("drizzleConnection: expected a Drizzle transaction (it has no execute)");
+  return connection("drizzle", dialect, async (text, values) => {
+    const result = (await tx.execute!(toDrizzleSql(text, values))) as { rows?: Record<string, unknown>[] } | Record<string, unknown>[];
     return { rows: Array.isArray(result) ? [...result] : (result.rows ?? []) };
   });
 }
