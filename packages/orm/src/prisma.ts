@@ -35,11 +35,13 @@ function dialectOf(tx: Record<string, unknown>): string {
 
 /**
  * Prisma's raw queries answer `int8` as `bigint` and `numeric` as a `Decimal`; `pg` answers
- * both as text. Errand's statements read neither, but the connection promises pg's values.
+ * both as text. Errand's statements read neither, but the connection promises pg's values
+ * (a Decimal's text drops trailing zeros: 1.50 reads "1.5", where pg gives "1.50").
  */
 function asPgValue(value: unknown): unknown {
   if (typeof value === "bigint") return value.toString();
-  if (typeof value === "object" && value !== null && (value as { constructor?: { name?: string } }).constructor?.name === "Decimal") return String(value);
+  const type = (value as { constructor?: { isDecimal?: unknown } } | null | undefined)?.constructor;
+  if (typeof value === "object" && typeof type?.isDecimal === "function" && type.isDecimal(value)) return String(value);
   return value;
 }
 
