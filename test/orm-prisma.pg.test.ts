@@ -18,11 +18,13 @@ const h = ormHarness(`
   CREATE TABLE posts (id serial PRIMARY KEY, user_id int NOT NULL REFERENCES users, title text NOT NULL);
 `);
 let selects = 0;
-let base: PrismaClient;
+const makeClient = () =>
+  new PrismaClient({ adapter: new PrismaPg({ connectionString: h.appUrl, max: 2 }, { schema: h.appSchema }), log: [{ emit: "event", level: "query" }] });
+const extend = (client: ReturnType<typeof makeClient>) => client.$extends(errandModels());
+let base: ReturnType<typeof makeClient>;
 let prisma: ReturnType<typeof extend>;
-const extend = (client: PrismaClient) => client.$extends(errandModels());
 beforeAll(() => {
-  base = new PrismaClient({ adapter: new PrismaPg({ connectionString: h.appUrl, max: 2 }, { schema: h.appSchema }), log: [{ emit: "event", level: "query" }] });
+  base = makeClient();
   base.$on("query", (event) => {
     if (/^SELECT\b.*\bFROM "[^"]+"\."users"/i.test(event.query)) selects++;
   });

@@ -27,8 +27,8 @@ export class OrmTaggedJob extends Job<[tag: string]> {
 
 /** A job unique by its tag while queued or running: enqueued through the adapter's flow statement. */
 export class OrmUniqueJob extends Job<[tag: string]> {
-  static unique = { key: (tag: string) => tag, while: "active" as const };
-  perform() {}
+  static override unique = { key: (tag: string) => tag, while: "active" as const };
+  perform(_tag: string) {}
 }
 
 /** One test file's adapter, runtime, wake-channel listener and app schema. */
@@ -219,15 +219,11 @@ export function modelCases(library: string, h: OrmHarness, fixture: ModelFixture
     const note = ({ payload, error }: { payload?: { queue: string }; error: unknown }) => {
       if (payload?.queue === `${library}-gone`) errors.push(error);
     };
-    h.runtime.events.on("job:retry", note);
-    h.runtime.events.on("job:discard", note);
-    h.runtime.events.on("job:dead", note);
+    const unsubscribe = [h.runtime.events.on("job:retry", note), h.runtime.events.on("job:discard", note), h.runtime.events.on("job:dead", note)];
     try {
       await h.work(() => errors.length > 0, "the job with a deleted record to fail");
     } finally {
-      h.runtime.events.off("job:retry", note);
-      h.runtime.events.off("job:discard", note);
-      h.runtime.events.off("job:dead", note);
+      for (const off of unsubscribe) off();
     }
     expect(errors[0]).toMatchObject({ name: "DeserializationError", message: expect.stringMatching(/^User \d+ \(gid:\/\/.+\) no longer exists$/) });
   });

@@ -53,7 +53,8 @@ export function toDrizzleSql(text: string, values: readonly unknown[]): SQL {
  *   await Welcome.set({ transaction: drizzleConnection(tx) }).performLater(user.id);
  * });
  */
-export function drizzleConnection(tx: DrizzleTransactionLike): TransactionConnection {
+export function drizzleConnection(transaction: DrizzleTransactionLike | object): TransactionConnection {
+  const tx = transaction as DrizzleTransactionLike;
   expectObject("drizzleConnection", tx as unknown, "a Drizzle transaction (the tx of db.transaction(async (tx) => …))");
   // Drizzle's transactions (every dialect's) have rollback(); its databases do not.
   if (typeof (tx as { rollback?: unknown }).rollback !== "function") {
