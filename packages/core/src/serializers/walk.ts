@@ -13,7 +13,7 @@ import { isDeepStrictEqual } from "node:util";
 import { SerializationError } from "../errors.js";
 import { customSerializerFor } from "./custom.js";
 import { byteClassName, errorClassName, type Shape } from "./shapes.js";
-import { modelOf, referenceProblem } from "./models.js";
+import { MODEL_NAME, modelOf, referenceProblem } from "./models.js";
 
 const PLAIN_IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 const ARRAY_INDEX = /^(?:0|[1-9]\d*)$/;
@@ -72,12 +72,20 @@ function visit(value: unknown, path: string, ancestors: Set<object>, marks: Map<
   }
 }
 
+// A record branded for a model this process has not registered names it (the error path only).
+function symbolKeysProblem(object: object): string {
+  const brand = (object as { [MODEL_NAME]?: unknown })[MODEL_NAME];
+  return typeof brand === "string"
+    ? `is a record of model "${brand}", which is not registered in this process (registerModel("${brand}", …))`
+    : "has symbol keys, which cannot be stored";
+}
+
 // Decides by exact prototype: a subclass of Map or Date would come back as the base class.
 function visitObject(object: object, path: string, ancestors: Set<object>, marks: Map<object, Shape>): void {
   const prototype: unknown = Object.getPrototypeOf(object);
   if (prototype === Object.prototype || prototype === null) {
     if (prototype === null) marks.set(object, "null-prototype");
-    if (Object.getOwnPropertySymbols(object).length > 0) throw new SerializationError(path, "has symbol keys, which cannot be stored");
+    if (Object.getOwnPropertySymbols(object).length > 0) throw new SerializationError(path, symbolKeysProblem(object));
     visitProperties(object, Object.keys(object), path, ancestors, marks);
   } else if (prototype === Array.prototype) {
     visitArray(object as unknown[], path, ancestors, marks);
