@@ -38,6 +38,10 @@ describe("@errand/orm/knex", () => {
     });
   });
 
+  it("reads E'…' literals with backslash escapes", () => {
+    expect(toKnexBindings(String.raw`SELECT E'it\'s $1 ?', $1`, ["v"])).toEqual({ sql: String.raw`SELECT E'it\'s $1 \?', ?`, bindings: ["v"] });
+  });
+
   it("a statement naming a parameter it was not given is an error naming it", async () => {
     await knex.transaction(async (trx) => {
       await expect(knexConnection(trx).query!("SELECT $2::int", [1])).rejects.toThrow("the statement refers to $2 but 1 value was given");

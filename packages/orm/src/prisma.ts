@@ -1,5 +1,5 @@
 /**
- * Errand with Prisma (7+, or 5/6 with interactive transactions) on PostgreSQL.
+ * Errand with Prisma 7 on PostgreSQL (tested with 7.5, its query compiler and @prisma/adapter-pg).
  *
  * - {@link prismaConnection}: the `tx` of `prisma.$transaction(async (tx) => …)` as a
  *   `TransactionConnection`, so `Job.set({ transaction: prismaConnection(tx) })` enqueues in

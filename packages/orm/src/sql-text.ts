@@ -28,6 +28,14 @@ export function splitParameters(text: string): SqlPiece[] {
   while (i < text.length) {
     const c = text[i]!;
     if (c === "'") {
+      if (/[eE]/.test(text[i - 1] ?? "") && !/[\w$]/.test(text[i - 2] ?? " ")) {
+        // E'…': a backslash escapes the next character, a quote included.
+        let j = i + 1;
+        while (j < text.length && text[j] !== "'") j += text[j] === "\\" ? 2 : 1;
+        if (j >= text.length) throw new Error(`unterminated string literal at position ${i + 1} of the statement`);
+        i = j + 1;
+        continue;
+      }
       // '' inside a literal is an escaped quote: skipping to the next ' and going on reads it as two literals, the same pieces.
       i = skipTo("'", i + 1, "string literal");
     } else if (c === '"') {
