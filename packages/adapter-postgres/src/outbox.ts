@@ -42,7 +42,7 @@ import {
 } from "@errand/core/adapter";
 
 import { migrate } from "./migrate.js";
-import { channelName, quoteSchema } from "./sql.js";
+import { channelName, loadQueries, quoteSchema, type QueryName } from "./sql.js";
 
 /** Options of {@link PostgresOutbox}. */
 export interface PostgresOutboxOptions {
@@ -96,9 +96,7 @@ export class PostgresOutbox implements Outbox {
   private readonly migrations: MigrationGate;
   private readonly batchSize: number;
   private readonly pollMs: number;
-  private readonly writeSql: string;
-  private readonly readSql: string;
-  private readonly deleteSql: string;
+  private readonly queries: Record<QueryName, string>;
   private readonly lockKey: string;
   private readonly relays = new Set<AbortController>();
   private closed = false;
@@ -107,7 +105,8 @@ export class PostgresOutbox implements Outbox {
     validateOptions(options, OPTIONS, "the postgres outbox options");
     if (!options.pool && !options.url) throw new ConfigError("postgres outbox: give { url } or your own { pool }");
     this.schema = options.schema ?? "errand";
-    const table = `${quoteSchema(this.schema)}.outbox`;
+    quoteSchema(this.schema);
+    this.queries = loadQueries(this.schema);
     this.batchSize = options.batchSize ?? 500;
     this.pollMs = options.pollMs ?? 1000;
     this.ownsPool = !options.pool;
@@ -119,15 +118,6 @@ export class PostgresOutbox implements Outbox {
     this.migrations = new MigrationGate(() => migrate(this.pool, this.schema), options.migrate ?? true);
     this.channel = channelName(this.schema, ":outbox");
     this.lockKey = `errand:outbox:${this.schema}`;
-    // One statement, so it works through any TransactionConnection: the rows as one JSON
-    // parameter (every driver passes a string; not all pass arrays), inserted in their order,
-    // and a NOTIFY that PostgreSQL delivers at commit (and drops on rollback).
-    this.writeSql =
-      `WITH written AS (INSERT INTO ${table} (adapter, queue, job_id, body) ` +
-      `SELECT r->>'a', r->>'q', r->>'i', r->>'b' FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(r, n) ORDER BY n RETURNING 1) ` +
-      `SELECT pg_notify($1, '') FROM (SELECT count(*) FROM written) AS w`;
-    this.readSql = `SELECT seq, adapter, job_id, body FROM ${table} ORDER BY seq LIMIT $1`;
-    this.deleteSql = `DELETE FROM ${table} WHERE seq = ANY($1::bigint[])`;
   }
 
   /** Runs pending migrations once, before the first statement, when `migrate` is on. */
@@ -149,13 +139,13 @@ export class PostgresOutbox implements Outbox {
     if (jobs.length === 0) return;
     await this.prepare();
     const rows = jobs.map(({ adapter, payload }) => ({ a: adapter ?? null, q: payload.queue, i: payload.id, b: encodePayload(payload) }));
-    await connection.query(this.writeSql, [this.channel, JSON.stringify(rows)]);
+    await connection.query(this.queries["outbox-write"], [this.channel, JSON.stringify(rows)]);
   }
 
   /** Jobs waiting in the outbox (for tests, benches and health checks). */
   async pending(): Promise<number> {
     await this.prepare();
-    const { rows } = await this.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteSchema(this.schema)}.outbox`);
+    const { rows } = await this.pool.query<{ n: string }>(this.queries["outbox-pending"]);
     return Number(rows[0]!.n);
   }
 
@@ -223,7 +213,7 @@ export class PostgresOutbox implements Outbox {
    * adapters' rows go on.
    */
   private async round(client: pg.Client, send: OutboxRelayOptions["send"], onError: (error: unknown) => void): Promise<{ moved: number; failed: boolean }> {
-    const { rows } = await client.query<OutboxRow>(this.readSql, [this.batchSize]);
+    const { rows } = await client.query<OutboxRow>(this.queries["outbox-read"], [this.batchSize]);
     if (rows.length === 0) return { moved: 0, failed: false };
     const byAdapter = new Map<string | null, OutboxRow[]>();
     for (const row of rows) {
@@ -253,7 +243,7 @@ export class PostgresOutbox implements Outbox {
         onError(error);
       }
     }
-    if (done.length > 0) await client.query(this.deleteSql, [done]);
+    if (done.length > 0) await client.query(this.queries["outbox-delete"], [done]);
     return { moved: done.length, failed };
   }
 
