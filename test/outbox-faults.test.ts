@@ -94,7 +94,8 @@ describe("outbox faults (redis target)", () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toEqual(written);
     console.log(`outbox kill -9: ${total} jobs, 6 kills, ${sentNotDeleted} sent-not-deleted at a kill (resent, stored once), ${ids.length} in Redis, lost ${total - ids.length}, doubled 0`);
-  });
+    // Seven processes started one after the other: 1–2 s each on an idle machine, 7–8 s at load 27.
+  }, 150_000);
 
   it("Redis unreachable for a while: `errand relay` reports each failed round (no password in them), loses and doubles nothing", async () => {
     const target = new URL(rUrl);
@@ -139,5 +140,5 @@ describe("outbox faults (redis target)", () => {
     expect(await readyIds(raw, c.keys.queue("w"))).toEqual(ids);
     expect(await worker.stop(), worker.tail()).toEqual({ code: 0, signal: null });
     expect(await quiet.stop(), quiet.tail()).toEqual({ code: 0, signal: null });
-  });
+  }, 90_000);
 });

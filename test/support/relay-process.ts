@@ -45,7 +45,7 @@ export class RelayProcess {
 
   /** Resolves once the process said it started (its SIGTERM handler is then installed). */
   async started(): Promise<void> {
-    await waitFor(() => / started/.test(this.stdout) || this.child.exitCode !== null, { timeoutMs: 15_000, message: `the process to start\n${this.tail()}` });
+    await waitFor(() => / started/.test(this.stdout) || this.child.exitCode !== null, { timeoutMs: 30_000, message: `the process to start\n${this.tail()}` });
     if (this.child.exitCode !== null) throw new Error(`the process exited at start\n${this.tail()}`);
   }
 
