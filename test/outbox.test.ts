@@ -7,7 +7,7 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 
-import { PostgresOutbox } from "@errand/adapter-postgres";
+import { migrate, PostgresAdapter, PostgresOutbox } from "@errand/adapter-postgres";
 import { RedisAdapter } from "@errand/adapter-redis";
 import { Runtime, runOutboxRelay, type OutboxJob, type TransactionConnection } from "@errand/core";
 import { waitFor } from "@errand/core/testing";
@@ -105,6 +105,23 @@ describe("postgres outbox: options and writes", () => {
     expect(rows).toEqual(jobs.map((job) => ({ adapter: job.adapter ?? null, queue: job.payload.queue, job_id: job.payload.id })));
     await waitFor(() => heard.length > 0, { message: "the outbox NOTIFY after commit" });
     expect(heard).toEqual([outbox.channel]);
+  });
+});
+
+describe("postgres outbox: migration 016", () => {
+  it("a schema at 015 with jobs in it gains the outbox on the outbox's first use, its jobs untouched", async () => {
+    const schema = schemaName();
+    schemas.push(schema);
+    expect((await migrate(pool, schema, { upTo: "015" })).at(-1)).toBe("015_status_control");
+    const adapter = new PostgresAdapter({ pool, schema, migrate: false });
+    closers.push(() => adapter.close());
+    await adapter.enqueue({ jobs: jobsOn("old", 3).map((job) => job.payload) });
+    const outbox = freshOutbox(schema);
+    await inTransaction(outbox, jobsOn("new", 2));
+    expect(await outbox.pending()).toBe(2);
+    const { rows } = await pool.query(`SELECT name FROM "${schema}".migrations WHERE id >= 15 ORDER BY id`);
+    expect(rows.map((row) => row.name)).toEqual(["015_status_control", "016_outbox"]);
+    expect((await pool.query(`SELECT count(*)::int AS n FROM "${schema}".jobs WHERE queue = 'old'`)).rows[0].n).toBe(3);
   });
 });
 
