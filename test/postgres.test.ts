@@ -98,6 +98,7 @@ describe("migrations", () => {
         "013_vacuum_speed",
         "014_control",
         "015_status_control",
+        "016_outbox",
       ]);
       const { rows } = await adapters[0]!.pool.query(`SELECT id, name FROM "${schema}".migrations`);
       expect(rows).toEqual([
@@ -116,6 +117,7 @@ describe("migrations", () => {
         { id: 13, name: "013_vacuum_speed" },
         { id: 14, name: "014_control" },
         { id: 15, name: "015_status_control" },
+        { id: 16, name: "016_outbox" },
       ]);
       expect((await adapters[0]!.migrate()).applied).toEqual([]);
       // 010's fillfactor, 011's autovacuum threshold and 013's unthrottled autovacuum on the churning tables.

@@ -15,6 +15,8 @@ export { PostgresAdapter } from "./adapter.js";
 export type { PostgresAdapterOptions } from "./adapter.js";
 export { migrate } from "./migrate.js";
 export type { MigrateOptions } from "./migrate.js";
+export { PostgresOutbox } from "./outbox.js";
+export type { PostgresOutboxOptions } from "./outbox.js";
 export { PostgresStatusStore } from "./status-store.js";
 export type { PostgresStatusStoreOptions } from "./status-store.js";
 

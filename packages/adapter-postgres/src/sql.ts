@@ -98,7 +98,11 @@ export type QueryName =
   | "status-control-read"
   | "status-pause"
   | "status-workers"
-  | "status-flow-bodies";
+  | "status-flow-bodies"
+  | "outbox-write"
+  | "outbox-read"
+  | "outbox-delete"
+  | "outbox-pending";
 
 /** Every query, with the schema filled in. */
 export function loadQueries(schema: string): Record<QueryName, string> {

@@ -265,7 +265,10 @@ export class SqsAdapter implements Adapter {
       await flow?.store.undo(claimed).catch(() => undefined);
       throw error;
     }
-    const messages: OutgoingMessage[] = plain.map((payload) => ({ payload, body: JSON.stringify(payload), runAtMs: Date.parse(payload.runAt) }));
+    // FIFO queues deduplicate an enqueue by job id (for SQS's 5 minutes): a payload sent
+    // again (the outbox relay resending a batch it could not mark sent) is stored once.
+    // Revivals and retries go through other paths, with ids unique per send.
+    const messages: OutgoingMessage[] = plain.map((payload) => ({ payload, body: JSON.stringify(payload), runAtMs: Date.parse(payload.runAt), deduplicationId: payload.id }));
     for (const pending of claimed) messages.push(flow!.message(pending));
     const byQueue = groupBy(messages, (message) => message.payload.queue);
     const results = await Promise.allSettled([...byQueue].map(async ([name, group]) => this.sender.send((await this.queues.get(name)).url, group)));

@@ -113,3 +113,5 @@ export {
 } from "./errors.js";
 export type { TransactionConnection } from "./transactions/connection.js";
 export type { Outbox, OutboxJob, OutboxRelayOptions } from "./transactions/outbox.js";
+export { runOutboxRelay } from "./transactions/relay.js";
+export type { RunOutboxRelayOptions } from "./transactions/relay.js";

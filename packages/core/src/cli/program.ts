@@ -19,6 +19,7 @@ import { registerMigrate } from "./commands/migrate.js";
 import { registerPerform } from "./commands/perform.js";
 import { registerQueues } from "./commands/queues.js";
 import { registerRecurring } from "./commands/recurring.js";
+import { registerRelay } from "./commands/relay.js";
 import { registerStatus } from "./commands/status.js";
 import { registerWork } from "./commands/work.js";
 import { registerWorkers } from "./commands/workers.js";
@@ -57,6 +58,7 @@ overrides the adapter. Set ERRAND_DEBUG=1 to see stack traces.`,
   registerWorkers(program);
   registerMigrate(program);
   registerRecurring(program);
+  registerRelay(program);
   return program;
 }
 

@@ -22,6 +22,7 @@ import { Worker } from "../../worker/worker.js";
 import type { Runtime } from "../../runtime.js";
 import { requireSharedBackend, withRuntime, type CommonOptions } from "../context.js";
 import { errorText, integerAtLeast, say } from "../output.js";
+import { startRelay, type RunningRelay } from "./relay.js";
 
 /** Options of `errand work`. */
 export interface WorkOptions extends CommonOptions {
@@ -32,6 +33,8 @@ export interface WorkOptions extends CommonOptions {
   adapter?: string;
   /** False with `--no-recurring`: this worker runs no recurring scheduler. */
   recurring?: boolean;
+  /** False with `--no-relay`: no outbox relay beside the worker, even with `config.outbox`. */
+  relay?: boolean;
 }
 
 /** Exit code of a second signal: the shell convention for "interrupted". */
@@ -93,11 +96,15 @@ export async function work(options: WorkOptions): Promise<void> {
       if (event.workerId === worker.id) released = event.released;
     });
     const offOutcomes = logOutcomes(runtime, worker.id);
+    let relay: RunningRelay | undefined;
     // The worker keeps the process alive while it runs (WorkerOptions.keepAlive).
     try {
       await worker.start();
+      // Commander sets true unless --no-relay.
+      if (runtime.config.outbox && options.relay !== false) relay = startRelay(runtime);
       const recurring = worker.recurringTasks.length > 0 ? `, recurring ${worker.recurringTasks.join(", ")}` : "";
-      say(`${now()} worker ${worker.id} started: adapter ${client.name}, queues ${worker.queues}, concurrency ${worker.concurrency}${recurring}`);
+      const relaying = relay ? ", outbox relay" : "";
+      say(`${now()} worker ${worker.id} started: adapter ${client.name}, queues ${worker.queues}, concurrency ${worker.concurrency}${recurring}${relaying}`);
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
         let stopping = false;
         const onSignal = (received: NodeJS.Signals) => {
@@ -119,7 +126,8 @@ export async function work(options: WorkOptions): Promise<void> {
       say(
         `${now()} ${signal}: stopping; ${worker.runningCount} running job(s) get up to ${seconds(worker.shutdownGraceMs)} to finish (${signal} again exits at once)`,
       );
-      await worker.stop();
+      await Promise.all([worker.stop(), relay?.stop()]);
+      await runtime.config.outbox?.close();
       say(`${now()} worker ${worker.id} stopped: ${worker.processed} job(s) processed, ${released} released back to the backend`);
       await runtime.close();
     } finally {
@@ -143,6 +151,7 @@ export function registerWork(program: Command): void {
     .option("--prefetch <n>", "jobs reserved ahead of free slots (default: config worker.prefetch, else adaptive from max(concurrency, 10) up to 200)", integerAtLeast(0))
     .option("--adapter <name>", "named adapter from config.adapters (default: the default adapter)")
     .option("--no-recurring", "do not run the recurring scheduler in this worker (other workers still enqueue the ticks)")
+    .option("--no-relay", "do not run the outbox relay in this worker, even when the config has an outbox (run `errand relay` instead)")
     .addHelpText(
       "after",
       `
