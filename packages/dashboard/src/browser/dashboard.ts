@@ -16,8 +16,9 @@
  * makes any refresh begun before it stale (its answer is dropped: it would put back the page
  * as it was before the action, without the action's notice), and no refresh starts while an
  * action is on its way. Nothing is lost by dropping one: the action's answer restarts the
- * live stream, whose first event says again whether the page is out of date. While either
- * is in flight `<main>` has `aria-busy="true"`.
+ * live stream, whose first event says again whether the page is out of date; an event that
+ * asks for a refresh while one is out gets another once it is done. While a refresh or an
+ * action is in flight `<main>` has `aria-busy="true"`.
  *
  * Served as it is built (one module, no imports), under a content-hashed name.
  */
@@ -78,10 +79,18 @@ function markBusy(): void {
   else main.removeAttribute("aria-busy");
 }
 
+/** A refresh was asked for while one was out: it may have been served before the change. */
+let again = false;
+
 /** Fetches the current page again and swaps its `<main>` in, unless an action overtook it. */
 async function refresh(): Promise<void> {
-  if (refreshing || submitting > 0) return;
+  if (submitting > 0) return;
+  if (refreshing) {
+    again = true;
+    return;
+  }
   refreshing = true;
+  again = false;
   markBusy();
   const asOf = actionsSent;
   try {
@@ -94,6 +103,7 @@ async function refresh(): Promise<void> {
     refreshing = false;
     markBusy();
   }
+  if (again) void refresh();
 }
 
 function startLive(): void {
