@@ -12,10 +12,13 @@ import { jobs, queues } from "@errand/core";
 import { waitFor } from "@errand/core/testing";
 
 import { DashboardHarness, type DashboardWiring } from "./harness.js";
+import { steps } from "./steps.js";
 import { failing, hold, release, ReportJob, SIGNUP, SyncJob, waitForPause, WelcomeJob } from "./seed.js";
 
 /** Jobs on backends with a worker poll and hop; generous, since a failure here is a hang. */
 const DEADLINE_MS = 20_000;
+/** A scenario's named steps share this, under the 30 s test timeout so a step names itself (steps.ts). */
+const STEP_BUDGET_MS = 25_000;
 
 /** Every control without an accessible name, as `tag: outerHTML` (computed in the page). */
 const UNLABELLED = `[...document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]:not([tabindex='-1'])")]
@@ -99,24 +102,70 @@ export function runDashboardScenarios(wiring: DashboardWiring): void {
     });
 
     it("pauses a queue: the worker stops taking from it, the counts follow live; then resumes it", async () => {
-      const page = await app.open("/");
+      const step = steps(STEP_BUDGET_MS);
+      const page = await step("open the overview", () => app.open("/"));
       const seen = waitForPause(app.app.runtime, "sync");
-      await page.getByRole("button", { name: "Pause queue sync" }).click();
-      await page.waitForSelector('tr[data-queue="sync"].paused');
-      expect(await page.locator(".notice").textContent()).toContain("Paused queue sync");
-      await seen;
+      await step("pause sync from the page", async (timeout) => {
+        await page.getByRole("button", { name: "Pause queue sync" }).click({ timeout });
+        // The action's own answer (a live refresh may show the row paused before it lands).
+        await expect.poll(() => page.locator(".notice").textContent({ timeout }), { timeout }).toContain("Paused queue sync");
+        await page.waitForSelector('tr[data-queue="sync"].paused', { timeout });
+      });
+      await step("the worker leaves sync out", () => seen);
       const waiting = (await SyncJob.performLater(7, "after-pause")).jobId;
       const probe = (await ReportJob.performLater()).jobId; // enqueued after: proves the worker still reserves
-      await waitFor(async () => (await jobs().get(probe))?.state === "succeeded", { timeoutMs: DEADLINE_MS, message: "the open queue's job run" });
+      await step("a job of an open queue runs", (timeoutMs) => waitFor(async () => (await jobs().get(probe))?.state === "succeeded", { timeoutMs, message: "the open queue's job run" }));
       expect((await jobs().get(waiting))?.state).toBe("queued");
-      await expect.poll(() => cell(page, "sync", "queued").textContent(), { timeout: DEADLINE_MS }).toBe("1");
-      await page.getByRole("button", { name: "Resume queue sync" }).click();
-      await page.waitForSelector('tr[data-queue="sync"]:not(.paused)');
-      await waitFor(async () => (await jobs().get(waiting))?.state === "succeeded", { timeoutMs: DEADLINE_MS, message: "the paused queue's job run after resume" });
-      await expect.poll(() => cell(page, "sync", "queued").textContent(), { timeout: DEADLINE_MS }).toBe("0");
+      await step("the page counts 1 queued in sync", (timeout) => expect.poll(() => cell(page, "sync", "queued").textContent({ timeout }), { timeout }).toBe("1"));
+      await step("resume sync from the page", async (timeout) => {
+        await page.getByRole("button", { name: "Resume queue sync" }).click({ timeout });
+        await page.waitForSelector('tr[data-queue="sync"]:not(.paused)', { timeout });
+      });
+      await step("the paused job runs after resume", (timeoutMs) =>
+        waitFor(async () => (await jobs().get(waiting))?.state === "succeeded", { timeoutMs, message: "the paused queue's job run after resume" }),
+      );
+      await step("the page counts 0 queued in sync", (timeout) => expect.poll(() => cell(page, "sync", "queued").textContent({ timeout }), { timeout }).toBe("0"));
       expect((await queues().list()).find((queue) => queue.name === "sync")?.paused).toBe(false);
       await sameDocument(page);
       await page.close();
+    });
+
+    it("keeps an action's answer when a live refresh begun before it answers after it", async () => {
+      // Under load (two CI suites at once) the live feed's refresh of the page, begun just
+      // before a pause was sent, answered after it and put back the page without the notice.
+      const step = steps(STEP_BUDGET_MS);
+      const page = await app.open("/");
+      let asked!: () => void;
+      const refreshAsked = new Promise<void>((resolve) => (asked = resolve));
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const isRefresh = (url: URL) => url.pathname === new URL(`${app.base}/`).pathname && url.search === "";
+      await page.route(isRefresh, async (route) => {
+        if (route.request().resourceType() !== "fetch") return route.continue();
+        asked();
+        await released;
+        await route.continue();
+      });
+      try {
+        // A change the page has not seen: its live stream asks for a refresh, held here.
+        await queues().pause("mailers");
+        await step("the live feed asks for a refresh", () => refreshAsked);
+        await step("the pause's answer lands first", async (timeout) => {
+          await page.getByRole("button", { name: "Pause queue mailers" }).click({ timeout });
+          await expect.poll(() => page.locator(".notice").textContent({ timeout }), { timeout }).toContain("Paused queue mailers");
+        });
+        expect(await page.locator("main").getAttribute("aria-busy"), "main is busy while the refresh is out").toBe("true");
+        release();
+        await step("the stale refresh is answered", (timeout) => page.waitForSelector("main:not([aria-busy])", { timeout }));
+        // <main>, not .notice: without the fix the notice is gone and a locator would wait for it.
+        expect(await page.locator("main").textContent(), "the action's notice after the stale refresh").toContain("Paused queue mailers");
+        await sameDocument(page);
+      } finally {
+        release();
+        await page.unrouteAll({ behavior: "ignoreErrors" });
+        await queues().resume("mailers");
+        await page.close();
+      }
     });
 
     it("refuses a request without authorization", async () => {

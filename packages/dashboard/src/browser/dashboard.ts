@@ -12,6 +12,14 @@
  *   place and a new state fetches `<main>` again;
  * - "select all" on a jobs page.
  *
+ * A refresh and an action's answer both replace `<main>`, so they are ordered: an action
+ * makes any refresh begun before it stale (its answer is dropped: it would put back the page
+ * as it was before the action, without the action's notice), and no refresh starts while an
+ * action is on its way. Nothing is lost by dropping one: the action's answer restarts the
+ * live stream, whose first event says again whether the page is out of date; an event that
+ * asks for a refresh while one is out gets another once it is done. While a refresh or an
+ * action is in flight `<main>` has `aria-busy="true"`.
+ *
  * Served as it is built (one module, no imports), under a content-hashed name.
  */
 export {};
@@ -58,18 +66,44 @@ function swap(html: string, url: string | undefined, focus: boolean): void {
 }
 
 let refreshing = false;
-/** Fetches the current page again and swaps its `<main>` in. */
+/** Actions sent with fetch so far: a refresh begun at an earlier count is stale. */
+let actionsSent = 0;
+/** Actions on their way. */
+let submitting = 0;
+
+/** Marks `<main>` busy while a refresh or an action is in flight. */
+function markBusy(): void {
+  const main = document.querySelector("main");
+  if (!main) return;
+  if (refreshing || submitting > 0) main.setAttribute("aria-busy", "true");
+  else main.removeAttribute("aria-busy");
+}
+
+/** A refresh was asked for while one was out: it may have been served before the change. */
+let again = false;
+
+/** Fetches the current page again and swaps its `<main>` in, unless an action overtook it. */
 async function refresh(): Promise<void> {
-  if (refreshing) return;
+  if (submitting > 0) return;
+  if (refreshing) {
+    again = true;
+    return;
+  }
   refreshing = true;
+  again = false;
+  markBusy();
+  const asOf = actionsSent;
   try {
     const response = await fetch(location.href, { credentials: "same-origin", headers: { accept: "text/html" } });
-    if (response.ok) swap(await response.text(), undefined, false);
+    const text = response.ok ? await response.text() : undefined;
+    if (text !== undefined && asOf === actionsSent) swap(text, undefined, false);
   } catch {
     // offline for a moment: the next event tries again
   } finally {
     refreshing = false;
+    markBusy();
   }
+  if (again) void refresh();
 }
 
 function startLive(): void {
@@ -143,15 +177,25 @@ async function submit(form: HTMLFormElement, submitter: HTMLElement | null, conf
   const data = new URLSearchParams(new FormData(form, submitter) as unknown as Record<string, string>);
   if (confirmed) data.set("confirm", "1");
   for (const button of form.querySelectorAll("button")) button.disabled = true;
+  actionsSent++;
+  submitting++;
+  markBusy();
+  let answer: { text: string; url: string | undefined } | undefined;
   try {
     // getAttribute: a field named "action" (ours are) shadows `form.action`.
     const response = await fetch(new URL(form.getAttribute("action") ?? "", location.href), { method: "POST", body: data, credentials: "same-origin", headers: { accept: "text/html" } });
-    swap(await response.text(), response.redirected ? response.url : undefined, true);
+    answer = { text: await response.text(), url: response.redirected ? response.url : undefined };
   } catch {
-    // The network failed: let the browser post it the ordinary way.
+    // The network failed: the browser posts it the ordinary way, below.
+  } finally {
+    submitting--;
+  }
+  if (answer) swap(answer.text, answer.url, true);
+  else {
     form.dataset.plain = "1";
     form.requestSubmit(submitter as HTMLButtonElement | null);
   }
+  markBusy();
 }
 
 document.addEventListener("submit", (event) => {
