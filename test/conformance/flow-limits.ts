@@ -114,8 +114,10 @@ export function flowLimitsSuite(wiring: AdapterWiring): void {
         const concurrency = { key: "late-renewal", limit: 1 };
         const [held, other] = [flowPayload({ concurrency }), flowPayload({ concurrency }, { queue: "late-other" })];
         await fixture.adapter.enqueue({ jobs: [held] });
-        const leasedAt = Date.now();
         const [late] = await reserve(fixture.adapter, { max: 10, leaseMs: 1000 });
+        // Read after the reserve answers: the lease began before, so it ends before this + 1 s
+        // (read before the reserve, a reserve of over 200 ms under load outlived the margin).
+        const leasedAt = Date.now();
         expect(JSON.parse(late!.body).id).toBe(held.id);
         await waitFor(() => Date.now() > leasedAt + 1000 + 200, { timeoutMs: 5_000, intervalMs: 20, message: "the lease deadline to pass" });
         await fixture.adapter.enqueue({ jobs: [other] });
@@ -142,8 +144,8 @@ export function flowLimitsSuite(wiring: AdapterWiring): void {
         const concurrency = { key: "late-unnoticed", limit: 1 };
         const job = flowPayload({ concurrency });
         await fixture.adapter.enqueue({ jobs: [job] });
-        const leasedAt = Date.now();
         const [late] = await reserve(fixture.adapter, { max: 10, leaseMs: 1000 });
+        const leasedAt = Date.now(); // after the reserve answers, as above
         expect(late).toBeDefined();
         // The condition is the deadline itself (with 200 ms for the clocks of the process and the backend).
         await waitFor(() => Date.now() > leasedAt + 1000 + 200, { timeoutMs: 5_000, intervalMs: 20, message: "the lease deadline to pass" });
