@@ -77,6 +77,17 @@ import { isUuid } from "./uuid.js";
 
 export type { PostgresAdapterOptions } from "./options.js";
 
+// Errand's schema, table or function missing: undefined schema, table, function.
+const SCHEMA_MISSING_CODES = new Set(["3F000", "42P01", "42883"]);
+
+/**
+ * What runs statements in the caller's transaction: a `pg` client inside `BEGIN`, or a
+ * `TransactionConnection` (`query(text, values)` resolving to `{ rows }`).
+ */
+export interface Queryable {
+  query(text: string, values: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
 // PostgreSQL's own "connection gone" codes (admin shutdown, crash, cannot connect); Node's
 // socket codes are mapped by core's adapter client.
 const CONNECTION_CODES = new Set(["57P01", "57P02", "57P03", "08006", "08001", "08003", "08004"]);
@@ -114,6 +125,10 @@ export class PostgresAdapter implements Adapter {
    * and calls `onReconnect`. Absent with `publishStatus: false`.
    */
   readonly openStatusFeed?: (options: StatusFeedOptions) => Promise<StatusFeed>;
+  /** Why a capability is off here: `transactionalEnqueue` with `transactions: "after-commit"`. */
+  readonly capabilityNotes?: Partial<Record<keyof AdapterCapabilities, string>>;
+  /** `transactions: "join"` (the default): enqueues inside the app's transaction go through its connection. */
+  private readonly joinsTransactions: boolean;
   /** The pool Errand's statements run on. */
   readonly pool: pg.Pool;
   /** The schema in use. */
@@ -162,15 +177,21 @@ export class PostgresAdapter implements Adapter {
       : { ...(this.pool.options as pg.ClientConfig), application_name: "errand-listener" };
     this.listenConnection = new ListenConnection(connection);
     this.listener = new Listener(this.listenConnection, this.channel, () => undefined);
+    this.joinsTransactions = options.transactions !== "after-commit";
+    if (!this.joinsTransactions) {
+      this.capabilityNotes = { transactionalEnqueue: 'off: the adapter option transactions is "after-commit"' };
+    }
+    const publishes = this.statusChannel !== null;
+    this.capabilities =
+      publishes && this.joinsTransactions
+        ? PostgresAdapter.capabilities
+        : Object.freeze({ ...PostgresAdapter.capabilities, statusFeed: publishes, transactionalEnqueue: this.joinsTransactions });
     if (this.statusChannel !== null) {
-      this.capabilities = PostgresAdapter.capabilities;
       const channel = this.statusChannel;
       this.openStatusFeed = (feedOptions) => {
         if (this.closed) return Promise.reject(new Error("the postgres adapter is closed"));
         return openStatusFeed(this.listenConnection, channel, feedOptions);
       };
-    } else {
-      this.capabilities = Object.freeze({ ...PostgresAdapter.capabilities, statusFeed: false });
     }
     this.migrations = new MigrationGate(() => migrate(this.pool, this.schema), options.migrate ?? true);
     this.dead = new DeadSet({
@@ -209,10 +230,10 @@ export class PostgresAdapter implements Adapter {
     return this.migrations.whenReady();
   }
 
-  private query<R extends pg.QueryResultRow>(name: QueryName, values: unknown[], client?: pg.ClientBase): Promise<pg.QueryResult<R>> {
+  private query<R extends pg.QueryResultRow>(name: QueryName, values: unknown[], client?: Queryable): Promise<pg.QueryResult<R>> {
     // Once migrated, the statement goes out in this turn of the event loop: the first chunk
     // of a bulk enqueue is on its way to PostgreSQL while the next one is stringified.
-    const run = () => (client ?? this.pool).query<R>(this.queries[name], values);
+    const run = client === undefined ? () => this.pool.query<R>(this.queries[name], values) : () => this.queryIn<R>(client, name, values);
     const first = this.migrations.ready && !this.closed ? run() : this.prepare().then(run);
     // Only the adapter's own autocommit statements: one in the caller's transaction is the caller's to retry.
     return client === undefined && RERUN_ON_DEADLOCK.has(name) ? rerunOnDeadlock(first, run) : first;
@@ -222,11 +243,33 @@ export class PostgresAdapter implements Adapter {
     return { applied: await this.migrations.run() };
   }
 
+  /**
+   * A statement in the caller's transaction. Errand's schema missing there (the app's
+   * database is not the jobs' one) is said so, with the option that fits.
+   */
+  private async queryIn<R extends pg.QueryResultRow>(client: Queryable, name: QueryName, values: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return (await client.query(this.queries[name], values)) as pg.QueryResult<R>;
+    } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      if (typeof code === "string" && SCHEMA_MISSING_CODES.has(code)) {
+        const library = (client as { library?: unknown }).library;
+        throw new ConfigError(
+          `postgres adapter: Errand's schema "${this.schema}" is not in the database of your transaction${typeof library === "string" ? ` (${library})` : ""}: ` +
+            `to enqueue inside it, run Errand's migrations on that database (errand migrate); if your app's database is not the jobs' database, ` +
+            `give the adapter transactions: "after-commit" (jobs then wait for the commit)`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
   async enqueue({ jobs, transaction }: EnqueueOptions): Promise<EnqueueResult[]> {
     if (jobs.length === 0) return [];
-    const client = transaction as pg.ClientBase | undefined;
-    if (client !== undefined && typeof client.query !== "function") {
-      throw new ConfigError("postgres adapter: set({ transaction }) takes a pg client (Client or PoolClient) inside BEGIN");
+    const client = transaction as Queryable | undefined;
+    if (client !== undefined && (typeof client !== "object" || client === null || typeof client.query !== "function")) {
+      throw new ConfigError("postgres adapter: set({ transaction }) takes a pg client (Client or PoolClient) inside BEGIN, or a TransactionConnection with query()");
     }
     if (hasFlow(jobs)) return this.flow.enqueue(jobs, client);
     const first = jobs[0]!;

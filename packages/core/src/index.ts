@@ -110,6 +110,8 @@ export {
   UnknownJobError,
   JobNotFoundError,
   UnsupportedError,
+  TransactionFlushError,
 } from "./errors.js";
 export type { TransactionConnection } from "./transactions/connection.js";
+export { withTransaction } from "./transactions/scope.js";
 export type { Outbox, OutboxJob, OutboxRelayOptions } from "./transactions/outbox.js";
