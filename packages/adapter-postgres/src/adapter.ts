@@ -74,19 +74,10 @@ import { checkAdapterOptions, type PostgresAdapterOptions } from "./options.js";
 import { Upkeep } from "./upkeep.js";
 import { enqueueElement, expandBody } from "./body.js";
 import { isUuid } from "./uuid.js";
+import { queryJoined, type Queryable } from "./joined.js";
 
 export type { PostgresAdapterOptions } from "./options.js";
-
-// Errand's schema, table or function missing: undefined schema, table, function.
-const SCHEMA_MISSING_CODES = new Set(["3F000", "42P01", "42883"]);
-
-/**
- * What runs statements in the caller's transaction: a `pg` client inside `BEGIN`, or a
- * `TransactionConnection` (`query(text, values)` resolving to `{ rows }`).
- */
-export interface Queryable {
-  query(text: string, values: unknown[]): Promise<{ rows: unknown[] }>;
-}
+export type { Queryable } from "./joined.js";
 
 // PostgreSQL's own "connection gone" codes (admin shutdown, crash, cannot connect); Node's
 // socket codes are mapped by core's adapter client.
@@ -127,8 +118,6 @@ export class PostgresAdapter implements Adapter {
   readonly openStatusFeed?: (options: StatusFeedOptions) => Promise<StatusFeed>;
   /** Why a capability is off here: `transactionalEnqueue` with `transactions: "after-commit"`. */
   readonly capabilityNotes?: Partial<Record<keyof AdapterCapabilities, string>>;
-  /** `transactions: "join"` (the default): enqueues inside the app's transaction go through its connection. */
-  private readonly joinsTransactions: boolean;
   /** The pool Errand's statements run on. */
   readonly pool: pg.Pool;
   /** The schema in use. */
@@ -177,15 +166,12 @@ export class PostgresAdapter implements Adapter {
       : { ...(this.pool.options as pg.ClientConfig), application_name: "errand-listener" };
     this.listenConnection = new ListenConnection(connection);
     this.listener = new Listener(this.listenConnection, this.channel, () => undefined);
-    this.joinsTransactions = options.transactions !== "after-commit";
-    if (!this.joinsTransactions) {
-      this.capabilityNotes = { transactionalEnqueue: 'off: the adapter option transactions is "after-commit"' };
-    }
+    // `transactions: "after-commit"`: no joining, so core defers jobs made inside a scope.
+    const joins = options.transactions !== "after-commit";
+    if (!joins) this.capabilityNotes = { transactionalEnqueue: 'off: the adapter option transactions is "after-commit"' };
     const publishes = this.statusChannel !== null;
     this.capabilities =
-      publishes && this.joinsTransactions
-        ? PostgresAdapter.capabilities
-        : Object.freeze({ ...PostgresAdapter.capabilities, statusFeed: publishes, transactionalEnqueue: this.joinsTransactions });
+      publishes && joins ? PostgresAdapter.capabilities : Object.freeze({ ...PostgresAdapter.capabilities, statusFeed: publishes, transactionalEnqueue: joins });
     if (this.statusChannel !== null) {
       const channel = this.statusChannel;
       this.openStatusFeed = (feedOptions) => {
@@ -233,7 +219,10 @@ export class PostgresAdapter implements Adapter {
   private query<R extends pg.QueryResultRow>(name: QueryName, values: unknown[], client?: Queryable): Promise<pg.QueryResult<R>> {
     // Once migrated, the statement goes out in this turn of the event loop: the first chunk
     // of a bulk enqueue is on its way to PostgreSQL while the next one is stringified.
-    const run = client === undefined ? () => this.pool.query<R>(this.queries[name], values) : () => this.queryIn<R>(client, name, values);
+    const run =
+      client === undefined
+        ? () => this.pool.query<R>(this.queries[name], values)
+        : () => queryJoined(client, this.queries[name], values, this.schema) as Promise<pg.QueryResult<R>>;
     const first = this.migrations.ready && !this.closed ? run() : this.prepare().then(run);
     // Only the adapter's own autocommit statements: one in the caller's transaction is the caller's to retry.
     return client === undefined && RERUN_ON_DEADLOCK.has(name) ? rerunOnDeadlock(first, run) : first;
@@ -241,28 +230,6 @@ export class PostgresAdapter implements Adapter {
 
   async migrate(): Promise<MigrateResult> {
     return { applied: await this.migrations.run() };
-  }
-
-  /**
-   * A statement in the caller's transaction. Errand's schema missing there (the app's
-   * database is not the jobs' one) is said so, with the option that fits.
-   */
-  private async queryIn<R extends pg.QueryResultRow>(client: Queryable, name: QueryName, values: unknown[]): Promise<pg.QueryResult<R>> {
-    try {
-      return (await client.query(this.queries[name], values)) as pg.QueryResult<R>;
-    } catch (error) {
-      const code = (error as { code?: unknown } | null)?.code;
-      if (typeof code === "string" && SCHEMA_MISSING_CODES.has(code)) {
-        const library = (client as { library?: unknown }).library;
-        throw new ConfigError(
-          `postgres adapter: Errand's schema "${this.schema}" is not in the database of your transaction${typeof library === "string" ? ` (${library})` : ""}: ` +
-            `to enqueue inside it, run Errand's migrations on that database (errand migrate); if your app's database is not the jobs' database, ` +
-            `give the adapter transactions: "after-commit" (jobs then wait for the commit)`,
-          { cause: error },
-        );
-      }
-      throw error;
-    }
   }
 
   async enqueue({ jobs, transaction }: EnqueueOptions): Promise<EnqueueResult[]> {

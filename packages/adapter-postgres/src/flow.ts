@@ -20,7 +20,7 @@ import type pg from "pg";
 
 import type { EnqueueResult, JobPayload, RecurringRecord } from "@errand/core/adapter";
 
-import type { Queryable } from "./adapter.js";
+import type { Queryable } from "./joined.js";
 import type { QueryName } from "./sql.js";
 
 /** Keys with parked jobs looked at per sweep: each costs a lock, two index probes and maybe an update. */
