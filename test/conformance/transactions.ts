@@ -30,6 +30,12 @@ class CallbackJob extends RecordJob {
   };
 }
 
+/** Unique by its label while queued. */
+class UniqueTxJob extends RecordJob {
+  static override jobName = "UniqueTxJob";
+  static override unique = { key: (label: string) => label, while: "queued" as const };
+}
+
 export function transactionsSuite(wiring: AdapterWiring): void {
   const joins = wiring.capabilities.transactionalEnqueue;
   const mode = joins ? "joined" : "deferred to commit";
@@ -47,7 +53,7 @@ export function transactionsSuite(wiring: AdapterWiring): void {
     });
     const insertOrder = (client: pg.ClientBase, id: string) => client.query(`INSERT INTO "${appSchema}".orders (id) VALUES ($1)`, [id]);
     const orderExists = async (id: string) => (await pool.query(`SELECT 1 FROM "${appSchema}".orders WHERE id = $1`, [id])).rowCount === 1;
-    const config = { jobs: [...ALL_JOBS, AtOnceJob, CallbackJob] };
+    const config = { jobs: [...ALL_JOBS, AtOnceJob, CallbackJob, UniqueTxJob] };
 
     it("commit: the job is stored after the commit, not before, and runs", async () => {
       await withFixture(wiring, config, async (fixture) => {
@@ -181,6 +187,16 @@ export function transactionsSuite(wiring: AdapterWiring): void {
         const result = await transaction(pool, async () => RecordJob.performNow("now"));
         expect(result).toEqual({ label: "now" });
         expect(journal.performed.map((entry) => entry.label)).toEqual(["now"]);
+      });
+    });
+
+    it.runIf(!joins && wiring.capabilities.unique)("[capability unique] a deferred unique job is decided at the flush: duplicate is unknown at performLater, the second stores nothing", async () => {
+      await withFixture(wiring, config, async () => {
+        const [first, second] = await transaction(pool, async () => [await UniqueTxJob.performLater("once"), await UniqueTxJob.performLater("once")]);
+        expect([first!.duplicate, second!.duplicate]).toEqual([false, false]);
+        expect([first!.deferred, second!.deferred]).toEqual([true, true]);
+        expect(await UniqueTxJob.status(first!.jobId)).not.toBeNull();
+        expect(await UniqueTxJob.status(second!.jobId)).toBeNull();
       });
     });
 
