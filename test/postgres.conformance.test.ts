@@ -4,6 +4,7 @@ import { afterAll } from "vitest";
 import { PostgresAdapter } from "@errand/adapter-postgres";
 
 import { runConformance } from "./conformance/index.js";
+import { transactionsSuite } from "./conformance/transactions.js";
 import { dropSchemas, postgresUrl, schemaName } from "./support/postgres.js";
 
 const url = postgresUrl();
@@ -28,5 +29,16 @@ runConformance({
       `INSERT INTO "${schema}".jobs (id, job, queue, run_at, state, body, enqueued_at) VALUES (gen_random_uuid(), 'raw', $1, now(), 'available', $2, now())`,
       [queue, body],
     );
+  },
+});
+
+// `transactions: "after-commit"`: the app's transaction is not joined; jobs wait for its commit.
+transactionsSuite({
+  name: "postgres (transactions: after-commit)",
+  capabilities: { ...PostgresAdapter.capabilities, transactionalEnqueue: false },
+  create: async () => {
+    const schema = schemaName();
+    schemas.push(schema);
+    return new PostgresAdapter({ url, schema, poolSize: 4, leaseCheckMs: 50, transactions: "after-commit" });
   },
 });

@@ -23,6 +23,7 @@ import { reserveSuite } from "./reserve.js";
 import { retrySuite } from "./retry.js";
 import { shutdownSuite } from "./shutdown.js";
 import { statusSuite } from "./status.js";
+import { transactionsSuite } from "./transactions.js";
 import { watchSuite } from "./watch.js";
 import { statusFeedSuite } from "./status-feed.js";
 import { wireFormatSuite } from "./wire-format.js";
@@ -51,4 +52,5 @@ export function runConformance(wiring: AdapterWiring): void {
   controlWorkersSuite(wiring);
   mailerSuite(wiring);
   workerControlSuite(wiring);
+  transactionsSuite(wiring);
 }

@@ -74,8 +74,10 @@ import { checkAdapterOptions, type PostgresAdapterOptions } from "./options.js";
 import { Upkeep } from "./upkeep.js";
 import { enqueueElement, expandBody } from "./body.js";
 import { isUuid } from "./uuid.js";
+import { queryJoined, type Queryable } from "./joined.js";
 
 export type { PostgresAdapterOptions } from "./options.js";
+export type { Queryable } from "./joined.js";
 
 // PostgreSQL's own "connection gone" codes (admin shutdown, crash, cannot connect); Node's
 // socket codes are mapped by core's adapter client.
@@ -114,6 +116,8 @@ export class PostgresAdapter implements Adapter {
    * and calls `onReconnect`. Absent with `publishStatus: false`.
    */
   readonly openStatusFeed?: (options: StatusFeedOptions) => Promise<StatusFeed>;
+  /** Why a capability is off here: `transactionalEnqueue` with `transactions: "after-commit"`. */
+  readonly capabilityNotes?: Partial<Record<keyof AdapterCapabilities, string>>;
   /** The pool Errand's statements run on. */
   readonly pool: pg.Pool;
   /** The schema in use. */
@@ -162,15 +166,18 @@ export class PostgresAdapter implements Adapter {
       : { ...(this.pool.options as pg.ClientConfig), application_name: "errand-listener" };
     this.listenConnection = new ListenConnection(connection);
     this.listener = new Listener(this.listenConnection, this.channel, () => undefined);
+    // `transactions: "after-commit"`: no joining, so core defers jobs made inside a scope.
+    const joins = options.transactions !== "after-commit";
+    if (!joins) this.capabilityNotes = { transactionalEnqueue: 'off: the adapter option transactions is "after-commit"' };
+    const publishes = this.statusChannel !== null;
+    this.capabilities =
+      publishes && joins ? PostgresAdapter.capabilities : Object.freeze({ ...PostgresAdapter.capabilities, statusFeed: publishes, transactionalEnqueue: joins });
     if (this.statusChannel !== null) {
-      this.capabilities = PostgresAdapter.capabilities;
       const channel = this.statusChannel;
       this.openStatusFeed = (feedOptions) => {
         if (this.closed) return Promise.reject(new Error("the postgres adapter is closed"));
         return openStatusFeed(this.listenConnection, channel, feedOptions);
       };
-    } else {
-      this.capabilities = Object.freeze({ ...PostgresAdapter.capabilities, statusFeed: false });
     }
     this.migrations = new MigrationGate(() => migrate(this.pool, this.schema), options.migrate ?? true);
     this.dead = new DeadSet({
@@ -209,10 +216,13 @@ export class PostgresAdapter implements Adapter {
     return this.migrations.whenReady();
   }
 
-  private query<R extends pg.QueryResultRow>(name: QueryName, values: unknown[], client?: pg.ClientBase): Promise<pg.QueryResult<R>> {
+  private query<R extends pg.QueryResultRow>(name: QueryName, values: unknown[], client?: Queryable): Promise<pg.QueryResult<R>> {
     // Once migrated, the statement goes out in this turn of the event loop: the first chunk
     // of a bulk enqueue is on its way to PostgreSQL while the next one is stringified.
-    const run = () => (client ?? this.pool).query<R>(this.queries[name], values);
+    const run =
+      client === undefined
+        ? () => this.pool.query<R>(this.queries[name], values)
+        : () => queryJoined(client, this.queries[name], values, this.schema) as Promise<pg.QueryResult<R>>;
     const first = this.migrations.ready && !this.closed ? run() : this.prepare().then(run);
     // Only the adapter's own autocommit statements: one in the caller's transaction is the caller's to retry.
     return client === undefined && RERUN_ON_DEADLOCK.has(name) ? rerunOnDeadlock(first, run) : first;
@@ -224,9 +234,9 @@ export class PostgresAdapter implements Adapter {
 
   async enqueue({ jobs, transaction }: EnqueueOptions): Promise<EnqueueResult[]> {
     if (jobs.length === 0) return [];
-    const client = transaction as pg.ClientBase | undefined;
-    if (client !== undefined && typeof client.query !== "function") {
-      throw new ConfigError("postgres adapter: set({ transaction }) takes a pg client (Client or PoolClient) inside BEGIN");
+    const client = transaction as Queryable | undefined;
+    if (client !== undefined && (typeof client !== "object" || client === null || typeof client.query !== "function")) {
+      throw new ConfigError("postgres adapter: set({ transaction }) takes a pg client (Client or PoolClient) inside BEGIN, or a TransactionConnection with query()");
     }
     if (hasFlow(jobs)) return this.flow.enqueue(jobs, client);
     const first = jobs[0]!;

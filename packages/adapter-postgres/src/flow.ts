@@ -20,6 +20,7 @@ import type pg from "pg";
 
 import type { EnqueueResult, JobPayload, RecurringRecord } from "@errand/core/adapter";
 
+import type { Queryable } from "./joined.js";
 import type { QueryName } from "./sql.js";
 
 /** Keys with parked jobs looked at per sweep: each costs a lock, two index probes and maybe an update. */
@@ -32,7 +33,7 @@ const RETENTION_ROUNDS = 10;
 /** What flow control needs of its adapter. */
 export interface FlowContext {
   /** Runs a named query (on `client` when given), after migrations. */
-  query<R extends pg.QueryResultRow>(name: QueryName, values: unknown[], client?: pg.ClientBase): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow>(name: QueryName, values: unknown[], client?: Queryable): Promise<pg.QueryResult<R>>;
   wakeChannel: string;
   /** The status channel, or null when the adapter publishes none. */
   statusChannel: string | null;
@@ -51,7 +52,7 @@ export class Flow {
   constructor(private readonly context: FlowContext) {}
 
   /** Stores a batch with flow control; duplicates come back with the holder's ids. */
-  async enqueue(jobs: JobPayload[], client?: pg.ClientBase): Promise<EnqueueResult[]> {
+  async enqueue(jobs: JobPayload[], client?: Queryable): Promise<EnqueueResult[]> {
     const { rows } = await this.context.query<{ id: string; duplicate: boolean }>(
       "enqueue-flow",
       [JSON.stringify(jobs), this.context.wakeChannel, this.context.statusChannel],

@@ -14,6 +14,7 @@ import { PostgresAdapter, type PostgresAdapterOptions } from "./adapter.js";
 export { PostgresAdapter } from "./adapter.js";
 export type { PostgresAdapterOptions } from "./adapter.js";
 export { migrate } from "./migrate.js";
+export { pgConnection, transaction } from "./transaction.js";
 export type { MigrateOptions } from "./migrate.js";
 export { PostgresOutbox } from "./outbox.js";
 export type { PostgresOutboxOptions } from "./outbox.js";

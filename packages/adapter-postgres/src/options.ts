@@ -47,6 +47,15 @@ export interface PostgresAdapterOptions {
    * Default true; false also turns off `capabilities.statusFeed`.
    */
   publishStatus?: boolean;
+  /**
+   * What jobs made inside the app's transaction (`withTransaction`, the `transaction`
+   * helper) do. `"join"` (default): written through the transaction's own connection, so the
+   * job and its NOTIFY exist only at commit; Errand's schema must then be in the app's
+   * database. `"after-commit"`: kept in memory and enqueued on this adapter's pool after the
+   * commit, for apps whose own database is not the jobs' database (this also turns off
+   * `capabilities.transactionalEnqueue`, so `set({ transaction })` is refused).
+   */
+  transactions?: "join" | "after-commit";
 }
 
 const pool = rules.withMethods("a pg.Pool", "query", "connect");
@@ -63,6 +72,7 @@ const ADAPTER_OPTIONS: OptionSchema<PostgresAdapterOptions> = {
   leaseCheckMs: rules.number(0),
   retentionCheckMs: rules.number(0),
   publishStatus: rules.boolean,
+  transactions: rules.oneOf("join", "after-commit"),
 };
 
 const STATUS_STORE_OPTIONS: OptionSchema<PostgresStatusStoreOptions> = {

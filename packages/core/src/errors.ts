@@ -193,3 +193,24 @@ export function toStoredError(error: unknown): { name: string; message: string; 
   }
   return { name: "Error", message: describeValue(error) };
 }
+
+/**
+ * The app's transaction committed, but jobs it deferred (made inside `withTransaction` on an
+ * adapter that cannot join it) could not be enqueued after: the data is committed, these
+ * jobs are not. `jobs` names each, with the error its store met; the others were enqueued.
+ */
+export class TransactionFlushError extends ErrandError {
+  /** The jobs not enqueued, in the order they were made. */
+  readonly jobs: readonly { job: string; jobId: string; error: unknown }[];
+  constructor(jobs: readonly { job: string; jobId: string; error: unknown }[]) {
+    const first = jobs[0]?.error;
+    const reason = first instanceof Error ? first.message : String(first);
+    const listed = jobs.slice(0, 10).map((job) => `${job.job} ${job.jobId}`).join(", ");
+    super(
+      "ERR_TRANSACTION_FLUSH",
+      `the transaction committed, but ${jobs.length} job(s) made inside it were not enqueued: ${listed}${jobs.length > 10 ? `, and ${jobs.length - 10} more` : ""} (${reason}); enqueue them again or run their work another way`,
+      { cause: first },
+    );
+    this.jobs = jobs;
+  }
+}

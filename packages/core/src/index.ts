@@ -110,8 +110,10 @@ export {
   UnknownJobError,
   JobNotFoundError,
   UnsupportedError,
+  TransactionFlushError,
 } from "./errors.js";
 export type { TransactionConnection } from "./transactions/connection.js";
+export { withTransaction } from "./transactions/scope.js";
 export type { Outbox, OutboxJob, OutboxRelayOptions } from "./transactions/outbox.js";
 export { runOutboxRelay } from "./transactions/relay.js";
 export type { RunOutboxRelayOptions } from "./transactions/relay.js";

@@ -9,6 +9,8 @@
 -- the fields read here plus `_narrow`, the rest of the payload: stored as `_` and its text.
 -- $1 payloads json, $2 job text, $3 queue text, $4 priority int, $5 executions int,
 -- $6 wake channel text, $7 status channel text (null: none)
+-- "Due now" is against statement_timestamp(), not now(): inside the caller's transaction
+-- now() is its BEGIN time, before the job's runAt, and the job would wake nobody.
 WITH inserted AS (
   INSERT INTO errand.jobs (id, job, queue, priority, run_at, state, body, executions, enqueued_at)
   SELECT r.id, $2, $3, $4, r."runAt", 'available', CASE WHEN r._narrow IS NULL THEN p::text ELSE '_' || r._narrow::text END, $5, r."enqueuedAt"
@@ -16,6 +18,6 @@ WITH inserted AS (
   RETURNING id, run_at
 ),
 woken AS (
-  SELECT pg_notify($6, $3) WHERE EXISTS (SELECT 1 FROM inserted WHERE run_at <= now())
+  SELECT pg_notify($6, $3) WHERE EXISTS (SELECT 1 FROM inserted WHERE run_at <= statement_timestamp())
 )
 SELECT (SELECT count(*) FROM woken) AS woken, errand.notify_uuids($7, (SELECT array_agg(id) FROM inserted)) AS reported

@@ -14,6 +14,8 @@
 -- and its text (99 bytes less per no-op job in the row and in this statement's WAL).
 -- The stored ids are NOTIFYed on the status channel (migration 005; NULL: none).
 -- $1 payloads json, $2 wake channel text, $3 status channel text (null: none)
+-- "Due now" is against statement_timestamp(), not now(): inside the caller's transaction
+-- now() is its BEGIN time, before the job's runAt, and the job would wake nobody.
 WITH inserted AS (
   INSERT INTO errand.jobs (id, job, queue, priority, run_at, state, body, executions, enqueued_at)
   SELECT r.id, r.job, r.queue, r.priority, r."runAt", 'available', CASE WHEN r._narrow IS NULL THEN p::text ELSE '_' || r._narrow::text END,
@@ -23,6 +25,6 @@ WITH inserted AS (
   RETURNING id, queue, run_at
 ),
 woken AS (
-  SELECT pg_notify($2, queue) FROM (SELECT DISTINCT queue FROM inserted WHERE run_at <= now()) AS due
+  SELECT pg_notify($2, queue) FROM (SELECT DISTINCT queue FROM inserted WHERE run_at <= statement_timestamp()) AS due
 )
 SELECT (SELECT count(*) FROM woken) AS woken, errand.notify_uuids($3, (SELECT array_agg(id) FROM inserted)) AS reported

@@ -125,12 +125,21 @@ export class AdapterClient {
     return new AdapterError(this.name, operation, error);
   }
 
+  /**
+   * Refuses, now, what the adapter cannot store: a job made inside an app's transaction and
+   * deferred to its commit is checked while the transaction can still roll back.
+   * @throws UnsupportedError naming the job and the capability it lacks.
+   */
+  refuseUnstorable(payloads: readonly JobPayload[]): void {
+    this.check(payloads, undefined);
+  }
+
   /** Refuses what the adapter cannot store. */
   private check(payloads: readonly JobPayload[], transaction: unknown): void {
     const caps = this.capabilities;
     if (transaction !== undefined && !caps.transactionalEnqueue) {
       throw new UnsupportedError(
-        `the ${this.name} adapter cannot enqueue inside your transaction (capability transactionalEnqueue); enqueue after commit instead`,
+        `the ${this.name} adapter cannot enqueue inside your transaction (capability transactionalEnqueue${this.adapter.capabilityNotes?.transactionalEnqueue ? `: ${this.adapter.capabilityNotes.transactionalEnqueue}` : ""}); enqueue after commit instead`,
       );
     }
     const now = Date.now();

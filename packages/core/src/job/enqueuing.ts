@@ -3,6 +3,10 @@
  * Arguments are checked and serialized before anything is sent, so a bad argument
  * throws `SerializationError` and nothing is enqueued.
  *
+ * Inside `withTransaction` (transactions/scope.ts), a job is registered in the scope
+ * synchronously, payload built, and routed there (joined, outbox or deferred to commit);
+ * outside, the path is the one it always was, plus one AsyncLocalStorage `getStore()`.
+ *
  * @module
  */
 import type { JobPayload } from "../adapter/contract.js";
@@ -15,6 +19,8 @@ import { currentRuntime, type Runtime } from "../runtime.js";
 import { serializeArguments } from "../serializers/arguments.js";
 import type { JobStatus } from "../status.js";
 import { toJobStatus } from "../status.js";
+import { routeScoped } from "../transactions/route.js";
+import { activeScope, type ScopedJob, type TransactionScope } from "../transactions/scope.js";
 import { runWithCallbacks } from "./callbacks.js";
 import { checkRetryPriorities } from "./capability-fit.js";
 import { flowFor } from "./flow.js";
@@ -33,7 +39,8 @@ export interface SetOptions {
   priority?: number;
   /**
    * The caller's open transaction, for adapters with `transactionalEnqueue` (Postgres: a
-   * `pg` client inside `BEGIN`): the job exists only if the transaction commits.
+   * `pg` client inside `BEGIN`, or a `TransactionConnection`): the job exists only if the
+   * transaction commits. Given, it wins over an enclosing `withTransaction`.
    */
   transaction?: unknown;
   /**
@@ -82,8 +89,17 @@ export interface EnqueuedJob {
   priority: number;
   enqueuedAt: Date;
   scheduledAt: Date;
-  /** True when uniqueness matched an existing job (its id is returned). */
+  /**
+   * True when uniqueness matched an existing job (its id is returned). Always false for a
+   * `deferred` job: uniqueness is decided when it is enqueued, after the commit.
+   */
   duplicate: boolean;
+  /**
+   * True when the job waits for the commit of the app's transaction (`withTransaction`):
+   * kept in memory until then, or written to the outbox. `providerJobId` is then `""`, and
+   * `enqueued` and `duplicate` say nothing yet: callbacks and uniqueness run at the flush.
+   */
+  deferred: boolean;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -178,7 +194,7 @@ export function payloadFor(job: AnyJob, options: SetOptions, runtime: Runtime): 
   return buildPayload(job, name, definition, runtime, options);
 }
 
-function describe(job: AnyJob, name: string, adapter: string, enqueued: boolean, duplicate: boolean): EnqueuedJob {
+function describe(job: AnyJob, name: string, adapter: string, enqueued: boolean, duplicate: boolean, deferred = false): EnqueuedJob {
   return {
     enqueued,
     jobId: job.jobId,
@@ -190,11 +206,43 @@ function describe(job: AnyJob, name: string, adapter: string, enqueued: boolean,
     enqueuedAt: job.enqueuedAt!,
     scheduledAt: job.scheduledAt!,
     duplicate,
+    deferred,
   };
 }
 
-/** Enqueues one job with its enqueue callbacks. */
-export async function enqueueOne(job: AnyJob, options: SetOptions): Promise<EnqueuedJob> {
+/**
+ * Enqueues one job with its enqueue callbacks; inside `withTransaction`, routes it there
+ * (the one `getStore()` of the path; none when `options.transaction` is given).
+ */
+export function enqueueOne(job: AnyJob, options: SetOptions): Promise<EnqueuedJob> {
+  const scope = options.transaction === undefined ? activeScope() : undefined;
+  if (scope === undefined) return enqueueNow(job, options);
+  try {
+    return enqueueInScope(scope, job, options);
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
+}
+
+/**
+ * Registers `job` in `scope` before this call returns (a `performLater` nobody awaits still
+ * belongs to the transaction), its payload built now: a bad argument throws here, inside
+ * the app's transaction. Its enqueue callbacks run where it is stored.
+ */
+function enqueueInScope(scope: TransactionScope, job: AnyJob, options: SetOptions): Promise<EnqueuedJob> {
+  const runtime = currentRuntime();
+  const definition = definitionOf(job.constructor);
+  if (!definition.enqueueAfterCommit) return enqueueNow(job, options);
+  const name = runtime.registry.ensure(job.constructor);
+  applyOptions(job, definition, options, runtime);
+  const entry: ScopedJob = { adapter: definition.adapter, payload: buildPayload(job, name, definition, runtime, options), job, callbacks: definition.callbacks, route: "pending" };
+  scope.jobs.push(entry);
+  const done = routeScoped(scope, definition.adapter, [entry]).then(([routed]) => describe(job, name, routed!.adapter, routed!.ran, routed!.duplicate, routed!.deferred));
+  scope.track(done);
+  return done;
+}
+
+async function enqueueNow(job: AnyJob, options: SetOptions): Promise<EnqueuedJob> {
   const runtime = currentRuntime();
   const jobClass = job.constructor;
   const definition = definitionOf(jobClass);
@@ -213,15 +261,18 @@ export async function enqueueOne(job: AnyJob, options: SetOptions): Promise<Enqu
   return describe(job, name, client.name, run.ran, duplicate);
 }
 
-/** Enqueues many jobs: one adapter call per (adapter, transaction) group; no enqueue callbacks. */
-export async function enqueueJobs(jobs: readonly AnyJob[]): Promise<EnqueuedJob[]> {
-  const runtime = currentRuntime();
-  // adapter name -> transaction (undefined for none) -> group
-  const groups = new Map<string | undefined, Map<unknown, { indexes: number[]; payloads: JobPayload[] }>>();
+/** A batch with every payload built, not yet sent. */
+interface PreparedBatch {
+  jobs: readonly AnyJob[];
+  names: string[];
+  /** adapter name -> transaction (undefined for none) -> group */
+  groups: Map<string | undefined, Map<unknown, { indexes: number[]; payloads: JobPayload[] }>>;
+}
+
+/** Builds every payload of a batch: one bad argument anywhere throws, and nothing is enqueued. */
+function prepareBatch(jobs: readonly AnyJob[], runtime: Runtime, now: number): PreparedBatch {
+  const groups: PreparedBatch["groups"] = new Map();
   const names: string[] = [];
-  // The batch is enqueued at one time.
-  const now = Date.now();
-  // Build every payload first: one bad argument anywhere means nothing is enqueued.
   jobs.forEach((job, index) => {
     const definition = definitionOf(job.constructor);
     const name = runtime.registry.ensure(job.constructor);
@@ -234,6 +285,11 @@ export async function enqueueJobs(jobs: readonly AnyJob[]): Promise<EnqueuedJob[
     group.indexes.push(index);
     group.payloads.push(buildPayload(job, name, definition, runtime, job.enqueueOptions));
   });
+  return { jobs, names, groups };
+}
+
+/** Sends a prepared batch: one adapter call per (adapter, transaction) group. */
+async function sendBatch(runtime: Runtime, { jobs, names, groups }: PreparedBatch): Promise<EnqueuedJob[]> {
   // Every adapter is resolved and every class checked against it before the first send.
   const clients = new Map<string | undefined, AdapterClient>();
   for (const adapter of groups.keys()) clients.set(adapter, await runtime.adapterFor(adapter));
@@ -256,6 +312,71 @@ export async function enqueueJobs(jobs: readonly AnyJob[]): Promise<EnqueuedJob[
     }
   }
   return results;
+}
+
+/**
+ * Enqueues many jobs: one adapter call per (adapter, transaction) group; no enqueue
+ * callbacks. Inside `withTransaction`, the jobs are registered there and routed per adapter.
+ */
+export function enqueueJobs(jobs: readonly AnyJob[]): Promise<EnqueuedJob[]> {
+  const scope = activeScope();
+  try {
+    const runtime = currentRuntime();
+    // The batch is enqueued at one time.
+    const now = Date.now();
+    if (scope === undefined) {
+      const prepared = prepareBatch(jobs, runtime, now);
+      return sendBatch(runtime, prepared);
+    }
+    return enqueueJobsInScope(scope, jobs, runtime, now);
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
+}
+
+/**
+ * `performAllLater` inside a transaction: jobs of classes with `enqueueAfterCommit = false`
+ * (or their own `transaction`) go now as a batch; the others are registered in the scope,
+ * all payloads built before any is registered or sent.
+ */
+function enqueueJobsInScope(scope: TransactionScope, jobs: readonly AnyJob[], runtime: Runtime, now: number): Promise<EnqueuedJob[]> {
+  const direct: AnyJob[] = [];
+  const directIndexes: number[] = [];
+  const scoped = new Map<string | undefined, { index: number; name: string; entry: ScopedJob }[]>();
+  const ordered: ScopedJob[] = [];
+  jobs.forEach((job, index) => {
+    const definition = definitionOf(job.constructor);
+    const options = job.enqueueOptions;
+    if (!definition.enqueueAfterCommit || options.transaction !== undefined) {
+      direct.push(job);
+      directIndexes.push(index);
+      return;
+    }
+    const name = runtime.registry.ensure(job.constructor);
+    applyOptions(job, definition, options, runtime, now);
+    const entry: ScopedJob = { adapter: definition.adapter, payload: buildPayload(job, name, definition, runtime, options), job, callbacks: undefined, route: "pending" };
+    let list = scoped.get(definition.adapter);
+    if (!list) scoped.set(definition.adapter, (list = []));
+    list.push({ index, name, entry });
+    ordered.push(entry);
+  });
+  const prepared = direct.length > 0 ? prepareBatch(direct, runtime, now) : undefined;
+  // Registered in the order made (a job's position in `jobs`).
+  for (const entry of ordered) scope.jobs.push(entry);
+  const done = (async () => {
+    const results: EnqueuedJob[] = new Array(jobs.length);
+    if (prepared !== undefined) (await sendBatch(runtime, prepared)).forEach((result, position) => (results[directIndexes[position]!] = result));
+    for (const [adapter, list] of scoped) {
+      const routed = await routeScoped(scope, adapter, list.map((item) => item.entry));
+      list.forEach((item, position) => {
+        const { adapter: name, ran, duplicate, deferred } = routed[position]!;
+        results[item.index] = describe(item.entry.job, item.name, name, ran, duplicate, deferred);
+      });
+    }
+    return results;
+  })();
+  scope.track(done);
+  return done;
 }
 
 /** Reads a job's status from the adapter its class uses. */

@@ -89,6 +89,12 @@ export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> 
   declare static concurrencyLimit?: ConcurrencyOptions;
   /** Rate limit (twin of `@rateLimit`): `{ limit, per, key? }`. */
   declare static rateLimit?: RateLimitOptions;
+  /**
+   * Inside `withTransaction`, wait for the app's transaction to commit before enqueueing
+   * (Rails 8.2's `enqueue_after_transaction_commit`) when the adapter cannot join it.
+   * Default true; false enqueues at once, even inside a transaction (docs/transactions.md).
+   */
+  declare static enqueueAfterCommit?: boolean;
   /** Name stored in payloads. Default: the class name; set it when code is minified. */
   declare static jobName?: string;
   /** Callbacks (twins of `@beforeEnqueue` and friends). */

@@ -59,6 +59,11 @@ export interface JobDefinition {
   callbacks: CallbackSet;
   /** Unique key, concurrency and rate limits; undefined when the class has none. */
   flow: FlowSettings | undefined;
+  /**
+   * `static enqueueAfterCommit` (nearest up the chain; default true): false enqueues at once
+   * even inside `withTransaction` (docs/transactions.md).
+   */
+  enqueueAfterCommit: boolean;
 }
 
 let cache = new WeakMap<Function, JobDefinition>();
@@ -134,9 +139,21 @@ export function definitionOf(jobClass: Function): JobDefinition {
     afterDiscard,
     callbacks,
     flow: flowSettings(classes, className),
+    enqueueAfterCommit: enqueueAfterCommitOf(classes, className),
   };
   cache.set(jobClass, definition);
   return definition;
+}
+
+/** The nearest `static enqueueAfterCommit`, checked: a boolean. */
+function enqueueAfterCommitOf(classes: Function[], className: string): boolean {
+  for (const c of classes) {
+    const value = ownStatic(c, "enqueueAfterCommit");
+    if (value === undefined) continue;
+    if (typeof value !== "boolean") throw new ConfigError(`${className}: enqueueAfterCommit must be true or false, got ${String(value)}`);
+    return value;
+  }
+  return true;
 }
 
 /**

@@ -1,0 +1,75 @@
+/**
+ * Where jobs made inside an app's transaction go, decided per adapter once its client is
+ * built (the order of the interface, tx-interface.md):
+ *
+ * 1. **joined**: the adapter has `transactionalEnqueue` (PostgreSQL with `transactions:
+ *    "join"`, its default) and the connection is PostgreSQL with `query`: stored now,
+ *    through the connection, so the rows and their NOTIFY exist only at commit;
+ * 2. **outbox**: `config.outbox` writes the connection's dialect: written now, through the
+ *    connection, relayed after commit;
+ * 3. **deferred**: kept in the scope, enqueued after commit (flush.ts).
+ *
+ * Whatever the route, what the adapter cannot store (a wait past `maxDelayMs`, a priority,
+ * flow control it lacks) is refused now, inside the transaction, so the app's transaction
+ * rolls back rather than commit a job that will fail after.
+ *
+ * @module
+ */
+import type { EnqueueResult } from "../adapter/contract.js";
+import { checkRetryPriorities } from "../job/capability-fit.js";
+import { runWithCallbacks } from "../job/callbacks.js";
+import { definitionOf } from "../job/settings.js";
+import { currentRuntime } from "../runtime.js";
+import { hasEnqueueCallbacks, takeIds } from "./flush.js";
+import type { ScopedJob, TransactionScope } from "./scope.js";
+
+/** What became of one job: stored now (`stored`), skipped by an around callback (`ran` false), or waiting (`deferred`). */
+export interface Routed {
+  adapter: string;
+  ran: boolean;
+  deferred: boolean;
+  duplicate: boolean;
+}
+
+/**
+ * Routes jobs of one adapter made in `scope` (registered there, route "pending"). A single
+ * job with enqueue callbacks is stored inside them; a batch (`performAllLater`) runs none.
+ */
+export async function routeScoped(scope: TransactionScope, adapter: string | undefined, entries: readonly ScopedJob[]): Promise<Routed[]> {
+  const runtime = currentRuntime();
+  const client = await runtime.adapterFor(adapter);
+  for (const entry of entries) checkRetryPriorities(definitionOf(entry.job.constructor), entry.payload.job, client.name, client.capabilities);
+  const payloads = entries.map((entry) => entry.payload);
+  client.refuseUnstorable(payloads);
+  const connection = scope.connection;
+  const outbox = runtime.config.outbox;
+  let write: ((payloads: typeof entries[number]["payload"][]) => Promise<EnqueueResult[] | undefined>) | undefined;
+  let route: ScopedJob["route"] = "deferred";
+  if (client.capabilities.transactionalEnqueue && connection.dialect === "postgres" && typeof connection.query === "function") {
+    route = "joined";
+    write = (batch) => client.enqueue(batch, connection);
+  } else if (outbox !== undefined && outbox.dialect === connection.dialect) {
+    route = "outbox";
+    write = async (batch) => {
+      await outbox.write(connection, batch.map((payload) => ({ adapter, payload })));
+      return undefined;
+    };
+  }
+  for (const entry of entries) entry.route = route;
+  if (write === undefined) return entries.map(() => ({ adapter: client.name, ran: true, deferred: true, duplicate: false }));
+  const deferred = route === "outbox";
+  const single = entries.length === 1 ? entries[0]! : undefined;
+  if (single !== undefined && hasEnqueueCallbacks(single.callbacks)) {
+    const { beforeEnqueue, aroundEnqueue, afterEnqueue } = single.callbacks;
+    let duplicate = false;
+    const run = await runWithCallbacks(single.job, beforeEnqueue, aroundEnqueue, afterEnqueue, async () => {
+      const stored = await write([single.payload]);
+      takeIds(single, stored?.[0]);
+      duplicate = stored?.[0]?.duplicate === true;
+    });
+    return [{ adapter: client.name, ran: run.ran, deferred, duplicate }];
+  }
+  const stored = await write(payloads);
+  entries.forEach((entry, index) => takeIds(entry, stored?.[index]));
+  return entries.map((_, index) => ({ adapter: client.name, ran: true, deferred, duplicate: stored?.[index]?.duplicate === true }));
+}
