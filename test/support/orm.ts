@@ -126,15 +126,12 @@ export function transactionalEnqueueCases(library: string, h: OrmHarness, run: R
     await h.work(() => performed.includes(`${library}:committed`), "the committed job to run");
   });
 
-  // KNOWN ADAPTER BUG (reported, not fixed here: the adapters are not this task's): the
-  // enqueue statements NOTIFY only jobs with `run_at <= now()`, and inside a transaction
-  // now() is the time of BEGIN, earlier than the runAt the app stamped on the job after it.
-  // So a job enqueued in any transaction (a pg client's too) is never announced: workers
-  // find it at their next poll. `it.fails` turns red once the adapter compares with
-  // statement_timestamp()/clock_timestamp(); then make it `it`.
+  // The enqueue statements NOTIFY the jobs due at the statement's time
+  // (statement_timestamp(); now() is the BEGIN time, earlier than the job's runAt, and once
+  // announced nothing: found by this case).
   // Waits for the NOTIFY of the job the case above committed (that case fails on its own
-  // if the transaction did), so only the missing NOTIFY can make this one fail.
-  it.fails(`${library}: the committed job's NOTIFY arrives at commit`, async () => {
+  // if the transaction did), so only a missing NOTIFY can make this one fail.
+  it(`${library}: the committed job's NOTIFY arrives at commit`, async () => {
     await waitFor(() => h.wakes.includes(`${library}-commit`), { timeoutMs: 3_000, message: `the NOTIFY of ${library}-commit after commit` });
   });
 

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { brandModel, ConfigError, type ModelOptions, type TransactionConnection } from "@errand/core";
+import { withTransaction, brandModel, ConfigError, type ModelOptions, type TransactionConnection } from "@errand/core";
 import { entityKind, getTableColumns, getTableName, inArray, eq, sql, type SQL, type Table, type Column } from "drizzle-orm";
 
 import { brandResult, connection, expectObject } from "./shared.js";
@@ -68,11 +68,24 @@ export function drizzleConnection(transaction: DrizzleTransactionLike | object):
   });
 }
 
-// ─── transaction(db, fn, options?) ─────────────────────────────────────────────────
-// RESERVED for the one-liner over core's withTransaction (issue 16), added by the lead:
-//   export const transaction = (db, fn, options?) =>
-//     withTransaction((body) => db.transaction((tx) => body(drizzleConnection(tx), tx), options), fn);
-// ────────────────────────────────────────────────────────────────────────────────────
+/**
+ * Runs `fn` in a Drizzle transaction (`db.transaction`) that Errand sees: every job made
+ * inside joins it on the PostgreSQL adapter, goes to the outbox, or waits for its commit
+ * (docs/transactions.md); after a rollback none exists. `config` is Drizzle's own.
+ *
+ * @example
+ * await transaction(db, async (tx) => {
+ *   const [user] = await tx.insert(users).values({ email }).returning();
+ *   await WelcomeJob.performLater(user.id);
+ * });
+ */
+export function transaction<Tx extends object, T, Config = unknown>(
+  db: { transaction<R>(fn: (tx: Tx) => Promise<R>, config?: Config): Promise<R> },
+  fn: (tx: Tx) => Promise<T>,
+  config?: Config,
+): Promise<T> {
+  return withTransaction<Tx, T>((body) => db.transaction((tx) => body(drizzleConnection(tx), tx), config), fn);
+}
 
 const modelNames = new WeakMap<Table, string>();
 

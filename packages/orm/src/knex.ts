@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { ConfigError, type TransactionConnection } from "@errand/core";
+import { withTransaction, ConfigError, type TransactionConnection } from "@errand/core";
 
 import { connection, expectObject } from "./shared.js";
 import { parameter, splitParameters } from "./sql-text.js";
@@ -76,8 +76,22 @@ export function knexConnection(trx: KnexTransactionLike): TransactionConnection 
   });
 }
 
-// ─── transaction(knex, fn, options?) ───────────────────────────────────────────────
-// RESERVED for the one-liner over core's withTransaction (issue 16), added by the lead:
-//   export const transaction = (knex, fn, options?) =>
-//     withTransaction((body) => knex.transaction((trx) => body(knexConnection(trx), trx), options), fn);
-// ────────────────────────────────────────────────────────────────────────────────────
+/**
+ * Runs `fn` in a Knex transaction (`knex.transaction`) that Errand sees: every job made
+ * inside joins it on the PostgreSQL adapter, goes to the outbox, or waits for its commit
+ * (docs/transactions.md); after a rollback none exists. `config` is Knex's own
+ * (`{ isolationLevel }`).
+ *
+ * @example
+ * await transaction(knex, async (trx) => {
+ *   const [user] = await trx("users").insert({ email }).returning("*");
+ *   await WelcomeJob.performLater(user.id);
+ * });
+ */
+export function transaction<Trx extends KnexTransactionLike, T, Config = unknown>(
+  knex: { transaction<R>(fn: (trx: Trx) => Promise<R>, config?: Config): Promise<R> },
+  fn: (trx: Trx) => Promise<T>,
+  config?: Config,
+): Promise<T> {
+  return withTransaction<Trx, T>((body) => knex.transaction((trx) => body(knexConnection(trx), trx), config), fn);
+}

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { ConfigError, type ModelOptions, type TransactionConnection } from "@errand/core";
+import { withTransaction, ConfigError, type ModelOptions, type TransactionConnection } from "@errand/core";
 import {
   AliasNode,
   CompiledQuery,
@@ -19,6 +19,7 @@ import {
   SelectQueryNode,
   TableNode,
   UpdateQueryNode,
+  type IsolationLevel,
   type Kysely,
   type KyselyPlugin,
   type OperationNode,
@@ -61,12 +62,21 @@ export function kyselyConnection<DB>(trx: Transaction<DB>): TransactionConnectio
   });
 }
 
-// ─── transaction(db, fn, options?) ─────────────────────────────────────────────────
-// RESERVED for the one-liner over core's withTransaction (issue 16), added by the lead:
-//   export const transaction = (db, fn, options?) =>
-//     withTransaction((body) => (options?.isolationLevel ? db.transaction().setIsolationLevel(options.isolationLevel) : db.transaction())
-//       .execute((trx) => body(kyselyConnection(trx), trx)), fn);
-// ────────────────────────────────────────────────────────────────────────────────────
+/**
+ * Runs `fn` in a Kysely transaction (`db.transaction().execute`) that Errand sees: every job
+ * made inside joins it on the PostgreSQL adapter, goes to the outbox, or waits for its commit
+ * (docs/transactions.md); after a rollback none exists.
+ *
+ * @example
+ * await transaction(db, async (trx) => {
+ *   const user = await trx.insertInto("users").values({ email }).returningAll().executeTakeFirstOrThrow();
+ *   await WelcomeJob.performLater(user.id);
+ * }, { isolationLevel: "serializable" });
+ */
+export function transaction<DB, T>(db: Kysely<DB>, fn: (trx: Transaction<DB>) => Promise<T>, options: { isolationLevel?: IsolationLevel } = {}): Promise<T> {
+  const builder = options.isolationLevel === undefined ? db.transaction() : db.transaction().setIsolationLevel(options.isolationLevel);
+  return withTransaction<Transaction<DB>, T>((body) => builder.execute((trx) => body(kyselyConnection(trx), trx)), fn);
+}
 
 /** The one table a query reads or writes, when it is a plain table (no join, no subquery). */
 function tableOf(node: RootOperationNode): string | undefined {

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { ConfigError, type ModelOptions, type TransactionConnection } from "@errand/core";
+import { withTransaction, ConfigError, type ModelOptions, type TransactionConnection } from "@errand/core";
 
 import { brandResult, connection, expectObject } from "./shared.js";
 
@@ -66,12 +66,31 @@ export function prismaConnection(tx: PrismaTransactionLike): TransactionConnecti
   });
 }
 
-// ─── transaction(prisma, fn, options?) ─────────────────────────────────────────────
-// RESERVED for the one-liner over core's withTransaction (issue 16, the `tx` helper's
-// seam), added by the lead after merging it:
-//   export const transaction = (prisma, fn, options?) =>
-//     withTransaction((body) => prisma.$transaction((tx) => body(prismaConnection(tx), tx), options), fn);
-// ────────────────────────────────────────────────────────────────────────────────────
+/** Options of Prisma's interactive transactions, passed through. */
+export interface PrismaTransactionOptions {
+  maxWait?: number;
+  timeout?: number;
+  isolationLevel?: string;
+}
+
+/**
+ * Runs `fn` in a Prisma interactive transaction that Errand sees: every job made inside
+ * (`performLater`, `performAllLater`, `deliverLater`) joins it on the PostgreSQL adapter, goes
+ * to the outbox, or waits for its commit (docs/transactions.md); after a rollback none exists.
+ *
+ * @example
+ * await transaction(prisma, async (tx) => {
+ *   const user = await tx.user.create({ data: { email } });
+ *   await WelcomeJob.performLater(user.id); // exists only if the user does
+ * });
+ */
+export function transaction<Tx extends PrismaTransactionLike, T>(
+  prisma: { $transaction<R>(fn: (tx: Tx) => Promise<R>, options?: PrismaTransactionOptions): Promise<R> },
+  fn: (tx: Tx) => Promise<T>,
+  options?: PrismaTransactionOptions,
+): Promise<T> {
+  return withTransaction<Tx, T>((body) => prisma.$transaction((tx) => body(prismaConnection(tx), tx), options), fn);
+}
 
 /** Prisma operations whose result is records of the model (others, like count, are not). */
 const RECORD_OPERATIONS = new Set([

@@ -9,8 +9,9 @@
  *
  * @module
  */
-import { ConfigError, type ModelOptions, type TransactionConnection } from "@errand/core";
+import { withTransaction, ConfigError, type ModelOptions, type TransactionConnection } from "@errand/core";
 import { In, type DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from "typeorm";
+import type { IsolationLevel } from "typeorm/driver/types/IsolationLevel.js";
 
 import { connection, expectObject } from "./shared.js";
 
@@ -52,13 +53,26 @@ export function typeormConnection(manager: EntityManager): TransactionConnection
   });
 }
 
-// ─── transaction(dataSource, fn, options?) ─────────────────────────────────────────
-// RESERVED for the one-liner over core's withTransaction (issue 16), added by the lead:
-//   export const transaction = (dataSource, fn, isolationLevel?) =>
-//     withTransaction((body) => isolationLevel
-//       ? dataSource.transaction(isolationLevel, (manager) => body(typeormConnection(manager), manager))
-//       : dataSource.transaction((manager) => body(typeormConnection(manager), manager)), fn);
-// ────────────────────────────────────────────────────────────────────────────────────
+/**
+ * Runs `fn` in a TypeORM transaction (`dataSource.transaction`) that Errand sees: every job
+ * made inside joins it on the PostgreSQL adapter, goes to the outbox, or waits for its commit
+ * (docs/transactions.md); after a rollback none exists.
+ *
+ * @example
+ * await transaction(dataSource, async (manager) => {
+ *   const user = await manager.save(User, { email });
+ *   await WelcomeJob.performLater(user.id);
+ * });
+ */
+export function transaction<T>(dataSource: DataSource | EntityManager, fn: (manager: EntityManager) => Promise<T>, isolationLevel?: IsolationLevel): Promise<T> {
+  return withTransaction<EntityManager, T>(
+    (body) =>
+      isolationLevel === undefined
+        ? dataSource.transaction((manager) => body(typeormConnection(manager), manager))
+        : dataSource.transaction(isolationLevel, (manager) => body(typeormConnection(manager), manager)),
+    fn,
+  );
+}
 
 /**
  * The `registerModel` options for an entity: `find` by primary key (`findOneBy`) and one

@@ -1,8 +1,4 @@
-// PENDING (not in the suite: vitest runs *.test.ts, and test/tsconfig.json excludes this file).
-// It tests `transaction(db, fn)` of every @errand/orm subpath: the one-liners over core's
-// withTransaction, which the lead adds after merging the `tx` helper's branch (see the
-// RESERVED blocks in packages/orm/src/*.ts). To enable: add the one-liners, rename this file
-// to test/orm-transaction.pg.test.ts, and drop it from test/tsconfig.json's exclude.
+// `transaction(db, fn)` of every @errand/orm subpath, the one-liners over core's withTransaction.
 //
 // Inside transaction(db, fn) a plain performLater (no set({ transaction })) joins the ORM's
 // transaction on the PostgreSQL adapter ("join", its default): stored at commit, nothing on
