@@ -38,6 +38,8 @@ describe("READMEs", () => {
     ["packages/adapter-sqs/README.md", "[`examples/sqs-import/main.ts`]", "examples/sqs-import/main.ts"],
     ["packages/dashboard/README.md", "[`examples/dashboard/node-http.ts`]", "examples/dashboard/node-http.ts"],
     ["docs/transactions.md", "[`examples/transactions/main.ts`]", "examples/transactions/main.ts"],
+    ["packages/nestjs/README.md", "[`examples/nestjs/welcome.job.ts`]", "examples/nestjs/welcome.job.ts"],
+    ["docs/dependency-injection.md", "[`examples/dependency-injection/main.ts`]", "examples/dependency-injection/main.ts"],
   ])("%s shows %s verbatim", (readme, marker, file) => {
     expect(firstTsBlockAfter(read(readme), marker)).toBe(withoutHeader(read(file)));
   });
@@ -51,6 +53,7 @@ describe("READMEs", () => {
     ["examples/dist/redis-digest/main.js", "digest sent to user 42"],
     ["examples/dist/sqs-import/main.js", "succeeded"],
     ["examples/dist/transactions/main.js", "rolled back: payment declined\nwelcomed ada@example.com\nnull"],
+    ["examples/dist/dependency-injection/main.js", "acme 350, globex 5"],
   ])("%s runs and prints what its README says", (script, expected) => {
     const env = { ...process.env, DATABASE_URL: postgresUrl(), REDIS_URL: redisUrl(), SQS_ENDPOINT: sqsEndpoint() };
     const output = execFileSync(process.execPath, [`${root}${script}`], { encoding: "utf8", timeout: 20_000, env });

@@ -39,6 +39,8 @@ export class Runtime {
   readonly registry = new JobRegistry();
   /** Policy for errors no rule matches. */
   readonly retryPolicy: RetryPolicy;
+  /** The config's `resolve` hook: builds job and mailer instances with the app's container. */
+  readonly resolve: ErrandConfig["resolve"];
   private readonly adapters = new Map<string, Promise<AdapterClient>>();
   private readonly workers = new Set<Worker>();
   private jobsLoaded: Promise<void> | undefined;
@@ -51,6 +53,7 @@ export class Runtime {
     this.app = config.app ?? "errand";
     this.environment = config.environment ?? currentEnvironment();
     this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...config.retry };
+    this.resolve = config.resolve;
     validateWait(this.retryPolicy.wait, "retry.wait");
     this.registry.registerBuiltins();
     for (const entry of config.jobs ?? []) if (typeof entry === "function") this.registry.register(entry);

@@ -8,6 +8,8 @@
 import type { Adapter } from "../adapter/contract.js";
 import type { Duration } from "../duration.js";
 import type { RetryPolicy } from "../job/exceptions.js";
+import type { JobClass } from "../job/job.js";
+import type { MailerClass } from "../mailer/mailer.js";
 import type { MailSettings } from "../mailer/transport.js";
 import type { Outbox } from "../transactions/outbox.js";
 import type { JobConstructor, RecurringTask } from "../recurring/config.js";
@@ -96,6 +98,16 @@ export interface ErrandConfig {
    * (`new PostgresOutbox({ url })` from `@errand/adapter-postgres`; docs/transactions.md).
    */
   outbox?: Outbox;
+  /**
+   * Builds the instance that performs a job or delivers a mail, for apps whose container
+   * supplies constructor services (a repository, a client): `(target) =>
+   * container.resolve(target)`. Errand then sets the job's arguments, id and run state.
+   * Return `undefined` to let Errand build it (`new Target(...args)`). An answer that is not
+   * an instance of `target`, or a throw, fails that run like an error in `perform`. With a
+   * hook, `performLater` builds its instance without the subclass's constructor
+   * (docs/dependency-injection.md).
+   */
+  resolve?: (target: JobClass | MailerClass) => object | undefined | Promise<object | undefined>;
   /** Environment name; default `ERRAND_ENV`, else `NODE_ENV`, else `"development"`. */
   environment?: string;
   /** Directory that relative `jobs` globs start from. Set by `loadConfig` to the config file's directory; default the working directory. */

@@ -105,6 +105,7 @@ const CONFIG_SCHEMA: OptionSchema<ErrandConfig> = {
     expected: "an outbox (an object with write, relay and close, such as new PostgresOutbox({ url }))",
     test: (value) => typeof value === "object" && value !== null && ["write", "relay", "close"].every((key) => typeof (value as Record<string, unknown>)[key] === "function"),
   },
+  resolve: rules.function,
   environment: rules.nonEmptyString,
   root: rules.nonEmptyString,
 };

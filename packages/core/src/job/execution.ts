@@ -22,6 +22,7 @@ import { decodePayload, peekJobId } from "../wire-format.js";
 import { runWithCallbacks } from "./callbacks.js";
 import { backoffMs, matchRule, ruleExecutions, type ErrorRule } from "./exceptions.js";
 import type { Job } from "./job.js";
+import { resolvedJob } from "./building.js";
 import { restoreJob } from "./restoring.js";
 import { definitionOf, type JobDefinition } from "./settings.js";
 
@@ -256,7 +257,9 @@ export async function executeReservation(
   let job: AnyJob | undefined;
   try {
     const read = readArguments(payload.args);
-    job = restoreJob<AnyJob>(jobClass, Array.isArray(read) ? read : await read, payload.id);
+    const args = Array.isArray(read) ? read : await read;
+    const resolve = runtime.resolve;
+    job = resolve === undefined ? restoreJob<AnyJob>(jobClass, args, payload.id) : await resolvedJob<AnyJob>(resolve, jobClass, args, payload.id);
     assignRunState(job, payload, executions, signal);
     job.providerJobId = reservation.providerJobId;
     if (context.onProgress) {

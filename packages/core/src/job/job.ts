@@ -20,7 +20,11 @@ import { performInline } from "./execution.js";
 import { validateOptions } from "../config/validate.js";
 import { uuidv7 } from "../ids.js";
 import { takeRestoredId } from "./restoring.js";
-import { markJobBase } from "../runtime.js";
+import { currentRuntime, markJobBase } from "../runtime.js";
+import { constructJob, resolvedJob } from "./building.js";
+
+/** The mark a constructor that takes services passes to `Job` ({@link Job.injected}). */
+const INJECTED: unique symbol = Symbol("errand.injected");
 
 /** A concrete job class whose instances are `J`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -105,6 +109,19 @@ export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> 
   declare static afterPerform?: Callback | readonly Callback[];
   declare static aroundPerform?: AroundCallback | readonly AroundCallback[];
 
+  /**
+   * What the constructor of a job that takes services hands to `Job`: `super(Job.injected)`.
+   * Such a job's arguments are not its constructor's: Errand sets them (the worker from the
+   * payload, `performLater` from its own), so the constructor passes this mark instead.
+   * @example
+   * class SyncJob extends Job<[accountId: number]> {
+   *   constructor(private readonly accounts: AccountRepository) {
+   *     super(Job.injected);
+   *   }
+   * }
+   */
+  static readonly injected: typeof INJECTED = INJECTED;
+
   /** The arguments given to the constructor (or restored from the payload). */
   readonly arguments: Args;
   /** Errand job id: a random UUID. */
@@ -164,8 +181,9 @@ export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> 
   /** @internal progress sink installed by the executor. */
   reportProgress: ((fraction: number, message?: string) => void) | undefined = undefined;
 
-  constructor(...args: Args) {
-    this.arguments = args;
+  constructor(...args: Args | [injected: typeof INJECTED]) {
+    // A constructor that takes services passes the mark: Errand sets the arguments later.
+    this.arguments = (args.length === 1 && args[0] === INJECTED ? [] : args) as Args;
     // A job restored from its payload takes its stored id (restoring.ts).
     this.jobId = takeRestoredId(new.target) ?? uuidv7();
   }
@@ -208,13 +226,32 @@ export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> 
   /** Enqueues a job of this class. Arguments are those of `perform`. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   static performLater<J extends Job<any, any>>(this: new (...args: any[]) => J, ...args: JobArgs<J>): Promise<EnqueuedJob> {
-    return enqueueOne(new this(...args), {});
+    let job: J;
+    try {
+      job = forEnqueue(this, args);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return enqueueOne(job, {});
   }
 
   /** Runs a job of this class now, in this process, with the same callbacks; resolves to its result. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   static performNow<J extends Job<any, any>>(this: new (...args: any[]) => J, ...args: JobArgs<J>): Promise<JobResult<J>> {
-    return performInline(new this(...args)) as Promise<JobResult<J>>;
+    return forRun(this, args).then(performInline) as Promise<JobResult<J>>;
+  }
+
+  /**
+   * An instance holding `args`, built without the subclass's constructor (Job's own runs,
+   * the prototype is the subclass's): for `performAllLater` and `enqueue` of a job whose
+   * constructor takes services. Its instance fields and services are not there; it is only
+   * for enqueueing (the worker builds the instance that performs, with the resolve hook).
+   * @example
+   * await performAllLater([SyncJob.build(1), SyncJob.build(2).set({ wait: "1h" })]);
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  static build<J extends Job<any, any>>(this: new (...args: any[]) => J, ...args: JobArgs<J>): J {
+    return Reflect.construct(Job, args, this) as J;
   }
 
   /**
@@ -226,17 +263,17 @@ export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> 
   static set<J extends Job<any, any>>(this: new (...args: any[]) => J, options: SetOptions): ConfiguredJob<J> {
     const jobClass = this;
     return {
-      performLater: (...args) => enqueueOne(new jobClass(...args), options),
-      performNow: (...args) => {
-        const job = new jobClass(...args);
-        // Bad options reject, as they do for performLater.
+      performLater: (...args) => {
+        let job: J;
         try {
-          job.set(options);
+          job = forEnqueue(jobClass, args);
         } catch (error) {
           return Promise.reject(error as Error);
         }
-        return performInline(job) as Promise<JobResult<J>>;
+        return enqueueOne(job, options);
       },
+      // Bad options reject, as they do for performLater.
+      performNow: (...args) => forRun(jobClass, args).then((job) => performInline(job.set(options))) as Promise<JobResult<J>>,
     };
   }
 
@@ -259,6 +296,24 @@ export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> 
 }
 
 const NEVER_ABORTED = new AbortController().signal;
+
+/**
+ * The instance `performLater` enqueues. With the config's resolve hook a job's constructor
+ * may take services, so it is not called: {@link Job.build}. Without one, `new JobClass`,
+ * refused when the constructor kept its arguments back (building.ts).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function forEnqueue<J extends Job<any, any>>(jobClass: new (...args: any[]) => J, args: unknown[]): J {
+  if (currentRuntime().resolve !== undefined) return Reflect.construct(Job, args, jobClass) as J;
+  return constructJob<J>(jobClass, args);
+}
+
+/** The instance `performNow` runs: from the resolve hook when there is one. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function forRun<J extends Job<any, any>>(jobClass: new (...args: any[]) => J, args: unknown[]): Promise<J> {
+  const resolve = currentRuntime().resolve;
+  return resolve === undefined ? constructJob<J>(jobClass, args) : resolvedJob<J>(resolve, jobClass, args);
+}
 
 /** Options of a job nobody called `set()` on; `set()` replaces it, never changes it. */
 const NO_OPTIONS: SetOptions = Object.freeze({});

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { servicesNeedResolve } from "./building.js";
+
 let restoringClass: Function | undefined;
 let restoringId: string | undefined;
 
@@ -28,7 +30,11 @@ export function restoreJob<J>(jobClass: Function, args: unknown[], jobId: string
   restoringClass = jobClass;
   restoringId = jobId;
   try {
-    return new (jobClass as unknown as new (...args: unknown[]) => J)(...args);
+    const job = new (jobClass as unknown as new (...args: unknown[]) => J)(...args);
+    // A constructor that kept its arguments back takes services (building.ts says what to do).
+    const kept = (job as { arguments: unknown[] }).arguments.length;
+    if (kept !== args.length) throw servicesNeedResolve(jobClass, args.length, kept);
+    return job;
   } finally {
     restoringClass = restoringId = undefined;
   }

@@ -6,6 +6,7 @@
  * @module
  */
 import { ConfigError } from "../errors.js";
+import { resolveInstance } from "../job/building.js";
 import { currentRuntime } from "../runtime.js";
 import type { AfterDeliver, BeforeDeliver, DeliveryContext, MailerConstructor, MailerDefaults, MailerSettings, MailMessage, SentMail } from "./message.js";
 import { mailerAncestry, mailerName } from "./registry.js";
@@ -13,7 +14,9 @@ import { sendMail } from "./transport.js";
 
 /** Builds a mail from its method, applies the mailer's defaults, runs callbacks and sends it. */
 export async function deliver(mailer: MailerConstructor, method: string, args: readonly unknown[]): Promise<SentMail> {
-  const instance = new mailer() as Record<string, (...a: unknown[]) => MailMessage | Promise<MailMessage>>;
+  const resolve = currentRuntime().resolve;
+  const resolved = resolve === undefined ? undefined : await resolveInstance<object>(resolve, mailer, "mailer");
+  const instance = (resolved ?? new mailer()) as Record<string, (...a: unknown[]) => MailMessage | Promise<MailMessage>>;
   const built = await instance[method]!(...args);
   if (!built || typeof built !== "object" || !built.to || typeof built.subject !== "string") {
     throw new ConfigError(`${mailerName(mailer)}.${method} must return a mail with at least "to" and "subject"`);

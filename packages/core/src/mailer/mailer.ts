@@ -64,7 +64,8 @@ export type MailArgs<M, K extends keyof M> = M[K] extends (...args: infer A) => 
  * arguments, with the static settings), declared apart so the registry imports nothing
  * of `Mailer`; every `MailerClass` is a `MailerConstructor`.
  */
-export type MailerClass<M extends Mailer = Mailer> = (new () => M) & typeof Mailer;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type MailerClass<M extends Mailer = Mailer> = (new (...services: any[]) => M) & typeof Mailer;
 
 /** Mail methods that build mails; subclass it and add methods returning a {@link MailMessage}. */
 export abstract class Mailer {
@@ -83,7 +84,8 @@ export abstract class Mailer {
   static afterDeliver?: AfterDeliver | readonly AfterDeliver[];
 
   /** A mail of this mailer, to deliver now or later: `UserMailer.mail("welcome", user)`. */
-  static mail<M extends Mailer, K extends MailMethod<M>>(this: new () => M, method: K, ...args: MailArgs<M, K>): MailDelivery {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  static mail<M extends Mailer, K extends MailMethod<M>>(this: new (...services: any[]) => M, method: K, ...args: MailArgs<M, K>): MailDelivery {
     const mailer = this as unknown as MailerClass<M>;
     registerMailer(mailer);
     findMailer(mailerName(mailer), method);
