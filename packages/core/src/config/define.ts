@@ -7,6 +7,7 @@
  */
 import type { Adapter } from "../adapter/contract.js";
 import type { Duration } from "../duration.js";
+import type { Instrumentation } from "../instrumentation.js";
 import type { RetryPolicy } from "../job/exceptions.js";
 import type { MailSettings } from "../mailer/transport.js";
 import type { Outbox } from "../transactions/outbox.js";
@@ -96,6 +97,11 @@ export interface ErrandConfig {
    * (`new PostgresOutbox({ url })` from `@errand/adapter-postgres`; docs/transactions.md).
    */
   outbox?: Outbox;
+  /**
+   * Hooks around every enqueue and perform, for tracing and metrics:
+   * `[errandInstrumentation()]` from `@errand/opentelemetry` (docs/observability.md).
+   */
+  instrumentation?: readonly Instrumentation[];
   /** Environment name; default `ERRAND_ENV`, else `NODE_ENV`, else `"development"`. */
   environment?: string;
   /** Directory that relative `jobs` globs start from. Set by `loadConfig` to the config file's directory; default the working directory. */

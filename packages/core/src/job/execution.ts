@@ -16,6 +16,7 @@ import { MAX_ATTEMPTS_KEPT, type AttemptRecord, type JobPayload, type Reservatio
 import { performance } from "node:perf_hooks";
 import { linkAbort } from "../abort.js";
 import { JobAbortedError, JobTimeoutError, toStoredError } from "../errors.js";
+import { runInScopes, type PerformOutcome } from "../instrumentation.js";
 import type { Runtime } from "../runtime.js";
 import { readArguments, serializeResult } from "../serializers/arguments.js";
 import { decodePayload, peekJobId } from "../wire-format.js";
@@ -34,6 +35,8 @@ const NEVER_ABORTED = new AbortController().signal;
 export interface ExecutionContext {
   runtime: Runtime;
   workerId: string;
+  /** The adapter's name, for instrumentation (`"unknown"` when not given). */
+  adapter?: string;
   /** Receives `this.progress(...)` calls, with the reservation the job runs under. */
   onProgress?(payload: JobPayload, fraction: number, message: string | undefined, reservation: Reservation): void;
 }
@@ -230,13 +233,61 @@ export async function executeReservation(
   signal: SignalSource = NEVER_ABORTED,
   track?: { payload: JobPayload | undefined; startedAt: number },
 ): Promise<Settlement> {
-  const { runtime, workerId } = context;
   let payload: JobPayload;
   try {
     payload = decodePayload(reservation.body);
   } catch (error) {
     return dead(context, reservation, error);
   }
+  // The one check an uninstrumented perform pays.
+  if (context.runtime.instrumentation.list.length > 0) return executeInstrumented(context, reservation, payload, signal, track);
+  return executePayload(context, reservation, payload, signal, track);
+}
+
+/** How a settlement ended, as perform hooks are told. */
+function outcomeOf(settlement: Settlement): PerformOutcome {
+  switch (settlement.outcome) {
+    case "succeeded":
+      return { outcome: "succeeded" };
+    case "retry":
+      return { outcome: "retry", error: originalError(settlement) ?? settlement.error, runAt: settlement.runAt };
+    case "failed":
+      return { outcome: "discarded", error: originalError(settlement) ?? settlement.error };
+    default:
+      return { outcome: "dead", error: originalError(settlement) ?? settlement.error };
+  }
+}
+
+/** {@link executePayload} inside the perform hooks' scopes, telling them how it ended. */
+async function executeInstrumented(
+  context: ExecutionContext,
+  reservation: Reservation,
+  payload: JobPayload,
+  signal: SignalSource,
+  track: { payload: JobPayload | undefined; startedAt: number } | undefined,
+): Promise<Settlement> {
+  const scopes = context.runtime.instrumentation.startPerform({
+    adapter: context.adapter ?? "unknown",
+    payload,
+    attempt: payload.executions + 1,
+    workerId: context.workerId,
+  });
+  if (scopes.length === 0) return executePayload(context, reservation, payload, signal, track);
+  const settlement = await runInScopes(scopes, () => executePayload(context, reservation, payload, signal, track));
+  const outcome = outcomeOf(settlement);
+  for (const scope of scopes) scope.end(outcome);
+  return settlement;
+}
+
+/** Runs a reserved job whose payload was read. Never throws. */
+async function executePayload(
+  context: ExecutionContext,
+  reservation: Reservation,
+  payload: JobPayload,
+  signal: SignalSource,
+  track: { payload: JobPayload | undefined; startedAt: number } | undefined,
+): Promise<Settlement> {
+  const { runtime, workerId } = context;
   const jobClass = runtime.registry.get(payload.job);
   if (!jobClass) return dead(context, reservation, runtime.registry.unknown(payload.job), payload);
 
