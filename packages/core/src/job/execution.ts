@@ -253,8 +253,11 @@ function outcomeOf(settlement: Settlement): PerformOutcome {
       return { outcome: "retry", error: originalError(settlement) ?? settlement.error, runAt: settlement.runAt };
     case "failed":
       return { outcome: "discarded", error: originalError(settlement) ?? settlement.error };
-    default:
+    case "dead":
       return { outcome: "dead", error: originalError(settlement) ?? settlement.error };
+    default:
+      // The executor never releases a job itself: the worker does, without running it.
+      return { outcome: "discarded", error: new Error(`the job's run ended with outcome ${settlement.outcome}`) };
   }
 }
 
