@@ -1,0 +1,216 @@
+/**
+ * `errandInstrumentation()`: Errand's enqueues and performs as OpenTelemetry spans and
+ * metrics, through `@errand/core`'s instrumentation seam and `@opentelemetry/api` only (the
+ * app installs and starts the SDK; without one, the API's no-ops make this nearly free).
+ *
+ * Spans follow the messaging semantic conventions:
+ *
+ * - one job enqueued: a PRODUCER span `send <queue>`, its context injected into the
+ *   payload's `headers` (W3C `traceparent`, with the propagator the app set up);
+ * - several jobs in one call (`performAllLater`): a PRODUCER `create <queue>` span per job,
+ *   ended at once, whose context each payload carries, and one CLIENT `send` span for the
+ *   call, linked to each of them;
+ * - each run of a job: a CONSUMER span `process <queue>`, whose parent is the context the
+ *   payload carries (one request → enqueue → perform is one trace) and which also links to
+ *   it, as the conventions require of process spans. `parent: "link"` leaves the parent out
+ *   (each run its own trace, linked), for apps whose jobs outlive their requests by days.
+ *
+ * A payload that already carries a `traceparent` (a job relayed from an outbox, built in
+ * another context) keeps it: the send span then is a sibling, not the job's creation.
+ *
+ * @module
+ */
+import {
+  context as contextApi,
+  metrics,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type MeterProvider,
+  type Span,
+  type TracerProvider,
+} from "@opentelemetry/api";
+import type { EnqueueContext, EnqueueScope, Instrumentation, PerformContext, PerformOutcome, PerformScope } from "@errand/core";
+import type { JobPayload } from "@errand/core/adapter";
+
+import { createMetrics, type ErrandMetrics } from "./metrics.js";
+import * as names from "./names.js";
+
+/** Options of {@link errandInstrumentation}. */
+export interface ErrandInstrumentationOptions {
+  /** Where spans go. Default: the global provider (`trace.setGlobalTracerProvider`, or the NodeSDK's). */
+  tracerProvider?: TracerProvider;
+  /** Where metrics go. Default: the global provider in force when this is called (register the SDK first). */
+  meterProvider?: MeterProvider;
+  /**
+   * The process span's parent: `"producer"` (default), the context the job carries, so a
+   * request and its jobs are one trace; `"link"`, none (a new trace per run), linked to it.
+   */
+  parent?: "producer" | "link";
+}
+
+const OPTION_KEYS = new Set(["tracerProvider", "meterProvider", "parent"]);
+const SCOPE_NAME = "@errand/opentelemetry";
+
+/** The class name of what was thrown (`error.type`): a subclass that keeps the name `Error` still reads as itself. */
+function errorType(error: unknown): string {
+  if (!(error instanceof Error)) return typeof error;
+  const constructorName = (error.constructor as { name?: string } | undefined)?.name;
+  return error.name === "Error" && constructorName ? constructorName : error.name;
+}
+
+function failSpan(span: Span, error: unknown): void {
+  if (error instanceof Error) span.recordException(error);
+  else span.recordException(String(error));
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+  span.setAttribute(names.ATTR_ERROR_TYPE, errorType(error));
+}
+
+function messageAttributes(operation: string, payload: JobPayload, adapter: string): Attributes {
+  return {
+    [names.ATTR_MESSAGING_SYSTEM]: names.MESSAGING_SYSTEM,
+    [names.ATTR_OPERATION_TYPE]: operation,
+    [names.ATTR_OPERATION_NAME]: operation,
+    [names.ATTR_DESTINATION]: payload.queue,
+    [names.ATTR_MESSAGE_ID]: payload.id,
+    [names.ATTR_JOB_CLASS]: payload.job,
+    [names.ATTR_ADAPTER]: adapter,
+  };
+}
+
+/** Metric attributes: bounded values only (no job id). */
+function metricAttributes(operation: string, payload: JobPayload, adapter: string): Attributes {
+  return {
+    [names.ATTR_MESSAGING_SYSTEM]: names.MESSAGING_SYSTEM,
+    [names.ATTR_OPERATION_NAME]: operation,
+    [names.ATTR_DESTINATION]: payload.queue,
+    [names.ATTR_JOB_CLASS]: payload.job,
+    [names.ATTR_ADAPTER]: adapter,
+  };
+}
+
+/** Writes `active`'s trace context into the payload's headers, unless it carries one already. */
+function carry(payload: JobPayload, active: Context): void {
+  if (payload.headers?.traceparent !== undefined) return;
+  const carrier: Record<string, string> = {};
+  propagation.inject(active, carrier);
+  // With no SDK the propagator writes nothing, and the payload stays as it was.
+  for (const key in carrier) {
+    payload.headers = { ...payload.headers, ...carrier };
+    return;
+  }
+}
+
+/**
+ * Errand's OpenTelemetry instrumentation: register it in the config
+ * (`instrumentation: [errandInstrumentation()]`) or on a runtime
+ * (`runtime.instrument(errandInstrumentation())`), after the OpenTelemetry SDK is set up.
+ * @throws TypeError for an unknown option or a `parent` other than `"producer"` or `"link"`.
+ */
+export function errandInstrumentation(options: ErrandInstrumentationOptions = {}): Instrumentation {
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) throw new TypeError(`errandInstrumentation(): unknown option "${key}" (known: ${[...OPTION_KEYS].join(", ")})`);
+  }
+  const parentMode = options.parent ?? "producer";
+  if (parentMode !== "producer" && parentMode !== "link") {
+    throw new TypeError(`errandInstrumentation(): option "parent" must be "producer" or "link", got ${JSON.stringify(parentMode)}`);
+  }
+  const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE_NAME);
+  const meters: ErrandMetrics = createMetrics((options.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE_NAME));
+
+  function enqueue({ adapter, payloads }: EnqueueContext): EnqueueScope {
+    const active = contextApi.active();
+    let span: Span;
+    if (payloads.length === 1) {
+      const payload = payloads[0]!;
+      span = tracer.startSpan(`send ${payload.queue}`, { kind: SpanKind.PRODUCER, attributes: messageAttributes("send", payload, adapter) }, active);
+      carry(payload, trace.setSpan(active, span));
+    } else {
+      const links: Link[] = [];
+      for (const payload of payloads) {
+        const create = tracer.startSpan(`create ${payload.queue}`, { kind: SpanKind.PRODUCER, attributes: messageAttributes("create", payload, adapter) }, active);
+        carry(payload, trace.setSpan(active, create));
+        links.push({ context: create.spanContext() });
+        create.end();
+      }
+      const queue = payloads[0]?.queue;
+      const oneQueue = queue !== undefined && payloads.every((payload) => payload.queue === queue);
+      span = tracer.startSpan(oneQueue ? `send ${queue}` : "send", {
+        kind: SpanKind.CLIENT,
+        links,
+        attributes: {
+          [names.ATTR_MESSAGING_SYSTEM]: names.MESSAGING_SYSTEM,
+          [names.ATTR_OPERATION_TYPE]: "send",
+          [names.ATTR_OPERATION_NAME]: "send",
+          [names.ATTR_BATCH_COUNT]: payloads.length,
+          [names.ATTR_ADAPTER]: adapter,
+          ...(oneQueue ? { [names.ATTR_DESTINATION]: queue } : {}),
+        },
+      }, active);
+    }
+    return {
+      end(outcome) {
+        if (outcome.results === undefined) {
+          failSpan(span, outcome.error);
+          const type = errorType(outcome.error);
+          for (const payload of payloads) meters.sent.add(1, { ...metricAttributes("send", payload, adapter), [names.ATTR_ERROR_TYPE]: type });
+        } else {
+          const { results } = outcome;
+          if (payloads.length === 1) span.setAttribute(names.ATTR_DUPLICATE, results[0]?.duplicate === true);
+          payloads.forEach((payload, index) => {
+            if (results[index]?.duplicate !== true) meters.sent.add(1, metricAttributes("send", payload, adapter));
+          });
+        }
+        span.end();
+      },
+    };
+  }
+
+  function perform({ adapter, payload, attempt, workerId }: PerformContext): PerformScope {
+    const carried = payload.headers === undefined ? undefined : propagation.extract(ROOT_CONTEXT, payload.headers);
+    const creation = carried === undefined ? undefined : trace.getSpanContext(carried);
+    // Without a carried context the run belongs to whatever is active (the inline adapter: the request).
+    const parent = creation === undefined ? contextApi.active() : parentMode === "producer" ? carried! : ROOT_CONTEXT;
+    const span = tracer.startSpan(`process ${payload.queue}`, {
+      kind: SpanKind.CONSUMER,
+      links: creation === undefined ? [] : [{ context: creation }],
+      attributes: { ...messageAttributes("process", payload, adapter), [names.ATTR_ATTEMPT]: attempt, [names.ATTR_WORKER]: workerId },
+    }, parent);
+    const attributes = metricAttributes("process", payload, adapter);
+    const startedAt = performance.now();
+    meters.consumed.add(1, attributes);
+    const runAt = Date.parse(payload.runAt);
+    if (!Number.isNaN(runAt)) meters.queueLatency.record(Math.max(0, Date.now() - runAt) / 1000, attributes);
+    const active = trace.setSpan(parent, span);
+    return {
+      run: (fn) => contextApi.with(active, fn),
+      end(ended: PerformOutcome) {
+        const seconds = (performance.now() - startedAt) / 1000;
+        span.setAttribute(names.ATTR_OUTCOME, ended.outcome);
+        const finished = { ...attributes, [names.ATTR_OUTCOME]: ended.outcome };
+        if (ended.outcome === "succeeded") {
+          meters.duration.record(seconds, finished);
+        } else {
+          failSpan(span, ended.error);
+          const failed = { ...finished, [names.ATTR_ERROR_TYPE]: errorType(ended.error) };
+          if (ended.outcome === "retry") {
+            span.addEvent(names.EVENT_RETRY, { [names.ATTR_RETRY_AT]: ended.runAt.toISOString(), [names.ATTR_ATTEMPT]: attempt + 1 });
+          } else {
+            span.addEvent(ended.outcome === "dead" ? names.EVENT_DEAD : names.EVENT_DISCARD);
+          }
+          meters.duration.record(seconds, failed);
+          meters.failed.add(1, failed);
+        }
+        meters.finished.add(1, finished);
+        span.end();
+      },
+    };
+  }
+
+  return { name: SCOPE_NAME, enqueue, perform };
+}
