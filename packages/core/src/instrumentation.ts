@@ -102,69 +102,60 @@ export class Instrumentations {
   }
 
   /** Starts every enqueue hook; the scopes to end (empty when none is interested). */
-  startEnqueue(context: EnqueueContext): EnqueueScope[] {
-    const scopes: EnqueueScope[] = [];
+  startEnqueue(context: EnqueueContext): Started<EnqueueScope>[] {
+    const started: Started<EnqueueScope>[] = [];
     for (const instrumentation of this.list) {
       try {
         const scope = instrumentation.enqueue?.(context);
-        if (scope) scopes.push(guardEnqueue(instrumentation, scope));
+        if (scope) started.push({ instrumentation, scope });
       } catch (error) {
         warn(instrumentation, error);
       }
     }
-    return scopes;
+    return started;
   }
 
   /** Starts every perform hook; the scopes to run in and end (empty when none is interested). */
-  startPerform(context: PerformContext): PerformScope[] {
-    const scopes: PerformScope[] = [];
+  startPerform(context: PerformContext): Started<PerformScope>[] {
+    const started: Started<PerformScope>[] = [];
     for (const instrumentation of this.list) {
       try {
         const scope = instrumentation.perform?.(context);
-        if (scope) scopes.push(guardPerform(instrumentation, scope));
+        if (scope) started.push({ instrumentation, scope });
       } catch (error) {
         warn(instrumentation, error);
       }
     }
-    return scopes;
+    return started;
   }
 }
 
-function guardEnqueue(instrumentation: Instrumentation, scope: EnqueueScope): EnqueueScope {
-  return {
-    end(outcome) {
-      try {
-        scope.end(outcome);
-      } catch (error) {
-        warn(instrumentation, error);
-      }
-    },
-  };
+/** A scope and the instrumentation it came from (named in warnings). */
+export interface Started<Scope> {
+  instrumentation: Instrumentation;
+  scope: Scope;
 }
 
-function guardPerform(instrumentation: Instrumentation, scope: PerformScope): PerformScope {
-  const run = scope.run?.bind(scope);
-  return {
-    // `run`'s own errors are the job's: it calls the execution, which never throws.
-    run: run ? (fn) => run(fn) : undefined,
-    end(outcome) {
-      try {
-        scope.end(outcome);
-      } catch (error) {
-        warn(instrumentation, error);
-      }
-    },
-  };
+/** Ends every scope with `outcome`; a scope that throws is a warning. */
+export function endScopes<Outcome>(started: readonly Started<{ end(outcome: Outcome): void }>[], outcome: Outcome): void {
+  for (const { instrumentation, scope } of started) {
+    try {
+      scope.end(outcome);
+    } catch (error) {
+      warn(instrumentation, error);
+    }
+  }
 }
 
 /** Runs `fn` inside every scope's `run`, the first registered outermost. */
-export function runInScopes<T>(scopes: readonly PerformScope[], fn: () => T): T {
+export function runInScopes<T>(started: readonly Started<PerformScope>[], fn: () => T): T {
   let wrapped = fn;
-  for (let index = scopes.length - 1; index >= 0; index--) {
-    const run = scopes[index]!.run;
-    if (run) {
+  for (let index = started.length - 1; index >= 0; index--) {
+    const scope = started[index]!.scope;
+    // `run`'s own errors are the job's: it calls the execution, which never throws.
+    if (scope.run) {
       const inner = wrapped;
-      wrapped = () => run(inner);
+      wrapped = () => scope.run!(inner);
     }
   }
   return wrapped();

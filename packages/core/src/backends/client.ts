@@ -20,7 +20,7 @@
  */
 import type { TypedEmitter, ErrandEvents } from "../events.js";
 import { AdapterClosedError, AdapterError, ConnectionError, ErrandError, MalformedPayloadError, UnsupportedError } from "../errors.js";
-import type { Instrumentations } from "../instrumentation.js";
+import { endScopes, type Instrumentations } from "../instrumentation.js";
 import { checkHeaders, decodePayload, encodePayload } from "../wire-format.js";
 import type {
   Adapter,
@@ -199,8 +199,8 @@ export class AdapterClient {
     const stored = this.enqueueChecked(payloads, transaction);
     if (scopes.length === 0) return stored;
     stored.then(
-      (results) => scopes.forEach((scope) => scope.end({ results })),
-      (error: unknown) => scopes.forEach((scope) => scope.end({ error })),
+      (results) => endScopes(scopes, { results }),
+      (error: unknown) => endScopes(scopes, { error }),
     );
     return stored;
   }

@@ -16,7 +16,7 @@ import { MAX_ATTEMPTS_KEPT, type AttemptRecord, type JobPayload, type Reservatio
 import { performance } from "node:perf_hooks";
 import { linkAbort } from "../abort.js";
 import { JobAbortedError, JobTimeoutError, toStoredError } from "../errors.js";
-import { runInScopes, type PerformOutcome } from "../instrumentation.js";
+import { endScopes, runInScopes, type PerformOutcome } from "../instrumentation.js";
 import type { Runtime } from "../runtime.js";
 import { readArguments, serializeResult } from "../serializers/arguments.js";
 import { decodePayload, peekJobId } from "../wire-format.js";
@@ -277,8 +277,7 @@ async function executeInstrumented(
   });
   if (scopes.length === 0) return executePayload(context, reservation, payload, signal, track);
   const settlement = await runInScopes(scopes, () => executePayload(context, reservation, payload, signal, track));
-  const outcome = outcomeOf(settlement);
-  for (const scope of scopes) scope.end(outcome);
+  endScopes(scopes, outcomeOf(settlement));
   return settlement;
 }
 
