@@ -3,7 +3,7 @@
  * a drain (concurrency 50) of no-op jobs on the async adapter, with no instrumentation,
  * with the package registered but no SDK, and with the SDK tracing every job.
  *
- *   npx tsc -b bench && node bench/dist/otel/run.js [--jobs 20000] [--runs 3] [--callgrind]
+ *   npx tsc -b bench && node bench/dist/otel/run.js [--jobs 20000] [--runs 3] [--callgrind] [--setups none,noop,sdk]
  *
  * Jobs/s are medians of `--runs` fresh child processes per cell; on a shared machine they
  * move with the neighbours' load, printed before and after. `--callgrind` also counts
@@ -51,15 +51,21 @@ function countInstructions(params: OtelParams, file: string): Promise<number> {
 }
 
 function parseArgs(argv: string[]) {
-  const options = { jobs: 20_000, runs: 3, callgrind: false };
+  const options = { jobs: 20_000, runs: 3, callgrind: false, setups: SETUPS };
   for (let index = 0; index < argv.length; index++) {
     const arg = argv[index];
     if (arg === "--callgrind") options.callgrind = true;
+    else if (arg === "--setups") {
+      const setups = (argv[++index] ?? "").split(",");
+      const unknown = setups.find((setup) => !SETUPS.includes(setup as Setup));
+      if (unknown !== undefined) throw new Error(`--setups: unknown setup "${unknown}" (known: ${SETUPS.join(", ")})`);
+      options.setups = setups as Setup[];
+    }
     else if (arg === "--jobs" || arg === "--runs") {
       const value = Number(argv[++index]);
       if (!Number.isInteger(value) || value < 1) throw new Error(`${arg} must be an integer >= 1, got ${argv[index]}`);
       options[arg === "--jobs" ? "jobs" : "runs"] = value;
-    } else throw new Error(`unknown option ${arg}; usage: run.js [--jobs 20000] [--runs 3] [--callgrind]`);
+    } else throw new Error(`unknown option ${arg}; usage: run.js [--jobs 20000] [--runs 3] [--callgrind] [--setups none,noop,sdk]`);
   }
   return options;
 }
@@ -70,7 +76,7 @@ const profiles = join(BENCH_DIR, "results", "profiles");
 await mkdir(profiles, { recursive: true });
 const rows: { scenario: string; setup: Setup; rate: number; runs: number[]; instructionsPerJob?: number; withoutCompilerPerJob?: number }[] = [];
 for (const scenario of SCENARIOS) {
-  for (const setup of SETUPS) {
+  for (const setup of options.setups) {
     const params: OtelParams = { setup, scenario, jobs: options.jobs, concurrency: 50 };
     const runs: number[] = [];
     for (let run = 0; run < options.runs; run++) {
