@@ -227,21 +227,29 @@ async function decide(
  *   and its class found, before the job runs (a worker that reports what it runs passes its
  *   slot entry: no closure per job).
  */
-export async function executeReservation(
+export function executeReservation(
   context: ExecutionContext,
   reservation: Reservation,
   signal: SignalSource = NEVER_ABORTED,
   track?: { payload: JobPayload | undefined; startedAt: number },
 ): Promise<Settlement> {
+  // Not `async`: it hands on the promise of the function it calls. An async function that
+  // returns a promise adds a promise and three microtask turns per job (measured: ~700
+  // instructions per job of a no-op drain, callgrind, 100k jobs at concurrency 50).
   let payload: JobPayload;
   try {
     payload = decodePayload(reservation.body);
   } catch (error) {
-    return dead(context, reservation, error);
+    return deadUnread(context, reservation, error);
   }
   // The one check an uninstrumented perform pays.
   if (context.runtime.instrumentation.list.length > 0) return executeInstrumented(context, reservation, payload, signal, track);
   return executePayload(context, reservation, payload, signal, track);
+}
+
+/** A reservation whose payload could not be read: dead, with the reason. */
+async function deadUnread(context: ExecutionContext, reservation: Reservation, error: unknown): Promise<Settlement> {
+  return dead(context, reservation, error);
 }
 
 /** How a settlement ended, as perform hooks are told. */
