@@ -22,6 +22,7 @@
  */
 import {
   context as contextApi,
+  createNoopMeter,
   INVALID_TRACEID,
   metrics,
   propagation,
@@ -193,6 +194,10 @@ export function errandInstrumentation(options: ErrandInstrumentationOptions = {}
   const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE_NAME);
   const meters: ErrandMetrics = createMetrics((options.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE_NAME));
   const cache = new AttributeCache();
+  // The API's no-op meter hands out one shared instrument of each kind: with it (no metrics
+  // SDK when this was called), a run or enqueue whose span has no context either has nothing
+  // to record, and the hooks return no scope, so core skips them.
+  const noMetrics = meters.sent === createNoopMeter().createCounter(names.METRIC_SENT);
 
   /** A span, its attributes set only when it records (no SDK, or sampled out: nothing built). */
   function startSpan(name: string, kind: SpanKind, parent: Context, attributes: () => Attributes, links?: Link[]): Span {
@@ -201,7 +206,7 @@ export function errandInstrumentation(options: ErrandInstrumentationOptions = {}
     return span;
   }
 
-  function enqueue({ adapter, payloads }: EnqueueContext): EnqueueScope {
+  function enqueue({ adapter, payloads }: EnqueueContext): EnqueueScope | undefined {
     const active = contextApi.active();
     let span: Span;
     if (payloads.length === 1) {
@@ -227,6 +232,7 @@ export function errandInstrumentation(options: ErrandInstrumentationOptions = {}
         ...(oneQueue ? { [names.ATTR_DESTINATION]: queue } : {}),
       }), links);
     }
+    if (noMetrics && !hasContext(span)) return undefined;
     return {
       end(outcome) {
         if (outcome.results === undefined) {
@@ -245,7 +251,7 @@ export function errandInstrumentation(options: ErrandInstrumentationOptions = {}
     };
   }
 
-  function perform({ adapter, payload, attempt, workerId }: PerformContext): PerformScope {
+  function perform({ adapter, payload, attempt, workerId }: PerformContext): PerformScope | undefined {
     const carried = payload.headers === undefined ? undefined : propagation.extract(ROOT_CONTEXT, payload.headers);
     const creation = carried === undefined ? undefined : trace.getSpanContext(carried);
     // Without a carried context the run belongs to whatever is active (the inline adapter: the request).
@@ -257,6 +263,8 @@ export function errandInstrumentation(options: ErrandInstrumentationOptions = {}
       () => ({ ...messageAttributes("process", payload, adapter), [names.ATTR_ATTEMPT]: attempt, [names.ATTR_WORKER]: workerId }),
       creation === undefined ? undefined : [{ context: creation }],
     );
+    // Nothing records this run (no SDK): no scope, and core runs the job as if unhooked.
+    if (noMetrics && !hasContext(span)) return undefined;
     const attributes = cache.get(payload, adapter);
     const startedAt = performance.now();
     meters.consumed.add(1, attributes.process);
