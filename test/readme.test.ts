@@ -23,7 +23,20 @@ const withoutHeader = (source: string) => source.replace(/^\/\/ The runnable exa
 // The postgres example keeps its jobs in this schema, the redis example under this prefix.
 afterAll(() => Promise.all([dropSchemas(postgresUrl(), ["errand_example"]), dropPrefixes(redisUrl(), ["errand-example"])]));
 
+/** What examples/opentelemetry prints, as its two docs show it. */
+const OTEL_OUTPUT = [
+  "POST /orders (server) <- root",
+  "send default (producer) <- POST /orders",
+  "process default (consumer) <- send default",
+  "render receipt (internal) <- process default",
+  "one trace: true",
+].join("\n");
+
 describe("READMEs", () => {
+  it.each(["docs/observability.md", "packages/opentelemetry/README.md"])("%s shows what the OpenTelemetry example prints", (doc) => {
+    expect(read(doc)).toContain(`It prints:\n\n\`\`\`\n${OTEL_OUTPUT}\n\`\`\`\n`);
+  });
+
   it("the root README's adapter table is the one generated from capabilities", () => {
     expect(read("README.md")).toContain(capabilityTable());
   });
@@ -40,6 +53,8 @@ describe("READMEs", () => {
     ["docs/transactions.md", "[`examples/transactions/main.ts`]", "examples/transactions/main.ts"],
     ["packages/nestjs/README.md", "[`examples/nestjs/welcome.job.ts`]", "examples/nestjs/welcome.job.ts"],
     ["docs/dependency-injection.md", "[`examples/dependency-injection/main.ts`]", "examples/dependency-injection/main.ts"],
+    ["packages/opentelemetry/README.md", "[`examples/opentelemetry/main.ts`]", "examples/opentelemetry/main.ts"],
+    ["docs/observability.md", "[`examples/opentelemetry/main.ts`]", "examples/opentelemetry/main.ts"],
   ])("%s shows %s verbatim", (readme, marker, file) => {
     expect(firstTsBlockAfter(read(readme), marker)).toBe(withoutHeader(read(file)));
   });
@@ -54,6 +69,7 @@ describe("READMEs", () => {
     ["examples/dist/sqs-import/main.js", "succeeded"],
     ["examples/dist/transactions/main.js", "rolled back: payment declined\nwelcomed ada@example.com\nnull"],
     ["examples/dist/dependency-injection/main.js", "acme 350, globex 5"],
+    ["examples/dist/opentelemetry/main.js", OTEL_OUTPUT],
   ])("%s runs and prints what its README says", (script, expected) => {
     const env = { ...process.env, DATABASE_URL: postgresUrl(), REDIS_URL: redisUrl(), SQS_ENDPOINT: sqsEndpoint() };
     const output = execFileSync(process.execPath, [`${root}${script}`], { encoding: "utf8", timeout: 20_000, env });

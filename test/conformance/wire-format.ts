@@ -1,11 +1,11 @@
 /** Conformance: payloads that cannot run go to the dead set with the reason, and the worker goes on. */
 import { describe, expect, it } from "vitest";
 
-import { deadSet, registerModel } from "@errand/core";
+import { deadSet, registerModel, type Instrumentation } from "@errand/core";
 import type { JobPayload } from "@errand/core/adapter";
 import { waitFor } from "@errand/core/testing";
 
-import { journal, payload, RecordJob, withFixture, type AdapterWiring, type Fixture } from "./harness.js";
+import { BrokenJob, journal, payload, RecordJob, withFixture, type AdapterWiring, type Fixture } from "./harness.js";
 
 async function store(fixture: Fixture, wiring: AdapterWiring, body: string | object) {
   if (typeof body === "string") {
@@ -27,6 +27,22 @@ async function expectDead(fixture: Fixture, wiring: AdapterWiring, body: string 
   expect(dead).toHaveLength(1);
   expect(dead[0]!.error.message).toMatch(reason);
   return dead[0]!;
+}
+
+/** What an instrumentation writes into `headers` (a W3C trace context and a non-ASCII value), and every run must see. */
+const HEADERS = { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", tracestate: "errand=1", "x-note": "ünïcödé ✓" };
+
+/** Writes {@link HEADERS} into each payload at enqueue; records the headers each run reads. */
+function carrierInstrumentation(seen: { attempt: number; headers: unknown }[]): Instrumentation {
+  return {
+    name: "conformance-carrier",
+    enqueue({ payloads }) {
+      for (const job of payloads) job.headers = { ...HEADERS };
+    },
+    perform({ payload: job, attempt }) {
+      seen.push({ attempt, headers: job.headers });
+    },
+  };
 }
 
 /** A model whose records are always gone; registered once per process (a file may run the suite twice). */
@@ -59,6 +75,37 @@ export function wireFormatSuite(wiring: AdapterWiring): void {
           enqueuedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
           runAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
         });
+      });
+    });
+
+    it("headers survive enqueue → reserve → retry → dead → dead-job retry unchanged", async () => {
+      const seen: { attempt: number; headers: unknown }[] = [];
+      await withFixture(wiring, { retry: { attempts: 2, wait: 10, jitter: 0 }, instrumentation: [carrierInstrumentation(seen)] }, async (fixture) => {
+        const { jobId } = await BrokenJob.performLater();
+        await fixture.startWorker();
+        const dead = await waitFor(async () => (await deadSet().list()).find((job) => job.id === jobId), { message: "the job to die after two runs" });
+        expect(JSON.parse(dead.body).headers).toEqual(HEADERS);
+        expect(await deadSet().retry([jobId])).toBe(1);
+        await waitFor(() => seen.length >= 3, { message: "the revived job to run" });
+        expect(seen.slice(0, 3)).toEqual([
+          { attempt: 1, headers: HEADERS },
+          { attempt: 2, headers: HEADERS },
+          { attempt: 1, headers: HEADERS },
+        ]);
+      });
+    });
+
+    it("without an instrumentation a payload has no headers", async () => {
+      await withFixture(wiring, async (fixture) => {
+        await RecordJob.set({ queue: "bare" }).performLater("bare");
+        const [reservation] = await fixture.adapter.reserve({ queues: ["bare"], max: 1, leaseMs: 30_000, waitMs: 0, workerId: "w" });
+        expect(JSON.parse(reservation!.body)).not.toHaveProperty("headers");
+      });
+    });
+
+    it("headers that are not an object of strings go to the dead set naming the field", async () => {
+      await withFixture(wiring, async (fixture) => {
+        await expectDead(fixture, wiring, payload({ headers: { traceparent: 7 } as never }), /"headers\.traceparent" must be a string/);
       });
     });
 

@@ -55,6 +55,7 @@ const KEPT = {
   timeoutMs: true,
   group: true,
   flow: true,
+  headers: true,
 } as const satisfies Record<keyof NarrowPart, true>;
 const KEPT_COUNT = Object.keys(KEPT).length;
 
@@ -77,10 +78,11 @@ export function narrowPart(payload: JobPayload): NarrowPart {
     timeoutMs: payload.timeoutMs,
     group: payload.group,
     flow: payload.flow,
+    headers: payload.headers,
   };
   let keys = 0;
   for (const key in payload) if (Object.hasOwn(payload, key)) keys++;
-  const optional = [part.exceptionExecutions, part.attempts, part.timeoutMs, part.group, part.flow];
+  const optional = [part.exceptionExecutions, part.attempts, part.timeoutMs, part.group, part.flow, part.headers];
   let known = KEPT_COUNT + 4 - optional.length;
   for (const value of optional) if (value !== undefined) known++;
   if (keys === known) return part;

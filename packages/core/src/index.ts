@@ -93,6 +93,7 @@ export type { FetchHandler, NodeHandler } from "./http/node.js";
 export { toMs } from "./duration.js";
 export type { Duration, DurationObject } from "./duration.js";
 export type { ErrandEvents, ErrandEventName } from "./events.js";
+export type { EnqueueContext, EnqueueOutcome, EnqueueScope, Instrumentation, PerformContext, PerformOutcome, PerformScope } from "./instrumentation.js";
 export {
   AdapterClosedError,
   AdapterError,

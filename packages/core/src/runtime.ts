@@ -16,6 +16,7 @@ import { importJobModules } from "./config/load.js";
 import { validateConfig } from "./config/schema.js";
 import { ConfigError } from "./errors.js";
 import { TypedEmitter, type ErrandEvents } from "./events.js";
+import { Instrumentations, type Instrumentation } from "./instrumentation.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, validateWait } from "./job/exceptions.js";
 import { isJobClass } from "./job-mark.js";
 import { JobRegistry } from "./registry.js";
@@ -37,6 +38,8 @@ export class Runtime {
   readonly events = new TypedEmitter<ErrandEvents>();
   /** Job classes that may run. */
   readonly registry = new JobRegistry();
+  /** Hooks around enqueue and perform (`config.instrumentation`, {@link Runtime.instrument}). */
+  readonly instrumentation = new Instrumentations();
   /** Policy for errors no rule matches. */
   readonly retryPolicy: RetryPolicy;
   /** The config's `resolve` hook: builds job and mailer instances with the app's container. */
@@ -58,6 +61,16 @@ export class Runtime {
     this.registry.registerBuiltins();
     for (const entry of config.jobs ?? []) if (typeof entry === "function") this.registry.register(entry);
     if (config.mailers) registerMailer(...(config.mailers as MailerConstructor[]));
+    for (const instrumentation of config.instrumentation ?? []) this.instrumentation.add(instrumentation);
+  }
+
+  /**
+   * Registers an instrumentation (`@errand/opentelemetry`'s, or your own) for every enqueue
+   * and perform of this runtime from now on, adapters already built included. Returns a
+   * function that removes it.
+   */
+  instrument(instrumentation: Instrumentation): () => void {
+    return this.instrumentation.add(instrumentation);
   }
 
   /** Worker settings from config. */
@@ -117,7 +130,7 @@ export class Runtime {
       else throw new ConfigError(`a job is pinned to adapter "${name}", which is not in config.adapters`);
     }
     const adapter = await createAdapter(setting, this, what);
-    const client = new AdapterClient(adapter, this.events);
+    const client = new AdapterClient(adapter, this.events, this.instrumentation);
     // `close()` may run while this build awaits: it stops the workers it knows of and closes
     // the clients built so far. After each await the build looks again, and a runtime
     // closed meanwhile gets no worker (it would poll a closed client forever); what was

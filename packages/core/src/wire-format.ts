@@ -120,7 +120,39 @@ export function validatePayload(value: unknown): JobPayload {
   if (record.timeoutMs !== undefined) requireInteger(record.timeoutMs, 1, "timeoutMs");
   if (record.group !== undefined) requireString(record.group, "group");
   if (record.flow !== undefined) requireFlow(record.flow);
+  if (record.headers !== undefined) checkHeaders(record.headers);
   return record as unknown as JobPayload;
+}
+
+/** Most entries a payload's `headers` may hold. */
+export const MAX_HEADERS = 16;
+/**
+ * Most characters of a payload's `headers`, keys and values together. A W3C `traceparent`
+ * is 55 and a `tracestate` at most 512; 4,096 leaves room for baggage without letting a
+ * carrier outgrow the job (SQS stores 256 KiB a message, arguments included).
+ */
+export const MAX_HEADERS_LENGTH = 4096;
+
+/**
+ * `headers`: an object of at most {@link MAX_HEADERS} string entries (non-empty keys),
+ * {@link MAX_HEADERS_LENGTH} characters in all. Checked on read and, by the adapter
+ * client, before a payload is stored.
+ * @throws MalformedPayloadError naming what is wrong.
+ */
+export function checkHeaders(headers: unknown): void {
+  if (headers === null || typeof headers !== "object" || Array.isArray(headers)) fail(`"headers" must be an object of strings`);
+  let count = 0;
+  let length = 0;
+  const entries = headers as Record<string, unknown>;
+  for (const key in entries) {
+    const value = entries[key];
+    if (typeof value !== "string") fail(`"headers.${key}" must be a string`);
+    if (key.length === 0) fail(`"headers" keys must be non-empty`);
+    count++;
+    length += key.length + value.length;
+  }
+  if (count > MAX_HEADERS) fail(`"headers" holds ${count} entries, more than ${MAX_HEADERS}`);
+  if (length > MAX_HEADERS_LENGTH) fail(`"headers" holds ${length} characters, more than ${MAX_HEADERS_LENGTH}`);
 }
 
 /**

@@ -49,6 +49,14 @@ export interface JobPayload {
    * never handed a payload carrying it (core refuses at enqueue).
    */
   flow?: FlowControl;
+  /**
+   * A carrier for context that travels with the job, such as OpenTelemetry's trace context
+   * (`traceparent`, `tracestate`), written by an instrumentation's enqueue hook. Strings
+   * only, at most 16 entries and 4,096 characters (`wire-format.ts`). Every backend stores
+   * it and hands it back unchanged, through retries, the dead set and a dead-job retry.
+   * Absent when no instrumentation wrote any.
+   */
+  headers?: Record<string, string>;
 }
 
 /** Most earlier runs a payload's `attempts` keeps (the oldest are dropped first). */

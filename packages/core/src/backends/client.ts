@@ -20,7 +20,8 @@
  */
 import type { TypedEmitter, ErrandEvents } from "../events.js";
 import { AdapterClosedError, AdapterError, ConnectionError, ErrandError, MalformedPayloadError, UnsupportedError } from "../errors.js";
-import { decodePayload, encodePayload } from "../wire-format.js";
+import { endScopes, type Instrumentations } from "../instrumentation.js";
+import { checkHeaders, decodePayload, encodePayload } from "../wire-format.js";
 import type {
   Adapter,
   AdapterCapabilities,
@@ -95,6 +96,8 @@ export class AdapterClient {
     /** The wrapped adapter; call it only through this client. */
     readonly adapter: Adapter,
     private readonly events: TypedEmitter<ErrandEvents>,
+    /** The runtime's enqueue hooks; none for a client built without a runtime (tests). */
+    private readonly instrumentation?: Instrumentations,
   ) {
     this.name = adapter.name;
     this.capabilities = adapter.capabilities;
@@ -161,6 +164,8 @@ export class AdapterClient {
           `${payload.job}: priority ${payload.priority} is outside what the ${this.name} adapter stores (capability maxPriority: -${caps.maxPriority} to ${caps.maxPriority})`,
         );
       }
+      // Written by an instrumentation's enqueue hook: refused here rather than dead at reserve.
+      if (payload.headers !== undefined) checkHeaders(payload.headers);
       if (payload.group !== undefined && !caps.groups) {
         throw new UnsupportedError(`${payload.job}: the ${this.name} adapter does not support ordering groups (capability groups); set({ group }) needs SQS FIFO queues`);
       }
@@ -192,6 +197,24 @@ export class AdapterClient {
    * one adapter call while another is in flight.
    */
   enqueue(payloads: JobPayload[], transaction?: unknown): Promise<EnqueueResult[]> {
+    // The one check an uninstrumented enqueue pays.
+    if (this.instrumentation !== undefined && this.instrumentation.list.length > 0) return this.enqueueInstrumented(payloads, transaction);
+    return this.enqueueChecked(payloads, transaction);
+  }
+
+  /** `enqueue` with the hooks around it: they may write each payload's `headers` before it is checked. */
+  private enqueueInstrumented(payloads: JobPayload[], transaction: unknown): Promise<EnqueueResult[]> {
+    const scopes = this.instrumentation!.startEnqueue({ adapter: this.name, payloads });
+    const stored = this.enqueueChecked(payloads, transaction);
+    if (scopes.length === 0) return stored;
+    stored.then(
+      (results) => endScopes(scopes, { results }),
+      (error: unknown) => endScopes(scopes, { error }),
+    );
+    return stored;
+  }
+
+  private enqueueChecked(payloads: JobPayload[], transaction: unknown): Promise<EnqueueResult[]> {
     try {
       this.check(payloads, transaction);
     } catch (error) {

@@ -33,7 +33,7 @@ export class InlineAdapter extends TestAdapter implements Adapter {
     let failure: unknown;
     for (const reservation of reservations) {
       let settlement: Settlement = await executeReservation(
-        { runtime: this.runtime, workerId: "inline" },
+        { runtime: this.runtime, workerId: "inline", adapter: "inline" },
         reservation,
       );
       if (settlement.outcome === "retry") {

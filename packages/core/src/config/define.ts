@@ -7,6 +7,7 @@
  */
 import type { Adapter } from "../adapter/contract.js";
 import type { Duration } from "../duration.js";
+import type { Instrumentation } from "../instrumentation.js";
 import type { RetryPolicy } from "../job/exceptions.js";
 import type { JobClass } from "../job/job.js";
 import type { MailerClass } from "../mailer/mailer.js";
@@ -108,6 +109,11 @@ export interface ErrandConfig {
    * (docs/dependency-injection.md).
    */
   resolve?: (target: JobClass | MailerClass) => object | undefined | Promise<object | undefined>;
+  /**
+   * Hooks around every enqueue and perform, for tracing and metrics:
+   * `[errandInstrumentation()]` from `@errand/opentelemetry` (docs/observability.md).
+   */
+  instrumentation?: readonly Instrumentation[];
   /** Environment name; default `ERRAND_ENV`, else `NODE_ENV`, else `"development"`. */
   environment?: string;
   /** Directory that relative `jobs` globs start from. Set by `loadConfig` to the config file's directory; default the working directory. */

@@ -106,6 +106,14 @@ const CONFIG_SCHEMA: OptionSchema<ErrandConfig> = {
     test: (value) => typeof value === "object" && value !== null && ["write", "relay", "close"].every((key) => typeof (value as Record<string, unknown>)[key] === "function"),
   },
   resolve: rules.function,
+  instrumentation: rules.arrayOf({
+    expected: "an instrumentation (an object with a name and enqueue and/or perform hooks, such as errandInstrumentation() from @errand/opentelemetry)",
+    test: (value) =>
+      typeof value === "object" &&
+      value !== null &&
+      typeof (value as Record<string, unknown>).name === "string" &&
+      ["enqueue", "perform"].every((key) => ["undefined", "function"].includes(typeof (value as Record<string, unknown>)[key])),
+  }),
   environment: rules.nonEmptyString,
   root: rules.nonEmptyString,
 };

@@ -16,6 +16,7 @@ import { MAX_ATTEMPTS_KEPT, type AttemptRecord, type JobPayload, type Reservatio
 import { performance } from "node:perf_hooks";
 import { linkAbort } from "../abort.js";
 import { JobAbortedError, JobTimeoutError, toStoredError } from "../errors.js";
+import { endScopes, runInScopes, type PerformOutcome } from "../instrumentation.js";
 import type { Runtime } from "../runtime.js";
 import { readArguments, serializeResult } from "../serializers/arguments.js";
 import { decodePayload, peekJobId } from "../wire-format.js";
@@ -35,6 +36,8 @@ const NEVER_ABORTED = new AbortController().signal;
 export interface ExecutionContext {
   runtime: Runtime;
   workerId: string;
+  /** The adapter's name, for instrumentation (`"unknown"` when not given). */
+  adapter?: string;
   /** Receives `this.progress(...)` calls, with the reservation the job runs under. */
   onProgress?(payload: JobPayload, fraction: number, message: string | undefined, reservation: Reservation): void;
 }
@@ -225,19 +228,77 @@ async function decide(
  *   and its class found, before the job runs (a worker that reports what it runs passes its
  *   slot entry: no closure per job).
  */
-export async function executeReservation(
+export function executeReservation(
   context: ExecutionContext,
   reservation: Reservation,
   signal: SignalSource = NEVER_ABORTED,
   track?: { payload: JobPayload | undefined; startedAt: number },
 ): Promise<Settlement> {
-  const { runtime, workerId } = context;
+  // Not `async`: it hands on the promise of the function it calls. An async function that
+  // returns a promise adds a promise and three microtask turns per job (measured: ~700
+  // instructions per job of a no-op drain, callgrind, 100k jobs at concurrency 50).
   let payload: JobPayload;
   try {
     payload = decodePayload(reservation.body);
   } catch (error) {
-    return dead(context, reservation, error);
+    return deadUnread(context, reservation, error);
   }
+  // The one check an uninstrumented perform pays.
+  if (context.runtime.instrumentation.list.length > 0) return executeInstrumented(context, reservation, payload, signal, track);
+  return executePayload(context, reservation, payload, signal, track);
+}
+
+/** A reservation whose payload could not be read: dead, with the reason. */
+async function deadUnread(context: ExecutionContext, reservation: Reservation, error: unknown): Promise<Settlement> {
+  return dead(context, reservation, error);
+}
+
+/** How a settlement ended, as perform hooks are told. */
+function outcomeOf(settlement: Settlement): PerformOutcome {
+  switch (settlement.outcome) {
+    case "succeeded":
+      return { outcome: "succeeded" };
+    case "retry":
+      return { outcome: "retry", error: originalError(settlement) ?? settlement.error, runAt: settlement.runAt };
+    case "failed":
+      return { outcome: "discarded", error: originalError(settlement) ?? settlement.error };
+    case "dead":
+      return { outcome: "dead", error: originalError(settlement) ?? settlement.error };
+    default:
+      // The executor never releases a job itself: the worker does, without running it.
+      return { outcome: "discarded", error: new Error(`the job's run ended with outcome ${settlement.outcome}`) };
+  }
+}
+
+/** {@link executePayload} inside the perform hooks' scopes, telling them how it ended. */
+async function executeInstrumented(
+  context: ExecutionContext,
+  reservation: Reservation,
+  payload: JobPayload,
+  signal: SignalSource,
+  track: { payload: JobPayload | undefined; startedAt: number } | undefined,
+): Promise<Settlement> {
+  const scopes = context.runtime.instrumentation.startPerform({
+    adapter: context.adapter ?? "unknown",
+    payload,
+    attempt: payload.executions + 1,
+    workerId: context.workerId,
+  });
+  if (scopes.length === 0) return executePayload(context, reservation, payload, signal, track);
+  const settlement = await runInScopes(scopes, () => executePayload(context, reservation, payload, signal, track));
+  endScopes(scopes, outcomeOf(settlement));
+  return settlement;
+}
+
+/** Runs a reserved job whose payload was read. Never throws. */
+async function executePayload(
+  context: ExecutionContext,
+  reservation: Reservation,
+  payload: JobPayload,
+  signal: SignalSource,
+  track: { payload: JobPayload | undefined; startedAt: number } | undefined,
+): Promise<Settlement> {
+  const { runtime, workerId } = context;
   const jobClass = runtime.registry.get(payload.job);
   if (!jobClass) return dead(context, reservation, runtime.registry.unknown(payload.job), payload);
 

@@ -180,6 +180,7 @@ export class Worker {
     this.executionContext = {
       runtime: this.runtime,
       workerId: this.id,
+      adapter: this.client.name,
       onProgress: (payload, fraction, message, reservation) => {
         const update = message === undefined ? { jobId: payload.id, reservation, fraction } : { jobId: payload.id, reservation, fraction, message };
         this.batcher.reportProgress(update);

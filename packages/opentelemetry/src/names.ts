@@ -1,0 +1,53 @@
+/**
+ * The names this package emits: span names, attributes, events and metrics. The messaging
+ * semantic conventions' names where they have one (`messaging.*`, `error.type`), `errand.*`
+ * otherwise. docs/observability.md tables them.
+ *
+ * @module
+ */
+
+/** `messaging.system`: Errand is the messaging system as the app sees it; the backend is {@link ATTR_ADAPTER}. */
+export const MESSAGING_SYSTEM = "errand";
+
+/** Attribute names of the messaging semantic conventions. */
+export const ATTR_MESSAGING_SYSTEM = "messaging.system";
+/** `send`, `create` or `process`. */
+export const ATTR_OPERATION_TYPE = "messaging.operation.type";
+/** Same values as the type here: Errand's operations are the generic ones. */
+export const ATTR_OPERATION_NAME = "messaging.operation.name";
+/** The queue (prefix applied). */
+export const ATTR_DESTINATION = "messaging.destination.name";
+/** The Errand job id. */
+export const ATTR_MESSAGE_ID = "messaging.message.id";
+/** Jobs in one enqueue call, on a batch's send span (two or more). */
+export const ATTR_BATCH_COUNT = "messaging.batch.message_count";
+/** The error's class name, on failed operations. */
+export const ATTR_ERROR_TYPE = "error.type";
+
+/** Errand's own attribute names. */
+export const ATTR_JOB_CLASS = "errand.job.class";
+/** This run's number: 1 for the first. */
+export const ATTR_ATTEMPT = "errand.job.attempt";
+/** `redis`, `postgres`, `sqs`, `async`, … */
+export const ATTR_ADAPTER = "errand.adapter";
+/** The worker that ran the job. */
+export const ATTR_WORKER = "errand.worker.id";
+/** How a run ended: `succeeded`, `retry`, `discarded` or `dead`. */
+export const ATTR_OUTCOME = "errand.job.outcome";
+/** On a send span: uniqueness matched a job already stored, and nothing was stored. */
+export const ATTR_DUPLICATE = "errand.job.duplicate";
+/** On the retry event: when the next run may start (ISO-8601). */
+export const ATTR_RETRY_AT = "errand.job.retry_at";
+
+/** Span events of a failed run, besides the `exception` event. */
+export const EVENT_RETRY = "errand.job.retry";
+export const EVENT_DISCARD = "errand.job.discard";
+export const EVENT_DEAD = "errand.job.dead";
+
+/** Metric names. */
+export const METRIC_SENT = "messaging.client.sent.messages";
+export const METRIC_CONSUMED = "messaging.client.consumed.messages";
+export const METRIC_PROCESS_DURATION = "messaging.process.duration";
+export const METRIC_FINISHED = "errand.job.finished";
+export const METRIC_FAILED = "errand.job.failed";
+export const METRIC_QUEUE_LATENCY = "errand.job.queue_latency";
