@@ -13,20 +13,13 @@
 import type { ErrandConfig } from "../config/define.js";
 import { ConfigError } from "../errors.js";
 import type { Job } from "./job.js";
-import { restoreJob } from "./restoring.js";
+import { restoreJob, servicesNeedResolve } from "./restoring.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyJob = Job<any, any>;
 
 /** The config's `resolve` hook. */
 export type ResolveHook = NonNullable<ErrandConfig["resolve"]>;
-
-/** The `ConfigError` for a job whose constructor did not pass its arguments to `Job`. */
-export function servicesNeedResolve(jobClass: Function, given: number, kept: number): ConfigError {
-  return new ConfigError(
-    `${jobClass.name} was built with ${given} argument(s) but its constructor passed ${kept} to Job: a job whose constructor takes services needs the resolve hook in the Errand config (docs/dependency-injection.md), or build it for enqueueing with ${jobClass.name}.build(...args)`,
-  );
-}
 
 /** @internal `new jobClass(...args)`, refusing a constructor that kept back its arguments. */
 export function constructJob<J extends AnyJob>(jobClass: Function, args: unknown[]): J {

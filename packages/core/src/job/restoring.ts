@@ -8,7 +8,7 @@
  * @module
  */
 
-import { servicesNeedResolve } from "./building.js";
+import { ConfigError } from "../errors.js";
 
 let restoringClass: Function | undefined;
 let restoringId: string | undefined;
@@ -38,4 +38,11 @@ export function restoreJob<J>(jobClass: Function, args: unknown[], jobId: string
   } finally {
     restoringClass = restoringId = undefined;
   }
+}
+
+/** The `ConfigError` for a job whose constructor did not pass its arguments to `Job`. */
+export function servicesNeedResolve(jobClass: Function, given: number, kept: number): ConfigError {
+  return new ConfigError(
+    `${jobClass.name} was built with ${given} argument(s) but its constructor passed ${kept} to Job: a job whose constructor takes services needs the resolve hook in the Errand config (docs/dependency-injection.md), or build it for enqueueing with ${jobClass.name}.build(...args)`,
+  );
 }
