@@ -34,11 +34,22 @@ class MailJob extends Job<[to: string]> {
   }
 }
 
+/** Unique: its enqueue goes through enqueue_flow (migration 006, its wake-up fixed by 017). */
+class UniqueMailJob extends Job<[to: string]> {
+  static override unique = { while: "queued" as const };
+  perform(to: string) {
+    return to;
+  }
+}
+
 const jobRows = (queryable: { query: pg.Pool["query"] } | pg.ClientBase, schema: string, id: string) =>
   queryable.query(`SELECT id FROM "${schema}".jobs WHERE id = $1`, [id]).then((result) => result.rowCount);
 
 describe("postgres: transactions: \"join\"", () => {
-  it("writes the job row inside the transaction, and its NOTIFY arrives only at COMMIT", async () => {
+  it.each([
+    ["a plain job", MailJob],
+    ["a unique job (enqueue_flow)", UniqueMailJob],
+  ])("%s: the row is written inside the transaction, and its NOTIFY arrives only at COMMIT", async (_label, JobClass) => {
     const adapter = freshAdapter();
     const runtime = configure({ adapter, worker: { embedded: false } });
     const listener = new pg.Client({ connectionString: url });
@@ -49,7 +60,7 @@ describe("postgres: transactions: \"join\"", () => {
       listener.on("notification", (message) => notified.push(message.channel));
       await listener.query(`LISTEN "errand:${adapter.schema}"`);
       const jobId = await transaction(pool, async (client) => {
-        const enqueued = await MailJob.performLater("ada@example.com");
+        const enqueued = await JobClass.performLater("ada@example.com");
         expect(enqueued.deferred).toBe(false);
         expect(enqueued.providerJobId).toBe(enqueued.jobId);
         expect(await jobRows(client, adapter.schema, enqueued.jobId)).toBe(1);

@@ -99,6 +99,7 @@ describe("migrations", () => {
         "014_control",
         "015_status_control",
         "016_outbox",
+        "017_flow_wake_at_statement",
       ]);
       const { rows } = await adapters[0]!.pool.query(`SELECT id, name FROM "${schema}".migrations`);
       expect(rows).toEqual([
@@ -118,6 +119,7 @@ describe("migrations", () => {
         { id: 14, name: "014_control" },
         { id: 15, name: "015_status_control" },
         { id: 16, name: "016_outbox" },
+        { id: 17, name: "017_flow_wake_at_statement" },
       ]);
       expect((await adapters[0]!.migrate()).applied).toEqual([]);
       // 010's fillfactor, 011's autovacuum threshold and 013's unthrottled autovacuum on the churning tables.
