@@ -34,11 +34,15 @@ const { jobId } = await tracer.startActiveSpan("POST /orders", { kind: SpanKind.
 await waitFor(async () => (await ReceiptJob.status(jobId))?.state === "succeeded");
 await runtime.close();
 
-// One trace: the request, the enqueue (producer), the run (consumer) and what the job did.
+// One trace: the request, the enqueue (producer), the run (consumer) and what the job did,
+// printed as a tree, each span after its parent.
 const spans = exporter.getFinishedSpans();
 const kinds = ["internal", "server", "client", "producer", "consumer"];
-for (const span of [...spans].sort((a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1])) {
-  const parent = spans.find((other) => other.spanContext().spanId === span.parentSpanContext?.spanId);
-  console.log(`${span.name} (${kinds[span.kind]}) <- ${parent?.name ?? "root"}`);
-}
+const printChildren = (parentId: string | undefined, parentName: string): void => {
+  for (const span of spans.filter((other) => other.parentSpanContext?.spanId === parentId)) {
+    console.log(`${span.name} (${kinds[span.kind]}) <- ${parentName}`);
+    printChildren(span.spanContext().spanId, span.name);
+  }
+};
+printChildren(undefined, "root");
 console.log(`one trace: ${new Set(spans.map((span) => span.spanContext().traceId)).size === 1}`);
