@@ -73,6 +73,7 @@ import {
   type RetryDeadOptions,
   type SetProgressOptions,
   type SettleOptions,
+  type Settlement,
   type StatusFeed,
   type StatusFeedOptions,
   type StatusRecord,
@@ -309,6 +310,13 @@ export class SqsAdapter implements Adapter {
     // A stale holder (its lease expired and the job was delivered again) changes nothing.
     const current = settlements.filter((s) => !stale.has(s.reservation));
     const byQueue = [...groupBy(current, (s) => handleOf(s.reservation).queue)];
+    // A FIFO retry keeps its message, seen again once its visibility changes: at once when
+    // the backoff is under the settle's delay (a 20 ms wait settled late is 0 s). Its status
+    // holds the retried payload (the rules' counters), so it is written first: written after,
+    // a redelivery read the old one (CI, under load). If SQS then refuses the change, the
+    // message comes back when its lease runs out, with the new payload.
+    const early = this.fifo ? current.filter((settlement) => settlement.outcome === "retry") : [];
+    if (early.length > 0) await this.status.settled(statusEntries(early));
     // Messages first, statuses after: once a status says `dead`, its dead-letter message
     // exists (the dead set lists it), and a finished status never precedes the delete.
     const failures = (await Promise.all(byQueue.map(([queue, group]) => settleQueue({ queues: this.queues, sender: this.sender, fifo: this.fifo }, queue, group)))).filter((f) => f !== undefined);
@@ -316,12 +324,8 @@ export class SqsAdapter implements Adapter {
     // it current and tries again; the rest is recorded, and is stale to that retry.
     const notDone = new Set(failures.flatMap((failure) => failure.receipts));
     const done = current.filter((settlement) => !notDone.has(handleOf(settlement.reservation).receipt));
-    await this.status.settled(
-      done.flatMap((settlement) => {
-        const { jobId, receipt } = handleOf(settlement.reservation);
-        return jobId ? [{ id: jobId, lease: receipt, settlement }] : [];
-      }),
-    );
+    const written = new Set<Settlement>(early);
+    await this.status.settled(statusEntries(done.filter((settlement) => !written.has(settlement))));
     // Slots go with the leases that held them; one parked job per slot freed is sent again.
     if (this.flow) await this.flow.release(done);
     if (failures.length > 0) throw failures[0]!.error;
@@ -402,4 +406,12 @@ export class SqsAdapter implements Adapter {
     }
     return undefined;
   }
+}
+
+/** The status store's entries for settled deliveries (a delivery without a job id has none). */
+function statusEntries(settlements: readonly Settlement[]): { id: string; lease: string; settlement: Settlement }[] {
+  return settlements.flatMap((settlement) => {
+    const { jobId, receipt } = handleOf(settlement.reservation);
+    return jobId ? [{ id: jobId, lease: receipt, settlement }] : [];
+  });
 }
