@@ -197,7 +197,10 @@ describe("postgres outbox: relay to redis", () => {
     await inTransaction(outbox, second.slice(0, 25));
     await inTransaction(outbox, second.slice(25));
     await waitFor(() => relay.errors.length >= 2, { timeoutMs: 20_000, message: "failed rounds reported while Redis is unreachable" });
-    expect(await outbox.pending()).toBe(50);
+    // The 50 wait; so may the first jobs' last batch, when the proxy stopped after Redis stored
+    // it but before its answer came back (seen in CI: 60): sent again, and stored once (below).
+    const pending = await outbox.pending();
+    expect(pending === 50 || pending === 60).toBe(true);
     await proxy.start();
     await waitFor(async () => (await outbox.pending()) === 0, { timeoutMs: 30_000, message: "the outbox drained once Redis is back" });
     const ids = await readyIds(raw, keys.queue("d"));
