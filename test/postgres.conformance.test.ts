@@ -1,26 +1,28 @@
-// Conformance wiring for @errand/adapter-postgres: a schema of its own per case.
+// Conformance wiring for @errand/adapter-postgres: a schema of its own per case (emptied and
+// reused once every adapter on it has closed: support/postgres-schemas.ts).
 import { afterAll } from "vitest";
 
-import { PostgresAdapter } from "@errand/adapter-postgres";
+import { PostgresAdapter, type PostgresAdapterOptions } from "@errand/adapter-postgres";
 
 import { runConformance } from "./conformance/index.js";
 import { transactionsSuite } from "./conformance/transactions.js";
-import { dropSchemas, postgresUrl, schemaName } from "./support/postgres.js";
+import { postgresUrl } from "./support/postgres.js";
+import { SchemaPool } from "./support/postgres-schemas.js";
 
 const url = postgresUrl();
-const schemas: string[] = [];
-afterAll(() => dropSchemas(url, schemas));
+const schemas = new SchemaPool(url);
+afterAll(() => schemas.drop());
+
+/** An adapter on `schema` that hands the schema back to the pool when closed. */
+const adapterOn = (schema: string, options: Partial<PostgresAdapterOptions> = {}) =>
+  schemas.hold(schema, new PostgresAdapter({ url, schema, poolSize: 4, leaseCheckMs: 50, ...options }));
 
 runConformance({
   name: "postgres",
   capabilities: PostgresAdapter.capabilities,
-  create: async () => {
-    const schema = schemaName();
-    schemas.push(schema);
-    return new PostgresAdapter({ url, schema, poolSize: 4, leaseCheckMs: 50 });
-  },
+  create: async () => adapterOn(await schemas.take()),
   // Another process of the same app: the same database and schema.
-  peer: async (adapter) => new PostgresAdapter({ url, schema: (adapter as PostgresAdapter).schema, poolSize: 4, leaseCheckMs: 50 }),
+  peer: async (adapter) => adapterOn((adapter as PostgresAdapter).schema),
   // A raw body goes straight into the table, bypassing the adapter's own encoding.
   insertRaw: async (adapter, body, queue) => {
     const { pool, schema } = adapter as PostgresAdapter;
@@ -36,9 +38,5 @@ runConformance({
 transactionsSuite({
   name: "postgres (transactions: after-commit)",
   capabilities: { ...PostgresAdapter.capabilities, transactionalEnqueue: false },
-  create: async () => {
-    const schema = schemaName();
-    schemas.push(schema);
-    return new PostgresAdapter({ url, schema, poolSize: 4, leaseCheckMs: 50, transactions: "after-commit" });
-  },
+  create: async () => adapterOn(await schemas.take(), { transactions: "after-commit" }),
 });

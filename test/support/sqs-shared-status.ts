@@ -14,7 +14,8 @@ import { RedisStatusStore } from "@errand/adapter-redis";
 import { SqsAdapter } from "@errand/adapter-sqs";
 
 import { runConformance } from "../conformance/index.js";
-import { dropSchemas, postgresUrl, schemaName } from "./postgres.js";
+import { postgresUrl } from "./postgres.js";
+import { SchemaPool } from "./postgres-schemas.js";
 import { dropPrefixes, redisPrefix, redisUrl } from "./redis.js";
 import { sqsEndpoint, sqsPrefix, TEST_SQS_CONFIG } from "./sqs.js";
 
@@ -26,20 +27,20 @@ export function runSharedStatusConformance(storeName: SharedStore, fifo: boolean
   const endpoint = sqsEndpoint();
   const databaseUrl = postgresUrl();
   const redis = redisUrl();
-  const schemas: string[] = [];
+  const schemas = new SchemaPool(databaseUrl, "errand_status_t");
   const prefixes: string[] = [];
-  afterAll(() => Promise.all([dropSchemas(databaseUrl, schemas), dropPrefixes(redis, prefixes)]));
+  afterAll(() => Promise.all([schemas.drop(), dropPrefixes(redis, prefixes)]));
 
   /** The store, made fresh (`where` undefined) or as another process's view of an existing one. */
-  const store = (where?: string): { store: StatusStore; where: string } => {
+  const store = async (where?: string): Promise<{ store: StatusStore; where: string }> => {
     if (storeName === "redis") {
       const prefix = where ?? redisPrefix("errand-status-t");
       if (!where) prefixes.push(prefix);
       return { store: new RedisStatusStore({ url: redis, prefix }), where: prefix };
     }
-    const schema = where ?? schemaName("errand_status_t");
-    if (!where) schemas.push(schema);
-    return { store: new PostgresStatusStore({ url: databaseUrl, schema }), where: schema };
+    // Emptied and reused once every store on it has closed (support/postgres-schemas.ts).
+    const schema = where ?? (await schemas.take());
+    return { store: schemas.hold(schema, new PostgresStatusStore({ url: databaseUrl, schema })), where: schema };
   };
 
   /** Where each adapter's queues and statuses live, for a second adapter on the same ones. */
@@ -50,14 +51,14 @@ export function runSharedStatusConformance(storeName: SharedStore, fifo: boolean
     capabilities: { ...(fifo ? SqsAdapter.fifoCapabilities : SqsAdapter.capabilities), ...SqsAdapter.sharedStoreFlow, ...SqsAdapter.sharedStoreControl },
     create: async () => {
       const queuePrefix = sqsPrefix();
-      const { store: status, where } = store();
+      const { store: status, where } = await store();
       const adapter = new SqsAdapter({ endpoint, clientConfig: TEST_SQS_CONFIG, queuePrefix, status, fifo });
       placed.set(adapter, { queuePrefix, where });
       return adapter;
     },
     peer: async (adapter) => {
       const { queuePrefix, where } = placed.get(adapter)!;
-      return new SqsAdapter({ endpoint, clientConfig: TEST_SQS_CONFIG, queuePrefix, status: store(where).store, fifo });
+      return new SqsAdapter({ endpoint, clientConfig: TEST_SQS_CONFIG, queuePrefix, status: (await store(where)).store, fifo });
     },
   });
 }
