@@ -86,6 +86,25 @@ describe.each(nestBackends("nestcli"))("errand work --nest on %s", (name, makeAd
     expect(status?.state).toBe("succeeded");
     expect(status?.result).toBe("Welcome, patient worker!");
   });
+
+  it("a second signal while the running job holds the stop exits 130 at once", async () => {
+    const adapter = makeAdapter();
+    const cli = new Cli(["work", "--nest", MODULE, "-c", "1"], { env: { ERRAND_ADAPTER: JSON.stringify(adapter) } });
+    await cli.line(/ worker \S+ started: /, 20_000);
+    app = await enqueuingApp(adapter);
+    // Never released: only the second signal ends this process.
+    const { jobId } = await SlowJob.performLater(join(TMP, `never-${randomUUID()}`));
+    await waitFor(async () => (await SlowJob.status(jobId))?.state === "running", { timeoutMs: 20_000, message: `SlowJob to be running\n${cli.stdout}\n${cli.stderr}` });
+
+    cli.child.kill("SIGTERM");
+    await cli.line(/ SIGTERM: stopping; 1 running job\(s\) get up to 25s to finish/);
+    cli.child.kill("SIGINT");
+    // Well inside the 25 s grace period the first signal granted.
+    const { code, stdout, stderr } = await cli.exit(10_000);
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/^errand: SIGINT again: exiting at once; 1 running job\(s\) were not handed back/);
+    expect(stdout).not.toContain("nest shutdown started");
+  });
 });
 
 describe("errand work --nest refuses, in one line", () => {

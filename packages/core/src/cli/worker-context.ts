@@ -30,8 +30,8 @@ interface Integration {
   packageName: string;
   /** Its export, a {@link WorkerContextFactory}. */
   factory: string;
-  /** The command that installs what it needs. */
-  install: string;
+  /** The packages a user installs for it (its peers may be missing too: the message names the missing one). */
+  install: readonly string[];
   /** Exports tried, in order, when the user names none. */
   defaultExports: readonly string[];
 }
@@ -40,7 +40,7 @@ const NEST: Integration = {
   flag: "--nest",
   packageName: "@errand/nestjs",
   factory: "nestWorkerContext",
-  install: "npm install @errand/nestjs @nestjs/core",
+  install: ["@errand/nestjs", "@nestjs/core"],
   defaultExports: ["default", "AppModule"],
 };
 
@@ -93,8 +93,9 @@ async function importFactory(integration: Integration): Promise<WorkerContextFac
   } catch (error) {
     const missing = missingPackage(error);
     if (!missing) throw error;
+    const install = integration.install.includes(missing) ? integration.install.join(" ") : missing;
     throw new ConfigError(
-      `errand work ${integration.flag} needs ${integration.packageName} and its peers, but ${missing} is not installed: run \`${integration.install}\``,
+      `errand work ${integration.flag} needs ${integration.packageName} and its peers, but ${missing} is not installed: run \`npm install ${install}\``,
     );
   }
   const factory = module[integration.factory];
