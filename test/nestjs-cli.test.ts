@@ -8,12 +8,14 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
-import type { INestApplicationContext } from "@nestjs/common";
+import type { DynamicModule, INestApplicationContext } from "@nestjs/common";
+import { NestFactory } from "@nestjs/core";
 import { waitFor } from "@errand/core/testing";
+import { ERRAND_CLI_WORKER, ErrandLifecycle } from "@errand/nestjs";
 import { afterEach, describe, expect, it } from "vitest";
 
 import { Cli, ROOT, TMP, cliHooks, errand, expectOneLineError } from "./support/cli.js";
-import { SignupService, SlowJob, WelcomeJob, enqueuingApp, nestBackends } from "./support/nest.js";
+import { AppModule, SignupService, SlowJob, WelcomeJob, enqueuingApp, nestBackends } from "./support/nest.js";
 
 cliHooks();
 
@@ -104,6 +106,25 @@ describe.each(nestBackends("nestcli"))("errand work --nest on %s", (name, makeAd
     expect(code).toBe(130);
     expect(stderr).toMatch(/^errand: SIGINT again: exiting at once; 1 running job\(s\) were not handed back/);
     expect(stdout).not.toContain("nest shutdown started");
+  });
+});
+
+describe("ErrandModule booted by errand work --nest", () => {
+  // In this process, as nestWorkerContext boots it: a global root that provides the token.
+  const rootWith = (providesToken: boolean): DynamicModule => ({
+    module: class CliRoot {},
+    global: true,
+    imports: [AppModule.register({ work: true })],
+    providers: providesToken ? [{ provide: ERRAND_CLI_WORKER, useValue: true }] : [],
+    exports: providesToken ? [ERRAND_CLI_WORKER] : [],
+  });
+
+  it.each([
+    ["starts no worker of its own where ERRAND_CLI_WORKER is provided", true],
+    ["(the control: without the token, work: true starts one)", false],
+  ])("%s", async (_title, providesToken) => {
+    app = await NestFactory.createApplicationContext(rootWith(providesToken), { logger: ["error", "warn"] });
+    expect(app.get(ErrandLifecycle).appWorker === undefined).toBe(providesToken);
   });
 });
 

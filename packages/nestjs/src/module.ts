@@ -5,8 +5,8 @@
  * with {@link nestResolver} as the config's `resolve` hook, installed as the process's
  * runtime); on `onApplicationBootstrap` a worker starts when `work` asks for one (its
  * jobs built by Nest's DI), unless `errand work --nest` booted the app and runs the worker
- * itself ({@link ERRAND_CLI_WORKER} is provided); on `beforeApplicationShutdown` (Nest's `close()`, or a signal
- * once `app.enableShutdownHooks()` is on; after `onModuleDestroy`, before
+ * itself ({@link ERRAND_CLI_WORKER} is provided); on `beforeApplicationShutdown` (Nest's
+ * `close()`, or a signal once `app.enableShutdownHooks()` is on; after `onModuleDestroy`, before
  * `onApplicationShutdown`) the runtime closes: its workers stop fetching, running
  * jobs get the grace period to finish, the rest are handed back, adapters close.
  *
