@@ -3,35 +3,20 @@
 // as Nest apps are) enqueues from a Nest service in this process; a worker process runs
 // the app's module in a Nest application context and builds each job with Nest's DI; on
 // SIGTERM that worker lets its running job finish and goes through Nest's shutdown hooks.
-import "reflect-metadata";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 
-import { NestFactory } from "@nestjs/core";
 import type { INestApplicationContext } from "@nestjs/common";
 import type { AdapterSetting } from "@errand/core";
 import { waitFor } from "@errand/core/testing";
 import { ROOT } from "./support/cli.js";
-import { dropSchemas, postgresUrl, schemaName } from "./support/postgres.js";
-import { dropPrefixes, redisPrefix, redisUrl } from "./support/redis.js";
-
-const EXAMPLE = join(ROOT, "examples/dist/nestjs");
-const { AppModule } = (await import(join(EXAMPLE, "app.module.js"))) as typeof import("../examples/nestjs/app.module.js");
-const { SignupService } = (await import(join(EXAMPLE, "signup.service.js"))) as typeof import("../examples/nestjs/signup.service.js");
-const { SlowJob } = (await import(join(EXAMPLE, "slow.job.js"))) as typeof import("../examples/nestjs/slow.job.js");
-const { WelcomeJob } = (await import(join(EXAMPLE, "welcome.job.js"))) as typeof import("../examples/nestjs/welcome.job.js");
+import { EXAMPLE, SignupService, SlowJob, WelcomeJob, enqueuingApp, nestBackends } from "./support/nest.js";
 
 const TMP = mkdtempSync(join(tmpdir(), "errand-nestjs-"));
-const prefixes: string[] = [];
-const schemas: string[] = [];
-afterAll(async () => {
-  rmSync(TMP, { recursive: true, force: true });
-  await dropPrefixes(redisUrl(), prefixes);
-  await dropSchemas(postgresUrl(), schemas);
-});
+afterAll(() => rmSync(TMP, { recursive: true, force: true }));
 
 /** A worker process running examples/nestjs/worker.ts, its output collected. */
 class NestWorker {
@@ -67,20 +52,10 @@ afterEach(async () => {
   worker = undefined;
 });
 
-const backends: [string, () => AdapterSetting][] = [
-  ["redis", () => ({ use: "redis", url: redisUrl(), prefix: prefixes[prefixes.push(redisPrefix("errand-nest")) - 1] })],
-  ["postgres", () => ({ use: "postgres", url: postgresUrl(), schema: schemas[schemas.push(schemaName("errand_nest")) - 1], poolSize: 4 })],
-];
-
-describe.each(backends)("the NestJS example on %s", (_name, makeAdapter) => {
+describe.each(nestBackends("nest"))("the NestJS example on %s", (_name, makeAdapter) => {
   it("a job enqueued from a Nest service runs in a Nest worker process with its injected service", async () => {
     const adapter = makeAdapter();
-    process.env.ERRAND_ADAPTER = JSON.stringify(adapter);
-    try {
-      app = await NestFactory.createApplicationContext(AppModule.register({ work: false }), { logger: ["error", "warn"] });
-    } finally {
-      delete process.env.ERRAND_ADAPTER;
-    }
+    app = await enqueuingApp(adapter);
     worker = new NestWorker(adapter);
     await worker.ready();
     const { jobId } = await app.get(SignupService).signUp("Ada");
@@ -97,12 +72,7 @@ describe.each(backends)("the NestJS example on %s", (_name, makeAdapter) => {
 
   it("SIGTERM lets the running job finish, then Nest's shutdown hooks run and the process exits", async () => {
     const adapter = makeAdapter();
-    process.env.ERRAND_ADAPTER = JSON.stringify(adapter);
-    try {
-      app = await NestFactory.createApplicationContext(AppModule.register({ work: false }), { logger: ["error", "warn"] });
-    } finally {
-      delete process.env.ERRAND_ADAPTER;
-    }
+    app = await enqueuingApp(adapter);
     worker = new NestWorker(adapter);
     await worker.ready();
     const release = join(TMP, `release-${worker.child.pid}`);

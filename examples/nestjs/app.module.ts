@@ -1,5 +1,7 @@
 // The example app's module. `AppModule.register({ work })`: the web side enqueues
 // (`work: false`), the worker entry runs a worker inside the Nest application context.
+// The default export is the module `errand work --nest` boots (the CLI runs the worker):
+//   errand work --nest examples/dist/nestjs/app.module.js
 import { Module, type DynamicModule, type OnApplicationShutdown, type OnModuleDestroy } from "@nestjs/common";
 import { ErrandModule } from "@errand/nestjs";
 import type { AdapterSetting } from "@errand/core";
@@ -47,3 +49,6 @@ export class AppModule {
     };
   }
 }
+
+/** The module for `errand work --nest examples/dist/nestjs/app.module.js`: the CLI runs the worker, so the module asks for none. */
+export default AppModule.register({ work: false });

@@ -70,6 +70,7 @@ export { RecurringTickError } from "./recurring/scheduler.js";
 export { Worker, ShutdownError, LeaseLostError } from "./worker/worker.js";
 export type { WorkerOptions, WorkerState } from "./worker/worker.js";
 export { parseQueues } from "./worker/queues.js";
+export type { WorkerContext, WorkerContextFactory, WorkerContextOptions } from "./worker/context.js";
 
 export { getStatus, deadSet, listQueues } from "./admin.js";
 export type { DeadSetApi } from "./admin.js";

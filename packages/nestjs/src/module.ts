@@ -4,14 +4,15 @@
  * Lifecycle: the `Runtime` provider is built when Nest builds the module (from the options,
  * with {@link nestResolver} as the config's `resolve` hook, installed as the process's
  * runtime); on `onApplicationBootstrap` a worker starts when `work` asks for one (its
- * jobs built by Nest's DI); on `beforeApplicationShutdown` (Nest's `close()`, or a signal
- * once `app.enableShutdownHooks()` is on; after `onModuleDestroy`, before
+ * jobs built by Nest's DI), unless `errand work --nest` booted the app and runs the worker
+ * itself ({@link ERRAND_CLI_WORKER} is provided); on `beforeApplicationShutdown` (Nest's
+ * `close()`, or a signal once `app.enableShutdownHooks()` is on; after `onModuleDestroy`, before
  * `onApplicationShutdown`) the runtime closes: its workers stop fetching, running
  * jobs get the grace period to finish, the rest are handed back, adapters close.
  *
  * @module
  */
-import { Global, Inject, Injectable, Module, type DynamicModule, type InjectionToken, type ModuleMetadata, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OptionalFactoryDependency, type Provider } from "@nestjs/common";
+import { Global, Inject, Injectable, Module, Optional, type DynamicModule, type InjectionToken, type ModuleMetadata, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OptionalFactoryDependency, type Provider } from "@nestjs/common";
 import { ModuleRef } from "@nestjs/core";
 import { configure, ConfigError, Runtime, toMs, Worker, type Duration, type ErrandConfig, type WorkerOptions } from "@errand/core";
 import { nestResolver } from "./resolver.js";
@@ -42,6 +43,12 @@ export interface ErrandModuleAsyncOptions {
 /** The token of the module's options. */
 export const ERRAND_MODULE_OPTIONS = Symbol.for("errand.nestjs.options");
 
+/**
+ * Provided when the worker belongs to `errand work --nest` (see `nestWorkerContext`):
+ * `ErrandModule` then starts none of its own, whatever `work` says.
+ */
+export const ERRAND_CLI_WORKER = Symbol.for("errand.nestjs.cli-worker");
+
 /** Builds the runtime from the options, with Nest's DI as its `resolve` hook. */
 function runtimeFrom(options: ErrandModuleOptions, moduleRef: ModuleRef): Runtime {
   if (typeof options !== "object" || options === null) throw new ConfigError(`ErrandModule options must be an object, got ${String(options)}`);
@@ -58,12 +65,13 @@ export class ErrandLifecycle implements OnApplicationBootstrap, BeforeApplicatio
   constructor(
     @Inject(ERRAND_MODULE_OPTIONS) private readonly options: ErrandModuleOptions,
     @Inject(Runtime) private readonly runtime: Runtime,
+    @Optional() @Inject(ERRAND_CLI_WORKER) private readonly cliWorker: boolean | undefined,
   ) {}
 
-  /** Starts the worker of `work`, if any. */
+  /** Starts the worker of `work`, if any (none under `errand work --nest`, which runs its own). */
   async onApplicationBootstrap(): Promise<void> {
     const work = this.options.work;
-    if (work === undefined || work === false) return;
+    if (work === undefined || work === false || this.cliWorker) return;
     this.worker = new Worker({ ...(work === true ? {} : work), runtime: this.runtime });
     await this.worker.start();
   }

@@ -28,7 +28,8 @@ export function adapterPackage(use: string): string {
   return ADAPTER_PACKAGES[use] ?? use;
 }
 
-function missingPackage(error: unknown): string | undefined {
+/** The package an `import()` failed to find (`ERR_MODULE_NOT_FOUND`), if that is why it failed. */
+export function missingPackage(error: unknown): string | undefined {
   const { code, message } = (error ?? {}) as { code?: string; message?: string };
   if (code !== "ERR_MODULE_NOT_FOUND" || typeof message !== "string") return undefined;
   return /Cannot find (?:package|module) '([^']+)'/.exec(message)?.[1];

@@ -8,8 +8,9 @@
  * - `running`: the worker reserves and runs jobs.
  * - first SIGTERM/SIGINT → `stopping`: `worker.stop()` stops reserving, hands buffered
  *   jobs back at once, gives running jobs `shutdownGrace` to finish, then aborts and hands
- *   back the rest; then the runtime closes its adapters. The process exits 0 and says how
- *   many jobs were handed back.
+ *   back the rest; then the worker context closes: the runtime's adapters, and with
+ *   `--nest` the Nest application (`app.close(signal)`: its shutdown hooks run). The
+ *   process exits 0 and says how many jobs were handed back.
  * - a second signal while `stopping` → exit 130 at once. Jobs still running are not handed
  *   back; the backend runs them again when their lease expires (at-least-once), so nothing
  *   is lost, only delayed.
@@ -20,12 +21,13 @@ import type { Command } from "commander";
 
 import { Worker } from "../../worker/worker.js";
 import type { Runtime } from "../../runtime.js";
-import { requireSharedBackend, withRuntime, type CommonOptions } from "../context.js";
+import { requireSharedBackend } from "../context.js";
 import { errorText, integerAtLeast, say } from "../output.js";
+import { openWorkerContext, type WorkerContextCliOptions } from "../worker-context.js";
 import { startRelay, type RunningRelay } from "./relay.js";
 
 /** Options of `errand work`. */
-export interface WorkOptions extends CommonOptions {
+export interface WorkOptions extends WorkerContextCliOptions {
   /** Weighted queues; each value may hold several space-separated entries. */
   queues?: string[];
   concurrency?: number;
@@ -78,8 +80,9 @@ function logOutcomes(runtime: Runtime, workerId: string): () => void {
 
 /** Runs a worker until SIGTERM/SIGINT, then shuts it down gracefully. */
 export async function work(options: WorkOptions): Promise<void> {
-  // embedded: false — an async adapter would otherwise start its own pool before we refuse it.
-  await withRuntime({ ...options, embedded: false }, async (runtime) => {
+  const context = await openWorkerContext(options);
+  const { runtime } = context;
+  try {
     const client = await runtime.adapterFor(options.adapter);
     requireSharedBackend(client, "work");
     const worker = new Worker({
@@ -129,12 +132,16 @@ export async function work(options: WorkOptions): Promise<void> {
       await Promise.all([worker.stop(), relay?.stop()]);
       await runtime.config.outbox?.close();
       say(`${now()} worker ${worker.id} stopped: ${worker.processed} job(s) processed, ${released} released back to the backend`);
-      await runtime.close();
+      // With --nest, Nest's app.close(signal): its onModuleDestroy, beforeApplicationShutdown
+      // (where ErrandModule closes the runtime) and onApplicationShutdown hooks run now.
+      await context.close(signal);
     } finally {
       offOutcomes();
       offStop();
     }
-  });
+  } finally {
+    await context.close();
+  }
 }
 
 /** Adds `work` to the program. */
@@ -143,6 +150,10 @@ export function registerWork(program: Command): void {
     .command("work")
     .description("run jobs from a shared backend (redis, postgres, sqs) until SIGTERM/SIGINT")
     .option("--config <file>", "config file (default: errand.config.{ts,mts,mjs,js} in the working directory)")
+    .option(
+      "--nest <module>",
+      "run inside a Nest application context of this module, FILE or FILE#EXPORT (default export, else AppModule): Errand's config is its ErrandModule's options (no config file is read; not with --config), Nest builds the jobs (needs @errand/nestjs)",
+    )
     .option(
       "-q, --queues <queues...>",
       'queues to work, "name" or "name,weight" (repeatable; "*" = every queue; default: config worker.queues, else "*")',
@@ -158,9 +169,11 @@ export function registerWork(program: Command): void {
 Examples:
   errand work -q critical,2 -q default,1 -c 20
   errand work --queues '*'
+  errand work --nest dist/app.module.js#AppModule -c 20
 
 SIGTERM/SIGINT stops gracefully: running jobs get worker.shutdownGrace (default 25s) to
-finish, the rest are handed back to the backend. A second signal exits at once.`,
+finish, the rest are handed back to the backend; with --nest, Nest's app.close() then runs
+the app's shutdown hooks. A second signal exits at once.`,
     )
     .action((options: WorkOptions) => work(options));
 }
