@@ -51,8 +51,8 @@ const KYSELY_ADAPTER_NAMES = new Map(KYSELY_ADAPTERS.map(([adapter, dialect]) =>
  * (MysqlAdapter → "mysql", also for a third-party dialect that extends it), else the first
  * class name on its prototype chain that is one of them (a dialect bundling its own kysely),
  * else its own class name less "Adapter". Class names alone were not enough: a dialect's
- * `class MariaDbAdapter extends MysqlAdapter` read "mariadb", and a minified build names
- * classes "t".
+ * `class MariaDbAdapter extends MysqlAdapter` read "mariadb", and a minifier may rename
+ * an app's classes.
  */
 function dialectOf(trx: Kysely<unknown>): string {
   const adapter = trx.getExecutor().adapter;

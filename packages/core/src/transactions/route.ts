@@ -48,8 +48,9 @@ function outboxMismatch(outboxDialect: string, connection: TransactionConnection
  * adapter refuses a PostgreSQL transaction without its schema.
  */
 function joinMismatch(adapter: string, connection: TransactionConnection): ConfigError {
+  const what = connection.dialect === "postgres" ? `this ${connection.library} connection has no query()` : `this is a ${connection.dialect} transaction (${connection.library})`;
   return new ConfigError(
-    `the ${adapter} adapter enqueues inside PostgreSQL transactions only (transactionalEnqueue), and this is a ${connection.dialect} transaction (${connection.library}): ` +
+    `the ${adapter} adapter enqueues inside PostgreSQL transactions only (transactionalEnqueue), and ${what}: ` +
       `its jobs cannot join it. To enqueue them after the commit, turn joining off on that adapter (PostgreSQL: transactions: "after-commit")`,
   );
 }
