@@ -183,4 +183,14 @@ describe("withTransaction: misuse", () => {
   it("a connection without dialect and library is an error", async () => {
     await expect(withTransaction((body) => body({} as never, undefined), async () => 1)).rejects.toThrow(/TransactionConnection/);
   });
+
+  it("a postgres connection without query() is refused by the adapter in join mode, not deferred", async () => {
+    const runtime = configure({ adapter: freshAdapter(), worker: { embedded: false } });
+    try {
+      const inside = withTransaction((body) => body({ dialect: "postgres", library: "custom" }, undefined), async () => MailJob.performLater("x"));
+      await expect(inside).rejects.toThrow("the postgres adapter enqueues inside PostgreSQL transactions only (transactionalEnqueue), and this custom connection has no query()");
+    } finally {
+      await runtime.close();
+    }
+  });
 });

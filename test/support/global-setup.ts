@@ -2,6 +2,8 @@
 // DATABASE_URL / REDIS_URL / SQS_ENDPOINT when set, else the local server, else a disposable one
 // started here (for SQS, the fauxqs emulator). When
 // none can be had, the URL is missing and the tests that need it fail with the reason.
+// MariaDB/MySQL (MYSQL_URL, else the local server) is found by support/mysql.ts, in the
+// *.mysql.test.ts files only.
 import type { TestProject } from "vitest/node";
 
 import { findPostgres } from "./postgres-server.js";

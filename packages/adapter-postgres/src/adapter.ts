@@ -74,7 +74,7 @@ import { checkAdapterOptions, type PostgresAdapterOptions } from "./options.js";
 import { Upkeep } from "./upkeep.js";
 import { enqueueElement, expandBody } from "./body.js";
 import { isUuid } from "./uuid.js";
-import { queryJoined, type Queryable } from "./joined.js";
+import { joinable, queryJoined, type Queryable } from "./joined.js";
 
 export type { PostgresAdapterOptions } from "./options.js";
 export type { Queryable } from "./joined.js";
@@ -234,10 +234,7 @@ export class PostgresAdapter implements Adapter {
 
   async enqueue({ jobs, transaction }: EnqueueOptions): Promise<EnqueueResult[]> {
     if (jobs.length === 0) return [];
-    const client = transaction as Queryable | undefined;
-    if (client !== undefined && (typeof client !== "object" || client === null || typeof client.query !== "function")) {
-      throw new ConfigError("postgres adapter: set({ transaction }) takes a pg client (Client or PoolClient) inside BEGIN, or a TransactionConnection with query()");
-    }
+    const client = joinable(transaction);
     if (hasFlow(jobs)) return this.flow.enqueue(jobs, client);
     const first = jobs[0]!;
     const uniform = jobs.every(

@@ -18,6 +18,26 @@ export interface Queryable {
   query(text: string, values: unknown[]): Promise<{ rows: unknown[] }>;
 }
 
+/**
+ * The caller's transaction of `set({ transaction })` (or a joined scope's connection) as a
+ * {@link Queryable}, `undefined` for none. Throws a `ConfigError` for anything else, and
+ * names the database of a connection that is not PostgreSQL's (a MySQL ORM's).
+ */
+export function joinable(transaction: unknown): Queryable | undefined {
+  if (transaction === undefined) return undefined;
+  const { dialect, library } = (transaction ?? {}) as { dialect?: unknown; library?: unknown };
+  if (typeof dialect === "string" && dialect !== "postgres") {
+    throw new ConfigError(
+      `postgres adapter: set({ transaction }) got a ${dialect} transaction${typeof library === "string" ? ` (${library})` : ""}: the PostgreSQL adapter joins PostgreSQL transactions only. ` +
+        `To enqueue after it commits, leave set({ transaction }) out and open it with transaction(db, fn) of @errand/orm, with the jobs on an adapter that does not join (Redis, SQS, or this one with transactions: "after-commit")`,
+    );
+  }
+  if (typeof transaction !== "object" || transaction === null || typeof (transaction as Queryable).query !== "function") {
+    throw new ConfigError("postgres adapter: set({ transaction }) takes a pg client (Client or PoolClient) inside BEGIN, or a TransactionConnection with query()");
+  }
+  return transaction as Queryable;
+}
+
 /** Runs `text` through the caller's connection. */
 export async function queryJoined(client: Queryable, text: string, values: unknown[], schema: string): Promise<{ rows: unknown[] }> {
   try {

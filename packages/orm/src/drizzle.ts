@@ -1,6 +1,8 @@
 /**
- * Errand with Drizzle on PostgreSQL (node-postgres, postgres.js, PGlite or any Drizzle
- * PostgreSQL driver whose `execute` answers rows).
+ * Errand with Drizzle: joined on PostgreSQL (node-postgres, postgres.js, PGlite or any
+ * Drizzle PostgreSQL driver whose `execute` answers rows); on MySQL (`MySqlDialect`, e.g.
+ * `drizzle-orm/mysql2`) and SQLite the connection names the dialect and jobs wait for the
+ * commit.
  *
  * - {@link drizzleConnection}: the `tx` of `db.transaction(async (tx) => …)` as a
  *   `TransactionConnection`; Errand's `$n` statements become Drizzle `sql` with params.

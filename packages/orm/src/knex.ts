@@ -1,8 +1,10 @@
 /**
- * Errand with Knex on PostgreSQL: {@link knexConnection} turns a Knex transaction (`trx` of
- * `knex.transaction(async (trx) => …)`) into a `TransactionConnection`. Knex binds `?`, not
- * `$n`: Errand's statements are rewritten (each `$n` outside literals becomes `?` with its
- * value, and a literal `?` of the text is escaped as `\?`), then run with `trx.raw`.
+ * Errand with Knex: {@link knexConnection} turns a Knex transaction (`trx` of
+ * `knex.transaction(async (trx) => …)`) into a `TransactionConnection`. On PostgreSQL it
+ * runs Errand's statements: Knex binds `?`, not `$n`, so they are rewritten (each `$n`
+ * outside literals becomes `?` with its value, and a literal `?` of the text is escaped as
+ * `\?`), then run with `trx.raw`. On MySQL (`mysql`, `mysql2`) it only names the dialect:
+ * jobs wait for the commit.
  *
  * @module
  */

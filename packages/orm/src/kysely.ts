@@ -1,5 +1,6 @@
 /**
- * Errand with Kysely on PostgreSQL.
+ * Errand with Kysely: on PostgreSQL its transactions are joined; on MySQL and the others the
+ * connection names the dialect, and jobs wait for the commit.
  *
  * - {@link kyselyConnection}: the `trx` of `db.transaction().execute(async (trx) => …)` as
  *   a `TransactionConnection`; statements run as `CompiledQuery.raw(text, values)`.
@@ -15,8 +16,11 @@ import {
   CompiledQuery,
   DeleteQueryNode,
   InsertQueryNode,
+  MssqlAdapter,
+  MysqlAdapter,
   PostgresAdapter,
   SelectQueryNode,
+  SqliteAdapter,
   TableNode,
   UpdateQueryNode,
   type IsolationLevel,
@@ -33,10 +37,30 @@ import {
 
 import { brandResult, connection, expectObject } from "./shared.js";
 
-/** The dialect of a Kysely instance, from its adapter (PostgresAdapter → "postgres"). */
+/** Kysely's built-in adapters, by class, and by class name for a second copy of kysely. */
+const KYSELY_ADAPTERS: readonly [Function, string][] = [
+  [PostgresAdapter, "postgres"],
+  [MysqlAdapter, "mysql"],
+  [SqliteAdapter, "sqlite"],
+  [MssqlAdapter, "mssql"],
+];
+const KYSELY_ADAPTER_NAMES = new Map(KYSELY_ADAPTERS.map(([adapter, dialect]) => [adapter.name, dialect]));
+
+/**
+ * The dialect of a Kysely instance, from its adapter: an instance of one of Kysely's own
+ * (MysqlAdapter → "mysql", also for a third-party dialect that extends it), else the first
+ * class name on its prototype chain that is one of them (a dialect bundling its own kysely),
+ * else its own class name less "Adapter". Class names alone were not enough: a dialect's
+ * `class MariaDbAdapter extends MysqlAdapter` read "mariadb", and a minifier may rename
+ * an app's classes.
+ */
 function dialectOf(trx: Kysely<unknown>): string {
   const adapter = trx.getExecutor().adapter;
-  if (adapter instanceof PostgresAdapter) return "postgres";
+  for (const [type, dialect] of KYSELY_ADAPTERS) if (adapter instanceof type) return dialect;
+  for (let proto = Object.getPrototypeOf(adapter); proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    const dialect = KYSELY_ADAPTER_NAMES.get((proto as { constructor: Function }).constructor.name);
+    if (dialect !== undefined) return dialect;
+  }
   const name = adapter.constructor.name.replace(/Adapter$/, "").toLowerCase();
   return name === "" ? "unknown" : name;
 }

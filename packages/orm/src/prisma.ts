@@ -1,5 +1,7 @@
 /**
- * Errand with Prisma 7 on PostgreSQL (tested with 7.5, its query compiler and @prisma/adapter-pg).
+ * Errand with Prisma 7 (tested with 7.5 and its query compiler): joined on PostgreSQL
+ * (@prisma/adapter-pg); on MySQL (provider "mysql", tested with @prisma/adapter-mariadb) the
+ * connection names the dialect and jobs wait for the commit.
  *
  * - {@link prismaConnection}: the `tx` of `prisma.$transaction(async (tx) => …)` as a
  *   `TransactionConnection`, so `Job.set({ transaction: prismaConnection(tx) })` enqueues in

@@ -1,5 +1,6 @@
 /**
- * Errand with TypeORM on PostgreSQL.
+ * Errand with TypeORM: joined on PostgreSQL; on MySQL (`type` "mysql", "mariadb",
+ * "aurora-mysql") the connection names the dialect and jobs wait for the commit.
  *
  * - {@link typeormConnection}: the `EntityManager` of `dataSource.transaction(async (manager)
  *   => …)` as a `TransactionConnection`; statements run on its query runner, in the

@@ -9,6 +9,12 @@
  *    connection, relayed after commit;
  * 3. **deferred**: kept in the scope, enqueued after commit (flush.ts).
  *
+ * Refused (a `ConfigError`, inside the transaction, which then rolls back): a connection
+ * of another database than the configured outbox writes (a MySQL transaction with a
+ * PostgresOutbox), and, with no outbox, one an adapter with `transactionalEnqueue` cannot
+ * join (a MySQL transaction with the PostgreSQL adapter in `"join"` mode). Deferring
+ * there would quietly trade the promise the config made (no window) for the window.
+ *
  * Whatever the route, what the adapter cannot store (a wait past `maxDelayMs`, a priority,
  * flow control it lacks) is refused now, inside the transaction, so the app's transaction
  * rolls back rather than commit a job that will fail after.
@@ -16,12 +22,38 @@
  * @module
  */
 import type { EnqueueResult } from "../adapter/contract.js";
+import { ConfigError } from "../errors.js";
 import { checkRetryPriorities } from "../job/capability-fit.js";
 import { runWithCallbacks } from "../job/callbacks.js";
 import { definitionOf } from "../job/settings.js";
 import { currentRuntime } from "../runtime.js";
+import type { TransactionConnection } from "./connection.js";
 import { hasEnqueueCallbacks, takeIds } from "./flush.js";
 import type { ScopedJob, TransactionScope } from "./scope.js";
+
+/**
+ * The outbox cannot write into a transaction of another database (a PostgresOutbox and a
+ * MySQL transaction): deferring instead would quietly give up the outbox's promise.
+ */
+function outboxMismatch(outboxDialect: string, connection: TransactionConnection): ConfigError {
+  return new ConfigError(
+    `the outbox writes into ${outboxDialect} transactions, and this is a ${connection.dialect} transaction (${connection.library}): ` +
+      `the outbox cannot store jobs in it. Run this transaction on ${outboxDialect}, or configure no outbox to enqueue these jobs after the commit`,
+  );
+}
+
+/**
+ * An adapter that joins transactions (PostgreSQL, `transactions: "join"`) given one of
+ * another database: its jobs would not be the transaction's, so they are refused, as the
+ * adapter refuses a PostgreSQL transaction without its schema.
+ */
+function joinMismatch(adapter: string, connection: TransactionConnection): ConfigError {
+  const what = connection.dialect === "postgres" ? `this ${connection.library} connection has no query()` : `this is a ${connection.dialect} transaction (${connection.library})`;
+  return new ConfigError(
+    `the ${adapter} adapter enqueues inside PostgreSQL transactions only (transactionalEnqueue), and ${what}: ` +
+      `its jobs cannot join it. To enqueue them after the commit, turn joining off on that adapter (PostgreSQL: transactions: "after-commit")`,
+  );
+}
 
 /** What became of one job: stored now (`stored`), skipped by an around callback (`ran` false), or waiting (`deferred`). */
 export interface Routed {
@@ -48,12 +80,15 @@ export async function routeScoped(scope: TransactionScope, adapter: string | und
   if (client.capabilities.transactionalEnqueue && connection.dialect === "postgres" && typeof connection.query === "function") {
     route = "joined";
     write = (batch) => client.enqueue(batch, connection);
-  } else if (outbox !== undefined && outbox.dialect === connection.dialect) {
+  } else if (outbox !== undefined) {
+    if (outbox.dialect !== connection.dialect) throw outboxMismatch(outbox.dialect, connection);
     route = "outbox";
     write = async (batch) => {
       await outbox.write(connection, batch.map((payload) => ({ adapter, payload })));
       return undefined;
     };
+  } else if (client.capabilities.transactionalEnqueue) {
+    throw joinMismatch(client.name, connection);
   }
   for (const entry of entries) entry.route = route;
   if (write === undefined) return entries.map(() => ({ adapter: client.name, ran: true, deferred: true, duplicate: false }));
