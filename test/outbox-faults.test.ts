@@ -11,6 +11,7 @@ import { waitFor } from "@errand/core/testing";
 
 import { jobsOn, outboxFile, redisBehindProxy, writeInTransactions } from "./support/outbox.js";
 import { readyIds } from "./support/redis-jobs.js";
+import { killRelaysMidStream } from "./support/relay-kills.js";
 import { RelayProcess } from "./support/relay-process.js";
 
 const file = outboxFile({ poolMax: 2, beforeClose: () => RelayProcess.killAll() });
@@ -40,24 +41,7 @@ describe("outbox faults (redis target)", () => {
     const env = { ...c.env, OUTBOX_BATCH: "100" };
     const written = await write(c.outbox, "k", 60, 50);
     const total = written.length;
-    const stored = () => raw.llen(c.keys.readyList("k", 0));
-    let sentNotDeleted = 0;
-    for (let kill = 0; kill < 6; kill++) {
-      const relay = new RelayProcess(["relay"], env);
-      await relay.started();
-      const before = await stored();
-      await waitFor(async () => (await stored()) > before, { timeoutMs: 15_000, intervalMs: 1, message: `relay ${kill} moving jobs\n${relay.tail()}` });
-      await relay.kill();
-      const [inRedis, pending] = [await stored(), await c.outbox.pending()];
-      // Nothing lost at any kill: each job is in Redis or still in the outbox (or both: sent,
-      // not yet deleted — the next relay sends it again and Redis keeps one).
-      expect(inRedis + pending, relay.tail()).toBeGreaterThanOrEqual(total);
-      expect(inRedis, "the relay had finished before the kill: not mid-stream").toBeLessThan(total);
-      sentNotDeleted += inRedis + pending - total;
-    }
-    const last = new RelayProcess(["relay"], env);
-    await waitFor(async () => (await c.outbox.pending()) === 0, { timeoutMs: 30_000, message: `the last relay draining the outbox\n${last.tail()}` });
-    expect(await last.stop(), last.tail()).toEqual({ code: 0, signal: null });
+    const sentNotDeleted = await killRelaysMidStream({ kills: 6, env, total, stored: () => raw.llen(c.keys.readyList("k", 0)), pending: () => c.outbox.pending() });
     const ids = await readyIds(raw, c.keys.queue("k"));
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toEqual(written);

@@ -10,6 +10,7 @@ import { PostgresAdapter, PostgresOutbox } from "@errand/adapter-postgres";
 import { waitFor } from "@errand/core/testing";
 
 import { jobsOn, outboxFile, writeInTransactions } from "./support/outbox.js";
+import { killRelaysMidStream } from "./support/relay-kills.js";
 import { RelayProcess } from "./support/relay-process.js";
 
 const file = outboxFile({ poolMax: 2, beforeClose: () => RelayProcess.killAll() });
@@ -53,26 +54,7 @@ describe("outbox → postgres target (kill -9 of `errand relay`)", () => {
     await writeInTransactions(pool, c.outbox, batches);
     const written = batches.flat().map((job) => job.payload.id);
     const total = written.length;
-    const count = async () => (await c.stored("k")).length;
-    let sentNotDeleted = 0;
-    for (let kill = 0; kill < 3; kill++) {
-      const relay = new RelayProcess(["relay"], env);
-      await relay.started();
-      const before = await count();
-      await waitFor(async () => (await count()) > before, { timeoutMs: 15_000, intervalMs: 1, message: `relay ${kill} moving jobs\n${relay.tail()}` });
-      await relay.kill();
-      const [inTarget, pending] = [await count(), await c.outbox.pending()];
-      // Nothing lost at any kill: each job is in the target or still in the outbox (or both:
-      // sent, not yet deleted — the next relay sends it again and the target keeps one).
-      expect(inTarget + pending, relay.tail()).toBeGreaterThanOrEqual(total);
-      expect(inTarget, "the relay had finished before the kill: not mid-stream").toBeLessThan(total);
-      expect(relay.stderr, "no failed round").not.toMatch(/relay error/);
-      sentNotDeleted += inTarget + pending - total;
-    }
-    const last = new RelayProcess(["relay"], env);
-    await waitFor(async () => (await c.outbox.pending()) === 0, { timeoutMs: 30_000, message: `the last relay draining the outbox\n${last.tail()}` });
-    expect(await last.stop(), last.tail()).toEqual({ code: 0, signal: null });
-    expect(last.stderr, "no failed round").not.toMatch(/relay error/);
+    const sentNotDeleted = await killRelaysMidStream({ kills: 3, env, total, stored: async () => (await c.stored("k")).length, pending: () => c.outbox.pending() });
     const ids = await c.stored("k");
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toEqual(written);
