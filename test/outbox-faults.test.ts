@@ -3,67 +3,36 @@
 // Redis unreachable for a while (the relay talks to it through a TCP proxy the test stops
 // and starts; the shared Redis is never touched). The counts: every job in Redis exactly
 // once, in the order written, none lost.
-import { Redis } from "ioredis";
-import pg from "pg";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { PostgresOutbox } from "@errand/adapter-postgres";
 import { RedisAdapter } from "@errand/adapter-redis";
-import type { OutboxJob } from "@errand/core";
 import { waitFor } from "@errand/core/testing";
 
-import { payload } from "./conformance/harness.js";
-import { dropSchemas, postgresUrl, schemaName } from "./support/postgres.js";
+import { jobsOn, outboxFile, redisBehindProxy, writeInTransactions } from "./support/outbox.js";
 import { readyIds } from "./support/redis-jobs.js";
-import { dropPrefixes, redisPrefix, redisUrl } from "./support/redis.js";
+import { killRelaysMidStream } from "./support/relay-kills.js";
 import { RelayProcess } from "./support/relay-process.js";
-import { TcpProxy } from "./support/tcp-proxy.js";
 
-const url = postgresUrl();
-const rUrl = redisUrl();
-const pool = new pg.Pool({ connectionString: url, max: 2 });
-const raw = new Redis(rUrl);
-const schemas: string[] = [];
-const prefixes: string[] = [];
-const closers: (() => Promise<unknown>)[] = [];
-afterAll(async () => {
-  RelayProcess.killAll();
-  for (const close of closers.reverse()) await close().catch(() => undefined);
-  raw.disconnect();
-  await pool.end();
-  await dropSchemas(url, schemas);
-  await dropPrefixes(rUrl, prefixes);
-});
+const file = outboxFile({ poolMax: 2, beforeClose: () => RelayProcess.killAll() });
+const { url, rUrl, pool, raw } = file;
 
 /** A case: its schema, key prefix, the outbox the test writes through, and the relay processes' environment. */
 function newCase(redis = rUrl) {
-  const schema = schemaName();
-  const prefix = redisPrefix();
-  schemas.push(schema);
-  prefixes.push(prefix);
+  const schema = file.schema();
+  const prefix = file.prefix();
   const outbox = new PostgresOutbox({ url, schema });
   const adapter = new RedisAdapter({ url: rUrl, prefix });
-  closers.push(() => outbox.close(), () => adapter.close());
+  file.closeLater(() => outbox.close(), () => adapter.close());
   const env = { OUTBOX_TARGET: "redis", OUTBOX_REDIS_URL: redis, OUTBOX_REDIS_PREFIX: prefix, OUTBOX_PG_URL: url, OUTBOX_SCHEMA: schema };
   return { outbox, keys: adapter.keys, env };
 }
 
 /** Writes `transactions` × `perTransaction` jobs on `queue`, each transaction committed; returns their ids in order. */
 async function write(outbox: PostgresOutbox, queue: string, transactions: number, perTransaction: number): Promise<string[]> {
-  const ids: string[] = [];
-  const client = await pool.connect();
-  try {
-    for (let t = 0; t < transactions; t++) {
-      const jobs: OutboxJob[] = Array.from({ length: perTransaction }, () => ({ adapter: undefined, payload: payload({ queue }) }));
-      await client.query("BEGIN");
-      await outbox.write({ dialect: "postgres", library: "pg", query: (text, values) => client.query(text, values as unknown[]) }, jobs);
-      await client.query("COMMIT");
-      ids.push(...jobs.map((job) => job.payload.id));
-    }
-  } finally {
-    client.release();
-  }
-  return ids;
+  const batches = Array.from({ length: transactions }, () => jobsOn(queue, perTransaction));
+  await writeInTransactions(pool, outbox, batches);
+  return batches.flat().map((job) => job.payload.id);
 }
 
 describe("outbox faults (redis target)", () => {
@@ -72,24 +41,7 @@ describe("outbox faults (redis target)", () => {
     const env = { ...c.env, OUTBOX_BATCH: "100" };
     const written = await write(c.outbox, "k", 60, 50);
     const total = written.length;
-    const stored = () => raw.llen(c.keys.readyList("k", 0));
-    let sentNotDeleted = 0;
-    for (let kill = 0; kill < 6; kill++) {
-      const relay = new RelayProcess(["relay"], env);
-      await relay.started();
-      const before = await stored();
-      await waitFor(async () => (await stored()) > before, { timeoutMs: 15_000, intervalMs: 1, message: `relay ${kill} moving jobs\n${relay.tail()}` });
-      await relay.kill();
-      const [inRedis, pending] = [await stored(), await c.outbox.pending()];
-      // Nothing lost at any kill: each job is in Redis or still in the outbox (or both: sent,
-      // not yet deleted — the next relay sends it again and Redis keeps one).
-      expect(inRedis + pending, relay.tail()).toBeGreaterThanOrEqual(total);
-      expect(inRedis, "the relay had finished before the kill: not mid-stream").toBeLessThan(total);
-      sentNotDeleted += inRedis + pending - total;
-    }
-    const last = new RelayProcess(["relay"], env);
-    await waitFor(async () => (await c.outbox.pending()) === 0, { timeoutMs: 30_000, message: `the last relay draining the outbox\n${last.tail()}` });
-    expect(await last.stop(), last.tail()).toEqual({ code: 0, signal: null });
+    const sentNotDeleted = await killRelaysMidStream({ kills: 6, env, total, stored: () => raw.llen(c.keys.readyList("k", 0)), pending: () => c.outbox.pending() });
     const ids = await readyIds(raw, c.keys.queue("k"));
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toEqual(written);
@@ -98,14 +50,8 @@ describe("outbox faults (redis target)", () => {
   }, 150_000);
 
   it("Redis unreachable for a while: `errand relay` reports each failed round (no password in them), loses and doubles nothing", async () => {
-    const target = new URL(rUrl);
-    const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
-    await proxy.start();
-    closers.push(() => proxy.stop());
-    const viaProxy = new URL(rUrl);
-    viaProxy.hostname = "127.0.0.1";
-    viaProxy.port = String(proxy.port);
-    const c = newCase(viaProxy.toString());
+    const { proxy, url: viaProxy } = await redisBehindProxy(file);
+    const c = newCase(viaProxy);
     // Trust auth takes any password: this one must never reach a log line.
     const pgUrl = new URL(url);
     pgUrl.password = "s3cret-pw";

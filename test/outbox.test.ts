@@ -3,53 +3,31 @@
 // queue with several relays, a NOTIFY that wakes it at commit, the target unreachable for a
 // while (a TCP proxy stopped and started again; the shared Redis is never touched), and the
 // target storing a resent job once. Kill -9 of relay processes: outbox-faults.test.ts.
-import { Redis } from "ioredis";
 import pg from "pg";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { migrate, PostgresAdapter, PostgresOutbox } from "@errand/adapter-postgres";
 import { RedisAdapter } from "@errand/adapter-redis";
-import { Runtime, runOutboxRelay, type OutboxJob, type TransactionConnection } from "@errand/core";
+import { Runtime, runOutboxRelay, type OutboxJob } from "@errand/core";
 import { waitFor } from "@errand/core/testing";
 
 import { payload } from "./conformance/harness.js";
-import { dropSchemas, postgresUrl, schemaName } from "./support/postgres.js";
+import { jobsOn, outboxFile, redisBehindProxy, writeInTransactions } from "./support/outbox.js";
+import { schemaName } from "./support/postgres.js";
 import { readyIds } from "./support/redis-jobs.js";
-import { dropPrefixes, redisPrefix, redisUrl } from "./support/redis.js";
-import { TcpProxy } from "./support/tcp-proxy.js";
 
-const url = postgresUrl();
-const rUrl = redisUrl();
-const pool = new pg.Pool({ connectionString: url, max: 4 });
-const raw = new Redis(rUrl);
-const schemas: string[] = [];
-const prefixes: string[] = [];
-const closers: (() => Promise<unknown>)[] = [];
-afterAll(async () => {
-  for (const close of closers.reverse()) await close().catch(() => undefined);
-  raw.disconnect();
-  await pool.end();
-  await dropSchemas(url, schemas);
-  await dropPrefixes(rUrl, prefixes);
-});
+const file = outboxFile({ poolMax: 4 });
+const { url, rUrl, pool, raw } = file;
 
 function freshOutbox(schema: string, options: Partial<ConstructorParameters<typeof PostgresOutbox>[0]> = {}): PostgresOutbox {
   const outbox = new PostgresOutbox({ url, schema, pollMs: 100, ...options });
-  closers.push(() => outbox.close());
+  file.closeLater(() => outbox.close());
   return outbox;
 }
 
-/** Writes `jobs` in a transaction of a `pg` client, as an ORM helper's connection would. */
-async function inTransaction(outbox: PostgresOutbox, jobs: OutboxJob[], end: "COMMIT" | "ROLLBACK" = "COMMIT"): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    const connection: TransactionConnection = { dialect: "postgres", library: "pg", query: (text, values) => client.query(text, values as unknown[]) };
-    await outbox.write(connection, jobs);
-    await client.query(end);
-  } finally {
-    client.release();
-  }
+/** Writes `jobs` in one transaction of a `pg` client, as an ORM helper's connection would. */
+function inTransaction(outbox: PostgresOutbox, jobs: OutboxJob[], end: "COMMIT" | "ROLLBACK" = "COMMIT"): Promise<void> {
+  return writeInTransactions(pool, outbox, [jobs], end);
 }
 
 /** A relay of `outbox` to a Redis adapter (prefix `prefix`, through `redis`), stopped by the returned function. */
@@ -62,19 +40,15 @@ function startRelay(outbox: PostgresOutbox, prefix: string, redis = rUrl, errors
     await done;
     await runtime.close();
   };
-  closers.push(stop);
+  file.closeLater(stop);
   return { stop, errors, done };
 }
 
 /** The key names of an adapter on `prefix` (the adapter is closed at the end). */
 function keysOf(prefix: string) {
   const adapter = new RedisAdapter({ url: rUrl, prefix });
-  closers.push(() => adapter.close());
+  file.closeLater(() => adapter.close());
   return adapter.keys;
-}
-
-function jobsOn(queue: string, n: number): OutboxJob[] {
-  return Array.from({ length: n }, () => ({ adapter: undefined, payload: payload({ queue }) }));
 }
 
 describe("postgres outbox: options and writes", () => {
@@ -87,15 +61,14 @@ describe("postgres outbox: options and writes", () => {
   });
 
   it("writes in the transaction: nothing after a rollback, every job in order after a commit, with a NOTIFY at commit", async () => {
-    const schema = schemaName();
-    schemas.push(schema);
+    const schema = file.schema();
     const outbox = freshOutbox(schema);
     await inTransaction(outbox, jobsOn("a", 3), "ROLLBACK");
     expect(await outbox.pending()).toBe(0);
 
     const listener = new pg.Client({ connectionString: url });
     await listener.connect();
-    closers.push(() => listener.end());
+    file.closeLater(() => listener.end());
     const heard: string[] = [];
     listener.on("notification", (message) => heard.push(message.channel));
     await listener.query(`LISTEN "${outbox.channel}"`);
@@ -110,11 +83,10 @@ describe("postgres outbox: options and writes", () => {
 
 describe("postgres outbox: migration 016", () => {
   it("a schema at 015 with jobs in it gains the outbox on the outbox's first use, its jobs untouched", async () => {
-    const schema = schemaName();
-    schemas.push(schema);
+    const schema = file.schema();
     expect((await migrate(pool, schema, { upTo: "015" })).at(-1)).toBe("015_status_control");
     const adapter = new PostgresAdapter({ pool, schema, migrate: false });
-    closers.push(() => adapter.close());
+    file.closeLater(() => adapter.close());
     await adapter.enqueue({ jobs: jobsOn("old", 3).map((job) => job.payload) });
     const outbox = freshOutbox(schema);
     await inTransaction(outbox, jobsOn("new", 2));
@@ -127,10 +99,8 @@ describe("postgres outbox: migration 016", () => {
 
 describe("postgres outbox: relay to redis", () => {
   it("moves every job once, in order per queue, with three relays of which the leaders are stopped one by one", async () => {
-    const schema = schemaName();
-    const prefix = redisPrefix();
-    schemas.push(schema);
-    prefixes.push(prefix);
+    const schema = file.schema();
+    const prefix = file.prefix();
     const outboxes = [0, 1, 2].map(() => freshOutbox(schema, { batchSize: 7 }));
     const relays = outboxes.map((outbox) => startRelay(outbox, prefix));
     const keys = keysOf(prefix);
@@ -154,10 +124,8 @@ describe("postgres outbox: relay to redis", () => {
   });
 
   it("wakes on the commit's NOTIFY, not on its poll (a poll of 10 minutes)", async () => {
-    const schema = schemaName();
-    const prefix = redisPrefix();
-    schemas.push(schema);
-    prefixes.push(prefix);
+    const schema = file.schema();
+    const prefix = file.prefix();
     const outbox = freshOutbox(schema, { pollMs: 600_000 });
     await outbox.pending(); // migrated before the relay starts, so it leads at its first try
     const relay = startRelay(outbox, prefix);
@@ -174,19 +142,11 @@ describe("postgres outbox: relay to redis", () => {
   });
 
   it("keeps the jobs while the target is unreachable, reports each failed round, then moves each once", async () => {
-    const schema = schemaName();
-    const prefix = redisPrefix();
-    schemas.push(schema);
-    prefixes.push(prefix);
-    const target = new URL(rUrl);
-    const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
-    await proxy.start();
-    closers.push(() => proxy.stop());
-    const viaProxy = new URL(rUrl);
-    viaProxy.hostname = "127.0.0.1";
-    viaProxy.port = String(proxy.port);
+    const schema = file.schema();
+    const prefix = file.prefix();
+    const { proxy, url: viaProxy } = await redisBehindProxy(file);
     const outbox = freshOutbox(schema, { batchSize: 20 });
-    const relay = startRelay(outbox, prefix, viaProxy.toString());
+    const relay = startRelay(outbox, prefix, viaProxy);
     const keys = keysOf(prefix);
     const first = jobsOn("d", 30);
     await inTransaction(outbox, first);
@@ -209,10 +169,9 @@ describe("postgres outbox: relay to redis", () => {
   });
 
   it("a resent batch (a relay killed after send, before delete) is stored once by Redis: its jobs hash is keyed by id", async () => {
-    const prefix = redisPrefix();
-    prefixes.push(prefix);
+    const prefix = file.prefix();
     const runtime = new Runtime({ adapter: new RedisAdapter({ url: rUrl, prefix }), worker: { embedded: false } });
-    closers.push(() => runtime.close());
+    file.closeLater(() => runtime.close());
     const client = await runtime.adapterFor();
     const jobs = jobsOn("r", 5).map((job) => job.payload);
     await client.enqueue(jobs);

@@ -100,6 +100,7 @@ describe("migrations", () => {
         "015_status_control",
         "016_outbox",
         "017_flow_wake_at_statement",
+        "018_enqueue_resend",
       ]);
       const { rows } = await adapters[0]!.pool.query(`SELECT id, name FROM "${schema}".migrations`);
       expect(rows).toEqual([
@@ -120,6 +121,7 @@ describe("migrations", () => {
         { id: 15, name: "015_status_control" },
         { id: 16, name: "016_outbox" },
         { id: 17, name: "017_flow_wake_at_statement" },
+        { id: 18, name: "018_enqueue_resend" },
       ]);
       expect((await adapters[0]!.migrate()).applied).toEqual([]);
       // 010's fillfactor, 011's autovacuum threshold and 013's unthrottled autovacuum on the churning tables.

@@ -20,7 +20,7 @@ const firstTsBlockAfter = (markdown: string, marker: string) => {
 };
 const withoutHeader = (source: string) => source.replace(/^\/\/ The runnable example of .*\n/, "");
 
-// The postgres example keeps its jobs in this schema, the redis example under this prefix.
+// The postgres examples keep their jobs (and the outbox example its outbox) in this schema, the redis examples under this prefix.
 afterAll(() => Promise.all([dropSchemas(postgresUrl(), ["errand_example"]), dropPrefixes(redisUrl(), ["errand-example"])]));
 
 /** What examples/opentelemetry prints, as its two docs show it. */
@@ -51,6 +51,7 @@ describe("READMEs", () => {
     ["packages/adapter-sqs/README.md", "[`examples/sqs-import/main.ts`]", "examples/sqs-import/main.ts"],
     ["packages/dashboard/README.md", "[`examples/dashboard/node-http.ts`]", "examples/dashboard/node-http.ts"],
     ["docs/transactions.md", "[`examples/transactions/main.ts`]", "examples/transactions/main.ts"],
+    ["docs/transactions-outbox.md", "[`examples/outbox/main.ts`]", "examples/outbox/main.ts"],
     ["packages/nestjs/README.md", "[`examples/nestjs/welcome.job.ts`]", "examples/nestjs/welcome.job.ts"],
     ["docs/dependency-injection.md", "[`examples/dependency-injection/main.ts`]", "examples/dependency-injection/main.ts"],
     ["packages/opentelemetry/README.md", "[`examples/opentelemetry/main.ts`]", "examples/opentelemetry/main.ts"],
@@ -68,6 +69,7 @@ describe("READMEs", () => {
     ["examples/dist/redis-digest/main.js", "digest sent to user 42"],
     ["examples/dist/sqs-import/main.js", "succeeded"],
     ["examples/dist/transactions/main.js", "rolled back: payment declined\nwelcomed ada@example.com\nnull"],
+    ["examples/dist/outbox/main.js", "rolled back: payment declined\nreceipt sent for order-1\norders: order-1\nnull"],
     ["examples/dist/dependency-injection/main.js", "acme 350, globex 5"],
     ["examples/dist/opentelemetry/main.js", OTEL_OUTPUT],
   ])("%s runs and prints what its README says", (script, expected) => {

@@ -59,6 +59,11 @@ const sendUniform: Send = (client, chunk) =>
     "bench_sql_variants",
     null,
   ]);
+/** enqueue-uniform.sql without its `ON CONFLICT (id) DO NOTHING` (before the relay's resends were stored once): the clause's cost. */
+const UNIFORM_NO_CONFLICT = query("enqueue-uniform.sql").replace("ON CONFLICT (id) DO NOTHING\n", "");
+if (UNIFORM_NO_CONFLICT === query("enqueue-uniform.sql")) throw new Error("enqueue-uniform.sql has no ON CONFLICT (id) DO NOTHING to leave out");
+const sendUniformNoConflict: Send = (client, chunk) =>
+  client.query(UNIFORM_NO_CONFLICT, [JSON.stringify(chunk.map(narrowElement)), "NoopJob", "default", 0, 0, "bench_sql_variants", null]);
 /** Whole payloads as elements: stored as full bodies (as before narrow bodies). */
 const sendUniformFull: Send = (client, chunk) => client.query(query("enqueue-uniform.sql"), [JSON.stringify(chunk), "NoopJob", "default", 0, 0, "bench_sql_variants", null]);
 /** The body without the fields that have columns (id, job, queue, priority, executions, both dates): the adapter would rebuild them at reserve. */
@@ -122,6 +127,7 @@ const narrowBody = (p: Payload) => JSON.stringify({ v: p.v, args: p.args });
 const FILLFACTORS = argv.includes("--fillfactors") ? [60, 70, 80, 100] : [];
 export const enqueueVariants: EnqueueVariant[] = [
   { name: "current (enqueue-uniform.sql: one json parameter, narrow bodies, fillfactor 50)", send: sendUniform },
+  { name: "without ON CONFLICT (id) DO NOTHING (before migration 018)", send: sendUniformNoConflict },
   { name: "full bodies (before narrow bodies)", send: sendUniformFull },
   {
     name: "fields read with one ->> each (before json_to_record)",

@@ -2,8 +2,9 @@
  * Errand's PostgreSQL statements next to alternatives, without core or a worker in the way:
  * the numbers behind the suggestions in README.md ("Where Errand's time goes").
  *
- *   npx tsc -b bench && node bench/dist/postgres/sql-variants.js [--reps 5] [--batch 800] [--checkpoint] [--drain-only | --enqueue-only] [--fillfactors]
+ *   npx tsc -b bench && node bench/dist/postgres/sql-variants.js [--reps 5] [--batch 800] [--checkpoint] [--drain-only | --enqueue-only] [--fillfactors] [--only REGEX]
  *
+ * `--only REGEX` keeps the variants whose name matches (e.g. `--only 'current|ON CONFLICT'`);
  * `--drain-only` skips the enqueue variants, `--enqueue-only` the drains; `--fillfactors` adds drains and enqueues at
  * fillfactor 60, 70, 80 and 100 (migration 010 set 50). WAL is reported twice: the cluster's (whatever
  * else the server wrote meanwhile counts too) and that of the bench schema's own relations.
@@ -12,7 +13,9 @@
  * over on one connection until none is left; the time of each statement as the client sees it
  * (round trip included), and the WAL written, per job. Enqueue variants: 20,000 rows as
  * 5,000-row statements, two in flight (as core sends a bulk), with this process's CPU time.
- * Variants take turns within each repetition; each figure is the median of the repetitions.
+ * Variants take turns within each repetition, in reverse order every other one (so none always
+ * runs first, after the warm-up, or right after the same neighbour); each figure is the median
+ * of the repetitions.
  * The SQL is read from packages/adapter-postgres, so the "current" rows follow the adapter.
  * The drain variants and the run are here; the enqueue variants in sql-variants-enqueue.ts,
  * what both use in sql-variants-common.ts.
@@ -139,13 +142,18 @@ async function drainOnce(
 
 // ---- run -------------------------------------------------------------------------------
 
-const drains = drainVariants.map(() => [] as Awaited<ReturnType<typeof drainOnce>>[]);
-const enqueues = enqueueVariants.map(() => [] as Awaited<ReturnType<typeof enqueueOnce>>[]);
+const onlyAt = argv.indexOf("--only");
+const only = onlyAt >= 0 ? new RegExp(argv[onlyAt + 1] ?? "") : undefined;
+const chosenDrains = drainVariants.filter((variant) => only === undefined || only.test(variant.name));
+const chosenEnqueues = enqueueVariants.filter((variant) => only === undefined || only.test(variant.name));
+const drains = chosenDrains.map(() => [] as Awaited<ReturnType<typeof drainOnce>>[]);
+const enqueues = chosenEnqueues.map(() => [] as Awaited<ReturnType<typeof enqueueOnce>>[]);
 await enqueueOnce(enqueueVariants[0]!); // warm-up
 for (let rep = 1; rep <= REPS; rep++) {
   process.stderr.write(`repetition ${rep}/${REPS}\n`);
-  if (!ENQUEUE_ONLY) for (const [i, variant] of drainVariants.entries()) drains[i]!.push(await drainOnce(variant));
-  if (!DRAIN_ONLY) for (const [i, variant] of enqueueVariants.entries()) enqueues[i]!.push(await enqueueOnce(variant));
+  const order = <T>(list: T[]): [number, T][] => (rep % 2 === 0 ? [...list.entries()].reverse() : [...list.entries()]);
+  if (!ENQUEUE_ONLY) for (const [i, variant] of order(chosenDrains)) drains[i]!.push(await drainOnce(variant));
+  if (!DRAIN_ONLY) for (const [i, variant] of order(chosenEnqueues)) enqueues[i]!.push(await enqueueOnce(variant));
 }
 await pool.query(`DROP SCHEMA "${SCHEMA}" CASCADE; DROP SCHEMA IF EXISTS ${WALINSPECT} CASCADE`);
 await pool.end();
@@ -157,7 +165,7 @@ if (!ENQUEUE_ONLY) {
     "| variant | reserve µs/job | settle µs/job | total µs/job | jobs/s | backend CPU µs/job | WAL B/job (cluster) | WAL B/job (own tables) | HOT updates | dead tuples after | table pages after |",
   );
   console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-  for (const [i, variant] of drainVariants.entries()) {
+  for (const [i, variant] of chosenDrains.entries()) {
     const runs = drains[i]!;
     const total = median(runs.map((r) => r.reserveUs + r.settleUs));
     console.log(
@@ -181,7 +189,7 @@ if (!DRAIN_ONLY) {
   console.log(`\n## enqueue ${ROWS.toLocaleString("en-US")} jobs as 5,000-row statements, two in flight (median of ${REPS})\n`);
   console.log("| variant | jobs/s | this process's CPU µs/job | PostgreSQL backends' CPU µs/job | WAL B/job (own tables) | table pages |");
   console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
-  for (const [i, variant] of enqueueVariants.entries()) {
+  for (const [i, variant] of chosenEnqueues.entries()) {
     const runs = enqueues[i]!;
     console.log(
       `| ${variant.name} | ${Math.round(median(runs.map((r) => r.rate))).toLocaleString("en-US")} | ${m(runs.map((r) => r.cpuUs))} | ${m(runs.map((r) => r.pgCpuUs))} | ${m(

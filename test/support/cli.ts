@@ -4,14 +4,14 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 
 import { waitFor } from "@errand/core/testing";
 import { afterAll, afterEach, expect } from "vitest";
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-export const CLI = join(ROOT, "packages/core/dist/cli/main.js");
+import { CLI, ROOT } from "./errand-process.js";
+
+export { CLI, ROOT };
 export const FIXTURES = join(ROOT, "test/fixtures/cli");
 export const CONFIG = join(FIXTURES, "errand.config.mjs");
 /** The UUIDv7 job ids core makes. */

@@ -8,7 +8,9 @@
  * - **enqueue**, in the adapter client, once per `enqueue` call (one `performLater`, or
  *   one group of a `performAllLater`), before the payloads are checked and stored: the
  *   hook may write carrier entries into each payload's `headers` (trace context). It gets
- *   back how the call ended.
+ *   back how the call ended. A job written to the outbox meets it twice: at the write, in
+ *   the app's context (`outbox: true`, transactions/route.ts), and at the relay's enqueue,
+ *   whose payloads carry the headers of the first.
  * - **perform**, in the executor, once per reserved job whose payload was read: the hook
  *   may run the rest of the execution inside its own context (`run`), so what the job does
  *   is attributed to it, and is told how the run ended (succeeded, retry with its error and
@@ -30,6 +32,13 @@ export interface EnqueueContext {
   adapter: string;
   /** The payloads about to be stored, in order. A hook may set entries of their `headers`. */
   payloads: readonly JobPayload[];
+  /**
+   * True when the payloads are written to the outbox, inside the app's transaction, on their
+   * way to `adapter` (docs/transactions-outbox.md). The relay's enqueue of them comes later,
+   * in another context, with the `headers` written here unchanged: this is where the jobs
+   * are made, that is where they reach the backend (and not at all if the transaction rolls back).
+   */
+  outbox?: boolean;
 }
 
 /** How an enqueue call ended: its results (one per payload, in order) or its error. */

@@ -15,8 +15,15 @@
  *   it, as the conventions require of process spans. `parent: "link"` leaves the parent out
  *   (each run its own trace, linked), for apps whose jobs outlive their requests by days.
  *
- * A payload that already carries a `traceparent` (a job relayed from an outbox, built in
- * another context) keeps it: the send span then is a sibling, not the job's creation.
+ * Through the outbox (docs/transactions-outbox.md) a job is made at the write, in the app's
+ * transaction (core calls the hook with `outbox: true`): its PRODUCER span (`send`, or a
+ * `create` each in a batch) is made there, in the request's trace, marked
+ * `errand.job.outbox`, and its context stored with the row. The relay's enqueue, later and
+ * elsewhere, gets payloads that carry a `traceparent` already: they keep it (a value never
+ * changes on its way through a queue), no creation span is made again, and the relay's
+ * CLIENT `send` span links to each job's creation (one job: its child as well). The sent
+ * counter counts a job there, when the backend has it; not at the write, which a rollback
+ * undoes.
  *
  * @module
  */
@@ -35,6 +42,7 @@ import {
   type Link,
   type MeterProvider,
   type Span,
+  type SpanContext,
   type TracerProvider,
 } from "@opentelemetry/api";
 // The module binding, not the global: Node's `globalThis.performance` is a getter that ran
@@ -178,6 +186,16 @@ function carry(payload: JobPayload, active: Context, span: Span): void {
 }
 
 /**
+ * The creation context a payload carries already (a job relayed from the outbox, made in
+ * another context), or `undefined`. Checked first by the header, so a payload made here
+ * pays one property read.
+ */
+function carriedSpanContext(payload: JobPayload): SpanContext | undefined {
+  if (payload.headers?.traceparent === undefined) return undefined;
+  return trace.getSpanContext(propagation.extract(ROOT_CONTEXT, payload.headers));
+}
+
+/**
  * Errand's OpenTelemetry instrumentation: register it in the config
  * (`instrumentation: [errandInstrumentation()]`) or on a runtime
  * (`runtime.instrument(errandInstrumentation())`), after the OpenTelemetry SDK is set up.
@@ -206,33 +224,54 @@ export function errandInstrumentation(options: ErrandInstrumentationOptions = {}
     return span;
   }
 
-  function enqueue({ adapter, payloads }: EnqueueContext): EnqueueScope | undefined {
+  function enqueue({ adapter, payloads, outbox }: EnqueueContext): EnqueueScope | undefined {
     const active = contextApi.active();
+    const marked = outbox === true ? (attributes: Attributes) => ({ ...attributes, [names.ATTR_OUTBOX]: true }) : (attributes: Attributes) => attributes;
+    const single = payloads.length === 1 ? payloads[0]! : undefined;
+    const singleCarried = single === undefined ? undefined : carriedSpanContext(single);
     let span: Span;
-    if (payloads.length === 1) {
-      const payload = payloads[0]!;
-      span = startSpan(`send ${payload.queue}`, SpanKind.PRODUCER, active, () => messageAttributes("send", payload, adapter));
-      carry(payload, active, span);
+    if (single !== undefined && singleCarried === undefined) {
+      span = startSpan(`send ${single.queue}`, SpanKind.PRODUCER, active, () => marked(messageAttributes("send", single, adapter)));
+      carry(single, active, span);
     } else {
+      // A batch, or a job made elsewhere (relayed from the outbox): a creation span for each
+      // job made here, and a CLIENT send linked to every job's creation, made here or not.
       const links: Link[] = [];
       for (const payload of payloads) {
-        const create = startSpan(`create ${payload.queue}`, SpanKind.PRODUCER, active, () => messageAttributes("create", payload, adapter));
+        const carried = payload === single ? singleCarried : carriedSpanContext(payload);
+        if (carried !== undefined) {
+          links.push({ context: carried });
+          continue;
+        }
+        const create = startSpan(`create ${payload.queue}`, SpanKind.PRODUCER, active, () => marked(messageAttributes("create", payload, adapter)));
         carry(payload, active, create);
         if (hasContext(create)) links.push({ context: create.spanContext() });
         create.end();
       }
       const queue = payloads[0]?.queue;
       const oneQueue = queue !== undefined && payloads.every((payload) => payload.queue === queue);
-      span = startSpan(oneQueue ? `send ${queue}` : "send", SpanKind.CLIENT, active, () => ({
+      // One relayed job: its send is also the child of its creation, in its trace.
+      const parent = singleCarried === undefined ? active : trace.setSpanContext(active, singleCarried);
+      span = startSpan(oneQueue ? `send ${queue}` : "send", SpanKind.CLIENT, parent, () => marked({
         [names.ATTR_MESSAGING_SYSTEM]: names.MESSAGING_SYSTEM,
         [names.ATTR_OPERATION_TYPE]: "send",
         [names.ATTR_OPERATION_NAME]: "send",
         [names.ATTR_BATCH_COUNT]: payloads.length,
         [names.ATTR_ADAPTER]: adapter,
         ...(oneQueue ? { [names.ATTR_DESTINATION]: queue } : {}),
+        ...(single !== undefined ? { [names.ATTR_MESSAGE_ID]: single.id, [names.ATTR_JOB_CLASS]: single.job } : {}),
       }), links);
     }
     if (noMetrics && !hasContext(span)) return undefined;
+    if (outbox === true) {
+      // Written to the outbox: counted as sent when the relay has stored it in the backend.
+      return {
+        end(outcome) {
+          if (outcome.results === undefined) failSpan(span, outcome.error);
+          span.end();
+        },
+      };
+    }
     return {
       end(outcome) {
         if (outcome.results === undefined) {

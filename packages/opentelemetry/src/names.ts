@@ -36,6 +36,8 @@ export const ATTR_WORKER = "errand.worker.id";
 export const ATTR_OUTCOME = "errand.job.outcome";
 /** On a send span: uniqueness matched a job already stored, and nothing was stored. */
 export const ATTR_DUPLICATE = "errand.job.duplicate";
+/** `errand.job.outbox`: true on the spans of jobs written to the outbox in the app's transaction (relayed to the adapter later). */
+export const ATTR_OUTBOX = "errand.job.outbox";
 /** On the retry event: when the next run may start (ISO-8601). */
 export const ATTR_RETRY_AT = "errand.job.retry_at";
 

@@ -9,12 +9,17 @@
 -- the fields read here plus `_narrow`, the rest of the payload: stored as `_` and its text.
 -- $1 payloads json, $2 job text, $3 queue text, $4 priority int, $5 executions int,
 -- $6 wake channel text, $7 status channel text (null: none)
+-- A job id stored already is skipped (ON CONFLICT (id) DO NOTHING), neither stored again nor
+-- announced: ids are UUIDv7 made by core, so a repeat is the same job sent again — the
+-- outbox relay resends a batch it was killed before deleting (docs/architecture.md, "Enqueue
+-- is idempotent by job id"). Its cost on this statement: bench/outbox/README.md.
 -- "Due now" is against statement_timestamp(), not now(): inside the caller's transaction
 -- now() is its BEGIN time, before the job's runAt, and the job would wake nobody.
 WITH inserted AS (
   INSERT INTO errand.jobs (id, job, queue, priority, run_at, state, body, executions, enqueued_at)
   SELECT r.id, $2, $3, $4, r."runAt", 'available', CASE WHEN r._narrow IS NULL THEN p::text ELSE '_' || r._narrow::text END, $5, r."enqueuedAt"
   FROM json_array_elements($1::json) AS p, json_to_record(p) AS r(id uuid, "runAt" timestamptz, "enqueuedAt" timestamptz, _narrow json)
+  ON CONFLICT (id) DO NOTHING
   RETURNING id, run_at
 ),
 woken AS (

@@ -14,6 +14,10 @@
 -- and its text (99 bytes less per no-op job in the row and in this statement's WAL).
 -- The stored ids are NOTIFYed on the status channel (migration 005; NULL: none).
 -- $1 payloads json, $2 wake channel text, $3 status channel text (null: none)
+-- A job id stored already is skipped (ON CONFLICT (id) DO NOTHING), neither stored again nor
+-- announced: ids are UUIDv7 made by core, so a repeat is the same job sent again — the
+-- outbox relay resends a batch it was killed before deleting (docs/architecture.md, "Enqueue
+-- is idempotent by job id"). Its cost on this statement: bench/outbox/README.md.
 -- "Due now" is against statement_timestamp(), not now(): inside the caller's transaction
 -- now() is its BEGIN time, before the job's runAt, and the job would wake nobody.
 WITH inserted AS (
@@ -22,6 +26,7 @@ WITH inserted AS (
          r.executions, r."enqueuedAt"
   FROM json_array_elements($1::json) AS p,
        json_to_record(p) AS r(id uuid, job text, queue text, priority int, "runAt" timestamptz, executions int, "enqueuedAt" timestamptz, _narrow json)
+  ON CONFLICT (id) DO NOTHING
   RETURNING id, queue, run_at
 ),
 woken AS (

@@ -15,6 +15,10 @@
  * join (a MySQL transaction with the PostgreSQL adapter in `"join"` mode). Deferring
  * there would quietly trade the promise the config made (no window) for the window.
  *
+ * Jobs written to the outbox pass core's enqueue instrumentation here, with `outbox: true`
+ * (the joined route passes it in the adapter client): the trace context of the request
+ * that made them goes into their `headers`, which the relay keeps.
+ *
  * Whatever the route, what the adapter cannot store (a wait past `maxDelayMs`, a priority,
  * flow control it lacks) is refused now, inside the transaction, so the app's transaction
  * rolls back rather than commit a job that will fail after.
@@ -23,6 +27,7 @@
  */
 import type { EnqueueResult } from "../adapter/contract.js";
 import { ConfigError } from "../errors.js";
+import { endScopes } from "../instrumentation.js";
 import { checkRetryPriorities } from "../job/capability-fit.js";
 import { runWithCallbacks } from "../job/callbacks.js";
 import { definitionOf } from "../job/settings.js";
@@ -84,7 +89,18 @@ export async function routeScoped(scope: TransactionScope, adapter: string | und
     if (outbox.dialect !== connection.dialect) throw outboxMismatch(outbox.dialect, connection);
     route = "outbox";
     write = async (batch) => {
-      await outbox.write(connection, batch.map((payload) => ({ adapter, payload })));
+      // The jobs are made here, in the app's context: the enqueue hooks run now (trace
+      // context into `headers`, stored with the row), not only at the relay, far from it.
+      const scopes = runtime.instrumentation.list.length > 0 ? runtime.instrumentation.startEnqueue({ adapter: client.name, payloads: batch, outbox: true }) : [];
+      try {
+        // Headers a hook wrote count toward the adapter's payload limit: refused now, not at the relay.
+        if (scopes.length > 0) client.refuseUnstorable(batch);
+        await outbox.write(connection, batch.map((payload) => ({ adapter, payload })));
+      } catch (error) {
+        endScopes(scopes, { error });
+        throw error;
+      }
+      endScopes(scopes, { results: batch.map((payload) => ({ jobId: payload.id, providerJobId: "" })) });
       return undefined;
     };
   } else if (client.capabilities.transactionalEnqueue) {
