@@ -16,6 +16,9 @@
  * channel (`publishStatus`, migration 005); `openStatusFeed` LISTENs on it (`status-feed.ts`)
  * over the connection the wake-ups use (`listen-connection.ts`): one per adapter.
  *
+ * What the adapter can do is in `capabilities.ts`; the columns a settle batch becomes, in
+ * `settle-args.ts`.
+ *
  * @module
  */
 import pg from "pg";
@@ -25,7 +28,6 @@ import {
   AdapterError,
   ConfigError,
   ConnectionError,
-  baseCapabilities,
   type Adapter,
   type AdapterCapabilities,
   type ChangeJobsOptions,
@@ -57,6 +59,7 @@ import {
   type StatusRecord,
 } from "@errand/core/adapter";
 
+import { capabilitiesOf, POSTGRES_CAPABILITIES } from "./capabilities.js";
 import { RERUN_ON_DEADLOCK, rerunOnDeadlock } from "./deadlock.js";
 import { Control } from "./control.js";
 import { DeadSet } from "./dead-set.js";
@@ -71,6 +74,7 @@ import { statusRecord } from "./status-row.js";
 import { migrate } from "./migrate.js";
 import { channelName, loadQueries, quoteSchema, type QueryName } from "./sql.js";
 import { checkAdapterOptions, type PostgresAdapterOptions } from "./options.js";
+import { settleStatement } from "./settle-args.js";
 import { Upkeep } from "./upkeep.js";
 import { enqueueElement, expandBody } from "./body.js";
 import { isUuid } from "./uuid.js";
@@ -86,27 +90,7 @@ const CONNECTION_CODES = new Set(["57P01", "57P02", "57P03", "08006", "08001", "
 /** Jobs in PostgreSQL. */
 export class PostgresAdapter implements Adapter {
   /** What PostgreSQL supports, known before any adapter is built. */
-  static readonly capabilities: AdapterCapabilities = Object.freeze({
-    ...baseCapabilities,
-    transactionalEnqueue: true,
-    durable: true,
-    blockingReserve: true,
-    wildcardQueues: true,
-    maxPriority: 2_147_483_647, // the priority column is an integer (int4)
-    // 20k jobs go as four statements, two in flight over the pool (core sends the chunks).
-    maxBatchSize: 5000,
-    // Reserve and settle cost a round trip, a plan and a commit each, and little per job in
-    // the batch: fast jobs drain 1.4× faster with a buffer of 1,000 than of 200 (bench/postgres).
-    maxPrefetch: 1000,
-    statusFeed: true,
-    unique: true,
-    concurrencyLimits: true,
-    rateLimits: true,
-    recurring: true,
-    // Migration 014: counts kept by triggers, listing and control tables (list-jobs.ts, control.ts).
-    listJobs: true,
-    control: true,
-  });
+  static readonly capabilities: AdapterCapabilities = POSTGRES_CAPABILITIES;
   readonly name = "postgres";
   /** The class's capabilities; without `publishStatus`, no `statusFeed`. */
   readonly capabilities: AdapterCapabilities;
@@ -167,11 +151,9 @@ export class PostgresAdapter implements Adapter {
     this.listenConnection = new ListenConnection(connection);
     this.listener = new Listener(this.listenConnection, this.channel, () => undefined);
     // `transactions: "after-commit"`: no joining, so core defers jobs made inside a scope.
-    const joins = options.transactions !== "after-commit";
-    if (!joins) this.capabilityNotes = { transactionalEnqueue: 'off: the adapter option transactions is "after-commit"' };
-    const publishes = this.statusChannel !== null;
-    this.capabilities =
-      publishes && joins ? PostgresAdapter.capabilities : Object.freeze({ ...PostgresAdapter.capabilities, statusFeed: publishes, transactionalEnqueue: joins });
+    const { capabilities, notes } = capabilitiesOf(this.statusChannel !== null, options.transactions !== "after-commit");
+    this.capabilities = capabilities;
+    if (notes) this.capabilityNotes = notes;
     if (this.statusChannel !== null) {
       const channel = this.statusChannel;
       this.openStatusFeed = (feedOptions) => {
@@ -283,26 +265,8 @@ export class PostgresAdapter implements Adapter {
 
   async settle({ settlements }: SettleOptions): Promise<void> {
     if (settlements.length === 0) return;
-    const column = <T>(read: (s: (typeof settlements)[number]) => T) => settlements.map(read);
-    if (settlements.every((s) => s.outcome === "succeeded")) {
-      const rows = JSON.stringify(settlements.map((s) => [s.reservation.providerJobId, s.reservation.handle, s.outcome === "succeeded" ? (s.result ?? null) : null]));
-      await this.query("settle-succeeded", [rows, this.statusChannel, this.channel]);
-      return;
-    }
-    await this.query("settle", [
-      column((s) => s.reservation.providerJobId),
-      column((s) => s.reservation.handle),
-      column((s) => (s.outcome === "retry" || s.outcome === "released" ? "available" : s.outcome)),
-      column((s) => (s.outcome === "retry" || (s.outcome === "dead" && s.payload) ? JSON.stringify(s.payload) : null)),
-      column((s) => (s.outcome === "retry" ? s.runAt : null)),
-      column((s) => (s.outcome === "retry" ? s.payload.queue : null)),
-      column((s) => (s.outcome === "retry" ? s.payload.priority : null)),
-      column((s) => (s.outcome === "succeeded" ? (s.result ?? null) : null)),
-      column((s) => ("error" in s ? JSON.stringify(s.error) : null)),
-      column((s) => s.outcome === "released"),
-      this.statusChannel,
-      this.channel,
-    ]);
+    const { name, values } = settleStatement(settlements, this.statusChannel, this.channel);
+    await this.query(name, values);
   }
 
   async extendLease({ reservations, leaseMs }: ExtendLeaseOptions): Promise<string[]> {

@@ -19,7 +19,8 @@
  * flow are stored by `flow.ts`, which also runs the safety sweep of parked jobs (from
  * reserve, once a second) and answers `recurringState`.
  *
- * This file holds the hot path and assembles the rest: the queue list and lookups by id
+ * This file holds the hot path and assembles the rest: the connection in `connection.ts`,
+ * one queue's plain enqueue script calls in `enqueuing.ts`, the queue list and lookups by id
  * are in `lookup.ts`, the counts per queue in `queue-counts.ts`, the dead set (list, revive,
  * purge) in `dead-set.ts`, the operator's listing in `list-jobs.ts` and actions, pauses and
  * heartbeats in `control.ts`, the capabilities (standalone and Cluster) in `capabilities.ts`.
@@ -44,7 +45,6 @@ import {
   type HeartbeatOptions,
   type HeartbeatResult,
   type JobPage,
-  type JobPayload,
   type ListDeadOptions,
   type ListJobsOptions,
   type ListQueuesOptions,
@@ -65,12 +65,13 @@ import {
   type StatusRecord,
   type WorkerRecord,
 } from "@errand/core/adapter";
-import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 
-import { compactBody } from "./body.js";
 import { CLUSTER_CAPABILITIES, CLUSTER_REASONS, REDIS_CAPABILITIES, type CapabilityNotes } from "./capabilities.js";
+import { connect } from "./connection.js";
 import { Control } from "./control.js";
 import { DeadSet } from "./dead-set.js";
+import { enqueueQueue, type EnqueueTarget } from "./enqueuing.js";
 import { Flow, hasFlow } from "./flow.js";
 import { KeyLayout } from "./keys.js";
 import { JobLister } from "./list-jobs.js";
@@ -78,7 +79,7 @@ import { Lookup } from "./lookup.js";
 import { listQueues } from "./queue-counts.js";
 import { upgradeLayout } from "./migrate.js";
 import { handleOf, readReserveReply } from "./reserve-reply.js";
-import { defineScripts, queueScript, runScript } from "./scripts.js";
+import { defineScripts, runScript } from "./scripts.js";
 import { pushSettlement } from "./settle-args.js";
 import { openStatusFeed } from "./status-feed.js";
 import { Subscriber, subscriberConnection } from "./subscriber.js";
@@ -86,9 +87,6 @@ import { WakeChannel } from "./wake.js";
 import { checkAdapterOptions, type RedisAdapterOptions } from "./options.js";
 
 export type { RedisAdapterOptions } from "./options.js";
-
-/** Jobs per enqueue script call: bounded so one script stays short. */
-const MAX_BATCH = 1000;
 
 /** Jobs in Redis or Redis Cluster. */
 export class RedisAdapter implements Adapter {
@@ -120,6 +118,8 @@ export class RedisAdapter implements Adapter {
   private readonly retentionMs: number;
   private readonly maxFinished: number;
   private readonly statusChannel: string;
+  /** Where plain enqueues go (`enqueuing.ts`). */
+  private readonly store: EnqueueTarget;
   private readonly pollMs: number;
   private readonly lookup: Lookup;
   private readonly dead: DeadSet;
@@ -140,24 +140,14 @@ export class RedisAdapter implements Adapter {
       throw new ConfigError(`redis adapter: prefix ${JSON.stringify(prefix)} must be non-empty, without spaces or braces`);
     }
     this.keys = new KeyLayout(prefix);
-    if (options.client) {
-      this.client = options.client;
-      this.ownsClient = false;
-    } else if (options.nodes) {
-      this.client = new Cluster(options.nodes, options.clientOptions as ClusterOptions | undefined);
-      this.ownsClient = true;
-    } else if (options.url) {
-      this.client = new Redis(options.url, (options.clientOptions ?? {}) as RedisOptions);
-      this.ownsClient = true;
-    } else {
-      throw new ConfigError("redis adapter: give { url } (or ERRAND_URL=redis://...), { nodes } for a cluster, or your own { client }");
-    }
-    // An error event without a listener would crash the process; commands still reject.
-    if (this.ownsClient) this.client.on("error", () => undefined);
+    const connection = connect(options);
+    this.client = connection.client;
+    this.ownsClient = connection.ownsClient;
     defineScripts(this.client);
     this.retentionMs = options.retentionMs ?? 86_400_000;
     this.maxFinished = options.maxFinished ?? 100_000;
     this.statusChannel = options.publishStatus === false ? "" : this.keys.statusChannel;
+    this.store = { client: this.client, keys: this.keys, statusChannel: this.statusChannel };
     this.pollMs = options.pollMs ?? 1000;
     this.lookup = new Lookup(this.client, this.keys);
     this.dead = new DeadSet(this.client, this.keys, this.lookup, this.statusChannel);
@@ -200,34 +190,8 @@ export class RedisAdapter implements Adapter {
       const [, results] = await Promise.all([registering, this.flow.enqueue(jobs)]);
       return results;
     }
-    await Promise.all([registering, ...[...byQueue].map(([queue, group]) => this.enqueueQueue(queue, group))]);
+    await Promise.all([registering, ...[...byQueue].map(([queue, group]) => enqueueQueue(this.store, queue, group))]);
     return jobs.map((job) => ({ jobId: job.id, providerJobId: job.id }));
-  }
-
-  /** Stores jobs of one queue: one script per `MAX_BATCH` jobs, pipelined. */
-  private async enqueueQueue(queue: string, jobs: readonly JobPayload[]): Promise<void> {
-    const keys = this.keys.queue(queue);
-    const scriptKeys = [keys.prios, keys.scheduled];
-    const head = [keys.jobs, this.keys.wakeChannel, this.statusChannel, queue];
-    const argsOf = (chunk: readonly JobPayload[]) => {
-      const args: (string | number)[] = [...head];
-      for (const job of chunk) {
-        const runAt = Date.parse(job.runAt);
-        const enqueuedAt = Date.parse(job.enqueuedAt);
-        const body = compactBody(job, { id: job.id, queue, job: job.job, priority: job.priority, enqueuedAt, runAt });
-        args.push(job.id, body, job.job, job.priority, runAt, enqueuedAt);
-      }
-      return args;
-    };
-    if (jobs.length <= MAX_BATCH) {
-      await runScript(this.client, "enqueue", scriptKeys, argsOf(jobs));
-      return;
-    }
-    const pipeline = this.client.pipeline();
-    for (let start = 0; start < jobs.length; start += MAX_BATCH) queueScript(pipeline, "enqueue", scriptKeys, argsOf(jobs.slice(start, start + MAX_BATCH)));
-    const results = (await pipeline.exec()) ?? [];
-    const failed = results.find(([error]) => error);
-    if (failed) throw failed[0];
   }
 
   async reserve({ queues, except, max, leaseMs, waitMs, signal, workerId }: ReserveOptions): Promise<Reservation[]> {
@@ -289,7 +253,7 @@ export class RedisAdapter implements Adapter {
     await this.lookup.register([payload.queue]);
     // With flow, the fields go along (a move is stored without unique or recurring decisions).
     if (hasFlow(payload)) await this.flow.enqueue([payload], true);
-    else await this.enqueueQueue(payload.queue, [payload]);
+    else await enqueueQueue(this.store, payload.queue, [payload]);
     const { queue, token } = handleOf(s.reservation);
     const keys = this.keys.queue(queue);
     await runScript(this.client, "retire", [keys.active], [keys.jobs, s.reservation.providerJobId, token, this.keys.base]);

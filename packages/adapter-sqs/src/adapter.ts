@@ -33,12 +33,14 @@
  *   action on a waiting job is a mark honoured when its message comes in (`control.ts`).
  *
  * The code follows those seams: `sending.ts` (batched sends, deletes and visibility
- * changes), `receiving.ts` (reserve and the long-poll lifecycle, with its state machine),
- * `settling.ts` (one queue's settlements), `dead-letter.ts` (the dead set), `flow.ts` (flow
- * control), `control.ts` (the operator's contract), `capabilities.ts` (what the adapter
- * can do on which store), `queue-counts.ts` (listQueues), `attributes.ts` (what a message carries besides
- * its body), `leases.ts` (which deliveries of a batch are stale); this file puts them
- * together.
+ * changes), `enqueuing.ts` (enqueue: statuses or flow claims first, then the send),
+ * `receiving.ts` (reserve and the long-poll lifecycle, with its state machine),
+ * `settling.ts` (settlements: messages before statuses, one queue at a time),
+ * `leases.ts` (which deliveries of a batch are stale; lease renewal), `dead-letter.ts` (the
+ * dead set), `flow.ts` (flow control), `control.ts` (the operator's contract),
+ * `capabilities.ts` (what the adapter can do on which store), `queue-counts.ts`
+ * (listQueues), `attributes.ts` (what a message carries besides its body); this file puts
+ * them together.
  *
  * @module
  */
@@ -47,7 +49,6 @@ import {
   ConfigError,
   ConnectionError,
   LocalStatusStore,
-  groupBy,
   type Adapter,
   type AdapterCapabilities,
   type ChangeJobsOptions,
@@ -73,26 +74,25 @@ import {
   type RetryDeadOptions,
   type SetProgressOptions,
   type SettleOptions,
-  type Settlement,
   type StatusFeed,
   type StatusFeedOptions,
   type StatusRecord,
   type StatusStore,
 } from "@errand/core/adapter";
 
-import { handleOf } from "./attributes.js";
 import { FIFO_CAPABILITIES, SHARED_STORE_CONTROL, SHARED_STORE_FLOW, STANDARD_CAPABILITIES, capabilitiesOf } from "./capabilities.js";
 import { SqsControl } from "./control.js";
 import { DeadLetters } from "./dead-letter.js";
 import { SqsFlow } from "./flow.js";
-import { MAX_VISIBILITY_SECONDS, errorName, visibilitySeconds } from "./limits.js";
-import { staleReservations } from "./leases.js";
+import { errorName } from "./limits.js";
+import { enqueueJobs, type EnqueueContext } from "./enqueuing.js";
+import { extendLeases, type LeaseContext } from "./leases.js";
 import { QueueMap } from "./queues.js";
 import { queueCounts } from "./queue-counts.js";
 import { checkAdapterOptions } from "./options.js";
 import { Receiver } from "./receiving.js";
-import { Sender, type OutgoingMessage } from "./sending.js";
-import { settleQueue } from "./settling.js";
+import { Sender } from "./sending.js";
+import { settleAll, type SettleAllContext } from "./settling.js";
 
 /** Options of the SQS adapter (`adapter: { use: "sqs", ... }`). */
 export interface SqsAdapterOptions {
@@ -162,6 +162,8 @@ export class SqsAdapter implements Adapter {
   private readonly sender: Sender;
   private readonly receiver: Receiver;
   private readonly dead: DeadLetters;
+  /** What enqueueing, settling and renewing read of this adapter (`enqueuing.ts`, `settling.ts`, `leases.ts`). */
+  private readonly parts: EnqueueContext & SettleAllContext & LeaseContext;
   /** Flow control, when the status store is shared and has it (`flow.ts`). */
   private readonly flow: SqsFlow | undefined;
   /** Why capabilities are off, when they are: flow control and the operator's contract need a shared store (`capabilities.ts`). */
@@ -247,57 +249,11 @@ export class SqsAdapter implements Adapter {
       closing: this.closing.signal,
     });
     this.dead = new DeadLetters(this.sqs, this.queues, this.sender, this.status);
+    this.parts = { status: this.status, flow: this.flow, sender: this.sender, queues: this.queues, fifo: this.fifo };
   }
 
   async enqueue({ jobs }: EnqueueOptions): Promise<EnqueueResult[]> {
-    if (jobs.length === 0) return [];
-    const flow = this.flow;
-    const claiming = flow ? jobs.filter((job) => job.flow?.unique || job.flow?.recurring) : [];
-    const plain = claiming.length > 0 ? jobs.filter((job) => !(job.flow?.unique || job.flow?.recurring)) : jobs;
-    // Jobs with unique / recurring: the store decides first and keeps their bodies until SQS
-    // holds them (`flow.ts`); their statuses are recorded with the decision.
-    const claims = claiming.length > 0 ? await flow!.store.claim(claiming.map((payload) => ({ payload, body: JSON.stringify(payload) }))) : [];
-    const claimed = claims.flatMap((claim) => (claim.claimed ? [claim.pending] : []));
-    // Statuses first: a worker may take a message, run it and record it finished before a
-    // status written after the send would land and turn it back into `queued`.
-    try {
-      if (plain.length > 0) await this.status.enqueued(plain);
-    } catch (error) {
-      await flow?.store.undo(claimed).catch(() => undefined);
-      throw error;
-    }
-    // FIFO queues deduplicate an enqueue by job id (for SQS's 5 minutes): a payload sent
-    // again (the outbox relay resending a batch it could not mark sent) is stored once.
-    // Revivals and retries go through other paths, with ids unique per send.
-    const messages: OutgoingMessage[] = plain.map((payload) => ({ payload, body: JSON.stringify(payload), runAtMs: Date.parse(payload.runAt), deduplicationId: payload.id }));
-    for (const pending of claimed) messages.push(flow!.message(pending));
-    const byQueue = groupBy(messages, (message) => message.payload.queue);
-    const results = await Promise.allSettled([...byQueue].map(async ([name, group]) => this.sender.send((await this.queues.get(name)).url, group)));
-    const failed = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
-    const groups = [...byQueue.values()];
-    // The jobs SQS did not take: those it refused, or a whole group whose call failed.
-    const notSent = new Set(
-      results.flatMap((result, i) => (result.status === "rejected" ? ((result.reason as { refusedIds?: string[] }).refusedIds ?? groups[i]!.map((m) => m.payload.id)) : [])),
-    );
-    if (claimed.length > 0) {
-      // A confirm that fails leaves the send pending: another process sends it again after the bound.
-      await flow!.store.confirm(claimed.filter((pending) => !notSent.has(pending.id))).catch(() => undefined);
-    }
-    if (failed) {
-      // Forget what SQS did not take: statuses of plain jobs, claims of the others.
-      await Promise.all([
-        this.status.delete(plain.filter((job) => notSent.has(job.id)).map((job) => job.id)).catch(() => undefined),
-        claimed.length > 0 ? flow!.store.undo(claimed.filter((pending) => notSent.has(pending.id))).catch(() => undefined) : undefined,
-      ]);
-      throw failed.reason;
-    }
-    let next = 0;
-    return jobs.map((job) => {
-      if (!(flow && (job.flow?.unique || job.flow?.recurring))) return { jobId: job.id, providerJobId: job.id };
-      const claim = claims[next++]!;
-      // On SQS the provider id of a job is its Errand id: a message id changes with every send.
-      return claim.claimed ? { jobId: job.id, providerJobId: job.id } : { jobId: claim.jobId, providerJobId: claim.jobId, duplicate: true };
-    });
+    return enqueueJobs(this.parts, jobs);
   }
 
   async reserve(options: ReserveOptions): Promise<Reservation[]> {
@@ -305,62 +261,11 @@ export class SqsAdapter implements Adapter {
   }
 
   async settle({ settlements }: SettleOptions): Promise<void> {
-    if (settlements.length === 0) return;
-    const stale = await staleReservations(this.status, settlements.map((s) => s.reservation));
-    // A stale holder (its lease expired and the job was delivered again) changes nothing.
-    const current = settlements.filter((s) => !stale.has(s.reservation));
-    const byQueue = [...groupBy(current, (s) => handleOf(s.reservation).queue)];
-    // A FIFO retry keeps its message, seen again once its visibility changes: at once when
-    // the backoff is under the settle's delay (a 20 ms wait settled late is 0 s). Its status
-    // holds the retried payload (the rules' counters), so it is written first: written after,
-    // a redelivery read the old one (CI, under load). If SQS then refuses the change, the
-    // message comes back when its lease runs out, with the new payload.
-    const early = this.fifo ? current.filter((settlement) => settlement.outcome === "retry") : [];
-    if (early.length > 0) await this.status.settled(statusEntries(early));
-    // Messages first, statuses after: once a status says `dead`, its dead-letter message
-    // exists (the dead set lists it), and a finished status never precedes the delete.
-    const failures = (await Promise.all(byQueue.map(([queue, group]) => settleQueue({ queues: this.queues, sender: this.sender, fifo: this.fifo }, queue, group)))).filter((f) => f !== undefined);
-    // What SQS did not take keeps its status and lease, so core's retry of this settle finds
-    // it current and tries again; the rest is recorded, and is stale to that retry.
-    const notDone = new Set(failures.flatMap((failure) => failure.receipts));
-    const done = current.filter((settlement) => !notDone.has(handleOf(settlement.reservation).receipt));
-    const written = new Set<Settlement>(early);
-    await this.status.settled(statusEntries(done.filter((settlement) => !written.has(settlement))));
-    // Slots go with the leases that held them; one parked job per slot freed is sent again.
-    if (this.flow) await this.flow.release(done);
-    if (failures.length > 0) throw failures[0]!.error;
+    return settleAll(this.parts, settlements);
   }
 
   async extendLease({ reservations, leaseMs }: ExtendLeaseOptions): Promise<string[]> {
-    if (reservations.length === 0) return [];
-    const stale = await staleReservations(this.status, reservations);
-    const lost = reservations.filter((r) => stale.has(r)).map((r) => r.providerJobId);
-    // Concurrency slots live as long as the leases (visibility timeouts) that hold them: a
-    // slot that ended (a late renewal; another job may hold it now) is not taken again, and
-    // its lease is reported lost and left to run out (the message is received again). The
-    // store is asked first, and only about reservations holding a slot.
-    const current = reservations.filter((r) => !stale.has(r));
-    const slotLost = new Set(this.flow ? await this.flow.extend(current, leaseMs) : []);
-    for (const r of slotLost) lost.push(r.providerJobId);
-    const now = Date.now();
-    const byQueue = groupBy(
-      current.filter((r) => !slotLost.has(r)),
-      (r) => handleOf(r).queue,
-    );
-    await Promise.all([
-      ...[...byQueue].map(async ([queue, group]) => {
-        // SQS keeps a message hidden at most 12 h after it was received; past that it is visible again.
-        const changes = group.map((r) => ({
-          receipt: handleOf(r).receipt,
-          seconds: Math.min(visibilitySeconds(leaseMs), MAX_VISIBILITY_SECONDS - Math.ceil((now - handleOf(r).receivedAt) / 1000)),
-        }));
-        const refused = await this.sender.changeVisibility(queue.url, changes.filter((c) => c.seconds > 0));
-        group.forEach((r, i) => {
-          if (changes[i]!.seconds <= 0 || refused.has(changes[i]!.receipt)) lost.push(r.providerJobId);
-        });
-      }),
-    ]);
-    return lost;
+    return extendLeases(this.parts, reservations, leaseMs);
   }
 
   async setProgress({ updates }: SetProgressOptions): Promise<void> {
@@ -406,12 +311,4 @@ export class SqsAdapter implements Adapter {
     }
     return undefined;
   }
-}
-
-/** The status store's entries for settled deliveries (a delivery without a job id has none). */
-function statusEntries(settlements: readonly Settlement[]): { id: string; lease: string; settlement: Settlement }[] {
-  return settlements.flatMap((settlement) => {
-    const { jobId, receipt } = handleOf(settlement.reservation);
-    return jobId ? [{ id: jobId, lease: receipt, settlement }] : [];
-  });
 }

@@ -1,25 +1,74 @@
 /**
- * Settling one queue's deliveries on SQS: succeeded and failed messages are deleted, released
+ * Settling deliveries on SQS. Across queues ({@link settleAll}): stale holders change
+ * nothing; messages are settled first and statuses after, so a `dead` status always has its
+ * dead-letter message, and what SQS did not take keeps its status and lease for core's
+ * retry of the settle. One queue's deliveries ({@link settleQueue}): succeeded and failed messages are deleted, released
  * ones made visible at once, dead ones copied to the dead-letter queue and deleted, retries
  * sent again with their backoff as delay and deleted (on FIFO queues kept, hidden for the
  * backoff, so the group stays in order). New copies are sent before the delivered ones go.
  *
  * @module
  */
-import type { Settlement } from "@errand/core/adapter";
+import { groupBy, type Settlement, type StatusStore } from "@errand/core/adapter";
 
 import { handleOf } from "./attributes.js";
 import { deadMessage } from "./dead-letter.js";
+import type { SqsFlow } from "./flow.js";
+import { staleReservations } from "./leases.js";
 import { MAX_VISIBILITY_SECONDS } from "./limits.js";
 import type { QueueMap, SqsQueue } from "./queues.js";
 import type { OutgoingMessage, Sender } from "./sending.js";
 
-/** What settling needs of its adapter. */
+/** What settling one queue needs of its adapter. */
 export interface SettleContext {
-queues: QueueMap;
-sender: Sender;
-fifo: boolean;
+  queues: QueueMap;
+  sender: Sender;
+  fifo: boolean;
 }
+
+/** What settling across queues needs of its adapter. */
+export interface SettleAllContext extends SettleContext {
+  status: StatusStore;
+  /** Flow control, when the status store is shared and has it: slots go with their leases. */
+  flow: SqsFlow | undefined;
+}
+
+/** Records how reserved jobs ended, on SQS and in the status store (see the module notes). */
+export async function settleAll(adapter: SettleAllContext, settlements: readonly Settlement[]): Promise<void> {
+  if (settlements.length === 0) return;
+  const stale = await staleReservations(adapter.status, settlements.map((s) => s.reservation));
+  // A stale holder (its lease expired and the job was delivered again) changes nothing.
+  const current = settlements.filter((s) => !stale.has(s.reservation));
+  const byQueue = [...groupBy(current, (s) => handleOf(s.reservation).queue)];
+  // A FIFO retry keeps its message, seen again once its visibility changes: at once when
+  // the backoff is under the settle's delay (a 20 ms wait settled late is 0 s). Its status
+  // holds the retried payload (the rules' counters), so it is written first: written after,
+  // a redelivery read the old one (CI, under load). If SQS then refuses the change, the
+  // message comes back when its lease runs out, with the new payload.
+  const early = adapter.fifo ? current.filter((settlement) => settlement.outcome === "retry") : [];
+  if (early.length > 0) await adapter.status.settled(statusEntries(early));
+  // Messages first, statuses after: once a status says `dead`, its dead-letter message
+  // exists (the dead set lists it), and a finished status never precedes the delete.
+  const failures = (await Promise.all(byQueue.map(([queue, group]) => settleQueue(adapter, queue, group)))).filter((f) => f !== undefined);
+  // What SQS did not take keeps its status and lease, so core's retry of this settle finds
+  // it current and tries again; the rest is recorded, and is stale to that retry.
+  const notDone = new Set(failures.flatMap((failure) => failure.receipts));
+  const done = current.filter((settlement) => !notDone.has(handleOf(settlement.reservation).receipt));
+  const written = new Set<Settlement>(early);
+  await adapter.status.settled(statusEntries(done.filter((settlement) => !written.has(settlement))));
+  // Slots go with the leases that held them; one parked job per slot freed is sent again.
+  if (adapter.flow) await adapter.flow.release(done);
+  if (failures.length > 0) throw failures[0]!.error;
+}
+
+/** The status store's entries for settled deliveries (a delivery without a job id has none). */
+function statusEntries(settlements: readonly Settlement[]): { id: string; lease: string; settlement: Settlement }[] {
+  return settlements.flatMap((settlement) => {
+    const { jobId, receipt } = handleOf(settlement.reservation);
+    return jobId ? [{ id: jobId, lease: receipt, settlement }] : [];
+  });
+}
+
 
 /** Settles one queue's messages; answers the receipts SQS did not settle and why, if any. */
 export async function settleQueue(adapter: SettleContext, queue: SqsQueue, settlements: readonly Settlement[]): Promise<{ receipts: string[]; error: unknown } | undefined> {

@@ -10,6 +10,11 @@
  * Semantics are at-least-once: a reserved job whose lease runs out without being
  * settled becomes available again.
  *
+ * This file holds the `Adapter` interface and its operations' options; the rest of the
+ * contract is in its neighbours, re-exported here: what a backend can do
+ * (`capabilities.ts`), job statuses and the status feed (`status.ts`), payloads
+ * (`payload.ts`), the dead set (`dead.ts`) and the operator's part (`control.ts`).
+ *
  * @module
  */
 
@@ -46,78 +51,11 @@ export type {
   WorkerRecord,
 } from "./control.js";
 export { MAX_LIST_LIMIT } from "./control.js";
-
-/** What a backend can do. Core and the conformance suite branch on these, never on types. */
-export interface AdapterCapabilities {
-  /** `enqueue` honours `transaction` (the job exists only if the caller's transaction commits). */
-  transactionalEnqueue: boolean;
-  /** Longest delay the backend can store, in ms; `Infinity` when unbounded. Longer waits are refused by core. */
-  maxDelayMs: number;
-  /** Priorities are honoured within a queue (lower first). */
-  priorities: boolean;
-  /**
-   * Largest priority magnitude the backend stores exactly: priorities from `-maxPriority`
-   * to `maxPriority` are accepted, others are refused by core before anything is sent.
-   * `0` for a backend without priorities. Default `Number.MAX_SAFE_INTEGER`.
-   */
-  maxPriority: number;
-  /** Jobs survive a restart of the process that enqueued them. */
-  durable: boolean;
-  /** Jobs are run by a worker Errand starts inside the enqueuing process (the async adapter). */
-  embeddedWorker: boolean;
-  /** `reserve` can wait for work (block / long-poll) instead of returning at once. */
-  blockingReserve: boolean;
-  /** Uniqueness (`flow.unique`) is decided atomically at enqueue. */
-  unique: boolean;
-  /** Concurrency limits (`flow.concurrency`) are enforced at reserve. */
-  concurrencyLimits: boolean;
-  /** Rate limits (`flow.rateLimit`) are enforced at reserve. */
-  rateLimits: boolean;
-  /**
-   * Recurring ticks (`flow.recurring`) are stored at most once per task and tick, and
-   * `recurringState` reports each task's last tick.
-   */
-  recurring: boolean;
-  /** `reserve` accepts `queues: "*"` (every queue the backend knows). */
-  wildcardQueues: boolean;
-  /** Largest number of payloads one `enqueue` call accepts; core splits larger batches. */
-  maxBatchSize: number;
-  /** Largest serialized payload in bytes; `Infinity` when unbounded. Larger payloads are refused by core. */
-  maxPayloadBytes: number;
-  /** Ordering groups (`set({ group })`): jobs of one group run one at a time, in order. */
-  groups: boolean;
-  /**
-   * Largest local buffer a worker's adaptive prefetch grows to (a `prefetch` set by the app
-   * is kept as it is). Backends whose reserve and settle cost much per call, and little per
-   * job in the call, ask for more. Default 200.
-   */
-  maxPrefetch: number;
-  /**
-   * Job statuses live only in this process's memory while the jobs themselves live in a
-   * shared backend, so other processes (a web process calling `Job.status(id)`) cannot see
-   * them: the SQS adapter without a shared status store. A worker warns at start. Set per
-   * instance, from the adapter's options. Default false.
-   */
-  localStatus: boolean;
-  /**
-   * `openStatusFeed` is implemented: the backend tells this process when job statuses
-   * change (Redis pub/sub, PostgreSQL LISTEN/NOTIFY, in-process events). Core opens one
-   * feed per adapter per process and fans it out to every watcher; without one, watchers
-   * poll. Default false.
-   */
-  statusFeed: boolean;
-  /**
-   * `listJobs` is implemented, and `listQueues` fills `succeeded`, `failed` and `latencyMs`
-   * (`control.ts`). Default false.
-   */
-  listJobs: boolean;
-  /**
-   * `changeJobs`, `pauseQueues`, `heartbeat` and `listWorkers` are implemented, `listQueues`
-   * fills `paused` and, when asked, `throughput`, and `reserve` honours `except`
-   * (`control.ts`). Default false.
-   */
-  control: boolean;
-}
+import type { AdapterCapabilities } from "./capabilities.js";
+export type { AdapterCapabilities } from "./capabilities.js";
+export { baseCapabilities } from "./capabilities.js";
+import type { GetStatusOptions, StatusFeed, StatusFeedOptions, StatusRecord, StoredError } from "./status.js";
+export type { GetStatusOptions, JobState, StatusFeed, StatusFeedOptions, StatusRecord, StoredError } from "./status.js";
 
 /** Options of {@link Adapter.enqueue}. */
 export interface EnqueueOptions {
@@ -176,14 +114,6 @@ export interface Reservation {
   handle?: unknown;
 }
 
-/** An error as stored in status and the dead set. */
-export interface StoredError {
-  name: string;
-  message: string;
-  /** `ErrandError` code, when the error is one. */
-  code?: string;
-  stack?: string;
-}
 
 /** How one reserved job ends (or is handed back). */
 export type Settlement =
@@ -215,59 +145,6 @@ export interface SetProgressOptions {
   updates: { jobId: string; reservation?: Reservation; fraction: number; message?: string }[];
 }
 
-/** Job states as stored. `retrying` means failed and waiting for its next attempt. */
-export type JobState = "scheduled" | "queued" | "running" | "succeeded" | "retrying" | "failed" | "dead";
-
-/** A job's state as a backend stores it; core turns it into the public `JobStatus`. */
-export interface StatusRecord {
-  id: string;
-  job: string;
-  queue: string;
-  priority: number;
-  state: JobState;
-  executions: number;
-  progress?: { fraction: number; message?: string };
-  /** superjson text of the result. */
-  result?: string;
-  error?: StoredError;
-  enqueuedAt: Date;
-  runAt: Date;
-  startedAt?: Date;
-  finishedAt?: Date;
-  updatedAt: Date;
-}
-
-/**
- * Options of {@link Adapter.openStatusFeed}: where the feed reports. Both callbacks must
- * return quickly (core only marks ids and schedules a read); they are never awaited.
- */
-export interface StatusFeedOptions {
-  /**
-   * Jobs whose status changed (any write: enqueue, reserve, progress, settle, revival,
-   * purge). Ids only: core reads the statuses it cares about with `getStatus`, so a feed
-   * may report ids nobody watches, report one change several times, or merge several
-   * changes of a job into one report. It must never leave out a change made while the
-   * feed was connected.
-   */
-  onChange(ids: readonly string[]): void;
-  /**
-   * The feed's connection was lost and is back: changes in between may have been missed,
-   * so core reads every watched job again. Called after each reconnection, never for the
-   * first connection.
-   */
-  onReconnect(): void;
-}
-
-/** An open status feed. */
-export interface StatusFeed {
-  /** Stops reporting and releases what the feed holds (its subscription or listener connection). */
-  close(): Promise<void>;
-}
-
-/** Options of {@link Adapter.getStatus}. */
-export interface GetStatusOptions {
-  ids: string[];
-}
 
 /** Options of {@link Adapter.listQueues}. */
 export interface ListQueuesOptions {
@@ -437,27 +314,3 @@ export type AdapterFactory = (
   options: Record<string, unknown>,
   context: AdapterContext,
 ) => Adapter | Promise<Adapter>;
-
-/** Capabilities of a backend that supports nothing optional; spread and override. */
-export const baseCapabilities: AdapterCapabilities = Object.freeze({
-  transactionalEnqueue: false,
-  maxDelayMs: Infinity,
-  priorities: true,
-  maxPriority: Number.MAX_SAFE_INTEGER,
-  durable: false,
-  embeddedWorker: false,
-  blockingReserve: false,
-  unique: false,
-  concurrencyLimits: false,
-  rateLimits: false,
-  recurring: false,
-  wildcardQueues: false,
-  maxBatchSize: Infinity,
-  maxPayloadBytes: Infinity,
-  groups: false,
-  maxPrefetch: 200,
-  localStatus: false,
-  statusFeed: false,
-  listJobs: false,
-  control: false,
-});

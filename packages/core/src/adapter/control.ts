@@ -20,7 +20,7 @@
  *
  * @module
  */
-import type { JobState, StatusRecord } from "./contract.js";
+import type { JobState, StatusRecord } from "./status.js";
 
 /** Most jobs one {@link Adapter.listJobs} page holds. */
 export const MAX_LIST_LIMIT = 500;

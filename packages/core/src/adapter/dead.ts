@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { StoredError } from "./contract.js";
+import type { StoredError } from "./status.js";
 import type { JobPayload } from "./payload.js";
 
 /** Options of {@link Adapter.listDead}. */

@@ -16,12 +16,19 @@
  *   otherwise), so messages read the same on every backend;
  * - owns the closed state: after `close()` every call is `AdapterClosedError`.
  *
+ * Each of those has its own module: the refusals in `storable.ts`, coalescing and chunking
+ * in `enqueue-batching.ts`, the error mapping in `map-error.ts`; dead-set revival, which
+ * `retryDead` hands the adapter, in `revive.ts`.
+ *
  * @module
  */
 import type { TypedEmitter, ErrandEvents } from "../events.js";
-import { AdapterClosedError, AdapterError, ConnectionError, ErrandError, MalformedPayloadError, UnsupportedError } from "../errors.js";
+import { AdapterClosedError, AdapterError, UnsupportedError } from "../errors.js";
 import { endScopes, type Instrumentations } from "../instrumentation.js";
-import { checkHeaders, decodePayload, encodePayload } from "../wire-format.js";
+import { EnqueueCoalescer, PARALLEL_CHUNKS, sendInChunks } from "./enqueue-batching.js";
+import { mapAdapterError } from "./map-error.js";
+import { revive } from "./revive.js";
+import { checkStorable, lacksCapability } from "./storable.js";
 import type {
   Adapter,
   AdapterCapabilities,
@@ -43,7 +50,6 @@ import type {
   RecurringRecord,
   Reservation,
   ReserveOptions,
-  RevivedJob,
   SetProgressOptions,
   Settlement,
   StatusFeed,
@@ -51,34 +57,9 @@ import type {
   StatusRecord,
 } from "../adapter/contract.js";
 
-interface PendingEnqueue {
-  payloads: JobPayload[];
-  resolve(results: EnqueueResult[]): void;
-  reject(error: unknown): void;
-}
-
-/**
- * Chunks of one oversized enqueue in flight at once: one is stored while the next is sent,
- * on separate connections. Measured on PostgreSQL (20k jobs, 5,000 per chunk, 2 cores):
- * 1 in flight 31–35k jobs/s, 2: 40k, 4: 32k (the backends then fight over the CPU). Again
- * 2026-12-03, four interleaved pairs: 2 in flight 39–43k, 1: 33–35k, for 3–5 µs more server
- * CPU per job. Redis: 2 in flight 58–60k, 1: 52k.
- */
-const PARALLEL_CHUNKS = 2;
-
-/** Node's socket error codes: the backend could not be reached, whichever it is. */
-const SOCKET_ERROR_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
-
-/**
- * The capability an adapter lacks to store `priority`: `"priorities"` (it has none, and the
- * priority is not 0), `"maxPriority"` (beyond ±maxPriority), or `undefined` when it fits.
- * One decision for the priority a job is enqueued at and the one its retry rules name.
- */
-export function unstorablePriority(priority: number, capabilities: AdapterCapabilities): "priorities" | "maxPriority" | undefined {
-  if (priority !== 0 && !capabilities.priorities) return "priorities";
-  if (Math.abs(priority) > capabilities.maxPriority) return "maxPriority";
-  return undefined;
-}
+// Imported from here before they had modules of their own.
+export { revive } from "./revive.js";
+export { unstorablePriority } from "./storable.js";
 
 /** Core's handle on an adapter. Every adapter call in core goes through it. */
 export class AdapterClient {
@@ -86,9 +67,7 @@ export class AdapterClient {
   readonly name: string;
   /** The adapter's capabilities, read once. */
   readonly capabilities: AdapterCapabilities;
-  private pending: PendingEnqueue[] = [];
-  private flushing: Promise<void> | undefined;
-  private flushScheduled = false;
+  private readonly coalescer = new EnqueueCoalescer((payloads) => this.sendBatches(payloads, undefined));
   private closed = false;
   private readonly closeHooks: (() => Promise<void>)[] = [];
 
@@ -113,19 +92,10 @@ export class AdapterClient {
       }
       return result;
     } catch (error) {
-      const mapped = this.mapError(error, operation);
+      const mapped = mapAdapterError(this.adapter, error, operation);
       this.events.emit("adapter:call", { adapter: this.name, operation, durationMs: performance.now() - started, count, error: mapped });
       throw mapped;
     }
-  }
-
-  private mapError(error: unknown, operation: string): Error {
-    if (error instanceof ErrandError) return error;
-    const mapped = this.adapter.mapError?.(error, operation);
-    if (mapped) return mapped;
-    const code = (error as { code?: unknown } | null | undefined)?.code;
-    if (typeof code === "string" && SOCKET_ERROR_CODES.has(code)) return new ConnectionError(this.name, operation, error);
-    return new AdapterError(this.name, operation, error);
   }
 
   /**
@@ -134,62 +104,7 @@ export class AdapterClient {
    * @throws UnsupportedError naming the job and the capability it lacks.
    */
   refuseUnstorable(payloads: readonly JobPayload[]): void {
-    this.check(payloads, undefined);
-  }
-
-  /** Refuses what the adapter cannot store. */
-  private check(payloads: readonly JobPayload[], transaction: unknown): void {
-    const caps = this.capabilities;
-    if (transaction !== undefined && !caps.transactionalEnqueue) {
-      throw new UnsupportedError(
-        `the ${this.name} adapter cannot enqueue inside your transaction (capability transactionalEnqueue${this.adapter.capabilityNotes?.transactionalEnqueue ? `: ${this.adapter.capabilityNotes.transactionalEnqueue}` : ""}); enqueue after commit instead`,
-      );
-    }
-    const now = Date.now();
-    for (const payload of payloads) {
-      if (caps.maxDelayMs !== Infinity) {
-        const delay = Date.parse(payload.runAt) - now;
-        if (delay > caps.maxDelayMs) {
-          throw new UnsupportedError(
-            `${payload.job}: a wait of ${delay} ms is longer than the ${this.name} adapter allows (maxDelayMs ${caps.maxDelayMs})`,
-          );
-        }
-      }
-      const lacking = unstorablePriority(payload.priority, caps);
-      if (lacking === "priorities") {
-        throw new UnsupportedError(`${payload.job}: the ${this.name} adapter does not support priorities (capability priorities)`);
-      }
-      if (lacking === "maxPriority") {
-        throw new UnsupportedError(
-          `${payload.job}: priority ${payload.priority} is outside what the ${this.name} adapter stores (capability maxPriority: -${caps.maxPriority} to ${caps.maxPriority})`,
-        );
-      }
-      // Written by an instrumentation's enqueue hook: refused here rather than dead at reserve.
-      if (payload.headers !== undefined) checkHeaders(payload.headers);
-      if (payload.group !== undefined && !caps.groups) {
-        throw new UnsupportedError(`${payload.job}: the ${this.name} adapter does not support ordering groups (capability groups); set({ group }) needs SQS FIFO queues`);
-      }
-      const flow = payload.flow;
-      if (flow) {
-        // The adapter may say why a capability is off here and what would turn it on.
-        const lacks = (what: string, capability: keyof AdapterCapabilities) => {
-          const note = this.adapter.capabilityNotes?.[capability];
-          return new UnsupportedError(`${payload.job}: the ${this.name} adapter does not support ${what} (capability ${capability})${note ? `: ${note}` : ""}`);
-        };
-        if (flow.unique && !caps.unique) throw lacks("unique jobs", "unique");
-        if (flow.concurrency && !caps.concurrencyLimits) throw lacks("concurrency limits", "concurrencyLimits");
-        if (flow.rateLimit && !caps.rateLimits) throw lacks("rate limits", "rateLimits");
-        if (flow.recurring && !caps.recurring) throw lacks("recurring tasks", "recurring");
-      }
-      if (caps.maxPayloadBytes !== Infinity) {
-        const size = Buffer.byteLength(JSON.stringify(payload));
-        if (size > caps.maxPayloadBytes) {
-          throw new UnsupportedError(
-            `${payload.job}: the payload is ${size} bytes, over the ${this.name} adapter's limit of ${caps.maxPayloadBytes}; pass references (models, ids) instead of data`,
-          );
-        }
-      }
-    }
+    checkStorable(this, payloads, undefined);
   }
 
   /**
@@ -216,43 +131,12 @@ export class AdapterClient {
 
   private enqueueChecked(payloads: JobPayload[], transaction: unknown): Promise<EnqueueResult[]> {
     try {
-      this.check(payloads, transaction);
+      checkStorable(this, payloads, transaction);
     } catch (error) {
       return Promise.reject(error);
     }
     if (transaction !== undefined || !this.capabilities.durable) return this.sendBatches(payloads, transaction);
-    return new Promise((resolve, reject) => {
-      this.pending.push({ payloads, resolve, reject });
-      this.scheduleFlush();
-    });
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushing || this.flushScheduled || this.pending.length === 0) return;
-    this.flushScheduled = true;
-    queueMicrotask(() => {
-      this.flushScheduled = false;
-      this.flushing = this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    const batch = this.pending;
-    this.pending = [];
-    try {
-      const payloads = batch.length === 1 ? batch[0]!.payloads : batch.flatMap((entry) => entry.payloads);
-      const results = await this.sendBatches(payloads, undefined);
-      let offset = 0;
-      for (const entry of batch) {
-        entry.resolve(batch.length === 1 ? results : results.slice(offset, offset + entry.payloads.length));
-        offset += entry.payloads.length;
-      }
-    } catch (error) {
-      for (const entry of batch) entry.reject(error);
-    } finally {
-      this.flushing = undefined;
-      this.scheduleFlush();
-    }
+    return this.coalescer.add(payloads);
   }
 
   private async sendBatches(payloads: JobPayload[], transaction: unknown): Promise<EnqueueResult[]> {
@@ -265,27 +149,9 @@ export class AdapterClient {
         }
         return results;
       });
-    let results: EnqueueResult[];
-    if (payloads.length <= max) {
-      results = await send(payloads);
-    } else {
-      const chunks: JobPayload[][] = [];
-      for (let start = 0; start < payloads.length; start += max) chunks.push(payloads.slice(start, start + max));
-      // One connection can only run one statement at a time: inside a transaction the
-      // chunks go in order; otherwise a few go side by side over the adapter's pool.
-      const parallel = transaction === undefined ? PARALLEL_CHUNKS : 1;
-      const chunkResults: EnqueueResult[][] = new Array(chunks.length);
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: Math.min(parallel, chunks.length) }, async () => {
-          while (next < chunks.length) {
-            const index = next++;
-            chunkResults[index] = await send(chunks[index]!);
-          }
-        }),
-      );
-      results = chunkResults.flat();
-    }
+    // One connection can only run one statement at a time: inside a transaction the
+    // chunks go in order; otherwise a few go side by side over the adapter's pool.
+    const results = await sendInChunks(payloads, max, transaction === undefined ? PARALLEL_CHUNKS : 1, send);
     if (this.events.has("job:enqueue")) {
       payloads.forEach((payload, index) => {
         const result = results[index]!;
@@ -398,8 +264,7 @@ export class AdapterClient {
   }
 
   private unsupported(capability: keyof AdapterCapabilities, what: string): UnsupportedError {
-    const note = this.adapter.capabilityNotes?.[capability];
-    return new UnsupportedError(`the ${this.name} adapter ${what} (capability ${capability})${note ? `: ${note}` : ""}`);
+    return new UnsupportedError(lacksCapability(this, capability, what));
   }
 
   /** Dead jobs, newest first. */
@@ -426,32 +291,10 @@ export class AdapterClient {
 
   /** Waits for queued enqueues, then closes the adapter; later calls are `AdapterClosedError`. */
   async close(): Promise<void> {
-    // A flush re-schedules itself while calls are pending; a scheduled one starts in a microtask.
-    while (this.flushing || this.flushScheduled || this.pending.length > 0) {
-      await (this.flushing ?? Promise.resolve());
-    }
+    await this.coalescer.drained();
     if (this.closed) return;
     this.closed = true;
     await Promise.all(this.closeHooks.map((hook) => hook()));
     await this.call("close", 0, () => this.adapter.close());
   }
-}
-
-/**
- * Core's decision on a dead job: a body that is a valid payload comes back with fresh
- * attempts (`executions` 0, retry rules' counters dropped), due now, in the queue and
- * priority it names; anything else
- * (not JSON, not wire format v1) would only die again and stays dead (`null`).
- */
-export function revive(body: string): RevivedJob | null {
-  let payload;
-  try {
-    payload = decodePayload(body);
-  } catch (error) {
-    if (error instanceof MalformedPayloadError) return null;
-    throw error;
-  }
-  const { exceptionExecutions: _counters, attempts: _attempts, ...rest } = payload;
-  const revived: JobPayload = { ...rest, executions: 0, runAt: new Date().toISOString() };
-  return { payload: revived, body: encodePayload(revived) };
 }

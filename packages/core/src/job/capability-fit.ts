@@ -7,7 +7,7 @@
  * @module
  */
 import type { AdapterCapabilities } from "../adapter/contract.js";
-import { unstorablePriority } from "../backends/client.js";
+import { unstorablePriority } from "../backends/storable.js";
 import { UnsupportedError } from "../errors.js";
 import type { JobDefinition } from "./settings.js";
 

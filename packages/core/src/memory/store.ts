@@ -21,7 +21,8 @@
  *
  * - ready jobs: per queue, one FIFO per priority, so taking the next job is O(number of
  *   distinct priorities), usually O(1);
- * - scheduled jobs: one min-heap by run time, promoted when due;
+ * - scheduled jobs: one min-heap by run time, promoted when due (these two in a
+ *   `WaitingJobs`, waiting.ts);
  * - leases: a `LeaseTable` (leases.ts), deadlines in a min-heap swept when a reserve runs;
  * - statuses: a `MemoryStatusStore` (finished ones bounded by count and age), each record
  *   held beside its job to save a lookup by id per state change.
@@ -43,8 +44,7 @@ import { FlowGate, limitsOf } from "./flow.js";
 import { countQueues } from "./counts.js";
 import { LeaseTable } from "./leases.js";
 import { Waiters } from "./waiters.js";
-import { MinHeap } from "./heap.js";
-import { nextExcept, ReadyQueue } from "./ready.js";
+import { WaitingJobs } from "./waiting.js";
 import { MemoryStatusStore, type MemoryStatusOptions } from "./status.js";
 
 export type { MemoryJob } from "./entry.js";
@@ -59,8 +59,8 @@ export interface MemoryStoreOptions {
 
 /** Jobs, leases, the dead set and statuses, in process memory. */
 export class MemoryStore {
-  private readonly ready = new Map<string, ReadyQueue<Entry>>();
-  private readonly scheduled = new MinHeap<Entry>((a, b) => a.runAtMs < b.runAtMs || (a.runAtMs === b.runAtMs && a.seq < b.seq));
+  /** Ready and scheduled jobs (waiting.ts). */
+  private readonly waiting = new WaitingJobs();
   private readonly leases = new LeaseTable<Entry>();
   /** Dead jobs, oldest first (listed by the adapter; moved and purged through the store). */
   readonly dead: DeadSet;
@@ -130,66 +130,27 @@ export class MemoryStore {
       holding: undefined,
     };
     entry.status = this.statuses.enqueued(payload, now);
-    this.place(entry, now);
+    this.waiting.place(entry, now);
     return entry;
-  }
-
-  private place(entry: Entry, now: number): void {
-    if (entry.runAtMs > now) {
-      this.scheduled.push(entry);
-      return;
-    }
-    this.readyQueue(entry.queue).push(entry);
   }
 
   /** Moves due scheduled jobs to ready and jobs whose lease ran out back to ready. */
   private sweep(now: number): void {
-    for (let top = this.scheduled.peek(); top && top.runAtMs <= now; top = this.scheduled.peek()) {
-      this.place(this.scheduled.pop()!, now);
-    }
+    this.waiting.promoteDue(now);
     for (const entry of this.leases.expired(now)) {
       this.statuses.settled(entry.status, { reservation: { providerJobId: entry.providerJobId, body: entry.body }, outcome: "released" }, now);
-      this.place(entry, now);
+      this.waiting.place(entry, now);
       if (entry.limits) this.unpark(entry, now);
     }
-    for (const entry of this.gate.due(now)) this.place(entry, now);
+    for (const entry of this.gate.due(now)) this.waiting.place(entry, now);
   }
 
   /** Frees a limited job's slot; the oldest job parked on its key goes back to its place. */
   private unpark(entry: Entry, now: number): boolean {
     const next = this.gate.ended(entry);
     if (!next) return false;
-    if (next.runAtMs > now) this.scheduled.push(next);
-    else this.readyQueue(next.queue).restore(next);
+    this.waiting.restore(next, now);
     return true;
-  }
-
-  private readyQueue(name: string): ReadyQueue<Entry> {
-    let queue = this.ready.get(name);
-    if (!queue) this.ready.set(name, (queue = new ReadyQueue()));
-    return queue;
-  }
-
-  /** The next ready entry of `queues` ("*": lowest priority, then oldest, over every queue). */
-  private next(queues: readonly string[] | "*"): Entry | undefined {
-    if (queues !== "*") {
-      for (const name of queues) {
-        const entry = this.ready.get(name)?.shift();
-        if (entry) return entry;
-      }
-      return undefined;
-    }
-    let best: ReadyQueue<Entry> | undefined;
-    let bestHead: Entry | undefined;
-    for (const queue of this.ready.values()) {
-      if (queue.size === 0) continue;
-      const head = queue.peek()!;
-      if (!bestHead || head.priority < bestHead.priority || (head.priority === bestHead.priority && head.seq < bestHead.seq)) {
-        best = queue;
-        bestHead = head;
-      }
-    }
-    return best?.shift();
   }
 
   private lease(entry: Entry, now: number, until: number): Reservation {
@@ -216,7 +177,7 @@ export class MemoryStore {
       else queues = queues.filter((name) => !except.includes(name));
     }
     while (taken.length < max) {
-      const entry = skip === undefined ? this.next(queues) : nextExcept(this.ready, skip);
+      const entry = skip === undefined ? this.waiting.next(queues) : this.waiting.nextExcept(skip);
       if (!entry) break;
       const verdict = entry.limits ? this.gate.verdict(entry, now) : "start";
       if (verdict === "start") taken.push(this.lease(entry, now, until));
@@ -235,23 +196,22 @@ export class MemoryStore {
     const now = Date.now();
     this.sweep(now);
     const chosen: Entry[] = [];
-    for (const queue of this.ready.values()) for (const entry of queue) if (filter(entry)) chosen.push(entry);
+    for (const entry of this.waiting.readyEntries()) if (filter(entry)) chosen.push(entry);
     const readyCount = chosen.length;
-    if (options.includeScheduled) for (const entry of this.scheduled.values()) if (filter(entry)) chosen.push(entry);
+    if (options.includeScheduled) for (const entry of this.waiting.scheduledEntries()) if (filter(entry)) chosen.push(entry);
     const fromScheduled = chosen.length > readyCount;
     chosen.sort((a, b) => (options.includeScheduled ? a.runAtMs - b.runAtMs : 0) || a.priority - b.priority || a.seq - b.seq);
     chosen.length = Math.min(chosen.length, options.max ?? Infinity);
     if (chosen.length === 0) return [];
     const gone = new Set(chosen);
-    for (const queue of this.ready.values()) queue.remove(gone);
-    if (fromScheduled) this.scheduled.retain((entry) => !gone.has(entry));
+    this.waiting.remove(gone, fromScheduled);
     const until = now + options.leaseMs;
     return chosen.map((entry) => this.lease(entry, now, until));
   }
 
   /** Milliseconds until the next scheduled job or lease deadline, or Infinity. */
   nextEventIn(now: number): number {
-    const times = [this.scheduled.peek()?.runAtMs, this.leases.nextDeadline(), this.gate.nextDueAt()].filter((t): t is number => t !== undefined);
+    const times = [this.waiting.firstScheduled()?.runAtMs, this.leases.nextDeadline(), this.gate.nextDueAt()].filter((t): t is number => t !== undefined);
     return times.length === 0 ? Infinity : Math.max(0, Math.min(...times) - now);
   }
 
@@ -278,7 +238,7 @@ export class MemoryStore {
       if (entry.limits) wake = this.unpark(entry, now) || wake;
       switch (settlement.outcome) {
         case "released":
-          this.place(entry, now);
+          this.waiting.place(entry, now);
           wake = true;
           break;
         case "retry":
@@ -288,9 +248,9 @@ export class MemoryStore {
           entry.executions = settlement.payload.executions;
           entry.runAtMs = settlement.runAt.getTime();
           entry.limits = limitsOf(settlement.payload);
-          this.place(entry, now);
+          this.waiting.place(entry, now);
           // Due now, or the new earliest run time: waiting reserves must recompute their timers.
-          wake ||= entry.runAtMs <= now || this.scheduled.peek() === entry;
+          wake ||= entry.runAtMs <= now || this.waiting.firstScheduled() === entry;
           break;
         case "dead":
           this.dead.add({
@@ -340,8 +300,7 @@ export class MemoryStore {
   /** Jobs held but the dead: waiting (ready, scheduled, parked, deferred), leased, or all. O(jobs), for listings. */
   *held(which: "waiting" | "leased" | "all" = "all"): Generator<Entry> {
     if (which !== "leased") {
-      for (const queue of this.ready.values()) yield* queue;
-      yield* this.scheduled.values();
+      yield* this.waiting.values();
       yield* this.gate.waiting();
     }
     if (which !== "waiting") yield* this.leases.values();
@@ -354,12 +313,10 @@ export class MemoryStore {
    */
   withdraw(pick: (entry: Entry) => boolean): Entry[] {
     const chosen = new Set<Entry>();
-    for (const queue of this.ready.values()) for (const entry of queue) if (pick(entry)) chosen.add(entry);
-    for (const entry of this.scheduled.values()) if (pick(entry)) chosen.add(entry);
+    for (const entry of this.waiting.values()) if (pick(entry)) chosen.add(entry);
     for (const entry of this.gate.waiting()) if (pick(entry)) chosen.add(entry);
     if (chosen.size === 0) return [];
-    for (const queue of this.ready.values()) queue.remove(chosen);
-    this.scheduled.retain((entry) => !chosen.has(entry));
+    this.waiting.remove(chosen);
     this.gate.withdraw(chosen);
     return [...chosen];
   }
@@ -367,7 +324,7 @@ export class MemoryStore {
   /** Stores withdrawn jobs again by their (possibly changed) run time, and wakes waiting reserves. */
   putBack(entries: readonly Entry[]): void {
     const now = Date.now();
-    for (const entry of entries) this.place(entry, now);
+    for (const entry of entries) this.waiting.place(entry, now);
     if (entries.length > 0) this.wakeAll();
   }
 
@@ -398,8 +355,7 @@ export class MemoryStore {
 
   /** Forgets every job — ready, scheduled, leased, dead — and wakes waiters; statuses stay. */
   clear(): void {
-    this.ready.clear();
-    this.scheduled.clear();
+    this.waiting.clear();
     this.leases.clear();
     this.dead.clear();
     this.gate.clear();

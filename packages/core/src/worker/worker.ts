@@ -2,8 +2,8 @@
  * The worker loop, the same for every backend.
  *
  * A worker has `concurrency` slots and a local buffer of up to `prefetch` reserved jobs.
- * One fetch loop keeps the buffer topped up with bulk `reserve` calls (queues ordered by
- * weight on each call); finished jobs free slots that are refilled from the buffer at
+ * One fetch loop (`fetch-loop.ts`, with its own states) keeps the buffer topped up with
+ * bulk `reserve` calls (queues ordered by weight on each call); finished jobs free slots that are refilled from the buffer at
  * once, without waiting for a round trip. Settlements and progress go out in batches
  * (`batcher.ts`). Every held job — running or buffered — has its lease renewed every third
  * of the lease (`lease.ts`, from `start()` until the end of shutdown); a job whose lease
@@ -28,19 +28,16 @@
  *
  * @module
  */
-// The module binding, not the global: Node defines `globalThis.performance` with a getter
-// that ran on every read (~100 instructions per job of a no-op drain, callgrind).
-import { performance } from "node:perf_hooks";
 import type { AdapterClient } from "../backends/client.js";
 import { baseCapabilities, type Reservation, type Settlement } from "../adapter/contract.js";
 import { ConfigError, ShutdownError } from "../errors.js";
-import { linkAbort, pause } from "../abort.js";
 import { executeReservation, type ExecutionContext } from "../job/execution.js";
 import { schedulerFor, type RecurringScheduler } from "../recurring/for-worker.js";
 import { currentRuntime, type Runtime } from "../runtime.js";
 import { SettleBatcher } from "./batcher.js";
 import { DrainWaiters } from "./drain-waiters.js";
 import { abortRunning, releasePaused, reserveQueues, runningInfo } from "./control.js";
+import { FetchLoop } from "./fetch-loop.js";
 import { Heartbeat } from "./heartbeat.js";
 import { LeaseRenewer } from "./lease.js";
 import { RunningJobs, type RunningJob } from "./slots.js";
@@ -54,7 +51,6 @@ export type { WorkerOptions } from "./options.js";
 
 /** The worker's lifecycle state. */
 export type WorkerState = "new" | "running" | "stopping" | "stopped";
-
 
 /** Runs jobs from one adapter. */
 export class Worker {
@@ -88,10 +84,9 @@ export class Worker {
   private readonly buffer: Reservation[] = [];
   private readonly running = new RunningJobs();
   private readonly fetchController = new AbortController();
+  private loop: FetchLoop | undefined;
   private loopDone: Promise<void> = Promise.resolve();
-  private wake: (() => void) | undefined;
   private leases: LeaseRenewer | undefined;
-  private reserveSeq = 0;
   private idle = false;
   private readonly drainWaiters = new DrainWaiters();
   private stopping: Promise<void> | undefined;
@@ -99,7 +94,6 @@ export class Worker {
   private executionContext!: ExecutionContext;
   private starting: Promise<void> | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
-  private interruptWait: AbortController | undefined;
   private heartbeat: Heartbeat | undefined;
   /** Jobs finished by this worker (any outcome). */
   processed = 0;
@@ -211,119 +205,43 @@ export class Worker {
     }
     if (this.options.keepAlive !== false) this.keepAliveTimer = setInterval(() => {}, 2 ** 30);
     this.runtime.events.emit("worker:start", { workerId: this.id, queues: describeQueues(this.selection), concurrency: this.concurrency });
-    this.loopDone = this.fetchLoop();
+    this.loop = new FetchLoop({
+      client: this.client,
+      workerId: this.id,
+      concurrency: this.concurrency,
+      prefetch: this.prefetch,
+      maxPrefetch: () => this.maxPrefetch,
+      leaseMs: this.leaseMs,
+      pollIntervalMs: this.pollIntervalMs,
+      signal: this.fetchController.signal,
+      buffer: this.buffer,
+      running: this.running,
+      isRunning: () => this.stateValue === "running",
+      queues: () => reserveQueues(this.selection, this.heartbeat?.paused),
+      accept: (reserved) => this.accept(reserved),
+      release: (reserved) => {
+        for (const reservation of reserved) this.batcher.settle({ reservation, outcome: "released" });
+      },
+      markIdle: (seq) => this.markIdle(seq),
+      onError: (error) => this.reportError(error),
+    });
+    this.loopDone = this.loop.run();
     this.scheduler?.start();
-  }
-
-  /** Wakes the fetch loop where it sleeps (a full buffer, every queue paused); it looks again. */
-  private wakeLoop(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
   }
 
   private reportError(error: unknown): void {
     this.runtime.events.emit("worker:error", { workerId: this.id, error });
   }
 
-  private async fetchLoop(): Promise<void> {
-    // The buffer target adapts: when slots sat idle waiting for a reserve (jobs finish
-    // faster than a round trip), it doubles, up to maxPrefetch. Slow jobs never starve the
-    // slots, so they keep a small buffer and leave work for other workers. Measured on
-    // PostgreSQL at concurrency 10: a fixed buffer of 10 capped the drain at the reserve
-    // round trip (9k jobs/s).
-    let prefetch = this.prefetch;
-    const blocking = this.client.capabilities.blockingReserve;
-    const signal = this.fetchController.signal;
-    let waitForWork = false;
-    let failures = 0;
-    let sliceStart = performance.now();
-    while (this.stateValue === "running") {
-      const capacity = this.concurrency + prefetch;
-      // Refill only once the buffer has drained to half: one reserve then fetches many jobs
-      // instead of one per finished job (measured on PostgreSQL at concurrency 1: one job per
-      // round trip capped the drain at 1.4k jobs/s).
-      const room = capacity - this.running.size - this.buffer.length;
-      if (room <= 0 || this.buffer.length > Math.floor(prefetch / 2)) {
-        await new Promise<void>((resolve) => (this.wake = resolve));
-        continue;
-      }
-      const queues = reserveQueues(this.selection, this.heartbeat?.paused);
-      if (queues === undefined) {
-        // Every queue of this worker is paused: sleep until a beat resumes one (or stop).
-        this.markIdleWhilePaused();
-        await new Promise<void>((resolve) => (this.wake = resolve));
-        continue;
-      }
-      const seq = ++this.reserveSeq;
-      // A waiting reserve (or poll pause) is cut short when the worker runs empty while
-      // someone awaits drained(): see finish() and drained().
-      const interrupt: AbortController | undefined = waitForWork ? new AbortController() : undefined;
-      this.interruptWait = interrupt;
-      const unlink = interrupt ? linkAbort(signal, interrupt) : undefined;
-      const waitSignal = interrupt ? interrupt.signal : signal;
-      try {
-        let reserved: Reservation[] = [];
-        try {
-          reserved = await this.client.reserve({
-            ...queues,
-            max: room,
-            leaseMs: this.leaseMs,
-            waitMs: waitForWork && blocking ? this.pollIntervalMs : 0,
-            signal: waitSignal,
-            workerId: this.id,
-          });
-          failures = 0;
-        } catch (error) {
-          if (this.stateValue !== "running") break;
-          if (!interrupt?.signal.aborted) {
-            this.reportError(error);
-            await pause(Math.min(5000, 100 * 2 ** failures++), signal);
-            continue;
-          }
-        }
-        if (reserved.length > 0) {
-          if (this.stateValue !== "running") {
-            for (const reservation of reserved) this.batcher.settle({ reservation, outcome: "released" });
-            break;
-          }
-          // A pause a beat read while this reserve was on its way: what it took from a paused
-          // queue goes back, as the buffer's did.
-          if (this.heartbeat) releasePaused(reserved, this.heartbeat.paused, (settlement) => this.batcher.settle(settlement));
-          this.idle = false;
-          if (this.running.size < this.concurrency && this.buffer.length === 0 && prefetch < this.maxPrefetch) {
-            prefetch = Math.min(this.maxPrefetch, prefetch * 2);
-          }
-          for (const reservation of reserved) this.buffer.push(reservation);
-          this.dispatch();
-          waitForWork = false;
-          // A backend that answers without I/O (async) would otherwise run every ready job in
-          // one macrotask: no timers (lease renewal), no I/O, no settlement flush until the
-          // queue is empty (measured: a 1 s stall for 100k jobs). Give the event loop a turn
-          // every YIELD_EVERY_MS of work.
-          if (performance.now() - sliceStart >= YIELD_EVERY_MS) {
-            await new Promise<void>((resolve) => setImmediate(resolve));
-            sliceStart = performance.now();
-          }
-          continue;
-        }
-        if (this.running.size === 0 && this.buffer.length === 0) this.markIdle(seq);
-        if (waitForWork && !blocking && !interrupt?.signal.aborted) await pause(this.pollIntervalMs, waitSignal);
-        // Interrupted: reserve again at once, so a reserve that started after drained() was called answers it.
-        waitForWork = !interrupt?.signal.aborted;
-      } finally {
-        unlink?.();
-        if (this.interruptWait === interrupt) this.interruptWait = undefined;
-      }
-    }
-  }
-
   /**
-   * A worker whose queues are all paused has no ready work: once nothing runs it is idle, as
-   * if a reserve (numbered now) had found nothing, so drained() answers.
+   * Takes what a reserve brought: jobs of a queue paused while it was on its way go back,
+   * as the buffer's did; the rest join the buffer and fill free slots.
    */
-  private markIdleWhilePaused(): void {
-    if (this.running.size === 0 && this.buffer.length === 0) this.markIdle(++this.reserveSeq);
+  private accept(reserved: Reservation[]): void {
+    if (this.heartbeat) releasePaused(reserved, this.heartbeat.paused, (settlement) => this.batcher.settle(settlement));
+    this.idle = false;
+    for (const reservation of reserved) this.buffer.push(reservation);
+    this.dispatch();
   }
 
   /**
@@ -333,8 +251,8 @@ export class Worker {
   private pausedChanged(paused: ReadonlySet<string>): void {
     releasePaused(this.buffer, paused, (settlement) => this.batcher.settle(settlement));
     this.runtime.events.emit("worker:paused", { workerId: this.id, queues: [...paused] });
-    this.interruptWait?.abort();
-    this.wakeLoop();
+    this.loop?.cutWaitShort();
+    this.loop?.wake();
   }
 
   private markIdle(seq: number): void {
@@ -352,11 +270,11 @@ export class Worker {
    */
   drained(): Promise<void> {
     if (this.stateValue === "stopped") return Promise.resolve();
-    const drained = this.drainWaiters.add(this.reserveSeq);
+    const drained = this.drainWaiters.add(this.loop?.reserveSeq ?? 0);
     if (this.running.size === 0 && this.buffer.length === 0) {
-      this.interruptWait?.abort();
+      this.loop?.cutWaitShort();
       // A loop asleep because every queue is paused looks again and answers.
-      this.wakeLoop();
+      this.loop?.wake();
     }
     return drained;
   }
@@ -383,8 +301,8 @@ export class Worker {
       if (entry.payload && settlement.outcome !== "released") this.heartbeat?.count(entry.payload.queue, settlement.outcome === "succeeded");
     }
     if (this.stateValue === "running") this.dispatch();
-    if (this.running.size === 0 && this.buffer.length === 0 && this.drainWaiters.size > 0) this.interruptWait?.abort();
-    this.wakeLoop();
+    if (this.running.size === 0 && this.buffer.length === 0 && this.drainWaiters.size > 0) this.loop?.cutWaitShort();
+    this.loop?.wake();
   }
 
   /**
@@ -408,7 +326,7 @@ export class Worker {
     this.stateValue = "stopping";
     this.fetchController.abort(new ShutdownError());
     const schedulerStopped = this.scheduler?.stop();
-    this.wakeLoop();
+    this.loop?.wake();
     let released = 0;
     for (const reservation of this.buffer.splice(0)) {
       this.batcher.settle({ reservation, outcome: "released" });
@@ -431,6 +349,3 @@ export class Worker {
     this.runtime.events.emit("worker:stop", { workerId: this.id, released });
   }
 }
-
-/** Longest stretch the fetch loop keeps the event loop busy before yielding a turn. */
-const YIELD_EVERY_MS = 10;
