@@ -1,5 +1,7 @@
 import { defineConfig } from "vitest/config";
 
+import { LongestFirstSequencer } from "./test/support/sequencer.js";
+
 // One run covers core's unit tests (against its sources) and the cross-package tests in
 // test/ (against the built packages, as users import them).
 export default defineConfig({
@@ -17,6 +19,8 @@ export default defineConfig({
     // prefixes of its own; a test that looks at server-wide state (pg_stat_activity, CLIENT
     // LIST) must filter to its own.
     maxWorkers: 2,
+    // Longest files first, so both workers finish together (test/support/sequencer.ts).
+    sequence: { sequencer: LongestFirstSequencer },
     globalSetup: ["test/support/global-setup.ts"],
     env: { NODE_ENV: "test" },
     // Built workspace packages load through Node itself, exactly as an app loads them
