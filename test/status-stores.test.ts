@@ -16,16 +16,18 @@ import { statusStoreSuite } from "./conformance/status-store.js";
 import { statusStoreControlSuite } from "./conformance/status-store-marks.js";
 import { payload as basePayload } from "./conformance/status-store-harness.js";
 import type { StatusTtls } from "./conformance/status-store-retention.js";
-import { dropSchemas, postgresUrl, schemaName } from "./support/postgres.js";
+import { postgresUrl } from "./support/postgres.js";
+import { SchemaPool } from "./support/postgres-schemas.js";
 import { dropPrefixes, redisPrefix, redisUrl } from "./support/redis.js";
 
 // Read lazily: without Redis or PostgreSQL, only that store's cases fail (with the reason).
 const prefixes: string[] = [];
-const schemas: string[] = [];
+// Created on first use, as the URL is read lazily.
+let schemas: SchemaPool | undefined;
 afterAll(async () => {
   // Status keys start with their hash tag, `{prefix}:`, which is what to drop.
   if (prefixes.length > 0) await dropPrefixes(redisUrl(), prefixes.map((prefix) => `{${prefix}}`));
-  if (schemas.length > 0) await dropSchemas(postgresUrl(), schemas);
+  await schemas?.drop();
 });
 
 function redisStore(options: StatusTtls & { client?: Redis } = {}): RedisStatusStore {
@@ -34,10 +36,11 @@ function redisStore(options: StatusTtls & { client?: Redis } = {}): RedisStatusS
   return new RedisStatusStore({ url: redisUrl(), prefix, ...options });
 }
 
-function postgresStore(options: StatusTtls & { pool?: pg.Pool } = {}): PostgresStatusStore {
-  const schema = schemaName("errand_status_t");
-  schemas.push(schema);
-  return new PostgresStatusStore({ url: postgresUrl(), schema, ...options });
+/** A store on a migrated schema emptied for it (reused once its store closed: support/postgres-schemas.ts). */
+async function postgresStore(options: StatusTtls & { pool?: pg.Pool } = {}): Promise<PostgresStatusStore> {
+  schemas ??= new SchemaPool(postgresUrl(), "errand_status_t");
+  const schema = await schemas.take();
+  return schemas.hold(schema, new PostgresStatusStore({ url: postgresUrl(), schema, ...options }));
 }
 
 statusStoreSuite("local", async () => new LocalStatusStore(), { createWithTtl: async (ttls) => new LocalStatusStore(ttls) });
@@ -134,7 +137,7 @@ describe("redis status store", () => {
 
 describe("postgres status store", () => {
   it("deletes expired rows in bounded steps as later settles come", async () => {
-    const store = postgresStore({ finishedTtlMs: 1 });
+    const store = await postgresStore({ finishedTtlMs: 1 });
     try {
       const finished = Array.from({ length: 150 }, () => payload());
       const [x, y] = [payload(), payload()];
@@ -158,7 +161,7 @@ describe("postgres status store", () => {
   });
 
   it("a settle waiting on a row while a redelivery commits sees the new lease and changes nothing", async () => {
-    const store = postgresStore();
+    const store = await postgresStore();
     const other = new pg.Client({ connectionString: postgresUrl() });
     await other.connect();
     try {
@@ -191,7 +194,7 @@ describe("postgres status store", () => {
   it("uses the app's pool and leaves it open on close; the table comes with the migrations", async () => {
     const pool = new pg.Pool({ connectionString: postgresUrl(), max: 2 });
     try {
-      const store = postgresStore({ pool });
+      const store = await postgresStore({ pool });
       const p = payload();
       await store.enqueued([p]);
       const { rows } = await pool.query<{ name: string }>(`SELECT name FROM "${store.schema}".migrations ORDER BY id`);

@@ -18,7 +18,6 @@ const WEIGHTS: readonly [RegExp, number][] = [
   [/sqs-postgres-status\.conformance\.test\.ts$/, 100],
   [/(sqs|sqs-redis-status|sqs-fifo-shared-status|postgres)\.conformance\.test\.ts$/, 78],
   [/recurring-processes\.test\.ts$/, 53],
-  [/status-stores\.test\.ts$/, 43],
   [/\.conformance\.test\.ts$/, 28],
   [/\.browser\.test\.ts$/, 22],
   [/\.faults\.test\.ts$/, 15],
