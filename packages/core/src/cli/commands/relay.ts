@@ -17,10 +17,7 @@ import { runOutboxRelay } from "../../transactions/relay.js";
 import type { Runtime } from "../../runtime.js";
 import { CliUsageError, withRuntime, type CommonOptions } from "../context.js";
 import { errorText, say } from "../output.js";
-/** Exit code of a second signal, as for `errand work`. */
-const FORCED_EXIT_CODE = 130;
-
-const now = () => new Date().toISOString();
+import { firstSignal, now } from "../signals.js";
 
 /** `postgres://user:secret@host` → `postgres://user:***@host`: a URL's password never reaches a log line. */
 export function redactUrls(text: string): string {
@@ -50,23 +47,6 @@ export function startRelay(runtime: Runtime): RunningRelay {
   };
 }
 
-/** Resolves with the first SIGTERM/SIGINT; a second one exits 130 at once. */
-function firstSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const onSignal = (received: NodeJS.Signals) => {
-      if (stopping) {
-        process.stderr.write(`errand: ${received} again: exiting at once; jobs sent but not yet marked are sent again by the next relay\n`);
-        process.exit(FORCED_EXIT_CODE);
-      }
-      stopping = true;
-      resolve(received);
-    };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
-  });
-}
-
 /** Relays the outbox until SIGTERM/SIGINT. */
 export async function relay(options: CommonOptions): Promise<void> {
   await withRuntime({ ...options, embedded: false }, async (runtime) => {
@@ -77,7 +57,7 @@ export async function relay(options: CommonOptions): Promise<void> {
     const keepAlive = setInterval(() => undefined, 60_000);
     say(`${now()} relay started: outbox ${outbox.dialect}`);
     try {
-      const signal = await firstSignal();
+      const signal = await firstSignal(() => "jobs sent but not yet marked are sent again by the next relay");
       say(`${now()} ${signal}: stopping the relay (${signal} again exits at once)`);
       await running.stop();
       await outbox.close();
