@@ -62,9 +62,13 @@ function joinMismatch(adapter: string, connection: TransactionConnection): Confi
 
 /** What became of one job: stored now (`stored`), skipped by an around callback (`ran` false), or waiting (`deferred`). */
 export interface Routed {
+  /** The adapter's name. */
   adapter: string;
+  /** False when an around callback did not call its block: nothing was stored. */
   ran: boolean;
+  /** Waiting for the commit: kept in the scope, or written to the outbox. */
   deferred: boolean;
+  /** Uniqueness matched a job stored already (joined route only: decided at the store). */
   duplicate: boolean;
 }
 
