@@ -71,6 +71,16 @@ describe("usage errors", () => {
   });
 });
 
+describe("errand relay", () => {
+  it("a relay stopped by an error ends the command, exit 1, instead of waiting for a signal with nothing running", async () => {
+    const { code, stdout, stderr } = await errand(["relay", "--config", join(FIXTURES, "relay-fails.config.mjs")]);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/relay started: outbox postgres/);
+    expect(stderr).toMatch(/relay stopped by an error: .*relation errand\.outbox does not exist/);
+    expect(stderr).toMatch(/^errand: .*the outbox relay stopped by itself/m);
+  });
+});
+
 describe("errand perform", () => {
   it("runs the job in this process and prints its result as JSON", async () => {
     const { code, stdout, stderr } = await errand(["perform", "AddJob", "[2, 3]", "--config", CONFIG]);

@@ -11,7 +11,7 @@ import { pathToFileURL } from "node:url";
 import type { DynamicModule, INestApplicationContext } from "@nestjs/common";
 import { NestFactory } from "@nestjs/core";
 import { waitFor } from "@errand/core/testing";
-import { ERRAND_CLI_WORKER, ErrandLifecycle } from "@errand/nestjs";
+import { ERRAND_CLI_WORKER, ErrandLifecycle, ErrandModule } from "@errand/nestjs";
 import { afterEach, describe, expect, it } from "vitest";
 
 import { Cli, ROOT, TMP, cliHooks, errand, expectOneLineError } from "./support/cli.js";
@@ -125,6 +125,14 @@ describe("ErrandModule booted by errand work --nest", () => {
   ])("%s", async (_title, providesToken) => {
     app = await NestFactory.createApplicationContext(rootWith(providesToken), { logger: ["error", "warn"] });
     expect(app.get(ErrandLifecycle).appWorker === undefined).toBe(providesToken);
+  });
+});
+
+describe("ErrandModule.forRootAsync", () => {
+  it("refuses an option it does not read (Nest's useClass), naming it", () => {
+    expect(() => ErrandModule.forRootAsync({ useFactory: () => ({}), useClass: class Options {} } as never)).toThrow(
+      'ErrandModule.forRootAsync: unknown option "useClass" (known: imports, inject, useFactory)',
+    );
   });
 });
 

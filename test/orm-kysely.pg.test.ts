@@ -5,8 +5,8 @@ import { DummyDriver, Kysely, MysqlAdapter, MysqlIntrospector, MysqlQueryCompile
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { MODEL_NAME, registerModel } from "@errand/core";
-import { ErrandModelsPlugin, kyselyConnection, kyselyModel } from "@errand/orm/kysely";
+import { ConfigError, MODEL_NAME, registerModel } from "@errand/core";
+import { ErrandModelsPlugin, kyselyConnection, kyselyModel, transaction } from "@errand/orm/kysely";
 
 import { modelCases, ormHarness, transactionalEnqueueCases } from "./support/orm.js";
 
@@ -85,6 +85,14 @@ describe("@errand/orm/kysely", () => {
       const connection = kyselyConnection(trx);
       expect(connection).toEqual({ dialect: "mysql", library: "kysely" });
     });
+  });
+
+  it("transaction(db, fn, options) refuses an unknown option, and opens no transaction", async () => {
+    let ran = false;
+    const failure = await transaction(db, async () => (ran = true), { isolation: "serializable" } as never).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ConfigError);
+    expect((failure as Error).message).toContain('unknown option "isolation"');
+    expect(ran).toBe(false);
   });
 
   it("refuses a Kysely instance outside a transaction", () => {

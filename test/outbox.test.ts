@@ -52,12 +52,15 @@ function keysOf(prefix: string) {
 }
 
 describe("postgres outbox: options and writes", () => {
-  it("refuses unknown options, a missing url and a connection it cannot write through, naming them", async () => {
+  it("refuses unknown options, a missing url, a connection it cannot write through and a relay after close, naming them", async () => {
     expect(() => new PostgresOutbox({ url, pollMS: 5 } as never)).toThrow(/pollMS/);
     expect(() => new PostgresOutbox({ schema: "x" })).toThrow(/give \{ url \} or your own \{ pool \}/);
     expect(() => new PostgresOutbox({ url, batchSize: 0 })).toThrow(/batchSize/);
     const outbox = freshOutbox(schemaName());
     await expect(outbox.write({ dialect: "mysql", library: "knex" }, jobsOn("a", 1))).rejects.toThrow(/"mysql" connection from knex without query\(\)/);
+    await outbox.close();
+    const relayed = outbox.relay({ send: async () => undefined, signal: new AbortController().signal, onError: () => undefined });
+    await expect(relayed).rejects.toThrow("postgres outbox: relay after close()");
   });
 
   it("writes in the transaction: nothing after a rollback, every job in order after a commit, with a NOTIFY at commit", async () => {

@@ -99,6 +99,25 @@ describe("postgres: transactions: \"join\"", () => {
     }
   });
 
+  it("a job the adapter cannot store (an ordering group) is refused inside the transaction, which rolls back", async () => {
+    const adapter = freshAdapter();
+    const runtime = configure({ adapter, worker: { embedded: false } });
+    try {
+      await adapter.migrate();
+      let before: string | undefined;
+      const failure = await transaction(pool, async () => {
+        before = (await MailJob.performLater("before")).jobId;
+        await MailJob.set({ group: "g" }).performLater("grouped");
+      }).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(UnsupportedError);
+      expect((failure as Error).message).toContain("capability groups");
+      expect(before).toBeDefined();
+      expect(await jobRows(adapter.pool, adapter.schema, before!)).toBe(0);
+    } finally {
+      await runtime.close();
+    }
+  });
+
   it("without Errand's schema in the transaction's database, says so and names the transactions option; the transaction rolls back", async () => {
     // The jobs' schema is never created: the app's database does not hold it.
     const adapter = freshAdapter({ migrate: false });

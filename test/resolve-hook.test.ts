@@ -175,6 +175,13 @@ describe("without a resolve hook", () => {
     expect((seen.dead[0] as { message: string }).message).toMatch(/^PostJob was built with 2 argument\(s\) but its constructor passed 0 to Job/);
   });
 
+  it("a mailer whose constructor takes services is refused at delivery, saying what to do", async () => {
+    runtime = configure({ adapter: "async", environment: "test", mailers: [LedgerMailer] });
+    const refused = LedgerMailer.mail("receipt", "acme").deliverNow();
+    await expect(refused).rejects.toBeInstanceOf(ConfigError);
+    await expect(refused).rejects.toThrow("LedgerMailer's constructor takes 1 parameter(s), and the Errand config has no resolve hook");
+  });
+
   it("the resolve key must be a function", () => {
     expect(() => configure({ resolve: "container" as never })).toThrow(ConfigError);
   });

@@ -1,7 +1,6 @@
 // The `errand` CLI spawned for real (`node packages/core/dist/cli/main.js`) against the
 // fixture configs in test/fixtures/cli, with its output collected as it arrives. Shared by
 // the CLI test files; `cliHooks()` kills what a test left running and removes the scratch dir.
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,7 +8,7 @@ import { join } from "node:path";
 import { waitFor } from "@errand/core/testing";
 import { afterAll, afterEach, expect } from "vitest";
 
-import { CLI, ROOT } from "./errand-process.js";
+import { CLI, ErrandProcess, ROOT } from "./errand-process.js";
 
 export { CLI, ROOT };
 export const FIXTURES = join(ROOT, "test/fixtures/cli");
@@ -34,32 +33,19 @@ export interface CliOptions {
   env?: Record<string, string>;
 }
 
-/** A running `errand` process with its output collected as it arrives. */
-export class Cli {
-  stdout = "";
-  stderr = "";
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  readonly child: ChildProcess;
-
+/** A running `errand` process on the CLI fixtures, its output collected as it arrives. */
+export class Cli extends ErrandProcess {
   constructor(args: readonly string[], options: CliOptions = {}) {
-    this.child = spawn(process.execPath, [CLI, ...args], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        ERRAND_DEBUG: "",
-        ERRAND_URL: "",
+    super(
+      args,
+      {
         ERRAND_CLI_TMP: TMP,
         ERRAND_CLI_SEED: JSON.stringify(options.seed ?? []),
         ERRAND_CLI_DEAD: JSON.stringify(options.dead ?? []),
         ...options.env,
       },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    this.child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (this.stdout += chunk));
-    this.child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (this.stderr += chunk));
-    this.exited = new Promise((resolve) => this.child.on("close", (code, signal) => resolve({ code, signal })));
-    running.add(this);
-    void this.exited.then(() => running.delete(this));
+      "errand",
+    );
   }
 
   /** Resolves when stdout has a line matching `pattern`; fails after `timeoutMs` showing the output so far. */
@@ -73,26 +59,7 @@ export class Cli {
       throw new Error(`${(error as Error).message}\n--- stdout:\n${this.stdout}\n--- stderr:\n${this.stderr}`);
     }
   }
-
-  /** Resolves with the exit status; kills the process and fails after `timeoutMs`. */
-  async exit(timeoutMs = 10_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.child.kill("SIGKILL");
-        reject(new Error(`errand did not exit within ${timeoutMs} ms\n--- stdout:\n${this.stdout}\n--- stderr:\n${this.stderr}`));
-      }, timeoutMs);
-    });
-    try {
-      const { code } = await Promise.race([this.exited, timeout]);
-      return { code, stdout: this.stdout, stderr: this.stderr };
-    } finally {
-      clearTimeout(timer);
-    }
-  }
 }
-
-const running = new Set<Cli>();
 
 /** Runs `errand ...args` to completion. */
 export function errand(args: readonly string[], options: CliOptions = {}) {
@@ -112,9 +79,6 @@ export function expectOneLineError(result: { code: number | null; stderr: string
 
 /** Installs the file's hooks: kill what a test left running, remove the scratch dir at the end. */
 export function cliHooks(): void {
-  afterEach(() => {
-    for (const cli of running) cli.child.kill("SIGKILL");
-    running.clear();
-  });
+  afterEach(() => Cli.killAll());
   afterAll(() => rmSync(TMP, { recursive: true, force: true }));
 }

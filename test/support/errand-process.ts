@@ -1,5 +1,6 @@
 // An `errand` CLI command as a real child process (the built CLI, as users run it), the base
-// of the fault suite's workers (worker-process.ts) and the outbox's relays (relay-process.ts):
+// of the CLI tests' processes (cli.ts), the fault suite's workers (worker-process.ts) and the
+// outbox's relays (relay-process.ts):
 // spawned with the test's environment, its output collected as it arrives for failure
 // messages, tracked while alive so a file's hooks can SIGKILL what a test left running.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -69,8 +70,8 @@ export class ErrandProcess {
     await waitFor(() => pattern.test(this.stdout) || this.child.exitCode !== null, { timeoutMs, message: `the ${this.label || "process"} to start\n${this.tail()}` });
   }
 
-  /** Resolves with the exit status; SIGKILLs the process and fails after `timeoutMs`. */
-  async exit(timeoutMs: number): Promise<Exit> {
+  /** Resolves with the exit status and the whole output; SIGKILLs the process and fails after `timeoutMs`. */
+  async exit(timeoutMs = 10_000): Promise<Exit & { stdout: string; stderr: string }> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -79,7 +80,8 @@ export class ErrandProcess {
       }, timeoutMs);
     });
     try {
-      return await Promise.race([this.exited, timeout]);
+      const exit = await Promise.race([this.exited, timeout]);
+      return { ...exit, stdout: this.stdout, stderr: this.stderr };
     } finally {
       clearTimeout(timer);
     }

@@ -149,11 +149,16 @@ export class PostgresOutbox implements Outbox {
     return Number(rows[0]!.n);
   }
 
-  /** Moves stored jobs to their adapters until `signal` aborts; see the module notes. */
+  /**
+   * Moves stored jobs to their adapters until `signal` aborts (or `close()`); see the module
+   * notes. Throws a `ConfigError` once the outbox is closed.
+   */
   async relay({ send, signal, onError }: OutboxRelayOptions): Promise<void> {
     if (typeof send !== "function" || typeof onError !== "function" || !(signal instanceof AbortSignal)) {
       throw new ConfigError("postgres outbox: relay() needs { send, signal, onError }");
     }
+    // Closed, the loop below would end at once: a relay that resolves having moved nothing.
+    if (this.closed) throw new ConfigError("postgres outbox: relay after close()");
     const stop = new AbortController();
     const stopped = AbortSignal.any([signal, stop.signal]);
     this.relays.add(stop);

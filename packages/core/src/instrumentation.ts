@@ -112,24 +112,24 @@ export class Instrumentations {
 
   /** Starts every enqueue hook; the scopes to end (empty when none is interested). */
   startEnqueue(context: EnqueueContext): Started<EnqueueScope>[] {
-    const started: Started<EnqueueScope>[] = [];
-    for (const instrumentation of this.list) {
-      try {
-        const scope = instrumentation.enqueue?.(context);
-        if (scope) started.push({ instrumentation, scope });
-      } catch (error) {
-        warn(instrumentation, error);
-      }
-    }
-    return started;
+    return this.start<EnqueueContext, EnqueueScope>("enqueue", context);
   }
 
   /** Starts every perform hook; the scopes to run in and end (empty when none is interested). */
   startPerform(context: PerformContext): Started<PerformScope>[] {
-    const started: Started<PerformScope>[] = [];
+    return this.start<PerformContext, PerformScope>("perform", context);
+  }
+
+  /**
+   * Calls hook `kind` of each instrumentation in order (by name, so a hooked run allocates
+   * no closure); a throw is a warning, not the job's error.
+   */
+  private start<Context, Scope>(kind: "enqueue" | "perform", context: Context): Started<Scope>[] {
+    const started: Started<Scope>[] = [];
     for (const instrumentation of this.list) {
       try {
-        const scope = instrumentation.perform?.(context);
+        const hook = instrumentation[kind] as ((context: Context) => Scope | void) | undefined;
+        const scope = hook?.call(instrumentation, context);
         if (scope) started.push({ instrumentation, scope });
       } catch (error) {
         warn(instrumentation, error);

@@ -59,6 +59,14 @@ describe("runOutboxRelay", () => {
   });
 });
 
+describe("the outbox setting", () => {
+  it("is checked: an object without a dialect (what its route compares with a transaction's) is refused", () => {
+    const { dialect: _dialect, ...noDialect } = memoryOutbox([], undefined);
+    expect(() => new Runtime({ adapter: new TestAdapter(), outbox: noDialect as never })).toThrow(ConfigError);
+    expect(() => new Runtime({ adapter: new TestAdapter(), outbox: noDialect as never })).toThrow(/outbox.*an object with a dialect/);
+  });
+});
+
 describe("relay log lines", () => {
   it("mask a URL's password and leave the rest of the line as it was", () => {
     expect(redactUrls("connect to postgres://app:s3cret@db:5432/prod failed")).toBe("connect to postgres://app:***@db:5432/prod failed");

@@ -40,6 +40,8 @@ export interface ErrandModuleAsyncOptions {
   useFactory: (...args: any[]) => ErrandModuleOptions | Promise<ErrandModuleOptions>;
 }
 
+const ASYNC_KEYS = new Set(["imports", "inject", "useFactory"]);
+
 /** The token of the module's options. */
 export const ERRAND_MODULE_OPTIONS = Symbol.for("errand.nestjs.options");
 
@@ -112,6 +114,10 @@ export class ErrandModule {
   /** The module with options from a factory (`inject`ed from `imports`). */
   static forRootAsync(options: ErrandModuleAsyncOptions): DynamicModule {
     if (typeof options?.useFactory !== "function") throw new ConfigError("ErrandModule.forRootAsync needs useFactory, a function returning the options");
+    // Nest's other async shapes (useClass, useExisting) are not supported: refused, not ignored.
+    for (const key of Object.keys(options)) {
+      if (!ASYNC_KEYS.has(key)) throw new ConfigError(`ErrandModule.forRootAsync: unknown option "${key}" (known: ${[...ASYNC_KEYS].join(", ")})`);
+    }
     return ErrandModule.withOptions({ provide: ERRAND_MODULE_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }, options.imports ?? []);
   }
 

@@ -21,6 +21,7 @@ import { parameter, splitParameters } from "./sql-text.js";
 export interface DrizzleTransactionLike {
   /** Present on PostgreSQL drivers; SQLite transactions have run/all instead. */
   execute?(query: SQL): PromiseLike<unknown>;
+  /** Drizzle's dialect object, whose class's entity kind names the database. */
   dialect?: unknown;
 }
 
@@ -101,6 +102,7 @@ export interface DrizzleModelOptions {
 
 /** What {@link drizzleModel} uses of a Drizzle database. */
 export interface DrizzleDatabaseLike {
+  /** `db.select().from(table).where(…)`: how the finders load records. */
   select(): { from(table: Table): { where(where: SQL | undefined): PromiseLike<unknown[]> } };
 }
 

@@ -15,7 +15,9 @@ import { parameter, splitParameters } from "./sql-text.js";
 
 /** What Errand uses of a Knex transaction. */
 export interface KnexTransactionLike {
+  /** Runs a statement with `?` bindings in the transaction. */
   raw(sql: string, bindings: readonly unknown[]): PromiseLike<unknown>;
+  /** Knex's client, whose `dialect` names the database. */
   client: unknown;
 }
 

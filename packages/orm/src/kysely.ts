@@ -89,7 +89,8 @@ export function kyselyConnection<DB>(trx: Transaction<DB>): TransactionConnectio
 /**
  * Runs `fn` in a Kysely transaction (`db.transaction().execute`) that Errand sees: every job
  * made inside joins it on the PostgreSQL adapter, goes to the outbox, or waits for its commit
- * (docs/transactions.md); after a rollback none exists.
+ * (docs/transactions.md); after a rollback none exists. `options.isolationLevel` is set on
+ * Kysely's transaction builder; any other option is refused (a `ConfigError`).
  *
  * @example
  * await transaction(db, async (trx) => {
@@ -98,6 +99,10 @@ export function kyselyConnection<DB>(trx: Transaction<DB>): TransactionConnectio
  * }, { isolationLevel: "serializable" });
  */
 export function transaction<DB, T>(db: Kysely<DB>, fn: (trx: Transaction<DB>) => Promise<T>, options: { isolationLevel?: IsolationLevel } = {}): Promise<T> {
+  // Kysely takes these through a builder, not an options object: an unknown key would be dropped.
+  for (const key of Object.keys(options ?? {})) {
+    if (key !== "isolationLevel") return Promise.reject(new ConfigError(`transaction (kysely): unknown option "${key}" (known: isolationLevel)`));
+  }
   const builder = options.isolationLevel === undefined ? db.transaction() : db.transaction().setIsolationLevel(options.isolationLevel);
   return withTransaction<Transaction<DB>, T>((body) => builder.execute((trx) => body(kyselyConnection(trx), trx)), fn);
 }

@@ -18,6 +18,7 @@ import { brandResult, connection, expectObject } from "./shared.js";
 
 /** What Errand uses of a Prisma interactive-transaction client (`tx`). */
 export interface PrismaTransactionLike {
+  /** Runs a statement with `$1…` parameters in the transaction. */
   $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
 }
 
@@ -70,8 +71,11 @@ export function prismaConnection(tx: PrismaTransactionLike): TransactionConnecti
 
 /** Options of Prisma's interactive transactions, passed through. */
 export interface PrismaTransactionOptions {
+  /** Most ms to wait for a connection from Prisma's pool. */
   maxWait?: number;
+  /** Most ms the interactive transaction may run before Prisma rolls it back. */
   timeout?: number;
+  /** The isolation level, as Prisma names it (`"Serializable"`, …). */
   isolationLevel?: string;
 }
 
@@ -145,7 +149,9 @@ export function errandModels() {
 
 /** What {@link prismaModel} uses of a model delegate (`prisma.user`). */
 export interface PrismaDelegateLike<T> {
+  /** Loads one record by a unique field (`find`). */
   findUnique(args: { where: Record<string, unknown> }): Promise<T | null>;
+  /** Loads the records of many ids in one query (`findMany`). */
   findMany(args: { where: Record<string, unknown> }): Promise<T[]>;
 }
 

@@ -71,7 +71,7 @@ export function requireSharedBackend(client: AdapterClient, command: string): vo
 }
 
 /** A constructible job class, as the registry holds it. */
-export type RegisteredJobClass = (new (...args: unknown[]) => Job<unknown[], unknown>) & Pick<typeof Job, "set" | "performLater">;
+export type RegisteredJobClass = (new (...args: unknown[]) => Job<unknown[], unknown>) & Pick<typeof Job, "set" | "performLater" | "performNow">;
 
 /**
  * The registered job class named `name`.

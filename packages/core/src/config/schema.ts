@@ -102,8 +102,12 @@ const CONFIG_SCHEMA: OptionSchema<ErrandConfig> = {
   worker: rules.object(WORKER_SCHEMA),
   recurring: RECURRING_RULE,
   outbox: {
-    expected: "an outbox (an object with write, relay and close, such as new PostgresOutbox({ url }))",
-    test: (value) => typeof value === "object" && value !== null && ["write", "relay", "close"].every((key) => typeof (value as Record<string, unknown>)[key] === "function"),
+    expected: "an outbox (an object with a dialect, and write, relay and close, such as new PostgresOutbox({ url }))",
+    test: (value) =>
+      typeof value === "object" &&
+      value !== null &&
+      typeof (value as Record<string, unknown>).dialect === "string" &&
+      ["write", "relay", "close"].every((key) => typeof (value as Record<string, unknown>)[key] === "function"),
   },
   resolve: rules.function,
   instrumentation: rules.arrayOf({

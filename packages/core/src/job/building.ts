@@ -6,27 +6,21 @@
  * mine": Errand builds the job as without a hook.
  *
  * Without a hook a job is built with `new JobClass(...args)`; a constructor that did not
- * hand its arguments on to `Job` (it takes services) is refused here with what to do.
+ * hand its arguments on to `Job` (it takes services) is refused with what to do
+ * (`constructJob`, restoring.ts).
  *
  * @module
  */
 import type { ErrandConfig } from "../config/define.js";
 import { ConfigError } from "../errors.js";
 import type { Job } from "./job.js";
-import { restoreJob, servicesNeedResolve } from "./restoring.js";
+import { constructJob, restoreJob } from "./restoring.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyJob = Job<any, any>;
 
 /** The config's `resolve` hook. */
 export type ResolveHook = NonNullable<ErrandConfig["resolve"]>;
-
-/** @internal `new jobClass(...args)`, refusing a constructor that kept back its arguments. */
-export function constructJob<J extends AnyJob>(jobClass: Function, args: unknown[]): J {
-  const job = new (jobClass as new (...args: unknown[]) => J)(...args);
-  if (job.arguments.length !== args.length) throw servicesNeedResolve(jobClass, args.length, job.arguments.length);
-  return job;
-}
 
 function describe(value: unknown): string {
   if (value === null) return "null";

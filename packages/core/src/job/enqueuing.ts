@@ -19,7 +19,7 @@ import { currentRuntime, type Runtime } from "../runtime.js";
 import { serializeArguments } from "../serializers/arguments.js";
 import type { JobStatus } from "../status.js";
 import { toJobStatus } from "../status.js";
-import { routeScoped } from "../transactions/route.js";
+import { routeScoped, type Routed } from "../transactions/route.js";
 import { activeScope, type ScopedJob, type TransactionScope } from "../transactions/scope.js";
 import { runWithCallbacks } from "./callbacks.js";
 import { checkRetryPriorities } from "./capability-fit.js";
@@ -233,13 +233,23 @@ function enqueueInScope(scope: TransactionScope, job: AnyJob, options: SetOption
   const runtime = currentRuntime();
   const definition = definitionOf(job.constructor);
   if (!definition.enqueueAfterCommit) return enqueueNow(job, options);
-  const name = runtime.registry.ensure(job.constructor);
-  applyOptions(job, definition, options, runtime);
-  const entry: ScopedJob = { adapter: definition.adapter, payload: buildPayload(job, name, definition, runtime, options), job, callbacks: definition.callbacks, route: "pending" };
+  const { name, entry } = scopedEntry(job, definition, options, runtime, definition.callbacks);
   scope.jobs.push(entry);
-  const done = routeScoped(scope, definition.adapter, [entry]).then(([routed]) => describe(job, name, routed!.adapter, routed!.ran, routed!.duplicate, routed!.deferred));
+  const done = routeScoped(scope, definition.adapter, [entry]).then(([routed]) => describeRouted(entry, name, routed!));
   scope.track(done);
   return done;
+}
+
+/** A job made inside a scope: options applied, payload built, not yet registered. */
+function scopedEntry(job: AnyJob, definition: JobDefinition, options: SetOptions, runtime: Runtime, callbacks: ScopedJob["callbacks"], now?: number): { name: string; entry: ScopedJob } {
+  const name = runtime.registry.ensure(job.constructor);
+  applyOptions(job, definition, options, runtime, now);
+  return { name, entry: { adapter: definition.adapter, payload: buildPayload(job, name, definition, runtime, options), job, callbacks, route: "pending" } };
+}
+
+/** What a scoped job's enqueue answers once routed. */
+function describeRouted(entry: ScopedJob, name: string, routed: Routed): EnqueuedJob {
+  return describe(entry.job, name, routed.adapter, routed.ran, routed.duplicate, routed.deferred);
 }
 
 async function enqueueNow(job: AnyJob, options: SetOptions): Promise<EnqueuedJob> {
@@ -352,9 +362,7 @@ function enqueueJobsInScope(scope: TransactionScope, jobs: readonly AnyJob[], ru
       directIndexes.push(index);
       return;
     }
-    const name = runtime.registry.ensure(job.constructor);
-    applyOptions(job, definition, options, runtime, now);
-    const entry: ScopedJob = { adapter: definition.adapter, payload: buildPayload(job, name, definition, runtime, options), job, callbacks: undefined, route: "pending" };
+    const { name, entry } = scopedEntry(job, definition, options, runtime, undefined, now);
     let list = scoped.get(definition.adapter);
     if (!list) scoped.set(definition.adapter, (list = []));
     list.push({ index, name, entry });
@@ -368,10 +376,7 @@ function enqueueJobsInScope(scope: TransactionScope, jobs: readonly AnyJob[], ru
     if (prepared !== undefined) (await sendBatch(runtime, prepared)).forEach((result, position) => (results[directIndexes[position]!] = result));
     for (const [adapter, list] of scoped) {
       const routed = await routeScoped(scope, adapter, list.map((item) => item.entry));
-      list.forEach((item, position) => {
-        const { adapter: name, ran, duplicate, deferred } = routed[position]!;
-        results[item.index] = describe(item.entry.job, item.name, name, ran, duplicate, deferred);
-      });
+      list.forEach((item, position) => (results[item.index] = describeRouted(item.entry, item.name, routed[position]!)));
     }
     return results;
   })();

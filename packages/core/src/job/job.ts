@@ -19,9 +19,9 @@ import { definitionOf } from "./settings.js";
 import { performInline } from "./execution.js";
 import { validateOptions } from "../config/validate.js";
 import { uuidv7 } from "../ids.js";
-import { takeRestoredId } from "./restoring.js";
+import { constructJob, takeRestoredId } from "./restoring.js";
 import { currentRuntime, markJobBase } from "../runtime.js";
-import { constructJob, resolvedJob } from "./building.js";
+import { resolvedJob } from "./building.js";
 
 /** The mark a constructor that takes services passes to `Job` ({@link Job.injected}). */
 const INJECTED: unique symbol = Symbol("errand.injected");
@@ -300,7 +300,7 @@ const NEVER_ABORTED = new AbortController().signal;
 /**
  * The instance `performLater` enqueues. With the config's resolve hook a job's constructor
  * may take services, so it is not called: {@link Job.build}. Without one, `new JobClass`,
- * refused when the constructor kept its arguments back (building.ts).
+ * refused when the constructor kept its arguments back (`constructJob`, restoring.ts).
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function forEnqueue<J extends Job<any, any>>(jobClass: new (...args: any[]) => J, args: unknown[]): J {

@@ -4,6 +4,8 @@
  * (measured: ~1,500 instructions per job of a no-op drain, the hex string built by
  * concatenation and its garbage), so {@link restoreJob} hands the constructor the stored id
  * instead. Its own module so that `job.ts` and the executor need not import each other.
+ * Both build through {@link constructJob}, which refuses a constructor that did not hand
+ * its arguments on to `Job` (one that takes services).
  *
  * @module
  */
@@ -30,19 +32,23 @@ export function restoreJob<J>(jobClass: Function, args: unknown[], jobId: string
   restoringClass = jobClass;
   restoringId = jobId;
   try {
-    const job = new (jobClass as unknown as new (...args: unknown[]) => J)(...args);
-    // A constructor that kept its arguments back takes services (building.ts says what to do).
-    const kept = (job as { arguments: unknown[] }).arguments.length;
-    if (kept !== args.length) throw servicesNeedResolve(jobClass, args.length, kept);
-    return job;
+    return constructJob<J>(jobClass, args);
   } finally {
     restoringClass = restoringId = undefined;
   }
 }
 
-/** The `ConfigError` for a job whose constructor did not pass its arguments to `Job`. */
-export function servicesNeedResolve(jobClass: Function, given: number, kept: number): ConfigError {
-  return new ConfigError(
-    `${jobClass.name} was built with ${given} argument(s) but its constructor passed ${kept} to Job: a job whose constructor takes services needs the resolve hook in the Errand config (docs/dependency-injection.md), or build it for enqueueing with ${jobClass.name}.build(...args)`,
-  );
+/**
+ * @internal `new jobClass(...args)`, refusing a constructor that kept its arguments back: it
+ * takes services, and needs the resolve hook (building.ts) or `JobClass.build`.
+ */
+export function constructJob<J>(jobClass: Function, args: unknown[]): J {
+  const job = new (jobClass as unknown as new (...args: unknown[]) => J)(...args);
+  const kept = (job as { arguments: unknown[] }).arguments.length;
+  if (kept !== args.length) {
+    throw new ConfigError(
+      `${jobClass.name} was built with ${args.length} argument(s) but its constructor passed ${kept} to Job: a job whose constructor takes services needs the resolve hook in the Errand config (docs/dependency-injection.md), or build it for enqueueing with ${jobClass.name}.build(...args)`,
+    );
+  }
+  return job;
 }

@@ -16,7 +16,7 @@ import { sendMail } from "./transport.js";
 export async function deliver(mailer: MailerConstructor, method: string, args: readonly unknown[]): Promise<SentMail> {
   const resolve = currentRuntime().resolve;
   const resolved = resolve === undefined ? undefined : await resolveInstance<object>(resolve, mailer, "mailer");
-  const instance = (resolved ?? new mailer()) as Record<string, (...a: unknown[]) => MailMessage | Promise<MailMessage>>;
+  const instance = (resolved ?? buildMailer(mailer, resolve !== undefined)) as Record<string, (...a: unknown[]) => MailMessage | Promise<MailMessage>>;
   const built = await instance[method]!(...args);
   if (!built || typeof built !== "object" || !built.to || typeof built.subject !== "string") {
     throw new ConfigError(`${mailerName(mailer)}.${method} must return a mail with at least "to" and "subject"`);
@@ -27,6 +27,21 @@ export async function deliver(mailer: MailerConstructor, method: string, args: r
   const sent = await sendMail(currentRuntime(), mail, context);
   for (const callback of inherited(mailer, "afterDeliver")) await (callback as AfterDeliver)(mail, sent, context);
   return sent;
+}
+
+/**
+ * `new mailer()`, refusing a constructor that declares parameters (it takes services): built
+ * without them, its services would be `undefined` and fail later, far from the cause, where
+ * a job's constructor in the same case is refused (`constructJob`).
+ */
+function buildMailer(mailer: MailerConstructor, hooked: boolean): object {
+  if (mailer.length > 0) {
+    const why = hooked ? "the resolve hook in the Errand config answered undefined for it" : "the Errand config has no resolve hook";
+    throw new ConfigError(
+      `${mailerName(mailer)}'s constructor takes ${mailer.length} parameter(s), and ${why}: a mailer whose constructor takes services is built by the hook (docs/dependency-injection.md)`,
+    );
+  }
+  return new mailer();
 }
 
 function asList<T>(value: T | readonly T[] | undefined): readonly T[] {

@@ -11,7 +11,9 @@ import type { TransactionConnection } from "./connection.js";
 
 /** A job on its way through the outbox: its payload, and the adapter it is for (`undefined`: the default). */
 export interface OutboxJob {
+  /** The adapter name the job's class is pinned to (`undefined`: the default adapter). */
   adapter: string | undefined;
+  /** The job, as it will be enqueued on that adapter. */
   payload: JobPayload;
 }
 

@@ -62,9 +62,13 @@ function joinMismatch(adapter: string, connection: TransactionConnection): Confi
 
 /** What became of one job: stored now (`stored`), skipped by an around callback (`ran` false), or waiting (`deferred`). */
 export interface Routed {
+  /** The adapter's name. */
   adapter: string;
+  /** False when an around callback did not call its block: nothing was stored. */
   ran: boolean;
+  /** Waiting for the commit: kept in the scope, or written to the outbox. */
   deferred: boolean;
+  /** Uniqueness matched a job stored already (joined route only: decided at the store). */
   duplicate: boolean;
 }
 
@@ -77,12 +81,14 @@ export async function routeScoped(scope: TransactionScope, adapter: string | und
   const client = await runtime.adapterFor(adapter);
   for (const entry of entries) checkRetryPriorities(definitionOf(entry.job.constructor), entry.payload.job, client.name, client.capabilities);
   const payloads = entries.map((entry) => entry.payload);
-  client.refuseUnstorable(payloads);
   const connection = scope.connection;
+  const joined = client.capabilities.transactionalEnqueue && connection.dialect === "postgres" && typeof connection.query === "function";
+  // A joined write is the adapter client's enqueue, which checks the payloads itself.
+  if (!joined) client.refuseUnstorable(payloads);
   const outbox = runtime.config.outbox;
   let write: ((payloads: typeof entries[number]["payload"][]) => Promise<EnqueueResult[] | undefined>) | undefined;
   let route: ScopedJob["route"] = "deferred";
-  if (client.capabilities.transactionalEnqueue && connection.dialect === "postgres" && typeof connection.query === "function") {
+  if (joined) {
     route = "joined";
     write = (batch) => client.enqueue(batch, connection);
   } else if (outbox !== undefined) {

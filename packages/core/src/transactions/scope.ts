@@ -41,17 +41,20 @@ export type EntryRoute = "pending" | "joined" | "outbox" | "deferred";
 export interface ScopedJob {
   /** The adapter name its class is pinned to (`undefined`: the default). */
   adapter: string | undefined;
+  /** The payload built when the job was made (arguments serialized then). */
   payload: JobPayload;
   /** The job instance (its callbacks get it; its ids are set when stored). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   job: any;
   /** Its class's enqueue callbacks, run around the store; `undefined` for `performAllLater` (none run). */
   callbacks: CallbackSet | undefined;
+  /** Where it went: "pending" until routed (route.ts). */
   route: EntryRoute;
 }
 
 /** One `withTransaction` body run; see the module's state machine. */
 export class TransactionScope {
+  /** Where the scope is in the module's state machine. */
   state: "open" | "closing" | "committed" | "rolled back" = "open";
   /** Every job registered here (and handed up by committed inner scopes), in order. */
   readonly jobs: ScopedJob[] = [];

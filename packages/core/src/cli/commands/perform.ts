@@ -6,7 +6,6 @@
  * @module
  */
 import type { Command } from "commander";
-import type { JobClass } from "../../job/job.js";
 
 import { findJob, withRuntime, type CommonOptions } from "../context.js";
 import { failureReport, parseJsonArgs, say, toJson } from "../output.js";
@@ -26,7 +25,7 @@ export async function perform(jobName: string, argsJson: string, options: Perfor
     let result: unknown;
     try {
       // The class's performNow: with the config's resolve hook, the container builds the job.
-      result = await (JobClass as unknown as JobClass).performNow(...args);
+      result = await JobClass.performNow(...args);
     } catch (error) {
       // The job's own failure, not the command's: say which job failed, keep its error's name.
       process.stderr.write(`${failureReport(error, { prefix: `${jobName} failed: ` })}\n`);

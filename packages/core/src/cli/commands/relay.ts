@@ -7,20 +7,20 @@
  * States: `relaying` → first SIGTERM/SIGINT → `stopping` (the round in flight ends, the
  * relay lets go of its connection, the runtime closes) → exit 0. A second signal while
  * stopping exits 130 at once: rows sent but not yet deleted are sent again by the next
- * relay, and the target stores them once (docs/transactions-outbox.md).
+ * relay, and the target stores them once (docs/transactions-outbox.md). A relay that ends
+ * by itself while `relaying` (an error it could not go on from: its line is on stderr) ends
+ * the command with exit 1, so a supervisor restarts it rather than keep an idle process.
  *
  * @module
  */
 import type { Command } from "commander";
 
+import { ErrandError } from "../../errors.js";
 import { runOutboxRelay } from "../../transactions/relay.js";
 import type { Runtime } from "../../runtime.js";
 import { CliUsageError, withRuntime, type CommonOptions } from "../context.js";
 import { errorText, say } from "../output.js";
-/** Exit code of a second signal, as for `errand work`. */
-const FORCED_EXIT_CODE = 130;
-
-const now = () => new Date().toISOString();
+import { firstSignal, now } from "../signals.js";
 
 /** `postgres://user:secret@host` → `postgres://user:***@host`: a URL's password never reaches a log line. */
 export function redactUrls(text: string): string {
@@ -31,40 +31,26 @@ export function redactUrls(text: string): string {
 export interface RunningRelay {
   /** Stops the relay; resolves once it has let go of its connection. */
   stop(): Promise<void>;
+  /** Resolves when the relay has ended, asked to or not (an error that stopped it is on stderr already). */
+  readonly ended: Promise<void>;
 }
 
 /** Starts the config's outbox relay, errors to stderr (one line each, passwords masked). */
 export function startRelay(runtime: Runtime): RunningRelay {
   const controller = new AbortController();
-  const done = runOutboxRelay(runtime, {
+  const ended = runOutboxRelay(runtime, {
     signal: controller.signal,
     onError: (error) => process.stderr.write(`${now()} relay error: ${redactUrls(errorText(error))}\n`),
   }).catch((error: unknown) => {
     process.stderr.write(`${now()} relay stopped by an error: ${redactUrls(errorText(error))}\n`);
   });
   return {
+    ended,
     async stop() {
       controller.abort();
-      await done;
+      await ended;
     },
   };
-}
-
-/** Resolves with the first SIGTERM/SIGINT; a second one exits 130 at once. */
-function firstSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const onSignal = (received: NodeJS.Signals) => {
-      if (stopping) {
-        process.stderr.write(`errand: ${received} again: exiting at once; jobs sent but not yet marked are sent again by the next relay\n`);
-        process.exit(FORCED_EXIT_CODE);
-      }
-      stopping = true;
-      resolve(received);
-    };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
-  });
 }
 
 /** Relays the outbox until SIGTERM/SIGINT. */
@@ -77,7 +63,12 @@ export async function relay(options: CommonOptions): Promise<void> {
     const keepAlive = setInterval(() => undefined, 60_000);
     say(`${now()} relay started: outbox ${outbox.dialect}`);
     try {
-      const signal = await firstSignal();
+      // The relay is all this process does: one that ends by itself (an error stopped it) ends the command, exit 1.
+      const signal = await Promise.race([firstSignal(() => "jobs sent but not yet marked are sent again by the next relay"), running.ended.then(() => undefined)]);
+      if (signal === undefined) {
+        await outbox.close();
+        throw new ErrandError("ERR_RELAY_STOPPED", "the outbox relay stopped by itself, before any signal (its error is above); jobs wait in the outbox for the next relay");
+      }
       say(`${now()} ${signal}: stopping the relay (${signal} again exits at once)`);
       await running.stop();
       await outbox.close();

@@ -23,6 +23,7 @@ import { Worker } from "../../worker/worker.js";
 import type { Runtime } from "../../runtime.js";
 import { requireSharedBackend } from "../context.js";
 import { errorText, integerAtLeast, say } from "../output.js";
+import { firstSignal, now } from "../signals.js";
 import { openWorkerContext, type WorkerContextCliOptions } from "../worker-context.js";
 import { startRelay, type RunningRelay } from "./relay.js";
 
@@ -38,11 +39,6 @@ export interface WorkOptions extends WorkerContextCliOptions {
   /** False with `--no-relay`: no outbox relay beside the worker, even with `config.outbox`. */
   relay?: boolean;
 }
-
-/** Exit code of a second signal: the shell convention for "interrupted". */
-export const FORCED_EXIT_CODE = 130;
-
-const now = () => new Date().toISOString();
 
 /** `25000` → `25s`, `1500` → `1.5s`. */
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10}s`;
@@ -108,24 +104,7 @@ export async function work(options: WorkOptions): Promise<void> {
       const recurring = worker.recurringTasks.length > 0 ? `, recurring ${worker.recurringTasks.join(", ")}` : "";
       const relaying = relay ? ", outbox relay" : "";
       say(`${now()} worker ${worker.id} started: adapter ${client.name}, queues ${worker.queues}, concurrency ${worker.concurrency}${recurring}${relaying}`);
-      const signal = await new Promise<NodeJS.Signals>((resolve) => {
-        let stopping = false;
-        const onSignal = (received: NodeJS.Signals) => {
-          if (stopping) {
-            process.stderr.write(
-              `errand: ${received} again: exiting at once; ${worker.runningCount} running job(s) were not handed back and run again when their lease expires\n`,
-            );
-            process.exit(FORCED_EXIT_CODE);
-          }
-          stopping = true;
-          resolve(received);
-        };
-        // Installed once the worker has started (a signal during config loading kills the
-        // process as usual: nothing is reserved yet), and left installed until exit, so a
-        // second signal during close still exits at once.
-        process.on("SIGTERM", onSignal);
-        process.on("SIGINT", onSignal);
-      });
+      const signal = await firstSignal(() => `${worker.runningCount} running job(s) were not handed back and run again when their lease expires`);
       say(
         `${now()} ${signal}: stopping; ${worker.runningCount} running job(s) get up to ${seconds(worker.shutdownGraceMs)} to finish (${signal} again exits at once)`,
       );
