@@ -213,3 +213,25 @@ describe("withTransaction: misuse", () => {
     }
   });
 });
+
+describe("transaction(pool, fn): a connection that dies inside", () => {
+  it("is discarded, not handed back to the pool; the pool's next transaction works", async () => {
+    // No "error" listener here: the helper hears its checked-out client's error (unheard, it crashes the process).
+    const own = new pg.Pool({ connectionString: url, max: 1 });
+    const runtime = configure({ adapter: new AsyncAdapter(), worker: { embedded: false } });
+    try {
+      const killed = transaction(own, async (client) => {
+        const { rows } = await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+        await pool.query("SELECT pg_terminate_backend($1)", [rows[0]!.pid]);
+        await client.query("SELECT 1");
+      });
+      await expect(killed).rejects.toThrow();
+      await waitFor(() => own.totalCount === 0, { timeoutMs: 5_000, message: "the dead client to leave the pool" });
+      const value = await transaction(own, async (client) => (await client.query<{ one: number }>("SELECT 1 AS one")).rows[0]!.one);
+      expect(value).toBe(1);
+    } finally {
+      await runtime.close();
+      await own.end();
+    }
+  });
+});

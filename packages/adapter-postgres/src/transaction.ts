@@ -16,6 +16,11 @@ import type pg from "pg";
 import { ConfigError, withTransaction, type TransactionConnection } from "@errand/core";
 
 const depth = new WeakMap<pg.ClientBase, number>();
+/**
+ * Clients whose ROLLBACK failed: the connection is gone, or alive in a state nobody knows
+ * (still inside the transaction). Never handed back to a pool.
+ */
+const unsure = new WeakSet<pg.ClientBase>();
 
 /** Describes a `pg` client inside `BEGIN` to `withTransaction`: dialect "postgres", library "pg". */
 export function pgConnection(client: pg.ClientBase): TransactionConnection {
@@ -43,7 +48,8 @@ async function inTransaction<T>(client: pg.ClientBase, work: () => Promise<T>): 
     try {
       await client.query(level === 0 ? "ROLLBACK" : `ROLLBACK TO SAVEPOINT ${savepoint}`);
     } catch {
-      // The connection is gone or the transaction already aborted: the first error says more.
+      // The first error says more; the client is not reused.
+      unsure.add(client);
     }
     throw error;
   } finally {
@@ -76,14 +82,15 @@ export async function transaction<T>(poolOrClient: pg.Pool | pg.ClientBase, fn: 
   }
   const pool = poolOrClient as pg.Pool;
   const client = await pool.connect();
-  let broken: Error | undefined;
+  // A checked-out client's connection error is its holder's to handle (the pool listens only
+  // to idle ones): unheard, it would crash the process. The query in flight rejects with it.
+  const onError = () => unsure.add(client);
+  client.on("error", onError);
   try {
     return await withTransaction<pg.ClientBase, T>((body) => inTransaction(client, () => body(pgConnection(client), client)), fn);
-  } catch (error) {
-    // A connection that failed mid-transaction is not handed back to the pool.
-    if ((error as { code?: unknown } | null)?.code === "ECONNRESET") broken = error as Error;
-    throw error;
   } finally {
-    client.release(broken);
+    client.off("error", onError);
+    // A client whose connection failed or whose ROLLBACK failed is destroyed, not handed back in an unknown state.
+    client.release(unsure.has(client) ? new Error("errand transaction: the connection failed; it is discarded") : undefined);
   }
 }
