@@ -14,7 +14,6 @@ import { ConfigError } from "../errors.js";
 import { payloadFor } from "../job/enqueuing.js";
 import { executeReservation, originalError } from "../job/execution.js";
 import type { Job, JobArgs, JobResult } from "../job/job.js";
-import type { CheckpointAt } from "../job/steps.js";
 import { currentRuntime } from "../runtime.js";
 import { deserializeResult, readCursor } from "../serializers/arguments.js";
 
@@ -97,9 +96,9 @@ export async function performContinuable<J extends Job<any, any>>( // eslint-dis
     }
     return interruption;
   });
-  const stopping = (at: CheckpointAt): boolean => {
+  const stopping = (step: string | undefined, cursor: unknown, after: string | undefined): boolean => {
     const next = pending[0];
-    if (next === undefined || !matches(next, at)) return false;
+    if (next === undefined || !matches(next, step, cursor, after)) return false;
     pending.shift();
     return true;
   };
@@ -133,10 +132,10 @@ export async function performContinuable<J extends Job<any, any>>( // eslint-dis
   throw new Error(`performContinuable: ${jobClass.name} did not end within ${maxRuns} runs`);
 }
 
-function matches(interruption: Interruption, at: CheckpointAt): boolean {
-  if (interruption.after !== undefined) return at.step === undefined && at.after === interruption.after;
-  if (at.step !== interruption.during) return false;
-  return !("at" in interruption) || isDeepStrictEqual(at.cursor, interruption.at);
+function matches(interruption: Interruption, step: string | undefined, cursor: unknown, after: string | undefined): boolean {
+  if (interruption.after !== undefined) return step === undefined && after === interruption.after;
+  if (step !== interruption.during) return false;
+  return !("at" in interruption) || isDeepStrictEqual(cursor, interruption.at);
 }
 
 function savedOf(payload: JobPayload): SavedProgress | undefined {
