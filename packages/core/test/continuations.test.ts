@@ -190,6 +190,29 @@ describe("settings", () => {
     expect(strict.progress).toBeUndefined();
   });
 
+  it("a timeout after progress resumes from the last checkpoint: a long step runs in many runs of at most `timeout`", async () => {
+    const rows = new Set<number>();
+    class TimedJob extends Job<[]> {
+      static override resumeWait = 0;
+      static override timeout = 300;
+      async perform() {
+        await this.step("rows", async (step) => {
+          const start = step.cursor ?? 0;
+          for (let row = start; row < 6; row++) {
+            // Every run advances at once (progress, so its timeout resumes), then waits out its timeout.
+            if (row > start) await new Promise((resolve) => setTimeout(resolve, 120));
+            rows.add(row);
+            step.advance();
+          }
+        });
+      }
+    }
+    const run = await performContinuable(TimedJob, []);
+    expect(run.outcome).toBe("succeeded");
+    expect(run.runs).toBeGreaterThan(1);
+    expect([...rows].sort()).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
   it("discardOn still discards an error after progress", async () => {
     class GoneError extends Error {}
     class GoneJob extends Job<[]> {
