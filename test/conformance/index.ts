@@ -9,6 +9,7 @@
  */
 import type { AdapterWiring } from "./harness.js";
 import { capabilitiesSuite } from "./capabilities.js";
+import { continuationsSuite } from "./continuations.js";
 import { controlSuite } from "./control.js";
 import { controlWorkersSuite } from "./control-workers.js";
 import { deadSuite } from "./dead.js";
@@ -42,6 +43,7 @@ export function runConformance(wiring: AdapterWiring): void {
   watchSuite(wiring);
   statusFeedSuite(wiring);
   shutdownSuite(wiring);
+  continuationsSuite(wiring);
   wireFormatSuite(wiring);
   capabilitiesSuite(wiring);
   flowUniqueSuite(wiring);

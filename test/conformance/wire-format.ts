@@ -1,11 +1,11 @@
 /** Conformance: payloads that cannot run go to the dead set with the reason, and the worker goes on. */
 import { describe, expect, it } from "vitest";
 
-import { deadSet, registerModel, type Instrumentation } from "@errand/core";
+import { deadSet, Job, registerModel, type Instrumentation } from "@errand/core";
 import type { JobPayload } from "@errand/core/adapter";
 import { waitFor } from "@errand/core/testing";
 
-import { BrokenJob, journal, payload, RecordJob, withFixture, type AdapterWiring, type Fixture } from "./harness.js";
+import { ALL_JOBS, BrokenJob, journal, payload, RecordJob, withFixture, type AdapterWiring, type Fixture } from "./harness.js";
 
 async function store(fixture: Fixture, wiring: AdapterWiring, body: string | object) {
   if (typeof body === "string") {
@@ -43,6 +43,27 @@ function carrierInstrumentation(seen: { attempt: number; headers: unknown }[]): 
       seen.push({ attempt, headers: job.headers });
     },
   };
+}
+
+/** Where each run of {@link StubbornJob} began. */
+const stubbornRuns: string[] = [];
+
+/** Fails after each advance until its cursor reaches 2; resumed once at most (each failure after progress is a resumption). */
+class StubbornJob extends Job<[]> {
+  static override jobName = "StubbornJob";
+  static override resumeWait = 0;
+  static override maxResumptions = 1;
+  async perform() {
+    await this.step("a", () => {
+      stubbornRuns.push("a");
+    });
+    await this.step("b", (step) => {
+      stubbornRuns.push(`b@${step.cursor ?? 0}`);
+      if ((step.cursor ?? 0) >= 2) return;
+      step.advance();
+      throw new Error(`failed at ${step.cursor}`);
+    });
+  }
 }
 
 /** A model whose records are always gone; registered once per process (a file may run the suite twice). */
@@ -92,6 +113,20 @@ export function wireFormatSuite(wiring: AdapterWiring): void {
           { attempt: 2, headers: HEADERS },
           { attempt: 1, headers: HEADERS },
         ]);
+      });
+    });
+
+    it("a resumable job's continuation survives retry → dead → dead-job retry (resumptions counted afresh)", async () => {
+      stubbornRuns.length = 0;
+      await withFixture(wiring, { jobs: [...ALL_JOBS, StubbornJob] }, async (fixture) => {
+        const { jobId } = await StubbornJob.performLater();
+        await fixture.startWorker();
+        const dead = await waitFor(async () => (await deadSet().list()).find((job) => job.id === jobId), { message: "the job to die at its resumption limit" });
+        expect(dead.error.code).toBe("ERR_MAX_RESUMPTIONS");
+        expect(JSON.parse(dead.body).continuation).toEqual({ completed: ["a"], current: { step: "b", cursor: { json: 2 } }, resumptions: 2 });
+        expect(await deadSet().retry([jobId])).toBe(1);
+        await waitFor(async () => (await StubbornJob.status(jobId))?.state === "succeeded", { message: "the revived job to finish" });
+        expect(stubbornRuns).toEqual(["a", "b@0", "b@1", "b@2"]);
       });
     });
 

@@ -18,6 +18,7 @@ import { afterAll, afterEach } from "vitest";
 import { WorkerProcess } from "../support/worker-process.js";
 import { badPayloadSuite } from "./bad-payload.js";
 import { connectionsSuite } from "./connections.js";
+import { continuationsFaultSuite } from "./continuations.js";
 import { flowFaultSuite } from "./flow.js";
 import { FaultCase, type FaultSuite, type FaultWiring } from "./harness.js";
 import { killSuite } from "./kill.js";
@@ -26,9 +27,9 @@ import { sigtermSuite } from "./sigterm.js";
 export type { FaultWiring } from "./harness.js";
 
 /** The fault areas, each a file here. */
-export type FaultArea = "kill" | "connections" | "bad-payload" | "sigterm" | "flow";
+export type FaultArea = "kill" | "connections" | "bad-payload" | "sigterm" | "flow" | "continuations";
 
-const AREAS: readonly FaultArea[] = ["kill", "connections", "bad-payload", "sigterm", "flow"];
+const AREAS: readonly FaultArea[] = ["kill", "connections", "bad-payload", "sigterm", "flow", "continuations"];
 
 /**
  * Registers the fault areas for one backend (every one unless `areas` names some: a second
@@ -49,6 +50,7 @@ export function runFaults(wiring: FaultWiring, areas: readonly FaultArea[] = ARE
     "bad-payload": badPayloadSuite,
     sigterm: sigtermSuite,
     flow: flowFaultSuite,
+    continuations: continuationsFaultSuite,
   };
   for (const area of areas) suites[area](suite);
 }

@@ -56,6 +56,7 @@ const KEPT = {
   group: true,
   flow: true,
   headers: true,
+  continuation: true,
 } as const satisfies Record<keyof NarrowPart, true>;
 const KEPT_COUNT = Object.keys(KEPT).length;
 
@@ -79,10 +80,11 @@ export function narrowPart(payload: JobPayload): NarrowPart {
     group: payload.group,
     flow: payload.flow,
     headers: payload.headers,
+    continuation: payload.continuation,
   };
   let keys = 0;
   for (const key in payload) if (Object.hasOwn(payload, key)) keys++;
-  const optional = [part.exceptionExecutions, part.attempts, part.timeoutMs, part.group, part.flow, part.headers];
+  const optional = [part.exceptionExecutions, part.attempts, part.timeoutMs, part.group, part.flow, part.headers, part.continuation];
   let known = KEPT_COUNT + 4 - optional.length;
   for (const value of optional) if (value !== undefined) known++;
   if (keys === known) return part;

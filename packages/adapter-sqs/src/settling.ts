@@ -92,7 +92,10 @@ export async function settleQueue(adapter: SettleContext, queue: SqsQueue, settl
         remove.push({ receipt, jobId });
         break;
       case "retry":
-        if (adapter.fifo) {
+        // A resumable job's progress (`continuation`) must travel in its body, which a kept
+        // message cannot change: it is sent anew, at the end of its group, as a standard
+        // queue's retry is (docs/long-jobs.md).
+        if (adapter.fifo && s.payload.continuation === undefined) {
           // Keep the message, so its group stays in order; it waits out the backoff hidden.
           visible.push({ receipt, seconds: Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.ceil((s.runAt.getTime() - now) / 1000))) });
         } else {

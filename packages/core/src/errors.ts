@@ -126,6 +126,32 @@ export class JobTimeoutError extends ErrandError {
   }
 }
 
+/**
+ * Thrown by a step's checkpoint (`advance`, `set`, `checkpoint`) when the job must stop:
+ * its worker is shutting down, its signal was aborted, or a test interrupts it. Core saves
+ * the progress and re-enqueues the job; code that catches errors around a checkpoint must
+ * rethrow this one (core treats the run as interrupted even if it is swallowed).
+ */
+export class JobInterruptedError extends ErrandError {
+  constructor(jobName: string, where: string) {
+    super("ERR_JOB_INTERRUPTED", `${jobName} was interrupted ${where}`);
+  }
+}
+
+/** A resumable job's steps do not match its saved progress, or a step was used wrongly (nested, named twice). */
+export class StepError extends ErrandError {
+  constructor(message: string) {
+    super("ERR_STEP", message);
+  }
+}
+
+/** A resumable job reached its `maxResumptions`: it ends dead with this reason. */
+export class ResumptionLimitError extends ErrandError {
+  constructor(jobName: string, maxResumptions: number) {
+    super("ERR_MAX_RESUMPTIONS", `${jobName} stopped again after ${maxResumptions} resumptions, its maxResumptions`);
+  }
+}
+
 /** Aborts a running job's signal when the worker shuts down. */
 export class ShutdownError extends ErrandError {
   constructor() {

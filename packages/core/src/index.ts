@@ -15,6 +15,7 @@
 export { Job, performAllLater } from "./job/job.js";
 export type { ConfiguredJob, JobArgs, JobClass, JobResult } from "./job/job.js";
 export type { EnqueuedJob, SetOptions } from "./job/enqueuing.js";
+export type { Step, StepOptions } from "./job/steps.js";
 export {
   afterDiscard,
   afterEnqueue,
@@ -107,6 +108,9 @@ export {
   JobTimeoutError,
   JobCancelledError,
   JobAbortedError,
+  JobInterruptedError,
+  ResumptionLimitError,
+  StepError,
   MalformedPayloadError,
   SerializationError,
   UnknownJobError,

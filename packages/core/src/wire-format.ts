@@ -82,6 +82,26 @@ function requireCounters(value: unknown): void {
   }
 }
 
+/** `continuation`: `{ completed: unique step names, current?: { step, cursor? }, resumptions }`. */
+function requireContinuation(value: unknown): void {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) fail(`"continuation" must be an object`);
+  const progress = value as Record<string, unknown>;
+  const completed = progress.completed;
+  if (!Array.isArray(completed) || completed.some((name) => typeof name !== "string" || name.length === 0)) {
+    fail(`"continuation.completed" must be an array of step names`);
+  }
+  if (new Set(completed).size !== completed.length) fail(`"continuation.completed" names a step twice`);
+  requireInteger(progress.resumptions, 0, "continuation.resumptions");
+  const current = progress.current as Record<string, unknown> | null | undefined;
+  if (current === undefined) return;
+  if (current === null || typeof current !== "object" || Array.isArray(current)) fail(`"continuation.current" must be an object`);
+  requireString(current.step, "continuation.current.step");
+  const cursor = current.cursor as Record<string, unknown> | null | undefined;
+  if (cursor !== undefined && (cursor === null || typeof cursor !== "object" || Array.isArray(cursor) || !("json" in cursor))) {
+    fail(`"continuation.current.cursor" must be superjson output`);
+  }
+}
+
 /**
  * Parses and validates stored text.
  * @throws MalformedPayloadError naming the first field that is wrong.
@@ -121,6 +141,7 @@ export function validatePayload(value: unknown): JobPayload {
   if (record.group !== undefined) requireString(record.group, "group");
   if (record.flow !== undefined) requireFlow(record.flow);
   if (record.headers !== undefined) checkHeaders(record.headers);
+  if (record.continuation !== undefined) requireContinuation(record.continuation);
   return record as unknown as JobPayload;
 }
 

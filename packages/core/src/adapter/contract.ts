@@ -18,7 +18,7 @@
  * @module
  */
 
-export type { AttemptRecord, FlowControl, JobPayload, SerializedValue, UniqueWhile } from "./payload.js";
+export type { AttemptRecord, ContinuationProgress, FlowControl, JobPayload, SerializedValue, UniqueWhile } from "./payload.js";
 export { MAX_ATTEMPTS_KEPT } from "./payload.js";
 export type { DeadJob, DeadSelection, ListDeadOptions, PurgeDeadOptions, RetryDeadOptions, RevivedJob } from "./dead.js";
 import type { DeadJob, ListDeadOptions, PurgeDeadOptions, RetryDeadOptions } from "./dead.js";

@@ -57,6 +57,26 @@ export interface JobPayload {
    * Absent when no instrumentation wrote any.
    */
   headers?: Record<string, string>;
+  /**
+   * A resumable job's progress (`this.step`, docs/long-jobs.md), written by core when the
+   * job is interrupted at a checkpoint and re-enqueued: the steps it completed and where the
+   * interrupted step stood. Every backend stores it and hands it back unchanged. Absent
+   * until the job is first interrupted.
+   */
+  continuation?: ContinuationProgress;
+}
+
+/** Where a resumable job stands, as its payload carries it (`wire-format.ts` checks it). */
+export interface ContinuationProgress {
+  /** Names of the steps that completed, in the order they ran (unique). */
+  completed: string[];
+  /**
+   * The step that was running when the job was interrupted, and its cursor as superjson
+   * output (`{ json, meta? }`); no `cursor` when the step had none yet.
+   */
+  current?: { step: string; cursor?: SerializedValue };
+  /** How many runs ended in a resumption (an interruption, or an error after progress). */
+  resumptions: number;
 }
 
 /** Most earlier runs a payload's `attempts` keeps (the oldest are dropped first). */

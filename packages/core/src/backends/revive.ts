@@ -12,7 +12,8 @@ import type { JobPayload, RevivedJob } from "../adapter/contract.js";
 /**
  * Core's decision on a dead job: a body that is a valid payload comes back with fresh
  * attempts (`executions` 0, retry rules' counters dropped), due now, in the queue and
- * priority it names; anything else
+ * priority it names, a resumable job's progress kept with its resumptions counted afresh
+ * (it resumes where it died, with its whole `maxResumptions` again); anything else
  * (not JSON, not wire format v1) would only die again and stays dead (`null`).
  */
 export function revive(body: string): RevivedJob | null {
@@ -25,5 +26,6 @@ export function revive(body: string): RevivedJob | null {
   }
   const { exceptionExecutions: _counters, attempts: _attempts, ...rest } = payload;
   const revived: JobPayload = { ...rest, executions: 0, runAt: new Date().toISOString() };
+  if (revived.continuation) revived.continuation = { ...revived.continuation, resumptions: 0 };
   return { payload: revived, body: encodePayload(revived) };
 }

@@ -10,12 +10,12 @@
  *
  * @module
  */
-import { MAX_ATTEMPTS_KEPT, type AttemptRecord, type JobPayload, type Reservation, type Settlement } from "../adapter/contract.js";
+import { type JobPayload, type Reservation, type Settlement } from "../adapter/contract.js";
 // The module binding, not the global: Node defines `globalThis.performance` with a getter
 // that ran on every read (~100 instructions per job of a no-op drain, callgrind).
 import { performance } from "node:perf_hooks";
 import { linkAbort } from "../abort.js";
-import { JobAbortedError, JobTimeoutError, toStoredError } from "../errors.js";
+import { JobAbortedError, JobInterruptedError, JobTimeoutError, toStoredError } from "../errors.js";
 import { endScopes, runInScopes, type PerformOutcome } from "../instrumentation.js";
 import type { Runtime } from "../runtime.js";
 import { readArguments, serializeResult } from "../serializers/arguments.js";
@@ -26,6 +26,8 @@ import type { Job } from "./job.js";
 import { resolvedJob } from "./building.js";
 import { restoreJob } from "./restoring.js";
 import { definitionOf, type JobDefinition } from "./settings.js";
+import { failedRuns, resumes, resumption, withAttempt } from "./resumption.js";
+import type { StopCheck } from "./steps.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyJob = Job<any, any>;
@@ -40,18 +42,8 @@ export interface ExecutionContext {
   adapter?: string;
   /** Receives `this.progress(...)` calls, with the reservation the job runs under. */
   onProgress?(payload: JobPayload, fraction: number, message: string | undefined, reservation: Reservation): void;
-}
-
-/** The run that failed, appended to the payload's `attempts` (the oldest dropped past {@link MAX_ATTEMPTS_KEPT}). */
-function withAttempt(attempts: readonly AttemptRecord[] | undefined, startedAt: number, error: unknown): AttemptRecord[] {
-  const stored = toStoredError(error);
-  const attempt: AttemptRecord = {
-    startedAt: new Date(performance.timeOrigin + startedAt).toISOString(),
-    finishedAt: new Date().toISOString(),
-    error: stored.code === undefined ? { name: stored.name, message: stored.message } : { name: stored.name, message: stored.message, code: stored.code },
-  };
-  const kept = attempts ?? [];
-  return [...kept.slice(Math.max(0, kept.length - MAX_ATTEMPTS_KEPT + 1)), attempt];
+  /** Asked at each checkpoint of a resumable job: true stops it there (the worker is stopping; a test interrupts). */
+  stopping?: StopCheck;
 }
 
 /** The job's signal was aborted by an operator (`changeJobs({ action: "abort" })`), not by a timeout, lease loss or shutdown. */
@@ -179,6 +171,8 @@ async function decide(
     return failedWith({ reservation, outcome: "failed", error: toStoredError(reason) }, reason);
   }
   let error = thrown;
+  // An interruption is no failure: no rule sees it.
+  if (resumes(job, definition, error, false)) return resume(context, definition, job, payload, reservation, error, startedAt);
   let rule: ErrorRule | undefined = matchRule(definition.rules, error);
   if (rule?.kind === "rescue") {
     try {
@@ -195,6 +189,7 @@ async function decide(
     runtime.events.emit("job:discard", { payload, error, workerId });
     return failedWith({ reservation, outcome: "failed", error: toStoredError(error) }, error);
   }
+  if (resumes(job, definition, error, true)) return resume(context, definition, job, payload, reservation, error, startedAt);
   const executions = job.executions;
   // Every retried payload carries the counters, even empty: a payload that ran before and has
   // none was not written by this core's retry (an older release, or a backend that keeps the
@@ -202,8 +197,8 @@ async function decide(
   // start from zero and, with the counters never kept, retry forever.
   const counters = payload.exceptionExecutions ?? (payload.executions > 0 ? undefined : {});
   const next: JobPayload = { ...payload, executions, exceptionExecutions: { ...counters }, attempts: withAttempt(payload.attempts, startedAt, error) };
-  // A rule counts its own failures; the default policy counts runs.
-  let failures = executions;
+  // A rule counts its own failures; the default policy counts runs, resumed ones left out.
+  let failures = failedRuns(payload, executions);
   if (rule?.kind === "retry") {
     failures = counters === undefined ? executions : ruleExecutions(counters, rule.key) + 1;
     next.exceptionExecutions = { ...counters, [rule.key]: failures };
@@ -219,6 +214,29 @@ async function decide(
   }
   await runAfterDiscard(context, definition, job, error);
   return dead(context, reservation, error, next);
+}
+
+/** A run that stopped with progress to keep: re-enqueued to resume, or dead at the resumption limit (`resumption.ts`). */
+async function resume(
+  context: ExecutionContext,
+  definition: JobDefinition,
+  job: AnyJob,
+  payload: JobPayload,
+  reservation: Reservation,
+  error: unknown,
+  startedAt: number,
+): Promise<Settlement> {
+  const counters = payload.exceptionExecutions ?? (payload.executions > 0 ? undefined : {});
+  const next: JobPayload = { ...payload, executions: job.executions, exceptionExecutions: { ...counters } };
+  // An interruption is no failed attempt; an error resumed after progress is one.
+  if (!(error instanceof JobInterruptedError)) next.attempts = withAttempt(payload.attempts, startedAt, error);
+  const decided = resumption(job, definition, next, context.runtime.app);
+  if (decided.kind === "dead") {
+    await runAfterDiscard(context, definition, job, decided.error);
+    return dead(context, reservation, decided.error, decided.payload);
+  }
+  context.runtime.events.emit("job:retry", { payload: decided.payload, error, runAt: decided.runAt, workerId: context.workerId });
+  return failedWith({ reservation, outcome: "retry", payload: decided.payload, runAt: decided.runAt, error: toStoredError(error) }, error);
 }
 
 /**
@@ -323,6 +341,8 @@ async function executePayload(
     job = resolve === undefined ? restoreJob<AnyJob>(jobClass, args, payload.id) : await resolvedJob<AnyJob>(resolve, jobClass, args, payload.id);
     assignRunState(job, payload, executions, signal);
     job.providerJobId = reservation.providerJobId;
+    job.savedProgress = payload.continuation;
+    job.stopCheck = context.stopping;
     if (context.onProgress) {
       const onProgress = context.onProgress;
       const current = payload;

@@ -22,6 +22,8 @@ import { uuidv7 } from "../ids.js";
 import { constructJob, takeRestoredId } from "./restoring.js";
 import { currentRuntime, markJobBase } from "../runtime.js";
 import { resolvedJob } from "./building.js";
+import type { ContinuationProgress } from "../adapter/payload.js";
+import { Continuation, type Step, type StepOptions, type StopCheck } from "./steps.js";
 
 /** The mark a constructor that takes services passes to `Job` ({@link Job.injected}). */
 const INJECTED: unique symbol = Symbol("errand.injected");
@@ -99,6 +101,19 @@ export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> 
    * Default true; false enqueues at once, even inside a transaction (docs/transactions.md).
    */
   declare static enqueueAfterCommit?: boolean;
+  /**
+   * Most times a resumable job (`this.step`) may be resumed; the interruption after the
+   * last ends it dead with `ResumptionLimitError`. Default Infinity (docs/long-jobs.md).
+   */
+  declare static maxResumptions?: number;
+  /** Wait before a resumed run (ms, `"10s"`, `{ seconds: 10 }`). Default 5 seconds. */
+  declare static resumeWait?: Duration;
+  /**
+   * Whether an error thrown after the run made progress (a step completed, a cursor moved)
+   * resumes from the last checkpoint, counted as a resumption (default true, as ActiveJob),
+   * rather than being retried from the progress the run started with.
+   */
+  declare static resumeErrorsAfterAdvancing?: boolean;
   /** Name stored in payloads. Default: the class name; set it when code is minified. */
   declare static jobName?: string;
   /** Callbacks (twins of `@beforeEnqueue` and friends). */
@@ -180,6 +195,13 @@ export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> 
   enqueueOptions: SetOptions = NO_OPTIONS;
   /** @internal progress sink installed by the executor. */
   reportProgress: ((fraction: number, message?: string) => void) | undefined = undefined;
+  /** @internal the progress the payload carried (`continuation`), set by the executor. */
+  savedProgress: ContinuationProgress | undefined = undefined;
+  /** @internal the worker's stop check, set by the executor. */
+  stopCheck: StopCheck | undefined = undefined;
+  /** @internal this run's steps, made by the first {@link Job.step} call. */
+  continuationRun: Continuation | undefined = undefined;
+  private lastFraction = 0;
 
   constructor(...args: Args | [injected: typeof INJECTED]) {
     // A constructor that takes services passes the mark: Errand sets the arguments later.
@@ -200,7 +222,44 @@ export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> 
     if (typeof fraction !== "number" || !(fraction >= 0 && fraction <= 1)) {
       throw new RangeError(`progress: fraction must be between 0 and 1, got ${String(fraction)}`);
     }
+    this.lastFraction = fraction;
     this.reportProgress?.(fraction, message);
+  }
+
+  /**
+   * Runs one step of a resumable job (docs/long-jobs.md). Steps run in the order called;
+   * one completed in an earlier run is skipped, one interrupted starts again at its saved
+   * cursor. Inside, `step.advance()` / `step.set(cursor)` move the cursor and checkpoint;
+   * when the worker shuts down (or the job must otherwise stop) a checkpoint interrupts the
+   * job, which is re-enqueued with its progress and resumes there, on any worker.
+   * @param name - unique within the job, and stable across deploys while jobs may resume.
+   * @param options - `start`: the cursor a fresh start begins at.
+   * @throws StepError for a name used twice, nested steps, or steps that do not match the saved progress.
+   * @example
+   * await this.step("rows", async (step) => {
+   *   for (const row of await rowsFrom(file, step.cursor ?? 0)) {
+   *     await save(row);
+   *     step.advance();
+   *   }
+   * });
+   */
+  step<C = number>(name: string, fn: (step: Step<C>) => unknown, options?: StepOptions<C>): Promise<void> {
+    let run = this.continuationRun;
+    if (run === undefined) {
+      const job = this;
+      run = this.continuationRun = new Continuation(
+        {
+          jobName: this.constructor.name,
+          get signal() {
+            return job.signal;
+          },
+          stopCheck: this.stopCheck,
+          report: (message) => this.reportProgress?.(this.lastFraction, message),
+        },
+        this.savedProgress,
+      );
+    }
+    return run.run(name, fn, options);
   }
 
   /**

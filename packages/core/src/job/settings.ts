@@ -64,7 +64,23 @@ export interface JobDefinition {
    * even inside `withTransaction` (docs/transactions.md).
    */
   enqueueAfterCommit: boolean;
+  /** How a resumable job (`this.step`) is resumed: `maxResumptions`, `resumeWait`, `resumeErrorsAfterAdvancing`. */
+  continuation: ContinuationSettings;
 }
+
+/** A resumable job's settings, resolved (docs/long-jobs.md). */
+export interface ContinuationSettings {
+  /** Resumptions allowed; the next interruption ends the job dead. Default Infinity. */
+  maxResumptions: number;
+  /** Wait before a resumed run, in ms. Default 5,000 (ActiveJob's 5 seconds). */
+  resumeWaitMs: number;
+  /** Whether an error after progress resumes from the last checkpoint (default true) or is a plain failure. */
+  resumeErrorsAfterAdvancing: boolean;
+}
+
+// ActiveJob waits 5 seconds before a resumed run: long enough for a deploy's new workers
+// to come up, short enough that a person does not notice.
+const DEFAULT_RESUME_WAIT_MS = 5000;
 
 let cache = new WeakMap<Function, JobDefinition>();
 
@@ -140,6 +156,7 @@ export function definitionOf(jobClass: Function): JobDefinition {
     callbacks,
     flow: flowSettings(classes, className),
     enqueueAfterCommit: enqueueAfterCommitOf(classes, className),
+    continuation: continuationSettings(classes, className),
   };
   cache.set(jobClass, definition);
   return definition;
@@ -154,6 +171,29 @@ function enqueueAfterCommitOf(classes: Function[], className: string): boolean {
     return value;
   }
   return true;
+}
+
+/** The nearest `static maxResumptions`, `resumeWait` and `resumeErrorsAfterAdvancing`, each checked. */
+function continuationSettings(classes: Function[], className: string): ContinuationSettings {
+  const nearestStatic = (key: string): unknown => {
+    for (const c of classes) {
+      const value = ownStatic(c, key);
+      if (value !== undefined) return value;
+    }
+    return undefined;
+  };
+  const max = nearestStatic("maxResumptions") ?? Infinity;
+  if (max !== Infinity && !(Number.isInteger(max) && (max as number) >= 0)) {
+    throw new ConfigError(`${className}: maxResumptions must be an integer >= 0 or Infinity, got ${String(max)}`);
+  }
+  const wait = nearestStatic("resumeWait") as Duration | undefined;
+  const resumeErrors = nearestStatic("resumeErrorsAfterAdvancing") ?? true;
+  if (typeof resumeErrors !== "boolean") throw new ConfigError(`${className}: resumeErrorsAfterAdvancing must be true or false, got ${String(resumeErrors)}`);
+  return {
+    maxResumptions: max as number,
+    resumeWaitMs: wait === undefined ? DEFAULT_RESUME_WAIT_MS : toMs(wait, `${className}.resumeWait`),
+    resumeErrorsAfterAdvancing: resumeErrors,
+  };
 }
 
 /**

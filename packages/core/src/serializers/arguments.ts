@@ -273,3 +273,22 @@ export function deserializeResult(text: string | undefined): unknown {
   if (read.placeholders.length === 0 && read.errors === undefined) return read.value;
   return secondPass(read, (placeholder) => placeholder.gid);
 }
+
+/**
+ * A step's cursor as a payload's `continuation` stores it: superjson output, walked first
+ * as arguments are (a value that cannot be stored exactly is a `SerializationError` naming
+ * its path under `cursor`).
+ */
+export function serializeCursor(value: unknown, app: string): SerializedValue {
+  return serializeChecked(value, "cursor", app);
+}
+
+/**
+ * Reads a cursor written by {@link serializeCursor}. Model references stay gid strings.
+ * @throws DeserializationError when it cannot be read.
+ */
+export function readCursor(stored: SerializedValue): unknown {
+  const read = readFirstPass("the step's cursor", stored);
+  if (read.placeholders.length === 0 && read.errors === undefined) return read.value;
+  return secondPass(read, (placeholder) => placeholder.gid);
+}

@@ -292,3 +292,5 @@ export async function assertMailEnqueued(matcher: MailMatcher): Promise<JobPaylo
 
 export { waitFor } from "./wait-for.js";
 export type { Truthy, WaitForOptions } from "./wait-for.js";
+export { performContinuable } from "./continuations.js";
+export type { ContinuableRun, Interruption, PerformContinuableOptions, SavedProgress } from "./continuations.js";

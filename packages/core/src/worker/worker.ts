@@ -21,7 +21,8 @@
  *   waits for work (blocking backends) or the loop sleeps `pollInterval` (polling ones).
  * - `running` → `stop()` (first SIGTERM/SIGINT) → `stopping`: the fetch loop stops, the
  *   buffered jobs are handed back (`released`) at once, running jobs get `shutdownGrace`
- *   to finish; those still running then have their `signal` aborted and are handed back
+ *   to finish (a resumable job stops at its next checkpoint and is re-enqueued with its
+ *   progress); those still running then have their `signal` aborted and are handed back
  *   too. Pending batches are flushed, then lease renewal stops.
  * - `stopping` → `stopped` (`worker:stop`). A second signal is the CLI's business: it
  *   exits the process at once.
@@ -175,6 +176,9 @@ export class Worker {
       runtime: this.runtime,
       workerId: this.id,
       adapter: this.client.name,
+      // A resumable job stops at its next checkpoint once shutdown begins, rather than at
+      // the end of the grace: its progress is saved and it resumes on another worker.
+      stopping: () => this.stateValue !== "running",
       onProgress: (payload, fraction, message, reservation) => {
         const update = message === undefined ? { jobId: payload.id, reservation, fraction } : { jobId: payload.id, reservation, fraction, message };
         this.batcher.reportProgress(update);
