@@ -1,7 +1,8 @@
 /**
  * Execution: running one job and deciding how it ends. The same code runs a job for the
- * worker loop, the inline adapter, the test adapter's `performEnqueuedJobs` and
- * `performNow`, so callbacks and error rules behave the same everywhere.
+ * worker loop, the inline adapter and the test adapter's `performEnqueuedJobs`, and
+ * `performNow` shares its perform runner (perform.ts), so callbacks and error rules behave
+ * the same everywhere.
  *
  * For a reserved job: validate the payload (malformed → dead), find the registered class
  * (unknown → dead), restore the arguments (models loaded), run the perform callbacks and
@@ -14,17 +15,16 @@ import { type JobPayload, type Reservation, type Settlement } from "../adapter/c
 // The module binding, not the global: Node defines `globalThis.performance` with a getter
 // that ran on every read (~100 instructions per job of a no-op drain, callgrind).
 import { performance } from "node:perf_hooks";
-import { linkAbort } from "../abort.js";
-import { JobAbortedError, JobInterruptedError, JobTimeoutError, toStoredError } from "../errors.js";
+import { JobAbortedError, JobInterruptedError, toStoredError } from "../errors.js";
 import { endScopes, runInScopes, type PerformOutcome } from "../instrumentation.js";
 import type { Runtime } from "../runtime.js";
 import { readArguments, serializeResult } from "../serializers/arguments.js";
 import { decodePayload, peekJobId } from "../wire-format.js";
-import { runWithCallbacks } from "./callbacks.js";
 import { backoffMs, matchRule, ruleExecutions, type ErrorRule } from "./exceptions.js";
 import type { Job } from "./job.js";
 import { resolvedJob } from "./building.js";
 import { restoreJob } from "./restoring.js";
+import { hasPerformCallbacks, runPerform } from "./perform.js";
 import { definitionOf, type JobDefinition } from "./settings.js";
 import { failedRuns, resumes, resumption, withAttempt } from "./resumption.js";
 import type { StopCheck } from "./steps.js";
@@ -52,42 +52,6 @@ function abortedByOperator(job: AnyJob): boolean {
   // make its controller now (the worker made it already if it aborted the job).
   const signal = job.signal;
   return signal.aborted && signal.reason instanceof JobAbortedError;
-}
-
-/**
- * Whether perform has callbacks. Without them and without a timeout the executor calls
- * `perform` itself: the layers below (runPerform, runWithCallbacks, the step) were three
- * async calls and their awaits per job, ~900 instructions of a no-op drain with their garbage.
- */
-function hasPerformCallbacks({ callbacks }: JobDefinition): boolean {
-  return callbacks.beforePerform.length > 0 || callbacks.aroundPerform.length > 0 || callbacks.afterPerform.length > 0;
-}
-
-/** Runs perform with its callbacks, under `timeoutMs` when given. */
-async function runPerform(job: AnyJob, definition: JobDefinition, timeoutMs: number | undefined): Promise<unknown> {
-  const { callbacks } = definition;
-  const step = () =>
-    runWithCallbacks(job, callbacks.beforePerform, callbacks.aroundPerform, callbacks.afterPerform, async () =>
-      job.perform(...job.arguments),
-    );
-  if (timeoutMs === undefined) return (await step()).value;
-  const controller = new AbortController();
-  const unlink = linkAbort(job.signal, controller);
-  job.signal = controller.signal;
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new JobTimeoutError(job.constructor.name, timeoutMs);
-      controller.abort(error);
-      reject(error);
-    }, timeoutMs);
-  });
-  try {
-    return (await Promise.race([step(), timedOut])).value;
-  } finally {
-    clearTimeout(timer);
-    unlink();
-  }
 }
 
 /** Runs `afterDiscard` handlers; their own errors are reported, not thrown. */
@@ -367,36 +331,6 @@ async function executePayload(
     } catch (decisionError) {
       return dead(context, reservation, decisionError, payload);
     }
-  }
-}
-
-/**
- * `performNow`: runs the job in this process with its perform callbacks and its
- * rescue/discard rules. A discarded job resolves to `undefined`; other errors are thrown
- * (no retry is scheduled: the caller is right there).
- */
-export async function performInline(job: AnyJob): Promise<unknown> {
-  const definition = definitionOf(job.constructor);
-  job.executions += 1;
-  try {
-    return await runPerform(job, definition, definition.timeoutMs);
-  } catch (thrown) {
-    let error = thrown;
-    let rule = matchRule(definition.rules, error);
-    if (rule?.kind === "rescue") {
-      try {
-        await rule.handler(error, job);
-        return undefined;
-      } catch (handlerError) {
-        error = handlerError;
-        rule = matchRule(definition.rules, error, true);
-      }
-    }
-    if (rule?.kind === "discard") {
-      for (const handler of definition.afterDiscard) await handler(job, error);
-      return undefined;
-    }
-    throw error;
   }
 }
 

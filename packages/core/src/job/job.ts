@@ -16,7 +16,7 @@ import type { EnqueuedJob, SetOptions } from "./enqueuing.js";
 import { enqueueJobs, enqueueOne, jobStatus, SET_OPTIONS_SCHEMA } from "./enqueuing.js";
 import { JOB_WATCH_SCHEMA, watchStatus } from "../status/watch.js";
 import { definitionOf } from "./settings.js";
-import { performInline } from "./execution.js";
+import { performInline } from "./perform.js";
 import { validateOptions } from "../config/validate.js";
 import { uuidv7 } from "../ids.js";
 import { constructJob, takeRestoredId } from "./restoring.js";
