@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { performance } from "node:perf_hooks";
+import { wallClockAt } from "../clock.js";
 import { MAX_ATTEMPTS_KEPT, type AttemptRecord, type JobPayload } from "../adapter/payload.js";
 import { JobInterruptedError, ResumptionLimitError, toStoredError } from "../errors.js";
 import type { Job } from "./job.js";
@@ -63,7 +63,7 @@ export function failedRuns(payload: JobPayload, executions: number): number {
 export function withAttempt(attempts: readonly AttemptRecord[] | undefined, startedAt: number, error: unknown): AttemptRecord[] {
   const stored = toStoredError(error);
   const attempt: AttemptRecord = {
-    startedAt: new Date(performance.timeOrigin + startedAt).toISOString(),
+    startedAt: wallClockAt(startedAt).toISOString(),
     finishedAt: new Date().toISOString(),
     error: stored.code === undefined ? { name: stored.name, message: stored.message } : { name: stored.name, message: stored.message, code: stored.code },
   };

@@ -6,9 +6,8 @@
  *
  * @module
  */
-import { performance } from "node:perf_hooks";
-
 import type { Reservation, RunningJobInfo, Settlement } from "../adapter/contract.js";
+import { wallClockAt } from "../clock.js";
 import { JobAbortedError } from "../errors.js";
 import { queueOrder, type QueueSelection } from "./queues.js";
 import type { RunningJob } from "./slots.js";
@@ -59,7 +58,7 @@ export function abortRunning(running: readonly RunningJob[], ids: readonly strin
 /** The running jobs whose payload was read, as a beat reports them. */
 export function runningInfo(running: readonly RunningJob[]): RunningJobInfo[] {
   return running.flatMap((job) =>
-    job.payload ? [{ id: job.payload.id, job: job.payload.job, queue: job.payload.queue, startedAt: new Date(performance.timeOrigin + job.startedAt) }] : [],
+    job.payload ? [{ id: job.payload.id, job: job.payload.job, queue: job.payload.queue, startedAt: wallClockAt(job.startedAt) }] : [],
   );
 }
 
