@@ -36,8 +36,14 @@ import { faultFixture, QUEUE, type CaseJobs, type FaultStore, type FaultWiring, 
 interface StoreFacts {
   /** Jobs parked (their messages deleted, their bodies in the store). */
   parked: number;
-  /** Bodies waiting to be sent or confirmed (parked jobs let go, claims). */
+  /** Bodies waiting to be sent or confirmed (parked jobs let go, claims), of jobs not finished. */
   pendingSends: number;
+  /**
+   * Pending sends of jobs that succeeded since: sent by a worker killed before its confirm,
+   * run by another. The documented at-least-once window (adapter-sqs flow.ts): the upkeep
+   * sends them again after `claimTimeoutMs`. Not work left, so not counted as ready.
+   */
+  sentUnconfirmed: number;
   /** Of the case's jobs, those whose status says succeeded, and their executions. */
   succeeded: number;
   executions: number;
@@ -97,13 +103,20 @@ export function sqsFaults(options: { statusStore?: "redis" } = {}): FaultWiring 
     /** The shared store's part: parked jobs and pending sends (raw keys), and the statuses of the case's jobs. */
     const storeFacts = async (jobs: CaseJobs): Promise<StoreFacts> => {
       // The pending sends' hash (see lua/status-flow-lib.lua in @errand/adapter-redis).
-      const [counts, pendingSends, statuses] = await Promise.all([
+      const [counts, pendingIds, statuses] = await Promise.all([
         readStore!.flow!.counts([QUEUE]),
-        redis!.hlen(`{${statusPrefix}}:f:o`),
+        redis!.hkeys(`{${statusPrefix}}:f:o`),
         jobs.ids.length === 0 ? [] : readStore!.get(jobs.ids),
       ]);
-      const succeeded = statuses.filter((status) => status?.state === "succeeded");
-      return { parked: counts[0]!.parked, pendingSends, succeeded: succeeded.length, executions: statuses.reduce((sum, status) => sum + (status?.executions ?? 0), 0) };
+      const succeeded = new Set(statuses.flatMap((status) => (status?.state === "succeeded" ? [status.id] : [])));
+      const sentUnconfirmed = pendingIds.filter((id) => succeeded.has(id)).length;
+      return {
+        parked: counts[0]!.parked,
+        pendingSends: pendingIds.length - sentUnconfirmed,
+        sentUnconfirmed,
+        succeeded: succeeded.size,
+        executions: statuses.reduce((sum, status) => sum + (status?.executions ?? 0), 0),
+      };
     };
     const count = async (jobs: CaseJobs): Promise<Stored> => {
       const [f, store] = await Promise.all([facts(), shared ? storeFacts(jobs) : undefined]);
