@@ -97,13 +97,15 @@ export class SchemaPool {
   private async relations(client: pg.PoolClient, schema: string): Promise<{ kind: string; name: string }[]> {
     let rows = this.layout.get(schema);
     if (!rows) {
+      // A schema whose adapter closed before it migrated has no tables yet (or does not
+      // exist): nothing to empty, and nothing cached, as its next user migrates it.
       const result = await client.query<{ kind: string; name: string }>(
         `SELECT CASE relkind WHEN 'S' THEN 'sequence' ELSE 'table' END AS kind, relname AS name FROM pg_class
-          WHERE relnamespace = $1::regnamespace AND relkind IN ('r', 'S') AND relname <> 'migrations'`,
-        [`"${schema}"`],
+          WHERE relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = $1) AND relkind IN ('r', 'S') AND relname <> 'migrations'`,
+        [schema],
       );
       rows = result.rows;
-      this.layout.set(schema, rows);
+      if (rows.length > 0) this.layout.set(schema, rows);
     }
     return rows;
   }
