@@ -130,4 +130,44 @@ describe("Worker", () => {
     await worker.drained();
     expect(Object.fromEntries(queues)).toEqual({ critical: 5, default: 5, low: 5 });
   });
+
+  it("counts among the jobs handed back at stop those of a reserve that answered after the stop began", async () => {
+    /** A TestAdapter whose reserves wait, while `gate` is set, for it to open (the answer already on its way back). */
+    class LateAdapter extends TestAdapter {
+      gate: Promise<void> | undefined;
+      waiting = 0;
+      override async reserve(options: Parameters<TestAdapter["reserve"]>[0]) {
+        if (this.gate) {
+          this.waiting++;
+          await this.gate;
+        }
+        return super.reserve(options);
+      }
+    }
+    const adapter = new LateAdapter();
+    runtime = configure({ adapter, worker: { embedded: false, pollInterval: 20 } });
+    let open!: () => void;
+    adapter.gate = new Promise<void>((resolve) => (open = resolve));
+    let released: number | undefined;
+    runtime.events.on("worker:stop", (event) => (released = event.released));
+    const ran: number[] = [];
+    runtime.events.on("job:complete", (event) => ran.push((event.payload.args.json as number[])[0]!));
+    await performAllLater([1, 2, 3].map((n) => new QuickJob(n)));
+    const worker = new Worker({ runtime, concurrency: 2 });
+    await worker.start();
+    await waitFor(() => adapter.waiting > 0, { message: "a reserve in flight" });
+    const stopped = worker.stop();
+    await waitFor(() => worker.state === "stopping", { message: "the worker stopping" });
+    adapter.gate = undefined;
+    open();
+    await stopped;
+    expect(ran).toEqual([]);
+    expect(released).toBe(3);
+    // Handed back, not lost: another worker runs all three.
+    const second = new Worker({ runtime, concurrency: 2, pollInterval: 20 });
+    await second.start();
+    await waitFor(() => ran.length === 3, { message: "the three jobs to run on the second worker" });
+    await second.stop();
+    expect(ran.sort()).toEqual([1, 2, 3]);
+  });
 });

@@ -96,6 +96,8 @@ export class Worker {
   private starting: Promise<void> | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private heartbeat: Heartbeat | undefined;
+  /** Jobs handed back by this stop: the buffer's, a reserve's that answered after the stop began, and those abandoned after the grace. */
+  private releasedAtStop = 0;
   /** Jobs finished by this worker (any outcome). */
   processed = 0;
 
@@ -223,8 +225,10 @@ export class Worker {
       isRunning: () => this.stateValue === "running",
       queues: () => reserveQueues(this.selection, this.heartbeat?.paused),
       accept: (reserved) => this.accept(reserved),
+      // Called once the worker is stopping, for a reserve that answered after the stop began.
       release: (reserved) => {
         for (const reservation of reserved) this.batcher.settle({ reservation, outcome: "released" });
+        this.releasedAtStop += reserved.length;
       },
       markIdle: (seq) => this.markIdle(seq),
       onError: (error) => this.reportError(error),
@@ -331,17 +335,16 @@ export class Worker {
     this.fetchController.abort(new ShutdownError());
     const schedulerStopped = this.scheduler?.stop();
     this.loop?.wake();
-    let released = 0;
     for (const reservation of this.buffer.splice(0)) {
       this.batcher.settle({ reservation, outcome: "released" });
-      released++;
+      this.releasedAtStop++;
     }
     await this.loopDone;
     await schedulerStopped;
     await this.running.emptyWithin(graceMs);
     for (const job of this.running.abandonAll(new ShutdownError())) {
       this.batcher.settle({ reservation: job.reservation, outcome: "released" });
-      released++;
+      this.releasedAtStop++;
     }
     await this.batcher.drain();
     await this.heartbeat?.stop();
@@ -350,6 +353,6 @@ export class Worker {
     this.stateValue = "stopped";
     this.untrack?.();
     this.drainWaiters.resolveAll();
-    this.runtime.events.emit("worker:stop", { workerId: this.id, released });
+    this.runtime.events.emit("worker:stop", { workerId: this.id, released: this.releasedAtStop });
   }
 }
