@@ -158,7 +158,11 @@ describe("postgres flow control internals", () => {
     expect((await adapter.pool.query(`SELECT key FROM ${schema}.unique_locks ORDER BY key`)).rows.map((r) => r.key)).toEqual(["done", "expired", "waiting"]);
     expect((await adapter.pool.query(`SELECT 1 FROM ${schema}.rate_starts`)).rowCount).toBe(1);
     // Another process's upkeep: retention runs at its first reserve.
-    await reserve(adapterOn(adapter.schema, { retentionCheckMs: 0 }), 1);
+    const upkeeper = adapterOn(adapter.schema, { retentionCheckMs: 0 });
+    await reserve(upkeeper, 1);
+    // The step runs beside the reserve: closing its adapter waits for it (read before that,
+    // the rows were those of before the step under load).
+    await upkeeper.close();
     const { rows } = await adapter.pool.query(`SELECT key, job_id FROM ${schema}.unique_locks ORDER BY key`);
     // "done" succeeded (while queued: no longer blocks); "expired" ran past forMs; "waiting" was
     // queued when the pass ran, and holds its key.

@@ -57,6 +57,7 @@ const KEPT = {
   flow: true,
   headers: true,
   continuation: true,
+  batch: true,
 } as const satisfies Record<keyof NarrowPart, true>;
 const KEPT_COUNT = Object.keys(KEPT).length;
 
@@ -81,10 +82,11 @@ export function narrowPart(payload: JobPayload): NarrowPart {
     flow: payload.flow,
     headers: payload.headers,
     continuation: payload.continuation,
+    batch: payload.batch,
   };
   let keys = 0;
   for (const key in payload) if (Object.hasOwn(payload, key)) keys++;
-  const optional = [part.exceptionExecutions, part.attempts, part.timeoutMs, part.group, part.flow, part.headers, part.continuation];
+  const optional = [part.exceptionExecutions, part.attempts, part.timeoutMs, part.group, part.flow, part.headers, part.continuation, part.batch];
   let known = KEPT_COUNT + 4 - optional.length;
   for (const value of optional) if (value !== undefined) known++;
   if (keys === known) return part;

@@ -77,6 +77,12 @@ export interface AdapterCapabilities {
    * (`control.ts`). Default false.
    */
   control: boolean;
+  /**
+   * `openBatches`, `sealBatches` and `getBatches` are implemented, and `enqueue`, `settle`
+   * and `retryDead` count the jobs of a batch and enqueue its callbacks, each at most once
+   * (`batch.ts`). Default false.
+   */
+  batches: boolean;
 }
 
 /** Capabilities of a backend that supports nothing optional; spread and override. */
@@ -101,4 +107,5 @@ export const baseCapabilities: AdapterCapabilities = Object.freeze({
   statusFeed: false,
   listJobs: false,
   control: false,
+  batches: false,
 });

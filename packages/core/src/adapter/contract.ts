@@ -13,12 +13,24 @@
  * This file holds the `Adapter` interface and its operations' options; the rest of the
  * contract is in its neighbours, re-exported here: what a backend can do
  * (`capabilities.ts`), job statuses and the status feed (`status.ts`), payloads
- * (`payload.ts`), the dead set (`dead.ts`) and the operator's part (`control.ts`).
+ * (`payload.ts`), the dead set (`dead.ts`), the operator's part (`control.ts`) and batches
+ * (`batch.ts`).
  *
  * @module
  */
 
-export type { AttemptRecord, ContinuationProgress, FlowControl, JobPayload, SerializedValue, UniqueWhile } from "./payload.js";
+import type { BatchRecord, GetBatchesOptions, OpenBatchesOptions, SealBatchesOptions } from "./batch.js";
+export type {
+  BatchAdapter,
+  BatchCallbackKind,
+  BatchRecord,
+  BatchState,
+  GetBatchesOptions,
+  NewBatch,
+  OpenBatchesOptions,
+  SealBatchesOptions,
+} from "./batch.js";
+export type { AttemptRecord, BatchMembership, ContinuationProgress, FlowControl, JobPayload, SerializedValue, UniqueWhile } from "./payload.js";
 export { MAX_ATTEMPTS_KEPT } from "./payload.js";
 export type { DeadJob, DeadSelection, ListDeadOptions, PurgeDeadOptions, RetryDeadOptions, RevivedJob } from "./dead.js";
 import type { DeadJob, ListDeadOptions, PurgeDeadOptions, RetryDeadOptions } from "./dead.js";
@@ -200,7 +212,7 @@ export interface MigrateResult {
 }
 
 /**
- * A backend. Twenty-three members (ten optional: `capabilityNotes`, `mapError`, `migrate`,
+ * A backend. Twenty-six members (thirteen optional: the batches' three (`batch.ts`), `capabilityNotes`, `mapError`, `migrate`,
  * `openStatusFeed`, `recurringState`, and the operator's five of `control.ts`); each operation takes one options object and is bulk-first.
  * Adapter authors: run `test/conformance` against your adapter; it is the contract's spec.
  */
@@ -278,6 +290,12 @@ export interface Adapter {
   heartbeat?(options: HeartbeatOptions): Promise<HeartbeatResult>;
   /** Optional (`capabilities.control`): workers whose records are kept, live or gone, by id. */
   listWorkers?(options: ListWorkersOptions): Promise<WorkerRecord[]>;
+  /** Optional (`capabilities.batches`): store new batches, open (`batch.ts`). */
+  openBatches?(options: OpenBatchesOptions): Promise<void>;
+  /** Optional (`capabilities.batches`): mark batches fully enqueued; finish those already done. */
+  sealBatches?(options: SealBatchesOptions): Promise<void>;
+  /** Optional (`capabilities.batches`): batch records by id, `null` when unknown, in order. */
+  getBatches?(options: GetBatchesOptions): Promise<(BatchRecord | null)[]>;
   /** Dead jobs, newest first. */
   listDead(options: ListDeadOptions): Promise<DeadJob[]>;
   /** Move dead jobs back to their queue, to run now. Returns how many moved. */

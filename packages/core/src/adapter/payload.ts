@@ -64,6 +64,20 @@ export interface JobPayload {
    * until the job is first interrupted.
    */
   continuation?: ContinuationProgress;
+  /**
+   * The batch the job belongs to (`batch(...)`, `this.batch.add`), or for a batch's callback
+   * job, the batch and which callback it is (`adapter/batch.ts`). Only handed to adapters
+   * with `capabilities.batches`. Absent for a job outside any batch.
+   */
+  batch?: BatchMembership;
+}
+
+/** A payload's link to its batch. */
+export interface BatchMembership {
+  /** The batch id. */
+  id: string;
+  /** Set on a callback job: which one. A callback is not counted in its batch. */
+  callback?: "success" | "complete" | "failure";
 }
 
 /** Where a resumable job stands, as its payload carries it (`wire-format.ts` checks it). */
