@@ -208,14 +208,17 @@ describe("redis operator: beats, pauses and throughput", () => {
   it("counts due scheduled jobs no reserve promoted as queued, and their wait in latency", async () => {
     const adapter = open();
     const keys = adapter.keys.queue("default");
-    const due = payload({ runAt: new Date(Date.now() + 100).toISOString() });
+    const due = payload({ runAt: new Date(Date.now() + 500).toISOString() });
     await adapter.enqueue({ jobs: [payload({ runAt: new Date(Date.now() + 3_600_000).toISOString() }), due] });
+    // An enqueue that lands after `runAt` stores the job as ready, not in the scheduled zset
+    // (seen at load average 18): what follows is about one stored while still scheduled.
+    const storedScheduled = Date.now() < Date.parse(due.runAt);
     const before = (await adapter.listQueues({}))[0]!;
-    // Unless the machine was slower than 100 ms here, the job is not due yet.
+    // Unless the machine was slower than 500 ms here, the job is not due yet.
     if (Date.now() < Date.parse(due.runAt)) expect(before).toMatchObject({ queued: 0, scheduled: 2, latencyMs: 0 });
     // No worker looks: the job stays in the scheduled zset once its time came, its status queued.
     await waitFor(async () => (await adapter.listQueues({}))[0]!.queued === 1, { timeoutMs: 5_000, message: "the due job to count as queued" });
-    expect(await adapter.client.zcard(keys.scheduled)).toBe(2);
+    expect(await adapter.client.zcard(keys.scheduled)).toBe(storedScheduled ? 2 : 1);
     const [info] = await adapter.listQueues({});
     expect(info).toMatchObject({ queued: 1, scheduled: 1 });
     expect(info!.latencyMs).toBeGreaterThanOrEqual(0);
