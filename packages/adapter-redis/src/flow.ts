@@ -18,6 +18,7 @@ import type { ChainableCommander, Cluster, Redis } from "ioredis";
 
 import type { KeyLayout } from "./keys.js";
 import { compactBody, flowFields } from "./body.js";
+import { countedBatch } from "./enqueuing.js";
 import { queueScript, runScript } from "./scripts.js";
 
 /**
@@ -39,7 +40,7 @@ export function hasFlow(job: JobPayload): boolean {
 
 /**
  * Appends the arguments of one job of `enqueue-flow.lua` to `args`: seven fields, then `parts`
- * (a letter per flow part present) and each part's own arguments, so a unique job sends 11
+ * (a letter per flow part present, `b` for the batch it is counted in) and each part's own arguments, so a unique job sends 11
  * where every job sent 18 before, "" for each part absent (see the script); `move` for a
  * retry moved between queues.
  */
@@ -67,6 +68,11 @@ function pushJobArgs(args: (string | number)[], job: JobPayload, move: boolean):
   if (recurring) {
     parts += "t";
     args.push(recurring.task, Date.parse(recurring.tick));
+  }
+  const batch = countedBatch(job);
+  if (batch !== undefined) {
+    parts += "b";
+    args.push(batch);
   }
   if (move) parts += "m";
   args[at + 7] = parts;

@@ -31,6 +31,11 @@
  * batch comes to have no discarded or dead job left — Sidekiq Pro's rule for a dead job
  * retried by hand.
  *
+ * A job cancelled by an operator (`changeJobs` `cancel`) never runs: it is counted as
+ * `discarded` (`pending` −1), and a cancel that leaves a sealed batch with nothing pending
+ * finishes it. (Added with the Redis adapter: the contract did not say, and a batch with a
+ * cancelled job would never have finished; core's memory store counts it the same way.)
+ *
  * Callback payloads (`payload.batch.callback` set) are plain jobs, never counted in any
  * batch; core refuses callback job classes with flow control or an ordering group, so the
  * backend stores them as it stores any ready job. An enqueue naming a batch the backend does not hold fails the whole call with an
