@@ -131,15 +131,18 @@ describe("redis batches: the last settles at the same moment", () => {
 });
 
 describe("redis batches: refusals", () => {
-  it("an enqueue naming an unknown batch fails, naming it, and stores nothing of the call", async () => {
+  it("an enqueue naming an unknown batch fails, naming it, and stores nothing of the call in any queue", async () => {
     const adapter = adapters.open();
-    const plain = payload();
-    const refused = adapter.enqueue({ jobs: [plain, ...batchJobs("no-such-batch", 2)] });
-    await expect(refused).rejects.toThrow(/names batch no-such-batch, which does not exist/);
-    const flow = adapter.enqueue({ jobs: batchJobs("gone-batch", 1, { flow: { unique: { key: "u", while: "queued" } } }) });
+    const batch = newBatch([]);
+    await adapter.openBatches({ batches: [batch] });
+    // Jobs of no batch, of a known batch and of an unknown one, in two queues: five script calls.
+    const jobs = [payload(), ...batchJobs(batch.id, 2), payload({ queue: "other" }), ...batchJobs("no-such-batch", 2, { queue: "other" })];
+    await expect(adapter.enqueue({ jobs })).rejects.toThrow(`enqueue: job ${jobs[4]!.id} names batch no-such-batch, which does not exist`);
+    const flow = adapter.enqueue({ jobs: [payload(), ...batchJobs("gone-batch", 1, { flow: { unique: { key: "u", while: "queued" } } })] });
     await expect(flow).rejects.toThrow(/names batch gone-batch, which does not exist/);
-    // The plain job went in its own script call (runs of one batch each); the refused run stored nothing.
-    expect((await reserve(adapter)).map((r) => r.providerJobId)).toEqual([plain.id]);
+    expect(await reserve(adapter)).toEqual([]);
+    expect(await reserve(adapter, "other")).toEqual([]);
+    expect((await adapter.getBatches({ ids: [batch.id] }))[0]).toMatchObject({ total: 0 });
   });
 
   it("opening an id twice and sealing an unknown id are errors naming the id", async () => {

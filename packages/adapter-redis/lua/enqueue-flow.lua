@@ -4,7 +4,9 @@
   KEYS[1] the `scheduled` key of the first job's queue (routes the call; on a Redis Cluster the
           adapter sends one call per queue, and no job carries unique there)
   ARGV[1] global prefix ("<prefix>:"), ARGV[2] status channel ("" for none)
-  ARGV[3..] per job: id, queue, compact body (body.ts), job class, priority, runAt ms, enqueuedAt ms, parts,
+  ARGV[3] n, then n pairs: a batch named by the caller's whole enqueue and the id of a job
+          naming it (every call of the enqueue checks them all, as enqueue.lua does)
+  then per job: id, queue, compact body (body.ts), job class, priority, runAt ms, enqueuedAt ms, parts,
     then the arguments of each part, in the order of `parts`, a string of letters:
       u  unique: key, while, expiry ms ("" for none)     c  concurrency: key, limit
       r  rate: key, limit, perMs                         t  recurring: task, tick ms
@@ -33,8 +35,8 @@
     HSETs and a SET per unique job before, 32 µs of server time per job against 14 for a plain
     one (bench/flow, bulk of 20k).
   Due jobs wake their queue; stored ids are published as 'enqueued' per queue.
-  A job naming a batch that does not exist fails the call before anything is stored (a first
-  pass reads only the parts); each job stored in a batch counts in its `tot` and `pen`.
+  A batch of the pairs that does not exist fails the call before anything is stored, naming
+  it; each job stored in a batch (part b) counts in its `tot` and `pen`, unless it is a move.
 ]]
 --!include job-lib.lua
 --!include batch-lib.lua
@@ -76,36 +78,17 @@ local function unique_duplicate(id, uk)
   return nil, true
 end
 
-local WIDTH = { u = 3, c = 2, r = 3, t = 2, m = 0, b = 1 }
-do
-  local i, known = 3, {}
-  while i <= #ARGV do
-    local parts, at = ARGV[i + 7], i + 8
-    if string.find(parts, 'b', 1, true) then
-      for p = 1, #parts do
-        local part = string.sub(parts, p, p)
-        if part == 'b' then
-          local bt = ARGV[at]
-          if not known[bt] then
-            if redis.call('EXISTS', batch_key(gp, bt)) == 0 then
-              return redis.error_reply('enqueue: job ' .. ARGV[i] .. ' names batch ' .. bt .. ', which does not exist (or expired)')
-            end
-            known[bt] = true
-          end
-        end
-        at = at + (WIDTH[part] or 0)
-      end
-    else
-      for p = 1, #parts do at = at + (WIDTH[string.sub(parts, p, p)] or 0) end
-    end
-    i = at
+local first = 4 + 2 * tonumber(ARGV[3])
+for i = 4, first - 1, 2 do
+  if redis.call('EXISTS', batch_key(gp, ARGV[i])) == 0 then
+    return redis.error_reply('enqueue: job ' .. ARGV[i + 1] .. ' names batch ' .. ARGV[i] .. ', which does not exist (or expired)')
   end
 end
 
 local out = {}
 -- Queues whose `flow` marker this call has set (once per queue, not per job).
 local due, stored, flagged = {}, {}, {}
-local i = 3
+local i = first
 while i <= #ARGV do
   local id, queue = ARGV[i], ARGV[i + 1]
   local jobs = qkey(queue, 'jobs')

@@ -79,7 +79,7 @@ import { CLUSTER_CAPABILITIES, CLUSTER_REASONS, REDIS_CAPABILITIES, type Capabil
 import { connect } from "./connection.js";
 import { Control } from "./control.js";
 import { DeadSet } from "./dead-set.js";
-import { enqueueQueue, type EnqueueTarget } from "./enqueuing.js";
+import { batchChecks, enqueueQueue, type EnqueueTarget } from "./enqueuing.js";
 import { Flow, hasFlow } from "./flow.js";
 import { KeyLayout } from "./keys.js";
 import { JobLister } from "./list-jobs.js";
@@ -196,11 +196,12 @@ export class RedisAdapter implements Adapter {
     if (!this.layout.ready) await this.layout.whenReady();
     const byQueue = groupBy(jobs, (job) => job.queue);
     const registering = this.lookup.register(byQueue.keys());
+    const checks = batchChecks(jobs);
     if (jobs.some(hasFlow)) {
-      const [, results] = await Promise.all([registering, this.flow.enqueue(jobs)]);
+      const [, results] = await Promise.all([registering, this.flow.enqueue(jobs, checks)]);
       return results;
     }
-    await Promise.all([registering, ...[...byQueue].map(([queue, group]) => enqueueQueue(this.store, queue, group))]);
+    await Promise.all([registering, ...[...byQueue].map(([queue, group]) => enqueueQueue(this.store, queue, group, checks))]);
     return jobs.map((job) => ({ jobId: job.id, providerJobId: job.id }));
   }
 
@@ -262,8 +263,8 @@ export class RedisAdapter implements Adapter {
     const payload = { ...s.payload, runAt: s.runAt.toISOString() };
     await this.lookup.register([payload.queue]);
     // With flow, the fields go along (a move is stored without unique or recurring decisions).
-    if (hasFlow(payload)) await this.flow.enqueue([payload], true);
-    else await enqueueQueue(this.store, payload.queue, [payload], true);
+    if (hasFlow(payload)) await this.flow.enqueue([payload], [], true);
+    else await enqueueQueue(this.store, payload.queue, [payload], [], true);
     const { queue, token } = handleOf(s.reservation);
     const keys = this.keys.queue(queue);
     await runScript(this.client, "retire", [keys.active], [keys.jobs, s.reservation.providerJobId, token, this.keys.base]);

@@ -32,6 +32,23 @@ export function countedBatch(job: JobPayload): string | undefined {
   return job.batch !== undefined && job.batch.callback === undefined ? job.batch.id : undefined;
 }
 
+/**
+ * The batches an enqueue names, each with the id of a job naming it, flat (`[batch, job, …]`):
+ * every script of the enqueue checks them all first, so an unknown batch refuses the whole
+ * enqueue, whatever queue or chunk names it (`lua/enqueue.lua`).
+ */
+export function batchChecks(jobs: readonly JobPayload[]): string[] {
+  const checks: string[] = [];
+  let seen: Set<string> | undefined;
+  for (const job of jobs) {
+    const batch = countedBatch(job);
+    if (batch === undefined || seen?.has(batch)) continue;
+    (seen ??= new Set()).add(batch);
+    checks.push(batch, job.id);
+  }
+  return checks;
+}
+
 /** Consecutive jobs of one batch (or of none), at most `MAX_BATCH`, in order. */
 function runsOf(jobs: readonly JobPayload[]): { batch: string | undefined; jobs: readonly JobPayload[] }[] {
   const runs: { batch: string | undefined; jobs: JobPayload[] }[] = [];
@@ -45,16 +62,17 @@ function runsOf(jobs: readonly JobPayload[]): { batch: string | undefined; jobs:
 }
 
 /**
- * Stores jobs of one queue: one script per run of `MAX_BATCH` jobs of one batch, pipelined.
- * With `move` (retries moved here by a retry rule), jobs keep their batch but are not counted
- * in it again.
+ * Stores jobs of one queue: one script per run of `MAX_BATCH` jobs of one batch, pipelined;
+ * each script checks the batches of `checks` first (`batchChecks` of the whole enqueue).
+ * `move` (retries moved here by a retry rule, `checks` empty): jobs keep their batch but are
+ * not counted in it again.
  */
-export async function enqueueQueue(target: EnqueueTarget, queue: string, jobs: readonly JobPayload[], move = false): Promise<void> {
+export async function enqueueQueue(target: EnqueueTarget, queue: string, jobs: readonly JobPayload[], checks: readonly string[], move = false): Promise<void> {
   const keys = target.keys.queue(queue);
   const scriptKeys = [keys.prios, keys.scheduled];
-  const head = [keys.jobs, target.keys.wakeChannel, target.statusChannel, queue];
+  const head = [keys.jobs, target.keys.wakeChannel, target.statusChannel, queue, target.keys.base];
   const argsOf = ({ batch, jobs: chunk }: { batch: string | undefined; jobs: readonly JobPayload[] }) => {
-    const args: (string | number)[] = [...head, batch === undefined ? "" : target.keys.batch(batch), batch ?? "", move ? "m" : "c"];
+    const args: (string | number)[] = [...head, batch ?? "", move ? "m" : "c", checks.length / 2, ...checks];
     for (const job of chunk) {
       const runAt = Date.parse(job.runAt);
       const enqueuedAt = Date.parse(job.enqueuedAt);
