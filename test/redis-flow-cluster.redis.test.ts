@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisAdapter } from "@errand/adapter-redis";
 import { UnsupportedError } from "@errand/core";
 
+import { batchesSuite } from "./conformance/batches.js";
+import { batchesJobsSuite } from "./conformance/batches-jobs.js";
 import { capabilitiesSuite } from "./conformance/capabilities.js";
 import { flowLimitsSuite } from "./conformance/flow-limits.js";
 import { flowRecurringSuite } from "./conformance/flow-recurring.js";
@@ -47,8 +49,10 @@ const wiring: AdapterWiring = {
   peer: (adapter) => clusterAdapter((adapter as RedisAdapter).keys.prefix),
 };
 
-// The refusals (capabilities), the areas that skip themselves, and recurring ticks.
+// The refusals (capabilities, batches), the areas that skip themselves, and recurring ticks.
 capabilitiesSuite(wiring);
+batchesSuite(wiring);
+batchesJobsSuite(wiring);
 flowUniqueSuite(wiring);
 flowLimitsSuite(wiring);
 flowRecurringSuite(wiring);
