@@ -144,6 +144,7 @@ for i = 8, #ARGV do
     if rec.bt then
       batch_count(rec.bt, 'dis', 1)
       batch_count(rec.bt, 'pen', -1)
+      rec.bt = nil
     end
     rec.s, rec.o, rec.k, rec.b, rec.t = 'failed', ARGV[7], nil, nil, nil
     rec.f, rec.u = now - rec.n, now - rec.n
