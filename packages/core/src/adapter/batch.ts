@@ -31,10 +31,11 @@
  * batch comes to have no discarded or dead job left — Sidekiq Pro's rule for a dead job
  * retried by hand.
  *
- * A job cancelled by an operator (`changeJobs` `cancel`) never runs: it is counted as
- * `discarded` (`pending` −1), and a cancel that leaves a sealed batch with nothing pending
- * finishes it. (Added with the Redis adapter: the contract did not say, and a batch with a
- * cancelled job would never have finished; core's memory store counts it the same way.)
+ * A job an operator cancels (`changeJobs({ action: "cancel" })`, `capabilities.control`)
+ * will not run: it is counted as discarded (`discarded` +1, `pending` −1), in the same
+ * atomic step as the cancel, so its batch still finishes. (Added with the memory store's
+ * batches: the first version of this contract did not say, and a cancelled job left its
+ * batch running for ever.)
  *
  * Callback payloads (`payload.batch.callback` set) are plain jobs, never counted in any
  * batch; core refuses callback job classes with flow control or an ordering group, so the
