@@ -8,6 +8,7 @@
  * that an adapter without it refuses the option with a clear error.
  */
 import type { AdapterWiring } from "./harness.js";
+import { batchesSuite } from "./batches.js";
 import { capabilitiesSuite } from "./capabilities.js";
 import { continuationsSuite } from "./continuations.js";
 import { controlSuite } from "./control.js";
@@ -55,4 +56,5 @@ export function runConformance(wiring: AdapterWiring): void {
   mailerSuite(wiring);
   workerControlSuite(wiring);
   transactionsSuite(wiring);
+  batchesSuite(wiring);
 }
