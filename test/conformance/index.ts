@@ -9,6 +9,7 @@
  */
 import type { AdapterWiring } from "./harness.js";
 import { batchesSuite } from "./batches.js";
+import { batchesJobsSuite } from "./batches-jobs.js";
 import { capabilitiesSuite } from "./capabilities.js";
 import { continuationsSuite } from "./continuations.js";
 import { controlSuite } from "./control.js";
@@ -57,4 +58,5 @@ export function runConformance(wiring: AdapterWiring): void {
   workerControlSuite(wiring);
   transactionsSuite(wiring);
   batchesSuite(wiring);
+  batchesJobsSuite(wiring);
 }

@@ -76,6 +76,8 @@ export class MemoryStore {
   readonly statuses: MemoryStatusStore;
   /** Batch records and their counts (batches.ts). */
   readonly batches: MemoryBatches;
+  /** Told of each finishing batch's callback jobs as they are stored (the test adapter records them). */
+  onCallbacksStored: ((payloads: readonly JobPayload[]) => void) | undefined = undefined;
   private seq = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -129,6 +131,7 @@ export class MemoryStore {
   private storeCallbacks(payloads: readonly JobPayload[], now: number): void {
     if (payloads.length === 0) return;
     for (const payload of payloads) this.insert(payload, JSON.stringify(payload), now);
+    this.onCallbacksStored?.(payloads);
     this.wakeAll();
   }
 
