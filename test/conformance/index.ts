@@ -29,6 +29,7 @@ import { watchSuite } from "./watch.js";
 import { statusFeedSuite } from "./status-feed.js";
 import { wireFormatSuite } from "./wire-format.js";
 import { workerControlSuite } from "./worker-control.js";
+import { workerInterruptSuite } from "./worker-interrupt.js";
 
 export type { AdapterWiring } from "./harness.js";
 
@@ -54,5 +55,6 @@ export function runConformance(wiring: AdapterWiring): void {
   controlWorkersSuite(wiring);
   mailerSuite(wiring);
   workerControlSuite(wiring);
+  workerInterruptSuite(wiring);
   transactionsSuite(wiring);
 }

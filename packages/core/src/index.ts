@@ -108,6 +108,7 @@ export {
   JobTimeoutError,
   JobCancelledError,
   JobAbortedError,
+  JobInterruptRequestedError,
   JobInterruptedError,
   ResumptionLimitError,
   StepError,

@@ -33,7 +33,7 @@ export class Backend {
     return { name: client.name, capabilities: client.capabilities };
   }
 
-  /** Jobs: list, get, cancel, run now, abort. */
+  /** Jobs: list, get, cancel, run now, abort, interrupt. */
   get jobs(): JobsApi {
     return jobs(this.scope);
   }
