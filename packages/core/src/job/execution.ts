@@ -57,7 +57,7 @@ export interface RunTrack {
   /** An operator's abort or interrupt of this run; an abort replaces an interrupt. */
   operator?: "interrupt" | "abort" | undefined;
   /** The job instance, once built: an interrupt tells a resumable one to stop at its next checkpoint. */
-  job?: { continuationRun: unknown; interruptRequested: boolean } | undefined;
+  job?: { continuationRun: { interruptRequested: boolean } | undefined } | undefined;
 }
 
 /**

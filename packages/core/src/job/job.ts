@@ -201,8 +201,6 @@ export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> 
   stopCheck: StopCheck | undefined = undefined;
   /** @internal this run's steps, made by the first {@link Job.step} call. */
   continuationRun: Continuation | undefined = undefined;
-  /** @internal an operator interrupted this run (worker/control.ts): its next checkpoint stops it. */
-  interruptRequested = false;
   private lastFraction = 0;
 
   constructor(...args: Args | [injected: typeof INJECTED]) {
@@ -256,9 +254,6 @@ export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> 
             return job.signal;
           },
           stopCheck: this.stopCheck,
-          get interruptRequested() {
-            return job.interruptRequested;
-          },
           report: (message) => this.reportProgress?.(this.lastFraction, message),
         },
         this.savedProgress,

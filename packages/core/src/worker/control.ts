@@ -77,8 +77,9 @@ export function interruptRunning(running: readonly RunningJob[], ids: readonly s
   for (const job of running) {
     if (!job.payload || !wanted.has(job.payload.id) || job.abandoned || job.operator !== undefined || job.startedAt > listedAt) continue;
     job.operator = "interrupt";
-    if (job.job?.continuationRun !== undefined) {
-      job.job.interruptRequested = true;
+    const run = job.job?.continuationRun;
+    if (run !== undefined) {
+      run.interruptRequested = true;
       continue;
     }
     const controller = (job.controller ??= new AbortController());

@@ -25,7 +25,7 @@ export interface RunningJob {
   /** What an operator asked of it through the heartbeat (`control.ts`); an abort replaces an interrupt. */
   operator?: "interrupt" | "abort" | undefined;
   /** The job instance once built (tracked jobs only): an interrupt tells a resumable one to stop at its next checkpoint. */
-  job?: { continuationRun: unknown; interruptRequested: boolean } | undefined;
+  job?: { continuationRun: { interruptRequested: boolean } | undefined } | undefined;
 }
 
 /** @internal The worker's running jobs. */
