@@ -125,7 +125,7 @@ describe("redis operator: run now", () => {
   });
 });
 
-describe("redis operator: abort marks", () => {
+describe("redis operator: abort and interrupt marks", () => {
   it("marks running jobs in the control slot; the beat answers them, a settle by this process drops them", async () => {
     const adapter = open();
     const { aborts } = adapter.keys.control;
@@ -140,6 +140,24 @@ describe("redis operator: abort marks", () => {
     expect(beat.abort.sort()).toEqual([...ids].sort());
     await adapter.settle({ settlements: [{ reservation: running[0]!, outcome: "failed", error: { name: "JobAbortedError", message: "aborted" } }] });
     expect(await adapter.client.zrange(aborts, 0, -1)).toEqual([ids[1]]);
+  });
+
+  it("keeps a mark's kind in its token (interrupt:<token>): an abort of the run replaces it, an interrupt leaves an abort; a settle drops either", async () => {
+    const adapter = open();
+    const { abortTokens } = adapter.keys.control;
+    await adapter.enqueue({ jobs: [payload(), payload()] });
+    const running = await reserve(adapter, 2);
+    const [a, b] = running.map((r) => r.providerJobId);
+    expect(await adapter.changeJobs({ action: "interrupt", ids: [a!, b!] })).toEqual([a, b]);
+    const tokens = await adapter.client.hgetall(abortTokens);
+    expect(tokens[a!]).toMatch(/^interrupt:[\w-]+\.\w+$/);
+    expect(await adapter.changeJobs({ action: "abort", ids: [a!] })).toEqual([a]);
+    expect(await adapter.changeJobs({ action: "interrupt", ids: [a!] })).toEqual([a]);
+    expect(await adapter.client.hget(abortTokens, a!)).toBe(tokens[a!]!.slice("interrupt:".length));
+    const beat = await adapter.heartbeat({ worker: worker("w1", running), at: new Date(), ttlMs: 5_000, finished: [] });
+    expect(beat).toMatchObject({ abort: [a], interrupt: [b] });
+    await adapter.settle({ settlements: [{ reservation: running[1]!, outcome: "released" }] });
+    expect(Object.keys(await adapter.client.hgetall(abortTokens))).toEqual([a]);
   });
 
   it("drops a stale mark (the job settled before a beat saw it, then ran again) and marks past an hour", async () => {

@@ -45,7 +45,7 @@ export class Backend {
     return record ?? null;
   }
 
-  /** Jobs: list, get, cancel, run now, abort. */
+  /** Jobs: list, get, cancel, run now, abort, interrupt. */
   get jobs(): JobsApi {
     return jobs(this.scope);
   }
