@@ -8,6 +8,8 @@
  * that an adapter without it refuses the option with a clear error.
  */
 import type { AdapterWiring } from "./harness.js";
+import { batchesSuite } from "./batches.js";
+import { batchesJobsSuite } from "./batches-jobs.js";
 import { capabilitiesSuite } from "./capabilities.js";
 import { continuationsSuite } from "./continuations.js";
 import { controlSuite } from "./control.js";
@@ -55,4 +57,6 @@ export function runConformance(wiring: AdapterWiring): void {
   mailerSuite(wiring);
   workerControlSuite(wiring);
   transactionsSuite(wiring);
+  batchesSuite(wiring);
+  batchesJobsSuite(wiring);
 }

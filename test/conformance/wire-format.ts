@@ -1,7 +1,7 @@
 /** Conformance: payloads that cannot run go to the dead set with the reason, and the worker goes on. */
 import { describe, expect, it } from "vitest";
 
-import { deadSet, Job, registerModel, type Instrumentation } from "@errand/core";
+import { batch, deadSet, Job, registerModel, type Instrumentation } from "@errand/core";
 import type { JobPayload } from "@errand/core/adapter";
 import { waitFor } from "@errand/core/testing";
 
@@ -112,6 +112,25 @@ export function wireFormatSuite(wiring: AdapterWiring): void {
           { attempt: 1, headers: HEADERS },
           { attempt: 2, headers: HEADERS },
           { attempt: 1, headers: HEADERS },
+        ]);
+      });
+    });
+
+    it.runIf(wiring.capabilities.batches)("[batches] a job's batch survives enqueue → reserve → retry → dead → dead-job retry unchanged", async () => {
+      const runs: { attempt: number; batch: unknown }[] = [];
+      const watcher: Instrumentation = { name: "conformance-batch", perform: ({ payload: job, attempt }) => void runs.push({ attempt, batch: job.batch }) };
+      await withFixture(wiring, { retry: { attempts: 2, wait: 10, jitter: 0 }, instrumentation: [watcher] }, async (fixture) => {
+        const job = new BrokenJob();
+        const id = await batch([job]);
+        await fixture.startWorker();
+        const dead = await waitFor(async () => (await deadSet().list()).find((entry) => entry.id === job.jobId), { message: "the batch job to die after two runs" });
+        expect(JSON.parse(dead.body).batch).toEqual({ id });
+        expect(await deadSet().retry([job.jobId])).toBe(1);
+        await waitFor(() => runs.length >= 3, { message: "the revived batch job to run" });
+        expect(runs.slice(0, 3)).toEqual([
+          { attempt: 1, batch: { id } },
+          { attempt: 2, batch: { id } },
+          { attempt: 1, batch: { id } },
         ]);
       });
     });

@@ -16,6 +16,10 @@ export { Job, performAllLater } from "./job/job.js";
 export type { ConfiguredJob, JobArgs, JobClass, JobResult } from "./job/job.js";
 export type { EnqueuedJob, SetOptions } from "./job/enqueuing.js";
 export type { Step, StepOptions } from "./job/steps.js";
+export { batch } from "./batch/batch.js";
+export type { BatchCallback, BatchFunction, BatchOptions, BatchStatusOptions } from "./batch/batch.js";
+export type { BatchHandle } from "./batch/handle.js";
+export type { BatchCallbackKind, BatchRecord, BatchState } from "./adapter/batch.js";
 export {
   afterDiscard,
   afterEnqueue,

@@ -142,6 +142,7 @@ export function validatePayload(value: unknown): JobPayload {
   if (record.flow !== undefined) requireFlow(record.flow);
   if (record.headers !== undefined) checkHeaders(record.headers);
   if (record.continuation !== undefined) requireContinuation(record.continuation);
+  if (record.batch !== undefined) checkBatchMembership(record.batch);
   return record as unknown as JobPayload;
 }
 
@@ -214,6 +215,27 @@ function requireFlow(flow: unknown): void {
   if (recurring !== undefined) {
     requireString(recurring.task, "flow.recurring.task");
     requireDate(recurring.tick, "flow.recurring.tick");
+  }
+}
+
+/** Longest batch id a payload may carry: core's are UUIDs (36); room for an app's own. */
+export const MAX_BATCH_ID_LENGTH = 200;
+
+/**
+ * `batch`: `{ id: non-empty string of at most {@link MAX_BATCH_ID_LENGTH} characters,
+ * callback?: "success" | "complete" | "failure" }`, no other key. Checked on read and, by
+ * the adapter client, before a payload is stored.
+ * @throws MalformedPayloadError naming what is wrong.
+ */
+export function checkBatchMembership(batch: unknown): void {
+  if (batch === null || typeof batch !== "object" || Array.isArray(batch)) fail(`"batch" must be an object`);
+  const membership = batch as Record<string, unknown>;
+  for (const key in membership) if (key !== "id" && key !== "callback") fail(`"batch.${key}" is not a batch field (expected id and callback)`);
+  requireString(membership.id, "batch.id");
+  if ((membership.id as string).length > MAX_BATCH_ID_LENGTH) fail(`"batch.id" is ${(membership.id as string).length} characters, more than ${MAX_BATCH_ID_LENGTH}`);
+  const callback = membership.callback;
+  if (callback !== undefined && callback !== "success" && callback !== "complete" && callback !== "failure") {
+    fail(`"batch.callback" must be "success", "complete" or "failure"`);
   }
 }
 

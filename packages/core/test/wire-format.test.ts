@@ -54,6 +54,25 @@ describe("wire format v1", () => {
     }
   });
 
+  it.each([
+    [{ id: "" }, /"batch.id" must be a non-empty string/],
+    [{ id: 7 }, /"batch.id" must be a non-empty string/],
+    [{ id: "x".repeat(201) }, /"batch.id" is 201 characters, more than 200/],
+    [{ id: "b", callback: "done" }, /"batch.callback" must be "success", "complete" or "failure"/],
+    [{ id: "b", parent: "a" }, /"batch.parent" is not a batch field/],
+    [["b"], /"batch" must be an object/],
+    [null, /"batch" must be an object/],
+  ])("rejects batch %j naming what is wrong", (batch, reason) => {
+    expect(() => decodePayload(JSON.stringify({ ...valid, batch }))).toThrow(MalformedPayloadError);
+    expect(() => decodePayload(JSON.stringify({ ...valid, batch }))).toThrow(reason);
+  });
+
+  it("carries a batch membership as it is", () => {
+    for (const batch of [{ id: "x".repeat(200) }, { id: "b", callback: "success" }, { id: "b", callback: "complete" }, { id: "b", callback: "failure" }]) {
+      expect(decodePayload(JSON.stringify({ ...valid, batch })).batch).toEqual(batch);
+    }
+  });
+
   it("carries retry rules' counters as they are", () => {
     const withCounters = { ...valid, executions: 3, exceptionExecutions: { ApiError: 2, "LimitError,GoneError": 1 } };
     expect(decodePayload(encodePayload(withCounters as never))).toEqual(withCounters);

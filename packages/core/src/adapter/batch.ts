@@ -31,6 +31,12 @@
  * batch comes to have no discarded or dead job left — Sidekiq Pro's rule for a dead job
  * retried by hand.
  *
+ * A job an operator cancels (`changeJobs({ action: "cancel" })`, `capabilities.control`)
+ * will not run: it is counted as discarded (`discarded` +1, `pending` −1), in the same
+ * atomic step as the cancel, so its batch still finishes. (Added with the memory store's
+ * batches: the first version of this contract did not say, and a cancelled job left its
+ * batch running for ever.)
+ *
  * Callback payloads (`payload.batch.callback` set) are plain jobs, never counted in any
  * batch; core refuses callback job classes with flow control or an ordering group, so the
  * backend stores them as it stores any ready job. An enqueue naming a batch the backend does not hold fails the whole call with an

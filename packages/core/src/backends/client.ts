@@ -32,6 +32,7 @@ import { checkStorable, lacksCapability } from "./storable.js";
 import type {
   Adapter,
   AdapterCapabilities,
+  BatchRecord,
   ChangeJobsOptions,
   DeadJob,
   DeadSelection,
@@ -43,6 +44,7 @@ import type {
   ListDeadOptions,
   ListJobsOptions,
   ListQueuesOptions,
+  NewBatch,
   PauseQueuesOptions,
   WorkerRecord,
   MigrateResult,
@@ -261,6 +263,27 @@ export class AdapterClient {
     const list = this.adapter.listWorkers?.bind(this.adapter);
     if (!this.capabilities.control || !list) return Promise.reject(this.unsupported("control", "keeps no worker heartbeats"));
     return this.call("listWorkers", 1, () => list({}));
+  }
+
+  /** Stores new batches, open (`capabilities.batches`). */
+  openBatches(batches: NewBatch[]): Promise<void> {
+    const open = this.adapter.openBatches?.bind(this.adapter);
+    if (!this.capabilities.batches || !open) return Promise.reject(this.unsupported("batches", "does not support batches"));
+    return this.call("openBatches", batches.length, () => open({ batches }));
+  }
+
+  /** Seals batches: their creator enqueued everything (`capabilities.batches`). */
+  sealBatches(ids: string[]): Promise<void> {
+    const seal = this.adapter.sealBatches?.bind(this.adapter);
+    if (!this.capabilities.batches || !seal) return Promise.reject(this.unsupported("batches", "does not support batches"));
+    return this.call("sealBatches", ids.length, () => seal({ ids }));
+  }
+
+  /** Batch records by id, `null` when unknown (`capabilities.batches`). */
+  getBatches(ids: string[]): Promise<(BatchRecord | null)[]> {
+    const get = this.adapter.getBatches?.bind(this.adapter);
+    if (!this.capabilities.batches || !get) return Promise.reject(this.unsupported("batches", "does not support batches"));
+    return this.call("getBatches", ids.length, () => get({ ids }));
   }
 
   private unsupported(capability: keyof AdapterCapabilities, what: string): UnsupportedError {

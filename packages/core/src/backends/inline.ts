@@ -18,9 +18,13 @@ export class InlineAdapter extends TestAdapter implements Adapter {
   override readonly name = "inline";
   /**
    * Unique jobs and recurring ticks as the in-memory store decides them; no concurrency or
-   * rate limits, since each job runs in its caller at once (no later to wait for).
+   * rate limits, since each job runs in its caller at once (no later to wait for); no
+   * batches, whose callbacks are stored by a settle, where nothing runs them.
    */
-  override readonly capabilities = { ...memoryCapabilities, maxDelayMs: 0, concurrencyLimits: false, rateLimits: false };
+  override readonly capabilities = { ...memoryCapabilities, maxDelayMs: 0, concurrencyLimits: false, rateLimits: false, batches: false };
+
+  /** Why `batches` is off. */
+  readonly capabilityNotes = { batches: "the inline adapter runs each job as it is enqueued, so a batch's callbacks would never run; use the test adapter and performEnqueuedJobs" };
 
   constructor(override readonly runtime: Runtime) {
     super(runtime);

@@ -1,7 +1,7 @@
 /**
  * What an adapter can store, decided before anything is sent: a transaction, a delay past
  * `maxDelayMs`, a priority without `priorities` or past `maxPriority`, headers an
- * instrumentation wrote, an ordering group, flow control and the payload's size are each
+ * instrumentation wrote, a batch, an ordering group, flow control and the payload's size are each
  * checked against the adapter's `capabilities` and refused with an `UnsupportedError`
  * naming the job and the capability it lacks (with the adapter's note on why that
  * capability is off, when it gives one).
@@ -9,7 +9,7 @@
  * @module
  */
 import { UnsupportedError } from "../errors.js";
-import { checkHeaders } from "../wire-format.js";
+import { checkBatchMembership, checkHeaders } from "../wire-format.js";
 import type { Adapter, AdapterCapabilities, JobPayload } from "../adapter/contract.js";
 
 /** The adapter whose capabilities are checked, as `AdapterClient` holds it. */
@@ -74,6 +74,10 @@ export function checkStorable(target: StorableTarget, payloads: readonly JobPayl
     }
     // Written by an instrumentation's enqueue hook: refused here rather than dead at reserve.
     if (payload.headers !== undefined) checkHeaders(payload.headers);
+    if (payload.batch !== undefined) {
+      if (!caps.batches) throw new UnsupportedError(`${payload.job}: ${lacksCapability(target, "batches", "does not support batches")}`);
+      checkBatchMembership(payload.batch);
+    }
     if (payload.group !== undefined && !caps.groups) {
       throw new UnsupportedError(`${payload.job}: the ${name} adapter does not support ordering groups (capability groups); set({ group }) needs SQS FIFO queues`);
     }

@@ -30,13 +30,18 @@ export class TestAdapter extends MemoryAdapter {
   readonly name: string = "test";
   /** The in-memory store's, and the operator's members (listing jobs, control), so apps can test their dashboards and tools. */
   override readonly capabilities: AdapterCapabilities = { ...memoryCapabilities, listJobs: true, control: true };
-  /** Every payload enqueued, in order (cleared by `clear()`). */
+  /** Every payload enqueued, in order, a finishing batch's callbacks included (cleared by `clear()`). */
   readonly enqueued: RecordedJob[] = [];
   /** Every job performed through this adapter, in order (cleared by `clear()`). */
   readonly performed: RecordedJob[] = [];
 
   constructor(readonly runtime?: Runtime) {
     super();
+    // A batch's callbacks are stored by the store itself when the batch finishes: recorded as enqueued then.
+    this.store.onCallbacksStored = (payloads) => {
+      const at = new Date();
+      for (const payload of payloads) this.enqueued.push({ payload, at });
+    };
   }
 
   /** Forgets every job, recorded or stored, and the operator's pauses, abort marks and throughput. */

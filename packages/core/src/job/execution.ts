@@ -114,6 +114,7 @@ function assignRunState(job: AnyJob, payload: JobPayload, executions: number, si
   job.priority = payload.priority;
   job.restoreTimes(payload.enqueuedAt, payload.runAt);
   job.signalSource = signal;
+  job.batchMembership = payload.batch;
 }
 
 /** Decides what a failed attempt becomes. */

@@ -22,7 +22,8 @@ import { uuidv7 } from "../ids.js";
 import { constructJob, takeRestoredId } from "./restoring.js";
 import { currentRuntime, markJobBase } from "../runtime.js";
 import { resolvedJob } from "./building.js";
-import type { ContinuationProgress } from "../adapter/payload.js";
+import type { BatchMembership, ContinuationProgress } from "../adapter/payload.js";
+import { batchHandle, type BatchHandle } from "../batch/handle.js";
 import { Continuation, type Step, type StepOptions, type StopCheck } from "./steps.js";
 
 /** The mark a constructor that takes services passes to `Job` ({@link Job.injected}). */
@@ -191,12 +192,22 @@ export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> 
   set signal(signal: AbortSignal) {
     this.signalSource = signal;
   }
+  /**
+   * Inside `perform`, the batch this job belongs to (`batch()`, docs/batches.md): its `id`,
+   * `add(jobs)` to fan out into it, `status()`. `undefined` for a job outside any batch.
+   */
+  get batch(): BatchHandle | undefined {
+    const membership = this.batchMembership;
+    return membership === undefined ? undefined : batchHandle(this, membership);
+  }
   /** Options set with the instance's {@link Job.set}, used by `enqueue` and `performAllLater`. */
   enqueueOptions: SetOptions = NO_OPTIONS;
   /** @internal progress sink installed by the executor. */
   reportProgress: ((fraction: number, message?: string) => void) | undefined = undefined;
   /** @internal the progress the payload carried (`continuation`), set by the executor. */
   savedProgress: ContinuationProgress | undefined = undefined;
+  /** @internal the batch the payload named (`payload.batch`), set by the executor. */
+  batchMembership: BatchMembership | undefined = undefined;
   /** @internal the worker's stop check, set by the executor. */
   stopCheck: StopCheck | undefined = undefined;
   /** @internal this run's steps, made by the first {@link Job.step} call. */

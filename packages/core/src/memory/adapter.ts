@@ -12,11 +12,13 @@ import {
   baseCapabilities,
   type Adapter,
   type AdapterCapabilities,
+  type BatchRecord,
   type ChangeJobsOptions,
   type DeadJob,
   type EnqueueOptions,
   type EnqueueResult,
   type ExtendLeaseOptions,
+  type GetBatchesOptions,
   type GetStatusOptions,
   type HeartbeatOptions,
   type HeartbeatResult,
@@ -24,6 +26,7 @@ import {
   type ListDeadOptions,
   type ListJobsOptions,
   type ListQueuesOptions,
+  type OpenBatchesOptions,
   type PauseQueuesOptions,
   type PurgeDeadOptions,
   type QueueInfo,
@@ -32,6 +35,7 @@ import {
   type Reservation,
   type ReserveOptions,
   type RetryDeadOptions,
+  type SealBatchesOptions,
   type SetProgressOptions,
   type SettleOptions,
   type StatusFeed,
@@ -46,9 +50,9 @@ import { MemoryStore, type MemoryStoreOptions } from "./store.js";
 import { KEPT_MINUTES } from "./throughput.js";
 
 /**
- * What an in-memory store does: priorities, any delay, every queue (`"*"`), a status feed
- * and flow control (unique, concurrency and rate limits, recurring ticks) in process; not
- * durable. Subclasses spread it and add theirs.
+ * What an in-memory store does: priorities, any delay, every queue (`"*"`), a status feed,
+ * flow control (unique, concurrency and rate limits, recurring ticks) and batches in
+ * process; not durable. Subclasses spread it and add theirs.
  */
 export const memoryCapabilities: AdapterCapabilities = Object.freeze({
   ...baseCapabilities,
@@ -58,6 +62,7 @@ export const memoryCapabilities: AdapterCapabilities = Object.freeze({
   concurrencyLimits: true,
   rateLimits: true,
   recurring: true,
+  batches: true,
 });
 
 /** An adapter over core's in-memory store; subclasses name themselves and add what differs. */
@@ -176,8 +181,26 @@ export abstract class MemoryAdapter implements Adapter {
   }
 
   /** Refuses an operator's member on a subclass that keeps its capability off (the inline adapter). */
-  private require(capability: "listJobs" | "control"): void {
+  private require(capability: "listJobs" | "control" | "batches"): void {
     if (!this.capabilities[capability]) throw new UnsupportedError(`the ${this.name} adapter does not support this (capability ${capability})`);
+  }
+
+  /** Stores new batches, open (`capabilities.batches`; memory/batches.ts). */
+  async openBatches({ batches }: OpenBatchesOptions): Promise<void> {
+    this.require("batches");
+    this.store.openBatches(batches);
+  }
+
+  /** Seals batches; a batch already done finishes here, its callbacks stored. */
+  async sealBatches({ ids }: SealBatchesOptions): Promise<void> {
+    this.require("batches");
+    this.store.sealBatches(ids);
+  }
+
+  /** Batch records by id, `null` for unknown or expired ones, in order. */
+  async getBatches({ ids }: GetBatchesOptions): Promise<(BatchRecord | null)[]> {
+    this.require("batches");
+    return this.store.batches.get(ids);
   }
 
   /** Dead jobs, newest first. */

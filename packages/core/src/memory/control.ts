@@ -88,6 +88,7 @@ export class MemoryControl {
     const error = cancelledError();
     const cancelled = this.store.withdraw((entry) => wanted.has(entry.jobId) && typeof entry.status !== "string");
     for (const entry of cancelled) this.store.statuses.cancelled(entry.status as StatusRecord, error, now);
+    this.store.droppedFromBatches(cancelled);
     return new Set(cancelled.map((entry) => entry.jobId));
   }
 

@@ -43,6 +43,8 @@ export interface Entry extends MemoryJob {
   status: StatusRecord | string;
   /** Its concurrency and rate limits, if it has any. */
   limits: Limits | undefined;
+  /** The batch it is counted in (`payload.batch.id`, not a callback), else undefined. */
+  batch: string | undefined;
   /** The gate's record of the concurrency key whose slot it holds (set from the start, so every entry has one shape). */
   holding: KeySlots<Gated> | undefined;
 }

@@ -27,6 +27,10 @@
  * - statuses: a `MemoryStatusStore` (finished ones bounded by count and age), each record
  *   held beside its job to save a lookup by id per state change.
  *
+ * Batches (`capabilities.batches`) are counted in a `MemoryBatches` (batches.ts) in the same
+ * synchronous step that stores, settles, cancels or revives one of their jobs; the callbacks
+ * a finishing batch returns are stored in that step too.
+ *
  * Flow control (unique keys, recurring ticks, concurrency and rate limits) lives in a
  * `FlowGate` (flow.ts); a job without `flow` never reaches it. Operator actions (control.ts)
  * walk `held()` and move jobs with `withdraw` and `putBack`, never on the drain path.
@@ -37,7 +41,9 @@
  *
  * @module
  */
+import type { NewBatch } from "../adapter/batch.js";
 import type { DeadJob, DeadSelection, EnqueueResult, JobPayload, QueueInfo, RecurringRecord, Reservation, RetryDeadOptions, Settlement } from "../adapter/contract.js";
+import { MemoryBatches, type BatchOutcome } from "./batches.js";
 import { DeadSet } from "./dead-set.js";
 import type { Entry, MemoryJob } from "./entry.js";
 import { FlowGate, limitsOf } from "./flow.js";
@@ -68,29 +74,71 @@ export class MemoryStore {
   private readonly gate = new FlowGate<Entry>((jobId) => this.statuses.get(jobId)?.state);
   /** Statuses of the jobs stored (and of finished ones, for a while). */
   readonly statuses: MemoryStatusStore;
+  /** Batch records and their counts (batches.ts). */
+  readonly batches: MemoryBatches;
+  /** Told of each finishing batch's callback jobs as they are stored (the test adapter records them). */
+  onCallbacksStored: ((payloads: readonly JobPayload[]) => void) | undefined = undefined;
   private seq = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.dead = new DeadSet(options.maxDead ?? 10_000);
     this.statuses = new MemoryStatusStore(options.statuses);
+    this.batches = new MemoryBatches(options.statuses?.finishedTtlMs ?? 86_400_000);
   }
 
-  /** Stores payloads, encoded as they are; each is queued, or scheduled by its `runAt`. */
+  /**
+   * Stores payloads, encoded as they are; each is queued, or scheduled by its `runAt`. A
+   * payload naming a batch not held fails the whole call, before anything is stored.
+   */
   add(payloads: readonly JobPayload[]): EnqueueResult[] {
     const now = Date.now();
+    this.batches.check(payloads);
     const results = payloads.map((payload): EnqueueResult => {
       const flow = payload.flow;
       if (flow?.unique === undefined && flow?.recurring === undefined) {
-        return { jobId: payload.id, providerJobId: this.insert(payload, JSON.stringify(payload), now).providerJobId };
+        const entry = this.insert(payload, JSON.stringify(payload), now);
+        if (entry.batch !== undefined) this.batches.stored(entry.batch);
+        return { jobId: payload.id, providerJobId: entry.providerJobId };
       }
       const duplicate = this.gate.admit(payload, now);
       if (duplicate) return duplicate;
-      const { providerJobId } = this.insert(payload, JSON.stringify(payload), now);
-      this.gate.stored(payload, providerJobId, now);
-      return { jobId: payload.id, providerJobId };
+      const entry = this.insert(payload, JSON.stringify(payload), now);
+      if (entry.batch !== undefined) this.batches.stored(entry.batch);
+      this.gate.stored(payload, entry.providerJobId, now);
+      return { jobId: payload.id, providerJobId: entry.providerJobId };
     });
     this.wakeAll();
     return results;
+  }
+
+  /** Stores new batches, open (batches.ts). */
+  openBatches(batches: readonly NewBatch[]): void {
+    this.batches.open(batches, Date.now());
+  }
+
+  /** Seals batches; those already done finish now, their callbacks stored. */
+  sealBatches(ids: readonly string[]): void {
+    const now = Date.now();
+    this.storeCallbacks(this.batches.seal(ids, now), now);
+  }
+
+  /** Counts a batch job that finished; stores the callbacks of a batch it finishes. */
+  private batchJobFinished(entry: Entry, outcome: BatchOutcome, now: number): void {
+    this.storeCallbacks(this.batches.finished(entry.batch!, outcome, now), now);
+  }
+
+  /** Stores a finishing batch's callback jobs (plain ready jobs: core refuses flow control on them). */
+  private storeCallbacks(payloads: readonly JobPayload[], now: number): void {
+    if (payloads.length === 0) return;
+    for (const payload of payloads) this.insert(payload, JSON.stringify(payload), now);
+    this.onCallbacksStored?.(payloads);
+    this.wakeAll();
+  }
+
+  /** Counts jobs an operator cancelled out of their batches as discarded (they will not run). */
+  droppedFromBatches(entries: readonly Entry[]): void {
+    const now = Date.now();
+    for (const entry of entries) if (entry.batch !== undefined) this.batchJobFinished(entry, "discarded", now);
   }
 
   /** Each recurring task's last stored tick. */
@@ -127,6 +175,7 @@ export class MemoryStore {
       deliveries: 0,
       status: payload.id,
       limits: limitsOf(payload),
+      batch: payload.batch !== undefined && payload.batch.callback === undefined ? payload.batch.id : undefined,
       holding: undefined,
     };
     entry.status = this.statuses.enqueued(payload, now);
@@ -248,6 +297,7 @@ export class MemoryStore {
           entry.executions = settlement.payload.executions;
           entry.runAtMs = settlement.runAt.getTime();
           entry.limits = limitsOf(settlement.payload);
+          if (entry.batch !== undefined) this.batches.retried(entry.batch);
           this.waiting.place(entry, now);
           // Due now, or the new earliest run time: waiting reserves must recompute their timers.
           wake ||= entry.runAtMs <= now || this.waiting.firstScheduled() === entry;
@@ -261,9 +311,13 @@ export class MemoryStore {
             error: settlement.error,
             diedAt: new Date(now),
           });
+          if (entry.batch !== undefined) this.batchJobFinished(entry, "dead", now);
           break;
         case "succeeded":
+          if (entry.batch !== undefined) this.batchJobFinished(entry, "succeeded", now);
+          break;
         case "failed":
+          if (entry.batch !== undefined) this.batchJobFinished(entry, "discarded", now);
           break;
       }
     }
@@ -337,7 +391,8 @@ export class MemoryStore {
       // The clock is read after core chose the revived runAt ("now" to the millisecond): read
       // before, a revival crossing a millisecond boundary was stored as scheduled 1 ms ahead
       // (a CI run saw status "scheduled" right after retry).
-      this.insert(revived.payload, revived.body, Date.now());
+      const entry = this.insert(revived.payload, revived.body, Date.now());
+      if (entry.batch !== undefined) this.batches.revived(entry.batch);
       moved.add(job);
     }
     this.dead.remove(moved);
@@ -359,6 +414,7 @@ export class MemoryStore {
     this.leases.clear();
     this.dead.clear();
     this.gate.clear();
+    this.batches.clear();
     this.wakeAll();
   }
 }
