@@ -154,6 +154,21 @@ describe.each(["redis", "postgres"] as const)("sqs batches through the %s status
     expect(await adapter.status.flow!.sweep({ claimTimeoutMs: 0, limit: 100 })).toEqual([]);
   });
 
+  it("an operator's cancel of a batch's last job counts it discarded and sends the callback at once", async () => {
+    // The first process: its claim timeout is 30 s, so a callback it sends now was not left to it.
+    const { crashing: adapter } = await processes(name);
+    const { batch, jobs } = await startBatch(adapter, 2);
+    const [first] = await reserveSome(adapter, "rows", "a job of the batch", 1);
+    await adapter.settle({ settlements: [{ reservation: first!, outcome: "succeeded" }] });
+    const waiting = jobs.find((job) => job.id !== idOf(first!))!;
+    expect(await adapter.changeJobs!({ action: "cancel", ids: [waiting.id] })).toEqual([waiting.id]);
+    expect((await adapter.getBatches!({ ids: [batch.id] }))[0]).toMatchObject({ state: "finished", succeeded: 1, discarded: 1 });
+    // Sent by the sweep the cancel ran (or an upkeep pass in flight), not left for the claim timeout.
+    await waitFor(async () => (await messagesIn(adapter, "callbacks")) === 1, { message: "the callback sent after the cancel" });
+    const [got] = await reserveSome(adapter, "callbacks", "the complete callback");
+    expect(idOf(got!)).toBe(batch.callbacks.complete!.id);
+  });
+
   it("a process killed between the store's decision and the send: another's upkeep sends the callback, once", async () => {
     const { crashing, other, lost } = await processes(name);
     const { batch } = await startBatch(crashing, 2);

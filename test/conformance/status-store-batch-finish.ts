@@ -124,6 +124,24 @@ export function batchFinishCases(withStore: WithStore): void {
     });
   });
 
+  it("a cancelled job of a batch counts as discarded; a batch finished so leaves its callbacks to the next sweep at once", async () => {
+    await withStore(async (store) => {
+      const batch = newBatch();
+      await batchesOf(store).open([batch]);
+      const [ran, cancelled] = members(batch.id, 2);
+      await store.enqueued([ran!, cancelled!]);
+      await batchesOf(store).seal([batch.id]);
+      expect(await finishAll(store, [ran!])).toEqual([]);
+      expect(await store.control!.cancel([cancelled!.id])).toEqual([cancelled!.id]);
+      const { complete, failure } = batch.callbacks;
+      expect(await recordOf(store, batch.id)).toMatchObject({ state: "finished", pending: 0, succeeded: 1, discarded: 1, enqueuedCallbacks: { complete: complete!.id, failure: failure!.id } });
+      // `cancel` answers ids only: the pending sends are due for any sweep, whatever its bound.
+      const swept = await store.flow!.sweep({ claimTimeoutMs: 60_000, limit: 100 });
+      expect(swept.map((s) => s.id).sort()).toEqual([complete!.id, failure!.id].sort());
+      expect(await statusOf(store, complete!.id)).toMatchObject({ state: "queued" });
+    });
+  });
+
   it("settles racing on a batch's last jobs finish it once: its callback is returned by one of them", async () => {
     await withStore(async (store) => {
       const batches = Array.from({ length: 10 }, () => newBatch(["complete"]));

@@ -73,7 +73,10 @@ end
 -- applies and was not enqueued before (its status, queued and marked bcb, and its body as a
 -- pending send, appended to `out` as the flow scripts reply them); ids whose status changed
 -- go to `changed`. finished_ttl / dead_ttl: the retention of the record once finished.
-local function batch_finish(bid, out, changed, finished_ttl, dead_ttl)
+-- taken: the pending sends' taken time (ms), `now` unless given: 0 leaves them to the next
+-- sweep of any process (a cancel, whose caller gets no pending sends back).
+local function batch_finish(bid, out, changed, finished_ttl, dead_ttl, taken)
+  taken = taken or now
   local B = batch_key(bid)
   local f = redis.call('HMGET', B, 'st', 'pen', 'dis', 'dead')
   if not f[1] or f[1] == 'open' or tonumber(f[2]) > 0 then return end
@@ -95,8 +98,8 @@ local function batch_finish(bid, out, changed, finished_ttl, dead_ttl)
         -- The entry as the flow scripts keep pending sends (status-flow-lib.lua).
         local token = 'b' .. now .. '-' .. kind
         redis.call('HSET', P .. 'f:o', c.id, token .. '\n' .. cjson.encode({ q = c.queue, b = c.body, r = tostring(c.run) }))
-        redis.call('ZADD', P .. 'f:oz', now, c.id)
-        out[#out + 1] = { c.id, token, c.queue, c.body, tostring(c.run), tostring(now) }
+        redis.call('ZADD', P .. 'f:oz', taken, c.id)
+        out[#out + 1] = { c.id, token, c.queue, c.body, tostring(c.run), tostring(taken) }
         redis.call('HSET', B, 'ecb:' .. kind, c.id)
         changed[#changed + 1] = c.id
       end

@@ -266,7 +266,13 @@ export class SqsAdapter implements Adapter {
     if (controlStore) {
       const control = (this.control = new SqsControl({ store: controlStore, queues: this.queues, sender: this.sender, fifo: this.fifo }));
       this.listJobs = (listOptions) => control.listJobs(listOptions);
-      this.changeJobs = (changeOptions) => control.changeJobs(changeOptions);
+      this.changeJobs = async (changeOptions) => {
+        const changed = await control.changeJobs(changeOptions);
+        // A cancelled job of a batch counts as discarded; a batch that finished so has its
+        // callbacks left by the store to the next sweep (`batches.ts`): run one now.
+        if (changeOptions.action === "cancel" && changed.length > 0 && this.batches) await this.flow?.sweepOnce().catch(() => undefined);
+        return changed;
+      };
       this.pauseQueues = (pauseOptions) => control.pauseQueues(pauseOptions);
       this.heartbeat = (beat) => control.heartbeat(beat);
       this.listWorkers = () => control.listWorkers();

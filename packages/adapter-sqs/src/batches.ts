@@ -14,6 +14,11 @@
  * `control.deliveries` answers it; the receiver deletes it unrun). FIFO queues collapse the
  * two sends by the entry's token within SQS's 5-minute window anyway.
  *
+ * An operator's cancel counts a job of a batch as discarded in the store's cancel step; a
+ * batch that finishes there has its callbacks recorded as pending sends taken at time 0
+ * (`cancel` answers only ids), which the sweep the adapter runs right after the cancel sends
+ * (or, should that fail, the next upkeep of any process).
+ *
  * A job of a batch with `unique` or `recurring` would be stored by the flow's `claim`, which
  * does not count batches: it is refused with a clear error (core never builds one: batch
  * jobs are plain jobs).

@@ -49,7 +49,14 @@ export async function settleAll(adapter: SettleAllContext, settlements: readonly
   // holds the retried payload (the rules' counters), so it is written first: written after,
   // a redelivery read the old one (CI, under load). If SQS then refuses the change, the
   // message comes back when its lease runs out, with the new payload.
-  const early = adapter.fifo ? current.filter((settlement) => settlement.outcome === "retry") : [];
+  //
+  // On a standard queue the retry's new copy may likewise be received and started before a
+  // status written after it: the write is then stale and changes nothing, which only loses a
+  // status that the new delivery overwrites anyway, except for a job of a batch, whose failed
+  // run the store counts in that write (the batches conformance case lost it). Those are
+  // written first too; a send that then fails leaves the job `retrying` with its lease ended,
+  // and its message comes back when the lease runs out (at-least-once, as before).
+  const early = current.filter((settlement) => settlement.outcome === "retry" && (adapter.fifo || settlement.payload.batch !== undefined));
   if (early.length > 0) await adapter.batches?.send(await adapter.status.settled(statusEntries(early)));
   // Messages first, statuses after: once a status says `dead`, its dead-letter message
   // exists (the dead set lists it), and a finished status never precedes the delete.

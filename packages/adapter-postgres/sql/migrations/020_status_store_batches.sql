@@ -89,7 +89,9 @@ $$;
 -- records each callback that applies and was not enqueued before (complete always, success
 -- with no discarded or dead job, failure otherwise) as a queued status and a pending send.
 -- Returns those pending sends as a JSON array of { id, token, queue, body, run_at, taken }.
-CREATE FUNCTION errand.store_batch_finish(p_id text, p_finished_ttl_ms bigint, p_dead_ttl_ms bigint, p_channel text) RETURNS jsonb
+-- p_taken: their taken time (ms), now unless given: 0 leaves them to the next sweep of any
+-- process (a cancel, whose caller gets no pending sends back).
+CREATE FUNCTION errand.store_batch_finish(p_id text, p_finished_ttl_ms bigint, p_dead_ttl_ms bigint, p_channel text, p_taken bigint DEFAULT NULL) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   v_b errand.store_batches;
@@ -97,6 +99,7 @@ DECLARE
   v_cb jsonb;
   v_failed boolean;
   v_now bigint := errand.store_flow_ms(now());
+  v_taken bigint := coalesce(p_taken, errand.store_flow_ms(now()));
   v_token text;
   v_out jsonb := '[]';
   v_ids text[] := '{}';
@@ -116,10 +119,10 @@ BEGIN
     ON CONFLICT (id) DO NOTHING;
     v_token := 'b' || v_now || '-' || v_kind;
     INSERT INTO errand.store_flow_pending (id, token, queue, body, run_at, taken)
-    VALUES (v_cb->>'id', v_token, v_cb->>'queue', v_cb->>'body', errand.store_flow_ms((v_cb->>'run_at')::timestamptz), v_now)
+    VALUES (v_cb->>'id', v_token, v_cb->>'queue', v_cb->>'body', errand.store_flow_ms((v_cb->>'run_at')::timestamptz), v_taken)
     ON CONFLICT (id) DO NOTHING;
     v_out := v_out || jsonb_build_array(jsonb_build_object('id', v_cb->>'id', 'token', v_token, 'queue', v_cb->>'queue', 'body', v_cb->>'body',
-      'run_at', errand.store_flow_ms((v_cb->>'run_at')::timestamptz), 'taken', v_now));
+      'run_at', errand.store_flow_ms((v_cb->>'run_at')::timestamptz), 'taken', v_taken));
     v_b.enqueued_callbacks := v_b.enqueued_callbacks || jsonb_build_object(v_kind, v_cb->>'id');
     v_ids := v_ids || (v_cb->>'id');
   END LOOP;
@@ -181,7 +184,9 @@ $$;
 -- settled: stale settlements and finished jobs never reach here). Outcomes: succeeded,
 -- failed (discarded), dead count the job finished once; retry adds to failed. Batches whose
 -- pending count reached 0 finish. Returns the callbacks' pending sends (JSON array).
-CREATE FUNCTION errand.store_batch_settled(p_ids text[], p_batches text[], p_outcomes text[], p_finished_ttl_ms bigint, p_dead_ttl_ms bigint, p_channel text)
+-- Also called by status-cancel.sql (a cancelled job counts as discarded), with p_taken 0.
+CREATE FUNCTION errand.store_batch_settled(p_ids text[], p_batches text[], p_outcomes text[], p_finished_ttl_ms bigint, p_dead_ttl_ms bigint, p_channel text,
+                                           p_taken bigint DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -216,7 +221,7 @@ BEGIN
       pending = b.pending - d.s - d.f - d.dd
   FROM d WHERE b.id = d.batch_id;
   FOR v_id IN SELECT DISTINCT b FROM unnest(p_batches) AS b ORDER BY 1 LOOP
-    v_out := v_out || errand.store_batch_finish(v_id, p_finished_ttl_ms, p_dead_ttl_ms, p_channel);
+    v_out := v_out || errand.store_batch_finish(v_id, p_finished_ttl_ms, p_dead_ttl_ms, p_channel, p_taken);
   END LOOP;
   RETURN v_out;
 END
