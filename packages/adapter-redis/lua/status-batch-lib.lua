@@ -20,53 +20,81 @@ local function batch_key(bid)
   return P .. 'b:' .. bid
 end
 
+-- Count changes of this call, per batch (field -> delta), written once per batch by
+-- batch_flush: a chunk of 1,000 jobs of one batch costs a few HINCRBYs, not two per job.
+local batch_deltas = {}
+
+local function batch_bump(bid, field, n)
+  local d = batch_deltas[bid]
+  if not d then
+    d = {}
+    batch_deltas[bid] = d
+  end
+  d[field] = (d[field] or 0) + n
+end
+
+-- Writes the counts gathered since the last flush; answers the batches whose pending count
+-- went down (those may finish now). A batch counting a job pending again loses its expiry:
+-- it keeps its record until the job is counted finished.
+local function batch_flush()
+  local moved = {}
+  for bid, d in pairs(batch_deltas) do
+    local B = batch_key(bid)
+    for field, n in pairs(d) do
+      if n ~= 0 then redis.call('HINCRBY', B, field, n) end
+    end
+    if (d.pen or 0) > 0 then
+      redis.call('PERSIST', B)
+      redis.call('PERSIST', B .. ':m')
+    elseif (d.pen or 0) < 0 then
+      moved[#moved + 1] = bid
+    end
+  end
+  batch_deltas = {}
+  return moved
+end
+
 -- Counts an enqueue of job `id` into batch `bid` (known to exist): a new member adds to
 -- total and pending; one counted finished (a dead job moved back) goes back to pending;
--- one counted pending (a resend) counts nothing.
+-- one counted pending (a resend) counts nothing. Written by batch_flush.
 local function batch_enqueued(bid, id)
-  local B = batch_key(bid)
-  local M = B .. ':m'
+  local M = batch_key(bid) .. ':m'
   local m = redis.call('HGET', M, id)
   if m == 'p' then return end
   if not m then
-    redis.call('HINCRBY', B, 'tot', 1)
+    batch_bump(bid, 'tot', 1)
   else
-    redis.call('HINCRBY', B, BATCH_FIELD[m], -1)
+    batch_bump(bid, BATCH_FIELD[m], -1)
   end
-  redis.call('HINCRBY', B, 'pen', 1)
+  batch_bump(bid, 'pen', 1)
   redis.call('HSET', M, id, 'p')
-  -- A finished batch counting again keeps its record until the job is counted finished.
-  redis.call('PERSIST', B)
-  redis.call('PERSIST', M)
 end
 
--- Counts a current settlement of job `id` (outcome s, f, d, r) in batch `bid`; answers true
--- when the batch's pending count moved (then it may finish). A job not counted pending
--- (already finished, or its batch expired) counts nothing.
+-- Counts a current settlement of job `id` (outcome s, f, d, r) in batch `bid`. A job not
+-- counted pending (already finished, or its batch expired) counts nothing. Written by
+-- batch_flush, which answers the batches that may finish.
 local function batch_settled(bid, id, outcome)
-  local B = batch_key(bid)
-  local M = B .. ':m'
-  if redis.call('HGET', M, id) ~= 'p' then return false end
+  local M = batch_key(bid) .. ':m'
+  if redis.call('HGET', M, id) ~= 'p' then return end
   if outcome == 'r' then
-    redis.call('HINCRBY', B, 'fai', 1)
-    return false
+    batch_bump(bid, 'fai', 1)
+    return
   end
   local field = BATCH_FIELD[outcome]
-  if not field then return false end
+  if not field then return end
   redis.call('HSET', M, id, outcome)
-  redis.call('HINCRBY', B, field, 1)
-  redis.call('HINCRBY', B, 'pen', -1)
-  return true
+  batch_bump(bid, field, 1)
+  batch_bump(bid, 'pen', -1)
 end
 
--- Takes job `id` out of its batch when it was counted pending (an enqueue the backend refused).
+-- Takes job `id` out of its batch when it was counted pending (an enqueue the backend
+-- refused). Written by batch_flush.
 local function batch_forget(bid, id)
-  local B = batch_key(bid)
-  local M = B .. ':m'
+  local M = batch_key(bid) .. ':m'
   if redis.call('HGET', M, id) ~= 'p' then return end
   redis.call('HDEL', M, id)
-  redis.call('HINCRBY', B, 'tot', -1)
-  redis.call('HINCRBY', B, 'pen', -1)
+  batch_bump(bid, 'tot', -1)
+  batch_bump(bid, 'pen', -1)
 end
 
 -- Finishes batch `bid` when it is sealed and has no pending job: records each callback that

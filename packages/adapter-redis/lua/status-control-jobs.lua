@@ -28,7 +28,7 @@ local WAITING = { queued = true, scheduled = true, retrying = true }
 local keep = tonumber(ARGV[6])
 local done, changed = {}, {}
 --!include status-batch-lib.lua
-local touched, sends = {}, {}
+local sends = {}
 
 local function mark(id, field, run)
   local v = P .. 'v:' .. id
@@ -60,7 +60,7 @@ for i = 8, #ARGV, step do
       if redis.call('LLEN', F .. 'q:' .. p.k) == 0 then redis.call('HDEL', F .. 'ck', p.k) end
     end
     redis.call('ZREM', F .. 'd:' .. f[3], id)
-    if f[7] and batch_settled(f[7], id, 'f') then touched[#touched + 1] = f[7] end
+    if f[7] then batch_settled(f[7], id, 'f') end
     done[#done + 1] = id
     changed[#changed + 1] = id
   elseif action == 'n' and state then
@@ -78,6 +78,6 @@ for i = 8, #ARGV, step do
     done[#done + 1] = id
   end
 end
-for _, bid in ipairs(touched) do batch_finish(bid, sends, changed, ttl, ARGV[7], 0) end
+for _, bid in ipairs(batch_flush()) do batch_finish(bid, sends, changed, ttl, ARGV[7], 0) end
 if channel ~= '' and #changed > 0 then redis.call('PUBLISH', channel, cjson.encode({ ids = changed })) end
 return done

@@ -18,5 +18,6 @@ for i, key in ipairs(KEYS) do
   redis.call('UNLINK', key)
   ids[#ids + 1] = id
 end
+batch_flush()
 if ARGV[1] ~= '' and #ids > 0 then redis.call('PUBLISH', ARGV[1], cjson.encode({ ids = ids })) end
 return #KEYS

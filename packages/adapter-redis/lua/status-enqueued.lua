@@ -43,5 +43,6 @@ for i, key in ipairs(KEYS) do
   ix_add(P, state, ARGV[a + 2], ARGV[a + 1], id, run_at, now, nil, true)
   ids[#ids + 1] = id
 end
+batch_flush()
 if ARGV[1] ~= '' and #ids > 0 then redis.call('PUBLISH', ARGV[1], cjson.encode({ ids = ids })) end
 return #KEYS

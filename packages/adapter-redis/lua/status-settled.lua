@@ -37,7 +37,7 @@ local changed = {}
 local skip = #ARGV[3] + 1
 local P = string.sub(ARGV[3], 1, -3)
 --!include status-batch-lib.lua
-local touched, sends = {}, {}
+local sends = {}
 for i, key in ipairs(KEYS) do
   local a = 4 + (i - 1) * 7
   local id = string.sub(key, skip)
@@ -77,7 +77,7 @@ for i, key in ipairs(KEYS) do
       else
         redis.call('HDEL', key, 'tok')
       end
-      if f[8] and batch_settled(f[8], id, outcome) then touched[#touched + 1] = f[8] end
+      if f[8] then batch_settled(f[8], id, outcome) end
       applied = applied + 1
       changed[#changed + 1] = id
     elseif state then
@@ -89,6 +89,6 @@ for i, key in ipairs(KEYS) do
     end
   end
 end
-for _, bid in ipairs(touched) do batch_finish(bid, sends, changed, ttl, ARGV[4]) end
+for _, bid in ipairs(batch_flush()) do batch_finish(bid, sends, changed, ttl, ARGV[4]) end
 if ARGV[2] ~= '' and #changed > 0 then redis.call('PUBLISH', ARGV[2], cjson.encode({ ids = changed })) end
 return { applied, sends }
