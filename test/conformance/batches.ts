@@ -225,6 +225,20 @@ export function batchesSuite(wiring: AdapterWiring): void {
       });
     });
 
+    it.runIf(wiring.capabilities.control)("[control] a cancelled batch job counts as discarded; its batch finishes", async () => {
+      await withFixture(wiring, async ({ adapter, client }) => {
+        const batch = newBatch(["complete", "success", "failure"]);
+        await adapter.openBatches!({ batches: [batch] });
+        const [cancelled, ran] = members(batch.id, 2);
+        await adapter.enqueue({ jobs: [cancelled!, ran!] });
+        await adapter.sealBatches!({ ids: [batch.id] });
+        expect(await client.changeJobs({ action: "cancel", ids: [cancelled!.id] })).toEqual([cancelled!.id]);
+        expect(await record(adapter, batch.id), "a cancel must count the job as discarded").toMatchObject({ state: "running", pending: 1, discarded: 1 });
+        await succeed(adapter, await drain(adapter, "default", 1));
+        expect((await storedCallbacks(adapter, 2)).kinds).toEqual(["complete", "failure"]);
+      });
+    });
+
     it("retryDead of a dead batch job: pending again, and its later success stores success (complete not again)", async () => {
       await withFixture(wiring, async ({ adapter, client }) => {
         const batch = newBatch(["complete", "success", "failure"]);

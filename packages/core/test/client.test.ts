@@ -127,6 +127,28 @@ describe("AdapterClient", () => {
     await expect(client.getStatus(["x"])).rejects.toThrow(/slow adapter: getStatus failed: the adapter is closed/);
     expect(adapter.calls).toEqual([]);
   });
+
+  it("batches: passes the three members through; without the capability refuses them and any payload with a batch, with the adapter's note", async () => {
+    const client = new AdapterClient(new TestAdapter(), new TypedEmitter<ErrandEvents>());
+    await client.openBatches([{ id: "b1", callbacks: {}, createdAt: new Date().toISOString() }]);
+    await client.enqueue([payload({ batch: { id: "b1" } })]);
+    await client.sealBatches(["b1"]);
+    expect(await client.getBatches(["b1", "nope"])).toEqual([expect.objectContaining({ id: "b1", total: 1, state: "running" }), null]);
+    // The backend's own refusal, mapped: an unknown batch named.
+    await expect(client.enqueue([payload({ batch: { id: "nope" } })])).rejects.toThrow(/test adapter: enqueue failed: .*batch nope/);
+    await expect(client.enqueue([payload({ batch: { id: "b1", extra: 1 } })])).rejects.toThrow(/"batch.extra" is not a batch field/);
+
+    class NoBatches extends TestAdapter {
+      override readonly capabilities = { ...new TestAdapter().capabilities, batches: false };
+      readonly capabilityNotes = { batches: "a cluster cannot count across slots" };
+    }
+    const without = new AdapterClient(new NoBatches(), new TypedEmitter<ErrandEvents>());
+    const reason = /the test adapter does not support batches \(capability batches\): a cluster cannot count across slots/;
+    await expect(without.openBatches([{ id: "b2", callbacks: {}, createdAt: new Date().toISOString() }])).rejects.toThrow(reason);
+    await expect(without.sealBatches(["b2"])).rejects.toThrow(UnsupportedError);
+    await expect(without.getBatches(["b2"])).rejects.toThrow(reason);
+    await expect(without.enqueue([payload({ batch: { id: "b2" } })])).rejects.toThrow(reason);
+  });
 });
 
 describe("revive (core's decision on a dead job)", () => {
