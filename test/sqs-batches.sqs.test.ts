@@ -6,6 +6,8 @@
 import { randomUUID } from "node:crypto";
 
 import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { Redis } from "ioredis";
+import pg from "pg";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 
 import { PostgresStatusStore } from "@errand/adapter-postgres";
@@ -49,7 +51,7 @@ async function storeAt(name: StoreName, where?: string): Promise<{ store: Status
  * Two adapters ("processes") on one queue prefix and one store. The first one's store can be
  * made to lose what `settled` returns: the process died right after the store's step.
  */
-async function processes(name: StoreName): Promise<{ crashing: SqsAdapter; other: SqsAdapter; lost: FlowPending[] }> {
+async function processes(name: StoreName): Promise<{ crashing: SqsAdapter; other: SqsAdapter; lost: FlowPending[]; where: string }> {
   const queuePrefix = sqsPrefix();
   const first = await storeAt(name);
   const lost: FlowPending[] = [];
@@ -66,7 +68,7 @@ async function processes(name: StoreName): Promise<{ crashing: SqsAdapter; other
   const second = await storeAt(name, first.where);
   const other = new SqsAdapter({ endpoint, clientConfig: TEST_SQS_CONFIG, queuePrefix, status: second.store, claimTimeoutMs: 300 });
   open.push(crashing, other);
-  return { crashing, other, lost };
+  return { crashing, other, lost, where: first.where };
 }
 
 function payload(overrides: Partial<JobPayload> = {}): JobPayload {
@@ -100,6 +102,25 @@ async function messagesIn(adapter: SqsAdapter, queue: string): Promise<number> {
     new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"] }),
   );
   return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible) + Number(Attributes.ApproximateNumberOfMessagesDelayed);
+}
+
+/** Whether the store at `where` still holds a pending send for `id` (read raw, so no sweep takes it). */
+async function pendingHeld(name: StoreName, where: string, id: string): Promise<boolean> {
+  if (name === "redis") {
+    const client = new Redis(redisUrl());
+    try {
+      return (await client.hexists(`{${where}}:f:o`, id)) === 1;
+    } finally {
+      client.disconnect();
+    }
+  }
+  const client = new pg.Client({ connectionString: postgresUrl() });
+  await client.connect();
+  try {
+    return (await client.query(`SELECT 1 FROM "${where}".store_flow_pending WHERE id = $1`, [id])).rowCount === 1;
+  } finally {
+    await client.end();
+  }
 }
 
 /** Opens a batch of `count` jobs on `adapter`, enqueues them and seals it. */
@@ -186,6 +207,24 @@ describe.each(["redis", "postgres"] as const)("sqs batches through the %s status
     expect(await other.status.flow!.sweep({ claimTimeoutMs: 0, limit: 100 })).toEqual([]);
     expect(await messagesIn(other, "callbacks")).toBe(0);
     expect((await other.getStatus({ ids: [callback.id] }))[0]).toMatchObject({ state: "succeeded", executions: 1 });
+  });
+
+  it("a callback sent but never confirmed, then run: the upkeep confirms its pending send instead of sending it again", async () => {
+    const { crashing, other, lost, where } = await processes(name);
+    const { batch } = await startBatch(crashing, 1);
+    await runAll(crashing, "rows", 1);
+    const callback = batch.callbacks.complete!;
+    // The crashed process's send reached SQS; its confirm never happened.
+    const { url } = await other.queues.get("callbacks");
+    await other.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: lost[0]!.body }));
+    const [got] = await reserveSome(other, "callbacks", "the callback's one copy", 1);
+    await other.settle({ settlements: [{ reservation: got!, outcome: "succeeded" }] });
+    // The other process's upkeep (run by its reserves, on another queue) takes the entry over.
+    await waitFor(async () => (await reserve(other, "rows")).length === 0 && !(await pendingHeld(name, where, callback.id)), {
+      message: "the upkeep to take the callback's pending send over",
+    });
+    // Confirmed, not sent: no second copy waits in the queue.
+    expect(await messagesIn(other, "callbacks")).toBe(0);
   });
 
   it("a callback whose message SQS holds twice (sent, then the confirm lost) runs once: the late copy is deleted unrun", async () => {
