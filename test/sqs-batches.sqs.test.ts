@@ -5,7 +5,7 @@
 // on this process's own store (LocalStatusStore).
 import { randomUUID } from "node:crypto";
 
-import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -209,16 +209,40 @@ describe.each(["redis", "postgres"] as const)("sqs batches through the %s status
     expect((await other.getStatus({ ids: [callback.id] }))[0]).toMatchObject({ state: "succeeded", executions: 1 });
   });
 
+  it("a process killed after the store counted its last job, before SQS deleted it: the job runs again, counted once; the callback is sent once", async () => {
+    const { crashing, other } = await processes(name);
+    const { batch, jobs } = await startBatch(crashing, 1);
+    const [held] = await reserveSome(crashing, "rows", "the batch's job");
+    // The settle's store step (a batch job's status is written before SQS settles it), then death:
+    // its message is still there, and comes back (made visible now rather than at the lease's end).
+    const { receipt } = held!.handle as { receipt: string };
+    await crashing.status.settled([{ id: jobs[0]!.id, lease: receipt, settlement: { reservation: held!, outcome: "succeeded" } }]);
+    const { url } = await other.queues.get("rows");
+    await other.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: receipt, VisibilityTimeout: 0 }));
+    const [again] = await reserveSome(other, "rows", "the job's message, back");
+    await other.settle({ settlements: [{ reservation: again!, outcome: "succeeded" }] });
+    expect((await other.getBatches!({ ids: [batch.id] }))[0]).toMatchObject({ state: "finished", total: 1, succeeded: 1, pending: 0 });
+    // The callback the first step recorded: sent by the upkeep, once.
+    const taken = await reserveSome(other, "callbacks", "the callback");
+    expect(taken.map(idOf)).toEqual([batch.callbacks.complete!.id]);
+    await other.settle({ settlements: [{ reservation: taken[0]!, outcome: "succeeded" }] });
+    expect(await other.status.flow!.sweep({ claimTimeoutMs: 0, limit: 100 })).toEqual([]);
+    expect(await messagesIn(other, "callbacks")).toBe(0);
+  });
+
   it("a callback sent but never confirmed, then run: the upkeep confirms its pending send instead of sending it again", async () => {
     const { crashing, other, lost, where } = await processes(name);
     const { batch } = await startBatch(crashing, 1);
     await runAll(crashing, "rows", 1);
     const callback = batch.callbacks.complete!;
     // The crashed process's send reached SQS; its confirm never happened.
-    const { url } = await other.queues.get("callbacks");
-    await other.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: lost[0]!.body }));
-    const [got] = await reserveSome(other, "callbacks", "the callback's one copy", 1);
-    await other.settle({ settlements: [{ reservation: got!, outcome: "succeeded" }] });
+    const { url } = await crashing.queues.get("callbacks");
+    await crashing.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: lost[0]!.body }));
+    // Run by the first process, whose upkeep takes over no entry younger than its 30 s bound
+    // (the other's would, after 300 ms: were the callback still queued then, it would rightly
+    // send it again).
+    const [got] = await reserveSome(crashing, "callbacks", "the callback's one copy", 1);
+    await crashing.settle({ settlements: [{ reservation: got!, outcome: "succeeded" }] });
     // The other process's upkeep (run by its reserves, on another queue) takes the entry over.
     await waitFor(async () => (await reserve(other, "rows")).length === 0 && !(await pendingHeld(name, where, callback.id)), {
       message: "the upkeep to take the callback's pending send over",

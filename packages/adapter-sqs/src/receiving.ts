@@ -188,7 +188,7 @@ export class Receiver {
       const receives = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
       if (this.options.fifo) body = withExecutions(body, receives - 1);
       const seen = peek(body);
-      const handle: Handle = { queue, receipt: message.ReceiptHandle!, jobId: seen.id, receivedAt: now, runAt: seen.runAt ?? "" };
+      const handle: Handle = { queue, receipt: message.ReceiptHandle!, jobId: seen.id, receivedAt: now, runAt: seen.runAt ?? "", ...(seen.batch ? { batch: true as const } : {}) };
       const reservation: Reservation = { providerJobId: message.MessageId!, body, deliveries: receives, handle };
       // One field test for a job without flow control.
       if (flow && seen.flow && seen.id) {
