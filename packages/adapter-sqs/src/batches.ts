@@ -2,7 +2,8 @@
  * Batches on SQS (`capabilities.batches`, with a shared status store that has `batches` and
  * `flow`): SQS holds the messages, the store counts. The store counts a batch's jobs inside
  * `enqueued` (statuses are written before the messages are sent, as for every job) and
- * `settled` (after SQS settled the messages), idempotent per job; when a settle or a seal
+ * `settled` (for a batch's job, before SQS settles its message, so that no crash loses a
+ * count: `settling.ts`), idempotent per job; when a settle or a seal
  * finishes a batch, the same atomic store step records its callbacks as pending sends,
  * which come back here to be sent and confirmed (`SqsFlow.send`). A process killed between
  * the store's decision and the send leaves them pending: after `claimTimeoutMs` (30 s by

@@ -6,7 +6,9 @@
  * ones made visible at once, dead ones copied to the dead-letter queue and deleted, retries
  * sent again with their backoff as delay and deleted (on FIFO queues kept, hidden for the
  * backoff, so the group stays in order). New copies are sent before the delivered ones go.
- * With batches, the callbacks of batches the status write finished are sent last (`batches.ts`).
+ * A job of a batch has its status written first (the store counts it there: a count must
+ * survive a crash), and the callbacks of batches a status write finished are sent right
+ * after that write (`batches.ts`).
  *
  * @module
  */
