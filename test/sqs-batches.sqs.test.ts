@@ -259,7 +259,7 @@ describe.each(["redis", "postgres"] as const)("sqs batches through the %s status
     // Both copies in the queue, as when a sweep resent an entry whose first send SQS had taken.
     const { url } = await other.queues.get("callbacks");
     for (let i = 0; i < 2; i++) await other.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: lost[0]!.body }));
-    // One at a time: two copies received together both run (the gap left: `batches.ts`).
+    // One at a time here: two copies in one hand-out are the next case.
     const first = await reserveSome(other, "callbacks", "a copy of the callback", 1);
     expect(first.map(idOf)).toEqual([callback.id]);
     await other.settle({ settlements: [{ reservation: first[0]!, outcome: "succeeded" }] });
@@ -269,5 +269,21 @@ describe.each(["redis", "postgres"] as const)("sqs batches through the %s status
       message: "the second copy to be received and deleted",
     });
     expect((await other.getStatus({ ids: [callback.id] }))[0]).toMatchObject({ state: "succeeded", executions: 1 });
+  });
+
+  it("two copies of a callback received in one reserve: one is handed out, the other deleted", async () => {
+    const { crashing, lost } = await processes(name);
+    const { batch } = await startBatch(crashing, 1);
+    await runAll(crashing, "rows", 1);
+    const { url } = await crashing.queues.get("callbacks");
+    for (let i = 0; i < 2; i++) await crashing.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: lost[0]!.body }));
+    await waitFor(async () => (await messagesIn(crashing, "callbacks")) === 2, { message: "both copies in the queue" });
+    // Reserve until both copies were received: one handed out, the other deleted unrun.
+    const handed: Reservation[] = [];
+    await waitFor(async () => {
+      handed.push(...(await reserve(crashing, "callbacks")));
+      return (await messagesIn(crashing, "callbacks")) === handed.length && handed.length > 0;
+    }, { timeoutMs: 15_000, message: "the copies to be received" });
+    expect(handed.map(idOf)).toEqual([batch.callbacks.complete!.id]);
   });
 });

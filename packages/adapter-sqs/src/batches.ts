@@ -12,8 +12,10 @@
  * A callback sent twice (its sender died between SQS's answer and the confirm) runs once:
  * the upkeep confirms, instead of sending, a swept callback whose status shows it delivered
  * already, and a delivery of a callback whose status is finished is void (the store's
- * `control.deliveries` answers it; the receiver deletes it unrun). FIFO queues collapse the
- * two sends by the entry's token within SQS's 5-minute window anyway.
+ * `control.deliveries` answers it; the receiver deletes it unrun), and a later copy received
+ * in the same reserve as the first is deleted (`receiving.ts`). FIFO queues collapse the two
+ * sends by the entry's token within SQS's 5-minute window anyway. Two copies received by two
+ * workers at once both run (their window: a copy waited in the queue past the claim timeout).
  *
  * An operator's cancel counts a job of a batch as discarded in the store's cancel step; a
  * batch that finishes there has its callbacks recorded as pending sends taken at time 0
