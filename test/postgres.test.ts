@@ -102,6 +102,7 @@ describe("migrations", () => {
         "017_flow_wake_at_statement",
         "018_enqueue_resend",
         "019_batches",
+        "020_status_store_batches",
         "021_interrupt",
       ]);
       const { rows } = await adapters[0]!.pool.query(`SELECT id, name FROM "${schema}".migrations`);
@@ -125,6 +126,7 @@ describe("migrations", () => {
         { id: 17, name: "017_flow_wake_at_statement" },
         { id: 18, name: "018_enqueue_resend" },
         { id: 19, name: "019_batches" },
+        { id: 20, name: "020_status_store_batches" },
         { id: 21, name: "021_interrupt" },
       ]);
       expect((await adapters[0]!.migrate()).applied).toEqual([]);
