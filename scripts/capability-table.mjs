@@ -12,7 +12,7 @@ import { SqsAdapter } from "@errand/adapter-sqs";
 // SQS enforces flow control and offers the operator's contract through a status store shared
 // by every process (Redis or PostgreSQL); its static capabilities are those with the
 // in-process store.
-const FLOW = { ...SqsAdapter.sharedStoreFlow, ...SqsAdapter.sharedStoreControl };
+const FLOW = { ...SqsAdapter.sharedStoreFlow, ...SqsAdapter.sharedStoreControl, ...SqsAdapter.sharedStoreBatches };
 const adapters = [
   { name: "postgres", capabilities: PostgresAdapter.capabilities },
   { name: "redis", capabilities: RedisAdapter.capabilities },
@@ -39,7 +39,8 @@ const rows = [
   ["rate limits", (c) => c.rateLimits],
   ["recurring tasks (one job per tick)", (c) => c.recurring],
   ["listing jobs by state (`errand jobs list`, dashboard)", (c) => c.listJobs],
-  ["cancel, run now, abort, pause queues, worker heartbeats", (c) => c.control],
+  ["cancel, run now, abort, interrupt, pause queues, worker heartbeats", (c) => c.control],
+  ["batches (`batch()`, callbacks once)", (c) => c.batches],
 ];
 
 /** `maxPriority` as a range: priorities from -maxPriority to maxPriority are stored. */
