@@ -11,6 +11,8 @@
  *
  * Flow control (unique, concurrency and rate limits, recurring ticks) is decided in SQL
  * (migrations 006 and 007, `flow.ts`); a job without `flow` takes the plain statements.
+ * Batches are counted by the enqueue, settle, cancel and revive statements themselves
+ * (migration 019, `batches.ts`), which insert a finished batch's callbacks in their transaction.
  *
  * Every statement that changes statuses also NOTIFYs the ids it changed on the status
  * channel (`publishStatus`, migration 005); `openStatusFeed` LISTENs on it (`status-feed.ts`)
@@ -30,6 +32,10 @@ import {
   ConnectionError,
   type Adapter,
   type AdapterCapabilities,
+  type BatchRecord,
+  type GetBatchesOptions,
+  type OpenBatchesOptions,
+  type SealBatchesOptions,
   type ChangeJobsOptions,
   type HeartbeatOptions,
   type HeartbeatResult,
@@ -59,6 +65,7 @@ import {
   type StatusRecord,
 } from "@errand/core/adapter";
 
+import { Batches, checkBatchIds } from "./batches.js";
 import { capabilitiesOf, POSTGRES_CAPABILITIES } from "./capabilities.js";
 import { RERUN_ON_DEADLOCK, rerunOnDeadlock } from "./deadlock.js";
 import { Control } from "./control.js";
@@ -120,6 +127,7 @@ export class PostgresAdapter implements Adapter {
   private readonly upkeep: Upkeep;
   private readonly listing: Listing;
   private readonly control: Control;
+  private readonly batches: Batches;
   private closed = false;
 
   constructor(options: PostgresAdapterOptions) {
@@ -183,6 +191,7 @@ export class PostgresAdapter implements Adapter {
     const query = <R extends pg.QueryResultRow>(name: QueryName, values: unknown[]) => this.query<R>(name, values);
     this.listing = new Listing({ query });
     this.control = new Control({ query, wakeChannel: this.channel, statusChannel: this.statusChannel });
+    this.batches = new Batches({ query, wakeChannel: this.channel, statusChannel: this.statusChannel });
     this.upkeep = new Upkeep({
       query: (name, values) => this.query(name, values),
       flow: this.flow,
@@ -217,6 +226,7 @@ export class PostgresAdapter implements Adapter {
   async enqueue({ jobs, transaction }: EnqueueOptions): Promise<EnqueueResult[]> {
     if (jobs.length === 0) return [];
     const client = joinable(transaction);
+    checkBatchIds(jobs);
     if (hasFlow(jobs)) return this.flow.enqueue(jobs, client);
     const first = jobs[0]!;
     const uniform = jobs.every(
@@ -332,6 +342,21 @@ export class PostgresAdapter implements Adapter {
   /** Worker records kept, live or gone, by id. */
   listWorkers(): Promise<WorkerRecord[]> {
     return this.control.listWorkers();
+  }
+
+  /** Stores new batches, open (batches.ts, migration 019). */
+  openBatches(options: OpenBatchesOptions): Promise<void> {
+    return this.batches.open(options);
+  }
+
+  /** Seals batches; those with every job finished finish here, enqueueing their callbacks. */
+  sealBatches(options: SealBatchesOptions): Promise<void> {
+    return this.batches.seal(options);
+  }
+
+  /** Batch records by id, `null` for an unknown (or deleted) one, in order. */
+  getBatches(options: GetBatchesOptions): Promise<(BatchRecord | null)[]> {
+    return this.batches.get(options);
   }
 
   listDead(options: ListDeadOptions): Promise<DeadJob[]> {

@@ -98,14 +98,18 @@ export function narrowPart(payload: JobPayload): NarrowPart {
 /**
  * What the enqueue statements get for one job: the payload itself (stored whole), or, when
  * narrowable, the fields the statement reads (`uniform`: a batch of one class, queue,
- * priority and executions passes those as parameters) plus `_narrow`, the rest of the
- * payload, which it stores as `_` and that part's text.
+ * priority and executions passes those as parameters), `batchId` for a job counted in a
+ * batch, plus `_narrow`, the rest of the payload, which it stores as `_` and that part's text.
  */
 export function enqueueElement(job: JobPayload, uniform: boolean): object {
   if (!narrowable(job)) return job;
   const _narrow = narrowPart(job);
-  if (uniform) return { id: job.id, runAt: job.runAt, enqueuedAt: job.enqueuedAt, _narrow };
-  return { id: job.id, job: job.job, queue: job.queue, priority: job.priority, runAt: job.runAt, executions: job.executions, enqueuedAt: job.enqueuedAt, _narrow };
+  // A job counted in a batch (migration 019): its id beside the narrow part, where the
+  // statement reads it (a whole payload's `batch` is read where it is). JSON leaves it out
+  // when undefined: nothing more for a job outside a batch.
+  const batchId = job.batch !== undefined && job.batch.callback === undefined ? job.batch.id : undefined;
+  if (uniform) return { id: job.id, runAt: job.runAt, enqueuedAt: job.enqueuedAt, batchId, _narrow };
+  return { id: job.id, job: job.job, queue: job.queue, priority: job.priority, runAt: job.runAt, executions: job.executions, enqueuedAt: job.enqueuedAt, batchId, _narrow };
 }
 
 /**

@@ -29,6 +29,8 @@ export const POSTGRES_CAPABILITIES: AdapterCapabilities = Object.freeze({
   // Migration 014: counts kept by triggers, listing and control tables (list-jobs.ts, control.ts).
   listJobs: true,
   control: true,
+  // Migration 019: counted in the enqueue and settle statements, callbacks inserted in their transaction.
+  batches: true,
 });
 
 /**

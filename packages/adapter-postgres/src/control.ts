@@ -76,7 +76,7 @@ export class Control {
     if (valid.length === 0) return [];
     let changed: string[];
     if (action === "cancel") {
-      changed = (await this.context.query<{ id: string }>("control-cancel", [valid, JSON.stringify(cancelledError()), this.context.statusChannel])).rows.map((row) => row.id);
+      changed = (await this.context.query<{ id: string }>("control-cancel", [valid, JSON.stringify(cancelledError()), this.context.statusChannel, this.context.wakeChannel])).rows.map((row) => row.id);
     } else if (action === "abort") {
       changed = (await this.context.query<{ id: string }>("control-abort", [valid])).rows.map((row) => row.id);
     } else {

@@ -35,6 +35,11 @@ export const RERUN_ON_DEADLOCK: ReadonlySet<string> = new Set([
   // catching up on a backlog run it at once; its jobs are taken with SKIP LOCKED, but two
   // steps may still both delete an emptied batch.
   "retention",
+  // Batch records past retention (migration 019): SKIP LOCKED, and a re-run deletes the same.
+  "batch-retention",
+  // Sealing batches (019): batch rows only, locked in id order; a re-run of a rolled-back
+  // seal finds the same rows and finishes the same batches (callbacks ON CONFLICT DO NOTHING).
+  "batch-seal",
 ]);
 
 /** Attempts in all before the deadlock error is reported (each waits `deadlock_timeout` at most). */

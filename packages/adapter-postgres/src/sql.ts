@@ -102,7 +102,11 @@ export type QueryName =
   | "outbox-write"
   | "outbox-read"
   | "outbox-delete"
-  | "outbox-pending";
+  | "outbox-pending"
+  | "batch-open"
+  | "batch-seal"
+  | "batch-get"
+  | "batch-retention";
 
 /** Every query, with the schema filled in. */
 export function loadQueries(schema: string): Record<QueryName, string> {

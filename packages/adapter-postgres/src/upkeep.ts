@@ -117,6 +117,8 @@ export class Upkeep {
     const { context } = this;
     const { rows } = await context.query<{ deleted: string }>("retention", [context.retentionMs, context.maxFinished, RETENTION_STEP, RETENTION_IDS]);
     await context.flow.retention();
+    // Finished batch records go with the finished jobs' age (migration 019), a step at a time.
+    await context.query("batch-retention", [context.retentionMs, RETENTION_STEP]);
     // The count log (migration 014) gains a row per statement and queue; folded here, it
     // stays at about one row per queue and kind while workers run.
     await context.query("fold-counts", []);

@@ -15,14 +15,17 @@
 -- is idempotent by job id"). Its cost on this statement: bench/outbox/README.md.
 -- "Due now" is against statement_timestamp(), not now(): inside the caller's transaction
 -- now() is its BEGIN time, before the job's runAt, and the job would wake nobody.
+-- Jobs of a batch are counted into it as in enqueue.sql (migration 019).
 WITH inserted AS (
-  INSERT INTO errand.jobs (id, job, queue, priority, run_at, state, body, executions, enqueued_at)
-  SELECT r.id, $2, $3, $4, r."runAt", 'available', CASE WHEN r._narrow IS NULL THEN p::text ELSE '_' || r._narrow::text END, $5, r."enqueuedAt"
-  FROM json_array_elements($1::json) AS p, json_to_record(p) AS r(id uuid, "runAt" timestamptz, "enqueuedAt" timestamptz, _narrow json)
+  INSERT INTO errand.jobs (id, job, queue, priority, run_at, state, body, executions, enqueued_at, batch_id)
+  SELECT r.id, $2, $3, $4, r."runAt", 'available', CASE WHEN r._narrow IS NULL THEN p::text ELSE '_' || r._narrow::text END, $5, r."enqueuedAt",
+         coalesce(r."batchId", CASE WHEN r.batch->'callback' IS NULL THEN (r.batch->>'id')::uuid END)
+  FROM json_array_elements($1::json) AS p, json_to_record(p) AS r(id uuid, "runAt" timestamptz, "enqueuedAt" timestamptz, _narrow json, batch json, "batchId" uuid)
   ON CONFLICT (id) DO NOTHING
-  RETURNING id, run_at
+  RETURNING id, run_at, batch_id
 ),
 woken AS (
   SELECT pg_notify($6, $3) WHERE EXISTS (SELECT 1 FROM inserted WHERE run_at <= statement_timestamp())
 )
-SELECT (SELECT count(*) FROM woken) AS woken, errand.notify_uuids($7, (SELECT array_agg(id) FROM inserted)) AS reported
+SELECT (SELECT count(*) FROM woken) AS woken, errand.notify_uuids($7, (SELECT array_agg(id) FROM inserted)) AS reported,
+       errand.batch_enqueued((SELECT array_agg(batch_id) FROM inserted WHERE batch_id IS NOT NULL)) AS batched

@@ -20,16 +20,21 @@
 -- is idempotent by job id"). Its cost on this statement: bench/outbox/README.md.
 -- "Due now" is against statement_timestamp(), not now(): inside the caller's transaction
 -- now() is its BEGIN time, before the job's runAt, and the job would wake nobody.
+-- A job of a batch (migration 019) carries the batch's id: `batchId` beside a narrow body,
+-- `batch.id` in a whole payload (a callback's is not counted); the jobs inserted with one are
+-- counted into their batches (batch_enqueued, which fails the statement for an unknown id).
+-- Jobs without: two absent keys for json_to_record, and batch_enqueued is not called (STRICT).
 WITH inserted AS (
-  INSERT INTO errand.jobs (id, job, queue, priority, run_at, state, body, executions, enqueued_at)
+  INSERT INTO errand.jobs (id, job, queue, priority, run_at, state, body, executions, enqueued_at, batch_id)
   SELECT r.id, r.job, r.queue, r.priority, r."runAt", 'available', CASE WHEN r._narrow IS NULL THEN p::text ELSE '_' || r._narrow::text END,
-         r.executions, r."enqueuedAt"
+         r.executions, r."enqueuedAt", coalesce(r."batchId", CASE WHEN r.batch->'callback' IS NULL THEN (r.batch->>'id')::uuid END)
   FROM json_array_elements($1::json) AS p,
-       json_to_record(p) AS r(id uuid, job text, queue text, priority int, "runAt" timestamptz, executions int, "enqueuedAt" timestamptz, _narrow json)
+       json_to_record(p) AS r(id uuid, job text, queue text, priority int, "runAt" timestamptz, executions int, "enqueuedAt" timestamptz, _narrow json, batch json, "batchId" uuid)
   ON CONFLICT (id) DO NOTHING
-  RETURNING id, queue, run_at
+  RETURNING id, queue, run_at, batch_id
 ),
 woken AS (
   SELECT pg_notify($2, queue) FROM (SELECT DISTINCT queue FROM inserted WHERE run_at <= statement_timestamp()) AS due
 )
-SELECT (SELECT count(*) FROM woken) AS woken, errand.notify_uuids($3, (SELECT array_agg(id) FROM inserted)) AS reported
+SELECT (SELECT count(*) FROM woken) AS woken, errand.notify_uuids($3, (SELECT array_agg(id) FROM inserted)) AS reported,
+       errand.batch_enqueued((SELECT array_agg(batch_id) FROM inserted WHERE batch_id IS NOT NULL)) AS batched

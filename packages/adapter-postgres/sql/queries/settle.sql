@@ -26,11 +26,17 @@ SET state = u.state,
 FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::int[], $8::text[], $9::jsonb[], $10::bool[])
   AS u(id, token, state, body, run_at, queue, priority, result, error, released)
 WHERE jobs.id = u.id AND jobs.lease_token = u.token AND jobs.state = 'running'
-RETURNING jobs.id, jobs.concurrency_key
+RETURNING jobs.id, jobs.concurrency_key, jobs.batch_id,
+  CASE u.state WHEN 'succeeded' THEN 's' WHEN 'failed' THEN 'd' WHEN 'dead' THEN 'x' ELSE 'r' END::"char" AS kind, u.released
 ),
 freed AS (
   DELETE FROM errand.slots AS s USING settled WHERE s.key = settled.concurrency_key AND s.job_id = settled.id
 )
+-- A job of a batch is counted into it (batch_settled, migration 019): 's' succeeded, 'd'
+-- discarded, 'x' dead, 'r' a retry (a failed run); a release counts nothing. (Comments here,
+-- not above: pg_stat_activity shows a statement's first 1,024 bytes.)
 SELECT errand.notify_uuids($11, array_agg(id)) AS reported,
-       errand.flow_release(array_agg(concurrency_key) FILTER (WHERE concurrency_key IS NOT NULL), $12, coalesce($11, '')) AS unparked
+       errand.flow_release(array_agg(concurrency_key) FILTER (WHERE concurrency_key IS NOT NULL), $12, coalesce($11, '')) AS unparked,
+       errand.batch_settled(array_agg(batch_id) FILTER (WHERE batch_id IS NOT NULL AND NOT released),
+                            array_agg(kind) FILTER (WHERE batch_id IS NOT NULL AND NOT released), $12, coalesce($11, '')) AS batched
 FROM settled
