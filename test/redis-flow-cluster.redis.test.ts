@@ -1,12 +1,15 @@
 // Flow control on a real three-node Redis Cluster: unique, concurrency and rate limits are
 // off there (their keys are global, and a cluster cannot update keys of several slots in one
 // script), so core refuses them and nothing is stored; recurring ticks live in the queue's
-// slot and work. The cluster is started here (support/redis-cluster.ts) and thrown away.
+// slot and work. Batches are off for the same reason (a batch's record is global). The
+// cluster is started here (support/redis-cluster.ts) and thrown away.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { RedisAdapter } from "@errand/adapter-redis";
 import { UnsupportedError } from "@errand/core";
 
+import { batchesSuite } from "./conformance/batches.js";
+import { batchesJobsSuite } from "./conformance/batches-jobs.js";
 import { capabilitiesSuite } from "./conformance/capabilities.js";
 import { flowLimitsSuite } from "./conformance/flow-limits.js";
 import { flowRecurringSuite } from "./conformance/flow-recurring.js";
@@ -46,8 +49,10 @@ const wiring: AdapterWiring = {
   peer: (adapter) => clusterAdapter((adapter as RedisAdapter).keys.prefix),
 };
 
-// The refusals (capabilities), the areas that skip themselves, and recurring ticks.
+// The refusals (capabilities, batches), the areas that skip themselves, and recurring ticks.
 capabilitiesSuite(wiring);
+batchesSuite(wiring);
+batchesJobsSuite(wiring);
 flowUniqueSuite(wiring);
 flowLimitsSuite(wiring);
 flowRecurringSuite(wiring);
@@ -61,6 +66,20 @@ describe("redis cluster: flow control", () => {
         expect(adapter.capabilityNotes[capability]).toMatch(/Redis Cluster/);
       }
       expect(RedisAdapter.capabilities).toMatchObject({ unique: true, concurrencyLimits: true, rateLimits: true, recurring: true });
+    } finally {
+      await adapter.close();
+    }
+  });
+
+  it("an adapter on a cluster reports batches off, says why, and refuses to open one", async () => {
+    const adapter = await clusterAdapter();
+    try {
+      expect(adapter.capabilities.batches).toBe(false);
+      expect(RedisAdapter.capabilities.batches).toBe(true);
+      expect(adapter.capabilityNotes.batches).toMatch(/on a Redis Cluster: a batch's record is one key .* several slots in one atomic script/);
+      const opening = adapter.openBatches({ batches: [{ id: "b1", callbacks: {}, createdAt: new Date().toISOString() }] });
+      await expect(opening).rejects.toBeInstanceOf(UnsupportedError);
+      await expect(opening).rejects.toThrow(/openBatches: batches need a standalone Redis/);
     } finally {
       await adapter.close();
     }

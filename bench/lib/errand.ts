@@ -17,6 +17,10 @@ import type { BenchLibrary } from "./scenarios.js";
  * the runtime sees it (static twins of job decorators, e.g. `{ unique: { while: "active" } }`). The adapter is built and migrated here,
  * untimed; `@errand/core` is loaded lazily, so a benchmark's peers run even when Errand's
  * adapter is not built (this is then where it fails).
+ *
+ * `tuning.batch` (true): each bulk enqueue is one `batch(jobs, { onComplete })` instead of
+ * `performAllLater`, its callback a no-op `BatchDoneJob` on the same queue (not counted as a
+ * start): what a batch adds to a drain (bench/redis/batch.ts).
  */
 export async function openErrand(
   adapter: AdapterOptionsSetting,
@@ -32,9 +36,14 @@ export async function openErrand(
       onStart(n);
     }
   }
+  class BatchDoneJob extends core.Job<[], void> {
+    static override jobName = "BatchDoneJob";
+    async perform(): Promise<void> {}
+  }
   // Static settings (the flow bench's `unique`, `concurrencyLimit`, `rateLimit`), read when the class is first used.
   Object.assign(NoopJob, statics);
-  const runtime = core.configure({ adapter, jobs: [NoopJob], worker: { embedded: false } });
+  const runtime = core.configure({ adapter, jobs: [NoopJob, BatchDoneJob], worker: { embedded: false } });
+  const inBatch = tuning.batch === true;
   // Builds the adapter (this is where a missing adapter package fails) and migrates (a no-op for an adapter without migrations).
   await (await runtime.adapterFor()).migrate();
   let worker: InstanceType<typeof core.Worker> | undefined;
@@ -42,10 +51,12 @@ export async function openErrand(
   if (typeof tuning.prefetch === "number") workerOptions.prefetch = tuning.prefetch;
   return {
     name: "errand",
-    settings: { adapter: shown, worker: { ...workerOptions, concurrency: "per figure" } },
+    settings: { adapter: shown, worker: { ...workerOptions, concurrency: "per figure" }, ...(inBatch ? { enqueueBulk: "batch(jobs, { onComplete })" } : {}) },
     latencyGapMs: 2,
     enqueueBulk: async (from, count) => {
-      await core.performAllLater(Array.from({ length: count }, (_, i) => new NoopJob(from + i)));
+      const jobs = Array.from({ length: count }, (_, i) => new NoopJob(from + i));
+      if (inBatch) await core.batch(jobs, { onComplete: [BatchDoneJob, []] });
+      else await core.performAllLater(jobs);
     },
     enqueueOne: async (n) => {
       await NoopJob.performLater(n);

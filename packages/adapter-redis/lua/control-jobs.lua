@@ -15,7 +15,9 @@
      limit; a parked job's entry in the global `parked:<key>` list is skipped when un-parked,
      flow-lib.lua) and becomes failed with the given error, at the tail of `failed`, its body
      dropped as a discarded job's is. A unique lock it holds is deleted (standalone Redis only:
-     no job carries one on a Cluster). Published as 'failed'.
+     no job carries one on a Cluster). Published as 'failed'. A job of a batch (`bt`,
+     batch-lib.lua) is counted as discarded in it (it will never run, and its batch must
+     still finish): a batch left with nothing pending finishes here, storing its callbacks.
   n: a scheduled or retrying job waiting in its zset joins the tail of its ready list,
      queued, with the body given (runAt now), unless its record changed since the body was
      read (its updatedAt differs: it ran in between). Wakes the queue; published as 'queued'.
@@ -30,6 +32,7 @@
   walks, and never the whole of a long list unless a job sits at its end.
 ]]
 --!include job-lib.lua
+--!include batch-lib.lua
 local jobs, action, gp = ARGV[1], ARGV[2], ARGV[3]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -138,6 +141,11 @@ for i = 8, #ARGV do
       local lock = gp .. 'unique:' .. rec.uk
       if redis.call('HGET', lock, 'id') == id then redis.call('DEL', lock) end
     end
+    if rec.bt then
+      batch_count(rec.bt, 'dis', 1)
+      batch_count(rec.bt, 'pen', -1)
+      rec.bt = nil
+    end
     rec.s, rec.o, rec.k, rec.b, rec.t = 'failed', ARGV[7], nil, nil, nil
     rec.f, rec.u = now - rec.n, now - rec.n
     job_put(jobs, id, rec)
@@ -147,5 +155,9 @@ for i = 8, #ARGV do
 end
 if ARGV[5] ~= '' and #out > 0 then
   redis.call('PUBLISH', ARGV[5], cjson.encode({ queue = ARGV[6], state = 'failed', ids = out }))
+end
+if #batch_order > 0 then
+  batch_apply(gp, now)
+  batch_publish(ARGV[4], ARGV[5])
 end
 return out

@@ -4,11 +4,14 @@
   KEYS[1] the `scheduled` key of the first job's queue (routes the call; on a Redis Cluster the
           adapter sends one call per queue, and no job carries unique there)
   ARGV[1] global prefix ("<prefix>:"), ARGV[2] status channel ("" for none)
-  ARGV[3..] per job: id, queue, compact body (body.ts), job class, priority, runAt ms, enqueuedAt ms, parts,
+  ARGV[3] n, then n pairs: a batch named by the caller's whole enqueue and the id of a job
+          naming it (every call of the enqueue checks them all, as enqueue.lua does)
+  then per job: id, queue, compact body (body.ts), job class, priority, runAt ms, enqueuedAt ms, parts,
     then the arguments of each part, in the order of `parts`, a string of letters:
       u  unique: key, while, expiry ms ("" for none)     c  concurrency: key, limit
       r  rate: key, limit, perMs                         t  recurring: task, tick ms
       m  move (a retry moved here from another queue by a retry rule; no arguments)
+      b  batch: its id (the job is counted in it, batch-lib.lua; a move is not counted again)
     So 11 arguments for a unique job, 8 for one without flow; it was 18 for every job, "" for
     each part absent (bench/flow, bulk enqueue of 20k unique jobs: ioredis's handling per
     argument was the top of the client's CPU profile, 36.6 µs per job against 12.2 plain).
@@ -32,8 +35,11 @@
     HSETs and a SET per unique job before, 32 µs of server time per job against 14 for a plain
     one (bench/flow, bulk of 20k).
   Due jobs wake their queue; stored ids are published as 'enqueued' per queue.
+  A batch of the pairs that does not exist fails the call before anything is stored, naming
+  it; each job stored in a batch (part b) counts in its `tot` and `pen`, unless it is a move.
 ]]
 --!include job-lib.lua
+--!include batch-lib.lua
 local gp = ARGV[1]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -72,16 +78,23 @@ local function unique_duplicate(id, uk)
   return nil, true
 end
 
+local first = 4 + 2 * tonumber(ARGV[3])
+for i = 4, first - 1, 2 do
+  if redis.call('EXISTS', batch_key(gp, ARGV[i])) == 0 then
+    return redis.error_reply('enqueue: job ' .. ARGV[i + 1] .. ' names batch ' .. ARGV[i] .. ', which does not exist (or expired)')
+  end
+end
+
 local out = {}
 -- Queues whose `flow` marker this call has set (once per queue, not per job).
 local due, stored, flagged = {}, {}, {}
-local i = 3
+local i = first
 while i <= #ARGV do
   local id, queue = ARGV[i], ARGV[i + 1]
   local jobs = qkey(queue, 'jobs')
   local base, parts = i, ARGV[i + 7]
   local uk, uw, uexp, ck, cl, rk, rl, rp, task, tick = '', '', '', '', '', '', '', '', '', ''
-  local move = false
+  local move, bt = false, nil
   i = i + 8
   for p = 1, #parts do
     local part = string.sub(parts, p, p)
@@ -95,6 +108,8 @@ while i <= #ARGV do
       task, tick = ARGV[i], ARGV[i + 1]; i = i + 2
     elseif part == 'm' then
       move = true
+    elseif part == 'b' then
+      bt = ARGV[i]; i = i + 1
     else
       return redis.error_reply('enqueue-flow: unknown part ' .. part .. ' of job ' .. id)
     end
@@ -127,6 +142,13 @@ while i <= #ARGV do
       if uk ~= '' then rec.uk, rec.uw = uk, uw end
       if ck ~= '' then rec.ck, rec.cl = ck, cl end
       if rk ~= '' then rec.rk, rec.rl, rec.rp = rk, rl, rp end
+      if bt then
+        rec.bt = bt
+        if not move then
+          batch_count(bt, 'tot', 1)
+          batch_count(bt, 'pen', 1)
+        end
+      end
       job_put(jobs, id, rec)
       if (uk ~= '' or ck ~= '' or rk ~= '') and not flagged[queue] then
         redis.call('SET', qkey(queue, 'flow'), '1')
@@ -151,6 +173,7 @@ while i <= #ARGV do
   end
   out[#out + 1] = duplicate or ''
 end
+if #batch_order > 0 then batch_apply(gp, now) end
 for queue in pairs(due) do redis.call('PUBLISH', gp .. 'wake', queue) end
 if ARGV[2] ~= '' then
   for queue, ids in pairs(stored) do

@@ -7,7 +7,9 @@
   Returns 1 when the lease was still held and the job was removed, else 0.
 
   A job holding a concurrency slot lets go of it (one parked job of its key is un-parked,
-  flow-lib.lua); its unique lock stays: the copy in the new queue holds it now.
+  flow-lib.lua); its unique lock stays: the copy in the new queue holds it now. A job of a
+  batch (`bt`, batch-lib.lua) counts its failed run here (`fail` +1), as settle counts a
+  retry: the copy was stored without counting.
 ]]
 --!include flow-lib.lua
 --!include job-lib.lua
@@ -15,6 +17,10 @@ local rec = job_get(ARGV[1], ARGV[2])
 if rec and rec.t == ARGV[3] and rec.s == 'running' then
   redis.call('ZREM', KEYS[1], ARGV[2])
   redis.call('HDEL', ARGV[1], ARGV[2])
+  if rec.bt then
+    local batch = ARGV[4] .. 'batch:' .. rec.bt
+    if redis.call('EXISTS', batch) == 1 then redis.call('HINCRBY', batch, 'fail', 1) end
+  end
   if rec.ck then
     local wakes = {}
     flow_free_slot(ARGV[4], rec.ck, ARGV[2], wakes)

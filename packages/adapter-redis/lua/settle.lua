@@ -30,12 +30,18 @@
   (succeeded, failed, dead) removes the job's unique lock if it still holds it, unless a
   `done` lock outlives success (it expires by itself, PEXPIREAT).
 
+  Batches (a record with `bt`, batch-lib.lua): the outcomes of the current lease are counted
+  in the job's batch — s: suc +1, f: dis +1, d: dead +1, each pen −1; r: fail +1 — summed
+  per batch over the call and applied once; a batch sealed with nothing left pending
+  finishes here, its callbacks stored in their queues in this same script.
+
   Retention rides on settle: finished jobs older than the retention or beyond the count (of
   both lists together, the older head first) are deleted, at most twice the batch plus 100
   per call, so no call runs long.
 ]]
 --!include flow-lib.lua
 --!include job-lib.lua
+--!include batch-lib.lua
 local jobs, gp = ARGV[1], ARGV[7]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -88,6 +94,15 @@ while i <= #ARGV do
     if flowing and (rec.ck or rec.uk) then let_go(id, rec, outcome) end
     redis.call('ZREM', KEYS[3], id)
     rec.t, rec.u = nil, now - rec.n
+    local bt = rec.bt
+    if bt then
+      -- A succeeded or discarded job is never counted again (only a dead one can come back,
+      -- revive-dead.lua): its record lets go of the id, ~40 bytes per finished job kept.
+      if outcome == 's' then batch_count(bt, 'suc', 1); batch_count(bt, 'pen', -1); rec.bt = nil
+      elseif outcome == 'f' then batch_count(bt, 'dis', 1); batch_count(bt, 'pen', -1); rec.bt = nil
+      elseif outcome == 'd' then batch_count(bt, 'dead', 1); batch_count(bt, 'pen', -1)
+      elseif outcome == 'r' then batch_count(bt, 'fail', 1) end
+    end
     if outcome == 's' then
       rec.s, rec.f, rec.k, rec.b = 'succeeded', now - rec.n, nil, nil
       if b == '1' then rec.x = a end
@@ -128,6 +143,8 @@ while i <= #ARGV do
   end
   i = i + width
 end
+
+if #batch_order > 0 then batch_apply(gp, now) end
 
 -- Retention of finished jobs, oldest first: beyond the count, then past the age (the head's
 -- finish time, read from its record). A record is deleted only while it is still finished.
@@ -189,6 +206,7 @@ for _, ck in ipairs(freed_keys) do
 end
 if woken then wakes[ARGV[6]] = true end
 flow_wake(ARGV[4], wakes)
+batch_publish(ARGV[4], ARGV[5])
 if ARGV[5] ~= '' then
   for state, ids in pairs(by_state) do
     redis.call('PUBLISH', ARGV[5], cjson.encode({ queue = ARGV[6], state = state, ids = ids }))

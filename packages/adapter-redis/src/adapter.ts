@@ -14,6 +14,9 @@
  * (`publishStatus`); `openStatusFeed` subscribes to it (`status-feed.ts`) on the same pub/sub
  * connection as the wake-ups (`subscriber.ts`): one connection per adapter.
  *
+ * Batches (`batches.ts`) are counted by the same enqueue and settle scripts, which store a
+ * finished batch's callbacks in the same step (`lua/batch-lib.lua`).
+ *
  * Flow control (unique, concurrency and rate limits, recurring ticks) rides on the same
  * scripts behind one check per call (a queue's `flow` marker, `keys.ts`); batches that carry
  * flow are stored by `flow.ts`, which also runs the safety sweep of parked jobs (from
@@ -36,11 +39,13 @@ import {
   groupBy,
   type Adapter,
   type AdapterCapabilities,
+  type BatchRecord,
   type ChangeJobsOptions,
   type DeadJob,
   type EnqueueOptions,
   type EnqueueResult,
   type ExtendLeaseOptions,
+  type GetBatchesOptions,
   type GetStatusOptions,
   type HeartbeatOptions,
   type HeartbeatResult,
@@ -49,6 +54,7 @@ import {
   type ListJobsOptions,
   type ListQueuesOptions,
   type MigrateResult,
+  type OpenBatchesOptions,
   type PauseQueuesOptions,
   type PurgeDeadOptions,
   type QueueInfo,
@@ -57,6 +63,7 @@ import {
   type Reservation,
   type ReserveOptions,
   type RetryDeadOptions,
+  type SealBatchesOptions,
   type SetProgressOptions,
   type Settlement,
   type SettleOptions,
@@ -67,11 +74,12 @@ import {
 } from "@errand/core/adapter";
 import type { Cluster, Redis } from "ioredis";
 
+import { Batches } from "./batches.js";
 import { CLUSTER_CAPABILITIES, CLUSTER_REASONS, REDIS_CAPABILITIES, type CapabilityNotes } from "./capabilities.js";
 import { connect } from "./connection.js";
 import { Control } from "./control.js";
 import { DeadSet } from "./dead-set.js";
-import { enqueueQueue, type EnqueueTarget } from "./enqueuing.js";
+import { batchChecks, enqueueQueue, type EnqueueTarget } from "./enqueuing.js";
 import { Flow, hasFlow } from "./flow.js";
 import { KeyLayout } from "./keys.js";
 import { JobLister } from "./list-jobs.js";
@@ -92,11 +100,11 @@ export type { RedisAdapterOptions } from "./options.js";
 export class RedisAdapter implements Adapter {
   /** What a standalone Redis supports, known before any adapter is built. */
   static readonly capabilities: AdapterCapabilities = REDIS_CAPABILITIES;
-  /** What a Redis Cluster supports: no unique, concurrency or rate limits (`capabilities.ts`). */
+  /** What a Redis Cluster supports: no unique, concurrency or rate limits, no batches (`capabilities.ts`). */
   static readonly clusterCapabilities: AdapterCapabilities = CLUSTER_CAPABILITIES;
   /**
    * Why a capability is off, for core's refusal (`UnsupportedError`) to say: on a Redis
-   * Cluster, unique, concurrency and rate limits.
+   * Cluster, unique, concurrency and rate limits, and batches.
    */
   readonly capabilityNotes: CapabilityNotes;
   readonly name = "redis";
@@ -126,6 +134,7 @@ export class RedisAdapter implements Adapter {
   private readonly flow: Flow;
   private readonly control: Control;
   private readonly lister: JobLister;
+  private readonly batches: Batches;
   private readonly layout: MigrationGate;
   /** Whether concurrency limits run here (standalone Redis): reserves then run the safety sweep. */
   private readonly sweeps: boolean;
@@ -154,6 +163,7 @@ export class RedisAdapter implements Adapter {
     this.flow = new Flow(this.client, this.keys, this.statusChannel);
     this.control = new Control(this.client, this.keys, this.lookup, this.statusChannel);
     this.lister = new JobLister(this.client, this.keys, this.lookup);
+    this.batches = new Batches(this.client, this.keys, this.lookup, this.retentionMs, this.statusChannel);
     this.layout = new MigrationGate(() => upgradeLayout(this.client, this.keys), options.migrate ?? true);
     const base = this.client.isCluster ? CLUSTER_CAPABILITIES : REDIS_CAPABILITIES;
     this.sweeps = base.concurrencyLimits;
@@ -186,11 +196,12 @@ export class RedisAdapter implements Adapter {
     if (!this.layout.ready) await this.layout.whenReady();
     const byQueue = groupBy(jobs, (job) => job.queue);
     const registering = this.lookup.register(byQueue.keys());
+    const checks = batchChecks(jobs);
     if (jobs.some(hasFlow)) {
-      const [, results] = await Promise.all([registering, this.flow.enqueue(jobs)]);
+      const [, results] = await Promise.all([registering, this.flow.enqueue(jobs, checks)]);
       return results;
     }
-    await Promise.all([registering, ...[...byQueue].map(([queue, group]) => enqueueQueue(this.store, queue, group))]);
+    await Promise.all([registering, ...[...byQueue].map(([queue, group]) => enqueueQueue(this.store, queue, group, checks))]);
     return jobs.map((job) => ({ jobId: job.id, providerJobId: job.id }));
   }
 
@@ -252,8 +263,8 @@ export class RedisAdapter implements Adapter {
     const payload = { ...s.payload, runAt: s.runAt.toISOString() };
     await this.lookup.register([payload.queue]);
     // With flow, the fields go along (a move is stored without unique or recurring decisions).
-    if (hasFlow(payload)) await this.flow.enqueue([payload], true);
-    else await enqueueQueue(this.store, payload.queue, [payload]);
+    if (hasFlow(payload)) await this.flow.enqueue([payload], [], true);
+    else await enqueueQueue(this.store, payload.queue, [payload], [], true);
     const { queue, token } = handleOf(s.reservation);
     const keys = this.keys.queue(queue);
     await runScript(this.client, "retire", [keys.active], [keys.jobs, s.reservation.providerJobId, token, this.keys.base]);
@@ -342,6 +353,23 @@ export class RedisAdapter implements Adapter {
   async purgeDead(options: PurgeDeadOptions): Promise<number> {
     if (!this.layout.ready) await this.layout.whenReady();
     return this.dead.purge(options);
+  }
+
+  /** Stores new batches, open (`batches.ts`); refused on a Cluster. */
+  async openBatches({ batches }: OpenBatchesOptions): Promise<void> {
+    if (!this.layout.ready) await this.layout.whenReady();
+    return this.batches.open(batches);
+  }
+
+  /** Seals batches; a batch with nothing pending finishes, storing its callbacks (`batches.ts`). */
+  async sealBatches({ ids }: SealBatchesOptions): Promise<void> {
+    if (!this.layout.ready) await this.layout.whenReady();
+    return this.batches.seal(ids);
+  }
+
+  /** Batch records by id, `null` for an unknown or expired one (`batches.ts`). */
+  async getBatches({ ids }: GetBatchesOptions): Promise<(BatchRecord | null)[]> {
+    return this.batches.get(ids);
   }
 
   async close(): Promise<void> {

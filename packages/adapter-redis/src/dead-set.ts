@@ -55,7 +55,7 @@ export class DeadSet {
     for (const [queue, ids] of await this.select(select)) {
       const keys = this.keys.queue(queue);
       const records = await readJobs(this.client, keys.jobs, ids);
-      const args: string[] = [keys.jobs, this.keys.wakeChannel, queue, this.statusChannel];
+      const args: string[] = [keys.jobs, this.keys.wakeChannel, queue, this.statusChannel, this.keys.base];
       ids.forEach((id, index) => {
         const record = records[index];
         const body = record && bodyOf(id, { queue, fields: record });
@@ -65,7 +65,7 @@ export class DeadSet {
         // runAt "now": the body keeps those itself.
         if (revived) args.push(id, compactBody(revived.payload, { id, queue }));
       });
-      if (args.length > 4) moved += await runScript<number>(this.client, "revive-dead", [keys.prios, keys.dead], args);
+      if (args.length > 5) moved += await runScript<number>(this.client, "revive-dead", [keys.prios, keys.dead], args);
     }
     return moved;
   }

@@ -18,6 +18,7 @@ import type { ChainableCommander, Cluster, Redis } from "ioredis";
 
 import type { KeyLayout } from "./keys.js";
 import { compactBody, flowFields } from "./body.js";
+import { countedBatch } from "./enqueuing.js";
 import { queueScript, runScript } from "./scripts.js";
 
 /**
@@ -39,7 +40,7 @@ export function hasFlow(job: JobPayload): boolean {
 
 /**
  * Appends the arguments of one job of `enqueue-flow.lua` to `args`: seven fields, then `parts`
- * (a letter per flow part present) and each part's own arguments, so a unique job sends 11
+ * (a letter per flow part present, `b` for the batch it is counted in) and each part's own arguments, so a unique job sends 11
  * where every job sent 18 before, "" for each part absent (see the script); `move` for a
  * retry moved between queues.
  */
@@ -68,6 +69,11 @@ function pushJobArgs(args: (string | number)[], job: JobPayload, move: boolean):
     parts += "t";
     args.push(recurring.task, Date.parse(recurring.tick));
   }
+  const batch = countedBatch(job);
+  if (batch !== undefined) {
+    parts += "b";
+    args.push(batch);
+  }
   if (move) parts += "m";
   args[at + 7] = parts;
 }
@@ -89,12 +95,13 @@ export class Flow {
    * pipeline, which a Cluster client sends to the queue's node (their keys share a slot; no
    * job there carries unique, the one decision that spans queues). With `move`, the jobs
    * are retries moved between queues by a retry rule: stored without deciding (see the script).
+   * `checks`: the batches every call checks first (`batchChecks` of the whole enqueue).
    */
-  async enqueue(jobs: readonly JobPayload[], move = false): Promise<EnqueueResult[]> {
+  async enqueue(jobs: readonly JobPayload[], checks: readonly string[], move = false): Promise<EnqueueResult[]> {
     const positions = jobs.map((_, index) => index);
     const groups = this.client.isCluster ? [...groupBy(positions, (index) => jobs[index]!.queue).values()] : [positions];
     const duplicateOf: (string | undefined)[] = [];
-    await Promise.all(groups.map((group) => this.enqueueGroup(group.map((index) => jobs[index]!), group, duplicateOf, move)));
+    await Promise.all(groups.map((group) => this.enqueueGroup(group.map((index) => jobs[index]!), group, duplicateOf, checks, move)));
     return jobs.map((job, index) => {
       const holder = duplicateOf[index];
       return holder === undefined ? { jobId: job.id, providerJobId: job.id } : { jobId: holder, providerJobId: holder, duplicate: true };
@@ -102,9 +109,9 @@ export class Flow {
   }
 
   /** Stores `jobs` (at `positions` of the batch) in one pipeline; notes duplicates in `duplicateOf`. */
-  private async enqueueGroup(jobs: readonly JobPayload[], positions: readonly number[], duplicateOf: (string | undefined)[], move: boolean): Promise<void> {
+  private async enqueueGroup(jobs: readonly JobPayload[], positions: readonly number[], duplicateOf: (string | undefined)[], checks: readonly string[], move: boolean): Promise<void> {
     const pipeline = this.client.pipeline();
-    for (let start = 0; start < jobs.length; start += MAX_BATCH) this.queueEnqueue(pipeline, jobs.slice(start, start + MAX_BATCH), move);
+    for (let start = 0; start < jobs.length; start += MAX_BATCH) this.queueEnqueue(pipeline, jobs.slice(start, start + MAX_BATCH), checks, move);
     const replies = (await pipeline.exec()) ?? [];
     const failed = replies.find(([error]) => error);
     if (failed) throw failed[0];
@@ -117,8 +124,8 @@ export class Flow {
     }
   }
 
-  private queueEnqueue(pipeline: ChainableCommander, chunk: readonly JobPayload[], move: boolean): void {
-    const args: (string | number)[] = [this.keys.base, this.statusChannel];
+  private queueEnqueue(pipeline: ChainableCommander, chunk: readonly JobPayload[], checks: readonly string[], move: boolean): void {
+    const args: (string | number)[] = [this.keys.base, this.statusChannel, checks.length / 2, ...checks];
     for (const job of chunk) pushJobArgs(args, job, move);
     queueScript(pipeline, "enqueue-flow", [this.keys.queue(chunk[0]!.queue).scheduled], args);
   }

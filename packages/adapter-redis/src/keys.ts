@@ -53,6 +53,16 @@
  * | `<prefix>:parked-keys` | set | concurrency keys with parked jobs (the upkeep's safety sweep walks it) |
  * | `<prefix>:rate:<k>` | zset | rate-limit window: `"<id> <lease token>"` → start time (ms); `PEXPIRE` perMs |
  *
+ * Batches (`batch.ts`, `lua/batch-lib.lua`) are global too: a batch's jobs may sit in several
+ * queues, and the script settling any of them counts it in the same step:
+ *
+ * | key | type | holds |
+ * | --- | --- | --- |
+ * | `<prefix>:batch:<id>` | hash | state, counts, description, times, callback jobs and the ids of those stored (`lua/batch-lib.lua`); `PEXPIRE` retentionMs once finished |
+ *
+ * A job of a batch keeps the batch id in its record (`bt`), so settle counts it without
+ * reading its body (which keeps `batch` too, as any payload field).
+ *
  * A job with flow control keeps its settings in its record, so reserve, settle, lease upkeep
  * and extension need not parse the body: `ck`/`cl` (concurrency key, limit), `rk`/`rl`/`rp`
  * (rate key, limit, perMs), `uk`/`uw` (unique key, while), read with the fields those
@@ -189,6 +199,11 @@ export class KeyLayout {
   /** A global flow-control key: `kind` is `unique`, `slots`, `parked` or `rate`. */
   flowKey(kind: "unique" | "slots" | "parked" | "rate", key: string): string {
     return `${this.base}${kind}:${key}`;
+  }
+
+  /** The record of batch `id` (global: `lua/batch-lib.lua`). */
+  batch(id: string): string {
+    return `${this.base}batch:${id}`;
   }
 
   /** The set of concurrency keys with parked jobs. */

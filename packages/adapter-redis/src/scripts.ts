@@ -56,6 +56,8 @@ const SCRIPTS = {
   "status-list": 1,
   "status-figures": 1,
   "status-control-jobs": 1,
+  "batch-open": null,
+  "batch-seal": null,
 } as const satisfies Record<string, number | null>;
 
 export type ScriptName = keyof typeof SCRIPTS;
