@@ -14,6 +14,7 @@ import { waitFor } from "@errand/core/testing";
 
 import { statusStoreSuite } from "./conformance/status-store.js";
 import { statusStoreControlSuite } from "./conformance/status-store-marks.js";
+import { statusStoreBatchesSuite } from "./conformance/status-store-batches.js";
 import { payload as basePayload } from "./conformance/status-store-harness.js";
 import type { StatusTtls } from "./conformance/status-store-retention.js";
 import { postgresUrl } from "./support/postgres.js";
@@ -50,6 +51,9 @@ statusStoreSuite("postgres", async () => postgresStore(), { createWithTtl: async
 // keeps statuses in one process and has none (the SQS adapter then says why it lacks listJobs and control).
 statusStoreControlSuite("redis", async () => redisStore(), { createWithTtl: async (ttls) => redisStore(ttls) });
 statusStoreControlSuite("postgres", async () => postgresStore(), { createWithTtl: async (ttls) => postgresStore(ttls) });
+// Batches (StatusStore.batches), which the shared stores offer for the SQS adapter.
+statusStoreBatchesSuite("redis", async () => redisStore());
+statusStoreBatchesSuite("postgres", async () => postgresStore());
 
 /** The suite's payload, with priority 0 and no arguments. */
 const payload = (overrides: Partial<JobPayload> = {}): JobPayload => basePayload({ priority: 0, args: { json: [] }, ...overrides });

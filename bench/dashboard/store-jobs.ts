@@ -49,7 +49,7 @@ async function build(store: StatusStore, scale: number): Promise<void> {
   let i = 0;
   for (const [queue, share] of QUEUES) {
     const n = queueCounts(share, scale);
-    const wave = async (count: number, runAt: (k: number) => number, then?: (batch: JobPayload[], leases: string[]) => Promise<void>) => {
+    const wave = async (count: number, runAt: (k: number) => number, then?: (batch: JobPayload[], leases: string[]) => Promise<unknown>) => {
       for (let done = 0; done < count; done += BATCH) {
         // `runAt` takes the job's place in its wave; `i` spreads the classes over every wave.
         const batch = Array.from({ length: Math.min(BATCH, count - done) }, (_, k) => job(queue, i++, runAt(done + k), now));

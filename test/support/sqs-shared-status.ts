@@ -48,7 +48,7 @@ export function runSharedStatusConformance(storeName: SharedStore, fifo: boolean
 
   runConformance({
     name: `sqs${fifo ? " fifo" : ""} + ${storeName} status`,
-    capabilities: { ...(fifo ? SqsAdapter.fifoCapabilities : SqsAdapter.capabilities), ...SqsAdapter.sharedStoreFlow, ...SqsAdapter.sharedStoreControl },
+    capabilities: { ...(fifo ? SqsAdapter.fifoCapabilities : SqsAdapter.capabilities), ...SqsAdapter.sharedStoreFlow, ...SqsAdapter.sharedStoreControl, ...SqsAdapter.sharedStoreBatches },
     create: async () => {
       const queuePrefix = sqsPrefix();
       const { store: status, where } = await store();

@@ -184,6 +184,7 @@ export class PostgresStatusControl implements StatusStoreControl {
       this.options.finishedTtlMs,
       VOID_MARK_RETENTION_MS,
       this.options.statusChannel,
+      this.options.deadTtlMs,
     ]);
     const cancelled = new Set(rows[0]?.ids ?? []);
     return ids.filter((id, i) => cancelled.has(id) && ids.indexOf(id) === i);

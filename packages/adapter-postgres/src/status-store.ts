@@ -15,6 +15,9 @@
  * Flow control (`flow`, for the SQS adapter): tables and functions of migration 008, driven
  * by `status-flow.ts`.
  *
+ * Batches (`batches`, for the SQS adapter): tables and functions of migration 020, counted by
+ * the enqueue, settle and delete statements themselves (`status-batches.ts`).
+ *
  * The operator's side (`control`, for the SQS adapter): each live job's body in `body`, two
  * listing indexes, void marks, aborts, pauses, worker beats and throughput (migration 015,
  * `status-control.ts`).
@@ -40,6 +43,8 @@ import {
   type StatusLease,
   type StatusRecord,
   type StatusStore,
+  type FlowPending,
+  type StatusStoreBatches,
   type StatusStoreControl,
   type StatusStoreFlow,
   type StoredError,
@@ -53,6 +58,7 @@ import { statusRecord, type StatusColumns } from "./status-row.js";
 import { checkStatusStoreOptions } from "./options.js";
 import { PostgresStatusFlow } from "./status-flow.js";
 import { PostgresStatusControl } from "./status-control.js";
+import { PostgresStatusBatches, pendingsOf, type PendingJson } from "./status-batches.js";
 
 /** Options of {@link PostgresStatusStore}. Give `url` or `pool`. */
 export interface PostgresStatusStoreOptions {
@@ -110,6 +116,8 @@ export class PostgresStatusStore implements StatusStore {
   readonly flow: StatusStoreFlow;
   /** The operator's side for the SQS adapter (`status-control.ts`, migration 015). */
   readonly control: StatusStoreControl;
+  /** Batches for the SQS adapter (`status-batches.ts`, migration 020). */
+  readonly batches: StatusStoreBatches;
   private readonly ownsPool: boolean;
   private readonly listenConfig: pg.ClientConfig;
   private listenConnection: ListenConnection | undefined;
@@ -148,6 +156,12 @@ export class PostgresStatusStore implements StatusStore {
       },
       statusChannel: this.statusChannel,
     });
+    this.batches = new PostgresStatusBatches({
+      query: (name, values) => this.query(name, values),
+      statusChannel: this.statusChannel,
+      finishedTtlMs: this.finishedTtlMs,
+      deadTtlMs: this.deadTtlMs,
+    });
     this.control = new PostgresStatusControl({
       query: (name, values) => this.query(name as QueryName, values),
       statusChannel: this.statusChannel,
@@ -180,6 +194,8 @@ export class PostgresStatusStore implements StatusStore {
         this.statusChannel,
         // The body the SQS adapter sends is the same text (`JSON.stringify(payload)`).
         round.map((p) => JSON.stringify(p)),
+        // A batch's callback is not counted in it.
+        round.map((p) => (p.batch && p.batch.callback === undefined ? p.batch.id : null)),
       ]);
     }
   }
@@ -196,10 +212,11 @@ export class PostgresStatusStore implements StatusStore {
     return new Set(rows.map((row) => row.id));
   }
 
-  async settled(items: readonly (StatusLease & { settlement: Settlement })[]): Promise<void> {
+  async settled(items: readonly (StatusLease & { settlement: Settlement })[]): Promise<FlowPending[]> {
+    const sends: FlowPending[] = [];
     for (const round of rounds(items)) {
       const column = <T>(read: (s: Settlement) => T) => round.map((item) => read(item.settlement));
-      await this.query("status-settled", [
+      const { rows } = await this.query<{ sends: PendingJson[] | null }>("status-settled", [
         round.map((item) => item.id),
         round.map((item) => item.lease),
         column((s) => s.outcome),
@@ -214,7 +231,10 @@ export class PostgresStatusStore implements StatusStore {
         column((s) => (s.outcome === "retry" || (s.outcome === "dead" && s.payload) ? JSON.stringify(s.payload) : null)),
         this.deadTtlMs,
       ]);
+      // The callbacks of batches these settlements finished (migration 020).
+      sends.push(...pendingsOf(rows[0]?.sends));
     }
+    return sends;
   }
 
   async progress(updates: readonly { id: string; fraction: number; message?: string }[]): Promise<void> {

@@ -3,14 +3,17 @@
   ARGV[1] key head "{<prefix>}:", ARGV[2] action: c (cancel), n (run now), a (abort),
   ARGV[3] status channel ("" for none), ARGV[4] ttl ms of a finished status,
   ARGV[5] the cancelled error (JSON), ARGV[6] how long a void mark outlives its job's run time (ms),
-  ARGV[7..] per job: c, a: its id; n: its id, the superseded runAt text, the body sent with no delay
+  ARGV[7] ttl ms of a dead status (a finished batch's record keeps it when it has dead jobs),
+  ARGV[8..] per job: c, a: its id; n: its id, the superseded runAt text, the body sent with no delay
   Returns the ids the action applied to (c, a), in order; n returns the ids marked.
 
   c: a job recorded and not started (queued, scheduled, retrying) becomes failed with the
      error, its index entry moves, and its void mark "{<prefix>}:v:<id>" (a hash of void runAt
      texts) gets "*" (no copy runs), kept until its run time (or now) plus ARGV[6]. A job parked by a
      concurrency key leaves the key's FIFO; one deferred by a rate limit leaves the deferred
-     set (so neither counts as queued any longer).
+     set (so neither counts as queued any longer). A job of a batch is counted discarded
+     (status-batch-lib.lua); a batch that finishes so records its callbacks as pending sends
+     taken at 0, which the next sweep of any process hands out at once.
   n: any recorded job's void mark gets the superseded runAt (copies carrying it do not run);
      one still scheduled or retrying becomes queued, its runAt now, its body the one sent.
   a: a running job with a lease is marked in "{<prefix>}:c:aborts" (zset: id -> when) and
@@ -24,6 +27,8 @@ local F = P .. 'f:'
 local WAITING = { queued = true, scheduled = true, retrying = true }
 local keep = tonumber(ARGV[6])
 local done, changed = {}, {}
+--!include status-batch-lib.lua
+local sends = {}
 
 local function mark(id, field, run)
   local v = P .. 'v:' .. id
@@ -35,10 +40,10 @@ end
 
 local step = 1
 if action == 'n' then step = 3 end
-for i = 7, #ARGV, step do
+for i = 8, #ARGV, step do
   local id = ARGV[i]
   local s = P .. 's:' .. id
-  local f = redis.call('HMGET', s, 'state', 'fin', 'queue', 'job', 'run', 'tok')
+  local f = redis.call('HMGET', s, 'state', 'fin', 'queue', 'job', 'run', 'tok', 'bat')
   local state = f[1]
   if action == 'c' and state and not f[2] and WAITING[state] then
     ix_drop(P, state, f[3], f[4], id)
@@ -55,6 +60,7 @@ for i = 7, #ARGV, step do
       if redis.call('LLEN', F .. 'q:' .. p.k) == 0 then redis.call('HDEL', F .. 'ck', p.k) end
     end
     redis.call('ZREM', F .. 'd:' .. f[3], id)
+    if f[7] then batch_settled(f[7], id, 'f') end
     done[#done + 1] = id
     changed[#changed + 1] = id
   elseif action == 'n' and state then
@@ -72,5 +78,6 @@ for i = 7, #ARGV, step do
     done[#done + 1] = id
   end
 end
+for _, bid in ipairs(batch_flush()) do batch_finish(bid, sends, changed, ttl, ARGV[7], 0) end
 if channel ~= '' and #changed > 0 then redis.call('PUBLISH', channel, cjson.encode({ ids = changed })) end
 return done

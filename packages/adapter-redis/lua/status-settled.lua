@@ -10,8 +10,12 @@
             r (retry): a = error JSON, b = next runAt ms, c = queue, d = priority, body = the
               retried payload's text
             l (released): the job is queued again (scheduled if its runAt is later), uncounted
-  Returns the number of settlements applied. The ids of jobs whose status changed are
-  published on the channel as {"ids": [...]}.
+  Returns { the number of settlements applied, pending sends }: the callbacks of the batches
+  this call finished (status-batch-lib.lua), as the flow scripts reply pending sends. The
+  ids of jobs whose status changed are published on the channel as {"ids": [...]}.
+
+  A current settlement of a live job of a batch (field bat) is counted in its batch in the
+  same step; a stale one, or one of a finished job (a duplicate delivery), counts nothing.
 
   A stale settlement (see status-stale.lua: the job was delivered again since, or is finished)
   changes nothing; the check and the write are one script, so no delivery can slip between.
@@ -32,11 +36,13 @@ local applied = 0
 local changed = {}
 local skip = #ARGV[3] + 1
 local P = string.sub(ARGV[3], 1, -3)
+--!include status-batch-lib.lua
+local sends = {}
 for i, key in ipairs(KEYS) do
   local a = 4 + (i - 1) * 7
   local id = string.sub(key, skip)
   local lease, outcome = ARGV[a + 1], ARGV[a + 2]
-  local f = redis.call('HMGET', key, 'tok', 'state', 'fin', 'run', 'exe', 'queue', 'job')
+  local f = redis.call('HMGET', key, 'tok', 'state', 'fin', 'run', 'exe', 'queue', 'job', 'bat')
   local current, state, finished = f[1], f[2], f[3]
   local stale = (current and current ~= lease) or (not current and state and finished)
   if not stale then
@@ -71,6 +77,7 @@ for i, key in ipairs(KEYS) do
       else
         redis.call('HDEL', key, 'tok')
       end
+      if f[8] then batch_settled(f[8], id, outcome) end
       applied = applied + 1
       changed[#changed + 1] = id
     elseif state then
@@ -82,5 +89,6 @@ for i, key in ipairs(KEYS) do
     end
   end
 end
+for _, bid in ipairs(batch_flush()) do batch_finish(bid, sends, changed, ttl, ARGV[4]) end
 if ARGV[2] ~= '' and #changed > 0 then redis.call('PUBLISH', ARGV[2], cjson.encode({ ids = changed })) end
-return applied
+return { applied, sends }

@@ -12,6 +12,10 @@
   is left alone, and the mark now goes with a finished status's retention (a void copy came:
   the adapter deletes it).
 
+  Void too: a delivery of a batch's callback (field bcb) whose status is finished. Its
+  message was sent twice (the sender died between SQS's answer and the confirm, and the
+  sweep sent it again), and a callback runs once (StatusStoreBatches).
+
   Otherwise a live job (recorded, not finished) becomes running with one more execution.
   Whatever the job's state, the delivery's lease becomes the current one: a duplicate delivery
   of a finished job, or of one this store never saw, must still be able to settle (on SQS, to
@@ -28,7 +32,10 @@ for i, key in ipairs(KEYS) do
   local id = string.sub(key, skip)
   local token, run_at = ARGV[2 + i * 2], ARGV[3 + i * 2]
   local mark = redis.call('HMGET', P .. 'v:' .. id, '*', run_at)
-  if mark[1] or mark[2] then
+  local cb = redis.call('HMGET', key, 'bcb', 'fin')
+  if cb[1] and cb[2] then
+    void[#void + 1] = i
+  elseif mark[1] or mark[2] then
     void[#void + 1] = i
     local left = redis.call('PTTL', P .. 'v:' .. id)
     if left < 0 or left > tonumber(ARGV[1]) then redis.call('PEXPIRE', P .. 'v:' .. id, ARGV[1]) end

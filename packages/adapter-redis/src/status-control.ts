@@ -199,6 +199,7 @@ export class RedisStatusControl implements StatusStoreControl {
       this.options.finishedTtlMs,
       JSON.stringify({ name: error.name, message: error.message, code: error.code }),
       VOID_MARK_RETENTION_MS,
+      this.options.deadTtlMs,
       ...args,
     ]);
   }

@@ -20,6 +20,11 @@
  * slots, parked jobs, rate windows, pending sends) lives under `{<prefix>}:f:…` and in the
  * `pmsg` field of a parked job's status hash: `status-flow.ts`, keys listed in `lua/flow-lib.lua`.
  *
+ * Batches (`batches`, for the SQS adapter): a record and a member hash per batch under
+ * `{<prefix>}:b:…`, counted by the enqueue and settle scripts themselves, which record a
+ * finished batch's callbacks as pending sends of the flow: `status-batches.ts`, keys listed
+ * in `lua/status-batch-lib.lua`.
+ *
  * The operator's side (`control`, for the SQS adapter: listing, cancel / run-now / abort marks,
  * pauses, beats, throughput) keeps each live job's body in its hash (`body`) and a listing index
  * (`{<prefix>}:i:…`, one sorted set per state, queue and class), written by the same scripts
@@ -43,8 +48,10 @@ import {
   type StatusRecord,
   type StatusStore,
   type StatusDelivery,
+  type StatusStoreBatches,
   type StatusStoreControl,
   type StatusStoreFlow,
+  type FlowPending,
 } from "@errand/core/adapter";
 import { Redis, type Cluster } from "ioredis";
 
@@ -55,6 +62,7 @@ import { toRecord } from "./status-hash.js";
 import { checkStatusStoreOptions } from "./options.js";
 import { RedisStatusFlow } from "./status-flow.js";
 import { RedisStatusControl } from "./status-control.js";
+import { pendingOf, RedisStatusBatches } from "./status-batches.js";
 
 /** Options of {@link RedisStatusStore}. Give `url` or `client`. */
 export interface RedisStatusStoreOptions {
@@ -75,6 +83,7 @@ export interface RedisStatusStoreOptions {
 }
 
 type Arg = string | number;
+type PendingReply = Parameters<typeof pendingOf>[0];
 
 /** Jobs per script call: bounded so one script never holds Redis for long; larger batches are pipelined. */
 const MAX_BATCH = 1000;
@@ -110,6 +119,8 @@ export class RedisStatusStore implements StatusStore {
   readonly flow: StatusStoreFlow;
   /** The operator's side for the SQS adapter (`status-control.ts`: bodies, listing indexes, marks, beats). */
   readonly control: StatusStoreControl;
+  /** Batches for the SQS adapter (`status-batches.ts`; keys listed in `lua/status-batch-lib.lua`). */
+  readonly batches: StatusStoreBatches;
   private readonly keyPrefix: string;
   private subscriber: Subscriber | undefined;
   private readonly ownsClient: boolean;
@@ -153,6 +164,14 @@ export class RedisStatusStore implements StatusStore {
       head: `{${prefix}}:`,
       statusChannel: this.statusChannel,
       finishedTtlMs: this.finishedTtlMs,
+      check: () => this.check(),
+    });
+    this.batches = new RedisStatusBatches({
+      client: this.client,
+      head: `{${prefix}}:`,
+      statusChannel: this.statusChannel,
+      finishedTtlMs: this.finishedTtlMs,
+      deadTtlMs: this.deadTtlMs,
       check: () => this.check(),
     });
     this.control = new RedisStatusControl({
@@ -205,6 +224,8 @@ export class RedisStatusStore implements StatusStore {
       Date.parse(p.enqueuedAt),
       // The body the SQS adapter sends is the same text (`JSON.stringify(payload)`).
       JSON.stringify(p),
+      // A batch's callback is not counted in it.
+      p.batch && p.batch.callback === undefined ? p.batch.id : "",
     ]);
   }
 
@@ -232,8 +253,10 @@ export class RedisStatusStore implements StatusStore {
     return stale;
   }
 
-  async settled(items: readonly (StatusLease & { settlement: Settlement })[]): Promise<void> {
-    await this.batch("status-settled", items, (item) => item.id, [this.finishedTtlMs, this.statusChannel, this.keyPrefix, this.deadTtlMs], (item) => settlementArgs(item.lease, item.settlement));
+  async settled(items: readonly (StatusLease & { settlement: Settlement })[]): Promise<FlowPending[]> {
+    const replies = await this.batch<StatusLease & { settlement: Settlement }, [number, PendingReply[]]>("status-settled", items, (item) => item.id, [this.finishedTtlMs, this.statusChannel, this.keyPrefix, this.deadTtlMs], (item) => settlementArgs(item.lease, item.settlement));
+    // The callbacks of batches these settlements finished (`lua/status-batch-lib.lua`).
+    return replies.flatMap(([, sends]) => sends.map(pendingOf));
   }
 
   async progress(updates: readonly { id: string; fraction: number; message?: string }[]): Promise<void> {

@@ -31,6 +31,9 @@
  * - **The operator's contract** (listing jobs, cancel, run now, abort, pauses, worker beats)
  *   needs a shared status store with `control`: the store is the operator's view, and an
  *   action on a waiting job is a mark honoured when its message comes in (`control.ts`).
+ * - **Batches** need a shared status store with `batches` (and `flow`): the store counts
+ *   the jobs in the status writes and records a finished batch's callbacks as pending sends
+ *   in the same step; this adapter sends them (`batches.ts`).
  *
  * The code follows those seams: `sending.ts` (batched sends, deletes and visibility
  * changes), `enqueuing.ts` (enqueue: statuses or flow claims first, then the send),
@@ -59,7 +62,12 @@ import {
   type ListQueuesOptions,
   type PauseQueuesOptions,
   type WorkerRecord,
+  type BatchRecord,
+  type GetBatchesOptions,
+  type OpenBatchesOptions,
+  type SealBatchesOptions,
   type DeadJob,
+  type FlowPending,
   type EnqueueOptions,
   type EnqueueResult,
   type ExtendLeaseOptions,
@@ -80,7 +88,8 @@ import {
   type StatusStore,
 } from "@errand/core/adapter";
 
-import { FIFO_CAPABILITIES, SHARED_STORE_CONTROL, SHARED_STORE_FLOW, STANDARD_CAPABILITIES, capabilitiesOf } from "./capabilities.js";
+import { deliveredCallbacks, SqsBatches } from "./batches.js";
+import { FIFO_CAPABILITIES, SHARED_STORE_BATCHES, SHARED_STORE_CONTROL, SHARED_STORE_FLOW, STANDARD_CAPABILITIES, capabilitiesOf } from "./capabilities.js";
 import { SqsControl } from "./control.js";
 import { DeadLetters } from "./dead-letter.js";
 import { SqsFlow } from "./flow.js";
@@ -141,6 +150,8 @@ export class SqsAdapter implements Adapter {
   static readonly sharedStoreFlow = SHARED_STORE_FLOW;
   /** The capabilities a shared status store with the operator's side (Redis or PostgreSQL) turns on. */
   static readonly sharedStoreControl = SHARED_STORE_CONTROL;
+  /** The capabilities a shared status store with batches (Redis or PostgreSQL) turns on. */
+  static readonly sharedStoreBatches = SHARED_STORE_BATCHES;
 
   readonly name = "sqs";
   readonly capabilities: AdapterCapabilities;
@@ -180,6 +191,14 @@ export class SqsAdapter implements Adapter {
   readonly heartbeat?: (options: HeartbeatOptions) => Promise<HeartbeatResult>;
   /** Workers whose records are kept (`capabilities.control`). */
   readonly listWorkers?: () => Promise<WorkerRecord[]>;
+  /** Stores new batches, open (`capabilities.batches`: a shared store with batches). */
+  readonly openBatches?: (options: OpenBatchesOptions) => Promise<void>;
+  /** Seals batches, sending the callbacks of those already done (`capabilities.batches`). */
+  readonly sealBatches?: (options: SealBatchesOptions) => Promise<void>;
+  /** Batch records by id (`capabilities.batches`). */
+  readonly getBatches?: (options: GetBatchesOptions) => Promise<(BatchRecord | null)[]>;
+  /** Batches, when the status store is shared and has them (`batches.ts`). */
+  private readonly batches: SqsBatches | undefined;
   /** Each recurring task's last stored tick (`capabilities.recurring`: a shared store with flow control). */
   readonly recurringState?: (options: RecurringStateOptions) => Promise<(RecurringRecord | null)[]>;
 
@@ -226,13 +245,34 @@ export class SqsAdapter implements Adapter {
     this.sender = new Sender(this.sqs, this.fifo);
     const maxReceiveCount = options.maxReceiveCount ?? 10;
     this.flow = flowStore
-      ? new SqsFlow({ flow: flowStore, sender: this.sender, queues: this.queues, fifo: this.fifo, maxReceiveCount, claimTimeoutMs: options.claimTimeoutMs ?? 30_000 })
+      ? new SqsFlow({
+          flow: flowStore,
+          sender: this.sender,
+          queues: this.queues,
+          fifo: this.fifo,
+          maxReceiveCount,
+          claimTimeoutMs: options.claimTimeoutMs ?? 30_000,
+          ...(this.capabilities.batches ? { delivered: (pendings: readonly FlowPending[]) => deliveredCallbacks(store, pendings) } : {}),
+        })
       : undefined;
+    const batchStore = this.capabilities.batches ? store.batches : undefined;
+    const batches = (this.batches = batchStore && this.flow ? new SqsBatches(batchStore, this.flow) : undefined);
+    if (batches) {
+      this.openBatches = ({ batches: records }) => batches.open(records);
+      this.sealBatches = ({ ids }) => batches.seal(ids);
+      this.getBatches = ({ ids }) => batches.get(ids);
+    }
     const controlStore = store.shared ? store.control : undefined;
     if (controlStore) {
       const control = (this.control = new SqsControl({ store: controlStore, queues: this.queues, sender: this.sender, fifo: this.fifo }));
       this.listJobs = (listOptions) => control.listJobs(listOptions);
-      this.changeJobs = (changeOptions) => control.changeJobs(changeOptions);
+      this.changeJobs = async (changeOptions) => {
+        const changed = await control.changeJobs(changeOptions);
+        // A cancelled job of a batch counts as discarded; a batch that finished so has its
+        // callbacks left by the store to the next sweep (`batches.ts`): run one now.
+        if (changeOptions.action === "cancel" && changed.length > 0 && this.batches) await this.flow?.sweepOnce().catch(() => undefined);
+        return changed;
+      };
       this.pauseQueues = (pauseOptions) => control.pauseQueues(pauseOptions);
       this.heartbeat = (beat) => control.heartbeat(beat);
       this.listWorkers = () => control.listWorkers();
@@ -249,7 +289,7 @@ export class SqsAdapter implements Adapter {
       closing: this.closing.signal,
     });
     this.dead = new DeadLetters(this.sqs, this.queues, this.sender, this.status);
-    this.parts = { status: this.status, flow: this.flow, sender: this.sender, queues: this.queues, fifo: this.fifo };
+    this.parts = { status: this.status, flow: this.flow, batches: this.batches, sender: this.sender, queues: this.queues, fifo: this.fifo };
   }
 
   async enqueue({ jobs }: EnqueueOptions): Promise<EnqueueResult[]> {

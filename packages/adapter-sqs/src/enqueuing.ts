@@ -4,12 +4,14 @@
  * landed. Jobs with `unique` or `recurring` go to the shared status store first, which
  * decides (a duplicate is not sent) and keeps the body until SQS holds the message
  * (`flow.ts`). What SQS did not take is forgotten again (statuses, claims) and the call
- * fails; on SQS a job's provider id is its Errand id.
+ * fails; on SQS a job's provider id is its Errand id. Jobs of a batch are counted by the
+ * store as their statuses are written, and taken out again with them (`batches.ts`).
  *
  * @module
  */
 import { groupBy, type EnqueueResult, type JobPayload, type StatusStore } from "@errand/core/adapter";
 
+import { checkBatchJobs } from "./batches.js";
 import type { SqsFlow } from "./flow.js";
 import type { QueueMap } from "./queues.js";
 import type { OutgoingMessage, Sender } from "./sending.js";
@@ -26,6 +28,7 @@ export interface EnqueueContext {
 /** Stores `jobs` (see the module notes); results in the order of `jobs`. */
 export async function enqueueJobs(adapter: EnqueueContext, jobs: readonly JobPayload[]): Promise<EnqueueResult[]> {
   if (jobs.length === 0) return [];
+  checkBatchJobs(jobs);
   const flow = adapter.flow;
   const claiming = flow ? jobs.filter((job) => job.flow?.unique || job.flow?.recurring) : [];
   const plain = claiming.length > 0 ? jobs.filter((job) => !(job.flow?.unique || job.flow?.recurring)) : jobs;

@@ -56,6 +56,11 @@ export interface SqsFlowOptions {
   maxReceiveCount: number;
   /** How long a pending send may stay unconfirmed before another process sends it. */
   claimTimeoutMs: number;
+  /**
+   * Of swept pending sends, those whose message evidently reached SQS already (a batch's
+   * callback whose status shows it delivered: `batches.ts`): confirmed, not sent again.
+   */
+  delivered?: (pendings: readonly FlowPending[]) => Promise<Set<string>>;
 }
 
 /** A claimed enqueue as the adapter sends it. */
@@ -248,7 +253,12 @@ export class SqsFlow {
 
   /** One upkeep pass, awaited. */
   async sweepOnce(): Promise<void> {
-    await this.send(await this.options.flow.sweep({ claimTimeoutMs: this.options.claimTimeoutMs, limit: SWEEP_LIMIT }));
+    const swept = await this.options.flow.sweep({ claimTimeoutMs: this.options.claimTimeoutMs, limit: SWEEP_LIMIT });
+    const delivered = this.options.delivered && swept.length > 0 ? await this.options.delivered(swept) : new Set<string>();
+    if (delivered.size > 0) {
+      await this.options.flow.confirm(swept.filter((p) => delivered.has(p.id)).map(({ id, token }) => ({ id, token })));
+    }
+    await this.send(swept.filter((p) => !delivered.has(p.id)));
   }
 
   /** Resolves when a running upkeep pass has ended. */

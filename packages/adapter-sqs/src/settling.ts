@@ -6,6 +6,7 @@
  * ones made visible at once, dead ones copied to the dead-letter queue and deleted, retries
  * sent again with their backoff as delay and deleted (on FIFO queues kept, hidden for the
  * backoff, so the group stays in order). New copies are sent before the delivered ones go.
+ * With batches, the callbacks of batches the status write finished are sent last (`batches.ts`).
  *
  * @module
  */
@@ -13,6 +14,7 @@ import { groupBy, type Settlement, type StatusStore } from "@errand/core/adapter
 
 import { handleOf } from "./attributes.js";
 import { deadMessage } from "./dead-letter.js";
+import type { SqsBatches } from "./batches.js";
 import type { SqsFlow } from "./flow.js";
 import { staleReservations } from "./leases.js";
 import { MAX_VISIBILITY_SECONDS } from "./limits.js";
@@ -31,6 +33,8 @@ export interface SettleAllContext extends SettleContext {
   status: StatusStore;
   /** Flow control, when the status store is shared and has it: slots go with their leases. */
   flow: SqsFlow | undefined;
+  /** Batches, when the status store is shared and has them: callbacks of batches a settle finished are sent. */
+  batches: SqsBatches | undefined;
 }
 
 /** Records how reserved jobs ended, on SQS and in the status store (see the module notes). */
@@ -45,8 +49,15 @@ export async function settleAll(adapter: SettleAllContext, settlements: readonly
   // holds the retried payload (the rules' counters), so it is written first: written after,
   // a redelivery read the old one (CI, under load). If SQS then refuses the change, the
   // message comes back when its lease runs out, with the new payload.
-  const early = adapter.fifo ? current.filter((settlement) => settlement.outcome === "retry") : [];
-  if (early.length > 0) await adapter.status.settled(statusEntries(early));
+  //
+  // On a standard queue the retry's new copy may likewise be received and started before a
+  // status written after it: the write is then stale and changes nothing, which only loses a
+  // status that the new delivery overwrites anyway, except for a job of a batch, whose failed
+  // run the store counts in that write (the batches conformance case lost it). Those are
+  // written first too; a send that then fails leaves the job `retrying` with its lease ended,
+  // and its message comes back when the lease runs out (at-least-once, as before).
+  const early = current.filter((settlement) => settlement.outcome === "retry" && (adapter.fifo || settlement.payload.batch !== undefined));
+  if (early.length > 0) await adapter.batches?.send(await adapter.status.settled(statusEntries(early)));
   // Messages first, statuses after: once a status says `dead`, its dead-letter message
   // exists (the dead set lists it), and a finished status never precedes the delete.
   const failures = (await Promise.all(byQueue.map(([queue, group]) => settleQueue(adapter, queue, group)))).filter((f) => f !== undefined);
@@ -55,7 +66,10 @@ export async function settleAll(adapter: SettleAllContext, settlements: readonly
   const notDone = new Set(failures.flatMap((failure) => failure.receipts));
   const done = current.filter((settlement) => !notDone.has(handleOf(settlement.reservation).receipt));
   const written = new Set<Settlement>(early);
-  await adapter.status.settled(statusEntries(done.filter((settlement) => !written.has(settlement))));
+  const finished = await adapter.status.settled(statusEntries(done.filter((settlement) => !written.has(settlement))));
+  // Batches these settlements finished: the store recorded their callbacks as pending sends
+  // in the same step; sent now (a crash before the confirm leaves them to the upkeep).
+  await adapter.batches?.send(finished);
   // Slots go with the leases that held them; one parked job per slot freed is sent again.
   if (adapter.flow) await adapter.flow.release(done);
   if (failures.length > 0) throw failures[0]!.error;

@@ -2,12 +2,16 @@
 -- except the void ones: a live void mark (status_voids) naming the runAt its body carries
 -- ('*': every copy). Those are answered by position and their statuses left alone;
 -- their marks now go with a finished status's retention (their message came and is deleted).
--- Each id appears once per call. The ids of jobs now running are NOTIFYed (migration 005).
+-- Void too: a delivery of a batch's callback whose status is finished (its message was sent
+-- twice: the sender died between SQS's answer and the confirm; a callback runs once,
+-- migration 020). Each id appears once per call. The ids of jobs now running are NOTIFYed (migration 005).
 -- $1 ids text[], $2 leases text[], $3 runAt texts of the bodies text[], $4 ttl ms, $5 channel text
 WITH d AS (
   SELECT d.id, d.lease, d.n::int AS n,
          EXISTS (SELECT 1 FROM errand.status_voids AS v
-                 WHERE v.id = d.id AND v.expires_at > now() AND ('*' = ANY(v.run_ats) OR d.run_at = ANY(v.run_ats))) AS void
+                 WHERE v.id = d.id AND v.expires_at > now() AND ('*' = ANY(v.run_ats) OR d.run_at = ANY(v.run_ats)))
+         OR EXISTS (SELECT 1 FROM errand.statuses AS c
+                    WHERE c.id = d.id AND c.batch_callback AND c.finished_at IS NOT NULL AND c.expires_at > now()) AS void
   FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS d(id, lease, run_at, n)
 ),
 shortened AS (

@@ -23,6 +23,8 @@
 -- $12 bodies text[] (retry: the retried payload's text; dead: the dead payload's, NULL keeps the
 -- one stored; a succeeded job's body is dropped: migration 015), $13 ttl ms of a dead status
 -- The ids whose status changed are NOTIFYed on the store's channel (migration 005).
+-- Settled jobs of batches are counted in the same statement (store_batch_settled, migration
+-- 020); `sends` holds the pending sends of the callbacks of batches it finished (JSON array).
 WITH u AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[], $7::text[], $8::int[], $12::text[])
     AS u(id, lease, outcome, result, error, run_at, queue, priority, body)
@@ -59,6 +61,9 @@ SET state = CASE u.outcome
     updated_at = now()
 FROM u
 WHERE s.id = u.id AND s.state IS NOT NULL AND s.finished_at IS NULL AND (s.lease = u.lease OR s.lease IS NULL)
-RETURNING s.id
+RETURNING s.id, s.batch_id, u.outcome
 )
-SELECT errand.notify_ids($11, array_agg(id)) AS reported FROM settled
+SELECT errand.notify_ids($11, array_agg(id)) AS reported,
+       errand.store_batch_settled(array_agg(id) FILTER (WHERE batch_id IS NOT NULL), array_agg(batch_id) FILTER (WHERE batch_id IS NOT NULL),
+                                  array_agg(outcome) FILTER (WHERE batch_id IS NOT NULL), $9::bigint, $13::bigint, $11::text) AS sends
+FROM settled

@@ -17,7 +17,7 @@ export { WakeSignal } from "./wake-signal.js";
 export { groupBy } from "./group-by.js";
 export { MigrationGate } from "./migration-gate.js";
 export { LOCAL_MAX_LIVE, LocalStatusStore } from "../memory/local-status.js";
-export type { FlowAcquire, FlowClaim, FlowClaimResult, FlowDecision, FlowPending, FlowRelease, StatusLease, StatusStore, StatusStoreFlow } from "./status-store.js";
+export type { FlowAcquire, FlowClaim, FlowClaimResult, FlowDecision, FlowPending, FlowRelease, StatusLease, StatusStore, StatusStoreBatches, StatusStoreFlow } from "./status-store.js";
 export { DEAD_STATUS_TTL_MS, VOID_MARK_RETENTION_MS } from "./status-store-control.js";
 export type { RunNowMark, StatusControlState, StatusDelivery, StatusQueueFigures, StatusStoreControl } from "./status-store-control.js";
 export { describeOption, rules, validateOptions } from "../config/validate.js";

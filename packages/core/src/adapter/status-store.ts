@@ -23,6 +23,7 @@
  *
  * @module
  */
+import type { BatchRecord, NewBatch } from "./batch.js";
 import type { JobPayload, RecurringRecord, Settlement, StatusFeed, StatusFeedOptions, StatusRecord } from "./contract.js";
 import type { StatusStoreControl } from "./status-store-control.js";
 
@@ -41,7 +42,12 @@ export interface StatusStore {
    * workers warn at start.
    */
   readonly shared?: boolean;
-  /** Records stored jobs (queued or scheduled by their `runAt`). */
+  /**
+   * Records stored jobs (queued or scheduled by their `runAt`). With {@link batches}: a job
+   * with `batch: { id }` (no `callback`) is counted into its batch in the same atomic step
+   * (see {@link StatusStoreBatches}); a batch the store does not hold fails the whole call,
+   * recording nothing, with an error naming it.
+   */
   enqueued(payloads: readonly JobPayload[]): Promise<void>;
   /** Records deliveries to a worker: running, one more execution, the new lease. */
   started(leases: readonly StatusLease[]): Promise<void>;
@@ -50,8 +56,14 @@ export interface StatusStore {
    * delivered again since, or finished). A job the store does not know counts as current.
    */
   stale(leases: readonly StatusLease[]): Promise<Set<string>>;
-  /** Records how deliveries ended; stale ones are left alone. */
-  settled(items: readonly (StatusLease & { settlement: Settlement })[]): Promise<void>;
+  /**
+   * Records how deliveries ended; stale ones are left alone. With {@link batches}: each
+   * current settlement of a batch's job is counted in the same atomic step, and the
+   * callbacks of the batches this call finished come back as pending sends (recorded in the
+   * same step: send them, then `flow.confirm`; the flow's sweep resends them otherwise).
+   * A store without batches returns nothing.
+   */
+  settled(items: readonly (StatusLease & { settlement: Settlement })[]): Promise<FlowPending[] | void>;
   /** Records the latest progress of running jobs. */
   progress(updates: readonly { id: string; fraction: number; message?: string }[]): Promise<void>;
   /** Statuses by id, `null` for unknown or expired ones, in order. */
@@ -76,7 +88,16 @@ export interface StatusStore {
    * {@link StatusStoreControl}.
    */
   readonly control?: StatusStoreControl;
-  /** Forgets jobs (purged from the backend). */
+  /**
+   * Optional: batches (`adapter/batch.ts`) counted by the store for a backend that holds only
+   * messages (SQS). Only shared stores offer it, and only with {@link flow}, whose pending
+   * sends carry the callbacks to the backend. See {@link StatusStoreBatches}.
+   */
+  readonly batches?: StatusStoreBatches;
+  /**
+   * Forgets jobs (purged from the backend). A job of a batch that was counted pending (an
+   * enqueue the backend refused) is taken out of its batch's `total` and `pending`.
+   */
   delete(ids: readonly string[]): Promise<void>;
   /** Releases connections. */
   close(): Promise<void>;
@@ -218,4 +239,47 @@ export interface StatusStoreFlow {
    * job's message is gone, a deferred one's is hidden and would read as running).
    */
   counts(queues: readonly string[]): Promise<{ parked: number; deferred: number }[]>;
+}
+
+/**
+ * Batches kept by a shared status store for a backend that holds only messages (the SQS
+ * adapter): the record and counts of `adapter/batch.ts`, kept beside the statuses so that
+ * "this job finished" and "the batch is done, its callbacks are due" are one atomic step of
+ * the store (one Lua script, one SQL statement).
+ *
+ * Counting happens inside {@link StatusStore.enqueued} and {@link StatusStore.settled},
+ * idempotent per job: the store remembers, per batch, each job's counted state (pending,
+ * succeeded, discarded, dead), so
+ *
+ * - an enqueue of a job already counted pending (a resend) counts nothing; one of a job
+ *   counted finished (a dead job moved back by `retryDead`) moves it back to pending
+ *   (`dead` −1, `pending` +1);
+ * - a settlement counts only when it applies: a stale one (its lease is no longer current)
+ *   or one of a job already finished (a duplicate delivery) changes nothing;
+ * - `retry` adds 1 to `failed`, once per current delivery; `released` counts nothing.
+ *
+ * When a count brings a sealed batch to no pending job, the same step records each callback
+ * that applies and was not enqueued before: its status (queued, marked as a batch callback)
+ * and its body as a pending send (`StatusStoreFlow`'s), returned to the adapter to send and
+ * confirm; a process killed between that step and the send leaves the entry to the flow's
+ * sweep, which sends it after the claim timeout. A callback whose message was sent twice
+ * (the sender died between SQS's answer and the confirm) must not run twice: a delivery of
+ * a callback whose status is finished is void (`StatusStoreControl.deliveries` answers it,
+ * and the adapter deletes the copy unrun), and the adapter's upkeep confirms, instead of
+ * resending, a swept callback whose status shows it delivered (no longer queued). FIFO
+ * queues also collapse two sends of one entry by its token. What remains: two copies both
+ * received before either finished run side by side (a copy waited in the queue past the
+ * claim timeout, 30 s by default, and the process that sent it died before confirming).
+ */
+export interface StatusStoreBatches {
+  /** Stores new batches, open, every count at 0. An id stored before fails the call, naming it. */
+  open(batches: readonly NewBatch[]): Promise<void>;
+  /**
+   * Seals batches (their creator enqueued everything). A batch with no pending job finishes
+   * here: its callbacks come back as pending sends, as from `settled`. An unknown id fails
+   * the call, naming it; sealing a sealed batch changes nothing.
+   */
+  seal(ids: readonly string[]): Promise<FlowPending[]>;
+  /** Batch records by id, `null` for an unknown or expired one, in order. */
+  get(ids: readonly string[]): Promise<(BatchRecord | null)[]>;
 }
