@@ -100,7 +100,10 @@ async function untilSettled(c: FaultCase, adapter: Adapter, id: string, workers:
     },
     { timeoutMs: 60_000, intervalMs: 25, message: `batch ${id} finished and its ${expected.kinds.join(" and ")} callbacks run` },
   ).catch(async (error: Error) => {
-    throw new Error(`${error.message}; record: ${JSON.stringify(await record(adapter, id))}; callbacks ran: ${JSON.stringify(callbacksRan(c, id))}\n${tails()}`);
+    const runs = c.runs();
+    throw new Error(
+      `${error.message}; record: ${JSON.stringify(await record(adapter, id))}; callbacks ran: ${JSON.stringify(callbacksRan(c, id))}; store: ${(await c.count()).raw}; runs: ${runs.total} total, ${runs.distinct} distinct\n${tails()}`,
+    );
   });
   c.ids.push(...Object.values(finished.enqueuedCallbacks));
   const last = live().at(-1) ?? workers.at(-1)!;

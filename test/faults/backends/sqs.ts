@@ -47,6 +47,8 @@ interface StoreFacts {
   /** Of the case's jobs, those whose status says succeeded, and their executions. */
   succeeded: number;
   executions: number;
+  /** The case's jobs by the state of their status (`none`: no status), for failure messages. */
+  states: Record<string, number>;
 }
 
 /**
@@ -116,6 +118,11 @@ export function sqsFaults(options: { statusStore?: "redis" } = {}): FaultWiring 
         sentUnconfirmed,
         succeeded: succeeded.size,
         executions: statuses.reduce((sum, status) => sum + (status?.executions ?? 0), 0),
+        states: statuses.reduce<Record<string, number>>((states, status) => {
+          const state = status?.state ?? "none";
+          states[state] = (states[state] ?? 0) + 1;
+          return states;
+        }, {}),
       };
     };
     const count = async (jobs: CaseJobs): Promise<Stored> => {
