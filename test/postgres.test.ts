@@ -101,6 +101,7 @@ describe("migrations", () => {
         "016_outbox",
         "017_flow_wake_at_statement",
         "018_enqueue_resend",
+        "019_batches",
       ]);
       const { rows } = await adapters[0]!.pool.query(`SELECT id, name FROM "${schema}".migrations`);
       expect(rows).toEqual([
@@ -122,6 +123,7 @@ describe("migrations", () => {
         { id: 16, name: "016_outbox" },
         { id: 17, name: "017_flow_wake_at_statement" },
         { id: 18, name: "018_enqueue_resend" },
+        { id: 19, name: "019_batches" },
       ]);
       expect((await adapters[0]!.migrate()).applied).toEqual([]);
       // 010's fillfactor, 011's autovacuum threshold and 013's unthrottled autovacuum on the churning tables.

@@ -58,6 +58,9 @@ export async function openErrand(
       if (inBatch) await core.batch(jobs, { onComplete: [BatchDoneJob, []] });
       else await core.performAllLater(jobs);
     },
+    enqueueBatch: async (from, count) => {
+      await core.batch(Array.from({ length: count }, (_, i) => new NoopJob(from + i)), { onComplete: [NoopJob, [-1]], description: "bench" });
+    },
     enqueueOne: async (n) => {
       await NoopJob.performLater(n);
     },
@@ -82,6 +85,8 @@ export async function openErrand(
 /** Errand as a library under test, and the adapter's queue counts (for a backend without a cheaper "finished" probe). */
 export interface ErrandLibrary extends BenchLibrary<"errand"> {
   listQueues(): Promise<QueueInfo[]>;
+  /** `count` jobs as one batch (`batch()`), numbered from `from`, with an `onComplete` callback: a `NoopJob` of argument −1. */
+  enqueueBatch(from: number, count: number): Promise<void>;
 }
 
 /** Why Errand cannot run, or undefined when its adapter package (`specifier`, e.g. `@errand/adapter-postgres`) is built and loads. */

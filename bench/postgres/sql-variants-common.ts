@@ -112,3 +112,16 @@ export function backendCpuUs(pid: number): number {
   // utime and stime are fields 14 and 15 of the line, 12 and 13 after "pid (comm) ".
   return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
 }
+
+/** enqueue-uniform.sql as it was before migration 019 (no batch_id, no batch counting): for the layouts before it. */
+export const ENQUEUE_UNIFORM_018 = inSchema(`WITH inserted AS (
+  INSERT INTO errand.jobs (id, job, queue, priority, run_at, state, body, executions, enqueued_at)
+  SELECT r.id, $2, $3, $4, r."runAt", 'available', CASE WHEN r._narrow IS NULL THEN p::text ELSE '_' || r._narrow::text END, $5, r."enqueuedAt"
+  FROM json_array_elements($1::json) AS p, json_to_record(p) AS r(id uuid, "runAt" timestamptz, "enqueuedAt" timestamptz, _narrow json)
+  ON CONFLICT (id) DO NOTHING
+  RETURNING id, run_at
+),
+woken AS (
+  SELECT pg_notify($6, $3) WHERE EXISTS (SELECT 1 FROM inserted WHERE run_at <= statement_timestamp())
+)
+SELECT (SELECT count(*) FROM woken) AS woken, errand.notify_uuids($7, (SELECT array_agg(id) FROM inserted)) AS reported`);

@@ -9,6 +9,7 @@ import { from as copyFrom } from "pg-copy-streams";
 import {
   argv,
   backendCpuUs,
+  ENQUEUE_UNIFORM_018,
   freshSchema,
   inSchema,
   narrowElement,
@@ -59,6 +60,9 @@ const sendUniform: Send = (client, chunk) =>
     "bench_sql_variants",
     null,
   ]);
+/** enqueue-uniform.sql as it was before migration 019 (the layouts before 019 have no batch_id). */
+const sendUniform018: Send = (client, chunk) =>
+  client.query(ENQUEUE_UNIFORM_018, [JSON.stringify(chunk.map(narrowElement)), "NoopJob", "default", 0, 0, "bench_sql_variants", null]);
 /** enqueue-uniform.sql without its `ON CONFLICT (id) DO NOTHING` (before the relay's resends were stored once): the clause's cost. */
 const UNIFORM_NO_CONFLICT = query("enqueue-uniform.sql").replace("ON CONFLICT (id) DO NOTHING\n", "");
 if (UNIFORM_NO_CONFLICT === query("enqueue-uniform.sql")) throw new Error("enqueue-uniform.sql has no ON CONFLICT (id) DO NOTHING to leave out");
@@ -133,7 +137,8 @@ export const enqueueVariants: EnqueueVariant[] = [
     name: "fields read with one ->> each (before json_to_record)",
     send: (client, chunk) => client.query(ENQUEUE_ARROWS, [JSON.stringify(chunk), "NoopJob", "default", 0, 0, "bench_sql_variants", null]),
   },
-  { name: "before 010 (migrations 001–009)", send: sendUniform, migrations: 9 },
+  { name: "before 019 (018's enqueue-uniform: no batch_id)", send: sendUniform018, migrations: 18 },
+  { name: "before 010 (migrations 001–009)", send: sendUniform018, migrations: 9 },
   { name: "5,000-row statements, one in flight", send: sendUniform, inFlight: 1 },
   { name: "10,000-row statements, two in flight", send: sendUniform, chunk: 10_000 },
   { name: "one 20,000-row statement", send: sendUniform, chunk: 20_000, inFlight: 1 },

@@ -43,6 +43,7 @@ import {
   backendCpuUs,
   WALINSPECT,
   argv,
+  ENQUEUE_UNIFORM_018,
   type Payload,
 } from "./sql-variants-common.js";
 import { enqueueOnce, enqueueVariants } from "./sql-variants-enqueue.js";
@@ -67,6 +68,10 @@ interface DrainVariant {
   fillfactor?: number;
   /** Apply the migrations up to this one only (the layout before 010: 9). */
   migrations?: number;
+  /** The enqueue statement (default: enqueue-uniform.sql); a layout before 019 needs 018's. */
+  enqueue?: string;
+  /** Every job in one batch (migration 019), sealed before the drain: each settle counts into it, the last one finishes it. */
+  batch?: boolean;
 }
 
 const settleSucceeded: DrainVariant["settle"] = (client, ids, tokens) => client.query(SETTLE_SUCCEEDED, [JSON.stringify(ids.map((id, i) => [id, tokens[i], null])), null, "bench_sql_variants"]);
@@ -76,11 +81,45 @@ SET state = 'succeeded', result = u.result, finished_at = now(), lease_token = N
 FROM unnest($1::uuid[], $2::bigint[], $3::text[]) AS u(id, token, result)
 WHERE jobs.id = u.id AND jobs.lease_token = u.token AND jobs.state = 'running'`);
 
+/** settle-succeeded.sql as it was before migration 019 (no batch counting). */
+const SETTLE_SUCCEEDED_018 = inSchema(`WITH settled AS (
+UPDATE errand.jobs AS jobs
+SET state = 'succeeded', result = u.result, finished_at = now(), updated_at = now()
+FROM (SELECT (e->>0)::uuid AS id, (e->>1)::bigint AS token, e->>2 AS result FROM json_array_elements($1::json) AS e) AS u
+WHERE jobs.id = u.id AND jobs.lease_token = u.token AND jobs.state = 'running'
+RETURNING jobs.id, jobs.concurrency_key
+),
+freed AS (
+  DELETE FROM errand.slots AS s USING settled WHERE s.key = settled.concurrency_key AND s.job_id = settled.id
+)
+SELECT errand.notify_uuids($2, array_agg(id)) AS reported,
+       errand.flow_release(array_agg(concurrency_key) FILTER (WHERE concurrency_key IS NOT NULL), $3, coalesce($2, '')) AS unparked
+FROM settled`);
+/** The batch of the `batch` variant. */
+const BATCH_ID = "0190b000-0000-7000-8000-00000000b019";
+
 const drainVariants: DrainVariant[] = [
   { name: "current (settle-succeeded.sql)", settle: settleSucceeded },
   {
+    name: "before 019 (018's enqueue and settle: no batch_id)",
+    migrations: 18,
+    enqueue: ENQUEUE_UNIFORM_018,
+    settle: (client, ids, tokens) => client.query(SETTLE_SUCCEEDED_018, [JSON.stringify(ids.map((id, i) => [id, tokens[i], null])), null, "bench_sql_variants"]),
+  },
+  { name: "every job in one batch (019)", batch: true, settle: settleSucceeded },
+  {
+    name: "every job in one batch, its id in the body too (as the adapter stores it)",
+    batch: true,
+    body: (payload) => {
+      const element = narrowElement(payload) as { _narrow: object };
+      return { ...element, _narrow: { ...element._narrow, batch: { id: BATCH_ID } } };
+    },
+    settle: settleSucceeded,
+  },
+  {
     name: "before 010 (migrations 001–009, their settle)",
     migrations: 9,
+    enqueue: ENQUEUE_UNIFORM_018,
     settle: (client, ids, tokens) => client.query(SETTLE_SUCCEEDED_009, [ids, tokens, ids.map(() => null)]),
   },
   ...(argv.includes("--fillfactors") ? [60, 70, 80, 100] : [90]).map((fillfactor) => ({ name: `fillfactor ${fillfactor}`, settle: settleSucceeded, fillfactor })),
@@ -93,10 +132,15 @@ async function drainOnce(
 ): Promise<{ reserveUs: number; settleUs: number; walBytes: number; ownWal: number; hot: number; pgCpuUs: number; dead: number; pages: number }> {
   await freshSchema(variant.migrations);
   if (variant.fillfactor !== undefined) await pool.query(`ALTER TABLE "${SCHEMA}".jobs SET (fillfactor = ${variant.fillfactor})`);
-  const rows = payloads(ROWS, variant.id).map((payload) => variant.body?.(payload) ?? narrowElement(payload));
+  const rows = payloads(ROWS, variant.id).map((payload) => {
+    const row = variant.body?.(payload) ?? narrowElement(payload);
+    return variant.batch ? { ...row, batchId: BATCH_ID } : row;
+  });
+  if (variant.batch) await pool.query(`INSERT INTO "${SCHEMA}".job_batches (id, created_at) VALUES ($1, now())`, [BATCH_ID]);
   for (let start = 0; start < ROWS; start += 5000) {
-    await pool.query(query("enqueue-uniform.sql"), [JSON.stringify(rows.slice(start, start + 5000)), "NoopJob", "default", 0, 0, "bench_sql_variants", null]);
+    await pool.query(variant.enqueue ?? query("enqueue-uniform.sql"), [JSON.stringify(rows.slice(start, start + 5000)), "NoopJob", "default", 0, 0, "bench_sql_variants", null]);
   }
+  if (variant.batch) await pool.query(`SELECT "${SCHEMA}".batch_seal(ARRAY[$1::uuid], 'bench_sql_variants', '')`, [BATCH_ID]);
   await pool.query(`VACUUM ANALYZE "${SCHEMA}".jobs`);
   if (CHECKPOINT) await pool.query("CHECKPOINT");
   const client = await pool.connect();
@@ -122,6 +166,10 @@ async function drainOnce(
       settleMs += performance.now() - t;
     }
     if (done !== ROWS) throw new Error(`reserved ${done} of ${ROWS}`);
+    if (variant.batch) {
+      const { rows: batch } = await client.query<{ state: string; succeeded: number }>(`SELECT state, succeeded FROM "${SCHEMA}".job_batches`);
+      if (batch[0]?.state !== "finished" || batch[0].succeeded !== ROWS) throw new Error(`the batch was not counted: ${JSON.stringify(batch)}`);
+    }
     const pgCpuUs = (backendCpuUs(pid) - pgCpu) / done;
     const walBytes = (await walSince(wal)) / done;
     const ownWal = (await ownWalSince(wal)) / done;
