@@ -102,6 +102,7 @@ describe("migrations", () => {
         "017_flow_wake_at_statement",
         "018_enqueue_resend",
         "019_batches",
+        "020_status_store_batches",
       ]);
       const { rows } = await adapters[0]!.pool.query(`SELECT id, name FROM "${schema}".migrations`);
       expect(rows).toEqual([
@@ -124,6 +125,7 @@ describe("migrations", () => {
         { id: 17, name: "017_flow_wake_at_statement" },
         { id: 18, name: "018_enqueue_resend" },
         { id: 19, name: "019_batches" },
+        { id: 20, name: "020_status_store_batches" },
       ]);
       expect((await adapters[0]!.migrate()).applied).toEqual([]);
       // 010's fillfactor, 011's autovacuum threshold and 013's unthrottled autovacuum on the churning tables.

@@ -5,7 +5,9 @@
 // on this process's own store (LocalStatusStore).
 import { randomUUID } from "node:crypto";
 
-import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { Redis } from "ioredis";
+import pg from "pg";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 
 import { PostgresStatusStore } from "@errand/adapter-postgres";
@@ -49,7 +51,7 @@ async function storeAt(name: StoreName, where?: string): Promise<{ store: Status
  * Two adapters ("processes") on one queue prefix and one store. The first one's store can be
  * made to lose what `settled` returns: the process died right after the store's step.
  */
-async function processes(name: StoreName): Promise<{ crashing: SqsAdapter; other: SqsAdapter; lost: FlowPending[] }> {
+async function processes(name: StoreName): Promise<{ crashing: SqsAdapter; other: SqsAdapter; lost: FlowPending[]; where: string }> {
   const queuePrefix = sqsPrefix();
   const first = await storeAt(name);
   const lost: FlowPending[] = [];
@@ -66,7 +68,7 @@ async function processes(name: StoreName): Promise<{ crashing: SqsAdapter; other
   const second = await storeAt(name, first.where);
   const other = new SqsAdapter({ endpoint, clientConfig: TEST_SQS_CONFIG, queuePrefix, status: second.store, claimTimeoutMs: 300 });
   open.push(crashing, other);
-  return { crashing, other, lost };
+  return { crashing, other, lost, where: first.where };
 }
 
 function payload(overrides: Partial<JobPayload> = {}): JobPayload {
@@ -100,6 +102,25 @@ async function messagesIn(adapter: SqsAdapter, queue: string): Promise<number> {
     new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"] }),
   );
   return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible) + Number(Attributes.ApproximateNumberOfMessagesDelayed);
+}
+
+/** Whether the store at `where` still holds a pending send for `id` (read raw, so no sweep takes it). */
+async function pendingHeld(name: StoreName, where: string, id: string): Promise<boolean> {
+  if (name === "redis") {
+    const client = new Redis(redisUrl());
+    try {
+      return (await client.hexists(`{${where}}:f:o`, id)) === 1;
+    } finally {
+      client.disconnect();
+    }
+  }
+  const client = new pg.Client({ connectionString: postgresUrl() });
+  await client.connect();
+  try {
+    return (await client.query(`SELECT 1 FROM "${where}".store_flow_pending WHERE id = $1`, [id])).rowCount === 1;
+  } finally {
+    await client.end();
+  }
 }
 
 /** Opens a batch of `count` jobs on `adapter`, enqueues them and seals it. */
@@ -188,6 +209,48 @@ describe.each(["redis", "postgres"] as const)("sqs batches through the %s status
     expect((await other.getStatus({ ids: [callback.id] }))[0]).toMatchObject({ state: "succeeded", executions: 1 });
   });
 
+  it("a process killed after the store counted its last job, before SQS deleted it: the job runs again, counted once; the callback is sent once", async () => {
+    const { crashing, other } = await processes(name);
+    const { batch, jobs } = await startBatch(crashing, 1);
+    const [held] = await reserveSome(crashing, "rows", "the batch's job");
+    // The settle's store step (a batch job's status is written before SQS settles it), then death:
+    // its message is still there, and comes back (made visible now rather than at the lease's end).
+    const { receipt } = held!.handle as { receipt: string };
+    await crashing.status.settled([{ id: jobs[0]!.id, lease: receipt, settlement: { reservation: held!, outcome: "succeeded" } }]);
+    const { url } = await other.queues.get("rows");
+    await other.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: receipt, VisibilityTimeout: 0 }));
+    const [again] = await reserveSome(other, "rows", "the job's message, back");
+    await other.settle({ settlements: [{ reservation: again!, outcome: "succeeded" }] });
+    expect((await other.getBatches!({ ids: [batch.id] }))[0]).toMatchObject({ state: "finished", total: 1, succeeded: 1, pending: 0 });
+    // The callback the first step recorded: sent by the upkeep, once.
+    const taken = await reserveSome(other, "callbacks", "the callback");
+    expect(taken.map(idOf)).toEqual([batch.callbacks.complete!.id]);
+    await other.settle({ settlements: [{ reservation: taken[0]!, outcome: "succeeded" }] });
+    expect(await other.status.flow!.sweep({ claimTimeoutMs: 0, limit: 100 })).toEqual([]);
+    expect(await messagesIn(other, "callbacks")).toBe(0);
+  });
+
+  it("a callback sent but never confirmed, then run: the upkeep confirms its pending send instead of sending it again", async () => {
+    const { crashing, other, lost, where } = await processes(name);
+    const { batch } = await startBatch(crashing, 1);
+    await runAll(crashing, "rows", 1);
+    const callback = batch.callbacks.complete!;
+    // The crashed process's send reached SQS; its confirm never happened.
+    const { url } = await crashing.queues.get("callbacks");
+    await crashing.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: lost[0]!.body }));
+    // Run by the first process, whose upkeep takes over no entry younger than its 30 s bound
+    // (the other's would, after 300 ms: were the callback still queued then, it would rightly
+    // send it again).
+    const [got] = await reserveSome(crashing, "callbacks", "the callback's one copy", 1);
+    await crashing.settle({ settlements: [{ reservation: got!, outcome: "succeeded" }] });
+    // The other process's upkeep (run by its reserves, on another queue) takes the entry over.
+    await waitFor(async () => (await reserve(other, "rows")).length === 0 && !(await pendingHeld(name, where, callback.id)), {
+      message: "the upkeep to take the callback's pending send over",
+    });
+    // Confirmed, not sent: no second copy waits in the queue.
+    expect(await messagesIn(other, "callbacks")).toBe(0);
+  });
+
   it("a callback whose message SQS holds twice (sent, then the confirm lost) runs once: the late copy is deleted unrun", async () => {
     const { crashing, other, lost } = await processes(name);
     const { batch } = await startBatch(crashing, 1);
@@ -196,7 +259,7 @@ describe.each(["redis", "postgres"] as const)("sqs batches through the %s status
     // Both copies in the queue, as when a sweep resent an entry whose first send SQS had taken.
     const { url } = await other.queues.get("callbacks");
     for (let i = 0; i < 2; i++) await other.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: lost[0]!.body }));
-    // One at a time: two copies received together both run (the gap left: `batches.ts`).
+    // One at a time here: two copies in one hand-out are the next case.
     const first = await reserveSome(other, "callbacks", "a copy of the callback", 1);
     expect(first.map(idOf)).toEqual([callback.id]);
     await other.settle({ settlements: [{ reservation: first[0]!, outcome: "succeeded" }] });
@@ -206,5 +269,21 @@ describe.each(["redis", "postgres"] as const)("sqs batches through the %s status
       message: "the second copy to be received and deleted",
     });
     expect((await other.getStatus({ ids: [callback.id] }))[0]).toMatchObject({ state: "succeeded", executions: 1 });
+  });
+
+  it("two copies of a callback received in one reserve: one is handed out, the other deleted", async () => {
+    const { crashing, lost } = await processes(name);
+    const { batch } = await startBatch(crashing, 1);
+    await runAll(crashing, "rows", 1);
+    const { url } = await crashing.queues.get("callbacks");
+    for (let i = 0; i < 2; i++) await crashing.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: lost[0]!.body }));
+    await waitFor(async () => (await messagesIn(crashing, "callbacks")) === 2, { message: "both copies in the queue" });
+    // Reserve until both copies were received: one handed out, the other deleted unrun.
+    const handed: Reservation[] = [];
+    await waitFor(async () => {
+      handed.push(...(await reserve(crashing, "callbacks")));
+      return (await messagesIn(crashing, "callbacks")) === handed.length && handed.length > 0;
+    }, { timeoutMs: 15_000, message: "the copies to be received" });
+    expect(handed.map(idOf)).toEqual([batch.callbacks.complete!.id]);
   });
 });

@@ -1,6 +1,7 @@
 // The status stores a backend without job state (SQS) keeps statuses in: the in-memory
 // reference, and the shared ones in Redis and PostgreSQL, through the status-store
-// conformance suite (a fresh key prefix or schema per case). Then what only one store can
+// conformance suite (a fresh key prefix or schema per case), and the shared stores' operator
+// side and batches through theirs. Then what only one store can
 // show: the Redis key layout and expiries, bounded deletes of expired PostgreSQL rows, and a
 // settle that waits on a row while a redelivery commits.
 import pg from "pg";

@@ -13,7 +13,9 @@
  * `status-store-bulk.ts` (batches, progress, reads, deletes), `status-store-order.ts` (one
  * job's writes landing out of order), `status-store-retention.ts` (finishedTtlMs and
  * deadTtlMs); their fixtures are in
- * `status-store-harness.ts`. This file wires them and holds the expiry case.
+ * `status-store-harness.ts`. This file wires them and holds the expiry case. The shared
+ * stores' parts have suites of their own: the operator's side (`status-store-marks.ts`) and
+ * batches (`status-store-batches.ts`).
  */
 import { describe, expect, it } from "vitest";
 

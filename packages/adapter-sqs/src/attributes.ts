@@ -57,6 +57,10 @@ export interface Handle {
    * the job finishes). Absent for jobs without either.
    */
   flow?: { concurrency?: string; unique?: string };
+  /** The job is counted in a batch: its status is written before SQS settles it (`settling.ts`). */
+  batch?: true;
+  /** The job is a batch's callback: a second copy in one hand-out is deleted (`receiving.ts`). */
+  callback?: true;
 }
 
 /** The adapter's handle of a reservation. */
@@ -89,13 +93,15 @@ export function peekId(body: string | undefined): string | undefined {
  * The job id, `runAt` and flow control in a body, from one parse: `flow` when it is an object
  * (core validates it at enqueue; a body with a malformed one is buried by core when it runs).
  */
-export function peek(body: string | undefined): { id?: string; runAt?: string; flow?: FlowControl } {
+export function peek(body: string | undefined): { id?: string; runAt?: string; flow?: FlowControl; batch?: true; callback?: true } {
   try {
-    const { id, runAt, flow } = JSON.parse(body ?? "") as { id?: unknown; runAt?: unknown; flow?: unknown };
+    const { id, runAt, flow, batch } = JSON.parse(body ?? "") as { id?: unknown; runAt?: unknown; flow?: unknown; batch?: { callback?: unknown } | null };
     return {
       ...(typeof id === "string" ? { id } : {}),
       ...(typeof runAt === "string" ? { runAt } : {}),
       ...(flow !== null && typeof flow === "object" ? { flow: flow as FlowControl } : {}),
+      // A job counted in a batch (a callback is not).
+      ...(batch !== null && typeof batch === "object" ? (batch.callback === undefined ? { batch: true as const } : { callback: true as const }) : {}),
     };
   } catch {
     return {};

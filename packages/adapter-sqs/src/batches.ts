@@ -2,7 +2,8 @@
  * Batches on SQS (`capabilities.batches`, with a shared status store that has `batches` and
  * `flow`): SQS holds the messages, the store counts. The store counts a batch's jobs inside
  * `enqueued` (statuses are written before the messages are sent, as for every job) and
- * `settled` (after SQS settled the messages), idempotent per job; when a settle or a seal
+ * `settled` (for a batch's job, before SQS settles its message, so that no crash loses a
+ * count: `settling.ts`), idempotent per job; when a settle or a seal
  * finishes a batch, the same atomic store step records its callbacks as pending sends,
  * which come back here to be sent and confirmed (`SqsFlow.send`). A process killed between
  * the store's decision and the send leaves them pending: after `claimTimeoutMs` (30 s by
@@ -11,8 +12,10 @@
  * A callback sent twice (its sender died between SQS's answer and the confirm) runs once:
  * the upkeep confirms, instead of sending, a swept callback whose status shows it delivered
  * already, and a delivery of a callback whose status is finished is void (the store's
- * `control.deliveries` answers it; the receiver deletes it unrun). FIFO queues collapse the
- * two sends by the entry's token within SQS's 5-minute window anyway.
+ * `control.deliveries` answers it; the receiver deletes it unrun), and a later copy received
+ * in the same reserve as the first is deleted (`receiving.ts`). FIFO queues collapse the two
+ * sends by the entry's token within SQS's 5-minute window anyway. Two copies received by two
+ * workers at once both run (their window: a copy waited in the queue past the claim timeout).
  *
  * An operator's cancel counts a job of a batch as discarded in the store's cancel step; a
  * batch that finishes there has its callbacks recorded as pending sends taken at time 0

@@ -188,7 +188,15 @@ export class Receiver {
       const receives = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
       if (this.options.fifo) body = withExecutions(body, receives - 1);
       const seen = peek(body);
-      const handle: Handle = { queue, receipt: message.ReceiptHandle!, jobId: seen.id, receivedAt: now, runAt: seen.runAt ?? "" };
+      const handle: Handle = {
+        queue,
+        receipt: message.ReceiptHandle!,
+        jobId: seen.id,
+        receivedAt: now,
+        runAt: seen.runAt ?? "",
+        ...(seen.batch ? { batch: true as const } : {}),
+        ...(seen.callback ? { callback: true as const } : {}),
+      };
       const reservation: Reservation = { providerJobId: message.MessageId!, body, deliveries: receives, handle };
       // One field test for a job without flow control.
       if (flow && seen.flow && seen.id) {
@@ -250,6 +258,14 @@ export class Receiver {
    */
   private async handOut(reservations: Reservation[]): Promise<Reservation[]> {
     const { control } = this.options;
+    // Two copies of one batch callback in one hand-out (its message was sent twice: its sender
+    // died before confirming, and the sweep sent it again) are not two deliveries of one
+    // message: the later copies are deleted, so the callback runs once (`batches.ts`).
+    const copies = laterCallbackCopies(reservations);
+    if (copies.size > 0) {
+      await this.dropVoided([...copies]);
+      reservations = reservations.filter((r) => !copies.has(r));
+    }
     let voided: Set<string> | undefined;
     try {
       if (control) {
@@ -269,7 +285,7 @@ export class Receiver {
   }
 
   /**
-   * Deletes copies an operator voided unrun, and frees the concurrency slots flow control gave
+   * Deletes copies that must not run (voided by an operator; a callback's later copy) unrun, and frees the concurrency slots flow control gave
    * them. A delete that fails leaves the copy to come again, and be voided again.
    */
   private async dropVoided(voided: readonly Reservation[]): Promise<void> {
@@ -289,4 +305,18 @@ export class Receiver {
       [...byQueue].map(([queue, group]) => this.options.sender.changeVisibility(queue.url, group.map((r) => ({ receipt: handleOf(r).receipt, seconds: 0 })))),
     );
   }
+}
+
+/** The reservations of a batch callback whose job id came earlier in the same list. */
+function laterCallbackCopies(reservations: readonly Reservation[]): Set<Reservation> {
+  const copies = new Set<Reservation>();
+  let seen: Set<string> | undefined;
+  for (const reservation of reservations) {
+    const { callback, jobId } = handleOf(reservation);
+    if (!callback || jobId === undefined) continue;
+    seen ??= new Set();
+    if (seen.has(jobId)) copies.add(reservation);
+    else seen.add(jobId);
+  }
+  return copies;
 }

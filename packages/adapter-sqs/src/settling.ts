@@ -6,7 +6,9 @@
  * ones made visible at once, dead ones copied to the dead-letter queue and deleted, retries
  * sent again with their backoff as delay and deleted (on FIFO queues kept, hidden for the
  * backoff, so the group stays in order). New copies are sent before the delivered ones go.
- * With batches, the callbacks of batches the status write finished are sent last (`batches.ts`).
+ * A job of a batch has its status written first (the store counts it there: a count must
+ * survive a crash), and the callbacks of batches a status write finished are sent right
+ * after that write (`batches.ts`).
  *
  * @module
  */
@@ -50,13 +52,16 @@ export async function settleAll(adapter: SettleAllContext, settlements: readonly
   // a redelivery read the old one (CI, under load). If SQS then refuses the change, the
   // message comes back when its lease runs out, with the new payload.
   //
-  // On a standard queue the retry's new copy may likewise be received and started before a
-  // status written after it: the write is then stale and changes nothing, which only loses a
-  // status that the new delivery overwrites anyway, except for a job of a batch, whose failed
-  // run the store counts in that write (the batches conformance case lost it). Those are
-  // written first too; a send that then fails leaves the job `retrying` with its lease ended,
-  // and its message comes back when the lease runs out (at-least-once, as before).
-  const early = current.filter((settlement) => settlement.outcome === "retry" && (adapter.fifo || settlement.payload.batch !== undefined));
+  // A job of a batch (`handle.batch`) has every settlement but a release written first: the
+  // store counts it in that write, and a count must not be lost. Written after, (1) a
+  // process killed between SQS's delete and the write left the job counted pending for
+  // ever, its message gone: the batch never finished; (2) a retry's new copy, received and
+  // started before the write, made it stale, and the failed run went uncounted (the batches
+  // conformance case). Written first, what SQS then fails to settle comes back when the
+  // lease runs out and runs again (at-least-once, as before), and its settlement counts
+  // nothing more: the job is counted finished already. A dead one is `dead` in the store a
+  // moment before its dead-letter copy exists.
+  const early = current.filter((settlement) => (settlement.outcome === "retry" && adapter.fifo) || (handleOf(settlement.reservation).batch === true && settlement.outcome !== "released"));
   if (early.length > 0) await adapter.batches?.send(await adapter.status.settled(statusEntries(early)));
   // Messages first, statuses after: once a status says `dead`, its dead-letter message
   // exists (the dead set lists it), and a finished status never precedes the delete.

@@ -267,8 +267,9 @@ export interface StatusStoreFlow {
  * a callback whose status is finished is void (`StatusStoreControl.deliveries` answers it,
  * and the adapter deletes the copy unrun), and the adapter's upkeep confirms, instead of
  * resending, a swept callback whose status shows it delivered (no longer queued). FIFO
- * queues also collapse two sends of one entry by its token. What remains: two copies both
- * received before either finished run side by side (a copy waited in the queue past the
+ * queues also collapse two sends of one entry by its token, and the SQS adapter deletes a
+ * second copy received in the same reserve. What remains: two copies received by two
+ * workers before either finished run side by side (a copy waited in the queue past the
  * claim timeout, 30 s by default, and the process that sent it died before confirming).
  */
 export interface StatusStoreBatches {
