@@ -72,7 +72,7 @@ describe("errand jobs", () => {
     expect(some.stdout).toBe(`1 of 2 job(s) cancelled; not waiting to run (running, finished or unknown): ${ghost}\n`);
   });
 
-  it("run-now makes a scheduled job due; abort of a job not running changes nothing", async () => {
+  it("run-now makes a scheduled job due; abort or interrupt of a job not running changes nothing", async () => {
     const id = randomUUID();
     const seed = [{ job: "EchoJob", id, waitMs: 3_600_000 }];
     const due = await errand(["jobs", "run-now", id, "--json", "--config", CONFIG], { seed });
@@ -80,6 +80,8 @@ describe("errand jobs", () => {
     const abort = await errand(["jobs", "abort", id, "--config", CONFIG], { seed });
     expect(abort.code).toBe(1);
     expect(abort.stdout).toBe(`0 of 1 job(s) asked to abort; not running: ${id}\n`);
+    const interrupt = await errand(["jobs", "interrupt", id, "--config", CONFIG], { seed });
+    expect([interrupt.code, interrupt.stdout]).toEqual([1, `0 of 1 job(s) asked to interrupt; not running: ${id}\n`]);
     expectOneLineError(await errand(["jobs", "cancel", "--config", CONFIG]), /missing required argument|job ids/);
   });
 });

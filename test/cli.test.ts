@@ -14,7 +14,7 @@ describe("errand --help", () => {
   it("lists every command", async () => {
     const { code, stdout } = await errand(["--help"]);
     expect(code).toBe(0);
-    for (const command of ["work", "perform", "enqueue", "status", "dead", "queues", "relay"]) {
+    for (const command of ["work", "perform", "enqueue", "status", "batch", "dead", "queues", "relay"]) {
       expect(stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
     }
   });

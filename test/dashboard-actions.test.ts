@@ -9,7 +9,7 @@ import { waitFor } from "@errand/core/testing";
 import { dashboard } from "@errand/dashboard";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { failing, hold, releaseAll, seed, SIGNUP, startApp, SyncJob, WelcomeJob } from "./dashboard/seed.js";
+import { failing, hold, release, releaseAll, seed, signalled, SIGNUP, startApp, SyncJob, WelcomeJob } from "./dashboard/seed.js";
 import { Session } from "./support/dashboard.js";
 
 let runtime: Runtime;
@@ -130,6 +130,19 @@ describe("dashboard actions on jobs", () => {
     expect(notice(await post({ action: "abort", state: "running", ids: jobId, confirm: "1" }))).toMatchObject({ notice: "aborted", n: "1" });
     await settles(jobId, "failed");
     expect((await jobs().get(jobId))?.error).toMatchObject({ name: "JobAbortedError" });
+  });
+
+  it("interrupts a running job without asking: its signal fires, it runs again and succeeds", async () => {
+    hold("interrupt-me");
+    const { jobId } = await WelcomeJob.performLater(SIGNUP, "interrupt-me");
+    await settles(jobId, "running");
+    expect(notice(await post({ action: "interrupt", state: "running", ids: jobId }))).toMatchObject({ notice: "interrupted", n: "1" });
+    await waitFor(() => signalled.includes("interrupt-me"), { timeoutMs: 10_000, message: "the job's signal to fire" });
+    // Handed back, it waits at its gate again; WelcomeJob dies at its first failure, so a failure would show.
+    await settles(jobId, "running");
+    release("interrupt-me");
+    await settles(jobId, "succeeded");
+    expect((await jobs().get(jobId))?.attempts).toEqual([]);
   });
 
   it("counts jobs that moved on meanwhile as not done", async () => {

@@ -91,7 +91,7 @@ describe("postgres upgrade from the 013 schema to 014 (the operator's contract)"
         ttlMs: 5000,
         finished: [],
       });
-      expect(beat).toEqual({ paused: [], abort: [id("running")] });
+      expect(beat).toEqual({ paused: [], abort: [id("running")], interrupt: [] });
       // Cancelled in one statement: one finish time, then by id, descending; the job that failed before them after.
       expect(await listed("failed")).toEqual([id("parked"), id("deferred"), id("queued"), id("failed")]);
       expect(await adapter.listQueues({})).toEqual([

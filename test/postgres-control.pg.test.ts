@@ -221,6 +221,26 @@ describe("postgres: the operator's contract", () => {
     }
   });
 
+  it("a mark keeps its kind (migration 021): a row written without one is an abort, an abort of the run replaces an interrupt, an interrupt leaves an abort", async () => {
+    const adapter = freshAdapter();
+    try {
+      await adapter.enqueue({ jobs: [payload("kinds", Date.now() - 2000), payload("kinds", Date.now() - 1000)] });
+      const taken = await reserve(adapter, "kinds", 2);
+      const [a, b] = taken.map((reservation) => reservation.providerJobId);
+      const table = `"${adapter.schema}".abort_marks`;
+      // As a mark made before 021 was stored: job and token only.
+      await adapter.pool.query(`INSERT INTO ${table} (job_id, token) SELECT id, lease_token FROM "${adapter.schema}".jobs WHERE id = $1`, [a]);
+      expect(await adapter.changeJobs({ action: "interrupt", ids: [a!, b!] })).toEqual([a, b]);
+      const kinds = async () => (await adapter.pool.query<{ id: string; kind: string }>(`SELECT job_id::text AS id, kind FROM ${table} ORDER BY job_id`)).rows;
+      expect(await kinds()).toEqual([{ id: a, kind: "abort" }, { id: b, kind: "interrupt" }].sort((x, y) => (x.id! < y.id! ? -1 : 1)));
+      expect(await adapter.changeJobs({ action: "abort", ids: [b!] })).toEqual([b]);
+      expect((await kinds()).map((row) => row.kind)).toEqual(["abort", "abort"]);
+      await expect(adapter.pool.query(`UPDATE ${table} SET kind = 'pause'`)).rejects.toThrow(/check constraint/);
+    } finally {
+      await adapter.close();
+    }
+  });
+
   it("a beat drops throughput older than 25 hours, workers an hour past their ttl and abort marks older than an hour", async () => {
     const adapter = freshAdapter();
     try {

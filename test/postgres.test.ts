@@ -103,6 +103,7 @@ describe("migrations", () => {
         "018_enqueue_resend",
         "019_batches",
         "020_status_store_batches",
+        "021_interrupt",
       ]);
       const { rows } = await adapters[0]!.pool.query(`SELECT id, name FROM "${schema}".migrations`);
       expect(rows).toEqual([
@@ -126,6 +127,7 @@ describe("migrations", () => {
         { id: 18, name: "018_enqueue_resend" },
         { id: 19, name: "019_batches" },
         { id: 20, name: "020_status_store_batches" },
+        { id: 21, name: "021_interrupt" },
       ]);
       expect((await adapters[0]!.migrate()).applied).toEqual([]);
       // 010's fillfactor, 011's autovacuum threshold and 013's unthrottled autovacuum on the churning tables.

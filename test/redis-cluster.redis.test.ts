@@ -24,6 +24,7 @@ import { retrySuite } from "./conformance/retry.js";
 import { statusSuite } from "./conformance/status.js";
 import { statusFeedSuite } from "./conformance/status-feed.js";
 import { workerControlSuite } from "./conformance/worker-control.js";
+import { workerInterruptSuite } from "./conformance/worker-interrupt.js";
 import { redisPrefix } from "./support/redis.js";
 import { startRedisCluster, type RedisClusterNode, type StartedRedisCluster } from "./support/redis-cluster.js";
 
@@ -72,6 +73,7 @@ listJobsSuite(wiring);
 controlSuite(wiring);
 controlWorkersSuite(wiring);
 workerControlSuite(wiring);
+workerInterruptSuite(wiring);
 
 /** A raw client of the cluster and one client per master, for facts about single nodes. */
 async function rawCluster(): Promise<{ cluster: Cluster; masters: Redis[]; close: () => Promise<void> }> {

@@ -125,7 +125,7 @@ describe("redis operator: run now", () => {
   });
 });
 
-describe("redis operator: abort marks", () => {
+describe("redis operator: abort and interrupt marks", () => {
   it("marks running jobs in the control slot; the beat answers them, a settle by this process drops them", async () => {
     const adapter = open();
     const { aborts } = adapter.keys.control;
@@ -140,6 +140,24 @@ describe("redis operator: abort marks", () => {
     expect(beat.abort.sort()).toEqual([...ids].sort());
     await adapter.settle({ settlements: [{ reservation: running[0]!, outcome: "failed", error: { name: "JobAbortedError", message: "aborted" } }] });
     expect(await adapter.client.zrange(aborts, 0, -1)).toEqual([ids[1]]);
+  });
+
+  it("keeps a mark's kind in its token (interrupt:<token>): an abort of the run replaces it, an interrupt leaves an abort; a settle drops either", async () => {
+    const adapter = open();
+    const { abortTokens } = adapter.keys.control;
+    await adapter.enqueue({ jobs: [payload(), payload()] });
+    const running = await reserve(adapter, 2);
+    const [a, b] = running.map((r) => r.providerJobId);
+    expect(await adapter.changeJobs({ action: "interrupt", ids: [a!, b!] })).toEqual([a, b]);
+    const tokens = await adapter.client.hgetall(abortTokens);
+    expect(tokens[a!]).toMatch(/^interrupt:[\w-]+\.\w+$/);
+    expect(await adapter.changeJobs({ action: "abort", ids: [a!] })).toEqual([a]);
+    expect(await adapter.changeJobs({ action: "interrupt", ids: [a!] })).toEqual([a]);
+    expect(await adapter.client.hget(abortTokens, a!)).toBe(tokens[a!]!.slice("interrupt:".length));
+    const beat = await adapter.heartbeat({ worker: worker("w1", running), at: new Date(), ttlMs: 5_000, finished: [] });
+    expect(beat).toMatchObject({ abort: [a], interrupt: [b] });
+    await adapter.settle({ settlements: [{ reservation: running[1]!, outcome: "released" }] });
+    expect(Object.keys(await adapter.client.hgetall(abortTokens))).toEqual([a]);
   });
 
   it("drops a stale mark (the job settled before a beat saw it, then ran again) and marks past an hour", async () => {
@@ -208,14 +226,17 @@ describe("redis operator: beats, pauses and throughput", () => {
   it("counts due scheduled jobs no reserve promoted as queued, and their wait in latency", async () => {
     const adapter = open();
     const keys = adapter.keys.queue("default");
-    const due = payload({ runAt: new Date(Date.now() + 100).toISOString() });
+    const due = payload({ runAt: new Date(Date.now() + 500).toISOString() });
     await adapter.enqueue({ jobs: [payload({ runAt: new Date(Date.now() + 3_600_000).toISOString() }), due] });
+    // An enqueue that lands after `runAt` stores the job as ready, not in the scheduled zset
+    // (seen at load average 18): what follows is about one stored while still scheduled.
+    const storedScheduled = Date.now() < Date.parse(due.runAt);
     const before = (await adapter.listQueues({}))[0]!;
-    // Unless the machine was slower than 100 ms here, the job is not due yet.
+    // Unless the machine was slower than 500 ms here, the job is not due yet.
     if (Date.now() < Date.parse(due.runAt)) expect(before).toMatchObject({ queued: 0, scheduled: 2, latencyMs: 0 });
     // No worker looks: the job stays in the scheduled zset once its time came, its status queued.
     await waitFor(async () => (await adapter.listQueues({}))[0]!.queued === 1, { timeoutMs: 5_000, message: "the due job to count as queued" });
-    expect(await adapter.client.zcard(keys.scheduled)).toBe(2);
+    expect(await adapter.client.zcard(keys.scheduled)).toBe(storedScheduled ? 2 : 1);
     const [info] = await adapter.listQueues({});
     expect(info).toMatchObject({ queued: 1, scheduled: 1 });
     expect(info!.latencyMs).toBeGreaterThanOrEqual(0);

@@ -1,7 +1,7 @@
 /**
  * Conformance: acting on jobs (`capabilities.control`, `changeJobs` in adapter/control.ts) —
  * cancel a job that has not started (wherever it waits, flow control included), run a
- * scheduled or retrying job now, mark a running job for abort (read back by its worker's
+ * scheduled or retrying job now, mark a running job for abort or interrupt (read back by its worker's
  * beat). Each action returns the ids it applied to and leaves every other job alone.
  */
 import { describe, expect, it } from "vitest";
@@ -161,6 +161,27 @@ export function controlSuite(wiring: AdapterWiring): void {
         await fixture.adapter.settle({ settlements: [{ reservation: job!, outcome: "failed", error: { name: "JobAbortedError", code: "ERR_JOB_ABORTED", message: "aborted" } }] });
         expect((await beat(fixture, mine)).abort).toEqual([]);
         expect(await jobs().abort([idOf(job!)])).toEqual([]);
+      });
+    });
+
+    it("interrupt marks a running job of its own kind: a later abort of the run wins, a later interrupt leaves an abort; released, the mark is gone", async () => {
+      await withFixture(wiring, async (fixture) => {
+        await store(fixture, readySince("interrupt", 2000), readySince("interrupt", 1000));
+        const [job, other] = await take(fixture, "interrupt", 2);
+        const mine = workerInfo("worker-running-both", [running(job!), running(other!)]);
+        expect(await jobs().interrupt([idOf(job!), idOf(other!), UNKNOWN])).toEqual([idOf(job!), idOf(other!)]);
+        expect(await beat(fixture, mine)).toMatchObject({ abort: [], interrupt: [idOf(job!), idOf(other!)] });
+        expect(await jobs().abort([idOf(job!)])).toEqual([idOf(job!)]);
+        expect(await beat(fixture, mine)).toMatchObject({ abort: [idOf(job!)], interrupt: [idOf(other!)] });
+        // An interrupt of an aborted run is answered (the run is marked) but the abort stays.
+        expect(await jobs().interrupt([idOf(job!)])).toEqual([idOf(job!)]);
+        expect(await beat(fixture, mine)).toMatchObject({ abort: [idOf(job!)], interrupt: [idOf(other!)] });
+        await fixture.adapter.settle({ settlements: [{ reservation: other!, outcome: "released" }] });
+        expect(await beat(fixture, mine)).toMatchObject({ abort: [idOf(job!)], interrupt: [] });
+        // Its next run is a new one: the mark made for the last does not reach it.
+        const [again] = await take(fixture, "interrupt", 1);
+        expect(idOf(again!)).toBe(idOf(other!));
+        expect((await beat(fixture, workerInfo("worker-running-both", [running(job!), running(again!)]))).interrupt).toEqual([]);
       });
     });
   });

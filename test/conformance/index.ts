@@ -31,6 +31,7 @@ import { watchSuite } from "./watch.js";
 import { statusFeedSuite } from "./status-feed.js";
 import { wireFormatSuite } from "./wire-format.js";
 import { workerControlSuite } from "./worker-control.js";
+import { workerInterruptSuite } from "./worker-interrupt.js";
 
 export type { AdapterWiring } from "./harness.js";
 
@@ -56,6 +57,7 @@ export function runConformance(wiring: AdapterWiring): void {
   controlWorkersSuite(wiring);
   mailerSuite(wiring);
   workerControlSuite(wiring);
+  workerInterruptSuite(wiring);
   transactionsSuite(wiring);
   batchesSuite(wiring);
   batchesJobsSuite(wiring);

@@ -13,7 +13,7 @@ import { waitFor } from "@errand/core/testing";
 
 import { DashboardHarness, type DashboardWiring } from "./harness.js";
 import { steps } from "./steps.js";
-import { failing, hold, release, ReportJob, SIGNUP, SyncJob, waitForPause, WelcomeJob } from "./seed.js";
+import { failing, hold, release, ReportJob, signalled, SIGNUP, SyncJob, waitForPause, WelcomeJob } from "./seed.js";
 
 /** Jobs on backends with a worker poll and hop; generous, since a failure here is a hang. */
 const DEADLINE_MS = 20_000;
@@ -78,6 +78,23 @@ export function runDashboardScenarios(wiring: DashboardWiring): void {
       release("seed-dead");
       await page.waitForSelector('[data-job-state]:text("succeeded")', { timeout: DEADLINE_MS });
       await expect.poll(() => page.locator(".notice").textContent()).toContain("Retried 1 job.");
+      await sameDocument(page);
+      await page.close();
+    });
+
+    it("interrupts a running job from its page: it runs again from the start and succeeds", async () => {
+      hold("to-interrupt");
+      const { jobId } = await WelcomeJob.performLater(SIGNUP, "to-interrupt");
+      await waitFor(async () => (await jobs().get(jobId))?.state === "running", { timeoutMs: DEADLINE_MS, message: "the job running" });
+      const page = await app.open(`/jobs/${jobId}`);
+      expect(await page.getByRole("button", { name: "Abort" }).count()).toBe(1);
+      await page.getByRole("button", { name: "Interrupt" }).click();
+      await expect.poll(() => page.locator(".notice").textContent()).toContain("Asked 1 job to stop and run again");
+      await waitFor(() => signalled.includes("to-interrupt"), { timeoutMs: DEADLINE_MS, message: "the job's signal to fire" });
+      // Handed back, not failed: it runs again and waits at its gate (a failure would kill it: one attempt).
+      await waitFor(async () => (await jobs().get(jobId))?.state === "running", { timeoutMs: DEADLINE_MS, message: "the job running again" });
+      release("to-interrupt");
+      await page.waitForSelector('[data-job-state]:text("succeeded")', { timeout: DEADLINE_MS });
       await sameDocument(page);
       await page.close();
     });

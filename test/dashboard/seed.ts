@@ -13,6 +13,8 @@ export const SIGNUP = { email: "ada@example.com", password: "hunter2", profile: 
 
 /** Jobs that fail while their label is in this set. */
 export const failing = new Set<string>();
+/** Labels of the jobs whose signal fired while they waited at their gate, in order. */
+export const signalled: string[] = [];
 /** Gates: a job whose label has one waits until it is released (or its signal aborts). */
 const gates = new Map<string, { opened: Promise<void>; open(): void }>();
 
@@ -33,7 +35,10 @@ function gate(label: string, signal: AbortSignal): Promise<void> {
   const held = gates.get(label);
   if (!held) return Promise.resolve();
   return new Promise<void>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
+    const onAbort = () => {
+      signalled.push(label);
+      reject(signal.reason);
+    };
     signal.addEventListener("abort", onAbort, { once: true });
     void held.opened.then(() => {
       signal.removeEventListener("abort", onAbort);

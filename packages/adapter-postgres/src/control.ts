@@ -1,10 +1,12 @@
 /**
- * The operator's side of the PostgreSQL adapter (`capabilities.control`): cancel, run now and
- * abort jobs, pause queues, worker heartbeats and throughput (tables and functions of
- * migration 014). Nothing here runs on the drain path.
+ * The operator's side of the PostgreSQL adapter (`capabilities.control`): cancel, run now,
+ * abort and interrupt jobs, pause queues, worker heartbeats and throughput (tables and
+ * functions of migrations 014 and 021). Nothing here runs on the drain path.
  *
  * An abort mark's life: `changeJobs({ action: "abort" })` stores the job's id with the lease
- * token of the run it was asked for, in the statement that checks the job runs. A beat
+ * token of the run it was asked for, in the statement that checks the job runs. An interrupt
+ * mark is one of kind `interrupt` (021): an abort of the same run makes it an abort mark, an
+ * interrupt leaves an abort mark as it is. A beat
  * answers the marks of the jobs the worker says it runs whose row still holds that token
  * and is `running`; so a mark lapses by itself when the job settles, or when its lease ran
  * out and another run took it (a new token), and settle never looks at marks. Marks older
@@ -36,7 +38,7 @@ import type { QueryName } from "./sql.js";
 import { isUuid } from "./uuid.js";
 
 const MINUTE_MS = 60_000;
-const ACTIONS: readonly JobAction[] = ["cancel", "runNow", "abort"];
+const ACTIONS: readonly JobAction[] = ["cancel", "runNow", "abort", "interrupt"];
 
 /** What the control side needs of its adapter. */
 export interface ControlContext {
@@ -67,7 +69,7 @@ function withRunAt(body: string, at: Date): string {
 export class Control {
   constructor(private readonly context: ControlContext) {}
 
-  /** Cancels, runs now or aborts jobs; answers the ids the action applied to, in the order given. */
+  /** Cancels, runs now, aborts or interrupts jobs; answers the ids the action applied to, in the order given. */
   async changeJobs({ action, ids }: ChangeJobsOptions): Promise<string[]> {
     if (!ACTIONS.includes(action)) throw new ConfigError(`postgres adapter: changeJobs action must be one of ${ACTIONS.join(", ")}, got ${JSON.stringify(action)}`);
     if (!Array.isArray(ids) || ids.some((id) => typeof id !== "string")) throw new ConfigError("postgres adapter: changeJobs ids must be an array of job ids (strings)");
@@ -77,8 +79,8 @@ export class Control {
     let changed: string[];
     if (action === "cancel") {
       changed = (await this.context.query<{ id: string }>("control-cancel", [valid, JSON.stringify(cancelledError()), this.context.statusChannel, this.context.wakeChannel])).rows.map((row) => row.id);
-    } else if (action === "abort") {
-      changed = (await this.context.query<{ id: string }>("control-abort", [valid])).rows.map((row) => row.id);
+    } else if (action === "abort" || action === "interrupt") {
+      changed = (await this.context.query<{ id: string }>("control-abort", [valid, action])).rows.map((row) => row.id);
     } else {
       changed = await this.runNow(valid);
     }
@@ -116,12 +118,12 @@ export class Control {
     await this.context.query(paused ? "control-pause" : "control-resume", [queues]);
   }
 
-  /** Stores a beat; answers the paused queues and the jobs of this worker to abort. */
+  /** Stores a beat; answers the paused queues and the jobs of this worker to abort or interrupt. */
   async heartbeat({ worker, at, ttlMs, finished, stopping }: HeartbeatOptions): Promise<HeartbeatResult> {
     if (!(at instanceof Date) || Number.isNaN(at.getTime())) throw new ConfigError("postgres adapter: heartbeat at must be a valid Date");
     if (!Number.isInteger(ttlMs) || ttlMs < 1 || ttlMs > 2_147_483_647) throw new ConfigError(`postgres adapter: heartbeat ttlMs must be a positive integer, got ${JSON.stringify(ttlMs)}`);
     const running = worker.running.map((job) => job.id).filter(isUuid);
-    const { rows } = await this.context.query<{ paused: string[]; abort: string[] }>("control-beat", [
+    const { rows } = await this.context.query<{ paused: string[]; abort: string[]; interrupt: string[] }>("control-beat", [
       worker.id,
       JSON.stringify(worker),
       at,
@@ -134,7 +136,9 @@ export class Control {
       running,
     ]);
     const abort = new Set(rows[0]!.abort);
-    return { paused: rows[0]!.paused, abort: worker.running.map((job) => job.id).filter((id) => abort.has(id.toLowerCase())) };
+    const interrupt = new Set(rows[0]!.interrupt);
+    const ids = worker.running.map((job) => job.id);
+    return { paused: rows[0]!.paused, abort: ids.filter((id) => abort.has(id.toLowerCase())), interrupt: ids.filter((id) => interrupt.has(id.toLowerCase())) };
   }
 
   /** Every worker record kept (live or gone, an hour past its ttl at most), by id. */

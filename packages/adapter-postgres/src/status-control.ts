@@ -196,8 +196,17 @@ export class PostgresStatusControl implements StatusStoreControl {
   }
 
   async abort(ids: readonly string[]): Promise<string[]> {
+    return this.mark(ids, "abort");
+  }
+
+  async interrupt(ids: readonly string[]): Promise<string[]> {
+    return this.mark(ids, "interrupt");
+  }
+
+  /** Marks running jobs for an abort or an interrupt (migration 021: an abort of the same run wins); answers the ids marked, in order. */
+  private async mark(ids: readonly string[], kind: "abort" | "interrupt"): Promise<string[]> {
     if (ids.length === 0) return [];
-    const { rows } = await this.query<{ id: string }>("status-abort", [[...new Set(ids)]]);
+    const { rows } = await this.query<{ id: string }>("status-abort", [[...new Set(ids)], kind]);
     const marked = new Set(rows.map((row) => row.id));
     return ids.filter((id, i) => marked.has(id) && ids.indexOf(id) === i);
   }
@@ -208,7 +217,7 @@ export class PostgresStatusControl implements StatusStoreControl {
 
   async heartbeat({ worker, at, ttlMs, finished, stopping }: HeartbeatOptions): Promise<HeartbeatResult> {
     const record = JSON.stringify({ ...worker, lastBeatAt: at.toISOString(), ttlMs });
-    const { rows } = await this.query<{ paused: string[]; abort: string[] }>("status-beat", [
+    const { rows } = await this.query<{ paused: string[]; abort: string[]; interrupt: string[] }>("status-beat", [
       worker.id,
       record,
       stopping === true,
@@ -220,7 +229,9 @@ export class PostgresStatusControl implements StatusStoreControl {
       worker.running.map((job) => job.id),
     ]);
     const abort = new Set(rows[0]?.abort ?? []);
-    return { paused: rows[0]?.paused ?? [], abort: worker.running.map((job) => job.id).filter((id) => abort.has(id)) };
+    const interrupt = new Set(rows[0]?.interrupt ?? []);
+    const ids = worker.running.map((job) => job.id);
+    return { paused: rows[0]?.paused ?? [], abort: ids.filter((id) => abort.has(id)), interrupt: ids.filter((id) => interrupt.has(id)) };
   }
 
   async listWorkers(): Promise<WorkerRecord[]> {

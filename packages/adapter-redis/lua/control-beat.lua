@@ -2,7 +2,8 @@
   tag `{<prefix>:control}` (keys.ts), so a beat is one script on one slot, on a Cluster too.
   KEYS[1] workers (hash: worker id -> record JSON), KEYS[2] beats (zset: worker id -> ms when
   its record may go), KEYS[3] paused (set of queue names), KEYS[4] aborts (zset: job id -> ms
-  the abort was asked), KEYS[5] abort-tokens (hash: job id -> lease token of the run to abort)
+  the abort was asked), KEYS[5] abort-tokens (hash: job id -> lease token of the run to abort,
+  "interrupt:<token>" for an interrupt: control-mark.lua)
   ARGV[1] what the throughput keys start with ("<...>:tput:"), ARGV[2] worker id,
   ARGV[3] its record (JSON), ARGV[4] "1" when the worker is stopping, else ""
   ARGV[5] the worker's ttl ms, ARGV[6] the beat's minute (UTC minutes since the epoch)

@@ -1,11 +1,11 @@
 --[[ status-control-jobs: an operator's action on jobs in the status store (status-control.ts).
   KEYS[1] the abort marks ("{<prefix>}:c:aborts"; it routes the call to the store's slot)
-  ARGV[1] key head "{<prefix>}:", ARGV[2] action: c (cancel), n (run now), a (abort),
+  ARGV[1] key head "{<prefix>}:", ARGV[2] action: c (cancel), n (run now), a (abort), i (interrupt),
   ARGV[3] status channel ("" for none), ARGV[4] ttl ms of a finished status,
   ARGV[5] the cancelled error (JSON), ARGV[6] how long a void mark outlives its job's run time (ms),
   ARGV[7] ttl ms of a dead status (a finished batch's record keeps it when it has dead jobs),
-  ARGV[8..] per job: c, a: its id; n: its id, the superseded runAt text, the body sent with no delay
-  Returns the ids the action applied to (c, a), in order; n returns the ids marked.
+  ARGV[8..] per job: c, a, i: its id; n: its id, the superseded runAt text, the body sent with no delay
+  Returns the ids the action applied to (c, a, i), in order; n returns the ids marked.
 
   c: a job recorded and not started (queued, scheduled, retrying) becomes failed with the
      error, its index entry moves, and its void mark "{<prefix>}:v:<id>" (a hash of void runAt
@@ -18,6 +18,8 @@
      one still scheduled or retrying becomes queued, its runAt now, its body the one sent.
   a: a running job with a lease is marked in "{<prefix>}:c:aborts" (zset: id -> when) and
      "{<prefix>}:c:abort-tokens" (hash: id -> the lease token of the run to abort).
+  i: as a, the token written "interrupt:<token>"; a run already marked for abort (its bare
+     token) keeps its abort mark, while a later a replaces an interrupt mark: abort wins.
 ]]
 --!include status-index-lib.lua
 local t = redis.call('TIME')
@@ -72,9 +74,11 @@ for i = 8, #ARGV, step do
       changed[#changed + 1] = id
     end
     done[#done + 1] = id
-  elseif action == 'a' and state == 'running' and f[6] and f[6] ~= '' then
-    redis.call('ZADD', P .. 'c:aborts', now, id)
-    redis.call('HSET', P .. 'c:abort-tokens', id, f[6])
+  elseif (action == 'a' or action == 'i') and state == 'running' and f[6] and f[6] ~= '' then
+    if not (action == 'i' and redis.call('HGET', P .. 'c:abort-tokens', id) == f[6]) then
+      redis.call('ZADD', P .. 'c:aborts', now, id)
+      redis.call('HSET', P .. 'c:abort-tokens', id, action == 'i' and ('interrupt:' .. f[6]) or f[6])
+    end
     done[#done + 1] = id
   end
 end

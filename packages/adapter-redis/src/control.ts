@@ -1,6 +1,6 @@
 /**
  * The operator's side of the Redis adapter (`capabilities.control`): acting on jobs (cancel,
- * run now, abort), pausing queues, worker heartbeats and throughput.
+ * run now, abort, interrupt), pausing queues, worker heartbeats and throughput.
  *
  * Jobs live in their queue's slot (`{queue}`); what every worker must read at each beat
  * (paused queues, abort marks) and what it adds (its record, finished counts per minute)
@@ -8,17 +8,20 @@
  * script on one slot (`control-beat.lua`), on a Redis Cluster too.
  *
  * An abort mark names a run: the job id in the `aborts` zset (scored by when it was asked)
- * and the lease token of the run in `abort-tokens`. Its life:
+ * and the lease token of the run in `abort-tokens`. An interrupt mark is one too, its token
+ * written `interrupt:<token>` (a lease token is base64url, never holding a colon). Its life:
  *
- * - `changeJobs({ action: "abort" })` checks in the job's queue that it runs and reads its
- *   lease token (`control-jobs.lua`), then marks it in the control slot: two slots, two steps.
+ * - `changeJobs({ action: "abort" | "interrupt" })` checks in the job's queue that it runs
+ *   and reads its lease token (`control-jobs.lua`), then marks it in the control slot
+ *   (`control-mark.lua`, which keeps an abort of the same run over a later interrupt): two
+ *   slots, two steps.
  * - A beat answers the marks of the jobs the worker says it runs. The mark may be stale: the
  *   job settled between the check and the mark, or before a beat saw it, and now runs again
  *   (a retry, a lease that ran out). So a beat that finds marks (rare) reads those jobs'
  *   records in their queues, a second round trip, and keeps a mark only while the job still
  *   holds the lease it was asked for (same token); stale marks are deleted. Times would not
  *   do: a release and the next reserve can fall in the same millisecond.
- * - The jobs a beat told this process to abort are remembered here (`aborting`); when one
+ * - The jobs a beat told this process to abort or interrupt are remembered here (`aborting`); when one
  *   settles, its mark is deleted (`settled`). A settle of unmarked jobs only checks that the
  *   set is empty. A mark nobody settles (its worker died) goes after an hour (the beat).
  *
@@ -46,7 +49,9 @@ import { bodyOf, flowOfFields, readJobs, type FoundJob, type Lookup } from "./lo
 import { runScript } from "./scripts.js";
 
 const MINUTE_MS = 60_000;
-const ACTIONS = { cancel: "c", runNow: "n", abort: "a" } as const;
+const ACTIONS = { cancel: "c", runNow: "n", abort: "a", interrupt: "a" } as const;
+/** How an interrupt mark's token is written in `abort-tokens` (an abort's is the bare token). */
+const INTERRUPT = "interrupt:";
 
 /** The error a cancelled job's status keeps (core's `JobCancelledError`). */
 function cancelledError(): StoredError {
@@ -63,7 +68,7 @@ export interface ControlState {
 
 /** The operator's actions and records of one Redis adapter. */
 export class Control {
-  /** Jobs a beat told this process to abort: their marks go when they settle. */
+  /** Jobs a beat told this process to abort or interrupt: their marks go when they settle. */
   private readonly aborting = new Set<string>();
 
   constructor(
@@ -74,10 +79,10 @@ export class Control {
     private readonly statusChannel: string,
   ) {}
 
-  /** Cancels, runs now or aborts jobs by id; answers the ids changed, in the order given. */
+  /** Cancels, runs now, aborts or interrupts jobs by id; answers the ids changed, in the order given. */
   async changeJobs({ action, ids }: ChangeJobsOptions): Promise<string[]> {
     const code = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
-    if (!code) throw new ConfigError(`redis adapter: changeJobs action must be cancel, runNow or abort, got ${JSON.stringify(action)}`);
+    if (!code) throw new ConfigError(`redis adapter: changeJobs action must be cancel, runNow, abort or interrupt, got ${JSON.stringify(action)}`);
     if (!Array.isArray(ids) || ids.some((id) => typeof id !== "string" || id === "")) throw new ConfigError("redis adapter: changeJobs ids must be non-empty strings");
     if (ids.length === 0) return [];
     const found = await this.lookup.findJobs([...new Set(ids)]);
@@ -97,9 +102,8 @@ export class Control {
       }),
     );
     if (tokens.length > 0) {
-      const now = Date.now();
       const c = this.keys.control;
-      await Promise.all([this.client.hset(c.abortTokens, ...tokens), this.client.zadd(c.aborts, ...[...changed].flatMap((id) => [now, id]))]);
+      await runScript<number>(this.client, "control-mark", [c.aborts, c.abortTokens], [action === "interrupt" ? "i" : "a", ...tokens]);
     }
     return ids.filter((id, index) => changed.has(id) && ids.indexOf(id) === index);
   }
@@ -146,7 +150,7 @@ export class Control {
     else await this.client.srem(this.keys.control.paused, ...queues);
   }
 
-  /** Stores a beat; answers the paused queues and the jobs of this worker to abort. */
+  /** Stores a beat; answers the paused queues and the jobs of this worker to abort or interrupt. */
   async heartbeat({ worker, at, ttlMs, finished, stopping }: HeartbeatOptions): Promise<HeartbeatResult> {
     const c = this.keys.control;
     const record = JSON.stringify({ ...worker, lastBeatAt: at.toISOString(), ttlMs });
@@ -154,15 +158,25 @@ export class Control {
     for (const count of finished) args.push(count.queue, count.succeeded, count.failed);
     for (const job of worker.running) args.push(job.id);
     const [paused, asked] = await runScript<[string[], string[]]>(this.client, "control-beat", [c.workers, c.beats, c.paused, c.aborts, c.abortTokens], args);
-    const abort = asked.length === 0 ? [] : await this.confirmAborts(worker.running, asked);
-    for (const id of abort) this.aborting.add(id);
-    return { paused, abort };
+    if (asked.length === 0) return { paused, abort: [], interrupt: [] };
+    const confirmed = await this.confirmAborts(worker.running, asked);
+    for (const id of confirmed.keys()) this.aborting.add(id);
+    const abort: string[] = [];
+    const interrupt: string[] = [];
+    for (const [id, kind] of confirmed) (kind === "abort" ? abort : interrupt).push(id);
+    return { paused, abort, interrupt };
   }
 
-  /** The marked jobs whose current run the mark was made for (same lease token); deletes the others' marks. */
-  private async confirmAborts(running: readonly RunningJobInfo[], asked: readonly string[]): Promise<string[]> {
+  /** The marked jobs whose current run the mark was made for (same lease token), with their marks' kinds; deletes the others' marks. */
+  private async confirmAborts(running: readonly RunningJobInfo[], asked: readonly string[]): Promise<Map<string, "abort" | "interrupt">> {
     const marks = new Map<string, string>();
-    for (let i = 0; i < asked.length; i += 2) marks.set(asked[i]!, asked[i + 1]!);
+    const kinds = new Map<string, "abort" | "interrupt">();
+    for (let i = 0; i < asked.length; i += 2) {
+      const value = asked[i + 1]!;
+      const interrupt = value.startsWith(INTERRUPT);
+      marks.set(asked[i]!, interrupt ? value.slice(INTERRUPT.length) : value);
+      kinds.set(asked[i]!, interrupt ? "interrupt" : "abort");
+    }
     const jobs = running.filter((job) => marks.has(job.id));
     const byQueue = groupBy(jobs, (job) => job.queue);
     const confirmed = new Set<string>();
@@ -177,7 +191,7 @@ export class Control {
     );
     const stale = [...marks.keys()].filter((id) => !confirmed.has(id));
     if (stale.length > 0) await this.unmark(stale);
-    return [...marks.keys()].filter((id) => confirmed.has(id));
+    return new Map([...kinds].filter(([id]) => confirmed.has(id)));
   }
 
   /** Whether a beat told this process to abort jobs it has not settled yet (see `settled`). */
@@ -196,7 +210,7 @@ export class Control {
     if (done.length > 0) await this.unmark(done);
   }
 
-  /** Deletes the abort marks of `ids`. */
+  /** Deletes the marks of `ids`. */
   private async unmark(ids: readonly string[]): Promise<void> {
     const c = this.keys.control;
     await Promise.all([this.client.zrem(c.aborts, ...ids), this.client.hdel(c.abortTokens, ...ids)]);

@@ -34,7 +34,7 @@
  * | `<prefix>:{<prefix>:control}:beats` | zset | worker id → when its record may go (ms: last beat + ttl + 1 h) |
  * | `<prefix>:{<prefix>:control}:paused` | set | paused queue names |
  * | `<prefix>:{<prefix>:control}:aborts` | zset | job id → when an operator asked to abort it (ms) |
- * | `<prefix>:{<prefix>:control}:abort-tokens` | hash | job id → the lease token of the run to abort |
+ * | `<prefix>:{<prefix>:control}:abort-tokens` | hash | job id → the lease token of the run to abort (`interrupt:<token>` for an interrupt) |
  * | `<prefix>:{<prefix>:control}:tput:<minute>` | hash | `s:<queue>` / `f:<queue>` → runs finished in that UTC minute; expires after 25 h |
  *
  * Layout 1 (before 0.2) kept each job in a hash of its own, `<prefix>:{q}:j:<id>`, with the

@@ -43,6 +43,7 @@ const SCRIPTS = {
   "list-jobs": 9,
   "control-jobs": 6,
   "control-beat": 5,
+  "control-mark": 2,
   "control-read": 1,
   migrate: 1,
   "migrate-ready": 4,

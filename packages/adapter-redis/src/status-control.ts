@@ -15,7 +15,9 @@
  * The index is written by the scripts that write statuses (`status-*.lua`, `status-flow-*.lua`),
  * in the same call: one ZREM and one ZADD per change of state, one SADD per job stored.
  *
- * An abort mark names the run: the job's lease token when it was asked. A beat answers the
+ * An abort mark names the run: the job's lease token when it was asked. An interrupt mark is
+ * one too, its token written `interrupt:<token>`; an abort of the same run replaces it, a later
+ * interrupt leaves an abort mark as it is (`status-control-jobs.lua`). A beat answers the
  * marks of the jobs its worker runs (`control-beat.lua`), then, when there are any (rare),
  * checks them against the statuses in a second round trip and drops the marks of runs that
  * ended: the settle path never looks at marks.
@@ -49,6 +51,8 @@ import { runScript } from "./scripts.js";
 import { toRecord } from "./status-hash.js";
 
 const MINUTE_MS = 60_000;
+/** How an interrupt mark\'s token is written in `abort-tokens` (an abort\'s is the bare token). */
+const INTERRUPT = "interrupt:";
 const STATES = new Set<JobState>(["scheduled", "queued", "running", "succeeded", "retrying", "failed", "dead"]);
 
 /** What the store hands its operator side. */
@@ -190,7 +194,7 @@ export class RedisStatusControl implements StatusStoreControl {
   }
 
   /** Runs `status-control-jobs.lua` with `action` over `args` (one or three per job). */
-  private jobs(action: "c" | "n" | "a", args: readonly string[]): Promise<string[]> {
+  private jobs(action: "c" | "n" | "a" | "i", args: readonly string[]): Promise<string[]> {
     const error = new JobCancelledError();
     return runScript<string[]>(this.client, "status-control-jobs", [this.c.aborts], [
       this.options.head,
@@ -216,6 +220,10 @@ export class RedisStatusControl implements StatusStoreControl {
     return ids.length === 0 ? [] : this.jobs("a", [...new Set(ids)]);
   }
 
+  async interrupt(ids: readonly string[]): Promise<string[]> {
+    return ids.length === 0 ? [] : this.jobs("i", [...new Set(ids)]);
+  }
+
   async pauseQueues({ queues, paused }: PauseQueuesOptions): Promise<void> {
     if (queues.length === 0) return;
     if (paused) await this.client.sadd(this.c.paused, ...queues);
@@ -229,23 +237,35 @@ export class RedisStatusControl implements StatusStoreControl {
     for (const count of finished) args.push(count.queue, count.succeeded, count.failed);
     for (const job of worker.running) args.push(job.id);
     const [paused, asked] = await runScript<[string[], string[]]>(this.client, "control-beat", [c.workers, c.beats, c.paused, c.aborts, c.abortTokens], args);
-    return { paused, abort: asked.length === 0 ? [] : await this.confirmAborts(asked) };
+    if (asked.length === 0) return { paused, abort: [], interrupt: [] };
+    const confirmed = await this.confirmAborts(asked);
+    return { paused, abort: confirmed.filter((mark) => mark.kind === "abort").map((mark) => mark.id), interrupt: confirmed.filter((mark) => mark.kind === "interrupt").map((mark) => mark.id) };
   }
 
-  /** The marked runs still current (the status runs under the token asked for); the other marks are dropped. */
-  private async confirmAborts(asked: readonly string[]): Promise<string[]> {
+  /**
+   * The marked runs still current (the status runs under the token asked for), with their
+   * marks' kinds (an interrupt's token is written `interrupt:<token>`); the other marks are dropped.
+   */
+  private async confirmAborts(asked: readonly string[]): Promise<{ id: string; kind: "abort" | "interrupt" }[]> {
     const marks = new Map<string, string>();
-    for (let i = 0; i < asked.length; i += 2) marks.set(asked[i]!, asked[i + 1]!);
+    const kinds = new Map<string, "abort" | "interrupt">();
+    for (let i = 0; i < asked.length; i += 2) {
+      const value = asked[i + 1]!;
+      const interrupt = value.startsWith(INTERRUPT);
+      marks.set(asked[i]!, interrupt ? value.slice(INTERRUPT.length) : value);
+      kinds.set(asked[i]!, interrupt ? "interrupt" : "abort");
+    }
     const pipeline = this.client.pipeline();
     for (const id of marks.keys()) pipeline.hmget(`${this.options.head}s:${id}`, "state", "tok");
     const replies = (await pipeline.exec()) ?? [];
-    const confirmed: string[] = [];
+    const confirmed: { id: string; kind: "abort" | "interrupt" }[] = [];
     const stale: string[] = [];
     [...marks].forEach(([id, token], i) => {
       const [error, reply] = replies[i]!;
       if (error) throw error;
       const [state, tok] = reply as [string | null, string | null];
-      (state === "running" && tok === token ? confirmed : stale).push(id);
+      if (state === "running" && tok === token) confirmed.push({ id, kind: kinds.get(id)! });
+      else stale.push(id);
     });
     if (stale.length > 0) await Promise.all([this.client.zrem(this.c.aborts, ...stale), this.client.hdel(this.c.abortTokens, ...stale)]);
     return confirmed;

@@ -17,6 +17,14 @@
  * Cluster, its node is gone), a new one is made after a backoff (100 ms doubling to 5 s)
  * and counts as a reconnection.
  *
+ * No ready check on this connection. ioredis sends its INFO ready check only after the
+ * connection's CLIENT SETINFO calls, which first read ioredis's package.json from disk; in
+ * that gap the connection is writable for commands allowed while loading, SUBSCRIBE among
+ * them, so a SUBSCRIBE sent at once put the connection in subscriber mode and the late INFO
+ * was refused ("Connection in subscriber mode"): the first subscribe failed. Seen under load
+ * (load average 18, redis.conformance's status feed). A subscriber has no use for the check:
+ * SUBSCRIBE works on a server still loading its data.
+ *
  * On a Redis Cluster the connection is a plain one to a master picked at random: regular
  * PUBLISH reaches every node of a cluster, so any node hears every channel. (A `Cluster`
  * client's own subscriber moves between nodes without telling, which would leave a feed
@@ -39,7 +47,7 @@ export interface ChannelHandlers {
 export function subscriberConnection(client: Redis | Cluster): () => Promise<Redis> {
   if (!client.isCluster) {
     return async () => {
-      const connection = (client as Redis).duplicate();
+      const connection = (client as Redis).duplicate({ enableReadyCheck: false });
       // An error event without a listener would crash the process; ioredis reconnects.
       connection.on("error", () => undefined);
       return connection;
@@ -62,6 +70,7 @@ export function subscriberConnection(client: Redis | Cluster): () => Promise<Red
       ...(password === undefined ? {} : { password }),
       ...(tls === undefined ? {} : { tls }),
       retryStrategy: (times) => (times > 4 ? null : Math.min(100 * 2 ** times, 2000)),
+      enableReadyCheck: false,
     });
     connection.on("error", () => undefined);
     return connection;

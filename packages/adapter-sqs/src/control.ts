@@ -15,7 +15,7 @@
  *   (at least once, never zero times). On FIFO queues a retrying job waits as a hidden message
  *   to keep its group's order, which no new copy may overtake: runNow is refused there with an
  *   `UnsupportedError` naming the jobs (other jobs, which it would leave alone, are no error).
- * - **abort**, **pauses**, **beats**, **workers**, **throughput**: kept by the store as the
+ * - **abort**, **interrupt**, **pauses**, **beats**, **workers**, **throughput**: kept by the store as the
  *   Redis adapter keeps them (`HeartbeatOptions`).
  * - **listQueues** takes its live counts from the statuses (queued, scheduled, running,
  *   retrying): SQS's approximate attributes (up to a minute behind on AWS) would count a
@@ -48,7 +48,7 @@ import {
 import type { QueueMap } from "./queues.js";
 import type { OutgoingMessage, Sender } from "./sending.js";
 
-const ACTIONS = new Set(["cancel", "runNow", "abort"]);
+const ACTIONS = new Set(["cancel", "runNow", "abort", "interrupt"]);
 
 /** What the operator's side needs of its adapter. */
 export interface SqsControlOptions {
@@ -70,14 +70,15 @@ export class SqsControl {
     return this.options.store.list(options);
   }
 
-  /** Cancel, run now or abort (`Adapter.changeJobs`); answers the ids it applied to, in order. */
+  /** Cancel, run now, abort or interrupt (`Adapter.changeJobs`); answers the ids it applied to, in order. */
   async changeJobs({ action, ids }: ChangeJobsOptions): Promise<string[]> {
-    if (!ACTIONS.has(action)) throw new ConfigError(`sqs adapter: changeJobs action must be cancel, runNow or abort, got ${JSON.stringify(action)}`);
+    if (!ACTIONS.has(action)) throw new ConfigError(`sqs adapter: changeJobs action must be cancel, runNow, abort or interrupt, got ${JSON.stringify(action)}`);
     if (!Array.isArray(ids) || ids.some((id) => typeof id !== "string" || id === "")) throw new ConfigError("sqs adapter: changeJobs ids must be non-empty strings");
     if (ids.length === 0) return [];
     const { store } = this.options;
     if (action === "cancel") return store.cancel(ids);
     if (action === "abort") return store.abort(ids);
+    if (action === "interrupt") return store.interrupt(ids);
     return this.runNow(ids);
   }
 
@@ -132,7 +133,7 @@ export class SqsControl {
     await this.options.store.pauseQueues({ queues, paused });
   }
 
-  /** Stores a worker's beat; answers paused queues and its runs to abort (`Adapter.heartbeat`). */
+  /** Stores a worker's beat; answers paused queues and its runs to abort or interrupt (`Adapter.heartbeat`). */
   heartbeat(options: HeartbeatOptions): Promise<HeartbeatResult> {
     return this.options.store.heartbeat(options);
   }

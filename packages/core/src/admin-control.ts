@@ -59,6 +59,13 @@ export interface JobsApi {
   runNow(ids: string[]): Promise<string[]>;
   /** Aborts running jobs: their `this.signal` fires within about a second (`JobAbortedError`). Resolves to the ids marked. */
   abort(ids: string[]): Promise<string[]>;
+  /**
+   * Interrupts running jobs, as a deploy's SIGTERM would each alone, within about a second: a
+   * resumable job stops at its next checkpoint and is re-enqueued with its progress; another's
+   * `this.signal` fires (`JobInterruptRequestedError`) and, unless it finishes anyway, it is
+   * handed back to run again from the start. An abort of the same run wins. Resolves to the ids marked.
+   */
+  interrupt(ids: string[]): Promise<string[]>;
 }
 
 /** Queues of one adapter, for operators. */
@@ -136,6 +143,7 @@ export function jobs(options: AdminOptions = {}): JobsApi {
     cancel: async (ids) => (await clientOf(options)).changeJobs({ action: "cancel", ids: checkIds(ids, "jobs.cancel") }),
     runNow: async (ids) => (await clientOf(options)).changeJobs({ action: "runNow", ids: checkIds(ids, "jobs.runNow") }),
     abort: async (ids) => (await clientOf(options)).changeJobs({ action: "abort", ids: checkIds(ids, "jobs.abort") }),
+    interrupt: async (ids) => (await clientOf(options)).changeJobs({ action: "interrupt", ids: checkIds(ids, "jobs.interrupt") }),
   };
 }
 

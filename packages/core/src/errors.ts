@@ -38,6 +38,18 @@ export class JobAbortedError extends ErrandError {
   }
 }
 
+/**
+ * A running job was interrupted by an operator (`changeJobs({ action: "interrupt" })`): the
+ * reason its `this.signal` aborts with when it is no resumable job. Whatever the job then
+ * throws, it is handed back (`released`) and runs again from the start; a resumable job
+ * stops at its next checkpoint instead and resumes from its progress (docs/long-jobs.md).
+ */
+export class JobInterruptRequestedError extends ErrandError {
+  constructor(message = "interrupted by an operator: handed back to run again") {
+    super("ERR_JOB_INTERRUPT_REQUESTED", message);
+  }
+}
+
 /** An argument cannot be stored (a function, an unregistered class instance, a cycle, a symbol). Nothing was enqueued. */
 export class SerializationError extends ErrandError {
   /** Where in the arguments the bad value sits, e.g. `args[1].owner.avatar`. */

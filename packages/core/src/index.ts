@@ -112,6 +112,7 @@ export {
   JobTimeoutError,
   JobCancelledError,
   JobAbortedError,
+  JobInterruptRequestedError,
   JobInterruptedError,
   ResumptionLimitError,
   StepError,

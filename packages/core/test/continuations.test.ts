@@ -59,6 +59,13 @@ describe("steps", () => {
     expect(done).toEqual(["prepare", "row 0", "row 1", "row 2", "row 3", "row 4", "finish"]);
   });
 
+  it("run the step after a resumed one in the same run (the resumed step completing is no mismatch)", async () => {
+    const run = await performContinuable(ImportJob, [4], { interrupt: [{ during: "rows", at: 2 }] });
+    expect(run).toMatchObject({ outcome: "succeeded", result: 4, runs: 2 });
+    expect(run.resumptions).toEqual([{ completed: ["prepare"], step: "rows", cursor: 2, resumptions: 1 }]);
+    expect(done).toEqual(["prepare", "row 0", "row 1", "row 2", "row 3", "finish"]);
+  });
+
   it("keep any storable cursor (superjson), starting a fresh step at `start`", async () => {
     const seen: unknown[] = [];
     class DatesJob extends Job<[]> {

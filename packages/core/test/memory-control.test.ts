@@ -50,6 +50,26 @@ describe("Throughput", () => {
 });
 
 describe("MemoryControl", () => {
+  it("keeps a mark's kind (an abort of the run wins), and drops it when the run settles, though the next run starts in the same millisecond", () => {
+    const store = new MemoryStore();
+    const control = new MemoryControl(store);
+    const job = payload();
+    store.add([job]);
+    const now = Date.now();
+    const [reservation] = store.take("*", 1, 60_000);
+    const running = [{ id: job.id, job: "Noop", queue: "default", startedAt: new Date() }];
+    const beat = () => control.heartbeat({ worker: worker("w", running), at: new Date(), ttlMs: 1000, finished: [] }, now);
+    expect(control.changeJobs({ action: "interrupt", ids: [job.id] }, now)).toEqual([job.id]);
+    expect(beat()).toMatchObject({ abort: [], interrupt: [job.id] });
+    expect(control.changeJobs({ action: "abort", ids: [job.id] }, now)).toEqual([job.id]);
+    expect(control.changeJobs({ action: "interrupt", ids: [job.id] }, now)).toEqual([job.id]);
+    expect(beat()).toMatchObject({ abort: [job.id], interrupt: [] });
+    control.settled(store.settle([{ reservation: reservation!, outcome: "released" }]));
+    // Taken again at once, its start time may equal the last run's: the mark went with that run.
+    store.take("*", 1, 60_000);
+    expect(beat()).toMatchObject({ abort: [], interrupt: [] });
+  });
+
   it("drops an abort mark an hour after it was made, and a gone worker an hour after its ttl ran out", () => {
     const store = new MemoryStore();
     const control = new MemoryControl(store);
@@ -67,7 +87,7 @@ describe("MemoryControl", () => {
 
   it("refuses an unknown action, a bad beat and bad queue names, naming what is wrong", () => {
     const control = new MemoryControl(new MemoryStore());
-    expect(() => control.changeJobs({ action: "delete" as never, ids: [] })).toThrow(/action must be one of cancel, runNow, abort, got "delete"/);
+    expect(() => control.changeJobs({ action: "delete" as never, ids: [] })).toThrow(/action must be one of cancel, runNow, abort, interrupt, got "delete"/);
     expect(() => control.heartbeat({ worker: worker("w"), at: new Date(), ttlMs: 0, finished: [] })).toThrow(/ttlMs must be a positive number/);
     expect(() => control.heartbeat({ worker: worker("w"), at: new Date(), ttlMs: 1000, finished: [{ queue: "q", succeeded: -1, failed: 0 }] })).toThrow(/counts ≥ 0/);
     expect(() => control.pauseQueues({ queues: [""], paused: true })).toThrow(ConfigError);

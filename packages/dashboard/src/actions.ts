@@ -5,7 +5,7 @@
  * a confirmation page when the action asks first and the form did not carry `confirm=1`.
  *
  * - `POST <base>/actions/jobs`: `action` (`retry`, `discard`, `runNow`, `cancel`, `abort`,
- *   or one of them with `:all`), `state` (the state the jobs are in), then `ids` (one or
+ *   `interrupt`, or one of them with `:all`), `state` (the state the jobs are in), then `ids` (one or
  *   more) or, with `:all`, the filter (`queue`, `job`). Asks first for a selection, for
  *   `:all`, and for a destructive action (discard, cancel, abort) on one job.
  * - `POST <base>/actions/queues`: `action` (`pause` or `resume`), `queue`.
@@ -40,7 +40,7 @@ export const BATCH = MAX_LIST_LIMIT;
 export const BUDGET_MS = 10_000;
 /** Most ids one request may name (a page's selection). */
 const MAX_IDS = MAX_LIST_LIMIT;
-const JOB_ACTIONS: readonly JobActionName[] = ["retry", "discard", "runNow", "cancel", "abort"];
+const JOB_ACTIONS: readonly JobActionName[] = ["retry", "discard", "runNow", "cancel", "abort", "interrupt"];
 
 /** An action's answer: a redirect, or a page (a confirmation, or why the request is refused). */
 export type ActionResult = { redirect: string } | PageContent;

@@ -17,6 +17,7 @@ import {
   type QueuesApi,
   type RecurringApi,
   type Runtime,
+  type BatchRecord,
   type WorkerView,
 } from "@errand/core";
 import type { AdapterCapabilities } from "@errand/core/adapter";
@@ -33,7 +34,18 @@ export class Backend {
     return { name: client.name, capabilities: client.capabilities };
   }
 
-  /** Jobs: list, get, cancel, run now, abort. */
+  /**
+   * A batch's record, or `null` when unknown or expired (`capabilities.batches`: the
+   * adapter's client refuses without it). What `batch.status(id)` reads, here through the
+   * dashboard's own runtime and adapter.
+   */
+  async batch(id: string): Promise<BatchRecord | null> {
+    const client = await (this.scope.runtime ?? currentRuntime()).adapterFor(this.scope.adapter);
+    const [record] = await client.getBatches([id]);
+    return record ?? null;
+  }
+
+  /** Jobs: list, get, cancel, run now, abort, interrupt. */
   get jobs(): JobsApi {
     return jobs(this.scope);
   }

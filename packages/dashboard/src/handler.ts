@@ -6,6 +6,7 @@
  *   GET  <base>/                      overview: queues, counts, latency, throughput
  *   GET  <base>/jobs?state=…          jobs of a state, filtered, a page at a time
  *   GET  <base>/jobs/:id              one job
+ *   GET  <base>/batches/:id           one batch (`capabilities.batches`)
  *   GET  <base>/recurring             recurring tasks
  *   GET  <base>/workers               workers
  *   GET  <base>/live/queues           queue counts as Server-Sent Events (one shared poll)
@@ -30,6 +31,7 @@ import { html } from "./html.js";
 import { renderPage, type PageContent } from "./layout.js";
 import { QueueFeed } from "./live.js";
 import { resolveOptions, type DashboardOptions } from "./options.js";
+import { batchPage } from "./pages/batch.js";
 import { jobPage } from "./pages/job.js";
 import { jobFilter, jobsPage } from "./pages/jobs.js";
 import { overviewPage } from "./pages/overview.js";
@@ -51,6 +53,7 @@ export interface Dashboard {
   readonly liveReads: number;
 }
 
+/** Job and batch ids (core's are UUIDv7; a backend's own ids fit too). */
 const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
 /** Largest action form accepted: a page's 500 selected ids are ~25 KB. */
 const MAX_FORM_BYTES = 64 * 1024;
@@ -76,6 +79,7 @@ const EVENT_HEADERS = {
 type Route =
   | { kind: "page"; page: "overview" | "jobs" | "recurring" | "workers" }
   | { kind: "job"; id: string }
+  | { kind: "batch"; id: string }
   | { kind: "live" }
   | { kind: "status" }
   | { kind: "asset"; name: string }
@@ -107,11 +111,11 @@ export function dashboard(options: DashboardOptions): Dashboard {
     if (rest === "/actions/jobs" || rest === "/actions/queues" || rest === "/actions/recurring") return { kind: "action", target: rest.slice(9) as "jobs" };
     const asset = /^\/assets\/([\w.-]+)$/.exec(rest);
     if (asset) return { kind: "asset", name: asset[1]! };
-    const job = /^\/jobs\/([^/]+)$/.exec(rest);
-    if (job) {
+    const one = /^\/(jobs|batches)\/([^/]+)$/.exec(rest);
+    if (one) {
       try {
-        const id = decodeURIComponent(job[1]!);
-        if (JOB_ID.test(id)) return { kind: "job", id };
+        const id = decodeURIComponent(one[2]!);
+        if (JOB_ID.test(id)) return { kind: one[1] === "jobs" ? "job" : "batch", id };
       } catch {
         return undefined;
       }
@@ -167,6 +171,7 @@ export function dashboard(options: DashboardOptions): Dashboard {
       }
       let content: PageContent;
       if (target.kind === "job") content = await jobPage(ctx, target.id);
+      else if (target.kind === "batch") content = await batchPage(ctx, target.id);
       else if (target.page === "overview") content = await overviewPage(ctx);
       else if (target.page === "recurring") content = await recurringPage(ctx);
       else if (target.page === "workers") content = await workersPage(ctx);

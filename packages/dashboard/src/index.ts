@@ -1,7 +1,7 @@
 /**
  * `@errand/dashboard`: Errand's operator web UI — queues with their counts, latency and
  * throughput, jobs by state, one job's arguments, progress, result, error and attempts,
- * the actions an operator needs (retry, discard, run now, cancel, abort, pause, resume),
+ * the actions an operator needs (retry, discard, run now, cancel, abort, interrupt, pause, resume),
  * recurring tasks and workers — live, on every backend. One Fetch-API handler, mounted in
  * the app's own server.
  *

@@ -7,7 +7,7 @@
  * | `retrying` | retry now, discard | `changeJobs` runNow, cancel |
  * | `scheduled` | run now, cancel | `changeJobs` runNow, cancel |
  * | `queued` | cancel | `changeJobs` cancel |
- * | `running` | abort | `changeJobs` abort (its `this.signal` fires) |
+ * | `running` | abort, interrupt | `changeJobs` abort (its `this.signal` fires), interrupt (handed back, or resumed from its progress) |
  *
  * Discarding a retrying job cancels it: its status reads `failed` (`JobCancelledError`),
  * as a discarded job's does.
@@ -19,7 +19,7 @@ import type { JobState } from "@errand/core";
 import type { Backend } from "./context.js";
 
 /** An action on jobs, as forms name it. */
-export type JobActionName = "retry" | "discard" | "runNow" | "cancel" | "abort";
+export type JobActionName = "retry" | "discard" | "runNow" | "cancel" | "abort" | "interrupt";
 
 /** How an action reads and what it needs. */
 export interface ActionText {
@@ -39,7 +39,7 @@ export const STATE_ACTIONS: Readonly<Partial<Record<JobState, readonly JobAction
   retrying: ["retry", "discard"],
   scheduled: ["runNow", "cancel"],
   queued: ["cancel"],
-  running: ["abort"],
+  running: ["abort", "interrupt"],
 };
 
 /** Texts of each action. */
@@ -49,6 +49,13 @@ export const ACTIONS: Readonly<Record<JobActionName, ActionText>> = {
   runNow: { label: "Run now", notice: "ranNow", destructive: false, effect: "become due now" },
   cancel: { label: "Cancel", notice: "cancelled", destructive: true, effect: "be taken out of their queue for good (their status reads failed, JobCancelledError)" },
   abort: { label: "Abort", notice: "aborted", destructive: true, effect: "be aborted: their signal fires within about a second and they end failed (JobAbortedError)" },
+  // Not destructive: the job is kept and runs again (a resumable one from its progress).
+  interrupt: {
+    label: "Interrupt",
+    notice: "interrupted",
+    destructive: false,
+    effect: "be interrupted within about a second, as a deploy would: a resumable job resumes from its progress, another runs again from the start",
+  },
 };
 
 /** True when `action` applies to jobs in `state`. */
@@ -77,5 +84,7 @@ export async function applyAction(backend: Backend, state: JobState, action: Job
       return (await backend.jobs.cancel(ids)).length;
     case "abort":
       return (await backend.jobs.abort(ids)).length;
+    case "interrupt":
+      return (await backend.jobs.interrupt(ids)).length;
   }
 }

@@ -90,6 +90,7 @@ export function notice(url: URL, base: string): Html {
     cancelled: `Cancelled ${jobs}.${missed}${more}`,
     ranNow: `${jobs} due now.${missed}${more}`,
     aborted: `Asked ${jobs} to abort: each stops within about a second.${missed}${more}`,
+    interrupted: `Asked ${jobs} to stop and run again: each is handed back within about a second.${missed}${more}`,
     paused: `Paused queue ${params.get("subject") ?? ""}: workers stop taking from it within about a second.`,
     resumed: `Resumed queue ${params.get("subject") ?? ""}.`,
     enqueued: html`Enqueued ${params.get("subject") ?? "the task"} now: <a href="${base}/jobs/${encodeURIComponent(params.get("jobid") ?? "")}">job ${params.get("jobid") ?? ""}</a>.`,

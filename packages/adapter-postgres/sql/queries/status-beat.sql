@@ -1,8 +1,8 @@
--- StatusStoreControl.heartbeat (migration 015): one statement per beat. The worker's record
+-- StatusStoreControl.heartbeat (migrations 015, 021): one statement per beat. The worker's record
 -- is stored (or, stopping, removed; gone workers' records go an hour after their ttl), its
 -- finished counts added to the minute's rows, minutes older than 1,500 dropped, abort marks
 -- older than an hour dropped. Answers every paused queue, and the jobs among those it runs
--- marked for the run they still hold (same lease); marks of runs that ended are dropped.
+-- marked for the run they still hold (same lease), by the mark's kind; marks of runs that ended are dropped.
 -- $1 worker id, $2 record jsonb, $3 stopping boolean, $4 ttl ms, $5 minute bigint,
 -- $6 queues text[], $7 succeeded bigint[], $8 failed bigint[], $9 ids of the jobs it runs text[]
 WITH gone AS (
@@ -26,7 +26,7 @@ old_minutes AS (
   DELETE FROM errand.status_throughput WHERE minute < $5 - 1500
 ),
 asked AS (
-  SELECT a.id, s.state = 'running' AND s.lease IS NOT DISTINCT FROM a.lease AS current
+  SELECT a.id, a.kind, s.state = 'running' AND s.lease IS NOT DISTINCT FROM a.lease AS current
   FROM errand.status_aborts AS a LEFT JOIN errand.statuses AS s ON s.id = a.id
   WHERE a.id = ANY($9::text[])
 ),
@@ -35,4 +35,5 @@ dropped AS (
   WHERE a.asked_at < now() - interval '1 hour' OR a.id IN (SELECT id FROM asked WHERE current IS NOT TRUE)
 )
 SELECT (SELECT coalesce(array_agg(queue ORDER BY queue), '{}') FROM errand.status_paused) AS paused,
-       (SELECT coalesce(array_agg(id), '{}') FROM asked WHERE current) AS abort
+       (SELECT coalesce(array_agg(id), '{}') FROM asked WHERE current AND kind = 'abort') AS abort,
+       (SELECT coalesce(array_agg(id), '{}') FROM asked WHERE current AND kind = 'interrupt') AS interrupt

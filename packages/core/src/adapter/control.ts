@@ -1,7 +1,7 @@
 /**
  * The operator's part of the adapter contract: listing jobs, acting on them (cancel, run
- * now, abort), pausing queues, and the worker heartbeats that carry pauses and aborts to
- * every worker. `contract.ts` re-exports it. What dashboards and the CLI stand on.
+ * now, abort, interrupt), pausing queues, and the worker heartbeats that carry pauses,
+ * aborts and interrupts to every worker. `contract.ts` re-exports it. What dashboards and the CLI stand on.
  *
  * Two capabilities gate it, so backends land one at a time:
  *
@@ -13,8 +13,8 @@
  *
  * Core decides, adapters store. A worker beats every `HEARTBEAT_INTERVAL_MS` (core): the
  * beat stores what the worker is doing and reads back what the operator asked for (paused
- * queues, aborts of the jobs it runs). Core leaves paused queues out of its reserves and
- * aborts the jobs named; the adapter only keeps the records. Throughput per minute is
+ * queues, aborts and interrupts of the jobs it runs). Core leaves paused queues out of its
+ * reserves and aborts or interrupts the jobs named; the adapter only keeps the records. Throughput per minute is
  * counted by the workers and added up by the adapter at each beat, so no backend counts on
  * its settle path.
  *
@@ -86,8 +86,15 @@ export interface JobPage {
  * - `abort`: a `running` job is marked: the next beat of the worker running it returns the
  *   id in `abort`, and core aborts the job's `signal`. The mark is dropped when the job
  *   settles (and by the backend after an hour at most). Others are left alone.
+ * - `interrupt`: what a deploy's SIGTERM does, for one job. A `running` job is marked as for
+ *   `abort`, with the kind `interrupt`: the next beat returns the id in `interrupt`. Core
+ *   stops a resumable job at its next checkpoint and re-enqueues it with its progress (a
+ *   resumption); a plain job's `signal` aborts with `JobInterruptRequestedError` and, unless
+ *   it finishes anyway, it is handed back (`released`) to run again from the start. A mark
+ *   keeps its kind; a later `abort` of the same run turns it into an abort mark (abort wins),
+ *   a later `interrupt` of an abort-marked run leaves it an abort. Others are left alone.
  */
-export type JobAction = "cancel" | "runNow" | "abort";
+export type JobAction = "cancel" | "runNow" | "abort" | "interrupt";
 
 /** Options of {@link Adapter.changeJobs}. */
 export interface ChangeJobsOptions {
@@ -162,6 +169,8 @@ export interface HeartbeatResult {
   paused: string[];
   /** Ids among `worker.running` marked by `changeJobs({ action: "abort" })`. */
   abort: string[];
+  /** Ids among `worker.running` marked by `changeJobs({ action: "interrupt" })` (and not since by an abort). */
+  interrupt: string[];
 }
 
 /** A worker as {@link Adapter.listWorkers} returns it. */

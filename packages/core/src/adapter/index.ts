@@ -22,7 +22,7 @@ export { DEAD_STATUS_TTL_MS, VOID_MARK_RETENTION_MS } from "./status-store-contr
 export type { RunNowMark, StatusControlState, StatusDelivery, StatusQueueFigures, StatusStoreControl } from "./status-store-control.js";
 export { describeOption, rules, validateOptions } from "../config/validate.js";
 export type { OptionRule, OptionSchema } from "../config/validate.js";
-export { AdapterClosedError, ConnectionError, AdapterError, MalformedPayloadError, UnsupportedError, ConfigError, JobCancelledError, JobAbortedError } from "../errors.js";
+export { AdapterClosedError, ConnectionError, AdapterError, MalformedPayloadError, UnsupportedError, ConfigError, JobCancelledError, JobAbortedError, JobInterruptRequestedError } from "../errors.js";
 
 // Core's own adapters and its wrapper around adapters live in `backends/`; they were
 // exported from this entry before, so they still are, for imports that name them here.

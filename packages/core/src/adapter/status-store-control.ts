@@ -125,6 +125,11 @@ export interface StatusStoreControl {
   runNow(marks: readonly RunNowMark[]): Promise<void>;
   /** Marks running jobs for abort (the run named by its lease); answers the ids marked, in order. */
   abort(ids: readonly string[]): Promise<string[]>;
+  /**
+   * Marks running jobs for an interrupt (the run named by its lease); a run already marked
+   * for abort stays so, and a later `abort` replaces the interrupt. Answers the ids marked, in order.
+   */
+  interrupt(ids: readonly string[]): Promise<string[]>;
   /** Pauses or resumes queues for every worker. */
   pauseQueues(options: PauseQueuesOptions): Promise<void>;
   /** Stores a worker's beat and its finished counts; answers paused queues and its marked runs. */

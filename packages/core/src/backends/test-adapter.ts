@@ -86,7 +86,9 @@ export class TestAdapter extends MemoryAdapter {
    */
   override async settle({ settlements }: SettleOptions): Promise<void> {
     const at = new Date();
-    for (const settlement of this.store.settle(settlements)) {
+    const applied = this.store.settle(settlements);
+    this.control.settled(applied);
+    for (const settlement of applied) {
       if (settlement.outcome === "released") continue;
       // The payload the job ran with; a body that is not JSON never ran, so it is not recorded.
       const payload = performedPayload(settlement.reservation.body);

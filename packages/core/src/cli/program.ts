@@ -12,6 +12,7 @@ import { Command, CommanderError } from "commander";
 // Importing the package entry loads core's built-in jobs (the mail delivery job adds
 // itself to them when loaded), exactly as an app importing Errand does.
 import "../index.js";
+import { registerBatch } from "./commands/batch.js";
 import { registerDead } from "./commands/dead.js";
 import { registerEnqueue } from "./commands/enqueue.js";
 import { registerJobs } from "./commands/jobs.js";
@@ -33,7 +34,7 @@ function packageVersion(): string {
 /** Builds the `errand` program. Settings given before the commands are added are inherited by them. */
 export function createProgram(): Command {
   const program = new Command("errand")
-    .description("Errand background jobs: run a worker, run or enqueue a job, inspect status, queues, jobs, workers and the dead set")
+    .description("Errand background jobs: run a worker, run or enqueue a job, inspect status, batches, queues, jobs, workers and the dead set")
     .version(packageVersion(), "-V, --version", "print the version")
     // Throw instead of exiting, so run() decides the exit code in one place.
     .exitOverride()
@@ -52,6 +53,7 @@ overrides the adapter. Set ERRAND_DEBUG=1 to see stack traces.`,
   registerPerform(program);
   registerEnqueue(program);
   registerStatus(program);
+  registerBatch(program);
   registerDead(program);
   registerQueues(program);
   registerJobs(program);

@@ -15,7 +15,7 @@ import { type JobPayload, type Reservation, type Settlement } from "../adapter/c
 // The module binding, not the global: Node defines `globalThis.performance` with a getter
 // that ran on every read (~100 instructions per job of a no-op drain, callgrind).
 import { performance } from "node:perf_hooks";
-import { JobAbortedError, JobInterruptedError, toStoredError } from "../errors.js";
+import { JobAbortedError, JobInterruptedError, JobInterruptRequestedError, toStoredError } from "../errors.js";
 import { endScopes, runInScopes, type PerformOutcome } from "../instrumentation.js";
 import type { Runtime } from "../runtime.js";
 import { readArguments, serializeResult } from "../serializers/arguments.js";
@@ -46,12 +46,37 @@ export interface ExecutionContext {
   stopping?: StopCheck;
 }
 
-/** The job's signal was aborted by an operator (`changeJobs({ action: "abort" })`), not by a timeout, lease loss or shutdown. */
-function abortedByOperator(job: AnyJob): boolean {
+/**
+ * What a worker that reports its runs follows of one (its slot entry): the payload and start
+ * it is given here, and what an operator asked of the run (set by the worker from its
+ * heartbeat, `worker/control.ts`).
+ */
+export interface RunTrack {
+  payload: JobPayload | undefined;
+  startedAt: number;
+  /** An operator's abort or interrupt of this run; an abort replaces an interrupt. */
+  operator?: "interrupt" | "abort" | undefined;
+  /** The job instance, once built: an interrupt tells a resumable one to stop at its next checkpoint. */
+  job?: { continuationRun: { interruptRequested: boolean } | undefined } | undefined;
+}
+
+/**
+ * The job's signal was aborted by an operator (`changeJobs({ action: "abort" })`), not by a
+ * timeout, lease loss or shutdown; or the run was aborted after an operator's interrupt had
+ * already fired its signal (abort wins).
+ */
+function abortedByOperator(job: AnyJob, track: RunTrack | undefined): boolean {
+  if (track?.operator === "abort") return true;
   // Read on the failure path only: for a job that never read `this.signal` the getter may
   // make its controller now (the worker made it already if it aborted the job).
   const signal = job.signal;
   return signal.aborted && signal.reason instanceof JobAbortedError;
+}
+
+/** The job's signal was aborted by an operator's interrupt (`changeJobs({ action: "interrupt" })`). */
+function interruptedByOperator(job: AnyJob): boolean {
+  const signal = job.signal;
+  return signal.aborted && signal.reason instanceof JobInterruptRequestedError;
 }
 
 /** Runs `afterDiscard` handlers; their own errors are reported, not thrown. */
@@ -126,11 +151,12 @@ async function decide(
   reservation: Reservation,
   thrown: unknown,
   startedAt: number,
+  track: RunTrack | undefined,
 ): Promise<Settlement> {
   const { runtime, workerId } = context;
-  if (abortedByOperator(job)) {
+  if (abortedByOperator(job, track)) {
     // An operator stopped it: whatever it threw on the way out, it is not retried.
-    const reason = job.signal.reason as JobAbortedError;
+    const reason = job.signal.reason instanceof JobAbortedError ? job.signal.reason : new JobAbortedError();
     await runAfterDiscard(context, definition, job, reason);
     runtime.events.emit("job:discard", { payload, error: reason, workerId });
     return failedWith({ reservation, outcome: "failed", error: toStoredError(reason) }, reason);
@@ -138,6 +164,7 @@ async function decide(
   let error = thrown;
   // An interruption is no failure: no rule sees it.
   if (resumes(job, definition, error, false)) return resume(context, definition, job, payload, reservation, error, startedAt);
+  if (interruptedByOperator(job)) return handBack(context, definition, job, payload, reservation, startedAt);
   let rule: ErrorRule | undefined = matchRule(definition.rules, error);
   if (rule?.kind === "rescue") {
     try {
@@ -181,6 +208,31 @@ async function decide(
   return dead(context, reservation, error, next);
 }
 
+/**
+ * A run whose signal an operator's interrupt aborted, ended in an error other than a
+ * checkpoint's interruption: no rule sees it. With progress made in this run (a resumable
+ * job that had not begun a step when interrupted), it resumes from there as an interruption;
+ * otherwise it is handed back (`released`, its payload unchanged) and runs again from the
+ * start, as a job still running at the end of a shutdown's grace is. Events and perform
+ * hooks see a retry due now.
+ */
+async function handBack(
+  context: ExecutionContext,
+  definition: JobDefinition,
+  job: AnyJob,
+  payload: JobPayload,
+  reservation: Reservation,
+  startedAt: number,
+): Promise<Settlement> {
+  const reason = job.signal.reason as JobInterruptRequestedError;
+  const run = job.continuationRun;
+  if (run?.advanced) return resume(context, definition, job, payload, reservation, reason, startedAt);
+  context.runtime.events.emit("job:retry", { payload, error: reason, runAt: new Date(), workerId: context.workerId });
+  const settlement: Settlement = { reservation, outcome: "released" };
+  thrownErrors.set(settlement, reason);
+  return settlement;
+}
+
 /** A run that stopped with progress to keep: re-enqueued to resume, or dead at the resumption limit (`resumption.ts`). */
 async function resume(
   context: ExecutionContext,
@@ -194,7 +246,7 @@ async function resume(
   const counters = payload.exceptionExecutions ?? (payload.executions > 0 ? undefined : {});
   const next: JobPayload = { ...payload, executions: job.executions, exceptionExecutions: { ...counters } };
   // An interruption is no failed attempt; an error resumed after progress is one.
-  if (!(error instanceof JobInterruptedError)) next.attempts = withAttempt(payload.attempts, startedAt, error);
+  if (!(error instanceof JobInterruptedError) && !(error instanceof JobInterruptRequestedError)) next.attempts = withAttempt(payload.attempts, startedAt, error);
   const decided = resumption(job, definition, next, context.runtime.app);
   if (decided.kind === "dead") {
     await runAfterDiscard(context, definition, job, decided.error);
@@ -206,7 +258,7 @@ async function resume(
 
 /**
  * Runs one reserved job and returns how it ended. Never throws.
- * @param signal - becomes the job's `this.signal` (aborted by the worker: shutdown, lost lease, an operator's abort).
+ * @param signal - becomes the job's `this.signal` (aborted by the worker: shutdown, lost lease, an operator's abort or interrupt).
  * @param track - given the payload and the start (`performance.now()`) once the payload is read
  *   and its class found, before the job runs (a worker that reports what it runs passes its
  *   slot entry: no closure per job).
@@ -215,7 +267,7 @@ export function executeReservation(
   context: ExecutionContext,
   reservation: Reservation,
   signal: SignalSource = NEVER_ABORTED,
-  track?: { payload: JobPayload | undefined; startedAt: number },
+  track?: RunTrack,
 ): Promise<Settlement> {
   // Not `async`: it hands on the promise of the function it calls. An async function that
   // returns a promise adds a promise and three microtask turns per job (measured: ~700
@@ -248,8 +300,8 @@ function outcomeOf(settlement: Settlement): PerformOutcome {
     case "dead":
       return { outcome: "dead", error: originalError(settlement) ?? settlement.error };
     default:
-      // The executor never releases a job itself: the worker does, without running it.
-      return { outcome: "discarded", error: new Error(`the job's run ended with outcome ${settlement.outcome}`) };
+      // The executor releases a job only when an operator interrupted it (`handBack`): it runs again now.
+      return { outcome: "retry", error: originalError(settlement) ?? new JobInterruptRequestedError(), runAt: new Date() };
   }
 }
 
@@ -259,7 +311,7 @@ async function executeInstrumented(
   reservation: Reservation,
   payload: JobPayload,
   signal: SignalSource,
-  track: { payload: JobPayload | undefined; startedAt: number } | undefined,
+  track: RunTrack | undefined,
 ): Promise<Settlement> {
   const scopes = context.runtime.instrumentation.startPerform({
     adapter: context.adapter ?? "unknown",
@@ -279,7 +331,7 @@ async function executePayload(
   reservation: Reservation,
   payload: JobPayload,
   signal: SignalSource,
-  track: { payload: JobPayload | undefined; startedAt: number } | undefined,
+  track: RunTrack | undefined,
 ): Promise<Settlement> {
   const { runtime, workerId } = context;
   const jobClass = runtime.registry.get(payload.job);
@@ -308,6 +360,7 @@ async function executePayload(
     job.providerJobId = reservation.providerJobId;
     job.savedProgress = payload.continuation;
     job.stopCheck = context.stopping;
+    if (track) track.job = job;
     if (context.onProgress) {
       const onProgress = context.onProgress;
       const current = payload;
@@ -328,7 +381,7 @@ async function executePayload(
   } catch (error) {
     job ??= bareJob(jobClass, payload, executions, signal);
     try {
-      return await decide(context, definition, job, payload, reservation, error, startedAt);
+      return await decide(context, definition, job, payload, reservation, error, startedAt, track);
     } catch (decisionError) {
       return dead(context, reservation, decisionError, payload);
     }

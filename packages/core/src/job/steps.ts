@@ -10,8 +10,8 @@
  *
  * Each `advance`, `set` and `checkpoint`, and the start of every step after the run's
  * first, is a checkpoint: it asks whether the job must stop (its signal aborted — worker
- * shutdown after the grace, a timeout, a lost lease —, its worker stopping, or a test's
- * interruption). If so it throws a {@link JobInterruptedError}, remembered by the run: the
+ * shutdown after the grace, a timeout, a lost lease —, its worker stopping, an operator's
+ * interrupt, or a test's interruption). If so it throws a {@link JobInterruptedError}, remembered by the run: the
  * executor saves {@link Continuation.saved} progress and re-enqueues the job
  * (`resumption.ts`). Once interrupted, every later checkpoint throws again, so a swallowed
  * interruption still ends the run.
@@ -121,6 +121,8 @@ export class Continuation {
   private readonly completed: string[];
   private readonly seen = new Set<string>();
   private readonly resumeAt: { step: string; cursor?: SerializedValue } | undefined;
+  /** Where the interrupted step stands in the saved order: the number of steps completed before this run. */
+  private readonly resumeIndex: number;
   /** Steps called so far in this run, completed ones included. */
   private position = 0;
   private current: Step<unknown> | undefined;
@@ -132,6 +134,13 @@ export class Continuation {
   advanced = false;
   /** The interruption thrown, once one was. */
   interruption: JobInterruptedError | undefined;
+  /**
+   * @internal an operator interrupted this run (`changeJobs({ action: "interrupt" })`, set by
+   * the worker, worker/control.ts): its next checkpoint stops it. A field of the run, read at
+   * every checkpoint: through a getter of the host it cost ~145 instructions per advance
+   * (bench/core/checkpoint.ts at 2M advances: 502; as this field, 357; 356 before interrupts).
+   */
+  interruptRequested = false;
 
   constructor(
     private readonly host: StepHost,
@@ -139,6 +148,7 @@ export class Continuation {
   ) {
     this.completed = saved ? [...saved.completed] : [];
     this.resumeAt = saved?.current;
+    this.resumeIndex = this.completed.length;
   }
 
   /** Runs (or skips) one step; see the module comment. */
@@ -154,7 +164,9 @@ export class Continuation {
       if (this.completed[index] !== name) throw this.mismatch(name, `"${this.completed[index]}" (completed)`, index);
       return;
     }
-    const resuming = this.resumeAt !== undefined && index === this.completed.length;
+    // Against the steps completed before this run: once the resumed step completes here,
+    // `completed` grows and the next step would otherwise be taken for the interrupted one.
+    const resuming = this.resumeAt !== undefined && index === this.resumeIndex;
     if (resuming && this.resumeAt!.step !== name) throw this.mismatch(name, `"${this.resumeAt!.step}" (interrupted)`, index);
     if (this.lastCompleted !== undefined) this.checkpoint(undefined);
     const saved = resuming ? this.resumeAt!.cursor : undefined;
@@ -190,7 +202,7 @@ export class Continuation {
   checkpoint(step: Step<unknown> | undefined): void {
     if (this.interruption) throw this.interruption;
     const stop = this.host.stopCheck;
-    if (this.host.signal.aborted || (stop !== undefined && (step ? stop(step.name, step.cursorValue, undefined) : stop(undefined, undefined, this.lastCompleted)))) {
+    if (this.interruptRequested || this.host.signal.aborted || (stop !== undefined && (step ? stop(step.name, step.cursorValue, undefined) : stop(undefined, undefined, this.lastCompleted)))) {
       const where = step ? `in step "${step.name}" at cursor ${describeCursor(step.cursorValue)}` : `after step "${this.lastCompleted}"`;
       throw (this.interruption = new JobInterruptedError(this.host.jobName, where));
     }

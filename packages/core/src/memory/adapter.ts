@@ -94,7 +94,7 @@ export abstract class MemoryAdapter implements Adapter {
 
   /** Applies outcomes; a stale holder's (its lease ran out and the job went to another) changes nothing. */
   async settle({ settlements }: SettleOptions): Promise<void> {
-    this.store.settle(settlements);
+    this.control.settled(this.store.settle(settlements));
   }
 
   /** Pushes the leases' deadlines out; returns the jobs whose lease was already lost. */

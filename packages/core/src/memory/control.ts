@@ -1,18 +1,24 @@
 /**
  * The operator's side of core's in-memory store (`capabilities.control`, the contract in
- * adapter/control.ts): cancelling jobs, running them now, aborting running ones, pausing
- * queues, and the workers' heartbeats that carry pauses and aborts back to every worker.
+ * adapter/control.ts): cancelling jobs, running them now, aborting or interrupting running
+ * ones, pausing queues, and the workers' heartbeats that carry pauses, aborts and interrupts
+ * back to every worker.
  *
  * What it keeps, besides the store's jobs:
  *
  * - *paused queues*: a queue is paused from `pauseQueues({ paused: true })` until
  *   `pauseQueues({ paused: false })`. Every beat reads the set back; `listQueues` marks them
  *   and lists them even when empty. Core leaves them out of its reserves.
- * - *abort marks*: job id → the start time of the run that was marked. A mark holds while
+ * - *marks*: job id → the start time of the run that was marked, and the mark's kind
+ *   (`abort` or `interrupt`; an abort of a run marked for an interrupt makes it an abort
+ *   mark, an interrupt of an abort-marked run leaves it one). A mark holds while
  *   the job's status is `running` with that start time, so it lapses by itself when the job
  *   settles (any outcome), when its lease ran out and another run started, or an hour after
- *   it was made; nothing on the settle path has to drop it. Lapsed marks are dropped at the
- *   next beat or abort.
+ *   it was made. A settlement of the marked run drops it too (`settled`, one check of the
+ *   map's size while none is kept): a run handed back and taken again within the same
+ *   millisecond (an interrupted job, whose worker reserves again at once) starts at the same
+ *   time, and would otherwise inherit the mark. Lapsed marks are dropped at the next beat or
+ *   mark.
  * - *workers*: id → the record of its last beat. A beat with `stopping` removes it; one
  *   that stopped beating is kept an hour past its `ttlMs` (listed, and shown gone by the
  *   reader), then dropped at a beat or a listing.
@@ -30,11 +36,13 @@ import type {
   JobAction,
   JobState,
   PauseQueuesOptions,
+  Settlement,
   StatusRecord,
   StoredError,
   WorkerRecord,
 } from "../adapter/contract.js";
 import { ConfigError, JobCancelledError } from "../errors.js";
+import { peekJobId } from "../wire-format.js";
 import { visibleState } from "./status.js";
 import type { MemoryStore } from "./store.js";
 import { Throughput } from "./throughput.js";
@@ -42,7 +50,7 @@ import { Throughput } from "./throughput.js";
 /** How long a mark or a gone worker's record is kept at most: an hour (the contract's bound). */
 const KEPT_MS = 3_600_000;
 
-const ACTIONS: readonly JobAction[] = ["cancel", "runNow", "abort"];
+const ACTIONS: readonly JobAction[] = ["cancel", "runNow", "abort", "interrupt"];
 const DUE_LATER: ReadonlySet<JobState> = new Set(["scheduled", "retrying"]);
 
 /** The error a cancelled job's status carries: core's `JobCancelledError`, as stored. */
@@ -54,7 +62,7 @@ function cancelledError(): StoredError {
 /** Pauses, abort marks, workers and throughput of one in-memory store. */
 export class MemoryControl {
   private readonly paused = new Set<string>();
-  private readonly marks = new Map<string, { startedAtMs: number; markedAt: number }>();
+  private readonly marks = new Map<string, { startedAtMs: number; markedAt: number; kind: "abort" | "interrupt" }>();
   private readonly workers = new Map<string, WorkerRecord>();
   /** Runs finished per queue and minute, from the beats. */
   readonly throughput = new Throughput();
@@ -71,7 +79,7 @@ export class MemoryControl {
     this.throughput.clear();
   }
 
-  /** Cancels, runs now or aborts jobs; returns the ids the action applied to, in the order given. */
+  /** Cancels, runs now, aborts or interrupts jobs; returns the ids the action applied to, in the order given. */
   changeJobs({ action, ids }: ChangeJobsOptions, now: number = Date.now()): string[] {
     if (!ACTIONS.includes(action)) throw new ConfigError(`changeJobs: action must be one of ${ACTIONS.join(", ")}, got ${JSON.stringify(action)}`);
     if (!Array.isArray(ids) || ids.some((id) => typeof id !== "string")) throw new ConfigError("changeJobs: ids must be an array of job ids (strings)");
@@ -79,7 +87,7 @@ export class MemoryControl {
     let applied: ReadonlySet<string>;
     if (action === "cancel") applied = this.cancel(wanted, now);
     else if (action === "runNow") applied = this.runNow(wanted, now);
-    else applied = this.abort(wanted, now);
+    else applied = this.mark(wanted, action, now);
     return [...new Set(ids)].filter((id) => applied.has(id));
   }
 
@@ -107,8 +115,8 @@ export class MemoryControl {
     return new Set(moved.map((entry) => entry.jobId));
   }
 
-  /** Marks running jobs; the beats of the workers running them return their ids. */
-  private abort(wanted: ReadonlySet<string>, now: number): Set<string> {
+  /** Marks running jobs for an abort or an interrupt; the beats of the workers running them return their ids. */
+  private mark(wanted: ReadonlySet<string>, kind: "abort" | "interrupt", now: number): Set<string> {
     this.dropLapsedMarks(now);
     const marked = new Set<string>();
     for (const id of wanted) {
@@ -116,7 +124,8 @@ export class MemoryControl {
       if (status?.state !== "running" || status.startedAt === undefined) continue;
       const startedAtMs = status.startedAt.getTime();
       const mark = this.marks.get(id);
-      if (mark?.startedAtMs !== startedAtMs) this.marks.set(id, { startedAtMs, markedAt: now });
+      if (mark?.startedAtMs !== startedAtMs) this.marks.set(id, { startedAtMs, markedAt: now, kind });
+      else if (kind === "abort") mark.kind = "abort";
       marked.add(id);
     }
     return marked;
@@ -134,6 +143,15 @@ export class MemoryControl {
 
   private dropLapsedMarks(now: number): void {
     for (const jobId of [...this.marks.keys()]) this.marked(jobId, now);
+  }
+
+  /** Drops the marks of the runs these applied settlements ended (the store's `settle` answer). */
+  settled(applied: readonly Settlement[]): void {
+    if (this.marks.size === 0) return;
+    for (const settlement of applied) {
+      const jobId = peekJobId(settlement.reservation.body);
+      if (jobId !== undefined) this.marks.delete(jobId);
+    }
   }
 
   /** Pauses or resumes queues. */
@@ -158,7 +176,7 @@ export class MemoryControl {
     return new Set([...this.paused, ...this.throughput.names(now)]);
   }
 
-  /** Stores a worker's beat and its finished counts; reads back the paused queues and its jobs' aborts. */
+  /** Stores a worker's beat and its finished counts; reads back the paused queues and its jobs' aborts and interrupts. */
   heartbeat(options: HeartbeatOptions, now: number = Date.now()): HeartbeatResult {
     checkBeat(options);
     const { worker, at, ttlMs, finished, stopping } = options;
@@ -169,7 +187,8 @@ export class MemoryControl {
     this.dropLapsedMarks(now);
     return {
       paused: [...this.paused].sort(),
-      abort: worker.running.filter((job) => this.marks.has(job.id)).map((job) => job.id),
+      abort: worker.running.filter((job) => this.marks.get(job.id)?.kind === "abort").map((job) => job.id),
+      interrupt: worker.running.filter((job) => this.marks.get(job.id)?.kind === "interrupt").map((job) => job.id),
     };
   }
 

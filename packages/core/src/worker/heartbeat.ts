@@ -1,12 +1,12 @@
 /**
- * A worker's heartbeat: what carries an operator's pauses and aborts to every worker, and
+ * A worker's heartbeat: what carries an operator's pauses, aborts and interrupts to every worker, and
  * each worker's doings to the dashboard (`adapter/control.ts`). Only for backends with
  * `capabilities.control`.
  *
  * Every beat is one adapter call (`heartbeat`): it stores the worker's record (host, pid,
  * queues, the jobs it runs) and the runs it finished since the previous beat, per queue
  * (the backend adds them to per-minute throughput counters: no backend counts on its settle
- * path), and reads back every paused queue and the aborts asked for the jobs it runs.
+ * path), and reads back every paused queue and the aborts and interrupts asked for the jobs it runs.
  *
  * States:
  *
@@ -21,6 +21,7 @@
  * @module
  */
 import { hostname } from "node:os";
+import { performance } from "node:perf_hooks";
 
 import type { FinishedCount, RunningJobInfo } from "../adapter/contract.js";
 import type { AdapterClient } from "../backends/client.js";
@@ -46,8 +47,13 @@ export interface HeartbeatOptions {
   running(): RunningJobInfo[];
   /** The paused set changed (read by a beat). */
   onPaused(paused: ReadonlySet<string>): void;
-  /** An operator asked to abort these running jobs. */
-  onAbort(ids: readonly string[]): void;
+  /**
+   * An operator asked to abort these running jobs. `listedAt` is when the beat listed what
+   * runs (`performance.now()`): a run of the same job started after it is not the one asked about.
+   */
+  onAbort(ids: readonly string[], listedAt: number): void;
+  /** An operator asked to interrupt these running jobs (hand them back, or resume them from their progress); `listedAt` as for `onAbort`. */
+  onInterrupt(ids: readonly string[], listedAt: number): void;
   onError(error: unknown): void;
 }
 
@@ -106,6 +112,7 @@ export class Heartbeat {
     const { client, workerId } = this.options;
     const finished = [...this.counts.values()];
     this.counts.clear();
+    const listedAt = performance.now();
     try {
       const result = await client.heartbeat({
         worker: {
@@ -128,7 +135,8 @@ export class Heartbeat {
         this.pausedSet = new Set(result.paused);
         this.options.onPaused(this.pausedSet);
       }
-      if (result.abort.length > 0) this.options.onAbort(result.abort);
+      if (result.abort.length > 0) this.options.onAbort(result.abort, listedAt);
+      if (result.interrupt.length > 0) this.options.onInterrupt(result.interrupt, listedAt);
     } catch (error) {
       // Kept for the next beat: a backend that was briefly away loses no throughput.
       for (const count of finished) {

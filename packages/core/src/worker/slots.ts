@@ -22,6 +22,10 @@ export interface RunningJob {
   payload: JobPayload | undefined;
   /** When it started, as `performance.now()` (0 when not tracked). */
   startedAt: number;
+  /** What an operator asked of it through the heartbeat (`control.ts`); an abort replaces an interrupt. */
+  operator?: "interrupt" | "abort" | undefined;
+  /** The job instance once built (tracked jobs only): an interrupt tells a resumable one to stop at its next checkpoint. */
+  job?: { continuationRun: { interruptRequested: boolean } | undefined } | undefined;
 }
 
 /** @internal The worker's running jobs. */

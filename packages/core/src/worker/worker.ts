@@ -37,7 +37,7 @@ import { schedulerFor, type RecurringScheduler } from "../recurring/for-worker.j
 import { currentRuntime, type Runtime } from "../runtime.js";
 import { SettleBatcher } from "./batcher.js";
 import { DrainWaiters } from "./drain-waiters.js";
-import { abortRunning, releasePaused, reserveQueues, runningInfo } from "./control.js";
+import { abortRunning, interruptRunning, releasePaused, reserveQueues, runningInfo } from "./control.js";
 import { FetchLoop } from "./fetch-loop.js";
 import { Heartbeat } from "./heartbeat.js";
 import { LeaseRenewer } from "./lease.js";
@@ -204,7 +204,8 @@ export class Worker {
         concurrency: this.concurrency,
         running: () => runningInfo(this.running.values()),
         onPaused: (paused) => this.pausedChanged(paused),
-        onAbort: (ids) => abortRunning(this.running.values(), ids),
+        onAbort: (ids, listedAt) => abortRunning(this.running.values(), ids, listedAt),
+        onInterrupt: (ids, listedAt) => interruptRunning(this.running.values(), ids, listedAt),
         onError: (error) => this.reportError(error),
       });
       await this.heartbeat.start();
@@ -293,7 +294,7 @@ export class Worker {
 
   private run(reservation: Reservation): void {
     // The controller is made when the job first reads `this.signal`, or when it must be aborted.
-    const entry: RunningJob = { reservation, controller: undefined, abandoned: false, slot: -1, payload: undefined, startedAt: 0 };
+    const entry: RunningJob = { reservation, controller: undefined, abandoned: false, slot: -1, payload: undefined, startedAt: 0, operator: undefined, job: undefined };
     this.running.add(entry);
     // Only a beating worker tracks what runs (its heartbeat reports it).
     void executeReservation(this.executionContext, reservation, () => (entry.controller ??= new AbortController()).signal, this.heartbeat && entry).then(

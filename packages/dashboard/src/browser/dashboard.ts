@@ -10,6 +10,9 @@
  *   fetched again;
  * - a live job: `data-live="job"` follows the job's status stream; progress is updated in
  *   place and a new state fetches `<main>` again;
+ * - a live batch: `data-live="batch"` follows `<base>/live/queues` too (one shared poll) and,
+ *   on each change there, fetches the page again, swapping `<main>` in only when its
+ *   `data-batch-signature` changed (so the stream a swap restarts does not loop);
  * - "select all" on a jobs page.
  *
  * A refresh and an action's answer both replace `<main>`, so they are ordered: an action
@@ -82,8 +85,13 @@ function markBusy(): void {
 /** A refresh was asked for while one was out: it may have been served before the change. */
 let again = false;
 
-/** Fetches the current page again and swaps its `<main>` in, unless an action overtook it. */
-async function refresh(): Promise<void> {
+const BATCH_SIGNATURE = /data-batch-signature="([^"]*)"/;
+
+/**
+ * Fetches the current page again and swaps its `<main>` in, unless an action overtook it;
+ * with `ifChanged`, only when the batch signature differs from the page's.
+ */
+async function refresh(ifChanged = false): Promise<void> {
   if (submitting > 0) return;
   if (refreshing) {
     again = true;
@@ -96,14 +104,15 @@ async function refresh(): Promise<void> {
   try {
     const response = await fetch(location.href, { credentials: "same-origin", headers: { accept: "text/html" } });
     const text = response.ok ? await response.text() : undefined;
-    if (text !== undefined && asOf === actionsSent) swap(text, undefined, false);
+    const unchanged = ifChanged && text !== undefined && BATCH_SIGNATURE.exec(text)?.[1] === document.querySelector<HTMLElement>("[data-batch-signature]")?.dataset.batchSignature;
+    if (text !== undefined && asOf === actionsSent && !unchanged) swap(text, undefined, false);
   } catch {
     // offline for a moment: the next event tries again
   } finally {
     refreshing = false;
     markBusy();
   }
-  if (again) void refresh();
+  if (again) void refresh(ifChanged);
 }
 
 function startLive(): void {
@@ -113,6 +122,10 @@ function startLive(): void {
   if (body.dataset.live === "queues") {
     source = new EventSource(`${base}/live/queues`);
     source.addEventListener("queues", (event) => applyCounts(JSON.parse((event as MessageEvent<string>).data) as QueuesEvent));
+    source.addEventListener("unavailable", () => liveStatus("backend unreachable"));
+  } else if (body.dataset.live === "batch") {
+    source = new EventSource(`${base}/live/queues`);
+    source.addEventListener("queues", () => void refresh(true));
     source.addEventListener("unavailable", () => liveStatus("backend unreachable"));
   } else if (body.dataset.live === "job" && body.dataset.jobId) {
     source = new EventSource(`${base}/status/${encodeURIComponent(body.dataset.jobId)}/events`);

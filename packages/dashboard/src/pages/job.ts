@@ -12,10 +12,11 @@ import type { JobView } from "@errand/core";
 import { argumentsView } from "../args-view.js";
 import type { PageContext } from "../context.js";
 import { buttonForm } from "../forms.js";
-import { duration, prettyJson, time } from "../format.js";
+import { duration, prettyJson, shortId, time } from "../format.js";
 import { html, type Html } from "../html.js";
 import { ACTIONS, needsControl, STATE_ACTIONS } from "../job-actions.js";
 import type { PageContent } from "../layout.js";
+import { callbackOption } from "./batch.js";
 
 /** Renders job `id`, or a 404 page when the backend does not know it. */
 export async function jobPage(ctx: PageContext, id: string): Promise<PageContent> {
@@ -47,7 +48,7 @@ ${buttons.length ? html`<div class="actions" role="group" aria-label="Actions on
 <section aria-labelledby="details-title">
 <h2 id="details-title">Details</h2>
 <dl class="details">
-<dt>Queue</dt><dd>${job.queue}</dd>
+${batchDetail(ctx, job)}<dt>Queue</dt><dd>${job.queue}</dd>
 <dt>Priority</dt><dd>${job.priority}</dd>
 <dt>Runs started</dt><dd>${job.executions}</dd>
 <dt>Enqueued</dt><dd>${time(job.enqueuedAt)}</dd>
@@ -63,6 +64,16 @@ ${job.error ? errorSection(job) : ""}
 ${attemptsSection(job)}
 ${timelineSection(job)}`;
   return { title: `${job.job} ${job.id}`, section: "jobs", data: { live: "job", "job-id": job.id, state: job.state }, body };
+}
+
+/** The batch the job belongs to, or of which it is a callback, linked to the batch's page. */
+function batchDetail(ctx: PageContext, job: JobView): Html | string {
+  const membership = job.payload?.batch;
+  if (!membership) return "";
+  const link = html`<a href="${ctx.base}/batches/${encodeURIComponent(membership.id)}" data-batch-link>${shortId(membership.id)}</a>`;
+  return membership.callback
+    ? html`<dt>Batch</dt><dd><code>${callbackOption(membership.callback)}</code> callback of batch ${link}</dd>\n`
+    : html`<dt>Batch</dt><dd>${link}</dd>\n`;
 }
 
 function argumentsSection(ctx: PageContext, job: JobView): Html {

@@ -1,5 +1,5 @@
 /**
- * `errand jobs list | show | cancel | run-now | abort`: jobs in any state, for operators
+ * `errand jobs list | show | cancel | run-now | abort | interrupt`: jobs in any state, for operators
  * (the operator API in `admin-control.ts`; backends with `capabilities.listJobs` and
  * `control`).
  *
@@ -92,21 +92,22 @@ export async function showJob(id: string, options: JobsOptions): Promise<void> {
   });
 }
 
-type Action = "cancel" | "runNow" | "abort";
+type Action = "cancel" | "runNow" | "abort" | "interrupt";
 
 const DONE: Record<Action, { verb: string; others: string }> = {
   cancel: { verb: "cancelled", others: "not waiting to run (running, finished or unknown)" },
   runNow: { verb: "made due now", others: "not scheduled or retrying" },
   abort: { verb: "asked to abort", others: "not running" },
+  interrupt: { verb: "asked to interrupt", others: "not running" },
 };
 
-/** Cancels, runs now or aborts jobs; exit code 1 when some ids were left alone. */
+/** Cancels, runs now, aborts or interrupts jobs; exit code 1 when some ids were left alone. */
 export async function changeJobs(action: Action, ids: string[], options: JobsOptions): Promise<void> {
   const name = action === "runNow" ? "run-now" : action;
   if (ids.length === 0) throw new CliUsageError(`jobs ${name}: give one or more job ids`);
   await withJobs(options, `jobs ${name}`, async (runtime) => {
     const api = jobs({ runtime, adapter: options.adapter });
-    const changed = await (action === "cancel" ? api.cancel(ids) : action === "runNow" ? api.runNow(ids) : api.abort(ids));
+    const changed = await api[action](ids);
     if (options.json) return say(toJson({ [action]: changed }, 2));
     const { verb, others } = DONE[action];
     if (changed.length === ids.length) return say(`${changed.length} job(s) ${verb}`);
@@ -118,7 +119,7 @@ export async function changeJobs(action: Action, ids: string[], options: JobsOpt
 
 /** Adds the `jobs` subcommands to the program. */
 export function registerJobs(program: Command): void {
-  const command = program.command("jobs").description("list jobs in any state, show one, cancel, run now or abort them");
+  const command = program.command("jobs").description("list jobs in any state, show one, cancel, run now, abort or interrupt them");
   const common = (sub: Command) =>
     sub
       .option("--config <file>", "config file (default: errand.config.{ts,mts,mjs,js} in the working directory)")
@@ -148,4 +149,12 @@ export function registerJobs(program: Command): void {
   common(command.command("abort").description("abort running jobs: their signal fires within about a second; they end failed"))
     .argument("<jobIds...>", "job ids")
     .action((ids: string[], options: JobsOptions) => changeJobs("abort", ids, options));
+
+  common(
+    command
+      .command("interrupt")
+      .description("hand running jobs back within about a second, as a deploy would: a resumable job resumes from its progress, another runs again from the start"),
+  )
+    .argument("<jobIds...>", "job ids")
+    .action((ids: string[], options: JobsOptions) => changeJobs("interrupt", ids, options));
 }
