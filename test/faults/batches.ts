@@ -86,8 +86,9 @@ async function record(adapter: Adapter, id: string): Promise<BatchRecord> {
 
 /**
  * Waits until batch `id` has finished and each of `kinds` ran, then until the store says
- * every job of the case and the callbacks enqueued (added to the case's ids here) succeeded
- * — `succeeded` of them, `dead` dead — and every live worker is stopped. Returns the record.
+ * every job of the case and the callbacks enqueued (added to the case's ids here) finished
+ * — `succeeded` of them, `dead` dead, none pending — and stops every live worker. Returns
+ * the record.
  */
 async function untilSettled(c: FaultCase, adapter: Adapter, id: string, workers: WorkerProcess[], expected: { kinds: Kind[]; succeeded: number; dead: number }): Promise<BatchRecord> {
   const live = () => workers.filter((worker) => worker.child.exitCode === null && worker.child.signalCode === null);
@@ -107,7 +108,14 @@ async function untilSettled(c: FaultCase, adapter: Adapter, id: string, workers:
   });
   c.ids.push(...Object.values(finished.enqueuedCallbacks));
   const last = live().at(-1) ?? workers.at(-1)!;
-  await c.until(last, `${expected.succeeded} succeeded and ${expected.dead} dead`, 60_000, (progress) => progress.succeeded >= expected.succeeded && progress.dead >= expected.dead);
+  // And nothing left to run: on SQS a status is written before its message is deleted, so a
+  // worker killed in between leaves a finished job's message, which comes back and goes.
+  await c.until(
+    last,
+    `${expected.succeeded} succeeded, ${expected.dead} dead, none pending`,
+    60_000,
+    (progress) => progress.succeeded >= expected.succeeded && progress.dead >= expected.dead && progress.pending === 0,
+  );
   for (const worker of live()) await worker.stop();
   return record(adapter, id);
 }
