@@ -1,8 +1,8 @@
 /**
  * The fault suite: real `errand work` processes (spawned as users run them) under kill -9,
- * connections cut by the server, bad payloads and SIGTERM, on every durable backend. Each
- * case counts its jobs and the jobs lost, asserts none were lost, and prints a one-line
- * summary. A backend's test file is only wiring:
+ * connections cut by the server, bad payloads and SIGTERM, and batches whose callbacks must
+ * run once under kill -9 and racing workers, on every durable backend. Each case counts its
+ * jobs and the jobs lost, asserts none were lost, and prints a one-line summary. A backend's test file is only wiring:
  *
  *   runFaults(postgresFaults());
  *
@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { afterAll, afterEach } from "vitest";
 
 import { WorkerProcess } from "../support/worker-process.js";
+import { batchesFaultSuite } from "./batches.js";
 import { badPayloadSuite } from "./bad-payload.js";
 import { connectionsSuite } from "./connections.js";
 import { continuationsFaultSuite } from "./continuations.js";
@@ -27,9 +28,9 @@ import { sigtermSuite } from "./sigterm.js";
 export type { FaultWiring } from "./harness.js";
 
 /** The fault areas, each a file here. */
-export type FaultArea = "kill" | "connections" | "bad-payload" | "sigterm" | "flow" | "continuations";
+export type FaultArea = "kill" | "connections" | "bad-payload" | "sigterm" | "flow" | "continuations" | "batches";
 
-const AREAS: readonly FaultArea[] = ["kill", "connections", "bad-payload", "sigterm", "flow", "continuations"];
+const AREAS: readonly FaultArea[] = ["kill", "connections", "bad-payload", "sigterm", "flow", "continuations", "batches"];
 
 /**
  * Registers the fault areas for one backend (every one unless `areas` names some: a second
@@ -51,6 +52,7 @@ export function runFaults(wiring: FaultWiring, areas: readonly FaultArea[] = ARE
     sigterm: sigtermSuite,
     flow: flowFaultSuite,
     continuations: continuationsFaultSuite,
+    batches: batchesFaultSuite,
   };
   for (const area of areas) suites[area](suite);
 }

@@ -63,7 +63,7 @@ export class ErrandProcess {
 
   /**
    * Resolves once stdout matches `pattern` (the CLI's "started" line: its SIGTERM handler is
-   * installed in the same turn, so a SIGTERM before it would kill the process as a plain
+   * installed just before it, so a SIGTERM before it would kill the process as a plain
    * signal does), or once the process exited.
    */
   protected async until(pattern: RegExp, timeoutMs: number): Promise<void> {

@@ -16,8 +16,8 @@ export class WorkerProcess extends ErrandProcess {
   }
 
   /**
-   * Resolves once the worker said it started: it installs its SIGTERM handler in the same
-   * turn, so a SIGTERM before that line would kill the process as a plain signal does.
+   * Resolves once the worker said it started: it installs its SIGTERM handler just before
+   * that line, so a SIGTERM before it would kill the process as a plain signal does.
    */
   async started(timeoutMs = 15_000): Promise<void> {
     await this.until(/ started: /, timeoutMs);

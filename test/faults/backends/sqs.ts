@@ -16,11 +16,11 @@
  * the dead worker held.
  *
  * `sqsFaults({ statusStore: "redis" })` wires SQS with a shared Redis status store (a key
- * prefix per case), which flow control needs: there a parked job has no message (its body
- * waits in the store), and a job let go waits as a pending send until SQS confirms it, so
- * both count as ready; what finished is what the store's statuses say succeeded, and a job
- * in none of those places (no message, not parked, not pending, not succeeded) is an anomaly:
- * lost. The store also keeps each job's executions.
+ * prefix per case), which flow control and batches need: there a parked job has no message
+ * (its body waits in the store), and a job let go (or a finished batch's callback) waits as
+ * a pending send until SQS confirms it, so both count as ready; what finished is what the
+ * store's statuses say succeeded, and a job in none of those places (no message, not parked,
+ * not pending, not succeeded) is an anomaly: lost. The store also keeps each job's executions.
  */
 import { DeleteQueueCommand, GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { RedisStatusStore } from "@errand/adapter-redis";
@@ -47,12 +47,14 @@ interface StoreFacts {
   /** Of the case's jobs, those whose status says succeeded, and their executions. */
   succeeded: number;
   executions: number;
+  /** The case's jobs by the state of their status (`none`: no status), for failure messages. */
+  states: Record<string, number>;
 }
 
 /**
  * The fault wiring of `@errand/adapter-sqs` (fixture config: 2 s lease, the visibility
  * timeout its receives use); `statusStore: "redis"` gives its adapters a shared Redis status
- * store (flow control), see the module notes.
+ * store (flow control, batches), see the module notes.
  */
 export function sqsFaults(options: { statusStore?: "redis" } = {}): FaultWiring {
   const endpoint = sqsEndpoint();
@@ -116,6 +118,11 @@ export function sqsFaults(options: { statusStore?: "redis" } = {}): FaultWiring 
         sentUnconfirmed,
         succeeded: succeeded.size,
         executions: statuses.reduce((sum, status) => sum + (status?.executions ?? 0), 0),
+        states: statuses.reduce<Record<string, number>>((states, status) => {
+          const state = status?.state ?? "none";
+          states[state] = (states[state] ?? 0) + 1;
+          return states;
+        }, {}),
       };
     };
     const count = async (jobs: CaseJobs): Promise<Stored> => {

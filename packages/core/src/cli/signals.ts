@@ -5,7 +5,8 @@
  * States: `waiting` → first signal → `stopping` (the promise resolves; the command stops
  * its work) → a second signal → exit {@link FORCED_EXIT_CODE}. The handlers are installed
  * once the command's work has started (a signal during config loading kills the process as
- * usual) and stay until exit, so a second signal during the stop still exits at once.
+ * usual), before the command prints that it started (a signal sent on reading that line is
+ * heard), and stay until exit, so a second signal during the stop still exits at once.
  *
  * @module
  */

@@ -61,10 +61,12 @@ export async function relay(options: CommonOptions): Promise<void> {
     const running = startRelay(runtime);
     // The relay's connection may be between attempts (the database down): keep the process alive.
     const keepAlive = setInterval(() => undefined, 60_000);
+    // The handlers before the started line, as `errand work` does (work.ts says why).
+    const signalled = firstSignal(() => "jobs sent but not yet marked are sent again by the next relay");
     say(`${now()} relay started: outbox ${outbox.dialect}`);
     try {
       // The relay is all this process does: one that ends by itself (an error stopped it) ends the command, exit 1.
-      const signal = await Promise.race([firstSignal(() => "jobs sent but not yet marked are sent again by the next relay"), running.ended.then(() => undefined)]);
+      const signal = await Promise.race([signalled, running.ended.then(() => undefined)]);
       if (signal === undefined) {
         await outbox.close();
         throw new ErrandError("ERR_RELAY_STOPPED", "the outbox relay stopped by itself, before any signal (its error is above); jobs wait in the outbox for the next relay");
