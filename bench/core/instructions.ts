@@ -30,49 +30,13 @@
  * there; code V8 compiled shows as `0x…`. A drain of 100k jobs takes 1–2 minutes under
  * valgrind (more on a busy machine).
  */
-import { spawn } from "node:child_process";
 import { mkdir } from "node:fs/promises";
-import { dirname, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, relative } from "node:path";
 
 import { BENCH_DIR } from "../lib/profile.js";
 import { median } from "../lib/stats.js";
-import type { DrainParams, DrainResult } from "./scenarios.js";
+import { countOnce } from "./callgrind.js";
 import { compilerInstructions } from "../lib/machine.js";
-
-const RUN = join(dirname(fileURLToPath(import.meta.url)), "run.js");
-const V8_FLAGS = ["--expose-gc", "--single-threaded", "--predictable-gc-schedule", "--no-incremental-marking", "--initial-old-space-size=1024"];
-
-interface Counted {
-  instructions: number;
-  result: DrainResult;
-  file: string;
-}
-
-
-/** One drain under callgrind; resolves with the instructions of its timed part. */
-function countOnce(params: DrainParams, file: string): Promise<Counted> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      "valgrind",
-      ["--tool=callgrind", "--instr-atstart=no", `--callgrind-out-file=${file}`, process.execPath, ...V8_FLAGS, RUN, "--child", "drain", JSON.stringify(params)],
-      { stdio: ["ignore", "inherit", "pipe", "ipc"] },
-    );
-    let stderr = "";
-    let result: DrainResult | undefined;
-    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("message", (message) => (result = message as DrainResult));
-    child.on("error", (error) => reject(new Error(`cannot start valgrind (apt-get install valgrind): ${error.message}`)));
-    child.on("exit", (code) => {
-      const collected = /Collected : (\d+)/.exec(stderr);
-      if (code !== 0 || !result || !collected) {
-        reject(new Error(`the drain under callgrind failed (exit ${code}):\n${stderr.split("\n").slice(-20).join("\n")}`));
-        return;
-      }
-      resolve({ instructions: Number(collected[1]), result, file });
-    });
-  });
-}
 
 function option(argv: string[], name: string, fallback: number): number {
   const index = argv.indexOf(name);

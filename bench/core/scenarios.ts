@@ -7,7 +7,7 @@
  * off (`worker: { embedded: false }`), so nothing runs unless the scenario starts a
  * `Worker` itself.
  */
-import { configure, Job, performAllLater, Worker, type Runtime } from "@errand/core";
+import { batch, configure, Job, performAllLater, Worker, type Runtime } from "@errand/core";
 import { SuperJSON } from "superjson";
 
 import { TimedProfile, type ProfileParams } from "../lib/profile.js";
@@ -19,6 +19,11 @@ export type { ProfileParams } from "../lib/profile.js";
 /** The job every scenario runs: one small argument, an empty `perform`, no result. */
 export class NoopJob extends Job<[n: number], void> {
   async perform(_n: number): Promise<void> {}
+}
+
+/** The `onComplete` callback of the drain's batch (`DrainParams.batch`): empty, like `NoopJob`. */
+export class BatchDoneJob extends Job<[], void> {
+  async perform(): Promise<void> {}
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -137,6 +142,11 @@ export async function enqueueScenario(params: EnqueueParams): Promise<{ rate: nu
 export interface DrainParams extends ProfileParams {
   concurrency: number;
   jobs: number;
+  /**
+   * The jobs are enqueued as one `batch(jobs, { onComplete: [BatchDoneJob, []] })` instead of
+   * `performAllLater` in thousands; the drain then ends when the callback ran too (batch.ts).
+   */
+  batch?: boolean;
 }
 
 /**
@@ -192,8 +202,11 @@ export interface DrainResult {
   cpuMs: number;
 }
 
-async function drainOnce(runtime: Runtime, concurrency: number, jobs: number, profiler?: TimedProfile): Promise<DrainResult> {
-  await enqueueBulk(jobs, 1000);
+async function drainOnce(runtime: Runtime, concurrency: number, jobs: number, profiler?: TimedProfile, inBatch = false): Promise<DrainResult> {
+  if (inBatch) await batch(Array.from({ length: jobs }, (_, i) => new NoopJob(i)), { onComplete: [BatchDoneJob, []] });
+  else await enqueueBulk(jobs, 1000);
+  // A batch's drain also runs its callback.
+  const runs = inBatch ? jobs + 1 : jobs;
   const worker = new Worker({ runtime, concurrency });
   const completions = new Completions(runtime);
   const stalls = new StallMonitor();
@@ -203,7 +216,7 @@ async function drainOnce(runtime: Runtime, concurrency: number, jobs: number, pr
   const cpu = process.cpuUsage();
   const started = performance.now();
   await worker.start();
-  await completions.until(jobs);
+  await completions.until(runs);
   const completeMs = performance.now() - started;
   // stop() returns once the worker's write-behind batcher has flushed every settlement;
   // nothing is running or buffered any more, so that is all it waits for.
@@ -213,7 +226,7 @@ async function drainOnce(runtime: Runtime, concurrency: number, jobs: number, pr
   stalls.stop();
   await profiler?.stop();
   completions.off();
-  if (worker.processed !== jobs) throw new Error(`drain: worker processed ${worker.processed} of ${jobs} jobs`);
+  if (worker.processed !== runs) throw new Error(`drain: worker processed ${worker.processed} of ${runs} jobs`);
   return {
     rate: (jobs / ms) * 1000,
     ms,
@@ -231,10 +244,10 @@ async function drainOnce(runtime: Runtime, concurrency: number, jobs: number, pr
  */
 export async function drainScenario(params: DrainParams): Promise<DrainResult> {
   let runtime = freshRuntime();
-  await drainOnce(runtime, params.concurrency, Math.min(10_000, params.jobs)); // warm-up
+  await drainOnce(runtime, params.concurrency, Math.min(10_000, params.jobs), undefined, params.batch); // warm-up
   await runtime.close();
   runtime = freshRuntime();
-  const result = await drainOnce(runtime, params.concurrency, params.jobs, new TimedProfile(params));
+  const result = await drainOnce(runtime, params.concurrency, params.jobs, new TimedProfile(params), params.batch);
   await runtime.close();
   return result;
 }

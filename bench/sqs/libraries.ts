@@ -13,6 +13,7 @@ import type { Consumer } from "sqs-consumer";
 import type { Tuning } from "../lib/compare.js";
 import { openErrand } from "../lib/errand.js";
 import { sleep, type BenchLibrary } from "../lib/scenarios.js";
+import { REDIS_URL } from "../redis/store.js";
 import { CLIENT_CONFIG, messagesLeft, sqsClient } from "./store.js";
 
 export type LibraryName = "errand" | "sqs-consumer";
@@ -43,17 +44,33 @@ const ERRAND_IDLE_POLL_MS = 1_000;
 
 // --- Errand -------------------------------------------------------------------------
 
+/** The Redis status store's key prefix for the queue-name prefix `prefix` (`eb-errand-<hex>-` → `eb-errand-<hex>`). */
+export function statusPrefix(prefix: string): string {
+  return prefix.replace(/-$/, "");
+}
+
 /**
  * Errand-sqs (see ../lib/errand.ts) under `prefix`: `{ use: "sqs", endpoint, clientConfig,
  * queuePrefix }`, everything else default (queues and their dead-letter queues created on
- * first use, statuses in this process's memory). The worker's queues are the fallback of an
+ * first use, statuses in this process's memory). `tuning.status: "redis"` gives it a
+ * `RedisStatusStore` on REDIS_URL under `statusPrefix(prefix)` instead (what batches need:
+ * batch.ts); the child deletes those keys at the end. The worker's queues are the fallback of an
  * adapter that cannot list queues, `"default"`, where NoopJob goes.
  */
 async function errand(endpoint: string, prefix: string, tuning: Tuning): Promise<Library> {
   const adapter: AdapterOptionsSetting = { use: "sqs", endpoint, clientConfig: CLIENT_CONFIG, queuePrefix: prefix };
   if (typeof tuning.receivesInFlight === "number") adapter.receivesInFlight = tuning.receivesInFlight;
   const { endpoint: _endpoint, clientConfig: _clientConfig, ...shown } = adapter;
-  const library = await openErrand(adapter, { ...shown, queuePrefix: "fresh per run", clientConfig: { region: CLIENT_CONFIG.region } }, tuning);
+  if (tuning.status !== undefined && tuning.status !== "redis") throw new Error(`tuning status: ${JSON.stringify(tuning.status)} is not a status store the bench knows (only "redis")`);
+  if (tuning.status === "redis") {
+    const { RedisStatusStore } = await import("@errand/adapter-redis");
+    adapter.status = new RedisStatusStore({ url: REDIS_URL, prefix: statusPrefix(prefix) });
+  }
+  const library = await openErrand(
+    adapter,
+    { ...shown, queuePrefix: "fresh per run", clientConfig: { region: CLIENT_CONFIG.region }, ...(tuning.status === "redis" ? { status: "RedisStatusStore, fresh prefix per run" } : {}) },
+    tuning,
+  );
   return {
     ...library,
     settings: { ...library.settings, worker: { ...(library.settings.worker as object), queues: "default" } },
