@@ -108,10 +108,11 @@ describe("listJobs (memory)", () => {
 
   it("reads a scheduled job whose time has come as queued, before any reserve promoted it", () => {
     const store = new MemoryStore();
-    const job = payload({ runAt: new Date(Date.now() + 50).toISOString() });
+    // An hour ahead: a loaded machine took more than 50 ms between the add and the read.
+    const job = payload({ runAt: new Date(Date.now() + 3_600_000).toISOString() });
     store.add([job]);
     expect(store.statuses.get(job.id)?.state).toBe("scheduled");
-    const later = Date.now() + 100;
+    const later = Date.parse(job.runAt) + 1;
     expect(store.statuses.get(job.id, later)?.state).toBe("queued");
     expect(listJobs(store, { state: "queued", limit: 10 }, later).jobs.map((listed) => listed.id)).toEqual([job.id]);
     expect(listJobs(store, { state: "scheduled", limit: 10 }, later).jobs).toEqual([]);
