@@ -62,7 +62,13 @@ export async function settleAll(adapter: SettleAllContext, settlements: readonly
   // nothing more: the job is counted finished already. A dead one is `dead` in the store a
   // moment before its dead-letter copy exists.
   const early = current.filter((settlement) => (settlement.outcome === "retry" && adapter.fifo) || (handleOf(settlement.reservation).batch === true && settlement.outcome !== "released"));
-  if (early.length > 0) await adapter.batches?.send(await adapter.status.settled(statusEntries(early)));
+  if (early.length > 0) {
+    // Written apart: inside `adapter.batches?.send(…)` the write would be skipped, argument
+    // and all, whenever the store keeps no batches (FIFO retries on the local store lost
+    // their status that way).
+    const finishedEarly = await adapter.status.settled(statusEntries(early));
+    await adapter.batches?.send(finishedEarly);
+  }
   // Messages first, statuses after: once a status says `dead`, its dead-letter message
   // exists (the dead set lists it), and a finished status never precedes the delete.
   const failures = (await Promise.all(byQueue.map(([queue, group]) => settleQueue(adapter, queue, group)))).filter((f) => f !== undefined);
