@@ -15,6 +15,8 @@ import "../index.js";
 import { registerBatch } from "./commands/batch.js";
 import { registerDead } from "./commands/dead.js";
 import { registerEnqueue } from "./commands/enqueue.js";
+import { registerGenerate } from "./commands/generate.js";
+import { registerInit } from "./commands/init.js";
 import { registerJobs } from "./commands/jobs.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerPerform } from "./commands/perform.js";
@@ -49,6 +51,8 @@ Every command takes --config FILE (default: errand.config.{ts,mts,mjs,js} in the
 directory); the environment is ERRAND_ENV, else NODE_ENV, else development; ERRAND_URL
 overrides the adapter. Set ERRAND_DEBUG=1 to see stack traces.`,
     );
+  registerInit(program);
+  registerGenerate(program);
   registerWork(program);
   registerPerform(program);
   registerEnqueue(program);

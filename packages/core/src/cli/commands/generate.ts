@@ -1,0 +1,90 @@
+/**
+ * `errand generate job GuestsCleanup [--queue low]` and `errand generate mailer User welcome
+ * goodbye`: a job or mailer file and its test, written for the app's language, module
+ * system and test runner (`scaffold/project.ts`); the test passes as generated. Names are
+ * checked, and an existing file or class of the same name is an error (`--force` overwrites
+ * the files).
+ *
+ * @module
+ */
+import { join } from "node:path";
+
+import type { Command } from "commander";
+
+import { classNameOf, mailMethodsOf, queueNameOf } from "../scaffold/names.js";
+import { folderFor, refuseDuplicateClass } from "../scaffold/locations.js";
+import { jobSource, jobTestSource } from "../scaffold/job-templates.js";
+import { mailerSource, mailerTestSource } from "../scaffold/mailer-templates.js";
+import { describeProject, detectProject, type Project, type ProjectOverrides } from "../scaffold/project.js";
+import { syntaxOf, testSyntaxOf } from "../scaffold/syntax.js";
+import { reportLines, writeFiles, type PlannedFile } from "../scaffold/writer.js";
+import { say } from "../output.js";
+import { projectOptions, overridesOf, type ProjectFlags } from "./project-flags.js";
+
+/** Options shared by the generators. */
+export interface GenerateOptions extends ProjectFlags {
+  /** The folder to write into (default: from the config's `jobs` globs). */
+  dir?: string;
+  /** Overwrite existing files. */
+  force?: boolean;
+  /** `--no-test`: write no test file. */
+  test?: boolean;
+}
+
+/** Options of `errand generate job`. */
+export interface GenerateJobOptions extends GenerateOptions {
+  queue?: string;
+}
+
+function finish(project: Project, title: string, files: PlannedFile[], options: GenerateOptions): void {
+  const written = writeFiles(project.root, files, { force: options.force === true });
+  say(`${title} (${describeProject(project)}):`);
+  for (const line of reportLines(written)) say(line);
+  const test = files[1];
+  if (test) say(`Run its test: ${testSyntaxOf(project.testRunner).command(test.path, syntaxOf(project))}`);
+}
+
+/** Writes a job and its test; see the module comment. */
+export function generateJob(name: string, options: GenerateJobOptions, overrides: ProjectOverrides = overridesOf(options)): void {
+  const project = detectProject(options.cwd ?? process.cwd(), overrides);
+  const className = classNameOf(name, "Job", "job");
+  const input = { name: className, queue: options.queue === undefined ? undefined : queueNameOf(options.queue) };
+  const syntax = syntaxOf(project);
+  const folder = folderFor("job", project, options.dir);
+  const files: PlannedFile[] = [{ path: join(folder, `${className.fileBase}${syntax.ext}`), content: jobSource(input, syntax) }];
+  if (options.test !== false) files.push({ path: join(folder, `${className.fileBase}.test${syntax.ext}`), content: jobTestSource(input, syntax, testSyntaxOf(project.testRunner)) });
+  refuseDuplicateClass(project.root, folder, className.className, files.map((file) => join(project.root, file.path)));
+  finish(project, className.className, files, options);
+}
+
+/** Writes a mailer with `methods` and its test; see the module comment. */
+export function generateMailer(name: string, methods: readonly string[], options: GenerateOptions, overrides: ProjectOverrides = overridesOf(options)): void {
+  const project = detectProject(options.cwd ?? process.cwd(), overrides);
+  const className = classNameOf(name, "Mailer", "mailer");
+  const input = { name: className, methods: mailMethodsOf(methods) };
+  const syntax = syntaxOf(project);
+  const folder = folderFor("mailer", project, options.dir);
+  const files: PlannedFile[] = [{ path: join(folder, `${className.fileBase}${syntax.ext}`), content: mailerSource(input, syntax) }];
+  if (options.test !== false) files.push({ path: join(folder, `${className.fileBase}.test${syntax.ext}`), content: mailerTestSource(input, syntax, testSyntaxOf(project.testRunner)) });
+  refuseDuplicateClass(project.root, folder, className.className, files.map((file) => join(project.root, file.path)));
+  finish(project, className.className, files, options);
+}
+
+/** Adds `generate` (alias `g`) with its `job` and `mailer` subcommands to the program. */
+export function registerGenerate(program: Command): void {
+  const generate = program.command("generate").alias("g").description("write a job or a mailer, with its test, into the app");
+  projectOptions(
+    generate
+      .command("job")
+      .description("write a job and its test: errand generate job GuestsCleanup --queue low")
+      .argument("<name>", "the job's name (GuestsCleanup, guests_cleanup); the class is GuestsCleanupJob")
+      .option("-q, --queue <name>", "the job's queue (default: default)"),
+  ).action((name: string, options: GenerateJobOptions) => generateJob(name, options));
+  projectOptions(
+    generate
+      .command("mailer")
+      .description("write a mailer with its mail methods and its test: errand generate mailer User welcome goodbye")
+      .argument("<name>", "the mailer's name (User); the class is UserMailer")
+      .argument("<methods...>", "its mail methods (welcome, password_reset)"),
+  ).action((name: string, methods: string[], options: GenerateOptions) => generateMailer(name, methods, options));
+}
