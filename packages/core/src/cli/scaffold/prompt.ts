@@ -5,7 +5,9 @@
  *
  * @module
  */
-import { createInterface } from "node:readline/promises";
+import { createInterface } from "node:readline";
+
+import { CliUsageError } from "../context.js";
 
 /** Whether to ask: a terminal on both ends. */
 export function interactive(): boolean {
@@ -18,10 +20,16 @@ export function interactive(): boolean {
  */
 export async function choose<T extends string>(question: string, choices: readonly T[], fallback: T): Promise<T> {
   const rl = createInterface({ input: process.stdin, output: process.stdout });
+  // Lines are read from the interface's iterator, which buffers them: answers typed (or
+  // pasted) ahead of a question are kept for it, where `rl.question` would drop them.
+  const lines = rl[Symbol.asyncIterator]();
   try {
     const menu = choices.map((choice, index) => `  ${index + 1}) ${choice}${choice === fallback ? " (default)" : ""}`).join("\n");
     for (;;) {
-      const answer = (await rl.question(`${question}\n${menu}\n> `)).trim().toLowerCase();
+      process.stdout.write(`${question}\n${menu}\n> `);
+      const next = await lines.next();
+      if (next.done) throw new CliUsageError(`no answer to "${question}" (the input ended); give it as a flag instead`);
+      const answer = next.value.trim().toLowerCase();
       if (answer === "") return fallback;
       const byNumber = choices[Number(answer) - 1];
       if (/^\d+$/.test(answer) && byNumber) return byNumber;
