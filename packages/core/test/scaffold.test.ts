@@ -133,8 +133,12 @@ describe("locations", () => {
 
   it("refuses a class name another file already declares", () => {
     write("jobs/nested/old.ts", "export class GuestsCleanupJob extends Job {}");
-    expect(() => refuseDuplicateClass(root, "jobs", "GuestsCleanupJob", [])).toThrow("class GuestsCleanupJob is already declared in jobs/nested/old.ts");
-    expect(() => refuseDuplicateClass(root, "jobs", "GuestsCleanup2Job", [])).not.toThrow();
+    write("package.json", "{}");
+    write("errand.config.ts", 'export default { jobs: ["jobs/**/*.ts"] };');
+    const project = detectProject(root);
+    expect(() => refuseDuplicateClass(project, "jobs", "GuestsCleanupJob", [])).toThrow("class GuestsCleanupJob is already declared in jobs/nested/old.ts");
+    expect(() => refuseDuplicateClass(project, "lib/other", "GuestsCleanupJob", [])).toThrow(/already declared in jobs\/nested\/old.ts/);
+    expect(() => refuseDuplicateClass(project, "jobs", "GuestsCleanup2Job", [])).not.toThrow();
   });
 });
 

@@ -53,7 +53,7 @@ export function generateJob(name: string, options: GenerateJobOptions, overrides
   const folder = folderFor("job", project, options.dir);
   const files: PlannedFile[] = [{ path: join(folder, `${className.fileBase}${syntax.ext}`), content: jobSource(input, syntax) }];
   if (options.test !== false) files.push({ path: join(folder, `${className.fileBase}.test${syntax.ext}`), content: jobTestSource(input, syntax, testSyntaxOf(project.testRunner)) });
-  refuseDuplicateClass(project.root, folder, className.className, files.map((file) => join(project.root, file.path)));
+  refuseDuplicateClass(project, folder, className.className, files.map((file) => join(project.root, file.path)));
   finish(project, className.className, files, options);
 }
 
@@ -66,7 +66,7 @@ export function generateMailer(name: string, methods: readonly string[], options
   const folder = folderFor("mailer", project, options.dir);
   const files: PlannedFile[] = [{ path: join(folder, `${className.fileBase}${syntax.ext}`), content: mailerSource(input, syntax) }];
   if (options.test !== false) files.push({ path: join(folder, `${className.fileBase}.test${syntax.ext}`), content: mailerTestSource(input, syntax, testSyntaxOf(project.testRunner)) });
-  refuseDuplicateClass(project.root, folder, className.className, files.map((file) => join(project.root, file.path)));
+  refuseDuplicateClass(project, folder, className.className, files.map((file) => join(project.root, file.path)));
   finish(project, className.className, files, options);
 }
 

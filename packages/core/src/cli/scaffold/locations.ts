@@ -6,7 +6,7 @@
  * @module
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 
 import { CliUsageError } from "../context.js";
 import type { Project } from "./project.js";
@@ -31,22 +31,24 @@ export function folderFor(kind: "job" | "mailer", project: Pick<Project, "root" 
 }
 
 /**
- * Refuses a class name some other file of `folder` already declares (two jobs of one name
- * would collide in the registry: the stored job names a class by its name).
+ * Refuses a class name another file already declares, in `folder`, `jobs/`, `mailers/` or any folder the config's
+ * globs name (the registry knows a job by its class name: two of one name would collide).
  */
-export function refuseDuplicateClass(root: string, folder: string, className: string, ownFiles: readonly string[]): void {
-  const dir = join(root, folder);
-  if (!existsSync(dir)) return;
+export function refuseDuplicateClass(project: Pick<Project, "root" | "configFile">, folder: string, className: string, ownFiles: readonly string[]): void {
+  const { root } = project;
   const pattern = new RegExp(`\\bclass\\s+${className}\\b`);
-  const stack = [dir];
+  const stack = [...new Set([folder, ...globFolders(project), "jobs", "mailers"])].map((dir) => join(root, dir)).filter((dir) => existsSync(dir));
+  const seen = new Set<string>();
   while (stack.length > 0) {
     const current = stack.pop()!;
+    if (seen.has(current)) continue;
+    seen.add(current);
     for (const entry of readdirSync(current)) {
       const path = join(current, entry);
       if (statSync(path).isDirectory()) {
         if (entry !== "node_modules") stack.push(path);
       } else if (/\.[cm]?[jt]s$/.test(entry) && !ownFiles.includes(path) && pattern.test(readFileSync(path, "utf8"))) {
-        throw new CliUsageError(`class ${className} is already declared in ${path.slice(root.length + 1)}; a job or mailer name must be unique (choose another name)`);
+        throw new CliUsageError(`class ${className} is already declared in ${relative(root, path)}; a job or mailer name must be unique (choose another name)`);
       }
     }
   }
