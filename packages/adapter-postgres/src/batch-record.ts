@@ -6,19 +6,11 @@
  *
  * @module
  */
-import type { BatchCallbackKind, BatchRecord, BatchState } from "@errand/core/adapter";
+import type { BatchCallbackKind, BatchRecord } from "@errand/core/adapter";
 
-/** A row of `batch-get.sql` or `status-batch-get.sql`. */
-export interface BatchRow {
-  id: string;
+/** A row of `batch-get.sql` or `status-batch-get.sql`: the record's id, state and counts, and these. */
+export interface BatchRow extends Pick<BatchRecord, "id" | "state" | "total" | "pending" | "succeeded" | "discarded" | "dead" | "failed"> {
   description: string | null;
-  state: BatchState;
-  total: number;
-  pending: number;
-  succeeded: number;
-  discarded: number;
-  dead: number;
-  failed: number;
   /** The kinds of callback the batch was opened with (the keys of its `callbacks`). */
   kinds: BatchCallbackKind[];
   /** Kind → the job id of each callback stored so far. */
