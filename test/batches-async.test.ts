@@ -3,22 +3,10 @@
 // processes, with kill -9, is the fault suite's, on the durable backends.)
 import { afterEach, describe, expect, it } from "vitest";
 
-import { batch, configure, Job, Worker, type Runtime } from "@errand/core";
+import { batch, configure, Worker, type Runtime } from "@errand/core";
 import { waitFor } from "@errand/core/testing";
 
-let performed = 0;
-const callbacks: { kind: string | undefined; performedBefore: number }[] = [];
-
-class ChunkJob extends Job<[index: number]> {
-  perform(_index: number) {
-    performed++;
-  }
-}
-class DoneJob extends Job<[label: string]> {
-  perform(_label: string) {
-    callbacks.push({ kind: this.batch?.callback, performedBefore: performed });
-  }
-}
+import { callbacks, ChunkJob, DoneJob } from "./support/batch-chunk-jobs.js";
 
 let runtime: Runtime | undefined;
 const workers: Worker[] = [];

@@ -5,29 +5,16 @@
 // fault suite.)
 import { afterEach, describe, expect, it } from "vitest";
 
-import { batch, configure, Job, Runtime, Worker } from "@errand/core";
+import { batch, configure, Runtime, Worker } from "@errand/core";
 import { PostgresAdapter } from "@errand/adapter-postgres";
 import { waitFor } from "@errand/core/testing";
 
 import { postgresUrl } from "./support/postgres.js";
 import { freshPostgresAdapters } from "./support/postgres-adapters.js";
+import { callbacks, ChunkJob, DoneJob } from "./support/batch-chunk-jobs.js";
 
 const url = postgresUrl();
 const freshAdapter = freshPostgresAdapters();
-let performed = 0;
-const callbacks: { kind: string | undefined; performedBefore: number }[] = [];
-
-class ChunkJob extends Job<[index: number]> {
-  perform(_index: number) {
-    performed++;
-  }
-}
-class DoneJob extends Job<[label: string]> {
-  perform(_label: string) {
-    callbacks.push({ kind: this.batch?.callback, performedBefore: performed });
-  }
-}
-
 const runtimes: Runtime[] = [];
 const workers: Worker[] = [];
 afterEach(async () => {

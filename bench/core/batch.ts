@@ -8,7 +8,7 @@
  *   npx tsc -b bench && node bench/dist/core/batch.js [--jobs 100000] [--concurrency 10] [--runs 5] [--instructions 1]
  *
  * Each (run, side) is a fresh child; the two sides take turns, in the other order every
- * other run, so a slow moment of the shared machine does not land on one side only. Prints
+ * other run (../lib/batch-sides.ts), so a slow moment of the shared machine does not land on one side only. Prints
  * the medians of the rate and of the child's CPU per job, and what the batch adds (plain
  * rate ÷ batch rate − 1). `--instructions N` also counts N runs of each side under callgrind
  * (callgrind.ts, as instructions.ts does): instructions per job do not move with the load.
@@ -16,6 +16,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 
+import { alternate, percentOver, SIDES, type Side } from "../lib/batch-sides.js";
 import { BENCH_DIR } from "../lib/profile.js";
 import { median } from "../lib/stats.js";
 import { compilerInstructions } from "../lib/machine.js";
@@ -35,18 +36,13 @@ for (let i = 0; i < argv.length; i += 2) {
 }
 const { jobs, concurrency, runs, instructions } = options;
 
-type Side = "plain" | "batch";
-const SIDES: readonly Side[] = ["plain", "batch"];
 const params = (side: Side): DrainParams => ({ jobs, concurrency, ...(side === "batch" ? { batch: true } : {}) });
 
-const measured: Record<Side, DrainResult[]> = { plain: [], batch: [] };
-for (let run = 0; run < runs; run++) {
-  for (const side of run % 2 === 0 ? SIDES : [...SIDES].reverse()) {
-    const result = await inChild<DrainResult>("drain", params(side));
-    measured[side].push(result);
-    process.stderr.write(`run ${run + 1}/${runs} ${side}: ${Math.round(result.rate)} jobs/s, CPU ${((result.cpuMs * 1000) / jobs).toFixed(2)} µs/job\n`);
-  }
-}
+const measured = await alternate(runs, async (side, run) => {
+  const result = await inChild<DrainResult>("drain", params(side));
+  process.stderr.write(`run ${run + 1}/${runs} ${side}: ${Math.round(result.rate)} jobs/s, CPU ${((result.cpuMs * 1000) / jobs).toFixed(2)} µs/job\n`);
+  return result;
+});
 const rate = (side: Side) => median(measured[side].map((m) => m.rate));
 const cpu = (side: Side) => median(measured[side].map((m) => (m.cpuMs * 1000) / jobs));
 
@@ -54,7 +50,7 @@ console.log(`\nDrain of ${jobs.toLocaleString("en-US")} no-op jobs on the async 
 console.log("| side | jobs/s | CPU µs/job | batch adds (time) | batch adds (CPU) |");
 console.log("| --- | ---: | ---: | ---: | ---: |");
 for (const side of SIDES) {
-  const adds = side === "batch" ? [`${((rate("plain") / rate("batch") - 1) * 100).toFixed(1)} %`, `${((cpu("batch") / cpu("plain") - 1) * 100).toFixed(1)} %`] : ["", ""];
+  const adds = side === "batch" ? [percentOver(rate("plain"), rate("batch")), percentOver(cpu("batch"), cpu("plain"))] : ["", ""];
   console.log(`| ${side} | ${Math.round(rate(side)).toLocaleString("en-US")} | ${cpu(side).toFixed(2)} | ${adds[0]} | ${adds[1]} |`);
 }
 
@@ -73,7 +69,7 @@ if (instructions > 0) {
     }
   }
   const per = (side: Side, key: "all" | "rest") => median(counted[side][key]);
-  const adds = (key: "all" | "rest") => `${((per("batch", key) / per("plain", key) - 1) * 100).toFixed(1)} %`;
+  const adds = (key: "all" | "rest") => percentOver(per("batch", key), per("plain", key));
   console.log(`\nInstructions per job under callgrind (timed part; medians of ${instructions}):\n`);
   console.log("| | plain | batch | batch adds |");
   console.log("| --- | ---: | ---: | ---: |");

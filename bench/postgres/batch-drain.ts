@@ -9,14 +9,15 @@
  * batch per bulk enqueue with a `complete` callback, sealed before the workers start; every
  * settle counts into it (migration 019) and the last inserts the callback, which the workers
  * then run — the drain ends when it finished too. Each (run, side) is a fresh child on a
- * freshly dropped schema; the two sides take turns, in the other order every other run, and
+ * freshly dropped schema; the two sides take turns, in the other order every other run
+ * (../lib/batch-sides.ts), and
  * each figure is the median of the runs. Prints one markdown table: rate, PostgreSQL CPU,
  * WAL and worker CPU per job, and what the batch adds (plain rate ÷ batch rate − 1).
  * Uses DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test.
  */
+import { alternate, percentOver, SIDES, type Side } from "../lib/batch-sides.js";
 import { median } from "../lib/stats.js";
 import { DATABASE_URL, inChild } from "./run.js";
-import type { Measurement } from "./scenarios.js";
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(name);
@@ -36,31 +37,23 @@ const jobs = positive("--drain-jobs", option("--drain-jobs", "20000"));
 const batch = positive("--batch", option("--batch", "1000"));
 const concurrencies = option("--concurrency", "1,10").split(",").map((c) => positive("--concurrency", c));
 
-type Side = "plain" | "batch";
-const SIDES: readonly Side[] = ["plain", "batch"];
-
 console.log(`Drain of ${jobs.toLocaleString("en-US")} no-op jobs, prefetch ${batch}: one batch vs plain jobs (median of ${runs} runs)\n`);
 console.log("| concurrency | side | jobs/s | PostgreSQL CPU µs/job | WAL B/job | worker CPU µs/job | batch adds |");
 console.log("| ---: | --- | ---: | ---: | ---: | ---: | ---: |");
 for (const concurrency of concurrencies) {
-  const measured: Record<Side, Measurement[]> = { plain: [], batch: [] };
-  for (let run = 0; run < runs; run++) {
-    for (const side of run % 2 === 0 ? SIDES : [...SIDES].reverse()) {
-      process.stderr.write(`c=${concurrency} run ${run + 1}/${runs} ${side}\n`);
-      measured[side].push(
-        await inChild({
-          library: "errand",
-          url: DATABASE_URL,
-          scenario: { kind: "drain", count: jobs, concurrency, warmup: 300, capMs: 60_000 },
-          tuning: side === "batch" ? { prefetch: batch, batch: true } : { prefetch: batch },
-        }),
-      );
-    }
-  }
+  const measured = await alternate(runs, (side, run) => {
+    process.stderr.write(`c=${concurrency} run ${run + 1}/${runs} ${side}\n`);
+    return inChild({
+      library: "errand",
+      url: DATABASE_URL,
+      scenario: { kind: "drain", count: jobs, concurrency, warmup: 300, capMs: 60_000 },
+      tuning: side === "batch" ? { prefetch: batch, batch: true } : { prefetch: batch },
+    });
+  });
   const rate = (side: Side) => median(measured[side].map((m) => m.value));
   const cost = (side: Side, key: "postgresCpuUsPerJob" | "walBytesPerJob" | "nodeCpuUsPerJob") => median(measured[side].map((m) => m[key] ?? NaN)).toFixed(1);
   for (const side of SIDES) {
-    const adds = side === "batch" ? `${((rate("plain") / rate("batch") - 1) * 100).toFixed(1)} %` : "";
+    const adds = side === "batch" ? percentOver(rate("plain"), rate("batch")) : "";
     console.log(
       `| ${concurrency} | ${side} | ${Math.round(rate(side)).toLocaleString("en-US")} | ${cost(side, "postgresCpuUsPerJob")} | ${cost(side, "walBytesPerJob")} | ${cost(side, "nodeCpuUsPerJob")} | ${adds} |`,
     );

@@ -9,13 +9,15 @@
  * Each run is a fresh child of the Redis bench (run.ts's `inChild`, the `drain` scenario of
  * ../lib/scenarios.ts: 300 jobs drained as a warm-up, then N enqueued untimed, then timed from
  * the first start until nothing is ready or running in Redis, so the batch's callback is
- * included), plain and batch taking turns run by run so a slow moment of the shared machine
- * does not land on one side only. A figure is the median of its runs; "batch cost" is the
- * batch's drain time over the plain one's, less 1. Writes bench/results/redis-batch-latest.json.
+ * included), plain and batch taking turns run by run, in the other order every other run
+ * (../lib/batch-sides.ts), so a slow moment of the shared machine does not land on one side
+ * only. A figure is the median of its runs; "batch cost" is the batch's drain time over the
+ * plain one's, less 1. Writes bench/results/redis-batch-latest.json.
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
+import { alternate, parseDrainOptions, type DrainOptions, type Side } from "../lib/batch-sides.js";
 import { BENCH_DIR } from "../lib/profile.js";
 import { median } from "../lib/stats.js";
 import type { Scenario } from "../lib/scenarios.js";
@@ -25,46 +27,16 @@ import { REDIS_URL } from "./store.js";
 
 const USAGE = "usage: node bench/dist/redis/batch.js [--jobs N] [--runs N] [--concurrency 1,10,50]";
 
-interface Options {
-  jobs: number;
-  runs: number;
-  concurrency: number[];
-}
-
-function parse(argv: string[]): Options {
-  const options: Options = { jobs: 20_000, runs: 5, concurrency: [10] };
-  for (let i = 0; i < argv.length; i += 2) {
-    const [flag, value] = [argv[i], argv[i + 1]];
-    const positive = (text: string | undefined) => {
-      const n = Number(text);
-      if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag}: ${JSON.stringify(text)} is not a positive integer; ${USAGE}`);
-      return n;
-    };
-    if (flag === "--jobs") options.jobs = positive(value);
-    else if (flag === "--runs") options.runs = positive(value);
-    else if (flag === "--concurrency") options.concurrency = (value ?? "").split(",").map(positive);
-    else throw new Error(`unknown option ${flag}; ${USAGE}`);
-  }
-  return options;
-}
-
-type Side = "plain" | "batch";
-const SIDES: readonly Side[] = ["plain", "batch"];
-
-async function main({ jobs, runs, concurrency }: Options): Promise<void> {
+async function main({ jobs, runs, concurrency }: DrainOptions): Promise<void> {
   const results: Record<string, Record<Side, Measurement[]>> = {};
   for (const c of concurrency) {
     const scenario: Scenario = { kind: "drain", count: jobs, concurrency: c, warmup: 300, capMs: 60_000 };
-    const runsOf: Record<Side, Measurement[]> = { plain: [], batch: [] };
-    for (let run = 0; run < runs; run++) {
-      for (const side of SIDES) {
-        const measured = await inChild({ library: "errand", scenario, url: REDIS_URL, ...(side === "batch" ? { tuning: { batch: true } } : {}) });
-        if (measured.capped) throw new Error(`the ${side} drain at c = ${c} was cut at its cap`);
-        runsOf[side].push(measured);
-        console.error(`c=${c} run ${run + 1} ${side}: ${Math.round(measured.value)} jobs/s, redis ${measured.redisCpuUsPerJob?.toFixed(1)} µs/job, node ${measured.nodeCpuUsPerJob?.toFixed(1)} µs/job`);
-      }
-    }
-    results[`c${c}`] = runsOf;
+    results[`c${c}`] = await alternate(runs, async (side, run) => {
+      const measured = await inChild({ library: "errand", scenario, url: REDIS_URL, ...(side === "batch" ? { tuning: { batch: true } } : {}) });
+      if (measured.capped) throw new Error(`the ${side} drain at c = ${c} was cut at its cap`);
+      console.error(`c=${c} run ${run + 1} ${side}: ${Math.round(measured.value)} jobs/s, redis ${measured.redisCpuUsPerJob?.toFixed(1)} µs/job, node ${measured.nodeCpuUsPerJob?.toFixed(1)} µs/job`);
+      return measured;
+    });
   }
 
   const med = (list: Measurement[], read: (m: Measurement) => number | undefined) => median(list.map((m) => read(m) ?? Number.NaN));
@@ -86,4 +58,4 @@ async function main({ jobs, runs, concurrency }: Options): Promise<void> {
   console.log(`\nwritten: ${file}`);
 }
 
-await main(parse(process.argv.slice(2)));
+await main(parseDrainOptions(process.argv.slice(2), { jobs: 20_000, runs: 5, concurrency: [10] }, USAGE));

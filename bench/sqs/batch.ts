@@ -14,9 +14,10 @@
  * `drain` scenario: 300 jobs drained as a warm-up, then N enqueued untimed, then timed from
  * the first start until the queue holds no message; the batch's callback is sent before the
  * last job's message is deleted, so its run is included). Plain and batch take turns, in the
- * other order every other run. A figure is the median of its runs; "batch cost" is the
+ * other order every other run (../lib/batch-sides.ts). A figure is the median of its runs; "batch cost" is the
  * batch's drain time over the plain one's, less 1.
  */
+import { alternate, parseDrainOptions, percentOver, type DrainOptions, type Side } from "../lib/batch-sides.js";
 import { median } from "../lib/stats.js";
 import type { Scenario } from "../lib/scenarios.js";
 import { inChild } from "./run.js";
@@ -25,58 +26,28 @@ import { openSqs } from "./store.js";
 
 const USAGE = "usage: node bench/dist/sqs/batch.js [--jobs N] [--runs N] [--concurrency 10,50]";
 
-interface Options {
-  jobs: number;
-  runs: number;
-  concurrency: number[];
-}
-
-function parse(argv: string[]): Options {
-  const options: Options = { jobs: 5_000, runs: 5, concurrency: [10] };
-  for (let i = 0; i < argv.length; i += 2) {
-    const [flag, value] = [argv[i], argv[i + 1]];
-    const positive = (text: string | undefined) => {
-      const n = Number(text);
-      if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag}: ${JSON.stringify(text)} is not a positive integer; ${USAGE}`);
-      return n;
-    };
-    if (flag === "--jobs") options.jobs = positive(value);
-    else if (flag === "--runs") options.runs = positive(value);
-    else if (flag === "--concurrency") options.concurrency = (value ?? "").split(",").map(positive);
-    else throw new Error(`unknown option ${flag}; ${USAGE}`);
-  }
-  return options;
-}
-
-type Side = "plain" | "batch";
-const SIDES: readonly Side[] = ["plain", "batch"];
-
-async function main({ jobs, runs, concurrency }: Options): Promise<void> {
+async function main({ jobs, runs, concurrency }: DrainOptions): Promise<void> {
   const sqs = await openSqs();
   process.stderr.write(`SQS: ${sqs.description} at ${sqs.endpoint}\n`);
   const results: Record<string, Record<Side, Measurement[]>> = {};
   try {
     for (const c of concurrency) {
       const scenario: Scenario = { kind: "drain", count: jobs, concurrency: c, warmup: 300, capMs: 60_000 };
-      const runsOf: Record<Side, Measurement[]> = { plain: [], batch: [] };
-      for (let run = 0; run < runs; run++) {
-        for (const side of run % 2 === 0 ? SIDES : [...SIDES].reverse()) {
-          const measured = await inChild({
-            library: "errand",
-            scenario,
-            endpoint: sqs.endpoint,
-            ...(sqs.emulatorPid === undefined ? {} : { emulatorPid: sqs.emulatorPid }),
-            tuning: side === "batch" ? { status: "redis", batch: true } : { status: "redis" },
-          });
-          if (measured.capped) throw new Error(`the ${side} drain at c = ${c} was cut at its cap`);
-          runsOf[side].push(measured);
-          const us = (value: number | undefined) => value?.toFixed(1) ?? "n/a";
-          process.stderr.write(
-            `c=${c} run ${run + 1}/${runs} ${side}: ${Math.round(measured.value)} jobs/s, worker ${us(measured.nodeCpuUsPerJob)} µs/job, fauxqs ${us(measured.emulatorCpuUsPerJob)}, redis ${us(measured.redisCpuUsPerJob)}\n`,
-          );
-        }
-      }
-      results[`c${c}`] = runsOf;
+      results[`c${c}`] = await alternate(runs, async (side, run) => {
+        const measured = await inChild({
+          library: "errand",
+          scenario,
+          endpoint: sqs.endpoint,
+          ...(sqs.emulatorPid === undefined ? {} : { emulatorPid: sqs.emulatorPid }),
+          tuning: side === "batch" ? { status: "redis", batch: true } : { status: "redis" },
+        });
+        if (measured.capped) throw new Error(`the ${side} drain at c = ${c} was cut at its cap`);
+        const us = (value: number | undefined) => value?.toFixed(1) ?? "n/a";
+        process.stderr.write(
+          `c=${c} run ${run + 1}/${runs} ${side}: ${Math.round(measured.value)} jobs/s, worker ${us(measured.nodeCpuUsPerJob)} µs/job, fauxqs ${us(measured.emulatorCpuUsPerJob)}, redis ${us(measured.redisCpuUsPerJob)}\n`,
+        );
+        return measured;
+      });
     }
   } finally {
     await sqs.stop();
@@ -91,11 +62,11 @@ async function main({ jobs, runs, concurrency }: Options): Promise<void> {
     const rate = (list: Measurement[]) => med(list, (m) => m.value);
     const pair = (read: (m: Measurement) => number | undefined) => `${med(plain, read).toFixed(1)} / ${med(batch, read).toFixed(1)}`;
     console.log(
-      `| ${c} | ${Math.round(rate(plain)).toLocaleString("en-US")} | ${Math.round(rate(batch)).toLocaleString("en-US")} | ${((rate(plain) / rate(batch) - 1) * 100).toFixed(1)} % | ` +
+      `| ${c} | ${Math.round(rate(plain)).toLocaleString("en-US")} | ${Math.round(rate(batch)).toLocaleString("en-US")} | ${percentOver(rate(plain), rate(batch))} | ` +
         `${pair((m) => m.nodeCpuUsPerJob)} | ${pair((m) => m.emulatorCpuUsPerJob)} | ${pair((m) => m.redisCpuUsPerJob)} |`,
     );
   }
 }
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-await main(parse(process.argv.slice(2)));
+await main(parseDrainOptions(process.argv.slice(2), { jobs: 5_000, runs: 5, concurrency: [10] }, USAGE));

@@ -18,13 +18,13 @@ import {
   ConfigError,
   type BatchCallbackKind,
   type BatchRecord,
-  type BatchState,
   type GetBatchesOptions,
   type JobPayload,
   type OpenBatchesOptions,
   type SealBatchesOptions,
 } from "@errand/core/adapter";
 
+import { batchRecord, type BatchRow } from "./batch-record.js";
 import type { QueryName } from "./sql.js";
 import { isUuid } from "./uuid.js";
 
@@ -35,23 +35,6 @@ export interface BatchesContext {
   wakeChannel: string;
   /** The status channel, or null when the adapter publishes none. */
   statusChannel: string | null;
-}
-
-/** A row of batch-get.sql. */
-interface BatchRow {
-  id: string;
-  description: string | null;
-  state: BatchState;
-  total: number;
-  pending: number;
-  succeeded: number;
-  discarded: number;
-  dead: number;
-  failed: number;
-  kinds: BatchCallbackKind[];
-  enqueued: Partial<Record<BatchCallbackKind, string>>;
-  created_at: Date;
-  finished_at: Date | null;
 }
 
 const KINDS: readonly BatchCallbackKind[] = ["success", "complete", "failure"];
@@ -135,26 +118,4 @@ export class Batches {
       return row ? batchRecord(row) : null;
     });
   }
-}
-
-/** A stored row as the contract's record. */
-function batchRecord(row: BatchRow): BatchRecord {
-  const callbacks: Partial<Record<BatchCallbackKind, true>> = {};
-  for (const kind of row.kinds) callbacks[kind] = true;
-  const record: BatchRecord = {
-    id: row.id,
-    state: row.state,
-    total: row.total,
-    pending: row.pending,
-    succeeded: row.succeeded,
-    discarded: row.discarded,
-    dead: row.dead,
-    failed: row.failed,
-    callbacks,
-    enqueuedCallbacks: { ...row.enqueued },
-    createdAt: row.created_at.toISOString(),
-  };
-  if (row.description !== null) record.description = row.description;
-  if (row.finished_at !== null) record.finishedAt = row.finished_at.toISOString();
-  return record;
 }

@@ -10,7 +10,9 @@
  */
 import type pg from "pg";
 
-import type { BatchCallbackKind, BatchRecord, BatchState, FlowPending, NewBatch, StatusStoreBatches } from "@errand/core/adapter";
+import type { BatchRecord, FlowPending, NewBatch, StatusStoreBatches } from "@errand/core/adapter";
+
+import { batchRecord, type BatchRow } from "./batch-record.js";
 
 /** The batch queries, by name without `.sql`. */
 type BatchQuery = "status-batch-open" | "status-batch-seal" | "status-batch-get";
@@ -37,24 +39,6 @@ export interface PendingJson {
 /** Pending sends from a function's JSON array (`null`: none). */
 export function pendingsOf(sends: PendingJson[] | null | undefined): FlowPending[] {
   return (sends ?? []).map((s) => ({ id: s.id, token: s.token, queue: s.queue, body: s.body, runAtMs: Number(s.run_at), taken: Number(s.taken) }));
-}
-
-interface BatchRow {
-  id: string;
-  description: string | null;
-  state: BatchState;
-  total: number;
-  pending: number;
-  succeeded: number;
-  discarded: number;
-  dead: number;
-  failed: number;
-  has_success: boolean;
-  has_complete: boolean;
-  has_failure: boolean;
-  enqueued_callbacks: Partial<Record<BatchCallbackKind, string>>;
-  created_at: Date;
-  finished_at: Date | null;
 }
 
 /** Batches in PostgreSQL; see the module notes. */
@@ -90,26 +74,7 @@ export class PostgresStatusBatches implements StatusStoreBatches {
     const byId = new Map(rows.map((row) => [row.id, row]));
     return ids.map((id) => {
       const row = byId.get(id);
-      if (!row) return null;
-      const callbacks: BatchRecord["callbacks"] = {};
-      if (row.has_success) callbacks.success = true;
-      if (row.has_complete) callbacks.complete = true;
-      if (row.has_failure) callbacks.failure = true;
-      return {
-        id,
-        ...(row.description !== null ? { description: row.description } : {}),
-        state: row.state,
-        total: row.total,
-        pending: row.pending,
-        succeeded: row.succeeded,
-        discarded: row.discarded,
-        dead: row.dead,
-        failed: row.failed,
-        callbacks,
-        enqueuedCallbacks: { ...row.enqueued_callbacks },
-        createdAt: row.created_at.toISOString(),
-        ...(row.finished_at ? { finishedAt: row.finished_at.toISOString() } : {}),
-      };
+      return row ? batchRecord(row) : null;
     });
   }
 }

@@ -38,7 +38,7 @@ export class TestAdapter extends MemoryAdapter {
   constructor(readonly runtime?: Runtime) {
     super();
     // A batch's callbacks are stored by the store itself when the batch finishes: recorded as enqueued then.
-    this.store.onCallbacksStored = (payloads) => {
+    this.store.batches.onCallbacksStored = (payloads) => {
       const at = new Date();
       for (const payload of payloads) this.enqueued.push({ payload, at });
     };

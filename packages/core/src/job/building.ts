@@ -42,6 +42,15 @@ export async function resolveInstance<T extends object>(resolve: ResolveHook, ta
 }
 
 /**
+ * @internal the instance `performNow` runs: from the hook when there is one (`undefined`:
+ * none configured), else `new JobClass(...args)`, refused for a constructor that takes
+ * services (`constructJob`).
+ */
+export async function jobToRun<J extends AnyJob>(resolve: ResolveHook | undefined, jobClass: Function, args: unknown[]): Promise<J> {
+  return resolve === undefined ? constructJob<J>(jobClass, args) : resolvedJob<J>(resolve, jobClass, args);
+}
+
+/**
  * @internal the instance that performs a job: from the hook when it has one, else built by
  * Errand. `jobId` is the stored id (the executor); without it a resolved instance keeps
  * the id its construction drew (`performNow`).

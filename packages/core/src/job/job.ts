@@ -21,7 +21,7 @@ import { validateOptions } from "../config/validate.js";
 import { uuidv7 } from "../ids.js";
 import { constructJob, takeRestoredId } from "./restoring.js";
 import { currentRuntime, markJobBase } from "../runtime.js";
-import { resolvedJob } from "./building.js";
+import { jobToRun } from "./building.js";
 import type { BatchMembership, ContinuationProgress } from "../adapter/payload.js";
 import { batchHandle, type BatchHandle } from "../batch/handle.js";
 import { Continuation, type Step, type StepOptions, type StopCheck } from "./steps.js";
@@ -308,7 +308,7 @@ export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> 
   /** Runs a job of this class now, in this process, with the same callbacks; resolves to its result. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   static performNow<J extends Job<any, any>>(this: new (...args: any[]) => J, ...args: JobArgs<J>): Promise<JobResult<J>> {
-    return forRun(this, args).then(performInline) as Promise<JobResult<J>>;
+    return jobToRun<J>(currentRuntime().resolve, this, args).then(performInline) as Promise<JobResult<J>>;
   }
 
   /**
@@ -343,7 +343,7 @@ export abstract class Job<Args extends unknown[] = unknown[], Result = unknown> 
         return enqueueOne(job, options);
       },
       // Bad options reject, as they do for performLater.
-      performNow: (...args) => forRun(jobClass, args).then((job) => performInline(job.set(options))) as Promise<JobResult<J>>,
+      performNow: (...args) => jobToRun<J>(currentRuntime().resolve, jobClass, args).then((job) => performInline(job.set(options))) as Promise<JobResult<J>>,
     };
   }
 
@@ -376,13 +376,6 @@ const NEVER_ABORTED = new AbortController().signal;
 function forEnqueue<J extends Job<any, any>>(jobClass: new (...args: any[]) => J, args: unknown[]): J {
   if (currentRuntime().resolve !== undefined) return Reflect.construct(Job, args, jobClass) as J;
   return constructJob<J>(jobClass, args);
-}
-
-/** The instance `performNow` runs: from the resolve hook when there is one. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function forRun<J extends Job<any, any>>(jobClass: new (...args: any[]) => J, args: unknown[]): Promise<J> {
-  const resolve = currentRuntime().resolve;
-  return resolve === undefined ? constructJob<J>(jobClass, args) : resolvedJob<J>(resolve, jobClass, args);
 }
 
 /** Options of a job nobody called `set()` on; `set()` replaces it, never changes it. */

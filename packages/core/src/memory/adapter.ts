@@ -188,13 +188,13 @@ export abstract class MemoryAdapter implements Adapter {
   /** Stores new batches, open (`capabilities.batches`; memory/batches.ts). */
   async openBatches({ batches }: OpenBatchesOptions): Promise<void> {
     this.require("batches");
-    this.store.openBatches(batches);
+    this.store.batches.open(batches, Date.now());
   }
 
   /** Seals batches; a batch already done finishes here, its callbacks stored. */
   async sealBatches({ ids }: SealBatchesOptions): Promise<void> {
     this.require("batches");
-    this.store.sealBatches(ids);
+    this.store.batches.seal(ids, Date.now());
   }
 
   /** Batch records by id, `null` for unknown or expired ones, in order. */

@@ -12,15 +12,17 @@
  *   batch never finishes: its creator may still be enqueueing.
  * - **running** (`seal`): the creator has enqueued everything. A batch with nothing pending
  *   finishes at once (an empty batch fires its callbacks here).
- * - **finished**: the step that brings `pending` to 0 while sealed returns the callbacks to
- *   store (`complete`; `success` when no job was discarded or is dead, `failure` otherwise),
- *   and records their job ids. Each kind is returned at most once in the record's life.
+ * - **finished**: the step that brings `pending` to 0 while sealed stores the callbacks
+ *   (`complete`; `success` when no job was discarded or is dead, `failure` otherwise)
+ *   through the store's insert, given to the constructor, and records their job ids. Each
+ *   kind is stored at most once in the record's life.
  *
  * Counting (`finished`, `retried`, `revived`): succeeded/discarded/dead each −1 `pending`;
  * a retry +1 `failed`; a dead job revived by `retryDead` −1 `dead`, +1 `pending`, and when
  * it then finishes, a `success` callback not yet stored is, if nothing is discarded or dead
  * any more (Sidekiq Pro's rule for a dead job retried by hand). A cancelled job (operator's
- * `changeJobs`) is counted as discarded: it will not run, and its batch must still finish.
+ * `changeJobs`, `cancelled`) is counted as discarded: it will not run, and its batch must
+ * still finish.
  *
  * Retention: a finished record is dropped after the store's finished-status TTL (default
  * 24 h), oldest first, checked when a batch is opened — as long as finished jobs are kept.
@@ -48,9 +50,17 @@ export class MemoryBatches {
   private readonly held = new Map<string, Held>();
   /** Finished batch ids in finish order, for retention. */
   private finishedOrder: string[] = [];
+  /** Told of each finishing batch's callback jobs as they are stored (the test adapter records them). */
+  onCallbacksStored: ((payloads: readonly JobPayload[]) => void) | undefined = undefined;
 
-  /** @param ttlMs how long a finished record is kept. */
-  constructor(private readonly ttlMs: number) {}
+  /**
+   * @param ttlMs how long a finished record is kept.
+   * @param store stores a finishing batch's callback jobs and wakes waiting reserves (the store's insert).
+   */
+  constructor(
+    private readonly ttlMs: number,
+    private readonly store: (payloads: readonly JobPayload[], now: number) => void,
+  ) {}
 
   /** Stores new batches, open. An id already held is an error naming it (nothing stored then). */
   open(batches: readonly NewBatch[], now: number): void {
@@ -99,8 +109,8 @@ export class MemoryBatches {
     held.record.pending++;
   }
 
-  /** Marks batches sealed; returns the callbacks of those that finish now. Unknown ids: an error naming the first, nothing sealed. */
-  seal(ids: readonly string[], now: number): JobPayload[] {
+  /** Marks batches sealed; stores the callbacks of those that finish now. Unknown ids: an error naming the first, nothing sealed. */
+  seal(ids: readonly string[], now: number): void {
     for (const id of ids) if (!this.held.has(id)) throw new Error(`sealBatches: batch ${id} does not exist (or expired)`);
     const callbacks: JobPayload[] = [];
     for (const id of ids) {
@@ -110,18 +120,23 @@ export class MemoryBatches {
       held.record.state = "running";
       this.finishIfDone(held, now, callbacks);
     }
-    return callbacks;
+    this.storeCallbacks(callbacks, now);
   }
 
-  /** Counts a finished job of batch `id`; returns the callbacks to store now. */
-  finished(id: string, outcome: BatchOutcome, now: number): JobPayload[] {
+  /** Counts a finished job of batch `id`; stores the callbacks of the batch if it finishes now. */
+  finished(id: string, outcome: BatchOutcome, now: number): void {
     const held = this.held.get(id);
-    if (!held) return [];
+    if (!held) return;
     held.record.pending--;
     held.record[outcome]++;
     const callbacks: JobPayload[] = [];
     this.finishIfDone(held, now, callbacks);
-    return callbacks;
+    this.storeCallbacks(callbacks, now);
+  }
+
+  /** Counts jobs an operator cancelled out of their batches as discarded (they will not run). */
+  cancelled(jobs: readonly { batch: string | undefined }[], now: number): void {
+    for (const job of jobs) if (job.batch !== undefined) this.finished(job.batch, "discarded", now);
   }
 
   /** Counts a failed run that will be retried. */
@@ -152,6 +167,13 @@ export class MemoryBatches {
   clear(): void {
     this.held.clear();
     this.finishedOrder = [];
+  }
+
+  /** Stores a finishing batch's callback jobs, then tells {@link onCallbacksStored}. */
+  private storeCallbacks(payloads: readonly JobPayload[], now: number): void {
+    if (payloads.length === 0) return;
+    this.store(payloads, now);
+    this.onCallbacksStored?.(payloads);
   }
 
   private finishIfDone(held: Held, now: number, out: JobPayload[]): void {

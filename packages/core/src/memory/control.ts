@@ -24,8 +24,9 @@
  *   reader), then dropped at a beat or a listing.
  * - *throughput*: the finished counts beats bring, per queue and minute (throughput.ts).
  *
- * Cancel and run now move waiting jobs with the store's `withdraw` and `putBack`: O(jobs
- * held) per call, and nothing added to reserve or settle.
+ * Cancel and run now take waiting jobs out of wherever they wait in the store (`withdraw`)
+ * and run now puts them back (`putBack`): O(jobs held) per call, and nothing added to
+ * reserve or settle.
  *
  * @module
  */
@@ -43,6 +44,7 @@ import type {
 } from "../adapter/contract.js";
 import { ConfigError, JobCancelledError } from "../errors.js";
 import { peekJobId } from "../wire-format.js";
+import type { Entry } from "./entry.js";
 import { visibleState } from "./status.js";
 import type { MemoryStore } from "./store.js";
 import { Throughput } from "./throughput.js";
@@ -94,15 +96,15 @@ export class MemoryControl {
   /** Takes waiting jobs (queued, scheduled, retrying; parked and deferred too) out for good: `failed`, `JobCancelledError`. */
   private cancel(wanted: ReadonlySet<string>, now: number): Set<string> {
     const error = cancelledError();
-    const cancelled = this.store.withdraw((entry) => wanted.has(entry.jobId) && typeof entry.status !== "string");
+    const cancelled = this.withdraw((entry) => wanted.has(entry.jobId) && typeof entry.status !== "string");
     for (const entry of cancelled) this.store.statuses.cancelled(entry.status as StatusRecord, error, now);
-    this.store.droppedFromBatches(cancelled);
+    this.store.batches.cancelled(cancelled, now);
     return new Set(cancelled.map((entry) => entry.jobId));
   }
 
   /** Makes scheduled and retrying jobs due now: queued, `runAt` now in their status and body. */
   private runNow(wanted: ReadonlySet<string>, now: number): Set<string> {
-    const moved = this.store.withdraw(
+    const moved = this.withdraw(
       (entry) => wanted.has(entry.jobId) && typeof entry.status !== "string" && DUE_LATER.has(visibleState(entry.status, now)),
     );
     const runAt = new Date(now).toISOString();
@@ -111,8 +113,31 @@ export class MemoryControl {
       entry.body = withRunAt(entry.body, runAt);
       this.store.statuses.madeDue(entry.status as StatusRecord, now);
     }
-    this.store.putBack(moved);
+    this.putBack(moved);
     return new Set(moved.map((entry) => entry.jobId));
+  }
+
+  /**
+   * Takes the waiting jobs `pick` chooses out of wherever they wait in the store (ready,
+   * scheduled, parked, deferred) and returns them; leased jobs are never offered. O(jobs
+   * held); {@link putBack} stores them again.
+   */
+  private withdraw(pick: (entry: Entry) => boolean): Entry[] {
+    const { waiting, gate } = this.store;
+    const chosen = new Set<Entry>();
+    for (const entry of waiting.values()) if (pick(entry)) chosen.add(entry);
+    for (const entry of gate.waiting()) if (pick(entry)) chosen.add(entry);
+    if (chosen.size === 0) return [];
+    waiting.remove(chosen);
+    gate.withdraw(chosen);
+    return [...chosen];
+  }
+
+  /** Stores withdrawn jobs again by their (possibly changed) run time, and wakes waiting reserves. */
+  private putBack(entries: readonly Entry[]): void {
+    const now = Date.now();
+    for (const entry of entries) this.store.waiting.place(entry, now);
+    if (entries.length > 0) this.store.wakeAll();
   }
 
   /** Marks running jobs for an abort or an interrupt; the beats of the workers running them return their ids. */

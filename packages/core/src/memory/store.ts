@@ -28,12 +28,13 @@
  *   held beside its job to save a lookup by id per state change.
  *
  * Batches (`capabilities.batches`) are counted in a `MemoryBatches` (batches.ts) in the same
- * synchronous step that stores, settles, cancels or revives one of their jobs; the callbacks
- * a finishing batch returns are stored in that step too.
+ * synchronous step that stores, settles, cancels or revives one of their jobs; a finishing
+ * batch stores its callbacks through the store's insert in that step too.
  *
  * Flow control (unique keys, recurring ticks, concurrency and rate limits) lives in a
  * `FlowGate` (flow.ts); a job without `flow` never reaches it. Operator actions (control.ts)
- * walk `held()` and move jobs with `withdraw` and `putBack`, never on the drain path.
+ * walk `held()` and take waiting jobs out of `waiting` and `gate` and put them back, never
+ * on the drain path.
  *
  * Due jobs and expired leases are handled when someone reserves; a waiting reserve sets its
  * timer to the earliest of its wait, the next run time and the next lease deadline, so no
@@ -41,9 +42,8 @@
  *
  * @module
  */
-import type { NewBatch } from "../adapter/batch.js";
 import type { DeadJob, DeadSelection, EnqueueResult, JobPayload, QueueInfo, RecurringRecord, Reservation, RetryDeadOptions, Settlement } from "../adapter/contract.js";
-import { MemoryBatches, type BatchOutcome } from "./batches.js";
+import { MemoryBatches } from "./batches.js";
 import { DeadSet } from "./dead-set.js";
 import type { Entry, MemoryJob } from "./entry.js";
 import { FlowGate, limitsOf } from "./flow.js";
@@ -65,25 +65,28 @@ export interface MemoryStoreOptions {
 
 /** Jobs, leases, the dead set and statuses, in process memory. */
 export class MemoryStore {
-  /** Ready and scheduled jobs (waiting.ts). */
-  private readonly waiting = new WaitingJobs();
+  /** @internal ready and scheduled jobs (waiting.ts); operator actions (control.ts) take jobs out and put them back. */
+  readonly waiting = new WaitingJobs();
   private readonly leases = new LeaseTable<Entry>();
   /** Dead jobs, oldest first (listed by the adapter; moved and purged through the store). */
   readonly dead: DeadSet;
   private readonly waiters = new Waiters();
-  private readonly gate = new FlowGate<Entry>((jobId) => this.statuses.get(jobId)?.state);
+  /** @internal flow control (flow.ts), with the parked and deferred jobs operator actions take out too. */
+  readonly gate = new FlowGate<Entry>((jobId) => this.statuses.get(jobId)?.state);
   /** Statuses of the jobs stored (and of finished ones, for a while). */
   readonly statuses: MemoryStatusStore;
-  /** Batch records and their counts (batches.ts). */
+  /** Batch records and their counts (batches.ts); a finishing batch stores its callbacks here. */
   readonly batches: MemoryBatches;
-  /** Told of each finishing batch's callback jobs as they are stored (the test adapter records them). */
-  onCallbacksStored: ((payloads: readonly JobPayload[]) => void) | undefined = undefined;
   private seq = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.dead = new DeadSet(options.maxDead ?? 10_000);
     this.statuses = new MemoryStatusStore(options.statuses);
-    this.batches = new MemoryBatches(options.statuses?.finishedTtlMs ?? 86_400_000);
+    // A finishing batch's callbacks: plain ready jobs (core refuses flow control on them).
+    this.batches = new MemoryBatches(options.statuses?.finishedTtlMs ?? 86_400_000, (payloads, now) => {
+      for (const payload of payloads) this.insert(payload, JSON.stringify(payload), now);
+      this.wakeAll();
+    });
   }
 
   /**
@@ -109,36 +112,6 @@ export class MemoryStore {
     });
     this.wakeAll();
     return results;
-  }
-
-  /** Stores new batches, open (batches.ts). */
-  openBatches(batches: readonly NewBatch[]): void {
-    this.batches.open(batches, Date.now());
-  }
-
-  /** Seals batches; those already done finish now, their callbacks stored. */
-  sealBatches(ids: readonly string[]): void {
-    const now = Date.now();
-    this.storeCallbacks(this.batches.seal(ids, now), now);
-  }
-
-  /** Counts a batch job that finished; stores the callbacks of a batch it finishes. */
-  private batchJobFinished(entry: Entry, outcome: BatchOutcome, now: number): void {
-    this.storeCallbacks(this.batches.finished(entry.batch!, outcome, now), now);
-  }
-
-  /** Stores a finishing batch's callback jobs (plain ready jobs: core refuses flow control on them). */
-  private storeCallbacks(payloads: readonly JobPayload[], now: number): void {
-    if (payloads.length === 0) return;
-    for (const payload of payloads) this.insert(payload, JSON.stringify(payload), now);
-    this.onCallbacksStored?.(payloads);
-    this.wakeAll();
-  }
-
-  /** Counts jobs an operator cancelled out of their batches as discarded (they will not run). */
-  droppedFromBatches(entries: readonly Entry[]): void {
-    const now = Date.now();
-    for (const entry of entries) if (entry.batch !== undefined) this.batchJobFinished(entry, "discarded", now);
   }
 
   /** Each recurring task's last stored tick. */
@@ -269,7 +242,8 @@ export class MemoryStore {
     return this.waiters.wait(Math.min(ms, this.nextEventIn(Date.now()) + 1), signal);
   }
 
-  private wakeAll(): void {
+  /** Wakes every waiting reserve: something may have become ready. */
+  wakeAll(): void {
     this.waiters.wakeAll();
   }
 
@@ -311,13 +285,13 @@ export class MemoryStore {
             error: settlement.error,
             diedAt: new Date(now),
           });
-          if (entry.batch !== undefined) this.batchJobFinished(entry, "dead", now);
+          if (entry.batch !== undefined) this.batches.finished(entry.batch, "dead", now);
           break;
         case "succeeded":
-          if (entry.batch !== undefined) this.batchJobFinished(entry, "succeeded", now);
+          if (entry.batch !== undefined) this.batches.finished(entry.batch, "succeeded", now);
           break;
         case "failed":
-          if (entry.batch !== undefined) this.batchJobFinished(entry, "discarded", now);
+          if (entry.batch !== undefined) this.batches.finished(entry.batch, "discarded", now);
           break;
       }
     }
@@ -358,28 +332,6 @@ export class MemoryStore {
       yield* this.gate.waiting();
     }
     if (which !== "waiting") yield* this.leases.values();
-  }
-
-  /**
-   * Takes the waiting jobs `pick` chooses out of wherever they wait (ready, scheduled,
-   * parked, deferred) and returns them; leased jobs are never offered. O(jobs held), for
-   * operator actions (memory/control.ts); {@link putBack} stores them again.
-   */
-  withdraw(pick: (entry: Entry) => boolean): Entry[] {
-    const chosen = new Set<Entry>();
-    for (const entry of this.waiting.values()) if (pick(entry)) chosen.add(entry);
-    for (const entry of this.gate.waiting()) if (pick(entry)) chosen.add(entry);
-    if (chosen.size === 0) return [];
-    this.waiting.remove(chosen);
-    this.gate.withdraw(chosen);
-    return [...chosen];
-  }
-
-  /** Stores withdrawn jobs again by their (possibly changed) run time, and wakes waiting reserves. */
-  putBack(entries: readonly Entry[]): void {
-    const now = Date.now();
-    for (const entry of entries) this.waiting.place(entry, now);
-    if (entries.length > 0) this.wakeAll();
   }
 
   /** Stores dead jobs again as core revived them, due now; those core refuses stay dead, in place. */
