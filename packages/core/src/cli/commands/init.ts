@@ -117,5 +117,6 @@ export function registerInit(program: Command): void {
       .option("--no-install", "write the files only; print the install command")
       .option("--from <dir>", "install Errand's packages from the .tgz files npm pack wrote in <dir>")
       .option("-y, --yes", "take the defaults without asking"),
+    "the folder of the example job, relative to the app (default: jobs)",
   ).action((options: InitOptions) => init(options));
 }

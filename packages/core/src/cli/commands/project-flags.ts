@@ -23,11 +23,13 @@ export interface ProjectFlags {
   test?: boolean;
 }
 
-/** Adds the shared flags to `command`. */
-export function projectOptions(command: Command): Command {
+const GENERATE_DIR = "the folder to write into, relative to the app (default: from errand.config's jobs globs, else jobs/ or mailers/)";
+
+/** Adds the shared flags to `command`; `dirHelp` says what `--dir` is for it. */
+export function projectOptions(command: Command, dirHelp = GENERATE_DIR): Command {
   return command
     .option("--cwd <dir>", "the app's directory (default: the working directory)")
-    .option("--dir <folder>", "the folder to write into, relative to the app (default: from errand.config's jobs globs, else jobs/ or mailers/)")
+    .option("--dir <folder>", dirHelp)
     .addOption(new Option("--typescript", "write TypeScript (default: detected from tsconfig.json)").conflicts("javascript"))
     .option("--javascript", "write JavaScript")
     .addOption(new Option("--esm", "write ES modules (default: detected from package.json and tsconfig.json)").conflicts("commonjs"))
