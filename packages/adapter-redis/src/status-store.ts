@@ -52,9 +52,12 @@ import {
   type StatusStoreControl,
   type StatusStoreFlow,
   type FlowPending,
+  type DiagnoseStoreOptions,
+  type StoreDiagnosis,
 } from "@errand/core/adapter";
 import { Redis, type Cluster } from "ioredis";
 
+import { pingRedis } from "./diagnose.js";
 import { defineScripts, queueScript, runScript, type ScriptName } from "./scripts.js";
 import { openStatusFeed } from "./status-feed.js";
 import { Subscriber, subscriberConnection } from "./subscriber.js";
@@ -290,6 +293,11 @@ export class RedisStatusStore implements StatusStore {
     this.check();
     this.subscriber ??= new Subscriber(subscriberConnection(this.client));
     return openStatusFeed(this.subscriber, this.statusChannel, options);
+  }
+
+  /** One PING, bounded by `timeoutMs` (`diagnose.ts`); the store has no layout to upgrade. */
+  async diagnose({ timeoutMs }: DiagnoseStoreOptions): Promise<StoreDiagnosis> {
+    return { latencyMs: await pingRedis(this.client, timeoutMs) };
   }
 
   async close(): Promise<void> {

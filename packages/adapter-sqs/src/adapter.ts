@@ -67,6 +67,8 @@ import {
   type OpenBatchesOptions,
   type SealBatchesOptions,
   type DeadJob,
+  type DiagnoseOptions,
+  type Diagnosis,
   type FlowPending,
   type EnqueueOptions,
   type EnqueueResult,
@@ -92,6 +94,7 @@ import { deliveredCallbacks, SqsBatches } from "./batches.js";
 import { FIFO_CAPABILITIES, SHARED_STORE_BATCHES, SHARED_STORE_CONTROL, SHARED_STORE_FLOW, STANDARD_CAPABILITIES, capabilitiesOf } from "./capabilities.js";
 import { SqsControl } from "./control.js";
 import { DeadLetters } from "./dead-letter.js";
+import { diagnoseSqs } from "./diagnose.js";
 import { SqsFlow } from "./flow.js";
 import { errorName } from "./limits.js";
 import { enqueueJobs, type EnqueueContext } from "./enqueuing.js";
@@ -319,6 +322,11 @@ export class SqsAdapter implements Adapter {
   async listQueues({ throughputMinutes }: ListQueuesOptions = {}): Promise<QueueInfo[]> {
     const infos = await queueCounts(this.sqs, this.queues, this.flow?.store);
     return this.control ? this.control.addTo(infos, throughputMinutes) : infos;
+  }
+
+  /** One round trip, the queues and their dead-letter queues, the status store; creates nothing (`diagnose.ts`). */
+  diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
+    return diagnoseSqs({ sqs: this.sqs, queues: this.queues, status: this.status }, options);
   }
 
   async listDead(options: ListDeadOptions): Promise<DeadJob[]> {
