@@ -284,6 +284,11 @@ export class PostgresStatusStore implements StatusStore {
     return { latencyMs, schema };
   }
 
+  /** Applies pending migrations now (`errand migrate` through the SQS adapter); answers their names. */
+  migrate(): Promise<string[]> {
+    return this.migrations.run();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

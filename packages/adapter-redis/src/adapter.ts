@@ -76,7 +76,7 @@ import type { Cluster, Redis } from "ioredis";
 
 import { Batches } from "./batches.js";
 import { CLUSTER_CAPABILITIES, CLUSTER_REASONS, REDIS_CAPABILITIES, type CapabilityNotes } from "./capabilities.js";
-import { connect } from "./connection.js";
+import { closeClient, connect } from "./connection.js";
 import { Control } from "./control.js";
 import { DeadSet } from "./dead-set.js";
 import { diagnoseLayout, pingRedis, redisTarget } from "./diagnose.js";
@@ -384,7 +384,7 @@ export class RedisAdapter implements Adapter {
     this.closed = true;
     this.wake.close();
     await this.subscriber.close();
-    if (this.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
+    if (this.ownsClient) await closeClient(this.client);
   }
 
   mapError(error: unknown, operation: string): Error | undefined {

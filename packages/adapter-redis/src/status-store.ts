@@ -57,6 +57,7 @@ import {
 } from "@errand/core/adapter";
 import { Redis, type Cluster } from "ioredis";
 
+import { closeClient } from "./connection.js";
 import { pingRedis } from "./diagnose.js";
 import { defineScripts, queueScript, runScript, type ScriptName } from "./scripts.js";
 import { openStatusFeed } from "./status-feed.js";
@@ -304,7 +305,7 @@ export class RedisStatusStore implements StatusStore {
     if (this.closed) return;
     this.closed = true;
     await this.subscriber?.close();
-    if (this.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
+    if (this.ownsClient) await closeClient(this.client);
   }
 }
 

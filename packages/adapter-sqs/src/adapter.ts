@@ -75,6 +75,7 @@ import {
   type ExtendLeaseOptions,
   type GetStatusOptions,
   type ListDeadOptions,
+  type MigrateResult,
   type PurgeDeadOptions,
   type QueueInfo,
   type RecurringRecord,
@@ -327,6 +328,11 @@ export class SqsAdapter implements Adapter {
   /** One round trip, the queues and their dead-letter queues, the status store; creates nothing (`diagnose.ts`). */
   diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
     return diagnoseSqs({ sqs: this.sqs, queues: this.queues, status: this.status }, options);
+  }
+
+  /** `errand migrate`: the status store's migrations (a PostgresStatusStore's); SQS itself has no schema. */
+  async migrate(): Promise<MigrateResult> {
+    return { applied: (await this.status.migrate?.()) ?? [] };
   }
 
   async listDead(options: ListDeadOptions): Promise<DeadJob[]> {

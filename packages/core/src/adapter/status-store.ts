@@ -106,6 +106,11 @@ export interface StatusStore {
    * gate); bounded by `timeoutMs`; rejects when the server cannot be reached.
    */
   diagnose?(options: DiagnoseStoreOptions): Promise<StoreDiagnosis>;
+  /**
+   * Optional: applies the store's pending migrations now and answers their names (the
+   * adapter's `migrate`, so `errand migrate` covers the store). For a store with a schema.
+   */
+  migrate?(): Promise<string[]>;
   /** Releases connections. */
   close(): Promise<void>;
 }
