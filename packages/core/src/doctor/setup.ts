@@ -13,7 +13,7 @@ import { relative } from "node:path";
 import { findConfigFile, importConfigFile } from "../config/load.js";
 import { validateConfig } from "../config/schema.js";
 import { compileRecurring, type RecurringTaskSpec } from "../recurring/config.js";
-import { configure, type Runtime } from "../runtime.js";
+import { Runtime } from "../runtime.js";
 import { failed, passed, reason, type DoctorCheck } from "./report.js";
 
 /** A recurring task of the config, compiled, or the reason it does not compile. */
@@ -74,8 +74,9 @@ export async function checkSetup(options: SetupOptions, checks: DoctorCheck[]): 
       }
     }
     const withValid = config.recurring === undefined ? config : { ...config, recurring: valid as typeof config.recurring };
-    // A doctor runs no jobs: an embedded pool (async) stays off.
-    runtime = configure({ ...withValid, worker: { ...withValid.worker, embedded: false } });
+    // A doctor runs no jobs: an embedded pool (async) stays off. Not installed as the process's
+    // runtime (`configure`): `runDoctor` called from an app leaves the app's own in place.
+    runtime = new Runtime({ ...withValid, worker: { ...withValid.worker, embedded: false } });
   } catch (error) {
     checks.push(failed("config", `config ${shown}`, reason(error), fix));
     return setup;
