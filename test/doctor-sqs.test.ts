@@ -4,12 +4,18 @@
 // jobs waiting and no worker fails, and passes once `errand work -q` serves it.
 import { join } from "node:path";
 
+import { readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+import { migrate } from "@errand/adapter-postgres";
 import { SqsAdapter } from "@errand/adapter-sqs";
+import pg from "pg";
 import { configure, Job, type Runtime } from "@errand/core";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 
 import { Cli } from "./support/cli.js";
-import { appWithConfig, doctor, doctorHooks, lineOf } from "./support/doctor.js";
+import { appWithConfig, doctor, doctorHooks, lineOf, runCli } from "./support/doctor.js";
+import { dropSchemas, postgresUrl, schemaName } from "./support/postgres.js";
 import { dropPrefixes, redisPrefix, redisUrl } from "./support/redis.js";
 import { sqsEndpoint, sqsPrefix, TEST_SQS_CONFIG } from "./support/sqs.js";
 
@@ -22,7 +28,24 @@ afterEach(async () => {
   await runtime?.close();
   runtime = undefined;
 });
-afterAll(() => dropPrefixes(rdUrl, prefixes));
+const pgUrl = postgresUrl();
+const schemas: string[] = [];
+afterAll(async () => {
+  await dropPrefixes(rdUrl, prefixes);
+  await dropSchemas(pgUrl, schemas);
+});
+
+const MIGRATIONS = readdirSync(fileURLToPath(new URL("../packages/adapter-postgres/sql/migrations/", import.meta.url)))
+  .filter((file) => /^\d{3}_[\w-]+\.sql$/.test(file))
+  .sort()
+  .map((file) => file.slice(0, -4));
+
+/** The queues as the adapter itself creates them: each with its dead-letter queue and a redrive policy. */
+async function createQueues(queuePrefix: string): Promise<void> {
+  const creator = new SqsAdapter({ endpoint: sqsEndpoint(), region: "us-east-1", clientConfig: TEST_SQS_CONFIG, queuePrefix });
+  await creator.queues.get("reports");
+  await creator.close();
+}
 
 /** An SQS config with one job class on queue `reports`, a recurring task, and `store` as its status option (source text). */
 function sqsConfig(queuePrefix: string, store?: string): string {
@@ -62,10 +85,7 @@ describe("errand doctor on SQS", () => {
     const queuePrefix = sqsPrefix("doctor");
     const storePrefix = redisPrefix("doctor-status");
     prefixes.push(storePrefix);
-    // The queues as the adapter itself creates them: each with its dead-letter queue and a redrive policy.
-    const creator = new SqsAdapter({ endpoint: sqsEndpoint(), region: "us-east-1", clientConfig: TEST_SQS_CONFIG, queuePrefix });
-    await creator.queues.get("reports");
-    await creator.close();
+    await createQueues(queuePrefix);
     const store = `new RedisStatusStore({ url: ${JSON.stringify(rdUrl)}, prefix: ${JSON.stringify(storePrefix)} })`;
     const run = await doctor(appWithConfig(sqsConfig(queuePrefix, store)));
     expect(run.code, run.stdout).toBe(0);
@@ -74,6 +94,30 @@ describe("errand doctor on SQS", () => {
     lineOf(run, /^✔ default adapter sqs: statuses in RedisStatusStore, shared, \d+ ms round trip$/);
     lineOf(run, /^✔ recurring task hourly: ReportJob every 1h, next run \S+Z$/);
     lineOf(run, /^✔ default adapter sqs workers: no jobs waiting; 0 live workers$/);
+  });
+
+  it("fails a PostgresStatusStore one migration behind, naming it, until errand migrate applies it", async () => {
+    const queuePrefix = sqsPrefix("doctor");
+    await createQueues(queuePrefix);
+    const schema = schemaName("errand_doctor_store");
+    schemas.push(schema);
+    const pool = new pg.Pool({ connectionString: pgUrl });
+    await migrate(pool, schema, { upTo: MIGRATIONS.at(-2)!.slice(0, 3) }).finally(() => pool.end());
+    const store = `new (await import("@errand/adapter-postgres")).PostgresStatusStore({ url: ${JSON.stringify(pgUrl)}, schema: ${JSON.stringify(schema)}, migrate: false })`;
+    const dir = appWithConfig(sqsConfig(queuePrefix, store));
+    const before = await doctor(dir);
+    expect(before.code, before.stdout).toBe(1);
+    lineOf(before, /^✔ default adapter sqs: statuses in PostgresStatusStore, shared, \d+ ms round trip$/);
+    lineOf(before, new RegExp(`^✘ default adapter sqs PostgresStatusStore: schema "${schema}": 1 migration pending: ${MIGRATIONS.at(-1)} — run \`errand migrate\`$`));
+    // Reading the queues goes through the store, whose gate migrates on first use (were migrate on).
+    lineOf(before, /^– default adapter sqs workers \(skipped\): unknown: a schema is not up to date/);
+
+    // What the doctor named is still pending: it applied nothing.
+    const migrated = await runCli(dir, ["migrate"]);
+    expect(migrated.stdout).toBe(`sqs: applied ${MIGRATIONS.at(-1)}\n`);
+    const after = await doctor(dir);
+    expect(after.code, after.stdout).toBe(0);
+    lineOf(after, new RegExp(`^✔ default adapter sqs PostgresStatusStore: schema "${schema}" up to date$`));
   });
 });
 

@@ -120,9 +120,10 @@ export async function checkAdapter({ runtime, name, queues, timeoutMs }: Adapter
   }
   result.reachable = true;
   checks.push(passed(`adapter:${key}`, title, { detail: `reachable${diagnosis.target ? ` at ${diagnosis.target}` : ""}, ${diagnosis.latencyMs} ms round trip`, latencyMs: diagnosis.latencyMs }));
-  result.schemaReady = diagnosis.schema === undefined || schemaCheck(`schema:${key}`, title, diagnosis.schema, migrate, checks);
+  const schemaReady = diagnosis.schema === undefined || schemaCheck(`schema:${key}`, title, diagnosis.schema, migrate, checks);
   if (diagnosis.queues) checks.push(queuesCheck(`queues:${key}`, title, diagnosis.queues));
-  storeChecks(key, title, client, diagnosis, migrate, checks);
+  // The status store's schema counts too: reads through the adapter reach the store's own migration gate.
+  result.schemaReady = storeChecks(key, title, client, diagnosis, migrate, checks) && schemaReady;
   return result;
 }
 
@@ -160,10 +161,13 @@ function queuesCheck(id: string, title: string, queues: readonly QueueDiagnosis[
   return passed(id, title, { detail: `queues ${names} and their dead-letter queues${missing.length > 0 ? " checked" : " exist"}${note}` });
 }
 
-/** The status store's checks: shared by every process, reachable, its schema up to date. */
-function storeChecks(key: string, title: string, client: AdapterClient, diagnosis: Diagnosis, migrate: string, checks: DoctorCheck[]): void {
+/**
+ * The status store's checks: shared by every process, reachable, its schema up to date.
+ * Answers false when reading through the store could migrate it (its schema is pending or unknown).
+ */
+function storeChecks(key: string, title: string, client: AdapterClient, diagnosis: Diagnosis, migrate: string, checks: DoctorCheck[]): boolean {
   const store = diagnosis.statusStore;
-  if (!store && !client.capabilities.localStatus) return;
+  if (!store && !client.capabilities.localStatus) return true;
   const id = `status-store:${key}`;
   if (client.capabilities.localStatus || !store?.shared) {
     checks.push(
@@ -174,16 +178,17 @@ function storeChecks(key: string, title: string, client: AdapterClient, diagnosi
         "give the adapter a shared store: status: new RedisStatusStore({ url }) (@errand/adapter-redis) or new PostgresStatusStore({ url }) (@errand/adapter-postgres)",
       ),
     );
-    return;
+    // A store in this process has no schema to migrate.
+    return true;
   }
   if (store.error !== undefined) {
     checks.push(failed(id, title, `${store.name} unreachable: ${store.error}`, "start the store's server, or fix its url"));
     checks.push(skipped(`status-store-schema:${key}`, title, `${store.name} did not answer`));
-    return;
+    return false;
   }
   const latencyMs = store.diagnosis?.latencyMs;
   checks.push(passed(id, title, { detail: `statuses in ${store.name}, shared${latencyMs === undefined ? "" : `, ${latencyMs} ms round trip`}`, ...(latencyMs === undefined ? {} : { latencyMs }) }));
-  if (store.diagnosis?.schema) schemaCheck(`status-store-schema:${key}`, `${title} ${store.name}`, store.diagnosis.schema, migrate, checks);
+  return store.diagnosis?.schema === undefined || schemaCheck(`status-store-schema:${key}`, `${title} ${store.name}`, store.diagnosis.schema, migrate, checks);
 }
 
 /** `promise`, or a rejection once `ms` passed: the adapter bounds itself, this is core's backstop. */

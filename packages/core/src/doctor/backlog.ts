@@ -27,7 +27,7 @@ export async function checkBacklog(adapter: CheckedAdapter, checks: DoctorCheck[
   const id = `backlog:${key}`;
   const title = `${adapter.label}${client ? ` ${client.name}` : ""} workers`;
   if (!client || !adapter.reachable) return void checks.push(skipped(id, title, `unknown: the ${adapter.label} ${client ? "could not be diagnosed" : "did not resolve"}`));
-  if (!adapter.schemaReady) return void checks.push(skipped(id, title, "unknown: its schema is not up to date (reading it would migrate)"));
+  if (!adapter.schemaReady) return void checks.push(skipped(id, title, "unknown: a schema is not up to date, and reading the queues would migrate it"));
   if (client.capabilities.embeddedWorker) {
     return void checks.push(passed(id, title, { detail: `the ${client.name} adapter runs jobs on a worker inside the app's process, which serves every queue` }));
   }
