@@ -12,6 +12,7 @@ import { relative } from "node:path";
 
 import { findConfigFile, importConfigFile } from "../config/load.js";
 import { validateConfig } from "../config/schema.js";
+import { registeredMailers } from "../mailer/registry.js";
 import { compileRecurring, type RecurringTaskSpec } from "../recurring/config.js";
 import { Runtime } from "../runtime.js";
 import { failed, passed, reason, type DoctorCheck } from "./report.js";
@@ -89,7 +90,9 @@ export async function checkSetup(options: SetupOptions, checks: DoctorCheck[]): 
     const names = runtime.registry.list();
     setup.jobsLoaded = true;
     const listed = names.length > 6 ? `${names.slice(0, 6).join(", ")}, …` : names.join(", ");
-    checks.push(passed("jobs", "job classes", { detail: `${names.length} registered${names.length > 0 ? ` (${listed})` : ""}` }));
+    const mailers = registeredMailers();
+    const mailerText = mailers.length > 0 ? `; ${mailers.length} mailer${mailers.length === 1 ? "" : "s"} (${mailers.join(", ")})` : "";
+    checks.push(passed("jobs", "job classes", { detail: `${names.length} registered${names.length > 0 ? ` (${listed})` : ""}${mailerText}` }));
   } catch (error) {
     checks.push(failed("jobs", "job classes", `the job modules of config.jobs did not load: ${reason(error)}`, "fix the jobs globs or the module named (run it with node to see the error)"));
   }
