@@ -44,7 +44,7 @@ import {
   type ListQueuesOptions,
   type PauseQueuesOptions,
   type WorkerRecord,
-  type DeadJob,
+  type DeadJob, type DiagnoseOptions, type Diagnosis,
   type EnqueueOptions,
   type EnqueueResult,
   type ExtendLeaseOptions,
@@ -70,6 +70,7 @@ import { capabilitiesOf, POSTGRES_CAPABILITIES } from "./capabilities.js";
 import { RERUN_ON_DEADLOCK, rerunOnDeadlock } from "./deadlock.js";
 import { Control } from "./control.js";
 import { DeadSet } from "./dead-set.js";
+import { diagnosePostgres } from "./diagnose.js";
 import { Flow, hasFlow } from "./flow.js";
 import { ListenConnection } from "./listen-connection.js";
 import { Listener } from "./listener.js";
@@ -221,6 +222,11 @@ export class PostgresAdapter implements Adapter {
 
   async migrate(): Promise<MigrateResult> {
     return { applied: await this.migrations.run() };
+  }
+
+  /** Round trip and pending migrations, on a client of its own, never through the migration gate (`diagnose.ts`). */
+  diagnose({ timeoutMs }: DiagnoseOptions): Promise<Diagnosis> {
+    return diagnosePostgres(this.pool.options as pg.ClientConfig, this.schema, timeoutMs);
   }
 
   async enqueue({ jobs, transaction }: EnqueueOptions): Promise<EnqueueResult[]> {

@@ -47,9 +47,12 @@ import {
   type StatusStoreBatches,
   type StatusStoreControl,
   type StatusStoreFlow,
+  type DiagnoseStoreOptions,
+  type StoreDiagnosis,
   type StoredError,
 } from "@errand/core/adapter";
 
+import { diagnosePostgres } from "./diagnose.js";
 import { ListenConnection } from "./listen-connection.js";
 import { migrate } from "./migrate.js";
 import { channelName, loadQueries, quoteSchema, type QueryName } from "./sql.js";
@@ -273,6 +276,17 @@ export class PostgresStatusStore implements StatusStore {
     await this.prepare();
     this.listenConnection ??= new ListenConnection(this.listenConfig);
     return openStatusFeed(this.listenConnection, this.statusChannel, options);
+  }
+
+  /** Round trip and pending migrations, on a client of its own, never through the migration gate (`diagnose.ts`). */
+  async diagnose({ timeoutMs }: DiagnoseStoreOptions): Promise<StoreDiagnosis> {
+    const { latencyMs, schema } = await diagnosePostgres(this.pool.options as pg.ClientConfig, this.schema, timeoutMs);
+    return { latencyMs, schema };
+  }
+
+  /** Applies pending migrations now (`errand migrate` through the SQS adapter); answers their names. */
+  migrate(): Promise<string[]> {
+    return this.migrations.run();
   }
 
   async close(): Promise<void> {

@@ -41,7 +41,7 @@ import {
   type AdapterCapabilities,
   type BatchRecord,
   type ChangeJobsOptions,
-  type DeadJob,
+  type DeadJob, type DiagnoseOptions, type Diagnosis,
   type EnqueueOptions,
   type EnqueueResult,
   type ExtendLeaseOptions,
@@ -76,9 +76,10 @@ import type { Cluster, Redis } from "ioredis";
 
 import { Batches } from "./batches.js";
 import { CLUSTER_CAPABILITIES, CLUSTER_REASONS, REDIS_CAPABILITIES, type CapabilityNotes } from "./capabilities.js";
-import { connect } from "./connection.js";
+import { closeClient, connect } from "./connection.js";
 import { Control } from "./control.js";
 import { DeadSet } from "./dead-set.js";
+import { diagnoseLayout, pingRedis, redisTarget } from "./diagnose.js";
 import { batchChecks, enqueueQueue, type EnqueueTarget } from "./enqueuing.js";
 import { Flow, hasFlow } from "./flow.js";
 import { KeyLayout } from "./keys.js";
@@ -185,6 +186,12 @@ export class RedisAdapter implements Adapter {
   /** Upgrades the prefix's keys to this version's layout (`migrate.ts`); safe when several processes run it at once. */
   async migrate(): Promise<MigrateResult> {
     return { applied: await this.layout.run() };
+  }
+
+  /** One PING and the prefix's layout, never through the migration gate (`diagnose.ts`). */
+  async diagnose({ timeoutMs }: DiagnoseOptions): Promise<Diagnosis> {
+    const latencyMs = await pingRedis(this.client, timeoutMs);
+    return { latencyMs, target: redisTarget(this.client), schema: await diagnoseLayout(this.client, this.keys, timeoutMs) };
   }
 
   private nextToken(): string {
@@ -377,7 +384,7 @@ export class RedisAdapter implements Adapter {
     this.closed = true;
     this.wake.close();
     await this.subscriber.close();
-    if (this.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
+    if (this.ownsClient) await closeClient(this.client);
   }
 
   mapError(error: unknown, operation: string): Error | undefined {

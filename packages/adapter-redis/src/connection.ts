@@ -21,3 +21,14 @@ export function connect(options: RedisAdapterOptions): { client: Redis | Cluster
   client.on("error", () => undefined);
   return { client, ownsClient: true };
 }
+
+/**
+ * Ends a client Errand made. A connected one QUITs (its queued commands are sent first); one
+ * that lost its server and is reconnecting is disconnected at once: a QUIT would wait in its
+ * offline queue until `maxRetriesPerRequest` gave up on it (about 10 s with ioredis' defaults,
+ * measured against a closed port), and the reconnect timer would keep the process alive.
+ */
+export async function closeClient(client: Redis | Cluster): Promise<void> {
+  if (client.status === "reconnecting" || client.status === "close" || client.status === "end") return client.disconnect();
+  await client.quit().catch(() => client.disconnect());
+}

@@ -52,9 +52,13 @@ import {
   type StatusStoreControl,
   type StatusStoreFlow,
   type FlowPending,
+  type DiagnoseStoreOptions,
+  type StoreDiagnosis,
 } from "@errand/core/adapter";
 import { Redis, type Cluster } from "ioredis";
 
+import { closeClient } from "./connection.js";
+import { pingRedis } from "./diagnose.js";
 import { defineScripts, queueScript, runScript, type ScriptName } from "./scripts.js";
 import { openStatusFeed } from "./status-feed.js";
 import { Subscriber, subscriberConnection } from "./subscriber.js";
@@ -292,11 +296,16 @@ export class RedisStatusStore implements StatusStore {
     return openStatusFeed(this.subscriber, this.statusChannel, options);
   }
 
+  /** One PING, bounded by `timeoutMs` (`diagnose.ts`); the store has no layout to upgrade. */
+  async diagnose({ timeoutMs }: DiagnoseStoreOptions): Promise<StoreDiagnosis> {
+    return { latencyMs: await pingRedis(this.client, timeoutMs) };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.subscriber?.close();
-    if (this.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
+    if (this.ownsClient) await closeClient(this.client);
   }
 }
 

@@ -67,12 +67,15 @@ import {
   type OpenBatchesOptions,
   type SealBatchesOptions,
   type DeadJob,
+  type DiagnoseOptions,
+  type Diagnosis,
   type FlowPending,
   type EnqueueOptions,
   type EnqueueResult,
   type ExtendLeaseOptions,
   type GetStatusOptions,
   type ListDeadOptions,
+  type MigrateResult,
   type PurgeDeadOptions,
   type QueueInfo,
   type RecurringRecord,
@@ -92,6 +95,7 @@ import { deliveredCallbacks, SqsBatches } from "./batches.js";
 import { FIFO_CAPABILITIES, SHARED_STORE_BATCHES, SHARED_STORE_CONTROL, SHARED_STORE_FLOW, STANDARD_CAPABILITIES, capabilitiesOf } from "./capabilities.js";
 import { SqsControl } from "./control.js";
 import { DeadLetters } from "./dead-letter.js";
+import { diagnoseSqs } from "./diagnose.js";
 import { SqsFlow } from "./flow.js";
 import { errorName } from "./limits.js";
 import { enqueueJobs, type EnqueueContext } from "./enqueuing.js";
@@ -319,6 +323,16 @@ export class SqsAdapter implements Adapter {
   async listQueues({ throughputMinutes }: ListQueuesOptions = {}): Promise<QueueInfo[]> {
     const infos = await queueCounts(this.sqs, this.queues, this.flow?.store);
     return this.control ? this.control.addTo(infos, throughputMinutes) : infos;
+  }
+
+  /** One round trip, the queues and their dead-letter queues, the status store; creates nothing (`diagnose.ts`). */
+  diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
+    return diagnoseSqs({ sqs: this.sqs, queues: this.queues, status: this.status }, options);
+  }
+
+  /** `errand migrate`: the status store's migrations (a PostgresStatusStore's); SQS itself has no schema. */
+  async migrate(): Promise<MigrateResult> {
+    return { applied: (await this.status.migrate?.()) ?? [] };
   }
 
   async listDead(options: ListDeadOptions): Promise<DeadJob[]> {

@@ -81,6 +81,8 @@ export { getStatus, deadSet, listQueues } from "./admin.js";
 export type { DeadSetApi } from "./admin.js";
 export { jobs, queues, listWorkers, toJobView } from "./admin-control.js";
 export { recurring } from "./admin-recurring.js";
+export { DOCTOR_TIMEOUT_MS, runDoctor } from "./doctor/run.js";
+export type { CheckStatus, DoctorCheck, DoctorOptions, DoctorReport } from "./doctor/run.js";
 export type { RecurringApi, RecurringTaskView } from "./admin-recurring.js";
 export type { JobView, JobList, JobsApi, ListJobsQuery, QueuesApi, WorkerView } from "./admin-control.js";
 export type { JobStatus, JobState } from "./status.js";

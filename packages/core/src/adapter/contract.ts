@@ -67,6 +67,8 @@ import type { AdapterCapabilities } from "./capabilities.js";
 export type { AdapterCapabilities } from "./capabilities.js";
 export { baseCapabilities } from "./capabilities.js";
 import type { GetStatusOptions, StatusFeed, StatusFeedOptions, StatusRecord, StoredError } from "./status.js";
+import type { DiagnoseOptions, Diagnosis } from "./diagnosis.js";
+export type { DiagnoseOptions, DiagnoseStoreOptions, Diagnosis, QueueDiagnosis, SchemaDiagnosis, StatusStoreDiagnosis, StoreDiagnosis } from "./diagnosis.js";
 export type { GetStatusOptions, JobState, StatusFeed, StatusFeedOptions, StatusRecord, StoredError } from "./status.js";
 
 /** Options of {@link Adapter.enqueue}. */
@@ -212,7 +214,7 @@ export interface MigrateResult {
 }
 
 /**
- * A backend. Twenty-six members (thirteen optional: the batches' three (`batch.ts`), `capabilityNotes`, `mapError`, `migrate`,
+ * A backend. Twenty-seven members (fourteen optional: the batches' three (`batch.ts`), `capabilityNotes`, `diagnose`, `mapError`, `migrate`,
  * `openStatusFeed`, `recurringState`, and the operator's five of `control.ts`); each operation takes one options object and is bulk-first.
  * Adapter authors: run `test/conformance` against your adapter; it is the contract's spec.
  */
@@ -309,6 +311,13 @@ export interface Adapter {
    * processes run it at once. Backends without a schema leave it out.
    */
   migrate?(options: MigrateOptions): Promise<MigrateResult>;
+  /**
+   * Optional: reads the backend's health for `errand doctor` (`diagnosis.ts`): one round
+   * trip's latency, the schema's pending migrations, which queues exist. Changes nothing:
+   * never through the `MigrationGate`, never creating a queue. Bounded by `timeoutMs`;
+   * rejects when the server cannot be reached.
+   */
+  diagnose?(options: DiagnoseOptions): Promise<Diagnosis>;
   /**
    * Optional: turn a backend error into an `ErrandError` (for example a refused
    * connection into `ConnectionError`). Errors it leaves alone become `AdapterError`.

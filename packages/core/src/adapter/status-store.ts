@@ -25,6 +25,7 @@
  */
 import type { BatchRecord, NewBatch } from "./batch.js";
 import type { JobPayload, RecurringRecord, Settlement, StatusFeed, StatusFeedOptions, StatusRecord } from "./contract.js";
+import type { DiagnoseStoreOptions, StoreDiagnosis } from "./diagnosis.js";
 import type { StatusStoreControl } from "./status-store-control.js";
 
 /** One delivery of a job: its id and the lease token of the delivery. */
@@ -99,6 +100,17 @@ export interface StatusStore {
    * enqueue the backend refused) is taken out of its batch's `total` and `pending`.
    */
   delete(ids: readonly string[]): Promise<void>;
+  /**
+   * Optional: one round trip and, for a store with a schema, its pending migrations, for
+   * `errand doctor` (`diagnosis.ts`). Changes nothing (never through the store's migration
+   * gate); bounded by `timeoutMs`; rejects when the server cannot be reached.
+   */
+  diagnose?(options: DiagnoseStoreOptions): Promise<StoreDiagnosis>;
+  /**
+   * Optional: applies the store's pending migrations now and answers their names (the
+   * adapter's `migrate`, so `errand migrate` covers the store). For a store with a schema.
+   */
+  migrate?(): Promise<string[]>;
   /** Releases connections. */
   close(): Promise<void>;
 }

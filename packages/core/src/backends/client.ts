@@ -36,6 +36,8 @@ import type {
   ChangeJobsOptions,
   DeadJob,
   DeadSelection,
+  DiagnoseOptions,
+  Diagnosis,
   EnqueueResult,
   HeartbeatOptions,
   HeartbeatResult,
@@ -310,6 +312,13 @@ export class AdapterClient {
     const migrate = this.adapter.migrate?.bind(this.adapter);
     if (!migrate) return Promise.resolve({ applied: [] });
     return this.call("migrate", 1, () => migrate({}));
+  }
+
+  /** The backend's health (`errand doctor`); `undefined` for an adapter without `diagnose`. */
+  diagnose(options: DiagnoseOptions): Promise<Diagnosis | undefined> {
+    const diagnose = this.adapter.diagnose?.bind(this.adapter);
+    if (!diagnose) return Promise.resolve(undefined);
+    return this.call("diagnose", 1, () => diagnose(options));
   }
 
   /** Waits for queued enqueues, then closes the adapter; later calls are `AdapterClosedError`. */

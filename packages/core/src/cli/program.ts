@@ -14,6 +14,7 @@ import { Command, CommanderError } from "commander";
 import "../index.js";
 import { registerBatch } from "./commands/batch.js";
 import { registerDead } from "./commands/dead.js";
+import { registerDoctor } from "./commands/doctor.js";
 import { registerEnqueue } from "./commands/enqueue.js";
 import { registerGenerate } from "./commands/generate.js";
 import { registerInit } from "./commands/init.js";
@@ -65,6 +66,7 @@ overrides the adapter. Set ERRAND_DEBUG=1 to see stack traces.`,
   registerMigrate(program);
   registerRecurring(program);
   registerRelay(program);
+  registerDoctor(program);
   return program;
 }
 

@@ -53,27 +53,45 @@ export async function importFile(file: string): Promise<Record<string, unknown>>
 }
 
 /**
- * Loads the config file given by `path`, or the first of {@link CONFIG_FILES} in `cwd`.
- * Without either, returns `{}` (defaults, `ERRAND_URL`). Sets `root` to the file's directory.
- * @throws ConfigError when an explicit file is missing, exports no object, or the object has an unknown key or a bad value.
+ * The config file `options` name: `path` (resolved against `cwd`), else the first of
+ * {@link CONFIG_FILES} in `cwd`; `undefined` when there is none.
+ * @throws ConfigError when an explicit file is missing.
  */
-export async function loadConfig(options: LoadConfigOptions = {}): Promise<ErrandConfig> {
+export function findConfigFile(options: LoadConfigOptions = {}): string | undefined {
   const cwd = options.cwd ?? process.cwd();
-  let file: string | undefined;
   if (options.path) {
-    file = resolve(cwd, options.path);
+    const file = resolve(cwd, options.path);
     if (!existsSync(file)) throw new ConfigError(`config file ${options.path} not found (looked at ${file})`);
-  } else {
-    file = CONFIG_FILES.map((name) => resolve(cwd, name)).find((candidate) => existsSync(candidate));
+    return file;
   }
-  if (!file) return { root: cwd };
+  return CONFIG_FILES.map((name) => resolve(cwd, name)).find((candidate) => existsSync(candidate));
+}
+
+/**
+ * Imports a config file and returns the object it exports, not yet validated, with `root`
+ * set to the file's directory (unless it sets one).
+ * @throws ConfigError when the file exports no object.
+ */
+export async function importConfigFile(file: string): Promise<ErrandConfig> {
   const module = await importFile(file);
   const config = (module.default ?? module.config) as ErrandConfig | undefined;
   if (config === null || typeof config !== "object" || Array.isArray(config)) {
     throw new ConfigError(`${file} must default-export defineConfig({...})`);
   }
-  validateConfig(config, file);
   return { ...config, root: config.root ?? dirname(file) };
+}
+
+/**
+ * Loads the config file given by `path`, or the first of {@link CONFIG_FILES} in `cwd`.
+ * Without either, returns `{}` (defaults, `ERRAND_URL`). Sets `root` to the file's directory.
+ * @throws ConfigError when an explicit file is missing, exports no object, or the object has an unknown key or a bad value.
+ */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<ErrandConfig> {
+  const file = findConfigFile(options);
+  if (!file) return { root: options.cwd ?? process.cwd() };
+  const config = await importConfigFile(file);
+  validateConfig(config, file);
+  return config;
 }
 
 /**

@@ -55,6 +55,11 @@ export function registerMailer(...classes: MailerConstructor[]): void {
   }
 }
 
+/** The names of the registered mailers, sorted (`errand doctor`: their mails go to the `mailers` queue). */
+export function registeredMailers(): string[] {
+  return [...mailers.keys()].sort();
+}
+
 /** The mailer registered under `name`, with the reason when there is none. */
 export function findMailer(name: string, method: string): MailerConstructor {
   const mailer = mailers.get(name);

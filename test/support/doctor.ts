@@ -1,0 +1,84 @@
+// `errand doctor` run for real (the built CLI) against a config written in a scratch
+// directory under os.tmpdir(), outside the monorepo, as an app's would be: the directory gets
+// a symlink to the monorepo's node_modules so the config's imports (@errand/core, the
+// adapters) resolve as they would in an app. Shared by the doctor test files.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import { afterAll } from "vitest";
+
+import { CLI, ROOT } from "./errand-process.js";
+
+/** The result of one `errand doctor` run. */
+export interface DoctorRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** The check lines (those starting with ✔, ✘ or –). */
+  lines: string[];
+  /** Wall time of the run, in ms. */
+  ms: number;
+}
+
+const dirs: string[] = [];
+
+/** A new scratch directory outside the monorepo with node_modules linked in; removed after the file. */
+export function appDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "errand-doctor-"));
+  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
+  dirs.push(dir);
+  return dir;
+}
+
+/** Writes `errand.config.mjs` (the module's source) into a new {@link appDir}; answers the directory. */
+export function appWithConfig(source: string): string {
+  const dir = appDir();
+  writeFileSync(join(dir, "errand.config.mjs"), source);
+  return dir;
+}
+
+/** Installs the file's hook: remove the scratch directories. */
+export function doctorHooks(): void {
+  afterAll(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+/** Runs `errand doctor ...args` in `cwd`; SIGKILLs it and fails after `timeoutMs`. */
+export function runCli(cwd: string, args: readonly string[], env: Record<string, string> = {}, timeoutMs = 15_000): Promise<DoctorRun> {
+  const started = Date.now();
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd,
+    env: { ...process.env, ERRAND_URL: "", ERRAND_DEBUG: "", ERRAND_ENV: "", NODE_ENV: "production", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`errand ${args.join(" ")} did not exit within ${timeoutMs} ms\n--- stdout:\n${stdout}\n--- stderr:\n${stderr}`));
+    }, timeoutMs);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      const lines = stdout.split("\n").filter((line) => /^[✔✘–] /.test(line));
+      resolve({ code, stdout, stderr, lines, ms: Date.now() - started });
+    });
+  });
+}
+
+/** `errand doctor` in `cwd`. */
+export function doctor(cwd: string, args: readonly string[] = [], env: Record<string, string> = {}): Promise<DoctorRun> {
+  return runCli(cwd, ["doctor", ...args], env);
+}
+
+/** The one check line matching `pattern`; fails showing the whole output otherwise. */
+export function lineOf(run: DoctorRun, pattern: RegExp): string {
+  const found = run.lines.filter((line) => pattern.test(line));
+  if (found.length !== 1) throw new Error(`expected one check line matching ${pattern}, got ${found.length}\n--- stdout:\n${run.stdout}\n--- stderr:\n${run.stderr}`);
+  return found[0]!;
+}
