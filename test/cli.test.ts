@@ -14,13 +14,13 @@ describe("errand --help", () => {
   it("lists every command", async () => {
     const { code, stdout } = await errand(["--help"]);
     expect(code).toBe(0);
-    for (const command of ["work", "perform", "enqueue", "status", "batch", "dead", "queues", "relay"]) {
+    for (const command of ["init", "generate\\|g", "doctor", "work", "perform", "enqueue", "status", "batch", "dead", "queues", "relay"]) {
       expect(stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
     }
   });
 
   it("documents each command, each with --config", async () => {
-    const commands = [["work"], ["perform"], ["enqueue"], ["status"], ["dead", "list"], ["dead", "retry"], ["dead", "purge"], ["queues"], ["relay"]];
+    const commands = [["work"], ["perform"], ["enqueue"], ["status"], ["dead", "list"], ["dead", "retry"], ["dead", "purge"], ["queues"], ["relay"], ["doctor"]];
     const results = await Promise.all(commands.map((command) => errand([...command, "--help"])));
     results.forEach(({ code, stdout }, index) => {
       expect(code).toBe(0);
