@@ -64,11 +64,13 @@ describe("detectProject", () => {
     expect(readJsonc(join(root, "tsconfig.json"))).toEqual({ compilerOptions: { module: "NodeNext", outDir: "dist/*" } });
   });
 
-  it("finds TypeScript compiled to CommonJS (NestJS's default) with jest", () => {
+  it("finds TypeScript compiled to CommonJS (NestJS's default); jest there cannot load ES modules, so tests are for node:test", () => {
     write("package.json", JSON.stringify({ name: "api", devDependencies: { jest: "29", "ts-jest": "29" } }));
     write("tsconfig.json", JSON.stringify({ compilerOptions: { module: "commonjs", experimentalDecorators: true } }));
     const project = detectProject(root, { packageManager: "npm" });
-    expect([project.language, project.module, project.testRunner]).toEqual(["typescript", "commonjs", "jest"]);
+    expect([project.language, project.module, project.testRunner]).toEqual(["typescript", "commonjs", "node"]);
+    expect(project.notes).toEqual([expect.stringMatching(/^jest is here, but its require cannot load ES modules .* before Node 24\.9/)]);
+    expect(detectProject(root, { testRunner: "jest" })).toMatchObject({ testRunner: "jest", notes: [] });
     expect(syntaxOf(project).sibling("x-job")).toBe("./x-job");
   });
 

@@ -39,6 +39,7 @@ export interface GenerateJobOptions extends GenerateOptions {
 function finish(project: Project, title: string, files: PlannedFile[], options: GenerateOptions): void {
   const written = writeFiles(project.root, files, { force: options.force === true });
   say(`${title} (${describeProject(project)}):`);
+  for (const note of project.notes) say(`  note      ${note}`);
   for (const line of reportLines(written)) say(line);
   const test = files[1];
   if (test) say(`Run its test: ${testSyntaxOf(project.testRunner).command(test.path, syntaxOf(project))}`);

@@ -22,7 +22,7 @@ import { jobSource, jobTestSource } from "../scaffold/job-templates.js";
 import { classNameOf } from "../scaffold/names.js";
 import { choose, interactive } from "../scaffold/prompt.js";
 import { describeProject, detectProject, type Project } from "../scaffold/project.js";
-import { syntaxOf, testSyntaxOf } from "../scaffold/syntax.js";
+import { JEST_COMMAND, syntaxOf, testSyntaxOf } from "../scaffold/syntax.js";
 import { reportLines, writeFiles, type PlannedFile } from "../scaffold/writer.js";
 import { overridesOf, projectOptions, type ProjectFlags } from "./project-flags.js";
 
@@ -46,7 +46,7 @@ function cliVersion(): string {
 /** The test script init adds when the app has none: the runner's own command. */
 function testScript(project: Project): string | undefined {
   if (project.testRunner === "vitest") return "vitest run";
-  if (project.testRunner === "jest") return "jest";
+  if (project.testRunner === "jest") return JEST_COMMAND;
   // Node 20's `node --test` finds only JavaScript test files; TypeScript ones are named
   // one by one (the printed command), so no script guesses a glob for them.
   return project.language === "javascript" ? "node --test" : undefined;
@@ -86,6 +86,7 @@ export async function init(options: InitOptions): Promise<void> {
   const written = writeFiles(project.root, files, { force: options.force === true });
 
   say(`Errand for ${project.name} (${describeProject(project)}); production backend: ${backend}`);
+  for (const note of project.notes) say(`  note      ${note}`);
   for (const line of reportLines(written)) say(line);
   if (scripts.added.length > 0) say(`  scripts   ${scripts.added.join(", ")} added to package.json`);
   if (scripts.kept.length > 0) say(`  scripts   ${scripts.kept.join(", ")} already in package.json, kept as they are`);

@@ -37,6 +37,8 @@ export interface Project {
   packageManager: PackageManager;
   /** An Errand config already there (file name), if any. */
   configFile: string | undefined;
+  /** What was decided against what was found, and why (printed by the commands). */
+  notes: string[];
 }
 
 /** The parts of package.json read here. */
@@ -127,15 +129,26 @@ function detectPackageManager(root: string, pkg: PackageJson): PackageManager {
 export function detectProject(root: string, overrides: ProjectOverrides = {}): Project {
   const packageJson = readPackageJson(root);
   const language = overrides.language ?? (existsSync(join(root, "tsconfig.json")) || hasDependency(packageJson, "typescript") ? "typescript" : "javascript");
+  const module = overrides.module ?? detectModule(root, packageJson, language);
+  const notes: string[] = [];
+  let testRunner = overrides.testRunner ?? detectTestRunner(packageJson);
+  if (testRunner === "jest" && module === "commonjs" && !overrides.testRunner) {
+    // Jest loads CommonJS through a require of its own, which cannot load an ES module
+    // before Node 24.9 ("Must use import to load ES Module"), and Errand's packages are ES
+    // modules: a jest test of a CommonJS app fails before it starts. node:test loads them.
+    testRunner = "node";
+    notes.push("jest is here, but its require cannot load ES modules (Errand's packages) before Node 24.9: tests are written for node:test, which runs beside it (--test-runner jest on Node 24.9+)");
+  }
   return {
     root,
     name: typeof packageJson.name === "string" && packageJson.name ? packageJson.name : basename(root),
     packageJson,
     language,
-    module: overrides.module ?? detectModule(root, packageJson, language),
-    testRunner: overrides.testRunner ?? detectTestRunner(packageJson),
+    module,
+    testRunner,
     packageManager: overrides.packageManager ?? detectPackageManager(root, packageJson),
     configFile: CONFIG_FILES.find((name) => existsSync(join(root, name))) ?? ["errand.config.cjs", "errand.config.cts"].find((name) => existsSync(join(root, name))),
+    notes,
   };
 }
 

@@ -62,10 +62,14 @@ const VITEST: TestSyntax = {
   command: (file) => `npx vitest run ${file}`,
 };
 
+/** Jest runs ES modules (Errand's packages, ESM tests) only with Node's VM modules switched on. */
+export const JEST_COMMAND = "node --experimental-vm-modules node_modules/jest/bin/jest.js";
+
 const JEST: TestSyntax = {
+  // Jest's globals are there in ES-module tests too (`injectGlobals`); `jest` itself is not.
   header: () => [],
   equal: (actual, expected) => `expect(${actual}).toEqual(${expected});`,
-  command: (file) => `npx jest ${file}`,
+  command: (file) => `${JEST_COMMAND} ${file}`,
 };
 
 const NODE_TEST: TestSyntax = {
