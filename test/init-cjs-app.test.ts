@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { CLI } from "./support/errand-process.js";
 import { INSTALL_MS, NPM_ENV, ok, runExampleJob, tarballDir } from "./support/init-apps.js";
 import { dropSchemas, postgresUrl, schemaName } from "./support/postgres.js";
-import { createApp, userAppHooks } from "./support/user-app.js";
+import { createApp, run, userAppHooks } from "./support/user-app.js";
 
 userAppHooks();
 const schemas: string[] = [];
@@ -35,8 +35,13 @@ describe("a JavaScript CommonJS app with node:test (errand init)", () => {
     const config = join(app.dir, "errand.config.mjs");
     writeFileSync(config, readFileSync(config, "utf8").replace("url: process.env.DATABASE_URL }", "url: process.env.DATABASE_URL, schema: process.env.APP_SCHEMA }"));
     const env = { NODE_ENV: "production", DATABASE_URL: postgresUrl(), APP_SCHEMA: schema };
+    const doctor = await run(app, "errand", ["doctor"], { env });
+    expect(doctor.stdout).toMatch(/✘ default adapter postgres: .*migrations? .*pending/);
+    expect(doctor.code).toBe(1);
     await ok(app, "errand", ["migrate"], env);
     const { status } = await runExampleJob(app, env);
     expect(status).toMatchObject({ job: "HelloJob", state: "succeeded", result: "Hello, Ada!" });
+    const healthy = await ok(app, "errand", ["doctor"], env);
+    expect(healthy.stdout).not.toContain("✘");
   });
 });

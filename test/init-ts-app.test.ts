@@ -48,8 +48,12 @@ describe("a TypeScript ES-module app with vitest (npm create errand)", () => {
     prefixes.push(prefix);
     const config = join(app.dir, "errand.config.ts");
     writeFileSync(config, readFileSync(config, "utf8").replace("url: process.env.REDIS_URL }", "url: process.env.REDIS_URL, prefix: process.env.APP_PREFIX }"));
-    const { status } = await runExampleJob(app, { NODE_ENV: "production", REDIS_URL: redisUrl(), APP_PREFIX: prefix });
+    const env = { NODE_ENV: "production", REDIS_URL: redisUrl(), APP_PREFIX: prefix };
+    const { status } = await runExampleJob(app, env);
     expect(status).toMatchObject({ job: "HelloJob", state: "succeeded", result: "Hello, Ada!", progress: 0.5, message: "composing the greeting" });
+    const doctor = await ok(app, "errand", ["doctor"], env);
+    expect(doctor.stdout).toContain("✔ job classes: 2 registered (GuestsCleanupJob, HelloJob); 1 mailer (UserMailer)");
+    expect(doctor.stdout).not.toContain("✘");
   });
 });
 
