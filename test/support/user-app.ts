@@ -8,7 +8,7 @@
 // The packing, the cache of installed trees and how long each step takes: user-app-cache.ts.
 import { type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 
 import { waitFor } from "@errand/core/testing";
@@ -97,6 +97,10 @@ export async function createApp(spec: AppSpec): Promise<UserApp> {
   } else {
     const installed = await template(dependencies, devDependencies, extra);
     linkTree(join(installed, "node_modules"), join(dir, "node_modules"));
+    // npm rewrites its hidden lockfile in place: a hard link would carry an install in the app back to the template.
+    const hidden = join(dir, "node_modules", ".package-lock.json");
+    rmSync(hidden, { force: true });
+    copyFileSync(join(installed, "node_modules", ".package-lock.json"), hidden);
     const lock = JSON.parse(readFileSync(join(installed, "package-lock.json"), "utf8")) as { name: string; packages: Record<string, { name?: string }> };
     lock.name = packageJson.name;
     if (lock.packages[""]) lock.packages[""].name = packageJson.name;
