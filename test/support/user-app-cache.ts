@@ -179,8 +179,13 @@ export async function packWorkspace(packages: readonly WorkspacePackage[]): Prom
       mkdirSync(staging, { recursive: true });
       try {
         const out = await npm(["pack", ...missing.map(({ dir }) => dir), "--pack-destination", staging, "--json"], staging, 120_000);
-        const packed = JSON.parse(out) as { filename: string }[];
-        missing.forEach(({ tarball }, i) => renameSync(join(staging, packed[i]!.filename), tarball));
+        const packed = JSON.parse(out) as { name: string; filename: string }[];
+        for (const { dir, tarball } of missing) {
+          const { name } = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name: string };
+          const file = packed.find((entry) => entry.name === name)?.filename;
+          if (!file) throw new Error(`npm pack did not report ${name}:\n${out}`);
+          renameSync(join(staging, file), tarball);
+        }
       } finally {
         rmSync(staging, { recursive: true, force: true });
       }
