@@ -96,7 +96,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Erran
 
 /**
  * Imports the modules matched by job globs and returns every exported job class.
- * `isJobClass` decides what counts (core passes a check against `Job`).
+ * `isJobClass` decides what counts (core passes a check against `Job`). A CommonJS file's
+ * `module.exports` arrives as `default`; the values of a plain `default` object count too,
+ * as Node names a CommonJS file's exports only when it can spot them in the source
+ * (`module.exports = { ReportJob }` yes, `module.exports = jobs` no).
  */
 export async function importJobModules(
   patterns: readonly string[],
@@ -105,10 +108,17 @@ export async function importJobModules(
 ): Promise<Function[]> {
   const files = await glob([...patterns], { cwd: root, absolute: true, onlyFiles: true });
   if (files.length === 0) throw new ConfigError(`jobs: ${patterns.join(", ")} matched no files under ${root}`);
-  const classes: Function[] = [];
+  const classes = new Set<Function>();
   for (const file of files.sort()) {
     const module = await importFile(file);
-    for (const value of Object.values(module)) if (isJobClass(value)) classes.push(value);
+    const fromDefault = isPlainObject(module.default) ? Object.values(module.default) : [];
+    for (const value of [...Object.values(module), ...fromDefault]) if (isJobClass(value)) classes.add(value);
   }
-  return classes;
+  return [...classes];
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== "object") return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
 }
