@@ -34,7 +34,7 @@ describe("errand init", () => {
     expect(result.stdout).toContain("scripts   test already in package.json, kept as they are");
     expect(result.stdout).toContain("Install: @errand/core@^0.1.0 @errand/adapter-async@^0.1.0 @errand/adapter-redis@^0.1.0 (skipped: --no-install)");
     expect(read("errand.config.mjs")).toContain('production: { use: "redis", url: process.env.REDIS_URL }');
-    expect(read("Procfile")).toBe("worker: npx errand work\n");
+    expect(read("Procfile")).toBe("worker: node_modules/.bin/errand work\n");
     expect(JSON.parse(read("package.json")).scripts).toEqual({ test: "mocha", "errand:work": "errand work", "errand:doctor": "errand doctor" });
   });
 

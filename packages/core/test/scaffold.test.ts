@@ -109,7 +109,7 @@ describe("writeFiles", () => {
 
   it("merges the Procfile and package.json scripts without losing what was there", () => {
     write("Procfile", "web: node server.js\nworker: node old-worker.js");
-    expect(procfile(root)?.content).toBe("web: node server.js\nworker: node old-worker.js\nerrand_worker: npx errand work\n");
+    expect(procfile(root)?.content).toBe("web: node server.js\nworker: node old-worker.js\nerrand_worker: node_modules/.bin/errand work\n");
     write("Procfile", "web: node server.js\nworker: npx errand work -q default\n");
     expect(procfile(root)).toBeUndefined();
     write("package.json", JSON.stringify({ name: "x", scripts: { test: "mocha", "errand:work": "custom" } }, null, 4));

@@ -87,7 +87,10 @@ export function procfile(root: string): PlannedFile | undefined {
   if (/errand\s+work/.test(before)) return undefined;
   const name = /^worker:/m.test(before) ? "errand_worker" : "worker";
   const separator = before === "" || before.endsWith("\n") ? "" : "\n";
-  return { path: "Procfile", content: `${before}${separator}${name}: npx errand work\n`, existing: "merge" };
+  // The bin itself, not `npx errand work` or `npm run`: neither passes SIGTERM on to the worker
+  // (seen with npm 11: the worker went on after its wrapper exited), and a supervisor that
+  // signals only the process it started would then never stop it gracefully.
+  return { path: "Procfile", content: `${before}${separator}${name}: node_modules/.bin/errand work\n`, existing: "merge" };
 }
 
 /** Scripts init adds to package.json, by name. */
