@@ -3,6 +3,7 @@
 // under `errand work`.
 import { mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 
 import { expect } from "vitest";
 
@@ -26,11 +27,12 @@ export async function tarballDir(packages: WorkspacePackage[]): Promise<string> 
   return dir;
 }
 
-/** Runs a command and fails with its output unless it exits 0. */
+/** Runs a command and fails with its output unless it exits 0; its output without colours. */
 export async function ok(app: UserApp, cmd: string, args: string[], env: Record<string, string> = {}, timeout?: number): Promise<RunResult> {
   const result = await run(app, cmd, args, { env, ...(timeout && { timeout }) });
   if (result.code !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${result.code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`);
-  return result;
+  // vitest and jest colour their reports even into a pipe.
+  return { ...result, stdout: stripVTControlCharacters(result.stdout), stderr: stripVTControlCharacters(result.stderr) };
 }
 
 /** Enqueues HelloJob("Ada") with the installed CLI while `errand work` runs, and waits for its result. */
