@@ -8,77 +8,69 @@
  * of 2026-12-03 the files no weight named started in vitest's order among the short ones:
  * on 2026-12-04 nestjs-cli (87 s) started at 491 s, outbox-faults (67 s) at 561 s, cli-jobs
  * (48 s) at 770 s and outbox-postgres (31 s) at 876 s of a 982 s run, and for its last
- * 300 s the three workers were busy 40–60 % of the time.
+ * 300 s the three workers ran tests 40–60 % of the time (JSON report, load 8–19).
  *
  * The unit files share worker processes (`isolate: false` in vitest.config.ts): a worker
  * keeps its process only while the next file waiting is a unit file too, so they go
  * together, at the end, where the short files belong anyway.
  *
- * The weights are the seconds each file took in that run (2 cores, 3 workers, load 8–19
- * from other work, median 12; the quiet run of 4b923eb took 1,397 s for all files, this one
- * 2,096 s, so about 1.5× quiet), for every file of 6 s or more. A file the table does not
- * name is weighed by its kind, then ordered by vitest's rule. A stale weight costs only
- * some overlap, never a result.
+ * The weights are the seconds each file took (first test's start to last test's end), the
+ * lower of two runs on 2026-12-04 (2 cores, 3 workers, other work on the machine: load
+ * 8–19, median 12, and 4–12, median 8), for every file of 6 s or more. Files that start
+ * processes (the CLI, Nest, the outbox relay, the README examples) took 2–6× as long in the
+ * busier run (nestjs-cli 87 s and 13 s), so the lower is the nearer to a quiet machine. A
+ * file the table does not name is weighed by its kind, then ordered by vitest's rule. A
+ * stale weight costs only some overlap, never a result.
  */
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
-/** Measured seconds per test file of test/, by file name. */
+/** Measured seconds per test file of test/, by file name (the lower of the two runs). */
 const MEASURED: ReadonlyMap<string, number> = new Map([
-  ["sqs-postgres-status.conformance.test.ts", 125],
-  ["sqs-redis-status.conformance.test.ts", 115],
-  ["sqs-fifo-shared-status.conformance.test.ts", 107],
+  ["sqs-postgres-status.conformance.test.ts", 119],
+  ["sqs-redis-status.conformance.test.ts", 98],
+  ["sqs-fifo-shared-status.conformance.test.ts", 94],
   ["sqs.conformance.test.ts", 87],
-  ["nestjs-cli.test.ts", 87],
-  ["dashboard.sqs.browser.test.ts", 67],
-  ["outbox-faults.test.ts", 67],
   ["postgres.conformance.test.ts", 66],
-  ["postgres-flow.pg.test.ts", 65],
-  ["postgres.faults.test.ts", 61],
+  ["postgres.faults.test.ts", 60],
   ["recurring-processes.test.ts", 56],
   ["sqs-redis-store.faults.test.ts", 54],
-  ["readme.test.ts", 51],
   ["redis.faults.test.ts", 50],
-  ["cli-jobs.test.ts", 48],
   ["redis.conformance.test.ts", 45],
   ["sqs.faults.test.ts", 44],
-  ["dashboard.postgres.browser.test.ts", 44],
-  ["cli.test.ts", 43],
-  ["dashboard.async.browser.test.ts", 40],
-  ["web-app.sqs.browser.test.ts", 37],
-  ["dashboard.redis.browser.test.ts", 37],
+  ["dashboard.postgres.browser.test.ts", 40],
+  ["cli.test.ts", 36],
   ["test-adapter.conformance.test.ts", 34],
-  ["nestjs.test.ts", 33],
-  ["web-app.postgres.browser.test.ts", 31],
+  ["dashboard.async.browser.test.ts", 33],
   ["async.conformance.test.ts", 31],
-  ["outbox-postgres.test.ts", 31],
-  ["web-app.async.browser.test.ts", 28],
-  ["cli-recurring.test.ts", 28],
-  ["web-app.redis.browser.test.ts", 26],
-  ["recurring-sqs-crash.test.ts", 24],
-  ["redis-cluster.redis.test.ts", 22],
-  ["cli-work.test.ts", 21],
-  ["status-stores.test.ts", 19],
-  ["cli-batch.test.ts", 16],
-  ["postgres.pg.test.ts", 16],
+  ["dashboard.redis.browser.test.ts", 27],
+  ["web-app.sqs.browser.test.ts", 23],
+  ["dashboard.sqs.browser.test.ts", 23],
+  ["redis-cluster.redis.test.ts", 21],
+  ["recurring-sqs-crash.test.ts", 20],
+  ["cli-jobs.test.ts", 20],
+  ["outbox-postgres.test.ts", 18],
+  ["web-app.redis.browser.test.ts", 18],
+  ["web-app.postgres.browser.test.ts", 17],
+  ["outbox-faults.test.ts", 16],
   ["recurring.test.ts", 14],
-  ["sqs-batches.sqs.test.ts", 13],
-  ["outbox.test.ts", 13],
+  ["nestjs.test.ts", 13],
+  ["nestjs-cli.test.ts", 13],
+  ["cli-recurring.test.ts", 12],
   ["postgres-upgrade.pg.test.ts", 12],
-  ["postgres-batches.pg.test.ts", 12],
-  ["postgres-batches-workers.pg.test.ts", 11],
-  ["postgres-control.pg.test.ts", 11],
-  ["postgres-deadlock.test.ts", 10],
-  ["outbox-sqs.test.ts", 10],
+  ["web-app.async.browser.test.ts", 11],
+  ["readme.test.ts", 11],
+  ["postgres-flow.pg.test.ts", 10],
+  ["cli-work.test.ts", 10],
+  ["status-stores.test.ts", 10],
   ["client.browser.test.ts", 9],
-  ["dashboard-batch.async.browser.test.ts", 8],
-  ["status-feed-backends.test.ts", 8],
-  ["postgres.test.ts", 8],
+  ["postgres-deadlock.test.ts", 8],
+  ["postgres-control.pg.test.ts", 7],
   ["sqs-control.sqs.test.ts", 7],
-  ["postgres-transactions.pg.test.ts", 7],
-  ["client-react.browser.test.ts", 7],
+  ["postgres.test.ts", 7],
   ["postgres-retention.pg.test.ts", 7],
-  ["postgres-body.pg.test.ts", 6],
-  ["orm-prisma.pg.test.ts", 6],
+  ["outbox-sqs.test.ts", 7],
+  ["status-feed-backends.test.ts", 6],
+  ["postgres-batches.pg.test.ts", 6],
 ]);
 
 /** A new file's weight by its kind, from the measured files of that kind (the first match wins). */
