@@ -21,7 +21,9 @@ export default defineConfig({
     // at server-wide state (pg_stat_activity, CLIENT LIST) must filter to its own.
     maxWorkers: 3,
     // Longest files first, so the workers finish together, and the unit files last, one
-    // after another (test/support/sequencer.ts).
+    // after another (test/support/sequencer.ts). With both projects and those weights the
+    // run took 439 s (2,725 tests, load 1–8, median 5.5; 2026-12-04), against 982 s before
+    // them at load 8–19 (median 12) and 595.6 s on a quiet machine.
     sequence: { sequencer: LongestFirstSequencer },
     env: { NODE_ENV: "test" },
     projects: [
