@@ -92,12 +92,20 @@ export function flowLimitsSuite(wiring: AdapterWiring): void {
       await withFixture(wiring, FLOW_CONFIG, async (fixture) => {
         const concurrency = { key: "renewed", limit: 1 };
         await fixture.adapter.enqueue({ jobs: [flowPayload({ concurrency }), flowPayload({ concurrency })] });
-        const [holder] = await reserve(fixture.adapter, { max: 10, leaseMs: 400 });
+        // A lease of 1 s (the shortest a worker takes) renewed every third of it. A lease of
+        // 400 ms renewed every 150 ms left a round 250 ms for its calls (on SQS with a shared
+        // store: two to the emulator, three to the store), and the slot's deadline runs from
+        // the moment the reserve takes it, before the reserve's own last calls. On a loaded
+        // machine (load 12 on 2 cores, 2026-12-04) a renewal came late and was reported lost.
+        const [holder] = await reserve(fixture.adapter, { max: 10, leaseMs: 1_000 });
+        const reservedAt = Date.now();
         for (let i = 0; i < 4; i++) {
-          expect(await fixture.adapter.extendLease({ reservations: [holder!], leaseMs: 400 })).toEqual([]);
-          expect(await reserve(fixture.adapter, { max: 10, leaseMs: 400 })).toEqual([]);
-          await new Promise((resolve) => setTimeout(resolve, 150)); // the worker's renewal interval, not a synchronisation
+          expect(await fixture.adapter.extendLease({ reservations: [holder!], leaseMs: 1_000 })).toEqual([]);
+          expect(await reserve(fixture.adapter, { max: 10, leaseMs: 1_000 })).toEqual([]);
+          await new Promise((resolve) => setTimeout(resolve, 333)); // a renewal interval, not a synchronisation
         }
+        // The slot, taken before reservedAt, outlived the lease it was taken with by its renewals.
+        expect(Date.now() - reservedAt).toBeGreaterThan(1_000);
       });
     });
 

@@ -4,7 +4,7 @@
  * deployment with separate web and worker processes runs. A shared store's flow control and
  * operator's side give the adapter unique jobs, limits, recurring ticks, listing jobs and the
  * operator's actions. One thin test file per (queue kind, store), so the runs go side by side
- * (each takes ~90 s: SQS delays and visibility timeouts are whole seconds).
+ * (54–67 s each at load 1–3, 2026-12-04: SQS delays and visibility timeouts are whole seconds).
  */
 import { afterAll } from "vitest";
 
@@ -13,6 +13,7 @@ import { PostgresStatusStore } from "@errand/adapter-postgres";
 import { RedisStatusStore } from "@errand/adapter-redis";
 import { SqsAdapter } from "@errand/adapter-sqs";
 
+import { closeCasesInBackground, casesClosed } from "../conformance/harness.js";
 import { runConformance } from "../conformance/index.js";
 import { postgresUrl } from "./postgres.js";
 import { SchemaPool } from "./postgres-schemas.js";
@@ -29,7 +30,11 @@ export function runSharedStatusConformance(storeName: SharedStore, fifo: boolean
   const redis = redisUrl();
   const schemas = new SchemaPool(databaseUrl, "errand_status_t");
   const prefixes: string[] = [];
-  afterAll(() => Promise.all([schemas.drop(), dropPrefixes(redis, prefixes)]));
+  closeCasesInBackground();
+  afterAll(async () => {
+    await casesClosed();
+    await Promise.all([schemas.drop(), dropPrefixes(redis, prefixes)]);
+  });
 
   /** The store, made fresh (`where` undefined) or as another process's view of an existing one. */
   const store = async (where?: string): Promise<{ store: StatusStore; where: string }> => {

@@ -22,7 +22,10 @@ class BaseMailer extends Mailer {
   static override beforeDeliver: BeforeDeliver | BeforeDeliver[] = [(mail) => void order.push(`base before ${mail.subject}`)];
 }
 
-class UserMailer extends BaseMailer {
+// Named for this file alone: the unit files share worker processes (isolate: false in
+// vitest.config.ts) and mailers are registered by name process-wide, as in an app, where
+// two mailers called UserMailer (mailer-facade.test.ts has one) are an error.
+class AccountMailer extends BaseMailer {
   static override defaults: MailerDefaults = { from: "users@shop.test" };
   static override beforeDeliver: BeforeDeliver = (mail) => {
     order.push("user before");
@@ -50,35 +53,35 @@ class UserMailer extends BaseMailer {
 describe("mailers", () => {
   it("types the method name and its arguments", async () => {
     runtime = configure({ adapter: "test" });
-    UserMailer.mail("welcome", "ada", 1);
-    UserMailer.mail("digest", ["ada"]);
+    AccountMailer.mail("welcome", "ada", 1);
+    AccountMailer.mail("digest", ["ada"]);
     // @ts-expect-error: not a mail method (it returns a number); at run time the mail it builds is refused
-    await expect(UserMailer.mail("helper").deliverNow()).rejects.toThrow(/UserMailer\.helper must return a mail/);
+    await expect(AccountMailer.mail("helper").deliverNow()).rejects.toThrow(/AccountMailer\.helper must return a mail/);
     // @ts-expect-error: wrong argument types
-    UserMailer.mail("welcome", 1, "ada");
+    AccountMailer.mail("welcome", 1, "ada");
     // @ts-expect-error: no such method
-    expect(() => UserMailer.mail("nope")).toThrow(UnknownMailerError);
+    expect(() => AccountMailer.mail("nope")).toThrow(UnknownMailerError);
   });
 
   it("deliverLater enqueues the mailer, method and arguments on queue mailers, not the mail", async () => {
     runtime = configure({ adapter: "test" });
-    const job = await UserMailer.mail("welcome", "ada", 3).deliverLater({ priority: 2 });
+    const job = await AccountMailer.mail("welcome", "ada", 3).deliverLater({ priority: 2 });
     expect(job).toMatchObject({ job: MailDeliveryJob.jobName, queue: "mailers", priority: 2 });
     const [payload] = await enqueuedJobs();
-    expect(payload!.args.json).toEqual(["UserMailer", "welcome", ["ada", 3]]);
-    await assertMailEnqueued({ mailer: UserMailer, method: "welcome", args: ["ada", 3], queue: "mailers" });
-    await UserMailer.mail("welcome", "bob", 1).deliverLater({ queue: "urgent" });
-    await assertMailEnqueued({ mailer: UserMailer, method: "welcome", queue: "urgent", count: 1 });
-    await expect(assertMailEnqueued({ mailer: UserMailer, method: "digest" })).rejects.toThrow(/expected at least one enqueued job/);
+    expect(payload!.args.json).toEqual(["AccountMailer", "welcome", ["ada", 3]]);
+    await assertMailEnqueued({ mailer: AccountMailer, method: "welcome", args: ["ada", 3], queue: "mailers" });
+    await AccountMailer.mail("welcome", "bob", 1).deliverLater({ queue: "urgent" });
+    await assertMailEnqueued({ mailer: AccountMailer, method: "welcome", queue: "urgent", count: 1 });
+    await expect(assertMailEnqueued({ mailer: AccountMailer, method: "digest" })).rejects.toThrow(/expected at least one enqueued job/);
     expect(deliveries()).toEqual([]);
   });
 
   it("builds the mail when the job runs: nearest defaults win, the method's own fields over them, callbacks ancestors first", async () => {
-    runtime = configure({ adapter: "test", mailers: [UserMailer] });
+    runtime = configure({ adapter: "test", mailers: [AccountMailer] });
     order.length = 0;
     clearDeliveries();
-    await UserMailer.mail("welcome", "ada", 3).deliverLater();
-    await UserMailer.mail("digest", ["ada", "bob"]).deliverLater();
+    await AccountMailer.mail("welcome", "ada", 3).deliverLater();
+    await AccountMailer.mail("digest", ["ada", "bob"]).deliverLater();
     expect(await performEnqueuedJobs()).toBe(2);
     expect(deliveries().map((sent) => sent.mail)).toEqual([
       { from: "users@shop.test", replyTo: "help@shop.test", to: "ada@example.com", subject: "Welcome ada", text: "visit 3", headers: { "X-Mailer-Test": "1" } },
@@ -89,12 +92,12 @@ describe("mailers", () => {
 
   it("a mail without to or subject is an error naming the method", async () => {
     runtime = configure({ adapter: "test" });
-    await expect(UserMailer.mail("broken").deliverNow()).rejects.toThrow(/UserMailer\.broken must return a mail with at least "to" and "subject"/);
+    await expect(AccountMailer.mail("broken").deliverNow()).rejects.toThrow(/AccountMailer\.broken must return a mail with at least "to" and "subject"/);
   });
 
   it("outside the test environment, a mail without a configured transport is an error naming the setting", async () => {
     runtime = configure({ adapter: "test", environment: "production" });
-    await expect(UserMailer.mail("welcome", "ada", 1).deliverNow()).rejects.toThrow(ConfigError);
-    await expect(UserMailer.mail("welcome", "ada", 1).deliverNow()).rejects.toThrow(/no mail transport configured for environment "production": set mail.transport/);
+    await expect(AccountMailer.mail("welcome", "ada", 1).deliverNow()).rejects.toThrow(ConfigError);
+    await expect(AccountMailer.mail("welcome", "ada", 1).deliverNow()).rejects.toThrow(/no mail transport configured for environment "production": set mail.transport/);
   });
 });
