@@ -73,6 +73,15 @@ const MEASURED: ReadonlyMap<string, number> = new Map([
   ["outbox-sqs.test.ts", 7],
   ["status-feed-backends.test.ts", 6],
   ["postgres-batches.pg.test.ts", 6],
+  // Issue 18's files, measured alone at load 7–9 (2026-12-04): npm installs into apps under
+  // os.tmpdir() and the apps' own tests, tsc and workers.
+  ["init-ts-app.test.ts", 50],
+  ["init-jest-app.test.ts", 37],
+  ["init-cjs-app.test.ts", 35],
+  ["commonjs-app.test.ts", 14],
+  ["init-cli.test.ts", 10],
+  ["doctor-sqs.test.ts", 8],
+  ["doctor.test.ts", 8],
 ]);
 
 /** A new file's weight by its kind, from the measured files of that kind (the first match wins). */
