@@ -11,12 +11,12 @@ import { join } from "node:path";
 
 import type { Command } from "commander";
 
-import { classNameOf, mailMethodsOf, queueNameOf } from "../scaffold/names.js";
+import { classNameOf, mailMethodsOf, queueNameOf, type ClassName } from "../scaffold/names.js";
 import { folderFor, refuseDuplicateClass } from "../scaffold/locations.js";
 import { jobSource, jobTestSource } from "../scaffold/job-templates.js";
 import { mailerSource, mailerTestSource } from "../scaffold/mailer-templates.js";
 import { describeProject, detectProject, type Project, type ProjectOverrides } from "../scaffold/project.js";
-import { syntaxOf, testSyntaxOf } from "../scaffold/syntax.js";
+import { syntaxOf, testSyntaxOf, type Syntax, type TestSyntax } from "../scaffold/syntax.js";
 import { reportLines, writeFiles, type PlannedFile } from "../scaffold/writer.js";
 import { say } from "../output.js";
 import { projectOptions, overridesOf, type ProjectFlags } from "./project-flags.js";
@@ -45,30 +45,35 @@ function finish(project: Project, title: string, files: PlannedFile[], options: 
   if (test) say(`Run its test: ${testSyntaxOf(project.testRunner).command(test.path, syntaxOf(project))}`);
 }
 
+/** A class and its test, from their templates. */
+interface Generated {
+  kind: "job" | "mailer";
+  name: ClassName;
+  source: (syntax: Syntax) => string;
+  testSource: (syntax: Syntax, test: TestSyntax) => string;
+}
+
+/** Plans the class's file and its test's in the folder for its kind, refuses clashes, writes and reports. */
+function generate({ kind, name, source, testSource }: Generated, options: GenerateOptions, overrides: ProjectOverrides): void {
+  const project = detectProject(options.cwd ?? process.cwd(), overrides);
+  const syntax = syntaxOf(project);
+  const folder = folderFor(kind, project, options.dir);
+  const files: PlannedFile[] = [{ path: join(folder, `${name.fileBase}${syntax.ext}`), content: source(syntax) }];
+  if (options.test !== false) files.push({ path: join(folder, `${name.fileBase}.test${syntax.ext}`), content: testSource(syntax, testSyntaxOf(project.testRunner)) });
+  refuseDuplicateClass(project, folder, name.className, files.map((file) => join(project.root, file.path)));
+  finish(project, name.className, files, options);
+}
+
 /** Writes a job and its test; see the module comment. */
 export function generateJob(name: string, options: GenerateJobOptions, overrides: ProjectOverrides = overridesOf(options)): void {
-  const project = detectProject(options.cwd ?? process.cwd(), overrides);
-  const className = classNameOf(name, "Job", "job");
-  const input = { name: className, queue: options.queue === undefined ? undefined : queueNameOf(options.queue) };
-  const syntax = syntaxOf(project);
-  const folder = folderFor("job", project, options.dir);
-  const files: PlannedFile[] = [{ path: join(folder, `${className.fileBase}${syntax.ext}`), content: jobSource(input, syntax) }];
-  if (options.test !== false) files.push({ path: join(folder, `${className.fileBase}.test${syntax.ext}`), content: jobTestSource(input, syntax, testSyntaxOf(project.testRunner)) });
-  refuseDuplicateClass(project, folder, className.className, files.map((file) => join(project.root, file.path)));
-  finish(project, className.className, files, options);
+  const input = { name: classNameOf(name, "Job", "job"), queue: options.queue === undefined ? undefined : queueNameOf(options.queue) };
+  generate({ kind: "job", name: input.name, source: (syntax) => jobSource(input, syntax), testSource: (syntax, test) => jobTestSource(input, syntax, test) }, options, overrides);
 }
 
 /** Writes a mailer with `methods` and its test; see the module comment. */
 export function generateMailer(name: string, methods: readonly string[], options: GenerateOptions, overrides: ProjectOverrides = overridesOf(options)): void {
-  const project = detectProject(options.cwd ?? process.cwd(), overrides);
-  const className = classNameOf(name, "Mailer", "mailer");
-  const input = { name: className, methods: mailMethodsOf(methods) };
-  const syntax = syntaxOf(project);
-  const folder = folderFor("mailer", project, options.dir);
-  const files: PlannedFile[] = [{ path: join(folder, `${className.fileBase}${syntax.ext}`), content: mailerSource(input, syntax) }];
-  if (options.test !== false) files.push({ path: join(folder, `${className.fileBase}.test${syntax.ext}`), content: mailerTestSource(input, syntax, testSyntaxOf(project.testRunner)) });
-  refuseDuplicateClass(project, folder, className.className, files.map((file) => join(project.root, file.path)));
-  finish(project, className.className, files, options);
+  const input = { name: classNameOf(name, "Mailer", "mailer"), methods: mailMethodsOf(methods) };
+  generate({ kind: "mailer", name: input.name, source: (syntax) => mailerSource(input, syntax), testSource: (syntax, test) => mailerTestSource(input, syntax, test) }, options, overrides);
 }
 
 /** Adds `generate` (alias `g`) with its `job` and `mailer` subcommands to the program. */

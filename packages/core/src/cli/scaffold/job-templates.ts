@@ -5,7 +5,7 @@
  * @module
  */
 import type { ClassName } from "./names.js";
-import type { Syntax, TestSyntax } from "./syntax.js";
+import { testOpening, type Syntax, type TestSyntax } from "./syntax.js";
 
 /** What a job template needs. */
 export interface JobTemplateInput {
@@ -64,17 +64,9 @@ export function jobTestSource({ name, queue, example }: JobTemplateInput, syntax
   const queueText = queue ?? "default";
   const args = example ? '"Ada"' : "";
   const matcher = `{ job: ${className}, queue: ${JSON.stringify(queueText)}${example ? ', args: ["Ada"]' : ""}, count: 1 }`;
+  const opening = { className, fileBase, helpers: ["assertEnqueued", "assertPerformed", "performEnqueuedJobs"], config: '{ adapter: "test" }' };
   return lines(
-    ...test.header(syntax),
-    syntax.imports(["configure"], "@errand/core", { typeOnly: ["Runtime"] }),
-    syntax.imports(["assertEnqueued", "assertPerformed", "performEnqueuedJobs"], "@errand/core/testing"),
-    syntax.imports([className], syntax.sibling(fileBase)),
-    "",
-    `describe("${className}", () => {`,
-    `  let runtime${syntax.type("Runtime")};`,
-    "  // The test adapter records jobs instead of running them; performEnqueuedJobs runs them here.",
-    '  beforeEach(() => {\n    runtime = configure({ adapter: "test" });\n  });',
-    "  afterEach(() => runtime.close());",
+    ...testOpening({ ...opening, comment: "The test adapter records jobs instead of running them; performEnqueuedJobs runs them here." }, syntax, test),
     "",
     `  it("is enqueued on the ${queueText} queue", async () => {`,
     `    await ${className}.performLater(${args});`,

@@ -7,7 +7,7 @@
  * @module
  */
 import type { ClassName } from "./names.js";
-import type { Syntax, TestSyntax } from "./syntax.js";
+import { testOpening, type Syntax, type TestSyntax } from "./syntax.js";
 
 /** What a mailer template needs. */
 export interface MailerTemplateInput {
@@ -61,17 +61,9 @@ export function mailerTestSource({ name, methods }: MailerTemplateInput, syntax:
     `    await assertMailEnqueued({ mailer: ${className}, method: ${JSON.stringify(method)}, args: ["ada@example.com"], queue: "mailers", count: 1 });`,
     "  });",
   ]);
+  const opening = { className, fileBase, helpers: ["assertMailEnqueued", "deliveries"], config: '{ adapter: "test", mail: { transport: "test" } }' };
   return [
-    ...test.header(syntax),
-    syntax.imports(["configure"], "@errand/core", { typeOnly: ["Runtime"] }),
-    syntax.imports(["assertMailEnqueued", "deliveries"], "@errand/core/testing"),
-    syntax.imports([className], syntax.sibling(fileBase)),
-    "",
-    `describe("${className}", () => {`,
-    `  let runtime${syntax.type("Runtime")};`,
-    '  // The test adapter records the delivery jobs; the "test" transport keeps sent mails in memory.',
-    '  beforeEach(() => {\n    runtime = configure({ adapter: "test", mail: { transport: "test" } });\n  });',
-    "  afterEach(() => runtime.close());",
+    ...testOpening({ ...opening, comment: 'The test adapter records the delivery jobs; the "test" transport keeps sent mails in memory.' }, syntax, test),
     ...cases,
     "",
     `  it("builds the ${first} mail", async () => {`,

@@ -79,6 +79,34 @@ const NODE_TEST: TestSyntax = {
   command: (file, syntax) => (syntax.typescript ? `node --import tsx --test ${file}` : `node --test ${file}`),
 };
 
+/** What opens a generated test: the imports, and a `describe` whose runtime each test configures afresh. */
+export interface TestOpening {
+  className: string;
+  fileBase: string;
+  /** Helpers taken from `@errand/core/testing`. */
+  helpers: readonly string[];
+  /** A comment line saying what the configuration does. */
+  comment: string;
+  /** The object literal given to `configure`. */
+  config: string;
+}
+
+/** The lines of a generated test up to its first case: imports, `describe`, the runtime set up and closed around each case. */
+export function testOpening({ className, fileBase, helpers, comment, config }: TestOpening, syntax: Syntax, test: TestSyntax): string[] {
+  return [
+    ...test.header(syntax),
+    syntax.imports(["configure"], "@errand/core", { typeOnly: ["Runtime"] }),
+    syntax.imports(helpers, "@errand/core/testing"),
+    syntax.imports([className], syntax.sibling(fileBase)),
+    "",
+    `describe("${className}", () => {`,
+    `  let runtime${syntax.type("Runtime")};`,
+    `  // ${comment}`,
+    `  beforeEach(() => {\n    runtime = configure(${config});\n  });`,
+    "  afterEach(() => runtime.close());",
+  ];
+}
+
 /** The vocabulary of `runner`. */
 export function testSyntaxOf(runner: Project["testRunner"]): TestSyntax {
   return runner === "vitest" ? VITEST : runner === "jest" ? JEST : NODE_TEST;
