@@ -4,8 +4,6 @@
 // jobs waiting and no worker fails, and passes once `errand work -q` serves it.
 import { join } from "node:path";
 
-import { readdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 
 import { migrate } from "@errand/adapter-postgres";
 import { SqsAdapter } from "@errand/adapter-sqs";
@@ -14,7 +12,7 @@ import { configure, Job, type Runtime } from "@errand/core";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 
 import { Cli } from "./support/cli.js";
-import { appWithConfig, doctor, doctorHooks, lineOf, runCli } from "./support/doctor.js";
+import { appWithConfig, doctor, doctorHooks, lineOf, runCli, MIGRATIONS } from "./support/doctor.js";
 import { dropSchemas, postgresUrl, schemaName } from "./support/postgres.js";
 import { dropPrefixes, redisPrefix, redisUrl } from "./support/redis.js";
 import { sqsEndpoint, sqsPrefix, TEST_SQS_CONFIG } from "./support/sqs.js";
@@ -35,10 +33,6 @@ afterAll(async () => {
   await dropSchemas(pgUrl, schemas);
 });
 
-const MIGRATIONS = readdirSync(fileURLToPath(new URL("../packages/adapter-postgres/sql/migrations/", import.meta.url)))
-  .filter((file) => /^\d{3}_[\w-]+\.sql$/.test(file))
-  .sort()
-  .map((file) => file.slice(0, -4));
 
 /** The queues as the adapter itself creates them: each with its dead-letter queue and a redrive policy. */
 async function createQueues(queuePrefix: string): Promise<void> {

@@ -2,14 +2,12 @@
 // written outside the monorepo: a healthy setup (every line ✔, exit 0, and --json agrees), a
 // schema one migration behind (✘ naming it; the doctor did not apply it) beside an invalid
 // recurring task, servers that do not answer (✘ within a few seconds), and no config at all.
-import { readdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 
 import { migrate } from "@errand/adapter-postgres";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 
-import { appDir, appWithConfig, doctor, doctorHooks, lineOf } from "./support/doctor.js";
+import { appDir, appWithConfig, doctor, doctorHooks, lineOf, MIGRATIONS } from "./support/doctor.js";
 import { freePort } from "./support/ports.js";
 import { dropSchemas, postgresUrl, schemaName } from "./support/postgres.js";
 import { dropPrefixes, redisPrefix, redisUrl } from "./support/redis.js";
@@ -24,10 +22,6 @@ afterAll(async () => {
   await dropPrefixes(rdUrl, prefixes);
 });
 
-const MIGRATIONS = readdirSync(fileURLToPath(new URL("../packages/adapter-postgres/sql/migrations/", import.meta.url)))
-  .filter((file) => /^\d{3}_[\w-]+\.sql$/.test(file))
-  .sort()
-  .map((file) => file.slice(0, -4));
 const LAST = MIGRATIONS.at(-1)!;
 const BEFORE_LAST = MIGRATIONS.at(-2)!.slice(0, 3);
 

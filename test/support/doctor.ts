@@ -3,13 +3,20 @@
 // a symlink to the monorepo's node_modules so the config's imports (@errand/core, the
 // adapters) resolve as they would in an app. Shared by the doctor test files.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 import { afterAll } from "vitest";
 
 import { CLI, ROOT } from "./errand-process.js";
+
+/** The PostgreSQL adapter's migrations, by name (`021_interrupt`), in order. */
+export const MIGRATIONS = readdirSync(fileURLToPath(new URL("../../packages/adapter-postgres/sql/migrations/", import.meta.url)))
+  .filter((file) => /^\d{3}_[\w-]+\.sql$/.test(file))
+  .sort()
+  .map((file) => file.slice(0, -4));
 
 /** The result of one `errand doctor` run. */
 export interface DoctorRun {
