@@ -1,7 +1,7 @@
 // `errand init` and `errand generate` as a user runs them, in apps made under os.tmpdir()
 // (outside the monorepo) without installing anything (`--no-install`): what is refused,
 // what --force does, the prompt at a terminal. The installed apps, their generated tests
-// and a worker running the example job: test/init-apps.test.ts.
+// and a worker running the example job: test/init-{ts,cjs,jest}-app.test.ts.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
