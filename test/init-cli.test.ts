@@ -66,10 +66,14 @@ describe("errand init", () => {
     expect(read("Procfile")).toBe("web: node server.js\n");
   });
 
-  it("says what is wrong with a flag", async () => {
+  it("says what is wrong with a flag, before writing anything", async () => {
     const result = await errand("init", "--backend", "mongo");
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/option '-b, --backend <name>' argument 'mongo' is invalid. Allowed choices are postgres, redis, sqs/);
+    const from = await errand("init", "--from", join(app, "no-tarballs"));
+    expect(from.stderr).toBe(`errand: --from ${join(app, "no-tarballs")}: no such directory\n`);
+    expect((await errand("init", "--no-install", "--dir", "../elsewhere")).stderr).toMatch(/--dir \.\.\/elsewhere: give a folder inside the app/);
+    expect(existsSync(join(app, "errand.config.mjs"))).toBe(false);
   });
 
   it("asks for the backend at a terminal, again after an answer it cannot take", () => {

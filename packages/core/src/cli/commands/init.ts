@@ -19,6 +19,7 @@ import { say } from "../output.js";
 import { BACKENDS, backendPackages, configFileName, configLoadLine, configSource, initScripts, jobGlobs, packageJsonWithScripts, procfile, type Backend } from "../scaffold/init-files.js";
 import { install, installSpecs } from "../scaffold/install.js";
 import { jobSource, jobTestSource } from "../scaffold/job-templates.js";
+import { folderFor } from "../scaffold/locations.js";
 import { classNameOf } from "../scaffold/names.js";
 import { choose, interactive } from "../scaffold/prompt.js";
 import { describeProject, detectProject, type Project } from "../scaffold/project.js";
@@ -71,11 +72,15 @@ export async function init(options: InitOptions): Promise<void> {
   const backend = options.backend ?? (interactive() && !options.yes ? await choose("Which backend runs your jobs in production?", BACKENDS, DEFAULT_BACKEND) : DEFAULT_BACKEND);
   const syntax = syntaxOf(project);
   const test = testSyntaxOf(project.testRunner);
-  const jobsDir = (options.dir ?? "jobs").replace(/[\\/]+$/, "");
+  const jobsDir = options.dir === undefined ? "jobs" : folderFor("job", { root: project.root, configFile: undefined }, options.dir);
   const example = { name: classNameOf("Hello", "Job", "job"), example: true };
   const jobFile = join(jobsDir, `${example.name.fileBase}${syntax.ext}`);
   const testFile = join(jobsDir, `${example.name.fileBase}.test${syntax.ext}`);
   const scripts = packageJsonWithScripts(project.root, initScripts(testScript(project)));
+  // What to install is settled (and a bad --from refused) before the first file is written.
+  const wanted = ["@errand/core", "@errand/adapter-async", ...backendPackages(backend), ...(syntax.typescript ? ["tsx"] : [])];
+  const plan = { dependencies: missing(project, wanted), devDependencies: [] };
+  const specs = installSpecs(plan.dependencies, cliVersion(), options.from);
   const files: PlannedFile[] = [
     { path: configName, content: configSource(project, backend, jobGlobs(jobsDir, "mailers", syntax), configLoadLine(configName, syntax)) },
     { path: jobFile, content: jobSource(example, syntax) },
@@ -91,12 +96,10 @@ export async function init(options: InitOptions): Promise<void> {
   if (scripts.added.length > 0) say(`  scripts   ${scripts.added.join(", ")} added to package.json`);
   if (scripts.kept.length > 0) say(`  scripts   ${scripts.kept.join(", ")} already in package.json, kept as they are`);
 
-  const wanted = ["@errand/core", "@errand/adapter-async", ...backendPackages(backend), ...(syntax.typescript ? ["tsx"] : [])];
-  const plan = { dependencies: missing(project, wanted), devDependencies: [] };
-  const specsOf = (names: readonly string[]) => installSpecs(names, cliVersion(), options.from);
   if (options.install === false) {
-    if (plan.dependencies.length > 0) say(`Install: ${specsOf(plan.dependencies).join(" ")} (skipped: --no-install)`);
+    if (specs.length > 0) say(`Install: ${specs.join(" ")} (skipped: --no-install)`);
   } else {
+    const specsOf = (names: readonly string[]) => installSpecs(names, cliVersion(), options.from);
     for (const command of await install(project.root, project.packageManager, plan, specsOf)) say(`  install   ${command}`);
   }
 
