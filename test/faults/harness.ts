@@ -11,6 +11,7 @@
  *
  * A job is lost when it is not both recorded as run and finished in the store at the end.
  */
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 import { configure, performAllLater, type Job } from "@errand/core";
@@ -191,6 +192,13 @@ export class FaultCase implements CaseJobs {
   /** The runs the case's jobs recorded so far. */
   runs(): Runs {
     return countRuns(this.runsFile);
+  }
+
+  /** How many more jobs recorded a start (SlowJob's `.starts` file) than a run: those in flight now. */
+  startedNotRun(): number {
+    const file = `${this.runsFile}.starts`;
+    const started = existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean).length : 0;
+    return started - this.runs().total;
   }
 
   /** What the store holds for the case now. */

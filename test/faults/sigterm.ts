@@ -3,6 +3,7 @@
  * grace, jobs it held but had not started are handed back at once (not when their lease
  * runs out), a second worker drains them, none lost, none run twice.
  */
+import { waitFor } from "@errand/core/testing";
 import { describe, expect, it } from "vitest";
 
 import { SlowJob } from "../fixtures/faults/jobs.mjs";
@@ -22,6 +23,9 @@ export function sigtermSuite({ wiring, newCase }: FaultSuite): void {
       // however late the store is read.
       const first = c.startWorker(10, wiring.longLeaseEnv);
       await c.untilSucceeded(first, 30, 30_000);
+      // Signal while a job is in flight (started, not run: SlowJob takes 300 ms), not in a
+      // gap between a drained buffer and its refill, which a loaded machine can open.
+      await waitFor(() => c.startedNotRun() > 0, { timeoutMs: 30_000, intervalMs: 5, message: "a SlowJob in flight" });
       // stop() waits for the worker's start line (its SIGTERM handler comes with it) and
       // asserts the clean exit.
       await first.stop();
