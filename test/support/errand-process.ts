@@ -70,8 +70,13 @@ export class ErrandProcess {
     await waitFor(() => pattern.test(this.stdout) || this.child.exitCode !== null, { timeoutMs, message: `the ${this.label || "process"} to start\n${this.tail()}` });
   }
 
-  /** Resolves with the exit status and the whole output; SIGKILLs the process and fails after `timeoutMs`. */
-  async exit(timeoutMs = 10_000): Promise<Exit & { stdout: string; stderr: string }> {
+  /**
+   * Resolves with the exit status and the whole output; SIGKILLs the process and fails after
+   * `timeoutMs`. The default catches a process that never exits, not a slow one: a CLI
+   * command that exits in 0.3 s alone took over 10 s with six started at once beside two
+   * suites (2026-12-04), so it is 25 s, under the tests' 30 s.
+   */
+  async exit(timeoutMs = 25_000): Promise<Exit & { stdout: string; stderr: string }> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
