@@ -143,7 +143,6 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-/** Builds a fixture; `config` overrides the defaults (fast retries, short polls, no embedded pool). */
 /** Runtimes of finished cases still closing, once the file asked for it (see {@link closeCasesInBackground}). */
 let background: { pending: Set<Promise<void>>; errors: unknown[] } | undefined;
 
@@ -171,6 +170,7 @@ export async function casesClosed(): Promise<void> {
   if (errors.length > 0) throw new AggregateError(errors, `${errors.length} case runtime(s) failed to close`);
 }
 
+/** Builds a fixture; `config` overrides the defaults (fast retries, short polls, no embedded pool). */
 export async function setup(wiring: AdapterWiring, config: ErrandConfig = {}): Promise<Fixture> {
   journal.reset();
   const adapter = await wiring.create();
