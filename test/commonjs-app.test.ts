@@ -202,6 +202,20 @@ main().catch((error) => {
 });
 `;
 
+/** Type-only imports of every subpath of the other packages: under `module: commonjs` (node10 resolution, no `exports`) their `typesVersions` must find them. */
+const SUBPATHS = `
+import type * as prisma from "@errand/orm/prisma";
+import type * as drizzle from "@errand/orm/drizzle";
+import type * as kysely from "@errand/orm/kysely";
+import type * as knex from "@errand/orm/knex";
+import type * as typeorm from "@errand/orm/typeorm";
+import type { WatchOptions } from "@errand/client";
+import type { JobWatch } from "@errand/client/react";
+import type { run } from "@errand/core/cli";
+
+export type Subpaths = [typeof prisma, typeof drizzle, typeof kysely, typeof knex, typeof typeorm, WatchOptions, JobWatch, typeof run];
+`;
+
 /** The tsconfig.json of \`nest new --type cjs\` (@nestjs/schematics 12.0.17; the same module settings since 11.0.6, July 2025), strict. */
 const NEST_TSCONFIG = {
   compilerOptions: {
@@ -258,14 +272,14 @@ describe.each([
   let app: UserApp;
   beforeAll(async () => {
     app = await createApp({
-      packages: ["core", "adapter-redis"],
+      packages: ["core", "adapter-redis", "orm", "client"],
       registry: [typescript, "@types/node"],
       packageJson: { name: "nest-style-app" },
-      files: { "tsconfig.json": JSON.stringify(tsconfig, null, 2), "src/report.job.ts": REPORT_JOB, "src/main.ts": MAIN },
+      files: { "tsconfig.json": JSON.stringify(tsconfig, null, 2), "src/report.job.ts": REPORT_JOB, "src/main.ts": MAIN, "src/subpaths.ts": SUBPATHS },
     });
   }, INSTALL_MS);
 
-  it("compiles with decorators, require()s @errand/core and its subpaths, and runs the decorated job", async () => {
+  it("compiles with decorators and every package subpath's types, require()s @errand/core and its subpaths, and runs the decorated job", async () => {
     const compiled = await run(app, "tsc", ["-p", "tsconfig.json"]);
     expect(compiled.stdout + compiled.stderr).toBe("");
     expect(compiled.code).toBe(0);
