@@ -45,13 +45,12 @@ import type { Cluster, Redis } from "ioredis";
 
 import { compactBody } from "./body.js";
 import type { KeyLayout } from "./keys.js";
+import { readMarks } from "./abort-marks.js";
 import { bodyOf, flowOfFields, readJobs, type FoundJob, type Lookup } from "./lookup.js";
 import { runScript } from "./scripts.js";
 
 const MINUTE_MS = 60_000;
 const ACTIONS = { cancel: "c", runNow: "n", abort: "a", interrupt: "a" } as const;
-/** How an interrupt mark's token is written in `abort-tokens` (an abort's is the bare token). */
-const INTERRUPT = "interrupt:";
 
 /** The error a cancelled job's status keeps (core's `JobCancelledError`). */
 function cancelledError(): StoredError {
@@ -169,14 +168,7 @@ export class Control {
 
   /** The marked jobs whose current run the mark was made for (same lease token), with their marks' kinds; deletes the others' marks. */
   private async confirmAborts(running: readonly RunningJobInfo[], asked: readonly string[]): Promise<Map<string, "abort" | "interrupt">> {
-    const marks = new Map<string, string>();
-    const kinds = new Map<string, "abort" | "interrupt">();
-    for (let i = 0; i < asked.length; i += 2) {
-      const value = asked[i + 1]!;
-      const interrupt = value.startsWith(INTERRUPT);
-      marks.set(asked[i]!, interrupt ? value.slice(INTERRUPT.length) : value);
-      kinds.set(asked[i]!, interrupt ? "interrupt" : "abort");
-    }
+    const marks = readMarks(asked);
     const jobs = running.filter((job) => marks.has(job.id));
     const byQueue = groupBy(jobs, (job) => job.queue);
     const confirmed = new Set<string>();
@@ -185,13 +177,13 @@ export class Control {
         const records = await readJobs(this.client, this.keys.queue(queue).jobs, group.map((job) => job.id));
         group.forEach((job, index) => {
           const f = records[index];
-          if (f?.state === "running" && f.tok === marks.get(job.id)) confirmed.add(job.id);
+          if (f?.state === "running" && f.tok === marks.get(job.id)!.token) confirmed.add(job.id);
         });
       }),
     );
     const stale = [...marks.keys()].filter((id) => !confirmed.has(id));
     if (stale.length > 0) await this.unmark(stale);
-    return new Map([...kinds].filter(([id]) => confirmed.has(id)));
+    return new Map([...marks].flatMap(([id, mark]) => (confirmed.has(id) ? [[id, mark.kind] as const] : [])));
   }
 
   /** Whether a beat told this process to abort jobs it has not settled yet (see `settled`). */

@@ -47,12 +47,11 @@ import {
 } from "@errand/core/adapter";
 import type { Cluster, Redis } from "ioredis";
 
+import { readMarks } from "./abort-marks.js";
 import { runScript } from "./scripts.js";
 import { toRecord } from "./status-hash.js";
 
 const MINUTE_MS = 60_000;
-/** How an interrupt mark\'s token is written in `abort-tokens` (an abort\'s is the bare token). */
-const INTERRUPT = "interrupt:";
 const STATES = new Set<JobState>(["scheduled", "queued", "running", "succeeded", "retrying", "failed", "dead"]);
 
 /** What the store hands its operator side. */
@@ -247,24 +246,17 @@ export class RedisStatusControl implements StatusStoreControl {
    * marks' kinds (an interrupt's token is written `interrupt:<token>`); the other marks are dropped.
    */
   private async confirmAborts(asked: readonly string[]): Promise<{ id: string; kind: "abort" | "interrupt" }[]> {
-    const marks = new Map<string, string>();
-    const kinds = new Map<string, "abort" | "interrupt">();
-    for (let i = 0; i < asked.length; i += 2) {
-      const value = asked[i + 1]!;
-      const interrupt = value.startsWith(INTERRUPT);
-      marks.set(asked[i]!, interrupt ? value.slice(INTERRUPT.length) : value);
-      kinds.set(asked[i]!, interrupt ? "interrupt" : "abort");
-    }
+    const marks = readMarks(asked);
     const pipeline = this.client.pipeline();
     for (const id of marks.keys()) pipeline.hmget(`${this.options.head}s:${id}`, "state", "tok");
     const replies = (await pipeline.exec()) ?? [];
     const confirmed: { id: string; kind: "abort" | "interrupt" }[] = [];
     const stale: string[] = [];
-    [...marks].forEach(([id, token], i) => {
+    [...marks].forEach(([id, { token, kind }], i) => {
       const [error, reply] = replies[i]!;
       if (error) throw error;
       const [state, tok] = reply as [string | null, string | null];
-      if (state === "running" && tok === token) confirmed.push({ id, kind: kinds.get(id)! });
+      if (state === "running" && tok === token) confirmed.push({ id, kind });
       else stale.push(id);
     });
     if (stale.length > 0) await Promise.all([this.client.zrem(this.c.aborts, ...stale), this.client.hdel(this.c.abortTokens, ...stale)]);
