@@ -5,8 +5,6 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
-
 import { Command, CommanderError } from "commander";
 
 // Importing the package entry loads core's built-in jobs (the mail delivery job adds
@@ -28,11 +26,7 @@ import { registerStatus } from "./commands/status.js";
 import { registerWork } from "./commands/work.js";
 import { registerWorkers } from "./commands/workers.js";
 import { failureReport, oneLine } from "./output.js";
-
-function packageVersion(): string {
-  const text = readFileSync(new URL("../../package.json", import.meta.url), "utf8");
-  return (JSON.parse(text) as { version: string }).version;
-}
+import { packageVersion } from "./version.js";
 
 /** Builds the `errand` program. Settings given before the commands are added are inherited by them. */
 export function createProgram(): Command {

@@ -9,7 +9,6 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 import { Option, type Command } from "commander";
@@ -25,6 +24,7 @@ import { choose, interactive } from "../scaffold/prompt.js";
 import { describeProject, detectProject, type Project } from "../scaffold/project.js";
 import { JEST_COMMAND, syntaxOf, testSyntaxOf } from "../scaffold/syntax.js";
 import { reportLines, writeFiles, type PlannedFile } from "../scaffold/writer.js";
+import { packageVersion } from "../version.js";
 import { overridesOf, projectOptions, type ProjectFlags } from "./project-flags.js";
 
 /** Options of `errand init`. */
@@ -39,10 +39,6 @@ export interface InitOptions extends ProjectFlags {
 }
 
 const DEFAULT_BACKEND: Backend = "postgres";
-
-function cliVersion(): string {
-  return (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
-}
 
 /** The test script init adds when the app has none: the runner's own command. */
 function testScript(project: Project): string | undefined {
@@ -79,8 +75,7 @@ export async function init(options: InitOptions): Promise<void> {
   const scripts = packageJsonWithScripts(project.root, initScripts(testScript(project)));
   // What to install is settled (and a bad --from refused) before the first file is written.
   const wanted = ["@errand/core", "@errand/adapter-async", ...backendPackages(backend), ...(syntax.typescript ? ["tsx"] : [])];
-  const plan = { dependencies: missing(project, wanted), devDependencies: [] };
-  const specs = installSpecs(plan.dependencies, cliVersion(), options.from);
+  const specs = installSpecs(missing(project, wanted), packageVersion(), options.from);
   const files: PlannedFile[] = [
     { path: configName, content: configSource(project, backend, jobGlobs(jobsDir, "mailers", syntax), configLoadLine(configName, syntax)) },
     { path: jobFile, content: jobSource(example, syntax) },
@@ -99,8 +94,8 @@ export async function init(options: InitOptions): Promise<void> {
   if (options.install === false) {
     if (specs.length > 0) say(`Install: ${specs.join(" ")} (skipped: --no-install)`);
   } else {
-    const specsOf = (names: readonly string[]) => installSpecs(names, cliVersion(), options.from);
-    for (const command of await install(project.root, project.packageManager, plan, specsOf)) say(`  install   ${command}`);
+    const command = await install(project.root, project.packageManager, specs);
+    if (command) say(`  install   ${command}`);
   }
 
   say("Next:");

@@ -13,12 +13,6 @@ import { join, resolve } from "node:path";
 import { CliUsageError } from "../context.js";
 import type { PackageManager } from "./project.js";
 
-/** What to install: runtime dependencies and dev dependencies, by package name. */
-export interface InstallPlan {
-  dependencies: string[];
-  devDependencies: string[];
-}
-
 /**
  * The install spec of each package: `name@^version` for Errand's packages (the version of
  * this CLI), a tarball path when `from` holds one, the bare name otherwise.
@@ -64,18 +58,15 @@ export function installCommand(manager: PackageManager, specs: readonly string[]
 }
 
 /**
- * Runs the install commands in `root`, quietly: their output is shown only when one fails.
+ * Adds `specs` to the app's dependencies in `root`, quietly: the tool's output is shown only
+ * when it fails. Answers the command run, or undefined when there was nothing to install.
  * @throws CliUsageError naming the command when it fails (its output goes to stderr first).
  */
-export async function install(root: string, manager: PackageManager, plan: InstallPlan, specsOf: (names: readonly string[]) => string[]): Promise<string[]> {
-  const ran: string[] = [];
-  for (const [names, dev] of [[plan.dependencies, false], [plan.devDependencies, true]] as const) {
-    if (names.length === 0) continue;
-    const [command, ...args] = installCommand(manager, specsOf(names), dev);
-    ran.push([command, ...args].join(" "));
-    await runQuietly(root, command!, args);
-  }
-  return ran;
+export async function install(root: string, manager: PackageManager, specs: readonly string[]): Promise<string | undefined> {
+  if (specs.length === 0) return undefined;
+  const [command, ...args] = installCommand(manager, specs, false);
+  await runQuietly(root, command!, args);
+  return [command, ...args].join(" ");
 }
 
 function runQuietly(cwd: string, command: string, args: readonly string[]): Promise<void> {
