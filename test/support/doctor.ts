@@ -2,7 +2,6 @@
 // directory under os.tmpdir(), outside the monorepo, as an app's would be: the directory gets
 // a symlink to the monorepo's node_modules so the config's imports (@errand/core, the
 // adapters) resolve as they would in an app. Shared by the doctor test files.
-import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll } from "vitest";
 
 import { CLI, ROOT } from "./errand-process.js";
+import { runNode } from "./run-node.js";
 
 /** The PostgreSQL adapter's migrations, by name (`021_interrupt`), in order. */
 export const MIGRATIONS = readdirSync(fileURLToPath(new URL("../../packages/adapter-postgres/sql/migrations/", import.meta.url)))
@@ -53,29 +53,12 @@ export function doctorHooks(): void {
   });
 }
 
-/** Runs `errand doctor ...args` in `cwd`; SIGKILLs it and fails after `timeoutMs`. */
-export function runCli(cwd: string, args: readonly string[], env: Record<string, string> = {}, timeoutMs = 15_000): Promise<DoctorRun> {
-  const started = Date.now();
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd,
-    env: { ...process.env, ERRAND_URL: "", ERRAND_DEBUG: "", ERRAND_ENV: "", NODE_ENV: "production", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`errand ${args.join(" ")} did not exit within ${timeoutMs} ms\n--- stdout:\n${stdout}\n--- stderr:\n${stderr}`));
-    }, timeoutMs);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      const lines = stdout.split("\n").filter((line) => /^[✔✘–] /.test(line));
-      resolve({ code, stdout, stderr, lines, ms: Date.now() - started });
-    });
-  });
+/** Runs `errand ...args` in `cwd` in the production environment; fails after `timeoutMs` (the child is SIGKILLed). */
+export async function runCli(cwd: string, args: readonly string[], env: Record<string, string> = {}, timeoutMs = 15_000): Promise<DoctorRun> {
+  const { code, stdout, stderr, timedOut, elapsedMs } = await runNode([CLI, ...args], { cwd, deadlineMs: timeoutMs, env: { ERRAND_DEBUG: "", NODE_ENV: "production", ...env } });
+  if (timedOut) throw new Error(`errand ${args.join(" ")} did not exit within ${timeoutMs} ms\n--- stdout:\n${stdout}\n--- stderr:\n${stderr}`);
+  const lines = stdout.split("\n").filter((line) => /^[✔✘–] /.test(line));
+  return { code, stdout, stderr, lines, ms: elapsedMs };
 }
 
 /** `errand doctor` in `cwd`. */

@@ -15,13 +15,15 @@ export interface ChildResult {
 
 /**
  * Runs `node ...args` in `cwd`, killing it after `deadlineMs`. Never rejects.
- * `ERRAND_URL` and `ERRAND_ENV` are removed: these programs configure their adapters themselves.
+ * `ERRAND_URL` and `ERRAND_ENV` are removed (these programs configure their adapters
+ * themselves), then `options.env` is added.
  */
-export function runNode(args: string[], options: { cwd: string; deadlineMs: number }): Promise<ChildResult> {
+export function runNode(args: readonly string[], options: { cwd: string; deadlineMs: number; env?: Record<string, string> }): Promise<ChildResult> {
   return new Promise((resolve) => {
     const env = { ...process.env };
     delete env.ERRAND_URL;
     delete env.ERRAND_ENV;
+    Object.assign(env, options.env);
     const started = performance.now();
     const child = spawn(process.execPath, args, { cwd: options.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
