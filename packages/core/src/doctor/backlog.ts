@@ -12,13 +12,14 @@
  * @module
  */
 import type { QueueInfo, WorkerRecord } from "../adapter/contract.js";
+import { parseQueues } from "../worker/queues.js";
 import { failed, passed, reason, skipped, type DoctorCheck } from "./report.js";
 import type { CheckedAdapter } from "./adapters.js";
 
-/** The queue names a worker's `queues` field names, or `"*"`. */
-export function workerQueues(queues: string): string[] | "*" {
-  const names = queues.split(/\s+/).filter(Boolean).map((entry) => entry.replace(/,\d+$/, ""));
-  return names.includes("*") ? "*" : names;
+/** The queue names a worker's `queues` field names (what `describeQueues` wrote), or `"*"`. */
+function workerQueues(queues: string): string[] | "*" {
+  const selection = parseQueues(queues);
+  return selection === "*" ? "*" : selection.queues.map((queue) => queue.name);
 }
 
 /** Pushes the backlog checks of one adapter: one failure per waiting queue no live worker serves, or one pass. */
